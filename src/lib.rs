@@ -1,0 +1,10 @@
+//! `provision`: owns an application's AWS infrastructure, environment by environment.
+//!
+//! Data flows one way: specs -> [`spec`] -> desired state; AWS -> live state; both (with the last
+//! snapshot) -> [`plan::diff`] -> a plan that is printed, serialised and executed.
+
+pub mod cli;
+pub mod envdiff;
+pub mod model;
+pub mod plan;
+pub mod spec;

@@ -1,0 +1,450 @@
+//! Typed attributes per resource kind, shared by desired state, live state and snapshots.
+//!
+//! References to other resources are [`Ref`]s: the spec names them by address; the AWS layer maps
+//! the physical ids it reads back onto addresses, so desired and live compare directly.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use ipnet::Ipv4Net;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::address::{Address, Kind};
+
+/// A reference to another resource: one this environment manages, or an id it does not know.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Ref {
+    Managed(Address),
+    External(String),
+}
+
+impl fmt::Display for Ref {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Ref::Managed(a) => write!(f, "{a}"),
+            Ref::External(id) => f.write_str(id),
+        }
+    }
+}
+
+impl Serialize for Ref {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Ref {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Ok(s.parse().map(Ref::Managed).unwrap_or(Ref::External(s)))
+    }
+}
+
+impl From<Address> for Ref {
+    fn from(a: Address) -> Self {
+        Ref::Managed(a)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VpcAttrs {
+    pub cidr: Ipv4Net,
+    pub dns_hostnames: bool,
+    pub dns_support: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubnetAttrs {
+    pub vpc: Ref,
+    pub cidr: Ipv4Net,
+    pub availability_zone: String,
+    pub public_ip_on_launch: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InternetGatewayAttrs {
+    pub vpc: Ref,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ElasticIpAttrs {}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NatGatewayAttrs {
+    pub subnet: Ref,
+    pub elastic_ip: Ref,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Route {
+    pub destination: Ipv4Net,
+    pub target: Ref,
+}
+
+impl fmt::Display for Route {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} via {}", self.destination, self.target)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RouteTableAttrs {
+    pub vpc: Ref,
+    /// Routes besides the implicit local route of the VPC CIDR.
+    pub routes: BTreeSet<Route>,
+    pub subnets: BTreeSet<Ref>,
+}
+
+/// IP protocol in its canonical name; AWS's `-1` is `All`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    Tcp,
+    Udp,
+    Icmp,
+    All,
+}
+
+impl Protocol {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Tcp => "tcp",
+            Protocol::Udp => "udp",
+            Protocol::Icmp => "icmp",
+            Protocol::All => "all",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct PortRange {
+    pub from: u16,
+    pub to: u16,
+}
+
+impl fmt::Display for PortRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.from == self.to {
+            write!(f, "{}", self.from)
+        } else {
+            write!(f, "{}-{}", self.from, self.to)
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleSource {
+    Cidr(Ipv4Net),
+    Group(Ref),
+}
+
+/// One security-group permission. Rules are sets: order never matters.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Rule {
+    pub protocol: Protocol,
+    /// `None` means every port (protocol `all`, or ICMP of every type).
+    pub ports: Option<PortRange>,
+    pub source: RuleSource,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+impl Rule {
+    /// The rule AWS adds to every new group: all traffic out to anywhere.
+    pub fn allow_all_egress() -> Self {
+        Rule {
+            protocol: Protocol::All,
+            ports: None,
+            source: RuleSource::Cidr("0.0.0.0/0".parse().expect("valid CIDR")),
+            description: None,
+        }
+    }
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.protocol.as_str())?;
+        if let Some(p) = self.ports {
+            write!(f, " {p}")?;
+        }
+        match &self.source {
+            RuleSource::Cidr(c) => write!(f, " {c}")?,
+            RuleSource::Group(g) => write!(f, " {g}")?,
+        }
+        if let Some(d) = &self.description {
+            write!(f, " ({d})")?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecurityGroupAttrs {
+    pub vpc: Ref,
+    pub name: String,
+    pub description: String,
+    pub ingress: BTreeSet<Rule>,
+    pub egress: BTreeSet<Rule>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum EndpointType {
+    Regional,
+    Edge,
+    Private,
+}
+
+/// The REST API with its `{proxy+}` resource and `ANY` method.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RestApiAttrs {
+    pub name: String,
+    pub description: String,
+    pub endpoint_type: EndpointType,
+    pub api_key_required: bool,
+}
+
+/// Only the key's id and name are ever held; its value stays in AWS.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKeyAttrs {
+    pub name: String,
+    pub enabled: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IntegrationType {
+    HttpProxy,
+    VpcLink,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiIntegrationAttrs {
+    pub api: Ref,
+    pub integration_type: IntegrationType,
+    /// The Beanstalk environment whose endpoint receives the traffic.
+    pub target: Ref,
+    /// The VPC link, when `integration_type` is `vpc_link`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vpc_link_id: Option<String>,
+    pub timeout_ms: u32,
+}
+
+/// A stage named after the environment, pointing at the deployment of the current definition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiStageAttrs {
+    pub api: Ref,
+    pub stage_name: String,
+    /// Hash of the API definition the stage's deployment was made from; a new hash redeploys.
+    pub definition_hash: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsagePlanAttrs {
+    pub name: String,
+    pub api: Ref,
+    pub stage: Ref,
+    pub api_key: Ref,
+    pub rate_limit: u32,
+    pub burst_limit: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quota_per_day: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DbSubnetGroupAttrs {
+    pub name: String,
+    pub description: String,
+    pub vpc: Ref,
+    pub subnets: BTreeSet<Ref>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StorageType {
+    Standard,
+    Gp2,
+    Gp3,
+    Io1,
+    Io2,
+}
+
+impl StorageType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StorageType::Standard => "standard",
+            StorageType::Gp2 => "gp2",
+            StorageType::Gp3 => "gp3",
+            StorageType::Io1 => "io1",
+            StorageType::Io2 => "io2",
+        }
+    }
+}
+
+/// Where the master password comes from. The password itself is never part of any state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MasterPassword {
+    /// `ManageMasterUserPassword`: RDS keeps it in Secrets Manager.
+    Managed,
+    /// Read from this environment variable at apply time.
+    EnvVar(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DbInstanceAttrs {
+    pub identifier: String,
+    pub engine: String,
+    pub engine_version: String,
+    pub instance_class: String,
+    pub storage_type: StorageType,
+    pub allocated_storage_gb: u32,
+    pub backup_retention_days: u32,
+    pub multi_az: bool,
+    pub publicly_accessible: bool,
+    pub deletion_protection: bool,
+    pub db_name: String,
+    pub master_username: String,
+    pub master_password: MasterPassword,
+    pub subnet_group: Ref,
+    pub security_groups: BTreeSet<Ref>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BeanstalkAppAttrs {
+    pub name: String,
+    pub description: String,
+}
+
+/// An option setting's value: text, or resources whose ids AWS wants comma-separated.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum SettingValue {
+    Text(String),
+    Refs(Vec<Ref>),
+}
+
+impl fmt::Display for SettingValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SettingValue::Text(t) => f.write_str(t),
+            SettingValue::Refs(r) => {
+                let parts: Vec<String> = r.iter().map(ToString::to_string).collect();
+                f.write_str(&parts.join(","))
+            }
+        }
+    }
+}
+
+/// Option settings as namespace -> option name -> value.
+pub type OptionSettings = BTreeMap<String, BTreeMap<String, SettingValue>>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Tier {
+    WebServer,
+    Worker,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BeanstalkEnvAttrs {
+    pub name: String,
+    pub application: Ref,
+    pub solution_stack: String,
+    pub tier: Tier,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cname_prefix: Option<String>,
+    /// Only the settings the spec declares; the planner compares nothing else.
+    pub settings: OptionSettings,
+}
+
+/// Attributes of one resource, by kind.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Attrs {
+    Vpc(VpcAttrs),
+    Subnet(SubnetAttrs),
+    InternetGateway(InternetGatewayAttrs),
+    ElasticIp(ElasticIpAttrs),
+    NatGateway(NatGatewayAttrs),
+    RouteTable(RouteTableAttrs),
+    SecurityGroup(SecurityGroupAttrs),
+    RestApi(RestApiAttrs),
+    ApiKey(ApiKeyAttrs),
+    ApiIntegration(ApiIntegrationAttrs),
+    ApiStage(ApiStageAttrs),
+    UsagePlan(UsagePlanAttrs),
+    DbSubnetGroup(DbSubnetGroupAttrs),
+    DbInstance(DbInstanceAttrs),
+    BeanstalkApp(BeanstalkAppAttrs),
+    BeanstalkEnv(BeanstalkEnvAttrs),
+}
+
+impl Attrs {
+    pub fn kind(&self) -> Kind {
+        match self {
+            Attrs::Vpc(_) => Kind::Vpc,
+            Attrs::Subnet(_) => Kind::Subnet,
+            Attrs::InternetGateway(_) => Kind::InternetGateway,
+            Attrs::ElasticIp(_) => Kind::ElasticIp,
+            Attrs::NatGateway(_) => Kind::NatGateway,
+            Attrs::RouteTable(_) => Kind::RouteTable,
+            Attrs::SecurityGroup(_) => Kind::SecurityGroup,
+            Attrs::RestApi(_) => Kind::RestApi,
+            Attrs::ApiKey(_) => Kind::ApiKey,
+            Attrs::ApiIntegration(_) => Kind::ApiIntegration,
+            Attrs::ApiStage(_) => Kind::ApiStage,
+            Attrs::UsagePlan(_) => Kind::UsagePlan,
+            Attrs::DbSubnetGroup(_) => Kind::DbSubnetGroup,
+            Attrs::DbInstance(_) => Kind::DbInstance,
+            Attrs::BeanstalkApp(_) => Kind::BeanstalkApp,
+            Attrs::BeanstalkEnv(_) => Kind::BeanstalkEnv,
+        }
+    }
+
+    /// Every resource this one refers to: the edges of the dependency graph.
+    pub fn refs(&self) -> Vec<&Ref> {
+        let mut out: Vec<&Ref> = Vec::new();
+        match self {
+            Attrs::Vpc(_) | Attrs::ElasticIp(_) | Attrs::RestApi(_) | Attrs::ApiKey(_) => {}
+            Attrs::BeanstalkApp(_) => {}
+            Attrs::Subnet(a) => out.push(&a.vpc),
+            Attrs::InternetGateway(a) => out.push(&a.vpc),
+            Attrs::NatGateway(a) => out.extend([&a.subnet, &a.elastic_ip]),
+            Attrs::RouteTable(a) => {
+                out.push(&a.vpc);
+                out.extend(a.routes.iter().map(|r| &r.target));
+                out.extend(a.subnets.iter());
+            }
+            Attrs::SecurityGroup(a) => {
+                out.push(&a.vpc);
+                for rule in a.ingress.iter().chain(a.egress.iter()) {
+                    if let RuleSource::Group(g) = &rule.source {
+                        out.push(g);
+                    }
+                }
+            }
+            Attrs::ApiIntegration(a) => out.extend([&a.api, &a.target]),
+            Attrs::ApiStage(a) => out.push(&a.api),
+            Attrs::UsagePlan(a) => out.extend([&a.api, &a.stage, &a.api_key]),
+            Attrs::DbSubnetGroup(a) => {
+                out.push(&a.vpc);
+                out.extend(a.subnets.iter());
+            }
+            Attrs::DbInstance(a) => {
+                out.push(&a.subnet_group);
+                out.extend(a.security_groups.iter());
+            }
+            Attrs::BeanstalkEnv(a) => {
+                out.push(&a.application);
+                for value in a.settings.values().flat_map(BTreeMap::values) {
+                    if let SettingValue::Refs(r) = value {
+                        out.extend(r.iter());
+                    }
+                }
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,97 @@
+//! The three views the planner compares: desired (from specs), live (from AWS) and recorded
+//! (the last snapshot). All plain data; the AWS layer fills [`LiveState`].
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use super::address::{Address, Stack};
+use super::attrs::{Attrs, Ref};
+
+pub type Tags = BTreeMap<String, String>;
+
+/// Ownership tags: how `provision` finds what it owns, and never guesses by name.
+pub const TAG_ENV: &str = "provision:env";
+pub const TAG_STACK: &str = "provision:stack";
+pub const TAG_ADDRESS: &str = "provision:address";
+
+/// How the planner may treat a resource, beyond its attributes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lifecycle {
+    /// Allow a replacement that destroys data (RDS). Off unless the spec says so.
+    pub allow_replace: bool,
+    /// RDS: apply modifications now rather than in the next maintenance window.
+    pub apply_immediately: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DesiredResource {
+    pub attrs: Attrs,
+    pub tags: Tags,
+    /// Ordering edges that are not attribute references (e.g. NAT needs the IGW attached).
+    pub extra_deps: BTreeSet<Address>,
+    pub lifecycle: Lifecycle,
+}
+
+impl DesiredResource {
+    /// Managed resources this one must come after: its references plus extra ordering edges.
+    pub fn depends_on(&self, own: &Address) -> BTreeSet<Address> {
+        let mut deps = self.extra_deps.clone();
+        for r in self.attrs.refs() {
+            if let Ref::Managed(a) = r
+                && a != own
+            {
+                deps.insert(a.clone());
+            }
+        }
+        deps
+    }
+}
+
+/// Everything one environment's specs ask for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DesiredState {
+    pub env: String,
+    pub region: String,
+    pub resources: BTreeMap<Address, DesiredResource>,
+}
+
+impl DesiredState {
+    pub fn stack(&self, stack: Stack) -> impl Iterator<Item = (&Address, &DesiredResource)> {
+        self.resources.iter().filter(move |(a, _)| a.stack == stack)
+    }
+}
+
+/// One resource as a read pass found it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveResource {
+    pub id: String,
+    pub attrs: Attrs,
+    pub tags: Tags,
+    /// Values AWS has accepted but not applied yet (RDS `PendingModifiedValues`), by field.
+    /// The planner treats them as the live value: converging is not a change to make.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub pending: BTreeMap<String, serde_json::Value>,
+}
+
+/// What one read pass of AWS found, by address (from the ownership tags).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveState {
+    pub resources: BTreeMap<Address, LiveResource>,
+}
+
+/// A resource as the last apply recorded it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordedResource {
+    pub id: String,
+    pub attrs: Attrs,
+    pub tags: Tags,
+    #[serde(default)]
+    pub depends_on: BTreeSet<Address>,
+}
+
+/// The last applied state of an environment, merged across its stacks' snapshots.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordedState {
+    pub resources: BTreeMap<Address, RecordedResource>,
+}
