@@ -112,8 +112,10 @@ pub enum SpecError {
 }
 
 fn render(diags: &[Diagnostic]) -> String {
+    let mut sorted: Vec<&Diagnostic> = diags.iter().collect();
+    sorted.sort_by_key(|d| (d.origin.file.path.clone(), d.origin.span.start));
     let mut out = String::new();
-    for (i, d) in diags.iter().enumerate() {
+    for (i, d) in sorted.iter().enumerate() {
         if i > 0 {
             out.push('\n');
         }

@@ -76,15 +76,24 @@ fn parse(file: &Arc<SourceFile>) -> Result<S<Layer>, Diagnostic> {
     })
 }
 
-/// The `key` written at an offset, for naming the field of a parse error.
+/// The dotted `table.key` written at an offset, for naming the field of a parse error.
 fn field_at(text: &str, offset: usize) -> String {
-    let line_start = text[..offset.min(text.len())]
-        .rfind('\n')
-        .map_or(0, |i| i + 1);
-    let line = text[line_start..].lines().next().unwrap_or_default();
-    match line.split_once('=') {
-        Some((key, _)) if !key.trim_start().starts_with('[') => key.trim().to_owned(),
-        _ => String::new(),
+    let before = &text[..offset.min(text.len())];
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line = text[line_start..].lines().next().unwrap_or_default().trim();
+    let table = before[..line_start]
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('['))
+        .map(|l| l.trim_matches(|c| c == '[' || c == ']').trim().to_owned());
+    let key = match line.split_once('=') {
+        Some((key, _)) if !line.starts_with('[') => key.trim().to_owned(),
+        _ => return line.trim_matches(|c| c == '[' || c == ']').trim().to_owned(),
+    };
+    match table {
+        Some(t) if !t.is_empty() => format!("{t}.{key}"),
+        _ => key,
     }
 }
 
