@@ -1,0 +1,68 @@
+"""Internal HTTP endpoints for tests: POST /_provision/reset and GET/POST /_provision/config."""
+
+import logging
+import time
+
+from localstack.http import Request, Response, route
+from localstack.services.plugins import SERVICE_PLUGINS
+from localstack.services.stores import AccountRegionBundle
+from localstack.state import StateVisitor
+from moto.core.base_backend import BackendDict, backend_lock
+
+from .config import SETTINGS
+
+LOG = logging.getLogger(__name__)
+
+RESET_SERVICES = ("ec2", "s3", "apigateway", "rds", "elasticbeanstalk", "sts")
+
+
+class _Clear(StateVisitor):
+    """Empties LocalStack stores; moto backends are all cleared separately, asset folders left alone."""
+
+    def visit(self, state_container):
+        if isinstance(state_container, AccountRegionBundle):
+            state_container.reset()
+
+
+def reset_all():
+    for name in RESET_SERVICES:
+        service = SERVICE_PLUGINS.get_service(name)
+        if service is None:
+            continue
+        service.lifecycle_hook.on_before_state_reset()
+        service.accept_state_visitor(_Clear())
+        if storage := getattr(service._provider, "_storage_backend", None):
+            storage.reset()  # S3 keeps object bodies outside its stores
+        service.lifecycle_hook.on_after_state_reset()
+    # Every moto backend, including those used indirectly (RDS keeps its managed master
+    # passwords in moto's Secrets Manager and KMS); accounts are recreated on next use.
+    with backend_lock:
+        for backends in {id(b): b for b in BackendDict._instances}.values():
+            backends.clear()
+
+
+class InternalEndpoints:
+    @route("/_provision/reset", methods=["POST"])
+    def reset(self, request: Request):
+        started = time.perf_counter()
+        reset_all()
+        seconds = round(time.perf_counter() - started, 3)
+        LOG.info("provision: emulator state reset in %s s", seconds)
+        return {"reset": list(RESET_SERVICES), "seconds": seconds}
+
+    @route("/_provision/config", methods=["GET"])
+    def get_config(self, request: Request):
+        return SETTINGS
+
+    @route("/_provision/config", methods=["POST"])
+    def set_config(self, request: Request):
+        changes = request.get_json(force=True, silent=True)
+        if not isinstance(changes, dict) or not changes:
+            return Response.for_json({"error": "expected a JSON object, e.g. {\"eb_status_delay\": 3}"}, 400)
+        for key, value in changes.items():
+            if key not in SETTINGS:
+                return Response.for_json({"error": f"unknown setting {key!r}; known: {sorted(SETTINGS)}"}, 400)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                return Response.for_json({"error": f"{key} must be a number of seconds >= 0"}, 400)
+        SETTINGS.update({key: float(value) for key, value in changes.items()})
+        return SETTINGS

@@ -1,0 +1,27 @@
+"""Entry points LocalStack discovers (see pyproject.toml)."""
+
+from localstack.runtime import hooks
+from localstack.services.plugins import Service, aws_provider
+
+
+@aws_provider(api="rds")
+def rds():
+    from .rds import RdsProvider, dispatch_table
+
+    return Service.for_provider(RdsProvider(), dispatch_table_factory=dispatch_table)
+
+
+@aws_provider(api="elasticbeanstalk")
+def elasticbeanstalk():
+    from .elasticbeanstalk import ElasticBeanstalkProvider
+
+    return Service.for_provider(ElasticBeanstalkProvider())
+
+
+@hooks.on_infra_start()
+def provision_internal_routes():
+    from localstack.services.edge import ROUTER
+
+    from .internal import InternalEndpoints
+
+    ROUTER.add(InternalEndpoints())
