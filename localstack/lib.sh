@@ -15,10 +15,16 @@ LS_SERVICES=ec2,s3,apigateway,rds,elasticbeanstalk,sts
 log() { echo "localstack/$(basename "$0"): $*" >&2; }
 die() { log "error: $*"; exit 1; }
 
+# With a LocalStack Pro token, Pro's own RDS and Elastic Beanstalk serve instead of provision_ext's.
+LS_PRO_PACKAGE=
+[[ -z ${LOCALSTACK_AUTH_TOKEN:-} ]] ||
+    LS_PRO_PACKAGE=localstack-ext==$(sed -n 's/^localstack-core==//p' "$LS_HOME/requirements.lock")
+
 # The venv is keyed by the lock and the extension source, so any change to either gets a fresh one.
 ls_venv() {
     local sum
     sum=$({
+        [[ -z $LS_PRO_PACKAGE ]] || echo "$LS_PRO_PACKAGE"
         cat "$LS_HOME/requirements.lock"
         cd "$LS_HOME/provision_ext" &&
             find . -name __pycache__ -prune -o -type f -print | LC_ALL=C sort | xargs sha256sum

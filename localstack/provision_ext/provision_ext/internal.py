@@ -57,12 +57,19 @@ class InternalEndpoints:
     @route("/_provision/config", methods=["POST"])
     def set_config(self, request: Request):
         changes = request.get_json(force=True, silent=True)
-        if not isinstance(changes, dict) or not changes:
-            return Response.for_json({"error": "expected a JSON object, e.g. {\"eb_status_delay\": 3}"}, 400)
-        for key, value in changes.items():
-            if key not in SETTINGS:
-                return Response.for_json({"error": f"unknown setting {key!r}; known: {sorted(SETTINGS)}"}, 400)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-                return Response.for_json({"error": f"{key} must be a number of seconds >= 0"}, 400)
+        problem = _config_problem(changes)
+        if problem:
+            return Response.for_json({"error": problem}, status=400)
         SETTINGS.update({key: float(value) for key, value in changes.items()})
         return SETTINGS
+
+
+def _config_problem(changes) -> str | None:
+    if not isinstance(changes, dict) or not changes:
+        return 'expected a JSON object such as {"eb_status_delay": 3}'
+    for key, value in changes.items():
+        if key not in SETTINGS:
+            return f"unknown setting {key!r}; known: {sorted(SETTINGS)}"
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            return f"{key} must be a number of seconds >= 0"
+    return None

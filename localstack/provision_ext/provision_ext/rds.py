@@ -5,6 +5,7 @@ subnet groups see the VPCs and subnets created there), with the gaps that matter
   in PendingModifiedValues instead of applying them; ApplyImmediately=true applies them together
   with anything still pending, as AWS does.
 - DeleteDBInstance requires FinalDBSnapshotIdentifier unless SkipFinalSnapshot is set.
+- ModifyDBSubnetGroup keeps the group (moto drops it from its backend).
 """
 
 from localstack.aws.api import CommonServiceException, RequestContext, handler
@@ -63,6 +64,19 @@ class RdsProvider:
         database = backend.databases[response["DBInstance"]["DBInstanceIdentifier"]]
         database.pending_modified_values = pending  # moto serialises it as PendingModifiedValues
         response["DBInstance"]["PendingModifiedValues"] = pending
+        return response
+
+    @handler("ModifyDBSubnetGroup", expand=False)
+    def modify_db_subnet_group(self, context: RequestContext, request: dict) -> dict:
+        backend = rds_backends[context.account_id][context.region]
+        name = request["DBSubnetGroupName"]
+        group = backend.subnet_groups.get(name)
+        if group is None:
+            raise CommonServiceException(
+                "DBSubnetGroupNotFoundFault", f"Subnet Group {name} not found.", status_code=404, sender_fault=True
+            )
+        response = call_moto(context)
+        backend.subnet_groups[name] = group  # moto pops it and never puts it back
         return response
 
     @handler("DeleteDBInstance", expand=False)

@@ -1,0 +1,258 @@
+import re
+
+import pytest
+from botocore.exceptions import ClientError
+from support import REGION, wait_for
+
+NODE = "64bit Amazon Linux 2023 v6.6.0 running Node.js 20"
+PYTHON = "64bit Amazon Linux 2023 v4.7.0 running Python 3.11"
+ENV_VARS = "aws:elasticbeanstalk:application:environment"
+ASG = "aws:autoscaling:asg"
+
+
+@pytest.fixture
+def eb(aws):
+    return aws("elasticbeanstalk")
+
+
+@pytest.fixture
+def app(eb):
+    eb.create_application(ApplicationName="shop", Description="the shop", Tags=[{"Key": "team", "Value": "web"}])
+    return "shop"
+
+
+def option(namespace, name, value=None):
+    setting = {"Namespace": namespace, "OptionName": name}
+    if value is not None:
+        setting["Value"] = value
+    return setting
+
+
+def create_env(eb, name="shop-prod", **kwargs):
+    kwargs.setdefault("SolutionStackName", NODE)
+    return eb.create_environment(ApplicationName="shop", EnvironmentName=name, **kwargs)
+
+
+def describe(eb, name="shop-prod", **kwargs):
+    environments = eb.describe_environments(EnvironmentNames=[name], **kwargs)["Environments"]
+    return environments[0] if environments else None
+
+
+def settings_of(eb, name="shop-prod"):
+    config = eb.describe_configuration_settings(ApplicationName="shop", EnvironmentName=name)
+    return {(o["Namespace"], o["OptionName"]): o.get("Value") for o in config["ConfigurationSettings"][0]["OptionSettings"]}
+
+
+def error_of(call, *args, **kwargs):
+    with pytest.raises(ClientError) as raised:
+        call(*args, **kwargs)
+    return raised.value.response["Error"]["Code"], raised.value.response["Error"]["Message"]
+
+
+def test_applications_create_describe_update_delete(eb, app, account):
+    described = eb.describe_applications(ApplicationNames=["shop"])["Applications"]
+    assert [a["ApplicationName"] for a in described] == ["shop"]
+    assert described[0]["Description"] == "the shop"
+    assert described[0]["ApplicationArn"] == f"arn:aws:elasticbeanstalk:{REGION}:{account}:application/shop"
+    assert error_of(eb.create_application, ApplicationName="shop") == (
+        "InvalidParameterValue", "Application shop already exists.")
+
+    updated = eb.update_application(ApplicationName="shop", Description="renamed")["Application"]
+    assert updated["Description"] == "renamed"
+    assert error_of(eb.update_application, ApplicationName="nope", Description="x") == (
+        "InvalidParameterValue", "No Application named 'nope' found.")
+
+    eb.delete_application(ApplicationName="shop")
+    assert eb.describe_applications()["Applications"] == []
+
+
+def test_environment_identity(eb, app, account):
+    eb.create_application_version(ApplicationName="shop", VersionLabel="v1",
+                                  SourceBundle={"S3Bucket": "bundles", "S3Key": "v1.zip"})
+    env = create_env(eb, VersionLabel="v1", CNAMEPrefix="shop-live", Description="production")
+    assert re.fullmatch(r"e-[a-z0-9]{10}", env["EnvironmentId"])
+    assert env["EnvironmentArn"] == f"arn:aws:elasticbeanstalk:{REGION}:{account}:environment/shop/shop-prod"
+    assert env["CNAME"] == f"shop-live.{REGION}.elasticbeanstalk.com"
+    assert re.fullmatch(rf"awseb-.+\.{REGION}\.elb\.amazonaws\.com", env["EndpointURL"])
+    assert env["Tier"] == {"Name": "WebServer", "Type": "Standard", "Version": "1.0"}
+    assert env["VersionLabel"] == "v1"
+    assert env["PlatformArn"].endswith("::platform/Node.js 20 running on 64bit Amazon Linux 2023/6.6.0")
+    assert env["DateCreated"] <= env["DateUpdated"]
+    assert (env["Status"], env["Health"]) == ("Launching", "Grey")
+
+    single = create_env(eb, "shop-single", OptionSettings=[
+        option("aws:elasticbeanstalk:environment", "EnvironmentType", "SingleInstance")])
+    assert re.fullmatch(r"\d+\.\d+\.\d+\.\d+", single["EndpointURL"])
+    assert re.fullmatch(rf"shop-single\.eba-[a-z0-9]{{8}}\.{REGION}\.elasticbeanstalk\.com", single["CNAME"])
+
+    worker = create_env(eb, "shop-worker", Tier={"Name": "Worker", "Type": "SQS/HTTP"})
+    assert "CNAME" not in worker and worker["Tier"]["Name"] == "Worker"
+
+
+def test_status_transitions_follow_the_configured_delay(eb, app, eb_status_delay):
+    eb_status_delay(0.6)
+    env = create_env(eb)
+    assert (env["Status"], env["Health"]) == ("Launching", "Grey")
+    assert describe(eb)["Status"] == "Launching"
+    assert error_of(eb.update_environment, EnvironmentName="shop-prod", Description="x") == (
+        "InvalidParameterValue", "Environment named shop-prod is in an invalid state for this operation. Must be Ready.")
+
+    waiter_config = {"Delay": 0.1, "MaxAttempts": 50}
+    eb.get_waiter("environment_exists").wait(EnvironmentNames=["shop-prod"], WaiterConfig=waiter_config)
+    ready = describe(eb)
+    assert (ready["Status"], ready["Health"], ready["HealthStatus"]) == ("Ready", "Green", "Ok")
+
+    updating = eb.update_environment(EnvironmentId=env["EnvironmentId"], OptionSettings=[option(ENV_VARS, "A", "1")])
+    assert (updating["Status"], updating["Health"], updating["AbortableOperationInProgress"]) == (
+        "Updating", "Grey", True)
+    eb.get_waiter("environment_updated").wait(EnvironmentNames=["shop-prod"], WaiterConfig=waiter_config)
+    assert describe(eb)["Status"] == "Ready"
+
+    assert eb.terminate_environment(EnvironmentName="shop-prod")["Status"] == "Terminating"
+    assert error_of(eb.terminate_environment, EnvironmentName="shop-prod")[0] == "InvalidParameterValue"
+    eb.get_waiter("environment_terminated").wait(EnvironmentNames=["shop-prod"], WaiterConfig=waiter_config)
+    assert describe(eb)["Status"] == "Terminated"
+
+
+def test_describe_environments_filters(eb, app):
+    first = create_env(eb, "shop-one")
+    create_env(eb, "shop-two")
+    eb.create_application(ApplicationName="other")
+    eb.create_environment(ApplicationName="other", EnvironmentName="other-one", SolutionStackName=NODE)
+
+    def names(**kwargs):
+        return sorted(e["EnvironmentName"] for e in eb.describe_environments(**kwargs)["Environments"])
+
+    assert names(ApplicationName="shop") == ["shop-one", "shop-two"]
+    assert names(EnvironmentIds=[first["EnvironmentId"]]) == ["shop-one"]
+    assert names(EnvironmentNames=["shop-two", "other-one"]) == ["other-one", "shop-two"]
+    assert names(EnvironmentNames=["missing"]) == []
+
+    eb.terminate_environment(EnvironmentName="shop-one")
+    assert names(ApplicationName="shop") == ["shop-one", "shop-two"]  # IncludeDeleted defaults to true
+    assert names(ApplicationName="shop", IncludeDeleted=False) == ["shop-two"]
+    # The name is free again once the old environment is terminated.
+    assert create_env(eb, "shop-one")["EnvironmentId"] != first["EnvironmentId"]
+
+
+def test_configuration_settings_merge_defaults_and_honour_removal(eb, app):
+    create_env(eb, SolutionStackName=PYTHON, OptionSettings=[
+        option(ENV_VARS, "DATABASE_URL", "postgres://db"),
+        option(ENV_VARS, "LOG_LEVEL", "debug"),
+        option(ASG, "MaxSize", "8"),
+    ])
+    settings = settings_of(eb)
+    assert settings[(ENV_VARS, "DATABASE_URL")] == "postgres://db"
+    assert settings[(ASG, "MaxSize")] == "8"
+    assert settings[(ASG, "MinSize")] == "1"  # a default
+    assert settings[("aws:elasticbeanstalk:container:python", "WSGIPath")] == "application"
+
+    eb.update_environment(
+        EnvironmentName="shop-prod",
+        OptionSettings=[option(ENV_VARS, "LOG_LEVEL", "info"), option(ASG, "MinSize", "2")],
+        OptionsToRemove=[option(ENV_VARS, "DATABASE_URL"), option(ASG, "MaxSize")],
+    )
+    settings = settings_of(eb)
+    assert (ENV_VARS, "DATABASE_URL") not in settings
+    assert settings[(ENV_VARS, "LOG_LEVEL")] == "info"
+    assert (settings[(ASG, "MinSize")], settings[(ASG, "MaxSize")]) == ("2", "4")
+
+
+def test_validation_errors(eb, app):
+    invalid_spec = "Invalid option specification (Namespace: 'aws:nope', OptionName: 'X'): Unknown configuration setting."
+    assert error_of(create_env, eb, OptionSettings=[option("aws:nope", "X", "1")]) == (
+        "ConfigurationValidationException", f"Configuration validation exception: {invalid_spec}")
+    assert "Unknown configuration setting" in error_of(create_env, eb, OptionSettings=[option(ASG, "Biggest", "1")])[1]
+    code, message = error_of(create_env, eb, OptionSettings=[option(ASG, "MinSize", "5"), option(ASG, "MaxSize", "2")])
+    assert code == "ConfigurationValidationException"
+    assert "(Namespace: 'aws:autoscaling:asg', OptionName: 'MinSize')" in message
+    assert error_of(create_env, eb, OptionSettings=[
+        option("aws:elasticbeanstalk:environment", "EnvironmentType", "Huge")])[1].endswith(
+        "Value is not one of the allowed values: [LoadBalanced, SingleInstance]")
+    assert error_of(eb.create_environment, ApplicationName="nope", EnvironmentName="nope-env",
+                    SolutionStackName=NODE) == ("InvalidParameterValue", "No Application named 'nope' found.")
+    assert error_of(create_env, eb, SolutionStackName="64bit Plan 9") == (
+        "InvalidParameterValue", "No Solution Stack named '64bit Plan 9' found.")
+
+    create_env(eb, CNAMEPrefix="shop-live")
+    assert error_of(create_env, eb) == ("InvalidParameterValue", "Environment shop-prod already exists.")
+    assert error_of(create_env, eb, "shop-other", CNAMEPrefix="shop-live") == (
+        "InvalidParameterValue", f"DNS name (shop-live.{REGION}.elasticbeanstalk.com) is not available.")
+    assert eb.check_dns_availability(CNAMEPrefix="shop-live")["Available"] is False
+    code, _ = error_of(eb.update_environment, EnvironmentName="shop-prod", OptionSettings=[option(ASG, "MinSize", "9")])
+    assert code == "ConfigurationValidationException"
+    assert error_of(eb.update_environment, EnvironmentName="ghost", Description="x") == (
+        "InvalidParameterValue", "No Environment found for EnvironmentName = 'ghost'.")
+    assert error_of(eb.terminate_environment, EnvironmentName="ghost")[0] == "InvalidParameterValue"
+
+    messages = eb.validate_configuration_settings(
+        ApplicationName="shop", EnvironmentName="shop-prod",
+        OptionSettings=[option("aws:nope", "X", "1")])["Messages"]
+    assert messages == [{"Message": invalid_spec, "Severity": "error", "Namespace": "aws:nope", "OptionName": "X"}]
+    assert eb.validate_configuration_settings(ApplicationName="shop", EnvironmentName="shop-prod",
+                                              OptionSettings=[option(ASG, "MaxSize", "6")])["Messages"] == []
+
+
+def test_vpc_options_reference_ec2(eb, app, aws):
+    ec2 = aws("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.1.{i}.0/24")["Subnet"]["SubnetId"] for i in (1, 2)]
+    other_vpc = ec2.create_vpc(CidrBlock="10.2.0.0/16")["Vpc"]["VpcId"]
+    stray = ec2.create_subnet(VpcId=other_vpc, CidrBlock="10.2.1.0/24")["Subnet"]["SubnetId"]
+    vpc_options = [
+        option("aws:ec2:vpc", "VPCId", vpc),
+        option("aws:ec2:vpc", "Subnets", ",".join(subnets)),
+        option("aws:ec2:vpc", "ELBSubnets", ",".join(subnets)),
+        option("aws:ec2:vpc", "ELBScheme", "internal"),
+    ]
+    env = create_env(eb, OptionSettings=vpc_options)
+    assert env["EndpointURL"].startswith("internal-awseb-")
+    settings = settings_of(eb)
+    assert settings[("aws:ec2:vpc", "VPCId")] == vpc
+    assert settings[("aws:ec2:vpc", "Subnets")] == ",".join(subnets)
+
+    assert error_of(create_env, eb, "shop-b", OptionSettings=[option("aws:ec2:vpc", "VPCId", "vpc-0000000000")]) == (
+        "InvalidParameterValue",
+        "Invalid option value: 'vpc-0000000000' (Namespace: 'aws:ec2:vpc', OptionName: 'VPCId'): "
+        "The VPC 'vpc-0000000000' does not exist.")
+    code, message = error_of(create_env, eb, "shop-b", OptionSettings=[
+        option("aws:ec2:vpc", "VPCId", vpc), option("aws:ec2:vpc", "Subnets", f"{subnets[0]},{stray}")])
+    assert code == "InvalidParameterValue" and f"The subnet '{stray}' is not in VPC '{vpc}'." in message
+    code, message = error_of(create_env, eb, "shop-b", OptionSettings=[
+        option("aws:ec2:vpc", "Subnets", "subnet-00000000")])
+    assert code == "InvalidParameterValue" and "The subnet 'subnet-00000000' does not exist." in message
+
+
+def test_solution_stacks(eb):
+    listed = eb.list_available_solution_stacks()
+    assert {NODE, PYTHON} <= set(listed["SolutionStacks"])
+    assert {"SolutionStackName": NODE, "PermittedFileTypes": ["zip"]} in listed["SolutionStackDetails"]
+
+
+def test_tags(eb, app, account):
+    env = create_env(eb, Tags=[{"Key": "stage", "Value": "prod"}])
+    arn = env["EnvironmentArn"]
+    assert eb.list_tags_for_resource(ResourceArn=arn)["ResourceTags"] == [{"Key": "stage", "Value": "prod"}]
+    eb.update_tags_for_resource(ResourceArn=arn, TagsToAdd=[{"Key": "owner", "Value": "ops"}], TagsToRemove=["stage"])
+    assert eb.list_tags_for_resource(ResourceArn=arn)["ResourceTags"] == [{"Key": "owner", "Value": "ops"}]
+
+    app_arn = f"arn:aws:elasticbeanstalk:{REGION}:{account}:application/shop"
+    assert eb.list_tags_for_resource(ResourceArn=app_arn)["ResourceTags"] == [{"Key": "team", "Value": "web"}]
+    assert error_of(eb.list_tags_for_resource, ResourceArn=arn.replace("shop-prod", "ghost"))[0] == (
+        "ResourceNotFoundException")
+
+
+def test_delete_application_with_environments(eb, app):
+    create_env(eb)
+    assert error_of(eb.delete_application, ApplicationName="shop")[0] == "InvalidParameterValue"
+    eb.delete_application(ApplicationName="shop", TerminateEnvByForce=True)
+    assert eb.describe_applications()["Applications"] == []
+    assert wait_for(lambda: describe(eb)["Status"] == "Terminated")
+
+
+def test_state_is_per_account_and_region(eb, app, aws, account):
+    create_env(eb)
+    other_account = str(int(account) + 1)
+    for other in (aws("elasticbeanstalk", region="eu-west-1"), aws("elasticbeanstalk", account_id=other_account)):
+        assert other.describe_applications()["Applications"] == []
+        assert other.describe_environments()["Environments"] == []

@@ -1,0 +1,105 @@
+import pytest
+from botocore.exceptions import ClientError
+
+
+@pytest.fixture
+def rds(aws):
+    return aws("rds")
+
+
+def create_db(rds, identifier="orders", **kwargs):
+    if not kwargs.get("ManageMasterUserPassword"):
+        kwargs.setdefault("MasterUserPassword", "correct-horse")
+    return rds.create_db_instance(
+        DBInstanceIdentifier=identifier, DBInstanceClass="db.t3.micro", Engine="postgres",
+        EngineVersion="16.3", MasterUsername="app", AllocatedStorage=20, **kwargs,
+    )["DBInstance"]
+
+
+def describe(rds, identifier="orders"):
+    return rds.describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"][0]
+
+
+def error_of(call, **kwargs):
+    with pytest.raises(ClientError) as raised:
+        call(**kwargs)
+    return raised.value.response["Error"]["Code"], raised.value.response["Error"]["Message"]
+
+
+def test_subnet_group_and_instance_live_in_an_ec2_vpc(rds, aws):
+    ec2 = aws("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.3.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.3.{i}.0/24", AvailabilityZone=f"us-east-2{zone}")["Subnet"]["SubnetId"]
+        for i, zone in ((1, "a"), (2, "b"))
+    ]
+    group = rds.create_db_subnet_group(
+        DBSubnetGroupName="orders-db", DBSubnetGroupDescription="orders", SubnetIds=subnets,
+        Tags=[{"Key": "app", "Value": "orders"}],
+    )["DBSubnetGroup"]
+    assert group["VpcId"] == vpc
+    assert sorted(s["SubnetIdentifier"] for s in group["Subnets"]) == sorted(subnets)
+
+    db = create_db(rds, DBSubnetGroupName="orders-db")
+    assert db["DBSubnetGroup"]["VpcId"] == vpc
+    assert describe(rds)["DBSubnetGroup"]["DBSubnetGroupName"] == "orders-db"
+
+    rds.modify_db_subnet_group(DBSubnetGroupName="orders-db", DBSubnetGroupDescription="changed", SubnetIds=subnets)
+    assert rds.describe_db_subnet_groups(DBSubnetGroupName="orders-db")["DBSubnetGroups"][0][
+        "DBSubnetGroupDescription"] == "changed"
+    assert error_of(rds.create_db_subnet_group, DBSubnetGroupName="bad", DBSubnetGroupDescription="x",
+                    SubnetIds=["subnet-00000000"])[0] == "InvalidSubnetID.NotFound"
+
+    rds.delete_db_instance(DBInstanceIdentifier="orders", SkipFinalSnapshot=True)
+    rds.delete_db_subnet_group(DBSubnetGroupName="orders-db")
+    assert rds.describe_db_subnet_groups()["DBSubnetGroups"] == []
+
+
+def test_modifications_stay_pending_until_applied_immediately(rds):
+    create_db(rds)
+    modified = rds.modify_db_instance(DBInstanceIdentifier="orders", DBInstanceClass="db.t3.large")["DBInstance"]
+    assert modified["DBInstanceClass"] == "db.t3.micro"
+    assert modified["PendingModifiedValues"] == {"DBInstanceClass": "db.t3.large"}
+
+    rds.modify_db_instance(DBInstanceIdentifier="orders", AllocatedStorage=50, BackupRetentionPeriod=7)
+    db = describe(rds)
+    assert (db["DBInstanceClass"], db["AllocatedStorage"], db["BackupRetentionPeriod"]) == ("db.t3.micro", 20, 7)
+    assert db["PendingModifiedValues"] == {"DBInstanceClass": "db.t3.large", "AllocatedStorage": 50}
+
+    applied = rds.modify_db_instance(DBInstanceIdentifier="orders", MultiAZ=True, ApplyImmediately=True)["DBInstance"]
+    assert (applied["DBInstanceClass"], applied["AllocatedStorage"], applied["MultiAZ"]) == ("db.t3.large", 50, True)
+    assert describe(rds)["PendingModifiedValues"] == {}
+
+
+def test_deletion_protection_is_honoured(rds):
+    create_db(rds, DeletionProtection=True)
+    assert error_of(rds.delete_db_instance, DBInstanceIdentifier="orders", SkipFinalSnapshot=True) == (
+        "InvalidParameterCombination",
+        "Cannot delete protected DB Instance, please disable deletion protection and try again.")
+    rds.modify_db_instance(DBInstanceIdentifier="orders", DeletionProtection=False)
+    rds.delete_db_instance(DBInstanceIdentifier="orders", SkipFinalSnapshot=True)
+    assert rds.describe_db_instances()["DBInstances"] == []
+
+
+def test_managed_master_password_needs_no_password(rds):
+    db = create_db(rds, ManageMasterUserPassword=True)
+    assert db["MasterUserSecret"]["SecretArn"].startswith("arn:aws:secretsmanager:us-east-2:")
+    assert describe(rds)["MasterUserSecret"]["SecretArn"] == db["MasterUserSecret"]["SecretArn"]
+
+
+def test_final_snapshot_on_delete(rds):
+    create_db(rds)
+    assert error_of(rds.delete_db_instance, DBInstanceIdentifier="orders") == (
+        "InvalidParameterCombination", "FinalDBSnapshotIdentifier is required unless SkipFinalSnapshot is specified.")
+    rds.delete_db_instance(DBInstanceIdentifier="orders", FinalDBSnapshotIdentifier="orders-final")
+    snapshots = rds.describe_db_snapshots(DBSnapshotIdentifier="orders-final")["DBSnapshots"]
+    assert [s["DBInstanceIdentifier"] for s in snapshots] == ["orders"]
+
+
+def test_tags(rds):
+    arn = create_db(rds, Tags=[{"Key": "app", "Value": "orders"}])["DBInstanceArn"]
+    rds.add_tags_to_resource(ResourceName=arn, Tags=[{"Key": "stage", "Value": "prod"}])
+    rds.remove_tags_from_resource(ResourceName=arn, TagKeys=["app"])
+    assert rds.list_tags_for_resource(ResourceName=arn)["TagList"] == [{"Key": "stage", "Value": "prod"}]
+    rds.modify_db_instance(DBInstanceIdentifier="orders", BackupRetentionPeriod=3, ApplyImmediately=True)
+    assert rds.list_tags_for_resource(ResourceName=arn)["TagList"] == [{"Key": "stage", "Value": "prod"}]

@@ -1,0 +1,47 @@
+"""The localstack/ scripts around a running server (skipped when testing someone else's endpoint)."""
+
+import os
+import socket
+import subprocess
+from pathlib import Path
+
+import pytest
+from support import ENDPOINT
+
+SCRIPTS = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.skipif(
+    ENDPOINT != f"http://127.0.0.1:{os.environ.get('LOCALSTACK_PORT', '4566')}",
+    reason="LOCALSTACK_ENDPOINT is not the server localstack/start manages",
+)
+
+
+def run(script: str, **env) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [SCRIPTS / script], cwd="/", env={**os.environ, **env}, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_start_while_running_says_so():
+    started = run("start")
+    assert started.returncode == 0, started.stderr
+    assert "already running" in started.stderr
+    status = run("status")
+    assert status.returncode == 0 and "is running" in status.stdout
+
+
+def test_reset_script_empties_the_server():
+    reset = run("reset")
+    assert reset.returncode == 0 and "emptied" in reset.stderr
+
+
+def test_start_refuses_a_port_held_by_another_process(tmp_path):
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        env = {"LOCALSTACK_PORT": str(other.getsockname()[1]), "LOCALSTACK_DATA_DIR": str(tmp_path)}
+        started = run("start", **env)
+        assert started.returncode == 1
+        assert "is taken by a process this script did not start" in started.stderr
+        assert run("status", **env).returncode == 1
+        stopped = run("stop", **env)
+        assert stopped.returncode == 0 and "not running" in stopped.stderr
