@@ -3,8 +3,10 @@
 //! Data flows one way: specs -> [`spec`] -> desired state; AWS -> live state; both (with the last
 //! snapshot) -> [`plan::diff`] -> a plan that is printed, serialised and executed.
 
+pub mod aws;
 pub mod cli;
 pub mod envdiff;
 pub mod model;
 pub mod plan;
 pub mod spec;
+pub mod state;

@@ -1,0 +1,432 @@
+//! Reading the network: one tag-filtered Describe per resource type, all concurrently, then
+//! normalised into live-state attributes whose references are addresses.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use aws_sdk_ec2::types::{Filter, IpPermission, Tag, VpcAttributeName};
+use ipnet::Ipv4Net;
+
+use super::AwsError;
+use crate::model::*;
+
+/// Physical id <-> address, from the ownership tags of everything read.
+#[derive(Debug, Default, Clone)]
+pub struct Ids {
+    by_id: BTreeMap<String, Address>,
+}
+
+impl Ids {
+    pub fn insert(&mut self, id: &str, address: &Address) {
+        self.by_id.insert(id.to_owned(), address.clone());
+    }
+
+    pub fn to_ref(&self, id: &str) -> Ref {
+        self.by_id
+            .get(id)
+            .map_or_else(|| Ref::External(id.to_owned()), |a| Ref::Managed(a.clone()))
+    }
+}
+
+pub fn env_filter(env: &str) -> Filter {
+    Filter::builder()
+        .name(format!("tag:{TAG_ENV}"))
+        .values(env)
+        .build()
+}
+
+pub fn tags_of(tags: &[Tag]) -> Tags {
+    tags.iter()
+        .filter_map(|t| {
+            Some((
+                t.key()?.to_owned(),
+                t.value().unwrap_or_default().to_owned(),
+            ))
+        })
+        .collect()
+}
+
+/// The address a resource's ownership tags give it, if any.
+pub fn address_of(tags: &Tags) -> Option<Address> {
+    tags.get(TAG_ADDRESS)?.parse().ok()
+}
+
+fn cidr(s: Option<&str>) -> Ipv4Net {
+    s.and_then(|s| s.parse::<Ipv4Net>().ok())
+        .map(|n| n.trunc())
+        .unwrap_or_default()
+}
+
+/// Raw results of the read pass, before ids become references.
+struct Raw {
+    vpcs: Vec<(aws_sdk_ec2::types::Vpc, bool, bool)>,
+    subnets: Vec<aws_sdk_ec2::types::Subnet>,
+    igws: Vec<aws_sdk_ec2::types::InternetGateway>,
+    eips: Vec<aws_sdk_ec2::types::Address>,
+    nats: Vec<aws_sdk_ec2::types::NatGateway>,
+    tables: Vec<aws_sdk_ec2::types::RouteTable>,
+    groups: Vec<aws_sdk_ec2::types::SecurityGroup>,
+}
+
+/// What the network read found: managed resources by address, and everything it saw by id.
+pub struct NetworkRead {
+    pub resources: BTreeMap<Address, LiveResource>,
+    pub ids: Ids,
+}
+
+pub async fn read_network(ec2: &aws_sdk_ec2::Client, env: &str) -> Result<NetworkRead, AwsError> {
+    let what = format!("network of {env}");
+    let f = || env_filter(env);
+    let vpcs = async {
+        let mut out = Vec::new();
+        let mut pages = ec2.describe_vpcs().filters(f()).into_paginator().send();
+        while let Some(p) = pages.next().await {
+            out.extend(
+                p.map_err(|e| AwsError::from_sdk(&what, "DescribeVpcs", e))?
+                    .vpcs()
+                    .iter()
+                    .cloned(),
+            );
+        }
+        // DNS attributes are only readable per VPC; an environment has one VPC.
+        let mut with_dns = Vec::new();
+        for v in out {
+            let id = v.vpc_id().unwrap_or_default().to_owned();
+            let attr = |name: VpcAttributeName| {
+                let id = id.clone();
+                async move {
+                    ec2.describe_vpc_attribute()
+                        .vpc_id(&id)
+                        .attribute(name)
+                        .send()
+                        .await
+                        .map_err(|e| AwsError::from_sdk(&id, "DescribeVpcAttribute", e))
+                }
+            };
+            let (h, s) = tokio::try_join!(
+                attr(VpcAttributeName::EnableDnsHostnames),
+                attr(VpcAttributeName::EnableDnsSupport)
+            )?;
+            let hostnames = h
+                .enable_dns_hostnames()
+                .and_then(|a| a.value())
+                .unwrap_or(false);
+            let support = s
+                .enable_dns_support()
+                .and_then(|a| a.value())
+                .unwrap_or(true);
+            with_dns.push((v, hostnames, support));
+        }
+        Ok::<_, AwsError>(with_dns)
+    };
+    let subnets = async {
+        let mut out = Vec::new();
+        let mut pages = ec2.describe_subnets().filters(f()).into_paginator().send();
+        while let Some(p) = pages.next().await {
+            out.extend(
+                p.map_err(|e| AwsError::from_sdk(&what, "DescribeSubnets", e))?
+                    .subnets()
+                    .iter()
+                    .cloned(),
+            );
+        }
+        Ok::<_, AwsError>(out)
+    };
+    let igws = async {
+        let mut out = Vec::new();
+        let mut pages = ec2
+            .describe_internet_gateways()
+            .filters(f())
+            .into_paginator()
+            .send();
+        while let Some(p) = pages.next().await {
+            out.extend(
+                p.map_err(|e| AwsError::from_sdk(&what, "DescribeInternetGateways", e))?
+                    .internet_gateways()
+                    .iter()
+                    .cloned(),
+            );
+        }
+        Ok::<_, AwsError>(out)
+    };
+    let eips = async {
+        let out = ec2
+            .describe_addresses()
+            .filters(f())
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(&what, "DescribeAddresses", e))?;
+        Ok::<_, AwsError>(out.addresses().to_vec())
+    };
+    let nats = async {
+        let mut out = Vec::new();
+        // Deleted gateways stay visible for a while; they are gone for our purposes.
+        let states = Filter::builder()
+            .name("state")
+            .values("pending")
+            .values("available")
+            .values("failed")
+            .build();
+        let mut pages = ec2
+            .describe_nat_gateways()
+            .filter(f())
+            .filter(states)
+            .into_paginator()
+            .send();
+        while let Some(p) = pages.next().await {
+            out.extend(
+                p.map_err(|e| AwsError::from_sdk(&what, "DescribeNatGateways", e))?
+                    .nat_gateways()
+                    .iter()
+                    .cloned(),
+            );
+        }
+        Ok::<_, AwsError>(out)
+    };
+    let tables = async {
+        let mut out = Vec::new();
+        let mut pages = ec2
+            .describe_route_tables()
+            .filters(f())
+            .into_paginator()
+            .send();
+        while let Some(p) = pages.next().await {
+            out.extend(
+                p.map_err(|e| AwsError::from_sdk(&what, "DescribeRouteTables", e))?
+                    .route_tables()
+                    .iter()
+                    .cloned(),
+            );
+        }
+        Ok::<_, AwsError>(out)
+    };
+    let groups = async {
+        let mut out = Vec::new();
+        let mut pages = ec2
+            .describe_security_groups()
+            .filters(f())
+            .into_paginator()
+            .send();
+        while let Some(p) = pages.next().await {
+            out.extend(
+                p.map_err(|e| AwsError::from_sdk(&what, "DescribeSecurityGroups", e))?
+                    .security_groups()
+                    .iter()
+                    .cloned(),
+            );
+        }
+        Ok::<_, AwsError>(out)
+    };
+    let (vpcs, subnets, igws, eips, nats, tables, groups) =
+        tokio::try_join!(vpcs, subnets, igws, eips, nats, tables, groups)?;
+    Ok(normalise(Raw {
+        vpcs,
+        subnets,
+        igws,
+        eips,
+        nats,
+        tables,
+        groups,
+    }))
+}
+
+fn normalise(raw: Raw) -> NetworkRead {
+    let mut ids = Ids::default();
+    let mut tagged: Vec<(String, Tags)> = Vec::new();
+    tagged.extend(
+        raw.vpcs
+            .iter()
+            .map(|(v, _, _)| (v.vpc_id().unwrap_or_default().to_owned(), tags_of(v.tags()))),
+    );
+    tagged.extend(raw.subnets.iter().map(|s| {
+        (
+            s.subnet_id().unwrap_or_default().to_owned(),
+            tags_of(s.tags()),
+        )
+    }));
+    tagged.extend(raw.igws.iter().map(|g| {
+        (
+            g.internet_gateway_id().unwrap_or_default().to_owned(),
+            tags_of(g.tags()),
+        )
+    }));
+    tagged.extend(raw.eips.iter().map(|a| {
+        (
+            a.allocation_id().unwrap_or_default().to_owned(),
+            tags_of(a.tags()),
+        )
+    }));
+    tagged.extend(raw.nats.iter().map(|n| {
+        (
+            n.nat_gateway_id().unwrap_or_default().to_owned(),
+            tags_of(n.tags()),
+        )
+    }));
+    tagged.extend(raw.tables.iter().map(|t| {
+        (
+            t.route_table_id().unwrap_or_default().to_owned(),
+            tags_of(t.tags()),
+        )
+    }));
+    tagged.extend(raw.groups.iter().map(|g| {
+        (
+            g.group_id().unwrap_or_default().to_owned(),
+            tags_of(g.tags()),
+        )
+    }));
+    for (id, tags) in &tagged {
+        if let Some(a) = address_of(tags) {
+            ids.insert(id, &a);
+        }
+    }
+
+    let mut resources = BTreeMap::new();
+    let mut put = |id: &str, tags: Tags, attrs: Attrs| {
+        if let Some(address) = address_of(&tags).filter(|a| a.kind == attrs.kind()) {
+            resources.insert(
+                address,
+                LiveResource {
+                    id: id.to_owned(),
+                    attrs,
+                    tags,
+                    pending: BTreeMap::new(),
+                },
+            );
+        }
+    };
+    for (v, hostnames, support) in &raw.vpcs {
+        let attrs = Attrs::Vpc(VpcAttrs {
+            cidr: cidr(v.cidr_block()),
+            dns_hostnames: *hostnames,
+            dns_support: *support,
+        });
+        put(v.vpc_id().unwrap_or_default(), tags_of(v.tags()), attrs);
+    }
+    for s in &raw.subnets {
+        let attrs = Attrs::Subnet(SubnetAttrs {
+            vpc: ids.to_ref(s.vpc_id().unwrap_or_default()),
+            cidr: cidr(s.cidr_block()),
+            availability_zone: s.availability_zone().unwrap_or_default().to_owned(),
+            public_ip_on_launch: s.map_public_ip_on_launch().unwrap_or(false),
+        });
+        put(s.subnet_id().unwrap_or_default(), tags_of(s.tags()), attrs);
+    }
+    for g in &raw.igws {
+        let vpc = g
+            .attachments()
+            .iter()
+            .find_map(|a| a.vpc_id())
+            .unwrap_or_default();
+        let attrs = Attrs::InternetGateway(InternetGatewayAttrs {
+            vpc: ids.to_ref(vpc),
+        });
+        put(
+            g.internet_gateway_id().unwrap_or_default(),
+            tags_of(g.tags()),
+            attrs,
+        );
+    }
+    for a in &raw.eips {
+        put(
+            a.allocation_id().unwrap_or_default(),
+            tags_of(a.tags()),
+            Attrs::ElasticIp(ElasticIpAttrs {}),
+        );
+    }
+    for n in &raw.nats {
+        let eip = n
+            .nat_gateway_addresses()
+            .iter()
+            .find_map(|a| a.allocation_id())
+            .unwrap_or_default();
+        let attrs = Attrs::NatGateway(NatGatewayAttrs {
+            subnet: ids.to_ref(n.subnet_id().unwrap_or_default()),
+            elastic_ip: ids.to_ref(eip),
+        });
+        put(
+            n.nat_gateway_id().unwrap_or_default(),
+            tags_of(n.tags()),
+            attrs,
+        );
+    }
+    for t in &raw.tables {
+        let routes = t
+            .routes()
+            .iter()
+            .filter(|r| r.gateway_id() != Some("local"))
+            .filter_map(|r| {
+                let target = r.nat_gateway_id().or(r.gateway_id())?;
+                Some(Route {
+                    destination: cidr(r.destination_cidr_block()),
+                    target: ids.to_ref(target),
+                })
+            })
+            .collect();
+        let subnets = t
+            .associations()
+            .iter()
+            .filter(|a| !a.main().unwrap_or(false))
+            .filter_map(|a| a.subnet_id())
+            .map(|s| ids.to_ref(s))
+            .collect();
+        let attrs = Attrs::RouteTable(RouteTableAttrs {
+            vpc: ids.to_ref(t.vpc_id().unwrap_or_default()),
+            routes,
+            subnets,
+        });
+        put(
+            t.route_table_id().unwrap_or_default(),
+            tags_of(t.tags()),
+            attrs,
+        );
+    }
+    for g in &raw.groups {
+        let attrs = Attrs::SecurityGroup(SecurityGroupAttrs {
+            vpc: ids.to_ref(g.vpc_id().unwrap_or_default()),
+            name: g.group_name().unwrap_or_default().to_owned(),
+            description: g.description().unwrap_or_default().to_owned(),
+            ingress: rules(g.ip_permissions(), &ids),
+            egress: rules(g.ip_permissions_egress(), &ids),
+        });
+        put(g.group_id().unwrap_or_default(), tags_of(g.tags()), attrs);
+    }
+    NetworkRead { resources, ids }
+}
+
+/// AWS groups permissions by protocol and ports; provision compares one rule per source.
+pub fn rules(perms: &[IpPermission], ids: &Ids) -> BTreeSet<Rule> {
+    let mut out = BTreeSet::new();
+    for p in perms {
+        let protocol = match p.ip_protocol().unwrap_or("-1") {
+            "tcp" | "6" => Protocol::Tcp,
+            "udp" | "17" => Protocol::Udp,
+            "icmp" | "1" => Protocol::Icmp,
+            _ => Protocol::All,
+        };
+        let ports = match (protocol, p.from_port(), p.to_port()) {
+            (Protocol::All, _, _) => None,
+            (_, Some(from), Some(to)) if from >= 0 && to >= 0 => Some(PortRange {
+                from: from as u16,
+                to: to as u16,
+            }),
+            _ => None,
+        };
+        let description = |d: Option<&str>| d.filter(|d| !d.is_empty()).map(str::to_owned);
+        for r in p.ip_ranges() {
+            out.insert(Rule {
+                protocol,
+                ports,
+                source: RuleSource::Cidr(cidr(r.cidr_ip())),
+                description: description(r.description()),
+            });
+        }
+        for g in p.user_id_group_pairs() {
+            out.insert(Rule {
+                protocol,
+                ports,
+                source: RuleSource::Group(ids.to_ref(g.group_id().unwrap_or_default())),
+                description: description(g.description()),
+            });
+        }
+    }
+    out
+}

@@ -1,0 +1,273 @@
+//! The only place that talks to AWS. Everything above it works on plain data.
+
+pub mod ec2_read;
+pub mod ec2_write;
+pub mod s3;
+pub mod stats;
+pub mod wait;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use aws_config::BehaviorVersion;
+use aws_config::timeout::TimeoutConfig;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+pub use stats::Stats;
+
+use crate::model::{Address, Attrs, Kind, LiveState, Ref, Tags};
+
+/// Kinds this build can read and change. The planner leaves the others out, and says so.
+pub fn supported(kind: Kind) -> bool {
+    match kind {
+        Kind::Vpc
+        | Kind::Subnet
+        | Kind::InternetGateway
+        | Kind::ElasticIp
+        | Kind::NatGateway
+        | Kind::RouteTable
+        | Kind::SecurityGroup => true,
+        Kind::RestApi
+        | Kind::ApiKey
+        | Kind::ApiIntegration
+        | Kind::ApiStage
+        | Kind::UsagePlan
+        | Kind::DbSubnetGroup
+        | Kind::DbInstance
+        | Kind::BeanstalkApp
+        | Kind::BeanstalkEnv => false,
+    }
+}
+
+/// Turns references into physical ids at apply time.
+#[derive(Debug, Clone, Copy)]
+pub struct Resolver<'a> {
+    pub ids: &'a BTreeMap<Address, String>,
+}
+
+impl Resolver<'_> {
+    pub fn id(&self, r: &Ref) -> Result<String, AwsError> {
+        match r {
+            Ref::Managed(a) => self.ids.get(a).cloned().ok_or_else(|| AwsError::Invalid {
+                resource: a.to_string(),
+                message: "has no physical id yet (it was not created)".into(),
+            }),
+            Ref::External(id) => Ok(id.clone()),
+        }
+    }
+}
+
+/// How to reach AWS: the standard chain, optionally pointed at another endpoint.
+#[derive(Debug, Clone, Default)]
+pub struct ConnectOptions {
+    /// E.g. LocalStack's `http://127.0.0.1:4566`; `None` honours `AWS_ENDPOINT_URL`.
+    pub endpoint_url: Option<String>,
+    pub profile: Option<String>,
+    pub region: String,
+}
+
+/// Clients for every service, sharing one config and one call counter.
+#[derive(Debug, Clone)]
+pub struct Aws {
+    pub ec2: aws_sdk_ec2::Client,
+    pub s3: aws_sdk_s3::Client,
+    pub rds: aws_sdk_rds::Client,
+    pub beanstalk: aws_sdk_elasticbeanstalk::Client,
+    pub apigateway: aws_sdk_apigateway::Client,
+    pub stats: Stats,
+    pub region: String,
+}
+
+impl Aws {
+    pub async fn connect(opts: &ConnectOptions) -> Aws {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .region(aws_config::Region::new(opts.region.clone()))
+            // Fail fast on an unreachable endpoint rather than hang through retries.
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(3))
+                    .operation_attempt_timeout(Duration::from_secs(60))
+                    .build(),
+            );
+        if let Some(url) = &opts.endpoint_url {
+            loader = loader.endpoint_url(url);
+        }
+        if let Some(profile) = &opts.profile {
+            loader = loader.profile_name(profile);
+        }
+        let config = loader.load().await;
+        let stats = Stats::default();
+        let ec2 = aws_sdk_ec2::config::Builder::from(&config)
+            .interceptor(stats.interceptor())
+            .build();
+        let s3 = aws_sdk_s3::config::Builder::from(&config)
+            .interceptor(stats.interceptor())
+            // Path-style works everywhere, including emulators without wildcard DNS.
+            .force_path_style(
+                opts.endpoint_url.is_some() || std::env::var_os("AWS_ENDPOINT_URL").is_some(),
+            )
+            .build();
+        let rds = aws_sdk_rds::config::Builder::from(&config)
+            .interceptor(stats.interceptor())
+            .build();
+        let beanstalk = aws_sdk_elasticbeanstalk::config::Builder::from(&config)
+            .interceptor(stats.interceptor())
+            .build();
+        let apigateway = aws_sdk_apigateway::config::Builder::from(&config)
+            .interceptor(stats.interceptor())
+            .build();
+        Aws {
+            ec2: aws_sdk_ec2::Client::from_conf(ec2),
+            s3: aws_sdk_s3::Client::from_conf(s3),
+            rds: aws_sdk_rds::Client::from_conf(rds),
+            beanstalk: aws_sdk_elasticbeanstalk::Client::from_conf(beanstalk),
+            apigateway: aws_sdk_apigateway::Client::from_conf(apigateway),
+            stats,
+            region: opts.region.clone(),
+        }
+    }
+}
+
+impl Aws {
+    /// One read pass: every resource this environment owns, found by its ownership tags.
+    pub async fn read(&self, env: &str) -> Result<LiveState, AwsError> {
+        let network = ec2_read::read_network(&self.ec2, env).await?;
+        Ok(LiveState {
+            resources: network.resources,
+        })
+    }
+
+    pub async fn create(
+        &self,
+        address: &Address,
+        attrs: &Attrs,
+        tags: &Tags,
+        ids: &Resolver<'_>,
+    ) -> Result<String, AwsError> {
+        ec2_write::create(&self.ec2, address, attrs, tags, ids).await
+    }
+
+    pub async fn update(
+        &self,
+        address: &Address,
+        id: &str,
+        before: &Attrs,
+        after: &Attrs,
+        ids: &Resolver<'_>,
+    ) -> Result<(), AwsError> {
+        ec2_write::update(&self.ec2, address, id, before, after, ids).await
+    }
+
+    pub async fn retag(
+        &self,
+        address: &Address,
+        id: &str,
+        set: &BTreeMap<String, String>,
+        remove: &BTreeSet<String>,
+    ) -> Result<(), AwsError> {
+        ec2_write::retag(&self.ec2, address, id, set, remove).await
+    }
+
+    pub async fn delete(
+        &self,
+        address: &Address,
+        id: &str,
+        before: &Attrs,
+        ids: &Resolver<'_>,
+    ) -> Result<(), AwsError> {
+        ec2_write::delete(&self.ec2, address, id, before, ids).await
+    }
+}
+
+/// A failed AWS call, naming the resource, the operation, and AWS's own code and message.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum AwsError {
+    #[error("{resource}: {operation} failed: {code}: {message}")]
+    Call {
+        resource: String,
+        operation: &'static str,
+        code: String,
+        message: String,
+    },
+    #[error("{resource}: {operation} could not reach AWS: {detail}")]
+    Unreachable {
+        resource: String,
+        operation: &'static str,
+        detail: String,
+    },
+    #[error("{resource}: gave up after {seconds}s waiting for {what}")]
+    Timeout {
+        resource: String,
+        what: String,
+        seconds: u64,
+    },
+    #[error("{resource}: {message}")]
+    Invalid { resource: String, message: String },
+}
+
+impl AwsError {
+    /// AWS's error code, when AWS answered.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            AwsError::Call { code, .. } => Some(code),
+            AwsError::Unreachable { .. } | AwsError::Timeout { .. } | AwsError::Invalid { .. } => {
+                None
+            }
+        }
+    }
+
+    pub fn is_not_found(&self) -> bool {
+        self.code()
+            .is_some_and(|c| c.contains("NotFound") || c == "NoSuchKey" || c == "NoSuchBucket")
+    }
+
+    /// Maps an SDK error, keeping AWS's code and message.
+    pub fn from_sdk<E, R>(
+        resource: impl Into<String>,
+        operation: &'static str,
+        err: SdkError<E, R>,
+    ) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
+        let resource = resource.into();
+        match &err {
+            SdkError::ServiceError(se) => {
+                let e = se.err();
+                AwsError::Call {
+                    resource,
+                    operation,
+                    code: e.code().unwrap_or("Unknown").to_owned(),
+                    message: e.message().map_or_else(|| e.to_string(), str::to_owned),
+                }
+            }
+            SdkError::DispatchFailure(d) => AwsError::Unreachable {
+                resource,
+                operation,
+                detail: d
+                    .as_connector_error()
+                    .map_or_else(|| format!("{err}"), |c| c.to_string()),
+            },
+            SdkError::TimeoutError(_) => AwsError::Unreachable {
+                resource,
+                operation,
+                detail: "timed out".into(),
+            },
+            _ => {
+                let mut detail = err.to_string();
+                let mut source = std::error::Error::source(&err);
+                while let Some(s) = source {
+                    detail = format!("{detail}: {s}");
+                    source = s.source();
+                }
+                AwsError::Unreachable {
+                    resource,
+                    operation,
+                    detail,
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,198 @@
+//! S3 object operations the state store needs: conditional writes, reads with ETags, listing,
+//! and creating the state bucket (versioned) on first use.
+
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{
+    BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration,
+    VersioningConfiguration,
+};
+
+use super::AwsError;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Object {
+    pub body: Vec<u8>,
+    pub etag: String,
+}
+
+/// The precondition of a write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Precondition {
+    /// Only if no object exists (`If-None-Match: *`).
+    Absent,
+    /// Only if the object still has this ETag (`If-Match`).
+    Matches(String),
+    /// Unconditionally (immutable history entries with unique keys).
+    None,
+}
+
+/// A conditional write lost: someone else wrote first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conflict;
+
+#[derive(Debug, Clone)]
+pub struct S3Objects {
+    client: aws_sdk_s3::Client,
+    pub bucket: String,
+    region: String,
+}
+
+impl S3Objects {
+    pub fn new(
+        client: aws_sdk_s3::Client,
+        bucket: impl Into<String>,
+        region: impl Into<String>,
+    ) -> Self {
+        S3Objects {
+            client,
+            bucket: bucket.into(),
+            region: region.into(),
+        }
+    }
+
+    fn name(&self, key: &str) -> String {
+        format!("s3://{}/{key}", self.bucket)
+    }
+
+    /// Creates the bucket with versioning if it does not exist. `LocationConstraint` must be
+    /// present outside us-east-1 and absent in it.
+    pub async fn ensure_bucket(&self) -> Result<(), AwsError> {
+        let resource = format!("s3://{}", self.bucket);
+        match self.client.head_bucket().bucket(&self.bucket).send().await {
+            Ok(_) => return Ok(()),
+            Err(e) => {
+                let not_found = e.raw_response().is_some_and(|r| r.status().as_u16() == 404);
+                if !not_found {
+                    return Err(AwsError::from_sdk(resource, "HeadBucket", e));
+                }
+            }
+        }
+        let mut create = self.client.create_bucket().bucket(&self.bucket);
+        if self.region != "us-east-1" {
+            create = create.create_bucket_configuration(
+                CreateBucketConfiguration::builder()
+                    .location_constraint(BucketLocationConstraint::from(self.region.as_str()))
+                    .build(),
+            );
+        }
+        if let Err(e) = create.send().await {
+            let err = AwsError::from_sdk(resource.clone(), "CreateBucket", e);
+            // Another run created it a moment ago: fine.
+            if err.code() != Some("BucketAlreadyOwnedByYou") {
+                return Err(err);
+            }
+        }
+        self.client
+            .put_bucket_versioning()
+            .bucket(&self.bucket)
+            .versioning_configuration(
+                VersioningConfiguration::builder()
+                    .status(BucketVersioningStatus::Enabled)
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(resource, "PutBucketVersioning", e))?;
+        Ok(())
+    }
+
+    pub async fn get(&self, key: &str) -> Result<Option<Object>, AwsError> {
+        match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(out) => {
+                let etag = out.e_tag().unwrap_or_default().to_owned();
+                let body = out
+                    .body
+                    .collect()
+                    .await
+                    .map_err(|e| AwsError::Unreachable {
+                        resource: self.name(key),
+                        operation: "GetObject",
+                        detail: e.to_string(),
+                    })?;
+                Ok(Some(Object {
+                    body: body.into_bytes().to_vec(),
+                    etag,
+                }))
+            }
+            Err(e) => {
+                let err = AwsError::from_sdk(self.name(key), "GetObject", e);
+                if err.is_not_found() {
+                    Ok(None)
+                } else {
+                    Err(err)
+                }
+            }
+        }
+    }
+
+    pub async fn put(
+        &self,
+        key: &str,
+        body: Vec<u8>,
+        precondition: Precondition,
+    ) -> Result<Result<String, Conflict>, AwsError> {
+        let mut req = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type("application/json")
+            .body(ByteStream::from(body));
+        req = match precondition {
+            Precondition::Absent => req.if_none_match("*"),
+            Precondition::Matches(etag) => req.if_match(etag),
+            Precondition::None => req,
+        };
+        match req.send().await {
+            Ok(out) => Ok(Ok(out.e_tag().unwrap_or_default().to_owned())),
+            Err(e) => {
+                let err = AwsError::from_sdk(self.name(key), "PutObject", e);
+                match err.code() {
+                    Some("PreconditionFailed" | "ConditionalRequestConflict") => Ok(Err(Conflict)),
+                    _ => Err(err),
+                }
+            }
+        }
+    }
+
+    pub async fn delete(&self, key: &str) -> Result<(), AwsError> {
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(self.name(key), "DeleteObject", e))?;
+        Ok(())
+    }
+
+    /// Keys under a prefix, sorted.
+    pub async fn list(&self, prefix: &str) -> Result<Vec<String>, AwsError> {
+        let mut keys = Vec::new();
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(prefix)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page =
+                page.map_err(|e| AwsError::from_sdk(self.name(prefix), "ListObjectsV2", e))?;
+            keys.extend(
+                page.contents()
+                    .iter()
+                    .filter_map(|o| o.key().map(str::to_owned)),
+            );
+        }
+        keys.sort();
+        Ok(keys)
+    }
+}
