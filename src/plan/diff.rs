@@ -82,13 +82,17 @@ pub fn diff(
         .collect();
     let desired_levels = levels(&desired_edges).map_err(|e| PlanErrors(vec![e.into()]))?;
 
-    // Existing resources' edges, for ordering deletes: live references, else the snapshot's.
+    // Existing resources' edges, for ordering deletes: live references plus the snapshot's
+    // edges, which also hold the ordering edges no attribute carries (NAT gateway -> IGW).
     let mut existing_edges: BTreeMap<Address, BTreeSet<Address>> = BTreeMap::new();
     for (a, r) in &recorded.resources {
         existing_edges.insert(a.clone(), r.depends_on.clone());
     }
     for (a, r) in &live.resources {
-        existing_edges.insert(a.clone(), managed_refs(a, &r.attrs));
+        existing_edges
+            .entry(a.clone())
+            .or_default()
+            .extend(managed_refs(a, &r.attrs));
     }
     let existing_levels = levels(&existing_edges).map_err(|e| PlanErrors(vec![e.into()]))?;
 
