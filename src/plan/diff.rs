@@ -411,8 +411,8 @@ fn cascade_replacements(changes: &mut [Change], desired: &DesiredState) {
                 let forces_replacement = forces(c.address.kind, &field);
                 c.fields.push(FieldChange {
                     field: field.clone(),
-                    before: value.clone(),
-                    after: Value::String(format!("(new id of {target})")),
+                    after: with_new_ids(&value, &replaced),
+                    before: value,
                     forces_replacement,
                 });
                 c.action = if forces_replacement || c.action == Action::Replace {
@@ -428,6 +428,23 @@ fn cascade_replacements(changes: &mut [Change], desired: &DesiredState) {
         if !changed {
             break;
         }
+    }
+}
+
+/// The value once the replaced resources have their new ids: each mention of one becomes
+/// `(new id of ADDRESS)`, the rest of the value (other set members, other fields) stays.
+fn with_new_ids(value: &Value, addresses: &BTreeSet<String>) -> Value {
+    match value {
+        Value::String(s) if addresses.contains(s) => Value::String(format!("(new id of {s})")),
+        Value::Array(items) => {
+            Value::Array(items.iter().map(|v| with_new_ids(v, addresses)).collect())
+        }
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), with_new_ids(v, addresses)))
+                .collect(),
+        ),
+        other => other.clone(),
     }
 }
 
