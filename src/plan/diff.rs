@@ -456,3 +456,7 @@ fn mentions(value: &Value, addresses: &BTreeSet<String>) -> Option<String> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+#[path = "diff_tests.rs"]
+mod tests;
