@@ -82,13 +82,17 @@ pub fn diff(
         .collect();
     let desired_levels = levels(&desired_edges).map_err(|e| PlanErrors(vec![e.into()]))?;
 
-    // Existing resources' edges, for ordering deletes: live references, else the snapshot's.
+    // Existing resources' edges, for ordering deletes: live references plus the snapshot's
+    // edges, which also hold the ordering edges no attribute carries (NAT gateway -> IGW).
     let mut existing_edges: BTreeMap<Address, BTreeSet<Address>> = BTreeMap::new();
     for (a, r) in &recorded.resources {
         existing_edges.insert(a.clone(), r.depends_on.clone());
     }
     for (a, r) in &live.resources {
-        existing_edges.insert(a.clone(), managed_refs(a, &r.attrs));
+        existing_edges
+            .entry(a.clone())
+            .or_default()
+            .extend(managed_refs(a, &r.attrs));
     }
     let existing_levels = levels(&existing_edges).map_err(|e| PlanErrors(vec![e.into()]))?;
 
@@ -407,8 +411,8 @@ fn cascade_replacements(changes: &mut [Change], desired: &DesiredState) {
                 let forces_replacement = forces(c.address.kind, &field);
                 c.fields.push(FieldChange {
                     field: field.clone(),
-                    before: value.clone(),
-                    after: Value::String(format!("(new id of {target})")),
+                    after: with_new_ids(&value, &replaced),
+                    before: value,
                     forces_replacement,
                 });
                 c.action = if forces_replacement || c.action == Action::Replace {
@@ -427,6 +431,23 @@ fn cascade_replacements(changes: &mut [Change], desired: &DesiredState) {
     }
 }
 
+/// The value once the replaced resources have their new ids: each mention of one becomes
+/// `(new id of ADDRESS)`, the rest of the value (other set members, other fields) stays.
+fn with_new_ids(value: &Value, addresses: &BTreeSet<String>) -> Value {
+    match value {
+        Value::String(s) if addresses.contains(s) => Value::String(format!("(new id of {s})")),
+        Value::Array(items) => {
+            Value::Array(items.iter().map(|v| with_new_ids(v, addresses)).collect())
+        }
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), with_new_ids(v, addresses)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
 fn mentions(value: &Value, addresses: &BTreeSet<String>) -> Option<String> {
     match value {
         Value::String(s) if addresses.contains(s) => Some(s.clone()),
@@ -435,3 +456,7 @@ fn mentions(value: &Value, addresses: &BTreeSet<String>) -> Option<String> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+#[path = "diff_tests.rs"]
+mod tests;

@@ -109,8 +109,25 @@ fn render_change(out: &mut String, c: &Change, style: Style) {
         Action::Create => {
             let after = c.after.as_ref().expect("a create has attributes");
             let tags = c.tags.clone().unwrap_or_default();
-            let fields = flatten_resource(after, &Default::default());
-            let width = fields.keys().map(String::len).max().unwrap_or(0).max(4);
+            let mut all = flatten_resource(after, &Default::default());
+            // Tags get their own line below, without the ownership tags.
+            all.remove("tags");
+            // Option settings are long `namespace.option` paths: list them by namespace so
+            // they do not stretch the alignment of every other field.
+            let mut fields: BTreeMap<&str, &Value> = BTreeMap::new();
+            let mut settings: BTreeMap<&str, Vec<(&str, &Value)>> = BTreeMap::new();
+            for (k, v) in &all {
+                match k
+                    .strip_prefix("settings.")
+                    .and_then(|rest| rest.rsplit_once('.'))
+                {
+                    Some((ns, opt)) => settings.entry(ns).or_default().push((opt, v)),
+                    None => {
+                        fields.insert(k, v);
+                    }
+                }
+            }
+            let width = fields.keys().map(|k| k.len()).max().unwrap_or(0).max(4);
             for (k, v) in &fields {
                 let _ = writeln!(out, "      {k:<width$} = {}", value(v));
             }
@@ -125,6 +142,16 @@ fn render_change(out: &mut String, c: &Change, style: Style) {
                 "tags",
                 shown.join(", ")
             );
+            if !settings.is_empty() {
+                let _ = writeln!(out, "      settings:");
+                for (ns, options) in &settings {
+                    let _ = writeln!(out, "        {ns}");
+                    let w = options.iter().map(|(o, _)| o.len()).max().unwrap_or(0);
+                    for (opt, v) in options {
+                        let _ = writeln!(out, "          {opt:<w$} = {}", value(v));
+                    }
+                }
+            }
         }
         Action::Update | Action::Replace => {
             let width = c.fields.iter().map(|f| f.field.len()).max().unwrap_or(0);

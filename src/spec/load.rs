@@ -89,7 +89,12 @@ fn field_at(text: &str, offset: usize) -> String {
         .map(|l| l.trim_matches(|c| c == '[' || c == ']').trim().to_owned());
     let key = match line.split_once('=') {
         Some((key, _)) if !line.starts_with('[') => key.trim().to_owned(),
-        _ => return line.trim_matches(|c| c == '[' || c == ']').trim().to_owned(),
+        _ => {
+            return line
+                .trim_matches(|c| c == '[' || c == ']')
+                .trim()
+                .to_owned();
+        }
     };
     match table {
         Some(t) if !t.is_empty() => format!("{t}.{key}"),

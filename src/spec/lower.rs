@@ -7,7 +7,7 @@ use ipnet::Ipv4Net;
 
 use super::diag::{Diagnostic, Origin};
 use super::layer::*;
-use super::resolve::{At, Files, Pair};
+use super::resolve::{At, Files, MISSING, Pair};
 use super::types::*;
 use crate::model::{
     EndpointType, IntegrationType, MasterPassword, PortRange, Protocol, StorageType,
@@ -94,6 +94,14 @@ pub fn lower(
     );
 
     if !cx.d.is_empty() {
+        // A missing value was replaced by a default so that validation could go on; checks
+        // of that default (`` is not an engine version) only repeat the problem, wrongly.
+        let missing: BTreeSet<String> =
+            cx.d.iter()
+                .filter(|d| d.message.starts_with(MISSING))
+                .map(|d| d.field.clone())
+                .collect();
+        cx.d.retain(|d| d.message.starts_with(MISSING) || !missing.contains(&d.field));
         return Err(cx.d);
     }
     Ok(EnvSpec {

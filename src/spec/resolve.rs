@@ -8,6 +8,9 @@ use std::sync::Arc;
 use super::diag::{Diagnostic, Origin, SourceFile};
 use super::layer::*;
 
+/// How the message of a missing required value starts.
+pub const MISSING: &str = "missing;";
+
 /// A resolved value and the place it was written.
 #[derive(Debug, Clone)]
 pub struct At<T> {
@@ -105,7 +108,7 @@ impl<'a, L> Pair<'a, L> {
             diags.push(Diagnostic::new(
                 self.table_origin(),
                 field.clone(),
-                format!("missing; set it in {env_name} or {base_name}"),
+                format!("{MISSING} set it in {env_name} or {base_name}"),
             ));
             At {
                 value: T::default(),

@@ -1,0 +1,217 @@
+//! Golden-file tests of rendered plans (text and JSON) for the staging spec.
+//!
+//! Each scenario's output is compared byte for byte with `tests/golden/<name>.txt|json`.
+//! After an intended change to the planner or the rendering, regenerate the files with
+//!
+//!     UPDATE_GOLDEN=1 cargo test --test golden
+//!
+//! and review the diff of `tests/golden/` like any other change before committing it.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use provision::model::*;
+use provision::plan::render::{Style, render_text};
+use provision::plan::{self, Plan};
+
+fn desired() -> DesiredState {
+    let specs = Path::new(env!("CARGO_MANIFEST_DIR")).join("specs");
+    let loaded = provision::spec::load_one(&specs, "staging").expect("staging validates");
+    provision::spec::desired::build(&loaded.spec)
+}
+
+fn a(s: &str) -> Address {
+    s.parse().expect("valid address")
+}
+
+/// Physical ids that look like AWS's, so the output reads as it will for real.
+fn fake_id(address: &Address) -> String {
+    let prefix = match address.kind {
+        Kind::Vpc => "vpc-",
+        Kind::Subnet => "subnet-",
+        Kind::InternetGateway => "igw-",
+        Kind::ElasticIp => "eipalloc-",
+        Kind::NatGateway => "nat-",
+        Kind::RouteTable => "rtb-",
+        Kind::SecurityGroup => "sg-",
+        Kind::RestApi | Kind::ApiKey | Kind::UsagePlan => "",
+        Kind::ApiIntegration => "integ-",
+        Kind::ApiStage | Kind::DbInstance | Kind::DbSubnetGroup | Kind::BeanstalkApp => "",
+        Kind::BeanstalkEnv => "e-",
+    };
+    // Stable, distinct and short: a hash of the address.
+    let mut h: u32 = 2_166_136_261;
+    for b in address.to_string().bytes() {
+        h = (h ^ u32::from(b)).wrapping_mul(16_777_619);
+    }
+    match address.kind {
+        Kind::ApiStage => "staging".into(),
+        Kind::DbInstance => "agentpass-staging".into(),
+        Kind::DbSubnetGroup => "agentpass-staging-subnets".into(),
+        Kind::BeanstalkApp => format!("agentpass-{}-staging", address.stack),
+        _ => format!("{prefix}{h:08x}"),
+    }
+}
+
+fn converged(d: &DesiredState) -> LiveState {
+    LiveState {
+        resources: d
+            .resources
+            .iter()
+            .map(|(address, r)| {
+                let live = LiveResource {
+                    id: fake_id(address),
+                    attrs: r.attrs.clone(),
+                    tags: r.tags.clone(),
+                    pending: BTreeMap::new(),
+                };
+                (address.clone(), live)
+            })
+            .collect(),
+    }
+}
+
+fn golden_path(name: &str, ext: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(format!("{name}.{ext}"))
+}
+
+fn check(name: &str, ext: &str, actual: &str) {
+    let path = golden_path(name, ext);
+    if std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| v == "1") {
+        std::fs::write(&path, actual).expect("write golden file");
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; run `UPDATE_GOLDEN=1 cargo test --test golden` to create it",
+            path.display()
+        )
+    });
+    if expected != actual {
+        let first = expected
+            .lines()
+            .zip(actual.lines())
+            .position(|(e, a)| e != a)
+            .unwrap_or_else(|| expected.lines().count().min(actual.lines().count()));
+        panic!(
+            "{} differs from the rendered plan, first at line {}:\n  expected: {:?}\n  actual:   {:?}\n\
+             --- actual output ---\n{actual}\n\
+             If the change is intended: UPDATE_GOLDEN=1 cargo test --test golden",
+            path.display(),
+            first + 1,
+            expected.lines().nth(first).unwrap_or("<end of file>"),
+            actual.lines().nth(first).unwrap_or("<end of output>"),
+        );
+    }
+}
+
+fn check_plan(name: &str, plan: &Plan) {
+    check(name, "txt", &render_text(plan, "us-east-2", Style::plain()));
+    let json = plan::render_json(plan, "us-east-2");
+    // The JSON golden is also a valid plan document.
+    let doc: serde_json::Value = serde_json::from_str(&json).expect("plan JSON parses");
+    assert_eq!(doc["format_version"], plan::JSON_FORMAT_VERSION);
+    check(name, "json", &json);
+}
+
+fn plan_of(d: &DesiredState, live: &LiveState) -> Plan {
+    plan::diff(d, live, &RecordedState::default()).expect("a plan")
+}
+
+#[test]
+fn golden_create_everything() {
+    let d = desired();
+    let p = plan_of(&d, &LiveState::default());
+    assert_eq!(p.summary().create, d.resources.len());
+    check_plan("create_all", &p);
+}
+
+#[test]
+fn golden_converged() {
+    let d = desired();
+    let p = plan_of(&d, &converged(&d));
+    assert!(!p.has_changes());
+    check_plan("noop", &p);
+}
+
+#[test]
+fn golden_update_rule_and_tag() {
+    let mut d = desired();
+    // The spec opens 8443 on the public load balancer...
+    let Attrs::SecurityGroup(sg) = &mut d
+        .resources
+        .get_mut(&a("shared.security_group.public-lb"))
+        .unwrap()
+        .attrs
+    else {
+        unreachable!()
+    };
+    sg.ingress.insert(Rule {
+        protocol: Protocol::Tcp,
+        ports: Some(PortRange {
+            from: 8443,
+            to: 8443,
+        }),
+        source: RuleSource::Cidr("0.0.0.0/0".parse().unwrap()),
+        description: Some("HTTPS (alternate)".into()),
+    });
+    let mut live = converged(&desired());
+    // ...and someone retagged the VPC by hand.
+    live.resources
+        .get_mut(&a("shared.vpc"))
+        .unwrap()
+        .tags
+        .insert("Project".into(), "agentpass-old".into());
+    let p = plan_of(&d, &live);
+    assert_eq!(p.summary().update, 2);
+    check_plan("update", &p);
+}
+
+#[test]
+fn golden_replace_subnet_cidr() {
+    let d = desired();
+    let mut live = converged(&d);
+    let Attrs::Subnet(s) = &mut live
+        .resources
+        .get_mut(&a("shared.subnet.public-a"))
+        .unwrap()
+        .attrs
+    else {
+        unreachable!()
+    };
+    s.cidr = "10.2.3.0/24".parse().unwrap();
+    let p = plan_of(&d, &live);
+    assert_eq!(p.summary().replace, 2);
+    check_plan("replace", &p);
+}
+
+#[test]
+fn golden_delete() {
+    let d = desired();
+    let mut live = converged(&d);
+    // A group the spec no longer has, still referenced by a rule of another leftover group.
+    let mut legacy = live.resources[&a("shared.security_group.rds")].clone();
+    legacy.id = "sg-0legacy".into();
+    if let Attrs::SecurityGroup(sg) = &mut legacy.attrs {
+        sg.name = "agentpass-staging-legacy-ssh".into();
+        sg.description = "SSH from the office".into();
+        sg.ingress = [Rule {
+            protocol: Protocol::Tcp,
+            ports: Some(PortRange { from: 22, to: 22 }),
+            source: RuleSource::Cidr("203.0.113.0/24".parse().unwrap()),
+            description: Some("office".into()),
+        }]
+        .into();
+    }
+    legacy.tags.insert(
+        TAG_ADDRESS.into(),
+        "shared.security_group.legacy-ssh".into(),
+    );
+    live.resources
+        .insert(a("shared.security_group.legacy-ssh"), legacy);
+    let p = plan_of(&d, &live);
+    assert_eq!(p.summary().delete, 1);
+    check_plan("delete", &p);
+}
