@@ -1,10 +1,13 @@
 # Shared by localstack/{start,stop,reset,status,test}; sourced, not run.
+# shellcheck shell=bash disable=SC2034
 set -euo pipefail
 
 LS_HOME=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 LS_PORT=${LOCALSTACK_PORT:-4566}
-[[ $LS_PORT =~ ^[0-9]+$ ]] && ((LS_PORT > 0 && LS_PORT < 65536)) ||
-    { echo "localstack: LOCALSTACK_PORT must be a TCP port number, got '$LS_PORT'" >&2; exit 2; }
+if ! [[ $LS_PORT =~ ^[0-9]+$ ]] || ((LS_PORT < 1 || LS_PORT > 65535)); then
+    echo "localstack: LOCALSTACK_PORT must be a TCP port number, got '$LS_PORT'" >&2
+    exit 2
+fi
 LS_CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/provision
 LS_DATA=${LOCALSTACK_DATA_DIR:-$LS_CACHE/localstack-data-$LS_PORT}
 LS_PID_FILE=$LS_DATA/localstack.pid

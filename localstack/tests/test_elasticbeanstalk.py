@@ -1,4 +1,5 @@
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from botocore.exceptions import ClientError
@@ -17,7 +18,9 @@ def eb(aws):
 
 @pytest.fixture
 def app(eb):
-    eb.create_application(ApplicationName="shop", Description="the shop", Tags=[{"Key": "team", "Value": "web"}])
+    eb.create_application(
+        ApplicationName="shop", Description="the shop", Tags=[{"Key": "team", "Value": "web"}]
+    )
     return "shop"
 
 
@@ -40,7 +43,10 @@ def describe(eb, name="shop-prod", **kwargs):
 
 def settings_of(eb, name="shop-prod"):
     config = eb.describe_configuration_settings(ApplicationName="shop", EnvironmentName=name)
-    return {(o["Namespace"], o["OptionName"]): o.get("Value") for o in config["ConfigurationSettings"][0]["OptionSettings"]}
+    return {
+        (o["Namespace"], o["OptionName"]): o.get("Value")
+        for o in config["ConfigurationSettings"][0]["OptionSettings"]
+    }
 
 
 def error_of(call, *args, **kwargs):
@@ -55,20 +61,25 @@ def test_applications_create_describe_update_delete(eb, app, account):
     assert described[0]["Description"] == "the shop"
     assert described[0]["ApplicationArn"] == f"arn:aws:elasticbeanstalk:{REGION}:{account}:application/shop"
     assert error_of(eb.create_application, ApplicationName="shop") == (
-        "InvalidParameterValue", "Application shop already exists.")
+        "InvalidParameterValue",
+        "Application shop already exists.",
+    )
 
     updated = eb.update_application(ApplicationName="shop", Description="renamed")["Application"]
     assert updated["Description"] == "renamed"
     assert error_of(eb.update_application, ApplicationName="nope", Description="x") == (
-        "InvalidParameterValue", "No Application named 'nope' found.")
+        "InvalidParameterValue",
+        "No Application named 'nope' found.",
+    )
 
     eb.delete_application(ApplicationName="shop")
     assert eb.describe_applications()["Applications"] == []
 
 
 def test_environment_identity(eb, app, account):
-    eb.create_application_version(ApplicationName="shop", VersionLabel="v1",
-                                  SourceBundle={"S3Bucket": "bundles", "S3Key": "v1.zip"})
+    eb.create_application_version(
+        ApplicationName="shop", VersionLabel="v1", SourceBundle={"S3Bucket": "bundles", "S3Key": "v1.zip"}
+    )
     env = create_env(eb, VersionLabel="v1", CNAMEPrefix="shop-live", Description="production")
     assert re.fullmatch(r"e-[a-z0-9]{10}", env["EnvironmentId"])
     assert env["EnvironmentArn"] == f"arn:aws:elasticbeanstalk:{REGION}:{account}:environment/shop/shop-prod"
@@ -80,8 +91,11 @@ def test_environment_identity(eb, app, account):
     assert env["DateCreated"] <= env["DateUpdated"]
     assert (env["Status"], env["Health"]) == ("Launching", "Grey")
 
-    single = create_env(eb, "shop-single", OptionSettings=[
-        option("aws:elasticbeanstalk:environment", "EnvironmentType", "SingleInstance")])
+    single = create_env(
+        eb,
+        "shop-single",
+        OptionSettings=[option("aws:elasticbeanstalk:environment", "EnvironmentType", "SingleInstance")],
+    )
     assert re.fullmatch(r"\d+\.\d+\.\d+\.\d+", single["EndpointURL"])
     assert re.fullmatch(rf"shop-single\.eba-[a-z0-9]{{8}}\.{REGION}\.elasticbeanstalk\.com", single["CNAME"])
 
@@ -95,16 +109,23 @@ def test_status_transitions_follow_the_configured_delay(eb, app, eb_status_delay
     assert (env["Status"], env["Health"]) == ("Launching", "Grey")
     assert describe(eb)["Status"] == "Launching"
     assert error_of(eb.update_environment, EnvironmentName="shop-prod", Description="x") == (
-        "InvalidParameterValue", "Environment named shop-prod is in an invalid state for this operation. Must be Ready.")
+        "InvalidParameterValue",
+        "Environment named shop-prod is in an invalid state for this operation. Must be Ready.",
+    )
 
     waiter_config = {"Delay": 0.1, "MaxAttempts": 50}
     eb.get_waiter("environment_exists").wait(EnvironmentNames=["shop-prod"], WaiterConfig=waiter_config)
     ready = describe(eb)
     assert (ready["Status"], ready["Health"], ready["HealthStatus"]) == ("Ready", "Green", "Ok")
 
-    updating = eb.update_environment(EnvironmentId=env["EnvironmentId"], OptionSettings=[option(ENV_VARS, "A", "1")])
+    updating = eb.update_environment(
+        EnvironmentId=env["EnvironmentId"], OptionSettings=[option(ENV_VARS, "A", "1")]
+    )
     assert (updating["Status"], updating["Health"], updating["AbortableOperationInProgress"]) == (
-        "Updating", "Grey", True)
+        "Updating",
+        "Grey",
+        True,
+    )
     eb.get_waiter("environment_updated").wait(EnvironmentNames=["shop-prod"], WaiterConfig=waiter_config)
     assert describe(eb)["Status"] == "Ready"
 
@@ -131,16 +152,26 @@ def test_describe_environments_filters(eb, app):
     eb.terminate_environment(EnvironmentName="shop-one")
     assert names(ApplicationName="shop") == ["shop-one", "shop-two"]  # IncludeDeleted defaults to true
     assert names(ApplicationName="shop", IncludeDeleted=False) == ["shop-two"]
+    later = datetime.now(UTC) + timedelta(minutes=5)
+    assert names(ApplicationName="shop", IncludedDeletedBackTo=later) == ["shop-two"]
+    pages = eb.get_paginator("describe_environments").paginate(
+        ApplicationName="shop", PaginationConfig={"PageSize": 1}
+    )
+    assert [len(page["Environments"]) for page in pages] == [1, 1]
     # The name is free again once the old environment is terminated.
     assert create_env(eb, "shop-one")["EnvironmentId"] != first["EnvironmentId"]
 
 
 def test_configuration_settings_merge_defaults_and_honour_removal(eb, app):
-    create_env(eb, SolutionStackName=PYTHON, OptionSettings=[
-        option(ENV_VARS, "DATABASE_URL", "postgres://db"),
-        option(ENV_VARS, "LOG_LEVEL", "debug"),
-        option(ASG, "MaxSize", "8"),
-    ])
+    create_env(
+        eb,
+        SolutionStackName=PYTHON,
+        OptionSettings=[
+            option(ENV_VARS, "DATABASE_URL", "postgres://db"),
+            option(ENV_VARS, "LOG_LEVEL", "debug"),
+            option(ASG, "MaxSize", "8"),
+        ],
+    )
     settings = settings_of(eb)
     assert settings[(ENV_VARS, "DATABASE_URL")] == "postgres://db"
     assert settings[(ASG, "MaxSize")] == "8"
@@ -161,36 +192,58 @@ def test_configuration_settings_merge_defaults_and_honour_removal(eb, app):
 def test_validation_errors(eb, app):
     invalid_spec = "Invalid option specification (Namespace: 'aws:nope', OptionName: 'X'): Unknown configuration setting."
     assert error_of(create_env, eb, OptionSettings=[option("aws:nope", "X", "1")]) == (
-        "ConfigurationValidationException", f"Configuration validation exception: {invalid_spec}")
-    assert "Unknown configuration setting" in error_of(create_env, eb, OptionSettings=[option(ASG, "Biggest", "1")])[1]
-    code, message = error_of(create_env, eb, OptionSettings=[option(ASG, "MinSize", "5"), option(ASG, "MaxSize", "2")])
+        "ConfigurationValidationException",
+        f"Configuration validation exception: {invalid_spec}",
+    )
+    assert (
+        "Unknown configuration setting"
+        in error_of(create_env, eb, OptionSettings=[option(ASG, "Biggest", "1")])[1]
+    )
+    code, message = error_of(
+        create_env, eb, OptionSettings=[option(ASG, "MinSize", "5"), option(ASG, "MaxSize", "2")]
+    )
     assert code == "ConfigurationValidationException"
     assert "(Namespace: 'aws:autoscaling:asg', OptionName: 'MinSize')" in message
-    assert error_of(create_env, eb, OptionSettings=[
-        option("aws:elasticbeanstalk:environment", "EnvironmentType", "Huge")])[1].endswith(
-        "Value is not one of the allowed values: [LoadBalanced, SingleInstance]")
-    assert error_of(eb.create_environment, ApplicationName="nope", EnvironmentName="nope-env",
-                    SolutionStackName=NODE) == ("InvalidParameterValue", "No Application named 'nope' found.")
+    assert error_of(
+        create_env, eb, OptionSettings=[option("aws:elasticbeanstalk:environment", "EnvironmentType", "Huge")]
+    )[1].endswith("Value is not one of the allowed values: [LoadBalanced, SingleInstance]")
+    assert error_of(
+        eb.create_environment, ApplicationName="nope", EnvironmentName="nope-env", SolutionStackName=NODE
+    ) == ("InvalidParameterValue", "No Application named 'nope' found.")
     assert error_of(create_env, eb, SolutionStackName="64bit Plan 9") == (
-        "InvalidParameterValue", "No Solution Stack named '64bit Plan 9' found.")
+        "InvalidParameterValue",
+        "No Solution Stack named '64bit Plan 9' found.",
+    )
 
     create_env(eb, CNAMEPrefix="shop-live")
     assert error_of(create_env, eb) == ("InvalidParameterValue", "Environment shop-prod already exists.")
     assert error_of(create_env, eb, "shop-other", CNAMEPrefix="shop-live") == (
-        "InvalidParameterValue", f"DNS name (shop-live.{REGION}.elasticbeanstalk.com) is not available.")
+        "InvalidParameterValue",
+        f"DNS name (shop-live.{REGION}.elasticbeanstalk.com) is not available.",
+    )
     assert eb.check_dns_availability(CNAMEPrefix="shop-live")["Available"] is False
-    code, _ = error_of(eb.update_environment, EnvironmentName="shop-prod", OptionSettings=[option(ASG, "MinSize", "9")])
+    code, _ = error_of(
+        eb.update_environment, EnvironmentName="shop-prod", OptionSettings=[option(ASG, "MinSize", "9")]
+    )
     assert code == "ConfigurationValidationException"
     assert error_of(eb.update_environment, EnvironmentName="ghost", Description="x") == (
-        "InvalidParameterValue", "No Environment found for EnvironmentName = 'ghost'.")
+        "InvalidParameterValue",
+        "No Environment found for EnvironmentName = 'ghost'.",
+    )
     assert error_of(eb.terminate_environment, EnvironmentName="ghost")[0] == "InvalidParameterValue"
 
     messages = eb.validate_configuration_settings(
-        ApplicationName="shop", EnvironmentName="shop-prod",
-        OptionSettings=[option("aws:nope", "X", "1")])["Messages"]
-    assert messages == [{"Message": invalid_spec, "Severity": "error", "Namespace": "aws:nope", "OptionName": "X"}]
-    assert eb.validate_configuration_settings(ApplicationName="shop", EnvironmentName="shop-prod",
-                                              OptionSettings=[option(ASG, "MaxSize", "6")])["Messages"] == []
+        ApplicationName="shop", EnvironmentName="shop-prod", OptionSettings=[option("aws:nope", "X", "1")]
+    )["Messages"]
+    assert messages == [
+        {"Message": invalid_spec, "Severity": "error", "Namespace": "aws:nope", "OptionName": "X"}
+    ]
+    assert (
+        eb.validate_configuration_settings(
+            ApplicationName="shop", EnvironmentName="shop-prod", OptionSettings=[option(ASG, "MaxSize", "6")]
+        )["Messages"]
+        == []
+    )
 
 
 def test_vpc_options_reference_ec2(eb, app, aws):
@@ -211,15 +264,28 @@ def test_vpc_options_reference_ec2(eb, app, aws):
     assert settings[("aws:ec2:vpc", "VPCId")] == vpc
     assert settings[("aws:ec2:vpc", "Subnets")] == ",".join(subnets)
 
-    assert error_of(create_env, eb, "shop-b", OptionSettings=[option("aws:ec2:vpc", "VPCId", "vpc-0000000000")]) == (
+    assert error_of(
+        create_env, eb, "shop-b", OptionSettings=[option("aws:ec2:vpc", "VPCId", "vpc-0000000000")]
+    ) == (
         "InvalidParameterValue",
-        "Invalid option value: 'vpc-0000000000' (Namespace: 'aws:ec2:vpc', OptionName: 'VPCId'): "
-        "The VPC 'vpc-0000000000' does not exist.")
-    code, message = error_of(create_env, eb, "shop-b", OptionSettings=[
-        option("aws:ec2:vpc", "VPCId", vpc), option("aws:ec2:vpc", "Subnets", f"{subnets[0]},{stray}")])
+        (
+            "Invalid option value: 'vpc-0000000000' (Namespace: 'aws:ec2:vpc', OptionName: 'VPCId'): "
+            "The VPC 'vpc-0000000000' does not exist."
+        ),
+    )
+    code, message = error_of(
+        create_env,
+        eb,
+        "shop-b",
+        OptionSettings=[
+            option("aws:ec2:vpc", "VPCId", vpc),
+            option("aws:ec2:vpc", "Subnets", f"{subnets[0]},{stray}"),
+        ],
+    )
     assert code == "InvalidParameterValue" and f"The subnet '{stray}' is not in VPC '{vpc}'." in message
-    code, message = error_of(create_env, eb, "shop-b", OptionSettings=[
-        option("aws:ec2:vpc", "Subnets", "subnet-00000000")])
+    code, message = error_of(
+        create_env, eb, "shop-b", OptionSettings=[option("aws:ec2:vpc", "Subnets", "subnet-00000000")]
+    )
     assert code == "InvalidParameterValue" and "The subnet 'subnet-00000000' does not exist." in message
 
 
@@ -233,13 +299,16 @@ def test_tags(eb, app, account):
     env = create_env(eb, Tags=[{"Key": "stage", "Value": "prod"}])
     arn = env["EnvironmentArn"]
     assert eb.list_tags_for_resource(ResourceArn=arn)["ResourceTags"] == [{"Key": "stage", "Value": "prod"}]
-    eb.update_tags_for_resource(ResourceArn=arn, TagsToAdd=[{"Key": "owner", "Value": "ops"}], TagsToRemove=["stage"])
+    eb.update_tags_for_resource(
+        ResourceArn=arn, TagsToAdd=[{"Key": "owner", "Value": "ops"}], TagsToRemove=["stage"]
+    )
     assert eb.list_tags_for_resource(ResourceArn=arn)["ResourceTags"] == [{"Key": "owner", "Value": "ops"}]
 
     app_arn = f"arn:aws:elasticbeanstalk:{REGION}:{account}:application/shop"
     assert eb.list_tags_for_resource(ResourceArn=app_arn)["ResourceTags"] == [{"Key": "team", "Value": "web"}]
     assert error_of(eb.list_tags_for_resource, ResourceArn=arn.replace("shop-prod", "ghost"))[0] == (
-        "ResourceNotFoundException")
+        "ResourceNotFoundException"
+    )
 
 
 def test_delete_application_with_environments(eb, app):
@@ -253,6 +322,9 @@ def test_delete_application_with_environments(eb, app):
 def test_state_is_per_account_and_region(eb, app, aws, account):
     create_env(eb)
     other_account = str(int(account) + 1)
-    for other in (aws("elasticbeanstalk", region="eu-west-1"), aws("elasticbeanstalk", account_id=other_account)):
+    for other in (
+        aws("elasticbeanstalk", region="eu-west-1"),
+        aws("elasticbeanstalk", account_id=other_account),
+    ):
         assert other.describe_applications()["Applications"] == []
         assert other.describe_environments()["Environments"] == []

@@ -20,11 +20,20 @@ def test_reset_empties_every_service(aws):
     s3.put_object(Bucket="reset-me", Key="k", Body=b"v")
     apigateway.create_rest_api(name="api")
     rds.create_db_subnet_group(DBSubnetGroupName="g", DBSubnetGroupDescription="g", SubnetIds=[subnet])
-    rds.create_db_instance(DBInstanceIdentifier="db", DBInstanceClass="db.t3.micro", Engine="postgres",
-                           MasterUsername="app", ManageMasterUserPassword=True, AllocatedStorage=20)
+    rds.create_db_instance(
+        DBInstanceIdentifier="db",
+        DBInstanceClass="db.t3.micro",
+        Engine="postgres",
+        MasterUsername="app",
+        ManageMasterUserPassword=True,
+        AllocatedStorage=20,
+    )
     eb.create_application(ApplicationName="app")
-    eb.create_environment(ApplicationName="app", EnvironmentName="app-env",
-                          SolutionStackName="64bit Amazon Linux 2023 v6.6.0 running Node.js 20")
+    eb.create_environment(
+        ApplicationName="app",
+        EnvironmentName="app-env",
+        SolutionStackName="64bit Amazon Linux 2023 v6.6.0 running Node.js 20",
+    )
 
     status, result = internal("POST", "/_provision/reset")
     assert status == 200 and result["seconds"] < 1

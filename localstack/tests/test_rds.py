@@ -11,8 +11,13 @@ def create_db(rds, identifier="orders", **kwargs):
     if not kwargs.get("ManageMasterUserPassword"):
         kwargs.setdefault("MasterUserPassword", "correct-horse")
     return rds.create_db_instance(
-        DBInstanceIdentifier=identifier, DBInstanceClass="db.t3.micro", Engine="postgres",
-        EngineVersion="16.3", MasterUsername="app", AllocatedStorage=20, **kwargs,
+        DBInstanceIdentifier=identifier,
+        DBInstanceClass="db.t3.micro",
+        Engine="postgres",
+        EngineVersion="16.3",
+        MasterUsername="app",
+        AllocatedStorage=20,
+        **kwargs,
     )["DBInstance"]
 
 
@@ -30,11 +35,15 @@ def test_subnet_group_and_instance_live_in_an_ec2_vpc(rds, aws):
     ec2 = aws("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.3.0.0/16")["Vpc"]["VpcId"]
     subnets = [
-        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.3.{i}.0/24", AvailabilityZone=f"us-east-2{zone}")["Subnet"]["SubnetId"]
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.3.{i}.0/24", AvailabilityZone=f"us-east-2{zone}")[
+            "Subnet"
+        ]["SubnetId"]
         for i, zone in ((1, "a"), (2, "b"))
     ]
     group = rds.create_db_subnet_group(
-        DBSubnetGroupName="orders-db", DBSubnetGroupDescription="orders", SubnetIds=subnets,
+        DBSubnetGroupName="orders-db",
+        DBSubnetGroupDescription="orders",
+        SubnetIds=subnets,
         Tags=[{"Key": "app", "Value": "orders"}],
     )["DBSubnetGroup"]
     assert group["VpcId"] == vpc
@@ -44,11 +53,24 @@ def test_subnet_group_and_instance_live_in_an_ec2_vpc(rds, aws):
     assert db["DBSubnetGroup"]["VpcId"] == vpc
     assert describe(rds)["DBSubnetGroup"]["DBSubnetGroupName"] == "orders-db"
 
-    rds.modify_db_subnet_group(DBSubnetGroupName="orders-db", DBSubnetGroupDescription="changed", SubnetIds=subnets)
-    assert rds.describe_db_subnet_groups(DBSubnetGroupName="orders-db")["DBSubnetGroups"][0][
-        "DBSubnetGroupDescription"] == "changed"
-    assert error_of(rds.create_db_subnet_group, DBSubnetGroupName="bad", DBSubnetGroupDescription="x",
-                    SubnetIds=["subnet-00000000"])[0] == "InvalidSubnetID.NotFound"
+    rds.modify_db_subnet_group(
+        DBSubnetGroupName="orders-db", DBSubnetGroupDescription="changed", SubnetIds=subnets
+    )
+    assert (
+        rds.describe_db_subnet_groups(DBSubnetGroupName="orders-db")["DBSubnetGroups"][0][
+            "DBSubnetGroupDescription"
+        ]
+        == "changed"
+    )
+    assert (
+        error_of(
+            rds.create_db_subnet_group,
+            DBSubnetGroupName="bad",
+            DBSubnetGroupDescription="x",
+            SubnetIds=["subnet-00000000"],
+        )[0]
+        == "InvalidSubnetID.NotFound"
+    )
 
     rds.delete_db_instance(DBInstanceIdentifier="orders", SkipFinalSnapshot=True)
     rds.delete_db_subnet_group(DBSubnetGroupName="orders-db")
@@ -57,17 +79,29 @@ def test_subnet_group_and_instance_live_in_an_ec2_vpc(rds, aws):
 
 def test_modifications_stay_pending_until_applied_immediately(rds):
     create_db(rds)
-    modified = rds.modify_db_instance(DBInstanceIdentifier="orders", DBInstanceClass="db.t3.large")["DBInstance"]
+    modified = rds.modify_db_instance(DBInstanceIdentifier="orders", DBInstanceClass="db.t3.large")[
+        "DBInstance"
+    ]
     assert modified["DBInstanceClass"] == "db.t3.micro"
     assert modified["PendingModifiedValues"] == {"DBInstanceClass": "db.t3.large"}
 
     rds.modify_db_instance(DBInstanceIdentifier="orders", AllocatedStorage=50, BackupRetentionPeriod=7)
     db = describe(rds)
-    assert (db["DBInstanceClass"], db["AllocatedStorage"], db["BackupRetentionPeriod"]) == ("db.t3.micro", 20, 7)
+    assert (db["DBInstanceClass"], db["AllocatedStorage"], db["BackupRetentionPeriod"]) == (
+        "db.t3.micro",
+        20,
+        7,
+    )
     assert db["PendingModifiedValues"] == {"DBInstanceClass": "db.t3.large", "AllocatedStorage": 50}
 
-    applied = rds.modify_db_instance(DBInstanceIdentifier="orders", MultiAZ=True, ApplyImmediately=True)["DBInstance"]
-    assert (applied["DBInstanceClass"], applied["AllocatedStorage"], applied["MultiAZ"]) == ("db.t3.large", 50, True)
+    applied = rds.modify_db_instance(DBInstanceIdentifier="orders", MultiAZ=True, ApplyImmediately=True)[
+        "DBInstance"
+    ]
+    assert (applied["DBInstanceClass"], applied["AllocatedStorage"], applied["MultiAZ"]) == (
+        "db.t3.large",
+        50,
+        True,
+    )
     assert describe(rds)["PendingModifiedValues"] == {}
 
 
@@ -75,7 +109,8 @@ def test_deletion_protection_is_honoured(rds):
     create_db(rds, DeletionProtection=True)
     assert error_of(rds.delete_db_instance, DBInstanceIdentifier="orders", SkipFinalSnapshot=True) == (
         "InvalidParameterCombination",
-        "Cannot delete protected DB Instance, please disable deletion protection and try again.")
+        "Cannot delete protected DB Instance, please disable deletion protection and try again.",
+    )
     rds.modify_db_instance(DBInstanceIdentifier="orders", DeletionProtection=False)
     rds.delete_db_instance(DBInstanceIdentifier="orders", SkipFinalSnapshot=True)
     assert rds.describe_db_instances()["DBInstances"] == []
@@ -90,7 +125,9 @@ def test_managed_master_password_needs_no_password(rds):
 def test_final_snapshot_on_delete(rds):
     create_db(rds)
     assert error_of(rds.delete_db_instance, DBInstanceIdentifier="orders") == (
-        "InvalidParameterCombination", "FinalDBSnapshotIdentifier is required unless SkipFinalSnapshot is specified.")
+        "InvalidParameterCombination",
+        "FinalDBSnapshotIdentifier is required unless SkipFinalSnapshot is specified.",
+    )
     rds.delete_db_instance(DBInstanceIdentifier="orders", FinalDBSnapshotIdentifier="orders-final")
     snapshots = rds.describe_db_snapshots(DBSnapshotIdentifier="orders-final")["DBSnapshots"]
     assert [s["DBInstanceIdentifier"] for s in snapshots] == ["orders"]

@@ -13,7 +13,9 @@ def test_conditional_writes_fail_with_412_on_conflict(aws):
     assert raised.value.response["Error"]["Code"] == "PreconditionFailed"
 
     with pytest.raises(ClientError) as raised:
-        s3.put_object(Bucket="state", Key="provision.json", Body=b"v2", IfMatch='"0123456789abcdef0123456789abcdef"')
+        s3.put_object(
+            Bucket="state", Key="provision.json", Body=b"v2", IfMatch='"0123456789abcdef0123456789abcdef"'
+        )
     assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 412
 
     s3.put_object(Bucket="state", Key="provision.json", Body=b"v2", IfMatch=first["ETag"])

@@ -1,8 +1,10 @@
 """The localstack/ scripts around a running server (skipped when testing someone else's endpoint)."""
 
+import json
 import os
 import socket
 import subprocess
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -17,7 +19,13 @@ pytestmark = pytest.mark.skipif(
 
 def run(script: str, **env) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [SCRIPTS / script], cwd="/", env={**os.environ, **env}, capture_output=True, text=True, timeout=60
+        [SCRIPTS / script],
+        check=False,
+        cwd="/",
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -45,3 +53,24 @@ def test_start_refuses_a_port_held_by_another_process(tmp_path):
         assert run("status", **env).returncode == 1
         stopped = run("stop", **env)
         assert stopped.returncode == 0 and "not running" in stopped.stderr
+
+
+def test_second_server_on_its_own_port_and_data_folder(tmp_path):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        "LOCALSTACK_PORT": str(port),
+        "LOCALSTACK_DATA_DIR": str(tmp_path),
+        "PROVISION_EB_STATUS_DELAY": "2.5",
+    }
+    started = run("start", **env)
+    assert started.returncode == 0, started.stderr
+    pid = int((tmp_path / "localstack.pid").read_text())
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_provision/config", timeout=5) as response:
+            assert json.load(response) == {"eb_status_delay": 2.5}
+    finally:
+        stopped = run("stop", **env)
+    assert stopped.returncode == 0, stopped.stderr
+    assert not Path(f"/proc/{pid}").exists()

@@ -102,7 +102,10 @@ def Enum(default, *values):
 TEXT = Option()
 
 # Namespaces whose option names are free (environment properties, static file mappings).
-FREE_FORM = {"aws:elasticbeanstalk:application:environment", "aws:elasticbeanstalk:environment:proxy:staticfiles"}
+FREE_FORM = {
+    "aws:elasticbeanstalk:application:environment",
+    "aws:elasticbeanstalk:environment:proxy:staticfiles",
+}
 
 _PROCESS = {
     "DeregistrationDelay": Int("20", 0, 3600),
@@ -126,7 +129,9 @@ _LISTENER = {
     "SSLCertificateArns": TEXT,
     "SSLPolicy": TEXT,
 }
-_LOG_RETENTION = Enum("7", *map(str, (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1827, 3653)))
+_LOG_RETENTION = Enum(
+    "7", *map(str, (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1827, 3653))
+)
 
 OPTIONS: dict[str, dict[str, Option]] = {
     "aws:autoscaling:asg": {
@@ -158,13 +163,33 @@ OPTIONS: dict[str, dict[str, Option]] = {
         "LowerBreachScaleIncrement": Int("-1", -10000, 10000),
         "LowerThreshold": Int("2000000", 0, 20000000),
         "MeasureName": Enum(
-            "NetworkOut", "CPUUtilization", "NetworkIn", "NetworkOut", "DiskWriteOps", "DiskReadBytes",
-            "DiskReadOps", "DiskWriteBytes", "Latency", "RequestCount", "HealthyHostCount", "UnhealthyHostCount",
+            "NetworkOut",
+            "CPUUtilization",
+            "NetworkIn",
+            "NetworkOut",
+            "DiskWriteOps",
+            "DiskReadBytes",
+            "DiskReadOps",
+            "DiskWriteBytes",
+            "Latency",
+            "RequestCount",
+            "HealthyHostCount",
+            "UnhealthyHostCount",
         ),
         "Period": Int("5", 1, 600),
         "Statistic": Enum("Average", "Minimum", "Maximum", "Sum", "Average"),
-        "Unit": Enum("Bytes", "Seconds", "Percent", "Bytes", "Bits", "Count", "Bytes/Second", "Bits/Second",
-                     "Count/Second", "None"),
+        "Unit": Enum(
+            "Bytes",
+            "Seconds",
+            "Percent",
+            "Bytes",
+            "Bits",
+            "Count",
+            "Bytes/Second",
+            "Bits/Second",
+            "Count/Second",
+            "None",
+        ),
         "UpperBreachScaleIncrement": Int("1", -10000, 10000),
         "UpperThreshold": Int("6000000", 0, 20000000),
     },
@@ -291,8 +316,15 @@ OPTIONS: dict[str, dict[str, Option]] = {
 _PATTERNS = [
     (re.compile(r"aws:elbv2:listener:\d+"), _LISTENER),
     (re.compile(r"aws:elasticbeanstalk:environment:process:[\w-]+"), _PROCESS),
-    (re.compile(r"aws:elbv2:listenerrule:[\w-]+"), {"PathPatterns": TEXT, "HostHeaders": TEXT,
-                                                   "Priority": Int("1", 1, 1000), "Process": Option("default")}),
+    (
+        re.compile(r"aws:elbv2:listenerrule:[\w-]+"),
+        {
+            "PathPatterns": TEXT,
+            "HostHeaders": TEXT,
+            "Priority": Int("1", 1, 1000),
+            "Process": Option("default"),
+        },
+    ),
 ]
 
 

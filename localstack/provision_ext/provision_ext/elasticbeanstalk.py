@@ -10,7 +10,7 @@ import string
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from localstack.aws.api import CommonServiceException, RequestContext, handler
 from localstack.services.stores import AccountRegionBundle, BaseStore, LocalAttribute
@@ -45,7 +45,7 @@ def _invalid(message: str) -> CommonServiceException:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _random(alphabet: str, length: int) -> str:
@@ -114,7 +114,7 @@ class Environment:
     def refresh(self):
         if self.status in SETTLES_TO and time.time() >= self.settles_at:
             self.status = SETTLES_TO[self.status]
-            self.updated = datetime.fromtimestamp(self.settles_at, timezone.utc)
+            self.updated = datetime.fromtimestamp(self.settles_at, UTC)
 
     def begin(self, status: str):
         self.status = status
@@ -191,34 +191,27 @@ class ElasticBeanstalkProvider:
         problems = []
 
         def report(code: str, namespace: str, option: str, message: str):
-            problems.append(
-                (code, {"Message": message, "Severity": "error", "Namespace": namespace, "OptionName": option})
-            )
+            message = {"Message": message, "Severity": "error", "Namespace": namespace, "OptionName": option}
+            problems.append((code, message))
+
+        def bad_value(code: str, namespace: str, option: str, value: str, reason: str):
+            spec = f"(Namespace: '{namespace}', OptionName: '{option}')"
+            report(code, namespace, option, f"Invalid option value: '{value}' {spec}: {reason}")
 
         for namespace, option in map(_key, list(settings) + list(removals)):
             options = catalog.options_of(namespace)
             if options is None or (namespace not in catalog.FREE_FORM and option not in options):
-                report(
-                    "ConfigurationValidationException",
-                    namespace,
-                    option,
-                    f"Invalid option specification (Namespace: '{namespace}', OptionName: '{option}'): "
-                    "Unknown configuration setting.",
-                )
+                spec = f"(Namespace: '{namespace}', OptionName: '{option}')"
+                message = f"Invalid option specification {spec}: Unknown configuration setting."
+                report("ConfigurationValidationException", namespace, option, message)
         if problems:
             return problems
 
         given = {_key(s): s.get("Value", "") for s in settings}
         for (namespace, option), value in given.items():
             spec = catalog.options_of(namespace).get(option)
-            reason = spec and spec.problem(value)
-            if reason:
-                report(
-                    "ConfigurationValidationException",
-                    namespace,
-                    option,
-                    f"Invalid option value: '{value}' (Namespace: '{namespace}', OptionName: '{option}'): {reason}",
-                )
+            if reason := spec and spec.problem(value):
+                bad_value("ConfigurationValidationException", namespace, option, value, reason)
         if problems:
             return problems
 
@@ -227,39 +220,31 @@ class ElasticBeanstalkProvider:
             merged.pop(key, None)
         low, high = merged.get((ASG_NS, "MinSize"), "1"), merged.get((ASG_NS, "MaxSize"), "4")
         if int(low) > int(high):
-            report(
-                "ConfigurationValidationException",
-                ASG_NS,
-                "MinSize",
-                f"Invalid option value: '{low}' (Namespace: '{ASG_NS}', OptionName: 'MinSize'): "
-                f"MinSize must be less than or equal to MaxSize ('{high}').",
-            )
-        for option, message in self._vpc_problems(context, merged, given):
-            report("InvalidParameterValue", VPC_NS, option, message)
+            reason = f"MinSize must be less than or equal to MaxSize ('{high}')."
+            bad_value("ConfigurationValidationException", ASG_NS, "MinSize", low, reason)
+        for option, value, reason in self._vpc_problems(context, merged, given):
+            bad_value("InvalidParameterValue", VPC_NS, option, value, reason)
         return problems
 
     @staticmethod
     def _vpc_problems(context, merged: dict, given: dict):
-        """aws:ec2:vpc values that name VPCs or subnets LocalStack's EC2 doesn't have."""
+        """(option, value, reason) for aws:ec2:vpc values naming what LocalStack's EC2 doesn't have."""
         if not any(namespace == VPC_NS for namespace, _ in given):
             return
         ec2 = ec2_backends[context.account_id][context.region]
         vpc_id = merged.get((VPC_NS, "VPCId"))
         if vpc_id and vpc_id not in ec2.vpcs:
-            yield "VPCId", f"Invalid option value: '{vpc_id}' (Namespace: '{VPC_NS}', OptionName: 'VPCId'): " \
-                           f"The VPC '{vpc_id}' does not exist."
+            yield "VPCId", vpc_id, f"The VPC '{vpc_id}' does not exist."
             return
         for option in ("Subnets", "ELBSubnets"):
             for subnet_id in filter(None, (s.strip() for s in merged.get((VPC_NS, option), "").split(","))):
                 try:
                     subnet = ec2.get_subnet(subnet_id)
                 except InvalidSubnetIdError:
-                    yield option, f"Invalid option value: '{subnet_id}' (Namespace: '{VPC_NS}', " \
-                                  f"OptionName: '{option}'): The subnet '{subnet_id}' does not exist."
+                    yield option, subnet_id, f"The subnet '{subnet_id}' does not exist."
                     continue
                 if vpc_id and subnet.vpc_id != vpc_id:
-                    yield option, f"Invalid option value: '{subnet_id}' (Namespace: '{VPC_NS}', " \
-                                  f"OptionName: '{option}'): The subnet '{subnet_id}' is not in VPC '{vpc_id}'."
+                    yield option, subnet_id, f"The subnet '{subnet_id}' is not in VPC '{vpc_id}'."
 
     def _check_settings(self, context, settings: list, removals: list, current: dict):
         problems = self._problems(context, settings, removals, current)
@@ -314,7 +299,10 @@ class ElasticBeanstalkProvider:
             "EnvironmentLinks": [],
             "EnvironmentArn": env.arn,
         }
-        if env.merged_settings().get(("aws:elasticbeanstalk:healthreporting:system", "SystemType")) == "enhanced":
+        if (
+            env.merged_settings().get(("aws:elasticbeanstalk:healthreporting:system", "SystemType"))
+            == "enhanced"
+        ):
             result["HealthStatus"] = health_status
         optional = {
             "VersionLabel": env.version_label,
@@ -376,7 +364,9 @@ class ElasticBeanstalkProvider:
     def describe_applications(self, context: RequestContext, request: dict) -> dict:
         with self._lock:
             names = request.get("ApplicationNames")
-            apps = [app for app in self._store(context).applications.values() if not names or app.name in names]
+            apps = [
+                app for app in self._store(context).applications.values() if not names or app.name in names
+            ]
             return {"Applications": [self._describe_application(app) for app in apps]}
 
     @handler("UpdateApplication", expand=False)
@@ -394,7 +384,9 @@ class ElasticBeanstalkProvider:
             app = self._application(context, request["ApplicationName"])
             running = [env for env in self._live_environments(context) if env.application == app.name]
             if running and not request.get("TerminateEnvByForce"):
-                raise _invalid(f"Unable to delete application {app.name} because it has running environments.")
+                raise _invalid(
+                    f"Unable to delete application {app.name} because it has running environments."
+                )
             for env in running:
                 env.begin("Terminating")
             del self._store(context).applications[app.name]
@@ -443,8 +435,13 @@ class ElasticBeanstalkProvider:
             label = request["VersionLabel"]
             if label not in app.versions:
                 raise _invalid(f"No Application Version named '{label}' found.")
-            if any(e.version_label == label and e.application == app.name for e in self._live_environments(context)):
-                raise _invalid(f"Unable to delete application version {label} because it is deployed to a running environment.")
+            if any(
+                e.version_label == label and e.application == app.name
+                for e in self._live_environments(context)
+            ):
+                raise _invalid(
+                    f"Unable to delete application version {label} because it is deployed to a running environment."
+                )
             del app.versions[label]
             return {}
 
@@ -470,8 +467,10 @@ class ElasticBeanstalkProvider:
 
     @staticmethod
     def _check_name(kind: str, value: str, longest: int):
-        if not (4 <= len(value) <= longest) or not all(c.isalnum() or c == "-" for c in value) or (
-            value.startswith("-") or value.endswith("-")
+        if (
+            not (4 <= len(value) <= longest)
+            or not all(c.isalnum() or c == "-" for c in value)
+            or (value.startswith("-") or value.endswith("-"))
         ):
             raise _invalid(
                 f"{kind} '{value}' is invalid: use 4 to {longest} letters, digits or hyphens, "
@@ -538,13 +537,17 @@ class ElasticBeanstalkProvider:
             app, label = request.get("ApplicationName"), request.get("VersionLabel")
             include_deleted = request.get("IncludeDeleted", True)
             deleted_since = request.get("IncludedDeletedBackTo")
+            if deleted_since and not deleted_since.tzinfo:
+                deleted_since = deleted_since.replace(tzinfo=UTC)
             matches = []
             for env in self._store(context).environments.values():
                 if (ids and env.id not in ids) or (names and env.name not in names):
                     continue
                 if (app and env.application != app) or (label and env.version_label != label):
                     continue
-                if not env.active and (not include_deleted or (deleted_since and env.updated < deleted_since)):
+                if not env.active and (
+                    not include_deleted or (deleted_since and env.updated < deleted_since)
+                ):
                     continue
                 matches.append(env)
             start = int(request.get("NextToken") or 0)
@@ -561,7 +564,9 @@ class ElasticBeanstalkProvider:
             if request.get("ApplicationName") and request["ApplicationName"] != env.application:
                 raise _invalid(f"No Environment found for EnvironmentName = '{env.name}'.")
             if env.status != "Ready":
-                raise _invalid(f"Environment named {env.name} is in an invalid state for this operation. Must be Ready.")
+                raise _invalid(
+                    f"Environment named {env.name} is in an invalid state for this operation. Must be Ready."
+                )
             platform = self._resolve_platform(context, {**request, "ApplicationName": env.application})
             label = request.get("VersionLabel")
             if label and label not in self._application(context, env.application).versions:
@@ -590,7 +595,9 @@ class ElasticBeanstalkProvider:
         with self._lock:
             env = self._environment(context, request)
             if env.status != "Ready":
-                raise _invalid(f"Environment named {env.name} is in an invalid state for this operation. Must be Ready.")
+                raise _invalid(
+                    f"Environment named {env.name} is in an invalid state for this operation. Must be Ready."
+                )
             env.begin("Terminating")
             return self._describe(env)
 
@@ -679,7 +686,8 @@ class ElasticBeanstalkProvider:
                 )
         if found is None:
             raise _error(
-                "ResourceNotFoundException", f"A resource doesn't exist for the specified Amazon Resource Name (ARN): {arn}"
+                "ResourceNotFoundException",
+                f"A resource doesn't exist for the specified Amazon Resource Name (ARN): {arn}",
             )
         return found
 
@@ -696,7 +704,10 @@ class ElasticBeanstalkProvider:
             tags = {k: v for k, v in resource.tags.items() if k not in (request.get("TagsToRemove") or [])}
             tags.update(_tags(request.get("TagsToAdd")))
             if len(tags) > 50:
-                raise _error("TooManyTagsException", "The number of tags in the resource would exceed the number "
-                             "of tags that each resource can have.")
+                raise _error(
+                    "TooManyTagsException",
+                    "The number of tags in the resource would exceed the number "
+                    "of tags that each resource can have.",
+                )
             resource.tags = tags
             return {}

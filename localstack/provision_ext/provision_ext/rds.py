@@ -73,7 +73,10 @@ class RdsProvider:
         group = backend.subnet_groups.get(name)
         if group is None:
             raise CommonServiceException(
-                "DBSubnetGroupNotFoundFault", f"Subnet Group {name} not found.", status_code=404, sender_fault=True
+                "DBSubnetGroupNotFoundFault",
+                f"Subnet Group {name} not found.",
+                status_code=404,
+                sender_fault=True,
             )
         response = call_moto(context)
         backend.subnet_groups[name] = group  # moto pops it and never puts it back
