@@ -3,6 +3,7 @@
 //! Data flows one way: specs -> [`spec`] -> desired state; AWS -> live state; both (with the last
 //! snapshot) -> [`plan::diff`] -> a plan that is printed, serialised and executed.
 
+pub mod apply;
 pub mod aws;
 pub mod cli;
 pub mod envdiff;

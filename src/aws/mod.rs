@@ -65,6 +65,8 @@ pub struct ConnectOptions {
     pub endpoint_url: Option<String>,
     pub profile: Option<String>,
     pub region: String,
+    /// Explicit access key id and secret (emulator accounts in tests); `None` uses the chain.
+    pub credentials: Option<(String, String)>,
 }
 
 /// Clients for every service, sharing one config and one call counter.
@@ -95,6 +97,15 @@ impl Aws {
         }
         if let Some(profile) = &opts.profile {
             loader = loader.profile_name(profile);
+        }
+        if let Some((key, secret)) = &opts.credentials {
+            loader = loader.credentials_provider(aws_credential_types::Credentials::new(
+                key,
+                secret,
+                None,
+                None,
+                "provision-explicit",
+            ));
         }
         let config = loader.load().await;
         let stats = Stats::default();
@@ -243,31 +254,17 @@ impl AwsError {
                     message: e.message().map_or_else(|| e.to_string(), str::to_owned),
                 }
             }
-            SdkError::DispatchFailure(d) => AwsError::Unreachable {
-                resource,
-                operation,
-                detail: d
-                    .as_connector_error()
-                    .map_or_else(|| format!("{err}"), |c| c.to_string()),
-            },
             SdkError::TimeoutError(_) => AwsError::Unreachable {
                 resource,
                 operation,
                 detail: "timed out".into(),
             },
-            _ => {
-                let mut detail = err.to_string();
-                let mut source = std::error::Error::source(&err);
-                while let Some(s) = source {
-                    detail = format!("{detail}: {s}");
-                    source = s.source();
-                }
-                AwsError::Unreachable {
-                    resource,
-                    operation,
-                    detail,
-                }
-            }
+            // Connection refused, no credentials, bad endpoint: the whole chain says which.
+            _ => AwsError::Unreachable {
+                resource,
+                operation,
+                detail: aws_smithy_types::error::display::DisplayErrorContext(&err).to_string(),
+            },
         }
     }
 }

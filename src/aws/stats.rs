@@ -115,9 +115,11 @@ impl Intercept for Counter {
         "provision-call-counter"
     }
 
-    fn read_before_execution(
+    // Once per execution; the operation's metadata is in the bag from serialization on.
+    fn read_before_serialization(
         &self,
         _context: &BeforeSerializationInterceptorContextRef<'_>,
+        _rc: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         self.0.bump(cfg, |c| c.calls += 1);

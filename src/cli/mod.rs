@@ -1,7 +1,8 @@
 //! Command line: parse, run, print, map to exit codes (0 ok / nothing to do, 1 error,
 //! 2 changes pending or drift found).
 
-use std::io::IsTerminal;
+mod commands;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -53,21 +54,39 @@ pub enum Command {
     /// Check an environment's spec without touching AWS (exit 0 valid, 1 invalid).
     Validate(EnvArgs),
     /// Show what apply would change (exit 0 nothing to do, 2 changes pending).
-    Plan(StackArgs),
+    Plan(RunArgs),
     /// Reconcile AWS with the spec, in dependency order.
-    Apply(StackArgs),
+    Apply(ApplyArgs),
     /// Read-only: where AWS has moved away from the spec and the last snapshot (exit 2 on drift).
-    Drift(StackArgs),
-    /// Delete everything the environment owns, in reverse order.
-    Destroy(StackArgs),
+    Drift(RunArgs),
+    /// Delete everything the environment owns, in reverse dependency order.
+    Destroy(DestroyArgs),
     /// Compare environments' specs: the seed's "Resource Differences" table.
     Envdiff {
         /// Two or more environments, shown in this order.
         #[arg(required = true, num_args = 2..)]
         envs: Vec<String>,
     },
-    /// Inspect and repair state snapshots.
-    State(EnvArgs),
+    /// Inspect state snapshots and locks.
+    #[command(subcommand)]
+    State(StateCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StateCommand {
+    /// Each stack's snapshot: serial, resources, last update.
+    List(RunArgs),
+    /// The resources a snapshot records, with their physical ids.
+    Show(RunArgs),
+    /// The immutable history entries of each stack.
+    History(RunArgs),
+    /// Break a lock left by a run that died. Refuses a fresh lock unless --force.
+    Unlock {
+        #[command(flatten)]
+        run: RunArgs,
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -77,13 +96,48 @@ pub struct EnvArgs {
     pub env: String,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StateBackend {
+    /// The spec's S3 bucket (created, versioned, on first write).
+    S3,
+    /// The `state/` folder here: one machine only.
+    Local,
+}
+
 #[derive(Debug, Args)]
-pub struct StackArgs {
+pub struct RunArgs {
     #[arg(long)]
     pub env: String,
     /// Limit the command to one stack.
     #[arg(long, value_parser = parse_stack)]
     pub stack: Option<Stack>,
+    /// Where snapshots live.
+    #[arg(long, value_enum, default_value_t = StateBackend::S3)]
+    pub state: StateBackend,
+    /// Print AWS call counts by operation on stderr.
+    #[arg(long)]
+    pub stats: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Independent changes run concurrently, up to this many.
+    #[arg(long, default_value_t = 10)]
+    pub parallelism: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct DestroyArgs {
+    #[command(flatten)]
+    pub apply: ApplyArgs,
+    /// The environment's name again; required for production.
+    #[arg(long)]
+    pub confirm: Option<String>,
 }
 
 fn parse_stack(s: &str) -> Result<Stack, String> {
@@ -101,8 +155,18 @@ pub enum Outcome {
 pub enum CliError {
     #[error(transparent)]
     Spec(#[from] SpecError),
-    #[error("`provision {0}` needs the AWS layer, which is not built yet; nothing was done")]
+    #[error(transparent)]
+    Plan(#[from] crate::plan::PlanErrors),
+    #[error(transparent)]
+    Aws(#[from] crate::aws::AwsError),
+    #[error(transparent)]
+    State(#[from] crate::state::StateError),
+    #[error("`provision {0}` is not built yet; nothing was done")]
     NotYet(&'static str),
+    #[error("{0}")]
+    Refused(String),
+    #[error("{0}")]
+    Failed(String),
 }
 
 pub fn main() -> ExitCode {
@@ -143,15 +207,25 @@ pub fn run(cli: &Cli) -> Result<Outcome, CliError> {
     match &cli.command {
         Command::Validate(a) => validate(g, &a.env),
         Command::Envdiff { envs } => envdiff(g, envs),
-        Command::Plan(a) => needs_aws(g, &a.env, "plan"),
-        Command::Apply(a) => needs_aws(g, &a.env, "apply"),
-        Command::Drift(a) => needs_aws(g, &a.env, "drift"),
-        Command::Destroy(a) => needs_aws(g, &a.env, "destroy"),
-        Command::State(a) => needs_aws(g, &a.env, "state"),
+        Command::Plan(a) => runtime().block_on(commands::plan(g, a)),
+        Command::Apply(a) => runtime().block_on(commands::apply(g, a)),
+        Command::Destroy(a) => runtime().block_on(commands::destroy(g, a)),
+        Command::Drift(a) => {
+            load(g, &a.env)?;
+            Err(CliError::NotYet("drift"))
+        }
+        Command::State(s) => runtime().block_on(commands::state(g, s)),
     }
 }
 
-fn load(g: &Global, env: &str) -> Result<spec::Loaded, SpecError> {
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime starts")
+}
+
+pub(crate) fn load(g: &Global, env: &str) -> Result<spec::Loaded, SpecError> {
     let (loaded, warnings) = spec::load(&g.specs, env)?;
     for w in warnings {
         eprintln!("warning: {w}");
@@ -190,12 +264,4 @@ fn envdiff(g: &Global, envs: &[String]) -> Result<Outcome, CliError> {
         Format::Json => println!("{}", serde_json::to_string_pretty(&d).expect("serialises")),
     }
     Ok(Outcome::Done)
-}
-
-/// Commands that need AWS validate the spec first (so bad input fails before any AWS call),
-/// then say plainly that they cannot run yet.
-fn needs_aws(g: &Global, env: &str, command: &'static str) -> Result<Outcome, CliError> {
-    load(g, env)?;
-    let _ = std::io::stdout().is_terminal();
-    Err(CliError::NotYet(command))
 }

@@ -1,0 +1,424 @@
+//! The executor: walks a plan's dependency graph and makes no decisions of its own. Deletes run
+//! child-first, creates and updates parent-first, independent changes concurrently (bounded).
+//! Every completed change is recorded in state before anything depends on it; a failure stops
+//! what depends on it and lets independent branches finish.
+
+pub mod progress;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use tokio::sync::Mutex;
+use tokio::task::JoinSet;
+use tracing::Instrument;
+
+use crate::aws::{Aws, AwsError, Resolver};
+use crate::model::{Address, Attrs, Kind, RecordedResource, Ref};
+use crate::plan::{Action, Change, Plan};
+use crate::state::Recorder;
+pub use progress::Progress;
+
+/// What a task does to its resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Step {
+    /// Delete it (a delete, or the first half of a replace).
+    Delete,
+    /// Create it (a create, or the second half of a replace).
+    Create,
+    Update,
+}
+
+impl Step {
+    pub fn verb(self) -> (&'static str, &'static str) {
+        match self {
+            Step::Delete => ("destroying", "destroyed"),
+            Step::Create => ("creating", "created"),
+            Step::Update => ("modifying", "modified"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Outcome {
+    Done {
+        seconds: f64,
+    },
+    Failed {
+        error: String,
+    },
+    /// Not started: something it depends on failed or was skipped, or the run was interrupted.
+    Skipped {
+        reason: String,
+    },
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TaskResult {
+    pub address: Address,
+    pub step: Step,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Report {
+    pub results: Vec<TaskResult>,
+    pub interrupted: bool,
+}
+
+impl Report {
+    pub fn succeeded(&self) -> bool {
+        !self.interrupted
+            && self
+                .results
+                .iter()
+                .all(|r| matches!(r.outcome, Outcome::Done { .. }))
+    }
+
+    pub fn count(&self, f: impl Fn(&Outcome) -> bool) -> usize {
+        self.results.iter().filter(|r| f(&r.outcome)).count()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub parallelism: usize,
+}
+
+struct Task {
+    address: Address,
+    step: Step,
+    change: Change,
+    deps: BTreeSet<usize>,
+}
+
+fn refs(attrs: Option<&Attrs>) -> BTreeSet<Address> {
+    attrs
+        .map(|a| {
+            a.refs()
+                .into_iter()
+                .filter_map(|r| match r {
+                    Ref::Managed(a) => Some(a.clone()),
+                    Ref::External(_) => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The task graph of a plan: the only ordering the executor knows.
+fn tasks(plan: &Plan) -> Vec<Task> {
+    let mut tasks = Vec::new();
+    let mut deletes: BTreeMap<Address, usize> = BTreeMap::new();
+    let mut applies: BTreeMap<Address, usize> = BTreeMap::new();
+    for c in &plan.changes {
+        if matches!(c.action, Action::Delete | Action::Replace) {
+            deletes.insert(c.address.clone(), tasks.len());
+            tasks.push(Task {
+                address: c.address.clone(),
+                step: Step::Delete,
+                change: c.clone(),
+                deps: BTreeSet::new(),
+            });
+        }
+        let step = match c.action {
+            Action::Create | Action::Replace => Some(Step::Create),
+            Action::Update => Some(Step::Update),
+            Action::Delete | Action::NoOp => None,
+        };
+        if let Some(step) = step {
+            applies.insert(c.address.clone(), tasks.len());
+            tasks.push(Task {
+                address: c.address.clone(),
+                step,
+                change: c.clone(),
+                deps: BTreeSet::new(),
+            });
+        }
+    }
+    let mut edges: Vec<(usize, usize)> = Vec::new();
+    for (i, t) in tasks.iter().enumerate() {
+        let before = refs(t.change.before.as_ref());
+        let after = refs(t.change.after.as_ref());
+        match t.step {
+            Step::Delete => {
+                // For a delete, `depends_on` lists what must be deleted first.
+                for d in &t.change.depends_on {
+                    if let Some(&j) = deletes.get(d) {
+                        edges.push((i, j));
+                    }
+                }
+                // AWS refuses to detach an internet gateway while public addresses are mapped
+                // in the VPC, which no attribute says: NAT gateways and EIPs go first.
+                if t.address.kind == Kind::InternetGateway {
+                    for (a, &j) in &deletes {
+                        if matches!(a.kind, Kind::NatGateway | Kind::ElasticIp) {
+                            edges.push((i, j));
+                        }
+                    }
+                }
+            }
+            Step::Create | Step::Update => {
+                // Parents first, and a replacement's old self goes before its new self.
+                for p in &after {
+                    if let Some(&j) = applies.get(p) {
+                        edges.push((i, j));
+                    }
+                }
+                if let Some(&j) = deletes.get(&t.address) {
+                    edges.push((i, j));
+                }
+                for d in &t.change.depends_on {
+                    if let Some(&j) = applies.get(d) {
+                        edges.push((i, j));
+                    }
+                }
+            }
+        }
+        // Whatever held a reference to a deleted resource lets go of it first: dependents are
+        // deleted, or updated away from it, before it.
+        for held in &before {
+            if let Some(&j) = deletes.get(held)
+                && j != i
+                && (t.step == Step::Delete || !after.contains(held))
+            {
+                edges.push((j, i));
+            }
+        }
+    }
+    for (from, to) in edges {
+        if from != to {
+            tasks[from].deps.insert(to);
+        }
+    }
+    tasks
+}
+
+#[derive(Clone, PartialEq)]
+enum Status {
+    Pending,
+    Running,
+    Finished(Outcome),
+}
+
+pub async fn execute(
+    plan: &Plan,
+    aws: &Aws,
+    recorder: Arc<Mutex<Recorder>>,
+    ids: BTreeMap<Address, String>,
+    opts: &Options,
+    progress: &Progress,
+    interrupted: Arc<AtomicBool>,
+) -> Report {
+    let tasks = tasks(plan);
+    let ids = Arc::new(Mutex::new(ids));
+    let mut status = vec![Status::Pending; tasks.len()];
+    let mut running = JoinSet::new();
+    let parallelism = opts.parallelism.max(1);
+
+    loop {
+        // Skip what can no longer run; start what can.
+        let mut started = 0;
+        for i in 0..tasks.len() {
+            if status[i] != Status::Pending {
+                continue;
+            }
+            let blocked = tasks[i].deps.iter().find(|&&d| matches!(&status[d], Status::Finished(o) if !matches!(o, Outcome::Done { .. })));
+            if let Some(&d) = blocked {
+                let reason = format!(
+                    "{} {} did not complete",
+                    tasks[d].address,
+                    tasks[d].step.verb().0.trim_end_matches("ing")
+                );
+                status[i] = Status::Finished(Outcome::Skipped { reason });
+                continue;
+            }
+            if interrupted.load(Ordering::SeqCst) {
+                status[i] = Status::Finished(Outcome::Skipped {
+                    reason: "interrupted".into(),
+                });
+                continue;
+            }
+            let ready = tasks[i]
+                .deps
+                .iter()
+                .all(|&d| matches!(&status[d], Status::Finished(Outcome::Done { .. })));
+            if ready && running.len() < parallelism {
+                status[i] = Status::Running;
+                started += 1;
+                let t = &tasks[i];
+                let (aws, recorder, ids) = (aws.clone(), recorder.clone(), ids.clone());
+                let (address, step, change) = (t.address.clone(), t.step, t.change.clone());
+                let handle = progress.start(&address, step);
+                let span = tracing::info_span!("change", address = %address, action = ?step);
+                running.spawn(
+                    async move {
+                        let start = Instant::now();
+                        let result = run_one(&aws, &recorder, &ids, &address, step, &change).await;
+                        let outcome = match result {
+                            Ok(()) => Outcome::Done {
+                                seconds: start.elapsed().as_secs_f64(),
+                            },
+                            Err(e) => Outcome::Failed { error: e },
+                        };
+                        handle.finish(&outcome);
+                        (i, outcome)
+                    }
+                    .instrument(span),
+                );
+            }
+        }
+        let _ = started;
+        match running.join_next().await {
+            Some(Ok((i, outcome))) => status[i] = Status::Finished(outcome),
+            Some(Err(join)) => {
+                // A panicking task is a bug; record it as that task's failure.
+                tracing::error!(error = %join, "task panicked");
+                if let Some(i) = status.iter().position(|s| *s == Status::Running) {
+                    status[i] = Status::Finished(Outcome::Failed {
+                        error: format!("internal error: {join}"),
+                    });
+                }
+            }
+            None => {
+                if status.iter().all(|s| matches!(s, Status::Finished(_))) {
+                    break;
+                }
+                // Nothing running and nothing ready: a cycle would be a planner bug.
+                for s in status.iter_mut().filter(|s| **s == Status::Pending) {
+                    *s = Status::Finished(Outcome::Skipped {
+                        reason: "unreachable dependency".into(),
+                    });
+                }
+            }
+        }
+    }
+
+    let results = tasks
+        .iter()
+        .zip(status)
+        .map(|(t, s)| TaskResult {
+            address: t.address.clone(),
+            step: t.step,
+            outcome: match s {
+                Status::Finished(o) => o,
+                Status::Pending | Status::Running => Outcome::Skipped {
+                    reason: "not reached".into(),
+                },
+            },
+        })
+        .collect();
+    Report {
+        results,
+        interrupted: interrupted.load(Ordering::SeqCst),
+    }
+}
+
+async fn run_one(
+    aws: &Aws,
+    recorder: &Mutex<Recorder>,
+    ids: &Mutex<BTreeMap<Address, String>>,
+    address: &Address,
+    step: Step,
+    change: &Change,
+) -> Result<(), String> {
+    let snapshot = ids.lock().await.clone();
+    let resolver = Resolver { ids: &snapshot };
+    let fail = |e: AwsError| e.to_string();
+    match step {
+        Step::Delete => {
+            let id = change.id.as_deref().unwrap_or_default();
+            let before = change
+                .before
+                .as_ref()
+                .expect("a delete has live attributes");
+            aws.delete(address, id, before, &resolver)
+                .await
+                .map_err(fail)?;
+            ids.lock().await.remove(address);
+            recorder
+                .lock()
+                .await
+                .forget(address)
+                .await
+                .map_err(|e| format!("deleted in AWS, but the state could not be updated: {e}"))?;
+        }
+        Step::Create => {
+            let after = change
+                .after
+                .as_ref()
+                .expect("a create has desired attributes");
+            let tags = change.tags.clone().unwrap_or_default();
+            let id = aws
+                .create(address, after, &tags, &resolver)
+                .await
+                .map_err(fail)?;
+            ids.lock().await.insert(address.clone(), id.clone());
+            let record = RecordedResource {
+                id: id.clone(),
+                attrs: after.clone(),
+                tags,
+                depends_on: change.depends_on.clone(),
+            };
+            recorder.lock().await.record(address, record).await.map_err(|e| {
+                format!("created {id}, but the state could not be updated (a rerun adopts it by its tags): {e}")
+            })?;
+        }
+        Step::Update => {
+            let id = change.id.clone().unwrap_or_default();
+            let before = change
+                .before
+                .as_ref()
+                .expect("an update has live attributes");
+            let after = change
+                .after
+                .as_ref()
+                .expect("an update has desired attributes");
+            if change.fields.iter().any(|f| !f.field.starts_with("tags.")) {
+                aws.update(address, &id, before, after, &resolver)
+                    .await
+                    .map_err(fail)?;
+            }
+            let (mut set, mut remove) = (BTreeMap::new(), BTreeSet::new());
+            for f in change
+                .fields
+                .iter()
+                .filter(|f| f.field.starts_with("tags."))
+            {
+                let key = f.field.trim_start_matches("tags.").to_owned();
+                match f.after.as_str() {
+                    Some(v) => {
+                        set.insert(key, v.to_owned());
+                    }
+                    None => {
+                        remove.insert(key);
+                    }
+                }
+            }
+            if !set.is_empty() || !remove.is_empty() {
+                aws.retag(address, &id, &set, &remove).await.map_err(fail)?;
+            }
+            let tags = change.tags.clone().unwrap_or_default();
+            let record = RecordedResource {
+                id,
+                attrs: after.clone(),
+                tags,
+                depends_on: change.depends_on.clone(),
+            };
+            recorder
+                .lock()
+                .await
+                .record(address, record)
+                .await
+                .map_err(|e| format!("updated in AWS, but the state could not be updated: {e}"))?;
+        }
+    }
+    Ok(())
+}
+
+/// How long to wait between "still working" lines.
+pub const PROGRESS_EVERY: Duration = Duration::from_secs(10);

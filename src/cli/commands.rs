@@ -1,0 +1,459 @@
+//! The commands that talk to AWS: plan, apply, destroy, state. Each validates the spec first,
+//! so bad input fails before any AWS call.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use sha2::{Digest, Sha256};
+
+use super::{
+    ApplyArgs, CliError, DestroyArgs, Format, Global, Outcome, RunArgs, StateBackend, StateCommand,
+    load,
+};
+use crate::apply::{self, Outcome as TaskOutcome, Progress};
+use crate::aws::s3::S3Objects;
+use crate::aws::{Aws, ConnectOptions, supported};
+use crate::model::{Address, DesiredState, Kind, LiveState, RecordedState, Ref, Stack};
+use crate::plan::render::{Style, render_text};
+use crate::plan::{Action, Plan, diff, render_json};
+use crate::spec::{self, desired::hex};
+use crate::state::{self, LocalStore, Store, Stored};
+
+/// One command's view of an environment: the spec, the scope, and the connections.
+struct Session {
+    env: String,
+    region: String,
+    spec_hash: String,
+    stacks: Vec<Stack>,
+    desired: DesiredState,
+    aws: Aws,
+    backend: StateBackend,
+    bucket: String,
+    bucket_region: String,
+}
+
+impl Session {
+    async fn open(g: &Global, run: &RunArgs) -> Result<Session, CliError> {
+        let loaded = load(g, &run.env)?;
+        let stacks = run.stack.map_or_else(|| Stack::ALL.to_vec(), |s| vec![s]);
+        let mut desired = spec::desired::build(&loaded.spec);
+        let unsupported: BTreeSet<Kind> = desired
+            .resources
+            .keys()
+            .filter(|a| stacks.contains(&a.stack) && !supported(a.kind))
+            .map(|a| a.kind)
+            .collect();
+        if !unsupported.is_empty() {
+            let kinds: Vec<&str> = unsupported.iter().map(|k| k.as_str()).collect();
+            eprintln!(
+                "note: this build does not manage {} yet; they are left out of this run",
+                kinds.join(", ")
+            );
+        }
+        desired
+            .resources
+            .retain(|a, _| stacks.contains(&a.stack) && supported(a.kind));
+        let mut hasher = Sha256::new();
+        for f in &loaded.files {
+            hasher.update(f.text.as_bytes());
+        }
+        let spec_hash = hex(&hasher.finalize()[..16]);
+        let aws = Aws::connect(&ConnectOptions {
+            endpoint_url: g.endpoint_url.clone(),
+            profile: g.profile.clone(),
+            region: loaded.spec.region.clone(),
+            credentials: None,
+        })
+        .await;
+        Ok(Session {
+            env: run.env.clone(),
+            region: loaded.spec.region.clone(),
+            spec_hash,
+            stacks,
+            desired,
+            aws,
+            backend: run.state,
+            bucket: loaded.spec.state.bucket.clone(),
+            bucket_region: loaded.spec.state.region.clone(),
+        })
+    }
+
+    fn store(&self) -> Store {
+        match self.backend {
+            StateBackend::S3 => Store::S3(S3Objects::new(
+                self.aws.s3.clone(),
+                &self.bucket,
+                &self.bucket_region,
+            )),
+            StateBackend::Local => Store::Local(LocalStore {
+                root: PathBuf::from("state"),
+            }),
+        }
+    }
+
+    fn in_scope(&self, a: &Address) -> bool {
+        self.stacks.contains(&a.stack) && supported(a.kind)
+    }
+
+    /// Live AWS and the last snapshots, read concurrently.
+    async fn observe(&self) -> Result<Observed, CliError> {
+        let store = self.store();
+        let (live, stored) = tokio::join!(
+            self.aws.read(&self.env),
+            state::read_all(&store, &self.env, &self.stacks)
+        );
+        let full_live = live?;
+        let stored = stored?;
+        let mut live = full_live.clone();
+        live.resources.retain(|a, _| self.in_scope(a));
+        let mut recorded = RecordedState::default();
+        for s in stored.values() {
+            for (a, r) in &s.snapshot.resources {
+                if self.in_scope(a) {
+                    recorded.resources.insert(a.clone(), r.clone());
+                }
+            }
+        }
+        Ok(Observed {
+            full_live,
+            live,
+            recorded,
+            stored,
+        })
+    }
+
+    /// Resources outside the scope that the scope refers to must exist already.
+    fn check_dependencies(&self, observed: &Observed) -> Result<(), CliError> {
+        let mut missing = BTreeSet::new();
+        for r in self.desired.resources.values() {
+            for dep in r.attrs.refs() {
+                if let Ref::Managed(a) = dep
+                    && !self.desired.resources.contains_key(a)
+                    && !observed.full_live.resources.contains_key(a)
+                    && supported(a.kind)
+                {
+                    missing.insert(a.clone());
+                }
+            }
+        }
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let stacks: BTreeSet<&str> = missing.iter().map(|a| a.stack.as_str()).collect();
+        let list: Vec<String> = missing.iter().map(ToString::to_string).collect();
+        Err(CliError::Refused(format!(
+            "this needs {} which do not exist yet; apply --stack {} first",
+            list.join(", "),
+            stacks.into_iter().collect::<Vec<_>>().join(" and ")
+        )))
+    }
+
+    fn print_stats(&self, run: &RunArgs) {
+        if run.stats {
+            eprint!("{}", self.aws.stats.render());
+        }
+    }
+}
+
+struct Observed {
+    full_live: LiveState,
+    live: LiveState,
+    recorded: RecordedState,
+    stored: BTreeMap<Stack, Stored>,
+}
+
+fn print_plan(g: &Global, plan: &Plan, region: &str) {
+    match g.format {
+        Format::Text => print!(
+            "{}",
+            render_text(plan, region, Style::detect(std::io::stdout().is_terminal()))
+        ),
+        Format::Json => print!("{}", render_json(plan, region)),
+    }
+}
+
+pub async fn plan(g: &Global, run: &RunArgs) -> Result<Outcome, CliError> {
+    let s = Session::open(g, run).await?;
+    let observed = s.observe().await?;
+    s.check_dependencies(&observed)?;
+    let plan = diff(&s.desired, &observed.live, &observed.recorded)?;
+    print_plan(g, &plan, &s.region);
+    s.print_stats(run);
+    Ok(if plan.has_changes() {
+        Outcome::Pending
+    } else {
+        Outcome::Done
+    })
+}
+
+pub async fn apply(g: &Global, a: &ApplyArgs) -> Result<Outcome, CliError> {
+    let s = Session::open(g, &a.run).await?;
+    execute(g, a, s, "apply", |s, observed| {
+        s.check_dependencies(observed)?;
+        Ok(diff(&s.desired, &observed.live, &observed.recorded)?)
+    })
+    .await
+}
+
+pub async fn destroy(g: &Global, d: &DestroyArgs) -> Result<Outcome, CliError> {
+    let env = &d.apply.run.env;
+    let loaded = load(g, env)?;
+    let protected = env == "production" || loaded.spec.database.deletion_protection;
+    match &d.confirm {
+        Some(c) if c != env => {
+            return Err(CliError::Refused(format!(
+                "--confirm {c} does not match the environment `{env}`"
+            )));
+        }
+        None if protected => {
+            return Err(CliError::Refused(format!(
+                "`{env}` is protected: destroying it needs --confirm {env} (--auto-approve alone is not enough); nothing was deleted"
+            )));
+        }
+        _ => {}
+    }
+    let mut s = Session::open(g, &d.apply.run).await?;
+    s.desired.resources.clear();
+    execute(g, &d.apply, s, "destroy", |s, observed| {
+        Ok(diff(&s.desired, &observed.live, &observed.recorded)?)
+    })
+    .await
+}
+
+/// Plan without a lock; if there is work, lock, plan again under the lock, confirm, execute.
+/// A converged environment therefore costs reads only: no lock, no state write.
+async fn execute(
+    g: &Global,
+    a: &ApplyArgs,
+    s: Session,
+    command: &str,
+    make_plan: impl Fn(&Session, &Observed) -> Result<Plan, CliError>,
+) -> Result<Outcome, CliError> {
+    let first = make_plan(&s, &s.observe().await?)?;
+    if !first.has_changes() {
+        print_plan(g, &first, &s.region);
+        s.print_stats(&a.run);
+        return Ok(Outcome::Done);
+    }
+    let store = s.store();
+    store.ensure_ready().await?;
+    let mut guards = Vec::new();
+    let changing: BTreeSet<Stack> = first
+        .changes
+        .iter()
+        .filter(|c| c.action != Action::NoOp)
+        .map(|c| c.address.stack)
+        .collect();
+    for stack in changing {
+        match state::acquire(&store, stack, &s.env, command).await {
+            Ok(guard) => guards.push(guard),
+            Err(e) => {
+                release(guards).await;
+                return Err(e.into());
+            }
+        }
+    }
+    let result = locked(g, a, &s, command, &make_plan).await;
+    release(guards).await;
+    s.print_stats(&a.run);
+    result
+}
+
+async fn release(guards: Vec<state::LockGuard>) {
+    for guard in guards {
+        if let Err(e) = guard.release().await {
+            eprintln!("warning: could not release a lock: {e}");
+        }
+    }
+}
+
+async fn locked(
+    g: &Global,
+    a: &ApplyArgs,
+    s: &Session,
+    command: &str,
+    make_plan: &impl Fn(&Session, &Observed) -> Result<Plan, CliError>,
+) -> Result<Outcome, CliError> {
+    let observed = s.observe().await?;
+    let plan = make_plan(s, &observed)?;
+    print_plan(g, &plan, &s.region);
+    if !plan.has_changes() {
+        return Ok(Outcome::Done);
+    }
+    if !a.auto_approve {
+        confirm(&s.env, command)?;
+    }
+    let recorder = state::Recorder::open(s.store(), &s.env, &s.stacks, &s.spec_hash).await?;
+    let recorder = Arc::new(tokio::sync::Mutex::new(recorder));
+    let ids: BTreeMap<Address, String> = observed
+        .full_live
+        .resources
+        .iter()
+        .map(|(a, r)| (a.clone(), r.id.clone()))
+        .collect();
+    let _ = &observed.stored;
+
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let flag = interrupted.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("\ninterrupted: finishing the changes in flight, starting no new ones");
+            flag.store(true, Ordering::SeqCst);
+        }
+    });
+    let report = apply::execute(
+        &plan,
+        &s.aws,
+        recorder.clone(),
+        ids,
+        &apply::Options {
+            parallelism: a.parallelism,
+        },
+        &Progress::new(false),
+        interrupted,
+    )
+    .await;
+    let finish = recorder.lock().await.finish().await;
+
+    let done = report.count(|o| matches!(o, TaskOutcome::Done { .. }));
+    let failed = report.count(|o| matches!(o, TaskOutcome::Failed { .. }));
+    let skipped = report.count(|o| matches!(o, TaskOutcome::Skipped { .. }));
+    if g.format == Format::Json {
+        let doc = serde_json::json!({
+            "format_version": crate::plan::JSON_FORMAT_VERSION,
+            "env": s.env,
+            "report": report,
+            "aws_calls": s.aws.stats.to_json(),
+        });
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&doc).expect("report serialises")
+        );
+    }
+    finish?;
+    if report.succeeded() {
+        let sm = plan.summary();
+        eprintln!(
+            "\n{} complete: {} created, {} updated, {} replaced, {} deleted.",
+            if command == "destroy" {
+                "Destroy"
+            } else {
+                "Apply"
+            },
+            sm.create,
+            sm.update,
+            sm.replace,
+            sm.delete
+        );
+        Ok(Outcome::Done)
+    } else {
+        let mut lines = vec![format!(
+            "{command} did not complete: {done} steps done, {failed} failed, {skipped} skipped"
+        )];
+        for r in &report.results {
+            match &r.outcome {
+                TaskOutcome::Failed { error } => {
+                    lines.push(format!("  failed  {} ({:?}): {error}", r.address, r.step))
+                }
+                TaskOutcome::Skipped { reason } => {
+                    lines.push(format!("  skipped {} ({:?}): {reason}", r.address, r.step))
+                }
+                TaskOutcome::Done { .. } => {}
+            }
+        }
+        lines.push(
+            "Everything that was done is recorded in state; fix the cause and run it again.".into(),
+        );
+        Err(CliError::Failed(lines.join("\n")))
+    }
+}
+
+fn confirm(env: &str, command: &str) -> Result<(), CliError> {
+    if !std::io::stdin().is_terminal() {
+        return Err(CliError::Refused(format!(
+            "not asking for confirmation without a terminal: pass --auto-approve to {command} `{env}` non-interactively"
+        )));
+    }
+    eprint!("\nDo you want to {command} `{env}` as shown? Only 'yes' will be accepted: ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| CliError::Refused(format!("cannot read the answer: {e}")))?;
+    if answer.trim() == "yes" {
+        Ok(())
+    } else {
+        Err(CliError::Refused(format!(
+            "{command} cancelled; nothing was changed"
+        )))
+    }
+}
+
+pub async fn state(g: &Global, cmd: &StateCommand) -> Result<Outcome, CliError> {
+    let run = match cmd {
+        StateCommand::List(r) | StateCommand::Show(r) | StateCommand::History(r) => r,
+        StateCommand::Unlock { run, .. } => run,
+    };
+    let s = Session::open(g, run).await?;
+    let store = s.store();
+    match cmd {
+        StateCommand::List(_) | StateCommand::Show(_) => {
+            let stored = state::read_all(&store, &s.env, &s.stacks).await?;
+            if g.format == Format::Json {
+                let docs: BTreeMap<&str, &state::Snapshot> = stored
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), &v.snapshot))
+                    .collect();
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&docs).expect("snapshots serialise")
+                );
+                return Ok(Outcome::Done);
+            }
+            for stack in &s.stacks {
+                let key = format!("{stack}/{}/state.json", s.env);
+                match stored.get(stack) {
+                    None => println!("{key}: no snapshot ({})", store.describe()),
+                    Some(st) => {
+                        let snap = &st.snapshot;
+                        println!(
+                            "{key}: serial {}, {} resources, updated {}, lineage {}",
+                            snap.serial,
+                            snap.resources.len(),
+                            snap.updated_at,
+                            snap.lineage
+                        );
+                        if matches!(cmd, StateCommand::Show(_)) {
+                            for (a, r) in &snap.resources {
+                                println!("  {a:<40} {}", r.id);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        StateCommand::History(_) => {
+            for stack in &s.stacks {
+                for h in store.history(*stack, &s.env).await? {
+                    println!("{}  serial {}  {}", h.key, h.serial, h.updated_at);
+                }
+            }
+        }
+        StateCommand::Unlock { force, .. } => {
+            for stack in &s.stacks {
+                match state::unlock(&store, *stack, &s.env, *force).await? {
+                    Some(info) => println!(
+                        "{stack}/{}: broke the lock held by {}@{} (pid {})",
+                        s.env, info.owner, info.host, info.pid
+                    ),
+                    None => println!("{stack}/{}: not locked", s.env),
+                }
+            }
+        }
+    }
+    Ok(Outcome::Done)
+}

@@ -1,0 +1,143 @@
+//! Test support for integration tests against LocalStack: make sure it runs (starting it through
+//! `localstack/start` if needed) and give each test its own isolated AWS account, so tests run in
+//! parallel against one server.
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+pub const REGION: &str = "us-east-2";
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn endpoint() -> String {
+    std::env::var("LOCALSTACK_ENDPOINT").unwrap_or_else(|_| {
+        let port = std::env::var("LOCALSTACK_PORT").unwrap_or_else(|_| "4566".into());
+        format!("http://127.0.0.1:{port}")
+    })
+}
+
+/// `GET path` on the emulator; the body when it answers 200.
+pub fn http_get(path: &str) -> Option<String> {
+    let url = endpoint();
+    let host = url.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(host).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .ok()?;
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n").ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    let (head, body) = response.split_once("\r\n\r\n")?;
+    head.starts_with("HTTP/1.1 200").then(|| body.to_owned())
+}
+
+/// Starts LocalStack once per test binary if nothing answers yet.
+pub fn ensure_localstack() {
+    static READY: OnceLock<()> = OnceLock::new();
+    READY.get_or_init(|| {
+        if http_get("/_localstack/health").is_some() {
+            return;
+        }
+        let out = Command::new(root().join("localstack/start"))
+            .output()
+            .expect("run localstack/start");
+        assert!(
+            out.status.success(),
+            "localstack/start failed:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    });
+}
+
+/// A fresh AWS account in LocalStack: a random 12-digit access key id is its own account.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub id: String,
+}
+
+impl Account {
+    pub fn new() -> Self {
+        ensure_localstack();
+        let n = u128::from_le_bytes(*uuid::Uuid::new_v4().as_bytes());
+        Account {
+            id: format!("{:012}", n % 1_000_000_000_000).replacen('0', "1", 1),
+        }
+    }
+
+    /// Environment for anything that talks to AWS as this account.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ACCESS_KEY_ID", self.id.clone()),
+            ("AWS_SECRET_ACCESS_KEY", "test".into()),
+            ("AWS_REGION", REGION.into()),
+            ("AWS_ENDPOINT_URL", endpoint()),
+            ("AWS_EC2_METADATA_DISABLED", "true".into()),
+        ]
+    }
+
+    /// Runs the provision binary as this account, in `dir` (where `state/` lives for --state local).
+    pub fn provision(&self, dir: &Path, args: &[&str]) -> Output {
+        self.command(dir, args).output().expect("run provision")
+    }
+
+    pub fn command(&self, dir: &Path, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_provision"));
+        cmd.current_dir(dir)
+            .args(args)
+            .env_remove("AWS_PROFILE")
+            .env("NO_COLOR", "1");
+        for (k, v) in self.env() {
+            cmd.env(k, v);
+        }
+        cmd
+    }
+
+    /// A library client for assertions, as this account.
+    pub async fn aws(&self) -> provision::aws::Aws {
+        provision::aws::Aws::connect(&provision::aws::ConnectOptions {
+            endpoint_url: Some(endpoint()),
+            profile: None,
+            region: REGION.into(),
+            credentials: Some((self.id.clone(), "test".into())),
+        })
+        .await
+    }
+}
+
+/// A working folder with a copy of the project's specs, for tests that edit them.
+pub fn workdir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let specs = dir.path().join("specs");
+    std::fs::create_dir_all(&specs).unwrap();
+    for entry in std::fs::read_dir(root().join("specs")).unwrap() {
+        let p = entry.unwrap().path();
+        std::fs::copy(&p, specs.join(p.file_name().unwrap())).unwrap();
+    }
+    dir
+}
+
+pub fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[track_caller]
+pub fn assert_ok(out: &Output) {
+    assert!(
+        out.status.success(),
+        "provision failed ({:?}):\n{}",
+        out.status.code(),
+        text(out)
+    );
+}
