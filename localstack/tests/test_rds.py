@@ -72,6 +72,10 @@ def test_subnet_group_and_instance_live_in_an_ec2_vpc(rds, aws):
         == "InvalidSubnetID.NotFound"
     )
 
+    assert error_of(rds.delete_db_subnet_group, DBSubnetGroupName="orders-db") == (
+        "InvalidDBSubnetGroupStateFault",
+        "Cannot delete the subnet group 'orders-db' because at least one database instance: orders is still using it.",
+    )
     rds.delete_db_instance(DBInstanceIdentifier="orders", SkipFinalSnapshot=True)
     rds.delete_db_subnet_group(DBSubnetGroupName="orders-db")
     assert rds.describe_db_subnet_groups()["DBSubnetGroups"] == []

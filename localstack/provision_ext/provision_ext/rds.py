@@ -6,6 +6,7 @@ subnet groups see the VPCs and subnets created there), with the gaps that matter
   with anything still pending, as AWS does.
 - DeleteDBInstance requires FinalDBSnapshotIdentifier unless SkipFinalSnapshot is set.
 - ModifyDBSubnetGroup keeps the group (moto drops it from its backend).
+- DeleteDBSubnetGroup refuses a group a DB instance still uses.
 """
 
 from localstack.aws.api import CommonServiceException, RequestContext, handler
@@ -81,6 +82,24 @@ class RdsProvider:
         response = call_moto(context)
         backend.subnet_groups[name] = group  # moto pops it and never puts it back
         return response
+
+    @handler("DeleteDBSubnetGroup", expand=False)
+    def delete_db_subnet_group(self, context: RequestContext, request: dict) -> dict:
+        backend = rds_backends[context.account_id][context.region]
+        name = request["DBSubnetGroupName"]
+        users = [
+            db.db_instance_identifier
+            for db in backend.databases.values()
+            if getattr(getattr(db, "db_subnet_group", None), "name", None) == name  # the name is write-only
+        ]
+        if users:
+            raise CommonServiceException(
+                "InvalidDBSubnetGroupStateFault",
+                f"Cannot delete the subnet group '{name}' because at least one database instance: "
+                f"{users[0]} is still using it.",
+                sender_fault=True,
+            )
+        return call_moto(context)
 
     @handler("DeleteDBInstance", expand=False)
     def delete_db_instance(self, context: RequestContext, request: dict) -> dict:
