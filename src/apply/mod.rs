@@ -146,8 +146,13 @@ fn tasks(plan: &Plan) -> Vec<Task> {
         let after = refs(t.change.after.as_ref());
         match t.step {
             Step::Delete => {
-                // For a delete, `depends_on` lists what must be deleted first.
-                for d in &t.change.depends_on {
+                // For a delete (not a replace), `depends_on` lists what must be deleted first.
+                for d in t
+                    .change
+                    .depends_on
+                    .iter()
+                    .filter(|_| t.change.action == Action::Delete)
+                {
                     if let Some(&j) = deletes.get(d) {
                         edges.push((i, j));
                     }
@@ -215,6 +220,8 @@ pub async fn execute(
     interrupted: Arc<AtomicBool>,
 ) -> Report {
     let tasks = tasks(plan);
+    // `before` attributes refer to the ids the run started with, even after replacements.
+    let initial = Arc::new(ids.clone());
     let ids = Arc::new(Mutex::new(ids));
     let mut status = vec![Status::Pending; tasks.len()];
     let mut running = JoinSet::new();
@@ -230,9 +237,8 @@ pub async fn execute(
             let blocked = tasks[i].deps.iter().find(|&&d| matches!(&status[d], Status::Finished(o) if !matches!(o, Outcome::Done { .. })));
             if let Some(&d) = blocked {
                 let reason = format!(
-                    "{} {} did not complete",
-                    tasks[d].address,
-                    tasks[d].step.verb().0.trim_end_matches("ing")
+                    "{} ({:?}) did not complete",
+                    tasks[d].address, tasks[d].step
                 );
                 status[i] = Status::Finished(Outcome::Skipped { reason });
                 continue;
@@ -251,14 +257,16 @@ pub async fn execute(
                 status[i] = Status::Running;
                 started += 1;
                 let t = &tasks[i];
-                let (aws, recorder, ids) = (aws.clone(), recorder.clone(), ids.clone());
+                let (aws, recorder, ids, initial) =
+                    (aws.clone(), recorder.clone(), ids.clone(), initial.clone());
                 let (address, step, change) = (t.address.clone(), t.step, t.change.clone());
                 let handle = progress.start(&address, step);
                 let span = tracing::info_span!("change", address = %address, action = ?step);
                 running.spawn(
                     async move {
                         let start = Instant::now();
-                        let result = run_one(&aws, &recorder, &ids, &address, step, &change).await;
+                        let result =
+                            run_one(&aws, &recorder, &ids, &initial, &address, step, &change).await;
                         let outcome = match result {
                             Ok(()) => Outcome::Done {
                                 seconds: start.elapsed().as_secs_f64(),
@@ -322,6 +330,7 @@ async fn run_one(
     aws: &Aws,
     recorder: &Mutex<Recorder>,
     ids: &Mutex<BTreeMap<Address, String>>,
+    initial: &BTreeMap<Address, String>,
     address: &Address,
     step: Step,
     change: &Change,
@@ -379,7 +388,8 @@ async fn run_one(
                 .as_ref()
                 .expect("an update has desired attributes");
             if change.fields.iter().any(|f| !f.field.starts_with("tags.")) {
-                aws.update(address, &id, before, after, &resolver)
+                let old = Resolver { ids: initial };
+                aws.update(address, &id, before, after, &old, &resolver)
                     .await
                     .map_err(fail)?;
             }

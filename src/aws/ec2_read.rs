@@ -218,18 +218,21 @@ pub async fn read_network(ec2: &aws_sdk_ec2::Client, env: &str) -> Result<Networ
     };
     let (vpcs, subnets, igws, eips, nats, tables, groups) =
         tokio::try_join!(vpcs, subnets, igws, eips, nats, tables, groups)?;
-    Ok(normalise(Raw {
-        vpcs,
-        subnets,
-        igws,
-        eips,
-        nats,
-        tables,
-        groups,
-    }))
+    Ok(normalise(
+        env,
+        Raw {
+            vpcs,
+            subnets,
+            igws,
+            eips,
+            nats,
+            tables,
+            groups,
+        },
+    ))
 }
 
-fn normalise(raw: Raw) -> NetworkRead {
+fn normalise(env: &str, raw: Raw) -> NetworkRead {
     let mut ids = Ids::default();
     let mut tagged: Vec<(String, Tags)> = Vec::new();
     tagged.extend(
@@ -273,15 +276,18 @@ fn normalise(raw: Raw) -> NetworkRead {
             tags_of(g.tags()),
         )
     }));
+    // The server-side tag filter is not trusted alone (emulators have ignored it for NAT
+    // gateways): another environment's resource must never be taken for this one's.
+    let ours = |tags: &Tags| tags.get(TAG_ENV).is_some_and(|e| e == env);
     for (id, tags) in &tagged {
-        if let Some(a) = address_of(tags) {
+        if let Some(a) = address_of(tags).filter(|_| ours(tags)) {
             ids.insert(id, &a);
         }
     }
 
     let mut resources = BTreeMap::new();
     let mut put = |id: &str, tags: Tags, attrs: Attrs| {
-        if let Some(address) = address_of(&tags).filter(|a| a.kind == attrs.kind()) {
+        if let Some(address) = address_of(&tags).filter(|a| a.kind == attrs.kind() && ours(&tags)) {
             resources.insert(
                 address,
                 LiveResource {

@@ -158,7 +158,7 @@ pub async fn create(
                 routes: BTreeSet::new(),
                 subnets: BTreeSet::new(),
             };
-            update_route_table(ec2, &res, &id, &empty, a, ids).await?;
+            update_route_table(ec2, &res, &id, &empty, a, ids, ids).await?;
             Ok(id)
         }
         Attrs::SecurityGroup(a) => {
@@ -181,7 +181,7 @@ pub async fn create(
                 egress: [Rule::allow_all_egress()].into(),
                 ..a.clone()
             };
-            update_rules(ec2, &res, &id, &fresh, a, ids).await?;
+            update_rules(ec2, &res, &id, &fresh, a, ids, ids).await?;
             Ok(id)
         }
         other => Err(AwsError::Invalid {
@@ -197,6 +197,7 @@ pub async fn update(
     id: &str,
     before: &Attrs,
     after: &Attrs,
+    old: &Resolver<'_>,
     ids: &Resolver<'_>,
 ) -> Result<(), AwsError> {
     let res = address.to_string();
@@ -230,10 +231,10 @@ pub async fn update(
         (Attrs::ElasticIp(_), Attrs::ElasticIp(_))
         | (Attrs::NatGateway(_), Attrs::NatGateway(_)) => Ok(()),
         (Attrs::RouteTable(b), Attrs::RouteTable(a)) => {
-            update_route_table(ec2, &res, id, b, a, ids).await
+            update_route_table(ec2, &res, id, b, a, old, ids).await
         }
         (Attrs::SecurityGroup(b), Attrs::SecurityGroup(a)) => {
-            update_rules(ec2, &res, id, b, a, ids).await
+            update_rules(ec2, &res, id, b, a, old, ids).await
         }
         _ => Err(AwsError::Invalid {
             resource: res,
@@ -350,7 +351,8 @@ pub async fn delete(
                 .map_err(|e| AwsError::from_sdk(&res, "DeleteNatGateway", e));
             done_if(r, &gone)?;
             // The EIP and subnet stay in use until the gateway is really gone.
-            wait_nat(ec2, &res, id, "deleted").await
+            wait_nat(ec2, &res, id, "deleted").await?;
+            free_eip(ec2, &res, before, ids).await
         }
         Attrs::RouteTable(_) => {
             let table = ec2
@@ -408,7 +410,7 @@ pub async fn delete(
                 ..a.clone()
             };
             done_if(
-                update_rules(ec2, &res, id, &referencing, &empty, ids).await,
+                update_rules(ec2, &res, id, &referencing, &empty, ids, ids).await,
                 &gone,
             )?;
             ec2.delete_security_group()
@@ -429,6 +431,46 @@ pub async fn delete(
         }
         other => other,
     }
+}
+
+/// AWS drops a deleted NAT gateway's EIP association itself; LocalStack keeps it, and then a
+/// replacement gateway cannot use the address. Disassociating what is left is a no-op on AWS.
+async fn free_eip(
+    ec2: &aws_sdk_ec2::Client,
+    res: &str,
+    before: &Attrs,
+    ids: &Resolver<'_>,
+) -> Result<(), AwsError> {
+    let Attrs::NatGateway(nat) = before else {
+        return Ok(());
+    };
+    let Ok(allocation) = ids.id(&nat.elastic_ip) else {
+        return Ok(());
+    };
+    let out = ec2
+        .describe_addresses()
+        .allocation_ids(&allocation)
+        .send()
+        .await;
+    let association = match out.map_err(|e| AwsError::from_sdk(res, "DescribeAddresses", e)) {
+        Err(e) if e.is_not_found() => return Ok(()),
+        other => other?
+            .addresses()
+            .first()
+            .and_then(|a| a.association_id())
+            .map(str::to_owned),
+    };
+    if let Some(association) = association {
+        let r = ec2
+            .disassociate_address()
+            .association_id(association)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| AwsError::from_sdk(res, "DisassociateAddress", e));
+        done_if(r, &["InvalidAssociationID.NotFound"])?;
+    }
+    Ok(())
 }
 
 /// `DependencyViolation` says something still holds the resource; find what, and name it.
@@ -585,82 +627,95 @@ async fn wait_nat(
     .await
 }
 
+/// Routes and associations are compared by physical id: a replaced NAT gateway or subnet keeps
+/// its address but not its id, so `before` resolves through the ids the run started with and
+/// `after` through the current ones.
 async fn update_route_table(
     ec2: &aws_sdk_ec2::Client,
     res: &str,
     id: &str,
     before: &RouteTableAttrs,
     after: &RouteTableAttrs,
-    ids: &Resolver<'_>,
+    old: &Resolver<'_>,
+    new: &Resolver<'_>,
 ) -> Result<(), AwsError> {
-    let old: BTreeMap<_, _> = before
+    let old_routes: BTreeMap<_, String> = before
         .routes
         .iter()
-        .map(|r| (r.destination, &r.target))
+        .filter_map(|r| Some((r.destination, old.id(&r.target).ok()?)))
         .collect();
-    for route in &after.routes {
-        let target = ids.id(&route.target)?;
-        let mut req = match old.get(&route.destination) {
-            Some(t) if **t == route.target => continue,
-            Some(_) => {
-                let mut r = ec2
-                    .replace_route()
-                    .route_table_id(id)
-                    .destination_cidr_block(route.destination.to_string());
-                r = if target.starts_with("nat-") {
-                    r.nat_gateway_id(&target)
-                } else {
-                    r.gateway_id(&target)
-                };
-                r.send()
-                    .await
-                    .map_err(|e| AwsError::from_sdk(res, "ReplaceRoute", e))?;
-                continue;
-            }
-            None => ec2
+    let mut new_routes = BTreeMap::new();
+    for r in &after.routes {
+        new_routes.insert(r.destination, new.id(&r.target)?);
+    }
+    for (destination, target) in &new_routes {
+        let existing = old_routes.get(destination);
+        if existing == Some(target) {
+            continue;
+        }
+        let nat = target.starts_with("nat-");
+        let r = if existing.is_some() {
+            let req = ec2
+                .replace_route()
+                .route_table_id(id)
+                .destination_cidr_block(destination.to_string());
+            let req = if nat {
+                req.nat_gateway_id(target)
+            } else {
+                req.gateway_id(target)
+            };
+            req.send()
+                .await
+                .map(|_| ())
+                .map_err(|e| AwsError::from_sdk(res, "ReplaceRoute", e))
+        } else {
+            let req = ec2
                 .create_route()
                 .route_table_id(id)
-                .destination_cidr_block(route.destination.to_string()),
+                .destination_cidr_block(destination.to_string());
+            let req = if nat {
+                req.nat_gateway_id(target)
+            } else {
+                req.gateway_id(target)
+            };
+            wait::through_not_found(|| {
+                let req = req.clone();
+                async move {
+                    req.send()
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| AwsError::from_sdk(res, "CreateRoute", e))
+                }
+            })
+            .await
         };
-        req = if target.starts_with("nat-") {
-            req.nat_gateway_id(&target)
-        } else {
-            req.gateway_id(&target)
-        };
-        let r = wait::through_not_found(|| {
-            let req = req.clone();
-            async move {
-                req.send()
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| AwsError::from_sdk(res, "CreateRoute", e))
-            }
-        })
-        .await;
         done_if(r, &["RouteAlreadyExists"])?;
     }
-    let wanted: BTreeSet<_> = after.routes.iter().map(|r| r.destination).collect();
-    for route in before
-        .routes
-        .iter()
-        .filter(|r| !wanted.contains(&r.destination))
-    {
+    for destination in old_routes.keys().filter(|d| !new_routes.contains_key(d)) {
         let r = ec2
             .delete_route()
             .route_table_id(id)
-            .destination_cidr_block(route.destination.to_string())
+            .destination_cidr_block(destination.to_string())
             .send()
             .await
             .map(|_| ())
             .map_err(|e| AwsError::from_sdk(res, "DeleteRoute", e));
         done_if(r, &["InvalidRoute.NotFound"])?;
     }
-    for subnet in after.subnets.difference(&before.subnets) {
-        let subnet_id = ids.id(subnet)?;
+    let old_subnets: BTreeSet<String> = before
+        .subnets
+        .iter()
+        .filter_map(|s| old.id(s).ok())
+        .collect();
+    let mut new_subnets = BTreeSet::new();
+    for s in &after.subnets {
+        new_subnets.insert(new.id(s)?);
+    }
+    for subnet_id in new_subnets.difference(&old_subnets) {
         let r = wait::through_not_found(|| async {
             ec2.associate_route_table()
                 .route_table_id(id)
-                .subnet_id(&subnet_id)
+                .subnet_id(subnet_id)
                 .send()
                 .await
                 .map(|_| ())
@@ -669,11 +724,7 @@ async fn update_route_table(
         .await;
         done_if(r, &["Resource.AlreadyAssociated"])?;
     }
-    let removed: BTreeSet<String> = before
-        .subnets
-        .difference(&after.subnets)
-        .filter_map(|s| ids.id(s).ok())
-        .collect();
+    let removed: BTreeSet<&String> = old_subnets.difference(&new_subnets).collect();
     if !removed.is_empty() {
         let table = ec2
             .describe_route_tables()
@@ -682,7 +733,9 @@ async fn update_route_table(
             .await
             .map_err(|e| AwsError::from_sdk(res, "DescribeRouteTables", e))?;
         for assoc in table.route_tables().iter().flat_map(|t| t.associations()) {
-            if assoc.subnet_id().is_some_and(|s| removed.contains(s))
+            if assoc
+                .subnet_id()
+                .is_some_and(|s| removed.contains(&s.to_owned()))
                 && let Some(aid) = assoc.route_table_association_id()
             {
                 let r = ec2
@@ -697,6 +750,18 @@ async fn update_route_table(
         }
     }
     Ok(())
+}
+
+/// A rule with its group reference turned into the physical group id.
+fn resolved(rule: &Rule, ids: &Resolver<'_>) -> Result<Rule, AwsError> {
+    let source = match &rule.source {
+        RuleSource::Cidr(c) => RuleSource::Cidr(*c),
+        RuleSource::Group(g) => RuleSource::Group(Ref::External(ids.id(g)?)),
+    };
+    Ok(Rule {
+        source,
+        ..rule.clone()
+    })
 }
 
 fn permission(rule: &Rule, ids: &Resolver<'_>) -> Result<IpPermission, AwsError> {
@@ -732,35 +797,35 @@ fn permission(rule: &Rule, ids: &Resolver<'_>) -> Result<IpPermission, AwsError>
 }
 
 /// Authorize new rules before revoking old ones, so traffic that both allow never drops.
+/// Rules are compared with group references resolved, like routes.
 async fn update_rules(
     ec2: &aws_sdk_ec2::Client,
     res: &str,
     id: &str,
     before: &SecurityGroupAttrs,
     after: &SecurityGroupAttrs,
-    ids: &Resolver<'_>,
+    old: &Resolver<'_>,
+    new: &Resolver<'_>,
 ) -> Result<(), AwsError> {
-    let add_in: Vec<IpPermission> = after
-        .ingress
-        .difference(&before.ingress)
-        .map(|r| permission(r, ids))
-        .collect::<Result<_, _>>()?;
-    let add_out: Vec<IpPermission> = after
-        .egress
-        .difference(&before.egress)
-        .map(|r| permission(r, ids))
-        .collect::<Result<_, _>>()?;
     // Rules naming a group that is already gone cannot be expressed; they went with it.
-    let del_in: Vec<IpPermission> = before
-        .ingress
-        .difference(&after.ingress)
-        .filter_map(|r| permission(r, ids).ok())
-        .collect();
-    let del_out: Vec<IpPermission> = before
-        .egress
-        .difference(&after.egress)
-        .filter_map(|r| permission(r, ids).ok())
-        .collect();
+    let was = |set: &BTreeSet<Rule>| -> BTreeSet<Rule> {
+        set.iter().filter_map(|r| resolved(r, old).ok()).collect()
+    };
+    let will = |set: &BTreeSet<Rule>| -> Result<BTreeSet<Rule>, AwsError> {
+        set.iter().map(|r| resolved(r, new)).collect()
+    };
+    let (in_before, out_before) = (was(&before.ingress), was(&before.egress));
+    let (in_after, out_after) = (will(&after.ingress)?, will(&after.egress)?);
+    let none = Resolver {
+        ids: &BTreeMap::new(),
+    };
+    let perms = |rules: Vec<&Rule>| -> Result<Vec<IpPermission>, AwsError> {
+        rules.into_iter().map(|r| permission(r, &none)).collect()
+    };
+    let add_in = perms(in_after.difference(&in_before).collect())?;
+    let add_out = perms(out_after.difference(&out_before).collect())?;
+    let del_in = perms(in_before.difference(&in_after).collect())?;
+    let del_out = perms(out_before.difference(&out_after).collect())?;
     for p in add_in {
         let r = wait::through_not_found(|| async {
             ec2.authorize_security_group_ingress()

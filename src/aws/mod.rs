@@ -165,9 +165,10 @@ impl Aws {
         id: &str,
         before: &Attrs,
         after: &Attrs,
+        old: &Resolver<'_>,
         ids: &Resolver<'_>,
     ) -> Result<(), AwsError> {
-        ec2_write::update(&self.ec2, address, id, before, after, ids).await
+        ec2_write::update(&self.ec2, address, id, before, after, old, ids).await
     }
 
     pub async fn retag(

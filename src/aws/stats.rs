@@ -107,6 +107,19 @@ impl Stats {
     }
 }
 
+/// Test hook for crash-safety tests: abort the process (no cleanup, like SIGKILL) right after
+/// AWS has answered this many mutating calls. Read once from
+/// `PROVISION_TEST_ABORT_AFTER_MUTATIONS`; unset in normal use.
+fn abort_after() -> Option<u64> {
+    static N: std::sync::OnceLock<Option<u64>> = std::sync::OnceLock::new();
+    *N.get_or_init(|| {
+        std::env::var("PROVISION_TEST_ABORT_AFTER_MUTATIONS")
+            .ok()?
+            .parse()
+            .ok()
+    })
+}
+
 #[derive(Debug)]
 pub struct Counter(Stats);
 
@@ -133,6 +146,21 @@ impl Intercept for Counter {
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         self.0.bump(cfg, |c| c.attempts += 1);
+        Ok(())
+    }
+
+    fn read_after_execution(
+        &self,
+        _context: &aws_smithy_runtime_api::client::interceptors::context::FinalizerInterceptorContextRef<'_>,
+        _rc: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Some(n) = abort_after()
+            && self.0.mutating_calls() >= n
+        {
+            eprintln!("PROVISION_TEST_ABORT_AFTER_MUTATIONS={n}: aborting now");
+            std::process::abort();
+        }
         Ok(())
     }
 }

@@ -232,8 +232,9 @@ async fn execute(
     command: &str,
     make_plan: impl Fn(&Session, &Observed) -> Result<Plan, CliError>,
 ) -> Result<Outcome, CliError> {
-    let first = make_plan(&s, &s.observe().await?)?;
-    if !first.has_changes() {
+    let observed = s.observe().await?;
+    let first = make_plan(&s, &observed)?;
+    if !first.has_changes() && unrecorded(&first, &observed.recorded).is_empty() {
         print_plan(g, &first, &s.region);
         s.print_stats(&a.run);
         return Ok(Outcome::Done);
@@ -256,10 +257,28 @@ async fn execute(
             }
         }
     }
+    // Test hook for the concurrency tests: hold the locks a while before working.
+    if let Some(ms) = std::env::var("PROVISION_TEST_HOLD_LOCK_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+    }
     let result = locked(g, a, &s, command, &make_plan).await;
     release(guards).await;
     s.print_stats(&a.run);
     result
+}
+
+/// Resources that match the spec but are missing from state, or recorded under another id:
+/// found by their ownership tags after a run that died before recording them.
+fn unrecorded(plan: &Plan, recorded: &RecordedState) -> BTreeSet<Address> {
+    plan.changes
+        .iter()
+        .filter(|c| c.action == Action::NoOp)
+        .filter(|c| recorded.resources.get(&c.address).map(|r| &r.id) != c.id.as_ref())
+        .map(|c| c.address.clone())
+        .collect()
 }
 
 async fn release(guards: Vec<state::LockGuard>) {
@@ -280,13 +299,31 @@ async fn locked(
     let observed = s.observe().await?;
     let plan = make_plan(s, &observed)?;
     print_plan(g, &plan, &s.region);
-    if !plan.has_changes() {
-        return Ok(Outcome::Done);
-    }
-    if !a.auto_approve {
+    let adopt = unrecorded(&plan, &observed.recorded);
+    if plan.has_changes() && !a.auto_approve {
         confirm(&s.env, command)?;
     }
-    let recorder = state::Recorder::open(s.store(), &s.env, &s.stacks, &s.spec_hash).await?;
+    let mut recorder = state::Recorder::open(s.store(), &s.env, &s.stacks, &s.spec_hash).await?;
+    for c in plan.changes.iter().filter(|c| adopt.contains(&c.address)) {
+        let (Some(id), Some(attrs)) = (&c.id, &c.after) else {
+            continue;
+        };
+        let record = crate::model::RecordedResource {
+            id: id.clone(),
+            attrs: attrs.clone(),
+            tags: c.tags.clone().unwrap_or_default(),
+            depends_on: c.depends_on.clone(),
+        };
+        recorder.record(&c.address, record).await?;
+        eprintln!(
+            "{}: adopted {id} (found by its tags, missing from state)",
+            c.address
+        );
+    }
+    if !plan.has_changes() {
+        recorder.finish().await?;
+        return Ok(Outcome::Done);
+    }
     let recorder = Arc::new(tokio::sync::Mutex::new(recorder));
     let ids: BTreeMap<Address, String> = observed
         .full_live

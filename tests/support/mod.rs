@@ -112,16 +112,27 @@ impl Account {
     }
 }
 
-/// A working folder with a copy of the project's specs, for tests that edit them.
-pub fn workdir() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let specs = dir.path().join("specs");
-    std::fs::create_dir_all(&specs).unwrap();
-    for entry in std::fs::read_dir(root().join("specs")).unwrap() {
-        let p = entry.unwrap().path();
-        std::fs::copy(&p, specs.join(p.file_name().unwrap())).unwrap();
+impl Account {
+    /// A working folder with a copy of the project's specs, for tests that edit them. Bucket
+    /// names are global (in LocalStack as in AWS), so the state bucket is made this account's.
+    pub fn workdir(&self) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let specs = dir.path().join("specs");
+        std::fs::create_dir_all(&specs).unwrap();
+        for entry in std::fs::read_dir(root().join("specs")).unwrap() {
+            let p = entry.unwrap().path();
+            let text = std::fs::read_to_string(&p).unwrap().replace(
+                "bucket = \"agentpass-terraform-state\"",
+                &format!("bucket = \"{}\"", self.bucket()),
+            );
+            std::fs::write(specs.join(p.file_name().unwrap()), text).unwrap();
+        }
+        dir
     }
-    dir
+
+    pub fn bucket(&self) -> String {
+        format!("provision-test-{}", self.id)
+    }
 }
 
 pub fn text(out: &Output) -> String {

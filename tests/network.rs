@@ -1,0 +1,414 @@
+//! The shared network end to end against LocalStack: apply, converge, change, destroy, crash,
+//! and concurrent runs. Each test runs in its own LocalStack account.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use provision::model::{Attrs, Kind, Protocol, RuleSource, TAG_ADDRESS, TAG_ENV, TAG_STACK};
+use support::{Account, assert_ok, text};
+
+const NETWORK: usize = 15; // vpc, 4 subnets, igw, eip, nat, 2 route tables, 5 security groups
+
+fn mutating(out: &std::process::Output) -> u64 {
+    let t = text(out);
+    let line = t
+        .lines()
+        .find(|l| l.starts_with("AWS calls:"))
+        .unwrap_or_else(|| panic!("no --stats line in:\n{t}"));
+    // "AWS calls: 79 (53 mutating), ..."
+    line.split('(')
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn staging_network_applies_converges_and_destroys_without_touching_production() {
+    let acct = Account::new();
+    let dir = acct.workdir();
+    let d = dir.path();
+
+    // Production's network in the same account must survive staging's destroy.
+    assert_ok(&acct.provision(
+        d,
+        &[
+            "apply",
+            "--env",
+            "production",
+            "--stack",
+            "shared",
+            "--auto-approve",
+        ],
+    ));
+    let out = acct.provision(
+        d,
+        &[
+            "apply",
+            "--env",
+            "staging",
+            "--stack",
+            "shared",
+            "--auto-approve",
+            "--stats",
+        ],
+    );
+    assert_ok(&out);
+    assert!(
+        text(&out).contains("Apply complete: 15 created"),
+        "{}",
+        text(&out)
+    );
+
+    // Exactly the spec's resources, with the right attributes and tags.
+    let aws = acct.aws().await;
+    let live = aws.read("staging").await.unwrap();
+    assert_eq!(
+        live.resources.len(),
+        NETWORK,
+        "{:#?}",
+        live.resources.keys().collect::<Vec<_>>()
+    );
+    for (address, r) in &live.resources {
+        assert_eq!(r.tags.get(TAG_ENV).map(String::as_str), Some("staging"));
+        assert_eq!(r.tags.get(TAG_STACK).map(String::as_str), Some("shared"));
+        assert_eq!(r.tags.get(TAG_ADDRESS), Some(&address.to_string()));
+        assert_eq!(r.tags.get("Project").map(String::as_str), Some("agentpass"));
+    }
+    let by_kind = |k: Kind| live.resources.iter().filter(move |(a, _)| a.kind == k);
+    let Attrs::Vpc(vpc) = &live.resources[&"shared.vpc".parse().unwrap()].attrs else {
+        panic!()
+    };
+    assert_eq!(vpc.cidr.to_string(), "10.2.0.0/16");
+    assert!(vpc.dns_hostnames && vpc.dns_support);
+    let subnets: BTreeMap<String, String> = by_kind(Kind::Subnet)
+        .map(|(a, r)| match &r.attrs {
+            Attrs::Subnet(s) => (a.to_string(), format!("{} {}", s.cidr, s.availability_zone)),
+            _ => unreachable!(),
+        })
+        .collect();
+    assert_eq!(subnets["shared.subnet.public-a"], "10.2.1.0/24 us-east-2a");
+    assert_eq!(
+        subnets["shared.subnet.private-b"],
+        "10.2.11.0/24 us-east-2b"
+    );
+    let Attrs::SecurityGroup(rds) =
+        &live.resources[&"shared.security_group.rds".parse().unwrap()].attrs
+    else {
+        panic!()
+    };
+    let rule = rds.ingress.iter().next().unwrap();
+    assert_eq!(
+        (rule.protocol, rule.ports.unwrap().from),
+        (Protocol::Tcp, 5432)
+    );
+    assert!(
+        matches!(&rule.source, RuleSource::Group(g) if g.to_string() == "shared.security_group.backend-app")
+    );
+    assert!(
+        rds.egress.is_empty(),
+        "the rds group's default egress rule was revoked"
+    );
+
+    // Converged: plan shows nothing, a second apply makes no mutating call at all.
+    let plan = acct.provision(d, &["plan", "--env", "staging", "--stack", "shared"]);
+    assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
+    assert!(text(&plan).contains("No changes"));
+    let again = acct.provision(
+        d,
+        &[
+            "apply",
+            "--env",
+            "staging",
+            "--stack",
+            "shared",
+            "--auto-approve",
+            "--stats",
+        ],
+    );
+    assert_ok(&again);
+    assert_eq!(mutating(&again), 0, "{}", text(&again));
+
+    // The snapshot records every physical id.
+    let state = acct.provision(
+        d,
+        &["state", "show", "--env", "staging", "--stack", "shared"],
+    );
+    assert_ok(&state);
+    for r in live.resources.values() {
+        assert!(
+            text(&state).contains(&r.id),
+            "{} missing from state:\n{}",
+            r.id,
+            text(&state)
+        );
+    }
+
+    // Destroy leaves nothing tagged for staging, and production untouched.
+    assert_ok(&acct.provision(
+        d,
+        &[
+            "destroy",
+            "--env",
+            "staging",
+            "--stack",
+            "shared",
+            "--auto-approve",
+        ],
+    ));
+    assert!(aws.read("staging").await.unwrap().resources.is_empty());
+    assert_eq!(
+        aws.read("production").await.unwrap().resources.len(),
+        NETWORK
+    );
+    let state = acct.provision(
+        d,
+        &["state", "list", "--env", "staging", "--stack", "shared"],
+    );
+    assert!(text(&state).contains("0 resources"), "{}", text(&state));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn spec_changes_update_in_place_or_replace() {
+    let acct = Account::new();
+    let dir = acct.workdir();
+    let d = dir.path();
+    assert_ok(&acct.provision(
+        d,
+        &[
+            "apply",
+            "--env",
+            "staging",
+            "--stack",
+            "shared",
+            "--auto-approve",
+        ],
+    ));
+
+    // An extra ingress rule and a changed tag: in-place updates.
+    let base = d.join("specs/base.toml");
+    let spec = std::fs::read_to_string(&base).unwrap();
+    let spec = spec.replace(
+        r#"{ protocol = "tcp", ports = 5432, group = "backend-app", description = "PostgreSQL from the backend" },"#,
+        r#"{ protocol = "tcp", ports = 5432, group = "backend-app", description = "PostgreSQL from the backend" },
+  { protocol = "tcp", ports = 5432, cidr = "10.2.99.0/24", description = "bastion" },"#,
+    );
+    let spec = spec.replace(
+        r#"ManagedBy = "provision""#,
+        r#"ManagedBy = "provision"
+Team = "platform""#,
+    );
+    std::fs::write(&base, spec).unwrap();
+    let plan = acct.provision(d, &["plan", "--env", "staging", "--stack", "shared"]);
+    assert_eq!(plan.status.code(), Some(2), "{}", text(&plan));
+    let t = text(&plan);
+    assert!(t.contains("~ shared.security_group.rds"), "{t}");
+    assert!(t.contains("+ tcp 5432 10.2.99.0/24 (bastion)"), "{t}");
+    assert!(
+        t.contains(&format!(
+            "0 to create, {NETWORK} to update, 0 to replace, 0 to delete"
+        )),
+        "{t}"
+    );
+    assert_ok(&acct.provision(
+        d,
+        &[
+            "apply",
+            "--env",
+            "staging",
+            "--stack",
+            "shared",
+            "--auto-approve",
+        ],
+    ));
+    let live = acct.aws().await.read("staging").await.unwrap();
+    assert!(
+        live.resources
+            .values()
+            .all(|r| r.tags.get("Team").map(String::as_str) == Some("platform"))
+    );
+    let Attrs::SecurityGroup(rds) =
+        &live.resources[&"shared.security_group.rds".parse().unwrap()].attrs
+    else {
+        panic!()
+    };
+    assert_eq!(rds.ingress.len(), 2);
+    let plan = acct.provision(d, &["plan", "--env", "staging", "--stack", "shared"]);
+    assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
+
+    // A changed subnet CIDR cannot change in place: replace, and what sits in it follows.
+    let env = d.join("specs/staging.toml");
+    let spec = std::fs::read_to_string(&env)
+        .unwrap()
+        .replace("10.2.1.0/24", "10.2.3.0/24");
+    std::fs::write(&env, spec).unwrap();
+    let plan = acct.provision(d, &["plan", "--env", "staging", "--stack", "shared"]);
+    let t = text(&plan);
+    assert!(t.contains("-/+ shared.subnet.public-a"), "{t}");
+    assert!(t.contains("forced by cidr"), "{t}");
+    assert!(t.contains("-/+ shared.nat_gateway.public-a"), "{t}");
+    assert_ok(&acct.provision(
+        d,
+        &[
+            "apply",
+            "--env",
+            "staging",
+            "--stack",
+            "shared",
+            "--auto-approve",
+        ],
+    ));
+    let plan = acct.provision(d, &["plan", "--env", "staging", "--stack", "shared"]);
+    assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_killed_apply_is_finished_by_the_next_without_duplicates() {
+    let acct = Account::new();
+    let dir = acct.workdir();
+    let d = dir.path();
+    let killed = acct
+        .command(
+            d,
+            &[
+                "apply",
+                "--env",
+                "staging",
+                "--stack",
+                "shared",
+                "--auto-approve",
+            ],
+        )
+        .env("PROVISION_TEST_ABORT_AFTER_MUTATIONS", "12")
+        .output()
+        .unwrap();
+    assert!(
+        !killed.status.success(),
+        "the hook should have aborted the run:\n{}",
+        text(&killed)
+    );
+
+    // The dead run's lock is still there: the next run names it and stops.
+    let blocked = acct.provision(
+        d,
+        &[
+            "apply",
+            "--env",
+            "staging",
+            "--stack",
+            "shared",
+            "--auto-approve",
+        ],
+    );
+    assert_eq!(blocked.status.code(), Some(1));
+    assert!(text(&blocked).contains("locked"), "{}", text(&blocked));
+    let refused = acct.provision(
+        d,
+        &["state", "unlock", "--env", "staging", "--stack", "shared"],
+    );
+    assert!(
+        !refused.status.success(),
+        "a fresh lock needs --force:\n{}",
+        text(&refused)
+    );
+    assert_ok(&acct.provision(
+        d,
+        &[
+            "state", "unlock", "--env", "staging", "--stack", "shared", "--force",
+        ],
+    ));
+
+    let out = acct.provision(
+        d,
+        &[
+            "apply",
+            "--env",
+            "staging",
+            "--stack",
+            "shared",
+            "--auto-approve",
+        ],
+    );
+    assert_ok(&out);
+    let aws = acct.aws().await;
+    let live = aws.read("staging").await.unwrap();
+    assert_eq!(live.resources.len(), NETWORK);
+    // No duplicates: one VPC, four subnets in the whole account carry staging's tags.
+    let vpcs = aws
+        .ec2
+        .describe_vpcs()
+        .filters(provision::aws::ec2_read::env_filter("staging"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(vpcs.vpcs().len(), 1);
+    let subnets = aws
+        .ec2
+        .describe_subnets()
+        .filters(provision::aws::ec2_read::env_filter("staging"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(subnets.subnets().len(), 4);
+    let state = acct.provision(
+        d,
+        &["state", "show", "--env", "staging", "--stack", "shared"],
+    );
+    for r in live.resources.values() {
+        assert!(
+            text(&state).contains(&r.id),
+            "{} missing from state:\n{}",
+            r.id,
+            text(&state)
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_concurrent_apply_fails_at_once_naming_the_holder() {
+    let acct = Account::new();
+    let dir = acct.workdir();
+    let d = dir.path();
+    let first = acct
+        .command(
+            d,
+            &[
+                "apply",
+                "--env",
+                "staging",
+                "--stack",
+                "shared",
+                "--auto-approve",
+            ],
+        )
+        .env("PROVISION_TEST_HOLD_LOCK_MS", "4000")
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    let started = std::time::Instant::now();
+    let second = acct.provision(
+        d,
+        &[
+            "apply",
+            "--env",
+            "staging",
+            "--stack",
+            "shared",
+            "--auto-approve",
+        ],
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "the second run must fail at once"
+    );
+    assert_eq!(second.status.code(), Some(1), "{}", text(&second));
+    let t = text(&second);
+    assert!(
+        t.contains("locked") && t.contains(&format!("pid {}", first.id())),
+        "{t}"
+    );
+    let first = first.wait_with_output().unwrap();
+    assert_ok(&first);
+}
