@@ -14,7 +14,7 @@ use tokio::sync::Mutex;
 use tokio::task::JoinSet;
 use tracing::Instrument;
 
-use crate::aws::{Aws, AwsError, Resolver};
+use crate::aws::{ApplyCtx, Aws, AwsError, Op, Resolver};
 use crate::model::{Address, Attrs, Kind, RecordedResource, Ref};
 use crate::plan::{Action, Change, Plan};
 use crate::state::Recorder;
@@ -87,6 +87,7 @@ impl Report {
 #[derive(Debug, Clone)]
 pub struct Options {
     pub parallelism: usize,
+    pub ctx: ApplyCtx,
 }
 
 struct Task {
@@ -257,6 +258,7 @@ pub async fn execute(
                 status[i] = Status::Running;
                 started += 1;
                 let t = &tasks[i];
+                let ctx = opts.ctx.clone();
                 let (aws, recorder, ids, initial) =
                     (aws.clone(), recorder.clone(), ids.clone(), initial.clone());
                 let (address, step, change) = (t.address.clone(), t.step, t.change.clone());
@@ -266,7 +268,7 @@ pub async fn execute(
                     async move {
                         let start = Instant::now();
                         let result =
-                            run_one(&aws, &recorder, &ids, &initial, &address, step, &change).await;
+                            run_one(&aws, &recorder, &ids, &initial, &ctx, step, &change).await;
                         let outcome = match result {
                             Ok(()) => Outcome::Done {
                                 seconds: start.elapsed().as_secs_f64(),
@@ -331,23 +333,29 @@ async fn run_one(
     recorder: &Mutex<Recorder>,
     ids: &Mutex<BTreeMap<Address, String>>,
     initial: &BTreeMap<Address, String>,
-    address: &Address,
+    ctx: &ApplyCtx,
     step: Step,
     change: &Change,
 ) -> Result<(), String> {
-    let snapshot = ids.lock().await.clone();
-    let resolver = Resolver { ids: &snapshot };
+    let current = ids.lock().await.clone();
+    let address = &change.address;
+    let op = Op {
+        address,
+        change,
+        old: Resolver { ids: initial },
+        ids: Resolver { ids: &current },
+        ctx,
+    };
     let fail = |e: AwsError| e.to_string();
+    let record = |id: String, attrs: &Attrs| RecordedResource {
+        id,
+        attrs: attrs.clone(),
+        tags: change.tags.clone().unwrap_or_default(),
+        depends_on: change.depends_on.clone(),
+    };
     match step {
         Step::Delete => {
-            let id = change.id.as_deref().unwrap_or_default();
-            let before = change
-                .before
-                .as_ref()
-                .expect("a delete has live attributes");
-            aws.delete(address, id, before, &resolver)
-                .await
-                .map_err(fail)?;
+            aws.delete(&op).await.map_err(fail)?;
             ids.lock().await.remove(address);
             recorder
                 .lock()
@@ -357,41 +365,16 @@ async fn run_one(
                 .map_err(|e| format!("deleted in AWS, but the state could not be updated: {e}"))?;
         }
         Step::Create => {
-            let after = change
-                .after
-                .as_ref()
-                .expect("a create has desired attributes");
-            let tags = change.tags.clone().unwrap_or_default();
-            let id = aws
-                .create(address, after, &tags, &resolver)
-                .await
-                .map_err(fail)?;
+            let id = aws.create(&op).await.map_err(fail)?;
             ids.lock().await.insert(address.clone(), id.clone());
-            let record = RecordedResource {
-                id: id.clone(),
-                attrs: after.clone(),
-                tags,
-                depends_on: change.depends_on.clone(),
-            };
-            recorder.lock().await.record(address, record).await.map_err(|e| {
+            let after = op.after().map_err(fail)?;
+            recorder.lock().await.record(address, record(id.clone(), after)).await.map_err(|e| {
                 format!("created {id}, but the state could not be updated (a rerun adopts it by its tags): {e}")
             })?;
         }
         Step::Update => {
-            let id = change.id.clone().unwrap_or_default();
-            let before = change
-                .before
-                .as_ref()
-                .expect("an update has live attributes");
-            let after = change
-                .after
-                .as_ref()
-                .expect("an update has desired attributes");
             if change.fields.iter().any(|f| !f.field.starts_with("tags.")) {
-                let old = Resolver { ids: initial };
-                aws.update(address, &id, before, after, &old, &resolver)
-                    .await
-                    .map_err(fail)?;
+                aws.update(&op).await.map_err(fail)?;
             }
             let (mut set, mut remove) = (BTreeMap::new(), BTreeSet::new());
             for f in change
@@ -410,19 +393,13 @@ async fn run_one(
                 }
             }
             if !set.is_empty() || !remove.is_empty() {
-                aws.retag(address, &id, &set, &remove).await.map_err(fail)?;
+                aws.retag(&op, &set, &remove).await.map_err(fail)?;
             }
-            let tags = change.tags.clone().unwrap_or_default();
-            let record = RecordedResource {
-                id,
-                attrs: after.clone(),
-                tags,
-                depends_on: change.depends_on.clone(),
-            };
+            let after = op.after().map_err(fail)?;
             recorder
                 .lock()
                 .await
-                .record(address, record)
+                .record(address, record(op.id().to_owned(), after))
                 .await
                 .map_err(|e| format!("updated in AWS, but the state could not be updated: {e}"))?;
         }

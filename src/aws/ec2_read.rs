@@ -7,25 +7,8 @@ use aws_sdk_ec2::types::{Filter, IpPermission, Tag, VpcAttributeName};
 use ipnet::Ipv4Net;
 
 use super::AwsError;
+pub use super::ids::{Ids, address_of, ours};
 use crate::model::*;
-
-/// Physical id <-> address, from the ownership tags of everything read.
-#[derive(Debug, Default, Clone)]
-pub struct Ids {
-    by_id: BTreeMap<String, Address>,
-}
-
-impl Ids {
-    pub fn insert(&mut self, id: &str, address: &Address) {
-        self.by_id.insert(id.to_owned(), address.clone());
-    }
-
-    pub fn to_ref(&self, id: &str) -> Ref {
-        self.by_id
-            .get(id)
-            .map_or_else(|| Ref::External(id.to_owned()), |a| Ref::Managed(a.clone()))
-    }
-}
 
 pub fn env_filter(env: &str) -> Filter {
     Filter::builder()
@@ -45,11 +28,6 @@ pub fn tags_of(tags: &[Tag]) -> Tags {
         .collect()
 }
 
-/// The address a resource's ownership tags give it, if any.
-pub fn address_of(tags: &Tags) -> Option<Address> {
-    tags.get(TAG_ADDRESS)?.parse().ok()
-}
-
 fn cidr(s: Option<&str>) -> Ipv4Net {
     s.and_then(|s| s.parse::<Ipv4Net>().ok())
         .map(|n| n.trunc())
@@ -57,7 +35,7 @@ fn cidr(s: Option<&str>) -> Ipv4Net {
 }
 
 /// Raw results of the read pass, before ids become references.
-struct Raw {
+pub struct Raw {
     vpcs: Vec<(aws_sdk_ec2::types::Vpc, bool, bool)>,
     subnets: Vec<aws_sdk_ec2::types::Subnet>,
     igws: Vec<aws_sdk_ec2::types::InternetGateway>,
@@ -67,13 +45,7 @@ struct Raw {
     groups: Vec<aws_sdk_ec2::types::SecurityGroup>,
 }
 
-/// What the network read found: managed resources by address, and everything it saw by id.
-pub struct NetworkRead {
-    pub resources: BTreeMap<Address, LiveResource>,
-    pub ids: Ids,
-}
-
-pub async fn read_network(ec2: &aws_sdk_ec2::Client, env: &str) -> Result<NetworkRead, AwsError> {
+pub async fn read(ec2: &aws_sdk_ec2::Client, env: &str) -> Result<Raw, AwsError> {
     let what = format!("network of {env}");
     let f = || env_filter(env);
     let vpcs = async {
@@ -218,184 +190,176 @@ pub async fn read_network(ec2: &aws_sdk_ec2::Client, env: &str) -> Result<Networ
     };
     let (vpcs, subnets, igws, eips, nats, tables, groups) =
         tokio::try_join!(vpcs, subnets, igws, eips, nats, tables, groups)?;
-    Ok(normalise(
-        env,
-        Raw {
-            vpcs,
-            subnets,
-            igws,
-            eips,
-            nats,
-            tables,
-            groups,
-        },
-    ))
+    Ok(Raw {
+        vpcs,
+        subnets,
+        igws,
+        eips,
+        nats,
+        tables,
+        groups,
+    })
 }
 
-fn normalise(env: &str, raw: Raw) -> NetworkRead {
-    let mut ids = Ids::default();
-    let mut tagged: Vec<(String, Tags)> = Vec::new();
-    tagged.extend(
-        raw.vpcs
-            .iter()
-            .map(|(v, _, _)| (v.vpc_id().unwrap_or_default().to_owned(), tags_of(v.tags()))),
-    );
-    tagged.extend(raw.subnets.iter().map(|s| {
-        (
-            s.subnet_id().unwrap_or_default().to_owned(),
-            tags_of(s.tags()),
-        )
-    }));
-    tagged.extend(raw.igws.iter().map(|g| {
-        (
-            g.internet_gateway_id().unwrap_or_default().to_owned(),
-            tags_of(g.tags()),
-        )
-    }));
-    tagged.extend(raw.eips.iter().map(|a| {
-        (
-            a.allocation_id().unwrap_or_default().to_owned(),
-            tags_of(a.tags()),
-        )
-    }));
-    tagged.extend(raw.nats.iter().map(|n| {
-        (
-            n.nat_gateway_id().unwrap_or_default().to_owned(),
-            tags_of(n.tags()),
-        )
-    }));
-    tagged.extend(raw.tables.iter().map(|t| {
-        (
-            t.route_table_id().unwrap_or_default().to_owned(),
-            tags_of(t.tags()),
-        )
-    }));
-    tagged.extend(raw.groups.iter().map(|g| {
-        (
-            g.group_id().unwrap_or_default().to_owned(),
-            tags_of(g.tags()),
-        )
-    }));
-    // The server-side tag filter is not trusted alone (emulators have ignored it for NAT
-    // gateways): another environment's resource must never be taken for this one's.
-    let ours = |tags: &Tags| tags.get(TAG_ENV).is_some_and(|e| e == env);
-    for (id, tags) in &tagged {
-        if let Some(a) = address_of(tags).filter(|_| ours(tags)) {
-            ids.insert(id, &a);
-        }
+impl Raw {
+    /// (physical id, tags) of everything read, for the id map.
+    pub fn tagged(&self) -> Vec<(String, Tags)> {
+        let id = |s: Option<&str>| s.unwrap_or_default().to_owned();
+        let mut out: Vec<(String, Tags)> = Vec::new();
+        out.extend(
+            self.vpcs
+                .iter()
+                .map(|(v, _, _)| (id(v.vpc_id()), tags_of(v.tags()))),
+        );
+        out.extend(
+            self.subnets
+                .iter()
+                .map(|s| (id(s.subnet_id()), tags_of(s.tags()))),
+        );
+        out.extend(
+            self.igws
+                .iter()
+                .map(|g| (id(g.internet_gateway_id()), tags_of(g.tags()))),
+        );
+        out.extend(
+            self.eips
+                .iter()
+                .map(|a| (id(a.allocation_id()), tags_of(a.tags()))),
+        );
+        out.extend(
+            self.nats
+                .iter()
+                .map(|n| (id(n.nat_gateway_id()), tags_of(n.tags()))),
+        );
+        out.extend(
+            self.tables
+                .iter()
+                .map(|t| (id(t.route_table_id()), tags_of(t.tags()))),
+        );
+        out.extend(
+            self.groups
+                .iter()
+                .map(|g| (id(g.group_id()), tags_of(g.tags()))),
+        );
+        out
     }
 
-    let mut resources = BTreeMap::new();
-    let mut put = |id: &str, tags: Tags, attrs: Attrs| {
-        if let Some(address) = address_of(&tags).filter(|a| a.kind == attrs.kind() && ours(&tags)) {
-            resources.insert(
-                address,
-                LiveResource {
-                    id: id.to_owned(),
-                    attrs,
-                    tags,
-                    pending: BTreeMap::new(),
-                },
+    pub fn normalise(self, env: &str, ids: &Ids) -> BTreeMap<Address, LiveResource> {
+        let raw = self;
+        let mut resources = BTreeMap::new();
+        let mut put = |id: &str, tags: Tags, attrs: Attrs| {
+            if let Some(address) =
+                address_of(&tags).filter(|a| a.kind == attrs.kind() && ours(env, &tags))
+            {
+                resources.insert(
+                    address,
+                    LiveResource {
+                        id: id.to_owned(),
+                        attrs,
+                        tags,
+                        pending: BTreeMap::new(),
+                    },
+                );
+            }
+        };
+        for (v, hostnames, support) in &raw.vpcs {
+            let attrs = Attrs::Vpc(VpcAttrs {
+                cidr: cidr(v.cidr_block()),
+                dns_hostnames: *hostnames,
+                dns_support: *support,
+            });
+            put(v.vpc_id().unwrap_or_default(), tags_of(v.tags()), attrs);
+        }
+        for s in &raw.subnets {
+            let attrs = Attrs::Subnet(SubnetAttrs {
+                vpc: ids.to_ref(s.vpc_id().unwrap_or_default()),
+                cidr: cidr(s.cidr_block()),
+                availability_zone: s.availability_zone().unwrap_or_default().to_owned(),
+                public_ip_on_launch: s.map_public_ip_on_launch().unwrap_or(false),
+            });
+            put(s.subnet_id().unwrap_or_default(), tags_of(s.tags()), attrs);
+        }
+        for g in &raw.igws {
+            let vpc = g
+                .attachments()
+                .iter()
+                .find_map(|a| a.vpc_id())
+                .unwrap_or_default();
+            let attrs = Attrs::InternetGateway(InternetGatewayAttrs {
+                vpc: ids.to_ref(vpc),
+            });
+            put(
+                g.internet_gateway_id().unwrap_or_default(),
+                tags_of(g.tags()),
+                attrs,
             );
         }
-    };
-    for (v, hostnames, support) in &raw.vpcs {
-        let attrs = Attrs::Vpc(VpcAttrs {
-            cidr: cidr(v.cidr_block()),
-            dns_hostnames: *hostnames,
-            dns_support: *support,
-        });
-        put(v.vpc_id().unwrap_or_default(), tags_of(v.tags()), attrs);
-    }
-    for s in &raw.subnets {
-        let attrs = Attrs::Subnet(SubnetAttrs {
-            vpc: ids.to_ref(s.vpc_id().unwrap_or_default()),
-            cidr: cidr(s.cidr_block()),
-            availability_zone: s.availability_zone().unwrap_or_default().to_owned(),
-            public_ip_on_launch: s.map_public_ip_on_launch().unwrap_or(false),
-        });
-        put(s.subnet_id().unwrap_or_default(), tags_of(s.tags()), attrs);
-    }
-    for g in &raw.igws {
-        let vpc = g
-            .attachments()
-            .iter()
-            .find_map(|a| a.vpc_id())
-            .unwrap_or_default();
-        let attrs = Attrs::InternetGateway(InternetGatewayAttrs {
-            vpc: ids.to_ref(vpc),
-        });
-        put(
-            g.internet_gateway_id().unwrap_or_default(),
-            tags_of(g.tags()),
-            attrs,
-        );
-    }
-    for a in &raw.eips {
-        put(
-            a.allocation_id().unwrap_or_default(),
-            tags_of(a.tags()),
-            Attrs::ElasticIp(ElasticIpAttrs {}),
-        );
-    }
-    for n in &raw.nats {
-        let eip = n
-            .nat_gateway_addresses()
-            .iter()
-            .find_map(|a| a.allocation_id())
-            .unwrap_or_default();
-        let attrs = Attrs::NatGateway(NatGatewayAttrs {
-            subnet: ids.to_ref(n.subnet_id().unwrap_or_default()),
-            elastic_ip: ids.to_ref(eip),
-        });
-        put(
-            n.nat_gateway_id().unwrap_or_default(),
-            tags_of(n.tags()),
-            attrs,
-        );
-    }
-    for t in &raw.tables {
-        let routes = t
-            .routes()
-            .iter()
-            .filter(|r| r.gateway_id() != Some("local"))
-            .filter_map(|r| {
-                let target = r.nat_gateway_id().or(r.gateway_id())?;
-                Some(Route {
-                    destination: cidr(r.destination_cidr_block()),
-                    target: ids.to_ref(target),
+        for a in &raw.eips {
+            put(
+                a.allocation_id().unwrap_or_default(),
+                tags_of(a.tags()),
+                Attrs::ElasticIp(ElasticIpAttrs {}),
+            );
+        }
+        for n in &raw.nats {
+            let eip = n
+                .nat_gateway_addresses()
+                .iter()
+                .find_map(|a| a.allocation_id())
+                .unwrap_or_default();
+            let attrs = Attrs::NatGateway(NatGatewayAttrs {
+                subnet: ids.to_ref(n.subnet_id().unwrap_or_default()),
+                elastic_ip: ids.to_ref(eip),
+            });
+            put(
+                n.nat_gateway_id().unwrap_or_default(),
+                tags_of(n.tags()),
+                attrs,
+            );
+        }
+        for t in &raw.tables {
+            let routes = t
+                .routes()
+                .iter()
+                .filter(|r| r.gateway_id() != Some("local"))
+                .filter_map(|r| {
+                    let target = r.nat_gateway_id().or(r.gateway_id())?;
+                    Some(Route {
+                        destination: cidr(r.destination_cidr_block()),
+                        target: ids.to_ref(target),
+                    })
                 })
-            })
-            .collect();
-        let subnets = t
-            .associations()
-            .iter()
-            .filter(|a| !a.main().unwrap_or(false))
-            .filter_map(|a| a.subnet_id())
-            .map(|s| ids.to_ref(s))
-            .collect();
-        let attrs = Attrs::RouteTable(RouteTableAttrs {
-            vpc: ids.to_ref(t.vpc_id().unwrap_or_default()),
-            routes,
-            subnets,
-        });
-        put(
-            t.route_table_id().unwrap_or_default(),
-            tags_of(t.tags()),
-            attrs,
-        );
+                .collect();
+            let subnets = t
+                .associations()
+                .iter()
+                .filter(|a| !a.main().unwrap_or(false))
+                .filter_map(|a| a.subnet_id())
+                .map(|s| ids.to_ref(s))
+                .collect();
+            let attrs = Attrs::RouteTable(RouteTableAttrs {
+                vpc: ids.to_ref(t.vpc_id().unwrap_or_default()),
+                routes,
+                subnets,
+            });
+            put(
+                t.route_table_id().unwrap_or_default(),
+                tags_of(t.tags()),
+                attrs,
+            );
+        }
+        for g in &raw.groups {
+            let attrs = Attrs::SecurityGroup(SecurityGroupAttrs {
+                vpc: ids.to_ref(g.vpc_id().unwrap_or_default()),
+                name: g.group_name().unwrap_or_default().to_owned(),
+                description: g.description().unwrap_or_default().to_owned(),
+                ingress: rules(g.ip_permissions(), ids),
+                egress: rules(g.ip_permissions_egress(), ids),
+            });
+            put(g.group_id().unwrap_or_default(), tags_of(g.tags()), attrs);
+        }
+        resources
     }
-    for g in &raw.groups {
-        let attrs = Attrs::SecurityGroup(SecurityGroupAttrs {
-            vpc: ids.to_ref(g.vpc_id().unwrap_or_default()),
-            name: g.group_name().unwrap_or_default().to_owned(),
-            description: g.description().unwrap_or_default().to_owned(),
-            ingress: rules(g.ip_permissions(), &ids),
-            egress: rules(g.ip_permissions_egress(), &ids),
-        });
-        put(g.group_id().unwrap_or_default(), tags_of(g.tags()), attrs);
-    }
-    NetworkRead { resources, ids }
 }
 
 /// AWS groups permissions by protocol and ports; provision compares one rule per source.

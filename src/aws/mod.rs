@@ -1,7 +1,11 @@
 //! The only place that talks to AWS. Everything above it works on plain data.
 
+pub mod apigateway;
+pub mod beanstalk;
 pub mod ec2_read;
 pub mod ec2_write;
+pub mod ids;
+pub mod rds;
 pub mod s3;
 pub mod stats;
 pub mod wait;
@@ -17,6 +21,7 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 pub use stats::Stats;
 
 use crate::model::{Address, Attrs, Kind, LiveState, Ref, Tags};
+use crate::plan::Change;
 
 /// Kinds this build can read and change. The planner leaves the others out, and says so.
 pub fn supported(kind: Kind) -> bool {
@@ -140,55 +145,189 @@ impl Aws {
     }
 }
 
+/// What the executor knows beyond the change itself.
+#[derive(Debug, Clone, Default)]
+pub struct ApplyCtx {
+    pub env: String,
+    /// The user confirmed destroying a protected environment (`--confirm ENV`): deletion
+    /// protection may be turned off, and a final snapshot is taken.
+    pub confirmed_destroy: bool,
+}
+
+/// One step of a change, as the service modules receive it.
+pub struct Op<'a> {
+    pub address: &'a Address,
+    pub change: &'a Change,
+    /// Resolves `change.before`'s references: the ids the run started with.
+    pub old: Resolver<'a>,
+    /// Resolves `change.after`'s references: current ids, including this run's creates.
+    pub ids: Resolver<'a>,
+    pub ctx: &'a ApplyCtx,
+}
+
+impl Op<'_> {
+    pub fn resource(&self) -> String {
+        self.address.to_string()
+    }
+
+    pub fn before(&self) -> Result<&Attrs, AwsError> {
+        self.change
+            .before
+            .as_ref()
+            .ok_or_else(|| self.invalid("has no live attributes"))
+    }
+
+    pub fn after(&self) -> Result<&Attrs, AwsError> {
+        self.change
+            .after
+            .as_ref()
+            .ok_or_else(|| self.invalid("has no desired attributes"))
+    }
+
+    pub fn id(&self) -> &str {
+        self.change.id.as_deref().unwrap_or_default()
+    }
+
+    pub fn tags(&self) -> Tags {
+        self.change.tags.clone().unwrap_or_default()
+    }
+
+    pub fn invalid(&self, message: &str) -> AwsError {
+        AwsError::Invalid {
+            resource: self.resource(),
+            message: message.to_owned(),
+        }
+    }
+}
+
 impl Aws {
-    /// One read pass: every resource this environment owns, found by its ownership tags.
+    /// One read pass: every resource this environment owns, found by its ownership tags. All
+    /// services are read concurrently; references become addresses once every id is known.
     pub async fn read(&self, env: &str) -> Result<LiveState, AwsError> {
-        let network = ec2_read::read_network(&self.ec2, env).await?;
-        Ok(LiveState {
-            resources: network.resources,
-        })
+        let (net, db, eb, api) = tokio::try_join!(
+            ec2_read::read(&self.ec2, env),
+            rds::read(&self.rds, env),
+            beanstalk::read(&self.beanstalk, env),
+            apigateway::read(&self.apigateway, env),
+        )?;
+        let tagged: Vec<(String, Tags)> = net
+            .tagged()
+            .into_iter()
+            .chain(db.tagged())
+            .chain(eb.tagged())
+            .chain(api.tagged())
+            .collect();
+        let ids = ids::collect(env, tagged.iter().map(|(id, t)| (id.clone(), t)));
+        let mut resources = net.normalise(env, &ids);
+        resources.extend(db.normalise(env, &ids));
+        resources.extend(eb.normalise(env, &ids));
+        resources.extend(api.normalise(env, &ids));
+        Ok(LiveState { resources })
     }
 
-    pub async fn create(
-        &self,
-        address: &Address,
-        attrs: &Attrs,
-        tags: &Tags,
-        ids: &Resolver<'_>,
-    ) -> Result<String, AwsError> {
-        ec2_write::create(&self.ec2, address, attrs, tags, ids).await
+    /// Creates the resource; returns its physical id.
+    pub async fn create(&self, op: &Op<'_>) -> Result<String, AwsError> {
+        let attrs = op.after()?;
+        match attrs.kind() {
+            Kind::Vpc
+            | Kind::Subnet
+            | Kind::InternetGateway
+            | Kind::ElasticIp
+            | Kind::NatGateway
+            | Kind::RouteTable
+            | Kind::SecurityGroup => {
+                ec2_write::create(&self.ec2, op.address, attrs, &op.tags(), &op.ids).await
+            }
+            Kind::DbSubnetGroup | Kind::DbInstance => rds::create(&self.rds, op).await,
+            Kind::BeanstalkApp | Kind::BeanstalkEnv => beanstalk::create(&self.beanstalk, op).await,
+            Kind::RestApi
+            | Kind::ApiKey
+            | Kind::ApiIntegration
+            | Kind::ApiStage
+            | Kind::UsagePlan => apigateway::create(&self.apigateway, &self.beanstalk, op).await,
+        }
     }
 
-    pub async fn update(
-        &self,
-        address: &Address,
-        id: &str,
-        before: &Attrs,
-        after: &Attrs,
-        old: &Resolver<'_>,
-        ids: &Resolver<'_>,
-    ) -> Result<(), AwsError> {
-        ec2_write::update(&self.ec2, address, id, before, after, old, ids).await
+    /// Changes attributes in place (tags excepted: see [`Aws::retag`]).
+    pub async fn update(&self, op: &Op<'_>) -> Result<(), AwsError> {
+        let (before, after) = (op.before()?, op.after()?);
+        match after.kind() {
+            Kind::Vpc
+            | Kind::Subnet
+            | Kind::InternetGateway
+            | Kind::ElasticIp
+            | Kind::NatGateway
+            | Kind::RouteTable
+            | Kind::SecurityGroup => {
+                ec2_write::update(
+                    &self.ec2,
+                    op.address,
+                    op.id(),
+                    before,
+                    after,
+                    &op.old,
+                    &op.ids,
+                )
+                .await
+            }
+            Kind::DbSubnetGroup | Kind::DbInstance => rds::update(&self.rds, op).await,
+            Kind::BeanstalkApp | Kind::BeanstalkEnv => beanstalk::update(&self.beanstalk, op).await,
+            Kind::RestApi
+            | Kind::ApiKey
+            | Kind::ApiIntegration
+            | Kind::ApiStage
+            | Kind::UsagePlan => apigateway::update(&self.apigateway, &self.beanstalk, op).await,
+        }
     }
 
     pub async fn retag(
         &self,
-        address: &Address,
-        id: &str,
+        op: &Op<'_>,
         set: &BTreeMap<String, String>,
         remove: &BTreeSet<String>,
     ) -> Result<(), AwsError> {
-        ec2_write::retag(&self.ec2, address, id, set, remove).await
+        match op.address.kind {
+            Kind::Vpc
+            | Kind::Subnet
+            | Kind::InternetGateway
+            | Kind::ElasticIp
+            | Kind::NatGateway
+            | Kind::RouteTable
+            | Kind::SecurityGroup => {
+                ec2_write::retag(&self.ec2, op.address, op.id(), set, remove).await
+            }
+            Kind::DbSubnetGroup | Kind::DbInstance => rds::retag(&self.rds, op, set, remove).await,
+            Kind::BeanstalkApp | Kind::BeanstalkEnv => {
+                beanstalk::retag(&self.beanstalk, op, set, remove).await
+            }
+            Kind::RestApi
+            | Kind::ApiKey
+            | Kind::ApiIntegration
+            | Kind::ApiStage
+            | Kind::UsagePlan => apigateway::retag(&self.apigateway, op, set, remove).await,
+        }
     }
 
-    pub async fn delete(
-        &self,
-        address: &Address,
-        id: &str,
-        before: &Attrs,
-        ids: &Resolver<'_>,
-    ) -> Result<(), AwsError> {
-        ec2_write::delete(&self.ec2, address, id, before, ids).await
+    pub async fn delete(&self, op: &Op<'_>) -> Result<(), AwsError> {
+        let before = op.before()?;
+        match before.kind() {
+            Kind::Vpc
+            | Kind::Subnet
+            | Kind::InternetGateway
+            | Kind::ElasticIp
+            | Kind::NatGateway
+            | Kind::RouteTable
+            | Kind::SecurityGroup => {
+                ec2_write::delete(&self.ec2, op.address, op.id(), before, &op.old).await
+            }
+            Kind::DbSubnetGroup | Kind::DbInstance => rds::delete(&self.rds, op).await,
+            Kind::BeanstalkApp | Kind::BeanstalkEnv => beanstalk::delete(&self.beanstalk, op).await,
+            Kind::RestApi
+            | Kind::ApiKey
+            | Kind::ApiIntegration
+            | Kind::ApiStage
+            | Kind::UsagePlan => apigateway::delete(&self.apigateway, op).await,
+        }
     }
 }
 

@@ -33,6 +33,8 @@ struct Session {
     backend: StateBackend,
     bucket: String,
     bucket_region: String,
+    /// `destroy --confirm ENV` was given.
+    confirmed_destroy: bool,
 }
 
 impl Session {
@@ -78,6 +80,7 @@ impl Session {
             backend: run.state,
             bucket: loaded.spec.state.bucket.clone(),
             bucket_region: loaded.spec.state.region.clone(),
+            confirmed_destroy: false,
         })
     }
 
@@ -217,6 +220,7 @@ pub async fn destroy(g: &Global, d: &DestroyArgs) -> Result<Outcome, CliError> {
     }
     let mut s = Session::open(g, &d.apply.run).await?;
     s.desired.resources.clear();
+    s.confirmed_destroy = d.confirm.as_deref() == Some(env.as_str());
     execute(g, &d.apply, s, "destroy", |s, observed| {
         Ok(diff(&s.desired, &observed.live, &observed.recorded)?)
     })
@@ -348,6 +352,10 @@ async fn locked(
         ids,
         &apply::Options {
             parallelism: a.parallelism,
+            ctx: crate::aws::ApplyCtx {
+                env: s.env.clone(),
+                confirmed_destroy: s.confirmed_destroy,
+            },
         },
         &Progress::new(false),
         interrupted,

@@ -24,6 +24,12 @@ pub struct Lifecycle {
     pub apply_immediately: bool,
 }
 
+impl Lifecycle {
+    pub fn is_default(&self) -> bool {
+        *self == Lifecycle::default()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DesiredResource {
     pub attrs: Attrs,

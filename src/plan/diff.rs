@@ -119,6 +119,7 @@ pub fn diff(
                 after: Some(d.attrs.clone()),
                 tags: Some(d.tags.clone()),
                 fields: Vec::new(),
+                lifecycle: d.lifecycle.clone(),
                 reason: rec.map(|r| {
                     format!(
                         "recorded as {} but gone from AWS (deleted outside provision)",
@@ -155,6 +156,7 @@ pub fn diff(
                 after: None,
                 tags: None,
                 fields: Vec::new(),
+                lifecycle: Lifecycle::default(),
                 reason: Some("no longer in the spec".into()),
             },
             (None, None) => {
@@ -169,6 +171,7 @@ pub fn diff(
                     after: None,
                     tags: None,
                     fields: Vec::new(),
+                    lifecycle: Lifecycle::default(),
                     reason: Some(
                         "no longer in the spec and already gone from AWS; drop it from state"
                             .into(),
@@ -300,6 +303,7 @@ fn compare(
         tags: Some(d.tags.clone()),
         fields,
         reason: None,
+        lifecycle: d.lifecycle.clone(),
     }
 }
 
