@@ -9,6 +9,9 @@ use super::ids::Ids;
 use super::{AwsError, Op};
 use crate::model::*;
 
+/// Whether plans include this module's kinds.
+pub const SUPPORTED: bool = false;
+
 /// Raw results of this service's read pass, before ids become references.
 #[derive(Debug, Default)]
 pub struct Raw {}

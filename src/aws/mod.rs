@@ -33,15 +33,11 @@ pub fn supported(kind: Kind) -> bool {
         | Kind::NatGateway
         | Kind::RouteTable
         | Kind::SecurityGroup => true,
-        Kind::RestApi
-        | Kind::ApiKey
-        | Kind::ApiIntegration
-        | Kind::ApiStage
-        | Kind::UsagePlan
-        | Kind::DbSubnetGroup
-        | Kind::DbInstance
-        | Kind::BeanstalkApp
-        | Kind::BeanstalkEnv => false,
+        Kind::DbSubnetGroup | Kind::DbInstance => rds::SUPPORTED,
+        Kind::BeanstalkApp | Kind::BeanstalkEnv => beanstalk::SUPPORTED,
+        Kind::RestApi | Kind::ApiKey | Kind::ApiIntegration | Kind::ApiStage | Kind::UsagePlan => {
+            apigateway::SUPPORTED
+        }
     }
 }
 
