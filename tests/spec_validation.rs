@@ -748,3 +748,38 @@ fn several_errors_are_reported_in_one_run() {
         "{text}"
     );
 }
+
+#[test]
+fn same_cname_prefix_and_api_name_in_both_environments() {
+    let s = Specs::new();
+    // Beanstalk CNAME prefixes and API names written without {env} collide across environments.
+    s.edit(
+        "base.toml",
+        "[console.beanstalk]",
+        "cname_prefix = \"{project}-{env}\"",
+        "cname_prefix = \"agentpass-web\"",
+    );
+    s.edit(
+        "base.toml",
+        "[api]",
+        "name = \"{project}-api-{env}\"",
+        "name = \"agentpass-api\"",
+    );
+    let (d, text) = s.diags("staging");
+    let e = the(&d, "console.beanstalk.cname_prefix");
+    assert!(
+        e.message.contains("`agentpass-web` is also production's"),
+        "{e}"
+    );
+    assert_at(
+        e,
+        &s,
+        "base.toml",
+        s.line("base.toml", "[console.beanstalk]", "cname_prefix"),
+    );
+    let e = the(&d, "api.name");
+    assert!(
+        e.message.contains("`agentpass-api` is also production's"),
+        "{text}"
+    );
+}

@@ -395,12 +395,23 @@ impl AwsError {
                 operation,
                 detail: "timed out".into(),
             },
-            // Connection refused, no credentials, bad endpoint: the whole chain says which.
-            _ => AwsError::Unreachable {
-                resource,
-                operation,
-                detail: aws_smithy_types::error::display::DisplayErrorContext(&err).to_string(),
-            },
+            // Connection refused, no credentials, bad endpoint: the chain of causes says which.
+            _ => {
+                let mut detail = err.to_string();
+                let mut source = std::error::Error::source(&err);
+                while let Some(s) = source {
+                    let text = s.to_string();
+                    if !detail.contains(&text) {
+                        detail = format!("{detail}: {text}");
+                    }
+                    source = s.source();
+                }
+                AwsError::Unreachable {
+                    resource,
+                    operation,
+                    detail,
+                }
+            }
         }
     }
 }

@@ -170,7 +170,18 @@ pub enum CliError {
 }
 
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // Usage errors exit 1 like every other error; 2 means "changes pending".
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
     init_tracing(cli.global.verbose);
     match run(&cli) {
         Ok(Outcome::Done) => ExitCode::SUCCESS,

@@ -57,7 +57,17 @@ struct Builder<'a> {
 impl Builder<'_> {
     fn tags(&self, address: &Address) -> Tags {
         let mut tags = self.spec.tags.clone();
-        let mut name = format!("{}-{}-{}", self.spec.project, self.spec.env, address.kind);
+        // Shared resources are the environment's; others also name their stack (both stacks
+        // have a Beanstalk application and environment).
+        let mut name = match address.stack {
+            Stack::Shared => format!("{}-{}-{}", self.spec.project, self.spec.env, address.kind),
+            Stack::Backend | Stack::Console => {
+                format!(
+                    "{}-{}-{}-{}",
+                    self.spec.project, self.spec.env, address.stack, address.kind
+                )
+            }
+        };
         if let Some(n) = &address.name {
             name = format!("{name}-{n}");
         }

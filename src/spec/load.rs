@@ -216,7 +216,14 @@ fn isolation<'a>(spec: &EnvSpec, others: impl Iterator<Item = &'a EnvSpec>) -> V
                 .with_related(there, format!("{}'s VPC is {b}", other.env)),
             );
         }
-        let same: [(&str, String, String); 4] = [
+        let prefixes = |s: &EnvSpec| {
+            [
+                s.backend.cname_prefix.clone(),
+                s.console.cname_prefix.clone(),
+            ]
+        };
+        let mut same: Vec<(&str, String, String)> = vec![
+            ("api.name", spec.api.name.clone(), other.api.name.clone()),
             (
                 "api.api_key_name",
                 spec.api.api_key_name.clone(),
@@ -238,6 +245,20 @@ fn isolation<'a>(spec: &EnvSpec, others: impl Iterator<Item = &'a EnvSpec>) -> V
                 other.database.identifier.clone(),
             ),
         ];
+        // CNAME prefixes are global in Beanstalk: two environments cannot hold the same one.
+        for (field, mine) in [
+            "backend.beanstalk.cname_prefix",
+            "console.beanstalk.cname_prefix",
+        ]
+        .into_iter()
+        .zip(prefixes(spec))
+        {
+            if let Some(mine) = mine
+                && prefixes(other).contains(&Some(mine.clone()))
+            {
+                same.push((field, mine.clone(), mine));
+            }
+        }
         for (field, mine, theirs) in same {
             if mine == theirs
                 && let Some(here) =

@@ -561,6 +561,7 @@ fn lower_api(cx: &mut Cx, root: &Pair<'_, Layer>) -> ApiSpec {
     let api = root.sub("api", |l| l.api.as_ref());
     let name_at = api.req(&mut cx.d, "name", |a| a.name.as_ref());
     let name = cx.template(&name_at);
+    cx.remember(&name_at);
     let description = api
         .opt("description", |a| a.description.as_ref())
         .map(|d| cx.template(&d))
