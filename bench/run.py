@@ -1,0 +1,134 @@
+#!/usr/bin/env python3
+"""Benchmark provision against LocalStack: wall time and AWS calls of apply from empty, converged
+plan, no-op apply and destroy, median of N runs, each run in a fresh emulated account.
+
+Not a test: it measures and prints a Markdown report (docs/performance.md quotes it).
+
+    bench/run.py [--runs 3] [--stack shared] [--double-subnets] [--parallelism N]
+
+Needs LocalStack running (localstack/start) and a built binary (cargo build); talks only to
+127.0.0.1.
+"""
+import argparse
+import os
+import random
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CALL = re.compile(r"^\s+(\S+)\s+(\S+)\s+(\d+) calls")
+TOTAL = re.compile(r"^AWS calls: (\d+) \((\d+) mutating\), (\d+) attempts, (\d+) retries")
+
+EXTRA_SUBNETS = """
+[network.subnets.public-c]
+tier = "public"
+availability_zone = "us-east-2a"
+cidr = "10.2.3.0/24"
+
+[network.subnets.public-d]
+tier = "public"
+availability_zone = "us-east-2b"
+cidr = "10.2.4.0/24"
+
+[network.subnets.private-c]
+tier = "private"
+availability_zone = "us-east-2a"
+cidr = "10.2.12.0/24"
+
+[network.subnets.private-d]
+tier = "private"
+availability_zone = "us-east-2b"
+cidr = "10.2.13.0/24"
+"""
+
+
+def workdir(account, double):
+    d = Path(tempfile.mkdtemp(prefix="provision-bench-"))
+    (d / "specs").mkdir()
+    for f in (ROOT / "specs").glob("*.toml"):
+        text = f.read_text().replace(
+            'bucket = "agentpass-terraform-state"', f'bucket = "provision-bench-{account}"'
+        )
+        if double and f.name == "staging.toml":
+            text += EXTRA_SUBNETS
+        (d / "specs" / f.name).write_text(text)
+    return d
+
+
+def run(binary, d, account, args, port):
+    env = dict(os.environ)
+    env.update(
+        AWS_ACCESS_KEY_ID=account,
+        AWS_SECRET_ACCESS_KEY="bench",
+        AWS_REGION="us-east-2",
+        AWS_ENDPOINT_URL=f"http://127.0.0.1:{port}",
+        NO_COLOR="1",
+    )
+    env.pop("AWS_PROFILE", None)
+    t0 = time.monotonic()
+    p = subprocess.run([binary, *args, "--stats"], cwd=d, env=env, capture_output=True, text=True)
+    wall = time.monotonic() - t0
+    if p.returncode not in (0, 2):
+        sys.exit(f"provision {' '.join(args)} failed ({p.returncode}):\n{p.stdout}\n{p.stderr}")
+    calls, total = {}, None
+    for line in p.stderr.splitlines():
+        if m := TOTAL.match(line):
+            total = tuple(int(x) for x in m.groups())
+        elif m := CALL.match(line):
+            calls[f"{m[1]} {m[2]}"] = int(m[3])
+    return wall, total, calls
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--stack", default=None)
+    ap.add_argument("--double-subnets", action="store_true")
+    ap.add_argument("--parallelism", type=int, default=10)
+    ap.add_argument("--port", default=os.environ.get("LOCALSTACK_PORT", "4566"))
+    a = ap.parse_args()
+    target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+    binary = str(target / "debug" / "provision")
+    scope = ["--env", "staging"] + (["--stack", a.stack] if a.stack else [])
+    phases = {
+        "apply from empty": ["apply", *scope, "--auto-approve", "--parallelism", str(a.parallelism)],
+        "plan, converged": ["plan", *scope],
+        "apply, no-op": ["apply", *scope, "--auto-approve"],
+        "destroy": ["destroy", *scope, "--auto-approve"],
+    }
+    results = {k: [] for k in phases}
+    for _ in range(a.runs):
+        account = str(random.randrange(10**11, 10**12))
+        d = workdir(account, a.double_subnets)
+        try:
+            for name, args in phases.items():
+                results[name].append(run(binary, d, account, args, a.port))
+        finally:
+            shutil.rmtree(d)
+    label = f"staging{' --stack ' + a.stack if a.stack else ''}"
+    label += ", subnets doubled" if a.double_subnets else ""
+    print(f"### {label} (parallelism {a.parallelism}), median of {a.runs} runs\n")
+    print("| phase | wall (median) | wall (min-max) | AWS calls | mutating | retries |")
+    print("|---|---|---|---|---|---|")
+    for name, rs in results.items():
+        walls = [r[0] for r in rs]
+        total = rs[0][1] or (0, 0, 0, 0)
+        same = all(r[1] == rs[0][1] for r in rs)
+        print(
+            f"| {name} | {statistics.median(walls):.2f} s | {min(walls):.2f}-{max(walls):.2f} s "
+            f"| {total[0]}{'' if same else ' (varied)'} | {total[1]} | {total[3]} |"
+        )
+    print("\nCalls by operation (first run):\n")
+    for name, rs in results.items():
+        calls = ", ".join(f"{k} {v}" for k, v in sorted(rs[0][2].items()))
+        print(f"- {name}: {calls}")
+
+
+if __name__ == "__main__":
+    main()
