@@ -96,6 +96,14 @@ impl Aws {
         if let Some(url) = &opts.endpoint_url {
             loader = loader.endpoint_url(url);
         }
+        // Throttling, 5xx and dropped connections are retried with jittered exponential backoff
+        // (the SDK's standard mode); five attempts ride out bursts, AWS_MAX_ATTEMPTS overrides.
+        let attempts = std::env::var("AWS_MAX_ATTEMPTS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(5);
+        loader = loader
+            .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(attempts));
         if let Some(profile) = &opts.profile {
             loader = loader.profile_name(profile);
         }
