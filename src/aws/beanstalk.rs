@@ -1,66 +1,780 @@
 //! Elastic Beanstalk: applications and environments of the backend and console.
 //!
-//! Being written: until then every call reports that it is not available, and
-//! [`super::supported`] keeps these kinds out of plans.
+//! An application's physical id is its name (environments refer to it by name); an
+//! environment's is its `EnvironmentId` (`e-…`). Beanstalk has no tag filter on its Describe
+//! calls and no batched tag or settings read, so a read pass is one `DescribeApplications`, one
+//! `DescribeEnvironments`, then per resource `ListTagsForResource` and, for the environments this
+//! env owns, `DescribeConfigurationSettings`. An environment of `provision` has two Beanstalk
+//! environments (backend and console) and two applications, so that is a handful of calls.
+//!
+//! Environments change only when `Ready`: every change first waits through
+//! `Launching`/`Updating`, makes one call, then waits for `Ready` again.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
 
-use super::ids::Ids;
-use super::{AwsError, Op};
+use aws_sdk_elasticbeanstalk::Client;
+use aws_sdk_elasticbeanstalk::types::{
+    ApplicationDescription, ConfigurationOptionSetting, EnvironmentDescription, EnvironmentHealth,
+    EnvironmentStatus, EnvironmentTier, OptionSpecification, Tag,
+};
+use tokio::task::JoinSet;
+
+use super::ids::{Ids, address_of, ours};
+use super::wait::{self, Poll};
+use super::{AwsError, Op, Resolver};
 use crate::model::*;
 
 /// Whether plans include this module's kinds.
-pub const SUPPORTED: bool = false;
+pub const SUPPORTED: bool = true;
+
+/// How long an environment may take to launch, update or terminate.
+const ENV_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
+/// Options whose values are comma-separated resource ids; read back as references.
+const REF_OPTIONS: &[(&str, &str)] = &[
+    ("aws:ec2:vpc", "VPCId"),
+    ("aws:ec2:vpc", "Subnets"),
+    ("aws:ec2:vpc", "ELBSubnets"),
+    ("aws:autoscaling:launchconfiguration", "SecurityGroups"),
+    ("aws:elbv2:loadbalancer", "SecurityGroups"),
+];
 
 /// Raw results of this service's read pass, before ids become references.
 #[derive(Debug, Default)]
-pub struct Raw {}
+pub struct Raw {
+    /// Applications this environment owns, with their tags.
+    apps: Vec<(ApplicationDescription, Tags)>,
+    /// Environments this environment owns, with their tags and option settings.
+    envs: Vec<(
+        EnvironmentDescription,
+        Tags,
+        Vec<ConfigurationOptionSetting>,
+    )>,
+}
 
-pub async fn read(_client: &aws_sdk_elasticbeanstalk::Client, _env: &str) -> Result<Raw, AwsError> {
-    Ok(Raw::default())
+/// Tags as provision sees them: the ones AWS adds itself are not ours to compare.
+fn tags_of(tags: &[Tag]) -> Tags {
+    tags.iter()
+        .filter_map(|t| {
+            Some((
+                t.key()?.to_owned(),
+                t.value().unwrap_or_default().to_owned(),
+            ))
+        })
+        .filter(|(k, _)| !k.starts_with("aws:") && !k.starts_with("elasticbeanstalk:"))
+        .collect()
+}
+
+fn tag_list(tags: &Tags) -> Vec<Tag> {
+    tags.iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect()
+}
+
+/// Beanstalk says "not found" as `InvalidParameterValue` with a message (applications and
+/// environments), or `ResourceNotFoundException` (tags).
+fn is_missing(e: &AwsError) -> bool {
+    match e {
+        AwsError::Call { code, message, .. } => {
+            e.is_not_found()
+                || code == "ResourceNotFoundException"
+                || (code == "InvalidParameterValue"
+                    && (message.starts_with("No Environment found")
+                        || message.starts_with("No Application named")))
+        }
+        _ => false,
+    }
+}
+
+fn already_exists(e: &AwsError) -> bool {
+    match e {
+        AwsError::Call { code, message, .. } => {
+            code.starts_with("TooManyApplications")
+                || (code == "InvalidParameterValue" && message.contains("already exists"))
+        }
+        _ => false,
+    }
+}
+
+async fn list_tags(client: &Client, resource: &str, arn: &str) -> Result<Tags, AwsError> {
+    let out = client
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk(resource, "ListTagsForResource", e))?;
+    Ok(tags_of(out.resource_tags()))
+}
+
+pub async fn read(client: &Client, env: &str) -> Result<Raw, AwsError> {
+    let what = format!("beanstalk of {env}");
+    let apps = async {
+        let out = client
+            .describe_applications()
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(&what, "DescribeApplications", e))?;
+        Ok::<_, AwsError>(out.applications().to_vec())
+    };
+    let envs = async {
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = client
+                .describe_environments()
+                .include_deleted(false)
+                .set_next_token(token.take())
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk(&what, "DescribeEnvironments", e))?;
+            out.extend(page.environments().iter().cloned());
+            match page.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_owned()),
+                _ => break,
+            }
+        }
+        // Going or gone: nothing to compare, and nothing a change could act on.
+        out.retain(|e| {
+            !matches!(
+                e.status(),
+                Some(EnvironmentStatus::Terminated | EnvironmentStatus::Terminating)
+            )
+        });
+        Ok::<_, AwsError>(out)
+    };
+    let (apps, envs) = tokio::try_join!(apps, envs)?;
+
+    // Tags and settings are per resource; ask for them concurrently.
+    let mut app_tasks = JoinSet::new();
+    for (i, app) in apps.into_iter().enumerate() {
+        let (client, env, what) = (client.clone(), env.to_owned(), what.clone());
+        app_tasks.spawn(async move {
+            let arn = app.application_arn().unwrap_or_default().to_owned();
+            match list_tags(&client, &what, &arn).await {
+                Ok(tags) if ours(&env, &tags) => Ok(Some((i, app, tags))),
+                Ok(_) => Ok(None),
+                // Deleted since the list: not there.
+                Err(e) if is_missing(&e) => Ok(None),
+                Err(e) => Err(e),
+            }
+        });
+    }
+    let mut env_tasks = JoinSet::new();
+    for (i, e) in envs.into_iter().enumerate() {
+        let (client, env, what) = (client.clone(), env.to_owned(), what.clone());
+        env_tasks.spawn(async move {
+            let arn = e.environment_arn().unwrap_or_default().to_owned();
+            let tags = match list_tags(&client, &what, &arn).await {
+                Ok(tags) if ours(&env, &tags) => tags,
+                Ok(_) => return Ok(None),
+                Err(err) if is_missing(&err) => return Ok(None),
+                Err(err) => return Err(err),
+            };
+            let out = client
+                .describe_configuration_settings()
+                .application_name(e.application_name().unwrap_or_default())
+                .environment_name(e.environment_name().unwrap_or_default())
+                .send()
+                .await
+                .map_err(|err| AwsError::from_sdk(&what, "DescribeConfigurationSettings", err));
+            let settings = match out {
+                Ok(out) => out
+                    .configuration_settings()
+                    .iter()
+                    .flat_map(|c| c.option_settings())
+                    .cloned()
+                    .collect(),
+                Err(err) if is_missing(&err) => return Ok(None),
+                Err(err) => return Err(err),
+            };
+            Ok::<_, AwsError>(Some((i, e, tags, settings)))
+        });
+    }
+    let mut raw = Raw::default();
+    let mut apps = Vec::new();
+    while let Some(r) = app_tasks.join_next().await {
+        if let Some(found) = joined(r, &what)? {
+            apps.push(found);
+        }
+    }
+    apps.sort_by_key(|(i, _, _)| *i);
+    raw.apps = apps.into_iter().map(|(_, a, t)| (a, t)).collect();
+    let mut envs = Vec::new();
+    while let Some(r) = env_tasks.join_next().await {
+        if let Some(found) = joined(r, &what)? {
+            envs.push(found);
+        }
+    }
+    envs.sort_by_key(|(i, _, _, _)| *i);
+    raw.envs = envs.into_iter().map(|(_, e, t, s)| (e, t, s)).collect();
+    Ok(raw)
+}
+
+fn joined<T>(
+    r: Result<Result<T, AwsError>, tokio::task::JoinError>,
+    what: &str,
+) -> Result<T, AwsError> {
+    r.map_err(|e| AwsError::Invalid {
+        resource: what.to_owned(),
+        message: format!("a read task failed: {e}"),
+    })?
+}
+
+/// The part of a CNAME the user chose: what comes before `.{region}.elasticbeanstalk.com`.
+/// AWS generates `{env}.eba-xxxxxxxx` when no prefix was given; a prefix is one DNS label, so
+/// a dotted one was not chosen and is reported as none.
+fn cname_prefix(cname: &str) -> Option<String> {
+    let rest = cname.strip_suffix(".elasticbeanstalk.com")?;
+    let (prefix, _region) = rest.rsplit_once('.')?;
+    (!prefix.is_empty() && !prefix.contains('.')).then(|| prefix.to_owned())
+}
+
+/// Comma-separated ids as references, in a canonical order (by address, then by id).
+fn refs_of(value: &str, ids: &Ids) -> Vec<Ref> {
+    let mut refs: Vec<Ref> = value
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|id| ids.to_ref(id))
+        .collect();
+    refs.sort_by_key(ToString::to_string);
+    refs.dedup();
+    refs
+}
+
+fn settings_of(raw: &[ConfigurationOptionSetting], ids: &Ids) -> OptionSettings {
+    let mut out = OptionSettings::new();
+    for s in raw {
+        let (Some(ns), Some(opt)) = (s.namespace(), s.option_name()) else {
+            continue;
+        };
+        let value = s.value().unwrap_or_default();
+        let value = if REF_OPTIONS.contains(&(ns, opt)) {
+            SettingValue::Refs(refs_of(value, ids))
+        } else {
+            SettingValue::Text(value.to_owned())
+        };
+        out.entry(ns.to_owned())
+            .or_default()
+            .insert(opt.to_owned(), value);
+    }
+    out
 }
 
 impl Raw {
-    /// (physical id, tags) of everything read, for the id map.
+    /// (physical id, tags) of everything read, for the id map. An environment is also known by
+    /// its CNAME and its endpoint URL, which is how an API integration's URI names it.
     pub fn tagged(&self) -> Vec<(String, Tags)> {
-        Vec::new()
+        let mut out = Vec::new();
+        for (a, tags) in &self.apps {
+            out.push((
+                a.application_name().unwrap_or_default().to_owned(),
+                tags.clone(),
+            ));
+        }
+        for (e, tags, _) in &self.envs {
+            out.push((
+                e.environment_id().unwrap_or_default().to_owned(),
+                tags.clone(),
+            ));
+            for extra in [e.cname(), e.endpoint_url()].into_iter().flatten() {
+                if !extra.is_empty() {
+                    out.push((extra.to_owned(), tags.clone()));
+                }
+            }
+        }
+        out
     }
 
-    pub fn normalise(self, _env: &str, _ids: &Ids) -> BTreeMap<Address, LiveResource> {
-        BTreeMap::new()
+    pub fn normalise(self, env: &str, ids: &Ids) -> BTreeMap<Address, LiveResource> {
+        let mut resources = BTreeMap::new();
+        let mut put = |id: &str, tags: Tags, attrs: Attrs| {
+            if let Some(address) =
+                address_of(&tags).filter(|a| a.kind == attrs.kind() && ours(env, &tags))
+            {
+                resources.insert(
+                    address,
+                    LiveResource {
+                        id: id.to_owned(),
+                        attrs,
+                        tags,
+                        pending: BTreeMap::new(),
+                    },
+                );
+            }
+        };
+        for (a, tags) in self.apps {
+            let name = a.application_name().unwrap_or_default().to_owned();
+            let attrs = Attrs::BeanstalkApp(BeanstalkAppAttrs {
+                name: name.clone(),
+                description: a.description().unwrap_or_default().to_owned(),
+            });
+            put(&name, tags, attrs);
+        }
+        for (e, tags, settings) in self.envs {
+            let tier = match e.tier().and_then(|t| t.name()) {
+                Some("Worker") => Tier::Worker,
+                _ => Tier::WebServer,
+            };
+            let attrs = Attrs::BeanstalkEnv(BeanstalkEnvAttrs {
+                name: e.environment_name().unwrap_or_default().to_owned(),
+                application: ids.to_ref(e.application_name().unwrap_or_default()),
+                solution_stack: e.solution_stack_name().unwrap_or_default().to_owned(),
+                tier,
+                cname_prefix: e.cname().and_then(cname_prefix),
+                settings: settings_of(&settings, ids),
+            });
+            put(e.environment_id().unwrap_or_default(), tags, attrs);
+        }
+        resources
     }
 }
 
-fn unavailable(op: &Op<'_>) -> AwsError {
-    op.invalid("this kind is not managed by this build yet")
+// ---- changes ---------------------------------------------------------------------------------
+
+fn value_of(v: &SettingValue, ids: &Resolver<'_>) -> Result<String, AwsError> {
+    match v {
+        SettingValue::Text(t) => Ok(t.clone()),
+        SettingValue::Refs(refs) => Ok(refs
+            .iter()
+            .map(|r| ids.id(r))
+            .collect::<Result<Vec<_>, _>>()?
+            .join(",")),
+    }
 }
 
-pub async fn create(
-    _client: &aws_sdk_elasticbeanstalk::Client,
+fn option(ns: &str, opt: &str, value: String) -> ConfigurationOptionSetting {
+    ConfigurationOptionSetting::builder()
+        .namespace(ns)
+        .option_name(opt)
+        .value(value)
+        .build()
+}
+
+fn tier(t: Tier) -> EnvironmentTier {
+    let (name, kind) = match t {
+        Tier::WebServer => ("WebServer", "Standard"),
+        Tier::Worker => ("Worker", "SQS/HTTP"),
+    };
+    EnvironmentTier::builder().name(name).r#type(kind).build()
+}
+
+/// One environment as DescribeEnvironments sees it now (terminated ones included); `None` if
+/// AWS does not list it.
+async fn describe_env(
+    client: &Client,
+    resource: &str,
+    id: &str,
+) -> Result<Option<EnvironmentDescription>, AwsError> {
+    let out = client
+        .describe_environments()
+        .environment_ids(id)
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk(resource, "DescribeEnvironments", e))?;
+    // Several entries (a terminated one and a live one) cannot share an id; take any live one.
+    Ok(out
+        .environments()
+        .iter()
+        .find(|e| e.status() != Some(&EnvironmentStatus::Terminated))
+        .or_else(|| out.environments().first())
+        .cloned())
+}
+
+/// Waits until the environment is `Ready` and not `Red`.
+async fn wait_ready(client: &Client, resource: &str, id: &str) -> Result<(), AwsError> {
+    wait::until(resource, "environment Ready", ENV_TIMEOUT, || async {
+        let Some(e) = describe_env(client, resource, id).await? else {
+            // Just created: AWS may not list it yet.
+            return Ok(Poll::Pending("not listed yet".into()));
+        };
+        let name = e.environment_name().unwrap_or(id);
+        match e.status() {
+            Some(EnvironmentStatus::Ready) => match e.health() {
+                Some(EnvironmentHealth::Red) => Err(AwsError::Invalid {
+                    resource: resource.to_owned(),
+                    message: format!(
+                        "environment {name} ({id}) is Ready but its health is Red; see its events in the Beanstalk console"
+                    ),
+                }),
+                _ => Ok(Poll::Done),
+            },
+            Some(s @ (EnvironmentStatus::Terminating | EnvironmentStatus::Terminated)) => {
+                Err(AwsError::Invalid {
+                    resource: resource.to_owned(),
+                    message: format!(
+                        "environment {name} ({id}) is {} instead of becoming Ready",
+                        s.as_str()
+                    ),
+                })
+            }
+            other => Ok(Poll::Pending(
+                other.map_or("unknown", EnvironmentStatus::as_str).to_owned(),
+            )),
+        }
+    })
+    .await
+}
+
+async fn wait_terminated(client: &Client, resource: &str, id: &str) -> Result<(), AwsError> {
+    wait::until(resource, "environment Terminated", ENV_TIMEOUT, || async {
+        match describe_env(client, resource, id).await? {
+            None => Ok(Poll::Done),
+            Some(e) if e.status() == Some(&EnvironmentStatus::Terminated) => Ok(Poll::Done),
+            Some(e) => Ok(Poll::Pending(
+                e.status()
+                    .map_or("unknown", EnvironmentStatus::as_str)
+                    .to_owned(),
+            )),
+        }
+    })
+    .await
+}
+
+pub async fn create(client: &Client, op: &Op<'_>) -> Result<String, AwsError> {
+    let res = op.resource();
+    match op.after()? {
+        Attrs::BeanstalkApp(a) => create_app(client, op, a).await,
+        Attrs::BeanstalkEnv(a) => {
+            let app = op.ids.id(&a.application)?;
+            let mut settings = Vec::new();
+            for (ns, options) in &a.settings {
+                for (opt, v) in options {
+                    settings.push(option(ns, opt, value_of(v, &op.ids)?));
+                }
+            }
+            let send = || async {
+                client
+                    .create_environment()
+                    .application_name(&app)
+                    .environment_name(&a.name)
+                    .solution_stack_name(&a.solution_stack)
+                    .tier(tier(a.tier))
+                    .set_cname_prefix(a.cname_prefix.clone())
+                    .set_option_settings(Some(settings.clone()))
+                    .set_tags(Some(tag_list(&op.tags())))
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk(&res, "CreateEnvironment", e))
+            };
+            let out = match send().await {
+                // The name is still held by an environment on its way out: wait, then retry.
+                Err(e) if already_exists(&e) && wait_name_free(client, &res, &a.name).await? => {
+                    send().await?
+                }
+                other => other?,
+            };
+            let id = out.environment_id().unwrap_or_default().to_owned();
+            wait_ready(client, &res, &id).await?;
+            Ok(id)
+        }
+        other => Err(op.invalid(&format!("{} is not a Beanstalk resource", other.kind()))),
+    }
+}
+
+/// When an environment of this name is terminating, waits until it is gone and says `true`.
+async fn wait_name_free(client: &Client, res: &str, name: &str) -> Result<bool, AwsError> {
+    let out = client
+        .describe_environments()
+        .environment_names(name)
+        .include_deleted(false)
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk(res, "DescribeEnvironments", e))?;
+    let terminating = out
+        .environments()
+        .iter()
+        .find(|e| e.status() == Some(&EnvironmentStatus::Terminating));
+    match terminating.and_then(|e| e.environment_id()) {
+        Some(id) => {
+            wait_terminated(client, res, id).await?;
+            Ok(true)
+        }
+        None => Ok(false),
+    }
+}
+
+async fn create_app(
+    client: &Client,
     op: &Op<'_>,
+    a: &BeanstalkAppAttrs,
 ) -> Result<String, AwsError> {
-    Err(unavailable(op))
+    let res = op.resource();
+    let tags = op.tags();
+    let created = client
+        .create_application()
+        .application_name(&a.name)
+        .description(&a.description)
+        .set_tags(Some(tag_list(&tags)))
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk(&res, "CreateApplication", e));
+    match created {
+        Ok(_) => Ok(a.name.clone()),
+        Err(e) if already_exists(&e) => {
+            // Ours from a run that died before recording it: adopt it. Anyone else's: refuse.
+            let existing = client
+                .describe_applications()
+                .application_names(&a.name)
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk(&res, "DescribeApplications", e))?;
+            let Some(arn) = existing
+                .applications()
+                .first()
+                .and_then(|app| app.application_arn())
+            else {
+                return Err(e);
+            };
+            let theirs = list_tags(client, &res, arn).await?;
+            if ours(&op.ctx.env, &theirs) && address_of(&theirs).as_ref() == Some(op.address) {
+                Ok(a.name.clone())
+            } else {
+                Err(op.invalid(&format!(
+                    "an application named {} already exists and is not this environment's (its provision tags are missing or differ); rename it in the spec or delete it",
+                    a.name
+                )))
+            }
+        }
+        Err(e) => Err(e),
+    }
 }
 
-pub async fn update(
-    _client: &aws_sdk_elasticbeanstalk::Client,
-    op: &Op<'_>,
-) -> Result<(), AwsError> {
-    Err(unavailable(op))
+pub async fn update(client: &Client, op: &Op<'_>) -> Result<(), AwsError> {
+    let res = op.resource();
+    match (op.before()?, op.after()?) {
+        (Attrs::BeanstalkApp(b), Attrs::BeanstalkApp(a)) => {
+            if b.description != a.description {
+                client
+                    .update_application()
+                    .application_name(op.id())
+                    .description(&a.description)
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk(&res, "UpdateApplication", e))?;
+            }
+            Ok(())
+        }
+        (Attrs::BeanstalkEnv(b), Attrs::BeanstalkEnv(a)) => {
+            // The planner lists the settings to compare (declared now or last time) as fields.
+            let changed: BTreeSet<&str> =
+                op.change.fields.iter().map(|f| f.field.as_str()).collect();
+            let key = |ns: &str, opt: &str| format!("settings.{ns}.{opt}");
+            let mut set = Vec::new();
+            for (ns, options) in &a.settings {
+                for (opt, v) in options {
+                    let before = b.settings.get(ns).and_then(|o| o.get(opt));
+                    if before != Some(v) || changed.contains(key(ns, opt).as_str()) {
+                        set.push(option(ns, opt, value_of(v, &op.ids)?));
+                    }
+                }
+            }
+            let mut remove = Vec::new();
+            for (ns, options) in &b.settings {
+                for opt in options.keys() {
+                    let gone = a.settings.get(ns).is_none_or(|o| !o.contains_key(opt));
+                    if gone && changed.contains(key(ns, opt).as_str()) {
+                        remove.push(
+                            OptionSpecification::builder()
+                                .namespace(ns)
+                                .option_name(opt)
+                                .build(),
+                        );
+                    }
+                }
+            }
+            let stack = (b.solution_stack != a.solution_stack).then(|| a.solution_stack.clone());
+            if set.is_empty() && remove.is_empty() && stack.is_none() {
+                return Ok(());
+            }
+            let id = op.id();
+            wait_ready(client, &res, id).await?;
+            tracing::info!(
+                resource = %res,
+                set = set.len(),
+                remove = remove.len(),
+                solution_stack = stack.is_some(),
+                "UpdateEnvironment"
+            );
+            client
+                .update_environment()
+                .environment_id(id)
+                .set_option_settings((!set.is_empty()).then_some(set))
+                .set_options_to_remove((!remove.is_empty()).then_some(remove))
+                .set_solution_stack_name(stack)
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk(&res, "UpdateEnvironment", e))?;
+            wait_ready(client, &res, id).await
+        }
+        _ => Err(op.invalid("kind changed; this needs a replace")),
+    }
 }
 
 pub async fn retag(
-    _client: &aws_sdk_elasticbeanstalk::Client,
+    client: &Client,
     op: &Op<'_>,
-    _set: &BTreeMap<String, String>,
-    _remove: &BTreeSet<String>,
+    set: &BTreeMap<String, String>,
+    remove: &BTreeSet<String>,
 ) -> Result<(), AwsError> {
-    Err(unavailable(op))
+    let res = op.resource();
+    let id = op.id();
+    let is_env = op.address.kind == Kind::BeanstalkEnv;
+    let arn = if is_env {
+        // Tagging an environment updates it: it must be Ready before and is waited for after.
+        wait_ready(client, &res, id).await?;
+        describe_env(client, &res, id)
+            .await?
+            .and_then(|e| e.environment_arn().map(str::to_owned))
+    } else {
+        client
+            .describe_applications()
+            .application_names(id)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(&res, "DescribeApplications", e))?
+            .applications()
+            .first()
+            .and_then(|a| a.application_arn().map(str::to_owned))
+    };
+    let Some(arn) = arn else {
+        return Err(op.invalid(&format!("{id} is not there to tag")));
+    };
+    let add: Vec<Tag> = set
+        .iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect();
+    client
+        .update_tags_for_resource()
+        .resource_arn(&arn)
+        .set_tags_to_add((!add.is_empty()).then_some(add))
+        .set_tags_to_remove((!remove.is_empty()).then(|| remove.iter().cloned().collect()))
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk(&res, "UpdateTagsForResource", e))?;
+    if is_env {
+        wait_ready(client, &res, id).await?;
+    }
+    Ok(())
 }
 
-pub async fn delete(
-    _client: &aws_sdk_elasticbeanstalk::Client,
-    op: &Op<'_>,
-) -> Result<(), AwsError> {
-    Err(unavailable(op))
+pub async fn delete(client: &Client, op: &Op<'_>) -> Result<(), AwsError> {
+    let res = op.resource();
+    let id = op.id();
+    match op.before()? {
+        Attrs::BeanstalkEnv(_) => {
+            loop {
+                let r = client
+                    .terminate_environment()
+                    .environment_id(id)
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk(&res, "TerminateEnvironment", e));
+                match r {
+                    Ok(_) => break,
+                    Err(e) if is_missing(&e) => return Ok(()),
+                    // Not Ready: terminating already (wait for it), or launching/updating
+                    // (wait for Ready, then terminate).
+                    Err(e) if e.code() == Some("InvalidParameterValue") => {
+                        match describe_env(client, &res, id).await? {
+                            None => return Ok(()),
+                            Some(d) => match d.status() {
+                                Some(EnvironmentStatus::Terminated) => return Ok(()),
+                                Some(EnvironmentStatus::Terminating) => break,
+                                Some(EnvironmentStatus::Ready) => return Err(e),
+                                _ => wait_until_settled(client, &res, id).await?,
+                            },
+                        }
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            wait_terminated(client, &res, id).await
+        }
+        Attrs::BeanstalkApp(_) => {
+            let r = client
+                .delete_application()
+                .application_name(id)
+                .terminate_env_by_force(false)
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk(&res, "DeleteApplication", e));
+            match r {
+                Err(e) if is_missing(&e) => Ok(()),
+                other => other.map(|_| ()),
+            }
+        }
+        other => Err(op.invalid(&format!("{} is not a Beanstalk resource", other.kind()))),
+    }
+}
+
+/// Waits through `Launching`/`Updating` to any settled status (Ready, Red or not).
+async fn wait_until_settled(client: &Client, res: &str, id: &str) -> Result<(), AwsError> {
+    wait::until(res, "environment to settle", ENV_TIMEOUT, || async {
+        match describe_env(client, res, id).await? {
+            Some(e)
+                if matches!(
+                    e.status(),
+                    Some(EnvironmentStatus::Launching | EnvironmentStatus::Updating)
+                ) =>
+            {
+                Ok(Poll::Pending(
+                    e.status()
+                        .map_or("unknown", EnvironmentStatus::as_str)
+                        .to_owned(),
+                ))
+            }
+            _ => Ok(Poll::Done),
+        }
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cname_prefix_is_the_chosen_label_only() {
+        assert_eq!(
+            cname_prefix("agentpass-staging.us-east-2.elasticbeanstalk.com").as_deref(),
+            Some("agentpass-staging")
+        );
+        assert_eq!(
+            cname_prefix("agentpass-backend-staging.eba-ab12cd34.us-east-2.elasticbeanstalk.com"),
+            None
+        );
+        assert_eq!(cname_prefix("example.com"), None);
+    }
+
+    #[test]
+    fn ref_lists_are_canonical() {
+        let mut ids = Ids::default();
+        ids.insert("subnet-2", &"shared.subnet.private-b".parse().unwrap());
+        ids.insert("subnet-1", &"shared.subnet.private-a".parse().unwrap());
+        let refs = refs_of("subnet-2, subnet-1,,subnet-2", &ids);
+        let shown: Vec<String> = refs.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            shown,
+            ["shared.subnet.private-a", "shared.subnet.private-b"]
+        );
+        assert!(refs_of("", &ids).is_empty());
+    }
+
+    #[test]
+    fn aws_tags_are_not_ours_to_compare() {
+        let tags = tags_of(&[
+            Tag::builder().key("provision:env").value("staging").build(),
+            Tag::builder()
+                .key("elasticbeanstalk:environment-name")
+                .value("x")
+                .build(),
+            Tag::builder()
+                .key("aws:cloudformation:stack-id")
+                .value("y")
+                .build(),
+        ]);
+        assert_eq!(tags.keys().collect::<Vec<_>>(), ["provision:env"]);
+    }
 }
