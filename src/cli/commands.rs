@@ -194,11 +194,30 @@ pub async fn plan(g: &Global, run: &RunArgs) -> Result<Outcome, CliError> {
 
 pub async fn apply(g: &Global, a: &ApplyArgs) -> Result<Outcome, CliError> {
     let s = Session::open(g, &a.run).await?;
-    execute(g, a, s, "apply", |s, observed| {
+    let outcome = execute(g, a, &s, "apply", |s, observed| {
         s.check_dependencies(observed)?;
         Ok(diff(&s.desired, &observed.live, &observed.recorded)?)
     })
-    .await
+    .await?;
+    // The URLs, as after `terraform apply`; on stderr so stdout stays the plan/report.
+    if g.format == Format::Text && a.run.stack.is_none_or(|s| s != Stack::Shared) {
+        let s = Session::open(g, &a.run).await?;
+        let stored = state::read_all(&s.store(), &s.env, &Stack::ALL).await?;
+        let ids: BTreeMap<Address, String> = stored
+            .values()
+            .flat_map(|st| {
+                st.snapshot
+                    .resources
+                    .iter()
+                    .map(|(a, r)| (a.clone(), r.id.clone()))
+            })
+            .collect();
+        match s.aws.outputs(&s.env, &ids, g.endpoint_url.as_deref()).await {
+            Ok(out) => eprint!("\nOutputs:\n{}", out.render()),
+            Err(e) => eprintln!("warning: could not read the outputs: {e}"),
+        }
+    }
+    Ok(outcome)
 }
 
 pub async fn destroy(g: &Global, d: &DestroyArgs) -> Result<Outcome, CliError> {
@@ -221,7 +240,7 @@ pub async fn destroy(g: &Global, d: &DestroyArgs) -> Result<Outcome, CliError> {
     let mut s = Session::open(g, &d.apply.run).await?;
     s.desired.resources.clear();
     s.confirmed_destroy = d.confirm.as_deref() == Some(env.as_str());
-    execute(g, &d.apply, s, "destroy", |s, observed| {
+    execute(g, &d.apply, &s, "destroy", |s, observed| {
         Ok(diff(&s.desired, &observed.live, &observed.recorded)?)
     })
     .await
@@ -232,12 +251,12 @@ pub async fn destroy(g: &Global, d: &DestroyArgs) -> Result<Outcome, CliError> {
 async fn execute(
     g: &Global,
     a: &ApplyArgs,
-    s: Session,
+    s: &Session,
     command: &str,
     make_plan: impl Fn(&Session, &Observed) -> Result<Plan, CliError>,
 ) -> Result<Outcome, CliError> {
     let observed = s.observe().await?;
-    let first = make_plan(&s, &observed)?;
+    let first = make_plan(s, &observed)?;
     if !first.has_changes() && unrecorded(&first, &observed.recorded).is_empty() {
         print_plan(g, &first, &s.region);
         s.print_stats(&a.run);
@@ -268,7 +287,7 @@ async fn execute(
     {
         tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
     }
-    let result = locked(g, a, &s, command, &make_plan).await;
+    let result = locked(g, a, s, command, &make_plan).await;
     release(guards).await;
     s.print_stats(&a.run);
     result
@@ -414,6 +433,33 @@ async fn locked(
         );
         Err(CliError::Failed(lines.join("\n")))
     }
+}
+
+pub async fn outputs(g: &Global, run: &RunArgs) -> Result<Outcome, CliError> {
+    let s = Session::open(g, run).await?;
+    let stored = state::read_all(&s.store(), &s.env, &Stack::ALL).await?;
+    let ids: BTreeMap<Address, String> = stored
+        .values()
+        .flat_map(|st| {
+            st.snapshot
+                .resources
+                .iter()
+                .map(|(a, r)| (a.clone(), r.id.clone()))
+        })
+        .collect();
+    let out = s
+        .aws
+        .outputs(&s.env, &ids, g.endpoint_url.as_deref())
+        .await?;
+    match g.format {
+        Format::Text => print!("{}", out.render()),
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&out).expect("outputs serialise")
+        ),
+    }
+    s.print_stats(run);
+    Ok(Outcome::Done)
 }
 
 fn confirm(env: &str, command: &str) -> Result<(), CliError> {

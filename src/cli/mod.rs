@@ -61,6 +61,8 @@ pub enum Command {
     Drift(RunArgs),
     /// Delete everything the environment owns, in reverse dependency order.
     Destroy(DestroyArgs),
+    /// The environment's URLs: frontend, API Gateway invoke URL, backend (internal only).
+    Outputs(RunArgs),
     /// Compare environments' specs: the seed's "Resource Differences" table.
     Envdiff {
         /// Two or more environments, shown in this order.
@@ -226,6 +228,7 @@ pub fn run(cli: &Cli) -> Result<Outcome, CliError> {
             Err(CliError::NotYet("drift"))
         }
         Command::State(s) => runtime().block_on(commands::state(g, s)),
+        Command::Outputs(a) => runtime().block_on(commands::outputs(g, a)),
     }
 }
 
