@@ -1,57 +1,805 @@
 //! RDS: the backend's DB subnet group and DB instance.
 //!
-//! Being written: until then every call reports that it is not available, and
-//! [`super::supported`] keeps these kinds out of plans.
+//! Physical ids are names: the subnet group's name and the instance's identifier, so references
+//! resolve by name (RDS addresses both by name). Both are tagged at creation time, so a crash
+//! right after a create leaves a resource the next read adopts. The master password is either
+//! managed by RDS (`ManageMasterUserPassword`) or read from an environment variable at apply
+//! time; its value is only ever handed to the SDK (whose request types redact it when printed),
+//! never to an error, a log line, a tracing field or the state.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
 
-use super::ids::Ids;
-use super::{AwsError, Op};
+use aws_sdk_rds::types::{DbInstance, DbSubnetGroup, Tag};
+
+use super::ids::{Ids, address_of, ours};
+use super::wait::{self, Poll};
+use super::{AwsError, Op, Resolver};
 use crate::model::*;
 
 /// Whether plans include this module's kinds.
-pub const SUPPORTED: bool = false;
+pub const SUPPORTED: bool = true;
+
+/// Creating a Multi-AZ instance or growing its storage can take most of an hour on AWS.
+const INSTANCE_TIMEOUT: Duration = Duration::from_secs(60 * 60);
+
+/// Instance states that will not become `available` without someone acting.
+const STUCK: &[&str] = &[
+    "failed",
+    "incompatible-network",
+    "incompatible-option-group",
+    "incompatible-parameters",
+    "incompatible-restore",
+    "inaccessible-encryption-credentials",
+    "restore-error",
+    "storage-full",
+];
+
+fn sdk_err<E, R>(
+    res: &str,
+    op: &'static str,
+) -> impl FnOnce(aws_smithy_runtime_api::client::result::SdkError<E, R>) -> AwsError
+where
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    let res = res.to_owned();
+    move |e| AwsError::from_sdk(res, op, e)
+}
+
+/// Errors that mean the step was already done.
+fn done_if(result: Result<(), AwsError>, codes: &[&str]) -> Result<(), AwsError> {
+    match result {
+        Err(e) if e.code().is_some_and(|c| codes.contains(&c)) => Ok(()),
+        other => other,
+    }
+}
+
+fn tags_of(tags: &[Tag]) -> Tags {
+    tags.iter()
+        .filter_map(|t| {
+            Some((
+                t.key()?.to_owned(),
+                t.value().unwrap_or_default().to_owned(),
+            ))
+        })
+        .collect()
+}
+
+fn rds_tags(tags: &Tags) -> Vec<Tag> {
+    tags.iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect()
+}
+
+/// The address the tags give a resource of `kind` in this environment, if they give one.
+fn owned(env: &str, tags: &Tags, kind: Kind) -> Option<Address> {
+    address_of(tags).filter(|a| a.kind == kind && ours(env, tags))
+}
 
 /// Raw results of this service's read pass, before ids become references.
 #[derive(Debug, Default)]
-pub struct Raw {}
+pub struct Raw {
+    /// Subnet groups carrying this environment's tags, with those tags.
+    groups: Vec<(DbSubnetGroup, Tags)>,
+    instances: Vec<DbInstance>,
+}
 
-pub async fn read(_client: &aws_sdk_rds::Client, _env: &str) -> Result<Raw, AwsError> {
-    Ok(Raw::default())
+pub async fn read(client: &aws_sdk_rds::Client, env: &str) -> Result<Raw, AwsError> {
+    let what = format!("databases of {env}");
+    // RDS has no server-side tag filter for either type: read all, keep ours by tag.
+    let instances = async {
+        let mut out = Vec::new();
+        let mut pages = client.describe_db_instances().into_paginator().send();
+        while let Some(p) = pages.next().await {
+            let p = p.map_err(sdk_err(&what, "DescribeDBInstances"))?;
+            out.extend(
+                p.db_instances()
+                    .iter()
+                    .filter(|i| owned(env, &tags_of(i.tag_list()), Kind::DbInstance).is_some())
+                    .cloned(),
+            );
+        }
+        Ok::<_, AwsError>(out)
+    };
+    let groups = async {
+        let mut all = Vec::new();
+        let mut pages = client.describe_db_subnet_groups().into_paginator().send();
+        while let Some(p) = pages.next().await {
+            let p = p.map_err(sdk_err(&what, "DescribeDBSubnetGroups"))?;
+            all.extend(p.db_subnet_groups().iter().cloned());
+        }
+        // DBSubnetGroup carries no TagList, so each group's tags take one ListTagsForResource.
+        // An environment has one subnet group and an account a handful (one per environment
+        // plus whatever else lives there), so these calls stay few; they run concurrently.
+        let mut tasks = tokio::task::JoinSet::new();
+        for (i, g) in all.iter().enumerate() {
+            let Some(arn) = g.db_subnet_group_arn().map(str::to_owned) else {
+                continue;
+            };
+            let client = client.clone();
+            let what = what.clone();
+            tasks.spawn(async move {
+                let r = client
+                    .list_tags_for_resource()
+                    .resource_name(&arn)
+                    .send()
+                    .await;
+                match r {
+                    Ok(out) => Ok((i, tags_of(out.tag_list()))),
+                    Err(e) => {
+                        let e = AwsError::from_sdk(&what, "ListTagsForResource", e);
+                        // Deleted between the Describe and now: not there.
+                        if e.is_not_found() {
+                            Ok((i, Tags::new()))
+                        } else {
+                            Err(e)
+                        }
+                    }
+                }
+            });
+        }
+        let mut tags: BTreeMap<usize, Tags> = BTreeMap::new();
+        while let Some(joined) = tasks.join_next().await {
+            let (i, t) = joined.map_err(|e| AwsError::Invalid {
+                resource: what.clone(),
+                message: format!("reading subnet group tags failed: {e}"),
+            })??;
+            tags.insert(i, t);
+        }
+        let out: Vec<(DbSubnetGroup, Tags)> = all
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, g)| {
+                let t = tags.remove(&i)?;
+                owned(env, &t, Kind::DbSubnetGroup).map(|_| (g, t))
+            })
+            .collect();
+        Ok::<_, AwsError>(out)
+    };
+    let (instances, groups) = tokio::try_join!(instances, groups)?;
+    Ok(Raw { groups, instances })
+}
+
+fn storage_type(s: Option<&str>) -> StorageType {
+    match s.map(str::to_ascii_lowercase).as_deref() {
+        Some("standard") => StorageType::Standard,
+        Some("gp3") => StorageType::Gp3,
+        Some("io1") => StorageType::Io1,
+        Some("io2") => StorageType::Io2,
+        // gp2 is RDS's default when none was given.
+        _ => StorageType::Gp2,
+    }
+}
+
+fn count(n: Option<i32>) -> u32 {
+    n.and_then(|n| u32::try_from(n).ok()).unwrap_or(0)
+}
+
+/// Values AWS accepted but holds for the maintenance window, by the planner's field names, as
+/// JSON values of the attributes' own types.
+fn pending_of(i: &DbInstance) -> BTreeMap<String, serde_json::Value> {
+    use serde_json::Value;
+    let mut out = BTreeMap::new();
+    let Some(p) = i.pending_modified_values() else {
+        return out;
+    };
+    if let Some(v) = p.db_instance_class() {
+        out.insert("instance_class".into(), Value::from(v));
+    }
+    if let Some(v) = p.allocated_storage() {
+        out.insert("allocated_storage_gb".into(), Value::from(count(Some(v))));
+    }
+    if let Some(v) = p.backup_retention_period() {
+        out.insert("backup_retention_days".into(), Value::from(count(Some(v))));
+    }
+    if let Some(v) = p.engine_version() {
+        out.insert("engine_version".into(), Value::from(v));
+    }
+    if let Some(v) = p.multi_az() {
+        out.insert("multi_az".into(), Value::from(v));
+    }
+    if let Some(v) = p.storage_type() {
+        out.insert(
+            "storage_type".into(),
+            Value::from(storage_type(Some(v)).as_str()),
+        );
+    }
+    out
 }
 
 impl Raw {
     /// (physical id, tags) of everything read, for the id map.
     pub fn tagged(&self) -> Vec<(String, Tags)> {
-        Vec::new()
+        let mut out: Vec<(String, Tags)> = self
+            .groups
+            .iter()
+            .map(|(g, t)| {
+                (
+                    g.db_subnet_group_name().unwrap_or_default().to_owned(),
+                    t.clone(),
+                )
+            })
+            .collect();
+        out.extend(self.instances.iter().map(|i| {
+            (
+                i.db_instance_identifier().unwrap_or_default().to_owned(),
+                tags_of(i.tag_list()),
+            )
+        }));
+        out
     }
 
-    pub fn normalise(self, _env: &str, _ids: &Ids) -> BTreeMap<Address, LiveResource> {
-        BTreeMap::new()
+    pub fn normalise(self, env: &str, ids: &Ids) -> BTreeMap<Address, LiveResource> {
+        let mut resources = BTreeMap::new();
+        for (g, tags) in self.groups {
+            let Some(address) = owned(env, &tags, Kind::DbSubnetGroup) else {
+                continue;
+            };
+            let attrs = Attrs::DbSubnetGroup(DbSubnetGroupAttrs {
+                name: g.db_subnet_group_name().unwrap_or_default().to_owned(),
+                description: g
+                    .db_subnet_group_description()
+                    .unwrap_or_default()
+                    .to_owned(),
+                vpc: ids.to_ref(g.vpc_id().unwrap_or_default()),
+                subnets: g
+                    .subnets()
+                    .iter()
+                    .filter_map(|s| s.subnet_identifier())
+                    .map(|s| ids.to_ref(s))
+                    .collect(),
+            });
+            resources.insert(
+                address,
+                LiveResource {
+                    id: g.db_subnet_group_name().unwrap_or_default().to_owned(),
+                    attrs,
+                    tags,
+                    pending: BTreeMap::new(),
+                },
+            );
+        }
+        for i in self.instances {
+            let tags = tags_of(i.tag_list());
+            let Some(address) = owned(env, &tags, Kind::DbInstance) else {
+                continue;
+            };
+            let identifier = i.db_instance_identifier().unwrap_or_default().to_owned();
+            let attrs = Attrs::DbInstance(DbInstanceAttrs {
+                identifier: identifier.clone(),
+                engine: i.engine().unwrap_or_default().to_owned(),
+                engine_version: i.engine_version().unwrap_or_default().to_owned(),
+                instance_class: i.db_instance_class().unwrap_or_default().to_owned(),
+                storage_type: storage_type(i.storage_type()),
+                allocated_storage_gb: count(i.allocated_storage()),
+                backup_retention_days: count(i.backup_retention_period()),
+                multi_az: i.multi_az().unwrap_or(false),
+                publicly_accessible: i.publicly_accessible().unwrap_or(false),
+                deletion_protection: i.deletion_protection().unwrap_or(false),
+                db_name: i.db_name().unwrap_or_default().to_owned(),
+                master_username: i.master_username().unwrap_or_default().to_owned(),
+                // The password itself is unreadable; the planner takes any variable name as
+                // matching, so only "managed or not" is compared.
+                master_password: if i.master_user_secret().is_some() {
+                    MasterPassword::Managed
+                } else {
+                    MasterPassword::EnvVar(String::new())
+                },
+                subnet_group: ids.to_ref(
+                    i.db_subnet_group()
+                        .and_then(|g| g.db_subnet_group_name())
+                        .unwrap_or_default(),
+                ),
+                security_groups: i
+                    .vpc_security_groups()
+                    .iter()
+                    .filter_map(|g| g.vpc_security_group_id())
+                    .map(|g| ids.to_ref(g))
+                    .collect(),
+            });
+            let pending = pending_of(&i);
+            resources.insert(
+                address,
+                LiveResource {
+                    id: identifier,
+                    attrs,
+                    tags,
+                    pending,
+                },
+            );
+        }
+        resources
     }
 }
 
-fn unavailable(op: &Op<'_>) -> AwsError {
-    op.invalid("this kind is not managed by this build yet")
+/// The master password from its environment variable. Errors name the variable, never a value.
+fn password_from_env(op: &Op<'_>, var: &str) -> Result<String, AwsError> {
+    match std::env::var(var) {
+        Ok(v) if !v.is_empty() => Ok(v),
+        Ok(_) => Err(op.invalid(&format!(
+            "the master password variable {var} is empty; set it to the password (the spec's master_password_env names it); nothing was sent to AWS for this instance"
+        ))),
+        Err(_) => Err(op.invalid(&format!(
+            "the master password variable {var} is not set; set it to the password (the spec's master_password_env names it); nothing was sent to AWS for this instance"
+        ))),
+    }
 }
 
-pub async fn create(_client: &aws_sdk_rds::Client, op: &Op<'_>) -> Result<String, AwsError> {
-    Err(unavailable(op))
+fn ids_of(r: &Resolver<'_>, refs: &BTreeSet<Ref>) -> Result<BTreeSet<String>, AwsError> {
+    refs.iter().map(|x| r.id(x)).collect()
 }
 
-pub async fn update(_client: &aws_sdk_rds::Client, op: &Op<'_>) -> Result<(), AwsError> {
-    Err(unavailable(op))
+pub async fn create(client: &aws_sdk_rds::Client, op: &Op<'_>) -> Result<String, AwsError> {
+    let res = op.resource();
+    match op.after()? {
+        Attrs::DbSubnetGroup(a) => {
+            let subnets = ids_of(&op.ids, &a.subnets)?;
+            wait::through_not_found(|| async {
+                client
+                    .create_db_subnet_group()
+                    .db_subnet_group_name(&a.name)
+                    .db_subnet_group_description(&a.description)
+                    .set_subnet_ids(Some(subnets.iter().cloned().collect()))
+                    .set_tags(Some(rds_tags(&op.tags())))
+                    .send()
+                    .await
+                    .map_err(sdk_err(&res, "CreateDBSubnetGroup"))
+            })
+            .await?;
+            Ok(a.name.clone())
+        }
+        Attrs::DbInstance(a) => {
+            // Everything that can fail without AWS fails before the first call.
+            let password = match &a.master_password {
+                MasterPassword::Managed => None,
+                MasterPassword::EnvVar(var) => Some(password_from_env(op, var)?),
+            };
+            let group = op.ids.id(&a.subnet_group)?;
+            let groups = ids_of(&op.ids, &a.security_groups)?;
+            wait::through_not_found(|| async {
+                let mut req = client
+                    .create_db_instance()
+                    .db_instance_identifier(&a.identifier)
+                    .engine(&a.engine)
+                    .engine_version(&a.engine_version)
+                    .db_instance_class(&a.instance_class)
+                    .storage_type(a.storage_type.as_str())
+                    .allocated_storage(a.allocated_storage_gb as i32)
+                    .backup_retention_period(a.backup_retention_days as i32)
+                    .multi_az(a.multi_az)
+                    .publicly_accessible(a.publicly_accessible)
+                    .deletion_protection(a.deletion_protection)
+                    .db_subnet_group_name(&group)
+                    .set_vpc_security_group_ids(Some(groups.iter().cloned().collect()))
+                    .db_name(&a.db_name)
+                    .master_username(&a.master_username)
+                    .set_tags(Some(rds_tags(&op.tags())));
+                req = match &password {
+                    None => req.manage_master_user_password(true),
+                    Some(p) => req.master_user_password(p),
+                };
+                req.send().await.map_err(sdk_err(&res, "CreateDBInstance"))
+            })
+            .await?;
+            wait_available(client, &res, &a.identifier).await?;
+            Ok(a.identifier.clone())
+        }
+        other => Err(op.invalid(&format!("{} is not an RDS resource", other.kind()))),
+    }
+}
+
+/// The instance as RDS describes it now; `None` once it is gone.
+async fn describe(
+    client: &aws_sdk_rds::Client,
+    res: &str,
+    identifier: &str,
+) -> Result<Option<DbInstance>, AwsError> {
+    let r = client
+        .describe_db_instances()
+        .db_instance_identifier(identifier)
+        .send()
+        .await
+        .map_err(sdk_err(res, "DescribeDBInstances"));
+    match r {
+        Ok(out) => Ok(out.db_instances().first().cloned()),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+async fn wait_available(
+    client: &aws_sdk_rds::Client,
+    res: &str,
+    identifier: &str,
+) -> Result<(), AwsError> {
+    // Right after a create, RDS may not list the instance yet: not found is "not yet".
+    wait::until(res, "DB instance available", INSTANCE_TIMEOUT, || async {
+        let Some(i) = describe(client, res, identifier).await? else {
+            return Ok(Poll::Pending("not visible yet".into()));
+        };
+        let status = i.db_instance_status().unwrap_or("unknown");
+        if status == "available" {
+            Ok(Poll::Done)
+        } else if STUCK.contains(&status) {
+            Err(AwsError::Invalid {
+                resource: res.to_owned(),
+                message: format!("DB instance {identifier} is `{status}` and will not become available without intervention"),
+            })
+        } else {
+            Ok(Poll::Pending(status.to_owned()))
+        }
+    })
+    .await
+}
+
+async fn wait_deleted(
+    client: &aws_sdk_rds::Client,
+    res: &str,
+    identifier: &str,
+) -> Result<(), AwsError> {
+    wait::until(res, "DB instance deleted", INSTANCE_TIMEOUT, || async {
+        match describe(client, res, identifier).await? {
+            None => Ok(Poll::Done),
+            Some(i) => Ok(Poll::Pending(
+                i.db_instance_status().unwrap_or("unknown").to_owned(),
+            )),
+        }
+    })
+    .await
+}
+
+/// Whether a field is part of this change: it differs between live and desired (references
+/// compared by physical id), and the planner listed it (a value AWS holds pending already
+/// counts as reached there, and is not sent again).
+fn changed<T: PartialEq>(op: &Op<'_>, field: &str, before: T, after: T) -> bool {
+    let listed = op.change.fields.is_empty()
+        || op.change.fields.iter().any(|f| {
+            f.field == field
+                || f.field
+                    .strip_prefix(field)
+                    .is_some_and(|rest| rest.starts_with('.'))
+        });
+    before != after && listed
+}
+
+fn major(version: &str) -> &str {
+    version.split('.').next().unwrap_or(version)
+}
+
+pub async fn update(client: &aws_sdk_rds::Client, op: &Op<'_>) -> Result<(), AwsError> {
+    let res = op.resource();
+    match (op.before()?, op.after()?) {
+        (Attrs::DbSubnetGroup(b), Attrs::DbSubnetGroup(a)) => {
+            let subnets = ids_of(&op.ids, &a.subnets)?;
+            let was = ids_of(&op.old, &b.subnets)?;
+            if !changed(op, "subnets", &was, &subnets)
+                && !changed(op, "description", &b.description, &a.description)
+            {
+                return Ok(());
+            }
+            client
+                .modify_db_subnet_group()
+                .db_subnet_group_name(op.id())
+                .db_subnet_group_description(&a.description)
+                .set_subnet_ids(Some(subnets.into_iter().collect()))
+                .send()
+                .await
+                .map_err(sdk_err(&res, "ModifyDBSubnetGroup"))?;
+            Ok(())
+        }
+        (Attrs::DbInstance(b), Attrs::DbInstance(a)) => {
+            let now = op.change.lifecycle.apply_immediately;
+            let mut req = client
+                .modify_db_instance()
+                .db_instance_identifier(op.id())
+                .apply_immediately(now);
+            let mut any = false;
+            if changed(op, "instance_class", &b.instance_class, &a.instance_class) {
+                req = req.db_instance_class(&a.instance_class);
+                any = true;
+            }
+            if changed(op, "storage_type", b.storage_type, a.storage_type) {
+                req = req.storage_type(a.storage_type.as_str());
+                any = true;
+            }
+            // The planner refuses a shrink; storage only grows.
+            if changed(
+                op,
+                "allocated_storage_gb",
+                b.allocated_storage_gb,
+                a.allocated_storage_gb,
+            ) {
+                req = req.allocated_storage(a.allocated_storage_gb as i32);
+                any = true;
+            }
+            if changed(
+                op,
+                "backup_retention_days",
+                b.backup_retention_days,
+                a.backup_retention_days,
+            ) {
+                req = req.backup_retention_period(a.backup_retention_days as i32);
+                any = true;
+            }
+            if changed(op, "multi_az", b.multi_az, a.multi_az) {
+                req = req.multi_az(a.multi_az);
+                any = true;
+            }
+            if changed(op, "engine_version", &b.engine_version, &a.engine_version) {
+                req = req
+                    .engine_version(&a.engine_version)
+                    .allow_major_version_upgrade(
+                        major(&b.engine_version) != major(&a.engine_version),
+                    );
+                any = true;
+            }
+            if changed(
+                op,
+                "publicly_accessible",
+                b.publicly_accessible,
+                a.publicly_accessible,
+            ) {
+                req = req.publicly_accessible(a.publicly_accessible);
+                any = true;
+            }
+            if changed(
+                op,
+                "deletion_protection",
+                b.deletion_protection,
+                a.deletion_protection,
+            ) {
+                req = req.deletion_protection(a.deletion_protection);
+                any = true;
+            }
+            let group = op.ids.id(&a.subnet_group)?;
+            if changed(
+                op,
+                "subnet_group",
+                op.old.id(&b.subnet_group)?,
+                group.clone(),
+            ) {
+                req = req.db_subnet_group_name(group);
+                any = true;
+            }
+            let groups = ids_of(&op.ids, &a.security_groups)?;
+            if changed(
+                op,
+                "security_groups",
+                ids_of(&op.old, &b.security_groups)?,
+                groups.clone(),
+            ) {
+                req = req.set_vpc_security_group_ids(Some(groups.into_iter().collect()));
+                any = true;
+            }
+            match (&b.master_password, &a.master_password) {
+                (MasterPassword::EnvVar(_), MasterPassword::Managed) => {
+                    req = req.manage_master_user_password(true);
+                    any = true;
+                }
+                (MasterPassword::Managed, MasterPassword::EnvVar(var)) => {
+                    let password = password_from_env(op, var)?;
+                    req = req
+                        .manage_master_user_password(false)
+                        .master_user_password(password);
+                    any = true;
+                }
+                // A different variable name holds the same password as far as AWS knows.
+                _ => {}
+            }
+            if !any {
+                return Ok(());
+            }
+            let r = req
+                .clone()
+                .send()
+                .await
+                .map_err(sdk_err(&res, "ModifyDBInstance"));
+            match r {
+                // Busy (backing up, still modifying): wait for it, then try once more.
+                Err(e) if e.code() == Some("InvalidDBInstanceState") => {
+                    wait_available(client, &res, op.id()).await?;
+                    req.send()
+                        .await
+                        .map_err(sdk_err(&res, "ModifyDBInstance"))?;
+                }
+                other => {
+                    other?;
+                }
+            }
+            if now {
+                wait_available(client, &res, op.id()).await?;
+            }
+            Ok(())
+        }
+        (b, a) => Err(op.invalid(&format!("cannot update a {} into a {}", b.kind(), a.kind()))),
+    }
+}
+
+/// The resource's ARN, which the tagging calls need (one Describe).
+async fn arn(client: &aws_sdk_rds::Client, op: &Op<'_>) -> Result<String, AwsError> {
+    let res = op.resource();
+    let found = match op.address.kind {
+        Kind::DbSubnetGroup => client
+            .describe_db_subnet_groups()
+            .db_subnet_group_name(op.id())
+            .send()
+            .await
+            .map_err(sdk_err(&res, "DescribeDBSubnetGroups"))?
+            .db_subnet_groups()
+            .first()
+            .and_then(|g| g.db_subnet_group_arn())
+            .map(str::to_owned),
+        _ => describe(client, &res, op.id())
+            .await?
+            .and_then(|i| i.db_instance_arn().map(str::to_owned)),
+    };
+    found.ok_or_else(|| op.invalid(&format!("{} was not found to tag", op.id())))
 }
 
 pub async fn retag(
-    _client: &aws_sdk_rds::Client,
+    client: &aws_sdk_rds::Client,
     op: &Op<'_>,
-    _set: &BTreeMap<String, String>,
-    _remove: &BTreeSet<String>,
+    set: &BTreeMap<String, String>,
+    remove: &BTreeSet<String>,
 ) -> Result<(), AwsError> {
-    Err(unavailable(op))
+    let res = op.resource();
+    let arn = arn(client, op).await?;
+    if !set.is_empty() {
+        client
+            .add_tags_to_resource()
+            .resource_name(&arn)
+            .set_tags(Some(rds_tags(set)))
+            .send()
+            .await
+            .map_err(sdk_err(&res, "AddTagsToResource"))?;
+    }
+    if !remove.is_empty() {
+        client
+            .remove_tags_from_resource()
+            .resource_name(&arn)
+            .set_tag_keys(Some(remove.iter().cloned().collect()))
+            .send()
+            .await
+            .map_err(sdk_err(&res, "RemoveTagsFromResource"))?;
+    }
+    Ok(())
 }
 
-pub async fn delete(_client: &aws_sdk_rds::Client, op: &Op<'_>) -> Result<(), AwsError> {
-    Err(unavailable(op))
+/// `{identifier}-final-{env}-{YYYYMMDDHHMMSS}`, made a valid snapshot identifier: letters,
+/// digits and single hyphens, starting with a letter, not ending with a hyphen, ≤ 255.
+pub fn final_snapshot_id(identifier: &str, env: &str, at: time::OffsetDateTime) -> String {
+    let stamp = format!(
+        "{:04}{:02}{:02}{:02}{:02}{:02}",
+        at.year(),
+        u8::from(at.month()),
+        at.day(),
+        at.hour(),
+        at.minute(),
+        at.second()
+    );
+    let clean = |s: &str| -> String {
+        let mut out = String::new();
+        for c in s.chars() {
+            let c = if c.is_ascii_alphanumeric() { c } else { '-' };
+            if !(c == '-' && (out.is_empty() || out.ends_with('-'))) {
+                out.push(c);
+            }
+        }
+        out.trim_end_matches('-').to_owned()
+    };
+    let tail = format!("-final-{}-{stamp}", clean(env));
+    let mut head = clean(identifier);
+    if !head.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        head.insert_str(0, "db-");
+    }
+    let keep = 255usize.saturating_sub(tail.len());
+    head.truncate(keep);
+    let head = head.trim_end_matches('-');
+    clean(&format!("{head}{tail}"))
+}
+
+pub async fn delete(client: &aws_sdk_rds::Client, op: &Op<'_>) -> Result<(), AwsError> {
+    let res = op.resource();
+    match op.before()? {
+        Attrs::DbSubnetGroup(_) => {
+            let r = client
+                .delete_db_subnet_group()
+                .db_subnet_group_name(op.id())
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(sdk_err(&res, "DeleteDBSubnetGroup"));
+            done_if(r, &["DBSubnetGroupNotFoundFault", "DBSubnetGroupNotFound"])
+        }
+        Attrs::DbInstance(b) => {
+            let identifier = op.id();
+            let confirmed = op.ctx.confirmed_destroy;
+            if b.deletion_protection && !confirmed {
+                return Err(op.invalid(&format!(
+                    "DB instance {identifier} has deletion protection: deleting it needs the environment's explicit confirmation (destroy --env {env} --confirm {env}); nothing was deleted",
+                    env = op.ctx.env
+                )));
+            }
+            if b.deletion_protection {
+                let r = client
+                    .modify_db_instance()
+                    .db_instance_identifier(identifier)
+                    .deletion_protection(false)
+                    .apply_immediately(true)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(sdk_err(&res, "ModifyDBInstance"));
+                if let Err(e) = r {
+                    if e.is_not_found() {
+                        return Ok(());
+                    }
+                    return Err(e);
+                }
+            }
+            // A protected instance, or any instance of an environment whose destruction had to
+            // be confirmed, leaves a final snapshot; a scratch instance does not.
+            let snapshot = (b.deletion_protection || confirmed).then(|| {
+                final_snapshot_id(identifier, &op.ctx.env, time::OffsetDateTime::now_utc())
+            });
+            let mut req = client
+                .delete_db_instance()
+                .db_instance_identifier(identifier);
+            req = match &snapshot {
+                Some(s) => req.final_db_snapshot_identifier(s),
+                None => req.skip_final_snapshot(true),
+            };
+            let r = req
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(sdk_err(&res, "DeleteDBInstance"));
+            match r {
+                Ok(()) => {
+                    if let Some(s) = &snapshot {
+                        tracing::info!(resource = %res, snapshot = %s, "final snapshot requested");
+                    }
+                }
+                Err(e) if e.is_not_found() => return Ok(()),
+                // Already being deleted (an earlier run): wait for it like for ours.
+                Err(e) if e.code() == Some("InvalidDBInstanceState") => {
+                    let deleting = describe(client, &res, identifier)
+                        .await?
+                        .is_none_or(|i| i.db_instance_status() == Some("deleting"));
+                    if !deleting {
+                        return Err(e);
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+            wait_deleted(client, &res, identifier).await
+        }
+        other => Err(op.invalid(&format!("{} is not an RDS resource", other.kind()))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn final_snapshot_ids_are_valid() {
+        let at = time::Date::from_calendar_date(2024, time::Month::January, 2)
+            .unwrap()
+            .with_hms(3, 4, 5)
+            .unwrap()
+            .assume_utc();
+        assert_eq!(
+            final_snapshot_id("agentpass-production", "production", at),
+            "agentpass-production-final-production-20240102030405"
+        );
+        assert_eq!(
+            final_snapshot_id("9db--x-", "pro_d", at),
+            "db-9db-x-final-pro-d-20240102030405"
+        );
+        let long = "a".repeat(300);
+        let id = final_snapshot_id(&long, "staging", at);
+        assert!(id.len() <= 255 && id.ends_with("-final-staging-20240102030405"));
+    }
 }
