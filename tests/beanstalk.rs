@@ -1,0 +1,619 @@
+//! Elastic Beanstalk end to end against LocalStack (`provision_ext`'s stateful Beanstalk):
+//! applications and environments of the backend and console, converged applies, in-place
+//! updates, `OptionsToRemove`, waiting through transitions, destroy. Each test runs in its own
+//! LocalStack account. Nothing here depends on the RDS or API Gateway modules.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use aws_sdk_elasticbeanstalk::types::{
+    ConfigurationOptionSetting, EnvironmentDescription, EnvironmentStatus,
+};
+use provision::model::{Kind, TAG_ADDRESS, TAG_ENV, TAG_STACK};
+use support::{Account, assert_ok, text};
+
+type Client = aws_sdk_elasticbeanstalk::Client;
+
+/// The binary as it was when this test binary started. The target directory is shared with
+/// engineers who rebuild it while tests run; one test must not run two different builds.
+fn binary() -> &'static Path {
+    static COPY: OnceLock<PathBuf> = OnceLock::new();
+    COPY.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("provision-beanstalk-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let copy = dir.join("provision");
+        std::fs::copy(env!("CARGO_BIN_EXE_provision"), &copy).unwrap();
+        copy
+    })
+}
+
+fn provision(acct: &Account, dir: &Path, args: &[&str]) -> Output {
+    let mut cmd = Command::new(binary());
+    cmd.current_dir(dir)
+        .args(args)
+        .env_remove("AWS_PROFILE")
+        .env("NO_COLOR", "1");
+    for (k, v) in acct.env() {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run provision")
+}
+
+/// Mutating Elastic Beanstalk calls in a `--stats` report. Other services' resources in the
+/// same stacks (RDS, API Gateway) belong to other modules' tests.
+fn beanstalk_mutating(out: &Output) -> u64 {
+    let t = text(out);
+    assert!(
+        t.lines().any(|l| l.starts_with("AWS calls:")),
+        "no --stats report in:\n{t}"
+    );
+    t.lines()
+        .filter_map(|l| l.trim().strip_prefix("Elastic Beanstalk"))
+        .filter_map(|rest| {
+            let mut words = rest.split_whitespace();
+            let op = words.next()?;
+            let calls: u64 = words.next()?.parse().ok()?;
+            let reads = ["Describe", "List", "Check", "Validate"];
+            (!reads.iter().any(|r| op.starts_with(r))).then_some(calls)
+        })
+        .sum()
+}
+
+/// The plan's lines that change a Beanstalk resource.
+fn beanstalk_changes(out: &Output) -> Vec<String> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::trim)
+        .filter(|l| {
+            ["+ ", "~ ", "- ", "-/+ "].iter().any(|m| l.starts_with(m)) && l.contains(".beanstalk")
+        })
+        .map(str::to_owned)
+        .collect()
+}
+
+fn apply(acct: &Account, d: &Path, env: &str, stack: &str) -> Output {
+    provision(
+        acct,
+        d,
+        &[
+            "apply",
+            "--env",
+            env,
+            "--stack",
+            stack,
+            "--auto-approve",
+            "--stats",
+        ],
+    )
+}
+
+/// A plan that ran: 0 (no changes) or 2 (changes, possibly other modules' resources).
+#[track_caller]
+fn assert_ok_or_pending(out: &Output) {
+    assert!(
+        matches!(out.status.code(), Some(0 | 2)),
+        "plan failed:\n{}",
+        text(out)
+    );
+}
+
+/// The live (not terminated) environment of this name.
+async fn environment(eb: &Client, name: &str) -> Option<EnvironmentDescription> {
+    eb.describe_environments()
+        .environment_names(name)
+        .include_deleted(false)
+        .send()
+        .await
+        .unwrap()
+        .environments()
+        .iter()
+        .find(|e| e.status() != Some(&EnvironmentStatus::Terminated))
+        .cloned()
+}
+
+/// `DescribeConfigurationSettings` as (namespace, option) -> value.
+async fn settings(eb: &Client, app: &str, env: &str) -> BTreeMap<(String, String), String> {
+    let out = eb
+        .describe_configuration_settings()
+        .application_name(app)
+        .environment_name(env)
+        .send()
+        .await
+        .unwrap();
+    out.configuration_settings()
+        .iter()
+        .flat_map(|c| c.option_settings())
+        .map(|s: &ConfigurationOptionSetting| {
+            (
+                (
+                    s.namespace().unwrap_or_default().to_owned(),
+                    s.option_name().unwrap_or_default().to_owned(),
+                ),
+                s.value().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn get<'a>(s: &'a BTreeMap<(String, String), String>, ns: &str, opt: &str) -> Option<&'a str> {
+    s.get(&(ns.to_owned(), opt.to_owned())).map(String::as_str)
+}
+
+async fn tags(eb: &Client, arn: &str) -> BTreeMap<String, String> {
+    eb.list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .unwrap()
+        .resource_tags()
+        .iter()
+        .map(|t| {
+            (
+                t.key().unwrap_or_default().to_owned(),
+                t.value().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Physical ids of the shared stack's resources, by address.
+async fn shared_ids(acct: &Account, env: &str) -> BTreeMap<String, String> {
+    acct.aws()
+        .await
+        .read(env)
+        .await
+        .unwrap()
+        .resources
+        .into_iter()
+        .map(|(a, r)| (a.to_string(), r.id))
+        .collect()
+}
+
+/// `POST /_provision/config`: the emulator's server-wide Beanstalk status delay.
+fn set_status_delay(seconds: u64) {
+    let url = support::endpoint();
+    let host = url.trim_start_matches("http://");
+    let body = format!("{{\"eb_status_delay\": {seconds}}}");
+    let mut stream = TcpStream::connect(host).expect("connect to LocalStack");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stream,
+        "POST /_provision/config HTTP/1.0\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(
+        response.lines().next().is_some_and(|l| l.contains(" 200 ")),
+        "{response}"
+    );
+}
+
+/// Puts the delay back to 0 however the test ends: it is the whole server's.
+struct DelayGuard;
+
+impl DelayGuard {
+    fn set(seconds: u64) -> Self {
+        set_status_delay(seconds);
+        DelayGuard
+    }
+}
+
+impl Drop for DelayGuard {
+    fn drop(&mut self) {
+        set_status_delay(0);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn staging_backend_and_console_apply_converge_and_destroy() {
+    let acct = Account::new();
+    let dir = acct.workdir();
+    let d = dir.path();
+    let started = Instant::now();
+    assert_ok(&apply(&acct, d, "staging", "shared"));
+    let backend = apply(&acct, d, "staging", "backend");
+    assert_ok(&backend);
+    let console = apply(&acct, d, "staging", "console");
+    assert_ok(&console);
+    eprintln!(
+        "staging shared+backend+console applied in {:?}",
+        started.elapsed()
+    );
+    for (out, stack) in [(&backend, "backend"), (&console, "console")] {
+        let t = text(out);
+        assert!(
+            t.contains(&format!("+ {stack}.beanstalk_app: create")),
+            "{t}"
+        );
+        assert!(t.contains(&format!("+ {stack}.beanstalk: create")), "{t}");
+    }
+
+    let ids = shared_ids(&acct, "staging").await;
+    let id = |a: &str| ids[a].clone();
+    let eb = acct.aws().await.beanstalk;
+
+    // Backend: internal ALB in the private subnets.
+    let env = environment(&eb, "agentpass-backend-staging").await.unwrap();
+    assert_eq!(env.status(), Some(&EnvironmentStatus::Ready));
+    assert_eq!(env.application_name(), Some("agentpass-backend-staging"));
+    assert_eq!(
+        env.solution_stack_name(),
+        Some("64bit Amazon Linux 2023 v6.6.0 running Node.js 20")
+    );
+    assert_eq!(env.tier().and_then(|t| t.name()), Some("WebServer"));
+    assert!(
+        env.endpoint_url().unwrap().starts_with("internal-"),
+        "{env:?}"
+    );
+    let s = settings(
+        &eb,
+        "agentpass-backend-staging",
+        "agentpass-backend-staging",
+    )
+    .await;
+    let private = format!(
+        "{},{}",
+        id("shared.subnet.private-a"),
+        id("shared.subnet.private-b")
+    );
+    assert_eq!(
+        get(&s, "aws:ec2:vpc", "VPCId"),
+        Some(id("shared.vpc").as_str())
+    );
+    assert_eq!(get(&s, "aws:ec2:vpc", "Subnets"), Some(private.as_str()));
+    assert_eq!(get(&s, "aws:ec2:vpc", "ELBSubnets"), Some(private.as_str()));
+    assert_eq!(get(&s, "aws:ec2:vpc", "ELBScheme"), Some("internal"));
+    assert_eq!(
+        get(&s, "aws:ec2:instances", "InstanceTypes"),
+        Some("t3.micro")
+    );
+    assert_eq!(get(&s, "aws:autoscaling:asg", "MinSize"), Some("1"));
+    assert_eq!(get(&s, "aws:autoscaling:asg", "MaxSize"), Some("1"));
+    assert_eq!(
+        get(&s, "aws:elasticbeanstalk:environment", "LoadBalancerType"),
+        Some("application")
+    );
+    assert_eq!(
+        get(&s, "aws:autoscaling:launchconfiguration", "SecurityGroups"),
+        Some(id("shared.security_group.backend-app").as_str())
+    );
+    assert_eq!(
+        get(&s, "aws:elbv2:loadbalancer", "SecurityGroups"),
+        Some(id("shared.security_group.internal-lb").as_str())
+    );
+    assert_eq!(
+        get(
+            &s,
+            "aws:elasticbeanstalk:environment:process:default",
+            "HealthCheckPath"
+        ),
+        Some("/health")
+    );
+    assert_eq!(
+        get(
+            &s,
+            "aws:elasticbeanstalk:application:environment",
+            "NODE_ENV"
+        ),
+        Some("production")
+    );
+    let t = tags(&eb, env.environment_arn().unwrap()).await;
+    assert_eq!(t.get(TAG_ENV).map(String::as_str), Some("staging"));
+    assert_eq!(t.get(TAG_STACK).map(String::as_str), Some("backend"));
+    assert_eq!(
+        t.get(TAG_ADDRESS).map(String::as_str),
+        Some("backend.beanstalk")
+    );
+    assert_eq!(t.get("Project").map(String::as_str), Some("agentpass"));
+
+    // Console: public ALB in the public subnets, instances private, the spec's CNAME prefix.
+    let env = environment(&eb, "agentpass-console-staging").await.unwrap();
+    assert_eq!(
+        env.cname(),
+        Some("agentpass-staging.us-east-2.elasticbeanstalk.com")
+    );
+    assert!(!env.endpoint_url().unwrap().starts_with("internal-"));
+    let s = settings(
+        &eb,
+        "agentpass-console-staging",
+        "agentpass-console-staging",
+    )
+    .await;
+    let public = format!(
+        "{},{}",
+        id("shared.subnet.public-a"),
+        id("shared.subnet.public-b")
+    );
+    assert_eq!(get(&s, "aws:ec2:vpc", "ELBSubnets"), Some(public.as_str()));
+    assert_eq!(get(&s, "aws:ec2:vpc", "Subnets"), Some(private.as_str()));
+    assert_eq!(get(&s, "aws:ec2:vpc", "ELBScheme"), Some("public"));
+    assert_eq!(
+        get(&s, "aws:elbv2:loadbalancer", "SecurityGroups"),
+        Some(id("shared.security_group.public-lb").as_str())
+    );
+    let apps = eb.describe_applications().send().await.unwrap();
+    let app = apps
+        .applications()
+        .iter()
+        .find(|a| a.application_name() == Some("agentpass-console-staging"))
+        .unwrap();
+    assert_eq!(app.description(), Some("agentpass console (staging)"));
+    let t = tags(&eb, app.application_arn().unwrap()).await;
+    assert_eq!(
+        t.get(TAG_ADDRESS).map(String::as_str),
+        Some("console.beanstalk_app")
+    );
+
+    // Our read finds all four, with references back to the shared stack.
+    let live = acct.aws().await.read("staging").await.unwrap();
+    let eb_kinds = live
+        .resources
+        .keys()
+        .filter(|a| matches!(a.kind, Kind::BeanstalkApp | Kind::BeanstalkEnv))
+        .count();
+    assert_eq!(eb_kinds, 4);
+
+    // Converged: plans are empty, applies make no mutating call.
+    for stack in ["backend", "console"] {
+        let plan = provision(&acct, d, &["plan", "--env", "staging", "--stack", stack]);
+        assert_ok_or_pending(&plan);
+        assert_eq!(
+            beanstalk_changes(&plan),
+            Vec::<String>::new(),
+            "{}",
+            text(&plan)
+        );
+        let again = apply(&acct, d, "staging", stack);
+        assert_ok(&again);
+        assert_eq!(beanstalk_mutating(&again), 0, "{}", text(&again));
+    }
+
+    // Destroy removes the environments (terminated) and applications.
+    let started = Instant::now();
+    assert_ok(&provision(
+        &acct,
+        d,
+        &["destroy", "--env", "staging", "--auto-approve"],
+    ));
+    eprintln!("staging destroyed in {:?}", started.elapsed());
+    assert!(
+        environment(&eb, "agentpass-backend-staging")
+            .await
+            .is_none()
+    );
+    assert!(
+        environment(&eb, "agentpass-console-staging")
+            .await
+            .is_none()
+    );
+    let apps = eb.describe_applications().send().await.unwrap();
+    assert!(apps.applications().is_empty(), "{apps:?}");
+    assert!(
+        acct.aws()
+            .await
+            .read("staging")
+            .await
+            .unwrap()
+            .resources
+            .is_empty()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn production_scaling_and_removed_settings_update_in_place() {
+    let acct = Account::new();
+    let dir = acct.workdir();
+    let d = dir.path();
+    assert_ok(&apply(&acct, d, "production", "shared"));
+    assert_ok(&apply(&acct, d, "production", "backend"));
+    let eb = acct.aws().await.beanstalk;
+    let name = "agentpass-backend-production";
+    let id = environment(&eb, name)
+        .await
+        .unwrap()
+        .environment_id()
+        .unwrap()
+        .to_owned();
+    let s = settings(&eb, name, name).await;
+    assert_eq!(
+        get(&s, "aws:ec2:instances", "InstanceTypes"),
+        Some("t3.small")
+    );
+    assert_eq!(get(&s, "aws:autoscaling:asg", "MaxSize"), Some("2"));
+
+    // Max instances 2 -> 3: one in-place update of the same environment.
+    let prod = d.join("specs/production.toml");
+    let spec = std::fs::read_to_string(&prod).unwrap();
+    assert!(spec.contains("max_instances = 2"));
+    std::fs::write(
+        &prod,
+        spec.replacen("max_instances = 2", "max_instances = 3", 1),
+    )
+    .unwrap();
+    let plan = provision(
+        &acct,
+        d,
+        &["plan", "--env", "production", "--stack", "backend"],
+    );
+    assert_eq!(plan.status.code(), Some(2), "{}", text(&plan));
+    let changes = beanstalk_changes(&plan);
+    assert_eq!(changes.len(), 1, "{}", text(&plan));
+    assert!(
+        changes[0].starts_with("~ backend.beanstalk (e-"),
+        "{changes:?}"
+    );
+    let out = apply(&acct, d, "production", "backend");
+    assert_ok(&out);
+    let env = environment(&eb, name).await.unwrap();
+    assert_eq!(env.environment_id(), Some(id.as_str()), "updated in place");
+    assert_eq!(env.status(), Some(&EnvironmentStatus::Ready));
+    let s = settings(&eb, name, name).await;
+    assert_eq!(get(&s, "aws:autoscaling:asg", "MaxSize"), Some("3"));
+    let again = apply(&acct, d, "production", "backend");
+    assert_ok(&again);
+    assert_eq!(beanstalk_mutating(&again), 0, "{}", text(&again));
+
+    // A setting dropped from the spec is removed (OptionsToRemove), not left behind.
+    let base = d.join("specs/base.toml");
+    let spec = std::fs::read_to_string(&base).unwrap();
+    let removed = "[backend.beanstalk.settings.\"aws:elasticbeanstalk:application:environment\"]\nNODE_ENV = \"production\"\n";
+    assert!(spec.contains(removed));
+    std::fs::write(&base, spec.replace(removed, "")).unwrap();
+    let plan = provision(
+        &acct,
+        d,
+        &["plan", "--env", "production", "--stack", "backend"],
+    );
+    assert_eq!(plan.status.code(), Some(2), "{}", text(&plan));
+    assert!(text(&plan).contains("NODE_ENV"), "{}", text(&plan));
+    assert!(
+        beanstalk_changes(&plan)
+            .iter()
+            .all(|l| l.starts_with("~ backend.beanstalk (e-")),
+        "{}",
+        text(&plan)
+    );
+    assert_ok(&apply(&acct, d, "production", "backend"));
+    let s = settings(&eb, name, name).await;
+    assert_eq!(
+        get(
+            &s,
+            "aws:elasticbeanstalk:application:environment",
+            "NODE_ENV"
+        ),
+        None
+    );
+    assert_eq!(get(&s, "aws:autoscaling:asg", "MaxSize"), Some("3"));
+    let env = environment(&eb, name).await.unwrap();
+    assert_eq!(env.environment_id(), Some(id.as_str()));
+    let again = apply(&acct, d, "production", "backend");
+    assert_ok(&again);
+    assert_eq!(beanstalk_mutating(&again), 0, "{}", text(&again));
+
+    // A setting Beanstalk rejects: the error names the resource, the call and AWS's code.
+    let spec = std::fs::read_to_string(&base).unwrap();
+    let bogus = "\n[backend.beanstalk.settings.\"aws:autoscaling:asg\"]\nBogusOption = \"1\"\n";
+    std::fs::write(&base, format!("{spec}{bogus}")).unwrap();
+    let out = apply(&acct, d, "production", "backend");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let t = text(&out);
+    assert!(
+        t.contains("backend.beanstalk: UpdateEnvironment failed: ConfigurationValidationException"),
+        "{t}"
+    );
+    assert!(t.contains("BogusOption"), "{t}");
+    std::fs::write(&base, spec).unwrap();
+    let plan = provision(
+        &acct,
+        d,
+        &["plan", "--env", "production", "--stack", "backend"],
+    );
+    assert_ok_or_pending(&plan);
+    assert_eq!(
+        beanstalk_changes(&plan),
+        Vec::<String>::new(),
+        "{}",
+        text(&plan)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn apply_waits_through_launching_and_updating() {
+    let acct = Account::new();
+    let dir = acct.workdir();
+    let d = dir.path();
+    assert_ok(&apply(&acct, d, "staging", "shared"));
+    let eb = acct.aws().await.beanstalk;
+    let name = "agentpass-backend-staging";
+
+    let delay = DelayGuard::set(3);
+    let started = Instant::now();
+    assert_ok(&apply(&acct, d, "staging", "backend"));
+    let created = started.elapsed();
+    eprintln!("create through Launching (3 s delay): {created:?}");
+    assert_eq!(
+        environment(&eb, name).await.unwrap().status(),
+        Some(&EnvironmentStatus::Ready)
+    );
+
+    // Someone else's update is in flight when provision wants to change the environment:
+    // provision waits for Ready, makes its update, and waits again.
+    let busy = eb
+        .update_environment()
+        .environment_name(name)
+        .option_settings(
+            ConfigurationOptionSetting::builder()
+                .namespace("aws:autoscaling:asg")
+                .option_name("Cooldown")
+                .value("600")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(busy.status(), Some(&EnvironmentStatus::Updating));
+    let base = d.join("specs/base.toml");
+    let spec = std::fs::read_to_string(&base).unwrap();
+    std::fs::write(
+        &base,
+        spec.replacen(
+            "HealthCheckPath = \"/health\"",
+            "HealthCheckPath = \"/healthz\"",
+            1,
+        ),
+    )
+    .unwrap();
+    let started = Instant::now();
+    let out = apply(&acct, d, "staging", "backend");
+    assert_ok(&out);
+    eprintln!(
+        "update through Updating (3 s delay): {:?}",
+        started.elapsed()
+    );
+    let s = settings(&eb, name, name).await;
+    assert_eq!(
+        get(
+            &s,
+            "aws:elasticbeanstalk:environment:process:default",
+            "HealthCheckPath"
+        ),
+        Some("/healthz")
+    );
+    // The other writer's setting is not ours to compare: left as it is.
+    assert_eq!(get(&s, "aws:autoscaling:asg", "Cooldown"), Some("600"));
+
+    // Destroy waits through Terminating before the application can go.
+    let started = Instant::now();
+    assert_ok(&provision(
+        &acct,
+        d,
+        &[
+            "destroy",
+            "--env",
+            "staging",
+            "--stack",
+            "backend",
+            "--auto-approve",
+        ],
+    ));
+    eprintln!(
+        "destroy through Terminating (3 s delay): {:?}",
+        started.elapsed()
+    );
+    drop(delay);
+    assert!(environment(&eb, name).await.is_none());
+    let apps = eb.describe_applications().send().await.unwrap();
+    assert!(apps.applications().is_empty(), "{apps:?}");
+}
