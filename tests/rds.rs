@@ -257,6 +257,89 @@ async fn staging_database_creates_converges_and_destroys() {
     assert_ok(&again);
     assert_eq!(rds_mutating(&again), 0, "{}", text(&again));
 
+    // A third private subnet for the database: the group is modified in place. Tags changed
+    // behind provision's back are put right on both resources.
+    edit(
+        d,
+        "staging",
+        "private-b.cidr = \"10.2.11.0/24\"",
+        "private-b.cidr = \"10.2.11.0/24\"\nprivate-c = { tier = \"private\", availability_zone = \"us-east-2a\", cidr = \"10.2.12.0/24\" }",
+    );
+    edit(
+        d,
+        "staging",
+        "apply_immediately = true",
+        "apply_immediately = true\nsubnets = [\"private-a\", \"private-b\", \"private-c\"]",
+    );
+    assert_ok(&apply(&acct, d, "staging", "shared"));
+    let arn = raw.db_instance_arn().unwrap();
+    aws.rds
+        .remove_tags_from_resource()
+        .resource_name(arn)
+        .tag_keys("Project")
+        .send()
+        .await
+        .unwrap();
+    let group_arn = raw
+        .db_subnet_group()
+        .unwrap()
+        .db_subnet_group_arn()
+        .unwrap();
+    aws.rds
+        .add_tags_to_resource()
+        .resource_name(group_arn)
+        .tags(
+            aws_sdk_rds::types::Tag::builder()
+                .key("Stray")
+                .value("x")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let plan = rds_plan(&acct, d, "staging");
+    assert_eq!(
+        plan[GROUP],
+        (
+            "update".to_owned(),
+            vec!["subnets".to_owned(), "tags.Stray".to_owned()]
+        )
+    );
+    assert_eq!(
+        plan[DB],
+        ("update".to_owned(), vec!["tags.Project".to_owned()])
+    );
+    let out = apply(&acct, d, "staging", "backend");
+    assert_ok(&out);
+    for (op, n) in [
+        ("ModifyDBSubnetGroup", 1),
+        ("AddTagsToResource", 1),
+        ("RemoveTagsFromResource", 1),
+        ("ModifyDBInstance", 0),
+        ("CreateDBInstance", 0),
+        ("DeleteDBInstance", 0),
+    ] {
+        assert_eq!(calls(&out, "RDS", op), n, "{op}: {}", text(&out));
+    }
+    let live = aws.read("staging").await.unwrap();
+    let Attrs::DbSubnetGroup(g) = &live.resources[&addr(GROUP)].attrs else {
+        panic!()
+    };
+    assert_eq!(g.subnets.len(), 3);
+    assert!(
+        g.subnets
+            .contains(&Ref::Managed(addr("shared.subnet.private-c")))
+    );
+    assert!(!live.resources[&addr(GROUP)].tags.contains_key("Stray"));
+    assert_eq!(
+        live.resources[&addr(DB)]
+            .tags
+            .get("Project")
+            .map(String::as_str),
+        Some("agentpass")
+    );
+    converged(&acct, d, "staging");
+
     // Staging is not protected: destroy needs no confirmation and leaves no final snapshot.
     let out = acct.provision(
         d,
@@ -556,4 +639,19 @@ async fn env_var_password_is_required_first_and_never_leaks() {
     for o in &outputs {
         assert!(!o.contains(&secret), "the password leaked into:\n{o}");
     }
+
+    // Dropping the variable from the spec hands the password to RDS, in place.
+    edit(
+        d,
+        "staging",
+        &format!("master_password_env = \"{VAR}\""),
+        "",
+    );
+    let out = acct.command(d, &args).env_remove(VAR).output().unwrap();
+    assert_ok(&out);
+    assert_eq!(calls(&out, "RDS", "ModifyDBInstance"), 1, "{}", text(&out));
+    assert_eq!(calls(&out, "RDS", "CreateDBInstance"), 0, "{}", text(&out));
+    let live = aws.read("staging").await.unwrap();
+    assert_eq!(instance(&live).master_password, MasterPassword::Managed);
+    converged(&acct, d, "staging");
 }
