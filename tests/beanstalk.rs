@@ -502,6 +502,33 @@ async fn production_scaling_and_removed_settings_update_in_place() {
     assert_ok(&again);
     assert_eq!(beanstalk_mutating(&again), 0, "{}", text(&again));
 
+    // A new tag: UpdateTagsForResource on the application and the environment, in place.
+    let spec = std::fs::read_to_string(&base).unwrap();
+    std::fs::write(
+        &base,
+        spec.replacen(
+            "ManagedBy = \"provision\"",
+            "ManagedBy = \"provision\"\nTeam = \"platform\"",
+            1,
+        ),
+    )
+    .unwrap();
+    assert_ok(&apply(&acct, d, "production", "backend"));
+    let env = environment(&eb, name).await.unwrap();
+    assert_eq!(env.environment_id(), Some(id.as_str()));
+    assert_eq!(env.status(), Some(&EnvironmentStatus::Ready));
+    let t = tags(&eb, env.environment_arn().unwrap()).await;
+    assert_eq!(t.get("Team").map(String::as_str), Some("platform"));
+    let apps = eb.describe_applications().send().await.unwrap();
+    let app = apps.applications().first().unwrap();
+    let t = tags(&eb, app.application_arn().unwrap()).await;
+    assert_eq!(t.get("Team").map(String::as_str), Some("platform"));
+    std::fs::write(&base, spec).unwrap();
+    assert_ok(&apply(&acct, d, "production", "backend"));
+    let env = environment(&eb, name).await.unwrap();
+    let t = tags(&eb, env.environment_arn().unwrap()).await;
+    assert_eq!(t.get("Team"), None);
+
     // A setting Beanstalk rejects: the error names the resource, the call and AWS's code.
     let spec = std::fs::read_to_string(&base).unwrap();
     let bogus = "\n[backend.beanstalk.settings.\"aws:autoscaling:asg\"]\nBogusOption = \"1\"\n";
