@@ -1,65 +1,1459 @@
 //! API Gateway (REST v1): the API, its key, the integration, the stage and the usage plan.
 //!
-//! Being written: until then every call reports that it is not available, and
-//! [`super::supported`] keeps these kinds out of plans.
+//! Physical ids: the REST API id; the API key id; `{api_id}/{resource_id}/ANY` for the
+//! integration of the `{proxy+}` resource's `ANY` method; `{api_id}/{stage_name}` for a stage;
+//! the usage plan id.
+//!
+//! The API key's value never passes through here: keys are listed without values, and the
+//! value `CreateApiKey` and `GetUsagePlanKeys` return is dropped unread.
+//!
+//! A stage records the definition hash it was deployed from in its tag
+//! [`TAG_DEFINITION_HASH`]; that tag is not reported as a normal tag. Integrations cannot be
+//! tagged: they are reported with the tags the spec gives them, derived from their API's tags.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::future::Future;
+use std::time::{Duration, Instant};
 
-use super::ids::Ids;
-use super::{AwsError, Op};
+use aws_sdk_apigateway::types::{
+    ApiStage, ConnectionType, EndpointConfiguration, IntegrationType as AwsIntegrationType,
+    Op as PatchOp, PatchOperation, QuotaPeriodType, QuotaSettings, ThrottleSettings,
+};
+
+use super::ids::{Ids, address_of, ours};
+use super::{AwsError, Op, wait};
 use crate::model::*;
 
 /// Whether plans include this module's kinds.
-pub const SUPPORTED: bool = false;
+pub const SUPPORTED: bool = true;
+
+/// The stage tag holding the hash of the definition its deployment was made from.
+pub const TAG_DEFINITION_HASH: &str = "provision:definition-hash";
+
+const PROXY_PATH: &str = "{proxy+}";
+const METHOD: &str = "ANY";
 
 /// Raw results of this service's read pass, before ids become references.
 #[derive(Debug, Default)]
-pub struct Raw {}
+pub struct Raw {
+    apis: Vec<ApiRead>,
+    keys: Vec<KeyRead>,
+    plans: Vec<PlanRead>,
+}
 
-pub async fn read(_client: &aws_sdk_apigateway::Client, _env: &str) -> Result<Raw, AwsError> {
-    Ok(Raw::default())
+#[derive(Debug)]
+struct ApiRead {
+    id: String,
+    name: String,
+    description: String,
+    endpoint_type: Option<EndpointType>,
+    tags: Tags,
+    /// The `{proxy+}` resource's id and its `ANY` method, if there.
+    proxy: Option<(String, Option<MethodRead>)>,
+    stages: Vec<StageRead>,
+}
+
+#[derive(Debug)]
+struct MethodRead {
+    api_key_required: bool,
+    integration: Option<IntegrationRead>,
+}
+
+#[derive(Debug)]
+struct IntegrationRead {
+    uri: String,
+    /// The VPC link's id when the connection type is `VPC_LINK`.
+    vpc_link: Option<String>,
+    timeout_ms: i32,
+}
+
+#[derive(Debug)]
+struct StageRead {
+    name: String,
+    /// All of the stage's tags, the definition hash included.
+    tags: Tags,
+}
+
+#[derive(Debug)]
+struct KeyRead {
+    id: String,
+    name: String,
+    enabled: bool,
+    tags: Tags,
+}
+
+#[derive(Debug)]
+struct PlanRead {
+    id: String,
+    name: String,
+    /// (api id, stage name) pairs.
+    stages: Vec<(String, String)>,
+    /// Key ids only: `GetUsagePlanKeys` also returns values, which are never kept.
+    keys: Vec<String>,
+    rate_limit: f64,
+    burst_limit: i32,
+    quota: Option<(i32, Option<QuotaPeriodType>)>,
+    tags: Tags,
+}
+
+fn tags_of(tags: Option<&HashMap<String, String>>) -> Tags {
+    tags.map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default()
+}
+
+fn aws_tags(tags: &Tags) -> HashMap<String, String> {
+    tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+}
+
+fn endpoint_type_of(t: &aws_sdk_apigateway::types::EndpointType) -> Option<EndpointType> {
+    use aws_sdk_apigateway::types::EndpointType as E;
+    match t {
+        E::Regional => Some(EndpointType::Regional),
+        E::Edge => Some(EndpointType::Edge),
+        E::Private => Some(EndpointType::Private),
+        _ => None,
+    }
+}
+
+fn aws_endpoint_type(t: EndpointType) -> aws_sdk_apigateway::types::EndpointType {
+    use aws_sdk_apigateway::types::EndpointType as E;
+    match t {
+        EndpointType::Regional => E::Regional,
+        EndpointType::Edge => E::Edge,
+        EndpointType::Private => E::Private,
+    }
+}
+
+fn endpoint_type_str(t: EndpointType) -> &'static str {
+    match t {
+        EndpointType::Regional => "REGIONAL",
+        EndpointType::Edge => "EDGE",
+        EndpointType::Private => "PRIVATE",
+    }
+}
+
+fn region(client: &aws_sdk_apigateway::Client) -> String {
+    client
+        .config()
+        .region()
+        .map_or_else(|| "us-east-1".to_owned(), ToString::to_string)
+}
+
+/// ARNs for TagResource/UntagResource/GetTags.
+fn arn(client: &aws_sdk_apigateway::Client, path: &str) -> String {
+    format!("arn:aws:apigateway:{}::{path}", region(client))
+}
+
+fn stage_arn(client: &aws_sdk_apigateway::Client, api: &str, stage: &str) -> String {
+    arn(client, &format!("/restapis/{api}/stages/{stage}"))
+}
+
+fn integration_id(api: &str, resource: &str) -> String {
+    format!("{api}/{resource}/{METHOD}")
+}
+
+fn stage_id(api: &str, stage: &str) -> String {
+    format!("{api}/{stage}")
+}
+
+/// The host of an integration URI or endpoint: no scheme, path or port.
+fn host_of(uri: &str) -> &str {
+    let rest = uri.split_once("://").map_or(uri, |(_, r)| r);
+    let host = rest.split(['/', '?']).next().unwrap_or_default();
+    host.rsplit_once(':')
+        .filter(|(_, port)| port.chars().all(|c| c.is_ascii_digit()))
+        .map_or(host, |(h, _)| h)
+}
+
+fn patch(op: PatchOp, path: &str, value: Option<&str>) -> PatchOperation {
+    let b = PatchOperation::builder().op(op).path(path);
+    match value {
+        Some(v) => b.value(v).build(),
+        None => b.build(),
+    }
+}
+
+fn replace(path: &str, value: &str) -> PatchOperation {
+    patch(PatchOp::Replace, path, Some(value))
+}
+
+pub async fn read(client: &aws_sdk_apigateway::Client, env: &str) -> Result<Raw, AwsError> {
+    let what = format!("API Gateway of {env}");
+    let apis = async {
+        // No server-side tag filter exists for REST APIs; tags come inline.
+        let mut found = Vec::new();
+        let mut pages = client.get_rest_apis().limit(500).into_paginator().send();
+        while let Some(p) = pages.next().await {
+            for a in p
+                .map_err(|e| AwsError::from_sdk(&what, "GetRestApis", e))?
+                .items()
+            {
+                let tags = tags_of(a.tags());
+                if ours(env, &tags) {
+                    found.push((a.clone(), tags));
+                }
+            }
+        }
+        // An environment owns one API: the fan-out below is one API's resources and stages.
+        let mut out = Vec::new();
+        for (a, tags) in found {
+            out.push(read_api(client, env, a, tags).await?);
+        }
+        Ok::<_, AwsError>(out)
+    };
+    let keys = async {
+        let mut found = Vec::new();
+        let mut pages = client
+            .get_api_keys()
+            .include_values(false)
+            .limit(500)
+            .into_paginator()
+            .send();
+        while let Some(p) = pages.next().await {
+            for k in p
+                .map_err(|e| AwsError::from_sdk(&what, "GetApiKeys", e))?
+                .items()
+            {
+                let tags = tags_of(k.tags());
+                if ours(env, &tags) {
+                    found.push(KeyRead {
+                        id: k.id().unwrap_or_default().to_owned(),
+                        name: k.name().unwrap_or_default().to_owned(),
+                        enabled: k.enabled(),
+                        tags,
+                    });
+                }
+            }
+        }
+        for k in &mut found {
+            let arn = arn(client, &format!("/apikeys/{}", k.id));
+            k.tags.extend(tags_added(client, &k.id, arn).await?);
+        }
+        Ok::<_, AwsError>(found)
+    };
+    let plans = async {
+        let mut found = Vec::new();
+        let mut pages = client.get_usage_plans().limit(500).into_paginator().send();
+        while let Some(p) = pages.next().await {
+            for u in p
+                .map_err(|e| AwsError::from_sdk(&what, "GetUsagePlans", e))?
+                .items()
+            {
+                let tags = tags_of(u.tags());
+                if ours(env, &tags) {
+                    found.push((u.clone(), tags));
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for (u, mut tags) in found {
+            let id = u.id().unwrap_or_default().to_owned();
+            let (keys, added) = tokio::try_join!(
+                plan_keys(client, &id),
+                tags_added(client, &id, arn(client, &format!("/usageplans/{id}")))
+            )?;
+            tags.extend(added);
+            out.push(PlanRead {
+                name: u.name().unwrap_or_default().to_owned(),
+                stages: u
+                    .api_stages()
+                    .iter()
+                    .map(|s| {
+                        (
+                            s.api_id().unwrap_or_default().to_owned(),
+                            s.stage().unwrap_or_default().to_owned(),
+                        )
+                    })
+                    .collect(),
+                keys,
+                rate_limit: u.throttle().map_or(0.0, |t| t.rate_limit()),
+                burst_limit: u.throttle().map_or(0, |t| t.burst_limit()),
+                quota: u.quota().map(|q| (q.limit(), q.period().cloned())),
+                tags,
+                id,
+            });
+        }
+        Ok::<_, AwsError>(out)
+    };
+    let (apis, keys, plans) = tokio::try_join!(apis, keys, plans)?;
+    Ok(Raw { apis, keys, plans })
+}
+
+/// The ids of a usage plan's keys. The response also carries each key's value: dropped here.
+async fn plan_keys(
+    client: &aws_sdk_apigateway::Client,
+    plan: &str,
+) -> Result<Vec<String>, AwsError> {
+    let mut out = Vec::new();
+    let mut pages = client
+        .get_usage_plan_keys()
+        .usage_plan_id(plan)
+        .limit(500)
+        .into_paginator()
+        .send();
+    while let Some(p) = pages.next().await {
+        let p = p.map_err(|e| AwsError::from_sdk(plan, "GetUsagePlanKeys", e))?;
+        out.extend(p.items().iter().filter_map(|k| k.id().map(str::to_owned)));
+    }
+    out.sort();
+    Ok(out)
+}
+
+async fn read_api(
+    client: &aws_sdk_apigateway::Client,
+    env: &str,
+    a: aws_sdk_apigateway::types::RestApi,
+    tags: Tags,
+) -> Result<ApiRead, AwsError> {
+    let id = a.id().unwrap_or_default().to_owned();
+    let (proxy, stages, added) = tokio::try_join!(
+        find_proxy(client, &id),
+        read_stages(client, env, &id),
+        tags_added(client, &id, arn(client, &format!("/restapis/{id}")))
+    )?;
+    let mut tags = tags;
+    tags.extend(added);
+    Ok(ApiRead {
+        name: a.name().unwrap_or_default().to_owned(),
+        description: a.description().unwrap_or_default().to_owned(),
+        endpoint_type: a
+            .endpoint_configuration()
+            .and_then(|c| c.types().first())
+            .and_then(endpoint_type_of),
+        tags,
+        proxy,
+        stages,
+        id,
+    })
+}
+
+/// The `{proxy+}` resource under the root and its `ANY` method, with the integration.
+async fn find_proxy(
+    client: &aws_sdk_apigateway::Client,
+    api: &str,
+) -> Result<Option<(String, Option<MethodRead>)>, AwsError> {
+    let mut pages = client
+        .get_resources()
+        .rest_api_id(api)
+        .embed("methods")
+        .limit(500)
+        .into_paginator()
+        .send();
+    let mut proxy = None;
+    while let Some(p) = pages.next().await {
+        let p = p.map_err(|e| AwsError::from_sdk(api, "GetResources", e))?;
+        if let Some(r) = p
+            .items()
+            .iter()
+            .find(|r| r.path() == Some(&format!("/{PROXY_PATH}")))
+        {
+            proxy = Some(r.clone());
+            break;
+        }
+    }
+    let Some(r) = proxy else {
+        return Ok(None);
+    };
+    let resource = r.id().unwrap_or_default().to_owned();
+    let Some(m) = r.resource_methods().and_then(|m| m.get(METHOD)) else {
+        return Ok(Some((resource, None)));
+    };
+    let integration = match m.method_integration() {
+        Some(i) => Some(integration_of(
+            i.uri(),
+            i.connection_type(),
+            i.connection_id(),
+            i.timeout_in_millis(),
+        )),
+        // Not embedded: one more call for this one method.
+        None => match client
+            .get_integration()
+            .rest_api_id(api)
+            .resource_id(&resource)
+            .http_method(METHOD)
+            .send()
+            .await
+        {
+            Ok(i) => Some(integration_of(
+                i.uri(),
+                i.connection_type(),
+                i.connection_id(),
+                i.timeout_in_millis(),
+            )),
+            Err(e) => {
+                let e = AwsError::from_sdk(api, "GetIntegration", e);
+                if e.is_not_found() {
+                    None
+                } else {
+                    return Err(e);
+                }
+            }
+        },
+    };
+    Ok(Some((
+        resource,
+        Some(MethodRead {
+            api_key_required: m.api_key_required().unwrap_or(false),
+            integration,
+        }),
+    )))
+}
+
+fn integration_of(
+    uri: Option<&str>,
+    connection: Option<&ConnectionType>,
+    connection_id: Option<&str>,
+    timeout_ms: i32,
+) -> IntegrationRead {
+    IntegrationRead {
+        uri: uri.unwrap_or_default().to_owned(),
+        vpc_link: (connection == Some(&ConnectionType::VpcLink))
+            .then(|| connection_id.unwrap_or_default().to_owned()),
+        timeout_ms,
+    }
+}
+
+/// Tags added with TagResource. AWS reports them inline as well; LocalStack keeps them apart
+/// and leaves the inline tags as they were at create time. Asked only for this environment's
+/// own resources (one API, one key, one usage plan), so the count stays per kind.
+async fn tags_added(
+    client: &aws_sdk_apigateway::Client,
+    resource: &str,
+    arn: String,
+) -> Result<Tags, AwsError> {
+    let out = client
+        .get_tags()
+        .resource_arn(arn)
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk(resource, "GetTags", e))?;
+    Ok(tags_of(out.tags()))
+}
+
+async fn read_stages(
+    client: &aws_sdk_apigateway::Client,
+    env: &str,
+    api: &str,
+) -> Result<Vec<StageRead>, AwsError> {
+    let out = client
+        .get_stages()
+        .rest_api_id(api)
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk(api, "GetStages", e))?;
+    let mut stages = Vec::new();
+    for s in out.item() {
+        let name = s.stage_name().unwrap_or_default().to_owned();
+        let mut tags = tags_of(s.tags());
+        // AWS returns a stage's tags inline. Some emulators only keep tags added by
+        // TagResource apart: ask for them when the inline ones do not say whose it is.
+        if !ours(env, &tags) {
+            tags.extend(tags_added(client, api, stage_arn(client, api, &name)).await?);
+        }
+        stages.push(StageRead { name, tags });
+    }
+    Ok(stages)
+}
+
+/// The tags the spec gives an integration, which cannot carry tags of its own. Every tag but
+/// the name and the address is the same across an environment's stack, and names differ only
+/// in their kind suffix: so they are a sibling's in the backend stack (the stage's, else the
+/// usage plan's), renamed; with neither there yet, the API's, named for the backend stack.
+fn integration_tags(api_tags: &Tags, sibling: Option<&Tags>) -> Tags {
+    let address = Address::single(Stack::Backend, Kind::ApiIntegration);
+    let sibling = sibling.and_then(|t| Some((t, address_of(t)?.kind)));
+    let (mut tags, name) = match sibling {
+        Some((t, kind)) => {
+            let name = t
+                .get("Name")
+                .and_then(|n| n.strip_suffix(&format!("-{kind}")))
+                .map(|prefix| format!("{prefix}-{}", address.kind));
+            (t.clone(), name)
+        }
+        None => {
+            let name = api_tags
+                .get("Name")
+                .and_then(|n| n.strip_suffix(&format!("-{}", Kind::RestApi)))
+                .map(|prefix| format!("{prefix}-{}-{}", address.stack, address.kind));
+            (api_tags.clone(), name)
+        }
+    };
+    if let Some(name) = name {
+        tags.insert("Name".into(), name);
+    }
+    tags.insert(TAG_STACK.into(), address.stack.to_string());
+    tags.insert(TAG_ADDRESS.into(), address.to_string());
+    tags
+}
+
+/// One reference from a list of ids: the only one, or all of them as one unknown id (so that
+/// extra or missing members show up as a change).
+fn one_ref(ids: &Ids, found: &[String]) -> Ref {
+    match found {
+        [one] => ids.to_ref(one),
+        _ => Ref::External(found.join(",")),
+    }
 }
 
 impl Raw {
     /// (physical id, tags) of everything read, for the id map.
     pub fn tagged(&self) -> Vec<(String, Tags)> {
-        Vec::new()
+        let mut out: Vec<(String, Tags)> = Vec::new();
+        for a in &self.apis {
+            out.push((a.id.clone(), a.tags.clone()));
+            for s in &a.stages {
+                out.push((stage_id(&a.id, &s.name), s.tags.clone()));
+            }
+        }
+        out.extend(self.keys.iter().map(|k| (k.id.clone(), k.tags.clone())));
+        out.extend(self.plans.iter().map(|p| (p.id.clone(), p.tags.clone())));
+        out
     }
 
-    pub fn normalise(self, _env: &str, _ids: &Ids) -> BTreeMap<Address, LiveResource> {
-        BTreeMap::new()
+    pub fn normalise(self, env: &str, ids: &Ids) -> BTreeMap<Address, LiveResource> {
+        let mut resources = BTreeMap::new();
+        let mut put = |id: String, tags: Tags, attrs: Attrs| {
+            if let Some(address) =
+                address_of(&tags).filter(|a| a.kind == attrs.kind() && ours(env, &tags))
+            {
+                resources.insert(
+                    address,
+                    LiveResource {
+                        id,
+                        attrs,
+                        tags,
+                        pending: BTreeMap::new(),
+                    },
+                );
+            }
+        };
+        // Tags of a backend-stack sibling, for integrations (see `integration_tags`).
+        let plan_tags = self
+            .plans
+            .iter()
+            .find(|p| address_of(&p.tags).is_some_and(|a| a.kind == Kind::UsagePlan))
+            .map(|p| p.tags.clone());
+        for a in self.apis {
+            let mut sibling = a
+                .stages
+                .iter()
+                .map(|s| {
+                    let mut t = s.tags.clone();
+                    t.remove(TAG_DEFINITION_HASH);
+                    t
+                })
+                .find(|t| address_of(t).is_some_and(|a| a.kind == Kind::ApiStage))
+                .or_else(|| plan_tags.clone());
+            let method = a.proxy.as_ref().and_then(|(_, m)| m.as_ref());
+            let is_rest_api = address_of(&a.tags).is_some_and(|ad| ad.kind == Kind::RestApi);
+            if let (Some((resource, Some(m))), true) = (&a.proxy, is_rest_api)
+                && let Some(i) = &m.integration
+            {
+                let attrs = Attrs::ApiIntegration(ApiIntegrationAttrs {
+                    api: ids.to_ref(&a.id),
+                    integration_type: if i.vpc_link.is_some() {
+                        IntegrationType::VpcLink
+                    } else {
+                        IntegrationType::HttpProxy
+                    },
+                    target: ids.to_ref(host_of(&i.uri)),
+                    vpc_link_id: i.vpc_link.clone(),
+                    timeout_ms: u32::try_from(i.timeout_ms).unwrap_or_default(),
+                });
+                put(
+                    integration_id(&a.id, resource),
+                    integration_tags(&a.tags, sibling.take().as_ref()),
+                    attrs,
+                );
+            }
+            for s in a.stages {
+                let mut tags = s.tags;
+                let hash = tags.remove(TAG_DEFINITION_HASH).unwrap_or_default();
+                let attrs = Attrs::ApiStage(ApiStageAttrs {
+                    api: ids.to_ref(&a.id),
+                    stage_name: s.name.clone(),
+                    definition_hash: hash,
+                });
+                put(stage_id(&a.id, &s.name), tags, attrs);
+            }
+            let attrs = Attrs::RestApi(RestApiAttrs {
+                name: a.name,
+                description: a.description,
+                // An API created without one is EDGE, AWS's default.
+                endpoint_type: a.endpoint_type.unwrap_or(EndpointType::Edge),
+                // No proxy method yet (a create cut short) reads as not requiring a key.
+                api_key_required: method.is_some_and(|m| m.api_key_required),
+            });
+            put(a.id, a.tags, attrs);
+        }
+        for k in self.keys {
+            let attrs = Attrs::ApiKey(ApiKeyAttrs {
+                name: k.name,
+                enabled: k.enabled,
+            });
+            put(k.id, k.tags, attrs);
+        }
+        for p in self.plans {
+            let apis: Vec<String> = p.stages.iter().map(|(a, _)| a.clone()).collect();
+            let stages: Vec<String> = p.stages.iter().map(|(a, s)| stage_id(a, s)).collect();
+            let quota_per_day = p.quota.map(|(limit, period)| match period {
+                Some(QuotaPeriodType::Day) => u32::try_from(limit).unwrap_or_default(),
+                // A weekly or monthly quota is not what any spec says: show it as a change.
+                _ => 0,
+            });
+            let attrs = Attrs::UsagePlan(UsagePlanAttrs {
+                name: p.name,
+                api: one_ref(ids, &apis),
+                stage: one_ref(ids, &stages),
+                api_key: one_ref(ids, &p.keys),
+                rate_limit: p.rate_limit.round() as u32,
+                burst_limit: u32::try_from(p.burst_limit).unwrap_or_default(),
+                quota_per_day,
+            });
+            put(p.id, p.tags, attrs);
+        }
+        resources
     }
 }
 
-fn unavailable(op: &Op<'_>) -> AwsError {
-    op.invalid("this kind is not managed by this build yet")
+/// Errors that mean the step was already done.
+fn done_if(result: Result<(), AwsError>, codes: &[&str]) -> Result<(), AwsError> {
+    match result {
+        Err(e) if e.is_not_found() || e.code().is_some_and(|c| codes.contains(&c)) => Ok(()),
+        other => other,
+    }
+}
+
+/// API Gateway limits some calls (CreateRestApi, DeleteRestApi: a few per minute per account)
+/// more tightly than the SDK's retries wait for: keep trying for a while.
+async fn through_throttling<T, F, Fut>(mut op: F) -> Result<T, AwsError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, AwsError>>,
+{
+    let mut delay = Duration::from_secs(2);
+    let deadline = Instant::now() + Duration::from_secs(180);
+    loop {
+        match op().await {
+            Err(e)
+                if e.code() == Some("TooManyRequestsException")
+                    && Instant::now() + delay < deadline =>
+            {
+                tracing::debug!(error = %e, "throttled; retrying");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(30));
+            }
+            other => return other,
+        }
+    }
+}
+
+fn as_i32(v: u32) -> i32 {
+    i32::try_from(v).unwrap_or(i32::MAX)
 }
 
 pub async fn create(
-    _client: &aws_sdk_apigateway::Client,
-    _beanstalk: &aws_sdk_elasticbeanstalk::Client,
+    client: &aws_sdk_apigateway::Client,
+    beanstalk: &aws_sdk_elasticbeanstalk::Client,
     op: &Op<'_>,
 ) -> Result<String, AwsError> {
-    Err(unavailable(op))
+    let res = op.resource();
+    let tags = aws_tags(&op.tags());
+    match op.after()? {
+        Attrs::RestApi(a) => {
+            let api = through_throttling(|| async {
+                client
+                    .create_rest_api()
+                    .name(&a.name)
+                    .description(&a.description)
+                    .endpoint_configuration(
+                        EndpointConfiguration::builder()
+                            .types(aws_endpoint_type(a.endpoint_type))
+                            .build(),
+                    )
+                    .set_tags(Some(tags.clone()))
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk(&res, "CreateRestApi", e))
+            })
+            .await?;
+            let id = api
+                .id()
+                .ok_or_else(|| op.invalid("CreateRestApi returned no id"))?
+                .to_owned();
+            ensure_proxy(
+                client,
+                &res,
+                &id,
+                api.root_resource_id(),
+                a.api_key_required,
+            )
+            .await?;
+            Ok(id)
+        }
+        Attrs::ApiKey(a) => {
+            let key = client
+                .create_api_key()
+                .name(&a.name)
+                .enabled(a.enabled)
+                .set_tags(Some(tags))
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk(&res, "CreateApiKey", e))?;
+            // The response holds the key's value too: only the id leaves this function.
+            key.id()
+                .map(str::to_owned)
+                .ok_or_else(|| op.invalid("CreateApiKey returned no id"))
+        }
+        Attrs::ApiIntegration(a) => put_integration(client, beanstalk, op, a).await,
+        Attrs::ApiStage(a) => {
+            let api = op.ids.id(&a.api)?;
+            deploy(client, op, &api, &a.stage_name, &a.definition_hash).await?;
+            Ok(stage_id(&api, &a.stage_name))
+        }
+        Attrs::UsagePlan(a) => {
+            let (api, stage) = plan_stage(op, a)?;
+            let key = op.ids.id(&a.api_key)?;
+            let plan = client
+                .create_usage_plan()
+                .name(&a.name)
+                .api_stages(ApiStage::builder().api_id(&api).stage(&stage).build())
+                .throttle(
+                    ThrottleSettings::builder()
+                        .rate_limit(f64::from(a.rate_limit))
+                        .burst_limit(as_i32(a.burst_limit))
+                        .build(),
+                )
+                .set_quota(a.quota_per_day.map(|q| {
+                    QuotaSettings::builder()
+                        .limit(as_i32(q))
+                        .period(QuotaPeriodType::Day)
+                        .build()
+                }))
+                .set_tags(Some(tags))
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk(&res, "CreateUsagePlan", e))?;
+            let id = plan
+                .id()
+                .ok_or_else(|| op.invalid("CreateUsagePlan returned no id"))?
+                .to_owned();
+            add_plan_key(client, &res, &id, &key).await?;
+            Ok(id)
+        }
+        other => Err(op.invalid(&format!("{} is not an API Gateway kind", other.kind()))),
+    }
+}
+
+/// (api id, stage name) of a usage plan's stage; the stage's id is `{api}/{stage}`.
+fn plan_stage(op: &Op<'_>, a: &UsagePlanAttrs) -> Result<(String, String), AwsError> {
+    let stage = op.ids.id(&a.stage)?;
+    match stage.rsplit_once('/') {
+        Some((api, name)) => Ok((api.to_owned(), name.to_owned())),
+        None => Ok((op.ids.id(&a.api)?, stage)),
+    }
+}
+
+async fn add_plan_key(
+    client: &aws_sdk_apigateway::Client,
+    res: &str,
+    plan: &str,
+    key: &str,
+) -> Result<(), AwsError> {
+    let r = wait::through_not_found(|| async {
+        // The response holds the key's value: dropped unread.
+        client
+            .create_usage_plan_key()
+            .usage_plan_id(plan)
+            .key_id(key)
+            .key_type("API_KEY")
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| AwsError::from_sdk(res, "CreateUsagePlanKey", e))
+    })
+    .await;
+    match r {
+        Err(e) if e.code() == Some("ConflictException") => Ok(()),
+        other => other,
+    }
+}
+
+/// Makes sure the API has its `{proxy+}` resource and `ANY` method, with the key requirement.
+async fn ensure_proxy(
+    client: &aws_sdk_apigateway::Client,
+    res: &str,
+    api: &str,
+    root: Option<&str>,
+    api_key_required: bool,
+) -> Result<(), AwsError> {
+    let (root, proxy) = match root {
+        // Just created: only the root exists.
+        Some(root) => (root.to_owned(), None),
+        None => {
+            let mut root = String::new();
+            let mut proxy = None;
+            let mut pages = client
+                .get_resources()
+                .rest_api_id(api)
+                .embed("methods")
+                .limit(500)
+                .into_paginator()
+                .send();
+            while let Some(p) = pages.next().await {
+                for r in p
+                    .map_err(|e| AwsError::from_sdk(res, "GetResources", e))?
+                    .items()
+                {
+                    if r.path() == Some("/") {
+                        root = r.id().unwrap_or_default().to_owned();
+                    } else if r.path() == Some(&format!("/{PROXY_PATH}")) {
+                        let method = r
+                            .resource_methods()
+                            .and_then(|m| m.get(METHOD))
+                            .map(|m| m.api_key_required().unwrap_or(false));
+                        proxy = Some((r.id().unwrap_or_default().to_owned(), method));
+                    }
+                }
+            }
+            (root, proxy)
+        }
+    };
+    let (resource, method) = match proxy {
+        Some(p) => p,
+        None => {
+            let r = wait::through_not_found(|| async {
+                client
+                    .create_resource()
+                    .rest_api_id(api)
+                    .parent_id(&root)
+                    .path_part(PROXY_PATH)
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk(res, "CreateResource", e))
+            })
+            .await?;
+            (r.id().unwrap_or_default().to_owned(), None)
+        }
+    };
+    match method {
+        None => {
+            client
+                .put_method()
+                .rest_api_id(api)
+                .resource_id(&resource)
+                .http_method(METHOD)
+                .authorization_type("NONE")
+                .api_key_required(api_key_required)
+                .request_parameters("method.request.path.proxy", true)
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk(res, "PutMethod", e))?;
+        }
+        Some(required) if required != api_key_required => {
+            client
+                .update_method()
+                .rest_api_id(api)
+                .resource_id(&resource)
+                .http_method(METHOD)
+                .patch_operations(replace("/apiKeyRequired", &api_key_required.to_string()))
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk(res, "UpdateMethod", e))?;
+        }
+        Some(_) => {}
+    }
+    Ok(())
+}
+
+/// The `{proxy+}` resource's id.
+async fn proxy_resource(
+    client: &aws_sdk_apigateway::Client,
+    res: &str,
+    api: &str,
+) -> Result<String, AwsError> {
+    let mut pages = client
+        .get_resources()
+        .rest_api_id(api)
+        .limit(500)
+        .into_paginator()
+        .send();
+    while let Some(p) = pages.next().await {
+        let p = p.map_err(|e| AwsError::from_sdk(res, "GetResources", e))?;
+        if let Some(id) = p
+            .items()
+            .iter()
+            .find(|r| r.path() == Some(&format!("/{PROXY_PATH}")))
+            .and_then(|r| r.id())
+        {
+            return Ok(id.to_owned());
+        }
+    }
+    Err(AwsError::Invalid {
+        resource: res.to_owned(),
+        message: format!(
+            "the API {api} has no /{PROXY_PATH} resource; apply --stack shared to repair it"
+        ),
+    })
+}
+
+/// The host the integration sends to: the target Beanstalk environment's CNAME (for an HTTP
+/// proxy) or its load balancer's name (through a VPC link).
+async fn target_host(
+    beanstalk: &aws_sdk_elasticbeanstalk::Client,
+    op: &Op<'_>,
+    a: &ApiIntegrationAttrs,
+) -> Result<String, AwsError> {
+    let env_id = match &a.target {
+        // A host given as is.
+        Ref::External(host) => return Ok(host_of(host).to_owned()),
+        Ref::Managed(_) => op.ids.id(&a.target)?,
+    };
+    let out = beanstalk
+        .describe_environments()
+        .environment_ids(&env_id)
+        .include_deleted(false)
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk(op.resource(), "DescribeEnvironments", e))?;
+    let env = out.environments().first().ok_or_else(|| {
+        op.invalid(&format!(
+            "the backend environment {env_id} ({}) was not found",
+            a.target
+        ))
+    })?;
+    let cname = env.cname().filter(|c| !c.is_empty());
+    let endpoint = env.endpoint_url().filter(|c| !c.is_empty());
+    let host = match a.integration_type {
+        IntegrationType::HttpProxy => cname.or(endpoint),
+        IntegrationType::VpcLink => endpoint.or(cname),
+    };
+    host.map(|h| host_of(h).to_owned()).ok_or_else(|| {
+        op.invalid(&format!(
+            "the backend environment {env_id} has no endpoint yet (status {})",
+            env.status().map_or("unknown", |s| s.as_str())
+        ))
+    })
+}
+
+/// PutIntegration creates or replaces the integration of the proxy method.
+async fn put_integration(
+    client: &aws_sdk_apigateway::Client,
+    beanstalk: &aws_sdk_elasticbeanstalk::Client,
+    op: &Op<'_>,
+    a: &ApiIntegrationAttrs,
+) -> Result<String, AwsError> {
+    let res = op.resource();
+    let api = op.ids.id(&a.api)?;
+    let (resource, host) = tokio::try_join!(
+        proxy_resource(client, &res, &api),
+        target_host(beanstalk, op, a)
+    )?;
+    let mut put = client
+        .put_integration()
+        .rest_api_id(&api)
+        .resource_id(&resource)
+        .http_method(METHOD)
+        .r#type(AwsIntegrationType::HttpProxy)
+        .integration_http_method(METHOD)
+        .uri(format!("http://{host}/{{proxy}}"))
+        .request_parameters(
+            "integration.request.path.proxy",
+            "method.request.path.proxy",
+        )
+        .timeout_in_millis(as_i32(a.timeout_ms));
+    match a.integration_type {
+        IntegrationType::HttpProxy => put = put.connection_type(ConnectionType::Internet),
+        IntegrationType::VpcLink => {
+            let link = a
+                .vpc_link_id
+                .as_deref()
+                .ok_or_else(|| op.invalid("integration through a VPC link names no vpc_link_id"))?;
+            put = put
+                .connection_type(ConnectionType::VpcLink)
+                .connection_id(link);
+        }
+    }
+    put.send()
+        .await
+        .map_err(|e| AwsError::from_sdk(&res, "PutIntegration", e))?;
+    Ok(integration_id(&api, &resource))
+}
+
+/// A new deployment of the API's current definition, on the stage (created if missing), and
+/// the stage's tags saying which definition that is.
+async fn deploy(
+    client: &aws_sdk_apigateway::Client,
+    op: &Op<'_>,
+    api: &str,
+    stage: &str,
+    hash: &str,
+) -> Result<(), AwsError> {
+    let res = op.resource();
+    client
+        .create_deployment()
+        .rest_api_id(api)
+        .stage_name(stage)
+        .description(format!("provision: definition {hash}"))
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk(&res, "CreateDeployment", e))?;
+    let mut tags = aws_tags(&op.tags());
+    tags.insert(TAG_DEFINITION_HASH.into(), hash.to_owned());
+    let arn = stage_arn(client, api, stage);
+    wait::through_not_found(|| async {
+        client
+            .tag_resource()
+            .resource_arn(&arn)
+            .set_tags(Some(tags.clone()))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| AwsError::from_sdk(&res, "TagResource", e))
+    })
+    .await
+}
+
+/// `{api}/{stage}` -> (api, stage).
+fn split_stage<'a>(op: &Op<'_>, id: &'a str) -> Result<(&'a str, &'a str), AwsError> {
+    id.split_once('/')
+        .ok_or_else(|| op.invalid(&format!("`{id}` is not a stage id ({{api}}/{{stage}})")))
 }
 
 pub async fn update(
-    _client: &aws_sdk_apigateway::Client,
-    _beanstalk: &aws_sdk_elasticbeanstalk::Client,
+    client: &aws_sdk_apigateway::Client,
+    beanstalk: &aws_sdk_elasticbeanstalk::Client,
     op: &Op<'_>,
 ) -> Result<(), AwsError> {
-    Err(unavailable(op))
+    let res = op.resource();
+    let id = op.id();
+    match (op.before()?, op.after()?) {
+        (Attrs::RestApi(b), Attrs::RestApi(a)) => {
+            let mut ops = Vec::new();
+            if a.name != b.name {
+                ops.push(replace("/name", &a.name));
+            }
+            if a.description != b.description {
+                ops.push(replace("/description", &a.description));
+            }
+            if a.endpoint_type != b.endpoint_type {
+                ops.push(replace(
+                    &format!(
+                        "/endpointConfiguration/types/{}",
+                        endpoint_type_str(b.endpoint_type)
+                    ),
+                    endpoint_type_str(a.endpoint_type),
+                ));
+            }
+            if !ops.is_empty() {
+                client
+                    .update_rest_api()
+                    .rest_api_id(id)
+                    .set_patch_operations(Some(ops))
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk(&res, "UpdateRestApi", e))?;
+            }
+            if a.api_key_required != b.api_key_required {
+                ensure_proxy(client, &res, id, None, a.api_key_required).await?;
+            }
+            Ok(())
+        }
+        (Attrs::ApiKey(b), Attrs::ApiKey(a)) => {
+            let mut ops = Vec::new();
+            if a.name != b.name {
+                ops.push(replace("/name", &a.name));
+            }
+            if a.enabled != b.enabled {
+                ops.push(replace("/enabled", &a.enabled.to_string()));
+            }
+            if ops.is_empty() {
+                return Ok(());
+            }
+            // The response holds the key's value when asked for; it is dropped unread.
+            client
+                .update_api_key()
+                .api_key(id)
+                .set_patch_operations(Some(ops))
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| AwsError::from_sdk(&res, "UpdateApiKey", e))
+        }
+        (Attrs::ApiIntegration(_), Attrs::ApiIntegration(a)) => {
+            put_integration(client, beanstalk, op, a).await.map(|_| ())
+        }
+        (Attrs::ApiStage(b), Attrs::ApiStage(a)) => {
+            if a.definition_hash == b.definition_hash {
+                return Ok(());
+            }
+            let (api, stage) = split_stage(op, id)?;
+            deploy(client, op, api, stage, &a.definition_hash).await
+        }
+        (Attrs::UsagePlan(b), Attrs::UsagePlan(a)) => update_plan(client, op, b, a).await,
+        (b, a) => Err(op.invalid(&format!("cannot update a {} into a {}", b.kind(), a.kind()))),
+    }
+}
+
+async fn update_plan(
+    client: &aws_sdk_apigateway::Client,
+    op: &Op<'_>,
+    b: &UsagePlanAttrs,
+    a: &UsagePlanAttrs,
+) -> Result<(), AwsError> {
+    let res = op.resource();
+    let id = op.id();
+    let mut ops = Vec::new();
+    if a.name != b.name {
+        ops.push(replace("/name", &a.name));
+    }
+    if a.rate_limit != b.rate_limit {
+        ops.push(replace("/throttle/rateLimit", &a.rate_limit.to_string()));
+    }
+    if a.burst_limit != b.burst_limit {
+        ops.push(replace("/throttle/burstLimit", &a.burst_limit.to_string()));
+    }
+    if a.quota_per_day != b.quota_per_day {
+        match a.quota_per_day {
+            Some(q) => {
+                ops.push(replace("/quota/limit", &q.to_string()));
+                ops.push(replace("/quota/period", "DAY"));
+            }
+            None => ops.push(patch(PatchOp::Remove, "/quota", None)),
+        }
+    }
+    if a.api != b.api || a.stage != b.stage {
+        // The plan's current stages, fresh: the live attributes show at most one.
+        let (api, stage) = plan_stage(op, a)?;
+        let want = format!("{api}:{stage}");
+        let current = client
+            .get_usage_plan()
+            .usage_plan_id(id)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(&res, "GetUsagePlan", e))?;
+        let have: Vec<String> = current
+            .api_stages()
+            .iter()
+            .map(|s| {
+                format!(
+                    "{}:{}",
+                    s.api_id().unwrap_or_default(),
+                    s.stage().unwrap_or_default()
+                )
+            })
+            .collect();
+        if !have.contains(&want) {
+            ops.push(patch(PatchOp::Add, "/apiStages", Some(&want)));
+        }
+        for s in have.iter().filter(|s| **s != want) {
+            ops.push(patch(PatchOp::Remove, "/apiStages", Some(s)));
+        }
+    }
+    if !ops.is_empty() {
+        client
+            .update_usage_plan()
+            .usage_plan_id(id)
+            .set_patch_operations(Some(ops))
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(&res, "UpdateUsagePlan", e))?;
+    }
+    if a.api_key != b.api_key {
+        let want = op.ids.id(&a.api_key)?;
+        let have = plan_keys(client, id).await?;
+        if !have.contains(&want) {
+            add_plan_key(client, &res, id, &want).await?;
+        }
+        for k in have.iter().filter(|k| **k != want) {
+            remove_plan_key(client, &res, id, k).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn remove_plan_key(
+    client: &aws_sdk_apigateway::Client,
+    res: &str,
+    plan: &str,
+    key: &str,
+) -> Result<(), AwsError> {
+    done_if(
+        client
+            .delete_usage_plan_key()
+            .usage_plan_id(plan)
+            .key_id(key)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| AwsError::from_sdk(res, "DeleteUsagePlanKey", e)),
+        &[],
+    )
+}
+
+/// The ARN tags go on; `None` for integrations, which take none.
+fn tag_arn(client: &aws_sdk_apigateway::Client, op: &Op<'_>) -> Result<Option<String>, AwsError> {
+    let id = op.id();
+    Ok(match op.address.kind {
+        Kind::RestApi => Some(arn(client, &format!("/restapis/{id}"))),
+        Kind::ApiKey => Some(arn(client, &format!("/apikeys/{id}"))),
+        Kind::UsagePlan => Some(arn(client, &format!("/usageplans/{id}"))),
+        Kind::ApiStage => {
+            let (api, stage) = split_stage(op, id)?;
+            Some(stage_arn(client, api, stage))
+        }
+        _ => None,
+    })
 }
 
 pub async fn retag(
-    _client: &aws_sdk_apigateway::Client,
+    client: &aws_sdk_apigateway::Client,
     op: &Op<'_>,
-    _set: &BTreeMap<String, String>,
-    _remove: &BTreeSet<String>,
+    set: &BTreeMap<String, String>,
+    remove: &BTreeSet<String>,
 ) -> Result<(), AwsError> {
-    Err(unavailable(op))
+    // Integrations carry no tags of their own: theirs are their API's.
+    let Some(arn) = tag_arn(client, op)? else {
+        return Ok(());
+    };
+    let res = op.resource();
+    // The definition hash is the stage's own business, never a spec tag.
+    let remove: Vec<String> = remove
+        .iter()
+        .filter(|k| *k != TAG_DEFINITION_HASH)
+        .cloned()
+        .collect();
+    if !set.is_empty() {
+        client
+            .tag_resource()
+            .resource_arn(&arn)
+            .set_tags(Some(aws_tags(set)))
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(&res, "TagResource", e))?;
+    }
+    if !remove.is_empty() {
+        client
+            .untag_resource()
+            .resource_arn(&arn)
+            .set_tag_keys(Some(remove))
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(&res, "UntagResource", e))?;
+    }
+    Ok(())
 }
 
-pub async fn delete(_client: &aws_sdk_apigateway::Client, op: &Op<'_>) -> Result<(), AwsError> {
-    Err(unavailable(op))
+pub async fn delete(client: &aws_sdk_apigateway::Client, op: &Op<'_>) -> Result<(), AwsError> {
+    let res = op.resource();
+    let id = op.id();
+    match op.address.kind {
+        Kind::UsagePlan => {
+            let plan = match client.get_usage_plan().usage_plan_id(id).send().await {
+                Ok(p) => p,
+                Err(e) => {
+                    let e = AwsError::from_sdk(&res, "GetUsagePlan", e);
+                    return if e.is_not_found() { Ok(()) } else { Err(e) };
+                }
+            };
+            for k in plan_keys(client, id).await? {
+                remove_plan_key(client, &res, id, &k).await?;
+            }
+            // AWS refuses to delete a plan that still has stages.
+            let ops: Vec<PatchOperation> = plan
+                .api_stages()
+                .iter()
+                .map(|s| {
+                    let v = format!(
+                        "{}:{}",
+                        s.api_id().unwrap_or_default(),
+                        s.stage().unwrap_or_default()
+                    );
+                    patch(PatchOp::Remove, "/apiStages", Some(&v))
+                })
+                .collect();
+            if !ops.is_empty() {
+                done_if(
+                    client
+                        .update_usage_plan()
+                        .usage_plan_id(id)
+                        .set_patch_operations(Some(ops))
+                        .send()
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| AwsError::from_sdk(&res, "UpdateUsagePlan", e)),
+                    &[],
+                )?;
+            }
+            done_if(
+                client
+                    .delete_usage_plan()
+                    .usage_plan_id(id)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| AwsError::from_sdk(&res, "DeleteUsagePlan", e)),
+                &[],
+            )
+        }
+        Kind::ApiStage => {
+            let (api, stage) = split_stage(op, id)?;
+            let r = client
+                .delete_stage()
+                .rest_api_id(api)
+                .stage_name(stage)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| AwsError::from_sdk(&res, "DeleteStage", e));
+            match r {
+                Err(e) if e.is_not_found() => Ok(()),
+                Err(e) => Err(e),
+                Ok(()) => prune_deployments(client, &res, api).await,
+            }
+        }
+        Kind::ApiIntegration => {
+            let mut parts = id.splitn(3, '/');
+            let (Some(api), Some(resource), Some(method)) =
+                (parts.next(), parts.next(), parts.next())
+            else {
+                return Err(op.invalid(&format!(
+                    "`{id}` is not an integration id ({{api}}/{{resource}}/{{method}})"
+                )));
+            };
+            done_if(
+                client
+                    .delete_integration()
+                    .rest_api_id(api)
+                    .resource_id(resource)
+                    .http_method(method)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| AwsError::from_sdk(&res, "DeleteIntegration", e)),
+                &[],
+            )
+        }
+        Kind::ApiKey => done_if(
+            client
+                .delete_api_key()
+                .api_key(id)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| AwsError::from_sdk(&res, "DeleteApiKey", e)),
+            &[],
+        ),
+        Kind::RestApi => done_if(
+            through_throttling(|| async {
+                client
+                    .delete_rest_api()
+                    .rest_api_id(id)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| AwsError::from_sdk(&res, "DeleteRestApi", e))
+            })
+            .await,
+            &[],
+        ),
+        other => Err(op.invalid(&format!("{other} is not an API Gateway kind"))),
+    }
+}
+
+/// Deployments no stage points to any more: what a deleted stage leaves behind.
+async fn prune_deployments(
+    client: &aws_sdk_apigateway::Client,
+    res: &str,
+    api: &str,
+) -> Result<(), AwsError> {
+    let stages = client
+        .get_stages()
+        .rest_api_id(api)
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk(res, "GetStages", e))?;
+    let used: BTreeSet<&str> = stages
+        .item()
+        .iter()
+        .filter_map(|s| s.deployment_id())
+        .collect();
+    let mut unused = Vec::new();
+    let mut pages = client
+        .get_deployments()
+        .rest_api_id(api)
+        .limit(500)
+        .into_paginator()
+        .send();
+    while let Some(p) = pages.next().await {
+        let p = p.map_err(|e| AwsError::from_sdk(res, "GetDeployments", e))?;
+        unused.extend(
+            p.items()
+                .iter()
+                .filter_map(|d| d.id())
+                .filter(|d| !used.contains(d))
+                .map(str::to_owned),
+        );
+    }
+    for d in unused {
+        let r = client
+            .delete_deployment()
+            .rest_api_id(api)
+            .deployment_id(&d)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| AwsError::from_sdk(res, "DeleteDeployment", e));
+        // A stage created meanwhile may point to it: leave it then.
+        done_if(r, &["BadRequestException", "ConflictException"])?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts_lose_scheme_path_and_port() {
+        assert_eq!(host_of("http://a.example.com/{proxy}"), "a.example.com");
+        assert_eq!(host_of("https://a.example.com:8080/x?y"), "a.example.com");
+        assert_eq!(host_of("a.example.com"), "a.example.com");
+        assert_eq!(host_of("10.0.0.1"), "10.0.0.1");
+    }
+
+    fn tags(pairs: &[(&str, &str)]) -> Tags {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn integration_tags_are_a_siblings_with_its_own_name_and_address() {
+        let api = tags(&[
+            ("Name", "agentpass-staging-api"),
+            ("Project", "agentpass"),
+            (TAG_ENV, "staging"),
+            (TAG_STACK, "shared"),
+            (TAG_ADDRESS, "shared.api"),
+        ]);
+        let stage = tags(&[
+            ("Name", "agentpass-staging-backend-api_stage"),
+            ("Project", "agentpass"),
+            (TAG_ENV, "staging"),
+            (TAG_STACK, "backend"),
+            (TAG_ADDRESS, "backend.api_stage"),
+        ]);
+        for t in [
+            integration_tags(&api, None),
+            integration_tags(&api, Some(&stage)),
+        ] {
+            assert_eq!(t["Name"], "agentpass-staging-backend-api_integration");
+            assert_eq!(t[TAG_STACK], "backend");
+            assert_eq!(t[TAG_ADDRESS], "backend.api_integration");
+            assert_eq!(t["Project"], "agentpass");
+            assert_eq!(t[TAG_ENV], "staging");
+        }
+    }
 }
