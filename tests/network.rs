@@ -10,6 +10,7 @@ use provision::model::{Attrs, Kind, Protocol, RuleSource, TAG_ADDRESS, TAG_ENV, 
 use support::{Account, assert_ok, text};
 
 const NETWORK: usize = 15; // vpc, 4 subnets, igw, eip, nat, 2 route tables, 5 security groups
+const SHARED: usize = NETWORK + 2; // and the REST API with its key
 
 fn mutating(out: &std::process::Output) -> u64 {
     let t = text(out);
@@ -57,7 +58,7 @@ async fn staging_network_applies_converges_and_destroys_without_touching_product
     );
     assert_ok(&out);
     assert!(
-        text(&out).contains("Apply complete: 15 created"),
+        text(&out).contains(&format!("Apply complete: {SHARED} created")),
         "{}",
         text(&out)
     );
@@ -67,7 +68,7 @@ async fn staging_network_applies_converges_and_destroys_without_touching_product
     let live = aws.read("staging").await.unwrap();
     assert_eq!(
         live.resources.len(),
-        NETWORK,
+        SHARED,
         "{:#?}",
         live.resources.keys().collect::<Vec<_>>()
     );
@@ -161,7 +162,7 @@ async fn staging_network_applies_converges_and_destroys_without_touching_product
     assert!(aws.read("staging").await.unwrap().resources.is_empty());
     assert_eq!(
         aws.read("production").await.unwrap().resources.len(),
-        NETWORK
+        SHARED
     );
     let state = acct.provision(
         d,
@@ -208,7 +209,7 @@ Team = "platform""#,
     assert!(t.contains("+ tcp 5432 10.2.99.0/24 (bastion)"), "{t}");
     assert!(
         t.contains(&format!(
-            "0 to create, {NETWORK} to update, 0 to replace, 0 to delete"
+            "0 to create, {SHARED} to update, 0 to replace, 0 to delete"
         )),
         "{t}"
     );
@@ -334,7 +335,7 @@ async fn a_killed_apply_is_finished_by_the_next_without_duplicates() {
     assert_ok(&out);
     let aws = acct.aws().await;
     let live = aws.read("staging").await.unwrap();
-    assert_eq!(live.resources.len(), NETWORK);
+    assert_eq!(live.resources.len(), SHARED);
     // No duplicates: one VPC, four subnets in the whole account carry staging's tags.
     let vpcs = aws
         .ec2

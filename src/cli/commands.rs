@@ -257,6 +257,7 @@ async fn execute(
 ) -> Result<Outcome, CliError> {
     let observed = s.observe().await?;
     let first = make_plan(s, &observed)?;
+    check_secrets(&first)?;
     if !first.has_changes() && unrecorded(&first, &observed.recorded).is_empty() {
         print_plan(g, &first, &s.region);
         s.print_stats(&a.run);
@@ -291,6 +292,24 @@ async fn execute(
     release(guards).await;
     s.print_stats(&a.run);
     result
+}
+
+/// A database created with a password from the environment needs that variable before anything
+/// changes, not halfway through the run. The value is only checked for presence, never shown.
+fn check_secrets(plan: &Plan) -> Result<(), CliError> {
+    for c in &plan.changes {
+        let creates = matches!(c.action, Action::Create | Action::Replace);
+        if let (true, Some(crate::model::Attrs::DbInstance(db))) = (creates, &c.after)
+            && let crate::model::MasterPassword::EnvVar(name) = &db.master_password
+            && std::env::var_os(name).is_none_or(|v| v.is_empty())
+        {
+            return Err(CliError::Refused(format!(
+                "{}: the master password variable {name} is not set (or empty); set it and run again. Nothing was changed",
+                c.address
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Resources that match the spec but are missing from state, or recorded under another id:

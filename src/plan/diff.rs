@@ -329,6 +329,10 @@ fn normalise_live(
             have.retain(|k, _| {
                 !k.starts_with("settings.") || want.contains_key(k) || recorded.contains(k)
             });
+            // Without a prefix in the spec, whatever CNAME AWS generated is fine.
+            if !want.contains_key("cname_prefix") {
+                have.remove("cname_prefix");
+            }
         }
         // The password of an instance created with one is opaque: any variable name matches.
         Kind::DbInstance => {

@@ -989,6 +989,25 @@ fn beanstalk_settings_the_spec_does_not_declare_are_ignored() {
 }
 
 #[test]
+fn a_generated_cname_prefix_is_ignored_but_a_declared_one_is_compared() {
+    let d = desired();
+    let mut live = converged(&d);
+    // The backend declares no prefix: whatever AWS generated is fine.
+    let Attrs::BeanstalkEnv(backend) = &mut live_mut(&mut live, "backend.beanstalk").attrs else {
+        panic!()
+    };
+    backend.cname_prefix = Some("agentpass-backend-staging-x7".into());
+    // The console declares one: a different live prefix forces replacement.
+    let Attrs::BeanstalkEnv(console) = &mut live_mut(&mut live, "console.beanstalk").attrs else {
+        panic!()
+    };
+    console.cname_prefix = Some("somebody-else".into());
+    let p = diff(&d, &live, &recorded(&d)).unwrap();
+    assert_eq!(change(&p, "backend.beanstalk").action, Action::NoOp);
+    assert_eq!(change(&p, "console.beanstalk").action, Action::Replace);
+}
+
+#[test]
 fn beanstalk_settings_removed_from_the_spec_change_to_null() {
     let mut d = desired();
     // Last apply declared DEBUG=1; the spec no longer does; AWS still has it.

@@ -302,8 +302,12 @@ impl Builder<'_> {
                 .insert(opt.to_owned(), v);
         };
         let text = |s: &str| SettingValue::Text(s.to_owned());
+        // AWS keeps these lists as sets; sorted, they compare equal to what a read returns.
         let refs = |names: &[String], f: fn(&str) -> Ref| {
-            SettingValue::Refs(names.iter().map(|n| f(n)).collect())
+            let mut refs: Vec<Ref> = names.iter().map(|n| f(n)).collect();
+            refs.sort_by_key(ToString::to_string);
+            refs.dedup();
+            SettingValue::Refs(refs)
         };
         set(
             "aws:ec2:instances",
