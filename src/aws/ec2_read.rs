@@ -90,9 +90,13 @@ pub async fn read(ec2: &aws_sdk_ec2::Client, env: &str) -> Result<Raw, AwsError>
         }
         Ok::<_, AwsError>(with_dns)
     };
-    let subnets = async {
+    let subnets = |filter: Filter| async {
         let mut out = Vec::new();
-        let mut pages = ec2.describe_subnets().filters(f()).into_paginator().send();
+        let mut pages = ec2
+            .describe_subnets()
+            .filters(filter)
+            .into_paginator()
+            .send();
         while let Some(p) = pages.next().await {
             out.extend(
                 p.map_err(|e| AwsError::from_sdk(&what, "DescribeSubnets", e))?
@@ -154,11 +158,11 @@ pub async fn read(ec2: &aws_sdk_ec2::Client, env: &str) -> Result<Raw, AwsError>
         }
         Ok::<_, AwsError>(out)
     };
-    let tables = async {
+    let tables = |filter: Filter| async {
         let mut out = Vec::new();
         let mut pages = ec2
             .describe_route_tables()
-            .filters(f())
+            .filters(filter)
             .into_paginator()
             .send();
         while let Some(p) = pages.next().await {
@@ -171,11 +175,11 @@ pub async fn read(ec2: &aws_sdk_ec2::Client, env: &str) -> Result<Raw, AwsError>
         }
         Ok::<_, AwsError>(out)
     };
-    let groups = async {
+    let groups = |filter: Filter| async {
         let mut out = Vec::new();
         let mut pages = ec2
             .describe_security_groups()
-            .filters(f())
+            .filters(filter)
             .into_paginator()
             .send();
         while let Some(p) = pages.next().await {
@@ -188,8 +192,29 @@ pub async fn read(ec2: &aws_sdk_ec2::Client, env: &str) -> Result<Raw, AwsError>
         }
         Ok::<_, AwsError>(out)
     };
-    let (vpcs, subnets, igws, eips, nats, tables, groups) =
-        tokio::try_join!(vpcs, subnets, igws, eips, nats, tables, groups)?;
+    // What lives inside the VPC is read by VPC, not by tag: the same one call per type finds
+    // ours and whatever was made there by hand, which drift reports as unmanaged.
+    let inside = async {
+        let vpcs = vpcs.await?;
+        let ids: Vec<String> = vpcs
+            .iter()
+            .filter(|(v, _, _)| ours(env, &tags_of(v.tags())))
+            .filter_map(|(v, _, _)| v.vpc_id().map(str::to_owned))
+            .collect();
+        let scope = if ids.is_empty() {
+            f()
+        } else {
+            Filter::builder()
+                .name("vpc-id")
+                .set_values(Some(ids))
+                .build()
+        };
+        let (subnets, tables, groups) =
+            tokio::try_join!(subnets(scope.clone()), tables(scope.clone()), groups(scope))?;
+        Ok::<_, AwsError>((vpcs, subnets, tables, groups))
+    };
+    let ((vpcs, subnets, tables, groups), igws, eips, nats) =
+        tokio::try_join!(inside, igws, eips, nats)?;
     Ok(Raw {
         vpcs,
         subnets,
@@ -241,6 +266,46 @@ impl Raw {
                 .iter()
                 .map(|g| (id(g.group_id()), tags_of(g.tags()))),
         );
+        out
+    }
+
+    /// Subnets, route tables and security groups in the environment's VPC without its tags.
+    /// AWS's own defaults (the `default` group, the main route table) are not counted.
+    pub fn unmanaged(&self, env: &str) -> Vec<Unmanaged> {
+        let name = |tags: &Tags| tags.get("Name").cloned();
+        let mut out = Vec::new();
+        for s in &self.subnets {
+            let tags = tags_of(s.tags());
+            if !ours(env, &tags) {
+                out.push(Unmanaged {
+                    kind: Kind::Subnet,
+                    id: s.subnet_id().unwrap_or_default().into(),
+                    name: name(&tags),
+                });
+            }
+        }
+        for t in &self.tables {
+            let tags = tags_of(t.tags());
+            let main = t.associations().iter().any(|a| a.main().unwrap_or(false));
+            if !ours(env, &tags) && !main {
+                out.push(Unmanaged {
+                    kind: Kind::RouteTable,
+                    id: t.route_table_id().unwrap_or_default().into(),
+                    name: name(&tags),
+                });
+            }
+        }
+        for g in &self.groups {
+            let tags = tags_of(g.tags());
+            if !ours(env, &tags) && g.group_name() != Some("default") {
+                out.push(Unmanaged {
+                    kind: Kind::SecurityGroup,
+                    id: g.group_id().unwrap_or_default().into(),
+                    name: g.group_name().map(str::to_owned),
+                });
+            }
+        }
+        out.sort();
         out
     }
 

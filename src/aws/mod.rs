@@ -223,11 +223,15 @@ impl Aws {
             .chain(api.tagged())
             .collect();
         let ids = ids::collect(env, tagged.iter().map(|(id, t)| (id.clone(), t)));
+        let unmanaged = net.unmanaged(env);
         let mut resources = net.normalise(env, &ids);
         resources.extend(db.normalise(env, &ids));
         resources.extend(eb.normalise(env, &ids));
         resources.extend(api.normalise(env, &ids));
-        Ok(LiveState { resources })
+        Ok(LiveState {
+            resources,
+            unmanaged,
+        })
     }
 
     /// Creates the resource; returns its physical id.

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::address::{Address, Stack};
+use super::address::{Address, Kind, Stack};
 use super::attrs::{Attrs, Ref};
 
 pub type Tags = BTreeMap<String, String>;
@@ -80,10 +80,22 @@ pub struct LiveResource {
     pub pending: BTreeMap<String, serde_json::Value>,
 }
 
+/// A resource inside the environment's VPC that carries no ownership tags of this environment:
+/// made by hand, or by another tool. Never changed by provision; drift reports it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Unmanaged {
+    pub kind: Kind,
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
 /// What one read pass of AWS found, by address (from the ownership tags).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LiveState {
     pub resources: BTreeMap<Address, LiveResource>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unmanaged: Vec<Unmanaged>,
 }
 
 /// A resource as the last apply recorded it.
