@@ -68,6 +68,7 @@ fn converged(d: &DesiredState) -> LiveState {
                 (address.clone(), live)
             })
             .collect(),
+        unmanaged: Vec::new(),
     }
 }
 

@@ -36,6 +36,7 @@ fn converged(d: &DesiredState) -> LiveState {
                 (address.clone(), live)
             })
             .collect(),
+        unmanaged: Vec::new(),
     }
 }
 
