@@ -4,12 +4,21 @@
 //! integration of the `{proxy+}` resource's `ANY` method; `{api_id}/{stage_name}` for a stage;
 //! the usage plan id.
 //!
-//! The API key's value never passes through here: keys are listed without values, and the
-//! value `CreateApiKey` and `GetUsagePlanKeys` return is dropped unread.
+//! The API key's value is never asked for, kept, printed or logged: keys are listed without
+//! values, a plan's keys are found from the key's side (`GetUsagePlans?keyId=`, whose answer
+//! has no values, where `GetUsagePlanKeys` would carry them), and the calls whose answers do
+//! carry the value (`CreateApiKey`, `CreateUsagePlanKey`, `UpdateApiKey`) run with tracing off,
+//! because the SDK logs whole responses at trace level.
 //!
 //! A stage records the definition hash it was deployed from in its tag
-//! [`TAG_DEFINITION_HASH`]; that tag is not reported as a normal tag. Integrations cannot be
-//! tagged: they are reported with the tags the spec gives them, derived from their API's tags.
+//! [`TAG_DEFINITION_HASH`]; that tag is not reported as a normal tag. A new hash means a new
+//! deployment on the stage. Integrations cannot be tagged: they are reported with the tags the
+//! spec gives them, derived from a sibling's (see [`integration_tags`]).
+//!
+//! Reads: one `GetRestApis`, `GetApiKeys`, `GetUsagePlans` (tags inline; none of them filters
+//! by tag on the server), then for this environment's own API its resources (methods and
+//! integration embedded) and stages, and for its own key and plan their `GetTags` (AWS has
+//! TagResource's tags inline too; LocalStack only there).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::future::Future;
@@ -80,6 +89,8 @@ struct KeyRead {
     name: String,
     enabled: bool,
     tags: Tags,
+    /// The usage plans it is in.
+    plans: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -88,7 +99,7 @@ struct PlanRead {
     name: String,
     /// (api id, stage name) pairs.
     stages: Vec<(String, String)>,
-    /// Key ids only: `GetUsagePlanKeys` also returns values, which are never kept.
+    /// This environment's keys in the plan (ids only).
     keys: Vec<String>,
     rate_limit: f64,
     burst_limit: i32,
@@ -203,12 +214,9 @@ pub async fn read(client: &aws_sdk_apigateway::Client, env: &str) -> Result<Raw,
     };
     let keys = async {
         let mut found = Vec::new();
-        let mut pages = client
-            .get_api_keys()
-            .include_values(false)
-            .limit(500)
-            .into_paginator()
-            .send();
+        // Without `includeValues` (AWS's default is false; LocalStack takes any value given,
+        // even `false`, as true).
+        let mut pages = client.get_api_keys().limit(500).into_paginator().send();
         while let Some(p) = pages.next().await {
             for k in p
                 .map_err(|e| AwsError::from_sdk(&what, "GetApiKeys", e))?
@@ -221,13 +229,17 @@ pub async fn read(client: &aws_sdk_apigateway::Client, env: &str) -> Result<Raw,
                         name: k.name().unwrap_or_default().to_owned(),
                         enabled: k.enabled(),
                         tags,
+                        plans: Vec::new(),
                     });
                 }
             }
         }
         for k in &mut found {
             let arn = arn(client, &format!("/apikeys/{}", k.id));
-            k.tags.extend(tags_added(client, &k.id, arn).await?);
+            let (added, plans) =
+                tokio::try_join!(tags_added(client, &k.id, arn), plans_of_key(client, &k.id))?;
+            k.tags.extend(added);
+            k.plans = plans;
         }
         Ok::<_, AwsError>(found)
     };
@@ -248,11 +260,7 @@ pub async fn read(client: &aws_sdk_apigateway::Client, env: &str) -> Result<Raw,
         let mut out = Vec::new();
         for (u, mut tags) in found {
             let id = u.id().unwrap_or_default().to_owned();
-            let (keys, added) = tokio::try_join!(
-                plan_keys(client, &id),
-                tags_added(client, &id, arn(client, &format!("/usageplans/{id}")))
-            )?;
-            tags.extend(added);
+            tags.extend(tags_added(client, &id, arn(client, &format!("/usageplans/{id}"))).await?);
             out.push(PlanRead {
                 name: u.name().unwrap_or_default().to_owned(),
                 stages: u
@@ -265,7 +273,7 @@ pub async fn read(client: &aws_sdk_apigateway::Client, env: &str) -> Result<Raw,
                         )
                     })
                     .collect(),
-                keys,
+                keys: Vec::new(),
                 rate_limit: u.throttle().map_or(0.0, |t| t.rate_limit()),
                 burst_limit: u.throttle().map_or(0, |t| t.burst_limit()),
                 quota: u.quota().map(|q| (q.limit(), q.period().cloned())),
@@ -275,28 +283,42 @@ pub async fn read(client: &aws_sdk_apigateway::Client, env: &str) -> Result<Raw,
         }
         Ok::<_, AwsError>(out)
     };
-    let (apis, keys, plans) = tokio::try_join!(apis, keys, plans)?;
+    let (apis, keys, mut plans) = tokio::try_join!(apis, keys, plans)?;
+    for p in &mut plans {
+        p.keys = keys
+            .iter()
+            .filter(|k| k.plans.contains(&p.id))
+            .map(|k| k.id.clone())
+            .collect();
+    }
     Ok(Raw { apis, keys, plans })
 }
 
-/// The ids of a usage plan's keys. The response also carries each key's value: dropped here.
-async fn plan_keys(
+/// The usage plans a key is in. (`GetUsagePlanKeys` would say it the other way round, but its
+/// answer carries every key's value.)
+async fn plans_of_key(
     client: &aws_sdk_apigateway::Client,
-    plan: &str,
+    key: &str,
 ) -> Result<Vec<String>, AwsError> {
     let mut out = Vec::new();
     let mut pages = client
-        .get_usage_plan_keys()
-        .usage_plan_id(plan)
+        .get_usage_plans()
+        .key_id(key)
         .limit(500)
         .into_paginator()
         .send();
     while let Some(p) = pages.next().await {
-        let p = p.map_err(|e| AwsError::from_sdk(plan, "GetUsagePlanKeys", e))?;
-        out.extend(p.items().iter().filter_map(|k| k.id().map(str::to_owned)));
+        let p = p.map_err(|e| AwsError::from_sdk(key, "GetUsagePlans", e))?;
+        out.extend(p.items().iter().filter_map(|u| u.id().map(str::to_owned)));
     }
-    out.sort();
     Ok(out)
+}
+
+/// Runs a call whose answer carries the API key's value with tracing off for it: the SDK logs
+/// whole responses at trace level, and the value must not reach any log.
+fn quiet<F: Future>(call: F) -> tracing::instrument::WithDispatch<F> {
+    use tracing::instrument::WithSubscriber;
+    call.with_subscriber(tracing::Dispatch::none())
 }
 
 async fn read_api(
@@ -692,14 +714,16 @@ pub async fn create(
             Ok(id)
         }
         Attrs::ApiKey(a) => {
-            let key = client
-                .create_api_key()
-                .name(&a.name)
-                .enabled(a.enabled)
-                .set_tags(Some(tags))
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk(&res, "CreateApiKey", e))?;
+            let key = quiet(
+                client
+                    .create_api_key()
+                    .name(&a.name)
+                    .enabled(a.enabled)
+                    .set_tags(Some(tags))
+                    .send(),
+            )
+            .await
+            .map_err(|e| AwsError::from_sdk(&res, "CreateApiKey", e))?;
             // The response holds the key's value too: only the id leaves this function.
             key.id()
                 .map(str::to_owned)
@@ -762,15 +786,17 @@ async fn add_plan_key(
 ) -> Result<(), AwsError> {
     let r = wait::through_not_found(|| async {
         // The response holds the key's value: dropped unread.
-        client
-            .create_usage_plan_key()
-            .usage_plan_id(plan)
-            .key_id(key)
-            .key_type("API_KEY")
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| AwsError::from_sdk(res, "CreateUsagePlanKey", e))
+        quiet(
+            client
+                .create_usage_plan_key()
+                .usage_plan_id(plan)
+                .key_id(key)
+                .key_type("API_KEY")
+                .send(),
+        )
+        .await
+        .map(|_| ())
+        .map_err(|e| AwsError::from_sdk(res, "CreateUsagePlanKey", e))
     })
     .await;
     match r {
@@ -1071,14 +1097,16 @@ pub async fn update(
                 return Ok(());
             }
             // The response holds the key's value when asked for; it is dropped unread.
-            client
-                .update_api_key()
-                .api_key(id)
-                .set_patch_operations(Some(ops))
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| AwsError::from_sdk(&res, "UpdateApiKey", e))
+            quiet(
+                client
+                    .update_api_key()
+                    .api_key(id)
+                    .set_patch_operations(Some(ops))
+                    .send(),
+            )
+            .await
+            .map(|_| ())
+            .map_err(|e| AwsError::from_sdk(&res, "UpdateApiKey", e))
         }
         (Attrs::ApiIntegration(_), Attrs::ApiIntegration(a)) => {
             put_integration(client, beanstalk, op, a).await.map(|_| ())
@@ -1161,7 +1189,7 @@ async fn update_plan(
     }
     if a.api_key != b.api_key {
         let want = op.ids.id(&a.api_key)?;
-        let have = plan_keys(client, id).await?;
+        let have = key_ids(op, &b.api_key);
         if !have.contains(&want) {
             add_plan_key(client, &res, id, &want).await?;
         }
@@ -1170,6 +1198,19 @@ async fn update_plan(
         }
     }
     Ok(())
+}
+
+/// The key ids a usage plan's live `api_key` stands for: one, or several joined (see `one_ref`).
+fn key_ids(op: &Op<'_>, key: &Ref) -> Vec<String> {
+    op.old
+        .id(key)
+        .map(|ids| {
+            ids.split(',')
+                .filter(|k| !k.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 async fn remove_plan_key(
@@ -1256,7 +1297,11 @@ pub async fn delete(client: &aws_sdk_apigateway::Client, op: &Op<'_>) -> Result<
                     return if e.is_not_found() { Ok(()) } else { Err(e) };
                 }
             };
-            for k in plan_keys(client, id).await? {
+            let before = match op.before()? {
+                Attrs::UsagePlan(b) => key_ids(op, &b.api_key),
+                _ => Vec::new(),
+            };
+            for k in before {
                 remove_plan_key(client, &res, id, &k).await?;
             }
             // AWS refuses to delete a plan that still has stages.
