@@ -13,7 +13,7 @@
 //! A stage records the definition hash it was deployed from in its tag
 //! [`TAG_DEFINITION_HASH`]; that tag is not reported as a normal tag. A new hash means a new
 //! deployment on the stage. Integrations cannot be tagged: they are reported with the tags the
-//! spec gives them, derived from a sibling's (see [`integration_tags`]).
+//! spec gives them, derived from a sibling's (see `integration_tags`).
 //!
 //! Reads: one `GetRestApis`, `GetApiKeys`, `GetUsagePlans` (tags inline; none of them filters
 //! by tag on the server), then for this environment's own API its resources (methods and
