@@ -192,6 +192,37 @@ pub async fn plan(g: &Global, run: &RunArgs) -> Result<Outcome, CliError> {
     })
 }
 
+/// Read-only: no lock, no state write, no mutating call.
+pub async fn drift(g: &Global, run: &RunArgs) -> Result<Outcome, CliError> {
+    let s = Session::open(g, run).await?;
+    let observed = s.observe().await?;
+    let report = crate::drift::drift(&s.desired, &observed.live, &observed.recorded);
+    match g.format {
+        Format::Text => print!("{}", crate::drift::render_text(&report, &s.region)),
+        Format::Json => {
+            let doc = serde_json::json!({
+                "format_version": 1,
+                "env": s.env,
+                "region": s.region,
+                "drift": report.has_drift(),
+                "summary": report.summary(),
+                "findings": report.findings,
+                "aws_calls": s.aws.stats.to_json(),
+            });
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&doc).expect("drift serialises")
+            );
+        }
+    }
+    s.print_stats(run);
+    Ok(if report.has_drift() {
+        Outcome::Pending
+    } else {
+        Outcome::Done
+    })
+}
+
 pub async fn apply(g: &Global, a: &ApplyArgs) -> Result<Outcome, CliError> {
     let s = Session::open(g, &a.run).await?;
     let outcome = execute(g, a, &s, "apply", |s, observed| {

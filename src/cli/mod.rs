@@ -223,10 +223,7 @@ pub fn run(cli: &Cli) -> Result<Outcome, CliError> {
         Command::Plan(a) => runtime().block_on(commands::plan(g, a)),
         Command::Apply(a) => runtime().block_on(commands::apply(g, a)),
         Command::Destroy(a) => runtime().block_on(commands::destroy(g, a)),
-        Command::Drift(a) => {
-            load(g, &a.env)?;
-            Err(CliError::NotYet("drift"))
-        }
+        Command::Drift(a) => runtime().block_on(commands::drift(g, a)),
         Command::State(s) => runtime().block_on(commands::state(g, s)),
         Command::Outputs(a) => runtime().block_on(commands::outputs(g, a)),
     }

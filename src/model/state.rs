@@ -22,6 +22,10 @@ pub struct Lifecycle {
     pub allow_replace: bool,
     /// RDS: apply modifications now rather than in the next maintenance window.
     pub apply_immediately: bool,
+    /// Fields (dotted paths, or prefixes of them) another system owns: neither planned nor
+    /// reported as drift.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ignore: Vec<String>,
 }
 
 impl Lifecycle {

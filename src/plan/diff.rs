@@ -248,28 +248,7 @@ fn compare(
     errors: &mut Vec<PlanError>,
 ) -> Change {
     let kind = address.kind;
-    let want = flatten_resource(&d.attrs, &d.tags);
-    let mut have = flatten_resource(&l.attrs, &l.tags);
-    // A value AWS is already converging to counts as reached.
-    for (field, value) in &l.pending {
-        have.insert(field.clone(), value.clone());
-    }
-    normalise_live(kind, &want, &mut have, rec);
-
-    let mut fields = Vec::new();
-    let keys: BTreeSet<&String> = want.keys().chain(have.keys()).collect();
-    for key in keys {
-        let before = have.get(key).cloned().unwrap_or(Value::Null);
-        let after = want.get(key).cloned().unwrap_or(Value::Null);
-        if before != after {
-            fields.push(FieldChange {
-                field: key.clone(),
-                forces_replacement: forces(kind, key),
-                before,
-                after,
-            });
-        }
-    }
+    let (fields, have) = field_changes(kind, &d.attrs, &d.tags, l, rec, &d.lifecycle.ignore);
 
     if let (Attrs::DbInstance(want), Attrs::DbInstance(_)) = (&d.attrs, &l.attrs) {
         let live_size = have
@@ -305,6 +284,50 @@ fn compare(
         reason: None,
         lifecycle: d.lifecycle.clone(),
     }
+}
+
+/// How a live resource differs from the attributes and tags it should have (`before` is live,
+/// `after` is wanted), as the planner and drift both compare: pending values count as reached,
+/// kind-specific normalisation applies, and fields the spec says to ignore are left out.
+/// Also returns the live fields as compared.
+pub fn field_changes(
+    kind: Kind,
+    attrs: &Attrs,
+    tags: &Tags,
+    l: &LiveResource,
+    rec: Option<&RecordedResource>,
+    ignore: &[String],
+) -> (Vec<FieldChange>, BTreeMap<String, Value>) {
+    let want = flatten_resource(attrs, tags);
+    let mut have = flatten_resource(&l.attrs, &l.tags);
+    // A value AWS is already converging to counts as reached.
+    for (field, value) in &l.pending {
+        have.insert(field.clone(), value.clone());
+    }
+    normalise_live(kind, &want, &mut have, rec);
+    let ignored = |key: &str| {
+        ignore.iter().any(|i| {
+            key == i
+                || key
+                    .strip_prefix(i.as_str())
+                    .is_some_and(|r| r.starts_with('.'))
+        })
+    };
+    let mut fields = Vec::new();
+    let keys: BTreeSet<&String> = want.keys().chain(have.keys()).collect();
+    for key in keys.into_iter().filter(|k| !ignored(k)) {
+        let before = have.get(key).cloned().unwrap_or(Value::Null);
+        let after = want.get(key).cloned().unwrap_or(Value::Null);
+        if before != after {
+            fields.push(FieldChange {
+                field: key.clone(),
+                forces_replacement: forces(kind, key),
+                before,
+                after,
+            });
+        }
+    }
+    (fields, have)
 }
 
 /// Kind-specific views of live values before comparing.

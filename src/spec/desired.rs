@@ -22,6 +22,15 @@ pub fn build(spec: &EnvSpec) -> DesiredState {
     b.database();
     b.beanstalk(Stack::Backend, &spec.backend);
     b.beanstalk(Stack::Console, &spec.console);
+    for (address, fields) in &spec.ignore {
+        if let Some(r) = address
+            .parse()
+            .ok()
+            .and_then(|a: Address| b.out.get_mut(&a))
+        {
+            r.lifecycle.ignore = fields.clone();
+        }
+    }
     DesiredState {
         env: spec.env.clone(),
         region: spec.region.clone(),
@@ -282,6 +291,7 @@ impl Builder<'_> {
         r.lifecycle = Lifecycle {
             allow_replace: db.allow_replace,
             apply_immediately: db.apply_immediately,
+            ignore: Vec::new(),
         };
     }
 

@@ -22,6 +22,9 @@ pub struct Layer {
     pub api: Option<S<ApiLayer>>,
     pub backend: Option<S<BackendLayer>>,
     pub console: Option<S<ConsoleLayer>>,
+    /// Fields another system owns, per resource address: not planned, not drift.
+    #[serde(default)]
+    pub ignore: BTreeMap<String, S<Vec<S<String>>>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

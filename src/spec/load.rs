@@ -164,6 +164,25 @@ pub fn load_one(dir: &Path, env: &str) -> Result<Loaded, SpecError> {
         env: over.clone(),
     };
     let spec = lower(env, &base_layer, &env_layer, &files).map_err(SpecError::Invalid)?;
+    // Ignored fields must name resources this environment has.
+    let desired = super::desired::build(&spec);
+    let unknown: Vec<Diagnostic> = spec
+        .ignore
+        .keys()
+        .filter(|a| a.parse().is_ok_and(|a| !desired.resources.contains_key(&a)))
+        .filter_map(|a| {
+            let field = format!("ignore.{a}");
+            let origin = spec.origins.get(&field)?.clone();
+            Some(Diagnostic::new(
+                origin,
+                field,
+                format!("no resource `{a}` in this environment"),
+            ))
+        })
+        .collect();
+    if !unknown.is_empty() {
+        return Err(SpecError::Invalid(unknown));
+    }
     Ok(Loaded {
         spec,
         files: vec![base, over],

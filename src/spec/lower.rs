@@ -93,6 +93,26 @@ pub fn lower(
         &refs,
     );
 
+    let mut ignore = BTreeMap::new();
+    for (address, at) in root.values("ignore", |l| Some(&l.ignore)) {
+        if address.parse::<crate::model::Address>().is_err() {
+            cx.d.push(at.diag(format!(
+                "`{address}` is not a resource address (e.g. backend.beanstalk, shared.security_group.rds)"
+            )));
+        }
+        let fields: Vec<String> = at.value.iter().map(|f| f.get_ref().clone()).collect();
+        if fields
+            .iter()
+            .any(|f| f.is_empty() || f.starts_with("tags.provision:"))
+        {
+            cx.d.push(
+                at.diag("field paths must be non-empty, and ownership tags cannot be ignored"),
+            );
+        }
+        cx.remember(&at);
+        ignore.insert(address, fields);
+    }
+
     if !cx.d.is_empty() {
         // A missing value was replaced by a default so that validation could go on; checks
         // of that default (`` is not an engine version) only repeat the problem, wrongly.
@@ -105,6 +125,7 @@ pub fn lower(
         return Err(cx.d);
     }
     Ok(EnvSpec {
+        ignore,
         env: env.to_owned(),
         project: name.value,
         state: StateSpec {

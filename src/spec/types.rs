@@ -25,6 +25,8 @@ pub struct EnvSpec {
     pub backend: BeanstalkSpec,
     pub database: DatabaseSpec,
     pub console: BeanstalkSpec,
+    /// Resource address -> fields to ignore (dotted paths or their prefixes).
+    pub ignore: BTreeMap<String, Vec<String>>,
     /// Where the values that cross-environment checks look at were written, by field path.
     pub origins: BTreeMap<String, Origin>,
 }

@@ -1,0 +1,370 @@
+//! Drift: where live AWS has moved away from what provision last applied, kept apart from what
+//! the spec asks for since (the plan). Pure: it compares the three views the planner reads.
+//!
+//! - **changed**: live differs from the snapshot (someone changed it outside provision);
+//! - **missing**: in spec and snapshot, gone from AWS;
+//! - **unmanaged**: carries this environment's tags but is in neither spec nor snapshot, or sits
+//!   in the environment's VPC without its tags;
+//! - **pending**: AWS accepted a change it has not applied yet (converging, not drift);
+//! - **spec ahead**: the spec changed since the last apply; `provision plan` shows it.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::model::*;
+use crate::plan::diff::field_changes;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    Changed,
+    Missing,
+    Unmanaged,
+    Pending,
+    SpecAhead,
+}
+
+impl Category {
+    /// Whether the finding is drift made outside provision (exit code 2).
+    pub fn is_drift(self) -> bool {
+        match self {
+            Category::Changed | Category::Missing | Category::Unmanaged => true,
+            Category::Pending | Category::SpecAhead => false,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Category::Changed => "changed",
+            Category::Missing => "missing",
+            Category::Unmanaged => "unmanaged",
+            Category::Pending => "pending",
+            Category::SpecAhead => "spec ahead",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    pub category: Category,
+    pub stack: Option<Stack>,
+    /// The resource's address, when it has one (unmanaged resources without tags have none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<Address>,
+    pub kind: Kind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// What provision last applied (changed), or what AWS is converging to (pending).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected: Option<Value>,
+    /// What AWS has now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actual: Option<Value>,
+    pub note: String,
+    /// How to resolve it.
+    pub resolve: String,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub changed: usize,
+    pub missing: usize,
+    pub unmanaged: usize,
+    pub pending: usize,
+    pub spec_ahead: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    pub env: String,
+    pub findings: Vec<Finding>,
+}
+
+impl Report {
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary::default();
+        for f in &self.findings {
+            match f.category {
+                Category::Changed => s.changed += 1,
+                Category::Missing => s.missing += 1,
+                Category::Unmanaged => s.unmanaged += 1,
+                Category::Pending => s.pending += 1,
+                Category::SpecAhead => s.spec_ahead += 1,
+            }
+        }
+        s
+    }
+
+    pub fn has_drift(&self) -> bool {
+        self.findings.iter().any(|f| f.category.is_drift())
+    }
+}
+
+struct Builder<'a> {
+    env: &'a str,
+    out: Vec<Finding>,
+}
+
+impl Builder<'_> {
+    fn push(
+        &mut self,
+        category: Category,
+        address: &Address,
+        id: Option<&str>,
+        note: String,
+        resolve: String,
+    ) {
+        self.out.push(Finding {
+            category,
+            stack: Some(address.stack),
+            address: Some(address.clone()),
+            kind: address.kind,
+            id: id.map(str::to_owned),
+            field: None,
+            expected: None,
+            actual: None,
+            note,
+            resolve,
+        });
+    }
+
+    fn apply(&self) -> String {
+        format!("`provision apply --env {}`", self.env)
+    }
+}
+
+pub fn drift(desired: &DesiredState, live: &LiveState, recorded: &RecordedState) -> Report {
+    let mut b = Builder {
+        env: &desired.env,
+        out: Vec::new(),
+    };
+    let addresses: BTreeSet<&Address> = desired
+        .resources
+        .keys()
+        .chain(live.resources.keys())
+        .chain(recorded.resources.keys())
+        .collect();
+    for address in addresses {
+        let d = desired.resources.get(address);
+        let l = live.resources.get(address);
+        let r = recorded.resources.get(address);
+        let ignore = d.map(|d| d.lifecycle.ignore.as_slice()).unwrap_or_default();
+        if let (Some(l), Some(r)) = (l, r) {
+            changed(&mut b, address, l, r, ignore);
+            pending(&mut b, address, l, ignore);
+        }
+        match (d, l, r) {
+            (Some(d), Some(_), Some(r)) => {
+                let fields = spec_fields(&d.attrs, &d.tags, r);
+                if !fields.is_empty() {
+                    let apply = b.apply();
+                    b.push(
+                        Category::SpecAhead,
+                        address,
+                        Some(&r.id),
+                        format!(
+                            "the spec changed since the last apply: {}",
+                            fields.join(", ")
+                        ),
+                        format!("{apply} makes the change (`provision plan` shows it)"),
+                    );
+                }
+            }
+            (Some(_), Some(l), None) => {
+                let apply = b.apply();
+                b.push(
+                    Category::Unmanaged,
+                    address,
+                    Some(&l.id),
+                    "in the spec and in AWS with this environment's tags, but not in state (a run stopped before recording it)".into(),
+                    format!("{apply} adopts it into state"),
+                );
+            }
+            (Some(_), None, Some(r)) => {
+                let apply = b.apply();
+                b.push(
+                    Category::Missing,
+                    address,
+                    Some(&r.id),
+                    format!("recorded as {} but gone from AWS", r.id),
+                    format!("{apply} creates it again; to be rid of it, remove it from the spec"),
+                );
+            }
+            (Some(_), None, None) => {
+                let apply = b.apply();
+                b.push(
+                    Category::SpecAhead,
+                    address,
+                    None,
+                    "new in the spec, not created yet".into(),
+                    format!("{apply} creates it"),
+                );
+            }
+            (None, Some(l), Some(_)) => {
+                let apply = b.apply();
+                b.push(
+                    Category::SpecAhead,
+                    address,
+                    Some(&l.id),
+                    "removed from the spec, still in AWS".into(),
+                    format!("{apply} deletes it"),
+                );
+            }
+            (None, Some(l), None) => {
+                let apply = b.apply();
+                b.push(
+                    Category::Unmanaged,
+                    address,
+                    Some(&l.id),
+                    "carries this environment's ownership tags but is in neither the spec nor state".into(),
+                    format!("{apply} would delete it; to keep it, add it to the spec or remove its provision:* tags"),
+                );
+            }
+            (None, None, Some(r)) => {
+                let apply = b.apply();
+                b.push(
+                    Category::SpecAhead,
+                    address,
+                    Some(&r.id),
+                    "removed from the spec and already gone from AWS".into(),
+                    format!("{apply} drops it from state"),
+                );
+            }
+            (None, None, None) => {}
+        }
+    }
+    for u in &live.unmanaged {
+        b.out.push(Finding {
+            category: Category::Unmanaged,
+            stack: Some(Stack::Shared),
+            address: None,
+            kind: u.kind,
+            id: Some(u.id.clone()),
+            field: None,
+            expected: None,
+            actual: u.name.clone().map(Value::String),
+            note: format!("a {} in the environment's VPC without ownership tags", u.kind),
+            resolve: "provision never changes it, but it blocks deleting the VPC: delete it, or describe it in the spec".into(),
+        });
+    }
+    b.out.sort_by(|x, y| {
+        (x.stack, &x.address, x.category, &x.field, &x.id)
+            .cmp(&(y.stack, &y.address, y.category, &y.field, &y.id))
+    });
+    Report {
+        env: desired.env.clone(),
+        findings: b.out,
+    }
+}
+
+/// Live against what was last applied: a difference was made outside provision.
+fn changed(
+    b: &mut Builder<'_>,
+    address: &Address,
+    l: &LiveResource,
+    r: &RecordedResource,
+    ignore: &[String],
+) {
+    let (fields, _) = field_changes(address.kind, &r.attrs, &r.tags, l, Some(r), ignore);
+    for f in fields {
+        let apply = b.apply();
+        b.out.push(Finding {
+            category: Category::Changed,
+            stack: Some(address.stack),
+            address: Some(address.clone()),
+            kind: address.kind,
+            id: Some(l.id.clone()),
+            resolve: format!(
+                "{apply} restores {}; to keep {}, change the spec{}",
+                crate::plan::render::value(&f.after),
+                crate::plan::render::value(&f.before),
+                if f.forces_replacement {
+                    " (restoring it replaces the resource)"
+                } else {
+                    ""
+                }
+            ),
+            note: format!("changed outside provision: {}", f.field),
+            field: Some(f.field),
+            expected: Some(f.after),
+            actual: Some(f.before),
+        });
+    }
+}
+
+/// Values AWS accepted but has not applied: converging, reported, not drift.
+fn pending(b: &mut Builder<'_>, address: &Address, l: &LiveResource, ignore: &[String]) {
+    let now = crate::plan::diff::flatten_resource(&l.attrs, &l.tags);
+    for (field, value) in &l.pending {
+        if ignore.iter().any(|i| field.starts_with(i.as_str())) || now.get(field) == Some(value) {
+            continue;
+        }
+        b.out.push(Finding {
+            category: Category::Pending,
+            stack: Some(address.stack),
+            address: Some(address.clone()),
+            kind: address.kind,
+            id: Some(l.id.clone()),
+            field: Some(field.clone()),
+            expected: Some(value.clone()),
+            actual: now.get(field).cloned(),
+            note: "AWS has accepted this change and applies it in the maintenance window".into(),
+            resolve: "nothing to do; it converges on its own".into(),
+        });
+    }
+}
+
+/// Fields where the spec now differs from what was last applied.
+fn spec_fields(attrs: &Attrs, tags: &Tags, r: &RecordedResource) -> Vec<String> {
+    let want = crate::plan::diff::flatten_resource(attrs, tags);
+    let had = crate::plan::diff::flatten_resource(&r.attrs, &r.tags);
+    let keys: BTreeSet<&String> = want.keys().chain(had.keys()).collect();
+    keys.into_iter()
+        .filter(|k| want.get(*k) != had.get(*k))
+        .cloned()
+        .collect()
+}
+
+/// Text for people: grouped by stack, one line per finding, then how to resolve it.
+pub fn render_text(report: &Report, region: &str) -> String {
+    let s = report.summary();
+    let mut out = format!(
+        "Drift for {} ({region}): {} changed, {} missing, {} unmanaged; {} pending, {} spec ahead\n",
+        report.env, s.changed, s.missing, s.unmanaged, s.pending, s.spec_ahead
+    );
+    let mut by_stack: BTreeMap<Option<Stack>, Vec<&Finding>> = BTreeMap::new();
+    for f in &report.findings {
+        by_stack.entry(f.stack).or_default().push(f);
+    }
+    for (stack, findings) in by_stack {
+        out.push_str(&format!("\n{}\n", stack.map_or("other", Stack::as_str)));
+        for f in findings {
+            let what = match (&f.address, &f.id) {
+                (Some(a), _) => a.to_string(),
+                (None, Some(id)) => format!("{} {id}", f.kind),
+                (None, None) => f.kind.to_string(),
+            };
+            let detail = match (&f.field, &f.expected, &f.actual) {
+                (Some(field), Some(e), Some(a)) => format!(
+                    "{field}: expected {}, found {}",
+                    crate::plan::render::value(e),
+                    crate::plan::render::value(a)
+                ),
+                (Some(field), Some(e), None) => {
+                    format!("{field}: {} pending", crate::plan::render::value(e))
+                }
+                _ => f.note.clone(),
+            };
+            out.push_str(&format!("  {:<10} {what}: {detail}\n", f.category.label()));
+            out.push_str(&format!("             -> {}\n", f.resolve));
+        }
+    }
+    if report.findings.is_empty() {
+        out.push_str("\nNo drift: AWS matches the last apply and the spec.\n");
+    }
+    out
+}
