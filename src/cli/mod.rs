@@ -207,8 +207,31 @@ fn init_tracing(verbose: u8) {
         2 => "debug",
         _ => "trace",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    // The SDK logs whole requests and responses at trace level, and responses can carry secrets
+    // (an API key's value): its crates stop at debug, whatever the level asked for.
+    let sdk_cap = [
+        "aws_smithy_runtime",
+        "aws_smithy_runtime_api",
+        "aws_smithy_http_client",
+        "aws_smithy_types",
+        "aws_sigv4",
+        "aws_runtime",
+        "aws_config",
+        "aws_sdk_ec2",
+        "aws_sdk_s3",
+        "aws_sdk_rds",
+        "aws_sdk_elasticbeanstalk",
+        "aws_sdk_apigateway",
+        "hyper",
+        "hyper_util",
+        "h2",
+        "rustls",
+    ]
+    .map(|target| format!("{target}=debug"))
+    .join(",");
+    let requested = std::env::var("RUST_LOG").unwrap_or_else(|_| default.to_owned());
+    let filter = tracing_subscriber::EnvFilter::try_new(format!("{requested},{sdk_cap}"))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("{default},{sdk_cap}")));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
