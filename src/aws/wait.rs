@@ -23,7 +23,8 @@ where
     Fut: Future<Output = Result<Poll, AwsError>>,
 {
     let start = Instant::now();
-    let mut delay = Duration::from_millis(200);
+    // Gentle growth: quick answers are seen quickly, long waits settle at one poll per 10 s.
+    let mut delay = Duration::from_millis(250);
     loop {
         match check().await? {
             Poll::Done => return Ok(()),
@@ -37,7 +38,7 @@ where
                     });
                 }
                 tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(15));
+                delay = delay.mul_f32(1.5).min(Duration::from_secs(10));
             }
         }
     }
