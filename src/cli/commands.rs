@@ -112,6 +112,10 @@ impl Session {
         let stored = stored?;
         let mut live = full_live.clone();
         live.resources.retain(|a, _| self.in_scope(a));
+        // Untagged resources in the VPC belong to the network: the shared stack's concern.
+        if !self.stacks.contains(&Stack::Shared) {
+            live.unmanaged.clear();
+        }
         let mut recorded = RecordedState::default();
         for s in stored.values() {
             for (a, r) in &s.snapshot.resources {
