@@ -144,7 +144,7 @@ impl S3Objects {
             .bucket(&self.bucket)
             .key(key)
             .content_type("application/json")
-            .body(ByteStream::from(body));
+            .body(ByteStream::from(body.clone()));
         req = match precondition {
             Precondition::Absent => req.if_none_match("*"),
             Precondition::Matches(etag) => req.if_match(etag),
@@ -155,7 +155,15 @@ impl S3Objects {
             Err(e) => {
                 let err = AwsError::from_sdk(self.name(key), "PutObject", e);
                 match err.code() {
-                    Some("PreconditionFailed" | "ConditionalRequestConflict") => Ok(Err(Conflict)),
+                    Some("PreconditionFailed" | "ConditionalRequestConflict") => {
+                        // The SDK retries a write whose answer was lost (connection dropped, 5xx
+                        // after the work was done), and the retry then fails its precondition on
+                        // the object the first attempt wrote. Our very bytes there: it landed.
+                        match self.get(key).await? {
+                            Some(existing) if existing.body == body => Ok(Ok(existing.etag)),
+                            _ => Ok(Err(Conflict)),
+                        }
+                    }
                     _ => Err(err),
                 }
             }
