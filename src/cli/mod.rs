@@ -208,8 +208,9 @@ fn init_tracing(verbose: u8) {
         _ => "trace",
     };
     // The SDK logs whole requests and responses at trace level, and responses can carry secrets
-    // (an API key's value): its crates stop at debug, whatever the level asked for.
-    let sdk_cap = [
+    // (an API key's value): its crates stop at debug, whatever the level asked for. A cap only
+    // lowers: at the default level they are as quiet as everything else.
+    const SDK: [&str; 16] = [
         "aws_smithy_runtime",
         "aws_smithy_runtime_api",
         "aws_smithy_http_client",
@@ -226,15 +227,26 @@ fn init_tracing(verbose: u8) {
         "hyper_util",
         "h2",
         "rustls",
-    ]
-    .map(|target| format!("{target}=debug"))
-    .join(",");
+    ];
     let requested = std::env::var("RUST_LOG").unwrap_or_else(|_| default.to_owned());
-    let filter = tracing_subscriber::EnvFilter::try_new(format!("{requested},{sdk_cap}"))
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("{default},{sdk_cap}")));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+    let filter = tracing_subscriber::EnvFilter::try_new(requested)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let sdk_cap = tracing_subscriber::filter::filter_fn(|meta| {
+        *meta.level() != tracing::Level::TRACE
+            || !SDK.iter().any(|t| {
+                meta.target()
+                    .strip_prefix(t)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with("::"))
+            })
+    });
+    use tracing_subscriber::prelude::*;
+    let _ = tracing_subscriber::registry()
+        .with(filter)
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_filter(sdk_cap),
+        )
         .try_init();
 }
 
