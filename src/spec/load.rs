@@ -50,6 +50,8 @@ fn read(path: &Path) -> Result<Arc<SourceFile>, SpecError> {
         Err(e) => {
             let valid = e.utf8_error().valid_up_to();
             let text = String::from_utf8_lossy(&e.as_bytes()[..valid]).into_owned();
+            // The key whose value holds the bad byte, as for a parse error.
+            let field = field_at(&text, valid);
             let file = SourceFile::new(path.to_owned(), text);
             let origin = Origin {
                 file,
@@ -57,7 +59,7 @@ fn read(path: &Path) -> Result<Arc<SourceFile>, SpecError> {
             };
             Err(SpecError::Invalid(vec![Diagnostic::new(
                 origin,
-                "",
+                field,
                 "not valid UTF-8 (TOML files must be UTF-8)",
             )]))
         }
@@ -81,6 +83,9 @@ fn field_at(text: &str, offset: usize) -> String {
     let before = &text[..offset.min(text.len())];
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     let line = text[line_start..].lines().next().unwrap_or_default().trim();
+    if line.starts_with('#') {
+        return String::new();
+    }
     let table = before[..line_start]
         .lines()
         .rev()
