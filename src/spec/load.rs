@@ -37,14 +37,24 @@ fn read(path: &Path) -> Result<Arc<SourceFile>, SpecError> {
         path: path.to_owned(),
         message: e.to_string(),
     };
+    let too_large = |len: String| SpecError::Io {
+        path: path.to_owned(),
+        message: format!("{len} bytes is larger than a spec can be ({MAX_SPEC_BYTES} bytes)"),
+    };
     let len = std::fs::metadata(path).map_err(io)?.len();
     if len > MAX_SPEC_BYTES {
-        return Err(SpecError::Io {
-            path: path.to_owned(),
-            message: format!("{len} bytes is larger than a spec can be ({MAX_SPEC_BYTES} bytes)"),
-        });
+        return Err(too_large(len.to_string()));
     }
-    let bytes = std::fs::read(path).map_err(io)?;
+    // A pipe or a device (a link to /dev/zero, say) has no size: read no more than a spec can be.
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(std::fs::File::open(path).map_err(io)?, MAX_SPEC_BYTES + 1),
+        &mut bytes,
+    )
+    .map_err(io)?;
+    if bytes.len() as u64 > MAX_SPEC_BYTES {
+        return Err(too_large(format!("more than {MAX_SPEC_BYTES}")));
+    }
     match String::from_utf8(bytes) {
         Ok(text) => Ok(SourceFile::new(path.to_owned(), text)),
         Err(e) => {
