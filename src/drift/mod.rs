@@ -14,7 +14,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::model::*;
-use crate::plan::diff::field_changes;
+use crate::plan::diff::{field_changes, is_ignored};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -159,7 +159,7 @@ pub fn drift(desired: &DesiredState, live: &LiveState, recorded: &RecordedState)
         }
         match (d, l, r) {
             (Some(d), Some(_), Some(r)) => {
-                let fields = spec_fields(&d.attrs, &d.tags, r);
+                let fields = spec_fields(&d.attrs, &d.tags, r, ignore);
                 if !fields.is_empty() {
                     let apply = b.apply();
                     b.push(
@@ -300,7 +300,7 @@ fn changed(
 fn pending(b: &mut Builder<'_>, address: &Address, l: &LiveResource, ignore: &[String]) {
     let now = crate::plan::diff::flatten_resource(&l.attrs, &l.tags);
     for (field, value) in &l.pending {
-        if ignore.iter().any(|i| field.starts_with(i.as_str())) || now.get(field) == Some(value) {
+        if is_ignored(field, ignore) || now.get(field) == Some(value) {
             continue;
         }
         b.out.push(Finding {
@@ -318,13 +318,14 @@ fn pending(b: &mut Builder<'_>, address: &Address, l: &LiveResource, ignore: &[S
     }
 }
 
-/// Fields where the spec now differs from what was last applied.
-fn spec_fields(attrs: &Attrs, tags: &Tags, r: &RecordedResource) -> Vec<String> {
+/// Fields where the spec now differs from what was last applied; ignored fields are never
+/// planned, so they are not ahead either.
+fn spec_fields(attrs: &Attrs, tags: &Tags, r: &RecordedResource, ignore: &[String]) -> Vec<String> {
     let want = crate::plan::diff::flatten_resource(attrs, tags);
     let had = crate::plan::diff::flatten_resource(&r.attrs, &r.tags);
     let keys: BTreeSet<&String> = want.keys().chain(had.keys()).collect();
     keys.into_iter()
-        .filter(|k| want.get(*k) != had.get(*k))
+        .filter(|k| want.get(*k) != had.get(*k) && !is_ignored(k, ignore))
         .cloned()
         .collect()
 }

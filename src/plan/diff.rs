@@ -305,17 +305,9 @@ pub fn field_changes(
         have.insert(field.clone(), value.clone());
     }
     normalise_live(kind, &want, &mut have, rec);
-    let ignored = |key: &str| {
-        ignore.iter().any(|i| {
-            key == i
-                || key
-                    .strip_prefix(i.as_str())
-                    .is_some_and(|r| r.starts_with('.'))
-        })
-    };
     let mut fields = Vec::new();
     let keys: BTreeSet<&String> = want.keys().chain(have.keys()).collect();
-    for key in keys.into_iter().filter(|k| !ignored(k)) {
+    for key in keys.into_iter().filter(|k| !is_ignored(k, ignore)) {
         let before = have.get(key).cloned().unwrap_or(Value::Null);
         let after = want.get(key).cloned().unwrap_or(Value::Null);
         if before != after {
@@ -328,6 +320,16 @@ pub fn field_changes(
         }
     }
     (fields, have)
+}
+
+/// Whether a dotted field path is one of the `[ignore]` paths, or under one of them.
+pub fn is_ignored(key: &str, ignore: &[String]) -> bool {
+    ignore.iter().any(|i| {
+        key == i
+            || key
+                .strip_prefix(i.as_str())
+                .is_some_and(|r| r.starts_with('.'))
+    })
 }
 
 /// Kind-specific views of live values before comparing.
