@@ -365,7 +365,7 @@ async fn run_one(
                 .map_err(|e| format!("deleted in AWS, but the state could not be updated: {e}"))?;
         }
         Step::Create => {
-            let id = aws.create(&op).await.map_err(fail)?;
+            let id = create_or_adopt(aws, &op, ids).await.map_err(fail)?;
             ids.lock().await.insert(address.clone(), id.clone());
             let after = op.after().map_err(fail)?;
             recorder.lock().await.record(address, record(id.clone(), after)).await.map_err(|e| {
@@ -373,28 +373,7 @@ async fn run_one(
             })?;
         }
         Step::Update => {
-            if change.fields.iter().any(|f| !f.field.starts_with("tags.")) {
-                aws.update(&op).await.map_err(fail)?;
-            }
-            let (mut set, mut remove) = (BTreeMap::new(), BTreeSet::new());
-            for f in change
-                .fields
-                .iter()
-                .filter(|f| f.field.starts_with("tags."))
-            {
-                let key = f.field.trim_start_matches("tags.").to_owned();
-                match f.after.as_str() {
-                    Some(v) => {
-                        set.insert(key, v.to_owned());
-                    }
-                    None => {
-                        remove.insert(key);
-                    }
-                }
-            }
-            if !set.is_empty() || !remove.is_empty() {
-                aws.retag(&op, &set, &remove).await.map_err(fail)?;
-            }
+            update_in_place(aws, &op).await.map_err(fail)?;
             let after = op.after().map_err(fail)?;
             recorder
                 .lock()
@@ -405,6 +384,112 @@ async fn run_one(
         }
     }
     Ok(())
+}
+
+/// Attributes, then tags, as the change's fields say.
+async fn update_in_place(aws: &Aws, op: &Op<'_>) -> Result<(), AwsError> {
+    let change = op.change;
+    if change.fields.iter().any(|f| !f.field.starts_with("tags.")) {
+        aws.update(op).await?;
+    }
+    let (mut set, mut remove) = (BTreeMap::new(), BTreeSet::new());
+    for f in change
+        .fields
+        .iter()
+        .filter(|f| f.field.starts_with("tags."))
+    {
+        let key = f.field.trim_start_matches("tags.").to_owned();
+        match f.after.as_str() {
+            Some(v) => {
+                set.insert(key, v.to_owned());
+            }
+            None => {
+                remove.insert(key);
+            }
+        }
+    }
+    if !set.is_empty() || !remove.is_empty() {
+        aws.retag(op, &set, &remove).await?;
+    }
+    Ok(())
+}
+
+/// A failure after which the request may or may not have been carried out: the answer was lost
+/// (see `aws::retry`) or AWS failed on its side.
+fn ambiguous(e: &AwsError) -> bool {
+    match e {
+        AwsError::Unreachable { .. } => true,
+        AwsError::Call { code, .. } => matches!(
+            code.as_str(),
+            "Unknown"
+                | "InternalError"
+                | "InternalFailure"
+                | "InternalServerError"
+                | "ServiceUnavailable"
+                | "ServiceUnavailableException"
+                | "Unavailable"
+        ),
+        AwsError::Timeout { .. } | AwsError::Invalid { .. } => false,
+    }
+}
+
+/// Creates the resource. When the create fails, it may have happened anyway (an answer lost
+/// after AWS did the work, which a blind retry would turn into a duplicate or an "already
+/// exists"): the resource is looked for by its ownership tags, and if it is there it is adopted
+/// and brought to the spec in place; if not, an ambiguous failure is tried again (twice at most).
+async fn create_or_adopt(
+    aws: &Aws,
+    op: &Op<'_>,
+    ids: &Mutex<BTreeMap<Address, String>>,
+) -> Result<String, AwsError> {
+    let mut tries = 0;
+    loop {
+        let err = match aws.create(op).await {
+            Ok(id) => return Ok(id),
+            Err(e) => e,
+        };
+        tries += 1;
+        let Ok(live) = aws.read(&op.ctx.env).await else {
+            return Err(err);
+        };
+        if let Some(found) = live.resources.get(op.address) {
+            tracing::warn!(error = %err, id = %found.id, "the create failed, but the resource is there by its tags: adopting it");
+            let after = op.after()?;
+            let tags = op.tags();
+            let (fields, _) = crate::plan::diff::field_changes(
+                op.address.kind,
+                after,
+                &tags,
+                found,
+                None,
+                &op.change.lifecycle.ignore,
+            );
+            if !fields.is_empty() {
+                let mut current = ids.lock().await.clone();
+                current.insert(op.address.clone(), found.id.clone());
+                let change = Change {
+                    action: Action::Update,
+                    id: Some(found.id.clone()),
+                    before: Some(found.attrs.clone()),
+                    fields,
+                    ..op.change.clone()
+                };
+                let fix = Op {
+                    address: op.address,
+                    change: &change,
+                    old: Resolver { ids: &current },
+                    ids: Resolver { ids: &current },
+                    ctx: op.ctx,
+                };
+                update_in_place(aws, &fix).await?;
+            }
+            return Ok(found.id.clone());
+        }
+        if !ambiguous(&err) || tries >= 3 {
+            return Err(err);
+        }
+        tokio::time::sleep(Duration::from_millis(500 * tries)).await;
+    }
 }
 
 /// How long to wait between "still working" lines.

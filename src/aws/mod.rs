@@ -7,6 +7,7 @@ pub mod ec2_write;
 pub mod ids;
 pub mod outputs;
 pub mod rds;
+pub mod retry;
 pub mod s3;
 pub mod stats;
 pub mod wait;
@@ -121,6 +122,8 @@ impl Aws {
         let stats = Stats::default();
         let ec2 = aws_sdk_ec2::config::Builder::from(&config)
             .interceptor(stats.interceptor())
+            .interceptor(retry::NoBlindCreateRetries)
+            .retry_classifier(retry::NoBlindCreateRetries)
             .build();
         let s3 = aws_sdk_s3::config::Builder::from(&config)
             .interceptor(stats.interceptor())
@@ -131,12 +134,18 @@ impl Aws {
             .build();
         let rds = aws_sdk_rds::config::Builder::from(&config)
             .interceptor(stats.interceptor())
+            .interceptor(retry::NoBlindCreateRetries)
+            .retry_classifier(retry::NoBlindCreateRetries)
             .build();
         let beanstalk = aws_sdk_elasticbeanstalk::config::Builder::from(&config)
             .interceptor(stats.interceptor())
+            .interceptor(retry::NoBlindCreateRetries)
+            .retry_classifier(retry::NoBlindCreateRetries)
             .build();
         let apigateway = aws_sdk_apigateway::config::Builder::from(&config)
             .interceptor(stats.interceptor())
+            .interceptor(retry::NoBlindCreateRetries)
+            .retry_classifier(retry::NoBlindCreateRetries)
             .build();
         Aws {
             ec2: aws_sdk_ec2::Client::from_conf(ec2),
