@@ -107,7 +107,7 @@ fn locked_message(key: &str, holder: &LockInfo, age: Duration) -> String {
     };
     format!(
         "{key} is locked by {} (pid {}) running `{}` for {}; {state}. If that run is no longer \
-         going, break the lock with `provision state unlock {}`{}",
+         going, break the lock with `provision state unlock {}{}`",
         holder.who(),
         holder.pid,
         holder.command,
