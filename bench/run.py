@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CALL = re.compile(r"^\s+(\S+)\s+(\S+)\s+(\d+) calls")
+CALL = re.compile(r"^\s+(\S.*?)\s{2,}(\S+)\s+(\d+) calls")
 TOTAL = re.compile(r"^AWS calls: (\d+) \((\d+) mutating\), (\d+) attempts, (\d+) retries")
 
 EXTRA_SUBNETS = """
@@ -100,7 +100,7 @@ def main():
         "apply from empty": ["apply", *scope, "--auto-approve", "--parallelism", str(a.parallelism)],
         "plan, converged": ["plan", *scope],
         "apply, no-op": ["apply", *scope, "--auto-approve"],
-        "destroy": ["destroy", *scope, "--auto-approve"],
+        "destroy": ["destroy", *scope, "--auto-approve", "--parallelism", str(a.parallelism)],
     }
     results = {k: [] for k in phases}
     for _ in range(a.runs):
