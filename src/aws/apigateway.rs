@@ -638,11 +638,12 @@ impl Raw {
     }
 }
 
-/// Errors that mean the step was already done.
+/// Errors that mean the step was already done: these codes, or the thing is gone (API Gateway
+/// answers NotFoundException for every missing resource, so a delete of one counts as done).
 fn done_if(result: Result<(), AwsError>, codes: &[&str]) -> Result<(), AwsError> {
     match result {
-        Err(e) if e.is_not_found() || e.code().is_some_and(|c| codes.contains(&c)) => Ok(()),
-        other => other,
+        Err(e) if e.is_not_found() => Ok(()),
+        other => super::done_if(other, codes),
     }
 }
 

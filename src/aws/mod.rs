@@ -349,6 +349,28 @@ impl Aws {
     }
 }
 
+/// Maps an SDK error for `map_err`, naming the resource and the operation.
+pub(crate) fn sdk_err<E, R>(
+    res: &str,
+    op: &'static str,
+) -> impl FnOnce(SdkError<E, R>) -> AwsError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    let res = res.to_owned();
+    move |e| AwsError::from_sdk(res, op, e)
+}
+
+/// Errors that mean the step was already done (`InvalidPermission.Duplicate`, `*.NotFound` on a
+/// delete, ...) count as success.
+pub(crate) fn done_if(result: Result<(), AwsError>, codes: &[&str]) -> Result<(), AwsError> {
+    match result {
+        Err(e) if e.code().is_some_and(|c| codes.contains(&c)) => Ok(()),
+        other => other,
+    }
+}
+
 /// A failed AWS call, naming the resource, the operation, and AWS's own code and message.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum AwsError {

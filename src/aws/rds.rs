@@ -14,7 +14,7 @@ use aws_sdk_rds::types::{DbInstance, DbSubnetGroup, Tag};
 
 use super::ids::{Ids, address_of, ours};
 use super::wait::{self, Poll};
-use super::{AwsError, Op, Resolver};
+use super::{AwsError, Op, Resolver, done_if, sdk_err};
 use crate::model::*;
 
 /// Whether plans include this module's kinds.
@@ -35,25 +35,7 @@ const STUCK: &[&str] = &[
     "storage-full",
 ];
 
-fn sdk_err<E, R>(
-    res: &str,
-    op: &'static str,
-) -> impl FnOnce(aws_smithy_runtime_api::client::result::SdkError<E, R>) -> AwsError
-where
-    E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    let res = res.to_owned();
-    move |e| AwsError::from_sdk(res, op, e)
-}
 
-/// Errors that mean the step was already done.
-fn done_if(result: Result<(), AwsError>, codes: &[&str]) -> Result<(), AwsError> {
-    match result {
-        Err(e) if e.code().is_some_and(|c| codes.contains(&c)) => Ok(()),
-        other => other,
-    }
-}
 
 fn tags_of(tags: &[Tag]) -> Tags {
     tags.iter()
