@@ -6,44 +6,16 @@ mod support;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::OnceLock;
+use std::path::Path;
+use std::process::Output;
 use std::time::Duration;
 
 use provision::aws::Aws;
 use provision::model::{Attrs, TAG_ADDRESS, TAG_ENV, TAG_STACK};
 use support::{Account, assert_ok, text};
 
-/// The binary as it was when this test binary started: the target directory is shared with
-/// engineers who rebuild it while tests run.
-fn binary() -> &'static Path {
-    static COPY: OnceLock<PathBuf> = OnceLock::new();
-    COPY.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("provision-apigateway-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let copy = dir.join("provision");
-        std::fs::copy(env!("CARGO_BIN_EXE_provision"), &copy).unwrap();
-        copy
-    })
-}
-
-fn provision(acct: &Account, dir: &Path, args: &[&str]) -> Output {
-    let mut cmd = Command::new(binary());
-    cmd.current_dir(dir)
-        .args(args)
-        .env_remove("AWS_PROFILE")
-        .env_remove("RUST_LOG")
-        .env("NO_COLOR", "1");
-    for (k, v) in acct.env() {
-        cmd.env(k, v);
-    }
-    cmd.output().expect("run provision")
-}
-
 fn apply(acct: &Account, d: &Path, stack: &str) -> Output {
-    let out = provision(
-        acct,
+    let out = acct.provision(
         d,
         &[
             "apply",
@@ -257,15 +229,14 @@ async fn shared_stack_creates_the_api_and_key_and_never_shows_the_value() {
     );
 
     // Converged: nothing to do, no mutating call.
-    let plan = provision(&acct, d, &["plan", "--env", "staging", "--stack", "shared"]);
+    let plan = acct.provision(d, &["plan", "--env", "staging", "--stack", "shared"]);
     assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
     outputs.push(text(&plan));
     let again = apply(&acct, d, "shared");
     assert_eq!(apigateway_mutating(&again), 0, "{}", text(&again));
     outputs.push(text(&again));
 
-    let state = provision(
-        &acct,
+    let state = acct.provision(
         d,
         &[
             "--format", "json", "state", "show", "--env", "staging", "--stack", "shared",
@@ -274,8 +245,7 @@ async fn shared_stack_creates_the_api_and_key_and_never_shows_the_value() {
     assert_ok(&state);
     assert!(text(&state).contains(key.id().unwrap()), "{}", text(&state));
     outputs.push(text(&state));
-    let traced = provision(
-        &acct,
+    let traced = acct.provision(
         d,
         &["-vvv", "plan", "--env", "staging", "--stack", "shared"],
     );
@@ -284,8 +254,7 @@ async fn shared_stack_creates_the_api_and_key_and_never_shows_the_value() {
     assert_no_value(&value, &outputs);
 
     // Destroy removes both.
-    let out = provision(
-        &acct,
+    let out = acct.provision(
         d,
         &[
             "destroy",
@@ -401,11 +370,7 @@ async fn backend_stack_integrates_deploys_redeploys_on_change_and_destroys() {
     assert_eq!(status(&path, Some("not-the-key-0123456789abcdef")), 403);
 
     // Converged: no API Gateway call that changes anything.
-    let plan_out = provision(
-        &acct,
-        d,
-        &["plan", "--env", "staging", "--stack", "backend"],
-    );
+    let plan_out = acct.provision(d, &["plan", "--env", "staging", "--stack", "backend"]);
     assert!(
         !text(&plan_out).contains("backend.api") && !text(&plan_out).contains("usage_plan:"),
         "{}",
@@ -423,11 +388,7 @@ async fn backend_stack_integrates_deploys_redeploys_on_change_and_destroys() {
         spec.replace("timeout_ms = 29000", "timeout_ms = 15000"),
     )
     .unwrap();
-    let plan_out = provision(
-        &acct,
-        d,
-        &["plan", "--env", "staging", "--stack", "backend"],
-    );
+    let plan_out = acct.provision(d, &["plan", "--env", "staging", "--stack", "backend"]);
     assert_eq!(plan_out.status.code(), Some(2), "{}", text(&plan_out));
     let t = text(&plan_out);
     assert!(t.contains("~ backend.api_integration"), "{t}");
@@ -460,14 +421,12 @@ async fn backend_stack_integrates_deploys_redeploys_on_change_and_destroys() {
 
     // The value appears in no output, state object or trace-level log (which reads the usage
     // plan's keys, whose response carries values).
-    let traced = provision(
-        &acct,
+    let traced = acct.provision(
         d,
         &["-vvv", "plan", "--env", "staging", "--stack", "backend"],
     );
     outputs.push(text(&traced));
-    let state = provision(
-        &acct,
+    let state = acct.provision(
         d,
         &[
             "--format", "json", "state", "show", "--env", "staging", "--stack", "backend",
@@ -479,8 +438,7 @@ async fn backend_stack_integrates_deploys_redeploys_on_change_and_destroys() {
 
     // Destroy, backend then shared, removes it all.
     for stack in ["backend", "shared"] {
-        let out = provision(
-            &acct,
+        let out = acct.provision(
             d,
             &[
                 "destroy",

@@ -9,9 +9,7 @@ use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::path::PathBuf;
-use std::process::{Command, Output};
-use std::sync::OnceLock;
+use std::process::Output;
 use std::time::{Duration, Instant};
 
 use aws_sdk_elasticbeanstalk::types::{
@@ -21,31 +19,6 @@ use provision::model::{Kind, TAG_ADDRESS, TAG_ENV, TAG_STACK};
 use support::{Account, assert_ok, text};
 
 type Client = aws_sdk_elasticbeanstalk::Client;
-
-/// The binary as it was when this test binary started. The target directory is shared with
-/// engineers who rebuild it while tests run; one test must not run two different builds.
-fn binary() -> &'static Path {
-    static COPY: OnceLock<PathBuf> = OnceLock::new();
-    COPY.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("provision-beanstalk-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let copy = dir.join("provision");
-        std::fs::copy(env!("CARGO_BIN_EXE_provision"), &copy).unwrap();
-        copy
-    })
-}
-
-fn provision(acct: &Account, dir: &Path, args: &[&str]) -> Output {
-    let mut cmd = Command::new(binary());
-    cmd.current_dir(dir)
-        .args(args)
-        .env_remove("AWS_PROFILE")
-        .env("NO_COLOR", "1");
-    for (k, v) in acct.env() {
-        cmd.env(k, v);
-    }
-    cmd.output().expect("run provision")
-}
 
 /// Mutating Elastic Beanstalk calls in a `--stats` report. Other services' resources in the
 /// same stacks (RDS, API Gateway) belong to other modules' tests.
@@ -80,8 +53,7 @@ fn beanstalk_changes(out: &Output) -> Vec<String> {
 }
 
 fn apply(acct: &Account, d: &Path, env: &str, stack: &str) -> Output {
-    provision(
-        acct,
+    acct.provision(
         d,
         &[
             "apply",
@@ -367,7 +339,7 @@ async fn staging_backend_and_console_apply_converge_and_destroy() {
 
     // Converged: plans are empty, applies make no mutating call.
     for stack in ["backend", "console"] {
-        let plan = provision(&acct, d, &["plan", "--env", "staging", "--stack", stack]);
+        let plan = acct.provision(d, &["plan", "--env", "staging", "--stack", stack]);
         assert_ok_or_pending(&plan);
         assert_eq!(
             beanstalk_changes(&plan),
@@ -382,11 +354,7 @@ async fn staging_backend_and_console_apply_converge_and_destroy() {
 
     // Destroy removes the environments (terminated) and applications.
     let started = Instant::now();
-    assert_ok(&provision(
-        &acct,
-        d,
-        &["destroy", "--env", "staging", "--auto-approve"],
-    ));
+    assert_ok(&acct.provision(d, &["destroy", "--env", "staging", "--auto-approve"]));
     eprintln!("staging destroyed in {:?}", started.elapsed());
     assert!(
         environment(&eb, "agentpass-backend-staging")
@@ -442,11 +410,7 @@ async fn production_scaling_and_removed_settings_update_in_place() {
         spec.replacen("max_instances = 2", "max_instances = 3", 1),
     )
     .unwrap();
-    let plan = provision(
-        &acct,
-        d,
-        &["plan", "--env", "production", "--stack", "backend"],
-    );
+    let plan = acct.provision(d, &["plan", "--env", "production", "--stack", "backend"]);
     assert_eq!(plan.status.code(), Some(2), "{}", text(&plan));
     let changes = beanstalk_changes(&plan);
     assert_eq!(changes.len(), 1, "{}", text(&plan));
@@ -471,11 +435,7 @@ async fn production_scaling_and_removed_settings_update_in_place() {
     let removed = "[backend.beanstalk.settings.\"aws:elasticbeanstalk:application:environment\"]\nNODE_ENV = \"production\"\n";
     assert!(spec.contains(removed));
     std::fs::write(&base, spec.replace(removed, "")).unwrap();
-    let plan = provision(
-        &acct,
-        d,
-        &["plan", "--env", "production", "--stack", "backend"],
-    );
+    let plan = acct.provision(d, &["plan", "--env", "production", "--stack", "backend"]);
     assert_eq!(plan.status.code(), Some(2), "{}", text(&plan));
     assert!(text(&plan).contains("NODE_ENV"), "{}", text(&plan));
     assert!(
@@ -542,11 +502,7 @@ async fn production_scaling_and_removed_settings_update_in_place() {
     );
     assert!(t.contains("BogusOption"), "{t}");
     std::fs::write(&base, spec).unwrap();
-    let plan = provision(
-        &acct,
-        d,
-        &["plan", "--env", "production", "--stack", "backend"],
-    );
+    let plan = acct.provision(d, &["plan", "--env", "production", "--stack", "backend"]);
     assert_ok_or_pending(&plan);
     assert_eq!(
         beanstalk_changes(&plan),
@@ -623,8 +579,7 @@ async fn apply_waits_through_launching_and_updating() {
 
     // Destroy waits through Terminating before the application can go.
     let started = Instant::now();
-    assert_ok(&provision(
-        &acct,
+    assert_ok(&acct.provision(
         d,
         &[
             "destroy",

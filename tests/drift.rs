@@ -7,9 +7,8 @@
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::OnceLock;
+use std::path::Path;
+use std::process::Output;
 use std::time::Duration;
 
 use aws_sdk_ec2::types::{IpPermission, IpRange, ResourceType, Tag as Ec2Tag, TagSpecification};
@@ -20,35 +19,9 @@ use provision::model::{Kind, TAG_ADDRESS, TAG_ENV, TAG_STACK};
 use serde_json::{Value, json};
 use support::{Account, assert_ok, text};
 
-/// The binary as it was when this test binary started: the target directory is shared with
-/// engineers who rebuild it while tests run.
-fn binary() -> &'static Path {
-    static COPY: OnceLock<PathBuf> = OnceLock::new();
-    COPY.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("provision-drift-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let copy = dir.join("provision");
-        std::fs::copy(env!("CARGO_BIN_EXE_provision"), &copy).unwrap();
-        copy
-    })
-}
-
-fn provision(acct: &Account, dir: &Path, args: &[&str]) -> Output {
-    let mut cmd = Command::new(binary());
-    cmd.current_dir(dir)
-        .args(args)
-        .env_remove("AWS_PROFILE")
-        .env_remove("RUST_LOG")
-        .env("NO_COLOR", "1");
-    for (k, v) in acct.env() {
-        cmd.env(k, v);
-    }
-    cmd.output().expect("run provision")
-}
-
 /// A full apply of every stack of `env`.
 fn apply(acct: &Account, d: &Path, env: &str) {
-    let out = provision(acct, d, &["apply", "--env", env, "--auto-approve"]);
+    let out = acct.provision(d, &["apply", "--env", env, "--auto-approve"]);
     assert_ok(&out);
 }
 
@@ -56,7 +29,7 @@ fn apply(acct: &Account, d: &Path, env: &str) {
 fn drift(acct: &Account, d: &Path, env: &str, extra: &[&str]) -> (i32, Value, Output) {
     let mut args = vec!["drift", "--env", env, "--format", "json", "--stats"];
     args.extend_from_slice(extra);
-    let out = provision(acct, d, &args);
+    let out = acct.provision(d, &args);
     let code = out.status.code().expect("exit code");
     assert!(
         matches!(code, 0 | 2),
@@ -80,7 +53,7 @@ fn drift(acct: &Account, d: &Path, env: &str, extra: &[&str]) -> (i32, Value, Ou
 fn drift_text(acct: &Account, d: &Path, env: &str, extra: &[&str]) -> (i32, String) {
     let mut args = vec!["drift", "--env", env];
     args.extend_from_slice(extra);
-    let out = provision(acct, d, &args);
+    let out = acct.provision(d, &args);
     (
         out.status.code().expect("exit code"),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -149,7 +122,7 @@ fn edit(d: &Path, file: &str, from: &str, to: &str) {
 
 /// Physical ids of the last snapshots, by address.
 fn ids(acct: &Account, d: &Path, env: &str) -> BTreeMap<String, String> {
-    let out = provision(acct, d, &["state", "show", "--env", env]);
+    let out = acct.provision(d, &["state", "show", "--env", env]);
     assert_ok(&out);
     String::from_utf8_lossy(&out.stdout)
         .lines()
@@ -251,7 +224,7 @@ async fn a_clean_apply_shows_no_drift_and_drift_only_reads() {
     assert_eq!(total, calls.values().sum::<u64>());
 
     // As many calls as the converged plan, not more: one batched read per resource type.
-    let plan = provision(&acct, d, &["plan", "--env", "staging", "--stats"]);
+    let plan = acct.provision(d, &["plan", "--env", "staging", "--stats"]);
     assert_eq!(plan.status.code(), Some(0), "converged:\n{}", text(&plan));
     assert_eq!(stats_totals(&plan), (total, 0), "{}", text(&plan));
 
@@ -705,7 +678,7 @@ async fn a_spec_changed_since_apply_is_spec_ahead_kept_apart_from_drift() {
             "{f:#}"
         );
     }
-    let plan = provision(&acct, d, &["plan", "--env", "staging"]);
+    let plan = acct.provision(d, &["plan", "--env", "staging"]);
     assert_eq!(plan.status.code(), Some(2), "{}", text(&plan));
 
     // A hand change at the same time is drift, counted apart.
@@ -749,7 +722,7 @@ async fn an_ignored_field_is_neither_drift_nor_planned() {
     set_option(&aws, "staging", "aws:autoscaling:asg", "MaxSize", "4").await;
     let (code, doc, _) = drift(&acct, d, "staging", &[]);
     assert_clean(code, &doc);
-    let plan = provision(&acct, d, &["plan", "--env", "staging", "--format", "json"]);
+    let plan = acct.provision(d, &["plan", "--env", "staging", "--format", "json"]);
     assert_eq!(plan.status.code(), Some(0), "not planned:\n{}", text(&plan));
 
     // The spec changing an ignored field is not planned either, so it is not "spec ahead".
@@ -761,7 +734,7 @@ async fn an_ignored_field_is_neither_drift_nor_planned() {
     );
     let (code, doc, _) = drift(&acct, d, "staging", &[]);
     assert_clean(code, &doc);
-    let plan = provision(&acct, d, &["plan", "--env", "staging"]);
+    let plan = acct.provision(d, &["plan", "--env", "staging"]);
     assert_eq!(plan.status.code(), Some(0), "not planned:\n{}", text(&plan));
 
     // A field next to it is still compared.

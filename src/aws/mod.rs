@@ -350,10 +350,7 @@ impl Aws {
 }
 
 /// Maps an SDK error for `map_err`, naming the resource and the operation.
-pub(crate) fn sdk_err<E, R>(
-    res: &str,
-    op: &'static str,
-) -> impl FnOnce(SdkError<E, R>) -> AwsError
+pub(crate) fn sdk_err<E, R>(res: &str, op: &'static str) -> impl FnOnce(SdkError<E, R>) -> AwsError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,

@@ -35,8 +35,6 @@ const STUCK: &[&str] = &[
     "storage-full",
 ];
 
-
-
 fn tags_of(tags: &[Tag]) -> Tags {
     tags.iter()
         .filter_map(|t| {
