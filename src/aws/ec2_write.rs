@@ -324,7 +324,12 @@ pub async fn delete(
                 done_if(
                     r.map(|_| ())
                         .map_err(|e| AwsError::from_sdk(&res, "DetachInternetGateway", e)),
-                    &["Gateway.NotAttached", "InvalidVpcID.NotFound"],
+                    // Already gone (a run that died after deleting it): the delete below says so.
+                    &[
+                        "Gateway.NotAttached",
+                        "InvalidVpcID.NotFound",
+                        "InvalidInternetGatewayID.NotFound",
+                    ],
                 )?;
             }
             ec2.delete_internet_gateway()
