@@ -300,6 +300,8 @@ async fn execute(
     }
     let store = s.store();
     store.ensure_ready().await?;
+    // From before the first lock on, Ctrl-C must not kill the run and leave its locks behind.
+    let interrupted = on_ctrl_c();
     let mut guards = Vec::new();
     let changing: BTreeSet<Stack> = first
         .changes
@@ -323,7 +325,7 @@ async fn execute(
     {
         tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
     }
-    let result = locked(g, a, s, command, &make_plan).await;
+    let result = locked(g, a, s, command, &make_plan, interrupted).await;
     release(guards).await;
     s.print_stats(&a.run);
     result
@@ -372,13 +374,14 @@ async fn locked(
     s: &Session,
     command: &str,
     make_plan: &impl Fn(&Session, &Observed) -> Result<Plan, CliError>,
+    interrupted: Arc<AtomicBool>,
 ) -> Result<Outcome, CliError> {
     let observed = s.observe().await?;
     let plan = make_plan(s, &observed)?;
     print_plan(g, &plan, &s.region);
     let adopt = unrecorded(&plan, &observed.recorded);
     if plan.has_changes() && !a.auto_approve {
-        confirm(&s.env, command)?;
+        confirm_unless_interrupted(&s.env, command, &interrupted).await?;
     }
     let mut recorder = state::Recorder::open(s.store(), &s.env, &s.stacks, &s.spec_hash).await?;
     for c in plan.changes.iter().filter(|c| adopt.contains(&c.address)) {
@@ -410,14 +413,6 @@ async fn locked(
         .collect();
     let _ = &observed.stored;
 
-    let interrupted = Arc::new(AtomicBool::new(false));
-    let flag = interrupted.clone();
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("\ninterrupted: finishing the changes in flight, starting no new ones");
-            flag.store(true, Ordering::SeqCst);
-        }
-    });
     let report = apply::execute(
         &plan,
         &s.aws,
@@ -514,6 +509,60 @@ pub async fn outputs(g: &Global, run: &RunArgs) -> Result<Outcome, CliError> {
     }
     s.print_stats(run);
     Ok(Outcome::Done)
+}
+
+/// A flag the first Ctrl-C (SIGINT) sets: the executor then starts no new change, lets those in
+/// flight finish, and the run writes its state and releases its locks. The handler is in place
+/// when this returns, so no SIGINT after it kills the process.
+fn on_ctrl_c() -> Arc<AtomicBool> {
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let flag = interrupted.clone();
+    #[cfg(unix)]
+    let signal = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt());
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        let got = match signal {
+            Ok(mut signal) => signal.recv().await.is_some(),
+            Err(_) => false,
+        };
+        #[cfg(not(unix))]
+        let got = tokio::signal::ctrl_c().await.is_ok();
+        if got {
+            eprintln!("\ninterrupted: finishing the changes in flight, starting no new ones");
+            flag.store(true, Ordering::SeqCst);
+        }
+    });
+    interrupted
+}
+
+/// The confirmation prompt, given up when Ctrl-C comes while it waits (the locks are released).
+async fn confirm_unless_interrupted(
+    env: &str,
+    command: &str,
+    interrupted: &AtomicBool,
+) -> Result<(), CliError> {
+    let (tx, mut answer) = tokio::sync::oneshot::channel();
+    let (env, cmd) = (env.to_owned(), command.to_owned());
+    // A plain thread, not the runtime's blocking pool: a read of stdin that never returns must
+    // not hold up the process's exit.
+    std::thread::spawn(move || {
+        let _ = tx.send(confirm(&env, &cmd));
+    });
+    loop {
+        if interrupted.load(Ordering::SeqCst) {
+            return Err(CliError::Refused(format!(
+                "{command} cancelled; nothing was changed"
+            )));
+        }
+        tokio::select! {
+            result = &mut answer => {
+                return result.unwrap_or_else(|_| {
+                    Err(CliError::Refused(format!("{command} cancelled; nothing was changed")))
+                });
+            }
+            () = tokio::time::sleep(std::time::Duration::from_millis(100)) => {}
+        }
+    }
 }
 
 fn confirm(env: &str, command: &str) -> Result<(), CliError> {
