@@ -200,7 +200,8 @@ pub async fn plan(g: &Global, run: &RunArgs) -> Result<Outcome, CliError> {
 pub async fn drift(g: &Global, run: &RunArgs) -> Result<Outcome, CliError> {
     let s = Session::open(g, run).await?;
     let observed = s.observe().await?;
-    let report = crate::drift::drift(&s.desired, &observed.live, &observed.recorded);
+    let mut report = crate::drift::drift(&s.desired, &observed.live, &observed.recorded);
+    in_flight(&s, &mut report).await?;
     match g.format {
         Format::Text => print!("{}", crate::drift::render_text(&report, &s.region)),
         Format::Json => {
@@ -225,6 +226,59 @@ pub async fn drift(g: &Global, run: &RunArgs) -> Result<Outcome, CliError> {
     } else {
         Outcome::Done
     })
+}
+
+/// What a run holding a stack's lock explains: it records each change only once AWS is done with
+/// it (a Beanstalk environment when Ready, a database when available), so while it runs, its
+/// stack has resources created but not yet recorded, changed but recorded as before, or deleted
+/// but still recorded. Those findings are pending while the lock is held, not drift. The locks
+/// are read only when there are such findings: a clean drift costs what a converged plan does.
+async fn in_flight(s: &Session, report: &mut crate::drift::Report) -> Result<(), CliError> {
+    use crate::drift::Category;
+    let suspect = |f: &crate::drift::Finding| match f.category {
+        Category::Changed | Category::Missing => true,
+        Category::Unmanaged => f.address.is_some(),
+        Category::Pending | Category::SpecAhead => false,
+    };
+    let stacks: BTreeSet<Stack> = report
+        .findings
+        .iter()
+        .filter(|f| suspect(f))
+        .filter_map(|f| f.stack)
+        .collect();
+    if stacks.is_empty() {
+        return Ok(());
+    }
+    let store = s.store();
+    let mut holders = BTreeMap::new();
+    for stack in stacks {
+        if let Some(h) = state::lock::holder(&store, stack, &s.env).await?
+            && !h.is_stale(h.age())
+        {
+            holders.insert(stack, h);
+        }
+    }
+    for f in report.findings.iter_mut().filter(|f| suspect(f)) {
+        let Some(h) = f.stack.and_then(|stack| holders.get(&stack)) else {
+            continue;
+        };
+        let stack = f.stack.map(Stack::as_str).unwrap_or_default();
+        f.note = format!(
+            "`{}` by {} (pid {}) holds this stack's lock since {}, so this may be its work in progress: {} ({})",
+            h.command,
+            h.who(),
+            h.pid,
+            h.created_at,
+            f.category.label(),
+            f.note
+        );
+        f.resolve = format!(
+            "run drift again once it is done; if no run is going, `provision state unlock --env {} --stack {stack}`",
+            s.env
+        );
+        f.category = Category::Pending;
+    }
+    Ok(())
 }
 
 pub async fn apply(g: &Global, a: &ApplyArgs) -> Result<Outcome, CliError> {

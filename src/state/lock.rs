@@ -257,6 +257,19 @@ async fn renew(
     }
 }
 
+/// Who holds a stack's lock, if anyone: a read, for commands that take no lock (drift).
+pub async fn holder(
+    store: &Store,
+    stack: Stack,
+    env: &str,
+) -> Result<Option<LockInfo>, StateError> {
+    let key = lock_key(stack, env);
+    match store.get(&key).await? {
+        Some(object) => LockInfo::parse(&object.body, &key).map(Some),
+        None => Ok(None),
+    }
+}
+
 /// Breaks a stack's lock. A lock renewed within its lease is refused unless `force`, since its run
 /// may still be going. Returns the lock that was broken, or `None` if there was none.
 pub async fn unlock(
