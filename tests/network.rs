@@ -413,3 +413,49 @@ async fn a_second_concurrent_apply_fails_at_once_naming_the_holder() {
     let first = first.wait_with_output().unwrap();
     assert_ok(&first);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_vpc_held_by_a_hand_made_subnet_names_it_and_destroy_fails_cleanly() {
+    let acct = Account::new();
+    let dir = acct.workdir();
+    let d = dir.path();
+    let scope = ["--env", "staging", "--stack", "shared", "--auto-approve"];
+    assert_ok(&acct.provision(d, &[&["apply"][..], &scope].concat()));
+    let aws = acct.aws().await;
+    let live = aws.read("staging").await.unwrap();
+    let vpc = &live.resources[&"shared.vpc".parse().unwrap()].id;
+    let made = aws
+        .ec2
+        .create_subnet()
+        .vpc_id(vpc)
+        .cidr_block("10.2.200.0/24")
+        .availability_zone("us-east-2a")
+        .send()
+        .await
+        .unwrap();
+    let subnet = made.subnet().unwrap().subnet_id().unwrap().to_owned();
+
+    let out = acct.provision(d, &[&["destroy"][..], &scope].concat());
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let t = text(&out);
+    assert!(t.contains("DeleteVpc failed: DependencyViolation"), "{t}");
+    assert!(
+        t.contains(&format!("subnet {subnet}")),
+        "the error must name the hand-made subnet:\n{t}"
+    );
+    // Everything else went, and state says so: only the VPC is left.
+    let state = acct.provision(
+        d,
+        &["state", "show", "--env", "staging", "--stack", "shared"],
+    );
+    assert!(text(&state).contains(", 1 resources,"), "{}", text(&state));
+
+    // Remove the hand-made subnet and the destroy finishes.
+    aws.ec2
+        .delete_subnet()
+        .subnet_id(&subnet)
+        .send()
+        .await
+        .unwrap();
+    assert_ok(&acct.provision(d, &[&["destroy"][..], &scope].concat()));
+}

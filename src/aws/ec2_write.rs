@@ -496,13 +496,13 @@ async fn explain_dependency(
         .filters(Filter::builder().name(filter).values(id).build())
         .send()
         .await;
-    let holders: Vec<String> = found
+    let mut holders: Vec<String> = found
         .map(|out| {
             out.network_interfaces()
                 .iter()
                 .map(|n| {
                     format!(
-                        "{} ({})",
+                        "network interface {} ({})",
                         n.network_interface_id().unwrap_or("?"),
                         n.description()
                             .filter(|d| !d.is_empty())
@@ -512,6 +512,43 @@ async fn explain_dependency(
                 .collect()
         })
         .unwrap_or_default();
+    // A VPC is also held by what was made in it by hand: subnets and groups without our tags.
+    if let Attrs::Vpc(_) = before {
+        let in_vpc = || Filter::builder().name("vpc-id").values(id).build();
+        let (subnets, groups) = tokio::join!(
+            ec2.describe_subnets().filters(in_vpc()).send(),
+            ec2.describe_security_groups().filters(in_vpc()).send()
+        );
+        let name = |tags: &[aws_sdk_ec2::types::Tag]| {
+            tags.iter()
+                .find(|t| t.key() == Some("Name"))
+                .and_then(|t| t.value())
+                .map(|n| format!(" \"{n}\""))
+        };
+        if let Ok(out) = subnets {
+            holders.extend(out.subnets().iter().map(|s| {
+                format!(
+                    "subnet {}{}",
+                    s.subnet_id().unwrap_or("?"),
+                    name(s.tags()).unwrap_or_default()
+                )
+            }));
+        }
+        if let Ok(out) = groups {
+            holders.extend(
+                out.security_groups()
+                    .iter()
+                    .filter(|g| g.group_name() != Some("default"))
+                    .map(|g| {
+                        format!(
+                            "security group {} ({})",
+                            g.group_id().unwrap_or("?"),
+                            g.group_name().unwrap_or("?")
+                        )
+                    }),
+            );
+        }
+    }
     match e {
         AwsError::Call {
             resource,
@@ -522,10 +559,7 @@ async fn explain_dependency(
             resource,
             operation,
             code,
-            message: format!(
-                "{message}; still in use by network interfaces: {}",
-                holders.join(", ")
-            ),
+            message: format!("{message}; still in use by: {}", holders.join(", ")),
         },
         other => other,
     }

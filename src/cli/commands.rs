@@ -575,15 +575,27 @@ fn on_ctrl_c() -> Arc<AtomicBool> {
     let signal = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt());
     tokio::spawn(async move {
         #[cfg(unix)]
-        let got = match signal {
-            Ok(mut signal) => signal.recv().await.is_some(),
-            Err(_) => false,
+        let mut signal = match signal {
+            Ok(signal) => signal,
+            Err(_) => return,
         };
+        #[cfg(unix)]
+        let mut next = async move || signal.recv().await.is_some();
         #[cfg(not(unix))]
-        let got = tokio::signal::ctrl_c().await.is_ok();
-        if got {
-            eprintln!("\ninterrupted: finishing the changes in flight, starting no new ones");
+        let mut next = async || tokio::signal::ctrl_c().await.is_ok();
+        if next().await {
+            eprintln!(
+                "\ninterrupted: finishing the changes in flight, starting no new ones (Ctrl-C again to quit at once)"
+            );
             flag.store(true, Ordering::SeqCst);
+        }
+        // A second Ctrl-C quits now, as with Terraform: what completed is in state, what was in
+        // flight is found by its tags and adopted by the next run; the locks stay until unlocked.
+        if next().await {
+            eprintln!(
+                "\nquitting without waiting; run `provision state unlock` once you are sure nothing else runs"
+            );
+            std::process::exit(130);
         }
     });
     interrupted

@@ -172,6 +172,20 @@ pub enum CliError {
 }
 
 pub fn main() -> ExitCode {
+    // `provision state show | head`: a closed stdout ends the program quietly, as for any Unix
+    // tool, instead of a panic message.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .unwrap_or_default();
+        if message.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        default_hook(info);
+    }));
     // Usage errors exit 1 like every other error; 2 means "changes pending".
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -228,7 +242,10 @@ fn init_tracing(verbose: u8) {
         "h2",
         "rustls",
     ];
-    let requested = std::env::var("RUST_LOG").unwrap_or_else(|_| default.to_owned());
+    let requested = std::env::var("RUST_LOG")
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .unwrap_or_else(|| default.to_owned());
     let filter = tracing_subscriber::EnvFilter::try_new(requested)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let sdk_cap = tracing_subscriber::filter::filter_fn(|meta| {
