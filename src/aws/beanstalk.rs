@@ -289,28 +289,29 @@ impl Raw {
 
     pub fn normalise(self, env: &str, ids: &Ids) -> BTreeMap<Address, LiveResource> {
         let mut resources = BTreeMap::new();
-        let mut put = |id: &str, tags: Tags, attrs: Attrs| {
-            if let Some(address) =
-                address_of(&tags).filter(|a| a.kind == attrs.kind() && ours(env, &tags))
-            {
-                resources.insert(
-                    address,
-                    LiveResource {
-                        id: id.to_owned(),
-                        attrs,
-                        tags,
-                        pending: BTreeMap::new(),
-                    },
-                );
-            }
-        };
+        let mut put =
+            |id: &str, tags: Tags, attrs: Attrs, pending: BTreeMap<String, serde_json::Value>| {
+                if let Some(address) =
+                    address_of(&tags).filter(|a| a.kind == attrs.kind() && ours(env, &tags))
+                {
+                    resources.insert(
+                        address,
+                        LiveResource {
+                            id: id.to_owned(),
+                            attrs,
+                            tags,
+                            pending,
+                        },
+                    );
+                }
+            };
         for (a, tags) in self.apps {
             let name = a.application_name().unwrap_or_default().to_owned();
             let attrs = Attrs::BeanstalkApp(BeanstalkAppAttrs {
                 name: name.clone(),
                 description: a.description().unwrap_or_default().to_owned(),
             });
-            put(&name, tags, attrs);
+            put(&name, tags, attrs, BTreeMap::new());
         }
         for (e, tags, settings) in self.envs {
             let tier = match e.tier().and_then(|t| t.name()) {
@@ -325,7 +326,16 @@ impl Raw {
                 cname_prefix: e.cname().and_then(cname_prefix),
                 settings: settings_of(&settings, ids),
             });
-            put(e.environment_id().unwrap_or_default(), tags, attrs);
+            // An environment on its way to Ready is converging: drift says so, the planner
+            // ignores it (`status` is no attribute it compares).
+            let mut pending = BTreeMap::new();
+            if let Some(status) = e.status().filter(|s| **s != EnvironmentStatus::Ready) {
+                pending.insert(
+                    "status".to_owned(),
+                    serde_json::Value::String(status.as_str().to_owned()),
+                );
+            }
+            put(e.environment_id().unwrap_or_default(), tags, attrs, pending);
         }
         resources
     }

@@ -312,7 +312,14 @@ fn pending(b: &mut Builder<'_>, address: &Address, l: &LiveResource, ignore: &[S
             field: Some(field.clone()),
             expected: Some(value.clone()),
             actual: now.get(field).cloned(),
-            note: "AWS has accepted this change and applies it in the maintenance window".into(),
+            note: if field == "status" {
+                format!(
+                    "AWS is still working on it (status {})",
+                    crate::plan::render::value(value)
+                )
+            } else {
+                "AWS has accepted this change and applies it in the maintenance window".into()
+            },
             resolve: "nothing to do; it converges on its own".into(),
         });
     }
@@ -368,4 +375,143 @@ pub fn render_text(report: &Report, region: &str) -> String {
         out.push_str("\nNo drift: AWS matches the last apply and the spec.\n");
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    //! Drift on the real staging spec: live and snapshot start as a clean apply left them.
+
+    use std::path::Path;
+
+    use super::*;
+
+    fn desired() -> DesiredState {
+        let loaded =
+            crate::spec::load_one(Path::new("specs"), "staging").expect("staging validates");
+        crate::spec::desired::build(&loaded.spec)
+    }
+
+    fn clean(d: &DesiredState) -> (LiveState, RecordedState) {
+        let mut live = LiveState::default();
+        let mut rec = RecordedState::default();
+        for (a, r) in &d.resources {
+            let id = format!("id-{a}");
+            live.resources.insert(
+                a.clone(),
+                LiveResource {
+                    id: id.clone(),
+                    attrs: r.attrs.clone(),
+                    tags: r.tags.clone(),
+                    pending: BTreeMap::new(),
+                },
+            );
+            rec.resources.insert(
+                a.clone(),
+                RecordedResource {
+                    id,
+                    attrs: r.attrs.clone(),
+                    tags: r.tags.clone(),
+                    depends_on: r.depends_on(a),
+                },
+            );
+        }
+        (live, rec)
+    }
+
+    fn at(a: &str) -> Address {
+        a.parse().unwrap()
+    }
+
+    fn only(report: &Report) -> &Finding {
+        assert_eq!(report.findings.len(), 1, "{:#?}", report.findings);
+        &report.findings[0]
+    }
+
+    #[test]
+    fn a_clean_apply_has_no_findings() {
+        let d = desired();
+        let (live, rec) = clean(&d);
+        let r = drift(&d, &live, &rec);
+        assert!(r.findings.is_empty(), "{:#?}", r.findings);
+        assert!(!r.has_drift());
+    }
+
+    #[test]
+    fn a_hand_change_is_changed_with_expected_and_actual() {
+        let d = desired();
+        let (mut live, rec) = clean(&d);
+        let l = live.resources.get_mut(&at("shared.vpc")).unwrap();
+        l.tags.remove("Project");
+        let r = drift(&d, &live, &rec);
+        let f = only(&r);
+        assert_eq!(f.category, Category::Changed);
+        assert_eq!(f.field.as_deref(), Some("tags.Project"));
+        assert_eq!(f.expected, Some(Value::String("agentpass".into())));
+        assert_eq!(f.actual, Some(Value::Null));
+        assert!(r.has_drift());
+    }
+
+    #[test]
+    fn gone_from_aws_is_missing_and_unknown_tagged_is_unmanaged() {
+        let d = desired();
+        let (mut live, rec) = clean(&d);
+        let key = live.resources.remove(&at("shared.api_key")).unwrap();
+        live.resources.insert(
+            at("shared.security_group.extra"),
+            LiveResource {
+                id: "sg-x".into(),
+                ..key
+            },
+        );
+        live.unmanaged.push(Unmanaged {
+            kind: Kind::Subnet,
+            id: "subnet-hand".into(),
+            name: None,
+        });
+        let r = drift(&d, &live, &rec);
+        let cats: Vec<(Option<String>, Category)> = r
+            .findings
+            .iter()
+            .map(|f| (f.address.as_ref().map(ToString::to_string), f.category))
+            .collect();
+        assert!(
+            cats.contains(&(Some("shared.api_key".into()), Category::Missing)),
+            "{cats:?}"
+        );
+        assert!(
+            cats.contains(&(
+                Some("shared.security_group.extra".into()),
+                Category::Unmanaged
+            )),
+            "{cats:?}"
+        );
+        assert!(cats.contains(&(None, Category::Unmanaged)), "{cats:?}");
+        assert_eq!(r.summary().missing, 1);
+        assert_eq!(r.summary().unmanaged, 2);
+    }
+
+    #[test]
+    fn converging_is_pending_and_a_newer_spec_is_spec_ahead_neither_is_drift() {
+        let mut d = desired();
+        let (mut live, rec) = clean(&d);
+        live.resources
+            .get_mut(&at("backend.beanstalk"))
+            .unwrap()
+            .pending
+            .insert("status".into(), Value::String("Updating".into()));
+        d.resources
+            .get_mut(&at("shared.vpc"))
+            .unwrap()
+            .tags
+            .insert("Team".into(), "platform".into());
+        let r = drift(&d, &live, &rec);
+        let s = r.summary();
+        assert_eq!(
+            (s.pending, s.spec_ahead, s.changed),
+            (1, 1, 0),
+            "{:#?}",
+            r.findings
+        );
+        assert!(!r.has_drift());
+    }
 }

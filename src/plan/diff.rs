@@ -300,9 +300,12 @@ pub fn field_changes(
 ) -> (Vec<FieldChange>, BTreeMap<String, Value>) {
     let want = flatten_resource(attrs, tags);
     let mut have = flatten_resource(&l.attrs, &l.tags);
-    // A value AWS is already converging to counts as reached.
+    // A value AWS is already converging to counts as reached. Pending entries that are no
+    // attribute (a Beanstalk environment's `status`) are for drift to report, not to compare.
     for (field, value) in &l.pending {
-        have.insert(field.clone(), value.clone());
+        if have.contains_key(field) {
+            have.insert(field.clone(), value.clone());
+        }
     }
     normalise_live(kind, &want, &mut have, rec);
     let mut fields = Vec::new();

@@ -1124,3 +1124,14 @@ fn same_input_gives_identical_output() {
     sorted.sort();
     assert_eq!(addresses, sorted);
 }
+
+#[test]
+fn a_pending_entry_that_is_no_attribute_is_not_a_change() {
+    let d = desired();
+    let mut live = converged(&d);
+    live_mut(&mut live, "backend.beanstalk")
+        .pending
+        .insert("status".into(), json!("Updating"));
+    let p = diff(&d, &live, &recorded(&d)).unwrap();
+    assert_eq!(change(&p, "backend.beanstalk").action, Action::NoOp);
+}
