@@ -392,10 +392,14 @@ fn check_secrets(plan: &Plan) -> Result<(), CliError> {
         let creates = matches!(c.action, Action::Create | Action::Replace);
         if let (true, Some(crate::model::Attrs::DbInstance(db))) = (creates, &c.after)
             && let crate::model::MasterPassword::EnvVar(name) = &db.master_password
-            && std::env::var_os(name).is_none_or(|v| v.is_empty())
         {
+            let problem = match std::env::var_os(name) {
+                None => "is not set",
+                Some(v) if v.is_empty() => "is empty",
+                Some(_) => continue,
+            };
             return Err(CliError::Refused(format!(
-                "{}: the master password variable {name} is not set (or empty); set it and run again. Nothing was changed",
+                "{}: the master password variable {name} {problem}; set it and run again. Nothing was changed",
                 c.address
             )));
         }
