@@ -51,9 +51,13 @@ async fn writes_are_conditional() {
         .unwrap();
     assert_eq!((&stored.snapshot, &stored.etag), (&s, &etag));
 
-    // A second first write loses (If-None-Match: *).
-    let err = store.write(&s, None).await.unwrap_err();
+    // Another writer's first write loses (If-None-Match: *). The same bytes again count as our
+    // own write having landed (a retried PUT whose first answer was lost).
+    let mut other = s.clone();
+    other.spec_hash = "another writer".into();
+    let err = store.write(&other, None).await.unwrap_err();
     assert!(matches!(err, StateError::Conflict { .. }), "{err}");
+    assert_eq!(store.write(&s, None).await.unwrap(), etag);
 
     s.serial = 2;
     store.write(&s, Some(&etag)).await.unwrap();
