@@ -107,6 +107,30 @@ async fn full_staging_applies_converges_records_and_destroys() {
     let drift = acct.provision(d, &["drift", "--env", "staging"]);
     assert_eq!(drift.status.code(), Some(0), "{}", text(&drift));
 
+    // The shared stack cannot go while backend and console use it: refused up front.
+    let refused = acct.provision(
+        d,
+        &[
+            "destroy",
+            "--env",
+            "staging",
+            "--stack",
+            "shared",
+            "--auto-approve",
+        ],
+    );
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
+    let t = text(&refused);
+    assert!(
+        t.contains("backend.beanstalk") && t.contains("destroy --stack backend and console first"),
+        "{t}"
+    );
+    assert_eq!(
+        aws.read("staging").await.unwrap().resources.len(),
+        26,
+        "nothing was deleted"
+    );
+
     // Destroy removes everything and leaves every snapshot empty.
     assert_ok(&acct.provision(d, &["destroy", "--env", "staging", "--auto-approve"]));
     assert!(aws.read("staging").await.unwrap().resources.is_empty());

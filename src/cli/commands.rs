@@ -158,6 +158,34 @@ impl Session {
         )))
     }
 
+    /// Destroying a stack others still use would fail halfway (AWS refuses to delete what is
+    /// referenced): refuse up front, naming what uses it.
+    fn check_dependents(&self, observed: &Observed) -> Result<(), CliError> {
+        let users: BTreeSet<Address> = observed
+            .full_live
+            .resources
+            .iter()
+            .filter(|(a, _)| !self.stacks.contains(&a.stack))
+            .filter(|(_, r)| {
+                r.attrs
+                    .refs()
+                    .into_iter()
+                    .any(|d| matches!(d, Ref::Managed(t) if self.stacks.contains(&t.stack)))
+            })
+            .map(|(a, _)| a.clone())
+            .collect();
+        if users.is_empty() {
+            return Ok(());
+        }
+        let stacks: BTreeSet<&str> = users.iter().map(|a| a.stack.as_str()).collect();
+        let list: Vec<String> = users.iter().map(ToString::to_string).collect();
+        Err(CliError::Refused(format!(
+            "{} still use what this would destroy; destroy --stack {} first (nothing was deleted)",
+            list.join(", "),
+            stacks.into_iter().collect::<Vec<_>>().join(" and ")
+        )))
+    }
+
     fn print_stats(&self, run: &RunArgs) {
         if run.stats {
             eprint!("{}", self.aws.stats.render());
@@ -330,6 +358,7 @@ pub async fn destroy(g: &Global, d: &DestroyArgs) -> Result<Outcome, CliError> {
     s.desired.resources.clear();
     s.confirmed_destroy = d.confirm.as_deref() == Some(env.as_str());
     execute(g, &d.apply, &s, "destroy", |s, observed| {
+        s.check_dependents(observed)?;
         Ok(diff(&s.desired, &observed.live, &observed.recorded)?)
     })
     .await
