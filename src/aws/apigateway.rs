@@ -1113,7 +1113,9 @@ pub async fn update(
             put_integration(client, beanstalk, op, a).await.map(|_| ())
         }
         (Attrs::ApiStage(b), Attrs::ApiStage(a)) => {
-            if a.definition_hash == b.definition_hash {
+            // The planner asks for a deployment when the definition or the integration changed.
+            let redeploy = op.change.fields.iter().any(|f| f.field == "deployment");
+            if a.definition_hash == b.definition_hash && !redeploy {
                 return Ok(());
             }
             let (api, stage) = split_stage(op, id)?;

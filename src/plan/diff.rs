@@ -183,6 +183,7 @@ pub fn diff(
     }
 
     cascade_replacements(&mut changes, desired);
+    redeploy_stages(&mut changes);
 
     for c in &changes {
         if c.action == Action::Replace && holds_data(c.address.kind) {
@@ -481,6 +482,32 @@ fn with_new_ids(value: &Value, addresses: &BTreeSet<String>) -> Value {
                 .collect(),
         ),
         other => other.clone(),
+    }
+}
+
+/// A stage serves a snapshot (deployment) of the API: when the integration changes in AWS for a
+/// reason the definition hash cannot see (its target was replaced and has a new endpoint), the
+/// stage must be deployed again or clients keep the old target.
+fn redeploy_stages(changes: &mut [Change]) {
+    let integration_changes = changes.iter().any(|c| {
+        c.address.kind == Kind::ApiIntegration
+            && matches!(c.action, Action::Update | Action::Replace)
+    });
+    if !integration_changes {
+        return;
+    }
+    for c in changes
+        .iter_mut()
+        .filter(|c| c.address.kind == Kind::ApiStage && c.action == Action::NoOp)
+    {
+        c.action = Action::Update;
+        c.fields.push(FieldChange {
+            field: "deployment".into(),
+            before: Value::String("current".into()),
+            after: Value::String("new deployment".into()),
+            forces_replacement: false,
+        });
+        c.reason = Some("the integration changes; a new deployment carries it to clients".into());
     }
 }
 

@@ -1135,3 +1135,25 @@ fn a_pending_entry_that_is_no_attribute_is_not_a_change() {
     let p = diff(&d, &live, &recorded(&d)).unwrap();
     assert_eq!(change(&p, "backend.beanstalk").action, Action::NoOp);
 }
+
+#[test]
+fn a_replaced_backend_environment_redeploys_the_stage() {
+    let mut d = desired();
+    let live = converged(&d);
+    let Attrs::BeanstalkEnv(env) = &mut desired_mut(&mut d, "backend.beanstalk").attrs else {
+        panic!()
+    };
+    env.name = "agentpass-backend-staging-2".into();
+    let p = diff(&d, &live, &recorded(&d)).unwrap();
+    assert_eq!(change(&p, "backend.beanstalk").action, Action::Replace);
+    assert_eq!(change(&p, "backend.api_integration").action, Action::Update);
+    let stage = change(&p, "backend.api_stage");
+    assert_eq!(stage.action, Action::Update);
+    assert!(
+        stage.fields.iter().any(|f| f.field == "deployment"),
+        "{stage:#?}"
+    );
+    // Nothing about the integration changes: the stage stays as it is.
+    let p = diff(&desired(), &live, &recorded(&desired())).unwrap();
+    assert_eq!(change(&p, "backend.api_stage").action, Action::NoOp);
+}
