@@ -470,7 +470,14 @@ async fn locked(
     if plan.has_changes() && !a.auto_approve {
         confirm_unless_interrupted(&s.env, command, &interrupted).await?;
     }
-    let mut recorder = state::Recorder::open(s.store(), &s.env, &s.stacks, &s.spec_hash).await?;
+    // Record on exactly the snapshots this plan was made from: a writer since then conflicts.
+    let mut recorder = state::Recorder::from_stored(
+        s.store(),
+        &s.env,
+        &s.stacks,
+        &s.spec_hash,
+        observed.stored.clone(),
+    );
     for c in plan.changes.iter().filter(|c| adopt.contains(&c.address)) {
         let (Some(id), Some(attrs)) = (&c.id, &c.after) else {
             continue;
@@ -498,7 +505,6 @@ async fn locked(
         .iter()
         .map(|(a, r)| (a.clone(), r.id.clone()))
         .collect();
-    let _ = &observed.stored;
 
     let report = apply::execute(
         &plan,

@@ -64,7 +64,19 @@ impl Recorder {
         stacks: &[Stack],
         spec_hash: &str,
     ) -> Result<Recorder, StateError> {
-        let mut stored = read_all(&store, env, stacks).await?;
+        let stored = read_all(&store, env, stacks).await?;
+        Ok(Recorder::from_stored(store, env, stacks, spec_hash, stored))
+    }
+
+    /// Continues from snapshots already read (with their ETags): the run writes on exactly
+    /// what it planned from, and any other writer since then makes its first write conflict.
+    pub fn from_stored(
+        store: Store,
+        env: &str,
+        stacks: &[Stack],
+        spec_hash: &str,
+        mut stored: BTreeMap<Stack, Stored>,
+    ) -> Recorder {
         let mut recorder = Recorder {
             store,
             env: env.to_owned(),
@@ -75,7 +87,7 @@ impl Recorder {
             let tracked = recorder.tracked_from(stack, stored.remove(&stack));
             recorder.stacks.insert(stack, tracked);
         }
-        Ok(recorder)
+        recorder
     }
 
     fn tracked_from(&self, stack: Stack, stored: Option<Stored>) -> Tracked {
