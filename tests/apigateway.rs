@@ -216,7 +216,7 @@ async fn shared_stack_creates_the_api_and_key_and_never_shows_the_value() {
     let value = key_value(&aws, key.id().unwrap()).await;
 
     // provision's own view matches, with the key known by id only.
-    let live = aws.read("staging").await.unwrap();
+    let live = aws.read(&support::owner("staging")).await.unwrap();
     let r = &live.resources[&"shared.api".parse().unwrap()];
     assert_eq!(r.id, api.id().unwrap());
     let Attrs::RestApi(a) = &r.attrs else {
@@ -341,7 +341,7 @@ async fn backend_stack_integrates_deploys_redeploys_on_change_and_destroys() {
     assert_eq!(plan.api_stages()[0].stage(), Some("staging"));
     assert_eq!(plan.throttle().unwrap().rate_limit(), 100.0);
     assert_eq!(plan.throttle().unwrap().burst_limit(), 200);
-    let live = aws.read("staging").await.unwrap();
+    let live = aws.read(&support::owner("staging")).await.unwrap();
     let key_id = live.resources[&"shared.api_key".parse().unwrap()]
         .id
         .clone();
@@ -462,7 +462,7 @@ async fn backend_stack_integrates_deploys_redeploys_on_change_and_destroys() {
             .is_empty()
     );
     assert!(gw.get_api_keys().send().await.unwrap().items().is_empty());
-    let live = aws.read("staging").await.unwrap();
+    let live = aws.read(&support::owner("staging")).await.unwrap();
     assert!(
         live.resources
             .keys()

@@ -566,7 +566,13 @@ async fn bad_state_in_the_bucket_is_refused_and_left_alone() {
     ));
     refused_and_untouched(&acct, &store, dir.path(), false).await;
     // Refusing made no change in AWS either.
-    assert!(aws.read("staging").await.unwrap().resources.is_empty());
+    assert!(
+        aws.read(&support::owner("staging"))
+            .await
+            .unwrap()
+            .resources
+            .is_empty()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

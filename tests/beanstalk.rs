@@ -140,7 +140,7 @@ async fn tags(eb: &Client, arn: &str) -> BTreeMap<String, String> {
 async fn shared_ids(acct: &Account, env: &str) -> BTreeMap<String, String> {
     acct.aws()
         .await
-        .read(env)
+        .read(&support::owner(env))
         .await
         .unwrap()
         .resources
@@ -329,7 +329,12 @@ async fn staging_backend_and_console_apply_converge_and_destroy() {
     );
 
     // Our read finds all four, with references back to the shared stack.
-    let live = acct.aws().await.read("staging").await.unwrap();
+    let live = acct
+        .aws()
+        .await
+        .read(&support::owner("staging"))
+        .await
+        .unwrap();
     let eb_kinds = live
         .resources
         .keys()
@@ -371,7 +376,7 @@ async fn staging_backend_and_console_apply_converge_and_destroy() {
     assert!(
         acct.aws()
             .await
-            .read("staging")
+            .read(&support::owner("staging"))
             .await
             .unwrap()
             .resources

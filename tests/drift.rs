@@ -15,7 +15,7 @@ use aws_sdk_ec2::types::{IpPermission, IpRange, ResourceType, Tag as Ec2Tag, Tag
 use aws_sdk_elasticbeanstalk::types::{ConfigurationOptionSetting, EnvironmentStatus};
 use provision::aws::Aws;
 use provision::aws::stats::is_read_only;
-use provision::model::{Kind, TAG_ADDRESS, TAG_ENV, TAG_STACK};
+use provision::model::{Kind, TAG_ADDRESS, TAG_ENV, TAG_PROJECT, TAG_STACK};
 use serde_json::{Value, json};
 use support::{Account, assert_ok, text};
 
@@ -187,7 +187,7 @@ async fn a_clean_apply_shows_no_drift_and_drift_only_reads() {
 
     // Every kind of resource is there, and none of them shows anything.
     let aws = acct.aws().await;
-    let live = aws.read("staging").await.unwrap();
+    let live = aws.read(&support::owner("staging")).await.unwrap();
     let kinds: BTreeSet<Kind> = live.resources.keys().map(|a| a.kind).collect();
     assert_eq!(
         kinds,
@@ -532,6 +532,7 @@ async fn missing_and_unmanaged_resources_and_stack_scope() {
         .tag_specifications(
             TagSpecification::builder()
                 .resource_type(ResourceType::SecurityGroup)
+                .tags(tag(TAG_PROJECT, "agentpass"))
                 .tags(tag(TAG_ENV, "staging"))
                 .tags(tag(TAG_STACK, "shared"))
                 .tags(tag(TAG_ADDRESS, "shared.security_group.stray"))

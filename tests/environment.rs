@@ -53,7 +53,7 @@ async fn full_staging_applies_converges_records_and_destroys() {
 
     // Every resource of the spec exists, with its ownership tags.
     let aws = acct.aws().await;
-    let live = aws.read("staging").await.unwrap();
+    let live = aws.read(&support::owner("staging")).await.unwrap();
     let loaded = provision::spec::load_one(&d.join("specs"), "staging").unwrap();
     let desired = provision::spec::desired::build(&loaded.spec);
     assert_eq!(
@@ -126,14 +126,24 @@ async fn full_staging_applies_converges_records_and_destroys() {
         "{t}"
     );
     assert_eq!(
-        aws.read("staging").await.unwrap().resources.len(),
+        aws.read(&support::owner("staging"))
+            .await
+            .unwrap()
+            .resources
+            .len(),
         26,
         "nothing was deleted"
     );
 
     // Destroy removes everything and leaves every snapshot empty.
     assert_ok(&acct.provision(d, &["destroy", "--env", "staging", "--auto-approve"]));
-    assert!(aws.read("staging").await.unwrap().resources.is_empty());
+    assert!(
+        aws.read(&support::owner("staging"))
+            .await
+            .unwrap()
+            .resources
+            .is_empty()
+    );
     let state = acct.provision(d, &["state", "list", "--env", "staging"]);
     assert_eq!(
         text(&state).matches(", 0 resources,").count(),
@@ -152,8 +162,16 @@ async fn production_differs_from_staging_as_the_seed_says() {
         assert_ok(&acct.provision(d, &["apply", "--env", env, "--auto-approve"]));
     }
     let aws = acct.aws().await;
-    let stg = aws.read("staging").await.unwrap().resources;
-    let prd = aws.read("production").await.unwrap().resources;
+    let stg = aws
+        .read(&support::owner("staging"))
+        .await
+        .unwrap()
+        .resources;
+    let prd = aws
+        .read(&support::owner("production"))
+        .await
+        .unwrap()
+        .resources;
     let at = |m: &BTreeMap<provision::model::Address, provision::model::LiveResource>, a: &str| {
         m[&a.parse().unwrap()].attrs.clone()
     };
@@ -231,4 +249,52 @@ async fn production_differs_from_staging_as_the_seed_says() {
             );
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn another_project_with_the_same_environment_name_never_touches_this_one() {
+    let acct = Account::new();
+    let ours = acct.workdir();
+    assert_ok(&acct.provision(
+        ours.path(),
+        &["apply", "--env", "staging", "--auto-approve"],
+    ));
+
+    // A second project (another app, or a copy of the repo) in the same account, also "staging".
+    let theirs = acct.workdir();
+    let base = theirs.path().join("specs/base.toml");
+    let spec = std::fs::read_to_string(&base).unwrap();
+    let spec = spec
+        .replace("name = \"agentpass\"", "name = \"otherapp\"")
+        .replace(
+            &format!("bucket = \"{}\"", acct.bucket()),
+            &format!("bucket = \"{}-other\"", acct.bucket()),
+        );
+    std::fs::write(&base, spec).unwrap();
+
+    let plan = acct.provision(theirs.path(), &["plan", "--env", "staging"]);
+    assert_eq!(plan.status.code(), Some(2), "{}", text(&plan));
+    assert!(
+        text(&plan).contains("Plan: 26 to create, 0 to update, 0 to replace, 0 to delete"),
+        "{}",
+        text(&plan)
+    );
+    let destroy = acct.provision(
+        theirs.path(),
+        &["destroy", "--env", "staging", "--auto-approve"],
+    );
+    assert_ok(&destroy);
+    assert!(text(&destroy).contains("No changes"), "{}", text(&destroy));
+
+    let aws = acct.aws().await;
+    assert_eq!(
+        aws.read(&support::owner("staging"))
+            .await
+            .unwrap()
+            .resources
+            .len(),
+        26
+    );
+    let plan = acct.provision(ours.path(), &["plan", "--env", "staging"]);
+    assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
 }

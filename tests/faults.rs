@@ -284,7 +284,7 @@ async fn assert_state_matches_aws(acct: &Account, dir: &Path, env: &str) {
     let live: BTreeMap<String, String> = acct
         .aws()
         .await
-        .read(env)
+        .read(&support::owner(env))
         .await
         .unwrap()
         .resources

@@ -65,7 +65,7 @@ async fn staging_network_applies_converges_and_destroys_without_touching_product
 
     // Exactly the spec's resources, with the right attributes and tags.
     let aws = acct.aws().await;
-    let live = aws.read("staging").await.unwrap();
+    let live = aws.read(&support::owner("staging")).await.unwrap();
     assert_eq!(
         live.resources.len(),
         SHARED,
@@ -159,9 +159,19 @@ async fn staging_network_applies_converges_and_destroys_without_touching_product
             "--auto-approve",
         ],
     ));
-    assert!(aws.read("staging").await.unwrap().resources.is_empty());
+    assert!(
+        aws.read(&support::owner("staging"))
+            .await
+            .unwrap()
+            .resources
+            .is_empty()
+    );
     assert_eq!(
-        aws.read("production").await.unwrap().resources.len(),
+        aws.read(&support::owner("production"))
+            .await
+            .unwrap()
+            .resources
+            .len(),
         SHARED
     );
     let state = acct.provision(
@@ -224,7 +234,12 @@ Team = "platform""#,
             "--auto-approve",
         ],
     ));
-    let live = acct.aws().await.read("staging").await.unwrap();
+    let live = acct
+        .aws()
+        .await
+        .read(&support::owner("staging"))
+        .await
+        .unwrap();
     assert!(
         live.resources
             .values()
@@ -334,7 +349,7 @@ async fn a_killed_apply_is_finished_by_the_next_without_duplicates() {
     );
     assert_ok(&out);
     let aws = acct.aws().await;
-    let live = aws.read("staging").await.unwrap();
+    let live = aws.read(&support::owner("staging")).await.unwrap();
     assert_eq!(live.resources.len(), SHARED);
     // No duplicates: one VPC, four subnets in the whole account carry staging's tags.
     let vpcs = aws
@@ -422,7 +437,7 @@ async fn a_vpc_held_by_a_hand_made_subnet_names_it_and_destroy_fails_cleanly() {
     let scope = ["--env", "staging", "--stack", "shared", "--auto-approve"];
     assert_ok(&acct.provision(d, &[&["apply"][..], &scope].concat()));
     let aws = acct.aws().await;
-    let live = aws.read("staging").await.unwrap();
+    let live = aws.read(&support::owner("staging")).await.unwrap();
     let vpc = &live.resources[&"shared.vpc".parse().unwrap()].id;
     let made = aws
         .ec2

@@ -171,7 +171,7 @@ async fn staging_database_creates_converges_and_destroys() {
 
     // Read back through provision's own read pass: attributes as the planner compares them.
     let aws = acct.aws().await;
-    let live = aws.read("staging").await.unwrap();
+    let live = aws.read(&support::owner("staging")).await.unwrap();
     let group = &live.resources[&addr(GROUP)];
     assert_eq!(group.id, "agentpass-staging-subnets");
     let Attrs::DbSubnetGroup(g) = &group.attrs else {
@@ -321,7 +321,7 @@ async fn staging_database_creates_converges_and_destroys() {
     ] {
         assert_eq!(calls(&out, "RDS", op), n, "{op}: {}", text(&out));
     }
-    let live = aws.read("staging").await.unwrap();
+    let live = aws.read(&support::owner("staging")).await.unwrap();
     let Attrs::DbSubnetGroup(g) = &live.resources[&addr(GROUP)].attrs else {
         panic!()
     };
@@ -353,7 +353,7 @@ async fn staging_database_creates_converges_and_destroys() {
         ],
     );
     assert_ok(&out);
-    let live = aws.read("staging").await.unwrap();
+    let live = aws.read(&support::owner("staging")).await.unwrap();
     assert!(!live.resources.contains_key(&addr(DB)));
     assert!(!live.resources.contains_key(&addr(GROUP)));
     assert!(!instance_exists(&aws, "agentpass-staging").await);
@@ -371,7 +371,7 @@ async fn production_modifies_in_place_holds_pending_changes_and_destroys_only_wh
     assert_ok(&apply(&acct, d, "production", "shared"));
     assert_ok(&apply(&acct, d, "production", "backend"));
     let aws = acct.aws().await;
-    let live = aws.read("production").await.unwrap();
+    let live = aws.read(&support::owner("production")).await.unwrap();
     let db = instance(&live);
     assert_eq!(
         (
@@ -406,7 +406,7 @@ async fn production_modifies_in_place_holds_pending_changes_and_destroys_only_wh
     assert_eq!(calls(&out, "RDS", "ModifyDBInstance"), 1, "{t}");
     assert_eq!(calls(&out, "RDS", "CreateDBInstance"), 0, "{t}");
     assert_eq!(calls(&out, "RDS", "DeleteDBInstance"), 0, "{t}");
-    let live = aws.read("production").await.unwrap();
+    let live = aws.read(&support::owner("production")).await.unwrap();
     assert_eq!(instance(&live).backup_retention_days, 14);
 
     // Storage 20 -> 30 without apply_immediately: RDS holds it for the maintenance window.
@@ -434,7 +434,7 @@ async fn production_modifies_in_place_holds_pending_changes_and_destroys_only_wh
             .and_then(|p| p.allocated_storage()),
         Some(30)
     );
-    let live = aws.read("production").await.unwrap();
+    let live = aws.read(&support::owner("production")).await.unwrap();
     assert_eq!(instance(&live).allocated_storage_gb, 20);
     assert_eq!(
         live.resources[&addr(DB)].pending,
@@ -447,7 +447,7 @@ async fn production_modifies_in_place_holds_pending_changes_and_destroys_only_wh
 
     // The module itself refuses to delete a protected instance without the confirmation,
     // whoever asks (e.g. a replacement during apply).
-    let live = aws.read("production").await.unwrap();
+    let live = aws.read(&support::owner("production")).await.unwrap();
     let r = &live.resources[&addr(DB)];
     let change = Change {
         address: addr(DB),
@@ -464,6 +464,7 @@ async fn production_modifies_in_place_holds_pending_changes_and_destroys_only_wh
     };
     let ids = BTreeMap::new();
     let ctx = ApplyCtx {
+        owner: support::owner("production"),
         env: "production".into(),
         confirmed_destroy: false,
     };
@@ -489,7 +490,7 @@ async fn production_modifies_in_place_holds_pending_changes_and_destroys_only_wh
         "{}",
         text(&out)
     );
-    let after = aws.read("production").await.unwrap();
+    let after = aws.read(&support::owner("production")).await.unwrap();
     assert_eq!(
         after.resources.keys().collect::<Vec<_>>(),
         live.resources.keys().collect::<Vec<_>>()
@@ -515,7 +516,7 @@ async fn production_modifies_in_place_holds_pending_changes_and_destroys_only_wh
     assert_eq!(calls(&out, "RDS", "ModifyDBInstance"), 1, "{}", text(&out));
     assert_eq!(calls(&out, "RDS", "DeleteDBInstance"), 1, "{}", text(&out));
     assert!(!instance_exists(&aws, "agentpass-production").await);
-    let live = aws.read("production").await.unwrap();
+    let live = aws.read(&support::owner("production")).await.unwrap();
     assert!(!live.resources.contains_key(&addr(GROUP)));
     let snapshots = manual_snapshots(&aws, "agentpass-production").await;
     assert_eq!(snapshots.len(), 1, "{snapshots:?}");
@@ -584,7 +585,7 @@ async fn env_var_password_is_required_first_and_never_leaks() {
         .unwrap();
     assert_ok(&out);
     outputs.push(text(&out));
-    let live = aws.read("staging").await.unwrap();
+    let live = aws.read(&support::owner("staging")).await.unwrap();
     assert_eq!(
         instance(&live).master_password,
         MasterPassword::EnvVar(String::new())
@@ -651,7 +652,7 @@ async fn env_var_password_is_required_first_and_never_leaks() {
     assert_ok(&out);
     assert_eq!(calls(&out, "RDS", "ModifyDBInstance"), 1, "{}", text(&out));
     assert_eq!(calls(&out, "RDS", "CreateDBInstance"), 0, "{}", text(&out));
-    let live = aws.read("staging").await.unwrap();
+    let live = aws.read(&support::owner("staging")).await.unwrap();
     assert_eq!(instance(&live).master_password, MasterPassword::Managed);
     converged(&acct, d, "staging");
 }

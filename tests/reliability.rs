@@ -299,7 +299,7 @@ async fn state_ids(acct: &Account, d: &Path, env: &str) -> BTreeMap<String, Stri
 
 /// Address -> physical id of everything a read pass finds by `env`'s tags.
 async fn live_ids(aws: &Aws, env: &str) -> BTreeMap<String, String> {
-    aws.read(env)
+    aws.read(&support::owner(env))
         .await
         .unwrap()
         .resources
@@ -923,7 +923,7 @@ async fn staging_and_production_applied_together_do_not_interfere() {
     // Each environment's resources carry only its own tags.
     let aws = acct.aws().await;
     for env in ["staging", "production"] {
-        for (address, r) in aws.read(env).await.unwrap().resources {
+        for (address, r) in aws.read(&support::owner(env)).await.unwrap().resources {
             assert_eq!(
                 r.tags.get(TAG_ENV).map(String::as_str),
                 Some(env),

@@ -365,7 +365,25 @@ async fn run_one(
                 .map_err(|e| format!("deleted in AWS, but the state could not be updated: {e}"))?;
         }
         Step::Create => {
-            let id = create_or_adopt(aws, &op, ids).await.map_err(fail)?;
+            let id = match create_or_adopt(aws, &op, ids).await {
+                Ok(id) => id,
+                // It exists but is not finished: record it so nothing that reached AWS is lost.
+                Err(AwsError::Partial { id, source }) => {
+                    ids.lock().await.insert(address.clone(), id.clone());
+                    let after = op.after().map_err(fail)?;
+                    let recorded = recorder
+                        .lock()
+                        .await
+                        .record(address, record(id.clone(), after))
+                        .await;
+                    let partial = AwsError::Partial { id, source };
+                    return Err(match recorded {
+                        Ok(()) => partial.to_string(),
+                        Err(e) => format!("{partial}; and the state could not be updated: {e}"),
+                    });
+                }
+                Err(e) => return Err(fail(e)),
+            };
             ids.lock().await.insert(address.clone(), id.clone());
             let after = op.after().map_err(fail)?;
             recorder.lock().await.record(address, record(id.clone(), after)).await.map_err(|e| {
@@ -429,7 +447,8 @@ fn ambiguous(e: &AwsError) -> bool {
                 | "ServiceUnavailableException"
                 | "Unavailable"
         ),
-        AwsError::Timeout { .. } | AwsError::Invalid { .. } => false,
+        // The create happened; what failed after it is known.
+        AwsError::Timeout { .. } | AwsError::Invalid { .. } | AwsError::Partial { .. } => false,
     }
 }
 
@@ -446,10 +465,11 @@ async fn create_or_adopt(
     loop {
         let err = match aws.create(op).await {
             Ok(id) => return Ok(id),
+            Err(partial @ AwsError::Partial { .. }) => return Err(partial),
             Err(e) => e,
         };
         tries += 1;
-        let Ok(live) = aws.read(&op.ctx.env).await else {
+        let Ok(live) = aws.read(&op.ctx.owner).await else {
             return Err(err);
         };
         if let Some(found) = live.resources.get(op.address) {
@@ -481,7 +501,9 @@ async fn create_or_adopt(
                     ids: Resolver { ids: &current },
                     ctx: op.ctx,
                 };
-                update_in_place(aws, &fix).await?;
+                update_in_place(aws, &fix)
+                    .await
+                    .map_err(AwsError::partial(&found.id))?;
             }
             return Ok(found.id.clone());
         }

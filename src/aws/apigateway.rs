@@ -188,8 +188,8 @@ fn replace(path: &str, value: &str) -> PatchOperation {
     patch(PatchOp::Replace, path, Some(value))
 }
 
-pub async fn read(client: &aws_sdk_apigateway::Client, env: &str) -> Result<Raw, AwsError> {
-    let what = format!("API Gateway of {env}");
+pub async fn read(client: &aws_sdk_apigateway::Client, owner: &Owner) -> Result<Raw, AwsError> {
+    let what = format!("API Gateway of {owner}");
     let apis = async {
         // No server-side tag filter exists for REST APIs; tags come inline.
         let mut found = Vec::new();
@@ -200,7 +200,7 @@ pub async fn read(client: &aws_sdk_apigateway::Client, env: &str) -> Result<Raw,
                 .items()
             {
                 let tags = tags_of(a.tags());
-                if ours(env, &tags) {
+                if ours(owner, &tags) {
                     found.push((a.clone(), tags));
                 }
             }
@@ -208,7 +208,7 @@ pub async fn read(client: &aws_sdk_apigateway::Client, env: &str) -> Result<Raw,
         // An environment owns one API: the fan-out below is one API's resources and stages.
         let mut out = Vec::new();
         for (a, tags) in found {
-            out.push(read_api(client, env, a, tags).await?);
+            out.push(read_api(client, owner, a, tags).await?);
         }
         Ok::<_, AwsError>(out)
     };
@@ -223,7 +223,7 @@ pub async fn read(client: &aws_sdk_apigateway::Client, env: &str) -> Result<Raw,
                 .items()
             {
                 let tags = tags_of(k.tags());
-                if ours(env, &tags) {
+                if ours(owner, &tags) {
                     found.push(KeyRead {
                         id: k.id().unwrap_or_default().to_owned(),
                         name: k.name().unwrap_or_default().to_owned(),
@@ -252,7 +252,7 @@ pub async fn read(client: &aws_sdk_apigateway::Client, env: &str) -> Result<Raw,
                 .items()
             {
                 let tags = tags_of(u.tags());
-                if ours(env, &tags) {
+                if ours(owner, &tags) {
                     found.push((u.clone(), tags));
                 }
             }
@@ -323,14 +323,14 @@ fn quiet<F: Future>(call: F) -> tracing::instrument::WithDispatch<F> {
 
 async fn read_api(
     client: &aws_sdk_apigateway::Client,
-    env: &str,
+    owner: &Owner,
     a: aws_sdk_apigateway::types::RestApi,
     tags: Tags,
 ) -> Result<ApiRead, AwsError> {
     let id = a.id().unwrap_or_default().to_owned();
     let (proxy, stages, added) = tokio::try_join!(
         find_proxy(client, &id),
-        read_stages(client, env, &id),
+        read_stages(client, owner, &id),
         tags_added(client, &id, arn(client, &format!("/restapis/{id}")))
     )?;
     let mut tags = tags;
@@ -454,7 +454,7 @@ async fn tags_added(
 
 async fn read_stages(
     client: &aws_sdk_apigateway::Client,
-    env: &str,
+    owner: &Owner,
     api: &str,
 ) -> Result<Vec<StageRead>, AwsError> {
     let out = client
@@ -469,7 +469,7 @@ async fn read_stages(
         let mut tags = tags_of(s.tags());
         // AWS returns a stage's tags inline. Some emulators only keep tags added by
         // TagResource apart: ask for them when the inline ones do not say whose it is.
-        if !ours(env, &tags) {
+        if !ours(owner, &tags) {
             tags.extend(tags_added(client, api, stage_arn(client, api, &name)).await?);
         }
         stages.push(StageRead { name, tags });
@@ -532,11 +532,11 @@ impl Raw {
         out
     }
 
-    pub fn normalise(self, env: &str, ids: &Ids) -> BTreeMap<Address, LiveResource> {
+    pub fn normalise(self, owner: &Owner, ids: &Ids) -> BTreeMap<Address, LiveResource> {
         let mut resources = BTreeMap::new();
         let mut put = |id: String, tags: Tags, attrs: Attrs| {
             if let Some(address) =
-                address_of(&tags).filter(|a| a.kind == attrs.kind() && ours(env, &tags))
+                address_of(&tags).filter(|a| a.kind == attrs.kind() && ours(owner, &tags))
             {
                 resources.insert(
                     address,

@@ -107,8 +107,8 @@ async fn list_tags(client: &Client, resource: &str, arn: &str) -> Result<Tags, A
     Ok(tags_of(out.resource_tags()))
 }
 
-pub async fn read(client: &Client, env: &str) -> Result<Raw, AwsError> {
-    let what = format!("beanstalk of {env}");
+pub async fn read(client: &Client, owner: &Owner) -> Result<Raw, AwsError> {
+    let what = format!("beanstalk of {owner}");
     let apps = async {
         let out = client
             .describe_applications()
@@ -148,11 +148,11 @@ pub async fn read(client: &Client, env: &str) -> Result<Raw, AwsError> {
     // Tags and settings are per resource; ask for them concurrently.
     let mut app_tasks = JoinSet::new();
     for (i, app) in apps.into_iter().enumerate() {
-        let (client, env, what) = (client.clone(), env.to_owned(), what.clone());
+        let (client, owner, what) = (client.clone(), owner.clone(), what.clone());
         app_tasks.spawn(async move {
             let arn = app.application_arn().unwrap_or_default().to_owned();
             match list_tags(&client, &what, &arn).await {
-                Ok(tags) if ours(&env, &tags) => Ok(Some((i, app, tags))),
+                Ok(tags) if ours(&owner, &tags) => Ok(Some((i, app, tags))),
                 Ok(_) => Ok(None),
                 // Deleted since the list: not there.
                 Err(e) if is_missing(&e) => Ok(None),
@@ -162,11 +162,11 @@ pub async fn read(client: &Client, env: &str) -> Result<Raw, AwsError> {
     }
     let mut env_tasks = JoinSet::new();
     for (i, e) in envs.into_iter().enumerate() {
-        let (client, env, what) = (client.clone(), env.to_owned(), what.clone());
+        let (client, owner, what) = (client.clone(), owner.clone(), what.clone());
         env_tasks.spawn(async move {
             let arn = e.environment_arn().unwrap_or_default().to_owned();
             let tags = match list_tags(&client, &what, &arn).await {
-                Ok(tags) if ours(&env, &tags) => tags,
+                Ok(tags) if ours(&owner, &tags) => tags,
                 Ok(_) => return Ok(None),
                 Err(err) if is_missing(&err) => return Ok(None),
                 Err(err) => return Err(err),
@@ -287,12 +287,12 @@ impl Raw {
         out
     }
 
-    pub fn normalise(self, env: &str, ids: &Ids) -> BTreeMap<Address, LiveResource> {
+    pub fn normalise(self, owner: &Owner, ids: &Ids) -> BTreeMap<Address, LiveResource> {
         let mut resources = BTreeMap::new();
         let mut put =
             |id: &str, tags: Tags, attrs: Attrs, pending: BTreeMap<String, serde_json::Value>| {
                 if let Some(address) =
-                    address_of(&tags).filter(|a| a.kind == attrs.kind() && ours(env, &tags))
+                    address_of(&tags).filter(|a| a.kind == attrs.kind() && ours(owner, &tags))
                 {
                     resources.insert(
                         address,
@@ -476,7 +476,9 @@ pub async fn create(client: &Client, op: &Op<'_>) -> Result<String, AwsError> {
                 other => other?,
             };
             let id = out.environment_id().unwrap_or_default().to_owned();
-            wait_ready(client, &res, &id).await?;
+            wait_ready(client, &res, &id)
+                .await
+                .map_err(AwsError::partial(&id))?;
             Ok(id)
         }
         other => Err(op.invalid(&format!("{} is not a Beanstalk resource", other.kind()))),
@@ -538,7 +540,7 @@ async fn create_app(
                 return Err(e);
             };
             let theirs = list_tags(client, &res, arn).await?;
-            if ours(&op.ctx.env, &theirs) && address_of(&theirs).as_ref() == Some(op.address) {
+            if ours(&op.ctx.owner, &theirs) && address_of(&theirs).as_ref() == Some(op.address) {
                 Ok(a.name.clone())
             } else {
                 Err(op.invalid(&format!(

@@ -10,6 +10,7 @@ use super::AwsError;
 pub use super::ids::{Ids, address_of, ours};
 use crate::model::*;
 
+/// The server-side half of ownership; `ours` checks the project tag too.
 pub fn env_filter(env: &str) -> Filter {
     Filter::builder()
         .name(format!("tag:{TAG_ENV}"))
@@ -45,9 +46,9 @@ pub struct Raw {
     groups: Vec<aws_sdk_ec2::types::SecurityGroup>,
 }
 
-pub async fn read(ec2: &aws_sdk_ec2::Client, env: &str) -> Result<Raw, AwsError> {
-    let what = format!("network of {env}");
-    let f = || env_filter(env);
+pub async fn read(ec2: &aws_sdk_ec2::Client, owner: &Owner) -> Result<Raw, AwsError> {
+    let what = format!("network of {owner}");
+    let f = || env_filter(&owner.env);
     let vpcs = async {
         let mut out = Vec::new();
         let mut pages = ec2.describe_vpcs().filters(f()).into_paginator().send();
@@ -198,7 +199,7 @@ pub async fn read(ec2: &aws_sdk_ec2::Client, env: &str) -> Result<Raw, AwsError>
         let vpcs = vpcs.await?;
         let ids: Vec<String> = vpcs
             .iter()
-            .filter(|(v, _, _)| ours(env, &tags_of(v.tags())))
+            .filter(|(v, _, _)| ours(owner, &tags_of(v.tags())))
             .filter_map(|(v, _, _)| v.vpc_id().map(str::to_owned))
             .collect();
         let scope = if ids.is_empty() {
@@ -271,12 +272,12 @@ impl Raw {
 
     /// Subnets, route tables and security groups in the environment's VPC without its tags.
     /// AWS's own defaults (the `default` group, the main route table) are not counted.
-    pub fn unmanaged(&self, env: &str) -> Vec<Unmanaged> {
+    pub fn unmanaged(&self, owner: &Owner) -> Vec<Unmanaged> {
         let name = |tags: &Tags| tags.get("Name").cloned();
         let mut out = Vec::new();
         for s in &self.subnets {
             let tags = tags_of(s.tags());
-            if !ours(env, &tags) {
+            if !ours(owner, &tags) {
                 out.push(Unmanaged {
                     kind: Kind::Subnet,
                     id: s.subnet_id().unwrap_or_default().into(),
@@ -287,7 +288,7 @@ impl Raw {
         for t in &self.tables {
             let tags = tags_of(t.tags());
             let main = t.associations().iter().any(|a| a.main().unwrap_or(false));
-            if !ours(env, &tags) && !main {
+            if !ours(owner, &tags) && !main {
                 out.push(Unmanaged {
                     kind: Kind::RouteTable,
                     id: t.route_table_id().unwrap_or_default().into(),
@@ -297,7 +298,7 @@ impl Raw {
         }
         for g in &self.groups {
             let tags = tags_of(g.tags());
-            if !ours(env, &tags) && g.group_name() != Some("default") {
+            if !ours(owner, &tags) && g.group_name() != Some("default") {
                 out.push(Unmanaged {
                     kind: Kind::SecurityGroup,
                     id: g.group_id().unwrap_or_default().into(),
@@ -309,12 +310,12 @@ impl Raw {
         out
     }
 
-    pub fn normalise(self, env: &str, ids: &Ids) -> BTreeMap<Address, LiveResource> {
+    pub fn normalise(self, owner: &Owner, ids: &Ids) -> BTreeMap<Address, LiveResource> {
         let raw = self;
         let mut resources = BTreeMap::new();
         let mut put = |id: &str, tags: Tags, attrs: Attrs| {
             if let Some(address) =
-                address_of(&tags).filter(|a| a.kind == attrs.kind() && ours(env, &tags))
+                address_of(&tags).filter(|a| a.kind == attrs.kind() && ours(owner, &tags))
             {
                 resources.insert(
                     address,

@@ -66,7 +66,9 @@ pub async fn create(
                 .and_then(|v| v.vpc_id())
                 .unwrap_or_default()
                 .to_owned();
-            set_vpc_dns(ec2, &res, &id, a).await?;
+            set_vpc_dns(ec2, &res, &id, a)
+                .await
+                .map_err(AwsError::partial(&id))?;
             Ok(id)
         }
         Attrs::Subnet(a) => {
@@ -88,7 +90,9 @@ pub async fn create(
                 .unwrap_or_default()
                 .to_owned();
             if a.public_ip_on_launch {
-                set_public_ip(ec2, &res, &id, true).await?;
+                set_public_ip(ec2, &res, &id, true)
+                    .await
+                    .map_err(AwsError::partial(&id))?;
             }
             Ok(id)
         }
@@ -104,7 +108,10 @@ pub async fn create(
                 .and_then(|g| g.internet_gateway_id())
                 .unwrap_or_default()
                 .to_owned();
-            attach_igw(ec2, &res, &id, &ids.id(&a.vpc)?).await?;
+            let vpc = ids.id(&a.vpc).map_err(AwsError::partial(&id))?;
+            attach_igw(ec2, &res, &id, &vpc)
+                .await
+                .map_err(AwsError::partial(&id))?;
             Ok(id)
         }
         Attrs::ElasticIp(_) => {
@@ -134,7 +141,9 @@ pub async fn create(
                 .and_then(|n| n.nat_gateway_id())
                 .unwrap_or_default()
                 .to_owned();
-            wait_nat(ec2, &res, &id, "available").await?;
+            wait_nat(ec2, &res, &id, "available")
+                .await
+                .map_err(AwsError::partial(&id))?;
             Ok(id)
         }
         Attrs::RouteTable(a) => {
@@ -158,7 +167,9 @@ pub async fn create(
                 routes: BTreeSet::new(),
                 subnets: BTreeSet::new(),
             };
-            update_route_table(ec2, &res, &id, &empty, a, ids, ids).await?;
+            update_route_table(ec2, &res, &id, &empty, a, ids, ids)
+                .await
+                .map_err(AwsError::partial(&id))?;
             Ok(id)
         }
         Attrs::SecurityGroup(a) => {
@@ -181,7 +192,9 @@ pub async fn create(
                 egress: [Rule::allow_all_egress()].into(),
                 ..a.clone()
             };
-            update_rules(ec2, &res, &id, &fresh, a, ids, ids).await?;
+            update_rules(ec2, &res, &id, &fresh, a, ids, ids)
+                .await
+                .map_err(AwsError::partial(&id))?;
             Ok(id)
         }
         other => Err(AwsError::Invalid {

@@ -29,15 +29,15 @@ pub fn address_of(tags: &Tags) -> Option<Address> {
 
 /// Whether a resource's tags say it belongs to this environment. Reads filter by tag on the
 /// server too, but that filter is not trusted alone (emulators have ignored it).
-pub fn ours(env: &str, tags: &Tags) -> bool {
-    tags.get(TAG_ENV).is_some_and(|e| e == env)
+pub fn ours(owner: &Owner, tags: &Tags) -> bool {
+    owner.owns(tags)
 }
 
 /// Ids of everything a read pass found that carries this environment's ownership tags.
-pub fn collect<'a>(env: &str, tagged: impl IntoIterator<Item = (String, &'a Tags)>) -> Ids {
+pub fn collect<'a>(owner: &Owner, tagged: impl IntoIterator<Item = (String, &'a Tags)>) -> Ids {
     let mut ids = Ids::default();
     for (id, tags) in tagged {
-        if let Some(a) = address_of(tags).filter(|_| ours(env, tags)) {
+        if let Some(a) = address_of(tags).filter(|_| ours(owner, tags)) {
             ids.insert(&id, &a);
         }
     }

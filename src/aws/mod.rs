@@ -22,7 +22,7 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 pub use stats::Stats;
 
-use crate::model::{Address, Attrs, Kind, LiveState, Ref, Tags};
+use crate::model::{Address, Attrs, Kind, LiveState, Owner, Ref, Tags};
 use crate::plan::Change;
 
 /// Kinds this build can read and change. The planner leaves the others out, and says so.
@@ -160,8 +160,9 @@ impl Aws {
 }
 
 /// What the executor knows beyond the change itself.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ApplyCtx {
+    pub owner: Owner,
     pub env: String,
     /// The user confirmed destroying a protected environment (`--confirm ENV`): deletion
     /// protection may be turned off, and a final snapshot is taken.
@@ -217,12 +218,12 @@ impl Op<'_> {
 impl Aws {
     /// One read pass: every resource this environment owns, found by its ownership tags. All
     /// services are read concurrently; references become addresses once every id is known.
-    pub async fn read(&self, env: &str) -> Result<LiveState, AwsError> {
+    pub async fn read(&self, owner: &Owner) -> Result<LiveState, AwsError> {
         let (net, db, eb, api) = tokio::try_join!(
-            ec2_read::read(&self.ec2, env),
-            rds::read(&self.rds, env),
-            beanstalk::read(&self.beanstalk, env),
-            apigateway::read(&self.apigateway, env),
+            ec2_read::read(&self.ec2, owner),
+            rds::read(&self.rds, owner),
+            beanstalk::read(&self.beanstalk, owner),
+            apigateway::read(&self.apigateway, owner),
         )?;
         let tagged: Vec<(String, Tags)> = net
             .tagged()
@@ -231,12 +232,12 @@ impl Aws {
             .chain(eb.tagged())
             .chain(api.tagged())
             .collect();
-        let ids = ids::collect(env, tagged.iter().map(|(id, t)| (id.clone(), t)));
-        let unmanaged = net.unmanaged(env);
-        let mut resources = net.normalise(env, &ids);
-        resources.extend(db.normalise(env, &ids));
-        resources.extend(eb.normalise(env, &ids));
-        resources.extend(api.normalise(env, &ids));
+        let ids = ids::collect(owner, tagged.iter().map(|(id, t)| (id.clone(), t)));
+        let unmanaged = net.unmanaged(owner);
+        let mut resources = net.normalise(owner, &ids);
+        resources.extend(db.normalise(owner, &ids));
+        resources.extend(eb.normalise(owner, &ids));
+        resources.extend(api.normalise(owner, &ids));
         Ok(LiveState {
             resources,
             unmanaged,
@@ -392,13 +393,29 @@ pub enum AwsError {
     },
     #[error("{resource}: {message}")]
     Invalid { resource: String, message: String },
+    /// The resource was created (it has an id) but a later step of its create failed: it must
+    /// be recorded in state all the same, and the next apply finishes it.
+    #[error("{source} (it was created as {id}: recorded in state, the next apply finishes it)")]
+    Partial { id: String, source: Box<AwsError> },
 }
 
 impl AwsError {
+    /// Marks a failure after the create itself succeeded.
+    pub fn partial(id: &str) -> impl FnOnce(AwsError) -> AwsError + '_ {
+        move |source| match source {
+            partial @ AwsError::Partial { .. } => partial,
+            source => AwsError::Partial {
+                id: id.to_owned(),
+                source: Box::new(source),
+            },
+        }
+    }
+
     /// AWS's error code, when AWS answered.
     pub fn code(&self) -> Option<&str> {
         match self {
             AwsError::Call { code, .. } => Some(code),
+            AwsError::Partial { source, .. } => source.code(),
             AwsError::Unreachable { .. } | AwsError::Timeout { .. } | AwsError::Invalid { .. } => {
                 None
             }

@@ -53,8 +53,8 @@ fn rds_tags(tags: &Tags) -> Vec<Tag> {
 }
 
 /// The address the tags give a resource of `kind` in this environment, if they give one.
-fn owned(env: &str, tags: &Tags, kind: Kind) -> Option<Address> {
-    address_of(tags).filter(|a| a.kind == kind && ours(env, tags))
+fn owned(owner: &Owner, tags: &Tags, kind: Kind) -> Option<Address> {
+    address_of(tags).filter(|a| a.kind == kind && ours(owner, tags))
 }
 
 /// Raw results of this service's read pass, before ids become references.
@@ -65,8 +65,8 @@ pub struct Raw {
     instances: Vec<DbInstance>,
 }
 
-pub async fn read(client: &aws_sdk_rds::Client, env: &str) -> Result<Raw, AwsError> {
-    let what = format!("databases of {env}");
+pub async fn read(client: &aws_sdk_rds::Client, owner: &Owner) -> Result<Raw, AwsError> {
+    let what = format!("databases of {owner}");
     // RDS has no server-side tag filter for either type: read all, keep ours by tag.
     let instances = async {
         let mut out = Vec::new();
@@ -76,7 +76,7 @@ pub async fn read(client: &aws_sdk_rds::Client, env: &str) -> Result<Raw, AwsErr
             out.extend(
                 p.db_instances()
                     .iter()
-                    .filter(|i| owned(env, &tags_of(i.tag_list()), Kind::DbInstance).is_some())
+                    .filter(|i| owned(owner, &tags_of(i.tag_list()), Kind::DbInstance).is_some())
                     .cloned(),
             );
         }
@@ -132,7 +132,7 @@ pub async fn read(client: &aws_sdk_rds::Client, env: &str) -> Result<Raw, AwsErr
             .enumerate()
             .filter_map(|(i, g)| {
                 let t = tags.remove(&i)?;
-                owned(env, &t, Kind::DbSubnetGroup).map(|_| (g, t))
+                owned(owner, &t, Kind::DbSubnetGroup).map(|_| (g, t))
             })
             .collect();
         Ok::<_, AwsError>(out)
@@ -210,10 +210,10 @@ impl Raw {
         out
     }
 
-    pub fn normalise(self, env: &str, ids: &Ids) -> BTreeMap<Address, LiveResource> {
+    pub fn normalise(self, owner: &Owner, ids: &Ids) -> BTreeMap<Address, LiveResource> {
         let mut resources = BTreeMap::new();
         for (g, tags) in self.groups {
-            let Some(address) = owned(env, &tags, Kind::DbSubnetGroup) else {
+            let Some(address) = owned(owner, &tags, Kind::DbSubnetGroup) else {
                 continue;
             };
             let attrs = Attrs::DbSubnetGroup(DbSubnetGroupAttrs {
@@ -242,7 +242,7 @@ impl Raw {
         }
         for i in self.instances {
             let tags = tags_of(i.tag_list());
-            let Some(address) = owned(env, &tags, Kind::DbInstance) else {
+            let Some(address) = owned(owner, &tags, Kind::DbInstance) else {
                 continue;
             };
             let identifier = i.db_instance_identifier().unwrap_or_default().to_owned();
@@ -362,7 +362,9 @@ pub async fn create(client: &aws_sdk_rds::Client, op: &Op<'_>) -> Result<String,
                 req.send().await.map_err(sdk_err(&res, "CreateDBInstance"))
             })
             .await?;
-            wait_available(client, &res, &a.identifier).await?;
+            wait_available(client, &res, &a.identifier)
+                .await
+                .map_err(AwsError::partial(&a.identifier))?;
             Ok(a.identifier.clone())
         }
         other => Err(op.invalid(&format!("{} is not an RDS resource", other.kind()))),

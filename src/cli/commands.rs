@@ -24,6 +24,7 @@ use crate::state::{self, LocalStore, Store, Stored};
 
 /// One command's view of an environment: the spec, the scope, and the connections.
 struct Session {
+    project: String,
     env: String,
     region: String,
     spec_hash: String,
@@ -71,6 +72,7 @@ impl Session {
         })
         .await;
         Ok(Session {
+            project: loaded.spec.project.clone(),
             env: run.env.clone(),
             region: loaded.spec.region.clone(),
             spec_hash,
@@ -97,6 +99,13 @@ impl Session {
         }
     }
 
+    fn owner(&self) -> crate::model::Owner {
+        crate::model::Owner {
+            project: self.project.clone(),
+            env: self.env.clone(),
+        }
+    }
+
     fn in_scope(&self, a: &Address) -> bool {
         self.stacks.contains(&a.stack) && supported(a.kind)
     }
@@ -104,8 +113,9 @@ impl Session {
     /// Live AWS and the last snapshots, read concurrently.
     async fn observe(&self) -> Result<Observed, CliError> {
         let store = self.store();
+        let owner = self.owner();
         let (live, stored) = tokio::join!(
-            self.aws.read(&self.env),
+            self.aws.read(&owner),
             state::read_all(&store, &self.env, &self.stacks)
         );
         let full_live = live?;
@@ -514,6 +524,7 @@ async fn locked(
         &apply::Options {
             parallelism: a.parallelism,
             ctx: crate::aws::ApplyCtx {
+                owner: s.owner(),
                 env: s.env.clone(),
                 confirmed_destroy: s.confirmed_destroy,
             },

@@ -11,9 +11,31 @@ use super::attrs::{Attrs, Ref};
 pub type Tags = BTreeMap<String, String>;
 
 /// Ownership tags: how `provision` finds what it owns, and never guesses by name.
+pub const TAG_PROJECT: &str = "provision:project";
 pub const TAG_ENV: &str = "provision:env";
 pub const TAG_STACK: &str = "provision:stack";
 pub const TAG_ADDRESS: &str = "provision:address";
+
+/// Whose resources a read pass looks for: one project's one environment. Both tags must match,
+/// so two projects (or two copies of one) with an environment of the same name never see, plan
+/// or delete each other's resources.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Owner {
+    pub project: String,
+    pub env: String,
+}
+
+impl Owner {
+    pub fn owns(&self, tags: &Tags) -> bool {
+        tags.get(TAG_PROJECT) == Some(&self.project) && tags.get(TAG_ENV) == Some(&self.env)
+    }
+}
+
+impl std::fmt::Display for Owner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.project, self.env)
+    }
+}
 
 /// How the planner may treat a resource, beyond its attributes.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

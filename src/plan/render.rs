@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::diff::flatten_resource;
 use super::types::*;
-use crate::model::{Stack, TAG_ADDRESS, TAG_ENV, TAG_STACK};
+use crate::model::{Stack, TAG_ADDRESS, TAG_ENV, TAG_PROJECT, TAG_STACK};
 
 /// Whether to colour output: only on a terminal, and never when `NO_COLOR` is set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,7 +133,9 @@ fn render_change(out: &mut String, c: &Change, style: Style) {
             }
             let shown: Vec<String> = tags
                 .iter()
-                .filter(|(k, _)| ![TAG_ENV, TAG_STACK, TAG_ADDRESS].contains(&k.as_str()))
+                .filter(|(k, _)| {
+                    ![TAG_PROJECT, TAG_ENV, TAG_STACK, TAG_ADDRESS].contains(&k.as_str())
+                })
                 .map(|(k, v)| format!("{k}={v}"))
                 .collect();
             let _ = writeln!(

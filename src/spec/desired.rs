@@ -82,6 +82,7 @@ impl Builder<'_> {
         }
         tags.insert("Name".into(), name);
         tags.insert("Environment".into(), self.spec.env.clone());
+        tags.insert(TAG_PROJECT.into(), self.spec.project.clone());
         tags.insert(TAG_ENV.into(), self.spec.env.clone());
         tags.insert(TAG_STACK.into(), address.stack.to_string());
         tags.insert(TAG_ADDRESS.into(), address.to_string());

@@ -12,6 +12,14 @@ use std::time::Duration;
 
 pub const REGION: &str = "us-east-2";
 
+/// The owner of the project's environment `env` (the specs' project is `agentpass`).
+pub fn owner(env: &str) -> provision::model::Owner {
+    provision::model::Owner {
+        project: "agentpass".into(),
+        env: env.into(),
+    }
+}
+
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
