@@ -152,7 +152,7 @@ pub fn diff(
                 level: existing_levels.get(address).copied().unwrap_or(0),
                 depends_on: dependents(address, &existing_edges),
                 id: Some(l.id.clone()),
-                before: Some(l.attrs.clone()),
+                before: Some(shown(&l.attrs, None, rec)),
                 after: None,
                 tags: None,
                 fields: Vec::new(),
@@ -278,7 +278,7 @@ fn compare(
         level,
         depends_on: deps.clone(),
         id: Some(l.id.clone()),
-        before: Some(l.attrs.clone()),
+        before: Some(shown(&l.attrs, Some(&d.attrs), rec)),
         after: Some(d.attrs.clone()),
         tags: Some(d.tags.clone()),
         fields,
@@ -334,6 +334,26 @@ pub fn is_ignored(key: &str, ignore: &[String]) -> bool {
                 .strip_prefix(i.as_str())
                 .is_some_and(|r| r.starts_with('.'))
     })
+}
+
+/// Live attributes as a plan may show them. A Beanstalk environment's live settings include
+/// every option AWS knows, among them environment variables someone set by hand (secrets,
+/// often): only the settings the spec declares, or declared when last applied, are shown.
+fn shown(live: &Attrs, want: Option<&Attrs>, rec: Option<&RecordedResource>) -> Attrs {
+    let Attrs::BeanstalkEnv(l) = live else {
+        return live.clone();
+    };
+    let declared = |a: Option<&Attrs>, ns: &str, opt: &str| match a {
+        Some(Attrs::BeanstalkEnv(e)) => e.settings.get(ns).is_some_and(|o| o.contains_key(opt)),
+        _ => false,
+    };
+    let mut out = l.clone();
+    for (ns, options) in out.settings.iter_mut() {
+        options
+            .retain(|opt, _| declared(want, ns, opt) || declared(rec.map(|r| &r.attrs), ns, opt));
+    }
+    out.settings.retain(|_, options| !options.is_empty());
+    Attrs::BeanstalkEnv(out)
 }
 
 /// Kind-specific views of live values before comparing.

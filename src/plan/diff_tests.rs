@@ -718,7 +718,17 @@ fn gone_from_the_spec_is_delete_for_every_kind() {
         let c = change(&p, address);
         assert_eq!(c.action, Action::Delete, "{address}");
         assert_eq!(c.id, Some(id_of(&a(address))), "{address}");
-        assert_eq!(c.before.as_ref(), Some(&live.resources[&a(address)].attrs));
+        match &live.resources[&a(address)].attrs {
+            // Without a snapshot nothing says which settings were provision's: none are shown.
+            Attrs::BeanstalkEnv(e) => {
+                let Some(Attrs::BeanstalkEnv(shown)) = &c.before else {
+                    panic!("{address}")
+                };
+                assert!(shown.settings.is_empty(), "{address}");
+                assert_eq!(shown.name, e.name);
+            }
+            live_attrs => assert_eq!(c.before.as_ref(), Some(live_attrs)),
+        }
         assert_eq!(c.after, None, "{address}");
         assert_eq!(c.tags, None, "{address}");
         assert_eq!(c.reason.as_deref(), Some("no longer in the spec"));
@@ -1161,4 +1171,33 @@ fn a_replaced_backend_environment_redeploys_the_stage() {
     // Nothing about the integration changes: the stage stays as it is.
     let p = diff(&desired(), &live, &recorded(&desired())).unwrap();
     assert_eq!(change(&p, "backend.api_stage").action, Action::NoOp);
+}
+
+#[test]
+fn hand_set_beanstalk_settings_never_appear_in_a_plan() {
+    let d = desired();
+    let mut live = converged(&d);
+    for address in ["backend.beanstalk", "console.beanstalk"] {
+        set_option(
+            live_mut(&mut live, address),
+            "aws:elasticbeanstalk:application:environment",
+            "DB_PASSWORD",
+            "hunter2secret",
+        );
+    }
+    // Converged, and the console environment removed from the spec: neither shows the value.
+    let mut gone = d.clone();
+    gone.resources.remove(&a("console.beanstalk"));
+    let p = diff(&gone, &live, &recorded(&d)).unwrap();
+    assert_eq!(change(&p, "backend.beanstalk").action, Action::NoOp);
+    assert_eq!(change(&p, "console.beanstalk").action, Action::Delete);
+    let json = serde_json::to_string(&p).unwrap();
+    assert!(
+        !json.contains("hunter2secret"),
+        "a hand-set secret reached the plan"
+    );
+    assert!(
+        json.contains("NODE_ENV"),
+        "declared settings are still shown"
+    );
 }
