@@ -474,3 +474,53 @@ async fn a_vpc_held_by_a_hand_made_subnet_names_it_and_destroy_fails_cleanly() {
         .unwrap();
     assert_ok(&acct.provision(d, &[&["destroy"][..], &scope].concat()));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rule_whose_only_change_is_its_description_is_updated_in_place() {
+    let acct = Account::new();
+    let dir = acct.workdir();
+    let d = dir.path();
+    let scope = ["--env", "staging", "--stack", "shared"];
+    assert_ok(&acct.provision(d, &[&["apply"][..], &scope, &["--auto-approve"]].concat()));
+    let base = d.join("specs/base.toml");
+    let spec = std::fs::read_to_string(&base).unwrap().replace(
+        "cidr = \"0.0.0.0/0\", description = \"HTTPS\"",
+        "cidr = \"0.0.0.0/0\", description = \"HTTPS, TLS 1.2+\"",
+    );
+    std::fs::write(&base, spec).unwrap();
+    let out = acct.provision(
+        d,
+        &[&["apply"][..], &scope, &["--auto-approve", "--stats"]].concat(),
+    );
+    assert_ok(&out);
+    let t = text(&out);
+    assert!(
+        t.contains("UpdateSecurityGroupRuleDescriptionsIngress"),
+        "{t}"
+    );
+    assert!(
+        !t.contains("RevokeSecurityGroupIngress"),
+        "nothing may be revoked:\n{t}"
+    );
+
+    let live = acct
+        .aws()
+        .await
+        .read(&support::owner("staging"))
+        .await
+        .unwrap();
+    let address = "shared.security_group.public-lb".parse().unwrap();
+    let Attrs::SecurityGroup(lb) = &live.resources[&address].attrs else {
+        panic!()
+    };
+    let rules: Vec<String> = lb.ingress.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        rules,
+        [
+            "tcp 80 0.0.0.0/0 (HTTP)",
+            "tcp 443 0.0.0.0/0 (HTTPS, TLS 1.2+)"
+        ]
+    );
+    let plan = acct.provision(d, &[&["plan"][..], &scope].concat());
+    assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
+}

@@ -874,10 +874,51 @@ async fn update_rules(
     let perms = |rules: Vec<&Rule>| -> Result<Vec<IpPermission>, AwsError> {
         rules.into_iter().map(|r| permission(r, &none)).collect()
     };
-    let add_in = perms(in_after.difference(&in_before).collect())?;
-    let add_out = perms(out_after.difference(&out_before).collect())?;
-    let del_in = perms(in_before.difference(&in_after).collect())?;
-    let del_out = perms(out_before.difference(&out_after).collect())?;
+    // AWS identifies a permission by protocol, ports and source; the description is not part of
+    // it. A rule whose only change is its description is updated in place: authorizing it again
+    // would be a duplicate, and revoking the old one would remove the only copy.
+    let key = |r: &Rule| (r.protocol, r.ports, r.source.clone());
+    let redescribed = |before: &BTreeSet<Rule>, after: &BTreeSet<Rule>| -> Vec<Rule> {
+        let old: BTreeSet<_> = before.difference(after).map(key).collect();
+        after
+            .difference(before)
+            .filter(|r| old.contains(&key(r)))
+            .cloned()
+            .collect()
+    };
+    let (re_in, re_out) = (
+        redescribed(&in_before, &in_after),
+        redescribed(&out_before, &out_after),
+    );
+    let changed = |set: &BTreeSet<Rule>, other: &BTreeSet<Rule>, re: &[Rule]| -> Vec<Rule> {
+        let re: BTreeSet<_> = re.iter().map(key).collect();
+        set.difference(other)
+            .filter(|r| !re.contains(&key(r)))
+            .cloned()
+            .collect()
+    };
+    let add_in = perms(changed(&in_after, &in_before, &re_in).iter().collect())?;
+    let add_out = perms(changed(&out_after, &out_before, &re_out).iter().collect())?;
+    let del_in = perms(changed(&in_before, &in_after, &re_in).iter().collect())?;
+    let del_out = perms(changed(&out_before, &out_after, &re_out).iter().collect())?;
+    for p in perms(re_in.iter().collect())? {
+        ec2.update_security_group_rule_descriptions_ingress()
+            .group_id(id)
+            .ip_permissions(p)
+            .send()
+            .await
+            .map_err(|e| {
+                AwsError::from_sdk(res, "UpdateSecurityGroupRuleDescriptionsIngress", e)
+            })?;
+    }
+    for p in perms(re_out.iter().collect())? {
+        ec2.update_security_group_rule_descriptions_egress()
+            .group_id(id)
+            .ip_permissions(p)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(res, "UpdateSecurityGroupRuleDescriptionsEgress", e))?;
+    }
     for p in add_in {
         let r = wait::through_not_found(|| async {
             ec2.authorize_security_group_ingress()
