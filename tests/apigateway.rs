@@ -273,10 +273,6 @@ async fn shared_stack_creates_the_api_and_key_and_never_shows_the_value() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn backend_stack_integrates_deploys_redeploys_on_change_and_destroys() {
-    if !provision::aws::beanstalk::SUPPORTED {
-        eprintln!("skipped: the integration needs the Beanstalk module (not in this build yet)");
-        return;
-    }
     let acct = Account::new();
     let dir = acct.workdir();
     let d = dir.path();

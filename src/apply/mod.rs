@@ -226,11 +226,11 @@ pub async fn execute(
     let ids = Arc::new(Mutex::new(ids));
     let mut status = vec![Status::Pending; tasks.len()];
     let mut running = JoinSet::new();
+    let mut task_index = std::collections::HashMap::new();
     let parallelism = opts.parallelism.max(1);
 
     loop {
         // Skip what can no longer run; start what can.
-        let mut started = 0;
         for i in 0..tasks.len() {
             if status[i] != Status::Pending {
                 continue;
@@ -256,7 +256,6 @@ pub async fn execute(
                 .all(|&d| matches!(&status[d], Status::Finished(Outcome::Done { .. })));
             if ready && running.len() < parallelism {
                 status[i] = Status::Running;
-                started += 1;
                 let t = &tasks[i];
                 let ctx = opts.ctx.clone();
                 let (aws, recorder, ids, initial) =
@@ -264,7 +263,7 @@ pub async fn execute(
                 let (address, step, change) = (t.address.clone(), t.step, t.change.clone());
                 let handle = progress.start(&address, step);
                 let span = tracing::info_span!("change", address = %address, action = ?step);
-                running.spawn(
+                let task = running.spawn(
                     async move {
                         let start = Instant::now();
                         let result =
@@ -280,15 +279,15 @@ pub async fn execute(
                     }
                     .instrument(span),
                 );
+                task_index.insert(task.id(), i);
             }
         }
-        let _ = started;
         match running.join_next().await {
             Some(Ok((i, outcome))) => status[i] = Status::Finished(outcome),
             Some(Err(join)) => {
                 // A panicking task is a bug; record it as that task's failure.
                 tracing::error!(error = %join, "task panicked");
-                if let Some(i) = status.iter().position(|s| *s == Status::Running) {
+                if let Some(&i) = task_index.get(&join.id()) {
                     status[i] = Status::Finished(Outcome::Failed {
                         error: format!("internal error: {join}"),
                     });

@@ -33,9 +33,6 @@ use super::ids::{Ids, address_of, ours};
 use super::{AwsError, Op, wait};
 use crate::model::*;
 
-/// Whether plans include this module's kinds.
-pub const SUPPORTED: bool = true;
-
 /// The stage tag holding the hash of the definition its deployment was made from.
 pub const TAG_DEFINITION_HASH: &str = "provision:definition-hash";
 

@@ -25,9 +25,6 @@ use super::wait::{self, Poll};
 use super::{AwsError, Op, Resolver};
 use crate::model::*;
 
-/// Whether plans include this module's kinds.
-pub const SUPPORTED: bool = true;
-
 /// How long an environment may take to launch, update or terminate.
 const ENV_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 

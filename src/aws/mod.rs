@@ -25,24 +25,6 @@ pub use stats::Stats;
 use crate::model::{Address, Attrs, Kind, LiveState, Owner, Ref, Tags};
 use crate::plan::Change;
 
-/// Kinds this build can read and change. The planner leaves the others out, and says so.
-pub fn supported(kind: Kind) -> bool {
-    match kind {
-        Kind::Vpc
-        | Kind::Subnet
-        | Kind::InternetGateway
-        | Kind::ElasticIp
-        | Kind::NatGateway
-        | Kind::RouteTable
-        | Kind::SecurityGroup => true,
-        Kind::DbSubnetGroup | Kind::DbInstance => rds::SUPPORTED,
-        Kind::BeanstalkApp | Kind::BeanstalkEnv => beanstalk::SUPPORTED,
-        Kind::RestApi | Kind::ApiKey | Kind::ApiIntegration | Kind::ApiStage | Kind::UsagePlan => {
-            apigateway::SUPPORTED
-        }
-    }
-}
-
 /// Turns references into physical ids at apply time.
 #[derive(Debug, Clone, Copy)]
 pub struct Resolver<'a> {

@@ -17,9 +17,6 @@ use super::wait::{self, Poll};
 use super::{AwsError, Op, Resolver, done_if, sdk_err};
 use crate::model::*;
 
-/// Whether plans include this module's kinds.
-pub const SUPPORTED: bool = true;
-
 /// Creating a Multi-AZ instance or growing its storage can take most of an hour on AWS.
 const INSTANCE_TIMEOUT: Duration = Duration::from_secs(60 * 60);
 

@@ -15,8 +15,8 @@ use super::{
 };
 use crate::apply::{self, Outcome as TaskOutcome, Progress};
 use crate::aws::s3::S3Objects;
-use crate::aws::{Aws, ConnectOptions, supported};
-use crate::model::{Address, DesiredState, Kind, LiveState, RecordedState, Ref, Stack};
+use crate::aws::{Aws, ConnectOptions};
+use crate::model::{Address, DesiredState, LiveState, RecordedState, Ref, Stack};
 use crate::plan::render::{Style, render_text};
 use crate::plan::{Action, Plan, diff, render_json};
 use crate::spec::{self, desired::hex};
@@ -43,22 +43,7 @@ impl Session {
         let loaded = load(g, &run.env)?;
         let stacks = run.stack.map_or_else(|| Stack::ALL.to_vec(), |s| vec![s]);
         let mut desired = spec::desired::build(&loaded.spec);
-        let unsupported: BTreeSet<Kind> = desired
-            .resources
-            .keys()
-            .filter(|a| stacks.contains(&a.stack) && !supported(a.kind))
-            .map(|a| a.kind)
-            .collect();
-        if !unsupported.is_empty() {
-            let kinds: Vec<&str> = unsupported.iter().map(|k| k.as_str()).collect();
-            eprintln!(
-                "note: this build does not manage {} yet; they are left out of this run",
-                kinds.join(", ")
-            );
-        }
-        desired
-            .resources
-            .retain(|a, _| stacks.contains(&a.stack) && supported(a.kind));
+        desired.resources.retain(|a, _| stacks.contains(&a.stack));
         let mut hasher = Sha256::new();
         for f in &loaded.files {
             hasher.update(f.text.as_bytes());
@@ -107,7 +92,7 @@ impl Session {
     }
 
     fn in_scope(&self, a: &Address) -> bool {
-        self.stacks.contains(&a.stack) && supported(a.kind)
+        self.stacks.contains(&a.stack)
     }
 
     /// Live AWS and the last snapshots, read concurrently.
@@ -150,7 +135,6 @@ impl Session {
                 if let Ref::Managed(a) = dep
                     && !self.desired.resources.contains_key(a)
                     && !observed.full_live.resources.contains_key(a)
-                    && supported(a.kind)
                 {
                     missing.insert(a.clone());
                 }
@@ -396,13 +380,8 @@ async fn execute(
     // From before the first lock on, Ctrl-C must not kill the run and leave its locks behind.
     let interrupted = on_ctrl_c();
     let mut guards = Vec::new();
-    let changing: BTreeSet<Stack> = first
-        .changes
-        .iter()
-        .filter(|c| c.action != Action::NoOp)
-        .map(|c| c.address.stack)
-        .collect();
-    for stack in changing {
+    let changing = touched(&first, &observed.recorded);
+    for &stack in &changing {
         match state::acquire(&store, stack, &s.env, command).await {
             Ok(guard) => guards.push(guard),
             Err(e) => {
@@ -418,7 +397,7 @@ async fn execute(
     {
         tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
     }
-    let result = locked(g, a, s, command, &make_plan, interrupted).await;
+    let result = locked(g, a, s, command, &make_plan, interrupted, &changing).await;
     release(guards).await;
     s.print_stats(&a.run);
     result
@@ -444,6 +423,16 @@ fn check_secrets(plan: &Plan) -> Result<(), CliError> {
         }
     }
     Ok(())
+}
+
+/// The stacks a plan writes to: those with changes, and those where resources are adopted.
+fn touched(plan: &Plan, recorded: &RecordedState) -> BTreeSet<Stack> {
+    let adopt = unrecorded(plan, recorded);
+    plan.changes
+        .iter()
+        .filter(|c| c.action != Action::NoOp || adopt.contains(&c.address))
+        .map(|c| c.address.stack)
+        .collect()
 }
 
 /// Resources that match the spec but are missing from state, or recorded under another id:
@@ -472,10 +461,27 @@ async fn locked(
     command: &str,
     make_plan: &impl Fn(&Session, &Observed) -> Result<Plan, CliError>,
     interrupted: Arc<AtomicBool>,
+    locked: &BTreeSet<Stack>,
 ) -> Result<Outcome, CliError> {
     let observed = s.observe().await?;
     let plan = make_plan(s, &observed)?;
-    print_plan(g, &plan, &s.region);
+    check_secrets(&plan)?;
+    // Someone changed AWS or state between the first plan and the lock: the work now reaches a
+    // stack this run does not hold. Start over rather than write to it unlocked.
+    let unlocked: Vec<&str> = touched(&plan, &observed.recorded)
+        .difference(locked)
+        .map(|s| s.as_str())
+        .collect();
+    if !unlocked.is_empty() {
+        return Err(CliError::Refused(format!(
+            "AWS or state changed while this run waited for its locks: the plan now also changes {}; nothing was done, run it again",
+            unlocked.join(", ")
+        )));
+    }
+    // In JSON, the plan goes into the one document printed at the end.
+    if g.format == Format::Text {
+        print_plan(g, &plan, &s.region);
+    }
     let adopt = unrecorded(&plan, &observed.recorded);
     if plan.has_changes() && !a.auto_approve {
         confirm_unless_interrupted(&s.env, command, &interrupted).await?;
@@ -506,6 +512,9 @@ async fn locked(
     }
     if !plan.has_changes() {
         recorder.finish().await?;
+        if g.format == Format::Json {
+            print_plan(g, &plan, &s.region);
+        }
         return Ok(Outcome::Done);
     }
     let recorder = Arc::new(tokio::sync::Mutex::new(recorder));
@@ -542,6 +551,8 @@ async fn locked(
         let doc = serde_json::json!({
             "format_version": crate::plan::JSON_FORMAT_VERSION,
             "env": s.env,
+            "plan": serde_json::from_str::<serde_json::Value>(&render_json(&plan, &s.region))
+                .expect("the plan renders as JSON"),
             "report": report,
             "aws_calls": s.aws.stats.to_json(),
         });

@@ -163,8 +163,6 @@ pub enum CliError {
     Aws(#[from] crate::aws::AwsError),
     #[error(transparent)]
     State(#[from] crate::state::StateError),
-    #[error("`provision {0}` is not built yet; nothing was done")]
-    NotYet(&'static str),
     #[error("{0}")]
     Refused(String),
     #[error("{0}")]
