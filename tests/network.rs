@@ -399,10 +399,27 @@ async fn a_second_concurrent_apply_fails_at_once_naming_the_holder() {
                 "--auto-approve",
             ],
         )
-        .env("PROVISION_TEST_HOLD_LOCK_MS", "4000")
+        .env("PROVISION_TEST_HOLD_LOCK_MS", "8000")
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(1500));
+    // Wait until the first run holds its lock (no fixed sleep: CI machines are slow at times).
+    let aws = acct.aws().await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while aws
+        .s3
+        .head_object()
+        .bucket(acct.bucket())
+        .key("shared/staging/lock.json")
+        .send()
+        .await
+        .is_err()
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the first run never took its lock"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let started = std::time::Instant::now();
     let second = acct.provision(
         d,

@@ -157,7 +157,7 @@ pub fn diff(
                 tags: None,
                 fields: Vec::new(),
                 lifecycle: Lifecycle::default(),
-                reason: Some("no longer in the spec".into()),
+                reason: Some(format!("no longer in the spec{}", data_note(&l.attrs))),
             },
             (None, None) => {
                 let r = rec.expect("address came from one of the three maps");
@@ -201,6 +201,34 @@ pub fn diff(
                 errors.push(PlanError::DestructiveReplace {
                     address: c.address.clone(),
                     fields,
+                });
+            }
+        }
+        // A replacement deletes the old group first, and AWS refuses to delete a group that
+        // rules or instances still use: say so now rather than fail halfway.
+        if c.action == Action::Replace && c.address.kind == Kind::SecurityGroup {
+            let users: Vec<Address> = desired
+                .resources
+                .iter()
+                .filter(|(a, r)| **a != c.address && r.depends_on(a).contains(&c.address))
+                .filter(|(a, _)| {
+                    changes
+                        .iter()
+                        .any(|u| &u.address == *a && u.action != Action::Replace)
+                })
+                .map(|(a, _)| a.clone())
+                .collect();
+            if !users.is_empty() {
+                let fields = c
+                    .fields
+                    .iter()
+                    .filter(|f| f.forces_replacement)
+                    .map(|f| f.field.clone())
+                    .collect();
+                errors.push(PlanError::ReplaceInUse {
+                    address: c.address.clone(),
+                    fields,
+                    users,
                 });
             }
         }
@@ -334,6 +362,19 @@ pub fn is_ignored(key: &str, ignore: &[String]) -> bool {
                 .strip_prefix(i.as_str())
                 .is_some_and(|r| r.starts_with('.'))
     })
+}
+
+/// What deleting a resource does to its data, so the plan says it before apply does it.
+fn data_note(before: &Attrs) -> &'static str {
+    match before {
+        Attrs::DbInstance(db) if db.deletion_protection => {
+            "; deletion protection is on: destroy needs --confirm ENV, turns it off, and takes a final snapshot"
+        }
+        Attrs::DbInstance(_) => {
+            "; deletion protection is off: the data goes with it, no final snapshot"
+        }
+        _ => "",
+    }
 }
 
 /// Live attributes as a plan may show them. A Beanstalk environment's live settings include

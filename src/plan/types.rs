@@ -132,6 +132,18 @@ pub enum PlanError {
         from: u32,
         to: u32,
     },
+    #[error(
+        "{address}: changing {} forces replacement, but the group is still used by {} and AWS \
+         cannot delete a group in use; keep {0} as it is, or add a new group under another name \
+         in the spec, move its users to it, and remove the old one afterwards",
+        fields.join(", "),
+        users.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+    )]
+    ReplaceInUse {
+        address: Address,
+        fields: Vec<String>,
+        users: Vec<Address>,
+    },
     #[error("{address}: the spec says {desired} but AWS has a {live} under this address")]
     KindMismatch {
         address: Address,
