@@ -901,71 +901,76 @@ async fn update_rules(
     let add_out = perms(changed(&out_after, &out_before, &re_out).iter().collect())?;
     let del_in = perms(changed(&in_before, &in_after, &re_in).iter().collect())?;
     let del_out = perms(changed(&out_before, &out_after, &re_out).iter().collect())?;
-    for p in perms(re_in.iter().collect())? {
-        ec2.update_security_group_rule_descriptions_ingress()
-            .group_id(id)
-            .ip_permissions(p)
-            .send()
-            .await
-            .map_err(|e| {
-                AwsError::from_sdk(res, "UpdateSecurityGroupRuleDescriptionsIngress", e)
-            })?;
+    // One call per permission and direction; the SDK has a builder per direction, same shape.
+    // Adding to a group just created may meet eventual consistency; removing never waits.
+    macro_rules! each {
+        ($perms:expr, $call:ident, $op:literal, $done:expr, $retry_not_found:expr) => {
+            for p in $perms {
+                let send = || async {
+                    ec2.$call()
+                        .group_id(id)
+                        .ip_permissions(p.clone())
+                        .send()
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| AwsError::from_sdk(res, $op, e))
+                };
+                let r = if $retry_not_found {
+                    wait::through_not_found(send).await
+                } else {
+                    send().await
+                };
+                done_if(r, $done)?;
+            }
+        };
     }
-    for p in perms(re_out.iter().collect())? {
-        ec2.update_security_group_rule_descriptions_egress()
-            .group_id(id)
-            .ip_permissions(p)
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk(res, "UpdateSecurityGroupRuleDescriptionsEgress", e))?;
-    }
-    for p in add_in {
-        let r = wait::through_not_found(|| async {
-            ec2.authorize_security_group_ingress()
-                .group_id(id)
-                .ip_permissions(p.clone())
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| AwsError::from_sdk(res, "AuthorizeSecurityGroupIngress", e))
-        })
-        .await;
-        done_if(r, &["InvalidPermission.Duplicate"])?;
-    }
-    for p in add_out {
-        let r = wait::through_not_found(|| async {
-            ec2.authorize_security_group_egress()
-                .group_id(id)
-                .ip_permissions(p.clone())
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| AwsError::from_sdk(res, "AuthorizeSecurityGroupEgress", e))
-        })
-        .await;
-        done_if(r, &["InvalidPermission.Duplicate"])?;
-    }
-    for p in del_in {
-        let r = ec2
-            .revoke_security_group_ingress()
-            .group_id(id)
-            .ip_permissions(p)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| AwsError::from_sdk(res, "RevokeSecurityGroupIngress", e));
-        done_if(r, &["InvalidPermission.NotFound"])?;
-    }
-    for p in del_out {
-        let r = ec2
-            .revoke_security_group_egress()
-            .group_id(id)
-            .ip_permissions(p)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| AwsError::from_sdk(res, "RevokeSecurityGroupEgress", e));
-        done_if(r, &["InvalidPermission.NotFound"])?;
-    }
+    let (dup, gone) = (
+        &["InvalidPermission.Duplicate"][..],
+        &["InvalidPermission.NotFound"][..],
+    );
+    let re_in = perms(re_in.iter().collect())?;
+    let re_out = perms(re_out.iter().collect())?;
+    each!(
+        re_in,
+        update_security_group_rule_descriptions_ingress,
+        "UpdateSecurityGroupRuleDescriptionsIngress",
+        &[],
+        true
+    );
+    each!(
+        re_out,
+        update_security_group_rule_descriptions_egress,
+        "UpdateSecurityGroupRuleDescriptionsEgress",
+        &[],
+        true
+    );
+    each!(
+        add_in,
+        authorize_security_group_ingress,
+        "AuthorizeSecurityGroupIngress",
+        dup,
+        true
+    );
+    each!(
+        add_out,
+        authorize_security_group_egress,
+        "AuthorizeSecurityGroupEgress",
+        dup,
+        true
+    );
+    each!(
+        del_in,
+        revoke_security_group_ingress,
+        "RevokeSecurityGroupIngress",
+        gone,
+        false
+    );
+    each!(
+        del_out,
+        revoke_security_group_egress,
+        "RevokeSecurityGroupEgress",
+        gone,
+        false
+    );
     Ok(())
 }
