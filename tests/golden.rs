@@ -69,6 +69,7 @@ fn converged(d: &DesiredState) -> LiveState {
             })
             .collect(),
         unmanaged: Vec::new(),
+        duplicates: Vec::new(),
     }
 }
 

@@ -541,3 +541,64 @@ async fn a_rule_whose_only_change_is_its_description_is_updated_in_place() {
     let plan = acct.provision(d, &[&["plan"][..], &scope].concat());
     assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_copy_carrying_the_same_ownership_tags_stops_the_plan_and_is_drift() {
+    let acct = Account::new();
+    let dir = acct.workdir();
+    let d = dir.path();
+    let scope = ["--env", "staging", "--stack", "shared"];
+    assert_ok(&acct.provision(d, &[&["apply"][..], &scope, &["--auto-approve"]].concat()));
+    let aws = acct.aws().await;
+    let live = aws.read(&support::owner("staging")).await.unwrap();
+    let original = &live.resources[&"shared.security_group.rds".parse().unwrap()];
+    // A copy with the very same tags, made outside provision.
+    let mut spec = aws_sdk_ec2::types::TagSpecification::builder()
+        .resource_type(aws_sdk_ec2::types::ResourceType::SecurityGroup);
+    for (k, v) in &original.tags {
+        spec = spec.tags(aws_sdk_ec2::types::Tag::builder().key(k).value(v).build());
+    }
+    let Attrs::SecurityGroup(sg) = &original.attrs else {
+        panic!()
+    };
+    let vpc = &live.resources[&"shared.vpc".parse().unwrap()].id;
+    let copy = aws
+        .ec2
+        .create_security_group()
+        .group_name(format!("{}-copy", sg.name))
+        .description("copy")
+        .vpc_id(vpc)
+        .tag_specifications(spec.build())
+        .send()
+        .await
+        .unwrap()
+        .group_id()
+        .unwrap()
+        .to_owned();
+
+    let plan = acct.provision(d, &[&["plan"][..], &scope].concat());
+    assert_eq!(plan.status.code(), Some(1), "{}", text(&plan));
+    let t = text(&plan);
+    assert!(
+        t.contains("shared.security_group.rds")
+            && t.contains("also carries this address's ownership tags"),
+        "{t}"
+    );
+    let drift = acct.provision(d, &[&["drift"][..], &scope].concat());
+    assert_eq!(drift.status.code(), Some(2), "{}", text(&drift));
+    assert!(
+        text(&drift)
+            .contains("a second resource carries shared.security_group.rds's ownership tags"),
+        "{}",
+        text(&drift)
+    );
+
+    aws.ec2
+        .delete_security_group()
+        .group_id(&copy)
+        .send()
+        .await
+        .unwrap();
+    let plan = acct.provision(d, &[&["plan"][..], &scope].concat());
+    assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
+}

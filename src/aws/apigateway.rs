@@ -29,7 +29,7 @@ use aws_sdk_apigateway::types::{
     Op as PatchOp, PatchOperation, QuotaPeriodType, QuotaSettings, ThrottleSettings,
 };
 
-use super::ids::{Ids, address_of, ours};
+use super::ids::{Found, Ids, address_of, ours};
 use super::{AwsError, Op, wait};
 use crate::model::*;
 
@@ -529,8 +529,8 @@ impl Raw {
         out
     }
 
-    pub fn normalise(self, owner: &Owner, ids: &Ids) -> BTreeMap<Address, LiveResource> {
-        let mut resources = BTreeMap::new();
+    pub fn normalise(self, owner: &Owner, ids: &Ids) -> Found {
+        let mut resources = Found::default();
         let mut put = |id: String, tags: Tags, attrs: Attrs| {
             if let Some(address) =
                 address_of(&tags).filter(|a| a.kind == attrs.kind() && ours(owner, &tags))

@@ -20,7 +20,7 @@ use aws_sdk_elasticbeanstalk::types::{
 };
 use tokio::task::JoinSet;
 
-use super::ids::{Ids, address_of, ours};
+use super::ids::{Found, Ids, address_of, ours};
 use super::wait::{self, Poll};
 use super::{AwsError, Op, Resolver};
 use crate::model::*;
@@ -284,8 +284,8 @@ impl Raw {
         out
     }
 
-    pub fn normalise(self, owner: &Owner, ids: &Ids) -> BTreeMap<Address, LiveResource> {
-        let mut resources = BTreeMap::new();
+    pub fn normalise(self, owner: &Owner, ids: &Ids) -> Found {
+        let mut resources = Found::default();
         let mut put =
             |id: &str, tags: Tags, attrs: Attrs, pending: BTreeMap<String, serde_json::Value>| {
                 if let Some(address) =

@@ -7,6 +7,7 @@ use aws_sdk_ec2::types::{Filter, IpPermission, Tag, VpcAttributeName};
 use ipnet::Ipv4Net;
 
 use super::AwsError;
+use super::ids::Found;
 pub use super::ids::{Ids, address_of, ours};
 use crate::model::*;
 
@@ -310,9 +311,9 @@ impl Raw {
         out
     }
 
-    pub fn normalise(self, owner: &Owner, ids: &Ids) -> BTreeMap<Address, LiveResource> {
+    pub fn normalise(self, owner: &Owner, ids: &Ids) -> Found {
         let raw = self;
-        let mut resources = BTreeMap::new();
+        let mut resources = Found::default();
         let mut put = |id: &str, tags: Tags, attrs: Attrs| {
             if let Some(address) =
                 address_of(&tags).filter(|a| a.kind == attrs.kind() && ours(owner, &tags))

@@ -43,3 +43,73 @@ pub fn collect<'a>(owner: &Owner, tagged: impl IntoIterator<Item = (String, &'a 
     }
     ids
 }
+
+/// What a read pass normalised, by address. Two resources carrying the same ownership tags (a
+/// copy made outside provision) do not hide each other: the first id in sort order is the
+/// resource, the others are reported, and the planner refuses to act until one is gone.
+#[derive(Debug, Default)]
+pub struct Found {
+    pub resources: BTreeMap<Address, LiveResource>,
+    pub duplicates: Vec<Duplicate>,
+}
+
+impl Found {
+    pub fn insert(&mut self, address: Address, r: LiveResource) {
+        match self.resources.get_mut(&address) {
+            None => {
+                self.resources.insert(address, r);
+            }
+            Some(kept) => {
+                let other = if r.id < kept.id {
+                    std::mem::replace(kept, r)
+                } else {
+                    r
+                };
+                self.duplicates.push(Duplicate {
+                    address,
+                    id: other.id,
+                });
+            }
+        }
+    }
+
+    pub fn extend(&mut self, other: Found) {
+        for (address, r) in other.resources {
+            self.insert(address, r);
+        }
+        self.duplicates.extend(other.duplicates);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn live(id: &str) -> LiveResource {
+        LiveResource {
+            id: id.into(),
+            attrs: Attrs::ElasticIp(ElasticIpAttrs {}),
+            tags: Tags::new(),
+            pending: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn a_second_resource_under_an_address_is_reported_and_the_choice_is_stable() {
+        let address: Address = "shared.eip.nat-public-a".parse().unwrap();
+        for order in [["eipalloc-b", "eipalloc-a"], ["eipalloc-a", "eipalloc-b"]] {
+            let mut found = Found::default();
+            for id in order {
+                found.insert(address.clone(), live(id));
+            }
+            assert_eq!(found.resources[&address].id, "eipalloc-a");
+            assert_eq!(
+                found.duplicates,
+                [Duplicate {
+                    address: address.clone(),
+                    id: "eipalloc-b".into()
+                }]
+            );
+        }
+    }
+}

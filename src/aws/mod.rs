@@ -216,13 +216,14 @@ impl Aws {
             .collect();
         let ids = ids::collect(owner, tagged.iter().map(|(id, t)| (id.clone(), t)));
         let unmanaged = net.unmanaged(owner);
-        let mut resources = net.normalise(owner, &ids);
-        resources.extend(db.normalise(owner, &ids));
-        resources.extend(eb.normalise(owner, &ids));
-        resources.extend(api.normalise(owner, &ids));
+        let mut found = net.normalise(owner, &ids);
+        found.extend(db.normalise(owner, &ids));
+        found.extend(eb.normalise(owner, &ids));
+        found.extend(api.normalise(owner, &ids));
         Ok(LiveState {
-            resources,
+            resources: found.resources,
             unmanaged,
+            duplicates: found.duplicates,
         })
     }
 

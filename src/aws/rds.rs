@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use aws_sdk_rds::types::{DbInstance, DbSubnetGroup, Tag};
 
-use super::ids::{Ids, address_of, ours};
+use super::ids::{Found, Ids, address_of, ours};
 use super::wait::{self, Poll};
 use super::{AwsError, Op, Resolver, done_if, sdk_err};
 use crate::model::*;
@@ -207,8 +207,8 @@ impl Raw {
         out
     }
 
-    pub fn normalise(self, owner: &Owner, ids: &Ids) -> BTreeMap<Address, LiveResource> {
-        let mut resources = BTreeMap::new();
+    pub fn normalise(self, owner: &Owner, ids: &Ids) -> Found {
+        let mut resources = Found::default();
         for (g, tags) in self.groups {
             let Some(address) = owned(owner, &tags, Kind::DbSubnetGroup) else {
                 continue;

@@ -107,6 +107,7 @@ impl Session {
         let stored = stored?;
         let mut live = full_live.clone();
         live.resources.retain(|a, _| self.in_scope(a));
+        live.duplicates.retain(|d| self.in_scope(&d.address));
         // Untagged resources in the VPC belong to the network: the shared stack's concern.
         if !self.stacks.contains(&Stack::Shared) {
             live.unmanaged.clear();

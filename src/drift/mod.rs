@@ -237,6 +237,16 @@ pub fn drift(desired: &DesiredState, live: &LiveState, recorded: &RecordedState)
             (None, None, None) => {}
         }
     }
+    for dup in &live.duplicates {
+        let apply = b.apply();
+        b.push(
+            Category::Unmanaged,
+            &dup.address,
+            Some(&dup.id),
+            format!("a second resource carries {}'s ownership tags", dup.address),
+            format!("delete the copy that should not exist, or remove its provision:* tags; {apply} refuses until then"),
+        );
+    }
     for u in &live.unmanaged {
         b.out.push(Finding {
             category: Category::Unmanaged,

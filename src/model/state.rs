@@ -116,12 +116,21 @@ pub struct Unmanaged {
     pub name: Option<String>,
 }
 
+/// A second resource carrying an address's ownership tags.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Duplicate {
+    pub address: Address,
+    pub id: String,
+}
+
 /// What one read pass of AWS found, by address (from the ownership tags).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LiveState {
     pub resources: BTreeMap<Address, LiveResource>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unmanaged: Vec<Unmanaged>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub duplicates: Vec<Duplicate>,
 }
 
 /// A resource as the last apply recorded it.

@@ -73,7 +73,15 @@ pub fn diff(
     live: &LiveState,
     recorded: &RecordedState,
 ) -> Result<Plan, PlanErrors> {
-    let mut errors = Vec::new();
+    // Two resources under one address: any choice between them could delete the wrong one.
+    let mut errors: Vec<PlanError> = live
+        .duplicates
+        .iter()
+        .map(|d| PlanError::Duplicate {
+            address: d.address.clone(),
+            id: d.id.clone(),
+        })
+        .collect();
 
     let desired_edges: BTreeMap<Address, BTreeSet<Address>> = desired
         .resources

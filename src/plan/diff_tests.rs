@@ -37,6 +37,7 @@ fn converged(d: &DesiredState) -> LiveState {
             })
             .collect(),
         unmanaged: Vec::new(),
+        duplicates: Vec::new(),
     }
 }
 
@@ -1236,5 +1237,20 @@ fn hand_set_beanstalk_settings_never_appear_in_a_plan() {
     assert!(
         json.contains("NODE_ENV"),
         "declared settings are still shown"
+    );
+}
+
+#[test]
+fn two_resources_under_one_address_stop_the_plan() {
+    let d = desired();
+    let mut live = converged(&d);
+    live.duplicates.push(Duplicate {
+        address: a("shared.vpc"),
+        id: "vpc-copy".into(),
+    });
+    let err = diff(&d, &live, &recorded(&d)).unwrap_err();
+    assert!(
+        matches!(&err.0[..], [PlanError::Duplicate { address, id }] if *address == a("shared.vpc") && id == "vpc-copy"),
+        "{err}"
     );
 }

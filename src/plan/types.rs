@@ -144,6 +144,11 @@ pub enum PlanError {
         fields: Vec<String>,
         users: Vec<Address>,
     },
+    #[error(
+        "{address}: {id} also carries this address's ownership tags (a copy made outside \
+         provision?); delete the one that should not exist, or remove its provision:* tags"
+    )]
+    Duplicate { address: Address, id: String },
     #[error("{address}: the spec says {desired} but AWS has a {live} under this address")]
     KindMismatch {
         address: Address,
