@@ -451,6 +451,15 @@ fn ambiguous(e: &AwsError) -> bool {
     }
 }
 
+/// AWS saying the thing exists already: a create that went through before (a lost answer).
+fn already_there(e: &AwsError) -> bool {
+    e.code().is_some_and(|c| {
+        ["Duplicate", "AlreadyExists", "Conflict", "AlreadyOwned"]
+            .iter()
+            .any(|k| c.contains(k))
+    })
+}
+
 /// Creates the resource. When the create fails, it may have happened anyway (an answer lost
 /// after AWS did the work, which a blind retry would turn into a duplicate or an "already
 /// exists"): the resource is looked for by its ownership tags, and if it is there it is adopted
@@ -468,6 +477,11 @@ async fn create_or_adopt(
             Err(e) => e,
         };
         tries += 1;
+        // Only a failure that may hide a create that happened is worth a read pass; a plain
+        // refusal (a bad parameter, a limit) is reported as it is.
+        if !ambiguous(&err) && !already_there(&err) {
+            return Err(err);
+        }
         let Ok(live) = aws.read(&op.ctx.owner).await else {
             return Err(err);
         };
