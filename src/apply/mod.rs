@@ -482,7 +482,17 @@ async fn create_or_adopt(
         if !ambiguous(&err) && !already_there(&err) {
             return Err(err);
         }
-        let Ok(live) = aws.read(&op.ctx.owner).await else {
+        // The read that decides between adopting and creating again must itself get through:
+        // a flaky moment is waited out, and without an answer nothing is created twice.
+        let mut live = None;
+        for wait in [0, 500, 1500, 3000] {
+            tokio::time::sleep(Duration::from_millis(wait)).await;
+            if let Ok(found) = aws.read(&op.ctx.owner).await {
+                live = Some(found);
+                break;
+            }
+        }
+        let Some(live) = live else {
             return Err(err);
         };
         if let Some(found) = live.resources.get(op.address) {
@@ -520,7 +530,8 @@ async fn create_or_adopt(
             }
             return Ok(found.id.clone());
         }
-        if !ambiguous(&err) || tries >= 3 {
+        // Confirmed absent: the create did not happen, so trying again cannot duplicate it.
+        if !ambiguous(&err) || tries >= 5 {
             return Err(err);
         }
         tokio::time::sleep(Duration::from_millis(500 * tries)).await;
