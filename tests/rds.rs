@@ -461,10 +461,12 @@ async fn production_modifies_in_place_holds_pending_changes_and_destroys_only_wh
         fields: Vec::new(),
         reason: None,
         lifecycle: Default::default(),
+        final_snapshot: None,
     };
     let ids = BTreeMap::new();
     let ctx = ApplyCtx {
         owner: support::owner("production"),
+        claims: provision::aws::Claims::tags_only(support::owner("production")),
         env: "production".into(),
         confirmed_destroy: false,
     };

@@ -14,7 +14,7 @@ use tokio::sync::Mutex;
 use tokio::task::JoinSet;
 use tracing::Instrument;
 
-use crate::aws::{ApplyCtx, Aws, AwsError, Op, Resolver};
+use crate::aws::{ApplyCtx, Aws, AwsError, Op, Presence, Resolver};
 use crate::model::{Address, Attrs, Kind, RecordedResource, Ref};
 use crate::plan::{Action, Change, Plan};
 use crate::state::Recorder;
@@ -29,6 +29,8 @@ pub enum Step {
     /// Create it (a create, or the second half of a replace).
     Create,
     Update,
+    /// Drop it from state: it is gone from AWS, nothing is called.
+    Forget,
 }
 
 impl Step {
@@ -37,6 +39,7 @@ impl Step {
             Step::Delete => ("destroying", "destroyed"),
             Step::Create => ("creating", "created"),
             Step::Update => ("modifying", "modified"),
+            Step::Forget => ("forgetting", "forgotten"),
         }
     }
 }
@@ -129,6 +132,7 @@ fn tasks(plan: &Plan) -> Vec<Task> {
         let step = match c.action {
             Action::Create | Action::Replace => Some(Step::Create),
             Action::Update => Some(Step::Update),
+            Action::Forget => Some(Step::Forget),
             Action::Delete | Action::NoOp => None,
         };
         if let Some(step) = step {
@@ -168,6 +172,8 @@ fn tasks(plan: &Plan) -> Vec<Task> {
                     }
                 }
             }
+            // State only: nothing in AWS to order against.
+            Step::Forget => {}
             Step::Create | Step::Update => {
                 // Parents first, and a replacement's old self goes before its new self.
                 for p in &after {
@@ -353,8 +359,24 @@ async fn run_one(
         depends_on: change.depends_on.clone(),
     };
     match step {
+        Step::Forget => {
+            ids.lock().await.remove(address);
+            recorder
+                .lock()
+                .await
+                .forget(address)
+                .await
+                .map_err(|e| format!("the state could not be updated: {e}"))?;
+        }
         Step::Delete => {
-            aws.delete(&op).await.map_err(fail)?;
+            // What holds the id now is checked right before the call: only ours is deleted.
+            match aws.presence(&op).await.map_err(fail)? {
+                Presence::Ours => aws.delete(&op).await.map_err(fail)?,
+                Presence::Gone => {
+                    tracing::info!(id = %op.id(), "already gone from AWS: only dropped from state");
+                }
+                Presence::NotOurs(holder) => return Err(not_ours(&op, "deleted", &holder)),
+            }
             ids.lock().await.remove(address);
             recorder
                 .lock()
@@ -390,6 +412,16 @@ async fn run_one(
             })?;
         }
         Step::Update => {
+            match aws.presence(&op).await.map_err(fail)? {
+                Presence::Ours => {}
+                Presence::Gone => {
+                    return Err(format!(
+                        "{address}: {} is gone from AWS since the plan was made; nothing was changed, run plan again",
+                        op.id()
+                    ));
+                }
+                Presence::NotOurs(holder) => return Err(not_ours(&op, "changed", &holder)),
+            }
             update_in_place(aws, &op).await.map_err(fail)?;
             let after = op.after().map_err(fail)?;
             recorder
@@ -401,6 +433,19 @@ async fn run_one(
         }
     }
     Ok(())
+}
+
+/// The refusal when what holds a resource's id is not provably this environment's.
+fn not_ours(op: &Op<'_>, verb: &str, holder: &str) -> String {
+    format!(
+        "{}: {} is not this environment's ({holder}), so it was not {verb}; \
+         if it should be, `provision import --env {} {} {}` takes it over, else rename the resource in the spec",
+        op.address,
+        op.id(),
+        op.ctx.env,
+        op.address,
+        op.id()
+    )
 }
 
 /// Attributes, then tags, as the change's fields say.
@@ -487,7 +532,7 @@ async fn create_or_adopt(
         let mut live = None;
         for wait in [0, 500, 1500, 3000] {
             tokio::time::sleep(Duration::from_millis(wait)).await;
-            if let Ok(found) = aws.read(&op.ctx.owner).await {
+            if let Ok(found) = aws.read_claimed(&op.ctx.claims).await {
                 live = Some(found);
                 break;
             }

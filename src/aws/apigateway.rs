@@ -29,7 +29,7 @@ use aws_sdk_apigateway::types::{
     Op as PatchOp, PatchOperation, QuotaPeriodType, QuotaSettings, ThrottleSettings,
 };
 
-use super::ids::{Found, Ids, address_of, ours};
+use super::ids::{Claims, Found, Ids, address_of, ours};
 use super::{AwsError, Op, wait};
 use crate::model::*;
 
@@ -185,8 +185,8 @@ fn replace(path: &str, value: &str) -> PatchOperation {
     patch(PatchOp::Replace, path, Some(value))
 }
 
-pub async fn read(client: &aws_sdk_apigateway::Client, owner: &Owner) -> Result<Raw, AwsError> {
-    let what = format!("API Gateway of {owner}");
+pub async fn read(client: &aws_sdk_apigateway::Client, claims: &Claims) -> Result<Raw, AwsError> {
+    let what = format!("API Gateway of {}", claims.owner);
     let apis = async {
         // No server-side tag filter exists for REST APIs; tags come inline.
         let mut found = Vec::new();
@@ -197,7 +197,7 @@ pub async fn read(client: &aws_sdk_apigateway::Client, owner: &Owner) -> Result<
                 .items()
             {
                 let tags = tags_of(a.tags());
-                if ours(owner, &tags) {
+                if claims.keeps(a.id().unwrap_or_default(), Kind::RestApi, &tags) {
                     found.push((a.clone(), tags));
                 }
             }
@@ -205,7 +205,7 @@ pub async fn read(client: &aws_sdk_apigateway::Client, owner: &Owner) -> Result<
         // An environment owns one API: the fan-out below is one API's resources and stages.
         let mut out = Vec::new();
         for (a, tags) in found {
-            out.push(read_api(client, owner, a, tags).await?);
+            out.push(read_api(client, claims, a, tags).await?);
         }
         Ok::<_, AwsError>(out)
     };
@@ -220,7 +220,7 @@ pub async fn read(client: &aws_sdk_apigateway::Client, owner: &Owner) -> Result<
                 .items()
             {
                 let tags = tags_of(k.tags());
-                if ours(owner, &tags) {
+                if claims.keeps(k.id().unwrap_or_default(), Kind::ApiKey, &tags) {
                     found.push(KeyRead {
                         id: k.id().unwrap_or_default().to_owned(),
                         name: k.name().unwrap_or_default().to_owned(),
@@ -249,7 +249,7 @@ pub async fn read(client: &aws_sdk_apigateway::Client, owner: &Owner) -> Result<
                 .items()
             {
                 let tags = tags_of(u.tags());
-                if ours(owner, &tags) {
+                if claims.keeps(u.id().unwrap_or_default(), Kind::UsagePlan, &tags) {
                     found.push((u.clone(), tags));
                 }
             }
@@ -320,14 +320,14 @@ fn quiet<F: Future>(call: F) -> tracing::instrument::WithDispatch<F> {
 
 async fn read_api(
     client: &aws_sdk_apigateway::Client,
-    owner: &Owner,
+    claims: &Claims,
     a: aws_sdk_apigateway::types::RestApi,
     tags: Tags,
 ) -> Result<ApiRead, AwsError> {
     let id = a.id().unwrap_or_default().to_owned();
     let (proxy, stages, added) = tokio::try_join!(
         find_proxy(client, &id),
-        read_stages(client, owner, &id),
+        read_stages(client, claims, &id),
         tags_added(client, &id, arn(client, &format!("/restapis/{id}")))
     )?;
     let mut tags = tags;
@@ -449,9 +449,75 @@ async fn tags_added(
     Ok(tags_of(out.tags()))
 }
 
+/// The tags of the API Gateway resource `id` as AWS has it now; `None` when it is gone. An
+/// integration (`api/resource`) answers with its API's tags.
+pub async fn tags_now(
+    client: &aws_sdk_apigateway::Client,
+    kind: Kind,
+    id: &str,
+    res: &str,
+) -> Result<Option<Tags>, AwsError> {
+    let gone = |e: AwsError| if e.is_not_found() { Ok(None) } else { Err(e) };
+    let (inline, path) = match kind {
+        Kind::RestApi | Kind::ApiIntegration => {
+            let api = id.split('/').next().unwrap_or(id);
+            match client.get_rest_api().rest_api_id(api).send().await {
+                Ok(a) => (tags_of(a.tags()), format!("/restapis/{api}")),
+                Err(e) => return gone(AwsError::from_sdk(res, "GetRestApi", e)),
+            }
+        }
+        Kind::ApiKey => match client.get_api_key().api_key(id).send().await {
+            Ok(k) => (tags_of(k.tags()), format!("/apikeys/{id}")),
+            Err(e) => return gone(AwsError::from_sdk(res, "GetApiKey", e)),
+        },
+        Kind::UsagePlan => match client.get_usage_plan().usage_plan_id(id).send().await {
+            Ok(u) => (tags_of(u.tags()), format!("/usageplans/{id}")),
+            Err(e) => return gone(AwsError::from_sdk(res, "GetUsagePlan", e)),
+        },
+        Kind::ApiStage => {
+            let (api, stage) = id.split_once('/').unwrap_or((id, ""));
+            match client
+                .get_stage()
+                .rest_api_id(api)
+                .stage_name(stage)
+                .send()
+                .await
+            {
+                Ok(s) => (tags_of(s.tags()), format!("/restapis/{api}/stages/{stage}")),
+                Err(e) => return gone(AwsError::from_sdk(res, "GetStage", e)),
+            }
+        }
+        Kind::Vpc
+        | Kind::Subnet
+        | Kind::InternetGateway
+        | Kind::ElasticIp
+        | Kind::NatGateway
+        | Kind::RouteTable
+        | Kind::SecurityGroup
+        | Kind::DbSubnetGroup
+        | Kind::DbInstance
+        | Kind::BeanstalkApp
+        | Kind::BeanstalkEnv => {
+            return Err(AwsError::Invalid {
+                resource: res.to_owned(),
+                message: format!("{kind} is not an API Gateway resource"),
+            });
+        }
+    };
+    // As in the read pass: some emulators keep tags added later apart from the inline ones.
+    let mut tags = inline;
+    if !tags.contains_key(TAG_PROJECT) {
+        match tags_added(client, res, arn(client, &path)).await {
+            Ok(added) => tags.extend(added),
+            Err(e) => return gone(e),
+        }
+    }
+    Ok(Some(tags))
+}
+
 async fn read_stages(
     client: &aws_sdk_apigateway::Client,
-    owner: &Owner,
+    claims: &Claims,
     api: &str,
 ) -> Result<Vec<StageRead>, AwsError> {
     let out = client
@@ -466,7 +532,7 @@ async fn read_stages(
         let mut tags = tags_of(s.tags());
         // AWS returns a stage's tags inline. Some emulators only keep tags added by
         // TagResource apart: ask for them when the inline ones do not say whose it is.
-        if !ours(owner, &tags) {
+        if !ours(&claims.owner, &tags) {
             tags.extend(tags_added(client, api, stage_arn(client, api, &name)).await?);
         }
         stages.push(StageRead { name, tags });
@@ -529,12 +595,10 @@ impl Raw {
         out
     }
 
-    pub fn normalise(self, owner: &Owner, ids: &Ids) -> Found {
+    pub fn normalise(self, claims: &Claims, ids: &Ids) -> Found {
         let mut resources = Found::default();
         let mut put = |id: String, tags: Tags, attrs: Attrs| {
-            if let Some(address) =
-                address_of(&tags).filter(|a| a.kind == attrs.kind() && ours(owner, &tags))
-            {
+            if let Some(address) = claims.address(&id, attrs.kind(), &tags) {
                 resources.insert(
                     address,
                     LiveResource {
@@ -564,7 +628,7 @@ impl Raw {
                 .find(|t| address_of(t).is_some_and(|a| a.kind == Kind::ApiStage))
                 .or_else(|| plan_tags.clone());
             let method = a.proxy.as_ref().and_then(|(_, m)| m.as_ref());
-            let is_rest_api = address_of(&a.tags).is_some_and(|ad| ad.kind == Kind::RestApi);
+            let is_rest_api = claims.address(&a.id, Kind::RestApi, &a.tags).is_some();
             if let (Some((resource, Some(m))), true) = (&a.proxy, is_rest_api)
                 && let Some(i) = &m.integration
             {

@@ -20,7 +20,7 @@ use aws_sdk_elasticbeanstalk::types::{
 };
 use tokio::task::JoinSet;
 
-use super::ids::{Found, Ids, address_of, ours};
+use super::ids::{Claims, Found, Ids, address_of, ours};
 use super::wait::{self, Poll};
 use super::{AwsError, Op, Resolver};
 use crate::model::*;
@@ -104,8 +104,8 @@ async fn list_tags(client: &Client, resource: &str, arn: &str) -> Result<Tags, A
     Ok(tags_of(out.resource_tags()))
 }
 
-pub async fn read(client: &Client, owner: &Owner) -> Result<Raw, AwsError> {
-    let what = format!("beanstalk of {owner}");
+pub async fn read(client: &Client, claims: &Claims) -> Result<Raw, AwsError> {
+    let what = format!("beanstalk of {}", claims.owner);
     let apps = async {
         let out = client
             .describe_applications()
@@ -145,11 +145,14 @@ pub async fn read(client: &Client, owner: &Owner) -> Result<Raw, AwsError> {
     // Tags and settings are per resource; ask for them concurrently.
     let mut app_tasks = JoinSet::new();
     for (i, app) in apps.into_iter().enumerate() {
-        let (client, owner, what) = (client.clone(), owner.clone(), what.clone());
+        let (client, claims, what) = (client.clone(), claims.clone(), what.clone());
         app_tasks.spawn(async move {
             let arn = app.application_arn().unwrap_or_default().to_owned();
+            let name = app.application_name().unwrap_or_default().to_owned();
             match list_tags(&client, &what, &arn).await {
-                Ok(tags) if ours(&owner, &tags) => Ok(Some((i, app, tags))),
+                Ok(tags) if claims.keeps(&name, Kind::BeanstalkApp, &tags) => {
+                    Ok(Some((i, app, tags)))
+                }
                 Ok(_) => Ok(None),
                 // Deleted since the list: not there.
                 Err(e) if is_missing(&e) => Ok(None),
@@ -159,11 +162,12 @@ pub async fn read(client: &Client, owner: &Owner) -> Result<Raw, AwsError> {
     }
     let mut env_tasks = JoinSet::new();
     for (i, e) in envs.into_iter().enumerate() {
-        let (client, owner, what) = (client.clone(), owner.clone(), what.clone());
+        let (client, claims, what) = (client.clone(), claims.clone(), what.clone());
         env_tasks.spawn(async move {
             let arn = e.environment_arn().unwrap_or_default().to_owned();
+            let id = e.environment_id().unwrap_or_default().to_owned();
             let tags = match list_tags(&client, &what, &arn).await {
-                Ok(tags) if ours(&owner, &tags) => tags,
+                Ok(tags) if claims.keeps(&id, Kind::BeanstalkEnv, &tags) => tags,
                 Ok(_) => return Ok(None),
                 Err(err) if is_missing(&err) => return Ok(None),
                 Err(err) => return Err(err),
@@ -260,8 +264,7 @@ fn settings_of(raw: &[ConfigurationOptionSetting], ids: &Ids) -> OptionSettings 
 }
 
 impl Raw {
-    /// (physical id, tags) of everything read, for the id map. An environment is also known by
-    /// its CNAME and its endpoint URL, which is how an API integration's URI names it.
+    /// (physical id, tags) of everything read, for the id map.
     pub fn tagged(&self) -> Vec<(String, Tags)> {
         let mut out = Vec::new();
         for (a, tags) in &self.apps {
@@ -275,22 +278,30 @@ impl Raw {
                 e.environment_id().unwrap_or_default().to_owned(),
                 tags.clone(),
             ));
+        }
+        out
+    }
+
+    /// (alias, physical id): an environment is also known by its CNAME and its endpoint URL,
+    /// which is how an API integration's URI names it.
+    pub fn aliases(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for (e, _, _) in &self.envs {
+            let id = e.environment_id().unwrap_or_default();
             for extra in [e.cname(), e.endpoint_url()].into_iter().flatten() {
                 if !extra.is_empty() {
-                    out.push((extra.to_owned(), tags.clone()));
+                    out.push((extra.to_owned(), id.to_owned()));
                 }
             }
         }
         out
     }
 
-    pub fn normalise(self, owner: &Owner, ids: &Ids) -> Found {
+    pub fn normalise(self, claims: &Claims, ids: &Ids) -> Found {
         let mut resources = Found::default();
         let mut put =
             |id: &str, tags: Tags, attrs: Attrs, pending: BTreeMap<String, serde_json::Value>| {
-                if let Some(address) =
-                    address_of(&tags).filter(|a| a.kind == attrs.kind() && ours(owner, &tags))
-                {
+                if let Some(address) = claims.address(id, attrs.kind(), &tags) {
                     resources.insert(
                         address,
                         LiveResource {
@@ -387,6 +398,59 @@ async fn describe_env(
         .find(|e| e.status() != Some(&EnvironmentStatus::Terminated))
         .or_else(|| out.environments().first())
         .cloned())
+}
+
+/// The tags of the Beanstalk resource `id` as AWS has it now; `None` when it is gone (an
+/// environment that is terminated is gone).
+pub async fn tags_now(
+    client: &Client,
+    kind: Kind,
+    id: &str,
+    res: &str,
+) -> Result<Option<Tags>, AwsError> {
+    let arn = match kind {
+        Kind::BeanstalkApp => {
+            let out = client
+                .describe_applications()
+                .application_names(id)
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk(res, "DescribeApplications", e))?;
+            out.applications()
+                .first()
+                .and_then(|a| a.application_arn())
+                .map(str::to_owned)
+        }
+        Kind::BeanstalkEnv => describe_env(client, res, id)
+            .await?
+            .filter(|e| e.status() != Some(&EnvironmentStatus::Terminated))
+            .and_then(|e| e.environment_arn().map(str::to_owned)),
+        Kind::Vpc
+        | Kind::Subnet
+        | Kind::InternetGateway
+        | Kind::ElasticIp
+        | Kind::NatGateway
+        | Kind::RouteTable
+        | Kind::SecurityGroup
+        | Kind::RestApi
+        | Kind::ApiKey
+        | Kind::ApiIntegration
+        | Kind::ApiStage
+        | Kind::UsagePlan
+        | Kind::DbSubnetGroup
+        | Kind::DbInstance => {
+            return Err(AwsError::Invalid {
+                resource: res.to_owned(),
+                message: format!("{kind} is not a Beanstalk resource"),
+            });
+        }
+    };
+    let Some(arn) = arn else { return Ok(None) };
+    match list_tags(client, res, &arn).await {
+        Ok(tags) => Ok(Some(tags)),
+        Err(e) if is_missing(&e) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// Waits until the environment is `Ready` and not `Red`.

@@ -8,7 +8,7 @@ use ipnet::Ipv4Net;
 
 use super::AwsError;
 use super::ids::Found;
-pub use super::ids::{Ids, address_of, ours};
+pub use super::ids::{Claims, Ids, address_of, ours};
 use crate::model::*;
 
 /// The server-side half of ownership; `ours` checks the project tag too.
@@ -47,12 +47,34 @@ pub struct Raw {
     groups: Vec<aws_sdk_ec2::types::SecurityGroup>,
 }
 
-pub async fn read(ec2: &aws_sdk_ec2::Client, owner: &Owner) -> Result<Raw, AwsError> {
+/// A filter on physical ids (`vpc-id`, `allocation-id`, ...): unlike the id parameters, it
+/// answers with what exists instead of failing on an id that is gone.
+fn id_filter(name: &str, ids: Vec<String>) -> Filter {
+    Filter::builder().name(name).set_values(Some(ids)).build()
+}
+
+/// Recorded ids of `kind` that the tag-filtered read did not return: their tags were lost or
+/// changed, so they are looked up by id (one more call, only then).
+fn unseen(
+    claims: &Claims,
+    kind: Kind,
+    seen: impl IntoIterator<Item = Option<String>>,
+) -> Vec<String> {
+    let seen: BTreeSet<String> = seen.into_iter().flatten().collect();
+    claims
+        .recorded_ids(kind)
+        .into_iter()
+        .filter(|id| !seen.contains(id))
+        .collect()
+}
+
+pub async fn read(ec2: &aws_sdk_ec2::Client, claims: &Claims) -> Result<Raw, AwsError> {
+    let owner = &claims.owner;
     let what = format!("network of {owner}");
     let f = || env_filter(&owner.env);
-    let vpcs = async {
+    let describe_vpcs = |filter: Filter| async {
         let mut out = Vec::new();
-        let mut pages = ec2.describe_vpcs().filters(f()).into_paginator().send();
+        let mut pages = ec2.describe_vpcs().filters(filter).into_paginator().send();
         while let Some(p) = pages.next().await {
             out.extend(
                 p.map_err(|e| AwsError::from_sdk(&what, "DescribeVpcs", e))?
@@ -60,6 +82,18 @@ pub async fn read(ec2: &aws_sdk_ec2::Client, owner: &Owner) -> Result<Raw, AwsEr
                     .iter()
                     .cloned(),
             );
+        }
+        Ok::<_, AwsError>(out)
+    };
+    let vpcs = async {
+        let mut out = describe_vpcs(f()).await?;
+        let lost = unseen(
+            claims,
+            Kind::Vpc,
+            out.iter().map(|v| v.vpc_id().map(str::to_owned)),
+        );
+        if !lost.is_empty() {
+            out.extend(describe_vpcs(id_filter("vpc-id", lost)).await?);
         }
         // DNS attributes are only readable per VPC; an environment has one VPC.
         let mut with_dns = Vec::new();
@@ -109,11 +143,11 @@ pub async fn read(ec2: &aws_sdk_ec2::Client, owner: &Owner) -> Result<Raw, AwsEr
         }
         Ok::<_, AwsError>(out)
     };
-    let igws = async {
+    let describe_igws = |filter: Filter| async {
         let mut out = Vec::new();
         let mut pages = ec2
             .describe_internet_gateways()
-            .filters(f())
+            .filters(filter)
             .into_paginator()
             .send();
         while let Some(p) = pages.next().await {
@@ -126,16 +160,41 @@ pub async fn read(ec2: &aws_sdk_ec2::Client, owner: &Owner) -> Result<Raw, AwsEr
         }
         Ok::<_, AwsError>(out)
     };
-    let eips = async {
+    let igws = async {
+        let mut out = describe_igws(f()).await?;
+        let lost = unseen(
+            claims,
+            Kind::InternetGateway,
+            out.iter()
+                .map(|g| g.internet_gateway_id().map(str::to_owned)),
+        );
+        if !lost.is_empty() {
+            out.extend(describe_igws(id_filter("internet-gateway-id", lost)).await?);
+        }
+        Ok::<_, AwsError>(out)
+    };
+    let describe_eips = |filter: Filter| async {
         let out = ec2
             .describe_addresses()
-            .filters(f())
+            .filters(filter)
             .send()
             .await
             .map_err(|e| AwsError::from_sdk(&what, "DescribeAddresses", e))?;
         Ok::<_, AwsError>(out.addresses().to_vec())
     };
-    let nats = async {
+    let eips = async {
+        let mut out = describe_eips(f()).await?;
+        let lost = unseen(
+            claims,
+            Kind::ElasticIp,
+            out.iter().map(|a| a.allocation_id().map(str::to_owned)),
+        );
+        if !lost.is_empty() {
+            out.extend(describe_eips(id_filter("allocation-id", lost)).await?);
+        }
+        Ok::<_, AwsError>(out)
+    };
+    let describe_nats = |filter: Filter| async {
         let mut out = Vec::new();
         // Deleted gateways stay visible for a while; they are gone for our purposes.
         let states = Filter::builder()
@@ -146,7 +205,7 @@ pub async fn read(ec2: &aws_sdk_ec2::Client, owner: &Owner) -> Result<Raw, AwsEr
             .build();
         let mut pages = ec2
             .describe_nat_gateways()
-            .filter(f())
+            .filter(filter)
             .filter(states)
             .into_paginator()
             .send();
@@ -157,6 +216,18 @@ pub async fn read(ec2: &aws_sdk_ec2::Client, owner: &Owner) -> Result<Raw, AwsEr
                     .iter()
                     .cloned(),
             );
+        }
+        Ok::<_, AwsError>(out)
+    };
+    let nats = async {
+        let mut out = describe_nats(f()).await?;
+        let lost = unseen(
+            claims,
+            Kind::NatGateway,
+            out.iter().map(|n| n.nat_gateway_id().map(str::to_owned)),
+        );
+        if !lost.is_empty() {
+            out.extend(describe_nats(id_filter("nat-gateway-id", lost)).await?);
         }
         Ok::<_, AwsError>(out)
     };
@@ -200,7 +271,13 @@ pub async fn read(ec2: &aws_sdk_ec2::Client, owner: &Owner) -> Result<Raw, AwsEr
         let vpcs = vpcs.await?;
         let ids: Vec<String> = vpcs
             .iter()
-            .filter(|(v, _, _)| ours(owner, &tags_of(v.tags())))
+            .filter(|(v, _, _)| {
+                claims.keeps(
+                    v.vpc_id().unwrap_or_default(),
+                    Kind::Vpc,
+                    &tags_of(v.tags()),
+                )
+            })
             .filter_map(|(v, _, _)| v.vpc_id().map(str::to_owned))
             .collect();
         let scope = if ids.is_empty() {
@@ -273,12 +350,12 @@ impl Raw {
 
     /// Subnets, route tables and security groups in the environment's VPC without its tags.
     /// AWS's own defaults (the `default` group, the main route table) are not counted.
-    pub fn unmanaged(&self, owner: &Owner) -> Vec<Unmanaged> {
+    pub fn unmanaged(&self, claims: &Claims) -> Vec<Unmanaged> {
         let name = |tags: &Tags| tags.get("Name").cloned();
         let mut out = Vec::new();
         for s in &self.subnets {
             let tags = tags_of(s.tags());
-            if !ours(owner, &tags) {
+            if !claims.keeps(s.subnet_id().unwrap_or_default(), Kind::Subnet, &tags) {
                 out.push(Unmanaged {
                     kind: Kind::Subnet,
                     id: s.subnet_id().unwrap_or_default().into(),
@@ -289,7 +366,8 @@ impl Raw {
         for t in &self.tables {
             let tags = tags_of(t.tags());
             let main = t.associations().iter().any(|a| a.main().unwrap_or(false));
-            if !ours(owner, &tags) && !main {
+            let id = t.route_table_id().unwrap_or_default();
+            if !claims.keeps(id, Kind::RouteTable, &tags) && !main {
                 out.push(Unmanaged {
                     kind: Kind::RouteTable,
                     id: t.route_table_id().unwrap_or_default().into(),
@@ -299,7 +377,8 @@ impl Raw {
         }
         for g in &self.groups {
             let tags = tags_of(g.tags());
-            if !ours(owner, &tags) && g.group_name() != Some("default") {
+            let id = g.group_id().unwrap_or_default();
+            if !claims.keeps(id, Kind::SecurityGroup, &tags) && g.group_name() != Some("default") {
                 out.push(Unmanaged {
                     kind: Kind::SecurityGroup,
                     id: g.group_id().unwrap_or_default().into(),
@@ -311,13 +390,11 @@ impl Raw {
         out
     }
 
-    pub fn normalise(self, owner: &Owner, ids: &Ids) -> Found {
+    pub fn normalise(self, claims: &Claims, ids: &Ids) -> Found {
         let raw = self;
         let mut resources = Found::default();
         let mut put = |id: &str, tags: Tags, attrs: Attrs| {
-            if let Some(address) =
-                address_of(&tags).filter(|a| a.kind == attrs.kind() && ours(owner, &tags))
-            {
+            if let Some(address) = claims.address(id, attrs.kind(), &tags) {
                 resources.insert(
                     address,
                     LiveResource {
@@ -466,4 +543,102 @@ pub fn rules(perms: &[IpPermission], ids: &Ids) -> BTreeSet<Rule> {
         }
     }
     out
+}
+
+/// The tags of the network resource `id` as AWS has it now; `None` when it is gone. Filters
+/// rather than id parameters: a gone id answers with nothing instead of an error.
+pub async fn tags_now(
+    ec2: &aws_sdk_ec2::Client,
+    kind: Kind,
+    id: &str,
+    res: &str,
+) -> Result<Option<Tags>, AwsError> {
+    let one = |name: &str| id_filter(name, vec![id.to_owned()]);
+    let tags = match kind {
+        Kind::Vpc => {
+            let out = ec2
+                .describe_vpcs()
+                .filters(one("vpc-id"))
+                .send()
+                .await
+                .map_err(super::sdk_err(res, "DescribeVpcs"))?;
+            out.vpcs().first().map(|v| tags_of(v.tags()))
+        }
+        Kind::Subnet => {
+            let out = ec2
+                .describe_subnets()
+                .filters(one("subnet-id"))
+                .send()
+                .await
+                .map_err(super::sdk_err(res, "DescribeSubnets"))?;
+            out.subnets().first().map(|v| tags_of(v.tags()))
+        }
+        Kind::InternetGateway => {
+            let out = ec2
+                .describe_internet_gateways()
+                .filters(one("internet-gateway-id"))
+                .send()
+                .await
+                .map_err(super::sdk_err(res, "DescribeInternetGateways"))?;
+            out.internet_gateways().first().map(|v| tags_of(v.tags()))
+        }
+        Kind::ElasticIp => {
+            let out = ec2
+                .describe_addresses()
+                .filters(one("allocation-id"))
+                .send()
+                .await
+                .map_err(super::sdk_err(res, "DescribeAddresses"))?;
+            out.addresses().first().map(|v| tags_of(v.tags()))
+        }
+        Kind::NatGateway => {
+            let out = ec2
+                .describe_nat_gateways()
+                .filter(one("nat-gateway-id"))
+                .send()
+                .await
+                .map_err(super::sdk_err(res, "DescribeNatGateways"))?;
+            // A deleted gateway stays listed for a while: gone all the same.
+            let live = out.nat_gateways().iter().find(|n| {
+                !matches!(
+                    n.state(),
+                    Some(aws_sdk_ec2::types::NatGatewayState::Deleted)
+                )
+            });
+            live.map(|v| tags_of(v.tags()))
+        }
+        Kind::RouteTable => {
+            let out = ec2
+                .describe_route_tables()
+                .filters(one("route-table-id"))
+                .send()
+                .await
+                .map_err(super::sdk_err(res, "DescribeRouteTables"))?;
+            out.route_tables().first().map(|v| tags_of(v.tags()))
+        }
+        Kind::SecurityGroup => {
+            let out = ec2
+                .describe_security_groups()
+                .filters(one("group-id"))
+                .send()
+                .await
+                .map_err(super::sdk_err(res, "DescribeSecurityGroups"))?;
+            out.security_groups().first().map(|v| tags_of(v.tags()))
+        }
+        Kind::RestApi
+        | Kind::ApiKey
+        | Kind::ApiIntegration
+        | Kind::ApiStage
+        | Kind::UsagePlan
+        | Kind::DbSubnetGroup
+        | Kind::DbInstance
+        | Kind::BeanstalkApp
+        | Kind::BeanstalkEnv => {
+            return Err(AwsError::Invalid {
+                resource: res.to_owned(),
+                message: format!("{kind} is not a network resource"),
+            });
+        }
+    };
+    Ok(tags)
 }

@@ -15,6 +15,13 @@ impl Ids {
         self.by_id.insert(id.to_owned(), address.clone());
     }
 
+    /// Another name of an id already mapped (a Beanstalk environment's CNAME).
+    pub fn alias(&mut self, alias: &str, id: &str) {
+        if let Some(a) = self.by_id.get(id).cloned() {
+            self.by_id.insert(alias.to_owned(), a);
+        }
+    }
+
     pub fn to_ref(&self, id: &str) -> Ref {
         self.by_id
             .get(id)
@@ -33,11 +40,113 @@ pub fn ours(owner: &Owner, tags: &Tags) -> bool {
     owner.owns(tags)
 }
 
-/// Ids of everything a read pass found that carries this environment's ownership tags.
-pub fn collect<'a>(owner: &Owner, tagged: impl IntoIterator<Item = (String, &'a Tags)>) -> Ids {
+/// The provision owner another project's or environment's tags name, if they name one.
+pub fn other_owner(owner: &Owner, tags: &Tags) -> Option<String> {
+    let (project, env) = (tags.get(TAG_PROJECT), tags.get(TAG_ENV));
+    if (project.is_none() && env.is_none()) || owner.owns(tags) {
+        return None;
+    }
+    let show = |v: Option<&String>| v.map_or_else(|| "?".to_owned(), Clone::clone);
+    Some(format!("{}/{}", show(project), show(env)))
+}
+
+/// What is provably this environment's: a resource carrying its project and env tags (the
+/// address tag says which one it is), or one whose id this environment's state recorded and
+/// that carries no other owner's tags. A recorded id that still exists is that resource,
+/// whatever happened to its tags, so a lost tag is put back rather than the resource created
+/// twice. Where the id is a name anyone can take again (see [`Kind::id_is_name`]), the
+/// project and env tags must still be there.
+#[derive(Debug, Clone)]
+pub struct Claims {
+    pub owner: Owner,
+    recorded: BTreeMap<String, Address>,
+}
+
+/// Whether a resource found in AWS may be changed by this environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Ours(Address),
+    /// It carries another provision owner's tags (`project/env`).
+    Foreign(String),
+    /// Nothing proves it is ours: no ownership tags, or only a name in common.
+    Unproven,
+}
+
+impl Claims {
+    /// Only what carries the owner's tags (no state to go by).
+    pub fn tags_only(owner: Owner) -> Self {
+        Claims {
+            owner,
+            recorded: BTreeMap::new(),
+        }
+    }
+
+    pub fn new<'a>(
+        owner: Owner,
+        recorded: impl IntoIterator<Item = (&'a Address, &'a str)>,
+    ) -> Self {
+        let recorded = recorded
+            .into_iter()
+            .map(|(a, id)| (id.to_owned(), a.clone()))
+            .collect();
+        Claims { owner, recorded }
+    }
+
+    /// Recorded ids of one kind, for the reads that must look them up by id.
+    pub fn recorded_ids(&self, kind: Kind) -> Vec<String> {
+        self.recorded
+            .iter()
+            .filter(|(_, a)| a.kind == kind)
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+
+    /// The verdict on a resource of `kind` with physical id `id` and these tags.
+    pub fn verdict(&self, id: &str, kind: Kind, tags: &Tags) -> Verdict {
+        if let Some(other) = other_owner(&self.owner, tags) {
+            return Verdict::Foreign(other);
+        }
+        let owned = self.owner.owns(tags);
+        if let Some(a) = self.recorded.get(id).filter(|a| a.kind == kind)
+            && (owned || !kind.id_is_name())
+        {
+            return Verdict::Ours(a.clone());
+        }
+        match address_of(tags).filter(|a| a.kind == kind && owned) {
+            Some(a) => Verdict::Ours(a),
+            None => Verdict::Unproven,
+        }
+    }
+
+    /// The address of a resource of `kind`, when it is provably this environment's.
+    pub fn address(&self, id: &str, kind: Kind, tags: &Tags) -> Option<Address> {
+        match self.verdict(id, kind, tags) {
+            Verdict::Ours(a) => Some(a),
+            Verdict::Foreign(_) | Verdict::Unproven => None,
+        }
+    }
+
+    /// Whether a read pass should keep a resource of `kind` to look at further.
+    pub fn keeps(&self, id: &str, kind: Kind, tags: &Tags) -> bool {
+        self.owner.owns(tags) || self.address(id, kind, tags).is_some()
+    }
+
+    /// The address of an id of unknown kind (references read off other resources).
+    fn address_any(&self, id: &str, tags: &Tags) -> Option<Address> {
+        let kind = self
+            .recorded
+            .get(id)
+            .map(|a| a.kind)
+            .or_else(|| address_of(tags).map(|a| a.kind))?;
+        self.address(id, kind, tags)
+    }
+}
+
+/// Ids of everything a read pass found that is provably this environment's.
+pub fn collect<'a>(claims: &Claims, tagged: impl IntoIterator<Item = (String, &'a Tags)>) -> Ids {
     let mut ids = Ids::default();
     for (id, tags) in tagged {
-        if let Some(a) = address_of(tags).filter(|_| ours(owner, tags)) {
+        if let Some(a) = claims.address_any(&id, tags) {
             ids.insert(&id, &a);
         }
     }
@@ -92,6 +201,94 @@ mod tests {
             tags: Tags::new(),
             pending: BTreeMap::new(),
         }
+    }
+
+    fn tags(pairs: &[(&str, &str)]) -> Tags {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    fn claims() -> Claims {
+        let owner = Owner {
+            project: "p".into(),
+            env: "staging".into(),
+        };
+        let eip: Address = "shared.eip.nat-public-a".parse().unwrap();
+        let db: Address = "backend.rds".parse().unwrap();
+        Claims::new(owner, [(&eip, "eipalloc-1"), (&db, "p-staging")])
+    }
+
+    #[test]
+    fn a_recorded_id_is_ours_whatever_happened_to_its_tags_unless_another_owner_tagged_it() {
+        let c = claims();
+        let eip: Address = "shared.eip.nat-public-a".parse().unwrap();
+        let ours = [(TAG_PROJECT, "p"), (TAG_ENV, "staging")];
+        for t in [tags(&[]), tags(&ours), tags(&[("Name", "x")])] {
+            assert_eq!(
+                c.verdict("eipalloc-1", Kind::ElasticIp, &t),
+                Verdict::Ours(eip.clone())
+            );
+        }
+        let theirs = tags(&[(TAG_PROJECT, "p"), (TAG_ENV, "production")]);
+        assert_eq!(
+            c.verdict("eipalloc-1", Kind::ElasticIp, &theirs),
+            Verdict::Foreign("p/production".into())
+        );
+        // Another kind under the same id is not what was recorded.
+        assert_eq!(
+            c.verdict("eipalloc-1", Kind::Vpc, &tags(&[])),
+            Verdict::Unproven
+        );
+        // Unrecorded and untagged: nothing proves it.
+        assert_eq!(
+            c.verdict("eipalloc-2", Kind::ElasticIp, &tags(&[])),
+            Verdict::Unproven
+        );
+    }
+
+    #[test]
+    fn a_recorded_name_needs_the_owner_tags_since_anyone_can_take_a_free_name() {
+        let c = claims();
+        let db: Address = "backend.rds".parse().unwrap();
+        assert_eq!(
+            c.verdict("p-staging", Kind::DbInstance, &tags(&[])),
+            Verdict::Unproven
+        );
+        assert_eq!(
+            c.verdict(
+                "p-staging",
+                Kind::DbInstance,
+                &tags(&[(TAG_PROJECT, "other")])
+            ),
+            Verdict::Foreign("other/?".into())
+        );
+        // Only the address tag lost: the project and env tags still say whose it is.
+        let owned = tags(&[(TAG_PROJECT, "p"), (TAG_ENV, "staging")]);
+        assert_eq!(
+            c.verdict("p-staging", Kind::DbInstance, &owned),
+            Verdict::Ours(db)
+        );
+    }
+
+    #[test]
+    fn unrecorded_resources_are_ours_only_by_all_their_tags() {
+        let c = claims();
+        let a: Address = "shared.vpc".parse().unwrap();
+        let full = tags(&[
+            (TAG_PROJECT, "p"),
+            (TAG_ENV, "staging"),
+            (TAG_ADDRESS, "shared.vpc"),
+        ]);
+        assert_eq!(c.verdict("vpc-1", Kind::Vpc, &full), Verdict::Ours(a));
+        assert_eq!(c.verdict("vpc-1", Kind::Subnet, &full), Verdict::Unproven);
+        let no_address = tags(&[(TAG_PROJECT, "p"), (TAG_ENV, "staging")]);
+        assert_eq!(
+            c.verdict("vpc-1", Kind::Vpc, &no_address),
+            Verdict::Unproven
+        );
+        assert!(c.keeps("vpc-1", Kind::Vpc, &no_address));
     }
 
     #[test]

@@ -20,6 +20,7 @@ use aws_config::timeout::TimeoutConfig;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
+pub use ids::{Claims, Verdict};
 pub use stats::Stats;
 
 use crate::model::{Address, Attrs, Kind, LiveState, Owner, Ref, Tags};
@@ -145,6 +146,9 @@ impl Aws {
 #[derive(Debug, Clone)]
 pub struct ApplyCtx {
     pub owner: Owner,
+    /// What is provably this environment's (its tags, or the ids its state recorded): checked
+    /// on the live object right before every change to an existing resource.
+    pub claims: Claims,
     pub env: String,
     /// The user confirmed destroying a protected environment (`--confirm ENV`): deletion
     /// protection may be turned off, and a final snapshot is taken.
@@ -198,14 +202,20 @@ impl Op<'_> {
 }
 
 impl Aws {
-    /// One read pass: every resource this environment owns, found by its ownership tags. All
-    /// services are read concurrently; references become addresses once every id is known.
+    /// A read pass that knows no state: only what carries the owner's tags.
     pub async fn read(&self, owner: &Owner) -> Result<LiveState, AwsError> {
+        self.read_claimed(&Claims::tags_only(owner.clone())).await
+    }
+
+    /// One read pass: every resource this environment owns, found by its ownership tags or by
+    /// the ids its state recorded (see [`Claims`]). All services are read concurrently;
+    /// references become addresses once every id is known.
+    pub async fn read_claimed(&self, claims: &Claims) -> Result<LiveState, AwsError> {
         let (net, db, eb, api) = tokio::try_join!(
-            ec2_read::read(&self.ec2, owner),
-            rds::read(&self.rds, owner),
-            beanstalk::read(&self.beanstalk, owner),
-            apigateway::read(&self.apigateway, owner),
+            ec2_read::read(&self.ec2, claims),
+            rds::read(&self.rds, claims),
+            beanstalk::read(&self.beanstalk, claims),
+            apigateway::read(&self.apigateway, claims),
         )?;
         let tagged: Vec<(String, Tags)> = net
             .tagged()
@@ -214,12 +224,15 @@ impl Aws {
             .chain(eb.tagged())
             .chain(api.tagged())
             .collect();
-        let ids = ids::collect(owner, tagged.iter().map(|(id, t)| (id.clone(), t)));
-        let unmanaged = net.unmanaged(owner);
-        let mut found = net.normalise(owner, &ids);
-        found.extend(db.normalise(owner, &ids));
-        found.extend(eb.normalise(owner, &ids));
-        found.extend(api.normalise(owner, &ids));
+        let mut ids = ids::collect(claims, tagged.iter().map(|(id, t)| (id.clone(), t)));
+        for (alias, id) in eb.aliases() {
+            ids.alias(&alias, &id);
+        }
+        let unmanaged = net.unmanaged(claims);
+        let mut found = net.normalise(claims, &ids);
+        found.extend(db.normalise(claims, &ids));
+        found.extend(eb.normalise(claims, &ids));
+        found.extend(api.normalise(claims, &ids));
         Ok(LiveState {
             resources: found.resources,
             unmanaged,
@@ -282,6 +295,52 @@ impl Aws {
         }
     }
 
+    /// Whether what AWS holds under the change's id now is this environment's: read right
+    /// before an update or delete, so nothing that is not provably ours is ever changed.
+    pub async fn presence(&self, op: &Op<'_>) -> Result<Presence, AwsError> {
+        let (kind, id, res) = (op.address.kind, op.id(), op.resource());
+        let tags = match kind {
+            Kind::Vpc
+            | Kind::Subnet
+            | Kind::InternetGateway
+            | Kind::ElasticIp
+            | Kind::NatGateway
+            | Kind::RouteTable
+            | Kind::SecurityGroup => ec2_read::tags_now(&self.ec2, kind, id, &res).await?,
+            Kind::DbSubnetGroup | Kind::DbInstance => {
+                rds::tags_now(&self.rds, kind, id, &res).await?
+            }
+            Kind::BeanstalkApp | Kind::BeanstalkEnv => {
+                beanstalk::tags_now(&self.beanstalk, kind, id, &res).await?
+            }
+            Kind::RestApi
+            | Kind::ApiKey
+            | Kind::ApiIntegration
+            | Kind::ApiStage
+            | Kind::UsagePlan => apigateway::tags_now(&self.apigateway, kind, id, &res).await?,
+        };
+        let Some(tags) = tags else {
+            return Ok(Presence::Gone);
+        };
+        // An integration carries no tags: it is ours when its API is.
+        let (kind, id) = match kind {
+            Kind::ApiIntegration => (Kind::RestApi, id.split('/').next().unwrap_or(id)),
+            _ => (kind, id),
+        };
+        Ok(match op.ctx.claims.verdict(id, kind, &tags) {
+            Verdict::Ours(_) => Presence::Ours,
+            Verdict::Foreign(owner) => {
+                Presence::NotOurs(format!("it carries the ownership tags of {owner}"))
+            }
+            Verdict::Unproven if kind.id_is_name() => Presence::NotOurs(
+                "it has the same name but not this environment's provision tags: made outside provision, or by another tool such as Terraform".into(),
+            ),
+            Verdict::Unproven => {
+                Presence::NotOurs("it carries no provision tags of this environment".into())
+            }
+        })
+    }
+
     pub async fn retag(
         &self,
         op: &Op<'_>,
@@ -331,6 +390,15 @@ impl Aws {
             | Kind::UsagePlan => apigateway::delete(&self.apigateway, op).await,
         }
     }
+}
+
+/// What AWS holds under a resource's recorded id, right before a change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Presence {
+    Ours,
+    Gone,
+    /// Something is there that is not provably this environment's: why not.
+    NotOurs(String),
 }
 
 /// Maps an SDK error for `map_err`, naming the resource and the operation.

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use aws_sdk_rds::types::{DbInstance, DbSubnetGroup, Tag};
 
-use super::ids::{Found, Ids, address_of, ours};
+use super::ids::{Claims, Found, Ids};
 use super::wait::{self, Poll};
 use super::{AwsError, Op, Resolver, done_if, sdk_err};
 use crate::model::*;
@@ -49,11 +49,6 @@ fn rds_tags(tags: &Tags) -> Vec<Tag> {
         .collect()
 }
 
-/// The address the tags give a resource of `kind` in this environment, if they give one.
-fn owned(owner: &Owner, tags: &Tags, kind: Kind) -> Option<Address> {
-    address_of(tags).filter(|a| a.kind == kind && ours(owner, tags))
-}
-
 /// Raw results of this service's read pass, before ids become references.
 #[derive(Debug, Default)]
 pub struct Raw {
@@ -62,8 +57,8 @@ pub struct Raw {
     instances: Vec<DbInstance>,
 }
 
-pub async fn read(client: &aws_sdk_rds::Client, owner: &Owner) -> Result<Raw, AwsError> {
-    let what = format!("databases of {owner}");
+pub async fn read(client: &aws_sdk_rds::Client, claims: &Claims) -> Result<Raw, AwsError> {
+    let what = format!("databases of {}", claims.owner);
     // RDS has no server-side tag filter for either type: read all, keep ours by tag.
     let instances = async {
         let mut out = Vec::new();
@@ -73,7 +68,10 @@ pub async fn read(client: &aws_sdk_rds::Client, owner: &Owner) -> Result<Raw, Aw
             out.extend(
                 p.db_instances()
                     .iter()
-                    .filter(|i| owned(owner, &tags_of(i.tag_list()), Kind::DbInstance).is_some())
+                    .filter(|i| {
+                        let id = i.db_instance_identifier().unwrap_or_default();
+                        claims.keeps(id, Kind::DbInstance, &tags_of(i.tag_list()))
+                    })
                     .cloned(),
             );
         }
@@ -129,7 +127,10 @@ pub async fn read(client: &aws_sdk_rds::Client, owner: &Owner) -> Result<Raw, Aw
             .enumerate()
             .filter_map(|(i, g)| {
                 let t = tags.remove(&i)?;
-                owned(owner, &t, Kind::DbSubnetGroup).map(|_| (g, t))
+                let name = g.db_subnet_group_name().unwrap_or_default();
+                claims
+                    .keeps(name, Kind::DbSubnetGroup, &t)
+                    .then_some((g, t))
             })
             .collect();
         Ok::<_, AwsError>(out)
@@ -207,10 +208,11 @@ impl Raw {
         out
     }
 
-    pub fn normalise(self, owner: &Owner, ids: &Ids) -> Found {
+    pub fn normalise(self, claims: &Claims, ids: &Ids) -> Found {
         let mut resources = Found::default();
         for (g, tags) in self.groups {
-            let Some(address) = owned(owner, &tags, Kind::DbSubnetGroup) else {
+            let name = g.db_subnet_group_name().unwrap_or_default();
+            let Some(address) = claims.address(name, Kind::DbSubnetGroup, &tags) else {
                 continue;
             };
             let attrs = Attrs::DbSubnetGroup(DbSubnetGroupAttrs {
@@ -239,10 +241,10 @@ impl Raw {
         }
         for i in self.instances {
             let tags = tags_of(i.tag_list());
-            let Some(address) = owned(owner, &tags, Kind::DbInstance) else {
+            let identifier = i.db_instance_identifier().unwrap_or_default().to_owned();
+            let Some(address) = claims.address(&identifier, Kind::DbInstance, &tags) else {
                 continue;
             };
-            let identifier = i.db_instance_identifier().unwrap_or_default().to_owned();
             let attrs = Attrs::DbInstance(DbInstanceAttrs {
                 identifier: identifier.clone(),
                 engine: i.engine().unwrap_or_default().to_owned(),
@@ -384,6 +386,66 @@ async fn describe(
         Ok(out) => Ok(out.db_instances().first().cloned()),
         Err(e) if e.is_not_found() => Ok(None),
         Err(e) => Err(e),
+    }
+}
+
+/// The tags of the RDS resource `id` as AWS has it now; `None` when it is gone.
+pub async fn tags_now(
+    client: &aws_sdk_rds::Client,
+    kind: Kind,
+    id: &str,
+    res: &str,
+) -> Result<Option<Tags>, AwsError> {
+    match kind {
+        Kind::DbInstance => Ok(describe(client, res, id)
+            .await?
+            .map(|i| tags_of(i.tag_list()))),
+        Kind::DbSubnetGroup => {
+            let r = client
+                .describe_db_subnet_groups()
+                .db_subnet_group_name(id)
+                .send()
+                .await
+                .map_err(sdk_err(res, "DescribeDBSubnetGroups"));
+            let arn = match r {
+                Ok(out) => out
+                    .db_subnet_groups()
+                    .first()
+                    .and_then(|g| g.db_subnet_group_arn())
+                    .map(str::to_owned),
+                Err(e) if e.is_not_found() => None,
+                Err(e) => return Err(e),
+            };
+            let Some(arn) = arn else { return Ok(None) };
+            let r = client
+                .list_tags_for_resource()
+                .resource_name(arn)
+                .send()
+                .await
+                .map_err(sdk_err(res, "ListTagsForResource"));
+            match r {
+                Ok(out) => Ok(Some(tags_of(out.tag_list()))),
+                Err(e) if e.is_not_found() => Ok(None),
+                Err(e) => Err(e),
+            }
+        }
+        Kind::Vpc
+        | Kind::Subnet
+        | Kind::InternetGateway
+        | Kind::ElasticIp
+        | Kind::NatGateway
+        | Kind::RouteTable
+        | Kind::SecurityGroup
+        | Kind::RestApi
+        | Kind::ApiKey
+        | Kind::ApiIntegration
+        | Kind::ApiStage
+        | Kind::UsagePlan
+        | Kind::BeanstalkApp
+        | Kind::BeanstalkEnv => Err(AwsError::Invalid {
+            resource: res.to_owned(),
+            message: format!("{kind} is not an RDS resource"),
+        }),
     }
 }
 
@@ -645,38 +707,7 @@ pub async fn retag(
     Ok(())
 }
 
-/// `{identifier}-final-{env}-{YYYYMMDDHHMMSS}`, made a valid snapshot identifier: letters,
-/// digits and single hyphens, starting with a letter, not ending with a hyphen, ≤ 255.
-pub fn final_snapshot_id(identifier: &str, env: &str, at: time::OffsetDateTime) -> String {
-    let stamp = format!(
-        "{:04}{:02}{:02}{:02}{:02}{:02}",
-        at.year(),
-        u8::from(at.month()),
-        at.day(),
-        at.hour(),
-        at.minute(),
-        at.second()
-    );
-    let clean = |s: &str| -> String {
-        let mut out = String::new();
-        for c in s.chars() {
-            let c = if c.is_ascii_alphanumeric() { c } else { '-' };
-            if !(c == '-' && (out.is_empty() || out.ends_with('-'))) {
-                out.push(c);
-            }
-        }
-        out.trim_end_matches('-').to_owned()
-    };
-    let tail = format!("-final-{}-{stamp}", clean(env));
-    let mut head = clean(identifier);
-    if !head.starts_with(|c: char| c.is_ascii_alphabetic()) {
-        head.insert_str(0, "db-");
-    }
-    let keep = 255usize.saturating_sub(tail.len());
-    head.truncate(keep);
-    let head = head.trim_end_matches('-');
-    clean(&format!("{head}{tail}"))
-}
+pub use crate::plan::checks::final_snapshot_id;
 
 pub async fn delete(client: &aws_sdk_rds::Client, op: &Op<'_>) -> Result<(), AwsError> {
     let res = op.resource();
@@ -717,10 +748,12 @@ pub async fn delete(client: &aws_sdk_rds::Client, op: &Op<'_>) -> Result<(), Aws
                     return Err(e);
                 }
             }
-            // A protected instance, or any instance of an environment whose destruction had to
-            // be confirmed, leaves a final snapshot; a scratch instance does not.
-            let snapshot = (b.deletion_protection || confirmed).then(|| {
-                final_snapshot_id(identifier, &op.ctx.env, time::OffsetDateTime::now_utc())
+            // The plan's checks named the final snapshot (always for a replacement, and for a
+            // protected or confirmed delete); a replacement never goes without one.
+            let snapshot = op.change.final_snapshot.clone().or_else(|| {
+                (op.change.action == crate::plan::Action::Replace).then(|| {
+                    final_snapshot_id(identifier, &op.ctx.env, time::OffsetDateTime::now_utc())
+                })
             });
             let mut req = client
                 .delete_db_instance()

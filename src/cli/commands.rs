@@ -15,7 +15,7 @@ use super::{
 };
 use crate::apply::{self, Outcome as TaskOutcome, Progress};
 use crate::aws::s3::S3Objects;
-use crate::aws::{Aws, ConnectOptions};
+use crate::aws::{Aws, Claims, ConnectOptions};
 use crate::model::{Address, DesiredState, LiveState, RecordedState, Ref, Stack};
 use crate::plan::render::{Style, render_text};
 use crate::plan::{Action, Plan, diff, render_json};
@@ -34,8 +34,10 @@ struct Session {
     backend: StateBackend,
     bucket: String,
     bucket_region: String,
-    /// `destroy --confirm ENV` was given.
-    confirmed_destroy: bool,
+    /// `--confirm ENV` was given with this environment's name.
+    confirmed: bool,
+    /// Production, or an environment whose spec protects its database.
+    protected: bool,
 }
 
 impl Session {
@@ -67,7 +69,8 @@ impl Session {
             backend: run.state,
             bucket: loaded.spec.state.bucket.clone(),
             bucket_region: loaded.spec.state.region.clone(),
-            confirmed_destroy: false,
+            confirmed: false,
+            protected: run.env == "production" || loaded.spec.database.deletion_protection,
         })
     }
 
@@ -95,16 +98,19 @@ impl Session {
         self.stacks.contains(&a.stack)
     }
 
-    /// Live AWS and the last snapshots, read concurrently.
+    /// The last snapshots, then live AWS: the read needs the recorded ids, since a recorded id
+    /// that still exists is that resource even when its tags were lost.
     async fn observe(&self) -> Result<Observed, CliError> {
         let store = self.store();
-        let owner = self.owner();
-        let (live, stored) = tokio::join!(
-            self.aws.read(&owner),
-            state::read_all(&store, &self.env, &self.stacks)
+        let stored = state::read_all(&store, &self.env, &self.stacks).await?;
+        let claims = Claims::new(
+            self.owner(),
+            stored
+                .values()
+                .flat_map(|s| s.snapshot.resources.iter())
+                .map(|(a, r)| (a, r.id.as_str())),
         );
-        let full_live = live?;
-        let stored = stored?;
+        let full_live = self.aws.read_claimed(&claims).await?;
         let mut live = full_live.clone();
         live.resources.retain(|a, _| self.in_scope(a));
         live.duplicates.retain(|d| self.in_scope(&d.address));
@@ -121,6 +127,7 @@ impl Session {
             }
         }
         Ok(Observed {
+            claims,
             full_live,
             live,
             recorded,
@@ -181,6 +188,18 @@ impl Session {
         )))
     }
 
+    /// The plan's checks (`plan::checks`), run on every plan before it is shown or applied.
+    fn checked(&self, mut plan: Plan) -> Result<Plan, CliError> {
+        let cx = crate::plan::checks::Context {
+            env: &self.env,
+            protected_env: self.protected,
+            confirmed: self.confirmed,
+            now: time::OffsetDateTime::now_utc(),
+        };
+        crate::plan::checks::data(&mut plan, &cx)?;
+        Ok(plan)
+    }
+
     fn print_stats(&self, run: &RunArgs) {
         if run.stats {
             eprint!("{}", self.aws.stats.render());
@@ -189,6 +208,7 @@ impl Session {
 }
 
 struct Observed {
+    claims: Claims,
     full_live: LiveState,
     live: LiveState,
     recorded: RecordedState,
@@ -209,7 +229,7 @@ pub async fn plan(g: &Global, run: &RunArgs) -> Result<Outcome, CliError> {
     let s = Session::open(g, run).await?;
     let observed = s.observe().await?;
     s.check_dependencies(&observed)?;
-    let plan = diff(&s.desired, &observed.live, &observed.recorded)?;
+    let plan = s.checked(diff(&s.desired, &observed.live, &observed.recorded)?)?;
     print_plan(g, &plan, &s.region);
     s.print_stats(run);
     Ok(if plan.has_changes() {
@@ -305,7 +325,8 @@ async fn in_flight(s: &Session, report: &mut crate::drift::Report) -> Result<(),
 }
 
 pub async fn apply(g: &Global, a: &ApplyArgs) -> Result<Outcome, CliError> {
-    let s = Session::open(g, &a.run).await?;
+    let mut s = Session::open(g, &a.run).await?;
+    s.confirmed = confirmed(a)?;
     let outcome = execute(g, a, &s, "apply", |s, observed| {
         s.check_dependencies(observed)?;
         Ok(diff(&s.desired, &observed.live, &observed.recorded)?)
@@ -332,16 +353,24 @@ pub async fn apply(g: &Global, a: &ApplyArgs) -> Result<Outcome, CliError> {
     Ok(outcome)
 }
 
+/// `--confirm ENV` must name the environment it is given for.
+fn confirmed(a: &ApplyArgs) -> Result<bool, CliError> {
+    let env = &a.run.env;
+    match &a.confirm {
+        Some(c) if c != env => Err(CliError::Refused(format!(
+            "--confirm {c} does not match the environment `{env}`; nothing was changed"
+        ))),
+        Some(_) => Ok(true),
+        None => Ok(false),
+    }
+}
+
 pub async fn destroy(g: &Global, d: &DestroyArgs) -> Result<Outcome, CliError> {
     let env = &d.apply.run.env;
     let loaded = load(g, env)?;
     let protected = env == "production" || loaded.spec.database.deletion_protection;
-    match &d.confirm {
-        Some(c) if c != env => {
-            return Err(CliError::Refused(format!(
-                "--confirm {c} does not match the environment `{env}`"
-            )));
-        }
+    let confirmed = confirmed(&d.apply)?;
+    match &d.apply.confirm {
         None if protected => {
             return Err(CliError::Refused(format!(
                 "`{env}` is protected: destroying it needs --confirm {env} (--auto-approve alone is not enough); nothing was deleted"
@@ -351,7 +380,7 @@ pub async fn destroy(g: &Global, d: &DestroyArgs) -> Result<Outcome, CliError> {
     }
     let mut s = Session::open(g, &d.apply.run).await?;
     s.desired.resources.clear();
-    s.confirmed_destroy = d.confirm.as_deref() == Some(env.as_str());
+    s.confirmed = confirmed;
     execute(g, &d.apply, &s, "destroy", |s, observed| {
         s.check_dependents(observed)?;
         Ok(diff(&s.desired, &observed.live, &observed.recorded)?)
@@ -369,7 +398,7 @@ async fn execute(
     make_plan: impl Fn(&Session, &Observed) -> Result<Plan, CliError>,
 ) -> Result<Outcome, CliError> {
     let observed = s.observe().await?;
-    let first = make_plan(s, &observed)?;
+    let first = s.checked(make_plan(s, &observed)?)?;
     check_secrets(&first)?;
     if !first.has_changes() && unrecorded(&first, &observed.recorded).is_empty() {
         print_plan(g, &first, &s.region);
@@ -465,7 +494,7 @@ async fn locked(
     locked: &BTreeSet<Stack>,
 ) -> Result<Outcome, CliError> {
     let observed = s.observe().await?;
-    let plan = make_plan(s, &observed)?;
+    let plan = s.checked(make_plan(s, &observed)?)?;
     check_secrets(&plan)?;
     // Someone changed AWS or state between the first plan and the lock: the work now reaches a
     // stack this run does not hold. Start over rather than write to it unlocked.
@@ -535,8 +564,9 @@ async fn locked(
             parallelism: a.parallelism,
             ctx: crate::aws::ApplyCtx {
                 owner: s.owner(),
+                claims: observed.claims.clone(),
                 env: s.env.clone(),
-                confirmed_destroy: s.confirmed_destroy,
+                confirmed_destroy: s.confirmed,
             },
         },
         &Progress::new(false),

@@ -131,15 +131,16 @@ pub struct ApplyArgs {
     /// Independent changes run concurrently, up to this many.
     #[arg(long, default_value_t = 10)]
     pub parallelism: usize,
+    /// The environment's name again: required to destroy production or a protected database,
+    /// and to replace a database there (a final snapshot is taken first).
+    #[arg(long, value_name = "ENV")]
+    pub confirm: Option<String>,
 }
 
 #[derive(Debug, Args)]
 pub struct DestroyArgs {
     #[command(flatten)]
     pub apply: ApplyArgs,
-    /// The environment's name again; required for production.
-    #[arg(long)]
-    pub confirm: Option<String>,
 }
 
 fn parse_stack(s: &str) -> Result<Stack, String> {
@@ -201,10 +202,16 @@ pub fn main() -> ExitCode {
         Ok(Outcome::Done) => ExitCode::SUCCESS,
         Ok(Outcome::Pending) => ExitCode::from(2),
         Err(e) => {
-            eprintln!("error: {e}");
+            let mut said = e.to_string();
+            eprintln!("error: {said}");
             let mut source = std::error::Error::source(&e);
             while let Some(cause) = source {
-                eprintln!("  caused by: {cause}");
+                // A cause the message already quotes in full says nothing new.
+                let text = cause.to_string();
+                if !said.contains(&text) {
+                    eprintln!("  caused by: {text}");
+                    said.push_str(&text);
+                }
                 source = cause.source();
             }
             ExitCode::FAILURE

@@ -96,6 +96,28 @@ impl Kind {
         Kind::BeanstalkEnv,
     ];
 
+    /// Whether the physical id is a name the account chooses (and anyone may take again once
+    /// it is free): a recorded id of such a kind proves nothing by itself, so the resource must
+    /// still carry this environment's project and env tags to be taken as ours.
+    pub fn id_is_name(self) -> bool {
+        match self {
+            Kind::DbSubnetGroup | Kind::DbInstance | Kind::BeanstalkApp => true,
+            Kind::Vpc
+            | Kind::Subnet
+            | Kind::InternetGateway
+            | Kind::ElasticIp
+            | Kind::NatGateway
+            | Kind::RouteTable
+            | Kind::SecurityGroup
+            | Kind::RestApi
+            | Kind::ApiKey
+            | Kind::ApiIntegration
+            | Kind::ApiStage
+            | Kind::UsagePlan
+            | Kind::BeanstalkEnv => false,
+        }
+    }
+
     /// The segment used in addresses.
     pub fn as_str(self) -> &'static str {
         match self {

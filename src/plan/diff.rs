@@ -38,7 +38,7 @@ pub fn immutable_fields(kind: Kind) -> &'static [&'static str] {
 }
 
 /// Replacing these destroys data, so the spec must allow it explicitly.
-fn holds_data(kind: Kind) -> bool {
+pub fn holds_data(kind: Kind) -> bool {
     match kind {
         Kind::DbInstance => true,
         Kind::Vpc
@@ -128,6 +128,7 @@ pub fn diff(
                 tags: Some(d.tags.clone()),
                 fields: Vec::new(),
                 lifecycle: d.lifecycle.clone(),
+                final_snapshot: None,
                 reason: rec.map(|r| {
                     format!(
                         "recorded as {} but gone from AWS (deleted outside provision)",
@@ -165,23 +166,27 @@ pub fn diff(
                 tags: None,
                 fields: Vec::new(),
                 lifecycle: Lifecycle::default(),
+                final_snapshot: None,
                 reason: Some(format!("no longer in the spec{}", data_note(&l.attrs))),
             },
             (None, None) => {
                 let r = rec.expect("address came from one of the three maps");
+                // Nothing of ours is there: whatever may hold its id or name now is not
+                // touched, only the record goes.
                 Change {
                     address: address.clone(),
-                    action: Action::Delete,
+                    action: Action::Forget,
                     level: existing_levels.get(address).copied().unwrap_or(0),
-                    depends_on: dependents(address, &existing_edges),
+                    depends_on: BTreeSet::new(),
                     id: Some(r.id.clone()),
                     before: Some(r.attrs.clone()),
                     after: None,
                     tags: None,
                     fields: Vec::new(),
                     lifecycle: Lifecycle::default(),
+                    final_snapshot: None,
                     reason: Some(
-                        "no longer in the spec and already gone from AWS; drop it from state"
+                        "no longer in the spec and already gone from AWS; only dropped from state"
                             .into(),
                     ),
                 }
@@ -320,6 +325,7 @@ fn compare(
         fields,
         reason: None,
         lifecycle: d.lifecycle.clone(),
+        final_snapshot: None,
     }
 }
 

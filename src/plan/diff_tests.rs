@@ -870,12 +870,14 @@ fn recorded_but_gone_everywhere_is_dropped_from_state() {
     let p = diff(&d, &converged(&d), &rec).unwrap();
     assert_only_changes(&p, &["shared.security_group.old"]);
     let c = change(&p, "shared.security_group.old");
-    assert_eq!(c.action, Action::Delete);
+    // Forgotten, not deleted: whatever holds its id now is not touched.
+    assert_eq!(c.action, Action::Forget);
+    assert!(c.depends_on.is_empty());
     assert_eq!(c.id.as_deref(), Some("sg-gone"));
     assert_eq!(c.before.as_ref(), Some(&old.attrs));
     assert_eq!(
         c.reason.as_deref(),
-        Some("no longer in the spec and already gone from AWS; drop it from state")
+        Some("no longer in the spec and already gone from AWS; only dropped from state")
     );
 }
 

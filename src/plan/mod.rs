@@ -1,5 +1,6 @@
 //! Plans: the diff of desired against live and recorded state, and its renderings.
 
+pub mod checks;
 pub mod diff;
 pub mod render;
 pub mod types;

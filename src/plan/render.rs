@@ -41,6 +41,7 @@ impl Style {
             Action::Update => "33",
             Action::Replace => "35",
             Action::Delete => "31",
+            Action::Forget => "36",
             Action::NoOp => "0",
         };
         self.paint(code, text)
@@ -71,9 +72,14 @@ pub fn render_text(plan: &Plan, region: &str, style: Style) -> String {
     let s = plan.summary();
     out.push('\n');
     if plan.has_changes() {
+        let forget = if s.forget > 0 {
+            format!(", {} to forget (state only)", s.forget)
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             out,
-            "Plan: {} to create, {} to update, {} to replace, {} to delete. ({} unchanged)",
+            "Plan: {} to create, {} to update, {} to replace, {} to delete{forget}. ({} unchanged)",
             s.create, s.update, s.replace, s.delete, s.no_op
         );
     } else {
@@ -193,7 +199,7 @@ fn render_change(out: &mut String, c: &Change, style: Style) {
                 }
             }
         }
-        Action::Delete | Action::NoOp => {}
+        Action::Delete | Action::Forget | Action::NoOp => {}
     }
 }
 

@@ -14,6 +14,9 @@ pub enum Action {
     /// Delete, then create again: an immutable field changed.
     Replace,
     Delete,
+    /// Drop it from state only: it is gone from AWS (or what holds its id now is not ours), so
+    /// no call is made.
+    Forget,
     NoOp,
 }
 
@@ -24,6 +27,7 @@ impl Action {
             Action::Update => "~",
             Action::Replace => "-/+",
             Action::Delete => "-",
+            Action::Forget => "x",
             Action::NoOp => " ",
         }
     }
@@ -34,6 +38,7 @@ impl Action {
             Action::Update => "update",
             Action::Replace => "replace",
             Action::Delete => "delete",
+            Action::Forget => "forget (state only)",
             Action::NoOp => "no change",
         }
     }
@@ -73,6 +78,10 @@ pub struct Change {
     /// How the executor may carry the change out (RDS: apply now or in the maintenance window).
     #[serde(default, skip_serializing_if = "Lifecycle::is_default")]
     pub lifecycle: Lifecycle,
+    /// A database deleted by this change (a delete, or the first half of a replace) leaves
+    /// this final snapshot; `None`: its data goes with it. Decided by the plan's checks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub final_snapshot: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -81,7 +90,14 @@ pub struct Summary {
     pub update: usize,
     pub replace: usize,
     pub delete: usize,
+    /// Dropped from state without an AWS call. Absent from JSON when zero.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub forget: usize,
     pub no_op: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -100,6 +116,7 @@ impl Plan {
                 Action::Update => s.update += 1,
                 Action::Replace => s.replace += 1,
                 Action::Delete => s.delete += 1,
+                Action::Forget => s.forget += 1,
                 Action::NoOp => s.no_op += 1,
             }
         }
@@ -154,6 +171,18 @@ pub enum PlanError {
         address: Address,
         desired: String,
         live: String,
+    },
+    #[error(
+        "{address}: changing {} replaces the database, deleting the old instance and its data \
+         ({why}); that needs the environment's explicit confirmation: apply --env {env} \
+         --confirm {env} (a final snapshot is taken first), or revert the change",
+        fields.join(", ")
+    )]
+    UnconfirmedDataReplace {
+        address: Address,
+        fields: Vec<String>,
+        env: String,
+        why: String,
     },
     #[error("{0}")]
     Cycle(#[from] crate::model::graph::CycleError),
