@@ -9,7 +9,7 @@ pub use diff::diff;
 pub use types::*;
 
 /// Version of the JSON plan schema (docs/plan-json.md). Bump on any incompatible change.
-pub const JSON_FORMAT_VERSION: u32 = 1;
+pub const JSON_FORMAT_VERSION: u32 = 2;
 
 #[derive(serde::Serialize)]
 struct JsonPlan<'a> {
