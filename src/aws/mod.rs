@@ -5,6 +5,7 @@ pub mod beanstalk;
 pub mod ec2_read;
 pub mod ec2_write;
 pub mod ids;
+pub mod names;
 pub mod outputs;
 pub mod rds;
 pub mod retry;

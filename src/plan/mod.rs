@@ -1,6 +1,7 @@
 //! Plans: the diff of desired against live and recorded state, and its renderings.
 
 pub mod diff;
+pub mod names;
 pub mod render;
 pub mod types;
 
