@@ -210,6 +210,7 @@ async fn cname_prefix(
         return Ok(Vec::new());
     }
     let cname = out.fully_qualified_cname().unwrap_or(prefix).to_owned();
+    // The SDK has no paginator for DescribeEnvironments.
     let mut token: Option<String> = None;
     loop {
         let page = client
@@ -231,7 +232,10 @@ async fn cname_prefix(
                 e.application_name().unwrap_or_default()
             );
             let arn = e.environment_arn().unwrap_or_default();
-            let tags = eb_tags(client, res, arn).await?.unwrap_or_default();
+            // Gone since the list: its CNAME is on its way to being free.
+            let Some(tags) = eb_tags(client, res, arn).await? else {
+                return Ok(Vec::new());
+            };
             let id = e.environment_id().unwrap_or_default();
             return Ok(vec![resource(id, tags, Some(detail))]);
         }
