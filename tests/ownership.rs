@@ -303,9 +303,9 @@ async fn a_lost_address_tag_is_put_back_and_nothing_is_created_twice() {
         "shared.nat_gateway.public-a",
         "shared.route_table.private",
         "shared.security_group.backend-app",
-        // Not the REST API, key or usage plan: LocalStack keeps their create-time tags apart
-        // from TagResource/UntagResource's (UntagResource leaves them in place), so a lost tag
-        // cannot be made there.
+        "shared.api",
+        "shared.api_key",
+        "backend.usage_plan",
         "backend.db_subnet_group",
         "backend.rds",
         "backend.beanstalk_app",

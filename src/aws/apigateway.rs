@@ -104,7 +104,7 @@ struct PlanRead {
     tags: Tags,
 }
 
-fn tags_of(tags: Option<&HashMap<String, String>>) -> Tags {
+pub(super) fn tags_of(tags: Option<&HashMap<String, String>>) -> Tags {
     tags.map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
         .unwrap_or_default()
 }

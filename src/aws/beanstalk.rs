@@ -71,7 +71,7 @@ fn tag_list(tags: &Tags) -> Vec<Tag> {
 
 /// Beanstalk says "not found" as `InvalidParameterValue` with a message (applications and
 /// environments), or `ResourceNotFoundException` (tags).
-fn is_missing(e: &AwsError) -> bool {
+pub(super) fn is_missing(e: &AwsError) -> bool {
     match e {
         AwsError::Call { code, message, .. } => {
             e.is_not_found()
@@ -94,7 +94,11 @@ fn already_exists(e: &AwsError) -> bool {
     }
 }
 
-async fn list_tags(client: &Client, resource: &str, arn: &str) -> Result<Tags, AwsError> {
+pub(super) async fn list_tags(
+    client: &Client,
+    resource: &str,
+    arn: &str,
+) -> Result<Tags, AwsError> {
     let out = client
         .list_tags_for_resource()
         .resource_arn(arn)

@@ -5,6 +5,7 @@ pub mod beanstalk;
 pub mod ec2_read;
 pub mod ec2_write;
 pub mod ids;
+pub mod names;
 pub mod outputs;
 pub mod rds;
 pub mod retry;
@@ -211,11 +212,12 @@ impl Aws {
     /// the ids its state recorded (see [`Claims`]). All services are read concurrently;
     /// references become addresses once every id is known.
     pub async fn read_claimed(&self, claims: &Claims) -> Result<LiveState, AwsError> {
+        // Boxed: together the four reads are a large future, too large for a small stack.
         let (net, db, eb, api) = tokio::try_join!(
-            ec2_read::read(&self.ec2, claims),
-            rds::read(&self.rds, claims),
-            beanstalk::read(&self.beanstalk, claims),
-            apigateway::read(&self.apigateway, claims),
+            Box::pin(ec2_read::read(&self.ec2, claims)),
+            Box::pin(rds::read(&self.rds, claims)),
+            Box::pin(beanstalk::read(&self.beanstalk, claims)),
+            Box::pin(apigateway::read(&self.apigateway, claims)),
         )?;
         let tagged: Vec<(String, Tags)> = net
             .tagged()

@@ -32,7 +32,7 @@ const STUCK: &[&str] = &[
     "storage-full",
 ];
 
-fn tags_of(tags: &[Tag]) -> Tags {
+pub(super) fn tags_of(tags: &[Tag]) -> Tags {
     tags.iter()
         .filter_map(|t| {
             Some((

@@ -26,6 +26,15 @@ pub enum Precondition {
     None,
 }
 
+/// Whether a bucket can hold state, as `HeadBucket` answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BucketAccess {
+    Usable,
+    Missing,
+    /// 403: bucket names are global, and this one is most likely another account's.
+    Forbidden,
+}
+
 /// A conditional write lost: someone else wrote first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Conflict;
@@ -54,18 +63,32 @@ impl S3Objects {
         format!("s3://{}/{key}", self.bucket)
     }
 
-    /// Creates the bucket with versioning if it does not exist. `LocationConstraint` must be
-    /// present outside us-east-1 and absent in it.
-    pub async fn ensure_bucket(&self) -> Result<(), AwsError> {
-        let resource = format!("s3://{}", self.bucket);
+    /// What `HeadBucket` says about the bucket. Its answer to a HEAD has no body, so the status
+    /// is all there is: 403 means the (global) name is another account's bucket, or one these
+    /// credentials may not read.
+    pub async fn access(&self) -> Result<BucketAccess, AwsError> {
         match self.client.head_bucket().bucket(&self.bucket).send().await {
-            Ok(_) => return Ok(()),
-            Err(e) => {
-                let not_found = e.raw_response().is_some_and(|r| r.status().as_u16() == 404);
-                if !not_found {
-                    return Err(AwsError::from_sdk(resource, "HeadBucket", e));
-                }
-            }
+            Ok(_) => Ok(BucketAccess::Usable),
+            Err(e) => match e.raw_response().map(|r| r.status().as_u16()) {
+                Some(404) => Ok(BucketAccess::Missing),
+                Some(403) => Ok(BucketAccess::Forbidden),
+                _ => Err(AwsError::from_sdk(
+                    format!("s3://{}", self.bucket),
+                    "HeadBucket",
+                    e,
+                )),
+            },
+        }
+    }
+
+    /// Creates the bucket with versioning if it does not exist. `LocationConstraint` must be
+    /// present outside us-east-1 and absent in it. A bucket that is not ours is left alone and
+    /// reported as [`BucketAccess::Forbidden`].
+    pub async fn ensure_bucket(&self) -> Result<BucketAccess, AwsError> {
+        let resource = format!("s3://{}", self.bucket);
+        match self.access().await? {
+            BucketAccess::Missing => {}
+            found @ (BucketAccess::Usable | BucketAccess::Forbidden) => return Ok(found),
         }
         let mut create = self.client.create_bucket().bucket(&self.bucket);
         if self.region != "us-east-1" {
@@ -77,9 +100,12 @@ impl S3Objects {
         }
         if let Err(e) = create.send().await {
             let err = AwsError::from_sdk(resource.clone(), "CreateBucket", e);
-            // Another run created it a moment ago: fine.
-            if err.code() != Some("BucketAlreadyOwnedByYou") {
-                return Err(err);
+            match err.code() {
+                // Another run created it a moment ago: fine.
+                Some("BucketAlreadyOwnedByYou") => {}
+                // Another account took the name since the HeadBucket.
+                Some("BucketAlreadyExists") => return Ok(BucketAccess::Forbidden),
+                _ => return Err(err),
             }
         }
         self.client
@@ -93,7 +119,7 @@ impl S3Objects {
             .send()
             .await
             .map_err(|e| AwsError::from_sdk(resource, "PutBucketVersioning", e))?;
-        Ok(())
+        Ok(BucketAccess::Usable)
     }
 
     pub async fn get(&self, key: &str) -> Result<Option<Object>, AwsError> {

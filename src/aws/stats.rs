@@ -30,7 +30,7 @@ impl Count {
 
 /// Operation names that only read. Everything else counts as mutating.
 pub fn is_read_only(operation: &str) -> bool {
-    ["Describe", "Get", "List", "Head", "Validate"]
+    ["Describe", "Get", "List", "Head", "Validate", "Check"]
         .iter()
         .any(|p| operation.starts_with(p))
 }

@@ -18,7 +18,7 @@ use crate::aws::s3::S3Objects;
 use crate::aws::{Aws, Claims, ConnectOptions};
 use crate::model::{Address, DesiredState, LiveState, RecordedState, Ref, Stack};
 use crate::plan::render::{Style, render_text};
-use crate::plan::{Action, Plan, diff, render_json};
+use crate::plan::{Action, Plan, diff, names, render_json};
 use crate::spec::{self, desired::hex};
 use crate::state::{self, LocalStore, Store, Stored};
 
@@ -38,6 +38,8 @@ struct Session {
     confirmed: bool,
     /// Production, or an environment whose spec protects its database.
     protected: bool,
+    /// Where spec fields were written (`file:line`), by field path, for messages.
+    origins: BTreeMap<String, String>,
 }
 
 impl Session {
@@ -71,6 +73,17 @@ impl Session {
             bucket_region: loaded.spec.state.region.clone(),
             confirmed: false,
             protected: run.env == "production" || loaded.spec.database.deletion_protection,
+            origins: loaded
+                .spec
+                .origins
+                .iter()
+                .map(|(field, o)| {
+                    (
+                        field.clone(),
+                        format!("{}:{}", o.path().display(), o.line()),
+                    )
+                })
+                .collect(),
         })
     }
 
@@ -200,6 +213,25 @@ impl Session {
         Ok(plan)
     }
 
+    /// Names the plan would create that AWS already has under someone else: refused, all of
+    /// them at once, before anything changes. Only creates are looked up.
+    async fn check_names(&self, plan: &Plan) -> Result<(), CliError> {
+        let claims = names::claims(plan);
+        if claims.is_empty() {
+            return Ok(());
+        }
+        let list = names::collisions(&self.owner(), self.aws.holders(claims).await?);
+        if list.is_empty() {
+            return Ok(());
+        }
+        Err(names::Collisions {
+            env: self.env.clone(),
+            list,
+            origins: self.origins.clone(),
+        }
+        .into())
+    }
+
     fn print_stats(&self, run: &RunArgs) {
         if run.stats {
             eprint!("{}", self.aws.stats.render());
@@ -230,6 +262,7 @@ pub async fn plan(g: &Global, run: &RunArgs) -> Result<Outcome, CliError> {
     let observed = s.observe().await?;
     s.check_dependencies(&observed)?;
     let plan = s.checked(diff(&s.desired, &observed.live, &observed.recorded)?)?;
+    s.check_names(&plan).await?;
     print_plan(g, &plan, &s.region);
     s.print_stats(run);
     Ok(if plan.has_changes() {
@@ -400,6 +433,8 @@ async fn execute(
     let observed = s.observe().await?;
     let first = s.checked(make_plan(s, &observed)?)?;
     check_secrets(&first)?;
+    // Before the state bucket, the locks or anything else is written.
+    s.check_names(&first).await?;
     if !first.has_changes() && unrecorded(&first, &observed.recorded).is_empty() {
         print_plan(g, &first, &s.region);
         s.print_stats(&a.run);
@@ -496,6 +531,8 @@ async fn locked(
     let observed = s.observe().await?;
     let plan = s.checked(make_plan(s, &observed)?)?;
     check_secrets(&plan)?;
+    // Names may have been taken while this run waited for its locks.
+    s.check_names(&plan).await?;
     // Someone changed AWS or state between the first plan and the lock: the work now reaches a
     // stack this run does not hold. Start over rather than write to it unlocked.
     let unlocked: Vec<&str> = touched(&plan, &observed.recorded)

@@ -161,6 +161,8 @@ pub enum CliError {
     #[error(transparent)]
     Plan(#[from] crate::plan::PlanErrors),
     #[error(transparent)]
+    Names(#[from] crate::plan::names::Collisions),
+    #[error(transparent)]
     Aws(#[from] crate::aws::AwsError),
     #[error(transparent)]
     State(#[from] crate::state::StateError),

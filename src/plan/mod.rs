@@ -2,6 +2,7 @@
 
 pub mod checks;
 pub mod diff;
+pub mod names;
 pub mod render;
 pub mod types;
 

@@ -704,6 +704,7 @@ fn zones_of(refs: &Refs<'_>, subnets: &[String]) -> BTreeSet<String> {
 fn lower_beanstalk(cx: &mut Cx, p: &Pair<'_, BeanstalkLayer>, refs: &Refs<'_>) -> BeanstalkSpec {
     let app_at = p.req(&mut cx.d, "application", |b| b.application.as_ref());
     let application = cx.template(&app_at);
+    cx.remember(&app_at);
     if application.is_empty() || application.len() > 100 {
         cx.d.push(app_at.diag("application names are 1-100 characters"));
     }

@@ -36,6 +36,13 @@ pub enum StateError {
     /// The bucket answered with an error; AWS's code and message are kept.
     #[error("state store: {0}")]
     Aws(#[from] AwsError),
+    #[error(
+        "the state bucket `{bucket}` is not this account's: S3 refuses access to it (HeadBucket \
+         answers 403). Bucket names are global, so another AWS account most likely owns this \
+         one: choose another name in the spec's `state.bucket` (if the bucket is yours, these \
+         credentials lack s3:ListBucket on it). Nothing was changed"
+    )]
+    BucketTaken { bucket: String },
     #[error("local state store: {}: {source}", path.display())]
     Io {
         path: PathBuf,

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use super::{Snapshot, StateError};
-use crate::aws::s3::{Conflict, Object, Precondition, S3Objects};
+use crate::aws::s3::{BucketAccess, Conflict, Object, Precondition, S3Objects};
 use crate::model::Stack;
 
 /// `{stack}/{env}/state.json`
@@ -106,7 +106,12 @@ impl Store {
     /// Makes the store usable: creates the bucket (versioned) or the directory.
     pub async fn ensure_ready(&self) -> Result<(), StateError> {
         match self {
-            Store::S3(s3) => Ok(s3.ensure_bucket().await?),
+            Store::S3(s3) => match s3.ensure_bucket().await? {
+                BucketAccess::Usable | BucketAccess::Missing => Ok(()),
+                BucketAccess::Forbidden => Err(StateError::BucketTaken {
+                    bucket: s3.bucket.clone(),
+                }),
+            },
             Store::Local(local) => {
                 std::fs::create_dir_all(&local.root).map_err(|source| StateError::Io {
                     path: local.root.clone(),
@@ -193,7 +198,10 @@ impl Store {
     /// The raw object under `key`, with its ETag.
     pub async fn get(&self, key: &str) -> Result<Option<Object>, StateError> {
         match self {
-            Store::S3(s3) => Ok(s3.get(key).await?),
+            Store::S3(s3) => match s3.get(key).await {
+                Ok(v) => Ok(v),
+                Err(e) => Err(s3_error(s3, e).await),
+            },
             Store::Local(local) => local.get(key).await,
         }
     }
@@ -206,7 +214,10 @@ impl Store {
         precondition: Precondition,
     ) -> Result<Result<String, Conflict>, StateError> {
         match self {
-            Store::S3(s3) => Ok(s3.put(key, body, precondition).await?),
+            Store::S3(s3) => match s3.put(key, body, precondition).await {
+                Ok(v) => Ok(v),
+                Err(e) => Err(s3_error(s3, e).await),
+            },
             Store::Local(local) => local.put(key, body, precondition).await,
         }
     }
@@ -214,7 +225,10 @@ impl Store {
     /// Removes `key`; removing what is not there is not an error.
     pub async fn delete(&self, key: &str) -> Result<(), StateError> {
         match self {
-            Store::S3(s3) => Ok(s3.delete(key).await?),
+            Store::S3(s3) => match s3.delete(key).await {
+                Ok(v) => Ok(v),
+                Err(e) => Err(s3_error(s3, e).await),
+            },
             Store::Local(local) => local.delete(key).await,
         }
     }
@@ -222,10 +236,26 @@ impl Store {
     /// Keys under `prefix`, sorted.
     pub async fn list(&self, prefix: &str) -> Result<Vec<String>, StateError> {
         match self {
-            Store::S3(s3) => Ok(s3.list(prefix).await?),
+            Store::S3(s3) => match s3.list(prefix).await {
+                Ok(v) => Ok(v),
+                Err(e) => Err(s3_error(s3, e).await),
+            },
             Store::Local(local) => local.list(prefix).await,
         }
     }
+}
+
+/// An S3 error as the state layer reports it. S3 refusing access (403) is first asked about:
+/// if `HeadBucket` is refused too, the bucket is most likely another account's, which says what
+/// to do better than `AccessDenied` does.
+async fn s3_error(s3: &S3Objects, e: crate::aws::AwsError) -> StateError {
+    if e.code() == Some("AccessDenied") && matches!(s3.access().await, Ok(BucketAccess::Forbidden))
+    {
+        return StateError::BucketTaken {
+            bucket: s3.bucket.clone(),
+        };
+    }
+    e.into()
 }
 
 /// The S3 layout in a directory (default `state/` in the working directory), for offline work and

@@ -25,3 +25,19 @@ def provision_internal_routes():
     from .internal import InternalEndpoints
 
     ROUTER.add(InternalEndpoints())
+
+
+# Above eager service loading (priority 0): the S3 provider must be patched before it is created.
+@hooks.on_infra_start(priority=10)
+def provision_private_buckets():
+    from . import s3
+
+    s3.apply()
+
+
+# Like the S3 patch: before the API Gateway provider is created.
+@hooks.on_infra_start(priority=10)
+def provision_apigateway_tags():
+    from . import apigateway_tags
+
+    apigateway_tags.apply()

@@ -1,0 +1,51 @@
+"""S3 buckets private to the account that owns them, as on AWS.
+
+LocalStack serves any account's bucket to every caller: it keeps bucket names global but evaluates
+no bucket policy or ACL, so a bucket another account owns looks like one's own. On AWS a bucket is
+private to its owner unless a policy or ACL grants access, and the HeadBucket API reference
+(https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadBucket.html) says: "The action returns a
+200 OK if the bucket exists and you have permission to access it. If the bucket does not exist or
+you do not have permission to access it, the HEAD request returns a generic 400 Bad Request, 403
+Forbidden or 404 Not Found code" - the permission being s3:ListBucket, which "the bucket owner has
+by default and can grant to others". Here no grant exists, so every request on another account's
+bucket gets AWS's 403 AccessDenied (HeadBucket a bare 403). That is how provision finds a state
+bucket whose global name someone else already holds.
+"""
+
+from localstack.aws.api import RequestContext
+from localstack.aws.api.s3 import AccessDenied
+from localstack.services.s3.provider import S3Provider
+from localstack.utils.patch import patch
+
+
+def _owner(provider: S3Provider, context: RequestContext, bucket: str) -> str | None:
+    store = provider.get_store(context.account_id, context.region)
+    if bucket in store.buckets:
+        return context.account_id
+    return store.global_bucket_map.get(bucket)
+
+
+_applied = False
+
+
+def apply():
+    """Patches the provider class; runs before services load, so the dispatch table sees it."""
+    global _applied
+    if _applied:
+        return
+    _applied = True
+
+    @patch(S3Provider._get_cross_account_bucket)
+    def _get_cross_account_bucket(fn, self, context, bucket_name, *args, **kwargs):
+        store, bucket = fn(self, context, bucket_name, *args, **kwargs)
+        if bucket.bucket_account_id != context.account_id:
+            raise AccessDenied("Access Denied")
+        return store, bucket
+
+    # HeadBucket finds the bucket itself rather than through _get_cross_account_bucket.
+    @patch(S3Provider.head_bucket)
+    def head_bucket(fn, self, context, bucket, *args, **kwargs):
+        owner = _owner(self, context, bucket)
+        if owner is not None and owner != context.account_id:
+            raise AccessDenied("Access Denied")
+        return fn(self, context, bucket, *args, **kwargs)

@@ -1,0 +1,434 @@
+//! Names a plan would create that something else already holds in AWS. A create that meets one
+//! fails mid-apply (`DBInstanceAlreadyExists` after the network is built) or, for API Gateway,
+//! makes a second API beside the one Terraform still manages; both are knowable before anything
+//! changes. Pure: the plan says which names it claims, `aws::names` says who holds them, this
+//! module decides which are collisions and how to say so, all of them at once.
+
+use std::fmt;
+
+use super::types::{Action, Plan};
+use crate::model::{Address, Attrs, Owner, TAG_ENV, TAG_PROJECT, Tags};
+
+/// A kind of name AWS keeps unique, or (API Gateway) that tells resources apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum NameKind {
+    DbInstance,
+    DbSubnetGroup,
+    BeanstalkApp,
+    /// Unique in the account and region, across applications.
+    BeanstalkEnv,
+    /// The environment's `{prefix}.{region}.elasticbeanstalk.com`: unique in the region across
+    /// every AWS account.
+    CnamePrefix,
+    RestApi,
+    ApiKey,
+}
+
+impl NameKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            NameKind::DbInstance => "DB instance identifier",
+            NameKind::DbSubnetGroup => "DB subnet group name",
+            NameKind::BeanstalkApp => "Beanstalk application name",
+            NameKind::BeanstalkEnv => "Beanstalk environment name",
+            NameKind::CnamePrefix => "Beanstalk CNAME prefix",
+            NameKind::RestApi => "REST API name",
+            NameKind::ApiKey => "API key name",
+        }
+    }
+
+    /// Whether AWS itself refuses a second holder (API Gateway takes duplicates).
+    pub fn unique(self) -> bool {
+        match self {
+            NameKind::DbInstance
+            | NameKind::DbSubnetGroup
+            | NameKind::BeanstalkApp
+            | NameKind::BeanstalkEnv
+            | NameKind::CnamePrefix => true,
+            NameKind::RestApi | NameKind::ApiKey => false,
+        }
+    }
+}
+
+/// A name one of the plan's creates would take.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Claim {
+    pub address: Address,
+    pub kind: NameKind,
+    pub name: String,
+}
+
+impl Claim {
+    /// The spec field the name comes from: what to change to rename it.
+    pub fn spec_field(&self) -> String {
+        let stack = self.address.stack;
+        match self.kind {
+            NameKind::DbInstance => format!("{stack}.database.identifier"),
+            NameKind::DbSubnetGroup => format!(
+                "{stack}.database.identifier (the group is named after it: `{{identifier}}-subnets`)"
+            ),
+            NameKind::BeanstalkApp => format!("{stack}.beanstalk.application"),
+            NameKind::BeanstalkEnv => format!("{stack}.beanstalk.environment"),
+            NameKind::CnamePrefix => format!("{stack}.beanstalk.cname_prefix"),
+            NameKind::RestApi => "api.name".into(),
+            NameKind::ApiKey => "api.api_key_name".into(),
+        }
+    }
+
+    /// The spec field's path alone, as spec origins key it.
+    pub fn spec_path(&self) -> String {
+        self.spec_field()
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_owned()
+    }
+}
+
+/// The names a plan's creates and replacements would take, sorted. A plan without them (a
+/// converged one, a destroy) claims nothing, so checking it costs no AWS call.
+pub fn claims(plan: &Plan) -> Vec<Claim> {
+    let mut out = Vec::new();
+    for c in &plan.changes {
+        let creates = match c.action {
+            Action::Create | Action::Replace => true,
+            Action::Update | Action::Delete | Action::Forget | Action::NoOp => false,
+        };
+        let Some(after) = c.after.as_ref().filter(|_| creates) else {
+            continue;
+        };
+        let mut claim = |kind, name: &str| {
+            out.push(Claim {
+                address: c.address.clone(),
+                kind,
+                name: name.to_owned(),
+            });
+        };
+        match after {
+            Attrs::DbInstance(a) => claim(NameKind::DbInstance, &a.identifier),
+            Attrs::DbSubnetGroup(a) => claim(NameKind::DbSubnetGroup, &a.name),
+            Attrs::BeanstalkApp(a) => claim(NameKind::BeanstalkApp, &a.name),
+            Attrs::BeanstalkEnv(a) => {
+                claim(NameKind::BeanstalkEnv, &a.name);
+                // Without a prefix AWS makes a unique one.
+                if let Some(prefix) = &a.cname_prefix {
+                    claim(NameKind::CnamePrefix, prefix);
+                }
+            }
+            Attrs::RestApi(a) => claim(NameKind::RestApi, &a.name),
+            Attrs::ApiKey(a) => claim(NameKind::ApiKey, &a.name),
+            // Unique only inside a VPC this plan creates, or not unique at all.
+            Attrs::Vpc(_)
+            | Attrs::Subnet(_)
+            | Attrs::InternetGateway(_)
+            | Attrs::ElasticIp(_)
+            | Attrs::NatGateway(_)
+            | Attrs::RouteTable(_)
+            | Attrs::SecurityGroup(_)
+            | Attrs::ApiIntegration(_)
+            | Attrs::ApiStage(_)
+            | Attrs::UsagePlan(_) => {}
+        }
+    }
+    out.sort();
+    out
+}
+
+/// What holds a claimed name, as AWS answered.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Holder {
+    /// A resource this account can see: its physical id (what `import` takes) and its tags.
+    Resource {
+        id: String,
+        tags: Tags,
+        /// More about it, e.g. the application an environment belongs to.
+        detail: Option<String>,
+    },
+    /// Taken by nothing this account can see: a CNAME another account's environment holds.
+    Elsewhere { what: String },
+}
+
+/// A claimed name held by something that is not this environment's.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Collision {
+    pub claim: Claim,
+    pub holder: Holder,
+}
+
+/// The holders that are not this environment's, sorted. One of its own (a resource being
+/// replaced under the same name) is no collision.
+pub fn collisions(owner: &Owner, found: Vec<(Claim, Holder)>) -> Vec<Collision> {
+    let mut out: Vec<Collision> = found
+        .into_iter()
+        .filter(|(_, h)| match h {
+            Holder::Resource { tags, .. } => !owner.owns(tags),
+            Holder::Elsewhere { .. } => true,
+        })
+        .map(|(claim, holder)| Collision { claim, holder })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Every collision of a plan: nothing was changed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct Collisions {
+    pub env: String,
+    pub list: Vec<Collision>,
+    /// Where each spec field was written (`file:line`), by field path, when known.
+    pub origins: std::collections::BTreeMap<String, String>,
+}
+
+impl fmt::Display for Collisions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.list.len();
+        write!(
+            f,
+            "{n} name{} this plan would create {} already taken in AWS; nothing was changed",
+            if n == 1 { "" } else { "s" },
+            if n == 1 { "is" } else { "are" },
+        )?;
+        for c in &self.list {
+            write!(f, "\n{}", self.explain(c))?;
+        }
+        Ok(())
+    }
+}
+
+impl Collisions {
+    fn explain(&self, c: &Collision) -> String {
+        let Claim {
+            address,
+            kind,
+            name,
+        } = &c.claim;
+        let field = match self.origins.get(&c.claim.spec_path()) {
+            Some(at) => format!("{} ({at})", c.claim.spec_field()),
+            None => c.claim.spec_field(),
+        };
+        let rename = format!("rename it in the spec: {field}");
+        let mut lines = vec![format!(
+            "  {address}: the {} `{name}` is taken",
+            kind.label()
+        )];
+        match &c.holder {
+            Holder::Resource { id, tags, detail } => {
+                let what = detail
+                    .as_ref()
+                    .map_or_else(String::new, |d| format!(" ({d})"));
+                match foreign_owner(tags) {
+                    Some(owner) => {
+                        lines[0].push_str(&format!(
+                            " by {id}{what}, which belongs to another provision environment ({owner})"
+                        ));
+                        lines.push(format!(
+                            "    {rename} (do not import it: that would take it from its environment)"
+                        ));
+                    }
+                    None => {
+                        lines[0].push_str(&format!(
+                            " by {id}{what}, which has no provision tags: made outside provision, \
+                             e.g. by Terraform"
+                        ));
+                        lines.push(format!(
+                            "    import it: provision import --env {} {address} {id}",
+                            self.env
+                        ));
+                        lines.push(format!("    or {rename}"));
+                    }
+                }
+            }
+            Holder::Elsewhere { what } => {
+                lines[0].push_str(&format!(" by {what}"));
+                lines.push(format!("    {rename}"));
+            }
+        }
+        if !kind.unique() {
+            lines.push(
+                "    (AWS would take a second one of this name, but one that is not this \
+                 environment's is almost certainly the one Terraform manages: import it or \
+                 rename yours)"
+                    .into(),
+            );
+        }
+        lines.join("\n")
+    }
+}
+
+/// `provision:project=…, provision:env=…` of a holder tagged by some provision environment.
+fn foreign_owner(tags: &Tags) -> Option<String> {
+    let parts: Vec<String> = [TAG_PROJECT, TAG_ENV]
+        .iter()
+        .filter_map(|k| tags.get(*k).map(|v| format!("{k}={v}")))
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{BeanstalkEnvAttrs, RestApiAttrs, Tier};
+    use crate::plan::Change;
+
+    fn change(address: &str, action: Action, after: Attrs) -> Change {
+        Change {
+            address: address.parse().unwrap(),
+            action,
+            level: 0,
+            depends_on: Default::default(),
+            id: None,
+            before: None,
+            after: Some(after),
+            tags: None,
+            fields: Vec::new(),
+            reason: None,
+            lifecycle: Default::default(),
+            final_snapshot: None,
+        }
+    }
+
+    fn env(prefix: Option<&str>) -> Attrs {
+        Attrs::BeanstalkEnv(BeanstalkEnvAttrs {
+            name: "agentpass-console-staging".into(),
+            application: crate::model::Ref::External("app".into()),
+            solution_stack: "stack".into(),
+            tier: Tier::WebServer,
+            cname_prefix: prefix.map(str::to_owned),
+            settings: Default::default(),
+        })
+    }
+
+    fn api() -> Attrs {
+        Attrs::RestApi(RestApiAttrs {
+            name: "agentpass-api-staging".into(),
+            description: String::new(),
+            endpoint_type: crate::model::EndpointType::Regional,
+            api_key_required: true,
+        })
+    }
+
+    #[test]
+    fn only_creates_and_replacements_claim_names() {
+        let plan = |action| Plan {
+            env: "staging".into(),
+            changes: vec![change("shared.api", action, api())],
+        };
+        for action in [Action::Update, Action::Delete, Action::NoOp] {
+            assert!(claims(&plan(action)).is_empty(), "{action:?}");
+        }
+        for action in [Action::Create, Action::Replace] {
+            assert_eq!(claims(&plan(action)).len(), 1, "{action:?}");
+        }
+    }
+
+    #[test]
+    fn an_environment_claims_its_cname_prefix_only_when_it_has_one() {
+        let plan = |attrs| Plan {
+            env: "staging".into(),
+            changes: vec![change("console.beanstalk", Action::Create, attrs)],
+        };
+        let kinds = |p: &Plan| claims(p).into_iter().map(|c| c.kind).collect::<Vec<_>>();
+        assert_eq!(kinds(&plan(env(None))), [NameKind::BeanstalkEnv]);
+        assert_eq!(
+            kinds(&plan(env(Some("agentpass-staging")))),
+            [NameKind::BeanstalkEnv, NameKind::CnamePrefix]
+        );
+    }
+
+    fn claim() -> Claim {
+        Claim {
+            address: "backend.rds".parse().unwrap(),
+            kind: NameKind::DbInstance,
+            name: "agentpass-staging".into(),
+        }
+    }
+
+    fn tags(pairs: &[(&str, &str)]) -> Tags {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn this_environments_own_holder_is_no_collision_and_others_are_explained() {
+        let owner = Owner {
+            project: "agentpass".into(),
+            env: "staging".into(),
+        };
+        let held = |t: Tags| Holder::Resource {
+            id: "agentpass-staging".into(),
+            tags: t,
+            detail: None,
+        };
+        let ours = tags(&[(TAG_PROJECT, "agentpass"), (TAG_ENV, "staging")]);
+        let production = tags(&[(TAG_PROJECT, "agentpass"), (TAG_ENV, "production")]);
+        let found = vec![
+            (claim(), held(ours)),
+            (claim(), held(production)),
+            (claim(), held(tags(&[("Name", "db")]))),
+        ];
+        let list = collisions(&owner, found);
+        assert_eq!(list.len(), 2);
+        let text = Collisions {
+            env: "staging".into(),
+            list,
+            origins: [(
+                "backend.database.identifier".to_owned(),
+                "specs/base.toml:95:1".to_owned(),
+            )]
+            .into(),
+        }
+        .to_string();
+        assert!(text.starts_with("2 names this plan would create are already taken"));
+        assert!(text.contains("no provision tags: made outside provision, e.g. by Terraform"));
+        assert!(text.contains("provision import --env staging backend.rds agentpass-staging"));
+        assert!(text.contains("provision:project=agentpass, provision:env=production"));
+        assert!(text.contains("backend.database.identifier (specs/base.toml:95:1)"));
+    }
+
+    /// Every claim of a plan from empty names a spec field the specs really have.
+    #[test]
+    fn every_claim_names_a_spec_field_that_exists() {
+        let loaded = crate::spec::load_one(std::path::Path::new("specs"), "staging")
+            .expect("staging validates");
+        let desired = crate::spec::desired::build(&loaded.spec);
+        let plan = crate::plan::diff(&desired, &Default::default(), &Default::default()).unwrap();
+        let claims = claims(&plan);
+        let kinds: std::collections::BTreeSet<NameKind> = claims.iter().map(|c| c.kind).collect();
+        assert_eq!(kinds.len(), 7, "{claims:?}");
+        for c in &claims {
+            assert!(
+                loaded.spec.origins.contains_key(&c.spec_path()),
+                "{}: {} is not a spec field",
+                c.address,
+                c.spec_path()
+            );
+        }
+    }
+
+    #[test]
+    fn api_gateway_collisions_say_aws_would_allow_them() {
+        let c = Collision {
+            claim: Claim {
+                address: "shared.api".parse().unwrap(),
+                kind: NameKind::RestApi,
+                name: "agentpass-api-staging".into(),
+            },
+            holder: Holder::Resource {
+                id: "abc123".into(),
+                tags: Tags::new(),
+                detail: None,
+            },
+        };
+        let text = Collisions {
+            env: "staging".into(),
+            list: vec![c],
+            origins: Default::default(),
+        }
+        .to_string();
+        assert!(text.contains("AWS would take a second one"), "{text}");
+        assert!(text.contains("rename it in the spec: api.name"), "{text}");
+    }
+}
