@@ -6,9 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use aws_sdk_ec2::types::{Filter, IpPermission, Tag, VpcAttributeName};
 use ipnet::Ipv4Net;
 
-use super::AwsError;
 use super::ids::Found;
 pub use super::ids::{Ids, address_of, ours};
+use super::{AwsError, unless_gone};
 use crate::model::*;
 
 /// The server-side half of ownership; `ours` checks the project tag too.
@@ -38,7 +38,7 @@ fn cidr(s: Option<&str>) -> Ipv4Net {
 
 /// Raw results of the read pass, before ids become references.
 pub struct Raw {
-    vpcs: Vec<(aws_sdk_ec2::types::Vpc, bool, bool)>,
+    vpcs: Vec<VpcRead>,
     subnets: Vec<aws_sdk_ec2::types::Subnet>,
     igws: Vec<aws_sdk_ec2::types::InternetGateway>,
     eips: Vec<aws_sdk_ec2::types::Address>,
@@ -50,182 +50,282 @@ pub struct Raw {
 pub async fn read(ec2: &aws_sdk_ec2::Client, owner: &Owner) -> Result<Raw, AwsError> {
     let what = format!("network of {owner}");
     let f = || env_filter(&owner.env);
-    let vpcs = async {
-        let mut out = Vec::new();
-        let mut pages = ec2.describe_vpcs().filters(f()).into_paginator().send();
-        while let Some(p) = pages.next().await {
-            out.extend(
-                p.map_err(|e| AwsError::from_sdk(&what, "DescribeVpcs", e))?
-                    .vpcs()
-                    .iter()
-                    .cloned(),
-            );
-        }
-        // DNS attributes are only readable per VPC; an environment has one VPC.
-        let mut with_dns = Vec::new();
-        for v in out {
-            let id = v.vpc_id().unwrap_or_default().to_owned();
-            let attr = |name: VpcAttributeName| {
-                let id = id.clone();
-                async move {
-                    ec2.describe_vpc_attribute()
-                        .vpc_id(&id)
-                        .attribute(name)
-                        .send()
-                        .await
-                        .map_err(|e| AwsError::from_sdk(&id, "DescribeVpcAttribute", e))
-                }
-            };
-            let (h, s) = tokio::try_join!(
-                attr(VpcAttributeName::EnableDnsHostnames),
-                attr(VpcAttributeName::EnableDnsSupport)
-            )?;
-            let hostnames = h
-                .enable_dns_hostnames()
-                .and_then(|a| a.value())
-                .unwrap_or(false);
-            let support = s
-                .enable_dns_support()
-                .and_then(|a| a.value())
-                .unwrap_or(true);
-            with_dns.push((v, hostnames, support));
-        }
-        Ok::<_, AwsError>(with_dns)
-    };
-    let subnets = |filter: Filter| async {
-        let mut out = Vec::new();
-        let mut pages = ec2
-            .describe_subnets()
-            .filters(filter)
-            .into_paginator()
-            .send();
-        while let Some(p) = pages.next().await {
-            out.extend(
-                p.map_err(|e| AwsError::from_sdk(&what, "DescribeSubnets", e))?
-                    .subnets()
-                    .iter()
-                    .cloned(),
-            );
-        }
-        Ok::<_, AwsError>(out)
-    };
-    let igws = async {
-        let mut out = Vec::new();
-        let mut pages = ec2
-            .describe_internet_gateways()
-            .filters(f())
-            .into_paginator()
-            .send();
-        while let Some(p) = pages.next().await {
-            out.extend(
-                p.map_err(|e| AwsError::from_sdk(&what, "DescribeInternetGateways", e))?
-                    .internet_gateways()
-                    .iter()
-                    .cloned(),
-            );
-        }
-        Ok::<_, AwsError>(out)
-    };
-    let eips = async {
-        let out = ec2
-            .describe_addresses()
-            .filters(f())
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk(&what, "DescribeAddresses", e))?;
-        Ok::<_, AwsError>(out.addresses().to_vec())
-    };
-    let nats = async {
-        let mut out = Vec::new();
-        // Deleted gateways stay visible for a while; they are gone for our purposes.
-        let states = Filter::builder()
-            .name("state")
-            .values("pending")
-            .values("available")
-            .values("failed")
-            .build();
-        let mut pages = ec2
-            .describe_nat_gateways()
-            .filter(f())
-            .filter(states)
-            .into_paginator()
-            .send();
-        while let Some(p) = pages.next().await {
-            out.extend(
-                p.map_err(|e| AwsError::from_sdk(&what, "DescribeNatGateways", e))?
-                    .nat_gateways()
-                    .iter()
-                    .cloned(),
-            );
-        }
-        Ok::<_, AwsError>(out)
-    };
-    let tables = |filter: Filter| async {
-        let mut out = Vec::new();
-        let mut pages = ec2
-            .describe_route_tables()
-            .filters(filter)
-            .into_paginator()
-            .send();
-        while let Some(p) = pages.next().await {
-            out.extend(
-                p.map_err(|e| AwsError::from_sdk(&what, "DescribeRouteTables", e))?
-                    .route_tables()
-                    .iter()
-                    .cloned(),
-            );
-        }
-        Ok::<_, AwsError>(out)
-    };
-    let groups = |filter: Filter| async {
-        let mut out = Vec::new();
-        let mut pages = ec2
-            .describe_security_groups()
-            .filters(filter)
-            .into_paginator()
-            .send();
-        while let Some(p) = pages.next().await {
-            out.extend(
-                p.map_err(|e| AwsError::from_sdk(&what, "DescribeSecurityGroups", e))?
-                    .security_groups()
-                    .iter()
-                    .cloned(),
-            );
-        }
-        Ok::<_, AwsError>(out)
-    };
-    // What lives inside the VPC is read by VPC, not by tag: the same one call per type finds
-    // ours and whatever was made there by hand, which drift reports as unmanaged.
     let inside = async {
-        let vpcs = vpcs.await?;
-        let ids: Vec<String> = vpcs
-            .iter()
-            .filter(|(v, _, _)| ours(owner, &tags_of(v.tags())))
-            .filter_map(|(v, _, _)| v.vpc_id().map(str::to_owned))
-            .collect();
-        let scope = if ids.is_empty() {
-            f()
-        } else {
-            Filter::builder()
-                .name("vpc-id")
-                .set_values(Some(ids))
-                .build()
-        };
-        let (subnets, tables, groups) =
-            tokio::try_join!(subnets(scope.clone()), tables(scope.clone()), groups(scope))?;
-        Ok::<_, AwsError>((vpcs, subnets, tables, groups))
+        let vpcs = vpcs(ec2, &what, f()).await?;
+        inside(ec2, &what, owner, vpcs).await
     };
-    let ((vpcs, subnets, tables, groups), igws, eips, nats) =
-        tokio::try_join!(inside, igws, eips, nats)?;
+    let ((vpcs, inside), igws, eips, nats) = tokio::try_join!(
+        inside,
+        igws(ec2, &what, f()),
+        eips(ec2, &what, f()),
+        nats(ec2, &what, f())
+    )?;
     Ok(Raw {
         vpcs,
-        subnets,
+        subnets: inside.subnets,
         igws,
         eips,
         nats,
+        tables: inside.tables,
+        groups: inside.groups,
+    })
+}
+
+type VpcRead = (aws_sdk_ec2::types::Vpc, bool, bool);
+
+/// The environment's VPCs with their DNS attributes.
+async fn vpcs(
+    ec2: &aws_sdk_ec2::Client,
+    what: &str,
+    filter: Filter,
+) -> Result<Vec<VpcRead>, AwsError> {
+    let mut out = Vec::new();
+    let mut pages = ec2.describe_vpcs().filters(filter).into_paginator().send();
+    while let Some(p) = pages.next().await {
+        out.extend(
+            p.map_err(|e| AwsError::from_sdk(what, "DescribeVpcs", e))?
+                .vpcs()
+                .iter()
+                .cloned(),
+        );
+    }
+    // DNS attributes are only readable per VPC; an environment has one VPC.
+    let mut with_dns = Vec::new();
+    for v in out {
+        let id = v.vpc_id().unwrap_or_default().to_owned();
+        let attr = |name: VpcAttributeName| {
+            let id = id.clone();
+            async move {
+                ec2.describe_vpc_attribute()
+                    .vpc_id(&id)
+                    .attribute(name)
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk(&id, "DescribeVpcAttribute", e))
+            }
+        };
+        let dns = tokio::try_join!(
+            attr(VpcAttributeName::EnableDnsHostnames),
+            attr(VpcAttributeName::EnableDnsSupport)
+        );
+        // Deleted since DescribeVpcs: gone.
+        let Some((h, s)) = unless_gone(dns)? else {
+            continue;
+        };
+        let hostnames = h
+            .enable_dns_hostnames()
+            .and_then(|a| a.value())
+            .unwrap_or(false);
+        let support = s
+            .enable_dns_support()
+            .and_then(|a| a.value())
+            .unwrap_or(true);
+        with_dns.push((v, hostnames, support));
+    }
+    Ok(with_dns)
+}
+
+/// What lives inside the environment's VPCs.
+#[derive(Default)]
+struct Inside {
+    subnets: Vec<aws_sdk_ec2::types::Subnet>,
+    tables: Vec<aws_sdk_ec2::types::RouteTable>,
+    groups: Vec<aws_sdk_ec2::types::SecurityGroup>,
+}
+
+/// What lives inside the VPC is read by VPC, not by tag: the same one call per type finds ours
+/// and whatever was made there by hand, which drift reports as unmanaged.
+async fn inside(
+    ec2: &aws_sdk_ec2::Client,
+    what: &str,
+    owner: &Owner,
+    mut vpcs: Vec<VpcRead>,
+) -> Result<(Vec<VpcRead>, Inside), AwsError> {
+    let ids: Vec<String> = vpcs
+        .iter()
+        .filter(|(v, _, _)| ours(owner, &tags_of(v.tags())))
+        .filter_map(|(v, _, _)| v.vpc_id().map(str::to_owned))
+        .collect();
+    if ids.is_empty() {
+        let found = in_scope(ec2, what, env_filter(&owner.env)).await?;
+        return Ok((vpcs, found));
+    }
+    match in_scope(ec2, what, vpc_filter(ids.clone())).await {
+        Ok(found) => Ok((vpcs, found)),
+        // A VPC deleted since DescribeVpcs (a destroy is running): read each VPC on its own;
+        // one that is gone is gone with everything in it.
+        Err(e) if e.is_not_found() => {
+            let mut found = Inside::default();
+            for id in ids {
+                match unless_gone(in_scope(ec2, what, vpc_filter(vec![id.clone()])).await)? {
+                    Some(one) => {
+                        found.subnets.extend(one.subnets);
+                        found.tables.extend(one.tables);
+                        found.groups.extend(one.groups);
+                    }
+                    None => vpcs.retain(|(v, _, _)| v.vpc_id() != Some(id.as_str())),
+                }
+            }
+            Ok((vpcs, found))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn vpc_filter(ids: Vec<String>) -> Filter {
+    Filter::builder()
+        .name("vpc-id")
+        .set_values(Some(ids))
+        .build()
+}
+
+async fn in_scope(
+    ec2: &aws_sdk_ec2::Client,
+    what: &str,
+    scope: Filter,
+) -> Result<Inside, AwsError> {
+    let (subnets, tables, groups) = tokio::try_join!(
+        subnets(ec2, what, scope.clone()),
+        tables(ec2, what, scope.clone()),
+        groups(ec2, what, scope)
+    )?;
+    Ok(Inside {
+        subnets,
         tables,
         groups,
     })
+}
+
+async fn subnets(
+    ec2: &aws_sdk_ec2::Client,
+    what: &str,
+    filter: Filter,
+) -> Result<Vec<aws_sdk_ec2::types::Subnet>, AwsError> {
+    let mut out = Vec::new();
+    let mut pages = ec2
+        .describe_subnets()
+        .filters(filter)
+        .into_paginator()
+        .send();
+    while let Some(p) = pages.next().await {
+        out.extend(
+            p.map_err(|e| AwsError::from_sdk(what, "DescribeSubnets", e))?
+                .subnets()
+                .iter()
+                .cloned(),
+        );
+    }
+    Ok(out)
+}
+
+async fn tables(
+    ec2: &aws_sdk_ec2::Client,
+    what: &str,
+    filter: Filter,
+) -> Result<Vec<aws_sdk_ec2::types::RouteTable>, AwsError> {
+    let mut out = Vec::new();
+    let mut pages = ec2
+        .describe_route_tables()
+        .filters(filter)
+        .into_paginator()
+        .send();
+    while let Some(p) = pages.next().await {
+        out.extend(
+            p.map_err(|e| AwsError::from_sdk(what, "DescribeRouteTables", e))?
+                .route_tables()
+                .iter()
+                .cloned(),
+        );
+    }
+    Ok(out)
+}
+
+async fn groups(
+    ec2: &aws_sdk_ec2::Client,
+    what: &str,
+    filter: Filter,
+) -> Result<Vec<aws_sdk_ec2::types::SecurityGroup>, AwsError> {
+    let mut out = Vec::new();
+    let mut pages = ec2
+        .describe_security_groups()
+        .filters(filter)
+        .into_paginator()
+        .send();
+    while let Some(p) = pages.next().await {
+        out.extend(
+            p.map_err(|e| AwsError::from_sdk(what, "DescribeSecurityGroups", e))?
+                .security_groups()
+                .iter()
+                .cloned(),
+        );
+    }
+    Ok(out)
+}
+
+async fn igws(
+    ec2: &aws_sdk_ec2::Client,
+    what: &str,
+    filter: Filter,
+) -> Result<Vec<aws_sdk_ec2::types::InternetGateway>, AwsError> {
+    let mut out = Vec::new();
+    let mut pages = ec2
+        .describe_internet_gateways()
+        .filters(filter)
+        .into_paginator()
+        .send();
+    while let Some(p) = pages.next().await {
+        out.extend(
+            p.map_err(|e| AwsError::from_sdk(what, "DescribeInternetGateways", e))?
+                .internet_gateways()
+                .iter()
+                .cloned(),
+        );
+    }
+    Ok(out)
+}
+
+async fn eips(
+    ec2: &aws_sdk_ec2::Client,
+    what: &str,
+    filter: Filter,
+) -> Result<Vec<aws_sdk_ec2::types::Address>, AwsError> {
+    let out = ec2
+        .describe_addresses()
+        .filters(filter)
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk(what, "DescribeAddresses", e))?;
+    Ok(out.addresses().to_vec())
+}
+
+async fn nats(
+    ec2: &aws_sdk_ec2::Client,
+    what: &str,
+    filter: Filter,
+) -> Result<Vec<aws_sdk_ec2::types::NatGateway>, AwsError> {
+    let mut out = Vec::new();
+    // Deleted gateways stay visible for a while; they are gone for our purposes.
+    let states = Filter::builder()
+        .name("state")
+        .values("pending")
+        .values("available")
+        .values("failed")
+        .build();
+    let mut pages = ec2
+        .describe_nat_gateways()
+        .filter(filter)
+        .filter(states)
+        .into_paginator()
+        .send();
+    while let Some(p) = pages.next().await {
+        out.extend(
+            p.map_err(|e| AwsError::from_sdk(what, "DescribeNatGateways", e))?
+                .nat_gateways()
+                .iter()
+                .cloned(),
+        );
+    }
+    Ok(out)
 }
 
 impl Raw {
