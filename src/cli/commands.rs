@@ -116,10 +116,12 @@ impl Session {
         let store = self.store();
         let mut again = true;
         loop {
-            let (before, stored) = tokio::try_join!(
-                state::marks(&store, &self.env, &Stack::ALL),
-                state::read_all(&store, &self.env, &self.stacks)
-            )?;
+            // Both to the end, so that neither leaves reads running if the other fails.
+            let (stored, before) = tokio::join!(
+                state::read_all(&store, &self.env, &self.stacks),
+                state::marks(&store, &self.env, &Stack::ALL)
+            );
+            let (stored, before) = (stored?, before?);
             let live = self.aws.read(&self.owner()).await?;
             let after = state::marks(&store, &self.env, &Stack::ALL).await?;
             let read = self

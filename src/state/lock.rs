@@ -295,11 +295,20 @@ pub async fn marks(
             )
         })
         .collect();
+    // Every read is awaited, also after a failure: none is left running when the command ends.
     let mut out = BTreeMap::new();
+    let mut failed = None;
     for (stack, read) in reads {
-        out.insert(stack, read.await.expect("lock read task panicked")?);
+        match read.await.expect("lock read task panicked") {
+            Ok(mark) => {
+                out.insert(stack, mark);
+            }
+            Err(e) => {
+                failed.get_or_insert(e);
+            }
+        }
     }
-    Ok(out)
+    failed.map_or(Ok(out), Err)
 }
 
 async fn mark(store: &Store, stack: Stack, env: &str) -> Result<Mark, StateError> {
