@@ -1,7 +1,7 @@
 //! The per-stack lock: `{stack}/{env}/lock.json`, created with `If-None-Match: *` so exactly one
 //! run gets it, kept fresh while the run lasts, deleted when it ends.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -342,8 +342,9 @@ pub fn busy(
     after: &BTreeMap<Stack, Mark>,
     read: &BTreeMap<Stack, Option<String>>,
 ) -> BTreeMap<Stack, Busy> {
+    let stacks: BTreeSet<Stack> = before.keys().chain(after.keys()).copied().collect();
     let mut out = BTreeMap::new();
-    for &stack in before.keys().chain(after.keys()) {
+    for stack in stacks {
         let (b, a) = (before.get(&stack), after.get(&stack));
         if let Some(h) = a.and_then(Mark::live) {
             out.insert(stack, Busy::Held(h.clone()));
