@@ -1,7 +1,7 @@
 //! Crash safety and concurrency of the full environment against LocalStack (issue 6, items 5 and
 //! 7): runs killed at many points of an apply and of a destroy (the abort hook and real signals),
 //! Ctrl-C, two runs on one environment, an apply and a drift together, staging and production at
-//! once, and a dead run's lock. Each test runs in its own LocalStack account; the scenarios of a
+//! once, a dead run's lock, and (issue 10) 200 drifts beside applies and destroys. Each test runs in its own LocalStack account; the scenarios of a
 //! test run concurrently, each in its own account, so the file stays fast on few test threads.
 
 mod support;
