@@ -213,20 +213,30 @@ async fn a_clean_apply_shows_no_drift_and_drift_only_reads() {
         .filter(|(s, _)| s == "S3")
         .map(|(_, op)| op.as_str())
         .collect();
-    assert_eq!(s3, BTreeSet::from(["GetObject"]), "only snapshot reads");
+    assert_eq!(
+        s3,
+        BTreeSet::from(["GetObject", "ListObjectsV2"]),
+        "only snapshot reads and listings"
+    );
     assert_eq!(
         calls[&("S3".to_owned(), "GetObject".to_owned())],
         3,
         "one snapshot read per stack"
     );
+    assert_eq!(
+        calls[&("S3".to_owned(), "ListObjectsV2".to_owned())],
+        6,
+        "each stack's lock and snapshot ETags listed before and after the read"
+    );
     let (total, mutating) = stats_totals(&out);
     assert_eq!(mutating, 0, "{}", text(&out));
     assert_eq!(total, calls.values().sum::<u64>());
 
-    // As many calls as the converged plan, not more: one batched read per resource type.
+    // The converged plan's calls (one batched read per resource type) and the six listings
+    // that tell drift whether a run was at work meanwhile, no more.
     let plan = acct.provision(d, &["plan", "--env", "staging", "--stats"]);
     assert_eq!(plan.status.code(), Some(0), "converged:\n{}", text(&plan));
-    assert_eq!(stats_totals(&plan), (total, 0), "{}", text(&plan));
+    assert_eq!(stats_totals(&plan), (total - 6, 0), "{}", text(&plan));
 
     // No lock: drift runs while an apply holds every stack's lock, and leaves the locks alone.
     let lock = json!({
@@ -745,4 +755,102 @@ async fn an_ignored_field_is_neither_drift_nor_planned() {
     let changed = of(&doc, "changed");
     assert_eq!(changed.len(), 1, "{doc:#}");
     assert_eq!(changed[0]["field"], "settings.aws:autoscaling:asg.MinSize");
+}
+
+/// Plants a lock on `stack` as a run of `command` would hold it, created at `created_at`.
+async fn plant_lock(aws: &Aws, bucket: &str, stack: &str, command: &str, created_at: &str) {
+    let lock = json!({
+        "id": format!("planted-{created_at}"),
+        "owner": "someone",
+        "host": "elsewhere",
+        "pid": 4242,
+        "command": command,
+        "created_at": created_at,
+        "lease_seconds": 900,
+    });
+    aws.s3
+        .put_object()
+        .bucket(bucket)
+        .key(format!("{stack}/staging/lock.json"))
+        .body(lock.to_string().into_bytes().into())
+        .send()
+        .await
+        .unwrap();
+}
+
+/// While a live run holds a stack's lock, what that run can explain (a recorded resource gone,
+/// its user in another stack changed, an untagged resource appearing in the VPC) is pending,
+/// naming the run: exit 0. A dead run's lock (its lease ran out) explains nothing: the same
+/// findings are drift.
+#[tokio::test(flavor = "multi_thread")]
+async fn findings_a_live_run_can_explain_are_pending_naming_it() {
+    let acct = Account::new();
+    let dir = acct.workdir();
+    let d = dir.path();
+    apply(&acct, d, "staging");
+    let ids = ids(&acct, d, "staging");
+    let aws = acct.aws().await;
+    // The key goes, and with it the usage plan's (backend) reference to it.
+    aws.apigateway
+        .delete_api_key()
+        .api_key(&ids["shared.api_key"])
+        .send()
+        .await
+        .unwrap();
+    aws.ec2
+        .create_security_group()
+        .group_name("appearing")
+        .description("no tags yet")
+        .vpc_id(&ids["shared.vpc"])
+        .send()
+        .await
+        .unwrap();
+
+    // A destroy holding shared and backend; created far in the future: as fresh as can be.
+    let command = "destroy --env staging";
+    for stack in ["shared", "backend"] {
+        plant_lock(&aws, &acct.bucket(), stack, command, "2099-01-01T00:00:00Z").await;
+    }
+    let (code, doc, _) = drift(&acct, d, "staging", &[]);
+    assert_eq!(code, 0, "{doc:#}");
+    let pending = of(&doc, "pending");
+    assert_eq!(pending.len(), 3, "{doc:#}");
+    for f in pending {
+        let note = f["note"].as_str().unwrap();
+        assert!(
+            note.starts_with(&format!(
+                "`{command}` by someone@elsewhere (pid 4242) holds this stack's lock since 2099-01-01T00:00:00Z"
+            )),
+            "{note}"
+        );
+        let unlock = format!(
+            "provision state unlock --env staging --stack {}",
+            f["stack"].as_str().unwrap()
+        );
+        assert!(f["resolve"].as_str().unwrap().contains(&unlock), "{f}");
+    }
+    let api_key = of(&doc, "pending")
+        .into_iter()
+        .find(|f| f["address"] == "shared.api_key")
+        .unwrap();
+    assert!(
+        api_key["note"]
+            .as_str()
+            .unwrap()
+            .ends_with("but gone from AWS)"),
+        "{api_key}"
+    );
+
+    // Locks whose lease ran out long ago: their run is gone and explains nothing.
+    for stack in ["shared", "backend"] {
+        plant_lock(&aws, &acct.bucket(), stack, command, "2000-01-01T00:00:00Z").await;
+    }
+    let (code, doc, _) = drift(&acct, d, "staging", &[]);
+    assert_eq!(code, 2, "{doc:#}");
+    let s = &doc["summary"];
+    assert_eq!(
+        (&s["missing"], &s["changed"], &s["unmanaged"], &s["pending"]),
+        (&json!(1), &json!(1), &json!(1), &json!(0)),
+        "{doc:#}"
+    );
 }

@@ -1,7 +1,7 @@
 //! Crash safety and concurrency of the full environment against LocalStack (issue 6, items 5 and
 //! 7): runs killed at many points of an apply and of a destroy (the abort hook and real signals),
 //! Ctrl-C, two runs on one environment, an apply and a drift together, staging and production at
-//! once, and a dead run's lock. Each test runs in its own LocalStack account; the scenarios of a
+//! once, a dead run's lock, and (issue 10) 200 drifts beside applies and destroys. Each test runs in its own LocalStack account; the scenarios of a
 //! test run concurrently, each in its own account, so the file stays fast on few test threads.
 
 mod support;
@@ -11,6 +11,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -1016,4 +1017,145 @@ async fn a_dead_runs_lock_is_broken_only_by_state_unlock() {
     assert!(!text(&again).contains("broke"), "{}", text(&again));
     assert_ok(&provision(&acct, d, &apply("staging")).await);
     assert_converged(&acct, d, "staging", "apply after a dead run's lock").await;
+}
+
+/// What a loop of drifts saw.
+#[derive(Default)]
+struct Tally {
+    /// Wall time of each drift.
+    times: Vec<Duration>,
+    /// Output of each drift that exited 2 (false drift) or 1 (failed).
+    false_drift: Vec<String>,
+    failed: Vec<String>,
+    /// Drifts that found a run holding a lock, that read again after a run ended during the
+    /// first read, and that still saw a run end during the second.
+    held: usize,
+    again: usize,
+    ended: usize,
+}
+
+/// `n` drifts of `env` back to back, or fewer if `stop` is set.
+async fn drift_loop(
+    acct: Account,
+    d: std::path::PathBuf,
+    n: usize,
+    stop: Arc<AtomicBool>,
+) -> Tally {
+    let mut t = Tally::default();
+    for _ in 0..n {
+        if stop.load(Ordering::SeqCst) {
+            break;
+        }
+        let started = Instant::now();
+        let out = provision(
+            &acct,
+            &d,
+            &["drift", "--env", "staging", "--format", "json"],
+        )
+        .await;
+        t.times.push(started.elapsed());
+        match out.status.code() {
+            Some(0) => {}
+            Some(2) => t.false_drift.push(text(&out)),
+            _ => t.failed.push(text(&out)),
+        }
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        t.held += usize::from(stdout.contains("s lock since"));
+        t.ended += usize::from(stdout.contains("while drift read it"));
+        // Six listings per read: more means a run ended during the first and drift read again.
+        let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_default();
+        let listings = doc["aws_calls"]["S3"]["ListObjectsV2"]["calls"].as_u64();
+        t.again += usize::from(listings > Some(6));
+    }
+    t
+}
+
+/// Drift must not lie while another run changes the environment (issue 10): 200 drifts, two
+/// at a time, while applies and destroys of full staging take turns in the background. No
+/// drift may fail (exit 1: a resource vanishing mid-read is gone, not an error), and none may
+/// report a finding that is drift (exit 2): what a run explains is `pending`, naming the run.
+#[tokio::test(flavor = "multi_thread")]
+async fn drift_never_lies_while_applies_and_destroys_run() {
+    const DRIFTS: usize = 200;
+    let acct = Account::new();
+    let dir = acct.workdir();
+    let d = dir.path().to_owned();
+    let started = Instant::now();
+    let (stop_runs, stop_drifts) = (
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(AtomicBool::new(false)),
+    );
+    let cycles = {
+        let (acct, d, stop, halt) = (
+            acct.clone(),
+            d.clone(),
+            stop_runs.clone(),
+            stop_drifts.clone(),
+        );
+        tokio::spawn(async move {
+            let mut runs = 0;
+            while !stop.load(Ordering::SeqCst) {
+                for args in [apply("staging"), destroy("staging")] {
+                    let out = provision(&acct, &d, &args).await;
+                    if !out.status.success() {
+                        halt.store(true, Ordering::SeqCst);
+                    }
+                    assert_ok(&out);
+                    runs += 1;
+                }
+            }
+            runs
+        })
+    };
+    let loops: Vec<_> = (0..2)
+        .map(|_| {
+            tokio::spawn(drift_loop(
+                acct.clone(),
+                d.clone(),
+                DRIFTS / 2,
+                stop_drifts.clone(),
+            ))
+        })
+        .collect();
+    let mut all = Tally::default();
+    for l in loops {
+        let t = l.await.unwrap();
+        all.times.extend(t.times);
+        all.false_drift.extend(t.false_drift);
+        all.failed.extend(t.failed);
+        (all.held, all.again, all.ended) =
+            (all.held + t.held, all.again + t.again, all.ended + t.ended);
+    }
+    stop_runs.store(true, Ordering::SeqCst);
+    let runs = cycles.await.unwrap();
+    all.times.sort();
+    eprintln!(
+        "{} drifts alongside {runs} applies and destroys in {:?} (drift median {:?}, max {:?}): \
+         {} saw a run holding a lock, {} read again after a run ended, {} saw another end \
+         then; {} false, {} failed",
+        all.times.len(),
+        started.elapsed(),
+        all.times[all.times.len() / 2],
+        all.times[all.times.len() - 1],
+        all.held,
+        all.again,
+        all.ended,
+        all.false_drift.len(),
+        all.failed.len()
+    );
+    assert!(
+        all.failed.is_empty(),
+        "{} drifts failed:\n{}",
+        all.failed.len(),
+        all.failed.join("\n---\n")
+    );
+    assert!(
+        all.false_drift.is_empty(),
+        "{} drifts reported false drift:\n{}",
+        all.false_drift.len(),
+        all.false_drift.join("\n---\n")
+    );
+    assert_eq!(all.times.len(), DRIFTS);
+    assert!(runs >= 4, "only {runs} runs overlapped the drifts");
+    assert!(all.held > 0, "no drift saw a run in flight");
 }

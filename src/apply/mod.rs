@@ -120,11 +120,15 @@ fn tasks(plan: &Plan) -> Vec<Task> {
     let mut deletes: BTreeMap<Address, usize> = BTreeMap::new();
     let mut applies: BTreeMap<Address, usize> = BTreeMap::new();
     for c in &plan.changes {
-        if matches!(c.action, Action::Delete | Action::Replace) {
+        if matches!(c.action, Action::Delete | Action::Replace | Action::Forget) {
             deletes.insert(c.address.clone(), tasks.len());
             tasks.push(Task {
                 address: c.address.clone(),
-                step: Step::Delete,
+                step: if c.action == Action::Forget {
+                    Step::Forget
+                } else {
+                    Step::Delete
+                },
                 change: c.clone(),
                 deps: BTreeSet::new(),
             });
@@ -132,8 +136,7 @@ fn tasks(plan: &Plan) -> Vec<Task> {
         let step = match c.action {
             Action::Create | Action::Replace => Some(Step::Create),
             Action::Update => Some(Step::Update),
-            Action::Forget => Some(Step::Forget),
-            Action::Delete | Action::NoOp => None,
+            Action::Delete | Action::Forget | Action::NoOp => None,
         };
         if let Some(step) = step {
             applies.insert(c.address.clone(), tasks.len());
@@ -150,13 +153,13 @@ fn tasks(plan: &Plan) -> Vec<Task> {
         let before = refs(t.change.before.as_ref());
         let after = refs(t.change.after.as_ref());
         match t.step {
-            Step::Delete => {
+            Step::Delete | Step::Forget => {
                 // For a delete (not a replace), `depends_on` lists what must be deleted first.
                 for d in t
                     .change
                     .depends_on
                     .iter()
-                    .filter(|_| t.change.action == Action::Delete)
+                    .filter(|_| matches!(t.change.action, Action::Delete | Action::Forget))
                 {
                     if let Some(&j) = deletes.get(d) {
                         edges.push((i, j));
@@ -172,8 +175,6 @@ fn tasks(plan: &Plan) -> Vec<Task> {
                     }
                 }
             }
-            // State only: nothing in AWS to order against.
-            Step::Forget => {}
             Step::Create | Step::Update => {
                 // Parents first, and a replacement's old self goes before its new self.
                 for p in &after {
@@ -360,6 +361,16 @@ async fn run_one(
     };
     match step {
         Step::Forget => {
+            // The read found nothing of ours, but an object of ours may still be going (a
+            // Beanstalk environment terminating): it is waited for, so what depends on its end
+            // (its application's delete) comes after. Anything else under the id is left alone.
+            match aws.presence(&op).await.map_err(fail)? {
+                Presence::Ours => aws.delete(&op).await.map_err(fail)?,
+                Presence::Gone => {}
+                Presence::NotOurs(holder) => {
+                    tracing::info!(id = %op.id(), holder = %holder, "held by something not ours: only dropped from state");
+                }
+            }
             ids.lock().await.remove(address);
             recorder
                 .lock()

@@ -30,7 +30,7 @@ use aws_sdk_apigateway::types::{
 };
 
 use super::ids::{Claims, Found, Ids, address_of, ours};
-use super::{AwsError, Op, wait};
+use super::{AwsError, Op, unless_gone, wait};
 use crate::model::*;
 
 /// The stage tag holding the hash of the definition its deployment was made from.
@@ -187,100 +187,11 @@ fn replace(path: &str, value: &str) -> PatchOperation {
 
 pub async fn read(client: &aws_sdk_apigateway::Client, claims: &Claims) -> Result<Raw, AwsError> {
     let what = format!("API Gateway of {}", claims.owner);
-    let apis = async {
-        // No server-side tag filter exists for REST APIs; tags come inline.
-        let mut found = Vec::new();
-        let mut pages = client.get_rest_apis().limit(500).into_paginator().send();
-        while let Some(p) = pages.next().await {
-            for a in p
-                .map_err(|e| AwsError::from_sdk(&what, "GetRestApis", e))?
-                .items()
-            {
-                let tags = tags_of(a.tags());
-                if claims.keeps(a.id().unwrap_or_default(), Kind::RestApi, &tags) {
-                    found.push((a.clone(), tags));
-                }
-            }
-        }
-        // An environment owns one API: the fan-out below is one API's resources and stages.
-        let mut out = Vec::new();
-        for (a, tags) in found {
-            out.push(read_api(client, claims, a, tags).await?);
-        }
-        Ok::<_, AwsError>(out)
-    };
-    let keys = async {
-        let mut found = Vec::new();
-        // Without `includeValues` (AWS's default is false; LocalStack takes any value given,
-        // even `false`, as true).
-        let mut pages = client.get_api_keys().limit(500).into_paginator().send();
-        while let Some(p) = pages.next().await {
-            for k in p
-                .map_err(|e| AwsError::from_sdk(&what, "GetApiKeys", e))?
-                .items()
-            {
-                let tags = tags_of(k.tags());
-                if claims.keeps(k.id().unwrap_or_default(), Kind::ApiKey, &tags) {
-                    found.push(KeyRead {
-                        id: k.id().unwrap_or_default().to_owned(),
-                        name: k.name().unwrap_or_default().to_owned(),
-                        enabled: k.enabled(),
-                        tags,
-                        plans: Vec::new(),
-                    });
-                }
-            }
-        }
-        for k in &mut found {
-            let arn = arn(client, &format!("/apikeys/{}", k.id));
-            let (added, plans) =
-                tokio::try_join!(tags_added(client, &k.id, arn), plans_of_key(client, &k.id))?;
-            k.tags.extend(added);
-            k.plans = plans;
-        }
-        Ok::<_, AwsError>(found)
-    };
-    let plans = async {
-        let mut found = Vec::new();
-        let mut pages = client.get_usage_plans().limit(500).into_paginator().send();
-        while let Some(p) = pages.next().await {
-            for u in p
-                .map_err(|e| AwsError::from_sdk(&what, "GetUsagePlans", e))?
-                .items()
-            {
-                let tags = tags_of(u.tags());
-                if claims.keeps(u.id().unwrap_or_default(), Kind::UsagePlan, &tags) {
-                    found.push((u.clone(), tags));
-                }
-            }
-        }
-        let mut out = Vec::new();
-        for (u, mut tags) in found {
-            let id = u.id().unwrap_or_default().to_owned();
-            tags.extend(tags_added(client, &id, arn(client, &format!("/usageplans/{id}"))).await?);
-            out.push(PlanRead {
-                name: u.name().unwrap_or_default().to_owned(),
-                stages: u
-                    .api_stages()
-                    .iter()
-                    .map(|s| {
-                        (
-                            s.api_id().unwrap_or_default().to_owned(),
-                            s.stage().unwrap_or_default().to_owned(),
-                        )
-                    })
-                    .collect(),
-                keys: Vec::new(),
-                rate_limit: u.throttle().map_or(0.0, |t| t.rate_limit()),
-                burst_limit: u.throttle().map_or(0, |t| t.burst_limit()),
-                quota: u.quota().map(|q| (q.limit(), q.period().cloned())),
-                tags,
-                id,
-            });
-        }
-        Ok::<_, AwsError>(out)
-    };
-    let (apis, keys, mut plans) = tokio::try_join!(apis, keys, plans)?;
+    let (apis, keys, mut plans) = tokio::try_join!(
+        read_apis(client, claims, &what),
+        read_keys(client, claims, &what),
+        read_plans(client, claims, &what)
+    )?;
     for p in &mut plans {
         p.keys = keys
             .iter()
@@ -289,6 +200,126 @@ pub async fn read(client: &aws_sdk_apigateway::Client, claims: &Claims) -> Resul
             .collect();
     }
     Ok(Raw { apis, keys, plans })
+}
+
+/// In this module, a per-resource read that answers NotFound means the resource was deleted
+/// since the list call that found it (another run destroying it): it is left out, as gone.
+async fn read_apis(
+    client: &aws_sdk_apigateway::Client,
+    claims: &Claims,
+    what: &str,
+) -> Result<Vec<ApiRead>, AwsError> {
+    // No server-side tag filter exists for REST APIs; tags come inline.
+    let mut found = Vec::new();
+    let mut pages = client.get_rest_apis().limit(500).into_paginator().send();
+    while let Some(p) = pages.next().await {
+        for a in p
+            .map_err(|e| AwsError::from_sdk(what, "GetRestApis", e))?
+            .items()
+        {
+            let tags = tags_of(a.tags());
+            if claims.keeps(a.id().unwrap_or_default(), Kind::RestApi, &tags) {
+                found.push((a.clone(), tags));
+            }
+        }
+    }
+    // An environment owns one API: the fan-out below is one API's resources and stages.
+    let mut out = Vec::new();
+    for (a, tags) in found {
+        if let Some(api) = unless_gone(read_api(client, claims, a, tags).await)? {
+            out.push(api);
+        }
+    }
+    Ok(out)
+}
+
+async fn read_keys(
+    client: &aws_sdk_apigateway::Client,
+    claims: &Claims,
+    what: &str,
+) -> Result<Vec<KeyRead>, AwsError> {
+    let mut found = Vec::new();
+    // Without `includeValues` (AWS's default is false; LocalStack takes any value given,
+    // even `false`, as true).
+    let mut pages = client.get_api_keys().limit(500).into_paginator().send();
+    while let Some(p) = pages.next().await {
+        for k in p
+            .map_err(|e| AwsError::from_sdk(what, "GetApiKeys", e))?
+            .items()
+        {
+            let tags = tags_of(k.tags());
+            if claims.keeps(k.id().unwrap_or_default(), Kind::ApiKey, &tags) {
+                found.push(KeyRead {
+                    id: k.id().unwrap_or_default().to_owned(),
+                    name: k.name().unwrap_or_default().to_owned(),
+                    enabled: k.enabled(),
+                    tags,
+                    plans: Vec::new(),
+                });
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for mut k in found {
+        let arn = arn(client, &format!("/apikeys/{}", k.id));
+        let read = tokio::try_join!(tags_added(client, &k.id, arn), plans_of_key(client, &k.id));
+        let Some((added, plans)) = unless_gone(read)? else {
+            continue;
+        };
+        k.tags.extend(added);
+        k.plans = plans;
+        out.push(k);
+    }
+    Ok(out)
+}
+
+async fn read_plans(
+    client: &aws_sdk_apigateway::Client,
+    claims: &Claims,
+    what: &str,
+) -> Result<Vec<PlanRead>, AwsError> {
+    let mut found = Vec::new();
+    let mut pages = client.get_usage_plans().limit(500).into_paginator().send();
+    while let Some(p) = pages.next().await {
+        for u in p
+            .map_err(|e| AwsError::from_sdk(what, "GetUsagePlans", e))?
+            .items()
+        {
+            let tags = tags_of(u.tags());
+            if claims.keeps(u.id().unwrap_or_default(), Kind::UsagePlan, &tags) {
+                found.push((u.clone(), tags));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (u, mut tags) in found {
+        let id = u.id().unwrap_or_default().to_owned();
+        let added = tags_added(client, &id, arn(client, &format!("/usageplans/{id}"))).await;
+        let Some(added) = unless_gone(added)? else {
+            continue;
+        };
+        tags.extend(added);
+        out.push(PlanRead {
+            name: u.name().unwrap_or_default().to_owned(),
+            stages: u
+                .api_stages()
+                .iter()
+                .map(|s| {
+                    (
+                        s.api_id().unwrap_or_default().to_owned(),
+                        s.stage().unwrap_or_default().to_owned(),
+                    )
+                })
+                .collect(),
+            keys: Vec::new(),
+            rate_limit: u.throttle().map_or(0.0, |t| t.rate_limit()),
+            burst_limit: u.throttle().map_or(0, |t| t.burst_limit()),
+            quota: u.quota().map(|q| (q.limit(), q.period().cloned())),
+            tags,
+            id,
+        });
+    }
+    Ok(out)
 }
 
 /// The usage plans a key is in. (`GetUsagePlanKeys` would say it the other way round, but its
@@ -533,7 +564,11 @@ async fn read_stages(
         // AWS returns a stage's tags inline. Some emulators only keep tags added by
         // TagResource apart: ask for them when the inline ones do not say whose it is.
         if !ours(&claims.owner, &tags) {
-            tags.extend(tags_added(client, api, stage_arn(client, api, &name)).await?);
+            let added = tags_added(client, api, stage_arn(client, api, &name)).await;
+            let Some(added) = unless_gone(added)? else {
+                continue;
+            };
+            tags.extend(added);
         }
         stages.push(StageRead { name, tags });
     }

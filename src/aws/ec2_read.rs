@@ -6,9 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use aws_sdk_ec2::types::{Filter, IpPermission, Tag, VpcAttributeName};
 use ipnet::Ipv4Net;
 
-use super::AwsError;
 use super::ids::Found;
 pub use super::ids::{Claims, Ids, address_of, ours};
+use super::{AwsError, unless_gone};
 use crate::model::*;
 
 /// The server-side half of ownership; `ours` checks the project tag too.
@@ -38,7 +38,7 @@ fn cidr(s: Option<&str>) -> Ipv4Net {
 
 /// Raw results of the read pass, before ids become references.
 pub struct Raw {
-    vpcs: Vec<(aws_sdk_ec2::types::Vpc, bool, bool)>,
+    vpcs: Vec<VpcRead>,
     subnets: Vec<aws_sdk_ec2::types::Subnet>,
     igws: Vec<aws_sdk_ec2::types::InternetGateway>,
     eips: Vec<aws_sdk_ec2::types::Address>,
@@ -47,262 +47,341 @@ pub struct Raw {
     groups: Vec<aws_sdk_ec2::types::SecurityGroup>,
 }
 
+pub async fn read(ec2: &aws_sdk_ec2::Client, claims: &Claims) -> Result<Raw, AwsError> {
+    let what = format!("network of {}", claims.owner);
+    let w = what.as_str();
+    let inside = async {
+        let vpc_id = |v: &VpcRead| v.0.vpc_id().map(str::to_owned);
+        let found = with_recorded(claims, Kind::Vpc, "vpc-id", vpc_id, |f| vpcs(ec2, w, f));
+        inside(ec2, w, claims, found.await?).await
+    };
+    let igw_id =
+        |g: &aws_sdk_ec2::types::InternetGateway| g.internet_gateway_id().map(str::to_owned);
+    let eip_id = |a: &aws_sdk_ec2::types::Address| a.allocation_id().map(str::to_owned);
+    let nat_id = |n: &aws_sdk_ec2::types::NatGateway| n.nat_gateway_id().map(str::to_owned);
+    let ((vpcs, inside), igws, eips, nats) = tokio::try_join!(
+        inside,
+        with_recorded(
+            claims,
+            Kind::InternetGateway,
+            "internet-gateway-id",
+            igw_id,
+            |f| { igws(ec2, w, f) }
+        ),
+        with_recorded(claims, Kind::ElasticIp, "allocation-id", eip_id, |f| eips(
+            ec2, w, f
+        )),
+        with_recorded(
+            claims,
+            Kind::NatGateway,
+            "nat-gateway-id",
+            nat_id,
+            |f| nats(ec2, w, f)
+        ),
+    )?;
+    Ok(Raw {
+        vpcs,
+        subnets: inside.subnets,
+        igws,
+        eips,
+        nats,
+        tables: inside.tables,
+        groups: inside.groups,
+    })
+}
+
 /// A filter on physical ids (`vpc-id`, `allocation-id`, ...): unlike the id parameters, it
 /// answers with what exists instead of failing on an id that is gone.
 fn id_filter(name: &str, ids: Vec<String>) -> Filter {
     Filter::builder().name(name).set_values(Some(ids)).build()
 }
 
-/// Recorded ids of `kind` that the tag-filtered read did not return: their tags were lost or
-/// changed, so they are looked up by id (one more call, only then).
-fn unseen(
+/// A tag-filtered listing, plus the ids state recorded for `kind` that it did not return: their
+/// tags were lost or changed, so they are looked up by id (one more call, only then).
+async fn with_recorded<T, Fut>(
     claims: &Claims,
     kind: Kind,
-    seen: impl IntoIterator<Item = Option<String>>,
-) -> Vec<String> {
-    let seen: BTreeSet<String> = seen.into_iter().flatten().collect();
-    claims
+    id_name: &str,
+    id_of: impl Fn(&T) -> Option<String>,
+    list: impl Fn(Filter) -> Fut,
+) -> Result<Vec<T>, AwsError>
+where
+    Fut: std::future::Future<Output = Result<Vec<T>, AwsError>>,
+{
+    let mut out = list(env_filter(&claims.owner.env)).await?;
+    let seen: BTreeSet<String> = out.iter().filter_map(&id_of).collect();
+    let lost: Vec<String> = claims
         .recorded_ids(kind)
         .into_iter()
         .filter(|id| !seen.contains(id))
-        .collect()
+        .collect();
+    if !lost.is_empty() {
+        out.extend(list(id_filter(id_name, lost)).await?);
+    }
+    Ok(out)
 }
 
-pub async fn read(ec2: &aws_sdk_ec2::Client, claims: &Claims) -> Result<Raw, AwsError> {
-    let owner = &claims.owner;
-    let what = format!("network of {owner}");
-    let f = || env_filter(&owner.env);
-    let describe_vpcs = |filter: Filter| async {
-        let mut out = Vec::new();
-        let mut pages = ec2.describe_vpcs().filters(filter).into_paginator().send();
-        while let Some(p) = pages.next().await {
-            out.extend(
-                p.map_err(|e| AwsError::from_sdk(&what, "DescribeVpcs", e))?
-                    .vpcs()
-                    .iter()
-                    .cloned(),
-            );
-        }
-        Ok::<_, AwsError>(out)
-    };
-    let vpcs = async {
-        let mut out = describe_vpcs(f()).await?;
-        let lost = unseen(
-            claims,
-            Kind::Vpc,
-            out.iter().map(|v| v.vpc_id().map(str::to_owned)),
+type VpcRead = (aws_sdk_ec2::types::Vpc, bool, bool);
+
+/// The environment's VPCs with their DNS attributes.
+async fn vpcs(
+    ec2: &aws_sdk_ec2::Client,
+    what: &str,
+    filter: Filter,
+) -> Result<Vec<VpcRead>, AwsError> {
+    let mut out = Vec::new();
+    let mut pages = ec2.describe_vpcs().filters(filter).into_paginator().send();
+    while let Some(p) = pages.next().await {
+        out.extend(
+            p.map_err(|e| AwsError::from_sdk(what, "DescribeVpcs", e))?
+                .vpcs()
+                .iter()
+                .cloned(),
         );
-        if !lost.is_empty() {
-            out.extend(describe_vpcs(id_filter("vpc-id", lost)).await?);
-        }
-        // DNS attributes are only readable per VPC; an environment has one VPC.
-        let mut with_dns = Vec::new();
-        for v in out {
-            let id = v.vpc_id().unwrap_or_default().to_owned();
-            let attr = |name: VpcAttributeName| {
-                let id = id.clone();
-                async move {
-                    ec2.describe_vpc_attribute()
-                        .vpc_id(&id)
-                        .attribute(name)
-                        .send()
-                        .await
-                        .map_err(|e| AwsError::from_sdk(&id, "DescribeVpcAttribute", e))
-                }
-            };
-            let (h, s) = tokio::try_join!(
-                attr(VpcAttributeName::EnableDnsHostnames),
-                attr(VpcAttributeName::EnableDnsSupport)
-            )?;
-            let hostnames = h
-                .enable_dns_hostnames()
-                .and_then(|a| a.value())
-                .unwrap_or(false);
-            let support = s
-                .enable_dns_support()
-                .and_then(|a| a.value())
-                .unwrap_or(true);
-            with_dns.push((v, hostnames, support));
-        }
-        Ok::<_, AwsError>(with_dns)
-    };
-    let subnets = |filter: Filter| async {
-        let mut out = Vec::new();
-        let mut pages = ec2
-            .describe_subnets()
-            .filters(filter)
-            .into_paginator()
-            .send();
-        while let Some(p) = pages.next().await {
-            out.extend(
-                p.map_err(|e| AwsError::from_sdk(&what, "DescribeSubnets", e))?
-                    .subnets()
-                    .iter()
-                    .cloned(),
-            );
-        }
-        Ok::<_, AwsError>(out)
-    };
-    let describe_igws = |filter: Filter| async {
-        let mut out = Vec::new();
-        let mut pages = ec2
-            .describe_internet_gateways()
-            .filters(filter)
-            .into_paginator()
-            .send();
-        while let Some(p) = pages.next().await {
-            out.extend(
-                p.map_err(|e| AwsError::from_sdk(&what, "DescribeInternetGateways", e))?
-                    .internet_gateways()
-                    .iter()
-                    .cloned(),
-            );
-        }
-        Ok::<_, AwsError>(out)
-    };
-    let igws = async {
-        let mut out = describe_igws(f()).await?;
-        let lost = unseen(
-            claims,
-            Kind::InternetGateway,
-            out.iter()
-                .map(|g| g.internet_gateway_id().map(str::to_owned)),
-        );
-        if !lost.is_empty() {
-            out.extend(describe_igws(id_filter("internet-gateway-id", lost)).await?);
-        }
-        Ok::<_, AwsError>(out)
-    };
-    let describe_eips = |filter: Filter| async {
-        let out = ec2
-            .describe_addresses()
-            .filters(filter)
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk(&what, "DescribeAddresses", e))?;
-        Ok::<_, AwsError>(out.addresses().to_vec())
-    };
-    let eips = async {
-        let mut out = describe_eips(f()).await?;
-        let lost = unseen(
-            claims,
-            Kind::ElasticIp,
-            out.iter().map(|a| a.allocation_id().map(str::to_owned)),
-        );
-        if !lost.is_empty() {
-            out.extend(describe_eips(id_filter("allocation-id", lost)).await?);
-        }
-        Ok::<_, AwsError>(out)
-    };
-    let describe_nats = |filter: Filter| async {
-        let mut out = Vec::new();
-        // Deleted gateways stay visible for a while; they are gone for our purposes.
-        let states = Filter::builder()
-            .name("state")
-            .values("pending")
-            .values("available")
-            .values("failed")
-            .build();
-        let mut pages = ec2
-            .describe_nat_gateways()
-            .filter(filter)
-            .filter(states)
-            .into_paginator()
-            .send();
-        while let Some(p) = pages.next().await {
-            out.extend(
-                p.map_err(|e| AwsError::from_sdk(&what, "DescribeNatGateways", e))?
-                    .nat_gateways()
-                    .iter()
-                    .cloned(),
-            );
-        }
-        Ok::<_, AwsError>(out)
-    };
-    let nats = async {
-        let mut out = describe_nats(f()).await?;
-        let lost = unseen(
-            claims,
-            Kind::NatGateway,
-            out.iter().map(|n| n.nat_gateway_id().map(str::to_owned)),
-        );
-        if !lost.is_empty() {
-            out.extend(describe_nats(id_filter("nat-gateway-id", lost)).await?);
-        }
-        Ok::<_, AwsError>(out)
-    };
-    let tables = |filter: Filter| async {
-        let mut out = Vec::new();
-        let mut pages = ec2
-            .describe_route_tables()
-            .filters(filter)
-            .into_paginator()
-            .send();
-        while let Some(p) = pages.next().await {
-            out.extend(
-                p.map_err(|e| AwsError::from_sdk(&what, "DescribeRouteTables", e))?
-                    .route_tables()
-                    .iter()
-                    .cloned(),
-            );
-        }
-        Ok::<_, AwsError>(out)
-    };
-    let groups = |filter: Filter| async {
-        let mut out = Vec::new();
-        let mut pages = ec2
-            .describe_security_groups()
-            .filters(filter)
-            .into_paginator()
-            .send();
-        while let Some(p) = pages.next().await {
-            out.extend(
-                p.map_err(|e| AwsError::from_sdk(&what, "DescribeSecurityGroups", e))?
-                    .security_groups()
-                    .iter()
-                    .cloned(),
-            );
-        }
-        Ok::<_, AwsError>(out)
-    };
-    // What lives inside the VPC is read by VPC, not by tag: the same one call per type finds
-    // ours and whatever was made there by hand, which drift reports as unmanaged.
-    let inside = async {
-        let vpcs = vpcs.await?;
-        let ids: Vec<String> = vpcs
-            .iter()
-            .filter(|(v, _, _)| {
-                claims.keeps(
-                    v.vpc_id().unwrap_or_default(),
-                    Kind::Vpc,
-                    &tags_of(v.tags()),
-                )
-            })
-            .filter_map(|(v, _, _)| v.vpc_id().map(str::to_owned))
-            .collect();
-        let scope = if ids.is_empty() {
-            f()
-        } else {
-            Filter::builder()
-                .name("vpc-id")
-                .set_values(Some(ids))
-                .build()
+    }
+    // DNS attributes are only readable per VPC; an environment has one VPC.
+    let mut with_dns = Vec::new();
+    for v in out {
+        let id = v.vpc_id().unwrap_or_default().to_owned();
+        let attr = |name: VpcAttributeName| {
+            let id = id.clone();
+            async move {
+                ec2.describe_vpc_attribute()
+                    .vpc_id(&id)
+                    .attribute(name)
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk(&id, "DescribeVpcAttribute", e))
+            }
         };
-        let (subnets, tables, groups) =
-            tokio::try_join!(subnets(scope.clone()), tables(scope.clone()), groups(scope))?;
-        Ok::<_, AwsError>((vpcs, subnets, tables, groups))
-    };
-    let ((vpcs, subnets, tables, groups), igws, eips, nats) =
-        tokio::try_join!(inside, igws, eips, nats)?;
-    Ok(Raw {
-        vpcs,
+        let dns = tokio::try_join!(
+            attr(VpcAttributeName::EnableDnsHostnames),
+            attr(VpcAttributeName::EnableDnsSupport)
+        );
+        // Deleted since DescribeVpcs: gone.
+        let Some((h, s)) = unless_gone(dns)? else {
+            continue;
+        };
+        let hostnames = h
+            .enable_dns_hostnames()
+            .and_then(|a| a.value())
+            .unwrap_or(false);
+        let support = s
+            .enable_dns_support()
+            .and_then(|a| a.value())
+            .unwrap_or(true);
+        with_dns.push((v, hostnames, support));
+    }
+    Ok(with_dns)
+}
+
+/// What lives inside the environment's VPCs.
+#[derive(Default)]
+struct Inside {
+    subnets: Vec<aws_sdk_ec2::types::Subnet>,
+    tables: Vec<aws_sdk_ec2::types::RouteTable>,
+    groups: Vec<aws_sdk_ec2::types::SecurityGroup>,
+}
+
+/// What lives inside the VPC is read by VPC, not by tag: the same one call per type finds ours
+/// and whatever was made there by hand, which drift reports as unmanaged.
+async fn inside(
+    ec2: &aws_sdk_ec2::Client,
+    what: &str,
+    claims: &Claims,
+    mut vpcs: Vec<VpcRead>,
+) -> Result<(Vec<VpcRead>, Inside), AwsError> {
+    let ids: Vec<String> = vpcs
+        .iter()
+        .filter(|(v, _, _)| {
+            claims.keeps(
+                v.vpc_id().unwrap_or_default(),
+                Kind::Vpc,
+                &tags_of(v.tags()),
+            )
+        })
+        .filter_map(|(v, _, _)| v.vpc_id().map(str::to_owned))
+        .collect();
+    if ids.is_empty() {
+        let found = in_scope(ec2, what, env_filter(&claims.owner.env)).await?;
+        return Ok((vpcs, found));
+    }
+    match in_scope(ec2, what, vpc_filter(ids.clone())).await {
+        Ok(found) => Ok((vpcs, found)),
+        // A VPC deleted since DescribeVpcs (a destroy is running): read each VPC on its own;
+        // one that is gone is gone with everything in it.
+        Err(e) if e.is_not_found() => {
+            let mut found = Inside::default();
+            for id in ids {
+                match unless_gone(in_scope(ec2, what, vpc_filter(vec![id.clone()])).await)? {
+                    Some(one) => {
+                        found.subnets.extend(one.subnets);
+                        found.tables.extend(one.tables);
+                        found.groups.extend(one.groups);
+                    }
+                    None => vpcs.retain(|(v, _, _)| v.vpc_id() != Some(id.as_str())),
+                }
+            }
+            Ok((vpcs, found))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn vpc_filter(ids: Vec<String>) -> Filter {
+    Filter::builder()
+        .name("vpc-id")
+        .set_values(Some(ids))
+        .build()
+}
+
+async fn in_scope(
+    ec2: &aws_sdk_ec2::Client,
+    what: &str,
+    scope: Filter,
+) -> Result<Inside, AwsError> {
+    let (subnets, tables, groups) = tokio::try_join!(
+        subnets(ec2, what, scope.clone()),
+        tables(ec2, what, scope.clone()),
+        groups(ec2, what, scope)
+    )?;
+    Ok(Inside {
         subnets,
-        igws,
-        eips,
-        nats,
         tables,
         groups,
     })
+}
+
+async fn subnets(
+    ec2: &aws_sdk_ec2::Client,
+    what: &str,
+    filter: Filter,
+) -> Result<Vec<aws_sdk_ec2::types::Subnet>, AwsError> {
+    let mut out = Vec::new();
+    let mut pages = ec2
+        .describe_subnets()
+        .filters(filter)
+        .into_paginator()
+        .send();
+    while let Some(p) = pages.next().await {
+        out.extend(
+            p.map_err(|e| AwsError::from_sdk(what, "DescribeSubnets", e))?
+                .subnets()
+                .iter()
+                .cloned(),
+        );
+    }
+    Ok(out)
+}
+
+async fn tables(
+    ec2: &aws_sdk_ec2::Client,
+    what: &str,
+    filter: Filter,
+) -> Result<Vec<aws_sdk_ec2::types::RouteTable>, AwsError> {
+    let mut out = Vec::new();
+    let mut pages = ec2
+        .describe_route_tables()
+        .filters(filter)
+        .into_paginator()
+        .send();
+    while let Some(p) = pages.next().await {
+        out.extend(
+            p.map_err(|e| AwsError::from_sdk(what, "DescribeRouteTables", e))?
+                .route_tables()
+                .iter()
+                .cloned(),
+        );
+    }
+    Ok(out)
+}
+
+async fn groups(
+    ec2: &aws_sdk_ec2::Client,
+    what: &str,
+    filter: Filter,
+) -> Result<Vec<aws_sdk_ec2::types::SecurityGroup>, AwsError> {
+    let mut out = Vec::new();
+    let mut pages = ec2
+        .describe_security_groups()
+        .filters(filter)
+        .into_paginator()
+        .send();
+    while let Some(p) = pages.next().await {
+        out.extend(
+            p.map_err(|e| AwsError::from_sdk(what, "DescribeSecurityGroups", e))?
+                .security_groups()
+                .iter()
+                .cloned(),
+        );
+    }
+    Ok(out)
+}
+
+async fn igws(
+    ec2: &aws_sdk_ec2::Client,
+    what: &str,
+    filter: Filter,
+) -> Result<Vec<aws_sdk_ec2::types::InternetGateway>, AwsError> {
+    let mut out = Vec::new();
+    let mut pages = ec2
+        .describe_internet_gateways()
+        .filters(filter)
+        .into_paginator()
+        .send();
+    while let Some(p) = pages.next().await {
+        out.extend(
+            p.map_err(|e| AwsError::from_sdk(what, "DescribeInternetGateways", e))?
+                .internet_gateways()
+                .iter()
+                .cloned(),
+        );
+    }
+    Ok(out)
+}
+
+async fn eips(
+    ec2: &aws_sdk_ec2::Client,
+    what: &str,
+    filter: Filter,
+) -> Result<Vec<aws_sdk_ec2::types::Address>, AwsError> {
+    let out = ec2
+        .describe_addresses()
+        .filters(filter)
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk(what, "DescribeAddresses", e))?;
+    Ok(out.addresses().to_vec())
+}
+
+async fn nats(
+    ec2: &aws_sdk_ec2::Client,
+    what: &str,
+    filter: Filter,
+) -> Result<Vec<aws_sdk_ec2::types::NatGateway>, AwsError> {
+    let mut out = Vec::new();
+    // Deleted gateways stay visible for a while; they are gone for our purposes.
+    let states = Filter::builder()
+        .name("state")
+        .values("pending")
+        .values("available")
+        .values("failed")
+        .build();
+    let mut pages = ec2
+        .describe_nat_gateways()
+        .filter(filter)
+        .filter(states)
+        .into_paginator()
+        .send();
+    while let Some(p) = pages.next().await {
+        out.extend(
+            p.map_err(|e| AwsError::from_sdk(what, "DescribeNatGateways", e))?
+                .nat_gateways()
+                .iter()
+                .cloned(),
+        );
+    }
+    Ok(out)
 }
 
 impl Raw {

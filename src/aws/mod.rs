@@ -422,6 +422,17 @@ pub(crate) fn done_if(result: Result<(), AwsError>, codes: &[&str]) -> Result<()
     }
 }
 
+/// A per-resource read made after a list call: a NotFound-class answer (`InvalidVpcID.NotFound`,
+/// `NotFoundException`, `DBInstanceNotFound`, ...) means the resource was deleted in between,
+/// as another run's destroy does: it is gone (`None`), not an error that fails the read pass.
+pub(crate) fn unless_gone<T>(result: Result<T, AwsError>) -> Result<Option<T>, AwsError> {
+    match result {
+        Ok(found) => Ok(Some(found)),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// A failed AWS call, naming the resource, the operation, and AWS's own code and message.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum AwsError {

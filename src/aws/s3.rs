@@ -1,6 +1,8 @@
 //! S3 object operations the state store needs: conditional writes, reads with ETags, listing,
 //! and creating the state bucket (versioned) on first use.
 
+use std::collections::BTreeMap;
+
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{
     BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration,
@@ -205,6 +207,41 @@ impl S3Objects {
             .await
             .map_err(|e| AwsError::from_sdk(self.name(key), "DeleteObject", e))?;
         Ok(())
+    }
+
+    /// The objects directly in a "directory" (a prefix ending in `/`, not below its next `/`)
+    /// with their ETags, in one call: how a reader sees whether a lock or snapshot changed
+    /// without reading them. No bucket yet reads as no objects.
+    pub async fn etags(&self, dir: &str) -> Result<BTreeMap<String, String>, AwsError> {
+        let mut out = BTreeMap::new();
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(dir)
+            .delimiter("/")
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = match page {
+                Ok(page) => page,
+                Err(e) => {
+                    let err = AwsError::from_sdk(self.name(dir), "ListObjectsV2", e);
+                    return if err.is_not_found() {
+                        Ok(out)
+                    } else {
+                        Err(err)
+                    };
+                }
+            };
+            out.extend(page.contents().iter().filter_map(|o| {
+                Some((
+                    o.key()?.to_owned(),
+                    o.e_tag().unwrap_or_default().to_owned(),
+                ))
+            }));
+        }
+        Ok(out)
     }
 
     /// Keys under a prefix, sorted.

@@ -116,14 +116,51 @@ impl Session {
     async fn observe(&self) -> Result<Observed, CliError> {
         let store = self.store();
         let stored = state::read_all(&store, &self.env, &self.stacks).await?;
-        let claims = Claims::new(
-            self.owner(),
-            stored
-                .values()
-                .flat_map(|s| s.snapshot.resources.iter())
-                .map(|(a, r)| (a, r.id.as_str())),
-        );
+        let claims = self.claims(&stored);
         let full_live = self.aws.read_claimed(&claims).await?;
+        Ok(self.scoped(full_live, stored, claims))
+    }
+
+    /// Drift's read: the snapshots, then live AWS, between two readings of every stack's lock
+    /// and snapshot ETag. The snapshots are read before AWS, so whatever a run changes in AWS
+    /// during the read is recorded after them: a run going at the end shows in its lock, one
+    /// that ended meanwhile in a changed lock or snapshot. Then the read is made once more
+    /// (what the run left is the truth to compare), and if a run moved things again, the
+    /// stacks it touched come back as busy. Clean, it costs one listing per stack each time.
+    async fn observe_settled(&self) -> Result<(Observed, BTreeMap<Stack, state::Busy>), CliError> {
+        let store = self.store();
+        let mut again = true;
+        loop {
+            // Both to the end, so that neither leaves reads running if the other fails.
+            let (stored, before) = tokio::join!(
+                state::read_all(&store, &self.env, &self.stacks),
+                state::marks(&store, &self.env, &Stack::ALL)
+            );
+            let (stored, before) = (stored?, before?);
+            let claims = self.claims(&stored);
+            let live = self.aws.read_claimed(&claims).await?;
+            let after = state::marks(&store, &self.env, &Stack::ALL).await?;
+            let read = self
+                .stacks
+                .iter()
+                .map(|s| (*s, stored.get(s).map(|st| st.etag.clone())))
+                .collect();
+            let busy = state::busy(&before, &after, &read);
+            let ended = busy.values().any(|b| matches!(b, state::Busy::Moved(_)));
+            if !(again && ended) {
+                return Ok((self.scoped(live, stored, claims), busy));
+            }
+            again = false;
+        }
+    }
+
+    /// One read pass and the snapshots, narrowed to the command's stacks.
+    fn scoped(
+        &self,
+        full_live: LiveState,
+        stored: BTreeMap<Stack, Stored>,
+        claims: Claims,
+    ) -> Observed {
         let mut live = full_live.clone();
         live.resources.retain(|a, _| self.in_scope(a));
         live.duplicates.retain(|d| self.in_scope(&d.address));
@@ -139,13 +176,24 @@ impl Session {
                 }
             }
         }
-        Ok(Observed {
+        Observed {
             claims,
             full_live,
             live,
             recorded,
             stored,
-        })
+        }
+    }
+
+    /// What is this environment's: its tags, or the ids its snapshots recorded.
+    fn claims(&self, stored: &BTreeMap<Stack, Stored>) -> Claims {
+        Claims::new(
+            self.owner(),
+            stored
+                .values()
+                .flat_map(|s| s.snapshot.resources.iter())
+                .map(|(a, r)| (a, r.id.as_str())),
+        )
     }
 
     /// Resources outside the scope that the scope refers to must exist already.
@@ -275,9 +323,9 @@ pub async fn plan(g: &Global, run: &RunArgs) -> Result<Outcome, CliError> {
 /// Read-only: no lock, no state write, no mutating call.
 pub async fn drift(g: &Global, run: &RunArgs) -> Result<Outcome, CliError> {
     let s = Session::open(g, run).await?;
-    let observed = s.observe().await?;
+    let (observed, busy) = s.observe_settled().await?;
     let mut report = crate::drift::drift(&s.desired, &observed.live, &observed.recorded);
-    in_flight(&s, &mut report).await?;
+    crate::drift::in_flight(&mut report, &busy);
     match g.format {
         Format::Text => print!("{}", crate::drift::render_text(&report, &s.region)),
         Format::Json => {
@@ -302,59 +350,6 @@ pub async fn drift(g: &Global, run: &RunArgs) -> Result<Outcome, CliError> {
     } else {
         Outcome::Done
     })
-}
-
-/// What a run holding a stack's lock explains: it records each change only once AWS is done with
-/// it (a Beanstalk environment when Ready, a database when available), so while it runs, its
-/// stack has resources created but not yet recorded, changed but recorded as before, or deleted
-/// but still recorded. Those findings are pending while the lock is held, not drift. The locks
-/// are read only when there are such findings: a clean drift costs what a converged plan does.
-async fn in_flight(s: &Session, report: &mut crate::drift::Report) -> Result<(), CliError> {
-    use crate::drift::Category;
-    let suspect = |f: &crate::drift::Finding| match f.category {
-        Category::Changed | Category::Missing => true,
-        Category::Unmanaged => f.address.is_some(),
-        Category::Pending | Category::SpecAhead => false,
-    };
-    let stacks: BTreeSet<Stack> = report
-        .findings
-        .iter()
-        .filter(|f| suspect(f))
-        .filter_map(|f| f.stack)
-        .collect();
-    if stacks.is_empty() {
-        return Ok(());
-    }
-    let store = s.store();
-    let mut holders = BTreeMap::new();
-    for stack in stacks {
-        if let Some(h) = state::lock::holder(&store, stack, &s.env).await?
-            && !h.is_stale(h.age())
-        {
-            holders.insert(stack, h);
-        }
-    }
-    for f in report.findings.iter_mut().filter(|f| suspect(f)) {
-        let Some(h) = f.stack.and_then(|stack| holders.get(&stack)) else {
-            continue;
-        };
-        let stack = f.stack.map(Stack::as_str).unwrap_or_default();
-        f.note = format!(
-            "`{}` by {} (pid {}) holds this stack's lock since {}, so this may be its work in progress: {} ({})",
-            h.command,
-            h.who(),
-            h.pid,
-            h.created_at,
-            f.category.label(),
-            f.note
-        );
-        f.resolve = format!(
-            "run drift again once it is done; if no run is going, `provision state unlock --env {} --stack {stack}`",
-            s.env
-        );
-        f.category = Category::Pending;
-    }
-    Ok(())
 }
 
 pub async fn apply(g: &Global, a: &ApplyArgs) -> Result<Outcome, CliError> {

@@ -15,6 +15,7 @@ use serde_json::Value;
 
 use crate::model::*;
 use crate::plan::diff::{field_changes, is_ignored};
+use crate::state::Busy;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -271,6 +272,67 @@ pub fn drift(desired: &DesiredState, live: &LiveState, recorded: &RecordedState)
     }
 }
 
+/// Findings another run can explain are pending, naming the run, never drift. A run records
+/// each change only once AWS is done with it (a Beanstalk environment when Ready, a database
+/// when available), so while it runs, or when it ran while drift read, its stacks have
+/// resources created but not yet recorded, changed but recorded as before, or deleted but still
+/// recorded. Untagged resources in the VPC count for a run of any stack: Beanstalk adds its own
+/// security groups there, and an emulator may list a new resource a moment before its tags.
+pub fn in_flight(report: &mut Report, busy: &BTreeMap<Stack, Busy>) {
+    for f in &mut report.findings {
+        let suspect = match f.category {
+            Category::Changed | Category::Missing | Category::Unmanaged => true,
+            Category::Pending | Category::SpecAhead => false,
+        };
+        let own = f.stack.and_then(|s| busy.get_key_value(&s));
+        let run = match (suspect, &f.address) {
+            (false, _) => None,
+            (true, Some(_)) => own,
+            (true, None) => own.or_else(|| busy.iter().next()),
+        };
+        let Some((&stack, why)) = run else {
+            continue;
+        };
+        let whose = if f.stack == Some(stack) {
+            "this stack".to_owned()
+        } else {
+            format!("the {stack} stack")
+        };
+        let what = format!("{} ({})", f.category.label(), f.note);
+        (f.note, f.resolve) = match why {
+            Busy::Held(h) => (
+                format!(
+                    "`{}` by {} (pid {}) holds {whose}'s lock since {}, so this may be its work in progress: {what}",
+                    h.command,
+                    h.who(),
+                    h.pid,
+                    h.created_at
+                ),
+                format!(
+                    "run drift again once it is done; if no run is going, `provision state unlock --env {} --stack {stack}`",
+                    report.env
+                ),
+            ),
+            Busy::Moved(Some(h)) => (
+                format!(
+                    "`{}` by {} (pid {}) changed {whose} while drift read it and has ended since, so this may be its work: {what}",
+                    h.command,
+                    h.who(),
+                    h.pid
+                ),
+                "run drift again".into(),
+            ),
+            Busy::Moved(None) => (
+                format!(
+                    "another run changed {whose}'s state while drift read it, so this may be its work: {what}"
+                ),
+                "run drift again".into(),
+            ),
+        };
+        f.category = Category::Pending;
+    }
+}
+
 /// Live against what was last applied: a difference was made outside provision.
 fn changed(
     b: &mut Builder<'_>,
@@ -523,5 +585,89 @@ mod tests {
             r.findings
         );
         assert!(!r.has_drift());
+    }
+
+    fn lock(command: &str) -> crate::state::LockInfo {
+        crate::state::LockInfo {
+            id: "x".into(),
+            owner: "ci".into(),
+            host: "runner".into(),
+            pid: 42,
+            command: command.into(),
+            created_at: "2026-01-01T00:00:00Z".into(),
+            lease_seconds: 900,
+            renewed_at: None,
+        }
+    }
+
+    /// A run destroying backend: its deleted-but-recorded and created-but-unrecorded resources,
+    /// and an untagged group in the VPC, are pending; the other stacks' findings stay drift.
+    #[test]
+    fn what_a_busy_stack_explains_is_pending_naming_the_run() {
+        let d = desired();
+        let (mut live, rec) = clean(&d);
+        live.resources.remove(&at("backend.rds"));
+        live.resources.remove(&at("console.beanstalk"));
+        live.unmanaged.push(Unmanaged {
+            kind: Kind::SecurityGroup,
+            id: "sg-new".into(),
+            name: None,
+        });
+        let mut r = drift(&d, &live, &rec);
+        assert_eq!(r.summary().missing, 2);
+        let busy = BTreeMap::from([(Stack::Backend, Busy::Held(lock("destroy --env staging")))]);
+        in_flight(&mut r, &busy);
+        let s = r.summary();
+        assert_eq!(
+            (s.missing, s.pending, s.unmanaged),
+            (1, 2, 0),
+            "{:#?}",
+            r.findings
+        );
+        let rds = r
+            .findings
+            .iter()
+            .find(|f| f.address == Some(at("backend.rds")))
+            .unwrap();
+        assert_eq!(rds.category, Category::Pending);
+        assert!(
+            rds.note.starts_with(
+                "`destroy --env staging` by ci@runner (pid 42) holds this stack's lock"
+            ),
+            "{}",
+            rds.note
+        );
+        assert!(
+            rds.note
+                .ends_with("missing (recorded as id-backend.rds but gone from AWS)")
+        );
+        let sg = r.findings.iter().find(|f| f.address.is_none()).unwrap();
+        assert!(
+            sg.note.contains("holds the backend stack's lock"),
+            "{}",
+            sg.note
+        );
+        assert!(
+            r.has_drift(),
+            "console's missing environment is still drift"
+        );
+
+        // A run that ended while drift read, unseen by either reading: pending all the same.
+        let mut r = drift(&d, &live, &rec);
+        in_flight(
+            &mut r,
+            &BTreeMap::from([(Stack::Console, Busy::Moved(None))]),
+        );
+        let env = r
+            .findings
+            .iter()
+            .find(|f| f.address == Some(at("console.beanstalk")))
+            .unwrap();
+        assert_eq!(env.category, Category::Pending);
+        assert!(
+            env.note
+                .starts_with("another run changed this stack's state while drift read it")
+        );
+        assert_eq!(env.resolve, "run drift again");
     }
 }

@@ -171,13 +171,14 @@ pub fn diff(
             },
             (None, None) => {
                 let r = rec.expect("address came from one of the three maps");
-                // Nothing of ours is there: whatever may hold its id or name now is not
-                // touched, only the record goes.
+                // Nothing of ours was found: only the record goes, and whatever holds its id
+                // or name now is not touched. Ordered like a delete: what the read left out
+                // while it was going (a terminating environment) is waited for at apply.
                 Change {
                     address: address.clone(),
                     action: Action::Forget,
                     level: existing_levels.get(address).copied().unwrap_or(0),
-                    depends_on: BTreeSet::new(),
+                    depends_on: dependents(address, &existing_edges),
                     id: Some(r.id.clone()),
                     before: Some(r.attrs.clone()),
                     after: None,

@@ -1,6 +1,7 @@
 //! The per-stack lock: `{stack}/{env}/lock.json`, created with `If-None-Match: *` so exactly one
 //! run gets it, kept fresh while the run lasts, deleted when it ends.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -8,7 +9,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use tokio::task::JoinHandle;
 
-use super::store::lock_key;
+use super::store::{lock_key, state_key};
 use super::{StateError, Store, age_of, now_rfc3339};
 use crate::aws::s3::{Conflict, Precondition};
 use crate::model::Stack;
@@ -257,6 +258,113 @@ async fn renew(
     }
 }
 
+/// One stack's lock and snapshot as seen at one moment: from two of these, a reader that takes
+/// no lock (drift) tells whether a run held the stack, or changed it, while it read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mark {
+    /// The lock's ETag and holder, when the stack was locked.
+    pub lock: Option<(String, LockInfo)>,
+    /// The snapshot's ETag, when there is one.
+    pub state: Option<String>,
+}
+
+impl Mark {
+    /// The holder, if its lease says it is alive.
+    fn live(&self) -> Option<&LockInfo> {
+        self.lock
+            .as_ref()
+            .map(|(_, h)| h)
+            .filter(|h| !h.is_stale(h.age()))
+    }
+}
+
+/// Every stack's [`Mark`], concurrently: one listing of `{stack}/{env}/` per stack (the lock's and
+/// the snapshot's ETags), and a read of the lock only where there is one, to name its holder.
+pub async fn marks(
+    store: &Store,
+    env: &str,
+    stacks: &[Stack],
+) -> Result<BTreeMap<Stack, Mark>, StateError> {
+    let reads: Vec<_> = stacks
+        .iter()
+        .map(|&stack| {
+            let (store, env) = (store.clone(), env.to_owned());
+            (
+                stack,
+                tokio::spawn(async move { mark(&store, stack, &env).await }),
+            )
+        })
+        .collect();
+    // Every read is awaited, also after a failure: none is left running when the command ends.
+    let mut out = BTreeMap::new();
+    let mut failed = None;
+    for (stack, read) in reads {
+        match read.await.expect("lock read task panicked") {
+            Ok(mark) => {
+                out.insert(stack, mark);
+            }
+            Err(e) => {
+                failed.get_or_insert(e);
+            }
+        }
+    }
+    failed.map_or(Ok(out), Err)
+}
+
+async fn mark(store: &Store, stack: Stack, env: &str) -> Result<Mark, StateError> {
+    let etags = store.etags(&format!("{stack}/{env}/")).await?;
+    let lock = match etags.get(&lock_key(stack, env)) {
+        // Released between the listing and the read: not locked.
+        Some(etag) => holder(store, stack, env).await?.map(|h| (etag.clone(), h)),
+        None => None,
+    };
+    Ok(Mark {
+        lock,
+        state: etags.get(&state_key(stack, env)).cloned(),
+    })
+}
+
+/// Why a stack's findings may be another run's work rather than drift.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Busy {
+    /// A live run held the stack's lock at the second reading: it is going on.
+    Held(LockInfo),
+    /// The lock or the snapshot changed between the readings, and no live run holds it now: a
+    /// run ended (or came and went) meanwhile. Its holder, when a reading saw it.
+    Moved(Option<LockInfo>),
+}
+
+/// Per stack, whether a run was at work between two readings of the marks. `read` holds the
+/// snapshot ETags the reader used (`None`: no snapshot), for the stacks it read: a snapshot
+/// written after the first reading but before the reader's own read also counts as moved.
+pub fn busy(
+    before: &BTreeMap<Stack, Mark>,
+    after: &BTreeMap<Stack, Mark>,
+    read: &BTreeMap<Stack, Option<String>>,
+) -> BTreeMap<Stack, Busy> {
+    let stacks: BTreeSet<Stack> = before.keys().chain(after.keys()).copied().collect();
+    let mut out = BTreeMap::new();
+    for stack in stacks {
+        let (b, a) = (before.get(&stack), after.get(&stack));
+        if let Some(h) = a.and_then(Mark::live) {
+            out.insert(stack, Busy::Held(h.clone()));
+            continue;
+        }
+        let lock = |m: Option<&Mark>| m.and_then(|m| m.lock.as_ref().map(|(etag, _)| etag.clone()));
+        let state = |m: Option<&Mark>| m.and_then(|m| m.state.clone());
+        let moved = lock(b) != lock(a)
+            || state(b) != state(a)
+            || read.get(&stack).is_some_and(|r| *r != state(a));
+        if moved {
+            let holder = b
+                .and_then(|m| m.lock.as_ref())
+                .or(a.and_then(|m| m.lock.as_ref()));
+            out.insert(stack, Busy::Moved(holder.map(|(_, h)| h.clone())));
+        }
+    }
+    out
+}
+
 /// Who holds a stack's lock, if anyone: a read, for commands that take no lock (drift).
 pub async fn holder(
     store: &Store,
@@ -301,4 +409,76 @@ pub async fn unlock(
     store.delete(&key).await?;
     tracing::info!(%key, holder = %holder.who(), pid = holder.pid, "lock broken");
     Ok(Some(holder))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn held(id: &str, created_at: &str) -> Mark {
+        let mut info = LockInfo::new("apply --env staging", DEFAULT_LEASE);
+        info.id = id.into();
+        info.created_at = created_at.into();
+        Mark {
+            lock: Some((format!("etag-{id}"), info)),
+            state: Some("s1".into()),
+        }
+    }
+
+    fn free(state: &str) -> Mark {
+        Mark {
+            lock: None,
+            state: Some(state.into()),
+        }
+    }
+
+    fn one(m: Mark) -> BTreeMap<Stack, Mark> {
+        BTreeMap::from([(Stack::Backend, m)])
+    }
+
+    fn read(etag: &str) -> BTreeMap<Stack, Option<String>> {
+        BTreeMap::from([(Stack::Backend, Some(etag.to_owned()))])
+    }
+
+    #[test]
+    fn nothing_moved_is_not_busy() {
+        let b = busy(&one(free("s1")), &one(free("s1")), &read("s1"));
+        assert!(b.is_empty(), "{b:?}");
+    }
+
+    #[test]
+    fn a_live_lock_at_the_second_reading_is_held() {
+        let now = now_rfc3339();
+        let b = busy(&one(free("s1")), &one(held("a", &now)), &read("s1"));
+        assert!(
+            matches!(&b[&Stack::Backend], Busy::Held(h) if h.id == "a"),
+            "{b:?}"
+        );
+    }
+
+    #[test]
+    fn a_run_that_ended_or_came_and_went_has_moved() {
+        let now = now_rfc3339();
+        // Held at the first reading, released by the second: moved, naming the run.
+        let b = busy(&one(held("a", &now)), &one(free("s1")), &read("s1"));
+        assert!(
+            matches!(&b[&Stack::Backend], Busy::Moved(Some(h)) if h.id == "a"),
+            "{b:?}"
+        );
+        // Neither reading saw the lock, but the snapshot changed between them.
+        let b = busy(&one(free("s1")), &one(free("s2")), &read("s1"));
+        assert_eq!(b[&Stack::Backend], Busy::Moved(None));
+        // Written after the first reading, before the reader's own read of it.
+        let b = busy(&one(free("s1")), &one(free("s2")), &read("s2"));
+        assert_eq!(b[&Stack::Backend], Busy::Moved(None));
+        let b = busy(&one(free("s2")), &one(free("s2")), &read("s1"));
+        assert_eq!(b[&Stack::Backend], Busy::Moved(None));
+    }
+
+    #[test]
+    fn a_stale_lock_left_alone_is_not_busy() {
+        let dead = held("dead", "2000-01-01T00:00:00Z");
+        let b = busy(&one(dead.clone()), &one(dead), &read("s1"));
+        assert!(b.is_empty(), "{b:?}");
+    }
 }

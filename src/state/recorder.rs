@@ -22,13 +22,21 @@ pub async fn read_all(
             )
         })
         .collect();
+    // Every read is awaited, also after a failure: none is left running when the command ends.
     let mut out = BTreeMap::new();
+    let mut failed = None;
     for (stack, read) in reads {
-        if let Some(stored) = read.await.expect("state read task panicked")? {
-            out.insert(stack, stored);
+        match read.await.expect("state read task panicked") {
+            Ok(Some(stored)) => {
+                out.insert(stack, stored);
+            }
+            Ok(None) => {}
+            Err(e) => {
+                failed.get_or_insert(e);
+            }
         }
     }
-    Ok(out)
+    failed.map_or(Ok(out), Err)
 }
 
 /// One stack's snapshot as this run holds it.

@@ -1,6 +1,7 @@
 //! Where snapshots live: an S3 bucket, or a directory on this machine with the same layout and
 //! the same conditional-write semantics.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -233,6 +234,15 @@ impl Store {
         }
     }
 
+    /// The objects directly in `dir` (a key prefix ending in `/`) with their ETags: one list
+    /// call, no object read.
+    pub async fn etags(&self, dir: &str) -> Result<BTreeMap<String, String>, StateError> {
+        match self {
+            Store::S3(s3) => Ok(s3.etags(dir).await?),
+            Store::Local(local) => local.etags(dir).await,
+        }
+    }
+
     /// Keys under `prefix`, sorted.
     pub async fn list(&self, prefix: &str) -> Result<Vec<String>, StateError> {
         match self {
@@ -356,6 +366,39 @@ impl LocalStore {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
                 Err(source) => Err(StateError::Io { path, source }),
             }
+        })
+        .await
+    }
+
+    pub async fn etags(&self, dir: &str) -> Result<BTreeMap<String, String>, StateError> {
+        let path = self.path(dir.trim_end_matches('/'))?;
+        let dir = dir.to_owned();
+        blocking(move || {
+            let mut out = BTreeMap::new();
+            let entries = match std::fs::read_dir(&path) {
+                Ok(entries) => entries,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+                Err(source) => return Err(StateError::Io { path, source }),
+            };
+            for entry in entries {
+                let entry = entry.map_err(io(&path))?;
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if name.starts_with('.') || !entry.file_type().map_err(io(&path))?.is_file() {
+                    continue;
+                }
+                // Gone since the listing (a lock released): not there.
+                match std::fs::read(entry.path()) {
+                    Ok(body) => out.insert(format!("{dir}{name}"), etag(&body)),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                    Err(source) => {
+                        return Err(StateError::Io {
+                            path: entry.path(),
+                            source,
+                        });
+                    }
+                };
+            }
+            Ok(out)
         })
         .await
     }
