@@ -2,13 +2,12 @@
 //! cross-environment checks need, and checks the value shapes many topics use (names, CIDRs,
 //! ranges, choices, references to subnets and security groups).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use ipnet::Ipv4Net;
 
 use super::diag::{Diagnostic, Origin};
-use super::layer::S;
-use super::resolve::{At, Pair};
+use super::resolve::At;
 use super::types::{NetworkSpec, SecurityGroupSpec};
 
 pub(super) struct Cx {
@@ -18,7 +17,8 @@ pub(super) struct Cx {
     pub(super) origins: BTreeMap<String, Origin>,
 }
 
-/// What other topics may refer to by name.
+/// What a topic may refer to by name: subnets and security groups, checked by their topics'
+/// `subnet_refs` and `group_refs`.
 pub(super) struct Refs<'a> {
     pub(super) network: &'a NetworkSpec,
     pub(super) groups: &'a BTreeMap<String, SecurityGroupSpec>,
@@ -175,42 +175,4 @@ pub(super) fn unknown<'a>(
             known.join(", ")
         }
     )
-}
-
-pub(super) fn subnet_refs(
-    cx: &mut Cx,
-    pair: &Pair<'_, impl Sized>,
-    list: &At<Vec<S<String>>>,
-    refs: &Refs<'_>,
-) -> Vec<String> {
-    let items = pair.list(list);
-    for s in &items {
-        if !refs.network.subnets.contains_key(&s.value) {
-            cx.d.push(s.diag(unknown("subnet", &s.value, refs.network.subnets.keys())));
-        }
-    }
-    items.into_iter().map(|s| s.value).collect()
-}
-
-pub(super) fn group_refs(
-    cx: &mut Cx,
-    pair: &Pair<'_, impl Sized>,
-    list: &At<Vec<S<String>>>,
-    refs: &Refs<'_>,
-) -> Vec<String> {
-    let items = pair.list(list);
-    for s in &items {
-        if !refs.groups.contains_key(&s.value) {
-            cx.d.push(s.diag(unknown("security group", &s.value, refs.groups.keys())));
-        }
-    }
-    items.into_iter().map(|s| s.value).collect()
-}
-
-pub(super) fn zones_of(refs: &Refs<'_>, subnets: &[String]) -> BTreeSet<String> {
-    subnets
-        .iter()
-        .filter_map(|s| refs.network.subnets.get(s))
-        .map(|s| s.availability_zone.clone())
-        .collect()
 }

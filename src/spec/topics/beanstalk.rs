@@ -11,8 +11,9 @@ use crate::spec::desired::{Builder, addr, group, subnet, vpc};
 use crate::spec::diag::Origin;
 use crate::spec::layer::S;
 use crate::spec::resolve::{At, Pair};
-use crate::spec::topics::network::SubnetTier;
-use crate::spec::validate::{Cx, Refs, group_refs, subnet_refs, zones_of};
+use crate::spec::topics::network::{SubnetTier, subnet_refs, zones_of};
+use crate::spec::topics::security_groups::group_refs;
+use crate::spec::validate::{Cx, Refs};
 
 // ---- TOML layer ------------------------------------------------------------------------------
 
@@ -92,15 +93,15 @@ pub(in crate::spec) fn lower(
     let inst_at = p.req(&mut cx.d, "instance_subnets", |b| {
         b.instance_subnets.as_ref()
     });
-    let instance_subnets = subnet_refs(cx, p, &inst_at, refs);
+    let instance_subnets = subnet_refs(cx, p, &inst_at, refs.network);
     let load_balancer_subnets = lower_balancer_subnets(cx, p, &balancer, refs);
     let sg_at = p.req(&mut cx.d, "security_groups", |b| b.security_groups.as_ref());
-    let security_groups = group_refs(cx, p, &sg_at, refs);
+    let security_groups = group_refs(cx, p, &sg_at, refs.groups);
     let load_balancer_security_groups = p
         .opt("load_balancer_security_groups", |b| {
             b.load_balancer_security_groups.as_ref()
         })
-        .map(|at| group_refs(cx, p, &at, refs))
+        .map(|at| group_refs(cx, p, &at, refs.groups))
         .unwrap_or_default();
     let (settings, written) = merge_settings(p);
     check_settings(cx, &written);
@@ -293,8 +294,8 @@ fn lower_balancer_subnets(
         }
         return Vec::new();
     };
-    let subnets = subnet_refs(cx, p, &at, refs);
-    if balancer.kind == LoadBalancer::Application && zones_of(refs, &subnets).len() < 2 {
+    let subnets = subnet_refs(cx, p, &at, refs.network);
+    if balancer.kind == LoadBalancer::Application && zones_of(refs.network, &subnets).len() < 2 {
         cx.d.push(
             at.diag("an Application Load Balancer needs subnets in at least 2 availability zones"),
         );

@@ -6,8 +6,9 @@ use crate::model::*;
 use crate::spec::desired::{Builder, addr, group, subnet, vpc};
 use crate::spec::layer::S;
 use crate::spec::resolve::{At, Pair};
-use crate::spec::topics::network::SubnetTier;
-use crate::spec::validate::{Cx, Refs, group_refs, subnet_refs, zones_of};
+use crate::spec::topics::network::{SubnetTier, subnet_refs, zones_of};
+use crate::spec::topics::security_groups::group_refs;
+use crate::spec::validate::{Cx, Refs};
 
 // ---- TOML layer ------------------------------------------------------------------------------
 
@@ -118,7 +119,7 @@ pub(in crate::spec) fn lower(
     let master_password = lower_master_password(cx, p);
     let subnets = lower_subnets(cx, p, refs);
     let sg_at = p.req(&mut cx.d, "security_groups", |d| d.security_groups.as_ref());
-    let security_groups = group_refs(cx, p, &sg_at, refs);
+    let security_groups = group_refs(cx, p, &sg_at, refs.groups);
     DatabaseSpec {
         identifier,
         engine,
@@ -275,8 +276,8 @@ fn lower_master_password(cx: &mut Cx, p: &Pair<'_, DatabaseLayer>) -> MasterPass
 /// A DB subnet group spans two zones, in private subnets only.
 fn lower_subnets(cx: &mut Cx, p: &Pair<'_, DatabaseLayer>, refs: &Refs<'_>) -> Vec<String> {
     let subnets_at = p.req(&mut cx.d, "subnets", |d| d.subnets.as_ref());
-    let subnets = subnet_refs(cx, p, &subnets_at, refs);
-    if zones_of(refs, &subnets).len() < 2 {
+    let subnets = subnet_refs(cx, p, &subnets_at, refs.network);
+    if zones_of(refs.network, &subnets).len() < 2 {
         cx.d.push(
             subnets_at.diag("a DB subnet group needs subnets in at least 2 availability zones"),
         );

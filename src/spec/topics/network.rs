@@ -227,6 +227,31 @@ fn overlaps(a: &Ipv4Net, b: &Ipv4Net) -> bool {
     a.contains(b) || b.contains(a)
 }
 
+/// A list of subnet names another topic refers to; unknown names are reported.
+pub(in crate::spec) fn subnet_refs(
+    cx: &mut Cx,
+    pair: &Pair<'_, impl Sized>,
+    list: &At<Vec<S<String>>>,
+    network: &NetworkSpec,
+) -> Vec<String> {
+    let items = pair.list(list);
+    for s in &items {
+        if !network.subnets.contains_key(&s.value) {
+            cx.d.push(s.diag(unknown("subnet", &s.value, network.subnets.keys())));
+        }
+    }
+    items.into_iter().map(|s| s.value).collect()
+}
+
+/// The availability zones the named subnets are in.
+pub(in crate::spec) fn zones_of(network: &NetworkSpec, subnets: &[String]) -> BTreeSet<String> {
+    subnets
+        .iter()
+        .filter_map(|s| network.subnets.get(s))
+        .map(|s| s.availability_zone.clone())
+        .collect()
+}
+
 // ---- desired state ---------------------------------------------------------------------------
 
 pub(in crate::spec) fn desire(b: &mut Builder<'_>, net: &NetworkSpec) {

@@ -251,6 +251,22 @@ fn rule_source(cx: &mut Cx, rule: &At<RuleLayer>, groups: &BTreeSet<String>) -> 
     }
 }
 
+/// A list of security group names another topic refers to; unknown names are reported.
+pub(in crate::spec) fn group_refs(
+    cx: &mut Cx,
+    pair: &Pair<'_, impl Sized>,
+    list: &At<Vec<S<String>>>,
+    groups: &BTreeMap<String, SecurityGroupSpec>,
+) -> Vec<String> {
+    let items = pair.list(list);
+    for s in &items {
+        if !groups.contains_key(&s.value) {
+            cx.d.push(s.diag(unknown("security group", &s.value, groups.keys())));
+        }
+    }
+    items.into_iter().map(|s| s.value).collect()
+}
+
 // ---- desired state ---------------------------------------------------------------------------
 
 pub(in crate::spec) fn desire(b: &mut Builder<'_>, groups: &BTreeMap<String, SecurityGroupSpec>) {
