@@ -28,7 +28,7 @@ pub fn lower(
     let state = lower_state(&mut cx, &root, &project.region);
     let tags = lower_tags(&mut cx, &root);
 
-    // The topics, in the order their problems have always been reported.
+    // Topics in a fixed order: diagnostics are kept in the order they are found.
     let zones: BTreeSet<String> = project.zones.iter().cloned().collect();
     let network = network::lower(
         &mut cx,

@@ -1,6 +1,6 @@
 //! The validation context every topic shares: it collects diagnostics and the origins that
-//! cross-environment checks need, and checks the value shapes many topics use (names, CIDRs,
-//! ranges, choices, references to subnets and security groups).
+//! cross-environment checks need, and checks the value shapes many topics use (names, regions,
+//! CIDRs, integer ranges, choices, `{project}`/`{env}` templates).
 
 use std::collections::BTreeMap;
 
@@ -11,9 +11,12 @@ use super::resolve::At;
 use super::types::{NetworkSpec, SecurityGroupSpec};
 
 pub(super) struct Cx {
+    /// Every problem found so far; checks append and go on.
     pub(super) d: Vec<Diagnostic>,
+    /// What `{env}` and `{project}` expand to.
     pub(super) env: String,
     pub(super) project: String,
+    /// Where the values cross-environment checks look at were written (`EnvSpec::origins`).
     pub(super) origins: BTreeMap<String, Origin>,
 }
 
