@@ -1,11 +1,12 @@
 //! Loading: find the files, parse them with spans, merge, validate, and check isolation
-//! between environments.
+//! between environments (`isolation.rs`).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::diag::{Diagnostic, Origin, SourceFile, SpecError};
+use super::isolation::isolation;
 use super::layer::{Layer, S};
 use super::lower::lower;
 use super::resolve::Files;
@@ -227,108 +228,4 @@ pub fn load(dir: &Path, env: &str) -> Result<(Loaded, Vec<String>), SpecError> {
     } else {
         Err(SpecError::Invalid(diags))
     }
-}
-
-fn isolation<'a>(spec: &EnvSpec, others: impl Iterator<Item = &'a EnvSpec>) -> Vec<Diagnostic> {
-    let mut out = Vec::new();
-    let at = |s: &EnvSpec, field: &str| s.origins.get(field).cloned();
-    for other in others {
-        let (a, b) = (spec.network.vpc_cidr, other.network.vpc_cidr);
-        if (a.contains(&b) || b.contains(&a))
-            && let (Some(here), Some(there)) =
-                (at(spec, "network.vpc_cidr"), at(other, "network.vpc_cidr"))
-        {
-            out.push(
-                Diagnostic::new(
-                    here,
-                    "network.vpc_cidr",
-                    format!(
-                        "{a} overlaps {}'s VPC {b}; environments must be isolated",
-                        other.env
-                    ),
-                )
-                .with_related(there, format!("{}'s VPC is {b}", other.env)),
-            );
-        }
-        let prefixes = |s: &EnvSpec| {
-            [
-                s.backend.cname_prefix.clone(),
-                s.console.cname_prefix.clone(),
-            ]
-        };
-        let mut same: Vec<(&str, String, String)> = vec![
-            ("api.name", spec.api.name.clone(), other.api.name.clone()),
-            (
-                "api.api_key_name",
-                spec.api.api_key_name.clone(),
-                other.api.api_key_name.clone(),
-            ),
-            (
-                "backend.beanstalk.environment",
-                spec.backend.environment.clone(),
-                other.backend.environment.clone(),
-            ),
-            (
-                "console.beanstalk.environment",
-                spec.console.environment.clone(),
-                other.console.environment.clone(),
-            ),
-            (
-                "backend.database.identifier",
-                spec.database.identifier.clone(),
-                other.database.identifier.clone(),
-            ),
-        ];
-        // CNAME prefixes are global in Beanstalk: two environments cannot hold the same one.
-        for (field, mine) in [
-            "backend.beanstalk.cname_prefix",
-            "console.beanstalk.cname_prefix",
-        ]
-        .into_iter()
-        .zip(prefixes(spec))
-        {
-            if let Some(mine) = mine
-                && prefixes(other).contains(&Some(mine.clone()))
-            {
-                same.push((field, mine.clone(), mine));
-            }
-        }
-        for (field, mine, theirs) in same {
-            if mine == theirs
-                && let Some(here) =
-                    at(spec, field).or_else(|| spec.origins.values().next().cloned())
-            {
-                out.push(Diagnostic::new(
-                    here,
-                    field,
-                    format!(
-                        "`{mine}` is also {}'s; each environment needs its own",
-                        other.env
-                    ),
-                ));
-            }
-        }
-        if let (
-            crate::model::MasterPassword::EnvVar(mine),
-            crate::model::MasterPassword::EnvVar(theirs),
-        ) = (
-            &spec.database.master_password,
-            &other.database.master_password,
-        ) && mine == theirs
-            && let (Some(here), Some(there)) = (
-                at(spec, "backend.database.master_password_env"),
-                at(other, "backend.database.master_password_env"),
-            )
-        {
-            out.push(
-                Diagnostic::new(
-                    here,
-                    "backend.database.master_password_env",
-                    format!("`{mine}` is also {}'s password variable; never share passwords between environments", other.env),
-                )
-                .with_related(there, format!("{} uses it too", other.env)),
-            );
-        }
-    }
-    out
 }
