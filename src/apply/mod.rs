@@ -15,7 +15,7 @@ use tokio::task::JoinSet;
 use tracing::Instrument;
 
 use crate::aws::{ApplyCtx, Aws, AwsError, Op, Presence, Resolver};
-use crate::model::{Address, Attrs, Kind, RecordedResource, Ref};
+use crate::model::{Address, Attrs, RecordedResource, Ref};
 use crate::plan::{Action, Change, Plan};
 use crate::state::Recorder;
 pub use progress::Progress;
@@ -165,13 +165,12 @@ fn tasks(plan: &Plan) -> Vec<Task> {
                         edges.push((i, j));
                     }
                 }
-                // AWS refuses to detach an internet gateway while public addresses are mapped
-                // in the VPC, which no attribute says: NAT gateways and EIPs go first.
-                if t.address.kind == Kind::InternetGateway {
-                    for (a, &j) in &deletes {
-                        if matches!(a.kind, Kind::NatGateway | Kind::ElasticIp) {
-                            edges.push((i, j));
-                        }
+                // An order AWS imposes that no attribute says (an internet gateway goes after
+                // the NAT gateways and elastic IPs): the kind's description lists it.
+                let after_kinds = t.address.kind.describe().deleted_after;
+                for (a, &j) in &deletes {
+                    if after_kinds.contains(&a.kind) {
+                        edges.push((i, j));
                     }
                 }
             }
@@ -459,30 +458,14 @@ fn not_ours(op: &Op<'_>, verb: &str, holder: &str) -> String {
     )
 }
 
-/// Attributes, then tags, as the change's fields say.
+/// Attributes, then tags, as the change's typed intent says.
 async fn update_in_place(aws: &Aws, op: &Op<'_>) -> Result<(), AwsError> {
-    let change = op.change;
-    if change.fields.iter().any(|f| !f.field.starts_with("tags.")) {
+    if op.change.changes_attributes() {
         aws.update(op).await?;
     }
-    let (mut set, mut remove) = (BTreeMap::new(), BTreeSet::new());
-    for f in change
-        .fields
-        .iter()
-        .filter(|f| f.field.starts_with("tags."))
-    {
-        let key = f.field.trim_start_matches("tags.").to_owned();
-        match f.after.as_str() {
-            Some(v) => {
-                set.insert(key, v.to_owned());
-            }
-            None => {
-                remove.insert(key);
-            }
-        }
-    }
-    if !set.is_empty() || !remove.is_empty() {
-        aws.retag(op, &set, &remove).await?;
+    let tags = op.change.tag_changes();
+    if !tags.is_empty() {
+        aws.retag(op, &tags.set, &tags.remove).await?;
     }
     Ok(())
 }
