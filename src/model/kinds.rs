@@ -110,120 +110,153 @@ const PLAIN: Description = Description {
 };
 
 impl Kind {
+    /// This kind's description: one arm per kind, no default.
     pub const fn describe(self) -> Description {
         match self {
-            Kind::Vpc => Description {
-                segment: "vpc",
-                immutable: &["cidr"],
-                ..PLAIN
-            },
-            Kind::Subnet => Description {
-                segment: "subnet",
-                named: true,
-                immutable: &["vpc", "cidr", "availability_zone"],
-                ..PLAIN
-            },
-            Kind::InternetGateway => Description {
-                segment: "internet_gateway",
-                immutable: &["vpc"],
-                // AWS refuses to detach an internet gateway while public addresses are mapped
-                // in the VPC: NAT gateways and elastic IPs go first.
-                deleted_after: &[Kind::NatGateway, Kind::ElasticIp],
-                ..PLAIN
-            },
-            Kind::ElasticIp => Description {
-                segment: "eip",
-                named: true,
-                ..PLAIN
-            },
-            Kind::NatGateway => Description {
-                segment: "nat_gateway",
-                named: true,
-                immutable: &["subnet", "elastic_ip"],
-                ..PLAIN
-            },
-            Kind::RouteTable => Description {
-                segment: "route_table",
-                named: true,
-                immutable: &["vpc"],
-                ..PLAIN
-            },
-            Kind::SecurityGroup => Description {
-                segment: "security_group",
-                named: true,
-                // AWS cannot rename a group or change its description.
-                immutable: &["vpc", "name", "description"],
-                ..PLAIN
-            },
-            Kind::RestApi => Description {
-                segment: "api",
-                names: &[(NameKind::RestApi, "name")],
-                ..PLAIN
-            },
-            Kind::ApiKey => Description {
-                segment: "api_key",
-                names: &[(NameKind::ApiKey, "name")],
-                ..PLAIN
-            },
-            Kind::ApiIntegration => Description {
-                segment: "api_integration",
-                immutable: &["api"],
-                ..PLAIN
-            },
-            Kind::ApiStage => Description {
-                segment: "api_stage",
-                immutable: &["api", "stage_name"],
-                ..PLAIN
-            },
-            Kind::UsagePlan => Description {
-                segment: "usage_plan",
-                immutable: &["api"],
-                ..PLAIN
-            },
-            Kind::DbSubnetGroup => Description {
-                segment: "db_subnet_group",
-                id_is_name: true,
-                immutable: &["name", "vpc"],
-                names: &[(NameKind::DbSubnetGroup, "name")],
-                ..PLAIN
-            },
-            Kind::DbInstance => Description {
-                segment: "rds",
-                id_is_name: true,
-                immutable: &["identifier", "engine", "db_name", "master_username"],
-                holds_data: true,
-                normalise: Normalise::OpaquePassword,
-                names: &[(NameKind::DbInstance, "identifier")],
-                ..PLAIN
-            },
-            Kind::BeanstalkApp => Description {
-                segment: "beanstalk_app",
-                id_is_name: true,
-                immutable: &["name"],
-                names: &[(NameKind::BeanstalkApp, "name")],
-                ..PLAIN
-            },
-            Kind::BeanstalkEnv => Description {
-                segment: "beanstalk",
-                immutable: &[
-                    "name",
-                    "application",
-                    "tier",
-                    "cname_prefix",
-                    "settings.aws:ec2:vpc.VPCId",
-                ],
-                normalise: Normalise::DeclaredSettings,
-                shown: Shown::DeclaredSettings,
-                // Without a prefix AWS makes a unique one.
-                names: &[
-                    (NameKind::BeanstalkEnv, "name"),
-                    (NameKind::CnamePrefix, "cname_prefix"),
-                ],
-                ..PLAIN
-            },
+            Kind::Vpc => VPC,
+            Kind::Subnet => SUBNET,
+            Kind::InternetGateway => INTERNET_GATEWAY,
+            Kind::ElasticIp => ELASTIC_IP,
+            Kind::NatGateway => NAT_GATEWAY,
+            Kind::RouteTable => ROUTE_TABLE,
+            Kind::SecurityGroup => SECURITY_GROUP,
+            Kind::RestApi => REST_API,
+            Kind::ApiKey => API_KEY,
+            Kind::ApiIntegration => API_INTEGRATION,
+            Kind::ApiStage => API_STAGE,
+            Kind::UsagePlan => USAGE_PLAN,
+            Kind::DbSubnetGroup => DB_SUBNET_GROUP,
+            Kind::DbInstance => DB_INSTANCE,
+            Kind::BeanstalkApp => BEANSTALK_APP,
+            Kind::BeanstalkEnv => BEANSTALK_ENV,
         }
     }
 }
+
+const VPC: Description = Description {
+    segment: "vpc",
+    immutable: &["cidr"],
+    ..PLAIN
+};
+
+const SUBNET: Description = Description {
+    segment: "subnet",
+    named: true,
+    immutable: &["vpc", "cidr", "availability_zone"],
+    ..PLAIN
+};
+
+const INTERNET_GATEWAY: Description = Description {
+    segment: "internet_gateway",
+    immutable: &["vpc"],
+    // AWS refuses to detach an internet gateway while public addresses are mapped
+    // in the VPC: NAT gateways and elastic IPs go first.
+    deleted_after: &[Kind::NatGateway, Kind::ElasticIp],
+    ..PLAIN
+};
+
+const ELASTIC_IP: Description = Description {
+    segment: "eip",
+    named: true,
+    ..PLAIN
+};
+
+const NAT_GATEWAY: Description = Description {
+    segment: "nat_gateway",
+    named: true,
+    immutable: &["subnet", "elastic_ip"],
+    ..PLAIN
+};
+
+const ROUTE_TABLE: Description = Description {
+    segment: "route_table",
+    named: true,
+    immutable: &["vpc"],
+    ..PLAIN
+};
+
+const SECURITY_GROUP: Description = Description {
+    segment: "security_group",
+    named: true,
+    // AWS cannot rename a group or change its description.
+    immutable: &["vpc", "name", "description"],
+    ..PLAIN
+};
+
+const REST_API: Description = Description {
+    segment: "api",
+    names: &[(NameKind::RestApi, "name")],
+    ..PLAIN
+};
+
+const API_KEY: Description = Description {
+    segment: "api_key",
+    names: &[(NameKind::ApiKey, "name")],
+    ..PLAIN
+};
+
+const API_INTEGRATION: Description = Description {
+    segment: "api_integration",
+    immutable: &["api"],
+    ..PLAIN
+};
+
+const API_STAGE: Description = Description {
+    segment: "api_stage",
+    immutable: &["api", "stage_name"],
+    ..PLAIN
+};
+
+const USAGE_PLAN: Description = Description {
+    segment: "usage_plan",
+    immutable: &["api"],
+    ..PLAIN
+};
+
+const DB_SUBNET_GROUP: Description = Description {
+    segment: "db_subnet_group",
+    id_is_name: true,
+    immutable: &["name", "vpc"],
+    names: &[(NameKind::DbSubnetGroup, "name")],
+    ..PLAIN
+};
+
+const DB_INSTANCE: Description = Description {
+    segment: "rds",
+    id_is_name: true,
+    immutable: &["identifier", "engine", "db_name", "master_username"],
+    holds_data: true,
+    normalise: Normalise::OpaquePassword,
+    names: &[(NameKind::DbInstance, "identifier")],
+    ..PLAIN
+};
+
+const BEANSTALK_APP: Description = Description {
+    segment: "beanstalk_app",
+    id_is_name: true,
+    immutable: &["name"],
+    names: &[(NameKind::BeanstalkApp, "name")],
+    ..PLAIN
+};
+
+const BEANSTALK_ENV: Description = Description {
+    segment: "beanstalk",
+    immutable: &[
+        "name",
+        "application",
+        "tier",
+        "cname_prefix",
+        "settings.aws:ec2:vpc.VPCId",
+    ],
+    normalise: Normalise::DeclaredSettings,
+    shown: Shown::DeclaredSettings,
+    // Without a prefix AWS makes a unique one.
+    names: &[
+        (NameKind::BeanstalkEnv, "name"),
+        (NameKind::CnamePrefix, "cname_prefix"),
+    ],
+    ..PLAIN
+};
 
 #[cfg(test)]
 mod tests {
