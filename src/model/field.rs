@@ -12,7 +12,8 @@ use serde_json::{Map, Value};
 
 use super::{Attrs, Tags};
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// Two fields are the same when their text is: equality, order and hash all go by it.
+#[derive(Debug, Clone)]
 pub enum Field {
     /// An attribute, dotted when nested (`master_password.env_var`).
     Attr(String),
@@ -63,14 +64,26 @@ impl Field {
     }
 }
 
+impl Field {
+    /// The field's text, in pieces (the rest empty): what it displays as, sorts by and
+    /// compares with, without building the string.
+    fn pieces(&self) -> [&str; 4] {
+        match self {
+            Field::Attr(path) => [path, "", "", ""],
+            Field::Tag(key) => ["tags.", key, "", ""],
+            Field::Setting { namespace, option } => ["settings.", namespace, ".", option],
+            Field::Deployment => ["deployment", "", "", ""],
+        }
+    }
+
+    fn bytes(&self) -> impl Iterator<Item = u8> + '_ {
+        self.pieces().into_iter().flat_map(str::bytes)
+    }
+}
+
 impl fmt::Display for Field {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Field::Attr(path) => f.write_str(path),
-            Field::Tag(key) => write!(f, "tags.{key}"),
-            Field::Setting { namespace, option } => write!(f, "settings.{namespace}.{option}"),
-            Field::Deployment => f.write_str("deployment"),
-        }
+        self.pieces().iter().try_for_each(|p| f.write_str(p))
     }
 }
 
@@ -97,10 +110,24 @@ impl From<&str> for Field {
     }
 }
 
+impl PartialEq for Field {
+    fn eq(&self, other: &Self) -> bool {
+        self.bytes().eq(other.bytes())
+    }
+}
+
+impl Eq for Field {}
+
+impl std::hash::Hash for Field {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.bytes().for_each(|b| state.write_u8(b));
+    }
+}
+
 /// Fields sort as their text does, so plans list them in the order they always have.
 impl Ord for Field {
     fn cmp(&self, other: &Self) -> Ordering {
-        self.to_string().cmp(&other.to_string())
+        self.bytes().cmp(other.bytes())
     }
 }
 
@@ -113,17 +140,7 @@ impl PartialOrd for Field {
 /// Whether the field reads as `text`.
 impl PartialEq<str> for Field {
     fn eq(&self, text: &str) -> bool {
-        match self {
-            Field::Attr(path) => path == text,
-            Field::Tag(key) => text.strip_prefix("tags.") == Some(key.as_str()),
-            Field::Setting { namespace, option } => {
-                text.strip_prefix("settings.")
-                    .and_then(|rest| rest.strip_prefix(namespace.as_str()))
-                    .and_then(|rest| rest.strip_prefix('.'))
-                    == Some(option.as_str())
-            }
-            Field::Deployment => text == "deployment",
-        }
+        self.bytes().eq(text.bytes())
     }
 }
 
@@ -202,5 +219,17 @@ mod tests {
         );
         assert!(Field::from("master_password.env_var").is_under("master_password"));
         assert!(!Field::from("master_password_x").is_under("master_password"));
+        let mut sorted = [
+            Field::from("tags.Name"),
+            Field::from("settings.b.X"),
+            Field::from("settings.a.Y"),
+            Field::Deployment,
+            Field::from("cidr"),
+        ];
+        sorted.sort();
+        let text: Vec<String> = sorted.iter().map(ToString::to_string).collect();
+        let mut expected = text.clone();
+        expected.sort();
+        assert_eq!(text, expected);
     }
 }
