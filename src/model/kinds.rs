@@ -30,6 +30,9 @@ pub struct Description {
     /// Kinds whose deletes must be done before this kind's delete: an order AWS imposes that
     /// no attribute says.
     pub deleted_after: &'static [Kind],
+    /// Kinds whose update or replacement reaches clients only once this one is deployed again
+    /// (for a reason its own attributes cannot see).
+    pub redeployed_by: &'static [Kind],
 }
 
 /// Kind-specific views of live values before comparing.
@@ -107,6 +110,7 @@ const PLAIN: Description = Description {
     shown: Shown::AsRead,
     names: &[],
     deleted_after: &[],
+    redeployed_by: &[],
 };
 
 impl Kind {
@@ -204,6 +208,9 @@ const API_INTEGRATION: Description = Description {
 const API_STAGE: Description = Description {
     segment: "api_stage",
     immutable: &["api", "stage_name"],
+    // A stage serves a snapshot (deployment) of the API: when the integration changes (its
+    // target was replaced and has a new endpoint), clients keep the old one until then.
+    redeployed_by: &[Kind::ApiIntegration],
     ..PLAIN
 };
 

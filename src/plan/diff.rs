@@ -471,21 +471,20 @@ fn with_new_ids(value: &Value, targets: &[&Address]) -> Value {
     }
 }
 
-/// A stage serves a snapshot (deployment) of the API: when the integration changes in AWS for a
-/// reason the definition hash cannot see (its target was replaced and has a new endpoint), the
-/// stage must be deployed again or clients keep the old target.
+/// What serves a snapshot of others (an API stage, a deployment of its API) must be deployed
+/// again when one of those changes for a reason its own attributes cannot see (the
+/// integration's target was replaced and has a new endpoint), or clients keep the old one.
 fn redeploy_stages(changes: &mut [Change]) {
-    let integration_changes = changes.iter().any(|c| {
-        c.address.kind == Kind::ApiIntegration
-            && matches!(c.action, Action::Update | Action::Replace)
-    });
-    if !integration_changes {
-        return;
-    }
-    for c in changes
-        .iter_mut()
-        .filter(|c| c.address.kind == Kind::ApiStage && c.action == Action::NoOp)
-    {
+    let changed: BTreeSet<Kind> = changes
+        .iter()
+        .filter(|c| matches!(c.action, Action::Update | Action::Replace))
+        .map(|c| c.address.kind)
+        .collect();
+    for c in changes.iter_mut().filter(|c| c.action == Action::NoOp) {
+        let by = c.address.kind.describe().redeployed_by;
+        if !by.iter().any(|k| changed.contains(k)) {
+            continue;
+        }
         c.action = Action::Update;
         c.fields.push(FieldChange {
             field: Field::Deployment,

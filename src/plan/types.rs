@@ -349,3 +349,81 @@ impl PlanError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
 pub struct PlanErrors(pub Vec<PlanError>);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn change(fields: &[(&str, serde_json::Value)]) -> Change {
+        Change {
+            address: "console.beanstalk".parse().unwrap(),
+            action: Action::Update,
+            level: 0,
+            depends_on: BTreeSet::new(),
+            id: None,
+            before: None,
+            after: None,
+            tags: None,
+            fields: fields
+                .iter()
+                .map(|(f, after)| FieldChange {
+                    field: Field::from(*f),
+                    before: json!("old"),
+                    after: after.clone(),
+                    forces_replacement: false,
+                })
+                .collect(),
+            reason: None,
+            lifecycle: Lifecycle::default(),
+            final_snapshot: None,
+        }
+    }
+
+    #[test]
+    fn the_executor_reads_typed_intent() {
+        let tags_only = change(&[("tags.Name", json!("web")), ("tags.Old", json!(null))]);
+        assert!(!tags_only.changes_attributes());
+        let tags = tags_only.tag_changes();
+        assert_eq!(tags.set, [("Name".to_owned(), "web".to_owned())].into());
+        assert_eq!(tags.remove, ["Old".to_owned()].into());
+
+        let settings = change(&[
+            (
+                "settings.aws:ec2:instances.InstanceTypes",
+                json!("t3.small"),
+            ),
+            ("solution_stack", json!("new")),
+        ]);
+        assert!(settings.changes_attributes());
+        assert!(settings.tag_changes().is_empty());
+        assert_eq!(
+            settings.changed_settings(),
+            [("aws:ec2:instances", "InstanceTypes")].into()
+        );
+        assert!(settings.touches("solution_stack") && settings.touches("settings"));
+        assert!(!settings.redeploys());
+        assert!(change(&[("deployment", json!("new deployment"))]).redeploys());
+    }
+
+    #[test]
+    fn reasons_read_as_before() {
+        let gone = Reason::GoneFromAws { id: "vpc-1".into() };
+        let with_snapshot = Reason::FinalSnapshot {
+            before: Some(Box::new(Reason::NoLongerInSpec(DataLoss::Protected))),
+            snapshot: "db-final".into(),
+        };
+        assert_eq!(
+            serde_json::to_value(&gone).unwrap(),
+            json!("recorded as vpc-1 but gone from AWS (deleted outside provision)")
+        );
+        assert!(with_snapshot.to_string().starts_with(
+            "no longer in the spec; deletion protection is on: destroy needs --confirm ENV"
+        ));
+        assert!(
+            with_snapshot
+                .to_string()
+                .ends_with("; final snapshot db-final is taken before the instance is deleted")
+        );
+    }
+}
