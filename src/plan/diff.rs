@@ -104,8 +104,9 @@ pub fn diff(
     cascade_replacements(&mut changes, desired);
     redeploy_stages(&mut changes);
 
+    // The replacement checks validate the planned changes; their errors are reported with
+    // the rest, in the order planning meets them: per address, then per replacement.
     let found = super::checks::replacements(&changes, live);
-    // Reported in the order planning meets them: per address, then per replacement.
     let mut per_address = mismatches;
     per_address.extend(found.per_address);
     per_address.sort_by(|a, b| a.address().cmp(&b.address()));
