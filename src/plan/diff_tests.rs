@@ -1276,3 +1276,36 @@ fn two_resources_under_one_address_stop_the_plan() {
         "{err}"
     );
 }
+
+/// The kind descriptions name real fields: each immutable path and each name attribute is a
+/// field (or holds fields) of that kind in the staging spec, given the one optional field it
+/// leaves out.
+#[test]
+fn kind_descriptions_name_fields_the_kinds_have() {
+    let d = desired();
+    for kind in Kind::ALL {
+        let r = d
+            .resources
+            .iter()
+            .find(|(a, _)| a.kind == kind)
+            .map(|(_, r)| r)
+            .unwrap_or_else(|| panic!("staging has no {kind}"));
+        let mut attrs = r.attrs.clone();
+        if let Attrs::BeanstalkEnv(e) = &mut attrs {
+            e.cname_prefix.get_or_insert_with(|| "prefix".into());
+        }
+        let fields = crate::model::field::flatten(&attrs, &r.tags);
+        let described = kind.describe();
+        let paths = described
+            .immutable
+            .iter()
+            .chain(described.names.iter().map(|(_, f)| f));
+        for path in paths {
+            assert!(
+                fields.keys().any(|f| f.is_under(path)),
+                "{kind}: `{path}` is not one of its fields: {:?}",
+                fields.keys().map(ToString::to_string).collect::<Vec<_>>()
+            );
+        }
+    }
+}
