@@ -1210,8 +1210,7 @@ pub async fn update(
         }
         (Attrs::ApiStage(b), Attrs::ApiStage(a)) => {
             // The planner asks for a deployment when the definition or the integration changed.
-            let redeploy = op.change.fields.iter().any(|f| f.field == "deployment");
-            if a.definition_hash == b.definition_hash && !redeploy {
+            if a.definition_hash == b.definition_hash && !op.change.redeploys() {
                 return Ok(());
             }
             let (api, stage) = split_stage(op, id)?;

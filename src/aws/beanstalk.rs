@@ -635,14 +635,12 @@ pub async fn update(client: &Client, op: &Op<'_>) -> Result<(), AwsError> {
         }
         (Attrs::BeanstalkEnv(b), Attrs::BeanstalkEnv(a)) => {
             // The planner lists the settings to compare (declared now or last time) as fields.
-            let changed: BTreeSet<&str> =
-                op.change.fields.iter().map(|f| f.field.as_str()).collect();
-            let key = |ns: &str, opt: &str| format!("settings.{ns}.{opt}");
+            let changed = op.change.changed_settings();
             let mut set = Vec::new();
             for (ns, options) in &a.settings {
                 for (opt, v) in options {
                     let before = b.settings.get(ns).and_then(|o| o.get(opt));
-                    if before != Some(v) || changed.contains(key(ns, opt).as_str()) {
+                    if before != Some(v) || changed.contains(&(ns.as_str(), opt.as_str())) {
                         set.push(option(ns, opt, value_of(v, &op.ids)?));
                     }
                 }
@@ -651,7 +649,7 @@ pub async fn update(client: &Client, op: &Op<'_>) -> Result<(), AwsError> {
             for (ns, options) in &b.settings {
                 for opt in options.keys() {
                     let gone = a.settings.get(ns).is_none_or(|o| !o.contains_key(opt));
-                    if gone && changed.contains(key(ns, opt).as_str()) {
+                    if gone && changed.contains(&(ns.as_str(), opt.as_str())) {
                         remove.push(
                             OptionSpecification::builder()
                                 .namespace(ns)

@@ -494,13 +494,7 @@ async fn wait_deleted(
 /// compared by physical id), and the planner listed it (a value AWS holds pending already
 /// counts as reached there, and is not sent again).
 fn changed<T: PartialEq>(op: &Op<'_>, field: &str, before: T, after: T) -> bool {
-    let listed = op.change.fields.is_empty()
-        || op.change.fields.iter().any(|f| {
-            f.field == field
-                || f.field
-                    .strip_prefix(field)
-                    .is_some_and(|rest| rest.starts_with('.'))
-        });
+    let listed = op.change.fields.is_empty() || op.change.touches(field);
     before != after && listed
 }
 

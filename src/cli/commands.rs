@@ -18,7 +18,7 @@ use crate::aws::s3::S3Objects;
 use crate::aws::{Aws, Claims, ConnectOptions};
 use crate::model::{Address, DesiredState, LiveState, RecordedState, Ref, Stack};
 use crate::plan::render::{Style, render_text};
-use crate::plan::{Action, Plan, diff, names, render_json};
+use crate::plan::{Action, Plan, checks, diff, names, render_json};
 use crate::spec::{self, desired::hex};
 use crate::state::{self, LocalStore, Store, Stored};
 
@@ -72,7 +72,10 @@ impl Session {
             bucket: loaded.spec.state.bucket.clone(),
             bucket_region: loaded.spec.state.region.clone(),
             confirmed: false,
-            protected: run.env == "production" || loaded.spec.database.deletion_protection,
+            protected: checks::confirm::protected_env(
+                &run.env,
+                loaded.spec.database.deletion_protection,
+            ),
             origins: loaded
                 .spec
                 .origins
@@ -249,15 +252,17 @@ impl Session {
         )))
     }
 
-    /// The plan's checks (`plan::checks`), run on every plan before it is shown or applied.
-    fn checked(&self, mut plan: Plan) -> Result<Plan, CliError> {
-        let cx = crate::plan::checks::Context {
+    /// The plan's checks (`plan::checks`), run on every plan before it is shown or applied;
+    /// one about to be carried out (`executing`) is checked for the secrets it needs too.
+    fn checked(&self, mut plan: Plan, executing: bool) -> Result<Plan, CliError> {
+        let cx = checks::Context {
             env: &self.env,
             protected_env: self.protected,
             confirmed: self.confirmed,
+            executing,
             now: time::OffsetDateTime::now_utc(),
         };
-        crate::plan::checks::data(&mut plan, &cx)?;
+        checks::run(&mut plan, &cx)?;
         Ok(plan)
     }
 
@@ -309,7 +314,7 @@ pub async fn plan(g: &Global, run: &RunArgs) -> Result<Outcome, CliError> {
     let s = Session::open(g, run).await?;
     let observed = s.observe().await?;
     s.check_dependencies(&observed)?;
-    let plan = s.checked(diff(&s.desired, &observed.live, &observed.recorded)?)?;
+    let plan = s.checked(diff(&s.desired, &observed.live, &observed.recorded)?, false)?;
     s.check_names(&plan).await?;
     print_plan(g, &plan, &s.region);
     s.print_stats(run);
@@ -354,7 +359,7 @@ pub async fn drift(g: &Global, run: &RunArgs) -> Result<Outcome, CliError> {
 
 pub async fn apply(g: &Global, a: &ApplyArgs) -> Result<Outcome, CliError> {
     let mut s = Session::open(g, &a.run).await?;
-    s.confirmed = confirmed(a)?;
+    s.confirmed = checks::confirm::given(&a.run.env, a.confirm.as_deref(), false)?;
     let outcome = execute(g, a, &s, "apply", |s, observed| {
         s.check_dependencies(observed)?;
         Ok(diff(&s.desired, &observed.live, &observed.recorded)?)
@@ -381,31 +386,21 @@ pub async fn apply(g: &Global, a: &ApplyArgs) -> Result<Outcome, CliError> {
     Ok(outcome)
 }
 
-/// `--confirm ENV` must name the environment it is given for.
-fn confirmed(a: &ApplyArgs) -> Result<bool, CliError> {
-    let env = &a.run.env;
-    match &a.confirm {
-        Some(c) if c != env => Err(CliError::Refused(format!(
-            "--confirm {c} does not match the environment `{env}`; nothing was changed"
-        ))),
-        Some(_) => Ok(true),
-        None => Ok(false),
+/// A check's refusal, as the command line reports it.
+impl From<checks::Refusal> for CliError {
+    fn from(r: checks::Refusal) -> CliError {
+        match r {
+            checks::Refusal::Plan(e) => CliError::Plan(e),
+            other => CliError::Refused(other.to_string()),
+        }
     }
 }
 
 pub async fn destroy(g: &Global, d: &DestroyArgs) -> Result<Outcome, CliError> {
     let env = &d.apply.run.env;
     let loaded = load(g, env)?;
-    let protected = env == "production" || loaded.spec.database.deletion_protection;
-    let confirmed = confirmed(&d.apply)?;
-    match &d.apply.confirm {
-        None if protected => {
-            return Err(CliError::Refused(format!(
-                "`{env}` is protected: destroying it needs --confirm {env} (--auto-approve alone is not enough); nothing was deleted"
-            )));
-        }
-        _ => {}
-    }
+    let protected = checks::confirm::protected_env(env, loaded.spec.database.deletion_protection);
+    let confirmed = checks::confirm::given(env, d.apply.confirm.as_deref(), protected)?;
     let mut s = Session::open(g, &d.apply.run).await?;
     s.desired.resources.clear();
     s.confirmed = confirmed;
@@ -426,8 +421,7 @@ async fn execute(
     make_plan: impl Fn(&Session, &Observed) -> Result<Plan, CliError>,
 ) -> Result<Outcome, CliError> {
     let observed = s.observe().await?;
-    let first = s.checked(make_plan(s, &observed)?)?;
-    check_secrets(&first)?;
+    let first = s.checked(make_plan(s, &observed)?, true)?;
     // Before the state bucket, the locks or anything else is written.
     s.check_names(&first).await?;
     if !first.has_changes() && unrecorded(&first, &observed.recorded).is_empty() {
@@ -461,28 +455,6 @@ async fn execute(
     release(guards).await;
     s.print_stats(&a.run);
     result
-}
-
-/// A database created with a password from the environment needs that variable before anything
-/// changes, not halfway through the run. The value is only checked for presence, never shown.
-fn check_secrets(plan: &Plan) -> Result<(), CliError> {
-    for c in &plan.changes {
-        let creates = matches!(c.action, Action::Create | Action::Replace);
-        if let (true, Some(crate::model::Attrs::DbInstance(db))) = (creates, &c.after)
-            && let crate::model::MasterPassword::EnvVar(name) = &db.master_password
-        {
-            let problem = match std::env::var_os(name) {
-                None => "is not set",
-                Some(v) if v.is_empty() => "is empty",
-                Some(_) => continue,
-            };
-            return Err(CliError::Refused(format!(
-                "{}: the master password variable {name} {problem}; set it and run again. Nothing was changed",
-                c.address
-            )));
-        }
-    }
-    Ok(())
 }
 
 /// The stacks a plan writes to: those with changes, and those where resources are adopted.
@@ -524,8 +496,7 @@ async fn locked(
     locked: &BTreeSet<Stack>,
 ) -> Result<Outcome, CliError> {
     let observed = s.observe().await?;
-    let plan = s.checked(make_plan(s, &observed)?)?;
-    check_secrets(&plan)?;
+    let plan = s.checked(make_plan(s, &observed)?, true)?;
     // Names may have been taken while this run waited for its locks.
     s.check_names(&plan).await?;
     // Someone changed AWS or state between the first plan and the lock: the work now reaches a

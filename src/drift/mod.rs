@@ -361,7 +361,7 @@ fn changed(
                 }
             ),
             note: format!("changed outside provision: {}", f.field),
-            field: Some(f.field),
+            field: Some(f.field.to_string()),
             expected: Some(f.after),
             actual: Some(f.before),
         });
