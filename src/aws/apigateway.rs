@@ -30,6 +30,7 @@ use aws_sdk_apigateway::types::{
 };
 
 use super::ids::{Claims, Found, Ids, address_of, ours};
+use super::service::ReadPass;
 use super::{AwsError, Op, unless_gone, wait};
 use crate::model::*;
 
@@ -185,7 +186,7 @@ fn replace(path: &str, value: &str) -> PatchOperation {
     patch(PatchOp::Replace, path, Some(value))
 }
 
-pub async fn read(client: &aws_sdk_apigateway::Client, claims: &Claims) -> Result<Raw, AwsError> {
+async fn read(client: &aws_sdk_apigateway::Client, claims: &Claims) -> Result<Raw, AwsError> {
     let what = format!("API Gateway of {}", claims.owner);
     let (apis, keys, mut plans) = tokio::try_join!(
         read_apis(client, claims, &what),
@@ -482,7 +483,7 @@ async fn tags_added(
 
 /// The tags of the API Gateway resource `id` as AWS has it now; `None` when it is gone. An
 /// integration (`api/resource`) answers with its API's tags.
-pub async fn tags_now(
+async fn tags_now(
     client: &aws_sdk_apigateway::Client,
     kind: Kind,
     id: &str,
@@ -615,9 +616,8 @@ fn one_ref(ids: &Ids, found: &[String]) -> Ref {
     }
 }
 
-impl Raw {
-    /// (physical id, tags) of everything read, for the id map.
-    pub fn tagged(&self) -> Vec<(String, Tags)> {
+impl ReadPass for Raw {
+    fn tagged(&self) -> Vec<(String, Tags)> {
         let mut out: Vec<(String, Tags)> = Vec::new();
         for a in &self.apis {
             out.push((a.id.clone(), a.tags.clone()));
@@ -630,7 +630,7 @@ impl Raw {
         out
     }
 
-    pub fn normalise(self, claims: &Claims, ids: &Ids) -> Found {
+    fn normalise(self: Box<Self>, claims: &Claims, ids: &Ids) -> Found {
         let mut resources = Found::default();
         let mut put = |id: String, tags: Tags, attrs: Attrs| {
             if let Some(address) = claims.address(&id, attrs.kind(), &tags) {
@@ -771,7 +771,7 @@ fn as_i32(v: u32) -> i32 {
     i32::try_from(v).unwrap_or(i32::MAX)
 }
 
-pub async fn create(
+async fn create(
     client: &aws_sdk_apigateway::Client,
     beanstalk: &aws_sdk_elasticbeanstalk::Client,
     op: &Op<'_>,
@@ -1143,7 +1143,7 @@ fn split_stage<'a>(op: &Op<'_>, id: &'a str) -> Result<(&'a str, &'a str), AwsEr
         .ok_or_else(|| op.invalid(&format!("`{id}` is not a stage id ({{api}}/{{stage}})")))
 }
 
-pub async fn update(
+async fn update(
     client: &aws_sdk_apigateway::Client,
     beanstalk: &aws_sdk_elasticbeanstalk::Client,
     op: &Op<'_>,
@@ -1346,7 +1346,7 @@ fn tag_arn(client: &aws_sdk_apigateway::Client, op: &Op<'_>) -> Result<Option<St
     })
 }
 
-pub async fn retag(
+async fn retag(
     client: &aws_sdk_apigateway::Client,
     op: &Op<'_>,
     set: &BTreeMap<String, String>,
@@ -1384,7 +1384,7 @@ pub async fn retag(
     Ok(())
 }
 
-pub async fn delete(client: &aws_sdk_apigateway::Client, op: &Op<'_>) -> Result<(), AwsError> {
+async fn delete(client: &aws_sdk_apigateway::Client, op: &Op<'_>) -> Result<(), AwsError> {
     let res = op.resource();
     let id = op.id();
     match op.address.kind {
@@ -1552,6 +1552,54 @@ async fn prune_deployments(
         done_if(r, &["BadRequestException", "ConflictException"])?;
     }
     Ok(())
+}
+
+/// API Gateway as a [`super::Service`].
+pub struct ApiGateway {
+    client: aws_sdk_apigateway::Client,
+    /// Integrations target Beanstalk environments by their endpoint.
+    beanstalk: aws_sdk_elasticbeanstalk::Client,
+}
+
+impl super::Service for ApiGateway {
+    type Client = aws_sdk_apigateway::Client;
+    type Raw = Raw;
+
+    fn new(aws: &super::Aws) -> Self {
+        ApiGateway {
+            client: aws.apigateway.clone(),
+            beanstalk: aws.beanstalk.clone(),
+        }
+    }
+
+    async fn read(&self, claims: &Claims) -> Result<Raw, AwsError> {
+        read(&self.client, claims).await
+    }
+
+    async fn tags_now(&self, op: &Op<'_>) -> Result<Option<Tags>, AwsError> {
+        tags_now(&self.client, op.address.kind, op.id(), &op.resource()).await
+    }
+
+    async fn create(&self, op: &Op<'_>) -> Result<String, AwsError> {
+        create(&self.client, &self.beanstalk, op).await
+    }
+
+    async fn update(&self, op: &Op<'_>) -> Result<(), AwsError> {
+        update(&self.client, &self.beanstalk, op).await
+    }
+
+    async fn retag(
+        &self,
+        op: &Op<'_>,
+        set: &BTreeMap<String, String>,
+        remove: &BTreeSet<String>,
+    ) -> Result<(), AwsError> {
+        retag(&self.client, op, set, remove).await
+    }
+
+    async fn delete(&self, op: &Op<'_>) -> Result<(), AwsError> {
+        delete(&self.client, op).await
+    }
 }
 
 #[cfg(test)]

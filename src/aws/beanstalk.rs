@@ -21,6 +21,7 @@ use aws_sdk_elasticbeanstalk::types::{
 use tokio::task::JoinSet;
 
 use super::ids::{Claims, Found, Ids, address_of, ours};
+use super::service::ReadPass;
 use super::wait::{self, Poll};
 use super::{AwsError, Op, Resolver};
 use crate::model::*;
@@ -108,7 +109,7 @@ pub(super) async fn list_tags(
     Ok(tags_of(out.resource_tags()))
 }
 
-pub async fn read(client: &Client, claims: &Claims) -> Result<Raw, AwsError> {
+async fn read(client: &Client, claims: &Claims) -> Result<Raw, AwsError> {
     let what = format!("beanstalk of {}", claims.owner);
     let apps = async {
         let out = client
@@ -267,9 +268,8 @@ fn settings_of(raw: &[ConfigurationOptionSetting], ids: &Ids) -> OptionSettings 
     out
 }
 
-impl Raw {
-    /// (physical id, tags) of everything read, for the id map.
-    pub fn tagged(&self) -> Vec<(String, Tags)> {
+impl ReadPass for Raw {
+    fn tagged(&self) -> Vec<(String, Tags)> {
         let mut out = Vec::new();
         for (a, tags) in &self.apps {
             out.push((
@@ -288,7 +288,7 @@ impl Raw {
 
     /// (alias, physical id): an environment is also known by its CNAME and its endpoint URL,
     /// which is how an API integration's URI names it.
-    pub fn aliases(&self) -> Vec<(String, String)> {
+    fn aliases(&self) -> Vec<(String, String)> {
         let mut out = Vec::new();
         for (e, _, _) in &self.envs {
             let id = e.environment_id().unwrap_or_default();
@@ -301,7 +301,7 @@ impl Raw {
         out
     }
 
-    pub fn normalise(self, claims: &Claims, ids: &Ids) -> Found {
+    fn normalise(self: Box<Self>, claims: &Claims, ids: &Ids) -> Found {
         let mut resources = Found::default();
         let mut put =
             |id: &str, tags: Tags, attrs: Attrs, pending: BTreeMap<String, serde_json::Value>| {
@@ -406,7 +406,7 @@ async fn describe_env(
 
 /// The tags of the Beanstalk resource `id` as AWS has it now; `None` when it is gone (an
 /// environment that is terminated is gone).
-pub async fn tags_now(
+async fn tags_now(
     client: &Client,
     kind: Kind,
     id: &str,
@@ -507,7 +507,7 @@ async fn wait_terminated(client: &Client, resource: &str, id: &str) -> Result<()
     .await
 }
 
-pub async fn create(client: &Client, op: &Op<'_>) -> Result<String, AwsError> {
+async fn create(client: &Client, op: &Op<'_>) -> Result<String, AwsError> {
     let res = op.resource();
     match op.after()? {
         Attrs::BeanstalkApp(a) => create_app(client, op, a).await,
@@ -618,7 +618,7 @@ async fn create_app(
     }
 }
 
-pub async fn update(client: &Client, op: &Op<'_>) -> Result<(), AwsError> {
+async fn update(client: &Client, op: &Op<'_>) -> Result<(), AwsError> {
     let res = op.resource();
     match (op.before()?, op.after()?) {
         (Attrs::BeanstalkApp(b), Attrs::BeanstalkApp(a)) => {
@@ -689,7 +689,7 @@ pub async fn update(client: &Client, op: &Op<'_>) -> Result<(), AwsError> {
     }
 }
 
-pub async fn retag(
+async fn retag(
     client: &Client,
     op: &Op<'_>,
     set: &BTreeMap<String, String>,
@@ -736,7 +736,7 @@ pub async fn retag(
     Ok(())
 }
 
-pub async fn delete(client: &Client, op: &Op<'_>) -> Result<(), AwsError> {
+async fn delete(client: &Client, op: &Op<'_>) -> Result<(), AwsError> {
     let res = op.resource();
     let id = op.id();
     match op.before()? {
@@ -806,6 +806,51 @@ async fn wait_until_settled(client: &Client, res: &str, id: &str) -> Result<(), 
         }
     })
     .await
+}
+
+/// Elastic Beanstalk as a [`super::Service`].
+pub struct Beanstalk {
+    client: Client,
+}
+
+impl super::Service for Beanstalk {
+    type Client = Client;
+    type Raw = Raw;
+
+    fn new(aws: &super::Aws) -> Self {
+        Beanstalk {
+            client: aws.beanstalk.clone(),
+        }
+    }
+
+    async fn read(&self, claims: &Claims) -> Result<Raw, AwsError> {
+        read(&self.client, claims).await
+    }
+
+    async fn tags_now(&self, op: &Op<'_>) -> Result<Option<Tags>, AwsError> {
+        tags_now(&self.client, op.address.kind, op.id(), &op.resource()).await
+    }
+
+    async fn create(&self, op: &Op<'_>) -> Result<String, AwsError> {
+        create(&self.client, op).await
+    }
+
+    async fn update(&self, op: &Op<'_>) -> Result<(), AwsError> {
+        update(&self.client, op).await
+    }
+
+    async fn retag(
+        &self,
+        op: &Op<'_>,
+        set: &BTreeMap<String, String>,
+        remove: &BTreeSet<String>,
+    ) -> Result<(), AwsError> {
+        retag(&self.client, op, set, remove).await
+    }
+
+    async fn delete(&self, op: &Op<'_>) -> Result<(), AwsError> {
+        delete(&self.client, op).await
+    }
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use aws_sdk_ec2::types::{
 };
 
 use super::wait::{self, Poll};
-use super::{AwsError, Resolver};
+use super::{AwsError, Op, Resolver};
 use crate::model::*;
 
 const NAT_TIMEOUT: Duration = Duration::from_secs(15 * 60);
@@ -44,15 +44,9 @@ fn done_if(result: Result<(), AwsError>, codes: &[&str]) -> Result<(), AwsError>
     }
 }
 
-pub async fn create(
-    ec2: &aws_sdk_ec2::Client,
-    address: &Address,
-    attrs: &Attrs,
-    tags: &Tags,
-    ids: &Resolver<'_>,
-) -> Result<String, AwsError> {
-    let res = address.to_string();
-    match attrs {
+pub async fn create(ec2: &aws_sdk_ec2::Client, op: &Op<'_>) -> Result<String, AwsError> {
+    let (res, tags, ids) = (op.resource(), &op.tags(), &op.ids);
+    match op.after()? {
         Attrs::Vpc(a) => {
             let out = ec2
                 .create_vpc()
@@ -204,17 +198,9 @@ pub async fn create(
     }
 }
 
-pub async fn update(
-    ec2: &aws_sdk_ec2::Client,
-    address: &Address,
-    id: &str,
-    before: &Attrs,
-    after: &Attrs,
-    old: &Resolver<'_>,
-    ids: &Resolver<'_>,
-) -> Result<(), AwsError> {
-    let res = address.to_string();
-    match (before, after) {
+pub async fn update(ec2: &aws_sdk_ec2::Client, op: &Op<'_>) -> Result<(), AwsError> {
+    let (res, id, old, ids) = (op.resource(), op.id(), &op.old, &op.ids);
+    match (op.before()?, op.after()?) {
         (Attrs::Vpc(_), Attrs::Vpc(a)) => set_vpc_dns(ec2, &res, id, a).await,
         (Attrs::Subnet(b), Attrs::Subnet(a)) => {
             if b.public_ip_on_launch != a.public_ip_on_launch {
@@ -259,12 +245,11 @@ pub async fn update(
 /// Tags are updated for every kind the same way.
 pub async fn retag(
     ec2: &aws_sdk_ec2::Client,
-    address: &Address,
-    id: &str,
+    op: &Op<'_>,
     set: &BTreeMap<String, String>,
     remove: &BTreeSet<String>,
 ) -> Result<(), AwsError> {
-    let res = address.to_string();
+    let (res, id) = (op.resource(), op.id());
     if !set.is_empty() {
         let tags: Vec<Tag> = set
             .iter()
@@ -292,14 +277,8 @@ pub async fn retag(
     Ok(())
 }
 
-pub async fn delete(
-    ec2: &aws_sdk_ec2::Client,
-    address: &Address,
-    id: &str,
-    before: &Attrs,
-    ids: &Resolver<'_>,
-) -> Result<(), AwsError> {
-    let res = address.to_string();
+pub async fn delete(ec2: &aws_sdk_ec2::Client, op: &Op<'_>) -> Result<(), AwsError> {
+    let (res, id, before, ids) = (op.resource(), op.id(), op.before()?, &op.old);
     let gone = [
         "InvalidVpcID.NotFound",
         "InvalidSubnetID.NotFound",

@@ -13,6 +13,7 @@ use std::time::Duration;
 use aws_sdk_rds::types::{DbInstance, DbSubnetGroup, Tag};
 
 use super::ids::{Claims, Found, Ids};
+use super::service::ReadPass;
 use super::wait::{self, Poll};
 use super::{AwsError, Op, Resolver, done_if, sdk_err};
 use crate::model::*;
@@ -57,7 +58,7 @@ pub struct Raw {
     instances: Vec<DbInstance>,
 }
 
-pub async fn read(client: &aws_sdk_rds::Client, claims: &Claims) -> Result<Raw, AwsError> {
+async fn read(client: &aws_sdk_rds::Client, claims: &Claims) -> Result<Raw, AwsError> {
     let what = format!("databases of {}", claims.owner);
     // RDS has no server-side tag filter for either type: read all, keep ours by tag.
     let instances = async {
@@ -186,9 +187,8 @@ fn pending_of(i: &DbInstance) -> BTreeMap<String, serde_json::Value> {
     out
 }
 
-impl Raw {
-    /// (physical id, tags) of everything read, for the id map.
-    pub fn tagged(&self) -> Vec<(String, Tags)> {
+impl ReadPass for Raw {
+    fn tagged(&self) -> Vec<(String, Tags)> {
         let mut out: Vec<(String, Tags)> = self
             .groups
             .iter()
@@ -208,7 +208,7 @@ impl Raw {
         out
     }
 
-    pub fn normalise(self, claims: &Claims, ids: &Ids) -> Found {
+    fn normalise(self: Box<Self>, claims: &Claims, ids: &Ids) -> Found {
         let mut resources = Found::default();
         for (g, tags) in self.groups {
             let name = g.db_subnet_group_name().unwrap_or_default();
@@ -309,7 +309,7 @@ fn ids_of(r: &Resolver<'_>, refs: &BTreeSet<Ref>) -> Result<BTreeSet<String>, Aw
     refs.iter().map(|x| r.id(x)).collect()
 }
 
-pub async fn create(client: &aws_sdk_rds::Client, op: &Op<'_>) -> Result<String, AwsError> {
+async fn create(client: &aws_sdk_rds::Client, op: &Op<'_>) -> Result<String, AwsError> {
     let res = op.resource();
     match op.after()? {
         Attrs::DbSubnetGroup(a) => {
@@ -390,7 +390,7 @@ async fn describe(
 }
 
 /// The tags of the RDS resource `id` as AWS has it now; `None` when it is gone.
-pub async fn tags_now(
+async fn tags_now(
     client: &aws_sdk_rds::Client,
     kind: Kind,
     id: &str,
@@ -508,7 +508,7 @@ fn major(version: &str) -> &str {
     version.split('.').next().unwrap_or(version)
 }
 
-pub async fn update(client: &aws_sdk_rds::Client, op: &Op<'_>) -> Result<(), AwsError> {
+async fn update(client: &aws_sdk_rds::Client, op: &Op<'_>) -> Result<(), AwsError> {
     let res = op.resource();
     match (op.before()?, op.after()?) {
         (Attrs::DbSubnetGroup(b), Attrs::DbSubnetGroup(a)) => {
@@ -678,7 +678,7 @@ async fn arn(client: &aws_sdk_rds::Client, op: &Op<'_>) -> Result<String, AwsErr
     found.ok_or_else(|| op.invalid(&format!("{} was not found to tag", op.id())))
 }
 
-pub async fn retag(
+async fn retag(
     client: &aws_sdk_rds::Client,
     op: &Op<'_>,
     set: &BTreeMap<String, String>,
@@ -709,7 +709,7 @@ pub async fn retag(
 
 pub use crate::plan::checks::final_snapshot_id;
 
-pub async fn delete(client: &aws_sdk_rds::Client, op: &Op<'_>) -> Result<(), AwsError> {
+async fn delete(client: &aws_sdk_rds::Client, op: &Op<'_>) -> Result<(), AwsError> {
     let res = op.resource();
     match op.before()? {
         Attrs::DbSubnetGroup(_) => {
@@ -788,6 +788,51 @@ pub async fn delete(client: &aws_sdk_rds::Client, op: &Op<'_>) -> Result<(), Aws
             wait_deleted(client, &res, identifier).await
         }
         other => Err(op.invalid(&format!("{} is not an RDS resource", other.kind()))),
+    }
+}
+
+/// RDS as a [`super::Service`].
+pub struct Rds {
+    client: aws_sdk_rds::Client,
+}
+
+impl super::Service for Rds {
+    type Client = aws_sdk_rds::Client;
+    type Raw = Raw;
+
+    fn new(aws: &super::Aws) -> Self {
+        Rds {
+            client: aws.rds.clone(),
+        }
+    }
+
+    async fn read(&self, claims: &Claims) -> Result<Raw, AwsError> {
+        read(&self.client, claims).await
+    }
+
+    async fn tags_now(&self, op: &Op<'_>) -> Result<Option<Tags>, AwsError> {
+        tags_now(&self.client, op.address.kind, op.id(), &op.resource()).await
+    }
+
+    async fn create(&self, op: &Op<'_>) -> Result<String, AwsError> {
+        create(&self.client, op).await
+    }
+
+    async fn update(&self, op: &Op<'_>) -> Result<(), AwsError> {
+        update(&self.client, op).await
+    }
+
+    async fn retag(
+        &self,
+        op: &Op<'_>,
+        set: &BTreeMap<String, String>,
+        remove: &BTreeSet<String>,
+    ) -> Result<(), AwsError> {
+        retag(&self.client, op, set, remove).await
+    }
+
+    async fn delete(&self, op: &Op<'_>) -> Result<(), AwsError> {
+        delete(&self.client, op).await
     }
 }
 

@@ -1,0 +1,69 @@
+//! The network service (EC2): VPC, subnets, gateways, elastic IPs, route tables and security
+//! groups. Reading lives in `ec2_read`, changing in `ec2_write`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::ec2_read::{self, Raw};
+use super::ec2_write;
+use super::ids::{Claims, Found, Ids};
+use super::service::{ReadPass, Service};
+use super::{Aws, AwsError, Op};
+use crate::model::{Tags, Unmanaged};
+
+pub struct Ec2 {
+    client: aws_sdk_ec2::Client,
+}
+
+impl Service for Ec2 {
+    type Client = aws_sdk_ec2::Client;
+    type Raw = Raw;
+
+    fn new(aws: &Aws) -> Self {
+        Ec2 {
+            client: aws.ec2.clone(),
+        }
+    }
+
+    async fn read(&self, claims: &Claims) -> Result<Raw, AwsError> {
+        ec2_read::read(&self.client, claims).await
+    }
+
+    async fn tags_now(&self, op: &Op<'_>) -> Result<Option<Tags>, AwsError> {
+        ec2_read::tags_now(&self.client, op.address.kind, op.id(), &op.resource()).await
+    }
+
+    async fn create(&self, op: &Op<'_>) -> Result<String, AwsError> {
+        ec2_write::create(&self.client, op).await
+    }
+
+    async fn update(&self, op: &Op<'_>) -> Result<(), AwsError> {
+        ec2_write::update(&self.client, op).await
+    }
+
+    async fn retag(
+        &self,
+        op: &Op<'_>,
+        set: &BTreeMap<String, String>,
+        remove: &BTreeSet<String>,
+    ) -> Result<(), AwsError> {
+        ec2_write::retag(&self.client, op, set, remove).await
+    }
+
+    async fn delete(&self, op: &Op<'_>) -> Result<(), AwsError> {
+        ec2_write::delete(&self.client, op).await
+    }
+}
+
+impl ReadPass for Raw {
+    fn tagged(&self) -> Vec<(String, Tags)> {
+        Raw::tagged(self)
+    }
+
+    fn unmanaged(&self, claims: &Claims) -> Vec<Unmanaged> {
+        Raw::unmanaged(self, claims)
+    }
+
+    fn normalise(self: Box<Self>, claims: &Claims, ids: &Ids) -> Found {
+        Raw::normalise(*self, claims, ids)
+    }
+}
