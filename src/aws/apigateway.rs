@@ -22,16 +22,18 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::future::Future;
-use std::time::{Duration, Instant};
 
 use aws_sdk_apigateway::types::{
     ApiStage, ConnectionType, EndpointConfiguration, IntegrationType as AwsIntegrationType,
     Op as PatchOp, PatchOperation, QuotaPeriodType, QuotaSettings, ThrottleSettings,
 };
 
+use super::ErrorClass::{Busy, Exists, Gone};
+use super::errors::Code::Is;
+use super::errors::ErrorTable;
 use super::ids::{Claims, Found, Ids, address_of, ours};
 use super::service::ReadPass;
-use super::{AwsError, Op, unless_gone, wait};
+use super::{AwsError, Op, done_if, unless_gone, wait};
 use crate::model::*;
 
 /// The stage tag holding the hash of the definition its deployment was made from.
@@ -712,59 +714,31 @@ impl ReadPass for Raw {
             put(k.id, k.tags, attrs);
         }
         for p in self.plans {
-            let apis: Vec<String> = p.stages.iter().map(|(a, _)| a.clone()).collect();
-            let stages: Vec<String> = p.stages.iter().map(|(a, s)| stage_id(a, s)).collect();
-            let quota_per_day = p.quota.map(|(limit, period)| match period {
-                Some(QuotaPeriodType::Day) => u32::try_from(limit).unwrap_or_default(),
-                // A weekly or monthly quota is not what any spec says: show it as a change.
-                _ => 0,
-            });
-            let attrs = Attrs::UsagePlan(UsagePlanAttrs {
-                name: p.name,
-                api: one_ref(ids, &apis),
-                stage: one_ref(ids, &stages),
-                api_key: one_ref(ids, &p.keys),
-                rate_limit: p.rate_limit.round() as u32,
-                burst_limit: u32::try_from(p.burst_limit).unwrap_or_default(),
-                quota_per_day,
-            });
+            let attrs = plan_attrs(&p, ids);
             put(p.id, p.tags, attrs);
         }
         resources
     }
 }
 
-/// Errors that mean the step was already done: these codes, or the thing is gone (API Gateway
-/// answers NotFoundException for every missing resource, so a delete of one counts as done).
-fn done_if(result: Result<(), AwsError>, codes: &[&str]) -> Result<(), AwsError> {
-    match result {
-        Err(e) if e.is_not_found() => Ok(()),
-        other => super::done_if(other, codes),
-    }
-}
-
-/// API Gateway limits some calls (CreateRestApi, DeleteRestApi: a few per minute per account)
-/// more tightly than the SDK's retries wait for: keep trying for a while.
-async fn through_throttling<T, F, Fut>(mut op: F) -> Result<T, AwsError>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<T, AwsError>>,
-{
-    let mut delay = Duration::from_secs(2);
-    let deadline = Instant::now() + Duration::from_secs(180);
-    loop {
-        match op().await {
-            Err(e)
-                if e.code() == Some("TooManyRequestsException")
-                    && Instant::now() + delay < deadline =>
-            {
-                tracing::debug!(error = %e, "throttled; retrying");
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(30));
-            }
-            other => return other,
-        }
-    }
+/// A usage plan as provision compares it: one API, stage and key (see `one_ref`).
+fn plan_attrs(p: &PlanRead, ids: &Ids) -> Attrs {
+    let apis: Vec<String> = p.stages.iter().map(|(a, _)| a.clone()).collect();
+    let stages: Vec<String> = p.stages.iter().map(|(a, s)| stage_id(a, s)).collect();
+    let quota_per_day = p.quota.as_ref().map(|(limit, period)| match period {
+        Some(QuotaPeriodType::Day) => u32::try_from(*limit).unwrap_or_default(),
+        // A weekly or monthly quota is not what any spec says: show it as a change.
+        _ => 0,
+    });
+    Attrs::UsagePlan(UsagePlanAttrs {
+        name: p.name.clone(),
+        api: one_ref(ids, &apis),
+        stage: one_ref(ids, &stages),
+        api_key: one_ref(ids, &p.keys),
+        rate_limit: p.rate_limit.round() as u32,
+        burst_limit: u32::try_from(p.burst_limit).unwrap_or_default(),
+        quota_per_day,
+    })
 }
 
 fn as_i32(v: u32) -> i32 {
@@ -780,7 +754,7 @@ async fn create(
     let tags = aws_tags(&op.tags());
     match op.after()? {
         Attrs::RestApi(a) => {
-            let api = through_throttling(|| async {
+            let api = wait::through_throttling(|| async {
                 client
                     .create_rest_api()
                     .name(&a.name)
@@ -896,10 +870,7 @@ async fn add_plan_key(
         .map_err(|e| AwsError::from_sdk(res, "CreateUsagePlanKey", e))
     })
     .await;
-    match r {
-        Err(e) if e.code() == Some("ConflictException") => Ok(()),
-        other => other,
-    }
+    done_if(r, &[Exists])
 }
 
 /// Makes sure the API has its `{proxy+}` resource and `ANY` method, with the key requirement.
@@ -1327,7 +1298,7 @@ async fn remove_plan_key(
             .await
             .map(|_| ())
             .map_err(|e| AwsError::from_sdk(res, "DeleteUsagePlanKey", e)),
-        &[],
+        &[Gone],
     )
 }
 
@@ -1388,96 +1359,9 @@ async fn delete(client: &aws_sdk_apigateway::Client, op: &Op<'_>) -> Result<(), 
     let res = op.resource();
     let id = op.id();
     match op.address.kind {
-        Kind::UsagePlan => {
-            let plan = match client.get_usage_plan().usage_plan_id(id).send().await {
-                Ok(p) => p,
-                Err(e) => {
-                    let e = AwsError::from_sdk(&res, "GetUsagePlan", e);
-                    return if e.is_not_found() { Ok(()) } else { Err(e) };
-                }
-            };
-            let before = match op.before()? {
-                Attrs::UsagePlan(b) => key_ids(op, &b.api_key),
-                _ => Vec::new(),
-            };
-            for k in before {
-                remove_plan_key(client, &res, id, &k).await?;
-            }
-            // AWS refuses to delete a plan that still has stages.
-            let ops: Vec<PatchOperation> = plan
-                .api_stages()
-                .iter()
-                .map(|s| {
-                    let v = format!(
-                        "{}:{}",
-                        s.api_id().unwrap_or_default(),
-                        s.stage().unwrap_or_default()
-                    );
-                    patch(PatchOp::Remove, "/apiStages", Some(&v))
-                })
-                .collect();
-            if !ops.is_empty() {
-                done_if(
-                    client
-                        .update_usage_plan()
-                        .usage_plan_id(id)
-                        .set_patch_operations(Some(ops))
-                        .send()
-                        .await
-                        .map(|_| ())
-                        .map_err(|e| AwsError::from_sdk(&res, "UpdateUsagePlan", e)),
-                    &[],
-                )?;
-            }
-            done_if(
-                client
-                    .delete_usage_plan()
-                    .usage_plan_id(id)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| AwsError::from_sdk(&res, "DeleteUsagePlan", e)),
-                &[],
-            )
-        }
-        Kind::ApiStage => {
-            let (api, stage) = split_stage(op, id)?;
-            let r = client
-                .delete_stage()
-                .rest_api_id(api)
-                .stage_name(stage)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| AwsError::from_sdk(&res, "DeleteStage", e));
-            match r {
-                Err(e) if e.is_not_found() => Ok(()),
-                Err(e) => Err(e),
-                Ok(()) => prune_deployments(client, &res, api).await,
-            }
-        }
-        Kind::ApiIntegration => {
-            let mut parts = id.splitn(3, '/');
-            let (Some(api), Some(resource), Some(method)) =
-                (parts.next(), parts.next(), parts.next())
-            else {
-                return Err(op.invalid(&format!(
-                    "`{id}` is not an integration id ({{api}}/{{resource}}/{{method}})"
-                )));
-            };
-            done_if(
-                client
-                    .delete_integration()
-                    .rest_api_id(api)
-                    .resource_id(resource)
-                    .http_method(method)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| AwsError::from_sdk(&res, "DeleteIntegration", e)),
-                &[],
-            )
-        }
+        Kind::UsagePlan => delete_plan(client, op).await,
+        Kind::ApiStage => delete_stage(client, op).await,
+        Kind::ApiIntegration => delete_integration(client, op).await,
         Kind::ApiKey => done_if(
             client
                 .delete_api_key()
@@ -1486,10 +1370,10 @@ async fn delete(client: &aws_sdk_apigateway::Client, op: &Op<'_>) -> Result<(), 
                 .await
                 .map(|_| ())
                 .map_err(|e| AwsError::from_sdk(&res, "DeleteApiKey", e)),
-            &[],
+            &[Gone],
         ),
         Kind::RestApi => done_if(
-            through_throttling(|| async {
+            wait::through_throttling(|| async {
                 client
                     .delete_rest_api()
                     .rest_api_id(id)
@@ -1499,10 +1383,109 @@ async fn delete(client: &aws_sdk_apigateway::Client, op: &Op<'_>) -> Result<(), 
                     .map_err(|e| AwsError::from_sdk(&res, "DeleteRestApi", e))
             })
             .await,
-            &[],
+            &[Gone],
         ),
         other => Err(op.invalid(&format!("{other} is not an API Gateway kind"))),
     }
+}
+
+async fn delete_plan(client: &aws_sdk_apigateway::Client, op: &Op<'_>) -> Result<(), AwsError> {
+    let (res, id) = (op.resource(), op.id());
+    let plan = match client.get_usage_plan().usage_plan_id(id).send().await {
+        Ok(p) => p,
+        Err(e) => {
+            let e = AwsError::from_sdk(&res, "GetUsagePlan", e);
+            return if e.is_not_found() { Ok(()) } else { Err(e) };
+        }
+    };
+    let before = match op.before()? {
+        Attrs::UsagePlan(b) => key_ids(op, &b.api_key),
+        _ => Vec::new(),
+    };
+    for k in before {
+        remove_plan_key(client, &res, id, &k).await?;
+    }
+    // AWS refuses to delete a plan that still has stages.
+    let ops: Vec<PatchOperation> = plan
+        .api_stages()
+        .iter()
+        .map(|s| {
+            let v = format!(
+                "{}:{}",
+                s.api_id().unwrap_or_default(),
+                s.stage().unwrap_or_default()
+            );
+            patch(PatchOp::Remove, "/apiStages", Some(&v))
+        })
+        .collect();
+    if !ops.is_empty() {
+        done_if(
+            client
+                .update_usage_plan()
+                .usage_plan_id(id)
+                .set_patch_operations(Some(ops))
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| AwsError::from_sdk(&res, "UpdateUsagePlan", e)),
+            &[Gone],
+        )?;
+    }
+    done_if(
+        client
+            .delete_usage_plan()
+            .usage_plan_id(id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| AwsError::from_sdk(&res, "DeleteUsagePlan", e)),
+        &[Gone],
+    )
+}
+
+async fn delete_stage(client: &aws_sdk_apigateway::Client, op: &Op<'_>) -> Result<(), AwsError> {
+    let (res, id) = (op.resource(), op.id());
+    let (api, stage) = split_stage(op, id)?;
+    let r = client
+        .delete_stage()
+        .rest_api_id(api)
+        .stage_name(stage)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| AwsError::from_sdk(&res, "DeleteStage", e));
+    match r {
+        Err(e) if e.is_not_found() => Ok(()),
+        Err(e) => Err(e),
+        Ok(()) => prune_deployments(client, &res, api).await,
+    }
+}
+
+async fn delete_integration(
+    client: &aws_sdk_apigateway::Client,
+    op: &Op<'_>,
+) -> Result<(), AwsError> {
+    let id = op.id();
+    let res = op.resource();
+    let mut parts = id.splitn(3, '/');
+    let (Some(api), Some(resource), Some(method)) = (parts.next(), parts.next(), parts.next())
+    else {
+        return Err(op.invalid(&format!(
+            "`{id}` is not an integration id ({{api}}/{{resource}}/{{method}})"
+        )));
+    };
+    done_if(
+        client
+            .delete_integration()
+            .rest_api_id(api)
+            .resource_id(resource)
+            .http_method(method)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| AwsError::from_sdk(&res, "DeleteIntegration", e)),
+        &[Gone],
+    )
 }
 
 /// Deployments no stage points to any more: what a deleted stage leaves behind.
@@ -1549,7 +1532,7 @@ async fn prune_deployments(
             .map(|_| ())
             .map_err(|e| AwsError::from_sdk(res, "DeleteDeployment", e));
         // A stage created meanwhile may point to it: leave it then.
-        done_if(r, &["BadRequestException", "ConflictException"])?;
+        done_if(r, &[Gone, Busy])?;
     }
     Ok(())
 }
@@ -1564,6 +1547,11 @@ pub struct ApiGateway {
 impl super::Service for ApiGateway {
     type Client = aws_sdk_apigateway::Client;
     type Raw = Raw;
+    const ERRORS: ErrorTable = &[
+        // A stage still points to the deployment (one created meanwhile).
+        (Some("DeleteDeployment"), Is("BadRequestException"), Busy),
+        (Some("DeleteDeployment"), Is("ConflictException"), Busy),
+    ];
 
     fn new(aws: &super::Aws) -> Self {
         ApiGateway {

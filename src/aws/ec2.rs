@@ -5,6 +5,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::ec2_read::{self, Raw};
 use super::ec2_write;
+use super::errors::Code::Is;
+use super::errors::ErrorClass::{Busy, Exists, Gone};
+use super::errors::ErrorTable;
 use super::ids::{Claims, Found, Ids};
 use super::service::{ReadPass, Service};
 use super::{Aws, AwsError, Op};
@@ -17,6 +20,17 @@ pub struct Ec2 {
 impl Service for Ec2 {
     type Client = aws_sdk_ec2::Client;
     type Raw = Raw;
+    const ERRORS: ErrorTable = &[
+        // Detaching what is not attached: done.
+        (
+            Some("DetachInternetGateway"),
+            Is("Gateway.NotAttached"),
+            Gone,
+        ),
+        (None, Is("Resource.AlreadyAssociated"), Exists),
+        // Something still holds the resource (named by `ec2_write::explain_dependency`).
+        (None, Is("DependencyViolation"), Busy),
+    ];
 
     fn new(aws: &Aws) -> Self {
         Ec2 {

@@ -5,6 +5,7 @@ pub mod beanstalk;
 pub mod ec2;
 pub mod ec2_read;
 pub mod ec2_write;
+pub mod errors;
 pub mod ids;
 pub mod names;
 pub mod outputs;
@@ -20,9 +21,9 @@ use std::time::Duration;
 
 use aws_config::BehaviorVersion;
 use aws_config::timeout::TimeoutConfig;
-use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
+pub use errors::{AwsError, ErrorClass};
+pub(crate) use errors::{done_if, sdk_err, unless_gone};
 pub use ids::{Claims, Verdict};
 use service::Service;
 pub use service::ServiceId;
@@ -296,139 +297,4 @@ pub enum Presence {
     Gone,
     /// Something is there that is not provably this environment's: why not.
     NotOurs(String),
-}
-
-/// Maps an SDK error for `map_err`, naming the resource and the operation.
-pub(crate) fn sdk_err<E, R>(res: &str, op: &'static str) -> impl FnOnce(SdkError<E, R>) -> AwsError
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    let res = res.to_owned();
-    move |e| AwsError::from_sdk(res, op, e)
-}
-
-/// Errors that mean the step was already done (`InvalidPermission.Duplicate`, `*.NotFound` on a
-/// delete, ...) count as success.
-pub(crate) fn done_if(result: Result<(), AwsError>, codes: &[&str]) -> Result<(), AwsError> {
-    match result {
-        Err(e) if e.code().is_some_and(|c| codes.contains(&c)) => Ok(()),
-        other => other,
-    }
-}
-
-/// A per-resource read made after a list call: a NotFound-class answer (`InvalidVpcID.NotFound`,
-/// `NotFoundException`, `DBInstanceNotFound`, ...) means the resource was deleted in between,
-/// as another run's destroy does: it is gone (`None`), not an error that fails the read pass.
-pub(crate) fn unless_gone<T>(result: Result<T, AwsError>) -> Result<Option<T>, AwsError> {
-    match result {
-        Ok(found) => Ok(Some(found)),
-        Err(e) if e.is_not_found() => Ok(None),
-        Err(e) => Err(e),
-    }
-}
-
-/// A failed AWS call, naming the resource, the operation, and AWS's own code and message.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum AwsError {
-    #[error("{resource}: {operation} failed: {code}: {message}")]
-    Call {
-        resource: String,
-        operation: &'static str,
-        code: String,
-        message: String,
-    },
-    #[error("{resource}: {operation} could not reach AWS: {detail}")]
-    Unreachable {
-        resource: String,
-        operation: &'static str,
-        detail: String,
-    },
-    #[error("{resource}: gave up after {seconds}s waiting for {what}")]
-    Timeout {
-        resource: String,
-        what: String,
-        seconds: u64,
-    },
-    #[error("{resource}: {message}")]
-    Invalid { resource: String, message: String },
-    /// The resource was created (it has an id) but a later step of its create failed: it must
-    /// be recorded in state all the same, and the next apply finishes it.
-    #[error("{source} (it was created as {id}: recorded in state, the next apply finishes it)")]
-    Partial { id: String, source: Box<AwsError> },
-}
-
-impl AwsError {
-    /// Marks a failure after the create itself succeeded.
-    pub fn partial(id: &str) -> impl FnOnce(AwsError) -> AwsError + '_ {
-        move |source| match source {
-            partial @ AwsError::Partial { .. } => partial,
-            source => AwsError::Partial {
-                id: id.to_owned(),
-                source: Box::new(source),
-            },
-        }
-    }
-
-    /// AWS's error code, when AWS answered.
-    pub fn code(&self) -> Option<&str> {
-        match self {
-            AwsError::Call { code, .. } => Some(code),
-            AwsError::Partial { source, .. } => source.code(),
-            AwsError::Unreachable { .. } | AwsError::Timeout { .. } | AwsError::Invalid { .. } => {
-                None
-            }
-        }
-    }
-
-    pub fn is_not_found(&self) -> bool {
-        self.code()
-            .is_some_and(|c| c.contains("NotFound") || c == "NoSuchKey" || c == "NoSuchBucket")
-    }
-
-    /// Maps an SDK error, keeping AWS's code and message.
-    pub fn from_sdk<E, R>(
-        resource: impl Into<String>,
-        operation: &'static str,
-        err: SdkError<E, R>,
-    ) -> Self
-    where
-        E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug,
-    {
-        let resource = resource.into();
-        match &err {
-            SdkError::ServiceError(se) => {
-                let e = se.err();
-                AwsError::Call {
-                    resource,
-                    operation,
-                    code: e.code().unwrap_or("Unknown").to_owned(),
-                    message: e.message().map_or_else(|| e.to_string(), str::to_owned),
-                }
-            }
-            SdkError::TimeoutError(_) => AwsError::Unreachable {
-                resource,
-                operation,
-                detail: "timed out".into(),
-            },
-            // Connection refused, no credentials, bad endpoint: the chain of causes says which.
-            _ => {
-                let mut detail = err.to_string();
-                let mut source = std::error::Error::source(&err);
-                while let Some(s) = source {
-                    let text = s.to_string();
-                    if !detail.contains(&text) {
-                        detail = format!("{detail}: {text}");
-                    }
-                    source = s.source();
-                }
-                AwsError::Unreachable {
-                    resource,
-                    operation,
-                    detail,
-                }
-            }
-        }
-    }
 }

@@ -8,6 +8,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::Poll;
 
+use super::errors::ErrorTable;
 use super::ids::{Claims, Found, Ids};
 use super::{Aws, AwsError, Op};
 use crate::model::{Kind, Tags, Unmanaged};
@@ -44,6 +45,8 @@ pub(crate) trait Service: Sized {
     type Client;
     /// What one read pass of this service found, before ids become references.
     type Raw: ReadPass + 'static;
+    /// What this service's error codes mean, before what all services answer alike.
+    const ERRORS: ErrorTable;
 
     fn new(aws: &Aws) -> Self;
 
@@ -124,6 +127,11 @@ impl ServiceId {
             | Kind::ApiStage
             | Kind::UsagePlan => ServiceId::ApiGateway,
         }
+    }
+
+    /// The service's own error table.
+    pub fn errors(self) -> ErrorTable {
+        dispatch!(self, S => <S as Service>::ERRORS)
     }
 
     /// The SDK crate's log target (`aws_sdk_ec2`), from the service's client type.
