@@ -1537,7 +1537,7 @@ async fn prune_deployments(
     Ok(())
 }
 
-/// API Gateway as a [`super::Service`].
+/// API Gateway as a `Service`.
 pub struct ApiGateway {
     client: aws_sdk_apigateway::Client,
     /// Integrations target Beanstalk environments by their endpoint.

@@ -813,7 +813,7 @@ async fn wait_until_settled(client: &Client, res: &str, id: &str) -> Result<(), 
     .await
 }
 
-/// Elastic Beanstalk as a [`super::Service`].
+/// Elastic Beanstalk as a `Service`.
 pub struct Beanstalk {
     client: Client,
 }

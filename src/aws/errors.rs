@@ -1,6 +1,6 @@
 //! Failed AWS calls: which resource and step failed, AWS's own code and message (kept as the
 //! error's source), and what the code means for the step. One classifier decides the meaning,
-//! from one table per service ([`super::Service::ERRORS`]) over a table of what every AWS
+//! from one table per service (`Service::ERRORS`) over a table of what every AWS
 //! service answers alike; the helpers (`done_if`, `unless_gone`, the waits and retries, the
 //! executor's adopt-or-retry) ask it instead of keeping lists of codes.
 

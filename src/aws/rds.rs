@@ -836,7 +836,7 @@ async fn delete_instance(
     wait_deleted(client, &res, identifier).await
 }
 
-/// RDS as a [`super::Service`].
+/// RDS as a `Service`.
 pub struct Rds {
     client: aws_sdk_rds::Client,
 }

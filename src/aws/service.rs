@@ -1,7 +1,11 @@
-//! The seam every AWS service fills: one trait ([`Service`]) with the same signature for all,
+//! The seam every AWS service fills: one trait (`Service`) with the same signature for all,
 //! and one registry ([`ServiceId`]) that says which service owns which kind. Dispatch by kind
-//! and the concurrent read pass are written once, here and in `Aws`; a new service is its
-//! module, a `ServiceId` variant, and one line in [`dispatch!`].
+//! and the concurrent read pass are written once, here and in `Aws`.
+//!
+//! A new service is: its module (a type implementing `Service`, with its error table), a
+//! `ServiceId` variant (the compiler then asks for its kinds in [`ServiceId::of`]; list it in
+//! `ALL`), its line in `dispatch!`, and its client in `Aws` (one `service_client!` line in
+//! `Aws::connect`). The CLI's log filter and the error classifier find it through the registry.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
