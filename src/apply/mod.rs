@@ -14,7 +14,7 @@ use tokio::sync::Mutex;
 use tokio::task::JoinSet;
 use tracing::Instrument;
 
-use crate::aws::{ApplyCtx, Aws, AwsError, Op, Presence, Resolver};
+use crate::aws::{ApplyCtx, Aws, AwsError, ErrorClass, Op, Presence, Resolver};
 use crate::model::{Address, Attrs, RecordedResource, Ref};
 use crate::plan::{Action, Change, Plan};
 use crate::state::Recorder;
@@ -524,35 +524,6 @@ async fn update_in_place(aws: &Aws, op: &Op<'_>) -> Result<(), AwsError> {
     Ok(())
 }
 
-/// A failure after which the request may or may not have been carried out: the answer was lost
-/// (see `aws::retry`) or AWS failed on its side.
-fn ambiguous(e: &AwsError) -> bool {
-    match e {
-        AwsError::Unreachable { .. } => true,
-        AwsError::Call { code, .. } => matches!(
-            code.as_str(),
-            "Unknown"
-                | "InternalError"
-                | "InternalFailure"
-                | "InternalServerError"
-                | "ServiceUnavailable"
-                | "ServiceUnavailableException"
-                | "Unavailable"
-        ),
-        // The create happened; what failed after it is known.
-        AwsError::Timeout { .. } | AwsError::Invalid { .. } | AwsError::Partial { .. } => false,
-    }
-}
-
-/// AWS saying the thing exists already: a create that went through before (a lost answer).
-fn already_there(e: &AwsError) -> bool {
-    e.code().is_some_and(|c| {
-        ["Duplicate", "AlreadyExists", "Conflict", "AlreadyOwned"]
-            .iter()
-            .any(|k| c.contains(k))
-    })
-}
-
 /// Creates the resource. When the create fails, it may have happened anyway (an answer lost
 /// after AWS did the work, which a blind retry would turn into a duplicate or an "already
 /// exists"): the resource is looked for by its ownership tags, and if it is there it is adopted
@@ -572,7 +543,7 @@ async fn create_or_adopt(
         tries += 1;
         // Only a failure that may hide a create that happened is worth a read pass; a plain
         // refusal (a bad parameter, a limit) is reported as it is.
-        if !ambiguous(&err) && !already_there(&err) {
+        if !matches!(err.class(), ErrorClass::Ambiguous | ErrorClass::Exists) {
             return Err(err);
         }
         // The read that decides between adopting and creating again must itself get through:
@@ -624,7 +595,7 @@ async fn create_or_adopt(
             return Ok(found.id.clone());
         }
         // Confirmed absent: the create did not happen, so trying again cannot duplicate it.
-        if !ambiguous(&err) || tries >= 5 {
+        if err.class() != ErrorClass::Ambiguous || tries >= 5 {
             return Err(err);
         }
         tokio::time::sleep(Duration::from_millis(500 * tries)).await;

@@ -231,7 +231,7 @@ fn init_tracing(verbose: u8) {
     // The SDK logs whole requests and responses at trace level, and responses can carry secrets
     // (an API key's value): its crates stop at debug, whatever the level asked for. A cap only
     // lowers: at the default level they are as quiet as everything else.
-    const SDK: [&str; 16] = [
+    const RUNTIME: [&str; 11] = [
         "aws_smithy_runtime",
         "aws_smithy_runtime_api",
         "aws_smithy_http_client",
@@ -239,11 +239,6 @@ fn init_tracing(verbose: u8) {
         "aws_sigv4",
         "aws_runtime",
         "aws_config",
-        "aws_sdk_ec2",
-        "aws_sdk_s3",
-        "aws_sdk_rds",
-        "aws_sdk_elasticbeanstalk",
-        "aws_sdk_apigateway",
         "hyper",
         "hyper_util",
         "h2",
@@ -255,9 +250,13 @@ fn init_tracing(verbose: u8) {
         .unwrap_or_else(|| default.to_owned());
     let filter = tracing_subscriber::EnvFilter::try_new(requested)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let sdk_cap = tracing_subscriber::filter::filter_fn(|meta| {
+    let sdk: Vec<&str> = RUNTIME
+        .into_iter()
+        .chain(crate::aws::sdk_log_targets())
+        .collect();
+    let sdk_cap = tracing_subscriber::filter::filter_fn(move |meta| {
         *meta.level() != tracing::Level::TRACE
-            || !SDK.iter().any(|t| {
+            || !sdk.iter().any(|t| {
                 meta.target()
                     .strip_prefix(t)
                     .is_some_and(|rest| rest.is_empty() || rest.starts_with("::"))
