@@ -23,21 +23,12 @@ type Client = aws_sdk_elasticbeanstalk::Client;
 /// Mutating Elastic Beanstalk calls in a `--stats` report. Other services' resources in the
 /// same stacks (RDS, API Gateway) belong to other modules' tests.
 fn beanstalk_mutating(out: &Output) -> u64 {
-    let t = text(out);
-    assert!(
-        t.lines().any(|l| l.starts_with("AWS calls:")),
-        "no --stats report in:\n{t}"
-    );
-    t.lines()
-        .filter_map(|l| l.trim().strip_prefix("Elastic Beanstalk"))
-        .filter_map(|rest| {
-            let mut words = rest.split_whitespace();
-            let op = words.next()?;
-            let calls: u64 = words.next()?.parse().ok()?;
-            let reads = ["Describe", "List", "Check", "Validate"];
-            (!reads.iter().any(|r| op.starts_with(r))).then_some(calls)
-        })
-        .sum()
+    // A report without the header is no --stats report: say so rather than count 0.
+    support::output::totals(out);
+    let reads = ["Describe", "List", "Check", "Validate"];
+    support::output::calls_where(out, "Elastic Beanstalk", |op| {
+        !reads.iter().any(|r| op.starts_with(r))
+    })
 }
 
 /// The plan's lines that change a Beanstalk resource.
