@@ -37,23 +37,11 @@ fn direct(acct: &Account, dir: &Path, args: &[&str]) -> Output {
 
 /// `state show --format json`, read straight from LocalStack: address -> physical id.
 fn state_ids(acct: &Account, dir: &Path, env: &str) -> BTreeMap<String, String> {
-    let out = direct(
+    support::output::state_ids(&direct(
         acct,
         dir,
         &["state", "show", "--env", env, "--format", "json"],
-    );
-    assert_ok(&out);
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("state show json: {e}\n{}", text(&out)));
-    let mut ids = BTreeMap::new();
-    for stack in doc.as_object().unwrap().values() {
-        if let Some(resources) = stack["resources"].as_object() {
-            for (address, r) in resources {
-                ids.insert(address.clone(), r["id"].as_str().unwrap().to_owned());
-            }
-        }
-    }
-    ids
+    ))
 }
 
 /// Nothing tagged for `env` twice, and state names exactly what exists: every resource found by
@@ -72,16 +60,7 @@ async fn assert_state_matches_aws(acct: &Account, dir: &Path, env: &str) {
             state.get(address)
         );
     }
-    let live: BTreeMap<String, String> = acct
-        .aws()
-        .await
-        .read(&support::owner(env))
-        .await
-        .unwrap()
-        .resources
-        .into_iter()
-        .map(|(a, r)| (a.to_string(), r.id))
-        .collect();
+    let live = support::live_ids(&acct.aws().await, env).await;
     assert_eq!(state, live, "state (left) and AWS (right) differ");
 }
 

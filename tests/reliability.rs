@@ -16,7 +16,6 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use provision::aws::Aws;
 use provision::model::TAG_ENV;
 use support::{Account, assert_ok, census, text};
 
@@ -51,33 +50,8 @@ fn provision(acct: &Account, d: &Path, args: &[&str]) -> impl Future<Output = Ou
 
 /// Address -> physical id, as `provision state show --format json` has it for every stack.
 async fn state_ids(acct: &Account, d: &Path, env: &str) -> BTreeMap<String, String> {
-    let out = provision(
-        acct,
-        d,
-        &["state", "show", "--env", env, "--format", "json"],
-    )
-    .await;
-    assert_ok(&out);
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("state show --format json: {e}\n{}", text(&out)));
-    let mut ids = BTreeMap::new();
-    for snapshot in doc.as_object().unwrap().values() {
-        for (address, r) in snapshot["resources"].as_object().unwrap() {
-            ids.insert(address.clone(), r["id"].as_str().unwrap().to_owned());
-        }
-    }
-    ids
-}
-
-/// Address -> physical id of everything a read pass finds by `env`'s tags.
-async fn live_ids(aws: &Aws, env: &str) -> BTreeMap<String, String> {
-    aws.read(&support::owner(env))
-        .await
-        .unwrap()
-        .resources
-        .into_iter()
-        .map(|(a, r)| (a.to_string(), r.id))
-        .collect()
+    let args = ["state", "show", "--env", env, "--format", "json"];
+    support::output::state_ids(&provision(acct, d, &args).await)
 }
 
 /// The kind part of an address: `shared.subnet.public-a` -> `subnet`.
@@ -95,7 +69,7 @@ async fn assert_converged(
 ) -> BTreeMap<String, String> {
     let aws = acct.aws().await;
     let state = state_ids(acct, d, env).await;
-    let live = live_ids(&aws, env).await;
+    let live = support::live_ids(&aws, env).await;
     // Orphans nothing: everything found by tags is in state, and everything in state is found.
     assert_eq!(state, live, "{what}: state and AWS disagree");
     if env == "staging" {
@@ -137,7 +111,7 @@ async fn assert_gone(acct: &Account, d: &Path, env: &str, what: &str) {
         "{what}: left behind {counted:?}"
     );
     assert!(
-        live_ids(&aws, env).await.is_empty(),
+        support::live_ids(&aws, env).await.is_empty(),
         "{what}: a read still finds resources"
     );
     assert!(state_ids(acct, d, env).await.is_empty(), "{what}: state");

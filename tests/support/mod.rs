@@ -156,6 +156,20 @@ impl Account {
     }
 }
 
+/// Address -> physical id of everything provision's read pass finds by `env`'s tags.
+pub async fn live_ids(
+    aws: &provision::aws::Aws,
+    env: &str,
+) -> std::collections::BTreeMap<String, String> {
+    aws.read(&owner(env))
+        .await
+        .unwrap()
+        .resources
+        .into_iter()
+        .map(|(a, r)| (a.to_string(), r.id))
+        .collect()
+}
+
 /// Replaces the first `from` with `to` in `file` (`staging.toml`, `base.toml`) of a workdir's specs.
 #[track_caller]
 pub fn edit(dir: &Path, file: &str, from: &str, to: &str) {

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::process::Output;
 
-use super::text;
+use super::{assert_ok, text};
 
 /// The `AWS calls: N (M mutating), A attempts, R retries` header of a `--stats` report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,4 +79,21 @@ pub fn all_changes(plan: &serde_json::Value) -> BTreeMap<String, (String, Vec<St
             )
         })
         .collect()
+}
+
+/// Address -> physical id, from the output of `state show --format json` (every stack).
+#[track_caller]
+pub fn state_ids(out: &Output) -> BTreeMap<String, String> {
+    assert_ok(out);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("state show --format json: {e}\n{}", text(out)));
+    let mut ids = BTreeMap::new();
+    for snapshot in doc.as_object().unwrap().values() {
+        if let Some(resources) = snapshot["resources"].as_object() {
+            for (address, r) in resources {
+                ids.insert(address.clone(), r["id"].as_str().unwrap().to_owned());
+            }
+        }
+    }
+    ids
 }
