@@ -1,5 +1,6 @@
-//! The commands that talk to AWS: plan, apply, destroy, state. Each validates the spec first,
-//! so bad input fails before any AWS call.
+//! The commands that talk to AWS: plan, apply, destroy, drift, outputs, state. Each validates
+//! the spec first, so bad input fails before any AWS call, and shows its result as a value from
+//! `views` through the session's `Printer`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, IsTerminal};
@@ -12,7 +13,8 @@ use sha2::{Digest, Sha256};
 use super::output::Printer;
 use super::views::{ApplyView, DriftView, History, PlanView, Snapshots, Unlocked};
 use super::{
-    ApplyArgs, CliError, DestroyArgs, Global, Outcome, RunArgs, StateBackend, StateCommand, load,
+    ApplyArgs, CliError, DestroyArgs, Format, Global, Outcome, RunArgs, StateBackend, StateCommand,
+    load,
 };
 use crate::apply::{self, Outcome as TaskOutcome, Progress};
 use crate::aws::s3::S3Objects;
@@ -295,7 +297,8 @@ impl Session {
         }
     }
 
-    /// Each stack's snapshot id by address, wherever the command's scope is.
+    /// The recorded id of every resource, from every stack's snapshot whatever the scope: the
+    /// environment's URLs come from more than one stack.
     async fn recorded_ids(&self) -> Result<BTreeMap<Address, String>, CliError> {
         let stored = state::read_all(&self.store(), &self.env, &Stack::ALL).await?;
         Ok(stored
@@ -362,7 +365,7 @@ pub async fn apply(g: &Global, a: &ApplyArgs) -> Result<Outcome, CliError> {
     })
     .await?;
     // The URLs, as after `terraform apply`; on stderr so stdout stays the plan/report.
-    if g.format == super::Format::Text && a.run.stack.is_none_or(|s| s != Stack::Shared) {
+    if g.format == Format::Text && a.run.stack.is_none_or(|s| s != Stack::Shared) {
         let s = Session::open(g, &a.run).await?;
         let ids = s.recorded_ids().await?;
         match s.aws.outputs(&s.env, &ids, g.endpoint_url.as_deref()).await {
@@ -531,7 +534,7 @@ async fn locked(
     adopt(s, &plan, &observed, &mut recorder).await?;
     if !plan.has_changes() {
         recorder.finish().await?;
-        if s.out.format() == super::Format::Json {
+        if s.out.format() == Format::Json {
             s.out.show(&s.plan_view(&plan));
         }
         return Ok(Outcome::Done);

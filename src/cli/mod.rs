@@ -1,5 +1,6 @@
 //! Command line: parse, run, print, map to exit codes (0 ok / nothing to do, 1 error,
-//! 2 changes pending or drift found).
+//! 2 changes pending or drift found). All printing goes through `output` (results on stdout
+//! in the format asked for, the rest on stderr) and, during a run, `progress`.
 
 mod commands;
 mod output;

@@ -218,3 +218,57 @@ impl Render for Unlocked<'_> {
         None
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validate_json_is_the_one_compact_line_it_always_was() {
+        let v = Validated {
+            env: "production",
+            region: "us-east-2",
+            resources: 26,
+            valid: true,
+        };
+        let before = serde_json::json!({"env": "production", "valid": true, "resources": 26, "region": "us-east-2"});
+        assert_eq!(v.json().unwrap(), format!("{before}\n"));
+        assert_eq!(
+            v.text(Style::plain()),
+            "production: valid (26 resources in 3 stacks, region us-east-2)\n"
+        );
+    }
+
+    #[test]
+    fn commands_without_a_json_form_say_so() {
+        let unlocked = Unlocked {
+            stack: Stack::Shared,
+            env: "staging",
+            broken: None,
+        };
+        assert_eq!(unlocked.json(), None);
+        assert_eq!(
+            unlocked.text(Style::plain()),
+            "shared/staging: not locked\n"
+        );
+        assert_eq!(History(Vec::new()).json(), None);
+    }
+
+    #[test]
+    fn a_stack_without_a_snapshot_is_named_with_the_store() {
+        let stored = BTreeMap::new();
+        let view = Snapshots {
+            env: "staging",
+            stacks: &[Stack::Shared, Stack::Backend],
+            stored: &stored,
+            store: "s3://bucket".into(),
+            resources: true,
+        };
+        assert_eq!(
+            view.text(Style::plain()),
+            "shared/staging/state.json: no snapshot (s3://bucket)\n\
+             backend/staging/state.json: no snapshot (s3://bucket)\n"
+        );
+        assert_eq!(view.json().unwrap(), "{}\n");
+    }
+}
