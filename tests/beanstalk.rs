@@ -127,19 +127,6 @@ async fn tags(eb: &Client, arn: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// Physical ids of the shared stack's resources, by address.
-async fn shared_ids(acct: &Account, env: &str) -> BTreeMap<String, String> {
-    acct.aws()
-        .await
-        .read(&support::owner(env))
-        .await
-        .unwrap()
-        .resources
-        .into_iter()
-        .map(|(a, r)| (a.to_string(), r.id))
-        .collect()
-}
-
 /// `POST /_provision/config`: the emulator's server-wide Beanstalk status delay.
 fn set_status_delay(seconds: u64) {
     let url = support::endpoint();
@@ -203,7 +190,7 @@ async fn staging_backend_and_console_apply_converge_and_destroy() {
         assert!(t.contains(&format!("+ {stack}.beanstalk: create")), "{t}");
     }
 
-    let ids = shared_ids(&acct, "staging").await;
+    let ids = support::live_ids(&acct.aws().await, "staging").await;
     let id = |a: &str| ids[a].clone();
     let eb = acct.aws().await.beanstalk;
 
