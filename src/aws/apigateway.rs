@@ -521,17 +521,8 @@ async fn tags_now(
                 Err(e) => return gone(AwsError::from_sdk(res, "GetStage", e)),
             }
         }
-        Kind::Vpc
-        | Kind::Subnet
-        | Kind::InternetGateway
-        | Kind::ElasticIp
-        | Kind::NatGateway
-        | Kind::RouteTable
-        | Kind::SecurityGroup
-        | Kind::DbSubnetGroup
-        | Kind::DbInstance
-        | Kind::BeanstalkApp
-        | Kind::BeanstalkEnv => {
+        // The registry (`ServiceId::of`) sends only this service's kinds here.
+        kind => {
             return Err(AwsError::Invalid {
                 resource: res.to_owned(),
                 message: format!("{kind} is not an API Gateway resource"),

@@ -436,20 +436,8 @@ async fn tags_now(
             .await?
             .filter(|e| e.status() != Some(&EnvironmentStatus::Terminated))
             .and_then(|e| e.environment_arn().map(str::to_owned)),
-        Kind::Vpc
-        | Kind::Subnet
-        | Kind::InternetGateway
-        | Kind::ElasticIp
-        | Kind::NatGateway
-        | Kind::RouteTable
-        | Kind::SecurityGroup
-        | Kind::RestApi
-        | Kind::ApiKey
-        | Kind::ApiIntegration
-        | Kind::ApiStage
-        | Kind::UsagePlan
-        | Kind::DbSubnetGroup
-        | Kind::DbInstance => {
+        // The registry (`ServiceId::of`) sends only this service's kinds here.
+        kind => {
             return Err(AwsError::Invalid {
                 resource: res.to_owned(),
                 message: format!("{kind} is not a Beanstalk resource"),

@@ -697,15 +697,8 @@ pub async fn tags_now(
                 .map_err(super::sdk_err(res, "DescribeSecurityGroups"))?;
             out.security_groups().first().map(|v| tags_of(v.tags()))
         }
-        Kind::RestApi
-        | Kind::ApiKey
-        | Kind::ApiIntegration
-        | Kind::ApiStage
-        | Kind::UsagePlan
-        | Kind::DbSubnetGroup
-        | Kind::DbInstance
-        | Kind::BeanstalkApp
-        | Kind::BeanstalkEnv => {
+        // The registry (`ServiceId::of`) sends only this service's kinds here.
+        kind => {
             return Err(AwsError::Invalid {
                 resource: res.to_owned(),
                 message: format!("{kind} is not a network resource"),

@@ -433,20 +433,8 @@ async fn tags_now(
                 Err(e) => Err(e),
             }
         }
-        Kind::Vpc
-        | Kind::Subnet
-        | Kind::InternetGateway
-        | Kind::ElasticIp
-        | Kind::NatGateway
-        | Kind::RouteTable
-        | Kind::SecurityGroup
-        | Kind::RestApi
-        | Kind::ApiKey
-        | Kind::ApiIntegration
-        | Kind::ApiStage
-        | Kind::UsagePlan
-        | Kind::BeanstalkApp
-        | Kind::BeanstalkEnv => Err(AwsError::Invalid {
+        // The registry (`ServiceId::of`) sends only this service's kinds here.
+        kind => Err(AwsError::Invalid {
             resource: res.to_owned(),
             message: format!("{kind} is not an RDS resource"),
         }),
