@@ -99,11 +99,11 @@ def test_gateway_detach_waits_for_public_addresses(ec2):
 
     assert refusal(ec2.detach_internet_gateway, InternetGatewayId=igw, VpcId=vpc) == mapped
     ec2.delete_nat_gateway(NatGatewayId=nat)
-    association = ec2.describe_addresses(AllocationIds=[eip])["Addresses"][0].get("AssociationId")
-    if association:  # moto keeps it; AWS drops it with the gateway
-        ec2.disassociate_address(AssociationId=association)
+    # The gateway's interface goes with it, and with it its address's association.
+    assert interfaces(ec2, "subnet-id", subnets[0]) == []
+    assert "AssociationId" not in ec2.describe_addresses(AllocationIds=[eip])["Addresses"][0]
     ec2.detach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
-    ec2.delete_subnet(SubnetId=subnets[0])  # the deleted gateway's interface no longer holds it
+    ec2.delete_subnet(SubnetId=subnets[0])
 
 
 def test_database_interfaces_linger_after_delete(ec2, aws, release_delay):
@@ -122,7 +122,9 @@ def test_database_interfaces_linger_after_delete(ec2, aws, release_delay):
         VpcSecurityGroupIds=[group],
     )
     held = interfaces(ec2, "subnet-id", subnets[0])
-    assert [i["Description"] for i in held] == ["RDSNetworkInterface"]
+    assert [(i["Description"], i["RequesterManaged"], i["RequesterId"]) for i in held] == [
+        ("RDSNetworkInterface", True, "amazon-rds")
+    ]
     assert refusal(ec2.delete_security_group, GroupId=group)[0] == "DependencyViolation"
 
     rds.delete_db_instance(DBInstanceIdentifier="orders", SkipFinalSnapshot=True)

@@ -25,9 +25,11 @@ interfaces, which AWS releases minutes after their owner is deleted (the Terrafo
 `deleteLingeringENIs`: "Some AWS services creates ENIs behind the scenes and keeps these around for
 a while"). The extension's Beanstalk and RDS emulations create none, so this module derives them:
 one interface per load balancer subnet and instance subnet of each Beanstalk environment, one (two
-if Multi-AZ) per RDS instance, kept for `eni_release_delay` seconds (PROVISION_ENI_RELEASE_DELAY)
-after the environment is Terminated or the instance deleted. They are real moto interfaces, so
-DescribeNetworkInterfaces shows them as AWS does.
+if Multi-AZ) per RDS instance (description `RDSNetworkInterface`, as AWS's; requester `amazon-elb`
+(verified), `amazon-rds` (not verified); instances' interfaces are the account's),
+kept for `eni_release_delay` seconds (PROVISION_ENI_RELEASE_DELAY) after the environment is
+Terminated or the instance deleted. They are real moto interfaces, so DescribeNetworkInterfaces
+shows them as AWS does.
 """
 
 import threading
@@ -37,6 +39,7 @@ from dataclasses import dataclass
 from moto.ec2.exceptions import DependencyViolationError
 from moto.ec2.models.elastic_network_interfaces import NetworkInterfaceBackend
 from moto.ec2.models.internet_gateways import InternetGatewayBackend
+from moto.ec2.models.nat_gateways import NatGatewayBackend
 from moto.ec2.models.security_groups import SecurityGroupBackend
 from moto.ec2.models.subnets import SubnetBackend
 from moto.ec2.models.vpcs import VPCBackend
@@ -59,6 +62,7 @@ class Holder:
     groups: tuple
     description: str
     public: bool
+    requester: str | None  # requester-managed by this service; None: the account's own (instances)
 
 
 _lock = threading.RLock()
@@ -91,6 +95,7 @@ def _eb_holders(env) -> list[Holder]:
                     tuple(_ids(s.get(EB_LB_GROUPS))),
                     f"ELB app/awseb-{env.id}/{env.id[2:]}",
                     public,
+                    "amazon-elb",
                 )
             )
     for subnet in _ids(s.get((EB_VPC, "Subnets"))):
@@ -101,6 +106,7 @@ def _eb_holders(env) -> list[Holder]:
                 tuple(_ids(s.get(EB_INSTANCE_GROUPS))),
                 f"Elastic Beanstalk instance of environment {env.name} ({env.id})",
                 False,
+                None,
             )
         )
     return holders
@@ -117,6 +123,7 @@ def _db_holders(db) -> list[Holder]:
             tuple(db.vpc_security_group_ids or ()),
             "RDSNetworkInterface",
             False,
+            "amazon-rds",
         )
         for subnet in subnets[:count]
     ]
@@ -152,17 +159,16 @@ def _reconcile(ec2):
                 continue
             groups = [g for g in h.groups if ec2.get_security_group_from_id(g)]
             eni = ec2.create_network_interface(h.subnet, None, group_ids=groups, description=h.description)
-            eni.requester_managed = True
+            eni.requester_managed = h.requester is not None
+            eni.requester_id = h.requester or ec2.account_id
             eni.public_ip = "203.0.113.1" if h.public else None
             phantoms[key] = eni.id
 
 
 def _holding(ec2, pick) -> list:
-    """Interfaces for which pick(interface) holds, leaving out those of deleted NAT gateways (moto
-    keeps them; AWS deletes them with the gateway)."""
+    """The interfaces for which pick(interface) holds."""
     _reconcile(ec2)
-    gone = {nat._eni.id for nat in ec2.nat_gateways.values() if nat.state == "deleted"}
-    return [eni for eni in list(ec2.enis.values()) if eni.id not in gone and pick(eni)]
+    return [eni for eni in list(ec2.enis.values()) if pick(eni)]
 
 
 def _names(enis) -> str:
@@ -182,7 +188,8 @@ def apply():
 
     def delete_subnet_held(self, subnet_id: str):
         if _holding(self, lambda e: e.subnet.id == subnet_id):
-            raise DependencyViolationError(f"The subnet '{subnet_id}' has dependencies and cannot be deleted.")
+            message = f"The subnet '{subnet_id}' has dependencies and cannot be deleted."
+            raise DependencyViolationError(message)
         return delete_subnet(self, subnet_id)
 
     SubnetBackend.delete_subnet = delete_subnet_held
@@ -231,6 +238,20 @@ def apply():
             return _original(self, *args, **kwargs)
 
         setattr(NetworkInterfaceBackend, name, described)
+
+    # AWS deletes a NAT gateway's interface with the gateway, which also drops its elastic IP's
+    # association; moto keeps both (and the interface would hold the subnet for ever).
+    delete_nat = NatGatewayBackend.delete_nat_gateway
+
+    def delete_nat_and_interface(self, nat_gateway_id: str):
+        nat = delete_nat(self, nat_gateway_id)
+        self.enis.pop(nat._eni.id, None)
+        for address in self.addresses:
+            if address.eni is nat._eni:
+                address.eni, address.association_id = None, None
+        return nat
+
+    NatGatewayBackend.delete_nat_gateway = delete_nat_and_interface
 
     delete_db = RDSBackend.delete_db_instance
 
