@@ -457,7 +457,12 @@ async fn a_vpc_held_by_a_hand_made_subnet_names_it_and_destroy_fails_cleanly() {
         .unwrap();
     let subnet = made.subnet().unwrap().subnet_id().unwrap().to_owned();
 
-    let out = acct.provision(d, &[&["destroy"][..], &scope].concat());
+    // A short deadline: the subnet would hold the VPC for ever.
+    let out = acct
+        .command(d, &[&["destroy"][..], &scope].concat())
+        .env("PROVISION_DEPENDENCY_TIMEOUT", "1")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let t = text(&out);
     assert!(t.contains("DeleteVpc failed: DependencyViolation"), "{t}");

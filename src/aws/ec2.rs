@@ -30,6 +30,8 @@ impl Service for Ec2 {
         (None, Is("Resource.AlreadyAssociated"), Exists),
         // Something still holds the resource (named by `ec2_write::explain_dependency`).
         (None, Is("DependencyViolation"), Busy),
+        // A group another group's rule or an instance still uses (AWS answers either code).
+        (Some("DeleteSecurityGroup"), Is("InvalidGroup.InUse"), Busy),
     ];
 
     fn new(aws: &Aws) -> Self {

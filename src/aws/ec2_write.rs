@@ -302,22 +302,31 @@ pub async fn retag(
 
 pub async fn delete(ec2: &aws_sdk_ec2::Client, op: &Op<'_>) -> Result<(), AwsError> {
     let (res, id, before) = (op.resource(), op.id(), op.before()?);
+    let timeout = dependency_timeout(before);
     let result = match before {
-        Attrs::Vpc(_) => ec2
-            .delete_vpc()
-            .vpc_id(id)
-            .send()
+        Attrs::Vpc(_) => {
+            wait::through_dependencies(timeout, || async {
+                ec2.delete_vpc()
+                    .vpc_id(id)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| AwsError::from_sdk(&res, "DeleteVpc", e))
+            })
             .await
-            .map(|_| ())
-            .map_err(|e| AwsError::from_sdk(&res, "DeleteVpc", e)),
-        Attrs::Subnet(_) => ec2
-            .delete_subnet()
-            .subnet_id(id)
-            .send()
+        }
+        Attrs::Subnet(_) => {
+            wait::through_dependencies(timeout, || async {
+                ec2.delete_subnet()
+                    .subnet_id(id)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| AwsError::from_sdk(&res, "DeleteSubnet", e))
+            })
             .await
-            .map(|_| ())
-            .map_err(|e| AwsError::from_sdk(&res, "DeleteSubnet", e)),
-        Attrs::InternetGateway(a) => delete_igw(ec2, op, a).await,
+        }
+        Attrs::InternetGateway(a) => delete_igw(ec2, op, a, timeout).await,
         Attrs::ElasticIp(_) => ec2
             .release_address()
             .allocation_id(id)
@@ -327,7 +336,7 @@ pub async fn delete(ec2: &aws_sdk_ec2::Client, op: &Op<'_>) -> Result<(), AwsErr
             .map_err(|e| AwsError::from_sdk(&res, "ReleaseAddress", e)),
         Attrs::NatGateway(_) => delete_nat(ec2, op).await,
         Attrs::RouteTable(_) => delete_route_table(ec2, op).await,
-        Attrs::SecurityGroup(a) => delete_security_group(ec2, op, a).await,
+        Attrs::SecurityGroup(a) => delete_security_group(ec2, op, a, timeout).await,
         other => Err(AwsError::Invalid {
             resource: res.clone(),
             message: format!("{} is not a network resource", other.kind()),
@@ -335,28 +344,60 @@ pub async fn delete(ec2: &aws_sdk_ec2::Client, op: &Op<'_>) -> Result<(), AwsErr
     };
     match done_if(result, &[Gone]) {
         Err(e) if e.class() == ErrorClass::Busy => {
-            Err(explain_dependency(ec2, id, before, e).await)
+            let holder_filter = match before {
+                Attrs::Vpc(_) => Some(("vpc-id", id.to_owned())),
+                Attrs::Subnet(_) => Some(("subnet-id", id.to_owned())),
+                Attrs::SecurityGroup(_) => Some(("group-id", id.to_owned())),
+                // Detach waits for the public addresses mapped in the VPC.
+                Attrs::InternetGateway(a) => op.old.id(&a.vpc).ok().map(|v| ("vpc-id", v)),
+                _ => None,
+            };
+            Err(explain_dependency(ec2, holder_filter, before, timeout, e).await)
         }
         other => other,
     }
+}
+
+/// How long a delete waits for what holds the resource to let go: the Terraform provider's
+/// delete timeouts (subnet 20 min, security group 15 min, VPC 5 min and gateway detach, given 10
+/// here as load balancer addresses drain for up to 20 min). `PROVISION_DEPENDENCY_TIMEOUT`
+/// (seconds) sets all of them, for tests and impatient operators.
+fn dependency_timeout(before: &Attrs) -> Duration {
+    if let Some(secs) = std::env::var("PROVISION_DEPENDENCY_TIMEOUT")
+        .ok()
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s >= 0.0)
+    {
+        return Duration::from_secs_f64(secs);
+    }
+    let minutes = match before {
+        Attrs::Subnet(_) => 20,
+        Attrs::SecurityGroup(_) => 15,
+        _ => 10,
+    };
+    Duration::from_secs(minutes * 60)
 }
 
 async fn delete_igw(
     ec2: &aws_sdk_ec2::Client,
     op: &Op<'_>,
     a: &InternetGatewayAttrs,
+    timeout: Duration,
 ) -> Result<(), AwsError> {
     let (res, id, ids) = (op.resource(), op.id(), &op.old);
     if let Ok(vpc) = ids.id(&a.vpc) {
-        let r = ec2
-            .detach_internet_gateway()
-            .internet_gateway_id(id)
-            .vpc_id(vpc)
-            .send()
-            .await;
+        let r = wait::through_dependencies(timeout, || async {
+            ec2.detach_internet_gateway()
+                .internet_gateway_id(id)
+                .vpc_id(&vpc)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| AwsError::from_sdk(&res, "DetachInternetGateway", e))
+        })
+        .await;
         done_if(
-            r.map(|_| ())
-                .map_err(|e| AwsError::from_sdk(&res, "DetachInternetGateway", e)),
+            r,
             // Already gone (a run that died after deleting it): the delete below says so.
             &[Gone],
         )?;
@@ -424,6 +465,7 @@ async fn delete_security_group(
     ec2: &aws_sdk_ec2::Client,
     op: &Op<'_>,
     a: &SecurityGroupAttrs,
+    timeout: Duration,
 ) -> Result<(), AwsError> {
     let (res, id, ids) = (op.resource(), op.id(), &op.old);
     // Rules that name other groups hold those groups; revoke them so both can go.
@@ -451,12 +493,15 @@ async fn delete_security_group(
         update_rules(ec2, &res, id, &referencing, &empty, ids, ids).await,
         &[Gone],
     )?;
-    ec2.delete_security_group()
-        .group_id(id)
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(|e| AwsError::from_sdk(&res, "DeleteSecurityGroup", e))
+    wait::through_dependencies(timeout, || async {
+        ec2.delete_security_group()
+            .group_id(id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| AwsError::from_sdk(&res, "DeleteSecurityGroup", e))
+    })
+    .await
 }
 
 /// AWS drops a deleted NAT gateway's EIP association itself; LocalStack keeps it, and then a
@@ -499,88 +544,53 @@ async fn free_eip(
     Ok(())
 }
 
-/// `DependencyViolation` says something still holds the resource; find what, and name it.
+/// `DependencyViolation` after waiting says something still holds the resource; find what, and
+/// name it.
 async fn explain_dependency(
     ec2: &aws_sdk_ec2::Client,
-    id: &str,
+    filter: Option<(&str, String)>,
     before: &Attrs,
+    waited: Duration,
     e: AwsError,
 ) -> AwsError {
-    let filter = match before {
-        Attrs::Vpc(_) => "vpc-id",
-        Attrs::Subnet(_) => "subnet-id",
-        Attrs::SecurityGroup(_) => "group-id",
-        _ => return e,
+    let Some((filter, id)) = filter else {
+        return e;
     };
     let found = ec2
         .describe_network_interfaces()
-        .filters(Filter::builder().name(filter).values(id).build())
+        .filters(Filter::builder().name(filter).values(&id).build())
         .send()
         .await;
+    let public_only = matches!(before, Attrs::InternetGateway(_));
     let mut holders: Vec<String> = found
         .map(|out| {
             out.network_interfaces()
                 .iter()
-                .map(|n| {
-                    format!(
-                        "network interface {} ({})",
-                        n.network_interface_id().unwrap_or("?"),
-                        n.description()
-                            .filter(|d| !d.is_empty())
-                            .unwrap_or("no description")
-                    )
-                })
+                // A gateway is held by the public addresses mapped in its VPC, not by every interface.
+                .filter(|n| !public_only || n.association().and_then(|a| a.public_ip()).is_some())
+                .map(describe_interface)
                 .collect()
         })
         .unwrap_or_default();
-    // A VPC is also held by what was made in it by hand: subnets and groups without our tags.
     if let Attrs::Vpc(_) = before {
-        let in_vpc = || Filter::builder().name("vpc-id").values(id).build();
-        let (subnets, groups) = tokio::join!(
-            ec2.describe_subnets().filters(in_vpc()).send(),
-            ec2.describe_security_groups().filters(in_vpc()).send()
-        );
-        let name = |tags: &[aws_sdk_ec2::types::Tag]| {
-            tags.iter()
-                .find(|t| t.key() == Some("Name"))
-                .and_then(|t| t.value())
-                .map(|n| format!(" \"{n}\""))
-        };
-        if let Ok(out) = subnets {
-            holders.extend(out.subnets().iter().map(|s| {
-                format!(
-                    "subnet {}{}",
-                    s.subnet_id().unwrap_or("?"),
-                    name(s.tags()).unwrap_or_default()
-                )
-            }));
-        }
-        if let Ok(out) = groups {
-            holders.extend(
-                out.security_groups()
-                    .iter()
-                    .filter(|g| g.group_name() != Some("default"))
-                    .map(|g| {
-                        format!(
-                            "security group {} ({})",
-                            g.group_id().unwrap_or("?"),
-                            g.group_name().unwrap_or("?")
-                        )
-                    }),
-            );
-        }
+        holders.extend(unowned_in_vpc(ec2, &id).await);
     }
     match e {
         AwsError::Call {
             resource,
             operation,
             mut answer,
-        } if !holders.is_empty() => {
-            answer.message = format!(
-                "{}; still in use by: {}",
-                answer.message,
-                holders.join(", ")
-            );
+        } => {
+            let waited = format!("gave up after waiting {} s", waited.as_secs());
+            answer.message = if holders.is_empty() {
+                format!("{} ({waited})", answer.message)
+            } else {
+                format!(
+                    "{} ({waited}); still in use by: {}",
+                    answer.message,
+                    holders.join(", ")
+                )
+            };
             AwsError::Call {
                 resource,
                 operation,
@@ -589,6 +599,63 @@ async fn explain_dependency(
         }
         other => other,
     }
+}
+
+/// "network interface eni-… (ELB app/…, requester amazon-elb)".
+fn describe_interface(n: &aws_sdk_ec2::types::NetworkInterface) -> String {
+    let description = n
+        .description()
+        .filter(|d| !d.is_empty())
+        .unwrap_or("no description");
+    let requester = match (n.requester_managed(), n.requester_id()) {
+        (_, Some(r)) => format!(", requester {r}"),
+        (Some(true), None) => ", requester-managed".to_owned(),
+        _ => String::new(),
+    };
+    format!(
+        "network interface {} ({description}{requester})",
+        n.network_interface_id().unwrap_or("?")
+    )
+}
+
+/// A VPC is also held by what was made in it by hand: subnets and groups without our tags.
+async fn unowned_in_vpc(ec2: &aws_sdk_ec2::Client, id: &str) -> Vec<String> {
+    let in_vpc = || Filter::builder().name("vpc-id").values(id).build();
+    let (subnets, groups) = tokio::join!(
+        ec2.describe_subnets().filters(in_vpc()).send(),
+        ec2.describe_security_groups().filters(in_vpc()).send()
+    );
+    let name = |tags: &[aws_sdk_ec2::types::Tag]| {
+        tags.iter()
+            .find(|t| t.key() == Some("Name"))
+            .and_then(|t| t.value())
+            .map(|n| format!(" \"{n}\""))
+    };
+    let mut holders = Vec::new();
+    if let Ok(out) = subnets {
+        holders.extend(out.subnets().iter().map(|s| {
+            format!(
+                "subnet {}{}",
+                s.subnet_id().unwrap_or("?"),
+                name(s.tags()).unwrap_or_default()
+            )
+        }));
+    }
+    if let Ok(out) = groups {
+        holders.extend(
+            out.security_groups()
+                .iter()
+                .filter(|g| g.group_name() != Some("default"))
+                .map(|g| {
+                    format!(
+                        "security group {} ({})",
+                        g.group_id().unwrap_or("?"),
+                        g.group_name().unwrap_or("?")
+                    )
+                }),
+        );
+    }
+    holders
 }
 
 async fn set_vpc_dns(

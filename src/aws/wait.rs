@@ -86,3 +86,26 @@ where
         }
     }
 }
+
+/// Retries a delete AWS refuses with `DependencyViolation` (`Busy`) because something still
+/// holds the resource: a deleted load balancer's or database's network interfaces are released
+/// minutes later. Tries until `timeout` has passed, then hands back the last refusal; any other
+/// error is returned at once.
+pub async fn through_dependencies<T, F, Fut>(timeout: Duration, mut op: F) -> Result<T, AwsError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, AwsError>>,
+{
+    let deadline = Instant::now() + timeout;
+    let mut delay = Duration::from_secs(1);
+    loop {
+        match op().await {
+            Err(e) if e.class() == ErrorClass::Busy && Instant::now() + delay < deadline => {
+                tracing::info!(error = %e, "still held; retrying");
+                tokio::time::sleep(delay).await;
+                delay = delay.mul_f32(1.5).min(Duration::from_secs(15));
+            }
+            other => return other,
+        }
+    }
+}

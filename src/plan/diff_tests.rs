@@ -236,6 +236,38 @@ fn creates_are_levelled_parent_first() {
     assert!(level("backend.usage_plan") > level("backend.api_stage"));
 }
 
+#[test]
+fn beanstalk_in_private_subnets_starts_after_the_nat_gateway_and_private_routes() {
+    let d = desired();
+    let p = plan(&d, &LiveState::default());
+    let level = |s: &str| change(&p, s).level;
+    for env in ["backend.beanstalk", "console.beanstalk"] {
+        let c = change(&p, env);
+        for egress in ["shared.nat_gateway.public-a", "shared.route_table.private"] {
+            assert!(c.depends_on.contains(&a(egress)), "{env} after {egress}");
+            assert!(level(env) > level(egress), "{env} after {egress}");
+        }
+    }
+    // Destroy runs the other way: the environments go before the NAT gateway and the routes.
+    let none = DesiredState {
+        resources: BTreeMap::new(),
+        ..d.clone()
+    };
+    let p = diff(&none, &converged(&d), &recorded(&d)).unwrap();
+    let level = |s: &str| change(&p, s).level;
+    assert!(level("backend.beanstalk") > level("shared.nat_gateway.public-a"));
+    assert!(level("console.beanstalk") > level("shared.route_table.private"));
+
+    // Instances in public subnets need neither.
+    let mut spec = crate::spec::load_one(Path::new("specs"), "staging")
+        .unwrap()
+        .spec;
+    spec.backend.instance_subnets = vec!["public-a".into(), "public-b".into()];
+    let d = crate::spec::desired::build(&spec);
+    let eb = &d.resources[&a("backend.beanstalk")];
+    assert!(!eb.extra_deps.contains(&a("shared.nat_gateway.public-a")));
+}
+
 // ---- update -----------------------------------------------------------------------------------
 
 type Mutation = fn(&mut LiveResource);

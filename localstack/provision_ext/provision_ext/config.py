@@ -5,4 +5,8 @@ import os
 SETTINGS = {
     # Seconds an Elastic Beanstalk environment spends in Launching/Updating/Terminating.
     "eb_status_delay": float(os.environ.get("PROVISION_EB_STATUS_DELAY") or 0),
+    # Seconds a deleted load balancer's or database's network interfaces keep holding their
+    # subnets and security groups (AWS: minutes). A few seconds by default, so that every destroy
+    # in the tests meets the DependencyViolation answers it must ride out.
+    "eni_release_delay": float(os.environ.get("PROVISION_ENI_RELEASE_DELAY") or 2),
 }

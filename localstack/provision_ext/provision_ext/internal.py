@@ -9,6 +9,7 @@ from localstack.services.stores import AccountRegionBundle
 from localstack.state import StateVisitor
 from moto.core.base_backend import BackendDict, backend_lock
 
+from . import ec2
 from .config import SETTINGS
 
 LOG = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ def reset_all():
     with backend_lock:
         for backends in {id(b): b for b in BackendDict._instances}.values():
             backends.clear()
+    ec2.reset()
 
 
 class InternalEndpoints:

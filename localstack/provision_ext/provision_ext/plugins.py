@@ -41,3 +41,11 @@ def provision_apigateway_tags():
     from . import apigateway_tags
 
     apigateway_tags.apply()
+
+
+# Before eager service loading, like the S3 patch: EC2 deletes refuse what something still holds.
+@hooks.on_infra_start(priority=10)
+def provision_ec2_dependencies():
+    from . import ec2
+
+    ec2.apply()

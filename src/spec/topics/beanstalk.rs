@@ -2,12 +2,12 @@
 //! that size it, place it in the network and put a load balancer in front of it. Both stacks
 //! (backend and console) hold one.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
 use crate::model::*;
-use crate::spec::desired::{Builder, addr, group, subnet, vpc};
+use crate::spec::desired::{Builder, PRIVATE_ROUTES, addr, group, subnet, vpc};
 use crate::spec::diag::Origin;
 use crate::spec::layer::S;
 use crate::spec::resolve::{At, Pair};
@@ -421,6 +421,7 @@ pub(in crate::spec) fn desire(b: &mut Builder<'_>, stack: Stack, eb: &BeanstalkS
         }),
     );
     let settings = option_settings(eb);
+    let egress = egress_edges(b, eb);
     b.add(
         addr(stack, Kind::BeanstalkEnv),
         Attrs::BeanstalkEnv(BeanstalkEnvAttrs {
@@ -431,7 +432,29 @@ pub(in crate::spec) fn desire(b: &mut Builder<'_>, stack: Stack, eb: &BeanstalkS
             cname_prefix: eb.cname_prefix.clone(),
             settings,
         }),
-    );
+    )
+    .extra_deps
+    .extend(egress);
+}
+
+/// Instances in private subnets reach the Beanstalk service only through the NAT gateway and the
+/// private route table's default route ("Without VPC endpoints, your VPC must have access to the
+/// internet", https://docs.aws.amazon.com/elasticbeanstalk/latest/dg/vpc.html): an environment
+/// launched before them never becomes healthy. Deletes run the other way: the environment goes first.
+fn egress_edges(b: &Builder<'_>, eb: &BeanstalkSpec) -> BTreeSet<Address> {
+    let net = &b.spec.network;
+    let private = eb
+        .instance_subnets
+        .iter()
+        .any(|s| net.subnets.get(s).map(|s| s.tier) == Some(SubnetTier::Private));
+    if !private {
+        return BTreeSet::new();
+    }
+    [
+        Address::named(Stack::Shared, Kind::NatGateway, &net.nat_subnet),
+        Address::named(Stack::Shared, Kind::RouteTable, PRIVATE_ROUTES),
+    ]
+    .into()
 }
 
 /// The option settings the typed fields stand for, then the raw ones.

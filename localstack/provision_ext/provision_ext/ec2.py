@@ -1,0 +1,278 @@
+"""EC2 refuses to delete what something still holds, as AWS does.
+
+moto deletes a subnet or a security group and detaches an internet gateway whatever is in them,
+and deletes a VPC with an internet gateway attached or security groups left. On AWS these answer
+`DependencyViolation` (HTTP 400):
+
+- DeleteSubnet: "The subnet '<id>' has dependencies and cannot be deleted." while a network
+  interface is in it (https://docs.aws.amazon.com/vpc/latest/userguide/subnet-deleting.html: "You
+  must terminate any instances in the subnet ... before you can delete it").
+- DeleteSecurityGroup: "resource <id> has a dependent object" while a network interface uses it
+  (https://docs.aws.amazon.com/vpc/latest/userguide/deleting-security-groups.html: "You can't
+  delete a security group that is associated with ... a network interface").
+- DetachInternetGateway: "Network <vpc> has some mapped public address(es). Please unmap those
+  public address(es) before detaching the gateway." while an elastic IP, a NAT gateway or an
+  internet-facing load balancer node maps a public address in the VPC
+  (https://docs.aws.amazon.com/vpc/latest/userguide/delete-vpc.html: "detach the internet gateway
+  ... You must first disassociate any Elastic IP addresses").
+- DeleteVpc: "The vpc '<id>' has dependencies and cannot be deleted." while a network interface,
+  an attached internet gateway or a non-default security group is left in it
+  (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DeleteVpc.html: "You must detach or
+  delete all gateways and resources that are associated with the VPC before you can delete it").
+
+Load balancers and databases hold their subnets and groups through requester-managed network
+interfaces, which AWS releases minutes after their owner is deleted (the Terraform provider's
+`deleteLingeringENIs`: "Some AWS services creates ENIs behind the scenes and keeps these around for
+a while"). The extension's Beanstalk and RDS emulations create none, so this module derives them:
+one interface per load balancer subnet and instance subnet of each Beanstalk environment, one (two
+if Multi-AZ) per RDS instance (description `RDSNetworkInterface`, as AWS's; requester `amazon-elb`
+(verified), `amazon-rds` (not verified); instances' interfaces are the account's),
+kept for `eni_release_delay` seconds (PROVISION_ENI_RELEASE_DELAY) after the environment is
+Terminated or the instance deleted. They are real moto interfaces, so DescribeNetworkInterfaces
+shows them as AWS does.
+"""
+
+import threading
+import time
+from dataclasses import dataclass
+
+from moto.ec2.exceptions import DependencyViolationError
+from moto.ec2.models.elastic_network_interfaces import NetworkInterfaceBackend
+from moto.ec2.models.internet_gateways import InternetGatewayBackend
+from moto.ec2.models.nat_gateways import NatGatewayBackend
+from moto.ec2.models.security_groups import SecurityGroupBackend
+from moto.ec2.models.subnets import SubnetBackend
+from moto.ec2.models.vpcs import VPCBackend
+from moto.rds.models import RDSBackend, rds_backends
+
+from .config import SETTINGS
+
+EB_VPC = "aws:ec2:vpc"
+EB_ENV = "aws:elasticbeanstalk:environment"
+EB_INSTANCE_GROUPS = ("aws:autoscaling:launchconfiguration", "SecurityGroups")
+EB_LB_GROUPS = ("aws:elbv2:loadbalancer", "SecurityGroups")
+
+
+@dataclass(frozen=True)
+class Holder:
+    """One requester-managed network interface some service keeps in a subnet."""
+
+    key: str  # owner and subnet: which interface this is
+    subnet: str
+    groups: tuple
+    description: str
+    public: bool
+    requester: str | None  # requester-managed by this service; None: the account's own (instances)
+
+
+_lock = threading.RLock()
+# (account, region) -> [(holder, released at)] for deleted RDS instances.
+_released: dict[tuple, list] = {}
+# (account, region) -> holder key -> moto interface id.
+_phantoms: dict[tuple, dict] = {}
+
+
+def reset():
+    with _lock:
+        _released.clear()
+        _phantoms.clear()
+
+
+def _ids(value: str) -> list[str]:
+    return [v.strip() for v in (value or "").split(",") if v.strip()]
+
+
+def _eb_holders(env) -> list[Holder]:
+    s = env.merged_settings()
+    holders = []
+    if s.get((EB_ENV, "EnvironmentType"), "LoadBalanced") == "LoadBalanced":
+        public = s.get((EB_VPC, "ELBScheme"), "public") != "internal"
+        for subnet in _ids(s.get((EB_VPC, "ELBSubnets"))):
+            holders.append(
+                Holder(
+                    f"eb:{env.id}:lb:{subnet}",
+                    subnet,
+                    tuple(_ids(s.get(EB_LB_GROUPS))),
+                    f"ELB app/awseb-{env.id}/{env.id[2:]}",
+                    public,
+                    "amazon-elb",
+                )
+            )
+    for subnet in _ids(s.get((EB_VPC, "Subnets"))):
+        holders.append(
+            Holder(
+                f"eb:{env.id}:instance:{subnet}",
+                subnet,
+                tuple(_ids(s.get(EB_INSTANCE_GROUPS))),
+                f"Elastic Beanstalk instance of environment {env.name} ({env.id})",
+                False,
+                None,
+            )
+        )
+    return holders
+
+
+def _db_holders(db) -> list[Holder]:
+    group = getattr(db, "db_subnet_group", None)
+    subnets = [s.id for s in getattr(group, "_subnets", None) or []]
+    count = 2 if getattr(db, "multi_az", False) else 1
+    return [
+        Holder(
+            f"rds:{db.db_instance_identifier}:{subnet}",
+            subnet,
+            tuple(db.vpc_security_group_ids or ()),
+            "RDSNetworkInterface",
+            False,
+            "amazon-rds",
+        )
+        for subnet in subnets[:count]
+    ]
+
+
+def _wanted(account: str, region: str) -> list[Holder]:
+    from .elasticbeanstalk import eb_stores
+
+    now, delay = time.time(), SETTINGS["eni_release_delay"]
+    wanted = []
+    for env in list(eb_stores[account][region].environments.values()):
+        if env.active or env.updated.timestamp() + delay > now:
+            wanted.extend(_eb_holders(env))
+    for db in list(rds_backends[account][region].databases.values()):
+        wanted.extend(_db_holders(db))
+    released = _released.setdefault((account, region), [])
+    released[:] = [(h, at) for h, at in released if at + delay > now]
+    wanted.extend(h for h, _ in released)
+    return wanted
+
+
+def _reconcile(ec2):
+    """Makes the backend's requester-managed interfaces those the owners hold now."""
+    with _lock:
+        wanted = {h.key: h for h in _wanted(ec2.account_id, ec2.region_name)}
+        phantoms = _phantoms.setdefault((ec2.account_id, ec2.region_name), {})
+        for key, eni_id in list(phantoms.items()):
+            if key not in wanted or eni_id not in ec2.enis:
+                ec2.enis.pop(eni_id, None)
+                del phantoms[key]
+        for key, h in wanted.items():
+            if key in phantoms or not any(h.subnet in s for s in ec2.subnets.values()):
+                continue
+            groups = [g for g in h.groups if ec2.get_security_group_from_id(g)]
+            eni = ec2.create_network_interface(h.subnet, None, group_ids=groups, description=h.description)
+            eni.requester_managed = h.requester is not None
+            eni.requester_id = h.requester or ec2.account_id
+            eni.public_ip = "203.0.113.1" if h.public else None
+            phantoms[key] = eni.id
+
+
+def _holding(ec2, pick) -> list:
+    """The interfaces for which pick(interface) holds."""
+    _reconcile(ec2)
+    return [eni for eni in list(ec2.enis.values()) if pick(eni)]
+
+
+def _names(enis) -> str:
+    return ", ".join(f"{e.id} ({e.description or 'no description'})" for e in enis)
+
+
+_applied = False
+
+
+def apply():
+    global _applied
+    if _applied:
+        return
+    _applied = True
+
+    delete_subnet = SubnetBackend.delete_subnet
+
+    def delete_subnet_held(self, subnet_id: str):
+        if _holding(self, lambda e: e.subnet.id == subnet_id):
+            message = f"The subnet '{subnet_id}' has dependencies and cannot be deleted."
+            raise DependencyViolationError(message)
+        return delete_subnet(self, subnet_id)
+
+    SubnetBackend.delete_subnet = delete_subnet_held
+
+    delete_group = SecurityGroupBackend.delete_security_group
+
+    def delete_group_held(self, name=None, group_id=None):
+        group = self.get_security_group_by_name_or_id(group_id or name)
+        if group and _holding(self, lambda e: group in e._group_set):
+            raise DependencyViolationError(f"resource {group.id} has a dependent object")
+        return delete_group(self, name=name, group_id=group_id)
+
+    SecurityGroupBackend.delete_security_group = delete_group_held
+
+    detach = InternetGatewayBackend.detach_internet_gateway
+
+    def detach_mapped(self, internet_gateway_id: str, vpc_id: str):
+        igw = self.get_internet_gateway(internet_gateway_id)
+        if igw.vpc and igw.vpc.id == vpc_id and _maps_public(self, vpc_id):
+            raise DependencyViolationError(
+                f"Network {vpc_id} has some mapped public address(es). "
+                "Please unmap those public address(es) before detaching the gateway."
+            )
+        return detach(self, internet_gateway_id, vpc_id)
+
+    InternetGatewayBackend.detach_internet_gateway = detach_mapped
+
+    delete_vpc = VPCBackend.delete_vpc
+
+    def delete_vpc_held(self, vpc_id: str):
+        held = _holding(self, lambda e: e.subnet.vpc_id == vpc_id)
+        gateways = [g for g in self.internet_gateways.values() if g.vpc and g.vpc.id == vpc_id]
+        groups = [g for g in self.groups.get(vpc_id, {}).values() if g.name != "default"]
+        if held or gateways or groups:
+            raise DependencyViolationError(f"The vpc '{vpc_id}' has dependencies and cannot be deleted.")
+        return delete_vpc(self, vpc_id)
+
+    VPCBackend.delete_vpc = delete_vpc_held
+
+    # What DescribeNetworkInterfaces answers includes the lingering interfaces.
+    for name in ("get_all_network_interfaces", "describe_network_interfaces"):
+        original = getattr(NetworkInterfaceBackend, name)
+
+        def described(self, *args, _original=original, **kwargs):
+            _reconcile(self)
+            return _original(self, *args, **kwargs)
+
+        setattr(NetworkInterfaceBackend, name, described)
+
+    # AWS deletes a NAT gateway's interface with the gateway, which also drops its elastic IP's
+    # association; moto keeps both (and the interface would hold the subnet for ever).
+    delete_nat = NatGatewayBackend.delete_nat_gateway
+
+    def delete_nat_and_interface(self, nat_gateway_id: str):
+        nat = delete_nat(self, nat_gateway_id)
+        self.enis.pop(nat._eni.id, None)
+        for address in self.addresses:
+            if address.eni is nat._eni:
+                address.eni, address.association_id = None, None
+        return nat
+
+    NatGatewayBackend.delete_nat_gateway = delete_nat_and_interface
+
+    delete_db = RDSBackend.delete_db_instance
+
+    def delete_db_lingering(self, db_instance_identifier: str, *args, **kwargs):
+        db = self.databases.get(db_instance_identifier)
+        holders = _db_holders(db) if db else []
+        deleted = delete_db(self, db_instance_identifier, *args, **kwargs)
+        with _lock:
+            at = time.time()
+            released = _released.setdefault((self.account_id, self.region_name), [])
+            released.extend((h, at) for h in holders)
+        return deleted
+
+    RDSBackend.delete_db_instance = delete_db_lingering
+
+
+def _maps_public(ec2, vpc_id: str) -> bool:
+    """An elastic IP on an interface, a live NAT gateway or an internet-facing load balancer node."""
+    for address in ec2.addresses:
+        if address.eni is not None and address.eni.subnet.vpc_id == vpc_id:
+            return True
+    if any(n.vpc_id == vpc_id and n.state != "deleted" for n in ec2.nat_gateways.values()):
+        return True
+    return bool(_holding(ec2, lambda e: e.subnet.vpc_id == vpc_id and e.requester_managed and e.public_ip))

@@ -1,0 +1,174 @@
+"""EC2 deletes refuse what something still holds (provision_ext/ec2.py), with AWS's texts."""
+
+import time
+
+import pytest
+from botocore.exceptions import ClientError
+from support import internal, wait_for
+from test_elasticbeanstalk import NODE, option
+
+
+@pytest.fixture
+def ec2(aws):
+    return aws("ec2")
+
+
+@pytest.fixture
+def release_delay():
+    """Sets how long a deleted owner's network interfaces linger, restored afterwards."""
+    _, before = internal("GET", "/_provision/config")
+
+    def set_delay(seconds: float):
+        assert internal("POST", "/_provision/config", {"eni_release_delay": seconds})[0] == 200
+
+    yield set_delay
+    set_delay(before["eni_release_delay"])
+
+
+def refusal(call, **kwargs):
+    with pytest.raises(ClientError) as raised:
+        call(**kwargs)
+    error = raised.value.response
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 400
+    return error["Error"]["Code"], error["Error"]["Message"]
+
+
+def network(ec2, zones=("a", "b")):
+    vpc = ec2.create_vpc(CidrBlock="10.7.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.7.{i}.0/24", AvailabilityZone=f"us-east-2{z}")["Subnet"][
+            "SubnetId"
+        ]
+        for i, z in enumerate(zones)
+    ]
+    group = ec2.create_security_group(GroupName="app", Description="app", VpcId=vpc)["GroupId"]
+    return vpc, subnets, group
+
+
+def interfaces(ec2, name, value):
+    found = ec2.describe_network_interfaces(Filters=[{"Name": name, "Values": [value]}])
+    return found["NetworkInterfaces"]
+
+
+def test_subnet_and_group_held_by_a_network_interface(ec2):
+    vpc, subnets, group = network(ec2)
+    eni = ec2.create_network_interface(SubnetId=subnets[0], Groups=[group], Description="by hand")
+    eni = eni["NetworkInterface"]["NetworkInterfaceId"]
+
+    assert refusal(ec2.delete_subnet, SubnetId=subnets[0]) == (
+        "DependencyViolation",
+        f"The subnet '{subnets[0]}' has dependencies and cannot be deleted.",
+    )
+    assert refusal(ec2.delete_security_group, GroupId=group) == (
+        "DependencyViolation",
+        f"resource {group} has a dependent object",
+    )
+    ec2.delete_subnet(SubnetId=subnets[1])  # nothing in it
+
+    ec2.delete_network_interface(NetworkInterfaceId=eni)
+    ec2.delete_subnet(SubnetId=subnets[0])
+    ec2.delete_security_group(GroupId=group)
+
+
+def test_vpc_held_by_a_gateway_or_a_group(ec2):
+    vpc, subnets, group = network(ec2)
+    for subnet in subnets:
+        ec2.delete_subnet(SubnetId=subnet)
+    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+    held = ("DependencyViolation", f"The vpc '{vpc}' has dependencies and cannot be deleted.")
+
+    assert refusal(ec2.delete_vpc, VpcId=vpc) == held
+    ec2.detach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+    assert refusal(ec2.delete_vpc, VpcId=vpc) == held  # the group is left
+    ec2.delete_security_group(GroupId=group)
+    ec2.delete_vpc(VpcId=vpc)
+
+
+def test_gateway_detach_waits_for_public_addresses(ec2):
+    vpc, subnets, _ = network(ec2)
+    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+    eip = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    nat = ec2.create_nat_gateway(SubnetId=subnets[0], AllocationId=eip)["NatGateway"]["NatGatewayId"]
+    mapped = (
+        "DependencyViolation",
+        f"Network {vpc} has some mapped public address(es). "
+        "Please unmap those public address(es) before detaching the gateway.",
+    )
+
+    assert refusal(ec2.detach_internet_gateway, InternetGatewayId=igw, VpcId=vpc) == mapped
+    ec2.delete_nat_gateway(NatGatewayId=nat)
+    # The gateway's interface goes with it, and with it its address's association.
+    assert interfaces(ec2, "subnet-id", subnets[0]) == []
+    assert "AssociationId" not in ec2.describe_addresses(AllocationIds=[eip])["Addresses"][0]
+    ec2.detach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+    ec2.delete_subnet(SubnetId=subnets[0])
+
+
+def test_database_interfaces_linger_after_delete(ec2, aws, release_delay):
+    release_delay(1.5)
+    vpc, subnets, group = network(ec2)
+    rds = aws("rds")
+    rds.create_db_subnet_group(DBSubnetGroupName="db", DBSubnetGroupDescription="db", SubnetIds=subnets)
+    rds.create_db_instance(
+        DBInstanceIdentifier="orders",
+        DBInstanceClass="db.t3.micro",
+        Engine="postgres",
+        MasterUsername="app",
+        MasterUserPassword="correct-horse",
+        AllocatedStorage=20,
+        DBSubnetGroupName="db",
+        VpcSecurityGroupIds=[group],
+    )
+    held = interfaces(ec2, "subnet-id", subnets[0])
+    assert [(i["Description"], i["RequesterManaged"], i["RequesterId"]) for i in held] == [
+        ("RDSNetworkInterface", True, "amazon-rds")
+    ]
+    assert refusal(ec2.delete_security_group, GroupId=group)[0] == "DependencyViolation"
+
+    rds.delete_db_instance(DBInstanceIdentifier="orders", SkipFinalSnapshot=True)
+    deleted = time.monotonic()
+    assert refusal(ec2.delete_subnet, SubnetId=subnets[0])[0] == "DependencyViolation"
+    wait_for(lambda: not interfaces(ec2, "group-id", group), timeout=5)
+    assert time.monotonic() - deleted >= 1.4
+    ec2.delete_subnet(SubnetId=subnets[0])
+    ec2.delete_security_group(GroupId=group)
+
+
+def test_load_balancer_interfaces_linger_after_terminate(ec2, aws, release_delay):
+    release_delay(1.5)
+    vpc, subnets, group = network(ec2)
+    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+    eb = aws("elasticbeanstalk")
+    eb.create_application(ApplicationName="shop")
+    eb.create_environment(
+        ApplicationName="shop",
+        EnvironmentName="shop-prod",
+        SolutionStackName=NODE,
+        OptionSettings=[
+            option("aws:ec2:vpc", "VPCId", vpc),
+            option("aws:ec2:vpc", "Subnets", subnets[1]),
+            option("aws:ec2:vpc", "ELBSubnets", subnets[0]),
+            option("aws:elbv2:loadbalancer", "SecurityGroups", group),
+        ],
+    )
+    balancer = interfaces(ec2, "subnet-id", subnets[0])
+    assert [i["Description"].startswith("ELB app/awseb-") for i in balancer] == [True]
+    assert refusal(ec2.delete_subnet, SubnetId=subnets[1])[0] == "DependencyViolation"  # instances
+    # An internet-facing load balancer maps public addresses in the VPC.
+    assert refusal(ec2.detach_internet_gateway, InternetGatewayId=igw, VpcId=vpc)[0] == "DependencyViolation"
+
+    def status():
+        return eb.describe_environments(EnvironmentNames=["shop-prod"])["Environments"][0]["Status"]
+
+    wait_for(lambda: status() == "Ready")
+    eb.terminate_environment(EnvironmentName="shop-prod")
+    wait_for(lambda: status() == "Terminated")
+    assert refusal(ec2.delete_security_group, GroupId=group)[0] == "DependencyViolation"
+    wait_for(lambda: not interfaces(ec2, "vpc-id", vpc), timeout=5)
+    ec2.detach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+    for subnet in subnets:
+        ec2.delete_subnet(SubnetId=subnet)
+    ec2.delete_security_group(GroupId=group)
