@@ -328,3 +328,21 @@ def test_state_is_per_account_and_region(eb, app, aws, account):
     ):
         assert other.describe_applications()["Applications"] == []
         assert other.describe_environments()["Environments"] == []
+
+
+def test_load_balancer_type_is_fixed_at_creation(eb, app):
+    """AWS: the load balancer type can be chosen "only during environment creation"."""
+    lb_type = ("aws:elasticbeanstalk:environment", "LoadBalancerType")
+    create_env(eb, OptionSettings=[option(*lb_type, "network")])
+    refused = (
+        "ConfigurationValidationException",
+        "Configuration validation exception: LoadBalancer type option cannot be changed.",
+    )
+    assert error_of(
+        eb.update_environment, EnvironmentName="shop-prod", OptionSettings=[option(*lb_type, "application")]
+    ) == refused
+    # Removing the option would restore the default type: a change too.
+    assert error_of(eb.update_environment, EnvironmentName="shop-prod", OptionsToRemove=[option(*lb_type)]) == refused
+    assert settings_of(eb)[lb_type] == "network"
+    # Naming the same type again is no change.
+    eb.update_environment(EnvironmentName="shop-prod", OptionSettings=[option(*lb_type, "network")])

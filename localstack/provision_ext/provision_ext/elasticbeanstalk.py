@@ -135,6 +135,24 @@ class Environment:
         return {**defaults, **self.settings}
 
 
+def _check_load_balancer_type(env: Environment, settings: list, removals: list):
+    """AWS: "You can choose the type of load balancer that your environment uses only during
+    environment creation. ... you can't change its type."
+    (https://docs.aws.amazon.com/elasticbeanstalk/latest/dg/environments-cfg-alb.html). The error
+    text is AWS's, as quoted in hashicorp/terraform-provider-aws#812. Removing the option restores
+    the default, which is a change too when the environment has another type."""
+    key = (ENV_NS, "LoadBalancerType")
+    before = env.merged_settings().get(key)
+    after = {_key(s): s.get("Value", "") for s in settings}.get(key)
+    if after is None and key in map(_key, removals):
+        after = "application"
+    if before is not None and after is not None and after != before:
+        raise _error(
+            "ConfigurationValidationException",
+            "Configuration validation exception: LoadBalancer type option cannot be changed.",
+        )
+
+
 class ElasticBeanstalkStore(BaseStore):
     applications: dict[str, Application] = LocalAttribute(default=dict)
     environments: dict[str, Environment] = LocalAttribute(default=dict)  # by id, terminated ones too
@@ -576,6 +594,7 @@ class ElasticBeanstalkProvider:
                 raise _invalid("Cannot change the tier of an environment.")
             settings, removals = request.get("OptionSettings") or [], request.get("OptionsToRemove") or []
             self._check_settings(context, settings, removals, env.settings)
+            _check_load_balancer_type(env, settings, removals)
 
             for key in map(_key, removals):
                 env.settings.pop(key, None)
