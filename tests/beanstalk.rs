@@ -625,3 +625,41 @@ async fn load_balancer_type_change_replaces_the_environment() {
     let again = acct.provision(d, &["plan", "--env", "staging", "--stack", "console"]);
     assert_eq!(again.status.code(), Some(0), "{}", text(&again));
 }
+
+/// Beanstalk adds `awseb-…` security groups of its own to an environment (listed in its
+/// `SecurityGroups` settings) and to the VPC unless told not to: after an apply the plan is
+/// empty and drift finds nothing unmanaged.
+#[tokio::test(flavor = "multi_thread")]
+async fn beanstalk_made_security_groups_cause_no_diff_and_no_drift() {
+    let acct = Account::new();
+    let dir = acct.workdir();
+    let d = dir.path();
+    assert_ok(&apply(&acct, d, "staging", "shared"));
+    assert_ok(&apply(&acct, d, "staging", "console"));
+    let plan = acct.provision(d, &["plan", "--env", "staging", "--stack", "console"]);
+    assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
+    let drift = acct.provision(d, &["drift", "--env", "staging", "--stack", "console"]);
+    let t = text(&drift);
+    assert_eq!(drift.status.code(), Some(0), "{t}");
+    assert!(t.contains("0 unmanaged"), "{t}");
+
+    // Whatever Beanstalk still makes (none here: both opt-outs are set) is not in the settings.
+    let eb = acct.aws().await.beanstalk;
+    let name = "agentpass-console-staging";
+    let s = settings(&eb, name, name).await;
+    assert_eq!(
+        get(
+            &s,
+            "aws:autoscaling:launchconfiguration",
+            "DisableDefaultEC2SecurityGroup"
+        ),
+        Some("true")
+    );
+    for ns in [
+        "aws:autoscaling:launchconfiguration",
+        "aws:elbv2:loadbalancer",
+    ] {
+        let groups = get(&s, ns, "SecurityGroups").unwrap();
+        assert_eq!(groups.split(',').count(), 1, "{ns}: {groups}");
+    }
+}
