@@ -582,3 +582,84 @@ async fn apply_waits_through_launching_and_updating() {
     let apps = eb.describe_applications().send().await.unwrap();
     assert!(apps.applications().is_empty(), "{apps:?}");
 }
+
+/// AWS fixes an environment's load balancer type at creation ("LoadBalancer type option cannot
+/// be changed."): a spec that changes it plans a replace, and apply builds a new environment
+/// rather than sending an update the emulator (like AWS) refuses.
+#[tokio::test(flavor = "multi_thread")]
+async fn load_balancer_type_change_replaces_the_environment() {
+    let acct = Account::new();
+    let dir = acct.workdir();
+    let d = dir.path();
+    assert_ok(&apply(&acct, d, "staging", "shared"));
+    assert_ok(&apply(&acct, d, "staging", "console"));
+    let eb = acct.aws().await.beanstalk;
+    let name = "agentpass-console-staging";
+    let before = environment(&eb, name).await.unwrap();
+
+    let base = d.join("specs/base.toml");
+    let spec = std::fs::read_to_string(&base).unwrap();
+    let alb = "load_balancer = \"application\"\nload_balancer_scheme = \"public\"\n";
+    let lb_lists = "load_balancer_subnets = [\"public-a\", \"public-b\"]\nsecurity_groups = [\"console-app\"]\nload_balancer_security_groups = [\"public-lb\"]\n";
+    assert!(spec.contains(alb) && spec.contains(lb_lists));
+    let spec = spec
+        .replacen(alb, "load_balancer = \"none\"\n", 1)
+        .replacen(lb_lists, "security_groups = [\"console-app\"]\n", 1);
+    std::fs::write(&base, spec).unwrap();
+
+    let plan = acct.provision(d, &["plan", "--env", "staging", "--stack", "console"]);
+    assert_eq!(plan.status.code(), Some(2), "{}", text(&plan));
+    let t = text(&plan);
+    assert!(
+        t.contains("replace, forced by settings.aws:elasticbeanstalk:environment.LoadBalancerType"),
+        "{t}"
+    );
+    assert_ok(&apply(&acct, d, "staging", "console"));
+    let after = environment(&eb, name).await.unwrap();
+    assert_ne!(after.environment_id(), before.environment_id(), "replaced");
+    let s = settings(&eb, name, name).await;
+    assert_eq!(
+        get(&s, "aws:elasticbeanstalk:environment", "EnvironmentType"),
+        Some("SingleInstance")
+    );
+    let again = acct.provision(d, &["plan", "--env", "staging", "--stack", "console"]);
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again));
+}
+
+/// Beanstalk adds `awseb-…` security groups of its own to an environment (listed in its
+/// `SecurityGroups` settings) and to the VPC unless told not to: after an apply the plan is
+/// empty and drift finds nothing unmanaged.
+#[tokio::test(flavor = "multi_thread")]
+async fn beanstalk_made_security_groups_cause_no_diff_and_no_drift() {
+    let acct = Account::new();
+    let dir = acct.workdir();
+    let d = dir.path();
+    assert_ok(&apply(&acct, d, "staging", "shared"));
+    assert_ok(&apply(&acct, d, "staging", "console"));
+    let plan = acct.provision(d, &["plan", "--env", "staging", "--stack", "console"]);
+    assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
+    let drift = acct.provision(d, &["drift", "--env", "staging", "--stack", "console"]);
+    let t = text(&drift);
+    assert_eq!(drift.status.code(), Some(0), "{t}");
+    assert!(t.contains("0 unmanaged"), "{t}");
+
+    // Whatever Beanstalk still makes (none here: both opt-outs are set) is not in the settings.
+    let eb = acct.aws().await.beanstalk;
+    let name = "agentpass-console-staging";
+    let s = settings(&eb, name, name).await;
+    assert_eq!(
+        get(
+            &s,
+            "aws:autoscaling:launchconfiguration",
+            "DisableDefaultEC2SecurityGroup"
+        ),
+        Some("true")
+    );
+    for ns in [
+        "aws:autoscaling:launchconfiguration",
+        "aws:elbv2:loadbalancer",
+    ] {
+        let groups = get(&s, ns, "SecurityGroups").unwrap();
+        assert_eq!(groups.split(',').count(), 1, "{ns}: {groups}");
+    }
+}

@@ -328,3 +328,76 @@ def test_state_is_per_account_and_region(eb, app, aws, account):
     ):
         assert other.describe_applications()["Applications"] == []
         assert other.describe_environments()["Environments"] == []
+
+
+def test_load_balancer_type_is_fixed_at_creation(eb, app):
+    """AWS: the load balancer type can be chosen "only during environment creation"."""
+    lb_type = ("aws:elasticbeanstalk:environment", "LoadBalancerType")
+    create_env(eb, OptionSettings=[option(*lb_type, "network")])
+    refused = (
+        "ConfigurationValidationException",
+        "Configuration validation exception: LoadBalancer type option cannot be changed.",
+    )
+    assert error_of(
+        eb.update_environment, EnvironmentName="shop-prod", OptionSettings=[option(*lb_type, "application")]
+    ) == refused
+    # Removing the option would restore the default type: a change too.
+    assert error_of(eb.update_environment, EnvironmentName="shop-prod", OptionsToRemove=[option(*lb_type)]) == refused
+    assert settings_of(eb)[lb_type] == "network"
+    # Naming the same type again is no change.
+    eb.update_environment(EnvironmentName="shop-prod", OptionSettings=[option(*lb_type, "network")])
+
+
+def test_beanstalk_makes_awseb_security_groups_unless_disabled(eb, app, aws):
+    """AWS gives instances (and an ALB) groups of its own, named awseb-…, in the environment's VPC,
+    listed in the SecurityGroups values; DisableDefaultEC2SecurityGroup and ManagedSecurityGroup
+    opt out, and termination deletes them."""
+    ec2 = aws("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.3.0.0/16")["Vpc"]["VpcId"]
+    mine = ec2.create_security_group(GroupName="mine", Description="d", VpcId=vpc)["GroupId"]
+    lb = ec2.create_security_group(GroupName="lb", Description="d", VpcId=vpc)["GroupId"]
+    launch, elb = "aws:autoscaling:launchconfiguration", "aws:elbv2:loadbalancer"
+
+    def awseb_groups():
+        groups = ec2.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["SecurityGroups"]
+        return {g["GroupId"]: g["GroupName"] for g in groups if g["GroupName"].startswith("awseb")}
+
+    base = [option("aws:ec2:vpc", "VPCId", vpc), option(launch, "SecurityGroups", mine)]
+    create_env(eb, OptionSettings=base)
+    made = awseb_groups()
+    assert sorted(re.sub(r"-[A-Z0-9]{12}$", "", n).split("-stack-")[1] for n in made.values()) == [
+        "AWSEBLoadBalancerSecurityGroup",
+        "AWSEBSecurityGroup",
+    ]
+    settings = settings_of(eb)
+    instance_groups = settings[(launch, "SecurityGroups")].split(",")
+    assert instance_groups[0] == mine and made[instance_groups[1]].startswith("awseb-e-")
+    assert "AWSEBLoadBalancerSecurityGroup" in made[settings[(elb, "SecurityGroups")]]
+
+    # Opting out removes them; the values then hold only what was set.
+    eb.update_environment(
+        EnvironmentName="shop-prod",
+        OptionSettings=[
+            option(launch, "DisableDefaultEC2SecurityGroup", "true"),
+            option(elb, "ManagedSecurityGroup", lb),
+            option(elb, "SecurityGroups", lb),
+        ],
+    )
+    assert awseb_groups() == {}
+    settings = settings_of(eb)
+    assert (settings[(launch, "SecurityGroups")], settings[(elb, "SecurityGroups")]) == (mine, lb)
+
+    # Disabled without groups of one's own: refused (AWS: "you must provide other security groups").
+    code, _ = error_of(
+        create_env,
+        eb,
+        "shop-b",
+        OptionSettings=[option(launch, "DisableDefaultEC2SecurityGroup", "true")],
+    )
+    assert code == "ConfigurationValidationException"
+
+    # Termination deletes the groups it made.
+    create_env(eb, "shop-c", OptionSettings=base)
+    assert len(awseb_groups()) == 2
+    eb.terminate_environment(EnvironmentName="shop-c")
+    assert awseb_groups() == {}

@@ -39,6 +39,7 @@ const REF_OPTIONS: &[(&str, &str)] = &[
     ("aws:ec2:vpc", "ELBSubnets"),
     ("aws:autoscaling:launchconfiguration", "SecurityGroups"),
     ("aws:elbv2:loadbalancer", "SecurityGroups"),
+    ("aws:elbv2:loadbalancer", "ManagedSecurityGroup"),
 ];
 
 /// Raw results of this service's read pass, before ids become references.

@@ -428,7 +428,8 @@ impl Raw {
     }
 
     /// Subnets, route tables and security groups in the environment's VPC without its tags.
-    /// AWS's own defaults (the `default` group, the main route table) are not counted.
+    /// AWS's own defaults (the `default` group, the main route table) and the groups Beanstalk
+    /// makes for an environment are not counted.
     pub fn unmanaged(&self, claims: &Claims) -> Vec<Unmanaged> {
         let name = |tags: &Tags| tags.get("Name").cloned();
         let mut out = Vec::new();
@@ -457,7 +458,7 @@ impl Raw {
         for g in &self.groups {
             let tags = tags_of(g.tags());
             let id = g.group_id().unwrap_or_default();
-            if !claims.keeps(id, Kind::SecurityGroup, &tags) && g.group_name() != Some("default") {
+            if !claims.keeps(id, Kind::SecurityGroup, &tags) && !aws_made(g.group_name()) {
                 out.push(Unmanaged {
                     kind: Kind::SecurityGroup,
                     id: g.group_id().unwrap_or_default().into(),
@@ -566,6 +567,14 @@ fn route_table_attrs(t: &aws_sdk_ec2::types::RouteTable, ids: &Ids) -> Attrs {
         routes,
         subnets,
     })
+}
+
+/// Groups AWS makes and keeps itself: the VPC's `default`, and Elastic Beanstalk's
+/// `awseb-<env id>-stack-AWSEB…SecurityGroup-…` (the Terraform provider drops the same prefix
+/// from an environment's settings). Environments provision creates opt out of the latter;
+/// older ones, or an ALB without a group in the spec, still have them.
+fn aws_made(group_name: Option<&str>) -> bool {
+    group_name.is_some_and(|n| n == "default" || n.starts_with("awseb"))
 }
 
 fn group_attrs(g: &aws_sdk_ec2::types::SecurityGroup, ids: &Ids) -> Attrs {
@@ -706,4 +715,19 @@ pub async fn tags_now(
         }
     };
     Ok(tags)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::aws_made;
+
+    #[test]
+    fn beanstalk_and_default_groups_are_aws_made() {
+        assert!(aws_made(Some("default")));
+        assert!(aws_made(Some(
+            "awseb-e-abc123-stack-AWSEBSecurityGroup-1A2B3C4D5E6F"
+        )));
+        assert!(!aws_made(Some("agentpass-staging-console-app")));
+        assert!(!aws_made(None));
+    }
 }

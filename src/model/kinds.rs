@@ -254,6 +254,9 @@ const BEANSTALK_ENV: Description = Description {
         "tier",
         "cname_prefix",
         "settings.aws:ec2:vpc.VPCId",
+        // "You can choose the type of load balancer ... only during environment creation"
+        // (AWS Beanstalk guide, environments-cfg-alb); UpdateEnvironment refuses a change.
+        "settings.aws:elasticbeanstalk:environment.LoadBalancerType",
     ],
     normalise: Normalise::DeclaredSettings,
     shown: Shown::DeclaredSettings,

@@ -1341,3 +1341,31 @@ fn kind_descriptions_name_fields_the_kinds_have() {
         }
     }
 }
+
+/// AWS refuses to change an environment's load balancer type ("LoadBalancer type option cannot
+/// be changed."): a changed type is a replace, not an update that fails at apply.
+#[test]
+fn beanstalk_load_balancer_type_change_is_replace() {
+    let d = desired();
+    let mut live = converged(&d);
+    attrs!(live_mut(&mut live, "console.beanstalk"), BeanstalkEnv)
+        .settings
+        .get_mut("aws:elasticbeanstalk:environment")
+        .unwrap()
+        .insert(
+            "LoadBalancerType".into(),
+            SettingValue::Text("network".into()),
+        );
+    let p = diff(&d, &live, &recorded(&d)).unwrap();
+    let c = change(&p, "console.beanstalk");
+    assert_eq!(c.action, Action::Replace);
+    assert_eq!(
+        c.fields,
+        vec![FieldChange {
+            field: "settings.aws:elasticbeanstalk:environment.LoadBalancerType".into(),
+            before: json!("network"),
+            after: json!("application"),
+            forces_replacement: true,
+        }]
+    );
+}

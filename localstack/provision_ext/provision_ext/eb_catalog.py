@@ -144,6 +144,8 @@ OPTIONS: dict[str, dict[str, Option]] = {
     },
     "aws:autoscaling:launchconfiguration": {
         "BlockDeviceMappings": TEXT,
+        "DisableDefaultEC2SecurityGroup": Bool("false"),
+        "DisableDefaultEC2SecurityGroup": Bool("false"),
         "DisableIMDSv1": Bool("true"),
         "EC2KeyName": TEXT,
         "IamInstanceProfile": TEXT,

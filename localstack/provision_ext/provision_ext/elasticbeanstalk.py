@@ -19,6 +19,7 @@ from moto.ec2.exceptions import InvalidSubnetIdError
 from moto.ec2.models import ec2_backends
 
 from . import eb_catalog as catalog
+from . import eb_security_groups
 from .config import SETTINGS
 
 SETTLES_TO = {"Launching": "Ready", "Updating": "Ready", "Terminating": "Terminated"}
@@ -106,6 +107,7 @@ class Environment:
     tags: dict
     endpoint: str | None = None
     endpoint_shape: tuple = ()
+    groups: dict = field(default_factory=dict)  # (namespace, 'SecurityGroups') -> awseb group id
     status: str = "Launching"
     settles_at: float = 0.0
     created: datetime = field(default_factory=_now)
@@ -132,7 +134,30 @@ class Environment:
             self.settings.get((ENV_NS, "EnvironmentType"), "LoadBalanced"),
             self.settings.get((ENV_NS, "LoadBalancerType"), "application"),
         )
-        return {**defaults, **self.settings}
+        return eb_security_groups.merged_with({**defaults, **self.settings}, self.groups)
+
+
+def _check_load_balancer_type(env: Environment, settings: list, removals: list):
+    """AWS: "You can choose the type of load balancer that your environment uses only during
+    environment creation. ... you can't change its type."
+    (https://docs.aws.amazon.com/elasticbeanstalk/latest/dg/environments-cfg-alb.html). The error
+    text is AWS's, as quoted in hashicorp/terraform-provider-aws#812. Removing the option restores
+    the default, which is a change too when the environment has another type."""
+    key = (ENV_NS, "LoadBalancerType")
+    before = env.merged_settings().get(key)
+    after = {_key(s): s.get("Value", "") for s in settings}.get(key)
+    if after is None and key in map(_key, removals):
+        after = "application"
+    if before is not None and after is not None and after != before:
+        raise _error(
+            "ConfigurationValidationException",
+            "Configuration validation exception: LoadBalancer type option cannot be changed.",
+        )
+
+
+def _check_security_groups(settings: dict):
+    if reason := eb_security_groups.problem(settings):
+        raise _error("ConfigurationValidationException", f"Configuration validation exception: {reason}")
 
 
 class ElasticBeanstalkStore(BaseStore):
@@ -388,6 +413,7 @@ class ElasticBeanstalkProvider:
                     f"Unable to delete application {app.name} because it has running environments."
                 )
             for env in running:
+                env.groups = eb_security_groups.sync(context, env.id, {}, env.groups, terminating=True)
                 env.begin("Terminating")
             del self._store(context).applications[app.name]
             return {}
@@ -525,6 +551,8 @@ class ElasticBeanstalkProvider:
                 settings={_key(s): s.get("Value", "") for s in settings},
                 tags=_tags(request.get("Tags")),
             )
+            _check_security_groups(env.settings)
+            env.groups = eb_security_groups.sync(context, env.id, env.merged_settings(), {})
             self._set_endpoint(env, context.region)
             env.begin("Launching")
             self._store(context).environments[env_id] = env
@@ -576,10 +604,14 @@ class ElasticBeanstalkProvider:
                 raise _invalid("Cannot change the tier of an environment.")
             settings, removals = request.get("OptionSettings") or [], request.get("OptionsToRemove") or []
             self._check_settings(context, settings, removals, env.settings)
+            _check_load_balancer_type(env, settings, removals)
+            after = {k: v for k, v in env.settings.items() if k not in set(map(_key, removals))}
+            _check_security_groups({**after, **{_key(s): s.get("Value", "") for s in settings}})
 
             for key in map(_key, removals):
                 env.settings.pop(key, None)
             env.settings.update({_key(s): s.get("Value", "") for s in settings})
+            env.groups = eb_security_groups.sync(context, env.id, env.merged_settings(), env.groups)
             if platform:
                 env.solution_stack, env.platform_arn = platform
             if label:
@@ -598,6 +630,7 @@ class ElasticBeanstalkProvider:
                 raise _invalid(
                     f"Environment named {env.name} is in an invalid state for this operation. Must be Ready."
                 )
+            env.groups = eb_security_groups.sync(context, env.id, {}, env.groups, terminating=True)
             env.begin("Terminating")
             return self._describe(env)
 

@@ -407,6 +407,16 @@ pub const MANAGED_SETTINGS: &[(&str, &str, &str)] = &[
         "SecurityGroups",
         "load_balancer_security_groups",
     ),
+    (
+        "aws:autoscaling:launchconfiguration",
+        "DisableDefaultEC2SecurityGroup",
+        "security_groups",
+    ),
+    (
+        "aws:elbv2:loadbalancer",
+        "ManagedSecurityGroup",
+        "load_balancer_security_groups",
+    ),
 ];
 
 // ---- desired state ---------------------------------------------------------------------------
@@ -496,6 +506,15 @@ fn option_settings(eb: &BeanstalkSpec) -> OptionSettings {
         "SecurityGroups",
         refs(&eb.security_groups, group),
     );
+    if !eb.security_groups.is_empty() {
+        // The instances take the spec's groups only, not an `awseb-…` one Beanstalk would add
+        // (and list in `SecurityGroups`, a diff on every plan).
+        set(
+            "aws:autoscaling:launchconfiguration",
+            "DisableDefaultEC2SecurityGroup",
+            text("true"),
+        );
+    }
     match eb.load_balancer {
         LoadBalancer::Application => {
             set(
@@ -518,11 +537,17 @@ fn option_settings(eb: &BeanstalkSpec) -> OptionSettings {
                 Scheme::Internal => "internal",
             };
             set("aws:ec2:vpc", "ELBScheme", text(scheme));
-            if !eb.load_balancer_security_groups.is_empty() {
+            if let Some(first) = eb.load_balancer_security_groups.first() {
                 set(
                     "aws:elbv2:loadbalancer",
                     "SecurityGroups",
                     refs(&eb.load_balancer_security_groups, group),
+                );
+                // The ALB gets the spec's group instead of an `awseb-…` one Beanstalk would make.
+                set(
+                    "aws:elbv2:loadbalancer",
+                    "ManagedSecurityGroup",
+                    refs(std::slice::from_ref(first), group),
                 );
             }
         }
