@@ -69,7 +69,7 @@ def test_second_server_on_its_own_port_and_data_folder(tmp_path):
     pid = int((tmp_path / "localstack.pid").read_text())
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/_provision/config", timeout=5) as response:
-            assert json.load(response) == {"eb_status_delay": 2.5}
+            assert json.load(response)["eb_status_delay"] == 2.5
     finally:
         stopped = run("stop", **env)
     assert stopped.returncode == 0, stopped.stderr

@@ -5,4 +5,6 @@ import os
 SETTINGS = {
     # Seconds an Elastic Beanstalk environment spends in Launching/Updating/Terminating.
     "eb_status_delay": float(os.environ.get("PROVISION_EB_STATUS_DELAY") or 0),
+    # Seconds an API Gateway VPC link V2 spends in PENDING (after create) and DELETING.
+    "vpc_link_delay": float(os.environ.get("PROVISION_VPC_LINK_DELAY") or 0),
 }

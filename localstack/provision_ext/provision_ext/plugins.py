@@ -18,6 +18,13 @@ def elasticbeanstalk():
     return Service.for_provider(ElasticBeanstalkProvider())
 
 
+@aws_provider(api="apigatewayv2")
+def apigatewayv2():
+    from .apigatewayv2 import ApiGatewayV2Provider
+
+    return Service.for_provider(ApiGatewayV2Provider())
+
+
 @hooks.on_infra_start()
 def provision_internal_routes():
     from localstack.services.edge import ROUTER
@@ -41,3 +48,11 @@ def provision_apigateway_tags():
     from . import apigateway_tags
 
     apigateway_tags.apply()
+
+
+# Like the tags patch: VPC-link integrations checked, integrationTarget kept.
+@hooks.on_infra_start(priority=10)
+def provision_apigateway_integration():
+    from . import apigateway_integration
+
+    apigateway_integration.apply()
