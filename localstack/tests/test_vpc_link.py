@@ -44,7 +44,7 @@ def create_link(v2, network, **kwargs):
 
 def test_vpc_link_walks_pending_available_deleting_gone(aws, network, vpc_link_delay):
     v2 = aws("apigatewayv2")
-    vpc_link_delay(0.5)
+    vpc_link_delay(3)
     link = create_link(v2, network, Tags={"team": "api"})
     assert link["VpcLinkStatus"] == "PENDING" and link["VpcLinkVersion"] == "V2"
     assert link["SubnetIds"] == network["subnets"] and link["Tags"] == {"team": "api"}
@@ -173,3 +173,16 @@ def test_load_balanced_environment_reports_its_load_balancer_arn(aws, account):
     assert single["LoadBalancers"] == []
     code = error_of(eb.describe_environment_resources, EnvironmentName="nope")[1]
     assert code == "InvalidParameterValue"
+
+
+def test_subnets_and_groups_of_a_link_cannot_be_deleted_until_it_is_gone(aws, network, vpc_link_delay):
+    v2, ec2 = aws("apigatewayv2"), aws("ec2")
+    link_id = create_link(v2, network)["VpcLinkId"]
+    vpc_link_delay(3)
+    v2.delete_vpc_link(VpcLinkId=link_id)
+    # DELETING: the link's network interfaces are still there.
+    assert error_of(ec2.delete_subnet, SubnetId=network["subnets"][0])[1] == "DependencyViolation"
+    assert error_of(ec2.delete_security_group, GroupId=network["group"])[1] == "DependencyViolation"
+    wait_for(lambda: not v2.get_vpc_links()["Items"])
+    ec2.delete_subnet(SubnetId=network["subnets"][0])
+    ec2.delete_security_group(GroupId=network["group"])

@@ -17,6 +17,12 @@ documents and this provider follows:
 - DeleteVpcLink answers 202 and the link reads DELETING until its ENIs are gone (the same delay),
   then GetVpcLink answers NotFoundException (404).
 - Tags: on create, or TagResource/UntagResource/GetTags on arn:aws:apigateway:{region}::/vpclinks/{id}.
+- The link's network interfaces are in its subnets and carry its groups until its deletion
+  finishes, so EC2 refuses deleting them meanwhile with DependencyViolation, as for any subnet or
+  group with network interfaces (DeleteSubnet: "You must terminate all running instances in the
+  subnet before you can delete the subnet"; DeleteSecurityGroup: "If you attempt to delete a
+  security group that is associated with an instance or network interface ... the operation fails
+  with DependencyViolation", https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DeleteSecurityGroup.html).
 """
 
 import random
@@ -29,8 +35,11 @@ from datetime import UTC, datetime
 from localstack.aws.api import CommonServiceException, RequestContext, handler
 from localstack.services.stores import AccountRegionBundle, BaseStore, LocalAttribute
 from localstack.state import StateVisitor
-from moto.ec2.exceptions import InvalidSubnetIdError
+from localstack.utils.patch import patch
+from moto.ec2.exceptions import DependencyViolationError, InvalidSubnetIdError
 from moto.ec2.models import ec2_backends
+from moto.ec2.models.security_groups import SecurityGroupBackend
+from moto.ec2.models.subnets import SubnetBackend
 
 from .config import SETTINGS
 
@@ -209,3 +218,35 @@ class ApiGatewayV2Provider:
     def get_tags(self, context: RequestContext, request: dict) -> dict:
         with self._lock:
             return {"Tags": dict(self._tagged(context, request["ResourceArn"]).tags)}
+
+
+def _links_holding(account_id: str, region: str, attribute: str, resource_id: str) -> list[str]:
+    links = stores[account_id][region].vpc_links
+    return [
+        link_id
+        for link_id in list(links)
+        if (link := find_link(account_id, region, link_id)) and resource_id in getattr(link, attribute)
+    ]
+
+
+_applied = False
+
+
+def apply():
+    """EC2 (moto's backend, shared with LocalStack) refuses to delete what a link still uses."""
+    global _applied
+    if _applied:
+        return
+    _applied = True
+
+    @patch(SubnetBackend.delete_subnet)
+    def delete_subnet(fn, self, subnet_id, *args, **kwargs):
+        if _links_holding(self.account_id, self.region_name, "subnet_ids", subnet_id):
+            raise DependencyViolationError(f"The subnet '{subnet_id}' has dependencies and cannot be deleted.")
+        return fn(self, subnet_id, *args, **kwargs)
+
+    @patch(SecurityGroupBackend.delete_security_group)
+    def delete_security_group(fn, self, name=None, group_id=None, *args, **kwargs):
+        if group_id and _links_holding(self.account_id, self.region_name, "security_group_ids", group_id):
+            raise DependencyViolationError(f"resource {group_id} has a dependent object")
+        return fn(self, name, group_id, *args, **kwargs)

@@ -50,9 +50,11 @@ def provision_apigateway_tags():
     apigateway_tags.apply()
 
 
-# Like the tags patch: VPC-link integrations checked, integrationTarget kept.
+# Like the tags patch: VPC-link integrations checked, integrationTarget kept; EC2 refuses to
+# delete the subnets and groups a VPC link still uses.
 @hooks.on_infra_start(priority=10)
 def provision_apigateway_integration():
-    from . import apigateway_integration
+    from . import apigateway_integration, apigatewayv2
 
     apigateway_integration.apply()
+    apigatewayv2.apply()
