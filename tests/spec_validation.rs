@@ -442,7 +442,7 @@ fn unknown_security_group_reference() {
     assert_at_col(e, &s, "base.toml", s.pos("base.toml", "", "\"backend-ap\""));
     assert_eq!(
         e.message,
-        "unknown security group `backend-ap` (defined: backend-app, console-app, internal-lb, public-lb, rds)"
+        "unknown security group `backend-ap` (defined: api-link, backend-app, console-app, internal-lb, public-lb, rds)"
     );
     let e = the(&d, "backend.database.security_groups[1]");
     assert_at_col(e, &s, "base.toml", s.pos("base.toml", "", "\"db\""));

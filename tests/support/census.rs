@@ -11,7 +11,7 @@ use provision::aws::Aws;
 use provision::model::{TAG_ADDRESS, TAG_ENV, Tags};
 
 /// The kinds listed, by their names in addresses (`shared.subnet.public-a` is a `subnet`).
-pub const KINDS: [&str; 15] = [
+pub const KINDS: [&str; 16] = [
     "vpc",
     "subnet",
     "internet_gateway",
@@ -27,6 +27,7 @@ pub const KINDS: [&str; 15] = [
     "api_stage",
     "api_key",
     "usage_plan",
+    "vpc_link",
 ];
 
 /// One resource carrying the environment's tag.
