@@ -271,7 +271,8 @@ async fn backend_stack_integrates_deploys_redeploys_on_change_and_destroys() {
     let p = proxy(&aws, &api).await;
     let resource = p.id().unwrap();
 
-    // The integration sends every path to the backend environment's endpoint.
+    // The integration is private: through the backend's VPC link (in the private subnets, with
+    // its own group, which the internal ALB's group admits) to the environment's load balancer.
     let envs = aws
         .beanstalk
         .describe_environments()
@@ -280,7 +281,58 @@ async fn backend_stack_integrates_deploys_redeploys_on_change_and_destroys() {
         .send()
         .await
         .unwrap();
-    let cname = envs.environments()[0].cname().unwrap().to_owned();
+    let endpoint = envs.environments()[0].endpoint_url().unwrap().to_owned();
+    let resources = aws
+        .beanstalk
+        .describe_environment_resources()
+        .environment_name("agentpass-backend-staging")
+        .send()
+        .await
+        .unwrap();
+    let alb = resources.environment_resources().unwrap().load_balancers()[0]
+        .name()
+        .unwrap()
+        .to_owned();
+    assert!(alb.contains(":loadbalancer/app/"), "{alb}");
+    let live = aws.read(&support::owner("staging")).await.unwrap();
+    let id_of = |a: &str| live.resources[&a.parse().unwrap()].id.clone();
+    let link_id = id_of("backend.vpc_link");
+    let link = aws
+        .apigatewayv2
+        .get_vpc_link()
+        .vpc_link_id(&link_id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        link.vpc_link_status(),
+        Some(&aws_sdk_apigatewayv2::types::VpcLinkStatus::Available)
+    );
+    let mut subnets = link.subnet_ids().to_vec();
+    subnets.sort();
+    let mut private = vec![
+        id_of("shared.subnet.private-a"),
+        id_of("shared.subnet.private-b"),
+    ];
+    private.sort();
+    assert_eq!(subnets, private);
+    let link_group = id_of("shared.security_group.api-link");
+    assert_eq!(link.security_group_ids(), std::slice::from_ref(&link_group));
+    let Attrs::SecurityGroup(alb_group) =
+        &live.resources[&"shared.security_group.internal-lb".parse().unwrap()].attrs
+    else {
+        panic!("not a security group")
+    };
+    assert!(
+        alb_group.ingress.iter().any(|r| r.source
+            == provision::model::RuleSource::Group(
+                "shared.security_group.api-link"
+                    .parse::<provision::model::Address>()
+                    .unwrap()
+                    .into()
+            )),
+        "{alb_group:?}"
+    );
     let integration = gw
         .get_integration()
         .rest_api_id(&api)
@@ -294,8 +346,14 @@ async fn backend_stack_integrates_deploys_redeploys_on_change_and_destroys() {
         Some(&aws_sdk_apigateway::types::IntegrationType::HttpProxy)
     );
     assert_eq!(
+        integration.connection_type(),
+        Some(&aws_sdk_apigateway::types::ConnectionType::VpcLink)
+    );
+    assert_eq!(integration.connection_id(), Some(link_id.as_str()));
+    assert_eq!(integration.integration_target(), Some(alb.as_str()));
+    assert_eq!(
         integration.uri(),
-        Some(format!("http://{cname}/{{proxy}}").as_str())
+        Some(format!("http://{endpoint}/{{proxy}}").as_str())
     );
     assert_eq!(integration.timeout_in_millis(), 29000);
 
@@ -437,6 +495,8 @@ async fn backend_stack_integrates_deploys_redeploys_on_change_and_destroys() {
             .is_empty()
     );
     assert!(gw.get_api_keys().send().await.unwrap().items().is_empty());
+    let links = aws.apigatewayv2.get_vpc_links().send().await.unwrap();
+    assert!(links.items().is_empty(), "{:#?}", links.items());
     let live = aws.read(&support::owner("staging")).await.unwrap();
     assert!(
         live.resources

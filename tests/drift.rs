@@ -368,10 +368,10 @@ async fn hand_changes_are_changed_with_field_and_values_and_apply_restores_them(
         })
         .collect();
     let vpc_rule = json!({
-        "description": "HTTP from the VPC",
+        "description": "HTTP from the API's VPC link",
         "ports": {"from": 80, "to": 80},
         "protocol": "tcp",
-        "source": {"cidr": "10.2.0.0/16"},
+        "source": {"group": "shared.security_group.api-link"},
     });
     let ssh_rule = json!({
         "ports": {"from": 22, "to": 22},
@@ -435,7 +435,7 @@ async fn hand_changes_are_changed_with_field_and_values_and_apply_restores_them(
     let lines: Vec<&str> = t.lines().collect();
     for needle in [
         "changed    shared.vpc: tags.Project: expected agentpass, found (none)",
-        "changed    shared.security_group.internal-lb: ingress: expected [tcp 80 10.2.0.0/16 (HTTP from the VPC)], found [tcp 22 203.0.113.0/24, tcp 80 10.2.0.0/16 (HTTP from the VPC)]",
+        "changed    shared.security_group.internal-lb: ingress: expected [tcp 80 shared.security_group.api-link (HTTP from the API's VPC link)], found [tcp 22 203.0.113.0/24, tcp 80 shared.security_group.api-link (HTTP from the API's VPC link)]",
         "changed    backend.rds: backup_retention_days: expected 3, found 9",
         "changed    backend.beanstalk: settings.aws:autoscaling:asg.MaxSize: expected 1, found 4",
     ] {

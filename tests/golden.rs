@@ -34,7 +34,7 @@ fn fake_id(address: &Address) -> String {
         Kind::NatGateway => "nat-",
         Kind::RouteTable => "rtb-",
         Kind::SecurityGroup => "sg-",
-        Kind::RestApi | Kind::ApiKey | Kind::UsagePlan => "",
+        Kind::RestApi | Kind::ApiKey | Kind::UsagePlan | Kind::VpcLink => "",
         Kind::ApiIntegration => "integ-",
         Kind::ApiStage | Kind::DbInstance | Kind::DbSubnetGroup | Kind::BeanstalkApp => "",
         Kind::BeanstalkEnv => "e-",

@@ -9,7 +9,7 @@ use std::time::Duration;
 use provision::model::{Attrs, Kind, Protocol, RuleSource, TAG_ADDRESS, TAG_ENV, TAG_STACK};
 use support::{Account, assert_ok, text};
 
-const NETWORK: usize = 15; // vpc, 4 subnets, igw, eip, nat, 2 route tables, 5 security groups
+const NETWORK: usize = 16; // vpc, 4 subnets, igw, eip, nat, 2 route tables, 6 security groups
 const SHARED: usize = NETWORK + 2; // and the REST API with its key
 
 fn mutating(out: &std::process::Output) -> u64 {

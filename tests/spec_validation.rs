@@ -442,7 +442,7 @@ fn unknown_security_group_reference() {
     assert_at_col(e, &s, "base.toml", s.pos("base.toml", "", "\"backend-ap\""));
     assert_eq!(
         e.message,
-        "unknown security group `backend-ap` (defined: backend-app, console-app, internal-lb, public-lb, rds)"
+        "unknown security group `backend-ap` (defined: api-link, backend-app, console-app, internal-lb, public-lb, rds)"
     );
     let e = the(&d, "backend.database.security_groups[1]");
     assert_at_col(e, &s, "base.toml", s.pos("base.toml", "", "\"db\""));
@@ -782,4 +782,58 @@ fn same_cname_prefix_and_api_name_in_both_environments() {
         e.message.contains("`agentpass-api` is also production's"),
         "{text}"
     );
+}
+
+#[test]
+fn vpc_link_fields() {
+    // An unknown subnet or group in the link names the file, line and field.
+    let s = Specs::new();
+    s.edit("base.toml", "[api]", "\"private-b\"]", "\"private-z\"]");
+    s.edit("base.toml", "[api]", "[\"api-link\"]", "[\"nope\"]");
+    let d = s.diags_one("staging");
+    let e = the(&d, "api.vpc_link_subnets[1]");
+    assert_at(
+        e,
+        &s,
+        "base.toml",
+        s.line("base.toml", "[api]", "vpc_link_subnets"),
+    );
+    assert!(e.message.contains("private-z"), "{e}");
+    let e = the(&d, "api.vpc_link_security_groups[0]");
+    assert!(e.message.contains("nope"), "{e}");
+
+    // vpc_link needs subnets (a link provision makes) or an id, not both.
+    let s = Specs::new();
+    s.edit(
+        "base.toml",
+        "[api]",
+        "vpc_link_subnets = [\"private-a\", \"private-b\"]\n",
+        "",
+    );
+    let d = s.diags_one("staging");
+    let e = the(&d, "api.integration");
+    assert!(e.message.contains("`vpc_link_subnets`"), "{e}");
+    let s = Specs::new();
+    s.edit(
+        "base.toml",
+        "[api]",
+        "integration = \"vpc_link\"",
+        "integration = \"vpc_link\"\nvpc_link_id = \"abc123\"",
+    );
+    let d = s.diags_one("staging");
+    let e = the(&d, "api.vpc_link_id");
+    assert!(e.message.contains("not both"), "{e}");
+
+    // An http_proxy integration takes no link fields.
+    let s = Specs::new();
+    s.edit(
+        "base.toml",
+        "[api]",
+        "integration = \"vpc_link\"",
+        "integration = \"http_proxy\"",
+    );
+    let d = s.diags_one("staging");
+    for field in ["api.vpc_link_subnets", "api.vpc_link_security_groups"] {
+        assert!(the(&d, field).message.contains("only apply"), "{field}");
+    }
 }

@@ -73,6 +73,8 @@ struct IntegrationRead {
     uri: String,
     /// The VPC link's id when the connection type is `VPC_LINK`.
     vpc_link: Option<String>,
+    /// The load balancer a VPC link V2 integration sends to (its ARN).
+    integration_target: Option<String>,
     timeout_ms: i32,
 }
 
@@ -416,6 +418,7 @@ async fn find_proxy(
             i.uri(),
             i.connection_type(),
             i.connection_id(),
+            i.integration_target(),
             i.timeout_in_millis(),
         )),
         // Not embedded: one more call for this one method.
@@ -431,6 +434,7 @@ async fn find_proxy(
                 i.uri(),
                 i.connection_type(),
                 i.connection_id(),
+                i.integration_target(),
                 i.timeout_in_millis(),
             )),
             Err(e) => {
@@ -456,13 +460,29 @@ fn integration_of(
     uri: Option<&str>,
     connection: Option<&ConnectionType>,
     connection_id: Option<&str>,
+    integration_target: Option<&str>,
     timeout_ms: i32,
 ) -> IntegrationRead {
     IntegrationRead {
         uri: uri.unwrap_or_default().to_owned(),
         vpc_link: (connection == Some(&ConnectionType::VpcLink))
             .then(|| connection_id.unwrap_or_default().to_owned()),
+        integration_target: integration_target
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned),
         timeout_ms,
+    }
+}
+
+/// The environment an integration sends to, known by the host of its URI (the environment's
+/// CNAME or endpoint). Through a VPC link the load balancer is named by `integrationTarget`,
+/// resolved from the same environment at apply time: one without it cannot route, and reads
+/// as another target so that the plan puts it back.
+fn integration_target_of(ids: &Ids, i: &IntegrationRead) -> Ref {
+    let host = host_of(&i.uri);
+    match (&i.vpc_link, &i.integration_target) {
+        (Some(_), None) => Ref::External(format!("{host} (no integrationTarget)")),
+        _ => ids.to_ref(host),
     }
 }
 
@@ -667,8 +687,8 @@ impl ReadPass for Raw {
                     } else {
                         IntegrationType::HttpProxy
                     },
-                    target: ids.to_ref(host_of(&i.uri)),
-                    vpc_link_id: i.vpc_link.clone(),
+                    target: integration_target_of(ids, i),
+                    vpc_link_id: i.vpc_link.as_deref().map(|l| ids.to_ref(l)),
                     timeout_ms: u32::try_from(i.timeout_ms).unwrap_or_default(),
                 });
                 put(
@@ -983,15 +1003,16 @@ async fn proxy_resource(
 }
 
 /// The host the integration sends to: the target Beanstalk environment's CNAME (for an HTTP
-/// proxy) or its load balancer's name (through a VPC link).
+/// proxy) or its load balancer's name (through a VPC link, where it sets the Host header);
+/// with the environment's id when provision manages it.
 async fn target_host(
     beanstalk: &aws_sdk_elasticbeanstalk::Client,
     op: &Op<'_>,
     a: &ApiIntegrationAttrs,
-) -> Result<String, AwsError> {
+) -> Result<(String, Option<String>), AwsError> {
     let env_id = match &a.target {
         // A host given as is.
-        Ref::External(host) => return Ok(host_of(host).to_owned()),
+        Ref::External(host) => return Ok((host_of(host).to_owned(), None)),
         Ref::Managed(_) => op.ids.id(&a.target)?,
     };
     let out = beanstalk
@@ -1013,10 +1034,43 @@ async fn target_host(
         IntegrationType::HttpProxy => cname.or(endpoint),
         IntegrationType::VpcLink => endpoint.or(cname),
     };
-    host.map(|h| host_of(h).to_owned()).ok_or_else(|| {
+    let host = host.map(|h| host_of(h).to_owned()).ok_or_else(|| {
         op.invalid(&format!(
             "the backend environment {env_id} has no endpoint yet (status {})",
             env.status().map_or("unknown", |s| s.as_str())
+        ))
+    })?;
+    Ok((host, Some(env_id)))
+}
+
+/// The ARN of the environment's load balancer, which a VPC link V2 integration names as its
+/// `integrationTarget`: `DescribeEnvironmentResources` reports an ALB's or NLB's ARN as its
+/// name (a classic load balancer's plain name cannot be a target).
+async fn load_balancer_arn(
+    beanstalk: &aws_sdk_elasticbeanstalk::Client,
+    op: &Op<'_>,
+    env_id: &str,
+) -> Result<String, AwsError> {
+    let out = beanstalk
+        .describe_environment_resources()
+        .environment_id(env_id)
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk(op.resource(), "DescribeEnvironmentResources", e))?;
+    let names: Vec<&str> = out
+        .environment_resources()
+        .map(|r| r.load_balancers())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|l| l.name())
+        .collect();
+    let is_arn = |n: &&str| {
+        n.starts_with("arn:aws")
+            && (n.contains(":loadbalancer/app/") || n.contains(":loadbalancer/net/"))
+    };
+    names.iter().copied().find(is_arn).map(str::to_owned).ok_or_else(|| {
+        op.invalid(&format!(
+            "the backend environment {env_id} has no Application or Network Load Balancer for the VPC link to reach (DescribeEnvironmentResources reports {names:?})"
         ))
     })
 }
@@ -1030,7 +1084,7 @@ async fn put_integration(
 ) -> Result<String, AwsError> {
     let res = op.resource();
     let api = op.ids.id(&a.api)?;
-    let (resource, host) = tokio::try_join!(
+    let (resource, (host, env_id)) = tokio::try_join!(
         proxy_resource(client, &res, &api),
         target_host(beanstalk, op, a)
     )?;
@@ -1052,11 +1106,15 @@ async fn put_integration(
         IntegrationType::VpcLink => {
             let link = a
                 .vpc_link_id
-                .as_deref()
+                .as_ref()
                 .ok_or_else(|| op.invalid("integration through a VPC link names no vpc_link_id"))?;
+            let env_id = env_id.ok_or_else(|| {
+                op.invalid("a VPC link integration needs the backend environment provision manages (its load balancer ARN)")
+            })?;
             put = put
                 .connection_type(ConnectionType::VpcLink)
-                .connection_id(link);
+                .connection_id(op.ids.id(link)?)
+                .integration_target(load_balancer_arn(beanstalk, op, &env_id).await?);
         }
     }
     put.send()

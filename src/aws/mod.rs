@@ -14,6 +14,7 @@ pub mod retry;
 pub mod s3;
 pub mod service;
 pub mod stats;
+pub mod vpclink;
 pub mod wait;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -93,6 +94,7 @@ pub struct Aws {
     pub rds: aws_sdk_rds::Client,
     pub beanstalk: aws_sdk_elasticbeanstalk::Client,
     pub apigateway: aws_sdk_apigateway::Client,
+    pub apigatewayv2: aws_sdk_apigatewayv2::Client,
     pub stats: Stats,
     pub region: String,
 }
@@ -146,6 +148,7 @@ impl Aws {
             rds: service_client!(aws_sdk_rds, &config, &stats),
             beanstalk: service_client!(aws_sdk_elasticbeanstalk, &config, &stats),
             apigateway: service_client!(aws_sdk_apigateway, &config, &stats),
+            apigatewayv2: service_client!(aws_sdk_apigatewayv2, &config, &stats),
             stats,
             region: opts.region.clone(),
         }

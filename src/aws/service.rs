@@ -37,6 +37,10 @@ macro_rules! dispatch {
                 type $S = $crate::aws::apigateway::ApiGateway;
                 $body
             }
+            $crate::aws::service::ServiceId::ApiGatewayV2 => {
+                type $S = $crate::aws::vpclink::VpcLinks;
+                $body
+            }
         }
     };
 }
@@ -102,15 +106,18 @@ pub enum ServiceId {
     Rds,
     Beanstalk,
     ApiGateway,
+    /// API Gateway v2: only its VPC links, which REST APIs use for private integrations.
+    ApiGatewayV2,
 }
 
 impl ServiceId {
     /// In the order the read pass normalises them.
-    pub const ALL: [ServiceId; 4] = [
+    pub const ALL: [ServiceId; 5] = [
         ServiceId::Ec2,
         ServiceId::Rds,
         ServiceId::Beanstalk,
         ServiceId::ApiGateway,
+        ServiceId::ApiGatewayV2,
     ];
 
     /// The one place a kind is given its service: a new kind does not compile until it has one.
@@ -130,6 +137,7 @@ impl ServiceId {
             | Kind::ApiIntegration
             | Kind::ApiStage
             | Kind::UsagePlan => ServiceId::ApiGateway,
+            Kind::VpcLink => ServiceId::ApiGatewayV2,
         }
     }
 
@@ -223,7 +231,8 @@ mod tests {
                 "aws_sdk_ec2",
                 "aws_sdk_rds",
                 "aws_sdk_elasticbeanstalk",
-                "aws_sdk_apigateway"
+                "aws_sdk_apigateway",
+                "aws_sdk_apigatewayv2"
             ]
         );
     }

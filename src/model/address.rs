@@ -67,6 +67,7 @@ pub enum Kind {
     SecurityGroup,
     RestApi,
     ApiKey,
+    VpcLink,
     ApiIntegration,
     ApiStage,
     UsagePlan,
@@ -77,7 +78,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 16] = [
+    pub const ALL: [Kind; 17] = [
         Kind::Vpc,
         Kind::Subnet,
         Kind::InternetGateway,
@@ -87,6 +88,7 @@ impl Kind {
         Kind::SecurityGroup,
         Kind::RestApi,
         Kind::ApiKey,
+        Kind::VpcLink,
         Kind::ApiIntegration,
         Kind::ApiStage,
         Kind::UsagePlan,

@@ -226,10 +226,21 @@ pub struct ApiIntegrationAttrs {
     pub integration_type: IntegrationType,
     /// The Beanstalk environment whose endpoint receives the traffic.
     pub target: Ref,
-    /// The VPC link, when `integration_type` is `vpc_link`.
+    /// The VPC link (V2), when `integration_type` is `vpc_link`: the backend stack's own
+    /// (`backend.vpc_link`) or one made outside provision (its id).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub vpc_link_id: Option<String>,
+    pub vpc_link_id: Option<Ref>,
     pub timeout_ms: u32,
+}
+
+/// An API Gateway VPC link V2: elastic network interfaces in the subnets, carrying the security
+/// groups, through which the REST API reaches the backend's internal load balancer. AWS cannot
+/// change a V2 link's subnets or groups, so every field but the tags means replace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VpcLinkAttrs {
+    pub name: String,
+    pub subnets: Vec<Ref>,
+    pub security_groups: Vec<Ref>,
 }
 
 /// A stage named after the environment, pointing at the deployment of the current definition.
@@ -373,6 +384,7 @@ pub enum Attrs {
     SecurityGroup(SecurityGroupAttrs),
     RestApi(RestApiAttrs),
     ApiKey(ApiKeyAttrs),
+    VpcLink(VpcLinkAttrs),
     ApiIntegration(ApiIntegrationAttrs),
     ApiStage(ApiStageAttrs),
     UsagePlan(UsagePlanAttrs),
@@ -394,6 +406,7 @@ impl Attrs {
             Attrs::SecurityGroup(_) => Kind::SecurityGroup,
             Attrs::RestApi(_) => Kind::RestApi,
             Attrs::ApiKey(_) => Kind::ApiKey,
+            Attrs::VpcLink(_) => Kind::VpcLink,
             Attrs::ApiIntegration(_) => Kind::ApiIntegration,
             Attrs::ApiStage(_) => Kind::ApiStage,
             Attrs::UsagePlan(_) => Kind::UsagePlan,
@@ -437,8 +450,17 @@ impl Attrs {
                     }
                 }
             }
+            Attrs::VpcLink(a) => {
+                out.extend(a.subnets.iter().map(|s| (attr("subnets"), s)));
+                out.extend(
+                    a.security_groups
+                        .iter()
+                        .map(|g| (attr("security_groups"), g)),
+                );
+            }
             Attrs::ApiIntegration(a) => {
-                out.extend([(attr("api"), &a.api), (attr("target"), &a.target)])
+                out.extend([(attr("api"), &a.api), (attr("target"), &a.target)]);
+                out.extend(a.vpc_link_id.iter().map(|l| (attr("vpc_link_id"), l)));
             }
             Attrs::ApiStage(a) => out.push((attr("api"), &a.api)),
             Attrs::UsagePlan(a) => out.extend([

@@ -126,6 +126,7 @@ impl Kind {
             Kind::SecurityGroup => SECURITY_GROUP,
             Kind::RestApi => REST_API,
             Kind::ApiKey => API_KEY,
+            Kind::VpcLink => VPC_LINK,
             Kind::ApiIntegration => API_INTEGRATION,
             Kind::ApiStage => API_STAGE,
             Kind::UsagePlan => USAGE_PLAN,
@@ -196,6 +197,14 @@ const REST_API: Description = Description {
 const API_KEY: Description = Description {
     segment: "api_key",
     names: &[(NameKind::ApiKey, "name")],
+    ..PLAIN
+};
+
+// A V2 link is immutable: "you can't change its subnets or security groups"
+// (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-vpc-links-v2.html).
+const VPC_LINK: Description = Description {
+    segment: "vpc_link",
+    immutable: &["name", "subnets", "security_groups"],
     ..PLAIN
 };
 

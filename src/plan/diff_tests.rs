@@ -105,7 +105,7 @@ macro_rules! attrs {
 }
 
 /// One address of every kind, in the staging spec.
-const ONE_OF_EACH: [(&str, Kind); 16] = [
+const ONE_OF_EACH: [(&str, Kind); 17] = [
     ("shared.vpc", Kind::Vpc),
     ("shared.subnet.public-a", Kind::Subnet),
     ("shared.internet_gateway", Kind::InternetGateway),
@@ -115,6 +115,7 @@ const ONE_OF_EACH: [(&str, Kind); 16] = [
     ("shared.security_group.public-lb", Kind::SecurityGroup),
     ("shared.api", Kind::RestApi),
     ("shared.api_key", Kind::ApiKey),
+    ("backend.vpc_link", Kind::VpcLink),
     ("backend.api_integration", Kind::ApiIntegration),
     ("backend.api_stage", Kind::ApiStage),
     ("backend.usage_plan", Kind::UsagePlan),
@@ -359,6 +360,15 @@ fn service_in_place_drifts() -> Vec<Drift> {
             json!(false),
         ),
         (
+            // Nothing else of a VPC link changes in place.
+            "backend.vpc_link",
+            |r| {
+                r.tags.insert("Project".into(), "old".into());
+            },
+            "tags.Project",
+            json!("old"),
+        ),
+        (
             "backend.api_integration",
             |r| attrs!(r, ApiIntegration).timeout_ms = 10_000,
             "timeout_ms",
@@ -522,6 +532,12 @@ fn immutable_drifts() -> Vec<(&'static str, Mutation, &'static str, serde_json::
             |r| attrs!(r, SecurityGroup).description = "old".into(),
             "description",
             json!("old"),
+        ),
+        (
+            "backend.vpc_link",
+            |r| attrs!(r, VpcLink).subnets = vec![Ref::External("subnet-0ther".into())],
+            "subnets",
+            json!(["subnet-0ther"]),
         ),
         (
             "backend.api_integration",

@@ -39,13 +39,13 @@ pub fn lower(
         &mut cx,
         &root.entries("security_groups", |l| &l.security_groups),
     );
-    let api = api::lower(&mut cx, &root.sub("api", |l| l.api.as_ref()));
-    let backend_pair = root.sub("backend", |l| l.backend.as_ref());
-    let console_pair = root.sub("console", |l| l.console.as_ref());
     let refs = Refs {
         network: &network,
         groups: &security_groups,
     };
+    let api = api::lower(&mut cx, &root.sub("api", |l| l.api.as_ref()), &refs);
+    let backend_pair = root.sub("backend", |l| l.backend.as_ref());
+    let console_pair = root.sub("console", |l| l.console.as_ref());
     let backend = beanstalk::lower(
         &mut cx,
         &backend_pair.sub("beanstalk", |b| b.beanstalk.as_ref()),

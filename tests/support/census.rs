@@ -11,7 +11,7 @@ use provision::aws::Aws;
 use provision::model::{TAG_ADDRESS, TAG_ENV, Tags};
 
 /// The kinds listed, by their names in addresses (`shared.subnet.public-a` is a `subnet`).
-pub const KINDS: [&str; 15] = [
+pub const KINDS: [&str; 16] = [
     "vpc",
     "subnet",
     "internet_gateway",
@@ -27,6 +27,7 @@ pub const KINDS: [&str; 15] = [
     "api_stage",
     "api_key",
     "usage_plan",
+    "vpc_link",
 ];
 
 /// One resource carrying the environment's tag.
@@ -66,6 +67,7 @@ pub async fn tagged(aws: &Aws, env: &str) -> Vec<Found> {
     rds(aws, &mut c).await;
     beanstalk(aws, &mut c).await;
     apigateway(aws, &mut c).await;
+    vpc_links(aws, &mut c).await;
     c.found
 }
 
@@ -209,6 +211,17 @@ async fn beanstalk(aws: &Aws, c: &mut Census<'_>) {
         if !matches!(e.status(), Some(S::Terminated | S::Terminating)) {
             let t = tags(e.environment_arn().unwrap()).await;
             c.put("beanstalk", t, e.environment_id().unwrap());
+        }
+    }
+}
+
+async fn vpc_links(aws: &Aws, c: &mut Census<'_>) {
+    use aws_sdk_apigatewayv2::types::VpcLinkStatus as S;
+    let links = aws.apigatewayv2.get_vpc_links().send().await.unwrap();
+    for l in links.items() {
+        if !matches!(l.vpc_link_status(), Some(S::Deleting | S::Failed)) {
+            let tags = l.tags().cloned().unwrap_or_default().into_iter().collect();
+            c.put("vpc_link", tags, l.vpc_link_id().unwrap());
         }
     }
 }

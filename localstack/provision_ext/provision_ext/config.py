@@ -9,4 +9,6 @@ SETTINGS = {
     # subnets and security groups (AWS: minutes). A few seconds by default, so that every destroy
     # in the tests meets the DependencyViolation answers it must ride out.
     "eni_release_delay": float(os.environ.get("PROVISION_ENI_RELEASE_DELAY") or 2),
+    # Seconds an API Gateway VPC link V2 spends in PENDING (after create) and DELETING.
+    "vpc_link_delay": float(os.environ.get("PROVISION_VPC_LINK_DELAY") or 0),
 }

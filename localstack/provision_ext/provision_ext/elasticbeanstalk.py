@@ -5,6 +5,7 @@ Ready/Terminated once SETTINGS["eb_status_delay"] seconds have passed, evaluated
 State is per account and region.
 """
 
+import hashlib
 import random
 import string
 import threading
@@ -639,6 +640,40 @@ class ElasticBeanstalkProvider:
         with self._lock:
             cname = f"{request['CNAMEPrefix'].lower()}.{context.region}.elasticbeanstalk.com"
             return {"Available": not self._cname_taken(context, cname), "FullyQualifiedCNAME": cname}
+
+    @staticmethod
+    def _load_balancer_name(env: Environment, account_id: str, region: str) -> str | None:
+        """DescribeEnvironmentResources' LoadBalancers[].Name: for an ALB or NLB environment the
+        load balancer's ARN (what Beanstalk reports and API Gateway's integrationTarget takes,
+        https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-private-integration.html),
+        for a classic one its name. Derived from the endpoint, so it is stable and unique."""
+        if not env.endpoint or not env.endpoint.endswith(".elb.amazonaws.com"):
+            return None  # single instance, or a worker: no load balancer
+        name = env.endpoint.removeprefix("internal-").split(".")[0].rsplit("-", 1)[0]
+        lb_type = env.merged_settings().get((ENV_NS, "LoadBalancerType"), "application")
+        if lb_type == "classic":
+            return name
+        suffix = hashlib.sha256(f"{env.arn}/{name}".encode()).hexdigest()[:16]
+        kind = "net" if lb_type == "network" else "app"
+        return f"arn:aws:elasticloadbalancing:{region}:{account_id}:loadbalancer/{kind}/{name}/{suffix}"
+
+    @handler("DescribeEnvironmentResources", expand=False)
+    def describe_environment_resources(self, context: RequestContext, request: dict) -> dict:
+        with self._lock:
+            env = self._environment(context, request)
+            lb = self._load_balancer_name(env, context.account_id, context.region)
+            return {
+                "EnvironmentResources": {
+                    "EnvironmentName": env.name,
+                    "AutoScalingGroups": [],
+                    "Instances": [],
+                    "LaunchConfigurations": [],
+                    "LaunchTemplates": [],
+                    "LoadBalancers": [{"Name": lb}] if lb else [],
+                    "Triggers": [],
+                    "Queues": [],
+                }
+            }
 
     # --- configuration --------------------------------------------------------------------------
 

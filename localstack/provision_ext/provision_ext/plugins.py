@@ -18,6 +18,13 @@ def elasticbeanstalk():
     return Service.for_provider(ElasticBeanstalkProvider())
 
 
+@aws_provider(api="apigatewayv2")
+def apigatewayv2():
+    from .apigatewayv2 import ApiGatewayV2Provider
+
+    return Service.for_provider(ApiGatewayV2Provider())
+
+
 @hooks.on_infra_start()
 def provision_internal_routes():
     from localstack.services.edge import ROUTER
@@ -49,3 +56,13 @@ def provision_ec2_dependencies():
     from . import ec2
 
     ec2.apply()
+
+
+# Like the tags patch: VPC-link integrations checked, integrationTarget kept; EC2 refuses to
+# delete the subnets and groups a VPC link still uses.
+@hooks.on_infra_start(priority=10)
+def provision_apigateway_integration():
+    from . import apigateway_integration, apigatewayv2
+
+    apigateway_integration.apply()
+    apigatewayv2.apply()

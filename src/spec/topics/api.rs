@@ -6,9 +6,15 @@ use sha2::{Digest, Sha256};
 
 use crate::model::*;
 use crate::spec::desired::{Builder, addr, hex};
+use crate::spec::desired::{group, subnet};
 use crate::spec::layer::S;
-use crate::spec::resolve::Pair;
-use crate::spec::validate::Cx;
+use crate::spec::resolve::{At, Pair};
+use crate::spec::topics::network::subnet_refs;
+use crate::spec::topics::security_groups::group_refs;
+use crate::spec::validate::{Cx, Refs};
+
+/// AWS's quota of subnets per VPC link V2 (adjustable; the HTTP API quotas page).
+const MAX_LINK_SUBNETS: usize = 10;
 
 // ---- TOML layer ------------------------------------------------------------------------------
 
@@ -22,6 +28,8 @@ pub struct ApiLayer {
     pub api_key_name: Option<S<String>>,
     pub integration: Option<S<String>>,
     pub vpc_link_id: Option<S<String>>,
+    pub vpc_link_subnets: Option<S<Vec<S<String>>>>,
+    pub vpc_link_security_groups: Option<S<Vec<S<String>>>>,
     pub timeout_ms: Option<S<i64>>,
     pub rate_limit: Option<S<i64>>,
     pub burst_limit: Option<S<i64>>,
@@ -38,7 +46,11 @@ pub struct ApiSpec {
     pub api_key_required: bool,
     pub api_key_name: String,
     pub integration: IntegrationType,
+    /// A VPC link made outside provision.
     pub vpc_link_id: Option<String>,
+    /// Where the backend stack's own VPC link puts its network interfaces (when no id is given).
+    pub vpc_link_subnets: Vec<String>,
+    pub vpc_link_security_groups: Vec<String>,
     pub timeout_ms: u32,
     pub rate_limit: u32,
     pub burst_limit: u32,
@@ -47,7 +59,7 @@ pub struct ApiSpec {
 
 // ---- lowering --------------------------------------------------------------------------------
 
-pub(in crate::spec) fn lower(cx: &mut Cx, api: &Pair<'_, ApiLayer>) -> ApiSpec {
+pub(in crate::spec) fn lower(cx: &mut Cx, api: &Pair<'_, ApiLayer>, refs: &Refs<'_>) -> ApiSpec {
     let name_at = api.req(&mut cx.d, "name", |a| a.name.as_ref());
     let name = cx.template(&name_at);
     cx.remember(&name_at);
@@ -82,16 +94,8 @@ pub(in crate::spec) fn lower(cx: &mut Cx, api: &Pair<'_, ApiLayer>) -> ApiSpec {
             ],
         )
         .unwrap_or(IntegrationType::HttpProxy);
-    let vpc_link_id = api.opt("vpc_link_id", |a| a.vpc_link_id.as_ref());
-    match (integration, &vpc_link_id) {
-        (IntegrationType::VpcLink, None) => {
-            cx.d.push(integration_at.diag("`vpc_link` needs `vpc_link_id`"))
-        }
-        (IntegrationType::HttpProxy, Some(v)) => {
-            cx.d.push(v.diag("`vpc_link_id` only applies to integration = \"vpc_link\""))
-        }
-        _ => {}
-    }
+    let (vpc_link_id, vpc_link_subnets, vpc_link_security_groups) =
+        lower_link(cx, api, refs, integration, &integration_at);
     let int = |cx: &mut Cx,
                name: &str,
                get: fn(&ApiLayer) -> Option<&S<i64>>,
@@ -123,12 +127,63 @@ pub(in crate::spec) fn lower(cx: &mut Cx, api: &Pair<'_, ApiLayer>) -> ApiSpec {
             .is_none_or(|v| v.value),
         api_key_name,
         integration,
-        vpc_link_id: vpc_link_id.map(|v| v.value),
+        vpc_link_id,
+        vpc_link_subnets,
+        vpc_link_security_groups,
         timeout_ms,
         rate_limit,
         burst_limit,
         quota_per_day,
     }
+}
+
+/// The VPC link of a `vpc_link` integration: an id (made outside provision), or the subnets
+/// and security groups of the backend stack's own link. An `http_proxy` integration has none.
+fn lower_link(
+    cx: &mut Cx,
+    api: &Pair<'_, ApiLayer>,
+    refs: &Refs<'_>,
+    integration: IntegrationType,
+    integration_at: &At<String>,
+) -> (Option<String>, Vec<String>, Vec<String>) {
+    let id = api.opt("vpc_link_id", |a| a.vpc_link_id.as_ref());
+    let subnets_at = api.opt("vpc_link_subnets", |a| a.vpc_link_subnets.as_ref());
+    let groups_at = api.opt("vpc_link_security_groups", |a| {
+        a.vpc_link_security_groups.as_ref()
+    });
+    let subnets = subnets_at
+        .as_ref()
+        .map(|at| subnet_refs(cx, api, at, refs.network))
+        .unwrap_or_default();
+    let groups = groups_at
+        .as_ref()
+        .map(|at| group_refs(cx, api, at, refs.groups))
+        .unwrap_or_default();
+    match (integration, &id, &subnets_at) {
+        (IntegrationType::HttpProxy, _, _) => {
+            let message = "VPC link fields only apply to integration = \"vpc_link\"";
+            let given = [
+                id.as_ref().map(|v| v.diag(message)),
+                subnets_at.as_ref().map(|v| v.diag(message)),
+                groups_at.as_ref().map(|v| v.diag(message)),
+            ];
+            cx.d.extend(given.into_iter().flatten());
+        }
+        (IntegrationType::VpcLink, None, None) => cx.d.push(integration_at.diag(
+            "`vpc_link` needs `vpc_link_subnets` (a link provision makes) or `vpc_link_id` (one made outside)",
+        )),
+        (IntegrationType::VpcLink, Some(v), Some(_)) => cx.d.push(v.diag(
+            "give `vpc_link_id` or `vpc_link_subnets`, not both",
+        )),
+        (IntegrationType::VpcLink, None, Some(at)) if subnets.is_empty() => {
+            cx.d.push(at.diag("a VPC link needs at least one subnet"))
+        }
+        (IntegrationType::VpcLink, None, Some(at)) if subnets.len() > MAX_LINK_SUBNETS => cx
+            .d
+            .push(at.diag(format!("a VPC link takes at most {MAX_LINK_SUBNETS} subnets"))),
+        _ => {}
+    }
+    (id.map(|v| v.value), subnets, groups)
 }
 
 // ---- desired state ---------------------------------------------------------------------------
@@ -145,7 +200,7 @@ pub(in crate::spec) fn desire(b: &mut Builder<'_>, api: &ApiSpec) {
         api: api_ref.clone(),
         integration_type: api.integration,
         target: Ref::Managed(addr(Stack::Backend, Kind::BeanstalkEnv)),
-        vpc_link_id: api.vpc_link_id.clone(),
+        vpc_link_id: link_of(b, api),
         timeout_ms: api.timeout_ms,
     };
     let definition_hash = definition_hash(&rest, &integration);
@@ -182,6 +237,30 @@ pub(in crate::spec) fn desire(b: &mut Builder<'_>, api: &ApiSpec) {
             quota_per_day: api.quota_per_day,
         }),
     );
+}
+
+/// The integration's VPC link: one made outside provision, or the backend stack's own (added
+/// here), placed in the spec's subnets with its security groups.
+fn link_of(b: &mut Builder<'_>, api: &ApiSpec) -> Option<Ref> {
+    if api.integration != IntegrationType::VpcLink {
+        return None;
+    }
+    if let Some(id) = &api.vpc_link_id {
+        return Some(Ref::External(id.clone()));
+    }
+    let by_name = |names: &[String], to: fn(&str) -> Ref| {
+        let mut refs: Vec<Ref> = names.iter().map(|n| to(n)).collect();
+        refs.sort_by_key(ToString::to_string); // as the live read orders them
+        refs
+    };
+    let link = VpcLinkAttrs {
+        name: format!("{}-link", api.name),
+        subnets: by_name(&api.vpc_link_subnets, subnet),
+        security_groups: by_name(&api.vpc_link_security_groups, group),
+    };
+    let link_addr = addr(Stack::Backend, Kind::VpcLink);
+    b.add(link_addr.clone(), Attrs::VpcLink(link));
+    Some(Ref::Managed(link_addr))
 }
 
 /// Hash of what a deployment of the API serves; a change means a new deployment.
