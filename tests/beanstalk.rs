@@ -591,14 +591,20 @@ async fn a_failed_launch_shows_its_error_events() {
     let dir = acct.workdir();
     let d = dir.path();
     assert_ok(&apply(&acct, d, "staging", "shared"));
-    // provision does not create an instance profile yet (issue 11, blocker 1): every launch
-    // fails this way until it does; then this test removes the profile by hand instead.
+    // A profile IAM does not have, named in the spec's own settings (which win over the
+    // profile provision makes).
+    let base = d.join("specs/base.toml");
+    let spec = std::fs::read_to_string(&base).unwrap();
+    let ghost = "[backend.beanstalk.settings.\"aws:autoscaling:launchconfiguration\"]\nIamInstanceProfile = \"agentpass-ghost\"\n\n[backend.database]";
+    std::fs::write(&base, spec.replacen("[backend.database]", ghost, 1)).unwrap();
     let out = apply(&acct, d, "staging", "backend");
     let t = text(&out);
     assert!(!out.status.success(), "{t}");
     assert!(t.contains("Terminated instead of becoming Ready"), "{t}");
     assert!(
-        t.contains("Environment must have instance profile associated with it."),
+        t.contains(
+            "The instance profile agentpass-ghost associated with the environment does not exist."
+        ),
         "{t}"
     );
     assert!(t.contains("Failed to launch environment."), "{t}");

@@ -40,6 +40,9 @@ const REF_OPTIONS: &[(&str, &str)] = &[
     ("aws:ec2:vpc", "ELBSubnets"),
     ("aws:autoscaling:launchconfiguration", "SecurityGroups"),
     ("aws:elbv2:loadbalancer", "SecurityGroups"),
+    // Names of this environment's IAM instance profile and service role.
+    ("aws:autoscaling:launchconfiguration", "IamInstanceProfile"),
+    ("aws:elasticbeanstalk:environment", "ServiceRole"),
 ];
 
 /// Raw results of this service's read pass, before ids become references.

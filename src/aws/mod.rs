@@ -6,6 +6,7 @@ pub mod ec2;
 pub mod ec2_read;
 pub mod ec2_write;
 pub mod errors;
+pub mod iam;
 pub mod ids;
 pub mod names;
 pub mod outputs;
@@ -93,6 +94,7 @@ pub struct Aws {
     pub rds: aws_sdk_rds::Client,
     pub beanstalk: aws_sdk_elasticbeanstalk::Client,
     pub apigateway: aws_sdk_apigateway::Client,
+    pub iam: aws_sdk_iam::Client,
     pub stats: Stats,
     pub region: String,
 }
@@ -146,6 +148,7 @@ impl Aws {
             rds: service_client!(aws_sdk_rds, &config, &stats),
             beanstalk: service_client!(aws_sdk_elasticbeanstalk, &config, &stats),
             apigateway: service_client!(aws_sdk_apigateway, &config, &stats),
+            iam: service_client!(aws_sdk_iam, &config, &stats),
             stats,
             region: opts.region.clone(),
         }

@@ -37,6 +37,10 @@ macro_rules! dispatch {
                 type $S = $crate::aws::apigateway::ApiGateway;
                 $body
             }
+            $crate::aws::service::ServiceId::Iam => {
+                type $S = $crate::aws::iam::Iam;
+                $body
+            }
         }
     };
 }
@@ -102,15 +106,17 @@ pub enum ServiceId {
     Rds,
     Beanstalk,
     ApiGateway,
+    Iam,
 }
 
 impl ServiceId {
     /// In the order the read pass normalises them.
-    pub const ALL: [ServiceId; 4] = [
+    pub const ALL: [ServiceId; 5] = [
         ServiceId::Ec2,
         ServiceId::Rds,
         ServiceId::Beanstalk,
         ServiceId::ApiGateway,
+        ServiceId::Iam,
     ];
 
     /// The one place a kind is given its service: a new kind does not compile until it has one.
@@ -130,6 +136,7 @@ impl ServiceId {
             | Kind::ApiIntegration
             | Kind::ApiStage
             | Kind::UsagePlan => ServiceId::ApiGateway,
+            Kind::IamRole | Kind::InstanceProfile => ServiceId::Iam,
         }
     }
 
@@ -223,7 +230,8 @@ mod tests {
                 "aws_sdk_ec2",
                 "aws_sdk_rds",
                 "aws_sdk_elasticbeanstalk",
-                "aws_sdk_apigateway"
+                "aws_sdk_apigateway",
+                "aws_sdk_iam"
             ]
         );
     }

@@ -74,10 +74,12 @@ pub enum Kind {
     DbInstance,
     BeanstalkApp,
     BeanstalkEnv,
+    IamRole,
+    InstanceProfile,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 16] = [
+    pub const ALL: [Kind; 18] = [
         Kind::Vpc,
         Kind::Subnet,
         Kind::InternetGateway,
@@ -94,6 +96,8 @@ impl Kind {
         Kind::DbInstance,
         Kind::BeanstalkApp,
         Kind::BeanstalkEnv,
+        Kind::IamRole,
+        Kind::InstanceProfile,
     ];
 
     /// Whether the physical id is a name the account chooses (see [`Description::id_is_name`]).
