@@ -663,3 +663,30 @@ async fn beanstalk_made_security_groups_cause_no_diff_and_no_drift() {
         assert_eq!(groups.split(',').count(), 1, "{ns}: {groups}");
     }
 }
+
+/// A launch that fails says why: the emulator, like AWS, terminates an environment without an
+/// instance profile and logs the cause as an ERROR event, which the error repeats.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_launch_shows_its_error_events() {
+    let acct = Account::new();
+    let dir = acct.workdir();
+    let d = dir.path();
+    assert_ok(&apply(&acct, d, "staging", "shared"));
+    // A profile IAM does not have, named in the spec's own settings (which win over the
+    // profile provision makes).
+    let base = d.join("specs/base.toml");
+    let spec = std::fs::read_to_string(&base).unwrap();
+    let ghost = "[backend.beanstalk.settings.\"aws:autoscaling:launchconfiguration\"]\nIamInstanceProfile = \"agentpass-ghost\"\n\n[backend.database]";
+    std::fs::write(&base, spec.replacen("[backend.database]", ghost, 1)).unwrap();
+    let out = apply(&acct, d, "staging", "backend");
+    let t = text(&out);
+    assert!(!out.status.success(), "{t}");
+    assert!(t.contains("Terminated instead of becoming Ready"), "{t}");
+    assert!(
+        t.contains(
+            "The instance profile agentpass-ghost associated with the environment does not exist."
+        ),
+        "{t}"
+    );
+    assert!(t.contains("Failed to launch environment."), "{t}");
+}

@@ -55,7 +55,7 @@ fn validate_the_real_environments() {
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
         assert_eq!(
             stdout(&o),
-            format!("{env}: valid (28 resources in 3 stacks, region us-east-2)\n")
+            format!("{env}: valid (34 resources in 3 stacks, region us-east-2)\n")
         );
         assert_eq!(stderr(&o), "");
     }
@@ -71,7 +71,7 @@ fn validate_json() {
     let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
     assert_eq!(
         doc,
-        serde_json::json!({"env": "production", "valid": true, "resources": 28, "region": "us-east-2"})
+        serde_json::json!({"env": "production", "valid": true, "resources": 34, "region": "us-east-2"})
     );
 }
 

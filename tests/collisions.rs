@@ -72,8 +72,38 @@ async fn beanstalk_app(aws: &Aws, name: &str, tags: &[(&str, &str)]) {
         .unwrap();
 }
 
+/// An instance profile (with a role) for environments made by hand: without one a launch fails,
+/// as on AWS. Made once per account.
+async fn legacy_profile(aws: &Aws) -> &'static str {
+    let name = "legacy-ec2";
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+    let exists = aws
+        .iam
+        .get_instance_profile()
+        .instance_profile_name(name)
+        .send()
+        .await
+        .is_ok();
+    if !exists {
+        let iam = &aws.iam;
+        let role = iam
+            .create_role()
+            .role_name(name)
+            .assume_role_policy_document(trust);
+        role.send().await.unwrap();
+        let profile = iam.create_instance_profile().instance_profile_name(name);
+        profile.send().await.unwrap();
+        let add = iam
+            .add_role_to_instance_profile()
+            .instance_profile_name(name);
+        add.role_name(name).send().await.unwrap();
+    }
+    name
+}
+
 /// A Beanstalk environment (single instance: no VPC settings needed); returns its id.
 async fn beanstalk_env(aws: &Aws, app: &str, name: &str, cname_prefix: Option<&str>) -> String {
+    let profile = legacy_profile(aws).await;
     let out = aws
         .beanstalk
         .create_environment()
@@ -86,6 +116,13 @@ async fn beanstalk_env(aws: &Aws, app: &str, name: &str, cname_prefix: Option<&s
                 .namespace("aws:elasticbeanstalk:environment")
                 .option_name("EnvironmentType")
                 .value("SingleInstance")
+                .build(),
+        )
+        .option_settings(
+            aws_sdk_elasticbeanstalk::types::ConfigurationOptionSetting::builder()
+                .namespace("aws:autoscaling:launchconfiguration")
+                .option_name("IamInstanceProfile")
+                .value(profile)
                 .build(),
         )
         .send()

@@ -38,6 +38,7 @@ fn fake_id(address: &Address) -> String {
         Kind::ApiIntegration => "integ-",
         Kind::ApiStage | Kind::DbInstance | Kind::DbSubnetGroup | Kind::BeanstalkApp => "",
         Kind::BeanstalkEnv => "e-",
+        Kind::IamRole | Kind::InstanceProfile => "",
     };
     // Stable, distinct and short: a hash of the address.
     let mut h: u32 = 2_166_136_261;
@@ -49,6 +50,12 @@ fn fake_id(address: &Address) -> String {
         Kind::DbInstance => "agentpass-staging".into(),
         Kind::DbSubnetGroup => "agentpass-staging-subnets".into(),
         Kind::BeanstalkApp => format!("agentpass-{}-staging", address.stack),
+        // IAM ids are the names base.toml gives.
+        Kind::IamRole => match address.name.as_deref() {
+            Some("service") => format!("agentpass-staging-{}-eb-service", address.stack),
+            _ => format!("agentpass-staging-{}-ec2", address.stack),
+        },
+        Kind::InstanceProfile => format!("agentpass-staging-{}-ec2-profile", address.stack),
         _ => format!("{prefix}{h:08x}"),
     }
 }

@@ -837,3 +837,58 @@ fn vpc_link_fields() {
         assert!(the(&d, field).message.contains("only apply"), "{field}");
     }
 }
+
+#[test]
+fn one_role_name_shared_across_environments_is_refused() {
+    let s = Specs::new();
+    // Written without {env}, the backend's instance role would be staging's and production's.
+    s.edit(
+        "base.toml",
+        "[backend.iam]",
+        "instance_role = \"{project}-{env}-backend-ec2\"",
+        "instance_role = \"agentpass-backend-ec2\"",
+    );
+    let (d, text) = s.diags("staging");
+    let e = the(&d, "backend.iam.instance_role");
+    assert!(
+        e.message
+            .contains("IAM role `agentpass-backend-ec2` is also production's"),
+        "{text}"
+    );
+    assert_at(
+        e,
+        &s,
+        "base.toml",
+        s.line("base.toml", "[backend.iam]", "instance_role"),
+    );
+}
+
+#[test]
+fn role_names_must_start_with_the_project_and_differ() {
+    let s = Specs::new();
+    s.edit(
+        "base.toml",
+        "[console.iam]",
+        "service_role = \"{project}-{env}-console-eb-service\"",
+        "service_role = \"{project}-{env}-console-ec2\"",
+    );
+    s.edit(
+        "base.toml",
+        "[backend.iam]",
+        "service_role = \"{project}-{env}-backend-eb-service\"",
+        "service_role = \"other-{env}-eb\"",
+    );
+    let (d, text) = s.diags("staging");
+    assert!(
+        the(&d, "console.iam.service_role")
+            .message
+            .contains("must not be the instance role"),
+        "{text}"
+    );
+    assert!(
+        the(&d, "backend.iam.service_role")
+            .message
+            .contains("must start with the project name `agentpass`"),
+        "{text}"
+    );
+}

@@ -9,6 +9,11 @@ NODE = "64bit Amazon Linux 2023 v6.6.0 running Node.js 20"
 PYTHON = "64bit Amazon Linux 2023 v4.7.0 running Python 3.11"
 ENV_VARS = "aws:elasticbeanstalk:application:environment"
 ASG = "aws:autoscaling:asg"
+LAUNCH = "aws:autoscaling:launchconfiguration"
+EC2_TRUST = (
+    '{"Version":"2012-10-17","Statement":[{"Effect":"Allow",'
+    '"Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}'
+)
 
 
 @pytest.fixture
@@ -17,7 +22,11 @@ def eb(aws):
 
 
 @pytest.fixture
-def app(eb):
+def app(eb, aws):
+    iam = aws("iam")
+    iam.create_role(RoleName="shop-ec2", AssumeRolePolicyDocument=EC2_TRUST)
+    iam.create_instance_profile(InstanceProfileName="shop-ec2")
+    iam.add_role_to_instance_profile(InstanceProfileName="shop-ec2", RoleName="shop-ec2")
     eb.create_application(
         ApplicationName="shop", Description="the shop", Tags=[{"Key": "team", "Value": "web"}]
     )
@@ -31,8 +40,13 @@ def option(namespace, name, value=None):
     return setting
 
 
-def create_env(eb, name="shop-prod", **kwargs):
+def create_env(eb, name="shop-prod", profile="shop-ec2", **kwargs):
+    """Creates an environment; with the app fixture's instance profile unless profile is None."""
     kwargs.setdefault("SolutionStackName", NODE)
+    if profile:
+        kwargs["OptionSettings"] = [option(LAUNCH, "IamInstanceProfile", profile)] + kwargs.get(
+            "OptionSettings", []
+        )
     return eb.create_environment(ApplicationName="shop", EnvironmentName=name, **kwargs)
 
 
@@ -401,3 +415,40 @@ def test_beanstalk_makes_awseb_security_groups_unless_disabled(eb, app, aws):
     assert len(awseb_groups()) == 2
     eb.terminate_environment(EnvironmentName="shop-c")
     assert awseb_groups() == {}
+
+
+def error_events(eb, name="shop-prod", **kwargs):
+    events = eb.describe_events(EnvironmentName=name, Severity="ERROR", **kwargs)["Events"]
+    return [e["Message"] for e in events]
+
+
+def test_launch_without_instance_profile_terminates_with_error_events(eb, app, eb_status_delay):
+    eb_status_delay(0.3)
+    started = datetime.now(UTC)
+    assert create_env(eb, profile=None)["Status"] == "Launching"  # the option is not checked up front
+    assert error_events(eb) == []
+    assert wait_for(lambda: describe(eb)["Status"] == "Terminated")
+    assert error_events(eb, StartTime=started) == [
+        "Failed to launch environment.",
+        "Environment must have instance profile associated with it.",
+    ]
+    everything = eb.describe_events(EnvironmentName="shop-prod")["Events"]
+    assert [e["Severity"] for e in everything] == ["ERROR", "ERROR", "INFO"]
+    assert everything[-1]["Message"] == "createEnvironment is starting."
+    assert error_events(eb, StartTime=datetime.now(UTC) + timedelta(minutes=1)) == []
+    assert error_events(eb, EndTime=started) == []
+    assert eb.describe_events(EnvironmentName="shop-prod", MaxRecords=1)["NextToken"] == "1"
+
+
+def test_launch_with_an_unknown_instance_profile_terminates(eb, app, account, eb_status_delay):
+    eb_status_delay(0.2)
+    create_env(eb, "shop-ghost", profile="ghost")
+    arn = f"arn:aws:iam::{account}:instance-profile/shop-ec2"
+    create_env(eb, "shop-arn", profile=arn)  # the option takes a name or an ARN
+    assert wait_for(lambda: describe(eb, "shop-ghost")["Status"] == "Terminated")
+    assert error_events(eb, "shop-ghost")[-1] == (
+        "The instance profile ghost associated with the environment does not exist."
+    )
+    assert wait_for(lambda: describe(eb, "shop-arn")["Status"] == "Ready")
+    assert error_events(eb, "shop-arn") == []
+    assert error_of(eb.describe_events, Severity="LOUD")[0] == "InvalidParameterValue"

@@ -11,12 +11,13 @@
 //! `Launching`/`Updating`, makes one call, then waits for `Ready` again.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use aws_sdk_elasticbeanstalk::Client;
+use aws_sdk_elasticbeanstalk::primitives::DateTime;
 use aws_sdk_elasticbeanstalk::types::{
     ApplicationDescription, ConfigurationOptionSetting, EnvironmentDescription, EnvironmentHealth,
-    EnvironmentStatus, EnvironmentTier, OptionSpecification, Tag,
+    EnvironmentStatus, EnvironmentTier, EventSeverity, OptionSpecification, Tag,
 };
 use tokio::task::JoinSet;
 
@@ -40,6 +41,9 @@ const REF_OPTIONS: &[(&str, &str)] = &[
     ("aws:autoscaling:launchconfiguration", "SecurityGroups"),
     ("aws:elbv2:loadbalancer", "SecurityGroups"),
     ("aws:elbv2:loadbalancer", "ManagedSecurityGroup"),
+    // Names of this environment's IAM instance profile and service role.
+    ("aws:autoscaling:launchconfiguration", "IamInstanceProfile"),
+    ("aws:elasticbeanstalk:environment", "ServiceRole"),
 ];
 
 /// Raw results of this service's read pass, before ids become references.
@@ -453,8 +457,44 @@ async fn tags_now(
     }
 }
 
-/// Waits until the environment is `Ready` and not `Red`.
-async fn wait_ready(client: &Client, resource: &str, id: &str) -> Result<(), AwsError> {
+/// The messages of the environment's ERROR (and FATAL) events since `since`, oldest first,
+/// joined: why a launch or update failed, as Beanstalk reports it (the Terraform provider does
+/// the same after its waits). Empty when there are none or they cannot be read.
+async fn error_events(client: &Client, resource: &str, id: &str, since: SystemTime) -> String {
+    let out = client
+        .describe_events()
+        .environment_id(id)
+        .severity(EventSeverity::Error)
+        .start_time(DateTime::from(since))
+        .send()
+        .await;
+    let mut events = match out {
+        Ok(out) => out.events().to_vec(),
+        Err(e) => {
+            let e = AwsError::from_sdk(resource, "DescribeEvents", e);
+            tracing::warn!(error = %e, "could not read the environment's events");
+            return String::new();
+        }
+    };
+    events.sort_by_key(|e| e.event_date().map(|d| (d.secs(), d.subsec_nanos())));
+    let messages: Vec<&str> = events.iter().filter_map(|e| e.message()).collect();
+    if messages.is_empty() {
+        String::new()
+    } else {
+        format!("; its ERROR events: {}", messages.join(" / "))
+    }
+}
+
+/// Waits until the environment is `Ready` and not `Red`; a failure names the ERROR events
+/// logged since `since` (when the operation started).
+async fn wait_ready(
+    client: &Client,
+    resource: &str,
+    id: &str,
+    since: SystemTime,
+) -> Result<(), AwsError> {
+    // Events are stamped by AWS's clock: a little margin for this host's.
+    let since = since - Duration::from_secs(5);
     wait::until(resource, "environment Ready", ENV_TIMEOUT, || async {
         let Some(e) = describe_env(client, resource, id).await? else {
             // Just created: AWS may not list it yet.
@@ -466,7 +506,8 @@ async fn wait_ready(client: &Client, resource: &str, id: &str) -> Result<(), Aws
                 Some(EnvironmentHealth::Red) => Err(AwsError::Invalid {
                     resource: resource.to_owned(),
                     message: format!(
-                        "environment {name} ({id}) is Ready but its health is Red; see its events in the Beanstalk console"
+                        "environment {name} ({id}) is Ready but its health is Red{}",
+                        error_events(client, resource, id, since).await
                     ),
                 }),
                 _ => Ok(Poll::Done),
@@ -475,13 +516,16 @@ async fn wait_ready(client: &Client, resource: &str, id: &str) -> Result<(), Aws
                 Err(AwsError::Invalid {
                     resource: resource.to_owned(),
                     message: format!(
-                        "environment {name} ({id}) is {} instead of becoming Ready",
-                        s.as_str()
+                        "environment {name} ({id}) is {} instead of becoming Ready{}",
+                        s.as_str(),
+                        error_events(client, resource, id, since).await
                     ),
                 })
             }
             other => Ok(Poll::Pending(
-                other.map_or("unknown", EnvironmentStatus::as_str).to_owned(),
+                other
+                    .map_or("unknown", EnvironmentStatus::as_str)
+                    .to_owned(),
             )),
         }
     })
@@ -515,6 +559,7 @@ async fn create(client: &Client, op: &Op<'_>) -> Result<String, AwsError> {
                     settings.push(option(ns, opt, value_of(v, &op.ids)?));
                 }
             }
+            let started = SystemTime::now();
             let send = || async {
                 client
                     .create_environment()
@@ -537,7 +582,7 @@ async fn create(client: &Client, op: &Op<'_>) -> Result<String, AwsError> {
                 other => other?,
             };
             let id = out.environment_id().unwrap_or_default().to_owned();
-            wait_ready(client, &res, &id)
+            wait_ready(client, &res, &id, started)
                 .await
                 .map_err(AwsError::partial(&id))?;
             Ok(id)
@@ -660,7 +705,8 @@ async fn update(client: &Client, op: &Op<'_>) -> Result<(), AwsError> {
                 return Ok(());
             }
             let id = op.id();
-            wait_ready(client, &res, id).await?;
+            wait_ready(client, &res, id, SystemTime::now()).await?;
+            let started = SystemTime::now();
             tracing::info!(
                 resource = %res,
                 set = set.len(),
@@ -677,7 +723,7 @@ async fn update(client: &Client, op: &Op<'_>) -> Result<(), AwsError> {
                 .send()
                 .await
                 .map_err(|e| AwsError::from_sdk(&res, "UpdateEnvironment", e))?;
-            wait_ready(client, &res, id).await
+            wait_ready(client, &res, id, started).await
         }
         _ => Err(op.invalid("kind changed; this needs a replace")),
     }
@@ -694,7 +740,7 @@ async fn retag(
     let is_env = op.address.kind == Kind::BeanstalkEnv;
     let arn = if is_env {
         // Tagging an environment updates it: it must be Ready before and is waited for after.
-        wait_ready(client, &res, id).await?;
+        wait_ready(client, &res, id, SystemTime::now()).await?;
         describe_env(client, &res, id)
             .await?
             .and_then(|e| e.environment_arn().map(str::to_owned))
@@ -725,7 +771,7 @@ async fn retag(
         .await
         .map_err(|e| AwsError::from_sdk(&res, "UpdateTagsForResource", e))?;
     if is_env {
-        wait_ready(client, &res, id).await?;
+        wait_ready(client, &res, id, SystemTime::now()).await?;
     }
     Ok(())
 }

@@ -6,6 +6,7 @@ pub mod ec2;
 pub mod ec2_read;
 pub mod ec2_write;
 pub mod errors;
+pub mod iam;
 pub mod ids;
 pub mod names;
 pub mod outputs;
@@ -95,6 +96,7 @@ pub struct Aws {
     pub beanstalk: aws_sdk_elasticbeanstalk::Client,
     pub apigateway: aws_sdk_apigateway::Client,
     pub apigatewayv2: aws_sdk_apigatewayv2::Client,
+    pub iam: aws_sdk_iam::Client,
     pub stats: Stats,
     pub region: String,
 }
@@ -149,6 +151,7 @@ impl Aws {
             beanstalk: service_client!(aws_sdk_elasticbeanstalk, &config, &stats),
             apigateway: service_client!(aws_sdk_apigateway, &config, &stats),
             apigatewayv2: service_client!(aws_sdk_apigatewayv2, &config, &stats),
+            iam: service_client!(aws_sdk_iam, &config, &stats),
             stats,
             region: opts.region.clone(),
         }

@@ -5,7 +5,7 @@
 
 use tokio::task::JoinSet;
 
-use super::{Aws, AwsError, apigateway, beanstalk, rds};
+use super::{Aws, AwsError, apigateway, beanstalk, iam, rds};
 use crate::plan::names::{Claim, Holder, NameKind};
 
 impl Aws {
@@ -25,6 +25,8 @@ impl Aws {
                     NameKind::CnamePrefix => cname_prefix(&aws.beanstalk, &res, name).await,
                     NameKind::RestApi => rest_api(&aws.apigateway, &res, name).await,
                     NameKind::ApiKey => api_key(&aws.apigateway, &res, name).await,
+                    NameKind::IamRole => iam::role_holder(&aws.iam, &res, name).await,
+                    NameKind::InstanceProfile => iam::profile_holder(&aws.iam, &res, name).await,
                 }?;
                 Ok::<_, AwsError>((i, claim, held))
             });

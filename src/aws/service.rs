@@ -41,6 +41,10 @@ macro_rules! dispatch {
                 type $S = $crate::aws::vpclink::VpcLinks;
                 $body
             }
+            $crate::aws::service::ServiceId::Iam => {
+                type $S = $crate::aws::iam::Iam;
+                $body
+            }
         }
     };
 }
@@ -108,16 +112,18 @@ pub enum ServiceId {
     ApiGateway,
     /// API Gateway v2: only its VPC links, which REST APIs use for private integrations.
     ApiGatewayV2,
+    Iam,
 }
 
 impl ServiceId {
     /// In the order the read pass normalises them.
-    pub const ALL: [ServiceId; 5] = [
+    pub const ALL: [ServiceId; 6] = [
         ServiceId::Ec2,
         ServiceId::Rds,
         ServiceId::Beanstalk,
         ServiceId::ApiGateway,
         ServiceId::ApiGatewayV2,
+        ServiceId::Iam,
     ];
 
     /// The one place a kind is given its service: a new kind does not compile until it has one.
@@ -138,6 +144,7 @@ impl ServiceId {
             | Kind::ApiStage
             | Kind::UsagePlan => ServiceId::ApiGateway,
             Kind::VpcLink => ServiceId::ApiGatewayV2,
+            Kind::IamRole | Kind::InstanceProfile => ServiceId::Iam,
         }
     }
 
@@ -232,7 +239,8 @@ mod tests {
                 "aws_sdk_rds",
                 "aws_sdk_elasticbeanstalk",
                 "aws_sdk_apigateway",
-                "aws_sdk_apigatewayv2"
+                "aws_sdk_apigatewayv2",
+                "aws_sdk_iam"
             ]
         );
     }

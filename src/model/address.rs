@@ -75,10 +75,12 @@ pub enum Kind {
     DbInstance,
     BeanstalkApp,
     BeanstalkEnv,
+    IamRole,
+    InstanceProfile,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 17] = [
+    pub const ALL: [Kind; 19] = [
         Kind::Vpc,
         Kind::Subnet,
         Kind::InternetGateway,
@@ -96,6 +98,8 @@ impl Kind {
         Kind::DbInstance,
         Kind::BeanstalkApp,
         Kind::BeanstalkEnv,
+        Kind::IamRole,
+        Kind::InstanceProfile,
     ];
 
     /// Whether the physical id is a name the account chooses (see [`Description::id_is_name`]).

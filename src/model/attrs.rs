@@ -371,6 +371,25 @@ pub struct BeanstalkEnvAttrs {
     pub settings: OptionSettings,
 }
 
+/// An IAM role with its policies: managed ones attached by ARN, inline ones by name. The
+/// policy documents are canonical JSON (keys sorted, no spaces), as a read gives them back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IamRoleAttrs {
+    pub name: String,
+    /// Who may assume the role (the trust policy).
+    pub trust_policy: String,
+    pub managed_policies: BTreeSet<String>,
+    /// Inline policy name -> document.
+    pub inline_policies: BTreeMap<String, String>,
+}
+
+/// An EC2 instance profile holding one role (AWS allows no more).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstanceProfileAttrs {
+    pub name: String,
+    pub role: Ref,
+}
+
 /// Attributes of one resource, by kind.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -392,6 +411,8 @@ pub enum Attrs {
     DbInstance(DbInstanceAttrs),
     BeanstalkApp(BeanstalkAppAttrs),
     BeanstalkEnv(BeanstalkEnvAttrs),
+    IamRole(IamRoleAttrs),
+    InstanceProfile(InstanceProfileAttrs),
 }
 
 impl Attrs {
@@ -414,6 +435,8 @@ impl Attrs {
             Attrs::DbInstance(_) => Kind::DbInstance,
             Attrs::BeanstalkApp(_) => Kind::BeanstalkApp,
             Attrs::BeanstalkEnv(_) => Kind::BeanstalkEnv,
+            Attrs::IamRole(_) => Kind::IamRole,
+            Attrs::InstanceProfile(_) => Kind::InstanceProfile,
         }
     }
 
@@ -428,7 +451,8 @@ impl Attrs {
         let mut out: Vec<(Field, &Ref)> = Vec::new();
         match self {
             Attrs::Vpc(_) | Attrs::ElasticIp(_) | Attrs::RestApi(_) | Attrs::ApiKey(_) => {}
-            Attrs::BeanstalkApp(_) => {}
+            Attrs::BeanstalkApp(_) | Attrs::IamRole(_) => {}
+            Attrs::InstanceProfile(a) => out.push((attr("role"), &a.role)),
             Attrs::Subnet(a) => out.push((attr("vpc"), &a.vpc)),
             Attrs::InternetGateway(a) => out.push((attr("vpc"), &a.vpc)),
             Attrs::NatGateway(a) => out.extend([

@@ -70,6 +70,8 @@ pub enum NameKind {
     CnamePrefix,
     RestApi,
     ApiKey,
+    IamRole,
+    InstanceProfile,
 }
 
 impl NameKind {
@@ -82,6 +84,8 @@ impl NameKind {
             NameKind::CnamePrefix => "Beanstalk CNAME prefix",
             NameKind::RestApi => "REST API name",
             NameKind::ApiKey => "API key name",
+            NameKind::IamRole => "IAM role name",
+            NameKind::InstanceProfile => "IAM instance profile name",
         }
     }
 
@@ -92,7 +96,9 @@ impl NameKind {
             | NameKind::DbSubnetGroup
             | NameKind::BeanstalkApp
             | NameKind::BeanstalkEnv
-            | NameKind::CnamePrefix => true,
+            | NameKind::CnamePrefix
+            | NameKind::IamRole
+            | NameKind::InstanceProfile => true,
             NameKind::RestApi | NameKind::ApiKey => false,
         }
     }
@@ -134,6 +140,8 @@ impl Kind {
             Kind::DbInstance => DB_INSTANCE,
             Kind::BeanstalkApp => BEANSTALK_APP,
             Kind::BeanstalkEnv => BEANSTALK_ENV,
+            Kind::IamRole => IAM_ROLE,
+            Kind::InstanceProfile => INSTANCE_PROFILE,
         }
     }
 }
@@ -274,6 +282,24 @@ const BEANSTALK_ENV: Description = Description {
         (NameKind::BeanstalkEnv, "name"),
         (NameKind::CnamePrefix, "cname_prefix"),
     ],
+    ..PLAIN
+};
+
+const IAM_ROLE: Description = Description {
+    segment: "iam_role",
+    named: true,
+    id_is_name: true,
+    // IAM cannot rename a role.
+    immutable: &["name"],
+    names: &[(NameKind::IamRole, "name")],
+    ..PLAIN
+};
+
+const INSTANCE_PROFILE: Description = Description {
+    segment: "instance_profile",
+    id_is_name: true,
+    immutable: &["name"],
+    names: &[(NameKind::InstanceProfile, "name")],
     ..PLAIN
 };
 

@@ -419,6 +419,18 @@ fn service_in_place_drifts() -> Vec<Drift> {
             "settings.aws:ec2:instances.InstanceTypes",
             json!("t3.small"),
         ),
+        (
+            "backend.iam_role.service",
+            |r| attrs!(r, IamRole).trust_policy = "{}".into(),
+            "trust_policy",
+            json!("{}"),
+        ),
+        (
+            "console.instance_profile",
+            |r| attrs!(r, InstanceProfile).role = Ref::External("other-role".into()),
+            "role",
+            json!("other-role"),
+        ),
     ]
 }
 
@@ -580,6 +592,18 @@ fn immutable_drifts() -> Vec<(&'static str, Mutation, &'static str, serde_json::
             |r| attrs!(r, BeanstalkEnv).cname_prefix = Some("old-prefix".into()),
             "cname_prefix",
             json!("old-prefix"),
+        ),
+        (
+            "backend.iam_role.instance",
+            |r| attrs!(r, IamRole).name = "old-role".into(),
+            "name",
+            json!("old-role"),
+        ),
+        (
+            "backend.instance_profile",
+            |r| attrs!(r, InstanceProfile).name = "old-profile".into(),
+            "name",
+            json!("old-profile"),
         ),
     ]
 }

@@ -33,6 +33,13 @@ impl Claim {
             NameKind::CnamePrefix => format!("{stack}.beanstalk.cname_prefix"),
             NameKind::RestApi => "api.name".into(),
             NameKind::ApiKey => "api.api_key_name".into(),
+            NameKind::IamRole => match self.address.name.as_deref() {
+                Some("service") => format!("{stack}.iam.service_role"),
+                _ => format!("{stack}.iam.instance_role"),
+            },
+            NameKind::InstanceProfile => format!(
+                "{stack}.iam.instance_role (the profile is named after it: `{{instance_role}}-profile`)"
+            ),
         }
     }
 
@@ -341,7 +348,7 @@ mod tests {
         let plan = crate::plan::diff(&desired, &Default::default(), &Default::default()).unwrap();
         let claims = claims(&plan);
         let kinds: std::collections::BTreeSet<NameKind> = claims.iter().map(|c| c.kind).collect();
-        assert_eq!(kinds.len(), 7, "{claims:?}");
+        assert_eq!(kinds.len(), 9, "{claims:?}");
         for c in &claims {
             assert!(
                 loaded.spec.origins.contains_key(&c.spec_path()),

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::topics::{api, beanstalk, database, network, security_groups};
+use super::topics::{api, beanstalk, database, iam, network, security_groups};
 use super::types::EnvSpec;
 use crate::model::*;
 
@@ -21,6 +21,13 @@ pub fn build(spec: &EnvSpec) -> DesiredState {
     database::desire(&mut b, &spec.database);
     beanstalk::desire(&mut b, Stack::Backend, &spec.backend);
     beanstalk::desire(&mut b, Stack::Console, &spec.console);
+    // Only an RDS-managed password has a secret for the instances to read.
+    let secret = match spec.database.master_password {
+        MasterPassword::Managed => Some(spec.database.identifier.as_str()),
+        MasterPassword::EnvVar(_) => None,
+    };
+    iam::desire(&mut b, Stack::Backend, &spec.backend_iam, secret);
+    iam::desire(&mut b, Stack::Console, &spec.console_iam, None);
     for (address, fields) in &spec.ignore {
         if let Some(r) = address
             .parse()
@@ -86,6 +93,22 @@ impl Builder<'_> {
         tags.insert(TAG_STACK.into(), address.stack.to_string());
         tags.insert(TAG_ADDRESS.into(), address.to_string());
         tags
+    }
+
+    /// Sets one option of a Beanstalk environment added before (the IAM topic names its roles
+    /// there), unless the spec's own `settings` name a value: an explicit setting wins.
+    pub(super) fn default_setting(&mut self, env: &Address, ns: &str, opt: &str, v: SettingValue) {
+        if let Some(DesiredResource {
+            attrs: Attrs::BeanstalkEnv(a),
+            ..
+        }) = self.out.get_mut(env)
+        {
+            a.settings
+                .entry(ns.to_owned())
+                .or_default()
+                .entry(opt.to_owned())
+                .or_insert(v);
+        }
     }
 
     pub(super) fn add(&mut self, address: Address, attrs: Attrs) -> &mut DesiredResource {

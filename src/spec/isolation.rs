@@ -15,6 +15,7 @@ pub(super) fn isolation<'a>(
         out.extend(overlapping_vpc(spec, other));
         out.extend(shared_names(spec, other));
         out.extend(shared_password(spec, other));
+        out.extend(shared_roles(spec, other));
     }
     out
 }
@@ -104,6 +105,54 @@ fn shared_names(spec: &EnvSpec, other: &EnvSpec) -> Vec<Diagnostic> {
                 ),
             ));
         }
+    }
+    out
+}
+
+/// IAM role names are unique in the account, and the seed asks for roles of each environment's
+/// own: no role (or the profile named after one) may be another environment's.
+fn shared_roles(spec: &EnvSpec, other: &EnvSpec) -> Vec<Diagnostic> {
+    let roles = |s: &EnvSpec| {
+        [
+            (
+                "backend.iam.instance_role",
+                s.backend_iam.instance_role.clone(),
+            ),
+            (
+                "backend.iam.service_role",
+                s.backend_iam.service_role.clone(),
+            ),
+            (
+                "console.iam.instance_role",
+                s.console_iam.instance_role.clone(),
+            ),
+            (
+                "console.iam.service_role",
+                s.console_iam.service_role.clone(),
+            ),
+        ]
+    };
+    let theirs = roles(other);
+    let mut out = Vec::new();
+    for (field, mine) in roles(spec) {
+        let Some((their_field, _)) = theirs.iter().find(|(_, t)| *t == mine) else {
+            continue;
+        };
+        let Some(here) = at(spec, field) else {
+            continue;
+        };
+        let mut d = Diagnostic::new(
+            here,
+            field,
+            format!(
+                "IAM role `{mine}` is also {}'s ({their_field}); each environment needs roles of its own",
+                other.env
+            ),
+        );
+        if let Some(there) = at(other, their_field) {
+            d = d.with_related(there, format!("{} names it here", other.env));
+        }
+        out.push(d);
     }
     out
 }

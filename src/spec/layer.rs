@@ -11,6 +11,7 @@ use toml::Spanned;
 pub use super::topics::api::ApiLayer;
 pub use super::topics::beanstalk::BeanstalkLayer;
 pub use super::topics::database::DatabaseLayer;
+pub use super::topics::iam::IamLayer;
 pub use super::topics::network::{NetworkLayer, SubnetLayer, SubnetTier};
 pub use super::topics::security_groups::{Ports, RuleLayer, SecurityGroupLayer};
 
@@ -55,6 +56,7 @@ pub struct StateLayer {
 pub struct BackendLayer {
     pub beanstalk: Option<S<BeanstalkLayer>>,
     pub database: Option<S<DatabaseLayer>>,
+    pub iam: Option<S<IamLayer>>,
 }
 
 /// The console stack's tables.
@@ -62,4 +64,5 @@ pub struct BackendLayer {
 #[serde(deny_unknown_fields)]
 pub struct ConsoleLayer {
     pub beanstalk: Option<S<BeanstalkLayer>>,
+    pub iam: Option<S<IamLayer>>,
 }

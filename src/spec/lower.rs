@@ -7,9 +7,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::diag::Diagnostic;
 use super::layer::{Layer, S};
 use super::resolve::{Files, MISSING, Pair};
-use super::topics::{api, beanstalk, database, network, security_groups};
+use super::topics::{api, beanstalk, database, iam, network, security_groups};
 use super::types::{EnvSpec, StateSpec};
 use super::validate::{Cx, Refs};
+use crate::model::Stack;
 
 pub fn lower(
     env: &str,
@@ -61,6 +62,16 @@ pub fn lower(
         &backend_pair.sub("database", |b| b.database.as_ref()),
         &refs,
     );
+    let backend_iam = iam::lower(
+        &mut cx,
+        &backend_pair.sub("iam", |b| b.iam.as_ref()),
+        Stack::Backend,
+    );
+    let console_iam = iam::lower(
+        &mut cx,
+        &console_pair.sub("iam", |b| b.iam.as_ref()),
+        Stack::Console,
+    );
     let ignore = lower_ignore(&mut cx, &root);
 
     if !cx.d.is_empty() {
@@ -80,6 +91,8 @@ pub fn lower(
         backend,
         database,
         console,
+        backend_iam,
+        console_iam,
         origins: cx.origins,
     })
 }

@@ -9,6 +9,7 @@ use super::diag::Origin;
 pub use super::topics::api::ApiSpec;
 pub use super::topics::beanstalk::{BeanstalkSpec, LoadBalancer, Scheme};
 pub use super::topics::database::{DatabaseSpec, Engine};
+pub use super::topics::iam::IamSpec;
 pub use super::topics::network::{NetworkSpec, SubnetSpec, SubnetTier};
 pub use super::topics::security_groups::{RuleSpec, SecurityGroupSpec, SourceSpec};
 
@@ -26,6 +27,9 @@ pub struct EnvSpec {
     pub backend: BeanstalkSpec,
     pub database: DatabaseSpec,
     pub console: BeanstalkSpec,
+    /// The roles of the backend's and the console's environments.
+    pub backend_iam: IamSpec,
+    pub console_iam: IamSpec,
     /// Resource address -> fields to ignore (dotted paths or their prefixes).
     pub ignore: BTreeMap<String, Vec<String>>,
     /// Where the values that cross-environment checks look at were written, by field path.

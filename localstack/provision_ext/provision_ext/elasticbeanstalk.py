@@ -11,7 +11,7 @@ import string
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from localstack.aws.api import CommonServiceException, RequestContext, handler
 from localstack.services.stores import AccountRegionBundle, BaseStore, LocalAttribute
@@ -21,6 +21,7 @@ from moto.ec2.models import ec2_backends
 
 from . import eb_catalog as catalog
 from . import eb_security_groups
+from . import eb_events
 from .config import SETTINGS
 
 SETTLES_TO = {"Launching": "Ready", "Updating": "Ready", "Terminating": "Terminated"}
@@ -113,11 +114,20 @@ class Environment:
     settles_at: float = 0.0
     created: datetime = field(default_factory=_now)
     updated: datetime = field(default_factory=_now)
+    events: list = field(default_factory=list)
+    launch_failure: str | None = None  # why Launching ends Terminated (eb_events.launch_failure)
 
     def refresh(self):
         if self.status in SETTLES_TO and time.time() >= self.settles_at:
-            self.status = SETTLES_TO[self.status]
+            failed = self.status == "Launching" and self.launch_failure
+            self.status = "Terminated" if failed else SETTLES_TO[self.status]
             self.updated = datetime.fromtimestamp(self.settles_at, UTC)
+            if failed:
+                self.record("ERROR", self.launch_failure, self.updated)
+                self.record("ERROR", "Failed to launch environment.", self.updated + timedelta(milliseconds=1))
+
+    def record(self, severity: str, message: str, date: datetime | None = None):
+        self.events.append(eb_events.event(self, severity, message, date or _now()))
 
     def begin(self, status: str):
         self.status = status
@@ -555,7 +565,11 @@ class ElasticBeanstalkProvider:
             _check_security_groups(env.settings)
             env.groups = eb_security_groups.sync(context, env.id, env.merged_settings(), {})
             self._set_endpoint(env, context.region)
+            env.launch_failure = eb_events.launch_failure(
+                context.account_id, context.partition, env.merged_settings()
+            )
             env.begin("Launching")
+            env.record("INFO", "createEnvironment is starting.")
             self._store(context).environments[env_id] = env
             return self._describe(env)
 
@@ -634,6 +648,23 @@ class ElasticBeanstalkProvider:
             env.groups = eb_security_groups.sync(context, env.id, {}, env.groups, terminating=True)
             env.begin("Terminating")
             return self._describe(env)
+
+    @handler("DescribeEvents", expand=False)
+    def describe_events(self, context: RequestContext, request: dict) -> dict:
+        with self._lock:
+            env_id, name = request.get("EnvironmentId"), request.get("EnvironmentName")
+            app = request.get("ApplicationName")
+            events = []
+            for env in self._store(context).environments.values():
+                env.refresh()  # a launch that has just finished logs its events
+                if (env_id and env.id != env_id) or (name and env.name != name):
+                    continue
+                if not app or env.application == app:
+                    events.extend(env.events)
+            try:
+                return eb_events.select(events, request)
+            except ValueError as bad:
+                raise _invalid(f"Invalid Severity '{bad}'.") from None
 
     @handler("CheckDNSAvailability", expand=False)
     def check_dns_availability(self, context: RequestContext, request: dict) -> dict:

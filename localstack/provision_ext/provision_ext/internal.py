@@ -14,7 +14,7 @@ from .config import SETTINGS
 
 LOG = logging.getLogger(__name__)
 
-RESET_SERVICES = ("ec2", "s3", "apigateway", "apigatewayv2", "rds", "elasticbeanstalk", "sts")
+RESET_SERVICES = ("ec2", "s3", "apigateway", "apigatewayv2", "rds", "elasticbeanstalk", "sts", "iam")
 
 
 class _Clear(StateVisitor):

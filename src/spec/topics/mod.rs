@@ -6,5 +6,6 @@
 pub mod api;
 pub mod beanstalk;
 pub mod database;
+pub mod iam;
 pub mod network;
 pub mod security_groups;

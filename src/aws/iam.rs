@@ -1,0 +1,704 @@
+//! IAM: the Beanstalk environments' roles (with their managed and inline policies) and the
+//! instance profile that hands the instance role to EC2.
+//!
+//! A role's and a profile's physical id is its name. IAM has no tag filter on its List calls:
+//! a read pass lists roles and profiles under the `/` path, keeps those whose name starts with
+//! the project's name (every name provision gives does), and reads their tags, policies and
+//! roles one by one — a handful of calls per environment.
+//!
+//! IAM is eventually consistent: a profile just given its role is not yet usable by EC2 (AWS:
+//! <https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency>).
+//! Like the Terraform provider, a profile's create waits until `GetInstanceProfile` shows the
+//! role (two minutes at most), and `AddRoleToInstanceProfile` is retried while the new role is
+//! not visible yet.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use aws_sdk_iam::Client;
+use aws_sdk_iam::types::{InstanceProfile, Role, Tag};
+
+use super::errors::Code::Is;
+use super::errors::ErrorClass::{Busy, Exists, Gone};
+use super::errors::ErrorTable;
+use super::ids::{Claims, Found, Ids};
+use super::service::ReadPass;
+use super::wait::{self, Poll};
+use super::{AwsError, Op, sdk_err};
+use crate::model::*;
+
+/// How long IAM may take to show a change everywhere (the Terraform provider's figure).
+const PROPAGATION: Duration = Duration::from_secs(120);
+
+fn tags_of(tags: &[Tag]) -> Tags {
+    tags.iter()
+        .map(|t| (t.key().to_owned(), t.value().to_owned()))
+        .collect()
+}
+
+fn tag_list(tags: &Tags) -> Vec<Tag> {
+    tags.iter()
+        .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
+        .collect()
+}
+
+/// A policy document as JSON with sorted keys and no spaces: what the spec and a read compare.
+/// IAM answers with documents URL-encoded (RFC 3986); text that is not JSON is kept as is.
+pub fn canonical_policy(document: &str) -> String {
+    let decoded = if document.trim_start().starts_with('{') {
+        document.to_owned()
+    } else {
+        percent_decode(document)
+    };
+    serde_json::from_str::<serde_json::Value>(&decoded)
+        .map(|v| v.to_string())
+        .unwrap_or(decoded)
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b'+', _) => {
+                out.push(b' ');
+                i += 1;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// One role as read: the role (trust policy included), its tags and its policies.
+#[derive(Debug)]
+struct RoleRead {
+    role: Role,
+    tags: Tags,
+    managed: BTreeSet<String>,
+    inline: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Default)]
+pub struct Raw {
+    roles: Vec<RoleRead>,
+    profiles: Vec<(InstanceProfile, Tags)>,
+}
+
+async fn read(client: &Client, claims: &Claims) -> Result<Raw, AwsError> {
+    let what = format!("IAM roles of {}", claims.owner);
+    let prefix = claims.owner.project.as_str();
+    let mut roles = Vec::new();
+    let mut pages = client.list_roles().into_paginator().send();
+    while let Some(p) = pages.next().await {
+        let p = p.map_err(sdk_err(&what, "ListRoles"))?;
+        roles.extend(
+            p.roles()
+                .iter()
+                .filter(|r| r.role_name().starts_with(prefix))
+                .cloned(),
+        );
+    }
+    let mut kept = Vec::new();
+    for role in roles {
+        let name = role.role_name().to_owned();
+        let Some(tags) = super::unless_gone(role_tags(client, &what, &name).await)? else {
+            continue;
+        };
+        if !claims.keeps(&name, Kind::IamRole, &tags) {
+            continue;
+        }
+        let Some((managed, inline)) = super::unless_gone(policies(client, &what, &name).await)?
+        else {
+            continue;
+        };
+        kept.push(RoleRead {
+            role,
+            tags,
+            managed,
+            inline,
+        });
+    }
+    let profiles = read_profiles(client, claims, &what).await?;
+    Ok(Raw {
+        roles: kept,
+        profiles,
+    })
+}
+
+async fn read_profiles(
+    client: &Client,
+    claims: &Claims,
+    what: &str,
+) -> Result<Vec<(InstanceProfile, Tags)>, AwsError> {
+    let prefix = claims.owner.project.as_str();
+    let mut all = Vec::new();
+    let mut pages = client.list_instance_profiles().into_paginator().send();
+    while let Some(p) = pages.next().await {
+        let p = p.map_err(sdk_err(what, "ListInstanceProfiles"))?;
+        all.extend(
+            p.instance_profiles()
+                .iter()
+                .filter(|i| i.instance_profile_name().starts_with(prefix))
+                .cloned(),
+        );
+    }
+    let mut kept = Vec::new();
+    for profile in all {
+        let name = profile.instance_profile_name().to_owned();
+        let Some(tags) = super::unless_gone(profile_tags(client, what, &name).await)? else {
+            continue;
+        };
+        if claims.keeps(&name, Kind::InstanceProfile, &tags) {
+            kept.push((profile, tags));
+        }
+    }
+    Ok(kept)
+}
+
+async fn role_tags(client: &Client, res: &str, name: &str) -> Result<Tags, AwsError> {
+    let out = client
+        .list_role_tags()
+        .role_name(name)
+        .send()
+        .await
+        .map_err(sdk_err(res, "ListRoleTags"))?;
+    Ok(tags_of(out.tags()))
+}
+
+async fn profile_tags(client: &Client, res: &str, name: &str) -> Result<Tags, AwsError> {
+    let out = client
+        .list_instance_profile_tags()
+        .instance_profile_name(name)
+        .send()
+        .await
+        .map_err(sdk_err(res, "ListInstanceProfileTags"))?;
+    Ok(tags_of(out.tags()))
+}
+
+type Policies = (BTreeSet<String>, BTreeMap<String, String>);
+
+/// A role's attached managed policy ARNs and its inline policies (name -> canonical document).
+async fn policies(client: &Client, res: &str, role: &str) -> Result<Policies, AwsError> {
+    let attached = client
+        .list_attached_role_policies()
+        .role_name(role)
+        .send()
+        .await
+        .map_err(sdk_err(res, "ListAttachedRolePolicies"))?;
+    let managed = attached
+        .attached_policies()
+        .iter()
+        .filter_map(|p| p.policy_arn().map(str::to_owned))
+        .collect();
+    let names = client
+        .list_role_policies()
+        .role_name(role)
+        .send()
+        .await
+        .map_err(sdk_err(res, "ListRolePolicies"))?;
+    let mut inline = BTreeMap::new();
+    for name in names.policy_names() {
+        let doc = client
+            .get_role_policy()
+            .role_name(role)
+            .policy_name(name)
+            .send()
+            .await
+            .map_err(sdk_err(res, "GetRolePolicy"))?;
+        inline.insert(name.clone(), canonical_policy(doc.policy_document()));
+    }
+    Ok((managed, inline))
+}
+
+impl ReadPass for Raw {
+    fn tagged(&self) -> Vec<(String, Tags)> {
+        let roles = self
+            .roles
+            .iter()
+            .map(|r| (r.role.role_name().to_owned(), r.tags.clone()));
+        let profiles = self
+            .profiles
+            .iter()
+            .map(|(p, t)| (p.instance_profile_name().to_owned(), t.clone()));
+        roles.chain(profiles).collect()
+    }
+
+    fn normalise(self: Box<Self>, claims: &Claims, ids: &Ids) -> Found {
+        let mut found = Found::default();
+        for r in self.roles {
+            let name = r.role.role_name().to_owned();
+            let Some(address) = claims.address(&name, Kind::IamRole, &r.tags) else {
+                continue;
+            };
+            let trust = r
+                .role
+                .assume_role_policy_document()
+                .map(canonical_policy)
+                .unwrap_or_default();
+            let attrs = Attrs::IamRole(IamRoleAttrs {
+                name: name.clone(),
+                trust_policy: trust,
+                managed_policies: r.managed,
+                inline_policies: r.inline,
+            });
+            found.insert(address, live(name, attrs, r.tags));
+        }
+        for (p, tags) in self.profiles {
+            let name = p.instance_profile_name().to_owned();
+            let Some(address) = claims.address(&name, Kind::InstanceProfile, &tags) else {
+                continue;
+            };
+            // AWS allows one role per profile; none reads as an external empty id.
+            let role = p.roles().first().map(|r| r.role_name()).unwrap_or_default();
+            let attrs = Attrs::InstanceProfile(InstanceProfileAttrs {
+                name: name.clone(),
+                role: ids.to_ref(role),
+            });
+            found.insert(address, live(name, attrs, tags));
+        }
+        found
+    }
+}
+
+fn live(id: String, attrs: Attrs, tags: Tags) -> LiveResource {
+    LiveResource {
+        id,
+        attrs,
+        tags,
+        pending: BTreeMap::new(),
+    }
+}
+
+async fn tags_now(client: &Client, op: &Op<'_>) -> Result<Option<Tags>, AwsError> {
+    let res = op.resource();
+    let tags = match op.address.kind {
+        Kind::IamRole => role_tags(client, &res, op.id()).await,
+        Kind::InstanceProfile => profile_tags(client, &res, op.id()).await,
+        kind => return Err(op.invalid(&format!("{kind} is not an IAM resource"))),
+    };
+    super::unless_gone(tags)
+}
+
+async fn create(client: &Client, op: &Op<'_>) -> Result<String, AwsError> {
+    let res = op.resource();
+    match op.after()? {
+        Attrs::IamRole(a) => {
+            client
+                .create_role()
+                .role_name(&a.name)
+                .assume_role_policy_document(&a.trust_policy)
+                .set_tags(Some(tag_list(&op.tags())))
+                .send()
+                .await
+                .map_err(sdk_err(&res, "CreateRole"))?;
+            let empty = IamRoleAttrs {
+                name: a.name.clone(),
+                trust_policy: a.trust_policy.clone(),
+                managed_policies: BTreeSet::new(),
+                inline_policies: BTreeMap::new(),
+            };
+            set_policies(client, &res, &empty, a)
+                .await
+                .map_err(AwsError::partial(&a.name))?;
+            Ok(a.name.clone())
+        }
+        Attrs::InstanceProfile(a) => {
+            client
+                .create_instance_profile()
+                .instance_profile_name(&a.name)
+                .set_tags(Some(tag_list(&op.tags())))
+                .send()
+                .await
+                .map_err(sdk_err(&res, "CreateInstanceProfile"))?;
+            let role = op.ids.id(&a.role)?;
+            add_role(client, &res, &a.name, &role)
+                .await
+                .map_err(AwsError::partial(&a.name))?;
+            Ok(a.name.clone())
+        }
+        other => Err(op.invalid(&format!("{} is not an IAM resource", other.kind()))),
+    }
+}
+
+/// Gives the profile its role, retrying while IAM does not show the new role yet, then waits
+/// until `GetInstanceProfile` shows it: only then may an environment use the profile.
+async fn add_role(client: &Client, res: &str, profile: &str, role: &str) -> Result<(), AwsError> {
+    let deadline = std::time::Instant::now() + PROPAGATION;
+    let mut delay = Duration::from_millis(250);
+    loop {
+        let r = client
+            .add_role_to_instance_profile()
+            .instance_profile_name(profile)
+            .role_name(role)
+            .send()
+            .await
+            .map_err(sdk_err(res, "AddRoleToInstanceProfile"));
+        match r {
+            Err(e) if e.is_not_found() && std::time::Instant::now() + delay < deadline => {
+                tracing::debug!(error = %e, "role or profile not visible yet; retrying");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(5));
+            }
+            other => {
+                other?;
+                break;
+            }
+        }
+    }
+    wait::until(
+        res,
+        "instance profile shows its role",
+        PROPAGATION,
+        || async {
+            let out = client
+                .get_instance_profile()
+                .instance_profile_name(profile)
+                .send()
+                .await
+                .map_err(sdk_err(res, "GetInstanceProfile"));
+            match super::unless_gone(out)? {
+                Some(o) if o.instance_profile().is_some_and(|p| has_role(p, role)) => {
+                    Ok(Poll::Done)
+                }
+                _ => Ok(Poll::Pending("role not shown yet".into())),
+            }
+        },
+    )
+    .await
+}
+
+fn has_role(p: &InstanceProfile, role: &str) -> bool {
+    p.roles().iter().any(|r| r.role_name() == role)
+}
+
+/// Attaches, detaches, puts and deletes policies so that the role has `after`'s.
+async fn set_policies(
+    client: &Client,
+    res: &str,
+    before: &IamRoleAttrs,
+    after: &IamRoleAttrs,
+) -> Result<(), AwsError> {
+    let role = after.name.as_str();
+    for arn in after.managed_policies.difference(&before.managed_policies) {
+        client
+            .attach_role_policy()
+            .role_name(role)
+            .policy_arn(arn)
+            .send()
+            .await
+            .map_err(sdk_err(res, "AttachRolePolicy"))?;
+    }
+    for arn in before.managed_policies.difference(&after.managed_policies) {
+        let r = client
+            .detach_role_policy()
+            .role_name(role)
+            .policy_arn(arn)
+            .send()
+            .await
+            .map_err(sdk_err(res, "DetachRolePolicy"));
+        super::unless_gone(r)?;
+    }
+    for (name, doc) in &after.inline_policies {
+        if before.inline_policies.get(name) != Some(doc) {
+            client
+                .put_role_policy()
+                .role_name(role)
+                .policy_name(name)
+                .policy_document(doc)
+                .send()
+                .await
+                .map_err(sdk_err(res, "PutRolePolicy"))?;
+        }
+    }
+    for name in before.inline_policies.keys() {
+        if !after.inline_policies.contains_key(name) {
+            let r = client
+                .delete_role_policy()
+                .role_name(role)
+                .policy_name(name)
+                .send()
+                .await
+                .map_err(sdk_err(res, "DeleteRolePolicy"));
+            super::unless_gone(r)?;
+        }
+    }
+    Ok(())
+}
+
+async fn update(client: &Client, op: &Op<'_>) -> Result<(), AwsError> {
+    let res = op.resource();
+    match (op.before()?, op.after()?) {
+        (Attrs::IamRole(b), Attrs::IamRole(a)) => {
+            if b.trust_policy != a.trust_policy {
+                client
+                    .update_assume_role_policy()
+                    .role_name(op.id())
+                    .policy_document(&a.trust_policy)
+                    .send()
+                    .await
+                    .map_err(sdk_err(&res, "UpdateAssumeRolePolicy"))?;
+            }
+            set_policies(client, &res, b, a).await
+        }
+        (Attrs::InstanceProfile(b), Attrs::InstanceProfile(a)) => {
+            let (old, new) = (op.old.id(&b.role).unwrap_or_default(), op.ids.id(&a.role)?);
+            if old != new {
+                remove_roles(client, &res, op.id()).await?;
+                add_role(client, &res, op.id(), &new).await?;
+            }
+            Ok(())
+        }
+        _ => Err(op.invalid("kind changed; this needs a replace")),
+    }
+}
+
+/// Takes every role out of the profile (AWS refuses to delete a profile that holds one).
+async fn remove_roles(client: &Client, res: &str, profile: &str) -> Result<(), AwsError> {
+    let out = client
+        .get_instance_profile()
+        .instance_profile_name(profile)
+        .send()
+        .await
+        .map_err(sdk_err(res, "GetInstanceProfile"));
+    let Some(out) = super::unless_gone(out)? else {
+        return Ok(());
+    };
+    let roles = out
+        .instance_profile()
+        .map(|p| p.roles().to_vec())
+        .unwrap_or_default();
+    for role in roles {
+        let r = client
+            .remove_role_from_instance_profile()
+            .instance_profile_name(profile)
+            .role_name(role.role_name())
+            .send()
+            .await
+            .map_err(sdk_err(res, "RemoveRoleFromInstanceProfile"));
+        super::unless_gone(r)?;
+    }
+    Ok(())
+}
+
+async fn retag(
+    client: &Client,
+    op: &Op<'_>,
+    set: &BTreeMap<String, String>,
+    remove: &BTreeSet<String>,
+) -> Result<(), AwsError> {
+    let res = op.resource();
+    let (id, kind) = (op.id(), op.address.kind);
+    if !set.is_empty() {
+        let tags = Some(tag_list(set));
+        match kind {
+            Kind::InstanceProfile => client
+                .tag_instance_profile()
+                .instance_profile_name(id)
+                .set_tags(tags)
+                .send()
+                .await
+                .map(drop)
+                .map_err(sdk_err(&res, "TagInstanceProfile"))?,
+            _ => client
+                .tag_role()
+                .role_name(id)
+                .set_tags(tags)
+                .send()
+                .await
+                .map(drop)
+                .map_err(sdk_err(&res, "TagRole"))?,
+        }
+    }
+    if !remove.is_empty() {
+        let keys = Some(remove.iter().cloned().collect());
+        match kind {
+            Kind::InstanceProfile => client
+                .untag_instance_profile()
+                .instance_profile_name(id)
+                .set_tag_keys(keys)
+                .send()
+                .await
+                .map(drop)
+                .map_err(sdk_err(&res, "UntagInstanceProfile"))?,
+            _ => client
+                .untag_role()
+                .role_name(id)
+                .set_tag_keys(keys)
+                .send()
+                .await
+                .map(drop)
+                .map_err(sdk_err(&res, "UntagRole"))?,
+        }
+    }
+    Ok(())
+}
+
+async fn delete(client: &Client, op: &Op<'_>) -> Result<(), AwsError> {
+    let res = op.resource();
+    let id = op.id();
+    match op.address.kind {
+        Kind::InstanceProfile => {
+            remove_roles(client, &res, id).await?;
+            let r = client
+                .delete_instance_profile()
+                .instance_profile_name(id)
+                .send()
+                .await
+                .map_err(sdk_err(&res, "DeleteInstanceProfile"));
+            super::unless_gone(r).map(drop)
+        }
+        Kind::IamRole => {
+            // Whatever is attached now, not only what the plan knew: IAM refuses to delete a
+            // role with policies (DeleteConflict).
+            let Some((managed, inline)) = super::unless_gone(policies(client, &res, id).await)?
+            else {
+                return Ok(());
+            };
+            let now = IamRoleAttrs {
+                name: id.to_owned(),
+                trust_policy: String::new(),
+                managed_policies: managed,
+                inline_policies: inline,
+            };
+            let none = IamRoleAttrs {
+                managed_policies: BTreeSet::new(),
+                inline_policies: BTreeMap::new(),
+                ..now.clone()
+            };
+            set_policies(client, &res, &now, &none).await?;
+            let r = client
+                .delete_role()
+                .role_name(id)
+                .send()
+                .await
+                .map_err(sdk_err(&res, "DeleteRole"));
+            super::unless_gone(r).map(drop)
+        }
+        kind => Err(op.invalid(&format!("{kind} is not an IAM resource"))),
+    }
+}
+
+/// Who holds a role name: the role, with its tags.
+pub(super) async fn role_holder(
+    client: &Client,
+    res: &str,
+    name: &str,
+) -> Result<Vec<crate::plan::names::Holder>, AwsError> {
+    let out = client.get_role().role_name(name).send().await;
+    let Some(out) = super::unless_gone(out.map_err(sdk_err(res, "GetRole")))? else {
+        return Ok(Vec::new());
+    };
+    let Some(role) = out.role() else {
+        return Ok(Vec::new());
+    };
+    // GetRole returns the role's tags (ListRoles does not).
+    Ok(vec![crate::plan::names::Holder::Resource {
+        id: role.role_name().to_owned(),
+        tags: tags_of(role.tags()),
+        detail: None,
+    }])
+}
+
+/// Who holds an instance profile name: the profile, with its tags.
+pub(super) async fn profile_holder(
+    client: &Client,
+    res: &str,
+    name: &str,
+) -> Result<Vec<crate::plan::names::Holder>, AwsError> {
+    let out = client
+        .get_instance_profile()
+        .instance_profile_name(name)
+        .send()
+        .await;
+    let Some(out) = super::unless_gone(out.map_err(sdk_err(res, "GetInstanceProfile")))? else {
+        return Ok(Vec::new());
+    };
+    Ok(out
+        .instance_profile()
+        .map(|p| crate::plan::names::Holder::Resource {
+            id: p.instance_profile_name().to_owned(),
+            tags: tags_of(p.tags()),
+            detail: None,
+        })
+        .into_iter()
+        .collect())
+}
+
+/// IAM as a `Service`.
+pub struct Iam {
+    client: Client,
+}
+
+impl super::Service for Iam {
+    type Client = Client;
+    type Raw = Raw;
+    const ERRORS: ErrorTable = &[
+        (None, Is("NoSuchEntity"), Gone),
+        (None, Is("EntityAlreadyExists"), Exists),
+        // Still attached or in use (before COMMON's `*Conflict*`, which means "exists").
+        (None, Is("DeleteConflict"), Busy),
+        (None, Is("ConcurrentModification"), Busy),
+    ];
+
+    fn new(aws: &super::Aws) -> Self {
+        Iam {
+            client: aws.iam.clone(),
+        }
+    }
+
+    async fn read(&self, claims: &Claims) -> Result<Raw, AwsError> {
+        read(&self.client, claims).await
+    }
+
+    async fn tags_now(&self, op: &Op<'_>) -> Result<Option<Tags>, AwsError> {
+        tags_now(&self.client, op).await
+    }
+
+    async fn create(&self, op: &Op<'_>) -> Result<String, AwsError> {
+        create(&self.client, op).await
+    }
+
+    async fn update(&self, op: &Op<'_>) -> Result<(), AwsError> {
+        update(&self.client, op).await
+    }
+
+    async fn retag(
+        &self,
+        op: &Op<'_>,
+        set: &BTreeMap<String, String>,
+        remove: &BTreeSet<String>,
+    ) -> Result<(), AwsError> {
+        retag(&self.client, op, set, remove).await
+    }
+
+    async fn delete(&self, op: &Op<'_>) -> Result<(), AwsError> {
+        delete(&self.client, op).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policies_compare_as_canonical_json_whatever_the_encoding() {
+        let written = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow"}]}"#;
+        let encoded = "%7B%22Version%22%3A%20%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%7D%5D%7D";
+        let canonical = r#"{"Statement":[{"Effect":"Allow"}],"Version":"2012-10-17"}"#;
+        assert_eq!(canonical_policy(written), canonical);
+        assert_eq!(canonical_policy(encoded), canonical);
+    }
+}
