@@ -7,6 +7,11 @@ subnet groups see the VPCs and subnets created there), with the gaps that matter
 - DeleteDBInstance requires FinalDBSnapshotIdentifier unless SkipFinalSnapshot is set.
 - ModifyDBSubnetGroup keeps the group (moto drops it from its backend).
 - DeleteDBSubnetGroup refuses a group a DB instance still uses.
+- DescribeDBEngineVersions and DescribeOrderableDBInstanceOptions answer for postgres from the
+  catalogue in rds_catalog.py (moto has neither for postgres).
+- CreateDBInstance and ModifyDBInstance refuse, for postgres, an engine version the catalogue lacks,
+  an instance class not orderable for it, a downgrade, and a major upgrade without
+  AllowMajorVersionUpgrade; a missing or major-only version becomes the default minor, as on AWS.
 """
 
 from localstack.aws.api import CommonServiceException, RequestContext, handler
@@ -15,6 +20,8 @@ from localstack.aws.spec import load_service
 from localstack.services.moto import _proxy_moto, call_moto, call_moto_with_request
 from localstack.state import StateVisitor
 from moto.rds.models import rds_backends
+
+from . import rds_catalog
 
 # ModifyDBInstance parameter -> PendingModifiedValues member, for the changes AWS applies in the
 # next maintenance window unless ApplyImmediately is set.
@@ -46,6 +53,26 @@ class RdsProvider:
     def accept_state_visitor(self, visitor: StateVisitor):
         visitor.visit(rds_backends)
 
+    @handler("DescribeDBEngineVersions", expand=False)
+    def describe_db_engine_versions(self, context: RequestContext, request: dict) -> dict:
+        return rds_catalog.describe_db_engine_versions(request)
+
+    @handler("DescribeOrderableDBInstanceOptions", expand=False)
+    def describe_orderable_db_instance_options(self, context: RequestContext, request: dict) -> dict:
+        if request.get("Engine") != rds_catalog.ENGINE:
+            return call_moto(context)  # moto knows aurora-postgresql and neptune
+        return rds_catalog.describe_orderable_db_instance_options(request, context.region)
+
+    @handler("CreateDBInstance", expand=False)
+    def create_db_instance(self, context: RequestContext, request: dict) -> dict:
+        engine = request.get("Engine")
+        if engine != rds_catalog.ENGINE:
+            return call_moto(context)
+        request = dict(request)
+        request["EngineVersion"] = _known_version(engine, request.get("EngineVersion"))
+        _check_orderable(engine, request["EngineVersion"], request.get("DBInstanceClass"))
+        return call_moto_with_request(context, request)
+
     @handler("ModifyDBInstance", expand=False)
     def modify_db_instance(self, context: RequestContext, request: dict) -> dict:
         backend = rds_backends[context.account_id][context.region]
@@ -54,6 +81,8 @@ class RdsProvider:
             return call_moto(context)  # moto raises AWS's DBInstanceNotFound
         pending = dict(getattr(database, "pending_modified_values", None) or {})
         request = dict(request)
+        if database.engine == rds_catalog.ENGINE:
+            _check_modification(database, request)
         if request.get("ApplyImmediately"):
             for member, value in pending.items():
                 request.setdefault(TO_PARAMETER[member], value)
@@ -110,3 +139,49 @@ class RdsProvider:
                 sender_fault=True,
             )
         return call_moto(context)
+
+
+# ---- engine version and instance class checks (postgres) ----------------------------------------
+# CreateDBInstance (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html)
+# and ModifyDBInstance (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ModifyDBInstance.html)
+# both answer InvalidParameterCombination for these. Messages as AWS words them in reports quoted in
+# docs/research/issue-11-aws-behaviour.md section 3 ("Cannot upgrade postgres from 13.15 to 13.13",
+# hashicorp/terraform-provider-aws#39579); "Cannot find version" and the combination text follow
+# the same pattern. Deprecated versions are still accepted: provision's specs pin 16.4, which AWS no
+# longer creates (see docs/localstack.md).
+
+
+def _combination(message: str):
+    return CommonServiceException("InvalidParameterCombination", message, sender_fault=True)
+
+
+def _known_version(engine: str, version: str | None) -> str:
+    resolved = rds_catalog.resolve(engine, version)
+    if resolved is None:
+        raise _combination(f"Cannot find version {version} for {engine}")
+    return resolved
+
+
+def _check_orderable(engine: str, version: str, instance_class: str | None):
+    if instance_class and not rds_catalog.orderable(engine, version, instance_class):
+        raise _combination(
+            "RDS does not support creating a DB instance with the following combination: "
+            f"DBInstanceClass={instance_class}, Engine={engine}, EngineVersion={version}, "
+            "LicenseModel=postgresql-license. For supported combinations of instance class and "
+            "database engine version, see the documentation."
+        )
+
+
+def _check_modification(database, request: dict):
+    engine, live = database.engine, database.engine_version
+    version = live
+    if request.get("EngineVersion"):
+        version = request["EngineVersion"] = _known_version(engine, request["EngineVersion"])
+        if rds_catalog.status_of(live) and rds_catalog.is_older(version, live):
+            raise _combination(f"Cannot upgrade {engine} from {live} to {version}")
+        if version.split(".")[0] != live.split(".")[0] and not request.get("AllowMajorVersionUpgrade"):
+            raise _combination(
+                "The AllowMajorVersionUpgrade flag must be present when upgrading to a new major version."
+            )
+    if request.get("DBInstanceClass") and rds_catalog.status_of(version):
+        _check_orderable(engine, version, request["DBInstanceClass"])
