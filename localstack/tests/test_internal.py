@@ -28,6 +28,8 @@ def test_reset_empties_every_service(aws):
         ManageMasterUserPassword=True,
         AllocatedStorage=20,
     )
+    iam = aws("iam")
+    iam.create_role(RoleName="reset-me", AssumeRolePolicyDocument="{}")
     eb.create_application(ApplicationName="app")
     eb.create_environment(
         ApplicationName="app",
@@ -45,5 +47,6 @@ def test_reset_empties_every_service(aws):
     assert rds.describe_db_subnet_groups()["DBSubnetGroups"] == []
     assert eb.describe_applications()["Applications"] == []
     assert eb.describe_environments()["Environments"] == []
+    assert [r["RoleName"] for r in iam.list_roles()["Roles"]] == []
     s3.create_bucket(Bucket="reset-me", CreateBucketConfiguration={"LocationConstraint": "us-east-2"})
     assert s3.list_objects_v2(Bucket="reset-me")["KeyCount"] == 0

@@ -13,7 +13,7 @@ from .config import SETTINGS
 
 LOG = logging.getLogger(__name__)
 
-RESET_SERVICES = ("ec2", "s3", "apigateway", "rds", "elasticbeanstalk", "sts")
+RESET_SERVICES = ("ec2", "s3", "apigateway", "rds", "elasticbeanstalk", "sts", "iam")
 
 
 class _Clear(StateVisitor):
