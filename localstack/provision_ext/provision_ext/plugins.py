@@ -41,3 +41,11 @@ def provision_apigateway_tags():
     from . import apigateway_tags
 
     apigateway_tags.apply()
+
+
+# Like the tags patch: before the API Gateway provider is created.
+@hooks.on_infra_start(priority=10)
+def provision_apigateway_integration():
+    from . import apigateway_integration
+
+    apigateway_integration.apply()
