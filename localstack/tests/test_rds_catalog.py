@@ -206,3 +206,14 @@ def test_modify_refuses_downgrades_unknown_versions_and_classes(rds):
         ApplyImmediately=True,
     )["DBInstance"]
     assert (upgraded["EngineVersion"], upgraded["DBInstanceClass"]) == ("17.7", "db.m6g.large")
+
+
+def test_modify_to_the_major_alone_moves_only_a_lower_minor(rds):
+    """ModifyDBInstance's EngineVersion: "If you specify only a major version, Amazon RDS updates
+    the DB instance to the default minor version if the current minor version is lower"."""
+    create_db(rds, "current", EngineVersion="16.11")
+    create_db(rds, "behind", EngineVersion="16.9")
+    same = rds.modify_db_instance(DBInstanceIdentifier="current", EngineVersion="16", ApplyImmediately=True)
+    assert same["DBInstance"]["EngineVersion"] == "16.11"
+    moved = rds.modify_db_instance(DBInstanceIdentifier="behind", EngineVersion="16", ApplyImmediately=True)
+    assert moved["DBInstance"]["EngineVersion"] == "16.11"

@@ -144,11 +144,20 @@ class RdsProvider:
 # ---- engine version and instance class checks (postgres) ----------------------------------------
 # CreateDBInstance (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html)
 # and ModifyDBInstance (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ModifyDBInstance.html)
-# both answer InvalidParameterCombination for these. Messages as AWS words them in reports quoted in
-# docs/research/issue-11-aws-behaviour.md section 3 ("Cannot upgrade postgres from 13.15 to 13.13",
-# hashicorp/terraform-provider-aws#39579); "Cannot find version" and the combination text follow
-# the same pattern. Deprecated versions are still accepted: provision's specs pin 16.4, which AWS no
-# longer creates (see docs/localstack.md).
+# both answer InvalidParameterCombination for these. Messages as AWS words them in reports of real
+# errors: "Cannot upgrade postgres from 13.15 to 13.13" (hashicorp/terraform-provider-aws#39579, in
+# docs/research/issue-11-aws-behaviour.md section 3); "RDS does not support creating a DB instance
+# with the following combination: DBInstanceClass=db.m4.large, Engine=postgres, EngineVersion=13.3,
+# LicenseModel=postgresql-license. For supported combinations ..." (aws-samples/
+# airflow-for-amazon-eks-blog#3, AlexsLemonade/refinebio#664); "Cannot find version X for postgres"
+# follows the same pattern (not verified word for word). From the ModifyDBInstance reference:
+# AllowMajorVersionUpgrade - "Major version upgrades must be allowed when specifying a value for the
+# EngineVersion parameter that's a different major version than the DB instance's current
+# version"; EngineVersion - "If you specify only a major version, Amazon RDS updates the DB instance
+# to the default minor version if the current minor version is lower", and with a class change
+# "the currently running engine version must be supported on the specified DB instance class". Deprecated
+# versions are still accepted: provision's specs pin 16.4, which AWS no longer creates (see
+# docs/localstack.md).
 
 
 def _combination(message: str):
@@ -174,14 +183,18 @@ def _check_orderable(engine: str, version: str, instance_class: str | None):
 
 def _check_modification(database, request: dict):
     engine, live = database.engine, database.engine_version
-    version = live
-    if request.get("EngineVersion"):
-        version = request["EngineVersion"] = _known_version(engine, request["EngineVersion"])
-        if rds_catalog.status_of(live) and rds_catalog.is_older(version, live):
-            raise _combination(f"Cannot upgrade {engine} from {live} to {version}")
-        if version.split(".")[0] != live.split(".")[0] and not request.get("AllowMajorVersionUpgrade"):
-            raise _combination(
-                "The AllowMajorVersionUpgrade flag must be present when upgrading to a new major version."
-            )
-    if request.get("DBInstanceClass") and rds_catalog.status_of(version):
-        _check_orderable(engine, version, request["DBInstanceClass"])
+    known = rds_catalog.status_of(live) is not None
+    if wanted := request.get("EngineVersion"):
+        version = _known_version(engine, wanted)
+        if "." not in wanted and wanted == live.split(".")[0] and not rds_catalog.is_older(live, version):
+            request.pop("EngineVersion")  # the major alone, and the minor is not lower: no change
+        else:
+            request["EngineVersion"] = version
+            if known and rds_catalog.is_older(version, live):
+                raise _combination(f"Cannot upgrade {engine} from {live} to {version}")
+            if version.split(".")[0] != live.split(".")[0] and not request.get("AllowMajorVersionUpgrade"):
+                raise _combination(
+                    "The AllowMajorVersionUpgrade flag must be present when upgrading to a new major version."
+                )
+    if request.get("DBInstanceClass") and known:
+        _check_orderable(engine, live, request["DBInstanceClass"])
