@@ -33,36 +33,15 @@ fn apply(acct: &Account, d: &Path, stack: &str) -> Output {
 
 /// Calls of one API Gateway operation in a `--stats` report.
 fn calls(out: &Output, op: &str) -> u64 {
-    let t = text(out);
-    assert!(
-        t.lines().any(|l| l.starts_with("AWS calls:")),
-        "no --stats report in:\n{t}"
-    );
-    t.lines()
-        .filter_map(|l| l.trim().strip_prefix("API Gateway"))
-        .filter_map(|rest| {
-            let mut words = rest.split_whitespace();
-            if words.next()? != op {
-                return None;
-            }
-            words.next()?.parse::<u64>().ok()
-        })
-        .sum()
+    // A report without the header is no --stats report: say so rather than count 0.
+    support::output::totals(out);
+    support::output::calls(out, "API Gateway", op)
 }
 
 /// Mutating API Gateway calls in a `--stats` report (other services' resources in the same
 /// stacks belong to their own modules' tests).
 fn apigateway_mutating(out: &Output) -> u64 {
-    text(out)
-        .lines()
-        .filter_map(|l| l.trim().strip_prefix("API Gateway"))
-        .filter_map(|rest| {
-            let mut words = rest.split_whitespace();
-            let op = words.next()?;
-            let n: u64 = words.next()?.parse().ok()?;
-            (!op.starts_with("Get")).then_some(n)
-        })
-        .sum()
+    support::output::calls_where(out, "API Gateway", |op| !op.starts_with("Get"))
 }
 
 /// The HTTP status of `GET path` on the emulator, with an `x-api-key` header if given.

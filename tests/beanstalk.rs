@@ -23,21 +23,12 @@ type Client = aws_sdk_elasticbeanstalk::Client;
 /// Mutating Elastic Beanstalk calls in a `--stats` report. Other services' resources in the
 /// same stacks (RDS, API Gateway) belong to other modules' tests.
 fn beanstalk_mutating(out: &Output) -> u64 {
-    let t = text(out);
-    assert!(
-        t.lines().any(|l| l.starts_with("AWS calls:")),
-        "no --stats report in:\n{t}"
-    );
-    t.lines()
-        .filter_map(|l| l.trim().strip_prefix("Elastic Beanstalk"))
-        .filter_map(|rest| {
-            let mut words = rest.split_whitespace();
-            let op = words.next()?;
-            let calls: u64 = words.next()?.parse().ok()?;
-            let reads = ["Describe", "List", "Check", "Validate"];
-            (!reads.iter().any(|r| op.starts_with(r))).then_some(calls)
-        })
-        .sum()
+    // A report without the header is no --stats report: say so rather than count 0.
+    support::output::totals(out);
+    let reads = ["Describe", "List", "Check", "Validate"];
+    support::output::calls_where(out, "Elastic Beanstalk", |op| {
+        !reads.iter().any(|r| op.starts_with(r))
+    })
 }
 
 /// The plan's lines that change a Beanstalk resource.
@@ -136,19 +127,6 @@ async fn tags(eb: &Client, arn: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// Physical ids of the shared stack's resources, by address.
-async fn shared_ids(acct: &Account, env: &str) -> BTreeMap<String, String> {
-    acct.aws()
-        .await
-        .read(&support::owner(env))
-        .await
-        .unwrap()
-        .resources
-        .into_iter()
-        .map(|(a, r)| (a.to_string(), r.id))
-        .collect()
-}
-
 /// `POST /_provision/config`: the emulator's server-wide Beanstalk status delay.
 fn set_status_delay(seconds: u64) {
     let url = support::endpoint();
@@ -212,7 +190,7 @@ async fn staging_backend_and_console_apply_converge_and_destroy() {
         assert!(t.contains(&format!("+ {stack}.beanstalk: create")), "{t}");
     }
 
-    let ids = shared_ids(&acct, "staging").await;
+    let ids = support::live_ids(&acct.aws().await, "staging").await;
     let id = |a: &str| ids[a].clone();
     let eb = acct.aws().await.beanstalk;
 

@@ -13,6 +13,7 @@ use aws_sdk_elasticbeanstalk::types::Tag as EbTag;
 use aws_sdk_rds::types::Tag as RdsTag;
 use provision::aws::Aws;
 use provision::model::{TAG_ENV, TAG_PROJECT};
+use support::output::calls;
 use support::{Account, assert_ok, text};
 
 const SOLUTION_STACK: &str = "64bit Amazon Linux 2023 v6.6.0 running Node.js 20";
@@ -33,19 +34,6 @@ fn assert_refused(out: &Output, expected: &[&str]) {
         !String::from_utf8_lossy(&out.stdout).contains("Plan:"),
         "a plan was printed:\n{t}"
     );
-}
-
-/// Calls of one operation in a `--stats` report.
-fn calls(out: &Output, service: &str, op: &str) -> u64 {
-    text(out)
-        .lines()
-        .filter_map(|l| l.trim().strip_prefix(service))
-        .filter_map(|rest| {
-            let mut words = rest.split_whitespace();
-            (words.next()? == op).then_some(())?;
-            words.next()?.parse::<u64>().ok()
-        })
-        .sum()
 }
 
 fn eb_tags(pairs: &[(&str, &str)]) -> Vec<EbTag> {

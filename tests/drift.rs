@@ -17,7 +17,8 @@ use provision::aws::Aws;
 use provision::aws::stats::is_read_only;
 use provision::model::{Kind, TAG_ADDRESS, TAG_ENV, TAG_PROJECT, TAG_STACK};
 use serde_json::{Value, json};
-use support::{Account, assert_ok, text};
+use support::output::{Totals, totals};
+use support::{Account, assert_ok, edit, text};
 
 /// A full apply of every stack of `env`.
 fn apply(acct: &Account, d: &Path, env: &str) {
@@ -92,32 +93,6 @@ fn calls_of(doc: &Value) -> BTreeMap<(String, String), u64> {
         }
     }
     out
-}
-
-/// The `AWS calls: N (M mutating)` header of a `--stats` report: (N, M).
-fn stats_totals(out: &Output) -> (u64, u64) {
-    let t = text(out);
-    let line = t
-        .lines()
-        .find_map(|l| l.strip_prefix("AWS calls: "))
-        .unwrap_or_else(|| panic!("no --stats report in:\n{t}"));
-    let mut words = line.split_whitespace();
-    let total = words.next().unwrap().parse().unwrap();
-    let mutating = words
-        .next()
-        .unwrap()
-        .trim_start_matches('(')
-        .parse()
-        .unwrap();
-    (total, mutating)
-}
-
-/// Replace `from` by `to` in a spec file of the work dir (exactly once).
-fn edit(d: &Path, file: &str, from: &str, to: &str) {
-    let path = d.join("specs").join(file);
-    let spec = std::fs::read_to_string(&path).unwrap();
-    assert!(spec.contains(from), "{from:?} not in {file}");
-    std::fs::write(&path, spec.replacen(from, to, 1)).unwrap();
 }
 
 /// Physical ids of the last snapshots, by address.
@@ -228,7 +203,11 @@ async fn a_clean_apply_shows_no_drift_and_drift_only_reads() {
         6,
         "each stack's lock and snapshot ETags listed before and after the read"
     );
-    let (total, mutating) = stats_totals(&out);
+    let Totals {
+        calls: total,
+        mutating,
+        ..
+    } = totals(&out);
     assert_eq!(mutating, 0, "{}", text(&out));
     assert_eq!(total, calls.values().sum::<u64>());
 
@@ -236,7 +215,8 @@ async fn a_clean_apply_shows_no_drift_and_drift_only_reads() {
     // that tell drift whether a run was at work meanwhile, no more.
     let plan = acct.provision(d, &["plan", "--env", "staging", "--stats"]);
     assert_eq!(plan.status.code(), Some(0), "converged:\n{}", text(&plan));
-    assert_eq!(stats_totals(&plan), (total - 6, 0), "{}", text(&plan));
+    let t = totals(&plan);
+    assert_eq!((t.calls, t.mutating), (total - 6, 0), "{}", text(&plan));
 
     // No lock: drift runs while an apply holds every stack's lock, and leaves the locks alone.
     let lock = json!({
@@ -291,7 +271,7 @@ async fn production_is_clean_after_apply_and_a_held_storage_change_is_pending_no
     apply(&acct, d, "production");
     let (code, doc, out) = drift(&acct, d, "production", &[]);
     assert_clean(code, &doc);
-    assert_eq!(stats_totals(&out).1, 0);
+    assert_eq!(totals(&out).mutating, 0);
 
     // Storage 20 -> 30 without apply_immediately: RDS holds it for the maintenance window.
     edit(
@@ -369,7 +349,7 @@ async fn hand_changes_are_changed_with_field_and_values_and_apply_restores_them(
 
     let (code, doc, out) = drift(&acct, d, "staging", &[]);
     assert_eq!(code, 2, "{doc:#}");
-    assert_eq!(stats_totals(&out).1, 0, "still read-only");
+    assert_eq!(totals(&out).mutating, 0, "still read-only");
     assert_eq!(
         doc["summary"],
         json!({"changed": 4, "missing": 0, "unmanaged": 0, "pending": 0, "spec_ahead": 0}),

@@ -10,16 +10,7 @@ use provision::model::{Attrs, SettingValue, TAG_ADDRESS, TAG_ENV};
 use support::{Account, assert_ok, text};
 
 fn mutating(out: &std::process::Output) -> u64 {
-    let t = text(out);
-    let line = t
-        .lines()
-        .find(|l| l.starts_with("AWS calls:"))
-        .unwrap_or_else(|| panic!("no --stats in:\n{t}"));
-    line.split('(')
-        .nth(1)
-        .and_then(|s| s.split_whitespace().next())
-        .and_then(|n| n.parse().ok())
-        .unwrap()
+    support::output::totals(out).mutating
 }
 
 fn setting<'a>(attrs: &'a Attrs, ns: &str, opt: &str) -> &'a str {

@@ -13,7 +13,7 @@ use std::process::Output;
 use std::time::{Duration, Instant};
 
 use faultproxy::{Config, Fault, FaultProxy, Outage};
-use provision::model::{TAG_ADDRESS, TAG_ENV};
+use support::output::{Totals, totals};
 use support::{Account, assert_ok, text};
 
 /// Runs provision as `acct` through `proxy` (both `AWS_ENDPOINT_URL` and `--endpoint-url`).
@@ -35,241 +35,20 @@ fn direct(acct: &Account, dir: &Path, args: &[&str]) -> Output {
         .expect("run provision")
 }
 
-/// `--stats`' total line: (calls, mutating, attempts, retries).
-fn stats(out: &Output) -> (u64, u64, u64, u64) {
-    let t = text(out);
-    let line = t
-        .lines()
-        .find(|l| l.starts_with("AWS calls:"))
-        .unwrap_or_else(|| panic!("no --stats line in:\n{t}"));
-    // "AWS calls: 132 (85 mutating), 140 attempts, 8 retries"
-    let n: Vec<u64> = line
-        .split(|c: char| !c.is_ascii_digit())
-        .filter_map(|s| s.parse().ok())
-        .collect();
-    (n[0], n[1], n[2], n[3])
-}
-
-/// Every resource in the account that carries `env`'s ownership tags, read with the SDK
-/// straight from LocalStack (not through provision's reader, which keys by address and would
-/// hide a duplicate): address tag -> physical ids.
-async fn tagged(acct: &Account, env: &str) -> BTreeMap<String, Vec<String>> {
-    use aws_sdk_ec2::types::Filter;
-    let aws = acct.aws().await;
-    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut put = |tags: BTreeMap<String, String>, id: &str| {
-        if tags.get(TAG_ENV).map(String::as_str) == Some(env) {
-            let address = tags.get(TAG_ADDRESS).cloned().unwrap_or_default();
-            out.entry(address).or_default().push(id.to_owned());
-        }
-    };
-    let ec2tags = |t: &[aws_sdk_ec2::types::Tag]| -> BTreeMap<String, String> {
-        t.iter()
-            .map(|t| {
-                (
-                    t.key().unwrap_or_default().to_owned(),
-                    t.value().unwrap_or_default().to_owned(),
-                )
-            })
-            .collect()
-    };
-    let f = || {
-        Filter::builder()
-            .name(format!("tag:{TAG_ENV}"))
-            .values(env)
-            .build()
-    };
-    let ec2 = &aws.ec2;
-    for v in ec2
-        .describe_vpcs()
-        .filters(f())
-        .send()
-        .await
-        .unwrap()
-        .vpcs()
-    {
-        put(ec2tags(v.tags()), v.vpc_id().unwrap());
-    }
-    for s in ec2
-        .describe_subnets()
-        .filters(f())
-        .send()
-        .await
-        .unwrap()
-        .subnets()
-    {
-        put(ec2tags(s.tags()), s.subnet_id().unwrap());
-    }
-    let igws = ec2
-        .describe_internet_gateways()
-        .filters(f())
-        .send()
-        .await
-        .unwrap();
-    for g in igws.internet_gateways() {
-        put(ec2tags(g.tags()), g.internet_gateway_id().unwrap());
-    }
-    let eips = ec2.describe_addresses().filters(f()).send().await.unwrap();
-    for a in eips.addresses() {
-        put(ec2tags(a.tags()), a.allocation_id().unwrap());
-    }
-    let nats = ec2
-        .describe_nat_gateways()
-        .filter(f())
-        .send()
-        .await
-        .unwrap();
-    for n in nats.nat_gateways() {
-        let state = n.state().map(|s| s.as_str()).unwrap_or_default();
-        if !matches!(state, "deleted" | "deleting" | "failed") {
-            put(ec2tags(n.tags()), n.nat_gateway_id().unwrap());
-        }
-    }
-    let tables = ec2
-        .describe_route_tables()
-        .filters(f())
-        .send()
-        .await
-        .unwrap();
-    for t in tables.route_tables() {
-        put(ec2tags(t.tags()), t.route_table_id().unwrap());
-    }
-    let groups = ec2
-        .describe_security_groups()
-        .filters(f())
-        .send()
-        .await
-        .unwrap();
-    for g in groups.security_groups() {
-        put(ec2tags(g.tags()), g.group_id().unwrap());
-    }
-
-    let rds = &aws.rds;
-    let rdstags = |t: &[aws_sdk_rds::types::Tag]| -> BTreeMap<String, String> {
-        t.iter()
-            .map(|t| {
-                (
-                    t.key().unwrap_or_default().to_owned(),
-                    t.value().unwrap_or_default().to_owned(),
-                )
-            })
-            .collect()
-    };
-    for i in rds
-        .describe_db_instances()
-        .send()
-        .await
-        .unwrap()
-        .db_instances()
-    {
-        put(rdstags(i.tag_list()), i.db_instance_identifier().unwrap());
-    }
-    let sgroups = rds.describe_db_subnet_groups().send().await.unwrap();
-    for g in sgroups.db_subnet_groups() {
-        let t = rds
-            .list_tags_for_resource()
-            .resource_name(g.db_subnet_group_arn().unwrap())
-            .send()
-            .await
-            .unwrap();
-        put(rdstags(t.tag_list()), g.db_subnet_group_name().unwrap());
-    }
-
-    let eb = &aws.beanstalk;
-    let ebtags = |arn: String| async move {
-        let t = eb
-            .list_tags_for_resource()
-            .resource_arn(arn)
-            .send()
-            .await
-            .unwrap();
-        t.resource_tags()
-            .iter()
-            .map(|t| {
-                (
-                    t.key().unwrap_or_default().to_owned(),
-                    t.value().unwrap_or_default().to_owned(),
-                )
-            })
-            .collect::<BTreeMap<String, String>>()
-    };
-    let apps = eb.describe_applications().send().await.unwrap();
-    for a in apps.applications() {
-        let t = ebtags(a.application_arn().unwrap().to_owned()).await;
-        put(t, a.application_name().unwrap());
-    }
-    let envs = eb
-        .describe_environments()
-        .include_deleted(false)
-        .send()
-        .await
-        .unwrap();
-    for e in envs.environments() {
-        let status = e.status().map(|s| s.as_str()).unwrap_or_default();
-        if !matches!(status, "Terminated" | "Terminating") {
-            let t = ebtags(e.environment_arn().unwrap().to_owned()).await;
-            put(t, e.environment_id().unwrap());
-        }
-    }
-
-    let api = &aws.apigateway;
-    let owned = |t: Option<&std::collections::HashMap<String, String>>| {
-        t.map(|t| t.clone().into_iter().collect())
-            .unwrap_or_default()
-    };
-    for a in api.get_rest_apis().limit(500).send().await.unwrap().items() {
-        let id = a.id().unwrap();
-        put(owned(a.tags()), id);
-        let stages = api.get_stages().rest_api_id(id).send().await.unwrap();
-        for s in stages.item() {
-            put(
-                owned(s.tags()),
-                &format!("{id}/{}", s.stage_name().unwrap()),
-            );
-        }
-    }
-    for k in api.get_api_keys().limit(500).send().await.unwrap().items() {
-        put(owned(k.tags()), k.id().unwrap());
-    }
-    for p in api
-        .get_usage_plans()
-        .limit(500)
-        .send()
-        .await
-        .unwrap()
-        .items()
-    {
-        put(owned(p.tags()), p.id().unwrap());
-    }
-    out
-}
-
 /// `state show --format json`, read straight from LocalStack: address -> physical id.
 fn state_ids(acct: &Account, dir: &Path, env: &str) -> BTreeMap<String, String> {
-    let out = direct(
+    support::output::state_ids(&direct(
         acct,
         dir,
         &["state", "show", "--env", env, "--format", "json"],
-    );
-    assert_ok(&out);
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("state show json: {e}\n{}", text(&out)));
-    let mut ids = BTreeMap::new();
-    for stack in doc.as_object().unwrap().values() {
-        if let Some(resources) = stack["resources"].as_object() {
-            for (address, r) in resources {
-                ids.insert(address.clone(), r["id"].as_str().unwrap().to_owned());
-            }
-        }
-    }
-    ids
+    ))
 }
 
 /// Nothing tagged for `env` twice, and state names exactly what exists: every resource found by
 /// the SDK is the one state records, and state and provision's own read agree on every address
 /// (stages and integrations included, whose tags the plain listing does not show).
 async fn assert_state_matches_aws(acct: &Account, dir: &Path, env: &str) {
-    let found = tagged(acct, env).await;
+    let found = support::census::by_address(&acct.aws().await, env).await;
     let dupes: Vec<_> = found.iter().filter(|(_, ids)| ids.len() > 1).collect();
     assert!(dupes.is_empty(), "duplicated resources: {dupes:#?}");
     let state = state_ids(acct, dir, env);
@@ -281,16 +60,7 @@ async fn assert_state_matches_aws(acct: &Account, dir: &Path, env: &str) {
             state.get(address)
         );
     }
-    let live: BTreeMap<String, String> = acct
-        .aws()
-        .await
-        .read(&support::owner(env))
-        .await
-        .unwrap()
-        .resources
-        .into_iter()
-        .map(|(a, r)| (a.to_string(), r.id))
-        .collect();
+    let live = support::live_ids(&acct.aws().await, env).await;
     assert_eq!(state, live, "state (left) and AWS (right) differ");
 }
 
@@ -323,7 +93,12 @@ async fn staging_converges_through_twenty_percent_faults() {
     for f in Fault::ALL {
         assert!(counts.of(f) > 0, "no {f:?} injected: {}", counts.summary());
     }
-    let (calls, _, attempts, retries) = stats(&out);
+    let Totals {
+        calls,
+        attempts,
+        retries,
+        ..
+    } = totals(&out);
     assert!(retries > 0, "{}", text(&out));
     assert_eq!(attempts, calls + retries);
     // Every attempt reached the proxy (the HTTP client may also resend a request on a pooled
@@ -341,8 +116,7 @@ async fn staging_converges_through_twenty_percent_faults() {
     let before = proxy.counts();
     let (drift, _) = through(&acct, &url, d, &["drift", "--env", "staging", "--stats"]);
     assert_eq!(drift.status.code(), Some(0), "{}", text(&drift));
-    let (_, mutating, _, _) = stats(&drift);
-    assert_eq!(mutating, 0, "{}", text(&drift));
+    assert_eq!(totals(&drift).mutating, 0, "{}", text(&drift));
     assert!(
         proxy.counts().faults() > before.faults(),
         "drift met no faults"
@@ -485,7 +259,12 @@ async fn fault_figures() {
                 &["apply", "--env", "staging", "--auto-approve", "--stats"],
             );
             assert_ok(&out);
-            let (calls, _, attempts, retries) = stats(&out);
+            let Totals {
+                calls,
+                attempts,
+                retries,
+                ..
+            } = totals(&out);
             let faults = proxy.counts().faults();
             rows.push([
                 took.as_secs_f64(),

@@ -13,17 +13,7 @@ const NETWORK: usize = 15; // vpc, 4 subnets, igw, eip, nat, 2 route tables, 5 s
 const SHARED: usize = NETWORK + 2; // and the REST API with its key
 
 fn mutating(out: &std::process::Output) -> u64 {
-    let t = text(out);
-    let line = t
-        .lines()
-        .find(|l| l.starts_with("AWS calls:"))
-        .unwrap_or_else(|| panic!("no --stats line in:\n{t}"));
-    // "AWS calls: 79 (53 mutating), ..."
-    line.split('(')
-        .nth(1)
-        .and_then(|s| s.split_whitespace().next())
-        .and_then(|n| n.parse().ok())
-        .unwrap()
+    support::output::totals(out).mutating
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -15,7 +15,8 @@ use provision::model::{
     TAG_ENV, TAG_STACK,
 };
 use provision::plan::{Action, Change};
-use support::{Account, assert_ok, text};
+use support::output::{all_changes, calls, calls_where};
+use support::{Account, assert_ok, edit, text};
 
 const GROUP: &str = "backend.db_subnet_group";
 const DB: &str = "backend.rds";
@@ -27,15 +28,9 @@ fn addr(s: &str) -> Address {
 /// How many RDS calls that change something the `--stats` table lists (the backend stack's other
 /// kinds are some other module's business).
 fn rds_mutating(out: &std::process::Output) -> u64 {
-    text(out)
-        .lines()
-        .filter_map(|l| {
-            let rest = l.trim_start().strip_prefix("RDS ")?.trim_start();
-            let (op, rest) = rest.split_once(' ')?;
-            let n: u64 = rest.split_whitespace().next()?.parse().ok()?;
-            (!op.starts_with("Describe") && !op.starts_with("List")).then_some(n)
-        })
-        .sum()
+    calls_where(out, "RDS", |op| {
+        !op.starts_with("Describe") && !op.starts_with("List")
+    })
 }
 
 /// The planned action and changed fields of the database's two resources.
@@ -48,24 +43,9 @@ fn rds_plan(acct: &Account, d: &Path, env: &str) -> BTreeMap<String, (String, Ve
     );
     assert!(matches!(out.status.code(), Some(0 | 2)), "{}", text(&out));
     let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    plan["changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| [GROUP, DB].contains(&c["address"].as_str().unwrap()))
-        .map(|c| {
-            let fields = c["fields"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|f| f["field"].as_str().unwrap().to_owned())
-                .collect();
-            (
-                c["address"].as_str().unwrap().to_owned(),
-                (c["action"].as_str().unwrap().to_owned(), fields),
-            )
-        })
-        .collect()
+    let mut changes = all_changes(&plan);
+    changes.retain(|address, _| [GROUP, DB].contains(&address.as_str()));
+    changes
 }
 
 fn converged(acct: &Account, d: &Path, env: &str) {
@@ -75,18 +55,6 @@ fn converged(acct: &Account, d: &Path, env: &str) {
         plan,
         BTreeMap::from([(GROUP.to_owned(), none.clone()), (DB.to_owned(), none)])
     );
-}
-
-/// How many calls of `operation` the `--stats` table lists.
-fn calls(out: &std::process::Output, service: &str, operation: &str) -> u64 {
-    text(out)
-        .lines()
-        .find_map(|l| {
-            let rest = l.trim_start().strip_prefix(service)?.trim_start();
-            let rest = rest.strip_prefix(operation)?;
-            rest.split_whitespace().next()?.parse().ok()
-        })
-        .unwrap_or(0)
 }
 
 fn apply(acct: &Account, d: &Path, env: &str, stack: &str) -> std::process::Output {
@@ -109,14 +77,6 @@ fn instance(live: &LiveState) -> &DbInstanceAttrs {
         Attrs::DbInstance(a) => a,
         other => panic!("{DB} is {other:?}"),
     }
-}
-
-/// Replaces `from` with `to` in the workdir's spec of `env`.
-fn edit(d: &Path, env: &str, from: &str, to: &str) {
-    let path = d.join("specs").join(format!("{env}.toml"));
-    let text = std::fs::read_to_string(&path).unwrap();
-    assert!(text.contains(from), "{from:?} not in {}", path.display());
-    std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
 }
 
 async fn manual_snapshots(aws: &provision::aws::Aws, instance: &str) -> Vec<String> {
@@ -261,13 +221,13 @@ async fn staging_database_creates_converges_and_destroys() {
     // behind provision's back are put right on both resources.
     edit(
         d,
-        "staging",
+        "staging.toml",
         "private-b.cidr = \"10.2.11.0/24\"",
         "private-b.cidr = \"10.2.11.0/24\"\nprivate-c = { tier = \"private\", availability_zone = \"us-east-2a\", cidr = \"10.2.12.0/24\" }",
     );
     edit(
         d,
-        "staging",
+        "staging.toml",
         "apply_immediately = true",
         "apply_immediately = true\nsubnets = [\"private-a\", \"private-b\", \"private-c\"]",
     );
@@ -387,7 +347,7 @@ async fn production_modifies_in_place_holds_pending_changes_and_destroys_only_wh
     // ApplyImmediately, as AWS does for the retention period).
     edit(
         d,
-        "production",
+        "production.toml",
         "backup_retention_days = 7",
         "backup_retention_days = 14",
     );
@@ -413,7 +373,7 @@ async fn production_modifies_in_place_holds_pending_changes_and_destroys_only_wh
     // That is converging: the next plan shows nothing and the next apply sends nothing.
     edit(
         d,
-        "production",
+        "production.toml",
         "allocated_storage_gb = 20",
         "allocated_storage_gb = 30",
     );
@@ -540,7 +500,7 @@ async fn env_var_password_is_required_first_and_never_leaks() {
     let d = dir.path();
     edit(
         d,
-        "staging",
+        "staging.toml",
         "apply_immediately = true",
         &format!("apply_immediately = true\nmaster_password_env = \"{VAR}\""),
     );
@@ -646,7 +606,7 @@ async fn env_var_password_is_required_first_and_never_leaks() {
     // Dropping the variable from the spec hands the password to RDS, in place.
     edit(
         d,
-        "staging",
+        "staging.toml",
         &format!("master_password_env = \"{VAR}\""),
         "",
     );

@@ -16,10 +16,8 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use provision::aws::Aws;
-use provision::aws::ec2_read::env_filter;
-use provision::model::{TAG_ENV, Tags};
-use support::{Account, assert_ok, text};
+use provision::model::TAG_ENV;
+use support::{Account, assert_ok, census, text};
 
 /// Resources of a full staging environment: the shared network (15), the REST API and its key,
 /// the backend's subnet group, database, Beanstalk app and environment, integration, stage and
@@ -50,263 +48,10 @@ fn provision(acct: &Account, d: &Path, args: &[&str]) -> impl Future<Output = Ou
 // What AWS and the state hold
 // ---------------------------------------------------------------------------------------------
 
-/// How many resources of each type carry `env`'s ownership tag in the account, counted with
-/// the SDK directly (a read pass keys resources by address, so it would hide a duplicate).
-async fn census(aws: &Aws, env: &str) -> BTreeMap<&'static str, usize> {
-    let ours = |tags: Tags| tags.get(TAG_ENV).is_some_and(|e| e == env);
-    let ec2_tags = |t: &[aws_sdk_ec2::types::Tag]| -> Tags {
-        t.iter()
-            .map(|t| {
-                (
-                    t.key().unwrap_or_default().to_owned(),
-                    t.value().unwrap_or_default().to_owned(),
-                )
-            })
-            .collect()
-    };
-    let mut n = BTreeMap::new();
-    let ec2 = &aws.ec2;
-    let f = || env_filter(env);
-    let vpcs = ec2.describe_vpcs().filters(f()).send().await.unwrap();
-    n.insert(
-        "vpc",
-        vpcs.vpcs()
-            .iter()
-            .filter(|v| ours(ec2_tags(v.tags())))
-            .count(),
-    );
-    let subnets = ec2.describe_subnets().filters(f()).send().await.unwrap();
-    n.insert(
-        "subnet",
-        subnets
-            .subnets()
-            .iter()
-            .filter(|v| ours(ec2_tags(v.tags())))
-            .count(),
-    );
-    let igws = ec2
-        .describe_internet_gateways()
-        .filters(f())
-        .send()
-        .await
-        .unwrap();
-    n.insert(
-        "internet_gateway",
-        igws.internet_gateways()
-            .iter()
-            .filter(|v| ours(ec2_tags(v.tags())))
-            .count(),
-    );
-    let eips = ec2.describe_addresses().filters(f()).send().await.unwrap();
-    n.insert(
-        "eip",
-        eips.addresses()
-            .iter()
-            .filter(|v| ours(ec2_tags(v.tags())))
-            .count(),
-    );
-    let nats = ec2
-        .describe_nat_gateways()
-        .filter(f())
-        .send()
-        .await
-        .unwrap();
-    n.insert(
-        "nat_gateway",
-        nats.nat_gateways()
-            .iter()
-            .filter(|v| {
-                !matches!(
-                    v.state(),
-                    Some(
-                        aws_sdk_ec2::types::NatGatewayState::Deleted
-                            | aws_sdk_ec2::types::NatGatewayState::Deleting
-                    )
-                )
-            })
-            .filter(|v| ours(ec2_tags(v.tags())))
-            .count(),
-    );
-    let tables = ec2
-        .describe_route_tables()
-        .filters(f())
-        .send()
-        .await
-        .unwrap();
-    n.insert(
-        "route_table",
-        tables
-            .route_tables()
-            .iter()
-            .filter(|v| ours(ec2_tags(v.tags())))
-            .count(),
-    );
-    let groups = ec2
-        .describe_security_groups()
-        .filters(f())
-        .send()
-        .await
-        .unwrap();
-    n.insert(
-        "security_group",
-        groups
-            .security_groups()
-            .iter()
-            .filter(|v| ours(ec2_tags(v.tags())))
-            .count(),
-    );
-
-    let rds = &aws.rds;
-    let rds_tags = |t: &[aws_sdk_rds::types::Tag]| -> Tags {
-        t.iter()
-            .map(|t| {
-                (
-                    t.key().unwrap_or_default().to_owned(),
-                    t.value().unwrap_or_default().to_owned(),
-                )
-            })
-            .collect()
-    };
-    let dbs = rds.describe_db_instances().send().await.unwrap();
-    n.insert(
-        "rds",
-        dbs.db_instances()
-            .iter()
-            .filter(|d| d.db_instance_status() != Some("deleting"))
-            .filter(|d| ours(rds_tags(d.tag_list())))
-            .count(),
-    );
-    let mut count = 0;
-    for g in rds
-        .describe_db_subnet_groups()
-        .send()
-        .await
-        .unwrap()
-        .db_subnet_groups()
-    {
-        let tags = rds
-            .list_tags_for_resource()
-            .resource_name(g.db_subnet_group_arn().unwrap())
-            .send()
-            .await
-            .unwrap();
-        count += usize::from(ours(rds_tags(tags.tag_list())));
-    }
-    n.insert("db_subnet_group", count);
-
-    let eb = &aws.beanstalk;
-    let eb_ours = |arn: String| async move {
-        let out = eb
-            .list_tags_for_resource()
-            .resource_arn(arn)
-            .send()
-            .await
-            .unwrap();
-        ours(
-            out.resource_tags()
-                .iter()
-                .map(|t| {
-                    (
-                        t.key().unwrap_or_default().to_owned(),
-                        t.value().unwrap_or_default().to_owned(),
-                    )
-                })
-                .collect(),
-        )
-    };
-    let mut count = 0;
-    for app in eb
-        .describe_applications()
-        .send()
-        .await
-        .unwrap()
-        .applications()
-    {
-        count += usize::from(eb_ours(app.application_arn().unwrap().to_owned()).await);
-    }
-    n.insert("beanstalk_app", count);
-    let mut count = 0;
-    for e in eb
-        .describe_environments()
-        .include_deleted(false)
-        .send()
-        .await
-        .unwrap()
-        .environments()
-    {
-        use aws_sdk_elasticbeanstalk::types::EnvironmentStatus as S;
-        if matches!(e.status(), Some(S::Terminated | S::Terminating)) {
-            continue;
-        }
-        count += usize::from(eb_ours(e.environment_arn().unwrap().to_owned()).await);
-    }
-    n.insert("beanstalk", count);
-
-    let api = &aws.apigateway;
-    let map = |t: Option<&std::collections::HashMap<String, String>>| -> Tags {
-        t.map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-            .unwrap_or_default()
-    };
-    let apis = api.get_rest_apis().limit(500).send().await.unwrap();
-    let mine: Vec<_> = apis
-        .items()
-        .iter()
-        .filter(|a| ours(map(a.tags())))
-        .collect();
-    n.insert("api", mine.len());
-    let mut stages = 0;
-    for a in &mine {
-        let out = api
-            .get_stages()
-            .rest_api_id(a.id().unwrap())
-            .send()
-            .await
-            .unwrap();
-        stages += out.item().len();
-    }
-    n.insert("api_stage", stages);
-    let keys = api.get_api_keys().limit(500).send().await.unwrap();
-    n.insert(
-        "api_key",
-        keys.items().iter().filter(|k| ours(map(k.tags()))).count(),
-    );
-    let plans = api.get_usage_plans().limit(500).send().await.unwrap();
-    n.insert(
-        "usage_plan",
-        plans.items().iter().filter(|p| ours(map(p.tags()))).count(),
-    );
-    n
-}
-
 /// Address -> physical id, as `provision state show --format json` has it for every stack.
 async fn state_ids(acct: &Account, d: &Path, env: &str) -> BTreeMap<String, String> {
-    let out = provision(
-        acct,
-        d,
-        &["state", "show", "--env", env, "--format", "json"],
-    )
-    .await;
-    assert_ok(&out);
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("state show --format json: {e}\n{}", text(&out)));
-    let mut ids = BTreeMap::new();
-    for snapshot in doc.as_object().unwrap().values() {
-        for (address, r) in snapshot["resources"].as_object().unwrap() {
-            ids.insert(address.clone(), r["id"].as_str().unwrap().to_owned());
-        }
-    }
-    ids
-}
-
-/// Address -> physical id of everything a read pass finds by `env`'s tags.
-async fn live_ids(aws: &Aws, env: &str) -> BTreeMap<String, String> {
-    aws.read(&support::owner(env))
-        .await
-        .unwrap()
-        .resources
-        .into_iter()
-        .map(|(a, r)| (a.to_string(), r.id))
-        .collect()
+    let args = ["state", "show", "--env", env, "--format", "json"];
+    support::output::state_ids(&provision(acct, d, &args).await)
 }
 
 /// The kind part of an address: `shared.subnet.public-a` -> `subnet`.
@@ -324,14 +69,14 @@ async fn assert_converged(
 ) -> BTreeMap<String, String> {
     let aws = acct.aws().await;
     let state = state_ids(acct, d, env).await;
-    let live = live_ids(&aws, env).await;
+    let live = support::live_ids(&aws, env).await;
     // Orphans nothing: everything found by tags is in state, and everything in state is found.
     assert_eq!(state, live, "{what}: state and AWS disagree");
     if env == "staging" {
         assert_eq!(state.len(), STAGING, "{what}: {:#?}", state.keys());
     }
     // No duplicates: per type, exactly as many tagged resources as state has addresses.
-    let counted = census(&aws, env).await;
+    let counted = census::by_kind(&aws, env).await;
     for (kind, n) in &counted {
         let expected = state.keys().filter(|a| kind_of(a) == *kind).count();
         assert_eq!(
@@ -360,13 +105,13 @@ async fn assert_converged(
 /// After a completed destroy: nothing tagged for the env remains, and state is empty.
 async fn assert_gone(acct: &Account, d: &Path, env: &str, what: &str) {
     let aws = acct.aws().await;
-    let counted = census(&aws, env).await;
+    let counted = census::by_kind(&aws, env).await;
     assert!(
         counted.values().all(|&n| n == 0),
         "{what}: left behind {counted:?}"
     );
     assert!(
-        live_ids(&aws, env).await.is_empty(),
+        support::live_ids(&aws, env).await.is_empty(),
         "{what}: a read still finds resources"
     );
     assert!(state_ids(acct, d, env).await.is_empty(), "{what}: state");
@@ -839,7 +584,12 @@ async fn ctrl_c_while_holding_the_lock_releases_it() {
         "{out}"
     );
     let aws = acct.aws().await;
-    assert!(census(&aws, "staging").await.values().all(|&n| n == 0));
+    assert!(
+        census::by_kind(&aws, "staging")
+            .await
+            .values()
+            .all(|&n| n == 0)
+    );
     // Released: the next run does not need `state unlock`.
     assert_ok(&provision(&acct, d, &apply("staging")).await);
     assert_converged(&acct, d, "staging", "apply after Ctrl-C under the lock").await;

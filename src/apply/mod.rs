@@ -14,8 +14,8 @@ use tokio::sync::Mutex;
 use tokio::task::JoinSet;
 use tracing::Instrument;
 
-use crate::aws::{ApplyCtx, Aws, AwsError, Op, Presence, Resolver};
-use crate::model::{Address, Attrs, Kind, RecordedResource, Ref};
+use crate::aws::{ApplyCtx, Aws, AwsError, ErrorClass, Op, Presence, Resolver};
+use crate::model::{Address, Attrs, RecordedResource, Ref};
 use crate::plan::{Action, Change, Plan};
 use crate::state::Recorder;
 pub use progress::Progress;
@@ -165,13 +165,12 @@ fn tasks(plan: &Plan) -> Vec<Task> {
                         edges.push((i, j));
                     }
                 }
-                // AWS refuses to detach an internet gateway while public addresses are mapped
-                // in the VPC, which no attribute says: NAT gateways and EIPs go first.
-                if t.address.kind == Kind::InternetGateway {
-                    for (a, &j) in &deletes {
-                        if matches!(a.kind, Kind::NatGateway | Kind::ElasticIp) {
-                            edges.push((i, j));
-                        }
+                // An order AWS imposes that no attribute says (an internet gateway goes after
+                // the NAT gateways and elastic IPs): the kind's description lists it.
+                let after_kinds = t.address.kind.describe().deleted_after;
+                for (a, &j) in &deletes {
+                    if after_kinds.contains(&a.kind) {
+                        edges.push((i, j));
                     }
                 }
             }
@@ -218,6 +217,20 @@ enum Status {
     Finished(Outcome),
 }
 
+/// What every task of a run shares.
+#[derive(Clone)]
+struct Shared {
+    aws: Aws,
+    recorder: Arc<Mutex<Recorder>>,
+    /// The ids as they are now: replacements and creates add theirs.
+    ids: Arc<Mutex<BTreeMap<Address, String>>>,
+    /// `before` attributes refer to the ids the run started with, even after replacements.
+    initial: Arc<BTreeMap<Address, String>>,
+    ctx: ApplyCtx,
+}
+
+type Running = JoinSet<(usize, Outcome)>;
+
 pub async fn execute(
     plan: &Plan,
     aws: &Aws,
@@ -228,9 +241,13 @@ pub async fn execute(
     interrupted: Arc<AtomicBool>,
 ) -> Report {
     let tasks = tasks(plan);
-    // `before` attributes refer to the ids the run started with, even after replacements.
-    let initial = Arc::new(ids.clone());
-    let ids = Arc::new(Mutex::new(ids));
+    let shared = Shared {
+        aws: aws.clone(),
+        recorder,
+        initial: Arc::new(ids.clone()),
+        ids: Arc::new(Mutex::new(ids)),
+        ctx: opts.ctx.clone(),
+    };
     let mut status = vec![Status::Pending; tasks.len()];
     let mut running = JoinSet::new();
     let mut task_index = std::collections::HashMap::new();
@@ -242,19 +259,8 @@ pub async fn execute(
             if status[i] != Status::Pending {
                 continue;
             }
-            let blocked = tasks[i].deps.iter().find(|&&d| matches!(&status[d], Status::Finished(o) if !matches!(o, Outcome::Done { .. })));
-            if let Some(&d) = blocked {
-                let reason = format!(
-                    "{} ({:?}) did not complete",
-                    tasks[d].address, tasks[d].step
-                );
-                status[i] = Status::Finished(Outcome::Skipped { reason });
-                continue;
-            }
-            if interrupted.load(Ordering::SeqCst) {
-                status[i] = Status::Finished(Outcome::Skipped {
-                    reason: "interrupted".into(),
-                });
+            if let Some(skipped) = skip(&tasks[i], &tasks, &status, &interrupted) {
+                status[i] = Status::Finished(skipped);
                 continue;
             }
             let ready = tasks[i]
@@ -263,30 +269,8 @@ pub async fn execute(
                 .all(|&d| matches!(&status[d], Status::Finished(Outcome::Done { .. })));
             if ready && running.len() < parallelism {
                 status[i] = Status::Running;
-                let t = &tasks[i];
-                let ctx = opts.ctx.clone();
-                let (aws, recorder, ids, initial) =
-                    (aws.clone(), recorder.clone(), ids.clone(), initial.clone());
-                let (address, step, change) = (t.address.clone(), t.step, t.change.clone());
-                let handle = progress.start(&address, step);
-                let span = tracing::info_span!("change", address = %address, action = ?step);
-                let task = running.spawn(
-                    async move {
-                        let start = Instant::now();
-                        let result =
-                            run_one(&aws, &recorder, &ids, &initial, &ctx, step, &change).await;
-                        let outcome = match result {
-                            Ok(()) => Outcome::Done {
-                                seconds: start.elapsed().as_secs_f64(),
-                            },
-                            Err(e) => Outcome::Failed { error: e },
-                        };
-                        handle.finish(&outcome);
-                        (i, outcome)
-                    }
-                    .instrument(span),
-                );
-                task_index.insert(task.id(), i);
+                let id = spawn(&mut running, i, &tasks[i], &shared, progress);
+                task_index.insert(id, i);
             }
         }
         match running.join_next().await {
@@ -313,7 +297,60 @@ pub async fn execute(
             }
         }
     }
+    report(&tasks, status, &interrupted)
+}
 
+/// Why a pending task will not run: something it depends on did not complete, or the run was
+/// interrupted.
+fn skip(t: &Task, tasks: &[Task], status: &[Status], interrupted: &AtomicBool) -> Option<Outcome> {
+    let blocked = t.deps.iter().find(
+        |&&d| matches!(&status[d], Status::Finished(o) if !matches!(o, Outcome::Done { .. })),
+    );
+    if let Some(&d) = blocked {
+        let reason = format!(
+            "{} ({:?}) did not complete",
+            tasks[d].address, tasks[d].step
+        );
+        return Some(Outcome::Skipped { reason });
+    }
+    interrupted
+        .load(Ordering::SeqCst)
+        .then(|| Outcome::Skipped {
+            reason: "interrupted".into(),
+        })
+}
+
+/// Starts task `i`; its outcome comes back through `running`.
+fn spawn(
+    running: &mut Running,
+    i: usize,
+    t: &Task,
+    shared: &Shared,
+    progress: &Progress,
+) -> tokio::task::Id {
+    let shared = shared.clone();
+    let (address, step, change) = (t.address.clone(), t.step, t.change.clone());
+    let handle = progress.start(&address, step);
+    let span = tracing::info_span!("change", address = %address, action = ?step);
+    let task = running.spawn(
+        async move {
+            let start = Instant::now();
+            let result = run_one(&shared, step, &change).await;
+            let outcome = match result {
+                Ok(()) => Outcome::Done {
+                    seconds: start.elapsed().as_secs_f64(),
+                },
+                Err(e) => Outcome::Failed { error: e },
+            };
+            handle.finish(&outcome);
+            (i, outcome)
+        }
+        .instrument(span),
+    );
+    task.id()
+}
+
+fn report(tasks: &[Task], status: Vec<Status>, interrupted: &AtomicBool) -> Report {
     let results = tasks
         .iter()
         .zip(status)
@@ -334,116 +371,132 @@ pub async fn execute(
     }
 }
 
-async fn run_one(
-    aws: &Aws,
-    recorder: &Mutex<Recorder>,
-    ids: &Mutex<BTreeMap<Address, String>>,
-    initial: &BTreeMap<Address, String>,
-    ctx: &ApplyCtx,
-    step: Step,
-    change: &Change,
-) -> Result<(), String> {
-    let current = ids.lock().await.clone();
-    let address = &change.address;
+async fn run_one(shared: &Shared, step: Step, change: &Change) -> Result<(), String> {
+    let current = shared.ids.lock().await.clone();
     let op = Op {
-        address,
+        address: &change.address,
         change,
-        old: Resolver { ids: initial },
+        old: Resolver {
+            ids: &shared.initial,
+        },
         ids: Resolver { ids: &current },
-        ctx,
-    };
-    let fail = |e: AwsError| e.to_string();
-    let record = |id: String, attrs: &Attrs| RecordedResource {
-        id,
-        attrs: attrs.clone(),
-        tags: change.tags.clone().unwrap_or_default(),
-        depends_on: change.depends_on.clone(),
+        ctx: &shared.ctx,
     };
     match step {
-        Step::Forget => {
-            // The read found nothing of ours, but an object of ours may still be going (a
-            // Beanstalk environment terminating): it is waited for, so what depends on its end
-            // (its application's delete) comes after. Anything else under the id is left alone.
-            match aws.presence(&op).await.map_err(fail)? {
-                Presence::Ours => aws.delete(&op).await.map_err(fail)?,
-                Presence::Gone => {}
-                Presence::NotOurs(holder) => {
-                    tracing::info!(id = %op.id(), holder = %holder, "held by something not ours: only dropped from state");
-                }
-            }
-            ids.lock().await.remove(address);
-            recorder
-                .lock()
-                .await
-                .forget(address)
-                .await
-                .map_err(|e| format!("the state could not be updated: {e}"))?;
-        }
-        Step::Delete => {
-            // What holds the id now is checked right before the call: only ours is deleted.
-            match aws.presence(&op).await.map_err(fail)? {
-                Presence::Ours => aws.delete(&op).await.map_err(fail)?,
-                Presence::Gone => {
-                    tracing::info!(id = %op.id(), "already gone from AWS: only dropped from state");
-                }
-                Presence::NotOurs(holder) => return Err(not_ours(&op, "deleted", &holder)),
-            }
-            ids.lock().await.remove(address);
-            recorder
-                .lock()
-                .await
-                .forget(address)
-                .await
-                .map_err(|e| format!("deleted in AWS, but the state could not be updated: {e}"))?;
-        }
-        Step::Create => {
-            let id = match create_or_adopt(aws, &op, ids).await {
-                Ok(id) => id,
-                // It exists but is not finished: record it so nothing that reached AWS is lost.
-                Err(AwsError::Partial { id, source }) => {
-                    ids.lock().await.insert(address.clone(), id.clone());
-                    let after = op.after().map_err(fail)?;
-                    let recorded = recorder
-                        .lock()
-                        .await
-                        .record(address, record(id.clone(), after))
-                        .await;
-                    let partial = AwsError::Partial { id, source };
-                    return Err(match recorded {
-                        Ok(()) => partial.to_string(),
-                        Err(e) => format!("{partial}; and the state could not be updated: {e}"),
-                    });
-                }
-                Err(e) => return Err(fail(e)),
-            };
-            ids.lock().await.insert(address.clone(), id.clone());
-            let after = op.after().map_err(fail)?;
-            recorder.lock().await.record(address, record(id.clone(), after)).await.map_err(|e| {
-                format!("created {id}, but the state could not be updated (a rerun adopts it by its tags): {e}")
-            })?;
-        }
-        Step::Update => {
-            match aws.presence(&op).await.map_err(fail)? {
-                Presence::Ours => {}
-                Presence::Gone => {
-                    return Err(format!(
-                        "{address}: {} is gone from AWS since the plan was made; nothing was changed, run plan again",
-                        op.id()
-                    ));
-                }
-                Presence::NotOurs(holder) => return Err(not_ours(&op, "changed", &holder)),
-            }
-            update_in_place(aws, &op).await.map_err(fail)?;
-            let after = op.after().map_err(fail)?;
-            recorder
-                .lock()
-                .await
-                .record(address, record(op.id().to_owned(), after))
-                .await
-                .map_err(|e| format!("updated in AWS, but the state could not be updated: {e}"))?;
+        Step::Forget => forget(shared, &op).await,
+        Step::Delete => delete(shared, &op).await,
+        Step::Create => create(shared, &op).await,
+        Step::Update => update(shared, &op).await,
+    }
+}
+
+fn fail(e: AwsError) -> String {
+    e.to_string()
+}
+
+/// What the state records of a change carried out, under this id.
+fn record(op: &Op<'_>, id: String, attrs: &Attrs) -> RecordedResource {
+    RecordedResource {
+        id,
+        attrs: attrs.clone(),
+        tags: op.change.tags.clone().unwrap_or_default(),
+        depends_on: op.change.depends_on.clone(),
+    }
+}
+
+/// The read found nothing of ours, but an object of ours may still be going (a Beanstalk
+/// environment terminating): it is waited for, so what depends on its end (its application's
+/// delete) comes after. Anything else under the id is left alone.
+async fn forget(shared: &Shared, op: &Op<'_>) -> Result<(), String> {
+    let aws = &shared.aws;
+    match aws.presence(op).await.map_err(fail)? {
+        Presence::Ours => aws.delete(op).await.map_err(fail)?,
+        Presence::Gone => {}
+        Presence::NotOurs(holder) => {
+            tracing::info!(id = %op.id(), holder = %holder, "held by something not ours: only dropped from state");
         }
     }
-    Ok(())
+    shared.ids.lock().await.remove(op.address);
+    shared
+        .recorder
+        .lock()
+        .await
+        .forget(op.address)
+        .await
+        .map_err(|e| format!("the state could not be updated: {e}"))
+}
+
+/// What holds the id now is checked right before the call: only ours is deleted.
+async fn delete(shared: &Shared, op: &Op<'_>) -> Result<(), String> {
+    let aws = &shared.aws;
+    match aws.presence(op).await.map_err(fail)? {
+        Presence::Ours => aws.delete(op).await.map_err(fail)?,
+        Presence::Gone => {
+            tracing::info!(id = %op.id(), "already gone from AWS: only dropped from state");
+        }
+        Presence::NotOurs(holder) => return Err(not_ours(op, "deleted", &holder)),
+    }
+    shared.ids.lock().await.remove(op.address);
+    shared
+        .recorder
+        .lock()
+        .await
+        .forget(op.address)
+        .await
+        .map_err(|e| format!("deleted in AWS, but the state could not be updated: {e}"))
+}
+
+async fn create(shared: &Shared, op: &Op<'_>) -> Result<(), String> {
+    let address = op.address;
+    let id = match create_or_adopt(&shared.aws, op, &shared.ids).await {
+        Ok(id) => id,
+        // It exists but is not finished: record it so nothing that reached AWS is lost.
+        Err(AwsError::Partial { id, source }) => {
+            shared.ids.lock().await.insert(address.clone(), id.clone());
+            let after = op.after().map_err(fail)?;
+            let recorded = shared
+                .recorder
+                .lock()
+                .await
+                .record(address, record(op, id.clone(), after))
+                .await;
+            let partial = AwsError::Partial { id, source };
+            return Err(match recorded {
+                Ok(()) => partial.to_string(),
+                Err(e) => format!("{partial}; and the state could not be updated: {e}"),
+            });
+        }
+        Err(e) => return Err(fail(e)),
+    };
+    shared.ids.lock().await.insert(address.clone(), id.clone());
+    let after = op.after().map_err(fail)?;
+    shared.recorder.lock().await.record(address, record(op, id.clone(), after)).await.map_err(|e| {
+        format!("created {id}, but the state could not be updated (a rerun adopts it by its tags): {e}")
+    })
+}
+
+async fn update(shared: &Shared, op: &Op<'_>) -> Result<(), String> {
+    let aws = &shared.aws;
+    match aws.presence(op).await.map_err(fail)? {
+        Presence::Ours => {}
+        Presence::Gone => {
+            return Err(format!(
+                "{}: {} is gone from AWS since the plan was made; nothing was changed, run plan again",
+                op.address,
+                op.id()
+            ));
+        }
+        Presence::NotOurs(holder) => return Err(not_ours(op, "changed", &holder)),
+    }
+    update_in_place(aws, op).await.map_err(fail)?;
+    let after = op.after().map_err(fail)?;
+    shared
+        .recorder
+        .lock()
+        .await
+        .record(op.address, record(op, op.id().to_owned(), after))
+        .await
+        .map_err(|e| format!("updated in AWS, but the state could not be updated: {e}"))
 }
 
 /// The refusal when what holds a resource's id is not provably this environment's.
@@ -459,61 +512,16 @@ fn not_ours(op: &Op<'_>, verb: &str, holder: &str) -> String {
     )
 }
 
-/// Attributes, then tags, as the change's fields say.
+/// Attributes, then tags, as the change's typed intent says.
 async fn update_in_place(aws: &Aws, op: &Op<'_>) -> Result<(), AwsError> {
-    let change = op.change;
-    if change.fields.iter().any(|f| !f.field.starts_with("tags.")) {
+    if op.change.changes_attributes() {
         aws.update(op).await?;
     }
-    let (mut set, mut remove) = (BTreeMap::new(), BTreeSet::new());
-    for f in change
-        .fields
-        .iter()
-        .filter(|f| f.field.starts_with("tags."))
-    {
-        let key = f.field.trim_start_matches("tags.").to_owned();
-        match f.after.as_str() {
-            Some(v) => {
-                set.insert(key, v.to_owned());
-            }
-            None => {
-                remove.insert(key);
-            }
-        }
-    }
-    if !set.is_empty() || !remove.is_empty() {
-        aws.retag(op, &set, &remove).await?;
+    let tags = op.change.tag_changes();
+    if !tags.is_empty() {
+        aws.retag(op, &tags.set, &tags.remove).await?;
     }
     Ok(())
-}
-
-/// A failure after which the request may or may not have been carried out: the answer was lost
-/// (see `aws::retry`) or AWS failed on its side.
-fn ambiguous(e: &AwsError) -> bool {
-    match e {
-        AwsError::Unreachable { .. } => true,
-        AwsError::Call { code, .. } => matches!(
-            code.as_str(),
-            "Unknown"
-                | "InternalError"
-                | "InternalFailure"
-                | "InternalServerError"
-                | "ServiceUnavailable"
-                | "ServiceUnavailableException"
-                | "Unavailable"
-        ),
-        // The create happened; what failed after it is known.
-        AwsError::Timeout { .. } | AwsError::Invalid { .. } | AwsError::Partial { .. } => false,
-    }
-}
-
-/// AWS saying the thing exists already: a create that went through before (a lost answer).
-fn already_there(e: &AwsError) -> bool {
-    e.code().is_some_and(|c| {
-        ["Duplicate", "AlreadyExists", "Conflict", "AlreadyOwned"]
-            .iter()
-            .any(|k| c.contains(k))
-    })
 }
 
 /// Creates the resource. When the create fails, it may have happened anyway (an answer lost
@@ -535,7 +543,7 @@ async fn create_or_adopt(
         tries += 1;
         // Only a failure that may hide a create that happened is worth a read pass; a plain
         // refusal (a bad parameter, a limit) is reported as it is.
-        if !ambiguous(&err) && !already_there(&err) {
+        if !matches!(err.class(), ErrorClass::Ambiguous | ErrorClass::Exists) {
             return Err(err);
         }
         // The read that decides between adopting and creating again must itself get through:
@@ -587,7 +595,7 @@ async fn create_or_adopt(
             return Ok(found.id.clone());
         }
         // Confirmed absent: the create did not happen, so trying again cannot duplicate it.
-        if !ambiguous(&err) || tries >= 5 {
+        if err.class() != ErrorClass::Ambiguous || tries >= 5 {
             return Err(err);
         }
         tokio::time::sleep(Duration::from_millis(500 * tries)).await;

@@ -22,15 +22,18 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::future::Future;
-use std::time::{Duration, Instant};
 
 use aws_sdk_apigateway::types::{
     ApiStage, ConnectionType, EndpointConfiguration, IntegrationType as AwsIntegrationType,
     Op as PatchOp, PatchOperation, QuotaPeriodType, QuotaSettings, ThrottleSettings,
 };
 
+use super::ErrorClass::{Busy, Exists, Gone};
+use super::errors::Code::Is;
+use super::errors::ErrorTable;
 use super::ids::{Claims, Found, Ids, address_of, ours};
-use super::{AwsError, Op, unless_gone, wait};
+use super::service::ReadPass;
+use super::{AwsError, Op, done_if, unless_gone, wait};
 use crate::model::*;
 
 /// The stage tag holding the hash of the definition its deployment was made from.
@@ -185,7 +188,7 @@ fn replace(path: &str, value: &str) -> PatchOperation {
     patch(PatchOp::Replace, path, Some(value))
 }
 
-pub async fn read(client: &aws_sdk_apigateway::Client, claims: &Claims) -> Result<Raw, AwsError> {
+async fn read(client: &aws_sdk_apigateway::Client, claims: &Claims) -> Result<Raw, AwsError> {
     let what = format!("API Gateway of {}", claims.owner);
     let (apis, keys, mut plans) = tokio::try_join!(
         read_apis(client, claims, &what),
@@ -482,7 +485,7 @@ async fn tags_added(
 
 /// The tags of the API Gateway resource `id` as AWS has it now; `None` when it is gone. An
 /// integration (`api/resource`) answers with its API's tags.
-pub async fn tags_now(
+async fn tags_now(
     client: &aws_sdk_apigateway::Client,
     kind: Kind,
     id: &str,
@@ -518,17 +521,8 @@ pub async fn tags_now(
                 Err(e) => return gone(AwsError::from_sdk(res, "GetStage", e)),
             }
         }
-        Kind::Vpc
-        | Kind::Subnet
-        | Kind::InternetGateway
-        | Kind::ElasticIp
-        | Kind::NatGateway
-        | Kind::RouteTable
-        | Kind::SecurityGroup
-        | Kind::DbSubnetGroup
-        | Kind::DbInstance
-        | Kind::BeanstalkApp
-        | Kind::BeanstalkEnv => {
+        // The registry (`ServiceId::of`) sends only this service's kinds here.
+        kind => {
             return Err(AwsError::Invalid {
                 resource: res.to_owned(),
                 message: format!("{kind} is not an API Gateway resource"),
@@ -615,9 +609,8 @@ fn one_ref(ids: &Ids, found: &[String]) -> Ref {
     }
 }
 
-impl Raw {
-    /// (physical id, tags) of everything read, for the id map.
-    pub fn tagged(&self) -> Vec<(String, Tags)> {
+impl ReadPass for Raw {
+    fn tagged(&self) -> Vec<(String, Tags)> {
         let mut out: Vec<(String, Tags)> = Vec::new();
         for a in &self.apis {
             out.push((a.id.clone(), a.tags.clone()));
@@ -630,7 +623,7 @@ impl Raw {
         out
     }
 
-    pub fn normalise(self, claims: &Claims, ids: &Ids) -> Found {
+    fn normalise(self: Box<Self>, claims: &Claims, ids: &Ids) -> Found {
         let mut resources = Found::default();
         let mut put = |id: String, tags: Tags, attrs: Attrs| {
             if let Some(address) = claims.address(&id, attrs.kind(), &tags) {
@@ -712,66 +705,38 @@ impl Raw {
             put(k.id, k.tags, attrs);
         }
         for p in self.plans {
-            let apis: Vec<String> = p.stages.iter().map(|(a, _)| a.clone()).collect();
-            let stages: Vec<String> = p.stages.iter().map(|(a, s)| stage_id(a, s)).collect();
-            let quota_per_day = p.quota.map(|(limit, period)| match period {
-                Some(QuotaPeriodType::Day) => u32::try_from(limit).unwrap_or_default(),
-                // A weekly or monthly quota is not what any spec says: show it as a change.
-                _ => 0,
-            });
-            let attrs = Attrs::UsagePlan(UsagePlanAttrs {
-                name: p.name,
-                api: one_ref(ids, &apis),
-                stage: one_ref(ids, &stages),
-                api_key: one_ref(ids, &p.keys),
-                rate_limit: p.rate_limit.round() as u32,
-                burst_limit: u32::try_from(p.burst_limit).unwrap_or_default(),
-                quota_per_day,
-            });
+            let attrs = plan_attrs(&p, ids);
             put(p.id, p.tags, attrs);
         }
         resources
     }
 }
 
-/// Errors that mean the step was already done: these codes, or the thing is gone (API Gateway
-/// answers NotFoundException for every missing resource, so a delete of one counts as done).
-fn done_if(result: Result<(), AwsError>, codes: &[&str]) -> Result<(), AwsError> {
-    match result {
-        Err(e) if e.is_not_found() => Ok(()),
-        other => super::done_if(other, codes),
-    }
-}
-
-/// API Gateway limits some calls (CreateRestApi, DeleteRestApi: a few per minute per account)
-/// more tightly than the SDK's retries wait for: keep trying for a while.
-async fn through_throttling<T, F, Fut>(mut op: F) -> Result<T, AwsError>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<T, AwsError>>,
-{
-    let mut delay = Duration::from_secs(2);
-    let deadline = Instant::now() + Duration::from_secs(180);
-    loop {
-        match op().await {
-            Err(e)
-                if e.code() == Some("TooManyRequestsException")
-                    && Instant::now() + delay < deadline =>
-            {
-                tracing::debug!(error = %e, "throttled; retrying");
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(30));
-            }
-            other => return other,
-        }
-    }
+/// A usage plan as provision compares it: one API, stage and key (see `one_ref`).
+fn plan_attrs(p: &PlanRead, ids: &Ids) -> Attrs {
+    let apis: Vec<String> = p.stages.iter().map(|(a, _)| a.clone()).collect();
+    let stages: Vec<String> = p.stages.iter().map(|(a, s)| stage_id(a, s)).collect();
+    let quota_per_day = p.quota.as_ref().map(|(limit, period)| match period {
+        Some(QuotaPeriodType::Day) => u32::try_from(*limit).unwrap_or_default(),
+        // A weekly or monthly quota is not what any spec says: show it as a change.
+        _ => 0,
+    });
+    Attrs::UsagePlan(UsagePlanAttrs {
+        name: p.name.clone(),
+        api: one_ref(ids, &apis),
+        stage: one_ref(ids, &stages),
+        api_key: one_ref(ids, &p.keys),
+        rate_limit: p.rate_limit.round() as u32,
+        burst_limit: u32::try_from(p.burst_limit).unwrap_or_default(),
+        quota_per_day,
+    })
 }
 
 fn as_i32(v: u32) -> i32 {
     i32::try_from(v).unwrap_or(i32::MAX)
 }
 
-pub async fn create(
+async fn create(
     client: &aws_sdk_apigateway::Client,
     beanstalk: &aws_sdk_elasticbeanstalk::Client,
     op: &Op<'_>,
@@ -780,7 +745,7 @@ pub async fn create(
     let tags = aws_tags(&op.tags());
     match op.after()? {
         Attrs::RestApi(a) => {
-            let api = through_throttling(|| async {
+            let api = wait::through_throttling(|| async {
                 client
                     .create_rest_api()
                     .name(&a.name)
@@ -896,10 +861,7 @@ async fn add_plan_key(
         .map_err(|e| AwsError::from_sdk(res, "CreateUsagePlanKey", e))
     })
     .await;
-    match r {
-        Err(e) if e.code() == Some("ConflictException") => Ok(()),
-        other => other,
-    }
+    done_if(r, &[Exists])
 }
 
 /// Makes sure the API has its `{proxy+}` resource and `ANY` method, with the key requirement.
@@ -1143,7 +1105,7 @@ fn split_stage<'a>(op: &Op<'_>, id: &'a str) -> Result<(&'a str, &'a str), AwsEr
         .ok_or_else(|| op.invalid(&format!("`{id}` is not a stage id ({{api}}/{{stage}})")))
 }
 
-pub async fn update(
+async fn update(
     client: &aws_sdk_apigateway::Client,
     beanstalk: &aws_sdk_elasticbeanstalk::Client,
     op: &Op<'_>,
@@ -1210,8 +1172,7 @@ pub async fn update(
         }
         (Attrs::ApiStage(b), Attrs::ApiStage(a)) => {
             // The planner asks for a deployment when the definition or the integration changed.
-            let redeploy = op.change.fields.iter().any(|f| f.field == "deployment");
-            if a.definition_hash == b.definition_hash && !redeploy {
+            if a.definition_hash == b.definition_hash && !op.change.redeploys() {
                 return Ok(());
             }
             let (api, stage) = split_stage(op, id)?;
@@ -1327,7 +1288,7 @@ async fn remove_plan_key(
             .await
             .map(|_| ())
             .map_err(|e| AwsError::from_sdk(res, "DeleteUsagePlanKey", e)),
-        &[],
+        &[Gone],
     )
 }
 
@@ -1346,7 +1307,7 @@ fn tag_arn(client: &aws_sdk_apigateway::Client, op: &Op<'_>) -> Result<Option<St
     })
 }
 
-pub async fn retag(
+async fn retag(
     client: &aws_sdk_apigateway::Client,
     op: &Op<'_>,
     set: &BTreeMap<String, String>,
@@ -1384,100 +1345,13 @@ pub async fn retag(
     Ok(())
 }
 
-pub async fn delete(client: &aws_sdk_apigateway::Client, op: &Op<'_>) -> Result<(), AwsError> {
+async fn delete(client: &aws_sdk_apigateway::Client, op: &Op<'_>) -> Result<(), AwsError> {
     let res = op.resource();
     let id = op.id();
     match op.address.kind {
-        Kind::UsagePlan => {
-            let plan = match client.get_usage_plan().usage_plan_id(id).send().await {
-                Ok(p) => p,
-                Err(e) => {
-                    let e = AwsError::from_sdk(&res, "GetUsagePlan", e);
-                    return if e.is_not_found() { Ok(()) } else { Err(e) };
-                }
-            };
-            let before = match op.before()? {
-                Attrs::UsagePlan(b) => key_ids(op, &b.api_key),
-                _ => Vec::new(),
-            };
-            for k in before {
-                remove_plan_key(client, &res, id, &k).await?;
-            }
-            // AWS refuses to delete a plan that still has stages.
-            let ops: Vec<PatchOperation> = plan
-                .api_stages()
-                .iter()
-                .map(|s| {
-                    let v = format!(
-                        "{}:{}",
-                        s.api_id().unwrap_or_default(),
-                        s.stage().unwrap_or_default()
-                    );
-                    patch(PatchOp::Remove, "/apiStages", Some(&v))
-                })
-                .collect();
-            if !ops.is_empty() {
-                done_if(
-                    client
-                        .update_usage_plan()
-                        .usage_plan_id(id)
-                        .set_patch_operations(Some(ops))
-                        .send()
-                        .await
-                        .map(|_| ())
-                        .map_err(|e| AwsError::from_sdk(&res, "UpdateUsagePlan", e)),
-                    &[],
-                )?;
-            }
-            done_if(
-                client
-                    .delete_usage_plan()
-                    .usage_plan_id(id)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| AwsError::from_sdk(&res, "DeleteUsagePlan", e)),
-                &[],
-            )
-        }
-        Kind::ApiStage => {
-            let (api, stage) = split_stage(op, id)?;
-            let r = client
-                .delete_stage()
-                .rest_api_id(api)
-                .stage_name(stage)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| AwsError::from_sdk(&res, "DeleteStage", e));
-            match r {
-                Err(e) if e.is_not_found() => Ok(()),
-                Err(e) => Err(e),
-                Ok(()) => prune_deployments(client, &res, api).await,
-            }
-        }
-        Kind::ApiIntegration => {
-            let mut parts = id.splitn(3, '/');
-            let (Some(api), Some(resource), Some(method)) =
-                (parts.next(), parts.next(), parts.next())
-            else {
-                return Err(op.invalid(&format!(
-                    "`{id}` is not an integration id ({{api}}/{{resource}}/{{method}})"
-                )));
-            };
-            done_if(
-                client
-                    .delete_integration()
-                    .rest_api_id(api)
-                    .resource_id(resource)
-                    .http_method(method)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| AwsError::from_sdk(&res, "DeleteIntegration", e)),
-                &[],
-            )
-        }
+        Kind::UsagePlan => delete_plan(client, op).await,
+        Kind::ApiStage => delete_stage(client, op).await,
+        Kind::ApiIntegration => delete_integration(client, op).await,
         Kind::ApiKey => done_if(
             client
                 .delete_api_key()
@@ -1486,10 +1360,10 @@ pub async fn delete(client: &aws_sdk_apigateway::Client, op: &Op<'_>) -> Result<
                 .await
                 .map(|_| ())
                 .map_err(|e| AwsError::from_sdk(&res, "DeleteApiKey", e)),
-            &[],
+            &[Gone],
         ),
         Kind::RestApi => done_if(
-            through_throttling(|| async {
+            wait::through_throttling(|| async {
                 client
                     .delete_rest_api()
                     .rest_api_id(id)
@@ -1499,10 +1373,109 @@ pub async fn delete(client: &aws_sdk_apigateway::Client, op: &Op<'_>) -> Result<
                     .map_err(|e| AwsError::from_sdk(&res, "DeleteRestApi", e))
             })
             .await,
-            &[],
+            &[Gone],
         ),
         other => Err(op.invalid(&format!("{other} is not an API Gateway kind"))),
     }
+}
+
+async fn delete_plan(client: &aws_sdk_apigateway::Client, op: &Op<'_>) -> Result<(), AwsError> {
+    let (res, id) = (op.resource(), op.id());
+    let plan = match client.get_usage_plan().usage_plan_id(id).send().await {
+        Ok(p) => p,
+        Err(e) => {
+            let e = AwsError::from_sdk(&res, "GetUsagePlan", e);
+            return if e.is_not_found() { Ok(()) } else { Err(e) };
+        }
+    };
+    let before = match op.before()? {
+        Attrs::UsagePlan(b) => key_ids(op, &b.api_key),
+        _ => Vec::new(),
+    };
+    for k in before {
+        remove_plan_key(client, &res, id, &k).await?;
+    }
+    // AWS refuses to delete a plan that still has stages.
+    let ops: Vec<PatchOperation> = plan
+        .api_stages()
+        .iter()
+        .map(|s| {
+            let v = format!(
+                "{}:{}",
+                s.api_id().unwrap_or_default(),
+                s.stage().unwrap_or_default()
+            );
+            patch(PatchOp::Remove, "/apiStages", Some(&v))
+        })
+        .collect();
+    if !ops.is_empty() {
+        done_if(
+            client
+                .update_usage_plan()
+                .usage_plan_id(id)
+                .set_patch_operations(Some(ops))
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| AwsError::from_sdk(&res, "UpdateUsagePlan", e)),
+            &[Gone],
+        )?;
+    }
+    done_if(
+        client
+            .delete_usage_plan()
+            .usage_plan_id(id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| AwsError::from_sdk(&res, "DeleteUsagePlan", e)),
+        &[Gone],
+    )
+}
+
+async fn delete_stage(client: &aws_sdk_apigateway::Client, op: &Op<'_>) -> Result<(), AwsError> {
+    let (res, id) = (op.resource(), op.id());
+    let (api, stage) = split_stage(op, id)?;
+    let r = client
+        .delete_stage()
+        .rest_api_id(api)
+        .stage_name(stage)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| AwsError::from_sdk(&res, "DeleteStage", e));
+    match r {
+        Err(e) if e.is_not_found() => Ok(()),
+        Err(e) => Err(e),
+        Ok(()) => prune_deployments(client, &res, api).await,
+    }
+}
+
+async fn delete_integration(
+    client: &aws_sdk_apigateway::Client,
+    op: &Op<'_>,
+) -> Result<(), AwsError> {
+    let id = op.id();
+    let res = op.resource();
+    let mut parts = id.splitn(3, '/');
+    let (Some(api), Some(resource), Some(method)) = (parts.next(), parts.next(), parts.next())
+    else {
+        return Err(op.invalid(&format!(
+            "`{id}` is not an integration id ({{api}}/{{resource}}/{{method}})"
+        )));
+    };
+    done_if(
+        client
+            .delete_integration()
+            .rest_api_id(api)
+            .resource_id(resource)
+            .http_method(method)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| AwsError::from_sdk(&res, "DeleteIntegration", e)),
+        &[Gone],
+    )
 }
 
 /// Deployments no stage points to any more: what a deleted stage leaves behind.
@@ -1549,9 +1522,62 @@ async fn prune_deployments(
             .map(|_| ())
             .map_err(|e| AwsError::from_sdk(res, "DeleteDeployment", e));
         // A stage created meanwhile may point to it: leave it then.
-        done_if(r, &["BadRequestException", "ConflictException"])?;
+        done_if(r, &[Gone, Busy])?;
     }
     Ok(())
+}
+
+/// API Gateway as a `Service`.
+pub struct ApiGateway {
+    client: aws_sdk_apigateway::Client,
+    /// Integrations target Beanstalk environments by their endpoint.
+    beanstalk: aws_sdk_elasticbeanstalk::Client,
+}
+
+impl super::Service for ApiGateway {
+    type Client = aws_sdk_apigateway::Client;
+    type Raw = Raw;
+    const ERRORS: ErrorTable = &[
+        // A stage still points to the deployment (one created meanwhile).
+        (Some("DeleteDeployment"), Is("BadRequestException"), Busy),
+        (Some("DeleteDeployment"), Is("ConflictException"), Busy),
+    ];
+
+    fn new(aws: &super::Aws) -> Self {
+        ApiGateway {
+            client: aws.apigateway.clone(),
+            beanstalk: aws.beanstalk.clone(),
+        }
+    }
+
+    async fn read(&self, claims: &Claims) -> Result<Raw, AwsError> {
+        read(&self.client, claims).await
+    }
+
+    async fn tags_now(&self, op: &Op<'_>) -> Result<Option<Tags>, AwsError> {
+        tags_now(&self.client, op.address.kind, op.id(), &op.resource()).await
+    }
+
+    async fn create(&self, op: &Op<'_>) -> Result<String, AwsError> {
+        create(&self.client, &self.beanstalk, op).await
+    }
+
+    async fn update(&self, op: &Op<'_>) -> Result<(), AwsError> {
+        update(&self.client, &self.beanstalk, op).await
+    }
+
+    async fn retag(
+        &self,
+        op: &Op<'_>,
+        set: &BTreeMap<String, String>,
+        remove: &BTreeSet<String>,
+    ) -> Result<(), AwsError> {
+        retag(&self.client, op, set, remove).await
+    }
+
+    async fn delete(&self, op: &Op<'_>) -> Result<(), AwsError> {
+        delete(&self.client, op).await
+    }
 }
 
 #[cfg(test)]

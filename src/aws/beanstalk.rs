@@ -20,7 +20,11 @@ use aws_sdk_elasticbeanstalk::types::{
 };
 use tokio::task::JoinSet;
 
+use super::errors::Code::{Has, Is, Mentions, Says};
+use super::errors::ErrorClass::{Busy, Exists, Gone};
+use super::errors::ErrorTable;
 use super::ids::{Claims, Found, Ids, address_of, ours};
+use super::service::ReadPass;
 use super::wait::{self, Poll};
 use super::{AwsError, Op, Resolver};
 use crate::model::*;
@@ -43,12 +47,14 @@ pub struct Raw {
     /// Applications this environment owns, with their tags.
     apps: Vec<(ApplicationDescription, Tags)>,
     /// Environments this environment owns, with their tags and option settings.
-    envs: Vec<(
-        EnvironmentDescription,
-        Tags,
-        Vec<ConfigurationOptionSetting>,
-    )>,
+    envs: Vec<EnvRead>,
 }
+
+type EnvRead = (
+    EnvironmentDescription,
+    Tags,
+    Vec<ConfigurationOptionSetting>,
+);
 
 /// Tags as provision sees them: the ones AWS adds itself are not ours to compare.
 fn tags_of(tags: &[Tag]) -> Tags {
@@ -69,31 +75,6 @@ fn tag_list(tags: &Tags) -> Vec<Tag> {
         .collect()
 }
 
-/// Beanstalk says "not found" as `InvalidParameterValue` with a message (applications and
-/// environments), or `ResourceNotFoundException` (tags).
-pub(super) fn is_missing(e: &AwsError) -> bool {
-    match e {
-        AwsError::Call { code, message, .. } => {
-            e.is_not_found()
-                || code == "ResourceNotFoundException"
-                || (code == "InvalidParameterValue"
-                    && (message.starts_with("No Environment found")
-                        || message.starts_with("No Application named")))
-        }
-        _ => false,
-    }
-}
-
-fn already_exists(e: &AwsError) -> bool {
-    match e {
-        AwsError::Call { code, message, .. } => {
-            code.starts_with("TooManyApplications")
-                || (code == "InvalidParameterValue" && message.contains("already exists"))
-        }
-        _ => false,
-    }
-}
-
 pub(super) async fn list_tags(
     client: &Client,
     resource: &str,
@@ -108,49 +89,31 @@ pub(super) async fn list_tags(
     Ok(tags_of(out.resource_tags()))
 }
 
-pub async fn read(client: &Client, claims: &Claims) -> Result<Raw, AwsError> {
+async fn read(client: &Client, claims: &Claims) -> Result<Raw, AwsError> {
     let what = format!("beanstalk of {}", claims.owner);
-    let apps = async {
-        let out = client
-            .describe_applications()
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk(&what, "DescribeApplications", e))?;
-        Ok::<_, AwsError>(out.applications().to_vec())
-    };
-    let envs = async {
-        let mut out = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let page = client
-                .describe_environments()
-                .include_deleted(false)
-                .set_next_token(token.take())
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk(&what, "DescribeEnvironments", e))?;
-            out.extend(page.environments().iter().cloned());
-            match page.next_token() {
-                Some(t) if !t.is_empty() => token = Some(t.to_owned()),
-                _ => break,
-            }
-        }
-        // Going or gone: nothing to compare, and nothing a change could act on.
-        out.retain(|e| {
-            !matches!(
-                e.status(),
-                Some(EnvironmentStatus::Terminated | EnvironmentStatus::Terminating)
-            )
-        });
-        Ok::<_, AwsError>(out)
-    };
-    let (apps, envs) = tokio::try_join!(apps, envs)?;
+    let (apps, envs) = tokio::try_join!(
+        owned_apps(client, claims, &what),
+        owned_envs(client, claims, &what)
+    )?;
+    Ok(Raw { apps, envs })
+}
 
-    // Tags and settings are per resource; ask for them concurrently.
-    let mut app_tasks = JoinSet::new();
-    for (i, app) in apps.into_iter().enumerate() {
-        let (client, claims, what) = (client.clone(), claims.clone(), what.clone());
-        app_tasks.spawn(async move {
+/// Applications this environment keeps, with their tags: one list, then their tags
+/// concurrently.
+async fn owned_apps(
+    client: &Client,
+    claims: &Claims,
+    what: &str,
+) -> Result<Vec<(ApplicationDescription, Tags)>, AwsError> {
+    let out = client
+        .describe_applications()
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk(what, "DescribeApplications", e))?;
+    let mut tasks = JoinSet::new();
+    for (i, app) in out.applications().iter().cloned().enumerate() {
+        let (client, claims, what) = (client.clone(), claims.clone(), what.to_owned());
+        tasks.spawn(async move {
             let arn = app.application_arn().unwrap_or_default().to_owned();
             let name = app.application_name().unwrap_or_default().to_owned();
             match list_tags(&client, &what, &arn).await {
@@ -159,61 +122,106 @@ pub async fn read(client: &Client, claims: &Claims) -> Result<Raw, AwsError> {
                 }
                 Ok(_) => Ok(None),
                 // Deleted since the list: not there.
-                Err(e) if is_missing(&e) => Ok(None),
+                Err(e) if e.is_not_found() => Ok(None),
                 Err(e) => Err(e),
             }
         });
     }
-    let mut env_tasks = JoinSet::new();
-    for (i, e) in envs.into_iter().enumerate() {
-        let (client, claims, what) = (client.clone(), claims.clone(), what.clone());
-        env_tasks.spawn(async move {
-            let arn = e.environment_arn().unwrap_or_default().to_owned();
-            let id = e.environment_id().unwrap_or_default().to_owned();
-            let tags = match list_tags(&client, &what, &arn).await {
-                Ok(tags) if claims.keeps(&id, Kind::BeanstalkEnv, &tags) => tags,
-                Ok(_) => return Ok(None),
-                Err(err) if is_missing(&err) => return Ok(None),
-                Err(err) => return Err(err),
-            };
-            let out = client
-                .describe_configuration_settings()
-                .application_name(e.application_name().unwrap_or_default())
-                .environment_name(e.environment_name().unwrap_or_default())
-                .send()
-                .await
-                .map_err(|err| AwsError::from_sdk(&what, "DescribeConfigurationSettings", err));
-            let settings = match out {
-                Ok(out) => out
-                    .configuration_settings()
-                    .iter()
-                    .flat_map(|c| c.option_settings())
-                    .cloned()
-                    .collect(),
-                Err(err) if is_missing(&err) => return Ok(None),
-                Err(err) => return Err(err),
-            };
-            Ok::<_, AwsError>(Some((i, e, tags, settings)))
-        });
-    }
-    let mut raw = Raw::default();
     let mut apps = Vec::new();
-    while let Some(r) = app_tasks.join_next().await {
-        if let Some(found) = joined(r, &what)? {
+    while let Some(r) = tasks.join_next().await {
+        if let Some(found) = joined(r, what)? {
             apps.push(found);
         }
     }
     apps.sort_by_key(|(i, _, _)| *i);
-    raw.apps = apps.into_iter().map(|(_, a, t)| (a, t)).collect();
+    Ok(apps.into_iter().map(|(_, a, t)| (a, t)).collect())
+}
+
+/// Environments this environment keeps, with their tags and option settings.
+async fn owned_envs(
+    client: &Client,
+    claims: &Claims,
+    what: &str,
+) -> Result<Vec<EnvRead>, AwsError> {
+    let mut listed = Vec::new();
+    // The SDK has no paginator for DescribeEnvironments.
+    let mut token: Option<String> = None;
+    loop {
+        let page = client
+            .describe_environments()
+            .include_deleted(false)
+            .set_next_token(token.take())
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(what, "DescribeEnvironments", e))?;
+        listed.extend(page.environments().iter().cloned());
+        match page.next_token() {
+            Some(t) if !t.is_empty() => token = Some(t.to_owned()),
+            _ => break,
+        }
+    }
+    // Going or gone: nothing to compare, and nothing a change could act on.
+    listed.retain(|e| {
+        !matches!(
+            e.status(),
+            Some(EnvironmentStatus::Terminated | EnvironmentStatus::Terminating)
+        )
+    });
+    // Tags and settings are per environment; ask for them concurrently.
+    let mut tasks = JoinSet::new();
+    for (i, e) in listed.into_iter().enumerate() {
+        let (client, claims, what) = (client.clone(), claims.clone(), what.to_owned());
+        tasks.spawn(async move {
+            let found = env_details(&client, &claims, &what, &e).await?;
+            Ok::<_, AwsError>(found.map(|(tags, settings)| (i, e, tags, settings)))
+        });
+    }
     let mut envs = Vec::new();
-    while let Some(r) = env_tasks.join_next().await {
-        if let Some(found) = joined(r, &what)? {
+    while let Some(r) = tasks.join_next().await {
+        if let Some(found) = joined(r, what)? {
             envs.push(found);
         }
     }
     envs.sort_by_key(|(i, _, _, _)| *i);
-    raw.envs = envs.into_iter().map(|(_, e, t, s)| (e, t, s)).collect();
-    Ok(raw)
+    Ok(envs.into_iter().map(|(_, e, t, s)| (e, t, s)).collect())
+}
+
+/// An environment's tags and, when it is this environment's, its option settings; `None` when
+/// it is not ours or went away since the list.
+async fn env_details(
+    client: &Client,
+    claims: &Claims,
+    what: &str,
+    e: &EnvironmentDescription,
+) -> Result<Option<(Tags, Vec<ConfigurationOptionSetting>)>, AwsError> {
+    let arn = e.environment_arn().unwrap_or_default();
+    let id = e.environment_id().unwrap_or_default();
+    let tags = match list_tags(client, what, arn).await {
+        Ok(tags) if claims.keeps(id, Kind::BeanstalkEnv, &tags) => tags,
+        Ok(_) => return Ok(None),
+        Err(err) if err.is_not_found() => return Ok(None),
+        Err(err) => return Err(err),
+    };
+    let out = client
+        .describe_configuration_settings()
+        .application_name(e.application_name().unwrap_or_default())
+        .environment_name(e.environment_name().unwrap_or_default())
+        .send()
+        .await
+        .map_err(|err| AwsError::from_sdk(what, "DescribeConfigurationSettings", err));
+    match out {
+        Ok(out) => {
+            let settings = out
+                .configuration_settings()
+                .iter()
+                .flat_map(|c| c.option_settings())
+                .cloned()
+                .collect();
+            Ok(Some((tags, settings)))
+        }
+        Err(err) if err.is_not_found() => Ok(None),
+        Err(err) => Err(err),
+    }
 }
 
 fn joined<T>(
@@ -267,9 +275,8 @@ fn settings_of(raw: &[ConfigurationOptionSetting], ids: &Ids) -> OptionSettings 
     out
 }
 
-impl Raw {
-    /// (physical id, tags) of everything read, for the id map.
-    pub fn tagged(&self) -> Vec<(String, Tags)> {
+impl ReadPass for Raw {
+    fn tagged(&self) -> Vec<(String, Tags)> {
         let mut out = Vec::new();
         for (a, tags) in &self.apps {
             out.push((
@@ -288,7 +295,7 @@ impl Raw {
 
     /// (alias, physical id): an environment is also known by its CNAME and its endpoint URL,
     /// which is how an API integration's URI names it.
-    pub fn aliases(&self) -> Vec<(String, String)> {
+    fn aliases(&self) -> Vec<(String, String)> {
         let mut out = Vec::new();
         for (e, _, _) in &self.envs {
             let id = e.environment_id().unwrap_or_default();
@@ -301,7 +308,7 @@ impl Raw {
         out
     }
 
-    pub fn normalise(self, claims: &Claims, ids: &Ids) -> Found {
+    fn normalise(self: Box<Self>, claims: &Claims, ids: &Ids) -> Found {
         let mut resources = Found::default();
         let mut put =
             |id: &str, tags: Tags, attrs: Attrs, pending: BTreeMap<String, serde_json::Value>| {
@@ -406,7 +413,7 @@ async fn describe_env(
 
 /// The tags of the Beanstalk resource `id` as AWS has it now; `None` when it is gone (an
 /// environment that is terminated is gone).
-pub async fn tags_now(
+async fn tags_now(
     client: &Client,
     kind: Kind,
     id: &str,
@@ -429,20 +436,8 @@ pub async fn tags_now(
             .await?
             .filter(|e| e.status() != Some(&EnvironmentStatus::Terminated))
             .and_then(|e| e.environment_arn().map(str::to_owned)),
-        Kind::Vpc
-        | Kind::Subnet
-        | Kind::InternetGateway
-        | Kind::ElasticIp
-        | Kind::NatGateway
-        | Kind::RouteTable
-        | Kind::SecurityGroup
-        | Kind::RestApi
-        | Kind::ApiKey
-        | Kind::ApiIntegration
-        | Kind::ApiStage
-        | Kind::UsagePlan
-        | Kind::DbSubnetGroup
-        | Kind::DbInstance => {
+        // The registry (`ServiceId::of`) sends only this service's kinds here.
+        kind => {
             return Err(AwsError::Invalid {
                 resource: res.to_owned(),
                 message: format!("{kind} is not a Beanstalk resource"),
@@ -452,7 +447,7 @@ pub async fn tags_now(
     let Some(arn) = arn else { return Ok(None) };
     match list_tags(client, res, &arn).await {
         Ok(tags) => Ok(Some(tags)),
-        Err(e) if is_missing(&e) => Ok(None),
+        Err(e) if e.is_not_found() => Ok(None),
         Err(e) => Err(e),
     }
 }
@@ -507,7 +502,7 @@ async fn wait_terminated(client: &Client, resource: &str, id: &str) -> Result<()
     .await
 }
 
-pub async fn create(client: &Client, op: &Op<'_>) -> Result<String, AwsError> {
+async fn create(client: &Client, op: &Op<'_>) -> Result<String, AwsError> {
     let res = op.resource();
     match op.after()? {
         Attrs::BeanstalkApp(a) => create_app(client, op, a).await,
@@ -535,7 +530,7 @@ pub async fn create(client: &Client, op: &Op<'_>) -> Result<String, AwsError> {
             };
             let out = match send().await {
                 // The name is still held by an environment on its way out: wait, then retry.
-                Err(e) if already_exists(&e) && wait_name_free(client, &res, &a.name).await? => {
+                Err(e) if e.class() == Exists && wait_name_free(client, &res, &a.name).await? => {
                     send().await?
                 }
                 other => other?,
@@ -589,7 +584,7 @@ async fn create_app(
         .map_err(|e| AwsError::from_sdk(&res, "CreateApplication", e));
     match created {
         Ok(_) => Ok(a.name.clone()),
-        Err(e) if already_exists(&e) => {
+        Err(e) if e.class() == Exists => {
             // Ours from a run that died before recording it: adopt it. Anyone else's: refuse.
             let existing = client
                 .describe_applications()
@@ -618,7 +613,7 @@ async fn create_app(
     }
 }
 
-pub async fn update(client: &Client, op: &Op<'_>) -> Result<(), AwsError> {
+async fn update(client: &Client, op: &Op<'_>) -> Result<(), AwsError> {
     let res = op.resource();
     match (op.before()?, op.after()?) {
         (Attrs::BeanstalkApp(b), Attrs::BeanstalkApp(a)) => {
@@ -635,14 +630,12 @@ pub async fn update(client: &Client, op: &Op<'_>) -> Result<(), AwsError> {
         }
         (Attrs::BeanstalkEnv(b), Attrs::BeanstalkEnv(a)) => {
             // The planner lists the settings to compare (declared now or last time) as fields.
-            let changed: BTreeSet<&str> =
-                op.change.fields.iter().map(|f| f.field.as_str()).collect();
-            let key = |ns: &str, opt: &str| format!("settings.{ns}.{opt}");
+            let changed = op.change.changed_settings();
             let mut set = Vec::new();
             for (ns, options) in &a.settings {
                 for (opt, v) in options {
                     let before = b.settings.get(ns).and_then(|o| o.get(opt));
-                    if before != Some(v) || changed.contains(key(ns, opt).as_str()) {
+                    if before != Some(v) || changed.contains(&(ns.as_str(), opt.as_str())) {
                         set.push(option(ns, opt, value_of(v, &op.ids)?));
                     }
                 }
@@ -651,7 +644,7 @@ pub async fn update(client: &Client, op: &Op<'_>) -> Result<(), AwsError> {
             for (ns, options) in &b.settings {
                 for opt in options.keys() {
                     let gone = a.settings.get(ns).is_none_or(|o| !o.contains_key(opt));
-                    if gone && changed.contains(key(ns, opt).as_str()) {
+                    if gone && changed.contains(&(ns.as_str(), opt.as_str())) {
                         remove.push(
                             OptionSpecification::builder()
                                 .namespace(ns)
@@ -689,7 +682,7 @@ pub async fn update(client: &Client, op: &Op<'_>) -> Result<(), AwsError> {
     }
 }
 
-pub async fn retag(
+async fn retag(
     client: &Client,
     op: &Op<'_>,
     set: &BTreeMap<String, String>,
@@ -736,7 +729,7 @@ pub async fn retag(
     Ok(())
 }
 
-pub async fn delete(client: &Client, op: &Op<'_>) -> Result<(), AwsError> {
+async fn delete(client: &Client, op: &Op<'_>) -> Result<(), AwsError> {
     let res = op.resource();
     let id = op.id();
     match op.before()? {
@@ -750,20 +743,18 @@ pub async fn delete(client: &Client, op: &Op<'_>) -> Result<(), AwsError> {
                     .map_err(|e| AwsError::from_sdk(&res, "TerminateEnvironment", e));
                 match r {
                     Ok(_) => break,
-                    Err(e) if is_missing(&e) => return Ok(()),
+                    Err(e) if e.is_not_found() => return Ok(()),
                     // Not Ready: terminating already (wait for it), or launching/updating
                     // (wait for Ready, then terminate).
-                    Err(e) if e.code() == Some("InvalidParameterValue") => {
-                        match describe_env(client, &res, id).await? {
-                            None => return Ok(()),
-                            Some(d) => match d.status() {
-                                Some(EnvironmentStatus::Terminated) => return Ok(()),
-                                Some(EnvironmentStatus::Terminating) => break,
-                                Some(EnvironmentStatus::Ready) => return Err(e),
-                                _ => wait_until_settled(client, &res, id).await?,
-                            },
-                        }
-                    }
+                    Err(e) if e.class() == Busy => match describe_env(client, &res, id).await? {
+                        None => return Ok(()),
+                        Some(d) => match d.status() {
+                            Some(EnvironmentStatus::Terminated) => return Ok(()),
+                            Some(EnvironmentStatus::Terminating) => break,
+                            Some(EnvironmentStatus::Ready) => return Err(e),
+                            _ => wait_until_settled(client, &res, id).await?,
+                        },
+                    },
                     Err(e) => return Err(e),
                 }
             }
@@ -778,7 +769,7 @@ pub async fn delete(client: &Client, op: &Op<'_>) -> Result<(), AwsError> {
                 .await
                 .map_err(|e| AwsError::from_sdk(&res, "DeleteApplication", e));
             match r {
-                Err(e) if is_missing(&e) => Ok(()),
+                Err(e) if e.is_not_found() => Ok(()),
                 other => other.map(|_| ()),
             }
         }
@@ -806,6 +797,78 @@ async fn wait_until_settled(client: &Client, res: &str, id: &str) -> Result<(), 
         }
     })
     .await
+}
+
+/// Elastic Beanstalk as a `Service`.
+pub struct Beanstalk {
+    client: Client,
+}
+
+impl super::Service for Beanstalk {
+    type Client = Client;
+    type Raw = Raw;
+    const ERRORS: ErrorTable = &[
+        // Beanstalk says "not found" in prose.
+        (
+            None,
+            Says("InvalidParameterValue", "No Environment found"),
+            Gone,
+        ),
+        (
+            None,
+            Says("InvalidParameterValue", "No Application named"),
+            Gone,
+        ),
+        (
+            None,
+            Mentions("InvalidParameterValue", "already exists"),
+            Exists,
+        ),
+        // An application create answers this where the name is taken; the application is
+        // looked up before anything else is concluded (see `create_app`).
+        (None, Has("TooManyApplications"), Exists),
+        // Terminating an environment that is not Ready (launching, updating, terminating).
+        (
+            Some("TerminateEnvironment"),
+            Is("InvalidParameterValue"),
+            Busy,
+        ),
+    ];
+
+    fn new(aws: &super::Aws) -> Self {
+        Beanstalk {
+            client: aws.beanstalk.clone(),
+        }
+    }
+
+    async fn read(&self, claims: &Claims) -> Result<Raw, AwsError> {
+        read(&self.client, claims).await
+    }
+
+    async fn tags_now(&self, op: &Op<'_>) -> Result<Option<Tags>, AwsError> {
+        tags_now(&self.client, op.address.kind, op.id(), &op.resource()).await
+    }
+
+    async fn create(&self, op: &Op<'_>) -> Result<String, AwsError> {
+        create(&self.client, op).await
+    }
+
+    async fn update(&self, op: &Op<'_>) -> Result<(), AwsError> {
+        update(&self.client, op).await
+    }
+
+    async fn retag(
+        &self,
+        op: &Op<'_>,
+        set: &BTreeMap<String, String>,
+        remove: &BTreeSet<String>,
+    ) -> Result<(), AwsError> {
+        retag(&self.client, op, set, remove).await
+    }
+
+    async fn delete(&self, op: &Op<'_>) -> Result<(), AwsError> {
+        delete(&self.client, op).await
+    }
 }
 
 #[cfg(test)]

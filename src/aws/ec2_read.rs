@@ -470,9 +470,9 @@ impl Raw {
     }
 
     pub fn normalise(self, claims: &Claims, ids: &Ids) -> Found {
-        let raw = self;
         let mut resources = Found::default();
-        let mut put = |id: &str, tags: Tags, attrs: Attrs| {
+        let mut put = |id: Option<&str>, tags: &[Tag], attrs: Attrs| {
+            let (id, tags) = (id.unwrap_or_default(), tags_of(tags));
             if let Some(address) = claims.address(id, attrs.kind(), &tags) {
                 resources.insert(
                     address,
@@ -485,104 +485,97 @@ impl Raw {
                 );
             }
         };
-        for (v, hostnames, support) in &raw.vpcs {
+        for (v, hostnames, support) in &self.vpcs {
             let attrs = Attrs::Vpc(VpcAttrs {
                 cidr: cidr(v.cidr_block()),
                 dns_hostnames: *hostnames,
                 dns_support: *support,
             });
-            put(v.vpc_id().unwrap_or_default(), tags_of(v.tags()), attrs);
+            put(v.vpc_id(), v.tags(), attrs);
         }
-        for s in &raw.subnets {
-            let attrs = Attrs::Subnet(SubnetAttrs {
-                vpc: ids.to_ref(s.vpc_id().unwrap_or_default()),
-                cidr: cidr(s.cidr_block()),
-                availability_zone: s.availability_zone().unwrap_or_default().to_owned(),
-                public_ip_on_launch: s.map_public_ip_on_launch().unwrap_or(false),
-            });
-            put(s.subnet_id().unwrap_or_default(), tags_of(s.tags()), attrs);
+        for s in &self.subnets {
+            put(s.subnet_id(), s.tags(), subnet_attrs(s, ids));
         }
-        for g in &raw.igws {
-            let vpc = g
-                .attachments()
-                .iter()
-                .find_map(|a| a.vpc_id())
-                .unwrap_or_default();
+        for g in &self.igws {
+            let vpc = g.attachments().iter().find_map(|a| a.vpc_id());
             let attrs = Attrs::InternetGateway(InternetGatewayAttrs {
-                vpc: ids.to_ref(vpc),
+                vpc: ids.to_ref(vpc.unwrap_or_default()),
             });
-            put(
-                g.internet_gateway_id().unwrap_or_default(),
-                tags_of(g.tags()),
-                attrs,
-            );
+            put(g.internet_gateway_id(), g.tags(), attrs);
         }
-        for a in &raw.eips {
-            put(
-                a.allocation_id().unwrap_or_default(),
-                tags_of(a.tags()),
-                Attrs::ElasticIp(ElasticIpAttrs {}),
-            );
+        for a in &self.eips {
+            let attrs = Attrs::ElasticIp(ElasticIpAttrs {});
+            put(a.allocation_id(), a.tags(), attrs);
         }
-        for n in &raw.nats {
-            let eip = n
-                .nat_gateway_addresses()
-                .iter()
-                .find_map(|a| a.allocation_id())
-                .unwrap_or_default();
-            let attrs = Attrs::NatGateway(NatGatewayAttrs {
-                subnet: ids.to_ref(n.subnet_id().unwrap_or_default()),
-                elastic_ip: ids.to_ref(eip),
-            });
-            put(
-                n.nat_gateway_id().unwrap_or_default(),
-                tags_of(n.tags()),
-                attrs,
-            );
+        for n in &self.nats {
+            put(n.nat_gateway_id(), n.tags(), nat_attrs(n, ids));
         }
-        for t in &raw.tables {
-            let routes = t
-                .routes()
-                .iter()
-                .filter(|r| r.gateway_id() != Some("local"))
-                .filter_map(|r| {
-                    let target = r.nat_gateway_id().or(r.gateway_id())?;
-                    Some(Route {
-                        destination: cidr(r.destination_cidr_block()),
-                        target: ids.to_ref(target),
-                    })
-                })
-                .collect();
-            let subnets = t
-                .associations()
-                .iter()
-                .filter(|a| !a.main().unwrap_or(false))
-                .filter_map(|a| a.subnet_id())
-                .map(|s| ids.to_ref(s))
-                .collect();
-            let attrs = Attrs::RouteTable(RouteTableAttrs {
-                vpc: ids.to_ref(t.vpc_id().unwrap_or_default()),
-                routes,
-                subnets,
-            });
-            put(
-                t.route_table_id().unwrap_or_default(),
-                tags_of(t.tags()),
-                attrs,
-            );
+        for t in &self.tables {
+            put(t.route_table_id(), t.tags(), route_table_attrs(t, ids));
         }
-        for g in &raw.groups {
-            let attrs = Attrs::SecurityGroup(SecurityGroupAttrs {
-                vpc: ids.to_ref(g.vpc_id().unwrap_or_default()),
-                name: g.group_name().unwrap_or_default().to_owned(),
-                description: g.description().unwrap_or_default().to_owned(),
-                ingress: rules(g.ip_permissions(), ids),
-                egress: rules(g.ip_permissions_egress(), ids),
-            });
-            put(g.group_id().unwrap_or_default(), tags_of(g.tags()), attrs);
+        for g in &self.groups {
+            put(g.group_id(), g.tags(), group_attrs(g, ids));
         }
         resources
     }
+}
+
+fn subnet_attrs(s: &aws_sdk_ec2::types::Subnet, ids: &Ids) -> Attrs {
+    Attrs::Subnet(SubnetAttrs {
+        vpc: ids.to_ref(s.vpc_id().unwrap_or_default()),
+        cidr: cidr(s.cidr_block()),
+        availability_zone: s.availability_zone().unwrap_or_default().to_owned(),
+        public_ip_on_launch: s.map_public_ip_on_launch().unwrap_or(false),
+    })
+}
+
+fn nat_attrs(n: &aws_sdk_ec2::types::NatGateway, ids: &Ids) -> Attrs {
+    let eip = n
+        .nat_gateway_addresses()
+        .iter()
+        .find_map(|a| a.allocation_id())
+        .unwrap_or_default();
+    Attrs::NatGateway(NatGatewayAttrs {
+        subnet: ids.to_ref(n.subnet_id().unwrap_or_default()),
+        elastic_ip: ids.to_ref(eip),
+    })
+}
+
+fn route_table_attrs(t: &aws_sdk_ec2::types::RouteTable, ids: &Ids) -> Attrs {
+    let routes = t
+        .routes()
+        .iter()
+        .filter(|r| r.gateway_id() != Some("local"))
+        .filter_map(|r| {
+            let target = r.nat_gateway_id().or(r.gateway_id())?;
+            Some(Route {
+                destination: cidr(r.destination_cidr_block()),
+                target: ids.to_ref(target),
+            })
+        })
+        .collect();
+    let subnets = t
+        .associations()
+        .iter()
+        .filter(|a| !a.main().unwrap_or(false))
+        .filter_map(|a| a.subnet_id())
+        .map(|s| ids.to_ref(s))
+        .collect();
+    Attrs::RouteTable(RouteTableAttrs {
+        vpc: ids.to_ref(t.vpc_id().unwrap_or_default()),
+        routes,
+        subnets,
+    })
+}
+
+fn group_attrs(g: &aws_sdk_ec2::types::SecurityGroup, ids: &Ids) -> Attrs {
+    Attrs::SecurityGroup(SecurityGroupAttrs {
+        vpc: ids.to_ref(g.vpc_id().unwrap_or_default()),
+        name: g.group_name().unwrap_or_default().to_owned(),
+        description: g.description().unwrap_or_default().to_owned(),
+        ingress: rules(g.ip_permissions(), ids),
+        egress: rules(g.ip_permissions_egress(), ids),
+    })
 }
 
 /// AWS groups permissions by protocol and ports; provision compares one rule per source.
@@ -704,15 +697,8 @@ pub async fn tags_now(
                 .map_err(super::sdk_err(res, "DescribeSecurityGroups"))?;
             out.security_groups().first().map(|v| tags_of(v.tags()))
         }
-        Kind::RestApi
-        | Kind::ApiKey
-        | Kind::ApiIntegration
-        | Kind::ApiStage
-        | Kind::UsagePlan
-        | Kind::DbSubnetGroup
-        | Kind::DbInstance
-        | Kind::BeanstalkApp
-        | Kind::BeanstalkEnv => {
+        // The registry (`ServiceId::of`) sends only this service's kinds here.
+        kind => {
             return Err(AwsError::Invalid {
                 resource: res.to_owned(),
                 message: format!("{kind} is not a network resource"),

@@ -10,8 +10,9 @@ use aws_sdk_ec2::types::{
     TagSpecification, UserIdGroupPair,
 };
 
+use super::ErrorClass::{self, Exists, Gone};
 use super::wait::{self, Poll};
-use super::{AwsError, Resolver};
+use super::{AwsError, Op, Resolver, done_if, sdk_err};
 use crate::model::*;
 
 const NAT_TIMEOUT: Duration = Duration::from_secs(15 * 60);
@@ -24,96 +25,12 @@ fn tag_spec(kind: ResourceType, tags: &Tags) -> TagSpecification {
     b.build()
 }
 
-fn sdk_err<E, R>(
-    res: &str,
-    op: &'static str,
-) -> impl FnOnce(aws_smithy_runtime_api::client::result::SdkError<E, R>) -> AwsError
-where
-    E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    let res = res.to_owned();
-    move |e| AwsError::from_sdk(res, op, e)
-}
-
-/// Errors that mean the step was already done.
-fn done_if(result: Result<(), AwsError>, codes: &[&str]) -> Result<(), AwsError> {
-    match result {
-        Err(e) if e.code().is_some_and(|c| codes.contains(&c)) => Ok(()),
-        other => other,
-    }
-}
-
-pub async fn create(
-    ec2: &aws_sdk_ec2::Client,
-    address: &Address,
-    attrs: &Attrs,
-    tags: &Tags,
-    ids: &Resolver<'_>,
-) -> Result<String, AwsError> {
-    let res = address.to_string();
-    match attrs {
-        Attrs::Vpc(a) => {
-            let out = ec2
-                .create_vpc()
-                .cidr_block(a.cidr.to_string())
-                .tag_specifications(tag_spec(ResourceType::Vpc, tags))
-                .send()
-                .await
-                .map_err(sdk_err(&res, "CreateVpc"))?;
-            let id = out
-                .vpc()
-                .and_then(|v| v.vpc_id())
-                .unwrap_or_default()
-                .to_owned();
-            set_vpc_dns(ec2, &res, &id, a)
-                .await
-                .map_err(AwsError::partial(&id))?;
-            Ok(id)
-        }
-        Attrs::Subnet(a) => {
-            let vpc = ids.id(&a.vpc)?;
-            let out = wait::through_not_found(|| async {
-                ec2.create_subnet()
-                    .vpc_id(&vpc)
-                    .cidr_block(a.cidr.to_string())
-                    .availability_zone(&a.availability_zone)
-                    .tag_specifications(tag_spec(ResourceType::Subnet, tags))
-                    .send()
-                    .await
-                    .map_err(sdk_err(&res, "CreateSubnet"))
-            })
-            .await?;
-            let id = out
-                .subnet()
-                .and_then(|s| s.subnet_id())
-                .unwrap_or_default()
-                .to_owned();
-            if a.public_ip_on_launch {
-                set_public_ip(ec2, &res, &id, true)
-                    .await
-                    .map_err(AwsError::partial(&id))?;
-            }
-            Ok(id)
-        }
-        Attrs::InternetGateway(a) => {
-            let out = ec2
-                .create_internet_gateway()
-                .tag_specifications(tag_spec(ResourceType::InternetGateway, tags))
-                .send()
-                .await
-                .map_err(sdk_err(&res, "CreateInternetGateway"))?;
-            let id = out
-                .internet_gateway()
-                .and_then(|g| g.internet_gateway_id())
-                .unwrap_or_default()
-                .to_owned();
-            let vpc = ids.id(&a.vpc).map_err(AwsError::partial(&id))?;
-            attach_igw(ec2, &res, &id, &vpc)
-                .await
-                .map_err(AwsError::partial(&id))?;
-            Ok(id)
-        }
+pub async fn create(ec2: &aws_sdk_ec2::Client, op: &Op<'_>) -> Result<String, AwsError> {
+    let (res, tags) = (op.resource(), &op.tags());
+    match op.after()? {
+        Attrs::Vpc(a) => create_vpc(ec2, op, a).await,
+        Attrs::Subnet(a) => create_subnet(ec2, op, a).await,
+        Attrs::InternetGateway(a) => create_igw(ec2, op, a).await,
         Attrs::ElasticIp(_) => {
             let out = ec2
                 .allocate_address()
@@ -124,79 +41,9 @@ pub async fn create(
                 .map_err(sdk_err(&res, "AllocateAddress"))?;
             Ok(out.allocation_id().unwrap_or_default().to_owned())
         }
-        Attrs::NatGateway(a) => {
-            let (subnet, eip) = (ids.id(&a.subnet)?, ids.id(&a.elastic_ip)?);
-            let out = wait::through_not_found(|| async {
-                ec2.create_nat_gateway()
-                    .subnet_id(&subnet)
-                    .allocation_id(&eip)
-                    .tag_specifications(tag_spec(ResourceType::Natgateway, tags))
-                    .send()
-                    .await
-                    .map_err(sdk_err(&res, "CreateNatGateway"))
-            })
-            .await?;
-            let id = out
-                .nat_gateway()
-                .and_then(|n| n.nat_gateway_id())
-                .unwrap_or_default()
-                .to_owned();
-            wait_nat(ec2, &res, &id, "available")
-                .await
-                .map_err(AwsError::partial(&id))?;
-            Ok(id)
-        }
-        Attrs::RouteTable(a) => {
-            let vpc = ids.id(&a.vpc)?;
-            let out = wait::through_not_found(|| async {
-                ec2.create_route_table()
-                    .vpc_id(&vpc)
-                    .tag_specifications(tag_spec(ResourceType::RouteTable, tags))
-                    .send()
-                    .await
-                    .map_err(sdk_err(&res, "CreateRouteTable"))
-            })
-            .await?;
-            let id = out
-                .route_table()
-                .and_then(|t| t.route_table_id())
-                .unwrap_or_default()
-                .to_owned();
-            let empty = RouteTableAttrs {
-                vpc: a.vpc.clone(),
-                routes: BTreeSet::new(),
-                subnets: BTreeSet::new(),
-            };
-            update_route_table(ec2, &res, &id, &empty, a, ids, ids)
-                .await
-                .map_err(AwsError::partial(&id))?;
-            Ok(id)
-        }
-        Attrs::SecurityGroup(a) => {
-            let vpc = ids.id(&a.vpc)?;
-            let out = wait::through_not_found(|| async {
-                ec2.create_security_group()
-                    .group_name(&a.name)
-                    .description(&a.description)
-                    .vpc_id(&vpc)
-                    .tag_specifications(tag_spec(ResourceType::SecurityGroup, tags))
-                    .send()
-                    .await
-                    .map_err(sdk_err(&res, "CreateSecurityGroup"))
-            })
-            .await?;
-            let id = out.group_id().unwrap_or_default().to_owned();
-            // A new group has AWS's allow-all egress rule and nothing else.
-            let fresh = SecurityGroupAttrs {
-                ingress: BTreeSet::new(),
-                egress: [Rule::allow_all_egress()].into(),
-                ..a.clone()
-            };
-            update_rules(ec2, &res, &id, &fresh, a, ids, ids)
-                .await
-                .map_err(AwsError::partial(&id))?;
-            Ok(id)
-        }
+        Attrs::NatGateway(a) => create_nat(ec2, op, a).await,
+        Attrs::RouteTable(a) => create_route_table(ec2, op, a).await,
+        Attrs::SecurityGroup(a) => create_security_group(ec2, op, a).await,
         other => Err(AwsError::Invalid {
             resource: res,
             message: format!("{} is not a network resource", other.kind()),
@@ -204,17 +51,179 @@ pub async fn create(
     }
 }
 
-pub async fn update(
+async fn create_vpc(
     ec2: &aws_sdk_ec2::Client,
-    address: &Address,
-    id: &str,
-    before: &Attrs,
-    after: &Attrs,
-    old: &Resolver<'_>,
-    ids: &Resolver<'_>,
-) -> Result<(), AwsError> {
-    let res = address.to_string();
-    match (before, after) {
+    op: &Op<'_>,
+    a: &VpcAttrs,
+) -> Result<String, AwsError> {
+    let (res, tags) = (op.resource(), &op.tags());
+    let out = ec2
+        .create_vpc()
+        .cidr_block(a.cidr.to_string())
+        .tag_specifications(tag_spec(ResourceType::Vpc, tags))
+        .send()
+        .await
+        .map_err(sdk_err(&res, "CreateVpc"))?;
+    let id = out
+        .vpc()
+        .and_then(|v| v.vpc_id())
+        .unwrap_or_default()
+        .to_owned();
+    set_vpc_dns(ec2, &res, &id, a)
+        .await
+        .map_err(AwsError::partial(&id))?;
+    Ok(id)
+}
+
+async fn create_subnet(
+    ec2: &aws_sdk_ec2::Client,
+    op: &Op<'_>,
+    a: &SubnetAttrs,
+) -> Result<String, AwsError> {
+    let (res, tags, ids) = (op.resource(), &op.tags(), &op.ids);
+    let vpc = ids.id(&a.vpc)?;
+    let out = wait::through_not_found(|| async {
+        ec2.create_subnet()
+            .vpc_id(&vpc)
+            .cidr_block(a.cidr.to_string())
+            .availability_zone(&a.availability_zone)
+            .tag_specifications(tag_spec(ResourceType::Subnet, tags))
+            .send()
+            .await
+            .map_err(sdk_err(&res, "CreateSubnet"))
+    })
+    .await?;
+    let id = out
+        .subnet()
+        .and_then(|s| s.subnet_id())
+        .unwrap_or_default()
+        .to_owned();
+    if a.public_ip_on_launch {
+        set_public_ip(ec2, &res, &id, true)
+            .await
+            .map_err(AwsError::partial(&id))?;
+    }
+    Ok(id)
+}
+
+async fn create_igw(
+    ec2: &aws_sdk_ec2::Client,
+    op: &Op<'_>,
+    a: &InternetGatewayAttrs,
+) -> Result<String, AwsError> {
+    let (res, tags, ids) = (op.resource(), &op.tags(), &op.ids);
+    let out = ec2
+        .create_internet_gateway()
+        .tag_specifications(tag_spec(ResourceType::InternetGateway, tags))
+        .send()
+        .await
+        .map_err(sdk_err(&res, "CreateInternetGateway"))?;
+    let id = out
+        .internet_gateway()
+        .and_then(|g| g.internet_gateway_id())
+        .unwrap_or_default()
+        .to_owned();
+    let vpc = ids.id(&a.vpc).map_err(AwsError::partial(&id))?;
+    attach_igw(ec2, &res, &id, &vpc)
+        .await
+        .map_err(AwsError::partial(&id))?;
+    Ok(id)
+}
+
+async fn create_nat(
+    ec2: &aws_sdk_ec2::Client,
+    op: &Op<'_>,
+    a: &NatGatewayAttrs,
+) -> Result<String, AwsError> {
+    let (res, tags, ids) = (op.resource(), &op.tags(), &op.ids);
+    let (subnet, eip) = (ids.id(&a.subnet)?, ids.id(&a.elastic_ip)?);
+    let out = wait::through_not_found(|| async {
+        ec2.create_nat_gateway()
+            .subnet_id(&subnet)
+            .allocation_id(&eip)
+            .tag_specifications(tag_spec(ResourceType::Natgateway, tags))
+            .send()
+            .await
+            .map_err(sdk_err(&res, "CreateNatGateway"))
+    })
+    .await?;
+    let id = out
+        .nat_gateway()
+        .and_then(|n| n.nat_gateway_id())
+        .unwrap_or_default()
+        .to_owned();
+    wait_nat(ec2, &res, &id, "available")
+        .await
+        .map_err(AwsError::partial(&id))?;
+    Ok(id)
+}
+
+async fn create_route_table(
+    ec2: &aws_sdk_ec2::Client,
+    op: &Op<'_>,
+    a: &RouteTableAttrs,
+) -> Result<String, AwsError> {
+    let (res, tags, ids) = (op.resource(), &op.tags(), &op.ids);
+    let vpc = ids.id(&a.vpc)?;
+    let out = wait::through_not_found(|| async {
+        ec2.create_route_table()
+            .vpc_id(&vpc)
+            .tag_specifications(tag_spec(ResourceType::RouteTable, tags))
+            .send()
+            .await
+            .map_err(sdk_err(&res, "CreateRouteTable"))
+    })
+    .await?;
+    let id = out
+        .route_table()
+        .and_then(|t| t.route_table_id())
+        .unwrap_or_default()
+        .to_owned();
+    let empty = RouteTableAttrs {
+        vpc: a.vpc.clone(),
+        routes: BTreeSet::new(),
+        subnets: BTreeSet::new(),
+    };
+    update_route_table(ec2, &res, &id, &empty, a, ids, ids)
+        .await
+        .map_err(AwsError::partial(&id))?;
+    Ok(id)
+}
+
+async fn create_security_group(
+    ec2: &aws_sdk_ec2::Client,
+    op: &Op<'_>,
+    a: &SecurityGroupAttrs,
+) -> Result<String, AwsError> {
+    let (res, tags, ids) = (op.resource(), &op.tags(), &op.ids);
+    let vpc = ids.id(&a.vpc)?;
+    let out = wait::through_not_found(|| async {
+        ec2.create_security_group()
+            .group_name(&a.name)
+            .description(&a.description)
+            .vpc_id(&vpc)
+            .tag_specifications(tag_spec(ResourceType::SecurityGroup, tags))
+            .send()
+            .await
+            .map_err(sdk_err(&res, "CreateSecurityGroup"))
+    })
+    .await?;
+    let id = out.group_id().unwrap_or_default().to_owned();
+    // A new group has AWS's allow-all egress rule and nothing else.
+    let fresh = SecurityGroupAttrs {
+        ingress: BTreeSet::new(),
+        egress: [Rule::allow_all_egress()].into(),
+        ..a.clone()
+    };
+    update_rules(ec2, &res, &id, &fresh, a, ids, ids)
+        .await
+        .map_err(AwsError::partial(&id))?;
+    Ok(id)
+}
+
+pub async fn update(ec2: &aws_sdk_ec2::Client, op: &Op<'_>) -> Result<(), AwsError> {
+    let (res, id, old, ids) = (op.resource(), op.id(), &op.old, &op.ids);
+    match (op.before()?, op.after()?) {
         (Attrs::Vpc(_), Attrs::Vpc(a)) => set_vpc_dns(ec2, &res, id, a).await,
         (Attrs::Subnet(b), Attrs::Subnet(a)) => {
             if b.public_ip_on_launch != a.public_ip_on_launch {
@@ -236,7 +245,7 @@ pub async fn update(
                 done_if(
                     r.map(|_| ())
                         .map_err(|e| AwsError::from_sdk(&res, "DetachInternetGateway", e)),
-                    &["Gateway.NotAttached", "InvalidVpcID.NotFound"],
+                    &[Gone],
                 )?;
             }
             attach_igw(ec2, &res, id, &ids.id(&a.vpc)?).await
@@ -259,12 +268,11 @@ pub async fn update(
 /// Tags are updated for every kind the same way.
 pub async fn retag(
     ec2: &aws_sdk_ec2::Client,
-    address: &Address,
-    id: &str,
+    op: &Op<'_>,
     set: &BTreeMap<String, String>,
     remove: &BTreeSet<String>,
 ) -> Result<(), AwsError> {
-    let res = address.to_string();
+    let (res, id) = (op.resource(), op.id());
     if !set.is_empty() {
         let tags: Vec<Tag> = set
             .iter()
@@ -292,25 +300,8 @@ pub async fn retag(
     Ok(())
 }
 
-pub async fn delete(
-    ec2: &aws_sdk_ec2::Client,
-    address: &Address,
-    id: &str,
-    before: &Attrs,
-    ids: &Resolver<'_>,
-) -> Result<(), AwsError> {
-    let res = address.to_string();
-    let gone = [
-        "InvalidVpcID.NotFound",
-        "InvalidSubnetID.NotFound",
-        "InvalidInternetGatewayID.NotFound",
-        "InvalidAllocationID.NotFound",
-        "NatGatewayNotFound",
-        "InvalidNatGatewayID.NotFound",
-        "InvalidRouteTableID.NotFound",
-        "InvalidGroup.NotFound",
-        "InvalidGroupId.NotFound",
-    ];
+pub async fn delete(ec2: &aws_sdk_ec2::Client, op: &Op<'_>) -> Result<(), AwsError> {
+    let (res, id, before) = (op.resource(), op.id(), op.before()?);
     let result = match before {
         Attrs::Vpc(_) => ec2
             .delete_vpc()
@@ -326,32 +317,7 @@ pub async fn delete(
             .await
             .map(|_| ())
             .map_err(|e| AwsError::from_sdk(&res, "DeleteSubnet", e)),
-        Attrs::InternetGateway(a) => {
-            if let Ok(vpc) = ids.id(&a.vpc) {
-                let r = ec2
-                    .detach_internet_gateway()
-                    .internet_gateway_id(id)
-                    .vpc_id(vpc)
-                    .send()
-                    .await;
-                done_if(
-                    r.map(|_| ())
-                        .map_err(|e| AwsError::from_sdk(&res, "DetachInternetGateway", e)),
-                    // Already gone (a run that died after deleting it): the delete below says so.
-                    &[
-                        "Gateway.NotAttached",
-                        "InvalidVpcID.NotFound",
-                        "InvalidInternetGatewayID.NotFound",
-                    ],
-                )?;
-            }
-            ec2.delete_internet_gateway()
-                .internet_gateway_id(id)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| AwsError::from_sdk(&res, "DeleteInternetGateway", e))
-        }
+        Attrs::InternetGateway(a) => delete_igw(ec2, op, a).await,
         Attrs::ElasticIp(_) => ec2
             .release_address()
             .allocation_id(id)
@@ -359,96 +325,138 @@ pub async fn delete(
             .await
             .map(|_| ())
             .map_err(|e| AwsError::from_sdk(&res, "ReleaseAddress", e)),
-        Attrs::NatGateway(_) => {
-            let r = ec2
-                .delete_nat_gateway()
-                .nat_gateway_id(id)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| AwsError::from_sdk(&res, "DeleteNatGateway", e));
-            done_if(r, &gone)?;
-            // The EIP and subnet stay in use until the gateway is really gone.
-            wait_nat(ec2, &res, id, "deleted").await?;
-            free_eip(ec2, &res, before, ids).await
-        }
-        Attrs::RouteTable(_) => {
-            let table = ec2
-                .describe_route_tables()
-                .route_table_ids(id)
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk(&res, "DescribeRouteTables", e));
-            let table = match table {
-                Err(e) if e.is_not_found() => return Ok(()),
-                other => other?,
-            };
-            for assoc in table.route_tables().iter().flat_map(|t| t.associations()) {
-                if assoc.main().unwrap_or(false) {
-                    continue;
-                }
-                if let Some(aid) = assoc.route_table_association_id() {
-                    let r = ec2
-                        .disassociate_route_table()
-                        .association_id(aid)
-                        .send()
-                        .await
-                        .map(|_| ())
-                        .map_err(|e| AwsError::from_sdk(&res, "DisassociateRouteTable", e));
-                    done_if(r, &["InvalidAssociationID.NotFound"])?;
-                }
-            }
-            ec2.delete_route_table()
-                .route_table_id(id)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| AwsError::from_sdk(&res, "DeleteRouteTable", e))
-        }
-        Attrs::SecurityGroup(a) => {
-            // Rules that name other groups hold those groups; revoke them so both can go.
-            let empty = SecurityGroupAttrs {
-                ingress: BTreeSet::new(),
-                egress: BTreeSet::new(),
-                ..a.clone()
-            };
-            let referencing = SecurityGroupAttrs {
-                ingress: a
-                    .ingress
-                    .iter()
-                    .filter(|r| matches!(r.source, RuleSource::Group(_)))
-                    .cloned()
-                    .collect(),
-                egress: a
-                    .egress
-                    .iter()
-                    .filter(|r| matches!(r.source, RuleSource::Group(_)))
-                    .cloned()
-                    .collect(),
-                ..a.clone()
-            };
-            done_if(
-                update_rules(ec2, &res, id, &referencing, &empty, ids, ids).await,
-                &gone,
-            )?;
-            ec2.delete_security_group()
-                .group_id(id)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| AwsError::from_sdk(&res, "DeleteSecurityGroup", e))
-        }
+        Attrs::NatGateway(_) => delete_nat(ec2, op).await,
+        Attrs::RouteTable(_) => delete_route_table(ec2, op).await,
+        Attrs::SecurityGroup(a) => delete_security_group(ec2, op, a).await,
         other => Err(AwsError::Invalid {
             resource: res.clone(),
             message: format!("{} is not a network resource", other.kind()),
         }),
     };
-    match done_if(result, &gone) {
-        Err(e) if e.code() == Some("DependencyViolation") => {
+    match done_if(result, &[Gone]) {
+        Err(e) if e.class() == ErrorClass::Busy => {
             Err(explain_dependency(ec2, id, before, e).await)
         }
         other => other,
     }
+}
+
+async fn delete_igw(
+    ec2: &aws_sdk_ec2::Client,
+    op: &Op<'_>,
+    a: &InternetGatewayAttrs,
+) -> Result<(), AwsError> {
+    let (res, id, ids) = (op.resource(), op.id(), &op.old);
+    if let Ok(vpc) = ids.id(&a.vpc) {
+        let r = ec2
+            .detach_internet_gateway()
+            .internet_gateway_id(id)
+            .vpc_id(vpc)
+            .send()
+            .await;
+        done_if(
+            r.map(|_| ())
+                .map_err(|e| AwsError::from_sdk(&res, "DetachInternetGateway", e)),
+            // Already gone (a run that died after deleting it): the delete below says so.
+            &[Gone],
+        )?;
+    }
+    ec2.delete_internet_gateway()
+        .internet_gateway_id(id)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| AwsError::from_sdk(&res, "DeleteInternetGateway", e))
+}
+
+async fn delete_nat(ec2: &aws_sdk_ec2::Client, op: &Op<'_>) -> Result<(), AwsError> {
+    let (res, id, ids) = (op.resource(), op.id(), &op.old);
+    let before = op.before()?;
+    let r = ec2
+        .delete_nat_gateway()
+        .nat_gateway_id(id)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| AwsError::from_sdk(&res, "DeleteNatGateway", e));
+    done_if(r, &[Gone])?;
+    // The EIP and subnet stay in use until the gateway is really gone.
+    wait_nat(ec2, &res, id, "deleted").await?;
+    free_eip(ec2, &res, before, ids).await
+}
+
+async fn delete_route_table(ec2: &aws_sdk_ec2::Client, op: &Op<'_>) -> Result<(), AwsError> {
+    let (res, id) = (op.resource(), op.id());
+    let table = ec2
+        .describe_route_tables()
+        .route_table_ids(id)
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk(&res, "DescribeRouteTables", e));
+    let table = match table {
+        Err(e) if e.is_not_found() => return Ok(()),
+        other => other?,
+    };
+    for assoc in table.route_tables().iter().flat_map(|t| t.associations()) {
+        if assoc.main().unwrap_or(false) {
+            continue;
+        }
+        if let Some(aid) = assoc.route_table_association_id() {
+            let r = ec2
+                .disassociate_route_table()
+                .association_id(aid)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| AwsError::from_sdk(&res, "DisassociateRouteTable", e));
+            done_if(r, &[Gone])?;
+        }
+    }
+    ec2.delete_route_table()
+        .route_table_id(id)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| AwsError::from_sdk(&res, "DeleteRouteTable", e))
+}
+
+async fn delete_security_group(
+    ec2: &aws_sdk_ec2::Client,
+    op: &Op<'_>,
+    a: &SecurityGroupAttrs,
+) -> Result<(), AwsError> {
+    let (res, id, ids) = (op.resource(), op.id(), &op.old);
+    // Rules that name other groups hold those groups; revoke them so both can go.
+    let empty = SecurityGroupAttrs {
+        ingress: BTreeSet::new(),
+        egress: BTreeSet::new(),
+        ..a.clone()
+    };
+    let referencing = SecurityGroupAttrs {
+        ingress: a
+            .ingress
+            .iter()
+            .filter(|r| matches!(r.source, RuleSource::Group(_)))
+            .cloned()
+            .collect(),
+        egress: a
+            .egress
+            .iter()
+            .filter(|r| matches!(r.source, RuleSource::Group(_)))
+            .cloned()
+            .collect(),
+        ..a.clone()
+    };
+    done_if(
+        update_rules(ec2, &res, id, &referencing, &empty, ids, ids).await,
+        &[Gone],
+    )?;
+    ec2.delete_security_group()
+        .group_id(id)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| AwsError::from_sdk(&res, "DeleteSecurityGroup", e))
 }
 
 /// AWS drops a deleted NAT gateway's EIP association itself; LocalStack keeps it, and then a
@@ -486,7 +494,7 @@ async fn free_eip(
             .await
             .map(|_| ())
             .map_err(|e| AwsError::from_sdk(res, "DisassociateAddress", e));
-        done_if(r, &["InvalidAssociationID.NotFound"])?;
+        done_if(r, &[Gone])?;
     }
     Ok(())
 }
@@ -566,14 +574,19 @@ async fn explain_dependency(
         AwsError::Call {
             resource,
             operation,
-            code,
-            message,
-        } if !holders.is_empty() => AwsError::Call {
-            resource,
-            operation,
-            code,
-            message: format!("{message}; still in use by: {}", holders.join(", ")),
-        },
+            mut answer,
+        } if !holders.is_empty() => {
+            answer.message = format!(
+                "{}; still in use by: {}",
+                answer.message,
+                holders.join(", ")
+            );
+            AwsError::Call {
+                resource,
+                operation,
+                answer,
+            }
+        }
         other => other,
     }
 }
@@ -638,7 +651,7 @@ async fn attach_igw(
             .map_err(|e| AwsError::from_sdk(res, "AttachInternetGateway", e))
     })
     .await;
-    done_if(r, &["Resource.AlreadyAssociated"])
+    done_if(r, &[Exists])
 }
 
 async fn wait_nat(
@@ -683,6 +696,20 @@ async fn wait_nat(
 /// its address but not its id, so `before` resolves through the ids the run started with and
 /// `after` through the current ones.
 async fn update_route_table(
+    ec2: &aws_sdk_ec2::Client,
+    res: &str,
+    id: &str,
+    before: &RouteTableAttrs,
+    after: &RouteTableAttrs,
+    old: &Resolver<'_>,
+    new: &Resolver<'_>,
+) -> Result<(), AwsError> {
+    update_routes(ec2, res, id, before, after, old, new).await?;
+    update_associations(ec2, res, id, before, after, old, new).await
+}
+
+/// Routes by destination: replaced where the target changed, created, deleted.
+async fn update_routes(
     ec2: &aws_sdk_ec2::Client,
     res: &str,
     id: &str,
@@ -741,7 +768,7 @@ async fn update_route_table(
             })
             .await
         };
-        done_if(r, &["RouteAlreadyExists"])?;
+        done_if(r, &[Exists])?;
     }
     for destination in old_routes.keys().filter(|d| !new_routes.contains_key(d)) {
         let r = ec2
@@ -752,8 +779,21 @@ async fn update_route_table(
             .await
             .map(|_| ())
             .map_err(|e| AwsError::from_sdk(res, "DeleteRoute", e));
-        done_if(r, &["InvalidRoute.NotFound"])?;
+        done_if(r, &[Gone])?;
     }
+    Ok(())
+}
+
+/// Subnet associations: new ones made, dropped ones found by their association id and undone.
+async fn update_associations(
+    ec2: &aws_sdk_ec2::Client,
+    res: &str,
+    id: &str,
+    before: &RouteTableAttrs,
+    after: &RouteTableAttrs,
+    old: &Resolver<'_>,
+    new: &Resolver<'_>,
+) -> Result<(), AwsError> {
     let old_subnets: BTreeSet<String> = before
         .subnets
         .iter()
@@ -774,7 +814,7 @@ async fn update_route_table(
                 .map_err(|e| AwsError::from_sdk(res, "AssociateRouteTable", e))
         })
         .await;
-        done_if(r, &["Resource.AlreadyAssociated"])?;
+        done_if(r, &[Exists])?;
     }
     let removed: BTreeSet<&String> = old_subnets.difference(&new_subnets).collect();
     if !removed.is_empty() {
@@ -797,7 +837,7 @@ async fn update_route_table(
                     .await
                     .map(|_| ())
                     .map_err(|e| AwsError::from_sdk(res, "DisassociateRouteTable", e));
-                done_if(r, &["InvalidAssociationID.NotFound"])?;
+                done_if(r, &[Gone])?;
             }
         }
     }
@@ -848,17 +888,23 @@ fn permission(rule: &Rule, ids: &Resolver<'_>) -> Result<IpPermission, AwsError>
     Ok(b.build())
 }
 
-/// Authorize new rules before revoking old ones, so traffic that both allow never drops.
-/// Rules are compared with group references resolved, like routes.
-async fn update_rules(
-    ec2: &aws_sdk_ec2::Client,
-    res: &str,
-    id: &str,
+/// The permissions to send, per direction: rules compared with group references resolved,
+/// like routes.
+struct RuleChanges {
+    re_in: Vec<IpPermission>,
+    re_out: Vec<IpPermission>,
+    add_in: Vec<IpPermission>,
+    add_out: Vec<IpPermission>,
+    del_in: Vec<IpPermission>,
+    del_out: Vec<IpPermission>,
+}
+
+fn rule_changes(
     before: &SecurityGroupAttrs,
     after: &SecurityGroupAttrs,
     old: &Resolver<'_>,
     new: &Resolver<'_>,
-) -> Result<(), AwsError> {
+) -> Result<RuleChanges, AwsError> {
     // Rules naming a group that is already gone cannot be expressed; they went with it.
     let was = |set: &BTreeSet<Rule>| -> BTreeSet<Rule> {
         set.iter().filter_map(|r| resolved(r, old).ok()).collect()
@@ -901,6 +947,34 @@ async fn update_rules(
     let add_out = perms(changed(&out_after, &out_before, &re_out).iter().collect())?;
     let del_in = perms(changed(&in_before, &in_after, &re_in).iter().collect())?;
     let del_out = perms(changed(&out_before, &out_after, &re_out).iter().collect())?;
+    Ok(RuleChanges {
+        re_in: perms(re_in.iter().collect())?,
+        re_out: perms(re_out.iter().collect())?,
+        add_in,
+        add_out,
+        del_in,
+        del_out,
+    })
+}
+
+/// Authorize new rules before revoking old ones, so traffic that both allow never drops.
+async fn update_rules(
+    ec2: &aws_sdk_ec2::Client,
+    res: &str,
+    id: &str,
+    before: &SecurityGroupAttrs,
+    after: &SecurityGroupAttrs,
+    old: &Resolver<'_>,
+    new: &Resolver<'_>,
+) -> Result<(), AwsError> {
+    let RuleChanges {
+        re_in,
+        re_out,
+        add_in,
+        add_out,
+        del_in,
+        del_out,
+    } = rule_changes(before, after, old, new)?;
     // One call per permission and direction; the SDK has a builder per direction, same shape.
     // Adding to a group just created may meet eventual consistency; removing never waits.
     macro_rules! each {
@@ -924,12 +998,7 @@ async fn update_rules(
             }
         };
     }
-    let (dup, gone) = (
-        &["InvalidPermission.Duplicate"][..],
-        &["InvalidPermission.NotFound"][..],
-    );
-    let re_in = perms(re_in.iter().collect())?;
-    let re_out = perms(re_out.iter().collect())?;
+    let (dup, gone) = (&[Exists][..], &[Gone][..]);
     each!(
         re_in,
         update_security_group_rule_descriptions_ingress,

@@ -2,14 +2,17 @@
 
 pub mod apigateway;
 pub mod beanstalk;
+pub mod ec2;
 pub mod ec2_read;
 pub mod ec2_write;
+pub mod errors;
 pub mod ids;
 pub mod names;
 pub mod outputs;
 pub mod rds;
 pub mod retry;
 pub mod s3;
+pub mod service;
 pub mod stats;
 pub mod wait;
 
@@ -18,14 +21,17 @@ use std::time::Duration;
 
 use aws_config::BehaviorVersion;
 use aws_config::timeout::TimeoutConfig;
-use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
+pub use errors::{AwsError, ErrorClass};
+pub(crate) use errors::{done_if, sdk_err, unless_gone};
 pub use ids::{Claims, Verdict};
+use service::Service;
+pub use service::ServiceId;
 pub use stats::Stats;
 
 use crate::model::{Address, Attrs, Kind, LiveState, Owner, Ref, Tags};
 use crate::plan::Change;
+use service::dispatch;
 
 /// Turns references into physical ids at apply time.
 #[derive(Debug, Clone, Copy)]
@@ -54,6 +60,29 @@ pub struct ConnectOptions {
     pub region: String,
     /// Explicit access key id and secret (emulator accounts in tests); `None` uses the chain.
     pub credentials: Option<(String, String)>,
+}
+
+/// A resource service's client on the shared config: counted by `stats`, and never retrying a
+/// create blindly (see [`retry`]).
+macro_rules! service_client {
+    ($sdk:ident, $config:expr, $stats:expr) => {
+        $sdk::Client::from_conf(
+            $sdk::config::Builder::from($config)
+                .interceptor($stats.interceptor())
+                .interceptor(retry::NoBlindCreateRetries)
+                .retry_classifier(retry::NoBlindCreateRetries)
+                .build(),
+        )
+    };
+}
+
+/// The SDK crates whose trace-level logs the CLI caps: every registered service's, and S3's.
+pub fn sdk_log_targets() -> Vec<&'static str> {
+    ServiceId::ALL
+        .iter()
+        .map(|s| s.sdk_crate())
+        .chain([service::crate_of::<aws_sdk_s3::Client>()])
+        .collect()
 }
 
 /// Clients for every service, sharing one config and one call counter.
@@ -104,11 +133,6 @@ impl Aws {
         }
         let config = loader.load().await;
         let stats = Stats::default();
-        let ec2 = aws_sdk_ec2::config::Builder::from(&config)
-            .interceptor(stats.interceptor())
-            .interceptor(retry::NoBlindCreateRetries)
-            .retry_classifier(retry::NoBlindCreateRetries)
-            .build();
         let s3 = aws_sdk_s3::config::Builder::from(&config)
             .interceptor(stats.interceptor())
             // Path-style works everywhere, including emulators without wildcard DNS.
@@ -116,27 +140,12 @@ impl Aws {
                 opts.endpoint_url.is_some() || std::env::var_os("AWS_ENDPOINT_URL").is_some(),
             )
             .build();
-        let rds = aws_sdk_rds::config::Builder::from(&config)
-            .interceptor(stats.interceptor())
-            .interceptor(retry::NoBlindCreateRetries)
-            .retry_classifier(retry::NoBlindCreateRetries)
-            .build();
-        let beanstalk = aws_sdk_elasticbeanstalk::config::Builder::from(&config)
-            .interceptor(stats.interceptor())
-            .interceptor(retry::NoBlindCreateRetries)
-            .retry_classifier(retry::NoBlindCreateRetries)
-            .build();
-        let apigateway = aws_sdk_apigateway::config::Builder::from(&config)
-            .interceptor(stats.interceptor())
-            .interceptor(retry::NoBlindCreateRetries)
-            .retry_classifier(retry::NoBlindCreateRetries)
-            .build();
         Aws {
-            ec2: aws_sdk_ec2::Client::from_conf(ec2),
+            ec2: service_client!(aws_sdk_ec2, &config, &stats),
             s3: aws_sdk_s3::Client::from_conf(s3),
-            rds: aws_sdk_rds::Client::from_conf(rds),
-            beanstalk: aws_sdk_elasticbeanstalk::Client::from_conf(beanstalk),
-            apigateway: aws_sdk_apigateway::Client::from_conf(apigateway),
+            rds: service_client!(aws_sdk_rds, &config, &stats),
+            beanstalk: service_client!(aws_sdk_elasticbeanstalk, &config, &stats),
+            apigateway: service_client!(aws_sdk_apigateway, &config, &stats),
             stats,
             region: opts.region.clone(),
         }
@@ -212,29 +221,17 @@ impl Aws {
     /// the ids its state recorded (see [`Claims`]). All services are read concurrently;
     /// references become addresses once every id is known.
     pub async fn read_claimed(&self, claims: &Claims) -> Result<LiveState, AwsError> {
-        // Boxed: together the four reads are a large future, too large for a small stack.
-        let (net, db, eb, api) = tokio::try_join!(
-            Box::pin(ec2_read::read(&self.ec2, claims)),
-            Box::pin(rds::read(&self.rds, claims)),
-            Box::pin(beanstalk::read(&self.beanstalk, claims)),
-            Box::pin(apigateway::read(&self.apigateway, claims)),
-        )?;
-        let tagged: Vec<(String, Tags)> = net
-            .tagged()
-            .into_iter()
-            .chain(db.tagged())
-            .chain(eb.tagged())
-            .chain(api.tagged())
-            .collect();
+        let reads = service::read_all(self, claims).await?;
+        let tagged: Vec<(String, Tags)> = reads.iter().flat_map(|r| r.tagged()).collect();
         let mut ids = ids::collect(claims, tagged.iter().map(|(id, t)| (id.clone(), t)));
-        for (alias, id) in eb.aliases() {
+        for (alias, id) in reads.iter().flat_map(|r| r.aliases()) {
             ids.alias(&alias, &id);
         }
-        let unmanaged = net.unmanaged(claims);
-        let mut found = net.normalise(claims, &ids);
-        found.extend(db.normalise(claims, &ids));
-        found.extend(eb.normalise(claims, &ids));
-        found.extend(api.normalise(claims, &ids));
+        let unmanaged = reads.iter().flat_map(|r| r.unmanaged(claims)).collect();
+        let mut found = ids::Found::default();
+        for r in reads {
+            found.extend(r.normalise(claims, &ids));
+        }
         Ok(LiveState {
             resources: found.resources,
             unmanaged,
@@ -244,83 +241,19 @@ impl Aws {
 
     /// Creates the resource; returns its physical id.
     pub async fn create(&self, op: &Op<'_>) -> Result<String, AwsError> {
-        let attrs = op.after()?;
-        match attrs.kind() {
-            Kind::Vpc
-            | Kind::Subnet
-            | Kind::InternetGateway
-            | Kind::ElasticIp
-            | Kind::NatGateway
-            | Kind::RouteTable
-            | Kind::SecurityGroup => {
-                ec2_write::create(&self.ec2, op.address, attrs, &op.tags(), &op.ids).await
-            }
-            Kind::DbSubnetGroup | Kind::DbInstance => rds::create(&self.rds, op).await,
-            Kind::BeanstalkApp | Kind::BeanstalkEnv => beanstalk::create(&self.beanstalk, op).await,
-            Kind::RestApi
-            | Kind::ApiKey
-            | Kind::ApiIntegration
-            | Kind::ApiStage
-            | Kind::UsagePlan => apigateway::create(&self.apigateway, &self.beanstalk, op).await,
-        }
+        dispatch!(ServiceId::of(op.address.kind), S => S::new(self).create(op).await)
     }
 
     /// Changes attributes in place (tags excepted: see [`Aws::retag`]).
     pub async fn update(&self, op: &Op<'_>) -> Result<(), AwsError> {
-        let (before, after) = (op.before()?, op.after()?);
-        match after.kind() {
-            Kind::Vpc
-            | Kind::Subnet
-            | Kind::InternetGateway
-            | Kind::ElasticIp
-            | Kind::NatGateway
-            | Kind::RouteTable
-            | Kind::SecurityGroup => {
-                ec2_write::update(
-                    &self.ec2,
-                    op.address,
-                    op.id(),
-                    before,
-                    after,
-                    &op.old,
-                    &op.ids,
-                )
-                .await
-            }
-            Kind::DbSubnetGroup | Kind::DbInstance => rds::update(&self.rds, op).await,
-            Kind::BeanstalkApp | Kind::BeanstalkEnv => beanstalk::update(&self.beanstalk, op).await,
-            Kind::RestApi
-            | Kind::ApiKey
-            | Kind::ApiIntegration
-            | Kind::ApiStage
-            | Kind::UsagePlan => apigateway::update(&self.apigateway, &self.beanstalk, op).await,
-        }
+        dispatch!(ServiceId::of(op.address.kind), S => S::new(self).update(op).await)
     }
 
     /// Whether what AWS holds under the change's id now is this environment's: read right
     /// before an update or delete, so nothing that is not provably ours is ever changed.
     pub async fn presence(&self, op: &Op<'_>) -> Result<Presence, AwsError> {
-        let (kind, id, res) = (op.address.kind, op.id(), op.resource());
-        let tags = match kind {
-            Kind::Vpc
-            | Kind::Subnet
-            | Kind::InternetGateway
-            | Kind::ElasticIp
-            | Kind::NatGateway
-            | Kind::RouteTable
-            | Kind::SecurityGroup => ec2_read::tags_now(&self.ec2, kind, id, &res).await?,
-            Kind::DbSubnetGroup | Kind::DbInstance => {
-                rds::tags_now(&self.rds, kind, id, &res).await?
-            }
-            Kind::BeanstalkApp | Kind::BeanstalkEnv => {
-                beanstalk::tags_now(&self.beanstalk, kind, id, &res).await?
-            }
-            Kind::RestApi
-            | Kind::ApiKey
-            | Kind::ApiIntegration
-            | Kind::ApiStage
-            | Kind::UsagePlan => apigateway::tags_now(&self.apigateway, kind, id, &res).await?,
-        };
+        let (kind, id) = (op.address.kind, op.id());
+        let tags = dispatch!(ServiceId::of(kind), S => S::new(self).tags_now(op).await)?;
         let Some(tags) = tags else {
             return Ok(Presence::Gone);
         };
@@ -349,48 +282,11 @@ impl Aws {
         set: &BTreeMap<String, String>,
         remove: &BTreeSet<String>,
     ) -> Result<(), AwsError> {
-        match op.address.kind {
-            Kind::Vpc
-            | Kind::Subnet
-            | Kind::InternetGateway
-            | Kind::ElasticIp
-            | Kind::NatGateway
-            | Kind::RouteTable
-            | Kind::SecurityGroup => {
-                ec2_write::retag(&self.ec2, op.address, op.id(), set, remove).await
-            }
-            Kind::DbSubnetGroup | Kind::DbInstance => rds::retag(&self.rds, op, set, remove).await,
-            Kind::BeanstalkApp | Kind::BeanstalkEnv => {
-                beanstalk::retag(&self.beanstalk, op, set, remove).await
-            }
-            Kind::RestApi
-            | Kind::ApiKey
-            | Kind::ApiIntegration
-            | Kind::ApiStage
-            | Kind::UsagePlan => apigateway::retag(&self.apigateway, op, set, remove).await,
-        }
+        dispatch!(ServiceId::of(op.address.kind), S => S::new(self).retag(op, set, remove).await)
     }
 
     pub async fn delete(&self, op: &Op<'_>) -> Result<(), AwsError> {
-        let before = op.before()?;
-        match before.kind() {
-            Kind::Vpc
-            | Kind::Subnet
-            | Kind::InternetGateway
-            | Kind::ElasticIp
-            | Kind::NatGateway
-            | Kind::RouteTable
-            | Kind::SecurityGroup => {
-                ec2_write::delete(&self.ec2, op.address, op.id(), before, &op.old).await
-            }
-            Kind::DbSubnetGroup | Kind::DbInstance => rds::delete(&self.rds, op).await,
-            Kind::BeanstalkApp | Kind::BeanstalkEnv => beanstalk::delete(&self.beanstalk, op).await,
-            Kind::RestApi
-            | Kind::ApiKey
-            | Kind::ApiIntegration
-            | Kind::ApiStage
-            | Kind::UsagePlan => apigateway::delete(&self.apigateway, op).await,
-        }
+        dispatch!(ServiceId::of(op.address.kind), S => S::new(self).delete(op).await)
     }
 }
 
@@ -401,139 +297,4 @@ pub enum Presence {
     Gone,
     /// Something is there that is not provably this environment's: why not.
     NotOurs(String),
-}
-
-/// Maps an SDK error for `map_err`, naming the resource and the operation.
-pub(crate) fn sdk_err<E, R>(res: &str, op: &'static str) -> impl FnOnce(SdkError<E, R>) -> AwsError
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    let res = res.to_owned();
-    move |e| AwsError::from_sdk(res, op, e)
-}
-
-/// Errors that mean the step was already done (`InvalidPermission.Duplicate`, `*.NotFound` on a
-/// delete, ...) count as success.
-pub(crate) fn done_if(result: Result<(), AwsError>, codes: &[&str]) -> Result<(), AwsError> {
-    match result {
-        Err(e) if e.code().is_some_and(|c| codes.contains(&c)) => Ok(()),
-        other => other,
-    }
-}
-
-/// A per-resource read made after a list call: a NotFound-class answer (`InvalidVpcID.NotFound`,
-/// `NotFoundException`, `DBInstanceNotFound`, ...) means the resource was deleted in between,
-/// as another run's destroy does: it is gone (`None`), not an error that fails the read pass.
-pub(crate) fn unless_gone<T>(result: Result<T, AwsError>) -> Result<Option<T>, AwsError> {
-    match result {
-        Ok(found) => Ok(Some(found)),
-        Err(e) if e.is_not_found() => Ok(None),
-        Err(e) => Err(e),
-    }
-}
-
-/// A failed AWS call, naming the resource, the operation, and AWS's own code and message.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum AwsError {
-    #[error("{resource}: {operation} failed: {code}: {message}")]
-    Call {
-        resource: String,
-        operation: &'static str,
-        code: String,
-        message: String,
-    },
-    #[error("{resource}: {operation} could not reach AWS: {detail}")]
-    Unreachable {
-        resource: String,
-        operation: &'static str,
-        detail: String,
-    },
-    #[error("{resource}: gave up after {seconds}s waiting for {what}")]
-    Timeout {
-        resource: String,
-        what: String,
-        seconds: u64,
-    },
-    #[error("{resource}: {message}")]
-    Invalid { resource: String, message: String },
-    /// The resource was created (it has an id) but a later step of its create failed: it must
-    /// be recorded in state all the same, and the next apply finishes it.
-    #[error("{source} (it was created as {id}: recorded in state, the next apply finishes it)")]
-    Partial { id: String, source: Box<AwsError> },
-}
-
-impl AwsError {
-    /// Marks a failure after the create itself succeeded.
-    pub fn partial(id: &str) -> impl FnOnce(AwsError) -> AwsError + '_ {
-        move |source| match source {
-            partial @ AwsError::Partial { .. } => partial,
-            source => AwsError::Partial {
-                id: id.to_owned(),
-                source: Box::new(source),
-            },
-        }
-    }
-
-    /// AWS's error code, when AWS answered.
-    pub fn code(&self) -> Option<&str> {
-        match self {
-            AwsError::Call { code, .. } => Some(code),
-            AwsError::Partial { source, .. } => source.code(),
-            AwsError::Unreachable { .. } | AwsError::Timeout { .. } | AwsError::Invalid { .. } => {
-                None
-            }
-        }
-    }
-
-    pub fn is_not_found(&self) -> bool {
-        self.code()
-            .is_some_and(|c| c.contains("NotFound") || c == "NoSuchKey" || c == "NoSuchBucket")
-    }
-
-    /// Maps an SDK error, keeping AWS's code and message.
-    pub fn from_sdk<E, R>(
-        resource: impl Into<String>,
-        operation: &'static str,
-        err: SdkError<E, R>,
-    ) -> Self
-    where
-        E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug,
-    {
-        let resource = resource.into();
-        match &err {
-            SdkError::ServiceError(se) => {
-                let e = se.err();
-                AwsError::Call {
-                    resource,
-                    operation,
-                    code: e.code().unwrap_or("Unknown").to_owned(),
-                    message: e.message().map_or_else(|| e.to_string(), str::to_owned),
-                }
-            }
-            SdkError::TimeoutError(_) => AwsError::Unreachable {
-                resource,
-                operation,
-                detail: "timed out".into(),
-            },
-            // Connection refused, no credentials, bad endpoint: the chain of causes says which.
-            _ => {
-                let mut detail = err.to_string();
-                let mut source = std::error::Error::source(&err);
-                while let Some(s) = source {
-                    let text = s.to_string();
-                    if !detail.contains(&text) {
-                        detail = format!("{detail}: {text}");
-                    }
-                    source = s.source();
-                }
-                AwsError::Unreachable {
-                    resource,
-                    operation,
-                    detail,
-                }
-            }
-        }
-    }
 }

@@ -124,7 +124,7 @@ async fn eb_tags(
 ) -> Result<Option<crate::model::Tags>, AwsError> {
     match beanstalk::list_tags(client, res, arn).await {
         Ok(tags) => Ok(Some(tags)),
-        Err(e) if beanstalk::is_missing(&e) => Ok(None),
+        Err(e) if e.is_not_found() => Ok(None),
         Err(e) => Err(e),
     }
 }

@@ -10,9 +10,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
+use aws_sdk_rds::operation::modify_db_instance::builders::ModifyDBInstanceFluentBuilder;
 use aws_sdk_rds::types::{DbInstance, DbSubnetGroup, Tag};
 
+use super::errors::Code::Is;
+use super::errors::ErrorClass::{self, Busy};
+use super::errors::ErrorTable;
 use super::ids::{Claims, Found, Ids};
+use super::service::ReadPass;
 use super::wait::{self, Poll};
 use super::{AwsError, Op, Resolver, done_if, sdk_err};
 use crate::model::*;
@@ -57,7 +62,7 @@ pub struct Raw {
     instances: Vec<DbInstance>,
 }
 
-pub async fn read(client: &aws_sdk_rds::Client, claims: &Claims) -> Result<Raw, AwsError> {
+async fn read(client: &aws_sdk_rds::Client, claims: &Claims) -> Result<Raw, AwsError> {
     let what = format!("databases of {}", claims.owner);
     // RDS has no server-side tag filter for either type: read all, keep ours by tag.
     let instances = async {
@@ -186,9 +191,8 @@ fn pending_of(i: &DbInstance) -> BTreeMap<String, serde_json::Value> {
     out
 }
 
-impl Raw {
-    /// (physical id, tags) of everything read, for the id map.
-    pub fn tagged(&self) -> Vec<(String, Tags)> {
+impl ReadPass for Raw {
+    fn tagged(&self) -> Vec<(String, Tags)> {
         let mut out: Vec<(String, Tags)> = self
             .groups
             .iter()
@@ -208,7 +212,7 @@ impl Raw {
         out
     }
 
-    pub fn normalise(self, claims: &Claims, ids: &Ids) -> Found {
+    fn normalise(self: Box<Self>, claims: &Claims, ids: &Ids) -> Found {
         let mut resources = Found::default();
         for (g, tags) in self.groups {
             let name = g.db_subnet_group_name().unwrap_or_default();
@@ -309,7 +313,7 @@ fn ids_of(r: &Resolver<'_>, refs: &BTreeSet<Ref>) -> Result<BTreeSet<String>, Aw
     refs.iter().map(|x| r.id(x)).collect()
 }
 
-pub async fn create(client: &aws_sdk_rds::Client, op: &Op<'_>) -> Result<String, AwsError> {
+async fn create(client: &aws_sdk_rds::Client, op: &Op<'_>) -> Result<String, AwsError> {
     let res = op.resource();
     match op.after()? {
         Attrs::DbSubnetGroup(a) => {
@@ -390,7 +394,7 @@ async fn describe(
 }
 
 /// The tags of the RDS resource `id` as AWS has it now; `None` when it is gone.
-pub async fn tags_now(
+async fn tags_now(
     client: &aws_sdk_rds::Client,
     kind: Kind,
     id: &str,
@@ -429,20 +433,8 @@ pub async fn tags_now(
                 Err(e) => Err(e),
             }
         }
-        Kind::Vpc
-        | Kind::Subnet
-        | Kind::InternetGateway
-        | Kind::ElasticIp
-        | Kind::NatGateway
-        | Kind::RouteTable
-        | Kind::SecurityGroup
-        | Kind::RestApi
-        | Kind::ApiKey
-        | Kind::ApiIntegration
-        | Kind::ApiStage
-        | Kind::UsagePlan
-        | Kind::BeanstalkApp
-        | Kind::BeanstalkEnv => Err(AwsError::Invalid {
+        // The registry (`ServiceId::of`) sends only this service's kinds here.
+        kind => Err(AwsError::Invalid {
             resource: res.to_owned(),
             message: format!("{kind} is not an RDS resource"),
         }),
@@ -494,13 +486,7 @@ async fn wait_deleted(
 /// compared by physical id), and the planner listed it (a value AWS holds pending already
 /// counts as reached there, and is not sent again).
 fn changed<T: PartialEq>(op: &Op<'_>, field: &str, before: T, after: T) -> bool {
-    let listed = op.change.fields.is_empty()
-        || op.change.fields.iter().any(|f| {
-            f.field == field
-                || f.field
-                    .strip_prefix(field)
-                    .is_some_and(|rest| rest.starts_with('.'))
-        });
+    let listed = op.change.fields.is_empty() || op.change.touches(field);
     before != after && listed
 }
 
@@ -508,153 +494,188 @@ fn major(version: &str) -> &str {
     version.split('.').next().unwrap_or(version)
 }
 
-pub async fn update(client: &aws_sdk_rds::Client, op: &Op<'_>) -> Result<(), AwsError> {
-    let res = op.resource();
+async fn update(client: &aws_sdk_rds::Client, op: &Op<'_>) -> Result<(), AwsError> {
     match (op.before()?, op.after()?) {
         (Attrs::DbSubnetGroup(b), Attrs::DbSubnetGroup(a)) => {
-            let subnets = ids_of(&op.ids, &a.subnets)?;
-            let was = ids_of(&op.old, &b.subnets)?;
-            if !changed(op, "subnets", &was, &subnets)
-                && !changed(op, "description", &b.description, &a.description)
-            {
-                return Ok(());
-            }
-            client
-                .modify_db_subnet_group()
-                .db_subnet_group_name(op.id())
-                .db_subnet_group_description(&a.description)
-                .set_subnet_ids(Some(subnets.into_iter().collect()))
-                .send()
-                .await
-                .map_err(sdk_err(&res, "ModifyDBSubnetGroup"))?;
-            Ok(())
+            update_subnet_group(client, op, b, a).await
         }
-        (Attrs::DbInstance(b), Attrs::DbInstance(a)) => {
-            let now = op.change.lifecycle.apply_immediately;
-            let mut req = client
-                .modify_db_instance()
-                .db_instance_identifier(op.id())
-                .apply_immediately(now);
-            let mut any = false;
-            if changed(op, "instance_class", &b.instance_class, &a.instance_class) {
-                req = req.db_instance_class(&a.instance_class);
-                any = true;
-            }
-            if changed(op, "storage_type", b.storage_type, a.storage_type) {
-                req = req.storage_type(a.storage_type.as_str());
-                any = true;
-            }
-            // The planner refuses a shrink; storage only grows.
-            if changed(
-                op,
-                "allocated_storage_gb",
-                b.allocated_storage_gb,
-                a.allocated_storage_gb,
-            ) {
-                req = req.allocated_storage(a.allocated_storage_gb as i32);
-                any = true;
-            }
-            if changed(
-                op,
-                "backup_retention_days",
-                b.backup_retention_days,
-                a.backup_retention_days,
-            ) {
-                req = req.backup_retention_period(a.backup_retention_days as i32);
-                any = true;
-            }
-            if changed(op, "multi_az", b.multi_az, a.multi_az) {
-                req = req.multi_az(a.multi_az);
-                any = true;
-            }
-            if changed(op, "engine_version", &b.engine_version, &a.engine_version) {
-                req = req
-                    .engine_version(&a.engine_version)
-                    .allow_major_version_upgrade(
-                        major(&b.engine_version) != major(&a.engine_version),
-                    );
-                any = true;
-            }
-            if changed(
-                op,
-                "publicly_accessible",
-                b.publicly_accessible,
-                a.publicly_accessible,
-            ) {
-                req = req.publicly_accessible(a.publicly_accessible);
-                any = true;
-            }
-            if changed(
-                op,
-                "deletion_protection",
-                b.deletion_protection,
-                a.deletion_protection,
-            ) {
-                req = req.deletion_protection(a.deletion_protection);
-                any = true;
-            }
-            let group = op.ids.id(&a.subnet_group)?;
-            if changed(
-                op,
-                "subnet_group",
-                op.old.id(&b.subnet_group)?,
-                group.clone(),
-            ) {
-                req = req.db_subnet_group_name(group);
-                any = true;
-            }
-            let groups = ids_of(&op.ids, &a.security_groups)?;
-            if changed(
-                op,
-                "security_groups",
-                ids_of(&op.old, &b.security_groups)?,
-                groups.clone(),
-            ) {
-                req = req.set_vpc_security_group_ids(Some(groups.into_iter().collect()));
-                any = true;
-            }
-            match (&b.master_password, &a.master_password) {
-                (MasterPassword::EnvVar(_), MasterPassword::Managed) => {
-                    req = req.manage_master_user_password(true);
-                    any = true;
-                }
-                (MasterPassword::Managed, MasterPassword::EnvVar(var)) => {
-                    let password = password_from_env(op, var)?;
-                    req = req
-                        .manage_master_user_password(false)
-                        .master_user_password(password);
-                    any = true;
-                }
-                // A different variable name holds the same password as far as AWS knows.
-                _ => {}
-            }
-            if !any {
-                return Ok(());
-            }
-            let r = req
-                .clone()
-                .send()
-                .await
-                .map_err(sdk_err(&res, "ModifyDBInstance"));
-            match r {
-                // Busy (backing up, still modifying): wait for it, then try once more.
-                Err(e) if e.code() == Some("InvalidDBInstanceState") => {
-                    wait_available(client, &res, op.id()).await?;
-                    req.send()
-                        .await
-                        .map_err(sdk_err(&res, "ModifyDBInstance"))?;
-                }
-                other => {
-                    other?;
-                }
-            }
-            if now {
-                wait_available(client, &res, op.id()).await?;
-            }
-            Ok(())
-        }
+        (Attrs::DbInstance(b), Attrs::DbInstance(a)) => update_instance(client, op, b, a).await,
         (b, a) => Err(op.invalid(&format!("cannot update a {} into a {}", b.kind(), a.kind()))),
     }
+}
+
+async fn update_subnet_group(
+    client: &aws_sdk_rds::Client,
+    op: &Op<'_>,
+    b: &DbSubnetGroupAttrs,
+    a: &DbSubnetGroupAttrs,
+) -> Result<(), AwsError> {
+    let res = op.resource();
+    let subnets = ids_of(&op.ids, &a.subnets)?;
+    let was = ids_of(&op.old, &b.subnets)?;
+    if !changed(op, "subnets", &was, &subnets)
+        && !changed(op, "description", &b.description, &a.description)
+    {
+        return Ok(());
+    }
+    client
+        .modify_db_subnet_group()
+        .db_subnet_group_name(op.id())
+        .db_subnet_group_description(&a.description)
+        .set_subnet_ids(Some(subnets.into_iter().collect()))
+        .send()
+        .await
+        .map_err(sdk_err(&res, "ModifyDBSubnetGroup"))?;
+    Ok(())
+}
+
+/// A switch between an RDS-managed password and one from the environment.
+fn password_change(
+    op: &Op<'_>,
+    b: &DbInstanceAttrs,
+    a: &DbInstanceAttrs,
+    req: ModifyDBInstanceFluentBuilder,
+) -> Result<(ModifyDBInstanceFluentBuilder, bool), AwsError> {
+    Ok(match (&b.master_password, &a.master_password) {
+        (MasterPassword::EnvVar(_), MasterPassword::Managed) => {
+            (req.manage_master_user_password(true), true)
+        }
+        (MasterPassword::Managed, MasterPassword::EnvVar(var)) => {
+            let password = password_from_env(op, var)?;
+            let req = req
+                .manage_master_user_password(false)
+                .master_user_password(password);
+            (req, true)
+        }
+        // A different variable name holds the same password as far as AWS knows.
+        _ => (req, false),
+    })
+}
+
+/// One ModifyDBInstance with every field this change lists; `None` when there is none.
+fn modification(
+    client: &aws_sdk_rds::Client,
+    op: &Op<'_>,
+    b: &DbInstanceAttrs,
+    a: &DbInstanceAttrs,
+) -> Result<Option<ModifyDBInstanceFluentBuilder>, AwsError> {
+    let mut req = client
+        .modify_db_instance()
+        .db_instance_identifier(op.id())
+        .apply_immediately(op.change.lifecycle.apply_immediately);
+    let mut any = false;
+    if changed(op, "instance_class", &b.instance_class, &a.instance_class) {
+        req = req.db_instance_class(&a.instance_class);
+        any = true;
+    }
+    if changed(op, "storage_type", b.storage_type, a.storage_type) {
+        req = req.storage_type(a.storage_type.as_str());
+        any = true;
+    }
+    // The planner refuses a shrink; storage only grows.
+    if changed(
+        op,
+        "allocated_storage_gb",
+        b.allocated_storage_gb,
+        a.allocated_storage_gb,
+    ) {
+        req = req.allocated_storage(a.allocated_storage_gb as i32);
+        any = true;
+    }
+    if changed(
+        op,
+        "backup_retention_days",
+        b.backup_retention_days,
+        a.backup_retention_days,
+    ) {
+        req = req.backup_retention_period(a.backup_retention_days as i32);
+        any = true;
+    }
+    if changed(op, "multi_az", b.multi_az, a.multi_az) {
+        req = req.multi_az(a.multi_az);
+        any = true;
+    }
+    if changed(op, "engine_version", &b.engine_version, &a.engine_version) {
+        req = req
+            .engine_version(&a.engine_version)
+            .allow_major_version_upgrade(major(&b.engine_version) != major(&a.engine_version));
+        any = true;
+    }
+    if changed(
+        op,
+        "publicly_accessible",
+        b.publicly_accessible,
+        a.publicly_accessible,
+    ) {
+        req = req.publicly_accessible(a.publicly_accessible);
+        any = true;
+    }
+    if changed(
+        op,
+        "deletion_protection",
+        b.deletion_protection,
+        a.deletion_protection,
+    ) {
+        req = req.deletion_protection(a.deletion_protection);
+        any = true;
+    }
+    let group = op.ids.id(&a.subnet_group)?;
+    if changed(
+        op,
+        "subnet_group",
+        op.old.id(&b.subnet_group)?,
+        group.clone(),
+    ) {
+        req = req.db_subnet_group_name(group);
+        any = true;
+    }
+    let groups = ids_of(&op.ids, &a.security_groups)?;
+    if changed(
+        op,
+        "security_groups",
+        ids_of(&op.old, &b.security_groups)?,
+        groups.clone(),
+    ) {
+        req = req.set_vpc_security_group_ids(Some(groups.into_iter().collect()));
+        any = true;
+    }
+    let (req, password) = password_change(op, b, a, req)?;
+    any |= password;
+    Ok(any.then_some(req))
+}
+
+async fn update_instance(
+    client: &aws_sdk_rds::Client,
+    op: &Op<'_>,
+    b: &DbInstanceAttrs,
+    a: &DbInstanceAttrs,
+) -> Result<(), AwsError> {
+    let res = op.resource();
+    let now = op.change.lifecycle.apply_immediately;
+    let Some(req) = modification(client, op, b, a)? else {
+        return Ok(());
+    };
+    let r = req
+        .clone()
+        .send()
+        .await
+        .map_err(sdk_err(&res, "ModifyDBInstance"));
+    match r {
+        // Busy (backing up, still modifying): wait for it, then try once more.
+        Err(e) if e.class() == Busy => {
+            wait_available(client, &res, op.id()).await?;
+            req.send()
+                .await
+                .map_err(sdk_err(&res, "ModifyDBInstance"))?;
+        }
+        other => {
+            other?;
+        }
+    }
+    if now {
+        wait_available(client, &res, op.id()).await?;
+    }
+    Ok(())
 }
 
 /// The resource's ARN, which the tagging calls need (one Describe).
@@ -678,7 +699,7 @@ async fn arn(client: &aws_sdk_rds::Client, op: &Op<'_>) -> Result<String, AwsErr
     found.ok_or_else(|| op.invalid(&format!("{} was not found to tag", op.id())))
 }
 
-pub async fn retag(
+async fn retag(
     client: &aws_sdk_rds::Client,
     op: &Op<'_>,
     set: &BTreeMap<String, String>,
@@ -709,7 +730,7 @@ pub async fn retag(
 
 pub use crate::plan::checks::final_snapshot_id;
 
-pub async fn delete(client: &aws_sdk_rds::Client, op: &Op<'_>) -> Result<(), AwsError> {
+async fn delete(client: &aws_sdk_rds::Client, op: &Op<'_>) -> Result<(), AwsError> {
     let res = op.resource();
     match op.before()? {
         Attrs::DbSubnetGroup(_) => {
@@ -720,74 +741,129 @@ pub async fn delete(client: &aws_sdk_rds::Client, op: &Op<'_>) -> Result<(), Aws
                 .await
                 .map(|_| ())
                 .map_err(sdk_err(&res, "DeleteDBSubnetGroup"));
-            done_if(r, &["DBSubnetGroupNotFoundFault", "DBSubnetGroupNotFound"])
+            done_if(r, &[ErrorClass::Gone])
         }
-        Attrs::DbInstance(b) => {
-            let identifier = op.id();
-            let confirmed = op.ctx.confirmed_destroy;
-            if b.deletion_protection && !confirmed {
-                return Err(op.invalid(&format!(
-                    "DB instance {identifier} has deletion protection: deleting it needs the environment's explicit confirmation (destroy --env {env} --confirm {env}); nothing was deleted",
-                    env = op.ctx.env
-                )));
-            }
-            if b.deletion_protection {
-                let r = client
-                    .modify_db_instance()
-                    .db_instance_identifier(identifier)
-                    .deletion_protection(false)
-                    .apply_immediately(true)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(sdk_err(&res, "ModifyDBInstance"));
-                if let Err(e) = r {
-                    if e.is_not_found() {
-                        return Ok(());
-                    }
-                    return Err(e);
-                }
-            }
-            // The plan's checks named the final snapshot (always for a replacement, and for a
-            // protected or confirmed delete); a replacement never goes without one.
-            let snapshot = op.change.final_snapshot.clone().or_else(|| {
-                (op.change.action == crate::plan::Action::Replace).then(|| {
-                    final_snapshot_id(identifier, &op.ctx.env, time::OffsetDateTime::now_utc())
-                })
-            });
-            let mut req = client
-                .delete_db_instance()
-                .db_instance_identifier(identifier);
-            req = match &snapshot {
-                Some(s) => req.final_db_snapshot_identifier(s),
-                None => req.skip_final_snapshot(true),
-            };
-            let r = req
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(sdk_err(&res, "DeleteDBInstance"));
-            match r {
-                Ok(()) => {
-                    if let Some(s) = &snapshot {
-                        tracing::info!(resource = %res, snapshot = %s, "final snapshot requested");
-                    }
-                }
-                Err(e) if e.is_not_found() => return Ok(()),
-                // Already being deleted (an earlier run): wait for it like for ours.
-                Err(e) if e.code() == Some("InvalidDBInstanceState") => {
-                    let deleting = describe(client, &res, identifier)
-                        .await?
-                        .is_none_or(|i| i.db_instance_status() == Some("deleting"));
-                    if !deleting {
-                        return Err(e);
-                    }
-                }
-                Err(e) => return Err(e),
-            }
-            wait_deleted(client, &res, identifier).await
-        }
+        Attrs::DbInstance(b) => delete_instance(client, op, b).await,
         other => Err(op.invalid(&format!("{} is not an RDS resource", other.kind()))),
+    }
+}
+
+async fn delete_instance(
+    client: &aws_sdk_rds::Client,
+    op: &Op<'_>,
+    b: &DbInstanceAttrs,
+) -> Result<(), AwsError> {
+    let res = op.resource();
+    let identifier = op.id();
+    let confirmed = op.ctx.confirmed_destroy;
+    if b.deletion_protection && !confirmed {
+        return Err(op.invalid(&format!(
+            "DB instance {identifier} has deletion protection: deleting it needs the environment's explicit confirmation (destroy --env {env} --confirm {env}); nothing was deleted",
+            env = op.ctx.env
+        )));
+    }
+    if b.deletion_protection {
+        let r = client
+            .modify_db_instance()
+            .db_instance_identifier(identifier)
+            .deletion_protection(false)
+            .apply_immediately(true)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(sdk_err(&res, "ModifyDBInstance"));
+        if let Err(e) = r {
+            if e.is_not_found() {
+                return Ok(());
+            }
+            return Err(e);
+        }
+    }
+    // The plan's checks named the final snapshot (always for a replacement, and for a
+    // protected or confirmed delete); a replacement never goes without one.
+    let snapshot = op.change.final_snapshot.clone().or_else(|| {
+        (op.change.action == crate::plan::Action::Replace)
+            .then(|| final_snapshot_id(identifier, &op.ctx.env, time::OffsetDateTime::now_utc()))
+    });
+    let mut req = client
+        .delete_db_instance()
+        .db_instance_identifier(identifier);
+    req = match &snapshot {
+        Some(s) => req.final_db_snapshot_identifier(s),
+        None => req.skip_final_snapshot(true),
+    };
+    let r = req
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(sdk_err(&res, "DeleteDBInstance"));
+    match r {
+        Ok(()) => {
+            if let Some(s) = &snapshot {
+                tracing::info!(resource = %res, snapshot = %s, "final snapshot requested");
+            }
+        }
+        Err(e) if e.is_not_found() => return Ok(()),
+        // Already being deleted (an earlier run): wait for it like for ours.
+        Err(e) if e.class() == Busy => {
+            let deleting = describe(client, &res, identifier)
+                .await?
+                .is_none_or(|i| i.db_instance_status() == Some("deleting"));
+            if !deleting {
+                return Err(e);
+            }
+        }
+        Err(e) => return Err(e),
+    }
+    wait_deleted(client, &res, identifier).await
+}
+
+/// RDS as a `Service`.
+pub struct Rds {
+    client: aws_sdk_rds::Client,
+}
+
+impl super::Service for Rds {
+    type Client = aws_sdk_rds::Client;
+    type Raw = Raw;
+    const ERRORS: ErrorTable = &[
+        // Backing up, modifying, being deleted: not now.
+        (None, Is("InvalidDBInstanceState"), Busy),
+    ];
+
+    fn new(aws: &super::Aws) -> Self {
+        Rds {
+            client: aws.rds.clone(),
+        }
+    }
+
+    async fn read(&self, claims: &Claims) -> Result<Raw, AwsError> {
+        read(&self.client, claims).await
+    }
+
+    async fn tags_now(&self, op: &Op<'_>) -> Result<Option<Tags>, AwsError> {
+        tags_now(&self.client, op.address.kind, op.id(), &op.resource()).await
+    }
+
+    async fn create(&self, op: &Op<'_>) -> Result<String, AwsError> {
+        create(&self.client, op).await
+    }
+
+    async fn update(&self, op: &Op<'_>) -> Result<(), AwsError> {
+        update(&self.client, op).await
+    }
+
+    async fn retag(
+        &self,
+        op: &Op<'_>,
+        set: &BTreeMap<String, String>,
+        remove: &BTreeSet<String>,
+    ) -> Result<(), AwsError> {
+        retag(&self.client, op, set, remove).await
+    }
+
+    async fn delete(&self, op: &Op<'_>) -> Result<(), AwsError> {
+        delete(&self.client, op).await
     }
 }
 

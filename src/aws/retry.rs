@@ -19,16 +19,6 @@ use aws_smithy_types::config_bag::ConfigBag;
 /// Marks an answer the classifier must not retry.
 const MARK: &str = "x-provision-ambiguous-create";
 
-/// Throttling codes: AWS did nothing, a retry is safe.
-const THROTTLING: [&str; 6] = [
-    "Throttling",
-    "ThrottlingException",
-    "RequestLimitExceeded",
-    "TooManyRequestsException",
-    "SlowDown",
-    "RequestThrottled",
-];
-
 /// Operations that make something new each time they succeed.
 pub fn creates(operation: &str) -> bool {
     (operation.starts_with("Create") || operation.starts_with("Allocate"))
@@ -61,7 +51,8 @@ impl Intercept for NoBlindCreateRetries {
             let server_error = resp.status().is_server_error();
             let throttled = resp.body().bytes().is_some_and(|b| {
                 let text = String::from_utf8_lossy(b);
-                THROTTLING.iter().any(|c| text.contains(c))
+                // Throttling: AWS did nothing, a retry is safe.
+                super::errors::throttling_codes().any(|c| text.contains(c))
             });
             if server_error && !throttled {
                 resp.headers_mut().insert(MARK, "1");

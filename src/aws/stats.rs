@@ -158,7 +158,7 @@ impl Intercept for Counter {
         if let Some(n) = abort_after()
             && self.0.mutating_calls() >= n
         {
-            eprintln!("PROVISION_TEST_ABORT_AFTER_MUTATIONS={n}: aborting now");
+            tracing::error!("PROVISION_TEST_ABORT_AFTER_MUTATIONS={n}: aborting now");
             std::process::abort();
         }
         Ok(())

@@ -4,7 +4,7 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use super::AwsError;
+use super::{AwsError, ErrorClass};
 
 pub enum Poll {
     Done,
@@ -44,7 +44,7 @@ where
     }
 }
 
-/// Retries an operation that fails with `*.NotFound` because AWS has not yet caught up with a
+/// Retries an operation that fails as `Gone` (`*.NotFound`) because AWS has not yet caught up with a
 /// create it just acknowledged (eventual consistency). Any other error is returned at once.
 pub async fn through_not_found<T, F, Fut>(mut op: F) -> Result<T, AwsError>
 where
@@ -59,6 +59,28 @@ where
                 tracing::debug!(error = %e, "not visible yet; retrying");
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(Duration::from_secs(4));
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Retries an operation AWS throttles more tightly than the SDK's retries wait for (API
+/// Gateway's CreateRestApi and DeleteRestApi: a few per minute per account): keeps trying for
+/// a while. Any other error is returned at once.
+pub async fn through_throttling<T, F, Fut>(mut op: F) -> Result<T, AwsError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, AwsError>>,
+{
+    let mut delay = Duration::from_secs(2);
+    let deadline = Instant::now() + Duration::from_secs(180);
+    loop {
+        match op().await {
+            Err(e) if e.class() == ErrorClass::Throttled && Instant::now() + delay < deadline => {
+                tracing::debug!(error = %e, "throttled; retrying");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(30));
             }
             other => return other,
         }

@@ -1,14 +1,17 @@
-//! The commands that talk to AWS: plan, apply, destroy, state. Each validates the spec first,
-//! so bad input fails before any AWS call.
+//! The commands that talk to AWS: plan, apply, destroy, drift, outputs, state. Each validates
+//! the spec first, so bad input fails before any AWS call, and shows its result as a value from
+//! `views` through the session's `Printer`.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use sha2::{Digest, Sha256};
 
+use super::output::Printer;
+use super::views::{ApplyView, DriftView, History, PlanView, Snapshots, Unlocked};
 use super::{
     ApplyArgs, CliError, DestroyArgs, Format, Global, Outcome, RunArgs, StateBackend, StateCommand,
     load,
@@ -17,13 +20,13 @@ use crate::apply::{self, Outcome as TaskOutcome, Progress};
 use crate::aws::s3::S3Objects;
 use crate::aws::{Aws, Claims, ConnectOptions};
 use crate::model::{Address, DesiredState, LiveState, RecordedState, Ref, Stack};
-use crate::plan::render::{Style, render_text};
-use crate::plan::{Action, Plan, diff, names, render_json};
+use crate::plan::{Action, Plan, checks, diff, names};
 use crate::spec::{self, desired::hex};
 use crate::state::{self, LocalStore, Store, Stored};
 
 /// One command's view of an environment: the spec, the scope, and the connections.
 struct Session {
+    out: Printer,
     project: String,
     env: String,
     region: String,
@@ -61,6 +64,7 @@ impl Session {
         })
         .await;
         Ok(Session {
+            out: g.out(),
             project: loaded.spec.project.clone(),
             env: run.env.clone(),
             region: loaded.spec.region.clone(),
@@ -72,7 +76,10 @@ impl Session {
             bucket: loaded.spec.state.bucket.clone(),
             bucket_region: loaded.spec.state.region.clone(),
             confirmed: false,
-            protected: run.env == "production" || loaded.spec.database.deletion_protection,
+            protected: checks::confirm::protected_env(
+                &run.env,
+                loaded.spec.database.deletion_protection,
+            ),
             origins: loaded
                 .spec
                 .origins
@@ -249,15 +256,17 @@ impl Session {
         )))
     }
 
-    /// The plan's checks (`plan::checks`), run on every plan before it is shown or applied.
-    fn checked(&self, mut plan: Plan) -> Result<Plan, CliError> {
-        let cx = crate::plan::checks::Context {
+    /// The plan's checks (`plan::checks`), run on every plan before it is shown or applied;
+    /// one about to be carried out (`executing`) is checked for the secrets it needs too.
+    fn checked(&self, mut plan: Plan, executing: bool) -> Result<Plan, CliError> {
+        let cx = checks::Context {
             env: &self.env,
             protected_env: self.protected,
             confirmed: self.confirmed,
+            executing,
             now: time::OffsetDateTime::now_utc(),
         };
-        crate::plan::checks::data(&mut plan, &cx)?;
+        checks::run(&mut plan, &cx)?;
         Ok(plan)
     }
 
@@ -282,8 +291,30 @@ impl Session {
 
     fn print_stats(&self, run: &RunArgs) {
         if run.stats {
-            eprint!("{}", self.aws.stats.render());
+            self.out.note(&self.aws.stats.render());
         }
+    }
+
+    fn plan_view<'a>(&'a self, plan: &'a Plan) -> PlanView<'a> {
+        PlanView {
+            plan,
+            region: &self.region,
+        }
+    }
+
+    /// The recorded id of every resource, from every stack's snapshot whatever the scope: the
+    /// environment's URLs come from more than one stack.
+    async fn recorded_ids(&self) -> Result<BTreeMap<Address, String>, CliError> {
+        let stored = state::read_all(&self.store(), &self.env, &Stack::ALL).await?;
+        Ok(stored
+            .values()
+            .flat_map(|st| {
+                st.snapshot
+                    .resources
+                    .iter()
+                    .map(|(a, r)| (a.clone(), r.id.clone()))
+            })
+            .collect())
     }
 }
 
@@ -295,23 +326,13 @@ struct Observed {
     stored: BTreeMap<Stack, Stored>,
 }
 
-fn print_plan(g: &Global, plan: &Plan, region: &str) {
-    match g.format {
-        Format::Text => print!(
-            "{}",
-            render_text(plan, region, Style::detect(std::io::stdout().is_terminal()))
-        ),
-        Format::Json => print!("{}", render_json(plan, region)),
-    }
-}
-
 pub async fn plan(g: &Global, run: &RunArgs) -> Result<Outcome, CliError> {
     let s = Session::open(g, run).await?;
     let observed = s.observe().await?;
     s.check_dependencies(&observed)?;
-    let plan = s.checked(diff(&s.desired, &observed.live, &observed.recorded)?)?;
+    let plan = s.checked(diff(&s.desired, &observed.live, &observed.recorded)?, false)?;
     s.check_names(&plan).await?;
-    print_plan(g, &plan, &s.region);
+    s.out.show(&s.plan_view(&plan));
     s.print_stats(run);
     Ok(if plan.has_changes() {
         Outcome::Pending
@@ -326,24 +347,12 @@ pub async fn drift(g: &Global, run: &RunArgs) -> Result<Outcome, CliError> {
     let (observed, busy) = s.observe_settled().await?;
     let mut report = crate::drift::drift(&s.desired, &observed.live, &observed.recorded);
     crate::drift::in_flight(&mut report, &busy);
-    match g.format {
-        Format::Text => print!("{}", crate::drift::render_text(&report, &s.region)),
-        Format::Json => {
-            let doc = serde_json::json!({
-                "format_version": 1,
-                "env": s.env,
-                "region": s.region,
-                "drift": report.has_drift(),
-                "summary": report.summary(),
-                "findings": report.findings,
-                "aws_calls": s.aws.stats.to_json(),
-            });
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&doc).expect("drift serialises")
-            );
-        }
-    }
+    s.out.show(&DriftView {
+        report: &report,
+        env: &s.env,
+        region: &s.region,
+        aws_calls: s.aws.stats.to_json(),
+    });
     s.print_stats(run);
     Ok(if report.has_drift() {
         Outcome::Pending
@@ -354,8 +363,8 @@ pub async fn drift(g: &Global, run: &RunArgs) -> Result<Outcome, CliError> {
 
 pub async fn apply(g: &Global, a: &ApplyArgs) -> Result<Outcome, CliError> {
     let mut s = Session::open(g, &a.run).await?;
-    s.confirmed = confirmed(a)?;
-    let outcome = execute(g, a, &s, "apply", |s, observed| {
+    s.confirmed = checks::confirm::given(&a.run.env, a.confirm.as_deref(), false)?;
+    let outcome = execute(a, &s, "apply", |s, observed| {
         s.check_dependencies(observed)?;
         Ok(diff(&s.desired, &observed.live, &observed.recorded)?)
     })
@@ -363,53 +372,34 @@ pub async fn apply(g: &Global, a: &ApplyArgs) -> Result<Outcome, CliError> {
     // The URLs, as after `terraform apply`; on stderr so stdout stays the plan/report.
     if g.format == Format::Text && a.run.stack.is_none_or(|s| s != Stack::Shared) {
         let s = Session::open(g, &a.run).await?;
-        let stored = state::read_all(&s.store(), &s.env, &Stack::ALL).await?;
-        let ids: BTreeMap<Address, String> = stored
-            .values()
-            .flat_map(|st| {
-                st.snapshot
-                    .resources
-                    .iter()
-                    .map(|(a, r)| (a.clone(), r.id.clone()))
-            })
-            .collect();
+        let ids = s.recorded_ids().await?;
         match s.aws.outputs(&s.env, &ids, g.endpoint_url.as_deref()).await {
-            Ok(out) => eprint!("\nOutputs:\n{}", out.render()),
-            Err(e) => eprintln!("warning: could not read the outputs: {e}"),
+            Ok(out) => s.out.note(&format!("\nOutputs:\n{}", out.render())),
+            Err(e) => s.out.warn(format_args!("could not read the outputs: {e}")),
         }
     }
     Ok(outcome)
 }
 
-/// `--confirm ENV` must name the environment it is given for.
-fn confirmed(a: &ApplyArgs) -> Result<bool, CliError> {
-    let env = &a.run.env;
-    match &a.confirm {
-        Some(c) if c != env => Err(CliError::Refused(format!(
-            "--confirm {c} does not match the environment `{env}`; nothing was changed"
-        ))),
-        Some(_) => Ok(true),
-        None => Ok(false),
+/// A check's refusal, as the command line reports it.
+impl From<checks::Refusal> for CliError {
+    fn from(r: checks::Refusal) -> CliError {
+        match r {
+            checks::Refusal::Plan(e) => CliError::Plan(e),
+            other => CliError::Refused(other.to_string()),
+        }
     }
 }
 
 pub async fn destroy(g: &Global, d: &DestroyArgs) -> Result<Outcome, CliError> {
     let env = &d.apply.run.env;
     let loaded = load(g, env)?;
-    let protected = env == "production" || loaded.spec.database.deletion_protection;
-    let confirmed = confirmed(&d.apply)?;
-    match &d.apply.confirm {
-        None if protected => {
-            return Err(CliError::Refused(format!(
-                "`{env}` is protected: destroying it needs --confirm {env} (--auto-approve alone is not enough); nothing was deleted"
-            )));
-        }
-        _ => {}
-    }
+    let protected = checks::confirm::protected_env(env, loaded.spec.database.deletion_protection);
+    let confirmed = checks::confirm::given(env, d.apply.confirm.as_deref(), protected)?;
     let mut s = Session::open(g, &d.apply.run).await?;
     s.desired.resources.clear();
     s.confirmed = confirmed;
-    execute(g, &d.apply, &s, "destroy", |s, observed| {
+    execute(&d.apply, &s, "destroy", |s, observed| {
         s.check_dependents(observed)?;
         Ok(diff(&s.desired, &observed.live, &observed.recorded)?)
     })
@@ -419,33 +409,31 @@ pub async fn destroy(g: &Global, d: &DestroyArgs) -> Result<Outcome, CliError> {
 /// Plan without a lock; if there is work, lock, plan again under the lock, confirm, execute.
 /// A converged environment therefore costs reads only: no lock, no state write.
 async fn execute(
-    g: &Global,
     a: &ApplyArgs,
     s: &Session,
     command: &str,
     make_plan: impl Fn(&Session, &Observed) -> Result<Plan, CliError>,
 ) -> Result<Outcome, CliError> {
     let observed = s.observe().await?;
-    let first = s.checked(make_plan(s, &observed)?)?;
-    check_secrets(&first)?;
+    let first = s.checked(make_plan(s, &observed)?, true)?;
     // Before the state bucket, the locks or anything else is written.
     s.check_names(&first).await?;
     if !first.has_changes() && unrecorded(&first, &observed.recorded).is_empty() {
-        print_plan(g, &first, &s.region);
+        s.out.show(&s.plan_view(&first));
         s.print_stats(&a.run);
         return Ok(Outcome::Done);
     }
     let store = s.store();
     store.ensure_ready().await?;
     // From before the first lock on, Ctrl-C must not kill the run and leave its locks behind.
-    let interrupted = on_ctrl_c();
+    let interrupted = on_ctrl_c(s.out);
     let mut guards = Vec::new();
     let changing = touched(&first, &observed.recorded);
     for &stack in &changing {
         match state::acquire(&store, stack, &s.env, command).await {
             Ok(guard) => guards.push(guard),
             Err(e) => {
-                release(guards).await;
+                release(s.out, guards).await;
                 return Err(e.into());
             }
         }
@@ -457,32 +445,10 @@ async fn execute(
     {
         tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
     }
-    let result = locked(g, a, s, command, &make_plan, interrupted, &changing).await;
-    release(guards).await;
+    let result = locked(a, s, command, &make_plan, interrupted, &changing).await;
+    release(s.out, guards).await;
     s.print_stats(&a.run);
     result
-}
-
-/// A database created with a password from the environment needs that variable before anything
-/// changes, not halfway through the run. The value is only checked for presence, never shown.
-fn check_secrets(plan: &Plan) -> Result<(), CliError> {
-    for c in &plan.changes {
-        let creates = matches!(c.action, Action::Create | Action::Replace);
-        if let (true, Some(crate::model::Attrs::DbInstance(db))) = (creates, &c.after)
-            && let crate::model::MasterPassword::EnvVar(name) = &db.master_password
-        {
-            let problem = match std::env::var_os(name) {
-                None => "is not set",
-                Some(v) if v.is_empty() => "is empty",
-                Some(_) => continue,
-            };
-            return Err(CliError::Refused(format!(
-                "{}: the master password variable {name} {problem}; set it and run again. Nothing was changed",
-                c.address
-            )));
-        }
-    }
-    Ok(())
 }
 
 /// The stacks a plan writes to: those with changes, and those where resources are adopted.
@@ -506,16 +472,15 @@ fn unrecorded(plan: &Plan, recorded: &RecordedState) -> BTreeSet<Address> {
         .collect()
 }
 
-async fn release(guards: Vec<state::LockGuard>) {
+async fn release(out: Printer, guards: Vec<state::LockGuard>) {
     for guard in guards {
         if let Err(e) = guard.release().await {
-            eprintln!("warning: could not release a lock: {e}");
+            out.warn(format_args!("could not release a lock: {e}"));
         }
     }
 }
 
 async fn locked(
-    g: &Global,
     a: &ApplyArgs,
     s: &Session,
     command: &str,
@@ -524,8 +489,49 @@ async fn locked(
     locked: &BTreeSet<Stack>,
 ) -> Result<Outcome, CliError> {
     let observed = s.observe().await?;
-    let plan = s.checked(make_plan(s, &observed)?)?;
-    check_secrets(&plan)?;
+    let plan = replan(s, &observed, make_plan, locked).await?;
+    // In JSON, the plan goes into the one document printed at the end.
+    s.out.preview(&s.plan_view(&plan));
+    if plan.has_changes() && !a.auto_approve {
+        confirm_unless_interrupted(s.out, &s.env, command, &interrupted).await?;
+    }
+    // Record on exactly the snapshots this plan was made from: a writer since then conflicts.
+    let mut recorder = state::Recorder::from_stored(
+        s.store(),
+        &s.env,
+        &s.stacks,
+        &s.spec_hash,
+        observed.stored.clone(),
+    );
+    adopt(s, &plan, &observed, &mut recorder).await?;
+    if !plan.has_changes() {
+        recorder.finish().await?;
+        if s.out.format() == Format::Json {
+            s.out.show(&s.plan_view(&plan));
+        }
+        return Ok(Outcome::Done);
+    }
+    let recorder = Arc::new(tokio::sync::Mutex::new(recorder));
+    let report = run_plan(a, s, &plan, &observed, recorder.clone(), interrupted).await;
+    let finish = recorder.lock().await.finish().await;
+    s.out.show(&ApplyView {
+        env: &s.env,
+        plan: s.plan_view(&plan),
+        report: &report,
+        aws_calls: s.aws.stats.to_json(),
+    });
+    finish?;
+    ended(s.out, command, &plan, &report)
+}
+
+/// The plan again, under the locks, through the same checks as the first.
+async fn replan(
+    s: &Session,
+    observed: &Observed,
+    make_plan: &impl Fn(&Session, &Observed) -> Result<Plan, CliError>,
+    locked: &BTreeSet<Stack>,
+) -> Result<Plan, CliError> {
+    let plan = s.checked(make_plan(s, observed)?, true)?;
     // Names may have been taken while this run waited for its locks.
     s.check_names(&plan).await?;
     // Someone changed AWS or state between the first plan and the lock: the work now reaches a
@@ -540,22 +546,17 @@ async fn locked(
             unlocked.join(", ")
         )));
     }
-    // In JSON, the plan goes into the one document printed at the end.
-    if g.format == Format::Text {
-        print_plan(g, &plan, &s.region);
-    }
-    let adopt = unrecorded(&plan, &observed.recorded);
-    if plan.has_changes() && !a.auto_approve {
-        confirm_unless_interrupted(&s.env, command, &interrupted).await?;
-    }
-    // Record on exactly the snapshots this plan was made from: a writer since then conflicts.
-    let mut recorder = state::Recorder::from_stored(
-        s.store(),
-        &s.env,
-        &s.stacks,
-        &s.spec_hash,
-        observed.stored.clone(),
-    );
+    Ok(plan)
+}
+
+/// Records what the plan found by its tags but state is missing, before anything changes.
+async fn adopt(
+    s: &Session,
+    plan: &Plan,
+    observed: &Observed,
+    recorder: &mut state::Recorder,
+) -> Result<(), CliError> {
+    let adopt = unrecorded(plan, &observed.recorded);
     for c in plan.changes.iter().filter(|c| adopt.contains(&c.address)) {
         let (Some(id), Some(attrs)) = (&c.id, &c.after) else {
             continue;
@@ -567,30 +568,33 @@ async fn locked(
             depends_on: c.depends_on.clone(),
         };
         recorder.record(&c.address, record).await?;
-        eprintln!(
-            "{}: adopted {id} (found by its tags, missing from state)",
+        s.out.note(&format!(
+            "{}: adopted {id} (found by its tags, missing from state)\n",
             c.address
-        );
+        ));
     }
-    if !plan.has_changes() {
-        recorder.finish().await?;
-        if g.format == Format::Json {
-            print_plan(g, &plan, &s.region);
-        }
-        return Ok(Outcome::Done);
-    }
-    let recorder = Arc::new(tokio::sync::Mutex::new(recorder));
+    Ok(())
+}
+
+/// The executor on the plan, its progress on stderr.
+async fn run_plan(
+    a: &ApplyArgs,
+    s: &Session,
+    plan: &Plan,
+    observed: &Observed,
+    recorder: Arc<tokio::sync::Mutex<state::Recorder>>,
+    interrupted: Arc<AtomicBool>,
+) -> apply::Report {
     let ids: BTreeMap<Address, String> = observed
         .full_live
         .resources
         .iter()
         .map(|(a, r)| (a.clone(), r.id.clone()))
         .collect();
-
-    let report = apply::execute(
-        &plan,
+    apply::execute(
+        plan,
         &s.aws,
-        recorder.clone(),
+        recorder,
         ids,
         &apply::Options {
             parallelism: a.parallelism,
@@ -601,34 +605,24 @@ async fn locked(
                 confirmed_destroy: s.confirmed,
             },
         },
-        &Progress::new(false),
+        &Progress::new(super::progress::Stderr::new()),
         interrupted,
     )
-    .await;
-    let finish = recorder.lock().await.finish().await;
+    .await
+}
 
-    let done = report.count(|o| matches!(o, TaskOutcome::Done { .. }));
-    let failed = report.count(|o| matches!(o, TaskOutcome::Failed { .. }));
-    let skipped = report.count(|o| matches!(o, TaskOutcome::Skipped { .. }));
-    if g.format == Format::Json {
-        let doc = serde_json::json!({
-            "format_version": crate::plan::JSON_FORMAT_VERSION,
-            "env": s.env,
-            "plan": serde_json::from_str::<serde_json::Value>(&render_json(&plan, &s.region))
-                .expect("the plan renders as JSON"),
-            "report": report,
-            "aws_calls": s.aws.stats.to_json(),
-        });
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&doc).expect("report serialises")
-        );
-    }
-    finish?;
+/// The closing line of a run that succeeded, or the error that lists what failed and what was
+/// skipped.
+fn ended(
+    out: Printer,
+    command: &str,
+    plan: &Plan,
+    report: &apply::Report,
+) -> Result<Outcome, CliError> {
     if report.succeeded() {
         let sm = plan.summary();
-        eprintln!(
-            "\n{} complete: {} created, {} updated, {} replaced, {} deleted.",
+        out.note(&format!(
+            "\n{} complete: {} created, {} updated, {} replaced, {} deleted.\n",
             if command == "destroy" {
                 "Destroy"
             } else {
@@ -638,53 +632,40 @@ async fn locked(
             sm.update,
             sm.replace,
             sm.delete
-        );
-        Ok(Outcome::Done)
-    } else {
-        let mut lines = vec![format!(
-            "{command} did not complete: {done} steps done, {failed} failed, {skipped} skipped"
-        )];
-        for r in &report.results {
-            match &r.outcome {
-                TaskOutcome::Failed { error } => {
-                    lines.push(format!("  failed  {} ({:?}): {error}", r.address, r.step))
-                }
-                TaskOutcome::Skipped { reason } => {
-                    lines.push(format!("  skipped {} ({:?}): {reason}", r.address, r.step))
-                }
-                TaskOutcome::Done { .. } => {}
-            }
-        }
-        lines.push(
-            "Everything that was done is recorded in state; fix the cause and run it again.".into(),
-        );
-        Err(CliError::Failed(lines.join("\n")))
+        ));
+        return Ok(Outcome::Done);
     }
+    let done = report.count(|o| matches!(o, TaskOutcome::Done { .. }));
+    let failed = report.count(|o| matches!(o, TaskOutcome::Failed { .. }));
+    let skipped = report.count(|o| matches!(o, TaskOutcome::Skipped { .. }));
+    let mut lines = vec![format!(
+        "{command} did not complete: {done} steps done, {failed} failed, {skipped} skipped"
+    )];
+    for r in &report.results {
+        match &r.outcome {
+            TaskOutcome::Failed { error } => {
+                lines.push(format!("  failed  {} ({:?}): {error}", r.address, r.step))
+            }
+            TaskOutcome::Skipped { reason } => {
+                lines.push(format!("  skipped {} ({:?}): {reason}", r.address, r.step))
+            }
+            TaskOutcome::Done { .. } => {}
+        }
+    }
+    lines.push(
+        "Everything that was done is recorded in state; fix the cause and run it again.".into(),
+    );
+    Err(CliError::Failed(lines.join("\n")))
 }
 
 pub async fn outputs(g: &Global, run: &RunArgs) -> Result<Outcome, CliError> {
     let s = Session::open(g, run).await?;
-    let stored = state::read_all(&s.store(), &s.env, &Stack::ALL).await?;
-    let ids: BTreeMap<Address, String> = stored
-        .values()
-        .flat_map(|st| {
-            st.snapshot
-                .resources
-                .iter()
-                .map(|(a, r)| (a.clone(), r.id.clone()))
-        })
-        .collect();
-    let out = s
+    let ids = s.recorded_ids().await?;
+    let outputs = s
         .aws
         .outputs(&s.env, &ids, g.endpoint_url.as_deref())
         .await?;
-    match g.format {
-        Format::Text => print!("{}", out.render()),
-        Format::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&out).expect("outputs serialise")
-        ),
-    }
+    s.out.show(&outputs);
     s.print_stats(run);
     Ok(Outcome::Done)
 }
@@ -692,7 +673,7 @@ pub async fn outputs(g: &Global, run: &RunArgs) -> Result<Outcome, CliError> {
 /// A flag the first Ctrl-C (SIGINT) sets: the executor then starts no new change, lets those in
 /// flight finish, and the run writes its state and releases its locks. The handler is in place
 /// when this returns, so no SIGINT after it kills the process.
-fn on_ctrl_c() -> Arc<AtomicBool> {
+fn on_ctrl_c(out: Printer) -> Arc<AtomicBool> {
     let interrupted = Arc::new(AtomicBool::new(false));
     let flag = interrupted.clone();
     #[cfg(unix)]
@@ -708,16 +689,16 @@ fn on_ctrl_c() -> Arc<AtomicBool> {
         #[cfg(not(unix))]
         let mut next = async || tokio::signal::ctrl_c().await.is_ok();
         if next().await {
-            eprintln!(
-                "\ninterrupted: finishing the changes in flight, starting no new ones (Ctrl-C again to quit at once)"
+            out.note(
+                "\ninterrupted: finishing the changes in flight, starting no new ones (Ctrl-C again to quit at once)\n",
             );
             flag.store(true, Ordering::SeqCst);
         }
         // A second Ctrl-C quits now, as with Terraform: what completed is in state, what was in
         // flight is found by its tags and adopted by the next run; the locks stay until unlocked.
         if next().await {
-            eprintln!(
-                "\nquitting without waiting; run `provision state unlock` once you are sure nothing else runs"
+            out.note(
+                "\nquitting without waiting; run `provision state unlock` once you are sure nothing else runs\n",
             );
             std::process::exit(130);
         }
@@ -727,6 +708,7 @@ fn on_ctrl_c() -> Arc<AtomicBool> {
 
 /// The confirmation prompt, given up when Ctrl-C comes while it waits (the locks are released).
 async fn confirm_unless_interrupted(
+    out: Printer,
     env: &str,
     command: &str,
     interrupted: &AtomicBool,
@@ -736,7 +718,7 @@ async fn confirm_unless_interrupted(
     // A plain thread, not the runtime's blocking pool: a read of stdin that never returns must
     // not hold up the process's exit.
     std::thread::spawn(move || {
-        let _ = tx.send(confirm(&env, &cmd));
+        let _ = tx.send(confirm(out, &env, &cmd));
     });
     loop {
         if interrupted.load(Ordering::SeqCst) {
@@ -755,14 +737,15 @@ async fn confirm_unless_interrupted(
     }
 }
 
-fn confirm(env: &str, command: &str) -> Result<(), CliError> {
+fn confirm(out: Printer, env: &str, command: &str) -> Result<(), CliError> {
     if !std::io::stdin().is_terminal() {
         return Err(CliError::Refused(format!(
             "not asking for confirmation without a terminal: pass --auto-approve to {command} `{env}` non-interactively"
         )));
     }
-    eprint!("\nDo you want to {command} `{env}` as shown? Only 'yes' will be accepted: ");
-    let _ = std::io::stderr().flush();
+    out.note(&format!(
+        "\nDo you want to {command} `{env}` as shown? Only 'yes' will be accepted: "
+    ));
     let mut answer = String::new();
     std::io::stdin()
         .lock()
@@ -787,55 +770,29 @@ pub async fn state(g: &Global, cmd: &StateCommand) -> Result<Outcome, CliError> 
     match cmd {
         StateCommand::List(_) | StateCommand::Show(_) => {
             let stored = state::read_all(&store, &s.env, &s.stacks).await?;
-            if g.format == Format::Json {
-                let docs: BTreeMap<&str, &state::Snapshot> = stored
-                    .iter()
-                    .map(|(k, v)| (k.as_str(), &v.snapshot))
-                    .collect();
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&docs).expect("snapshots serialise")
-                );
-                return Ok(Outcome::Done);
-            }
-            for stack in &s.stacks {
-                let key = format!("{stack}/{}/state.json", s.env);
-                match stored.get(stack) {
-                    None => println!("{key}: no snapshot ({})", store.describe()),
-                    Some(st) => {
-                        let snap = &st.snapshot;
-                        println!(
-                            "{key}: serial {}, {} resources, updated {}, lineage {}",
-                            snap.serial,
-                            snap.resources.len(),
-                            snap.updated_at,
-                            snap.lineage
-                        );
-                        if matches!(cmd, StateCommand::Show(_)) {
-                            for (a, r) in &snap.resources {
-                                println!("  {a:<40} {}", r.id);
-                            }
-                        }
-                    }
-                }
-            }
+            s.out.show(&Snapshots {
+                env: &s.env,
+                stacks: &s.stacks,
+                stored: &stored,
+                store: store.describe(),
+                resources: matches!(cmd, StateCommand::Show(_)),
+            });
         }
+        // One stack at a time, each shown as it comes: what was done stays said if a later
+        // stack fails.
         StateCommand::History(_) => {
             for stack in &s.stacks {
-                for h in store.history(*stack, &s.env).await? {
-                    println!("{}  serial {}  {}", h.key, h.serial, h.updated_at);
-                }
+                s.out.show(&History(store.history(*stack, &s.env).await?));
             }
         }
         StateCommand::Unlock { force, .. } => {
-            for stack in &s.stacks {
-                match state::unlock(&store, *stack, &s.env, *force).await? {
-                    Some(info) => println!(
-                        "{stack}/{}: broke the lock held by {}@{} (pid {})",
-                        s.env, info.owner, info.host, info.pid
-                    ),
-                    None => println!("{stack}/{}: not locked", s.env),
-                }
+            for &stack in &s.stacks {
+                let broken = state::unlock(&store, stack, &s.env, *force).await?;
+                s.out.show(&Unlocked {
+                    stack,
+                    env: &s.env,
+                    broken,
+                });
             }
         }
     }

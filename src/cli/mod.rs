@@ -1,7 +1,11 @@
 //! Command line: parse, run, print, map to exit codes (0 ok / nothing to do, 1 error,
-//! 2 changes pending or drift found).
+//! 2 changes pending or drift found). All printing goes through `output` (results on stdout
+//! in the format asked for, the rest on stderr) and, during a run, `progress`.
 
 mod commands;
+mod output;
+mod progress;
+mod views;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -41,6 +45,13 @@ pub struct Global {
     /// More log output on stderr (-v info, -vv debug, -vvv trace); RUST_LOG also works.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+}
+
+impl Global {
+    /// Where the command's results, notes and warnings go.
+    pub fn out(&self) -> output::Printer {
+        output::Printer::new(self.format)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -204,18 +215,7 @@ pub fn main() -> ExitCode {
         Ok(Outcome::Done) => ExitCode::SUCCESS,
         Ok(Outcome::Pending) => ExitCode::from(2),
         Err(e) => {
-            let mut said = e.to_string();
-            eprintln!("error: {said}");
-            let mut source = std::error::Error::source(&e);
-            while let Some(cause) = source {
-                // A cause the message already quotes in full says nothing new.
-                let text = cause.to_string();
-                if !said.contains(&text) {
-                    eprintln!("  caused by: {text}");
-                    said.push_str(&text);
-                }
-                source = cause.source();
-            }
+            output::error(&e);
             ExitCode::FAILURE
         }
     }
@@ -231,7 +231,7 @@ fn init_tracing(verbose: u8) {
     // The SDK logs whole requests and responses at trace level, and responses can carry secrets
     // (an API key's value): its crates stop at debug, whatever the level asked for. A cap only
     // lowers: at the default level they are as quiet as everything else.
-    const SDK: [&str; 16] = [
+    const RUNTIME: [&str; 11] = [
         "aws_smithy_runtime",
         "aws_smithy_runtime_api",
         "aws_smithy_http_client",
@@ -239,11 +239,6 @@ fn init_tracing(verbose: u8) {
         "aws_sigv4",
         "aws_runtime",
         "aws_config",
-        "aws_sdk_ec2",
-        "aws_sdk_s3",
-        "aws_sdk_rds",
-        "aws_sdk_elasticbeanstalk",
-        "aws_sdk_apigateway",
         "hyper",
         "hyper_util",
         "h2",
@@ -255,9 +250,13 @@ fn init_tracing(verbose: u8) {
         .unwrap_or_else(|| default.to_owned());
     let filter = tracing_subscriber::EnvFilter::try_new(requested)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let sdk_cap = tracing_subscriber::filter::filter_fn(|meta| {
+    let sdk: Vec<&str> = RUNTIME
+        .into_iter()
+        .chain(crate::aws::sdk_log_targets())
+        .collect();
+    let sdk_cap = tracing_subscriber::filter::filter_fn(move |meta| {
         *meta.level() != tracing::Level::TRACE
-            || !SDK.iter().any(|t| {
+            || !sdk.iter().any(|t| {
                 meta.target()
                     .strip_prefix(t)
                     .is_some_and(|rest| rest.is_empty() || rest.starts_with("::"))
@@ -298,7 +297,7 @@ fn runtime() -> tokio::runtime::Runtime {
 pub(crate) fn load(g: &Global, env: &str) -> Result<spec::Loaded, SpecError> {
     let (loaded, warnings) = spec::load(&g.specs, env)?;
     for w in warnings {
-        eprintln!("warning: {w}");
+        g.out().warn(w);
     }
     Ok(loaded)
 }
@@ -306,19 +305,12 @@ pub(crate) fn load(g: &Global, env: &str) -> Result<spec::Loaded, SpecError> {
 fn validate(g: &Global, env: &str) -> Result<Outcome, CliError> {
     let loaded = load(g, env)?;
     let desired = spec::desired::build(&loaded.spec);
-    match g.format {
-        Format::Text => println!(
-            "{}: valid ({} resources in {} stacks, region {})",
-            env,
-            desired.resources.len(),
-            Stack::ALL.len(),
-            loaded.spec.region
-        ),
-        Format::Json => println!(
-            "{}",
-            serde_json::json!({"env": env, "valid": true, "resources": desired.resources.len(), "region": loaded.spec.region})
-        ),
-    }
+    g.out().show(&views::Validated {
+        env,
+        region: &loaded.spec.region,
+        resources: desired.resources.len(),
+        valid: true,
+    });
     Ok(Outcome::Done)
 }
 
@@ -328,10 +320,6 @@ fn envdiff(g: &Global, envs: &[String]) -> Result<Outcome, CliError> {
         specs.push(load(g, env)?.spec);
     }
     let refs: Vec<&spec::EnvSpec> = specs.iter().collect();
-    let d = crate::envdiff::envdiff(&refs);
-    match g.format {
-        Format::Text => print!("{}", crate::envdiff::render_text(&d)),
-        Format::Json => println!("{}", serde_json::to_string_pretty(&d).expect("serialises")),
-    }
+    g.out().show(&crate::envdiff::envdiff(&refs));
     Ok(Outcome::Done)
 }

@@ -158,86 +158,113 @@ pub fn drift(desired: &DesiredState, live: &LiveState, recorded: &RecordedState)
             changed(&mut b, address, l, r, ignore);
             pending(&mut b, address, l, ignore);
         }
-        match (d, l, r) {
-            (Some(d), Some(_), Some(r)) => {
-                let fields = spec_fields(&d.attrs, &d.tags, r, ignore);
-                if !fields.is_empty() {
-                    let apply = b.apply();
-                    b.push(
-                        Category::SpecAhead,
-                        address,
-                        Some(&r.id),
-                        format!(
-                            "the spec changed since the last apply: {}",
-                            fields.join(", ")
-                        ),
-                        format!("{apply} makes the change (`provision plan` shows it)"),
-                    );
-                }
-            }
-            (Some(_), Some(l), None) => {
-                let apply = b.apply();
-                b.push(
-                    Category::Unmanaged,
-                    address,
-                    Some(&l.id),
-                    "in the spec and in AWS with this environment's tags, but not in state (a run stopped before recording it)".into(),
-                    format!("{apply} adopts it into state"),
-                );
-            }
-            (Some(_), None, Some(r)) => {
-                let apply = b.apply();
-                b.push(
-                    Category::Missing,
-                    address,
-                    Some(&r.id),
-                    format!("recorded as {} but gone from AWS", r.id),
-                    format!("{apply} creates it again; to be rid of it, remove it from the spec"),
-                );
-            }
-            (Some(_), None, None) => {
-                let apply = b.apply();
-                b.push(
-                    Category::SpecAhead,
-                    address,
-                    None,
-                    "new in the spec, not created yet".into(),
-                    format!("{apply} creates it"),
-                );
-            }
-            (None, Some(l), Some(_)) => {
-                let apply = b.apply();
-                b.push(
-                    Category::SpecAhead,
-                    address,
-                    Some(&l.id),
-                    "removed from the spec, still in AWS".into(),
-                    format!("{apply} deletes it"),
-                );
-            }
-            (None, Some(l), None) => {
-                let apply = b.apply();
-                b.push(
-                    Category::Unmanaged,
-                    address,
-                    Some(&l.id),
-                    "carries this environment's ownership tags but is in neither the spec nor state".into(),
-                    format!("{apply} would delete it; to keep it, add it to the spec or remove its provision:* tags"),
-                );
-            }
-            (None, None, Some(r)) => {
-                let apply = b.apply();
-                b.push(
-                    Category::SpecAhead,
-                    address,
-                    Some(&r.id),
-                    "removed from the spec and already gone from AWS".into(),
-                    format!("{apply} drops it from state"),
-                );
-            }
-            (None, None, None) => {}
-        }
+        presence(&mut b, address, d, l, r, ignore);
     }
+    duplicates(&mut b, live);
+    untagged(&mut b, live);
+    b.out.sort_by(|x, y| {
+        (x.stack, &x.address, x.category, &x.field, &x.id)
+            .cmp(&(y.stack, &y.address, y.category, &y.field, &y.id))
+    });
+    Report {
+        env: desired.env.clone(),
+        findings: b.out,
+    }
+}
+
+/// Where the three views disagree on whether the resource exists, or the spec moved on since
+/// the last apply.
+fn presence(
+    b: &mut Builder<'_>,
+    address: &Address,
+    d: Option<&DesiredResource>,
+    l: Option<&LiveResource>,
+    r: Option<&RecordedResource>,
+    ignore: &[String],
+) {
+    match (d, l, r) {
+        (Some(d), Some(_), Some(r)) => {
+            let fields = spec_fields(&d.attrs, &d.tags, r, ignore);
+            if !fields.is_empty() {
+                let apply = b.apply();
+                b.push(
+                    Category::SpecAhead,
+                    address,
+                    Some(&r.id),
+                    format!(
+                        "the spec changed since the last apply: {}",
+                        fields.join(", ")
+                    ),
+                    format!("{apply} makes the change (`provision plan` shows it)"),
+                );
+            }
+        }
+        (Some(_), Some(l), None) => {
+            let apply = b.apply();
+            b.push(
+                Category::Unmanaged,
+                address,
+                Some(&l.id),
+                "in the spec and in AWS with this environment's tags, but not in state (a run stopped before recording it)".into(),
+                format!("{apply} adopts it into state"),
+            );
+        }
+        (Some(_), None, Some(r)) => {
+            let apply = b.apply();
+            b.push(
+                Category::Missing,
+                address,
+                Some(&r.id),
+                format!("recorded as {} but gone from AWS", r.id),
+                format!("{apply} creates it again; to be rid of it, remove it from the spec"),
+            );
+        }
+        (Some(_), None, None) => {
+            let apply = b.apply();
+            b.push(
+                Category::SpecAhead,
+                address,
+                None,
+                "new in the spec, not created yet".into(),
+                format!("{apply} creates it"),
+            );
+        }
+        (None, Some(l), Some(_)) => {
+            let apply = b.apply();
+            b.push(
+                Category::SpecAhead,
+                address,
+                Some(&l.id),
+                "removed from the spec, still in AWS".into(),
+                format!("{apply} deletes it"),
+            );
+        }
+        (None, Some(l), None) => {
+            let apply = b.apply();
+            b.push(
+                Category::Unmanaged,
+                address,
+                Some(&l.id),
+                "carries this environment's ownership tags but is in neither the spec nor state".into(),
+                format!("{apply} would delete it; to keep it, add it to the spec or remove its provision:* tags"),
+            );
+        }
+        (None, None, Some(r)) => {
+            let apply = b.apply();
+            b.push(
+                Category::SpecAhead,
+                address,
+                Some(&r.id),
+                "removed from the spec and already gone from AWS".into(),
+                format!("{apply} drops it from state"),
+            );
+        }
+        (None, None, None) => {}
+    }
+}
+
+/// Two live resources under one address: provision refuses to choose.
+fn duplicates(b: &mut Builder<'_>, live: &LiveState) {
     for dup in &live.duplicates {
         let apply = b.apply();
         b.push(
@@ -248,6 +275,10 @@ pub fn drift(desired: &DesiredState, live: &LiveState, recorded: &RecordedState)
             format!("delete the copy that should not exist, or remove its provision:* tags; {apply} refuses until then"),
         );
     }
+}
+
+/// Untagged resources in the environment's VPC.
+fn untagged(b: &mut Builder<'_>, live: &LiveState) {
     for u in &live.unmanaged {
         b.out.push(Finding {
             category: Category::Unmanaged,
@@ -261,14 +292,6 @@ pub fn drift(desired: &DesiredState, live: &LiveState, recorded: &RecordedState)
             note: format!("a {} in the environment's VPC without ownership tags", u.kind),
             resolve: "provision never changes it, but it blocks deleting the VPC: delete it, or describe it in the spec".into(),
         });
-    }
-    b.out.sort_by(|x, y| {
-        (x.stack, &x.address, x.category, &x.field, &x.id)
-            .cmp(&(y.stack, &y.address, y.category, &y.field, &y.id))
-    });
-    Report {
-        env: desired.env.clone(),
-        findings: b.out,
     }
 }
 
@@ -361,7 +384,7 @@ fn changed(
                 }
             ),
             note: format!("changed outside provision: {}", f.field),
-            field: Some(f.field),
+            field: Some(f.field.to_string()),
             expected: Some(f.after),
             actual: Some(f.before),
         });

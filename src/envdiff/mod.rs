@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::model::{Address, Kind, Stack};
-use crate::plan::diff::flatten_resource;
+use crate::model::field::flatten;
+use crate::model::{Address, Field, Kind, Stack};
 use crate::plan::render::value;
 use crate::spec::EnvSpec;
 use crate::spec::desired::build;
@@ -130,16 +130,17 @@ pub fn envdiff(specs: &[&EnvSpec]) -> EnvDiff {
 }
 
 /// Fields the table above already shows.
-fn covered(address: &Address, field: &str) -> bool {
+fn covered(address: &Address, field: &Field) -> bool {
     match (address.stack, address.kind) {
         (Stack::Shared, Kind::Vpc | Kind::Subnet) => field == "cidr",
-        (Stack::Backend | Stack::Console, Kind::BeanstalkEnv) => [
-            "aws:ec2:instances.InstanceTypes",
-            "aws:autoscaling:asg.MinSize",
-            "aws:autoscaling:asg.MaxSize",
-        ]
-        .iter()
-        .any(|f| field == format!("settings.{f}")),
+        (Stack::Backend | Stack::Console, Kind::BeanstalkEnv) => field.setting().is_some_and(|s| {
+            [
+                ("aws:ec2:instances", "InstanceTypes"),
+                ("aws:autoscaling:asg", "MinSize"),
+                ("aws:autoscaling:asg", "MaxSize"),
+            ]
+            .contains(&s)
+        }),
         // Derived from the API's names, which contain the environment.
         (Stack::Backend, Kind::ApiStage) => field == "definition_hash",
         (Stack::Backend, Kind::DbInstance) => [
@@ -147,7 +148,8 @@ fn covered(address: &Address, field: &str) -> bool {
             "storage_type",
             "backup_retention_days",
         ]
-        .contains(&field),
+        .iter()
+        .any(|f| field == f),
         _ => false,
     }
 }
@@ -156,20 +158,20 @@ fn covered(address: &Address, field: &str) -> bool {
 /// `{env}` and `{vpc_cidr}` so that only real differences remain.
 fn other_differences(specs: &[&EnvSpec]) -> Vec<Row> {
     // Per environment: (address, field) -> (neutral value, raw value).
-    let flat: Vec<BTreeMap<(Address, String), (Value, Value)>> = specs
+    let flat: Vec<BTreeMap<(Address, Field), (Value, Value)>> = specs
         .iter()
         .map(|s| {
             let desired = build(s);
             let mut out = BTreeMap::new();
             for (address, r) in &desired.resources {
-                for (field, v) in flatten_resource(&r.attrs, &r.tags) {
+                for (field, v) in flatten(&r.attrs, &r.tags) {
                     out.insert((address.clone(), field), (neutral(v.clone(), s), v));
                 }
             }
             out
         })
         .collect();
-    let keys: BTreeSet<&(Address, String)> = flat.iter().flat_map(BTreeMap::keys).collect();
+    let keys: BTreeSet<&(Address, Field)> = flat.iter().flat_map(BTreeMap::keys).collect();
     keys.into_iter()
         .filter(|(address, field)| !covered(address, field))
         .filter_map(|key| {

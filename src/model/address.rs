@@ -96,60 +96,21 @@ impl Kind {
         Kind::BeanstalkEnv,
     ];
 
-    /// Whether the physical id is a name the account chooses (and anyone may take again once
-    /// it is free): a recorded id of such a kind proves nothing by itself, so the resource must
-    /// still carry this environment's project and env tags to be taken as ours.
+    /// Whether the physical id is a name the account chooses (see [`Description::id_is_name`]).
+    ///
+    /// [`Description::id_is_name`]: super::kinds::Description::id_is_name
     pub fn id_is_name(self) -> bool {
-        match self {
-            Kind::DbSubnetGroup | Kind::DbInstance | Kind::BeanstalkApp => true,
-            Kind::Vpc
-            | Kind::Subnet
-            | Kind::InternetGateway
-            | Kind::ElasticIp
-            | Kind::NatGateway
-            | Kind::RouteTable
-            | Kind::SecurityGroup
-            | Kind::RestApi
-            | Kind::ApiKey
-            | Kind::ApiIntegration
-            | Kind::ApiStage
-            | Kind::UsagePlan
-            | Kind::BeanstalkEnv => false,
-        }
+        self.describe().id_is_name
     }
 
     /// The segment used in addresses.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Vpc => "vpc",
-            Kind::Subnet => "subnet",
-            Kind::InternetGateway => "internet_gateway",
-            Kind::ElasticIp => "eip",
-            Kind::NatGateway => "nat_gateway",
-            Kind::RouteTable => "route_table",
-            Kind::SecurityGroup => "security_group",
-            Kind::RestApi => "api",
-            Kind::ApiKey => "api_key",
-            Kind::ApiIntegration => "api_integration",
-            Kind::ApiStage => "api_stage",
-            Kind::UsagePlan => "usage_plan",
-            Kind::DbSubnetGroup => "db_subnet_group",
-            Kind::DbInstance => "rds",
-            Kind::BeanstalkApp => "beanstalk_app",
-            Kind::BeanstalkEnv => "beanstalk",
-        }
+        self.describe().segment
     }
 
     /// Kinds with one instance per stack have no name segment.
     pub fn is_named(self) -> bool {
-        matches!(
-            self,
-            Kind::Subnet
-                | Kind::ElasticIp
-                | Kind::NatGateway
-                | Kind::RouteTable
-                | Kind::SecurityGroup
-        )
+        self.describe().named
     }
 }
 

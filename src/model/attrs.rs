@@ -10,6 +10,7 @@ use ipnet::Ipv4Net;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::address::{Address, Kind};
+use super::field::Field;
 
 /// A reference to another resource: one this environment manages, or an id it does not know.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -405,42 +406,69 @@ impl Attrs {
 
     /// Every resource this one refers to: the edges of the dependency graph.
     pub fn refs(&self) -> Vec<&Ref> {
-        let mut out: Vec<&Ref> = Vec::new();
+        self.field_refs().into_iter().map(|(_, r)| r).collect()
+    }
+
+    /// Every reference with the field that holds it, in the order the field lists them.
+    pub fn field_refs(&self) -> Vec<(Field, &Ref)> {
+        let attr = |name: &str| Field::Attr(name.to_owned());
+        let mut out: Vec<(Field, &Ref)> = Vec::new();
         match self {
             Attrs::Vpc(_) | Attrs::ElasticIp(_) | Attrs::RestApi(_) | Attrs::ApiKey(_) => {}
             Attrs::BeanstalkApp(_) => {}
-            Attrs::Subnet(a) => out.push(&a.vpc),
-            Attrs::InternetGateway(a) => out.push(&a.vpc),
-            Attrs::NatGateway(a) => out.extend([&a.subnet, &a.elastic_ip]),
+            Attrs::Subnet(a) => out.push((attr("vpc"), &a.vpc)),
+            Attrs::InternetGateway(a) => out.push((attr("vpc"), &a.vpc)),
+            Attrs::NatGateway(a) => out.extend([
+                (attr("subnet"), &a.subnet),
+                (attr("elastic_ip"), &a.elastic_ip),
+            ]),
             Attrs::RouteTable(a) => {
-                out.push(&a.vpc);
-                out.extend(a.routes.iter().map(|r| &r.target));
-                out.extend(a.subnets.iter());
+                out.push((attr("vpc"), &a.vpc));
+                out.extend(a.routes.iter().map(|r| (attr("routes"), &r.target)));
+                out.extend(a.subnets.iter().map(|s| (attr("subnets"), s)));
             }
             Attrs::SecurityGroup(a) => {
-                out.push(&a.vpc);
-                for rule in a.ingress.iter().chain(a.egress.iter()) {
-                    if let RuleSource::Group(g) = &rule.source {
-                        out.push(g);
+                out.push((attr("vpc"), &a.vpc));
+                for (name, rules) in [("ingress", &a.ingress), ("egress", &a.egress)] {
+                    for rule in rules {
+                        if let RuleSource::Group(g) = &rule.source {
+                            out.push((attr(name), g));
+                        }
                     }
                 }
             }
-            Attrs::ApiIntegration(a) => out.extend([&a.api, &a.target]),
-            Attrs::ApiStage(a) => out.push(&a.api),
-            Attrs::UsagePlan(a) => out.extend([&a.api, &a.stage, &a.api_key]),
+            Attrs::ApiIntegration(a) => {
+                out.extend([(attr("api"), &a.api), (attr("target"), &a.target)])
+            }
+            Attrs::ApiStage(a) => out.push((attr("api"), &a.api)),
+            Attrs::UsagePlan(a) => out.extend([
+                (attr("api"), &a.api),
+                (attr("stage"), &a.stage),
+                (attr("api_key"), &a.api_key),
+            ]),
             Attrs::DbSubnetGroup(a) => {
-                out.push(&a.vpc);
-                out.extend(a.subnets.iter());
+                out.push((attr("vpc"), &a.vpc));
+                out.extend(a.subnets.iter().map(|s| (attr("subnets"), s)));
             }
             Attrs::DbInstance(a) => {
-                out.push(&a.subnet_group);
-                out.extend(a.security_groups.iter());
+                out.push((attr("subnet_group"), &a.subnet_group));
+                out.extend(
+                    a.security_groups
+                        .iter()
+                        .map(|g| (attr("security_groups"), g)),
+                );
             }
             Attrs::BeanstalkEnv(a) => {
-                out.push(&a.application);
-                for value in a.settings.values().flat_map(BTreeMap::values) {
-                    if let SettingValue::Refs(r) = value {
-                        out.extend(r.iter());
+                out.push((attr("application"), &a.application));
+                for (namespace, options) in &a.settings {
+                    for (option, value) in options {
+                        if let SettingValue::Refs(r) = value {
+                            let field = Field::Setting {
+                                namespace: namespace.clone(),
+                                option: option.clone(),
+                            };
+                            out.extend(r.iter().map(|r| (field.clone(), r)));
+                        }
                     }
                 }
             }

@@ -2,9 +2,12 @@
 
 pub mod address;
 pub mod attrs;
+pub mod field;
 pub mod graph;
+pub mod kinds;
 pub mod state;
 
 pub use address::{Address, Kind, Stack};
 pub use attrs::*;
+pub use field::Field;
 pub use state::*;

@@ -2,70 +2,71 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::types::*;
+use crate::model::field::flatten;
 use crate::model::graph::levels;
+use crate::model::kinds::{Normalise, Shown};
 use crate::model::*;
 
-/// Fields that cannot change in place, per kind. A change to one of them means replace.
-pub fn immutable_fields(kind: Kind) -> &'static [&'static str] {
-    match kind {
-        Kind::Vpc => &["cidr"],
-        Kind::Subnet => &["vpc", "cidr", "availability_zone"],
-        Kind::InternetGateway => &["vpc"],
-        Kind::ElasticIp => &[],
-        Kind::NatGateway => &["subnet", "elastic_ip"],
-        Kind::RouteTable => &["vpc"],
-        // AWS cannot rename a group or change its description.
-        Kind::SecurityGroup => &["vpc", "name", "description"],
-        Kind::RestApi => &[],
-        Kind::ApiKey => &[],
-        Kind::ApiIntegration => &["api"],
-        Kind::ApiStage => &["api", "stage_name"],
-        Kind::UsagePlan => &["api"],
-        Kind::DbSubnetGroup => &["name", "vpc"],
-        Kind::DbInstance => &["identifier", "engine", "db_name", "master_username"],
-        Kind::BeanstalkApp => &["name"],
-        Kind::BeanstalkEnv => &[
-            "name",
-            "application",
-            "tier",
-            "cname_prefix",
-            "settings.aws:ec2:vpc.VPCId",
-        ],
-    }
+/// Whether a change to `field` forces `kind` to be replaced.
+fn forces(kind: Kind, field: &Field) -> bool {
+    kind.describe()
+        .immutable
+        .iter()
+        .any(|path| field.is_under(path))
 }
 
-/// Replacing these destroys data, so the spec must allow it explicitly.
-pub fn holds_data(kind: Kind) -> bool {
-    match kind {
-        Kind::DbInstance => true,
-        Kind::Vpc
-        | Kind::Subnet
-        | Kind::InternetGateway
-        | Kind::ElasticIp
-        | Kind::NatGateway
-        | Kind::RouteTable
-        | Kind::SecurityGroup
-        | Kind::RestApi
-        | Kind::ApiKey
-        | Kind::ApiIntegration
-        | Kind::ApiStage
-        | Kind::UsagePlan
-        | Kind::DbSubnetGroup
-        | Kind::BeanstalkApp
-        | Kind::BeanstalkEnv => false,
-    }
+/// The dependency graphs the plan is ordered by: desired for creates and updates, existing
+/// for deletes.
+struct Graphs {
+    desired_edges: BTreeMap<Address, BTreeSet<Address>>,
+    desired_levels: BTreeMap<Address, usize>,
+    existing_edges: BTreeMap<Address, BTreeSet<Address>>,
+    existing_levels: BTreeMap<Address, usize>,
 }
 
-fn forces(kind: Kind, field: &str) -> bool {
-    immutable_fields(kind).iter().any(|f| {
-        field == *f
-            || field
-                .strip_prefix(f)
-                .is_some_and(|rest| rest.starts_with('.'))
-    })
+impl Graphs {
+    fn new(
+        desired: &DesiredState,
+        live: &LiveState,
+        recorded: &RecordedState,
+    ) -> Result<Graphs, PlanErrors> {
+        let desired_edges: BTreeMap<Address, BTreeSet<Address>> = desired
+            .resources
+            .iter()
+            .map(|(a, r)| (a.clone(), r.depends_on(a)))
+            .collect();
+        let desired_levels = levels(&desired_edges).map_err(|e| PlanErrors(vec![e.into()]))?;
+        // Existing resources' edges, for ordering deletes: live references plus the snapshot's
+        // edges, which also hold the ordering edges no attribute carries (NAT gateway -> IGW).
+        let mut existing_edges: BTreeMap<Address, BTreeSet<Address>> = BTreeMap::new();
+        for (a, r) in &recorded.resources {
+            existing_edges.insert(a.clone(), r.depends_on.clone());
+        }
+        for (a, r) in &live.resources {
+            existing_edges
+                .entry(a.clone())
+                .or_default()
+                .extend(managed_refs(a, &r.attrs));
+        }
+        let existing_levels = levels(&existing_edges).map_err(|e| PlanErrors(vec![e.into()]))?;
+        Ok(Graphs {
+            desired_edges,
+            desired_levels,
+            existing_edges,
+            existing_levels,
+        })
+    }
+
+    /// Level and dependencies of a delete: what refers to it goes first.
+    fn existing(&self, address: &Address) -> (usize, BTreeSet<Address>) {
+        (
+            self.existing_levels.get(address).copied().unwrap_or(0),
+            dependents(address, &self.existing_edges),
+        )
+    }
 }
 
 pub fn diff(
@@ -82,172 +83,35 @@ pub fn diff(
             id: d.id.clone(),
         })
         .collect();
-
-    let desired_edges: BTreeMap<Address, BTreeSet<Address>> = desired
-        .resources
-        .iter()
-        .map(|(a, r)| (a.clone(), r.depends_on(a)))
-        .collect();
-    let desired_levels = levels(&desired_edges).map_err(|e| PlanErrors(vec![e.into()]))?;
-
-    // Existing resources' edges, for ordering deletes: live references plus the snapshot's
-    // edges, which also hold the ordering edges no attribute carries (NAT gateway -> IGW).
-    let mut existing_edges: BTreeMap<Address, BTreeSet<Address>> = BTreeMap::new();
-    for (a, r) in &recorded.resources {
-        existing_edges.insert(a.clone(), r.depends_on.clone());
-    }
-    for (a, r) in &live.resources {
-        existing_edges
-            .entry(a.clone())
-            .or_default()
-            .extend(managed_refs(a, &r.attrs));
-    }
-    let existing_levels = levels(&existing_edges).map_err(|e| PlanErrors(vec![e.into()]))?;
-
+    let graphs = Graphs::new(desired, live, recorded)?;
     let addresses: BTreeSet<&Address> = desired
         .resources
         .keys()
         .chain(live.resources.keys())
         .chain(recorded.resources.keys())
         .collect();
-
     let mut changes = Vec::new();
+    let mut mismatches = Vec::new();
     for address in addresses {
         let d = desired.resources.get(address);
         let l = live.resources.get(address);
         let rec = recorded.resources.get(address);
-        let change = match (d, l) {
-            (Some(d), None) => Change {
-                address: address.clone(),
-                action: Action::Create,
-                level: desired_levels[address],
-                depends_on: desired_edges[address].clone(),
-                id: None,
-                before: None,
-                after: Some(d.attrs.clone()),
-                tags: Some(d.tags.clone()),
-                fields: Vec::new(),
-                lifecycle: d.lifecycle.clone(),
-                final_snapshot: None,
-                reason: rec.map(|r| {
-                    format!(
-                        "recorded as {} but gone from AWS (deleted outside provision)",
-                        r.id
-                    )
-                }),
-            },
-            (Some(d), Some(l)) => {
-                if d.attrs.kind() != l.attrs.kind() {
-                    errors.push(PlanError::KindMismatch {
-                        address: address.clone(),
-                        desired: d.attrs.kind().to_string(),
-                        live: l.attrs.kind().to_string(),
-                    });
-                    continue;
-                }
-                compare(
-                    address,
-                    d,
-                    l,
-                    rec,
-                    desired_levels[address],
-                    &desired_edges[address],
-                    &mut errors,
-                )
-            }
-            (None, Some(l)) => Change {
-                address: address.clone(),
-                action: Action::Delete,
-                level: existing_levels.get(address).copied().unwrap_or(0),
-                depends_on: dependents(address, &existing_edges),
-                id: Some(l.id.clone()),
-                before: Some(shown(&l.attrs, None, rec)),
-                after: None,
-                tags: None,
-                fields: Vec::new(),
-                lifecycle: Lifecycle::default(),
-                final_snapshot: None,
-                reason: Some(format!("no longer in the spec{}", data_note(&l.attrs))),
-            },
-            (None, None) => {
-                let r = rec.expect("address came from one of the three maps");
-                // Nothing of ours was found: only the record goes, and whatever holds its id
-                // or name now is not touched. Ordered like a delete: what the read left out
-                // while it was going (a terminating environment) is waited for at apply.
-                Change {
-                    address: address.clone(),
-                    action: Action::Forget,
-                    level: existing_levels.get(address).copied().unwrap_or(0),
-                    depends_on: dependents(address, &existing_edges),
-                    id: Some(r.id.clone()),
-                    before: Some(r.attrs.clone()),
-                    after: None,
-                    tags: None,
-                    fields: Vec::new(),
-                    lifecycle: Lifecycle::default(),
-                    final_snapshot: None,
-                    reason: Some(
-                        "no longer in the spec and already gone from AWS; only dropped from state"
-                            .into(),
-                    ),
-                }
-            }
-        };
-        changes.push(change);
+        match planned(address, d, l, rec, &graphs) {
+            Ok(change) => changes.push(change),
+            Err(mismatch) => mismatches.push(mismatch),
+        }
     }
-
     cascade_replacements(&mut changes, desired);
     redeploy_stages(&mut changes);
 
-    for c in &changes {
-        if c.action == Action::Replace && holds_data(c.address.kind) {
-            let allowed = desired
-                .resources
-                .get(&c.address)
-                .is_some_and(|d| d.lifecycle.allow_replace);
-            if !allowed {
-                let fields = c
-                    .fields
-                    .iter()
-                    .filter(|f| f.forces_replacement)
-                    .map(|f| f.field.clone())
-                    .collect();
-                errors.push(PlanError::DestructiveReplace {
-                    address: c.address.clone(),
-                    fields,
-                });
-            }
-        }
-        // A replacement deletes the old group first, and AWS refuses to delete a group that
-        // rules or instances still use: say so now rather than fail halfway.
-        if c.action == Action::Replace && c.address.kind == Kind::SecurityGroup {
-            let users: Vec<Address> = desired
-                .resources
-                .iter()
-                .filter(|(a, r)| **a != c.address && r.depends_on(a).contains(&c.address))
-                .filter(|(a, _)| {
-                    changes
-                        .iter()
-                        .any(|u| &u.address == *a && u.action != Action::Replace)
-                })
-                .map(|(a, _)| a.clone())
-                .collect();
-            if !users.is_empty() {
-                let fields = c
-                    .fields
-                    .iter()
-                    .filter(|f| f.forces_replacement)
-                    .map(|f| f.field.clone())
-                    .collect();
-                errors.push(PlanError::ReplaceInUse {
-                    address: c.address.clone(),
-                    fields,
-                    users,
-                });
-            }
-        }
-    }
-
+    // The replacement checks validate the planned changes; their errors are reported with
+    // the rest, in the order planning meets them: per address, then per replacement.
+    let found = super::checks::replacements(&changes, live);
+    let mut per_address = mismatches;
+    per_address.extend(found.per_address);
+    per_address.sort_by(|a, b| a.address().cmp(&b.address()));
+    errors.extend(per_address);
+    errors.extend(found.per_replacement);
     if errors.is_empty() {
         Ok(Plan {
             env: desired.env.clone(),
@@ -256,6 +120,87 @@ pub fn diff(
     } else {
         Err(PlanErrors(errors))
     }
+}
+
+/// The change at one address, from what the spec wants, what AWS has and what was recorded.
+fn planned(
+    address: &Address,
+    d: Option<&DesiredResource>,
+    l: Option<&LiveResource>,
+    rec: Option<&RecordedResource>,
+    graphs: &Graphs,
+) -> Result<Change, PlanError> {
+    Ok(match (d, l) {
+        (Some(d), None) => Change {
+            address: address.clone(),
+            action: Action::Create,
+            level: graphs.desired_levels[address],
+            depends_on: graphs.desired_edges[address].clone(),
+            id: None,
+            before: None,
+            after: Some(d.attrs.clone()),
+            tags: Some(d.tags.clone()),
+            fields: Vec::new(),
+            lifecycle: d.lifecycle.clone(),
+            final_snapshot: None,
+            reason: rec.map(|r| Reason::GoneFromAws { id: r.id.clone() }),
+        },
+        (Some(d), Some(l)) => {
+            if d.attrs.kind() != l.attrs.kind() {
+                return Err(PlanError::KindMismatch {
+                    address: address.clone(),
+                    desired: d.attrs.kind().to_string(),
+                    live: l.attrs.kind().to_string(),
+                });
+            }
+            compare(
+                address,
+                d,
+                l,
+                rec,
+                graphs.desired_levels[address],
+                &graphs.desired_edges[address],
+            )
+        }
+        (None, Some(l)) => {
+            let (level, depends_on) = graphs.existing(address);
+            Change {
+                address: address.clone(),
+                action: Action::Delete,
+                level,
+                depends_on,
+                id: Some(l.id.clone()),
+                before: Some(shown(&l.attrs, None, rec)),
+                after: None,
+                tags: None,
+                fields: Vec::new(),
+                lifecycle: Lifecycle::default(),
+                final_snapshot: None,
+                reason: Some(Reason::NoLongerInSpec(data_loss(&l.attrs))),
+            }
+        }
+        (None, None) => {
+            let r = rec.expect("address came from one of the three maps");
+            // Nothing of ours was found: only the record goes, and whatever holds its id
+            // or name now is not touched. Ordered like a delete: what the read left out
+            // while it was going (a terminating environment) is waited for at apply.
+            let (level, depends_on) = graphs.existing(address);
+            Change {
+                address: address.clone(),
+                action: Action::Forget,
+                level,
+                depends_on,
+                id: Some(r.id.clone()),
+                before: Some(r.attrs.clone()),
+                after: None,
+                tags: None,
+                fields: Vec::new(),
+                lifecycle: Lifecycle::default(),
+                final_snapshot: None,
+                reason: Some(Reason::AlreadyGone),
+            }
+        }
+    })
 }
 
 fn managed_refs(own: &Address, attrs: &Attrs) -> BTreeSet<Address> {
@@ -288,25 +233,9 @@ fn compare(
     rec: Option<&RecordedResource>,
     level: usize,
     deps: &BTreeSet<Address>,
-    errors: &mut Vec<PlanError>,
 ) -> Change {
     let kind = address.kind;
-    let (fields, have) = field_changes(kind, &d.attrs, &d.tags, l, rec, &d.lifecycle.ignore);
-
-    if let (Attrs::DbInstance(want), Attrs::DbInstance(_)) = (&d.attrs, &l.attrs) {
-        let live_size = have
-            .get("allocated_storage_gb")
-            .and_then(Value::as_u64)
-            .unwrap_or(0) as u32;
-        if want.allocated_storage_gb < live_size {
-            errors.push(PlanError::StorageShrink {
-                address: address.clone(),
-                from: live_size,
-                to: want.allocated_storage_gb,
-            });
-        }
-    }
-
+    let (fields, _) = field_changes(kind, &d.attrs, &d.tags, l, rec, &d.lifecycle.ignore);
     let action = if fields.is_empty() {
         Action::NoOp
     } else if fields.iter().any(|f| f.forces_replacement) {
@@ -341,20 +270,24 @@ pub fn field_changes(
     l: &LiveResource,
     rec: Option<&RecordedResource>,
     ignore: &[String],
-) -> (Vec<FieldChange>, BTreeMap<String, Value>) {
-    let want = flatten_resource(attrs, tags);
-    let mut have = flatten_resource(&l.attrs, &l.tags);
+) -> (Vec<FieldChange>, BTreeMap<Field, Value>) {
+    let want = flatten(attrs, tags);
+    let mut have = flatten(&l.attrs, &l.tags);
     // A value AWS is already converging to counts as reached. Pending entries that are no
     // attribute (a Beanstalk environment's `status`) are for drift to report, not to compare.
     for (field, value) in &l.pending {
-        if have.contains_key(field) {
-            have.insert(field.clone(), value.clone());
+        let field = Field::from(field.as_str());
+        if have.contains_key(&field) {
+            have.insert(field, value.clone());
         }
     }
     normalise_live(kind, &want, &mut have, rec);
     let mut fields = Vec::new();
-    let keys: BTreeSet<&String> = want.keys().chain(have.keys()).collect();
-    for key in keys.into_iter().filter(|k| !is_ignored(k, ignore)) {
+    let keys: BTreeSet<&Field> = want.keys().chain(have.keys()).collect();
+    for key in keys
+        .into_iter()
+        .filter(|k| !is_ignored(&k.to_string(), ignore))
+    {
         let before = have.get(key).cloned().unwrap_or(Value::Null);
         let after = want.get(key).cloned().unwrap_or(Value::Null);
         if before != after {
@@ -379,23 +312,25 @@ pub fn is_ignored(key: &str, ignore: &[String]) -> bool {
     })
 }
 
-/// What deleting a resource does to its data, so the plan says it before apply does it.
-fn data_note(before: &Attrs) -> &'static str {
+/// What deleting a resource does to its data.
+fn data_loss(before: &Attrs) -> DataLoss {
     match before {
-        Attrs::DbInstance(db) if db.deletion_protection => {
-            "; deletion protection is on: destroy needs --confirm ENV, turns it off, and takes a final snapshot"
-        }
-        Attrs::DbInstance(_) => {
-            "; deletion protection is off: the data goes with it, no final snapshot"
-        }
-        _ => "",
+        Attrs::DbInstance(db) if db.deletion_protection => DataLoss::Protected,
+        Attrs::DbInstance(_) => DataLoss::Unprotected,
+        _ => DataLoss::Nothing,
     }
 }
 
-/// Live attributes as a plan may show them. A Beanstalk environment's live settings include
-/// every option AWS knows, among them environment variables someone set by hand (secrets,
-/// often): only the settings the spec declares, or declared when last applied, are shown.
+/// Live attributes as a plan may show them (see [`Shown`]).
 fn shown(live: &Attrs, want: Option<&Attrs>, rec: Option<&RecordedResource>) -> Attrs {
+    match live.kind().describe().shown {
+        Shown::AsRead => live.clone(),
+        Shown::DeclaredSettings => declared_settings(live, want, rec),
+    }
+}
+
+/// Only the settings the spec declares, or declared when last applied.
+fn declared_settings(live: &Attrs, want: Option<&Attrs>, rec: Option<&RecordedResource>) -> Attrs {
     let Attrs::BeanstalkEnv(l) = live else {
         return live.clone();
     };
@@ -412,131 +347,68 @@ fn shown(live: &Attrs, want: Option<&Attrs>, rec: Option<&RecordedResource>) -> 
     Attrs::BeanstalkEnv(out)
 }
 
-/// Kind-specific views of live values before comparing.
+/// Kind-specific views of live values before comparing (see [`Normalise`]).
 fn normalise_live(
     kind: Kind,
-    want: &BTreeMap<String, Value>,
-    have: &mut BTreeMap<String, Value>,
+    want: &BTreeMap<Field, Value>,
+    have: &mut BTreeMap<Field, Value>,
     rec: Option<&RecordedResource>,
 ) {
-    match kind {
-        // Compare only the option settings the spec declares, plus the ones it declared last
-        // time (those must be removed); everything else is Beanstalk's defaults.
-        Kind::BeanstalkEnv => {
-            let recorded: BTreeSet<String> = rec
+    match kind.describe().normalise {
+        Normalise::AsRead => {}
+        Normalise::DeclaredSettings => {
+            let recorded: BTreeSet<Field> = rec
                 .map(|r| {
-                    flatten_resource(&r.attrs, &r.tags)
+                    flatten(&r.attrs, &r.tags)
                         .into_keys()
-                        .filter(|k| k.starts_with("settings."))
+                        .filter(|k| k.setting().is_some())
                         .collect()
                 })
                 .unwrap_or_default();
             have.retain(|k, _| {
-                !k.starts_with("settings.") || want.contains_key(k) || recorded.contains(k)
+                k.setting().is_none() || want.contains_key(k) || recorded.contains(k)
             });
-            // Without a prefix in the spec, whatever CNAME AWS generated is fine.
-            if !want.contains_key("cname_prefix") {
-                have.remove("cname_prefix");
+            let prefix = Field::Attr("cname_prefix".into());
+            if !want.contains_key(&prefix) {
+                have.remove(&prefix);
             }
         }
-        // The password of an instance created with one is opaque: any variable name matches.
-        Kind::DbInstance => {
-            if let (Some(w), Some(h)) = (
-                want.get("master_password.env_var"),
-                have.get("master_password.env_var"),
-            ) && w != h
+        Normalise::OpaquePassword => {
+            let password = Field::Attr("master_password.env_var".into());
+            if let (Some(w), Some(h)) = (want.get(&password), have.get(&password))
+                && w != h
             {
-                have.insert("master_password.env_var".into(), w.clone());
+                have.insert(password, w.clone());
             }
         }
-        Kind::Vpc
-        | Kind::Subnet
-        | Kind::InternetGateway
-        | Kind::ElasticIp
-        | Kind::NatGateway
-        | Kind::RouteTable
-        | Kind::SecurityGroup
-        | Kind::RestApi
-        | Kind::ApiKey
-        | Kind::ApiIntegration
-        | Kind::ApiStage
-        | Kind::UsagePlan
-        | Kind::DbSubnetGroup
-        | Kind::BeanstalkApp => {}
     }
 }
 
 /// Attributes and tags as dotted paths to leaf values (arrays stay whole: they are sets).
 pub fn flatten_resource(attrs: &Attrs, tags: &Tags) -> BTreeMap<String, Value> {
-    let mut out = BTreeMap::new();
-    let mut value = serde_json::to_value(attrs).expect("attributes serialise");
-    if let Value::Object(map) = &mut value {
-        map.remove("kind");
-        map.insert(
-            "tags".into(),
-            serde_json::to_value(tags).expect("tags serialise"),
-        );
-        flatten("", map, &mut out);
-    }
-    out
-}
-
-fn flatten(prefix: &str, map: &Map<String, Value>, out: &mut BTreeMap<String, Value>) {
-    for (k, v) in map {
-        let key = if prefix.is_empty() {
-            k.clone()
-        } else {
-            format!("{prefix}.{k}")
-        };
-        match v {
-            Value::Object(inner) if !inner.is_empty() => flatten(&key, inner, out),
-            other => {
-                out.insert(key, other.clone());
-            }
-        }
-    }
+    flatten(attrs, tags)
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
 }
 
 /// A replaced resource gets a new id: whatever holds that id in an immutable field must be
 /// replaced too, and whatever holds it in a mutable field must be updated to the new id.
 fn cascade_replacements(changes: &mut [Change], desired: &DesiredState) {
     loop {
-        let replaced: BTreeSet<String> = changes
+        let replaced: BTreeSet<Address> = changes
             .iter()
             .filter(|c| c.action == Action::Replace)
-            .map(|c| c.address.to_string())
+            .map(|c| c.address.clone())
             .collect();
         let mut changed = false;
         for c in changes.iter_mut() {
             if !matches!(c.action, Action::NoOp | Action::Update) {
                 continue;
             }
-            let Some(d) = desired.resources.get(&c.address) else {
-                continue;
-            };
-            for (field, value) in flatten_resource(&d.attrs, &BTreeMap::new()) {
-                let Some(target) = mentions(&value, &replaced) else {
-                    continue;
-                };
-                if c.fields.iter().any(|f| f.field == field) {
-                    continue;
-                }
-                let forces_replacement = forces(c.address.kind, &field);
-                c.fields.push(FieldChange {
-                    field: field.clone(),
-                    after: with_new_ids(&value, &replaced),
-                    before: value,
-                    forces_replacement,
-                });
-                c.action = if forces_replacement || c.action == Action::Replace {
-                    Action::Replace
-                } else {
-                    Action::Update
-                };
-                c.reason = Some(format!("{target} is replaced"));
-                changed = true;
+            if let Some(d) = desired.resources.get(&c.address) {
+                changed |= follow_replaced(c, &d.attrs, &replaced);
             }
-            c.fields.sort_by(|a, b| a.field.cmp(&b.field));
         }
         if !changed {
             break;
@@ -544,55 +416,84 @@ fn cascade_replacements(changes: &mut [Change], desired: &DesiredState) {
     }
 }
 
-/// The value once the replaced resources have their new ids: each mention of one becomes
-/// `(new id of ADDRESS)`, the rest of the value (other set members, other fields) stays.
-fn with_new_ids(value: &Value, addresses: &BTreeSet<String>) -> Value {
+/// Adds to `c` each field of its desired attributes that refers to a replaced resource (by
+/// its typed references), and whether that replaces `c` too. Returns whether any was added.
+fn follow_replaced(c: &mut Change, attrs: &Attrs, replaced: &BTreeSet<Address>) -> bool {
+    let mut holding: BTreeMap<Field, Vec<&Address>> = BTreeMap::new();
+    for (field, r) in attrs.field_refs() {
+        if let Ref::Managed(a) = r
+            && replaced.contains(a)
+        {
+            holding.entry(field).or_default().push(a);
+        }
+    }
+    let mut added = false;
+    let values = flatten(attrs, &Tags::new());
+    for (field, targets) in holding {
+        if c.fields.iter().any(|f| f.field == field) {
+            continue;
+        }
+        let value = values.get(&field).cloned().unwrap_or(Value::Null);
+        let forces_replacement = forces(c.address.kind, &field);
+        c.fields.push(FieldChange {
+            after: with_new_ids(&value, &targets),
+            before: value,
+            field,
+            forces_replacement,
+        });
+        c.action = if forces_replacement || c.action == Action::Replace {
+            Action::Replace
+        } else {
+            Action::Update
+        };
+        c.reason = Some(Reason::Replaced(targets[0].clone()));
+        added = true;
+    }
+    c.fields.sort_by(|a, b| a.field.cmp(&b.field));
+    added
+}
+
+/// The value once the replaced resources have their new ids: each of their references
+/// becomes `(new id of ADDRESS)`, the rest of the value (other set members) stays.
+fn with_new_ids(value: &Value, targets: &[&Address]) -> Value {
     match value {
-        Value::String(s) if addresses.contains(s) => Value::String(format!("(new id of {s})")),
+        Value::String(s) if targets.iter().any(|t| t.to_string() == *s) => {
+            Value::String(format!("(new id of {s})"))
+        }
         Value::Array(items) => {
-            Value::Array(items.iter().map(|v| with_new_ids(v, addresses)).collect())
+            Value::Array(items.iter().map(|v| with_new_ids(v, targets)).collect())
         }
         Value::Object(map) => Value::Object(
             map.iter()
-                .map(|(k, v)| (k.clone(), with_new_ids(v, addresses)))
+                .map(|(k, v)| (k.clone(), with_new_ids(v, targets)))
                 .collect(),
         ),
         other => other.clone(),
     }
 }
 
-/// A stage serves a snapshot (deployment) of the API: when the integration changes in AWS for a
-/// reason the definition hash cannot see (its target was replaced and has a new endpoint), the
-/// stage must be deployed again or clients keep the old target.
+/// What serves a snapshot of others (an API stage, a deployment of its API) must be deployed
+/// again when one of those changes for a reason its own attributes cannot see (the
+/// integration's target was replaced and has a new endpoint), or clients keep the old one.
 fn redeploy_stages(changes: &mut [Change]) {
-    let integration_changes = changes.iter().any(|c| {
-        c.address.kind == Kind::ApiIntegration
-            && matches!(c.action, Action::Update | Action::Replace)
-    });
-    if !integration_changes {
-        return;
-    }
-    for c in changes
-        .iter_mut()
-        .filter(|c| c.address.kind == Kind::ApiStage && c.action == Action::NoOp)
-    {
+    let changed: BTreeSet<Kind> = changes
+        .iter()
+        .filter(|c| matches!(c.action, Action::Update | Action::Replace))
+        .map(|c| c.address.kind)
+        .collect();
+    for c in changes.iter_mut().filter(|c| c.action == Action::NoOp) {
+        let by = c.address.kind.describe().redeployed_by;
+        if !by.iter().any(|k| changed.contains(k)) {
+            continue;
+        }
         c.action = Action::Update;
         c.fields.push(FieldChange {
-            field: "deployment".into(),
+            field: Field::Deployment,
             before: Value::String("current".into()),
             after: Value::String("new deployment".into()),
             forces_replacement: false,
         });
-        c.reason = Some("the integration changes; a new deployment carries it to clients".into());
-    }
-}
-
-fn mentions(value: &Value, addresses: &BTreeSet<String>) -> Option<String> {
-    match value {
-        Value::String(s) if addresses.contains(s) => Some(s.clone()),
-        Value::Array(items) => items.iter().find_map(|v| mentions(v, addresses)),
-        Value::Object(map) => map.values().find_map(|v| mentions(v, addresses)),
-        _ => None,
+        c.reason = Some(Reason::Redeploy);
     }
 }
 

@@ -192,7 +192,7 @@ fn recorded_but_gone_from_aws_is_create_with_a_reason() {
     let c = change(&p, "shared.nat_gateway.public-a");
     assert_eq!(c.action, Action::Create);
     assert_eq!(
-        c.reason.as_deref(),
+        c.reason.as_ref().map(ToString::to_string).as_deref(),
         Some(
             "recorded as id-shared.nat_gateway.public-a but gone from AWS (deleted outside provision)"
         )
@@ -240,8 +240,17 @@ fn creates_are_levelled_parent_first() {
 
 type Mutation = fn(&mut LiveResource);
 
+type Drift = (&'static str, Mutation, &'static str, serde_json::Value);
+
 /// Per kind: a drift in a field that can change in place, the field, and its live value.
-fn in_place_drifts() -> Vec<(&'static str, Mutation, &'static str, serde_json::Value)> {
+fn in_place_drifts() -> Vec<Drift> {
+    let mut all = network_in_place_drifts();
+    all.extend(service_in_place_drifts());
+    all
+}
+
+/// The shared stack's network kinds.
+fn network_in_place_drifts() -> Vec<Drift> {
     vec![
         (
             "shared.vpc",
@@ -299,6 +308,12 @@ fn in_place_drifts() -> Vec<(&'static str, Mutation, &'static str, serde_json::V
             "ingress",
             json!([{"protocol": "tcp", "ports": {"from": 80, "to": 80}, "source": {"cidr": "0.0.0.0/0"}, "description": "HTTP"}]),
         ),
+    ]
+}
+
+/// API Gateway, the database and Beanstalk.
+fn service_in_place_drifts() -> Vec<Drift> {
+    vec![
         (
             "shared.api",
             |r| attrs!(r, RestApi).description = "old".into(),
@@ -415,10 +430,10 @@ fn several_fields_are_listed_in_field_order() {
     let p = plan(&d, &live);
     let c = change(&p, "backend.rds");
     assert_eq!(c.action, Action::Update);
-    let fields: Vec<(&str, &Value, &Value)> = c
+    let fields: Vec<(String, &Value, &Value)> = c
         .fields
         .iter()
-        .map(|f| (f.field.as_str(), &f.before, &f.after))
+        .map(|f| (f.field.to_string(), &f.before, &f.after))
         .collect();
     assert_eq!(
         fields,
@@ -431,6 +446,7 @@ fn several_fields_are_listed_in_field_order() {
             ),
             ("multi_az", &json!(true), &json!(false)),
         ]
+        .map(|(f, b, a)| (f.to_owned(), b, a))
     );
 }
 
@@ -597,7 +613,7 @@ fn immutable_drift_is_replace_naming_the_forcing_field_for_every_kind() {
 fn kinds_without_immutable_fields_update_whatever_changes() {
     let d = desired();
     for kind in NEVER_REPLACED {
-        assert!(immutable_fields(kind).is_empty(), "{kind}");
+        assert!(kind.describe().immutable.is_empty(), "{kind}");
     }
     let mut live = converged(&d);
     let api = attrs!(live_mut(&mut live, "shared.api"), RestApi);
@@ -651,7 +667,7 @@ fn a_replaced_subnet_cascades_to_its_nat_gateway_and_route_table() {
     let nat = change(&p, "shared.nat_gateway.public-a");
     assert_eq!(nat.action, Action::Replace);
     assert_eq!(
-        nat.reason.as_deref(),
+        nat.reason.as_ref().map(ToString::to_string).as_deref(),
         Some("shared.subnet.public-a is replaced")
     );
     assert_eq!(
@@ -684,7 +700,7 @@ fn a_replaced_subnet_cascades_to_its_nat_gateway_and_route_table() {
     let private = change(&p, "shared.route_table.private");
     assert_eq!(private.action, Action::Update);
     assert_eq!(
-        private.reason.as_deref(),
+        private.reason.as_ref().map(ToString::to_string).as_deref(),
         Some("shared.nat_gateway.public-a is replaced")
     );
     assert_eq!(private.fields.len(), 1);
@@ -760,7 +776,11 @@ fn gone_from_the_spec_is_delete_for_every_kind() {
         }
         assert_eq!(c.after, None, "{address}");
         assert_eq!(c.tags, None, "{address}");
-        let reason = c.reason.as_deref().unwrap_or_default();
+        let reason = c
+            .reason
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default();
         if address == "backend.rds" {
             // Staging's database is not protected: the plan says its data goes with it.
             assert_eq!(
@@ -875,7 +895,7 @@ fn recorded_but_gone_everywhere_is_dropped_from_state() {
     assert_eq!(c.id.as_deref(), Some("sg-gone"));
     assert_eq!(c.before.as_ref(), Some(&old.attrs));
     assert_eq!(
-        c.reason.as_deref(),
+        c.reason.as_ref().map(ToString::to_string).as_deref(),
         Some("no longer in the spec and already gone from AWS; only dropped from state")
     );
 }
@@ -1102,10 +1122,10 @@ fn beanstalk_settings_removed_from_the_spec_change_to_null() {
     set_option_desired(&mut d, "backend.beanstalk", "LOG_LEVEL", "info");
     let p = diff(&d, &converged(&old), &rec).unwrap();
     let c = change(&p, "backend.beanstalk");
-    let fields: Vec<(&str, &Value, &Value)> = c
+    let fields: Vec<(String, &Value, &Value)> = c
         .fields
         .iter()
-        .map(|f| (f.field.as_str(), &f.before, &f.after))
+        .map(|f| (f.field.to_string(), &f.before, &f.after))
         .collect();
     assert_eq!(
         fields,
@@ -1121,6 +1141,7 @@ fn beanstalk_settings_removed_from_the_spec_change_to_null() {
                 &json!("info")
             ),
         ]
+        .map(|(f, b, a)| (f.to_owned(), b, a))
     );
 }
 
@@ -1254,4 +1275,37 @@ fn two_resources_under_one_address_stop_the_plan() {
         matches!(&err.0[..], [PlanError::Duplicate { address, id }] if *address == a("shared.vpc") && id == "vpc-copy"),
         "{err}"
     );
+}
+
+/// The kind descriptions name real fields: each immutable path and each name attribute is a
+/// field (or holds fields) of that kind in the staging spec, given the one optional field it
+/// leaves out.
+#[test]
+fn kind_descriptions_name_fields_the_kinds_have() {
+    let d = desired();
+    for kind in Kind::ALL {
+        let r = d
+            .resources
+            .iter()
+            .find(|(a, _)| a.kind == kind)
+            .map(|(_, r)| r)
+            .unwrap_or_else(|| panic!("staging has no {kind}"));
+        let mut attrs = r.attrs.clone();
+        if let Attrs::BeanstalkEnv(e) = &mut attrs {
+            e.cname_prefix.get_or_insert_with(|| "prefix".into());
+        }
+        let fields = crate::model::field::flatten(&attrs, &r.tags);
+        let described = kind.describe();
+        let paths = described
+            .immutable
+            .iter()
+            .chain(described.names.iter().map(|(_, f)| f));
+        for path in paths {
+            assert!(
+                fields.keys().any(|f| f.is_under(path)),
+                "{kind}: `{path}` is not one of its fields: {:?}",
+                fields.keys().map(ToString::to_string).collect::<Vec<_>>()
+            );
+        }
+    }
 }

@@ -7,48 +7,9 @@
 use std::fmt;
 
 use super::types::{Action, Plan};
-use crate::model::{Address, Attrs, Owner, TAG_ENV, TAG_PROJECT, Tags};
+use crate::model::{Address, Owner, TAG_ENV, TAG_PROJECT, Tags};
 
-/// A kind of name AWS keeps unique, or (API Gateway) that tells resources apart.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum NameKind {
-    DbInstance,
-    DbSubnetGroup,
-    BeanstalkApp,
-    /// Unique in the account and region, across applications.
-    BeanstalkEnv,
-    /// The environment's `{prefix}.{region}.elasticbeanstalk.com`: unique in the region across
-    /// every AWS account.
-    CnamePrefix,
-    RestApi,
-    ApiKey,
-}
-
-impl NameKind {
-    pub fn label(self) -> &'static str {
-        match self {
-            NameKind::DbInstance => "DB instance identifier",
-            NameKind::DbSubnetGroup => "DB subnet group name",
-            NameKind::BeanstalkApp => "Beanstalk application name",
-            NameKind::BeanstalkEnv => "Beanstalk environment name",
-            NameKind::CnamePrefix => "Beanstalk CNAME prefix",
-            NameKind::RestApi => "REST API name",
-            NameKind::ApiKey => "API key name",
-        }
-    }
-
-    /// Whether AWS itself refuses a second holder (API Gateway takes duplicates).
-    pub fn unique(self) -> bool {
-        match self {
-            NameKind::DbInstance
-            | NameKind::DbSubnetGroup
-            | NameKind::BeanstalkApp
-            | NameKind::BeanstalkEnv
-            | NameKind::CnamePrefix => true,
-            NameKind::RestApi | NameKind::ApiKey => false,
-        }
-    }
-}
+pub use crate::model::kinds::NameKind;
 
 /// A name one of the plan's creates would take.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -97,37 +58,20 @@ pub fn claims(plan: &Plan) -> Vec<Claim> {
         let Some(after) = c.after.as_ref().filter(|_| creates) else {
             continue;
         };
-        let mut claim = |kind, name: &str| {
-            out.push(Claim {
-                address: c.address.clone(),
-                kind,
-                name: name.to_owned(),
-            });
-        };
-        match after {
-            Attrs::DbInstance(a) => claim(NameKind::DbInstance, &a.identifier),
-            Attrs::DbSubnetGroup(a) => claim(NameKind::DbSubnetGroup, &a.name),
-            Attrs::BeanstalkApp(a) => claim(NameKind::BeanstalkApp, &a.name),
-            Attrs::BeanstalkEnv(a) => {
-                claim(NameKind::BeanstalkEnv, &a.name);
-                // Without a prefix AWS makes a unique one.
-                if let Some(prefix) = &a.cname_prefix {
-                    claim(NameKind::CnamePrefix, prefix);
-                }
+        let names = after.kind().describe().names;
+        if names.is_empty() {
+            continue;
+        }
+        let fields = serde_json::to_value(after).expect("attributes serialise");
+        for (kind, field) in names {
+            // An absent name (no CNAME prefix: AWS makes a unique one) claims nothing.
+            if let Some(name) = fields.get(field).and_then(serde_json::Value::as_str) {
+                out.push(Claim {
+                    address: c.address.clone(),
+                    kind: *kind,
+                    name: name.to_owned(),
+                });
             }
-            Attrs::RestApi(a) => claim(NameKind::RestApi, &a.name),
-            Attrs::ApiKey(a) => claim(NameKind::ApiKey, &a.name),
-            // Unique only inside a VPC this plan creates, or not unique at all.
-            Attrs::Vpc(_)
-            | Attrs::Subnet(_)
-            | Attrs::InternetGateway(_)
-            | Attrs::ElasticIp(_)
-            | Attrs::NatGateway(_)
-            | Attrs::RouteTable(_)
-            | Attrs::SecurityGroup(_)
-            | Attrs::ApiIntegration(_)
-            | Attrs::ApiStage(_)
-            | Attrs::UsagePlan(_) => {}
         }
     }
     out.sort();
@@ -268,7 +212,7 @@ fn foreign_owner(tags: &Tags) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{BeanstalkEnvAttrs, RestApiAttrs, Tier};
+    use crate::model::{Attrs, BeanstalkEnvAttrs, RestApiAttrs, Tier};
     use crate::plan::Change;
 
     fn change(address: &str, action: Action, after: Attrs) -> Change {

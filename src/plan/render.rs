@@ -5,9 +5,9 @@ use std::fmt::Write;
 
 use serde_json::Value;
 
-use super::diff::flatten_resource;
 use super::types::*;
-use crate::model::{Stack, TAG_ADDRESS, TAG_ENV, TAG_PROJECT, TAG_STACK};
+use crate::model::field::flatten;
+use crate::model::{Field, Stack, TAG_ADDRESS, TAG_ENV, TAG_PROJECT, TAG_STACK};
 
 /// Whether to colour output: only on a terminal, and never when `NO_COLOR` is set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,12 +98,7 @@ fn render_change(out: &mut String, c: &Change, style: Style) {
         let _ = write!(head, " ({id})");
     }
     let _ = write!(head, ": {}", c.action.verb());
-    let forced: Vec<&str> = c
-        .fields
-        .iter()
-        .filter(|f| f.forces_replacement)
-        .map(|f| f.field.as_str())
-        .collect();
+    let forced = c.forcing_fields();
     if c.action == Action::Replace && !forced.is_empty() {
         let _ = write!(head, ", forced by {}", forced.join(", "));
     }
@@ -112,94 +107,91 @@ fn render_change(out: &mut String, c: &Change, style: Style) {
         let _ = writeln!(out, "      # {reason}");
     }
     match c.action {
-        Action::Create => {
-            let after = c.after.as_ref().expect("a create has attributes");
-            let tags = c.tags.clone().unwrap_or_default();
-            let mut all = flatten_resource(after, &Default::default());
-            // Tags get their own line below, without the ownership tags.
-            all.remove("tags");
-            // Option settings are long `namespace.option` paths: list them by namespace so
-            // they do not stretch the alignment of every other field.
-            let mut fields: BTreeMap<&str, &Value> = BTreeMap::new();
-            let mut settings: BTreeMap<&str, Vec<(&str, &Value)>> = BTreeMap::new();
-            for (k, v) in &all {
-                match k
-                    .strip_prefix("settings.")
-                    .and_then(|rest| rest.rsplit_once('.'))
-                {
-                    Some((ns, opt)) => settings.entry(ns).or_default().push((opt, v)),
-                    None => {
-                        fields.insert(k, v);
-                    }
-                }
-            }
-            let width = fields.keys().map(|k| k.len()).max().unwrap_or(0).max(4);
-            for (k, v) in &fields {
-                let _ = writeln!(out, "      {k:<width$} = {}", value(v));
-            }
-            let shown: Vec<String> = tags
-                .iter()
-                .filter(|(k, _)| {
-                    ![TAG_PROJECT, TAG_ENV, TAG_STACK, TAG_ADDRESS].contains(&k.as_str())
-                })
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect();
-            let _ = writeln!(
-                out,
-                "      {:<width$} = {{{}}} + ownership tags",
-                "tags",
-                shown.join(", ")
-            );
-            if !settings.is_empty() {
-                let _ = writeln!(out, "      settings:");
-                for (ns, options) in &settings {
-                    let _ = writeln!(out, "        {ns}");
-                    let w = options.iter().map(|(o, _)| o.len()).max().unwrap_or(0);
-                    for (opt, v) in options {
-                        let _ = writeln!(out, "          {opt:<w$} = {}", value(v));
-                    }
-                }
-            }
-        }
-        Action::Update | Action::Replace => {
-            let width = c.fields.iter().map(|f| f.field.len()).max().unwrap_or(0);
-            for f in &c.fields {
-                let mark = if f.forces_replacement {
-                    "  # forces replacement"
-                } else {
-                    ""
-                };
-                match (&f.before, &f.after) {
-                    (Value::Array(b), Value::Array(a)) => {
-                        let _ = writeln!(out, "      {:<width$}:{mark}", f.field);
-                        for item in a.iter().filter(|i| !b.contains(i)) {
-                            let _ = writeln!(
-                                out,
-                                "        {}",
-                                style.action(Action::Create, &format!("+ {}", value(item)))
-                            );
-                        }
-                        for item in b.iter().filter(|i| !a.contains(i)) {
-                            let _ = writeln!(
-                                out,
-                                "        {}",
-                                style.action(Action::Delete, &format!("- {}", value(item)))
-                            );
-                        }
-                    }
-                    (before, after) => {
-                        let _ = writeln!(
-                            out,
-                            "      {:<width$}: {} -> {}{mark}",
-                            f.field,
-                            value(before),
-                            value(after)
-                        );
-                    }
-                }
-            }
-        }
+        Action::Create => render_create(out, c),
+        Action::Update | Action::Replace => render_fields(out, c, style),
         Action::Delete | Action::Forget | Action::NoOp => {}
+    }
+}
+
+/// Every attribute of a new resource, its own tags on one line, option settings by namespace.
+fn render_create(out: &mut String, c: &Change) {
+    let after = c.after.as_ref().expect("a create has attributes");
+    let tags = c.tags.clone().unwrap_or_default();
+    let all = flatten(after, &Default::default());
+    // Option settings are long `namespace.option` paths: list them by namespace so they do
+    // not stretch the alignment of every other field. Tags get their own line below, without
+    // the ownership tags.
+    let mut fields: BTreeMap<String, &Value> = BTreeMap::new();
+    let mut settings: BTreeMap<&str, Vec<(&str, &Value)>> = BTreeMap::new();
+    for (k, v) in &all {
+        match k {
+            Field::Setting { namespace, option } => {
+                settings.entry(namespace).or_default().push((option, v))
+            }
+            Field::Attr(name) if name == "tags" => {}
+            other => {
+                fields.insert(other.to_string(), v);
+            }
+        }
+    }
+    let width = fields.keys().map(|k| k.len()).max().unwrap_or(0).max(4);
+    for (k, v) in &fields {
+        let _ = writeln!(out, "      {k:<width$} = {}", value(v));
+    }
+    let shown: Vec<String> = tags
+        .iter()
+        .filter(|(k, _)| ![TAG_PROJECT, TAG_ENV, TAG_STACK, TAG_ADDRESS].contains(&k.as_str()))
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    let _ = writeln!(
+        out,
+        "      {:<width$} = {{{}}} + ownership tags",
+        "tags",
+        shown.join(", ")
+    );
+    if !settings.is_empty() {
+        let _ = writeln!(out, "      settings:");
+        for (ns, options) in &settings {
+            let _ = writeln!(out, "        {ns}");
+            let w = options.iter().map(|(o, _)| o.len()).max().unwrap_or(0);
+            for (opt, v) in options {
+                let _ = writeln!(out, "          {opt:<w$} = {}", value(v));
+            }
+        }
+    }
+}
+
+/// Each changed field: before -> after, or the members a set gains and loses.
+fn render_fields(out: &mut String, c: &Change, style: Style) {
+    let names: Vec<String> = c.fields.iter().map(|f| f.field.to_string()).collect();
+    let width = names.iter().map(String::len).max().unwrap_or(0);
+    for (f, name) in c.fields.iter().zip(&names) {
+        let mark = if f.forces_replacement {
+            "  # forces replacement"
+        } else {
+            ""
+        };
+        match (&f.before, &f.after) {
+            (Value::Array(b), Value::Array(a)) => {
+                let _ = writeln!(out, "      {name:<width$}:{mark}");
+                for item in a.iter().filter(|i| !b.contains(i)) {
+                    let added = style.action(Action::Create, &format!("+ {}", value(item)));
+                    let _ = writeln!(out, "        {added}");
+                }
+                for item in b.iter().filter(|i| !a.contains(i)) {
+                    let removed = style.action(Action::Delete, &format!("- {}", value(item)));
+                    let _ = writeln!(out, "        {removed}");
+                }
+            }
+            (before, after) => {
+                let _ = writeln!(
+                    out,
+                    "      {name:<width$}: {} -> {}{mark}",
+                    value(before),
+                    value(after)
+                );
+            }
+        }
     }
 }
 

@@ -3,6 +3,9 @@
 //! parallel against one server.
 #![allow(dead_code)]
 
+pub mod census;
+pub mod output;
+
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -141,6 +144,39 @@ impl Account {
     pub fn bucket(&self) -> String {
         format!("provision-test-{}", self.id)
     }
+
+    /// Runs provision with `--format json`: its exit code and the document on stdout.
+    pub fn json(&self, dir: &Path, args: &[&str]) -> (Option<i32>, serde_json::Value) {
+        let mut all = vec!["--format", "json"];
+        all.extend_from_slice(args);
+        let out = self.provision(dir, &all);
+        let doc = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: not JSON:\n{}", text(&out)));
+        (out.status.code(), doc)
+    }
+}
+
+/// Address -> physical id of everything provision's read pass finds by `env`'s tags.
+pub async fn live_ids(
+    aws: &provision::aws::Aws,
+    env: &str,
+) -> std::collections::BTreeMap<String, String> {
+    aws.read(&owner(env))
+        .await
+        .unwrap()
+        .resources
+        .into_iter()
+        .map(|(a, r)| (a.to_string(), r.id))
+        .collect()
+}
+
+/// Replaces the first `from` with `to` in `file` (`staging.toml`, `base.toml`) of a workdir's specs.
+#[track_caller]
+pub fn edit(dir: &Path, file: &str, from: &str, to: &str) {
+    let path = dir.join("specs").join(file);
+    let spec = std::fs::read_to_string(&path).unwrap();
+    assert!(spec.contains(from), "{from:?} not in {}", path.display());
+    std::fs::write(&path, spec.replacen(from, to, 1)).unwrap();
 }
 
 pub fn text(out: &Output) -> String {

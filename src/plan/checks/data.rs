@@ -1,21 +1,8 @@
-//! Checks on a finished plan, apart from planning: what must not happen without the
-//! operator's explicit word, and what a change that deletes data keeps of it.
+//! What a change that deletes data keeps of it, and which of those need the operator's word.
 
-use super::diff::holds_data;
-use super::types::*;
+use super::Context;
 use crate::model::Attrs;
-
-/// What the checks need to know beyond the plan.
-#[derive(Debug, Clone)]
-pub struct Context<'a> {
-    pub env: &'a str,
-    /// Production, or an environment whose spec protects its database.
-    pub protected_env: bool,
-    /// `--confirm ENV` was given with this environment's name.
-    pub confirmed: bool,
-    /// When the run happens: final snapshots are named after it.
-    pub now: time::OffsetDateTime,
-}
+use crate::plan::types::*;
 
 /// Data is never deleted silently. A database that a plan replaces always leaves a final
 /// snapshot, named in the plan, and in a protected environment (or with deletion protection
@@ -24,7 +11,7 @@ pub struct Context<'a> {
 pub fn data(plan: &mut Plan, cx: &Context<'_>) -> Result<(), PlanErrors> {
     let mut errors = Vec::new();
     for c in &mut plan.changes {
-        if !holds_data(c.address.kind) {
+        if !c.address.kind.describe().holds_data {
             continue;
         }
         let Some(Attrs::DbInstance(before)) = &c.before else {
@@ -42,7 +29,7 @@ pub fn data(plan: &mut Plan, cx: &Context<'_>) -> Result<(), PlanErrors> {
                 if let (Some(why), false) = (why, cx.confirmed) {
                     errors.push(PlanError::UnconfirmedDataReplace {
                         address: c.address.clone(),
-                        fields: forcing(c),
+                        fields: c.forcing_fields(),
                         env: cx.env.to_owned(),
                         why,
                     });
@@ -56,11 +43,10 @@ pub fn data(plan: &mut Plan, cx: &Context<'_>) -> Result<(), PlanErrors> {
             }
             Action::Create | Action::Update | Action::Forget | Action::NoOp => {}
         }
-        if let Some(s) = &c.final_snapshot {
-            let note = format!("final snapshot {s} is taken before the instance is deleted");
-            c.reason = Some(match c.reason.take() {
-                Some(r) => format!("{r}; {note}"),
-                None => note,
+        if let Some(snapshot) = &c.final_snapshot {
+            c.reason = Some(Reason::FinalSnapshot {
+                before: c.reason.take().map(Box::new),
+                snapshot: snapshot.clone(),
             });
         }
     }
@@ -69,14 +55,6 @@ pub fn data(plan: &mut Plan, cx: &Context<'_>) -> Result<(), PlanErrors> {
     } else {
         Err(PlanErrors(errors))
     }
-}
-
-fn forcing(c: &Change) -> Vec<String> {
-    c.fields
-        .iter()
-        .filter(|f| f.forces_replacement)
-        .map(|f| f.field.clone())
-        .collect()
 }
 
 /// `{identifier}-final-{env}-{YYYYMMDDHHMMSS}`, made a valid snapshot identifier: letters,
@@ -151,7 +129,7 @@ mod tests {
                 after: (action == Action::Replace).then(|| db(protected)),
                 tags: None,
                 fields: vec![FieldChange {
-                    field: "db_name".into(),
+                    field: crate::model::Field::Attr("db_name".into()),
                     before: "app".into(),
                     after: "app2".into(),
                     forces_replacement: true,
@@ -168,6 +146,7 @@ mod tests {
             env: "staging",
             protected_env,
             confirmed,
+            executing: false,
             now: time::Date::from_calendar_date(2026, time::Month::November, 30)
                 .unwrap()
                 .with_hms(12, 0, 0)
@@ -182,7 +161,8 @@ mod tests {
         data(&mut p, &cx(false, false)).unwrap();
         let snapshot = "app-staging-final-staging-20261130120000";
         assert_eq!(p.changes[0].final_snapshot.as_deref(), Some(snapshot));
-        assert!(p.changes[0].reason.as_deref().unwrap().contains(snapshot));
+        let reason = p.changes[0].reason.as_ref().unwrap().to_string();
+        assert!(reason.contains(snapshot), "{reason}");
     }
 
     #[test]

@@ -1,0 +1,230 @@
+//! The seam every AWS service fills: one trait (`Service`) with the same signature for all,
+//! and one registry ([`ServiceId`]) that says which service owns which kind. Dispatch by kind
+//! and the concurrent read pass are written once, here and in `Aws`.
+//!
+//! A new service is: its module (a type implementing `Service`, with its error table), a
+//! `ServiceId` variant (the compiler then asks for its kinds in [`ServiceId::of`]; list it in
+//! `ALL`), its line in `dispatch!`, and its client in `Aws` (one `service_client!` line in
+//! `Aws::connect`). The CLI's log filter and the error classifier find it through the registry.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
+use std::pin::Pin;
+use std::task::Poll;
+
+use super::errors::ErrorTable;
+use super::ids::{Claims, Found, Ids};
+use super::{Aws, AwsError, Op};
+use crate::model::{Kind, Tags, Unmanaged};
+
+/// Runs `$body` with the type `$S` bound to the service `$id` names.
+macro_rules! dispatch {
+    ($id:expr, $S:ident => $body:expr) => {
+        match $id {
+            $crate::aws::service::ServiceId::Ec2 => {
+                type $S = $crate::aws::ec2::Ec2;
+                $body
+            }
+            $crate::aws::service::ServiceId::Rds => {
+                type $S = $crate::aws::rds::Rds;
+                $body
+            }
+            $crate::aws::service::ServiceId::Beanstalk => {
+                type $S = $crate::aws::beanstalk::Beanstalk;
+                $body
+            }
+            $crate::aws::service::ServiceId::ApiGateway => {
+                type $S = $crate::aws::apigateway::ApiGateway;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use dispatch;
+
+/// One AWS service: its batched read, the presence check, and the four steps of a change.
+/// Every method gets the whole step (`Op`) and picks what it needs.
+pub(crate) trait Service: Sized {
+    /// The SDK client the service talks through (its crate names the SDK's log target).
+    type Client;
+    /// What one read pass of this service found, before ids become references.
+    type Raw: ReadPass + 'static;
+    /// What this service's error codes mean, before what all services answer alike.
+    const ERRORS: ErrorTable;
+
+    fn new(aws: &Aws) -> Self;
+
+    /// Everything this service holds that `claims` keeps: one batched read per type.
+    async fn read(&self, claims: &Claims) -> Result<Self::Raw, AwsError>;
+
+    /// The tags of what AWS holds under the step's id now; `None` when it is gone.
+    async fn tags_now(&self, op: &Op<'_>) -> Result<Option<Tags>, AwsError>;
+
+    /// Creates the resource; returns its physical id.
+    async fn create(&self, op: &Op<'_>) -> Result<String, AwsError>;
+
+    /// Changes attributes in place (tags excepted: see `retag`).
+    async fn update(&self, op: &Op<'_>) -> Result<(), AwsError>;
+
+    async fn retag(
+        &self,
+        op: &Op<'_>,
+        set: &BTreeMap<String, String>,
+        remove: &BTreeSet<String>,
+    ) -> Result<(), AwsError>;
+
+    async fn delete(&self, op: &Op<'_>) -> Result<(), AwsError>;
+}
+
+/// A service's read pass result, as the pass across services consumes it.
+pub trait ReadPass: Send {
+    /// (physical id, tags) of everything read, for the id map.
+    fn tagged(&self) -> Vec<(String, Tags)>;
+
+    /// (alias, physical id): other names references use for an id.
+    fn aliases(&self) -> Vec<(String, String)> {
+        Vec::new()
+    }
+
+    /// What was found in the environment's scope without its tags (drift reports it).
+    fn unmanaged(&self, _claims: &Claims) -> Vec<Unmanaged> {
+        Vec::new()
+    }
+
+    /// Live attributes by address, references as addresses.
+    fn normalise(self: Box<Self>, claims: &Claims, ids: &Ids) -> Found;
+}
+
+/// The registry: every service that owns resource kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServiceId {
+    Ec2,
+    Rds,
+    Beanstalk,
+    ApiGateway,
+}
+
+impl ServiceId {
+    /// In the order the read pass normalises them.
+    pub const ALL: [ServiceId; 4] = [
+        ServiceId::Ec2,
+        ServiceId::Rds,
+        ServiceId::Beanstalk,
+        ServiceId::ApiGateway,
+    ];
+
+    /// The one place a kind is given its service: a new kind does not compile until it has one.
+    pub fn of(kind: Kind) -> ServiceId {
+        match kind {
+            Kind::Vpc
+            | Kind::Subnet
+            | Kind::InternetGateway
+            | Kind::ElasticIp
+            | Kind::NatGateway
+            | Kind::RouteTable
+            | Kind::SecurityGroup => ServiceId::Ec2,
+            Kind::DbSubnetGroup | Kind::DbInstance => ServiceId::Rds,
+            Kind::BeanstalkApp | Kind::BeanstalkEnv => ServiceId::Beanstalk,
+            Kind::RestApi
+            | Kind::ApiKey
+            | Kind::ApiIntegration
+            | Kind::ApiStage
+            | Kind::UsagePlan => ServiceId::ApiGateway,
+        }
+    }
+
+    /// The service's own error table.
+    pub fn errors(self) -> ErrorTable {
+        dispatch!(self, S => <S as Service>::ERRORS)
+    }
+
+    /// The SDK crate's log target (`aws_sdk_ec2`), from the service's client type.
+    pub fn sdk_crate(self) -> &'static str {
+        dispatch!(self, S => crate_of::<<S as Service>::Client>())
+    }
+}
+
+/// The crate a type lives in: the first segment of its path.
+pub fn crate_of<T>() -> &'static str {
+    let name = std::any::type_name::<T>();
+    name.split("::").next().unwrap_or(name)
+}
+
+/// One service's read, boxed: together the reads are a large future, too large for a small
+/// stack (a debug build overflowed once).
+pub type BoxedRead<'a> =
+    Pin<Box<dyn Future<Output = Result<Box<dyn ReadPass>, AwsError>> + Send + 'a>>;
+
+/// Every service's read pass, concurrently on this task; the first error wins.
+pub async fn read_all<'a>(
+    aws: &'a Aws,
+    claims: &'a Claims,
+) -> Result<Vec<Box<dyn ReadPass>>, AwsError> {
+    let reads: Vec<BoxedRead<'a>> = ServiceId::ALL
+        .iter()
+        .map(|&id| {
+            dispatch!(id, S => {
+                let service = S::new(aws);
+                Box::pin(async move {
+                    let raw = service.read(claims).await?;
+                    Ok(Box::new(raw) as Box<dyn ReadPass>)
+                }) as BoxedRead<'a>
+            })
+        })
+        .collect();
+    try_join_all(reads).await
+}
+
+/// Polls every future until all are done or one fails (like `tokio::try_join!`, for a list).
+async fn try_join_all<T, E, F>(mut futures: Vec<F>) -> Result<Vec<T>, E>
+where
+    F: Future<Output = Result<T, E>> + Unpin,
+{
+    let mut done: Vec<Option<T>> = futures.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (f, out) in futures.iter_mut().zip(done.iter_mut()) {
+            if out.is_some() {
+                continue;
+            }
+            match Pin::new(&mut *f).poll(cx) {
+                Poll::Ready(Ok(v)) => *out = Some(v),
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => pending = true,
+            }
+        }
+        if pending {
+            Poll::Pending
+        } else {
+            Poll::Ready(Ok(()))
+        }
+    })
+    .await?;
+    Ok(done.into_iter().flatten().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_has_a_listed_service() {
+        for kind in Kind::ALL {
+            assert!(ServiceId::ALL.contains(&ServiceId::of(kind)), "{kind}");
+        }
+    }
+
+    #[test]
+    fn sdk_crates_are_named_from_the_client_types() {
+        let crates: Vec<&str> = ServiceId::ALL.iter().map(|s| s.sdk_crate()).collect();
+        assert_eq!(
+            crates,
+            [
+                "aws_sdk_ec2",
+                "aws_sdk_rds",
+                "aws_sdk_elasticbeanstalk",
+                "aws_sdk_apigateway"
+            ]
+        );
+    }
+}

@@ -1,0 +1,95 @@
+//! The one place the program writes to the terminal. A command's result is a value with a text
+//! form and a JSON form ([`Render`]); the [`Printer`] puts the one `--format` asks for on stdout.
+//! Notes, warnings and errors go to stderr through it as well, so stdout carries only results.
+//! The library returns values and never prints.
+
+use std::io::{IsTerminal, Write};
+
+use serde::Serialize;
+
+use super::Format;
+use crate::plan::render::Style;
+
+/// What a command shows on stdout, in both formats.
+pub trait Render {
+    /// The text form, with its final newline. `style` says whether colour is wanted.
+    fn text(&self, style: Style) -> String;
+    /// The JSON document, with its final newline; `None` where the command has no JSON form yet
+    /// (issue 12 gives them one), and then the text is shown in either format. Giving a command
+    /// its JSON form is a `Serialize` impl and `pretty(self)` here.
+    fn json(&self) -> Option<String>;
+}
+
+/// The usual JSON form: pretty-printed, one newline after.
+pub fn pretty(value: &impl Serialize) -> Option<String> {
+    Some(serde_json::to_string_pretty(value).expect("output serialises") + "\n")
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Printer {
+    format: Format,
+}
+
+impl Printer {
+    pub fn new(format: Format) -> Self {
+        Printer { format }
+    }
+
+    pub fn format(self) -> Format {
+        self.format
+    }
+
+    /// A command's result on stdout, in the format asked for.
+    pub fn show(self, value: &impl Render) {
+        let json = match self.format {
+            Format::Json => value.json(),
+            Format::Text => None,
+        };
+        // `print!` panics on a closed pipe; the panic hook in `cli::main` turns that into a
+        // quiet exit, as for any Unix tool.
+        match json {
+            Some(doc) => print!("{doc}"),
+            None => print!("{}", value.text(stdout_style())),
+        }
+    }
+
+    /// The text form ahead of the result, in text format only: in JSON the result's one
+    /// document carries it (apply shows its plan before asking, and again in the report).
+    pub fn preview(self, value: &impl Render) {
+        if self.format == Format::Text {
+            print!("{}", value.text(stdout_style()));
+        }
+    }
+
+    /// Text for the person at the terminal, on stderr, as given (newlines included).
+    pub fn note(self, text: &str) {
+        let mut err = std::io::stderr().lock();
+        let _ = write!(err, "{text}");
+        let _ = err.flush();
+    }
+
+    pub fn warn(self, message: impl std::fmt::Display) {
+        eprintln!("warning: {message}");
+    }
+}
+
+fn stdout_style() -> Style {
+    Style::detect(std::io::stdout().is_terminal())
+}
+
+/// An error and its causes on stderr: `error: …`, then one `caused by:` line per cause that
+/// the message does not already quote in full.
+pub fn error(e: &dyn std::error::Error) {
+    let mut said = e.to_string();
+    eprintln!("error: {said}");
+    let mut source = e.source();
+    while let Some(cause) = source {
+        // A cause the message already quotes in full says nothing new.
+        let text = cause.to_string();
+        if !said.contains(&text) {
+            eprintln!("  caused by: {text}");
+            said.push_str(&text);
+        }
+        source = cause.source();
+    }
+}

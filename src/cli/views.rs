@@ -1,0 +1,274 @@
+//! What each command shows: one value per result, with its text and JSON forms ([`Render`]).
+//! The forms are the documented ones (plan-json.md, drift-json.md); they must not change here.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use serde::Serialize;
+use serde_json::json;
+
+use super::output::{Render, pretty};
+use crate::aws::outputs::Outputs;
+use crate::envdiff::EnvDiff;
+use crate::model::Stack;
+use crate::plan::Plan;
+use crate::plan::render::Style;
+use crate::state::{HistoryEntry, LockInfo, Snapshot, Stored};
+
+/// `validate`. Its JSON has always been one compact line with the keys in this order.
+#[derive(Serialize)]
+pub struct Validated<'a> {
+    pub env: &'a str,
+    pub region: &'a str,
+    pub resources: usize,
+    pub valid: bool,
+}
+
+impl Render for Validated<'_> {
+    fn text(&self, _: Style) -> String {
+        format!(
+            "{}: valid ({} resources in {} stacks, region {})\n",
+            self.env,
+            self.resources,
+            Stack::ALL.len(),
+            self.region
+        )
+    }
+
+    fn json(&self) -> Option<String> {
+        Some(serde_json::to_string(self).expect("serialises") + "\n")
+    }
+}
+
+/// `envdiff`.
+impl Render for EnvDiff {
+    fn text(&self, _: Style) -> String {
+        crate::envdiff::render_text(self)
+    }
+
+    fn json(&self) -> Option<String> {
+        pretty(self)
+    }
+}
+
+/// `outputs`.
+impl Render for Outputs {
+    fn text(&self, _: Style) -> String {
+        self.render()
+    }
+
+    fn json(&self) -> Option<String> {
+        pretty(self)
+    }
+}
+
+/// `plan`, and apply's or destroy's plan (plan-json.md).
+pub struct PlanView<'a> {
+    pub plan: &'a Plan,
+    pub region: &'a str,
+}
+
+impl Render for PlanView<'_> {
+    fn text(&self, style: Style) -> String {
+        crate::plan::render::render_text(self.plan, self.region, style)
+    }
+
+    fn json(&self) -> Option<String> {
+        Some(crate::plan::render_json(self.plan, self.region))
+    }
+}
+
+/// `drift` (drift-json.md).
+pub struct DriftView<'a> {
+    pub report: &'a crate::drift::Report,
+    pub env: &'a str,
+    pub region: &'a str,
+    pub aws_calls: serde_json::Value,
+}
+
+impl Render for DriftView<'_> {
+    fn text(&self, _: Style) -> String {
+        crate::drift::render_text(self.report, self.region)
+    }
+
+    fn json(&self) -> Option<String> {
+        pretty(&json!({
+            "format_version": 1,
+            "env": self.env,
+            "region": self.region,
+            "drift": self.report.has_drift(),
+            "summary": self.report.summary(),
+            "findings": self.report.findings,
+            "aws_calls": self.aws_calls,
+        }))
+    }
+}
+
+/// The end of an apply or destroy that ran changes. Its text was shown as the run went (the
+/// plan before the question, progress and the closing line on stderr), so the text form is
+/// empty; the JSON form is the one document of the run: the plan and what became of each step.
+pub struct ApplyView<'a> {
+    pub env: &'a str,
+    pub plan: PlanView<'a>,
+    pub report: &'a crate::apply::Report,
+    pub aws_calls: serde_json::Value,
+}
+
+impl Render for ApplyView<'_> {
+    fn text(&self, _: Style) -> String {
+        String::new()
+    }
+
+    fn json(&self) -> Option<String> {
+        let plan = self.plan.json().expect("a plan has a JSON form");
+        pretty(&json!({
+            "format_version": crate::plan::JSON_FORMAT_VERSION,
+            "env": self.env,
+            "plan": serde_json::from_str::<serde_json::Value>(&plan)
+                .expect("the plan renders as JSON"),
+            "report": self.report,
+            "aws_calls": self.aws_calls,
+        }))
+    }
+}
+
+/// `state list` and `state show`: each stack's snapshot, and with `resources` what it records.
+pub struct Snapshots<'a> {
+    pub env: &'a str,
+    pub stacks: &'a [Stack],
+    pub stored: &'a BTreeMap<Stack, Stored>,
+    /// Where snapshots are looked for, to say where one is missing.
+    pub store: String,
+    pub resources: bool,
+}
+
+impl Render for Snapshots<'_> {
+    fn text(&self, _: Style) -> String {
+        let mut out = String::new();
+        for stack in self.stacks {
+            let key = format!("{stack}/{}/state.json", self.env);
+            let Some(st) = self.stored.get(stack) else {
+                let _ = writeln!(out, "{key}: no snapshot ({})", self.store);
+                continue;
+            };
+            let snap = &st.snapshot;
+            let _ = writeln!(
+                out,
+                "{key}: serial {}, {} resources, updated {}, lineage {}",
+                snap.serial,
+                snap.resources.len(),
+                snap.updated_at,
+                snap.lineage
+            );
+            if self.resources {
+                for (a, r) in &snap.resources {
+                    let _ = writeln!(out, "  {a:<40} {}", r.id);
+                }
+            }
+        }
+        out
+    }
+
+    fn json(&self) -> Option<String> {
+        let docs: BTreeMap<&str, &Snapshot> = self
+            .stored
+            .iter()
+            .map(|(k, v)| (k.as_str(), &v.snapshot))
+            .collect();
+        pretty(&docs)
+    }
+}
+
+/// `state history`, one stack's entries. No JSON form yet.
+pub struct History(pub Vec<HistoryEntry>);
+
+impl Render for History {
+    fn text(&self, _: Style) -> String {
+        self.0
+            .iter()
+            .map(|h| format!("{}  serial {}  {}\n", h.key, h.serial, h.updated_at))
+            .collect()
+    }
+
+    fn json(&self) -> Option<String> {
+        None
+    }
+}
+
+/// `state unlock`, one stack: the lock broken, if there was one. No JSON form yet.
+pub struct Unlocked<'a> {
+    pub stack: Stack,
+    pub env: &'a str,
+    pub broken: Option<LockInfo>,
+}
+
+impl Render for Unlocked<'_> {
+    fn text(&self, _: Style) -> String {
+        let (stack, env) = (self.stack, self.env);
+        match &self.broken {
+            Some(info) => format!(
+                "{stack}/{env}: broke the lock held by {}@{} (pid {})\n",
+                info.owner, info.host, info.pid
+            ),
+            None => format!("{stack}/{env}: not locked\n"),
+        }
+    }
+
+    fn json(&self) -> Option<String> {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validate_json_is_the_one_compact_line_it_always_was() {
+        let v = Validated {
+            env: "production",
+            region: "us-east-2",
+            resources: 26,
+            valid: true,
+        };
+        let before = serde_json::json!({"env": "production", "valid": true, "resources": 26, "region": "us-east-2"});
+        assert_eq!(v.json().unwrap(), format!("{before}\n"));
+        assert_eq!(
+            v.text(Style::plain()),
+            "production: valid (26 resources in 3 stacks, region us-east-2)\n"
+        );
+    }
+
+    #[test]
+    fn commands_without_a_json_form_say_so() {
+        let unlocked = Unlocked {
+            stack: Stack::Shared,
+            env: "staging",
+            broken: None,
+        };
+        assert_eq!(unlocked.json(), None);
+        assert_eq!(
+            unlocked.text(Style::plain()),
+            "shared/staging: not locked\n"
+        );
+        assert_eq!(History(Vec::new()).json(), None);
+    }
+
+    #[test]
+    fn a_stack_without_a_snapshot_is_named_with_the_store() {
+        let stored = BTreeMap::new();
+        let view = Snapshots {
+            env: "staging",
+            stacks: &[Stack::Shared, Stack::Backend],
+            stored: &stored,
+            store: "s3://bucket".into(),
+            resources: true,
+        };
+        assert_eq!(
+            view.text(Style::plain()),
+            "shared/staging/state.json: no snapshot (s3://bucket)\n\
+             backend/staging/state.json: no snapshot (s3://bucket)\n"
+        );
+        assert_eq!(view.json().unwrap(), "{}\n");
+    }
+}

@@ -1,0 +1,279 @@
+//! What the planner, the renderer and the checks know about each kind, in one description per
+//! kind. `Kind::describe` is one exhaustive match: a new kind does not compile until it says
+//! how it is addressed, what cannot change in place, whether it holds data, how its live values
+//! are compared and shown, and which names it takes in AWS.
+
+use super::address::Kind;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Description {
+    /// The segment used in addresses.
+    pub segment: &'static str,
+    /// More than one per stack: addresses carry a name segment.
+    pub named: bool,
+    /// Whether the physical id is a name the account chooses (and anyone may take again once
+    /// it is free): a recorded id of such a kind proves nothing by itself, so the resource must
+    /// still carry this environment's project and env tags to be taken as ours.
+    pub id_is_name: bool,
+    /// Fields that cannot change in place, as plans name them: a change to one of them, or to
+    /// a field under one, means replace.
+    pub immutable: &'static [&'static str],
+    /// Replacing or deleting it destroys data, so the spec must allow a replacement explicitly.
+    pub holds_data: bool,
+    /// How live values are viewed before they are compared with the spec.
+    pub normalise: Normalise,
+    /// How live attributes are shown in a plan.
+    pub shown: Shown,
+    /// The names a create takes that AWS keeps unique (or that tell resources apart): which
+    /// kind of name, and the attribute it comes from. An absent attribute claims nothing.
+    pub names: &'static [(NameKind, &'static str)],
+    /// Kinds whose deletes must be done before this kind's delete: an order AWS imposes that
+    /// no attribute says.
+    pub deleted_after: &'static [Kind],
+    /// Kinds whose update or replacement reaches clients only once this one is deployed again
+    /// (for a reason its own attributes cannot see).
+    pub redeployed_by: &'static [Kind],
+}
+
+/// Kind-specific views of live values before comparing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Normalise {
+    /// Compared as read.
+    AsRead,
+    /// Only the option settings the spec declares (or declared when last applied) are
+    /// compared; everything else is Beanstalk's defaults. Without a prefix in the spec,
+    /// whatever CNAME AWS generated is fine.
+    DeclaredSettings,
+    /// The password of an instance created with one is opaque: any variable name matches.
+    OpaquePassword,
+}
+
+/// How live attributes appear in a plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shown {
+    AsRead,
+    /// Live settings include every option AWS knows, among them environment variables someone
+    /// set by hand (secrets, often): only the declared ones are shown.
+    DeclaredSettings,
+}
+
+/// A kind of name AWS keeps unique, or (API Gateway) that tells resources apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum NameKind {
+    DbInstance,
+    DbSubnetGroup,
+    BeanstalkApp,
+    /// Unique in the account and region, across applications.
+    BeanstalkEnv,
+    /// The environment's `{prefix}.{region}.elasticbeanstalk.com`: unique in the region across
+    /// every AWS account.
+    CnamePrefix,
+    RestApi,
+    ApiKey,
+}
+
+impl NameKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            NameKind::DbInstance => "DB instance identifier",
+            NameKind::DbSubnetGroup => "DB subnet group name",
+            NameKind::BeanstalkApp => "Beanstalk application name",
+            NameKind::BeanstalkEnv => "Beanstalk environment name",
+            NameKind::CnamePrefix => "Beanstalk CNAME prefix",
+            NameKind::RestApi => "REST API name",
+            NameKind::ApiKey => "API key name",
+        }
+    }
+
+    /// Whether AWS itself refuses a second holder (API Gateway takes duplicates).
+    pub fn unique(self) -> bool {
+        match self {
+            NameKind::DbInstance
+            | NameKind::DbSubnetGroup
+            | NameKind::BeanstalkApp
+            | NameKind::BeanstalkEnv
+            | NameKind::CnamePrefix => true,
+            NameKind::RestApi | NameKind::ApiKey => false,
+        }
+    }
+}
+
+/// The common case: one per stack, an id AWS makes, everything mutable, compared and shown as
+/// read, no unique name.
+const PLAIN: Description = Description {
+    segment: "",
+    named: false,
+    id_is_name: false,
+    immutable: &[],
+    holds_data: false,
+    normalise: Normalise::AsRead,
+    shown: Shown::AsRead,
+    names: &[],
+    deleted_after: &[],
+    redeployed_by: &[],
+};
+
+impl Kind {
+    /// This kind's description: one arm per kind, no default.
+    pub const fn describe(self) -> Description {
+        match self {
+            Kind::Vpc => VPC,
+            Kind::Subnet => SUBNET,
+            Kind::InternetGateway => INTERNET_GATEWAY,
+            Kind::ElasticIp => ELASTIC_IP,
+            Kind::NatGateway => NAT_GATEWAY,
+            Kind::RouteTable => ROUTE_TABLE,
+            Kind::SecurityGroup => SECURITY_GROUP,
+            Kind::RestApi => REST_API,
+            Kind::ApiKey => API_KEY,
+            Kind::ApiIntegration => API_INTEGRATION,
+            Kind::ApiStage => API_STAGE,
+            Kind::UsagePlan => USAGE_PLAN,
+            Kind::DbSubnetGroup => DB_SUBNET_GROUP,
+            Kind::DbInstance => DB_INSTANCE,
+            Kind::BeanstalkApp => BEANSTALK_APP,
+            Kind::BeanstalkEnv => BEANSTALK_ENV,
+        }
+    }
+}
+
+const VPC: Description = Description {
+    segment: "vpc",
+    immutable: &["cidr"],
+    ..PLAIN
+};
+
+const SUBNET: Description = Description {
+    segment: "subnet",
+    named: true,
+    immutable: &["vpc", "cidr", "availability_zone"],
+    ..PLAIN
+};
+
+const INTERNET_GATEWAY: Description = Description {
+    segment: "internet_gateway",
+    immutable: &["vpc"],
+    // AWS refuses to detach an internet gateway while public addresses are mapped
+    // in the VPC: NAT gateways and elastic IPs go first.
+    deleted_after: &[Kind::NatGateway, Kind::ElasticIp],
+    ..PLAIN
+};
+
+const ELASTIC_IP: Description = Description {
+    segment: "eip",
+    named: true,
+    ..PLAIN
+};
+
+const NAT_GATEWAY: Description = Description {
+    segment: "nat_gateway",
+    named: true,
+    immutable: &["subnet", "elastic_ip"],
+    ..PLAIN
+};
+
+const ROUTE_TABLE: Description = Description {
+    segment: "route_table",
+    named: true,
+    immutable: &["vpc"],
+    ..PLAIN
+};
+
+const SECURITY_GROUP: Description = Description {
+    segment: "security_group",
+    named: true,
+    // AWS cannot rename a group or change its description.
+    immutable: &["vpc", "name", "description"],
+    ..PLAIN
+};
+
+const REST_API: Description = Description {
+    segment: "api",
+    names: &[(NameKind::RestApi, "name")],
+    ..PLAIN
+};
+
+const API_KEY: Description = Description {
+    segment: "api_key",
+    names: &[(NameKind::ApiKey, "name")],
+    ..PLAIN
+};
+
+const API_INTEGRATION: Description = Description {
+    segment: "api_integration",
+    immutable: &["api"],
+    ..PLAIN
+};
+
+const API_STAGE: Description = Description {
+    segment: "api_stage",
+    immutable: &["api", "stage_name"],
+    // A stage serves a snapshot (deployment) of the API: when the integration changes (its
+    // target was replaced and has a new endpoint), clients keep the old one until then.
+    redeployed_by: &[Kind::ApiIntegration],
+    ..PLAIN
+};
+
+const USAGE_PLAN: Description = Description {
+    segment: "usage_plan",
+    immutable: &["api"],
+    ..PLAIN
+};
+
+const DB_SUBNET_GROUP: Description = Description {
+    segment: "db_subnet_group",
+    id_is_name: true,
+    immutable: &["name", "vpc"],
+    names: &[(NameKind::DbSubnetGroup, "name")],
+    ..PLAIN
+};
+
+const DB_INSTANCE: Description = Description {
+    segment: "rds",
+    id_is_name: true,
+    immutable: &["identifier", "engine", "db_name", "master_username"],
+    holds_data: true,
+    normalise: Normalise::OpaquePassword,
+    names: &[(NameKind::DbInstance, "identifier")],
+    ..PLAIN
+};
+
+const BEANSTALK_APP: Description = Description {
+    segment: "beanstalk_app",
+    id_is_name: true,
+    immutable: &["name"],
+    names: &[(NameKind::BeanstalkApp, "name")],
+    ..PLAIN
+};
+
+const BEANSTALK_ENV: Description = Description {
+    segment: "beanstalk",
+    immutable: &[
+        "name",
+        "application",
+        "tier",
+        "cname_prefix",
+        "settings.aws:ec2:vpc.VPCId",
+    ],
+    normalise: Normalise::DeclaredSettings,
+    shown: Shown::DeclaredSettings,
+    // Without a prefix AWS makes a unique one.
+    names: &[
+        (NameKind::BeanstalkEnv, "name"),
+        (NameKind::CnamePrefix, "cname_prefix"),
+    ],
+    ..PLAIN
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_has_its_own_segment() {
+        let segments: std::collections::BTreeSet<&str> =
+            Kind::ALL.iter().map(|k| k.describe().segment).collect();
+        assert_eq!(segments.len(), Kind::ALL.len());
+        assert!(!segments.contains(""));
+    }
+}
