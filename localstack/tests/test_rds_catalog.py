@@ -2,6 +2,7 @@
 CreateDBInstance/ModifyDBInstance make against them, as the RDS API reference describes."""
 
 import pytest
+from support import REGION, internal
 from test_rds import create_db, describe, error_of
 
 
@@ -159,15 +160,50 @@ def test_create_resolves_and_checks_the_version_and_class(rds):
     assert sorted(ids) == ["no-version", "pinned-major"]
 
 
-def test_what_provision_sends_today_is_still_accepted(rds):
-    """specs/: postgres 16.4 (deprecated on AWS), db.t3.micro, magnetic 10 GiB (staging) and gp3 20 GiB
-    (production). Not refused here yet: see docs/localstack.md."""
-    staging = create_db(rds, "staging", EngineVersion="16.4", StorageType="standard")
-    production = create_db(rds, "production", EngineVersion="16.4", StorageType="gp3")
-    assert (staging["EngineVersion"], production["EngineVersion"]) == ("16.4", "16.4")
-    rds.modify_db_instance(DBInstanceIdentifier="production", AllocatedStorage=30, ApplyImmediately=True)
-    rds.modify_db_instance(DBInstanceIdentifier="staging", EngineVersion="16.4", ApplyImmediately=True)
-    assert describe(rds, "production")["AllocatedStorage"] == 30
+def test_create_refuses_deprecated_versions_and_storage_out_of_range(rds):
+    """AWS stopped creating instances on minors past standard support (16.4 among them), and the
+    storage size must lie in the storage type's range (see rds.py)."""
+    assert error_of(create_db, rds=rds, identifier="old", EngineVersion="16.4") == (
+        "InvalidParameterCombination",
+        "Cannot find version 16.4 for postgres",
+    )
+    assert error_of(create_db, rds=rds, identifier="small", EngineVersion="16", AllocatedStorage=10) == (
+        "InvalidParameterCombination",
+        "Invalid storage size for engine name postgres and storage type gp2: 10",
+    )
+    # specs/: staging's magnetic 10 GiB on db.t3.micro and production's gp3 20 GiB, both on "16".
+    staging = create_db(rds, "staging", EngineVersion="16", StorageType="standard", AllocatedStorage=10)
+    production = create_db(rds, "production", EngineVersion="16", StorageType="gp3")
+    assert (staging["EngineVersion"], production["EngineVersion"]) == ("16.11", "16.11")
+    assert error_of(
+        rds.create_db_instance,
+        DBInstanceIdentifier="magnetic-arm",
+        DBInstanceClass="db.t4g.micro",  # magnetic storage is offered on the x86 classes only
+        Engine="postgres",
+        EngineVersion="16",
+        StorageType="standard",
+        AllocatedStorage=10,
+        MasterUsername="app",
+        MasterUserPassword="correct-horse",
+    )[0] == "InvalidParameterCombination"
+    ids = sorted(d["DBInstanceIdentifier"] for d in rds.describe_db_instances()["DBInstances"])
+    assert ids == ["production", "staging"]
+
+
+def maintenance(account):
+    status, body = internal("POST", "/_provision/rds/maintenance", {"account_id": account, "region": REGION})
+    assert status == 200, body
+    return body["upgraded"]
+
+
+def test_the_maintenance_window_moves_auto_upgraded_minors_forward(rds, account):
+    create_db(rds, "auto", EngineVersion="16.9")
+    create_db(rds, "manual", EngineVersion="16.9", AutoMinorVersionUpgrade=False)
+    create_db(rds, "current", EngineVersion="16.11")
+    moved = maintenance(account)
+    assert moved == [{"DBInstanceIdentifier": "auto", "From": "16.9", "To": "16.11"}]
+    assert [describe(rds, i)["EngineVersion"] for i in ("auto", "manual", "current")] == ["16.11", "16.9", "16.11"]
+    assert maintenance(account) == []
 
 
 def test_modify_refuses_downgrades_unknown_versions_and_classes(rds):

@@ -20,6 +20,7 @@ use super::ids::{Claims, Found, Ids};
 use super::service::ReadPass;
 use super::wait::{self, Poll};
 use super::{AwsError, Op, Resolver, done_if, sdk_err};
+use crate::model::engine_version;
 use crate::model::*;
 
 /// Creating a Multi-AZ instance or growing its storage can take most of an hour on AWS.
@@ -490,10 +491,6 @@ fn changed<T: PartialEq>(op: &Op<'_>, field: &str, before: T, after: T) -> bool 
     before != after && listed
 }
 
-fn major(version: &str) -> &str {
-    version.split('.').next().unwrap_or(version)
-}
-
 async fn update(client: &aws_sdk_rds::Client, op: &Op<'_>) -> Result<(), AwsError> {
     match (op.before()?, op.after()?) {
         (Attrs::DbSubnetGroup(b), Attrs::DbSubnetGroup(a)) => {
@@ -595,10 +592,18 @@ fn modification(
         req = req.multi_az(a.multi_az);
         any = true;
     }
-    if changed(op, "engine_version", &b.engine_version, &a.engine_version) {
+    // Never a version lower than the live one: automatic minor upgrades move it forward, and
+    // RDS refuses to go back ("Cannot upgrade postgres from 16.11 to 16.4"). A major alone
+    // ("16") under a live 16.x is no change either (the planner compares them so too).
+    if changed(op, "engine_version", &b.engine_version, &a.engine_version)
+        && engine_version::is_newer(&a.engine_version, &b.engine_version)
+    {
         req = req
             .engine_version(&a.engine_version)
-            .allow_major_version_upgrade(major(&b.engine_version) != major(&a.engine_version));
+            .allow_major_version_upgrade(
+                engine_version::major(&b.engine_version)
+                    != engine_version::major(&a.engine_version),
+            );
         any = true;
     }
     if changed(

@@ -229,6 +229,7 @@ mod tests {
             reason: None,
             lifecycle: Default::default(),
             final_snapshot: None,
+            notes: Vec::new(),
         }
     }
 

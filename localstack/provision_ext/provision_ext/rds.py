@@ -12,6 +12,10 @@ subnet groups see the VPCs and subnets created there), with the gaps that matter
 - CreateDBInstance and ModifyDBInstance refuse, for postgres, an engine version the catalogue lacks,
   an instance class not orderable for it, a downgrade, and a major upgrade without
   AllowMajorVersionUpgrade; a missing or major-only version becomes the default minor, as on AWS.
+  CreateDBInstance also refuses a deprecated version and a storage size outside the storage
+  type's range.
+- maintenance_window() (POST /_provision/rds/maintenance) does what the maintenance window does to
+  instances with AutoMinorVersionUpgrade: moves them to their major's default minor.
 """
 
 from localstack.aws.api import CommonServiceException, RequestContext, handler
@@ -70,7 +74,10 @@ class RdsProvider:
             return call_moto(context)
         request = dict(request)
         request["EngineVersion"] = _known_version(engine, request.get("EngineVersion"))
+        if rds_catalog.status_of(request["EngineVersion"]) != "available":
+            raise _combination(f"Cannot find version {request['EngineVersion']} for {engine}")
         _check_orderable(engine, request["EngineVersion"], request.get("DBInstanceClass"))
+        _check_storage(engine, request.get("DBInstanceClass"), request)
         return call_moto_with_request(context, request)
 
     @handler("ModifyDBInstance", expand=False)
@@ -155,9 +162,17 @@ class RdsProvider:
 # EngineVersion parameter that's a different major version than the DB instance's current
 # version"; EngineVersion - "If you specify only a major version, Amazon RDS updates the DB instance
 # to the default minor version if the current minor version is lower", and with a class change
-# "the currently running engine version must be supported on the specified DB instance class". Deprecated
-# versions are still accepted: provision's specs pin 16.4, which AWS no longer creates (see
-# docs/localstack.md).
+# "the currently running engine version must be supported on the specified DB instance class".
+# Deprecated versions cannot be created: AWS's notice for the 2026 end of standard support says
+# "Starting May 1, 2026, you will not be able to create new database instances on Amazon RDS for
+# PostgreSQL minor versions 14.14, ..., 16.5, 16.6, 16.7, 16.8, 17.1, ... 17.4", and "During a scheduled
+# maintenance window after May 31, 2026, Amazon RDS will automatically upgrade your Amazon RDS for
+# PostgreSQL databases running [them] to version 14.20, 15.15, 16.11, 17.7 (or higher)" (quoted in
+# docs/localstack.md); AWS answers such a create as it answers an unknown version ("Cannot find
+# version 12.5 for postgres" is what Terraform users report after a deprecation). Storage: the
+# CreateDBInstance reference's AllocatedStorage ranges for PostgreSQL (gp2/gp3 20-65536, io1
+# 100-65536, magnetic 5-3072), refused as "Invalid storage size for engine name postgres and
+# storage type gp2: 10" (InvalidParameterCombination; AWS's wording as reported in real errors).
 
 
 def _combination(message: str):
@@ -179,6 +194,34 @@ def _check_orderable(engine: str, version: str, instance_class: str | None):
             "LicenseModel=postgresql-license. For supported combinations of instance class and "
             "database engine version, see the documentation."
         )
+
+
+def _check_storage(engine: str, instance_class: str | None, request: dict):
+    storage = request.get("StorageType") or "gp2"  # gp2 is what AWS picks without one
+    size = request.get("AllocatedStorage")
+    if size is None or not instance_class:
+        return
+    limits = rds_catalog.storage_limits(instance_class, storage)
+    if limits is None or not limits[0] <= size <= limits[1]:
+        raise _combination(f"Invalid storage size for engine name {engine} and storage type {storage}: {size}")
+
+
+def maintenance_window(account_id: str, region: str) -> list[dict]:
+    """What a maintenance window does to postgres instances with AutoMinorVersionUpgrade: each moves
+    to its major's default (newest available) minor, as AWS's automatic minor version upgrades do
+    ("Amazon RDS ... upgrades ... to the preferred minor version during the maintenance window",
+    https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_UpgradeDBInstance.Maintenance.html).
+    Returns what moved, for tests."""
+    moved = []
+    for database in rds_backends[account_id][region].databases.values():
+        if database.engine != rds_catalog.ENGINE or not getattr(database, "auto_minor_version_upgrade", True):
+            continue
+        live = database.engine_version
+        target = rds_catalog.default_version(live.split(".")[0])
+        if target and rds_catalog.is_older(live, target):
+            database.engine_version = target
+            moved.append({"DBInstanceIdentifier": database.db_instance_identifier, "From": live, "To": target})
+    return moved
 
 
 def _check_modification(database, request: dict):

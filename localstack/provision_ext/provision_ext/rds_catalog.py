@@ -157,6 +157,14 @@ def storage_types(instance_class: str) -> list[str]:
     return sorted(t for t in _STORAGE if t != "standard" or instance_class in _X86)
 
 
+def storage_limits(instance_class: str, storage: str) -> tuple[int, int] | None:
+    """(min GiB, max GiB) of a storage type on a class; None when the class does not offer it."""
+    if instance_class not in CLASSES or storage not in storage_types(instance_class):
+        return None
+    low, high, _ = _STORAGE[storage]
+    return low, high
+
+
 def orderable(engine: str, version: str, instance_class: str) -> bool:
     return engine == ENGINE and status_of(version) is not None and instance_class in CLASSES
 

@@ -90,7 +90,7 @@ pub(in crate::spec) fn lower(
         .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
     {
         cx.d.push(version.diag(format!(
-            "`{}` is not an engine version (e.g. 16.4)",
+            "`{}` is not an engine version (e.g. 16, or 16.11)",
             version.value
         )));
     }
