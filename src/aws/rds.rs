@@ -366,7 +366,7 @@ async fn create(client: &aws_sdk_rds::Client, op: &Op<'_>) -> Result<String, Aws
                 req.send().await.map_err(sdk_err(&res, "CreateDBInstance"))
             })
             .await?;
-            wait_available(client, &res, &a.identifier)
+            wait_available(client, &res, &a.identifier, Settling::default())
                 .await
                 .map_err(AwsError::partial(&a.identifier))?;
             Ok(a.identifier.clone())
@@ -442,26 +442,97 @@ async fn tags_now(
     }
 }
 
+/// Readings of a done state in a row that end a wait: right after a change, DescribeDBInstances
+/// can still say `available` before it says `modifying`. The Terraform provider's waiter asks for 3
+/// (`ContinuousTargetOccurence`).
+const SETTLED_READINGS: u32 = 3;
+
+/// The state machine of waiting for an instance to be usable, one reading at a time. Pure.
+#[derive(Debug, Default)]
+struct Settling {
+    /// Done readings in a row so far.
+    streak: u32,
+    /// The change just made must show as applied: nothing left in `PendingModifiedValues`.
+    needs_applied: bool,
+}
+
+/// What one reading says.
+#[derive(Debug, PartialEq, Eq)]
+enum Reading {
+    Done,
+    Pending(String),
+    /// A state that will not end without someone acting.
+    Stuck(String),
+}
+
+impl Settling {
+    fn after_modify() -> Self {
+        Settling {
+            streak: 0,
+            needs_applied: true,
+        }
+    }
+
+    /// One DescribeDBInstances answer: the status, and whether changes are still pending.
+    fn observe(&mut self, status: &str, pending: bool) -> Reading {
+        if STUCK.contains(&status) {
+            return Reading::Stuck(status.to_owned());
+        }
+        // `storage-optimization` follows a storage change and can last more than a day while
+        // the instance serves normally; AWS accepts other modifications meanwhile, so it is done
+        // (as the Terraform provider's waiter takes it).
+        let usable = matches!(status, "available" | "storage-optimization");
+        if !usable || (self.needs_applied && pending) {
+            self.streak = 0;
+            let what = if usable {
+                "changes still pending"
+            } else {
+                status
+            };
+            return Reading::Pending(what.to_owned());
+        }
+        self.streak += 1;
+        if self.streak >= SETTLED_READINGS {
+            Reading::Done
+        } else {
+            Reading::Pending(format!("{status} ({}/{SETTLED_READINGS})", self.streak))
+        }
+    }
+}
+
+/// Whether a reading shows modifications RDS has accepted but not applied.
+fn has_pending(i: &DbInstance) -> bool {
+    !pending_of(i).is_empty()
+}
+
 async fn wait_available(
     client: &aws_sdk_rds::Client,
     res: &str,
     identifier: &str,
+    settling: Settling,
 ) -> Result<(), AwsError> {
+    let settling = std::sync::Mutex::new(settling);
     // Right after a create, RDS may not list the instance yet: not found is "not yet".
-    wait::until(res, "DB instance available", INSTANCE_TIMEOUT, || async {
-        let Some(i) = describe(client, res, identifier).await? else {
-            return Ok(Poll::Pending("not visible yet".into()));
-        };
-        let status = i.db_instance_status().unwrap_or("unknown");
-        if status == "available" {
-            Ok(Poll::Done)
-        } else if STUCK.contains(&status) {
-            Err(AwsError::Invalid {
-                resource: res.to_owned(),
-                message: format!("DB instance {identifier} is `{status}` and will not become available without intervention"),
-            })
-        } else {
-            Ok(Poll::Pending(status.to_owned()))
+    wait::until(res, "DB instance available", INSTANCE_TIMEOUT, || {
+        let step = describe(client, res, identifier);
+        let settling = &settling;
+        async move {
+            let Some(i) = step.await? else {
+                return Ok(Poll::Pending("not visible yet".into()));
+            };
+            let status = i.db_instance_status().unwrap_or("unknown");
+            let reading = settling
+                .lock()
+                .expect("only this wait uses it")
+                .observe(status, has_pending(&i));
+            match reading {
+                Reading::Done => Ok(Poll::Done),
+                Reading::Pending(s) => Ok(Poll::Pending(s)),
+                Reading::Stuck(status) => Err(AwsError::Invalid {
+                    resource: res.to_owned(),
+                    message: format!("DB instance {identifier} is `{status}` and will not become available without intervention"),
+                }),
+            }
         }
     })
     .await
@@ -668,7 +739,7 @@ async fn update_instance(
     match r {
         // Busy (backing up, still modifying): wait for it, then try once more.
         Err(e) if e.class() == Busy => {
-            wait_available(client, &res, op.id()).await?;
+            wait_available(client, &res, op.id(), Settling::default()).await?;
             req.send()
                 .await
                 .map_err(sdk_err(&res, "ModifyDBInstance"))?;
@@ -678,7 +749,7 @@ async fn update_instance(
         }
     }
     if now {
-        wait_available(client, &res, op.id()).await?;
+        wait_available(client, &res, op.id(), Settling::after_modify()).await?;
     }
     Ok(())
 }
@@ -875,6 +946,67 @@ impl super::Service for Rds {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_wait_ends_after_three_usable_readings_in_a_row() {
+        let mut s = Settling::default();
+        assert_eq!(
+            s.observe("creating", false),
+            Reading::Pending("creating".into())
+        );
+        assert_eq!(
+            s.observe("available", false),
+            Reading::Pending("available (1/3)".into())
+        );
+        // A reading that is not done starts the count again.
+        assert_eq!(
+            s.observe("modifying", false),
+            Reading::Pending("modifying".into())
+        );
+        assert!(matches!(s.observe("available", false), Reading::Pending(_)));
+        assert!(matches!(s.observe("available", false), Reading::Pending(_)));
+        assert_eq!(s.observe("available", false), Reading::Done);
+    }
+
+    #[test]
+    fn storage_optimization_counts_as_done_and_stuck_states_fail() {
+        let mut s = Settling::default();
+        for _ in 0..2 {
+            assert!(matches!(
+                s.observe("storage-optimization", false),
+                Reading::Pending(_)
+            ));
+        }
+        assert_eq!(s.observe("available", false), Reading::Done);
+        let mut s = Settling::default();
+        assert_eq!(
+            s.observe("storage-full", false),
+            Reading::Stuck("storage-full".into())
+        );
+    }
+
+    #[test]
+    fn after_a_modification_stale_available_readings_with_pending_changes_do_not_count() {
+        let mut s = Settling::after_modify();
+        for _ in 0..5 {
+            assert_eq!(
+                s.observe("available", true),
+                Reading::Pending("changes still pending".into())
+            );
+        }
+        assert!(matches!(s.observe("modifying", false), Reading::Pending(_)));
+        assert!(matches!(s.observe("available", false), Reading::Pending(_)));
+        assert!(matches!(
+            s.observe("storage-optimization", false),
+            Reading::Pending(_)
+        ));
+        assert_eq!(s.observe("available", false), Reading::Done);
+        // A create does not look at pending values.
+        let mut s = Settling::default();
+        s.observe("available", true);
+        s.observe("available", true);
+        assert_eq!(s.observe("available", true), Reading::Done);
+    }
 
     #[test]
     fn final_snapshot_ids_are_valid() {
