@@ -192,6 +192,85 @@ async fn an_automatic_minor_upgrade_is_a_note_not_a_downgrade() {
     assert!(!text(&out).contains("Notes"), "{}", text(&out));
 }
 
+/// A database RDS does not offer (a class, a retired version) is refused when planned, naming the
+/// spec field and where it is written, before anything at all is created; a converged plan
+/// makes none of those reads.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_database_rds_does_not_offer_is_refused_before_any_change() {
+    let acct = Account::new();
+    let dir = acct.workdir();
+    let d = dir.path();
+    edit(
+        d,
+        "base.toml",
+        "instance_class = \"db.t3.micro\"",
+        "instance_class = \"db.t2.micro\"",
+    );
+    let out = acct.provision(d, &["apply", "--env", "staging", "--auto-approve"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let t = text(&out);
+    assert!(t.contains("nothing was changed"), "{t}");
+    assert!(
+        t.contains("backend.rds: backend.database.instance_class (specs/base.toml:"),
+        "{t}"
+    );
+    assert!(t.contains("db.t2.micro cannot run postgres 16.11"), "{t}");
+    let aws = acct.aws().await;
+    let found = support::census::by_kind(&aws, "staging").await;
+    assert!(found.values().all(|n| *n == 0), "{found:?}");
+
+    edit(
+        d,
+        "base.toml",
+        "instance_class = \"db.t2.micro\"",
+        "instance_class = \"db.t3.micro\"",
+    );
+    edit(
+        d,
+        "base.toml",
+        "engine_version = \"16\"",
+        "engine_version = \"16.4\"",
+    );
+    let out = acct.provision(d, &["plan", "--env", "staging"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("backend.database.engine_version (specs/base.toml:"),
+        "{}",
+        text(&out)
+    );
+    assert!(text(&out).contains("RDS offers no available postgres version `16.4`"));
+
+    edit(
+        d,
+        "base.toml",
+        "engine_version = \"16.4\"",
+        "engine_version = \"16\"",
+    );
+    assert_ok(&apply(&acct, d, "staging", "shared"));
+    let out = apply(&acct, d, "staging", "backend");
+    assert_ok(&out);
+    // The plan and the plan again under the lock: one lookup each.
+    assert_eq!(
+        calls(&out, "RDS", "DescribeDBEngineVersions"),
+        2,
+        "{}",
+        text(&out)
+    );
+    assert_eq!(calls(&out, "RDS", "DescribeOrderableDBInstanceOptions"), 2);
+    let out = acct.provision(
+        d,
+        &["plan", "--env", "staging", "--stack", "backend", "--stats"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(
+        calls(&out, "RDS", "DescribeDBEngineVersions"),
+        0,
+        "{}",
+        text(&out)
+    );
+    assert_eq!(calls(&out, "RDS", "DescribeOrderableDBInstanceOptions"), 0);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn staging_database_creates_converges_and_destroys() {
     let acct = Account::new();

@@ -22,6 +22,7 @@ use super::wait::{self, Poll};
 use super::{AwsError, Op, Resolver, done_if, sdk_err};
 use crate::model::engine_version;
 use crate::model::*;
+use crate::plan::offerings::{Offered, Offering, Request};
 
 /// Creating a Multi-AZ instance or growing its storage can take most of an hour on AWS.
 const INSTANCE_TIMEOUT: Duration = Duration::from_secs(60 * 60);
@@ -892,6 +893,68 @@ async fn delete_instance(
         Err(e) => return Err(e),
     }
     wait_deleted(client, &res, identifier).await
+}
+
+/// What RDS offers for one database request (`plan::offerings`): the available versions that
+/// match the spec's, and the orderable options of the class for the version it would run. Two
+/// reads; a version RDS does not offer ends it after the first.
+async fn offered(client: &aws_sdk_rds::Client, r: &Request) -> Result<Offered, AwsError> {
+    let res = r.address.to_string();
+    let versions: Vec<String> = client
+        .describe_db_engine_versions()
+        .engine(&r.engine)
+        .engine_version(&r.version)
+        .send()
+        .await
+        .map_err(sdk_err(&res, "DescribeDBEngineVersions"))?
+        .db_engine_versions()
+        .iter()
+        .filter_map(|v| v.engine_version().map(str::to_owned))
+        .collect();
+    let Some(target) = r.target(&versions) else {
+        return Ok(Offered {
+            versions,
+            ..Offered::default()
+        });
+    };
+    let mut offerings = Vec::new();
+    let mut pages = client
+        .describe_orderable_db_instance_options()
+        .engine(&r.engine)
+        .engine_version(&target)
+        .db_instance_class(&r.class)
+        .vpc(true)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(sdk_err(&res, "DescribeOrderableDBInstanceOptions"))?;
+        offerings.extend(
+            page.orderable_db_instance_options()
+                .iter()
+                .map(|o| Offering {
+                    storage_type: o.storage_type().unwrap_or("gp2").to_owned(),
+                    min_gb: count(o.min_storage_size()),
+                    max_gb: count(o.max_storage_size()),
+                    multi_az: o.multi_az_capable().unwrap_or(false),
+                }),
+        );
+    }
+    Ok(Offered {
+        versions,
+        target: Some(target),
+        offerings,
+    })
+}
+
+impl super::Aws {
+    /// What RDS offers for each request, in request order (an environment has one database).
+    pub async fn db_offered(&self, requests: &[Request]) -> Result<Vec<Offered>, AwsError> {
+        let mut out = Vec::with_capacity(requests.len());
+        for r in requests {
+            out.push(offered(&self.rds, r).await?);
+        }
+        Ok(out)
+    }
 }
 
 /// RDS as a `Service`.

@@ -275,14 +275,39 @@ impl Session {
     async fn check_names(&self, plan: &Plan) -> Result<(), CliError> {
         let claims = names::claims(plan);
         if claims.is_empty() {
-            return Ok(());
+            return self.check_offerings(plan).await;
         }
         let list = names::collisions(&self.owner(), self.aws.holders(claims).await?);
         if list.is_empty() {
-            return Ok(());
+            return self.check_offerings(plan).await;
         }
         Err(names::Collisions {
             env: self.env.clone(),
+            list,
+            origins: self.origins.clone(),
+        }
+        .into())
+    }
+
+    /// The database a plan would create or change must be one RDS offers (version, class,
+    /// storage): refused, every problem at once, before anything changes. Only a create,
+    /// replacement or version/class/storage update is looked up (2 reads each).
+    async fn check_offerings(&self, plan: &Plan) -> Result<(), CliError> {
+        use crate::plan::offerings;
+        let requests = offerings::requests(plan);
+        if requests.is_empty() {
+            return Ok(());
+        }
+        let offered = self.aws.db_offered(&requests).await?;
+        let list: Vec<_> = requests
+            .iter()
+            .zip(&offered)
+            .flat_map(|(r, o)| offerings::problems(r, o))
+            .collect();
+        if list.is_empty() {
+            return Ok(());
+        }
+        Err(offerings::Unoffered {
             list,
             origins: self.origins.clone(),
         }
