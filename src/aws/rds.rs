@@ -91,17 +91,19 @@ async fn read(client: &aws_sdk_rds::Client, claims: &Claims) -> Result<Raw, AwsE
             let p = p.map_err(sdk_err(&what, "DescribeDBSubnetGroups"))?;
             all.extend(p.db_subnet_groups().iter().cloned());
         }
-        // DBSubnetGroup carries no TagList, so each group's tags take one ListTagsForResource.
-        // An environment has one subnet group and an account a handful (one per environment
-        // plus whatever else lives there), so these calls stay few; they run concurrently.
+        // DBSubnetGroup carries no TagList, so each group's tags take one ListTagsForResource,
+        // concurrently but a few at a time (an account may hold many).
         let mut tasks = tokio::task::JoinSet::new();
+        let limit = super::bounded::Limit::per_resource_reads();
         for (i, g) in all.iter().enumerate() {
             let Some(arn) = g.db_subnet_group_arn().map(str::to_owned) else {
                 continue;
             };
             let client = client.clone();
             let what = what.clone();
+            let limit = limit.clone();
             tasks.spawn(async move {
+                let _slot = limit.permit().await;
                 let r = client
                     .list_tags_for_resource()
                     .resource_name(&arn)
