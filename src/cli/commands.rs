@@ -43,6 +43,8 @@ struct Session {
     protected: bool,
     /// Where spec fields were written (`file:line`), by field path, for messages.
     origins: BTreeMap<String, String>,
+    /// The spec declares an HTTPS listener for the console (outputs print `https://`).
+    frontend_https: bool,
 }
 
 impl Session {
@@ -50,6 +52,7 @@ impl Session {
         let loaded = load(g, &run.env)?;
         let stacks = run.stack.map_or_else(|| Stack::ALL.to_vec(), |s| vec![s]);
         let mut desired = spec::desired::build(&loaded.spec);
+        let frontend_https = crate::aws::outputs::frontend_https(&desired);
         desired.resources.retain(|a, _| stacks.contains(&a.stack));
         let mut hasher = Sha256::new();
         for f in &loaded.files {
@@ -91,6 +94,7 @@ impl Session {
                     )
                 })
                 .collect(),
+            frontend_https,
         })
     }
 
@@ -398,7 +402,12 @@ pub async fn apply(g: &Global, a: &ApplyArgs) -> Result<Outcome, CliError> {
     if g.format == Format::Text && a.run.stack.is_none_or(|s| s != Stack::Shared) {
         let s = Session::open(g, &a.run).await?;
         let ids = s.recorded_ids().await?;
-        match s.aws.outputs(&s.env, &ids, g.endpoint_url.as_deref()).await {
+        let https = s.frontend_https;
+        match s
+            .aws
+            .outputs(&s.env, &ids, g.endpoint_url.as_deref(), https)
+            .await
+        {
             Ok(out) => s.out.note(&format!("\nOutputs:\n{}", out.render())),
             Err(e) => s.out.warn(format_args!("could not read the outputs: {e}")),
         }
@@ -688,7 +697,7 @@ pub async fn outputs(g: &Global, run: &RunArgs) -> Result<Outcome, CliError> {
     let ids = s.recorded_ids().await?;
     let outputs = s
         .aws
-        .outputs(&s.env, &ids, g.endpoint_url.as_deref())
+        .outputs(&s.env, &ids, g.endpoint_url.as_deref(), s.frontend_https)
         .await?;
     s.out.show(&outputs);
     s.print_stats(run);

@@ -35,6 +35,8 @@ pub struct BeanstalkLayer {
     pub load_balancer_subnets: Option<S<Vec<S<String>>>>,
     pub security_groups: Option<S<Vec<S<String>>>>,
     pub load_balancer_security_groups: Option<S<Vec<S<String>>>>,
+    /// An ACM certificate ARN: the load balancer also listens with HTTPS on 443 (issue 11).
+    pub https_certificate_arn: Option<S<String>>,
     /// Further option settings: namespace -> option -> value.
     #[serde(default)]
     pub settings: BTreeMap<String, BTreeMap<String, S<String>>>,
@@ -74,6 +76,8 @@ pub struct BeanstalkSpec {
     pub load_balancer_subnets: Vec<String>,
     pub security_groups: Vec<String>,
     pub load_balancer_security_groups: Vec<String>,
+    /// An HTTPS listener on 443 with this ACM certificate.
+    pub https_certificate_arn: Option<String>,
     pub settings: RawSettings,
 }
 
@@ -105,6 +109,7 @@ pub(in crate::spec) fn lower(
         .unwrap_or_default();
     let (settings, written) = merge_settings(p);
     check_settings(cx, &written);
+    let https_certificate_arn = lower_https(cx, p, balancer.kind);
     BeanstalkSpec {
         application: names.application,
         environment: names.environment,
@@ -120,8 +125,34 @@ pub(in crate::spec) fn lower(
         load_balancer_subnets,
         security_groups,
         load_balancer_security_groups,
+        https_certificate_arn,
         settings,
     }
+}
+
+/// An ACM certificate for an HTTPS listener, on a load-balanced environment only.
+fn lower_https(cx: &mut Cx, p: &Pair<'_, BeanstalkLayer>, kind: LoadBalancer) -> Option<String> {
+    let at = p.opt("https_certificate_arn", |b| {
+        b.https_certificate_arn.as_ref()
+    })?;
+    let parts: Vec<&str> = at.value.splitn(6, ':').collect();
+    if parts.len() != 6
+        || parts[0] != "arn"
+        || parts[2] != "acm"
+        || !parts[5].starts_with("certificate/")
+    {
+        cx.d.push(at.diag(format!(
+            "`{}` is not an ACM certificate ARN (arn:aws:acm:REGION:ACCOUNT:certificate/ID)",
+            at.value
+        )));
+    }
+    if kind == LoadBalancer::None {
+        cx.d.push(
+            at.diag("an HTTPS listener needs a load balancer (load_balancer = \"application\")"),
+        );
+    }
+    cx.remember(&at);
+    Some(at.value)
 }
 
 struct Names {
@@ -495,6 +526,14 @@ fn option_settings(eb: &BeanstalkSpec) -> OptionSettings {
                 Scheme::Internal => "internal",
             };
             set("aws:ec2:vpc", "ELBScheme", text(scheme));
+            // The Beanstalk listener options for HTTPS on an ALB (developer guide, "Configuring
+            // HTTPS for an Application Load Balancer": aws:elbv2:listener:443).
+            if let Some(arn) = &eb.https_certificate_arn {
+                let https = "aws:elbv2:listener:443";
+                set(https, "ListenerEnabled", text("true"));
+                set(https, "Protocol", text("HTTPS"));
+                set(https, "SSLCertificateArns", text(arn));
+            }
             if !eb.load_balancer_security_groups.is_empty() {
                 set(
                     "aws:elbv2:loadbalancer",
