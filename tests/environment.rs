@@ -36,8 +36,7 @@ async fn full_staging_applies_converges_records_and_destroys() {
         text(&out)
     );
     assert!(
-        text(&out)
-            .contains("Frontend:    https://agentpass-staging.us-east-2.elasticbeanstalk.com"),
+        text(&out).contains("Frontend:    http://agentpass-staging.us-east-2.elasticbeanstalk.com"),
         "{}",
         text(&out)
     );

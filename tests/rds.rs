@@ -113,6 +113,164 @@ async fn instance_exists(aws: &provision::aws::Aws, identifier: &str) -> bool {
     }
 }
 
+/// The emulator's maintenance window (`POST /_provision/rds/maintenance`): instances with
+/// automatic minor upgrades move to their major's newest minor, as AWS's do.
+fn maintenance_window(acct: &Account) -> String {
+    use std::io::{Read, Write};
+    let url = support::endpoint();
+    let host = url.trim_start_matches("http://");
+    let body = format!(r#"{{"account_id": "{}", "region": "us-east-2"}}"#, acct.id);
+    let mut stream = std::net::TcpStream::connect(host).unwrap();
+    write!(
+        stream,
+        "POST /_provision/rds/maintenance HTTP/1.0\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(
+        response.split_whitespace().nth(1) == Some("200"),
+        "{response}"
+    );
+    response
+}
+
+/// A minor pinned in the spec falls behind once AWS upgrades the instance: the plan says so in
+/// a note and sends nothing (RDS refuses "Cannot upgrade postgres from 16.11 to 16.9"); the
+/// major alone matches whatever minor runs.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_automatic_minor_upgrade_is_a_note_not_a_downgrade() {
+    let acct = Account::new();
+    let dir = acct.workdir();
+    let d = dir.path();
+    edit(
+        d,
+        "base.toml",
+        "engine_version = \"16\"",
+        "engine_version = \"16.9\"",
+    );
+    assert_ok(&apply(&acct, d, "staging", "shared"));
+    assert_ok(&apply(&acct, d, "staging", "backend"));
+    converged(&acct, d, "staging");
+    let moved = maintenance_window(&acct);
+    assert!(moved.contains(r#""To": "16.11""#), "{moved}");
+
+    converged(&acct, d, "staging");
+    let (code, plan) = acct.json(d, &["plan", "--env", "staging", "--stack", "backend"]);
+    assert!(matches!(code, Some(0 | 2)));
+    let db = plan["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["address"] == DB)
+        .unwrap();
+    let note = db["notes"][0].as_str().unwrap_or_default();
+    assert!(
+        note.contains("AWS runs 16.11, newer than the spec's 16.9"),
+        "{db}"
+    );
+    let out = acct.provision(d, &["plan", "--env", "staging", "--stack", "backend"]);
+    assert!(
+        text(&out).contains("Notes\n  backend.rds: engine_version: AWS runs 16.11"),
+        "{}",
+        text(&out)
+    );
+    // Applying sends nothing to the database.
+    let out = apply(&acct, d, "staging", "backend");
+    assert_ok(&out);
+    assert_eq!(rds_mutating(&out), 0, "{}", text(&out));
+
+    edit(
+        d,
+        "base.toml",
+        "engine_version = \"16.9\"",
+        "engine_version = \"16\"",
+    );
+    converged(&acct, d, "staging");
+    let out = acct.provision(d, &["plan", "--env", "staging", "--stack", "backend"]);
+    assert!(!text(&out).contains("Notes"), "{}", text(&out));
+}
+
+/// A database RDS does not offer (a class, a retired version) is refused when planned, naming the
+/// spec field and where it is written, before anything at all is created; a converged plan
+/// makes none of those reads.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_database_rds_does_not_offer_is_refused_before_any_change() {
+    let acct = Account::new();
+    let dir = acct.workdir();
+    let d = dir.path();
+    edit(
+        d,
+        "base.toml",
+        "instance_class = \"db.t3.micro\"",
+        "instance_class = \"db.t2.micro\"",
+    );
+    let out = acct.provision(d, &["apply", "--env", "staging", "--auto-approve"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let t = text(&out);
+    assert!(t.contains("nothing was changed"), "{t}");
+    assert!(
+        t.contains("backend.rds: backend.database.instance_class (specs/base.toml:"),
+        "{t}"
+    );
+    assert!(t.contains("db.t2.micro cannot run postgres 16.11"), "{t}");
+    let aws = acct.aws().await;
+    let found = support::census::by_kind(&aws, "staging").await;
+    assert!(found.values().all(|n| *n == 0), "{found:?}");
+
+    edit(
+        d,
+        "base.toml",
+        "instance_class = \"db.t2.micro\"",
+        "instance_class = \"db.t3.micro\"",
+    );
+    edit(
+        d,
+        "base.toml",
+        "engine_version = \"16\"",
+        "engine_version = \"16.4\"",
+    );
+    let out = acct.provision(d, &["plan", "--env", "staging"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("backend.database.engine_version (specs/base.toml:"),
+        "{}",
+        text(&out)
+    );
+    assert!(text(&out).contains("RDS offers no available postgres version `16.4`"));
+
+    edit(
+        d,
+        "base.toml",
+        "engine_version = \"16.4\"",
+        "engine_version = \"16\"",
+    );
+    assert_ok(&apply(&acct, d, "staging", "shared"));
+    let out = apply(&acct, d, "staging", "backend");
+    assert_ok(&out);
+    // The plan and the plan again under the lock: one lookup each.
+    assert_eq!(
+        calls(&out, "RDS", "DescribeDBEngineVersions"),
+        2,
+        "{}",
+        text(&out)
+    );
+    assert_eq!(calls(&out, "RDS", "DescribeOrderableDBInstanceOptions"), 2);
+    let out = acct.provision(
+        d,
+        &["plan", "--env", "staging", "--stack", "backend", "--stats"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(
+        calls(&out, "RDS", "DescribeDBEngineVersions"),
+        0,
+        "{}",
+        text(&out)
+    );
+    assert_eq!(calls(&out, "RDS", "DescribeOrderableDBInstanceOptions"), 0);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn staging_database_creates_converges_and_destroys() {
     let acct = Account::new();
@@ -153,7 +311,7 @@ async fn staging_database_creates_converges_and_destroys() {
             db.engine_version.as_str(),
             db.instance_class.as_str()
         ),
-        ("postgres", "16.4", "db.t3.micro")
+        ("postgres", "16.11", "db.t3.micro")
     );
     assert_eq!(
         (db.storage_type, db.allocated_storage_gb),
@@ -422,6 +580,7 @@ async fn production_modifies_in_place_holds_pending_changes_and_destroys_only_wh
         reason: None,
         lifecycle: Default::default(),
         final_snapshot: None,
+        notes: Vec::new(),
     };
     let ids = BTreeMap::new();
     let ctx = ApplyCtx {

@@ -473,7 +473,7 @@ fn missing_required_field() {
     let cases = [
         (
             "[backend.database]",
-            "engine_version = \"16.4\"\n",
+            "engine_version = \"16\"\n",
             "backend.database.engine_version",
             "[backend.database]",
         ),

@@ -28,7 +28,9 @@ def test_reset_empties_every_service(aws):
         ManageMasterUserPassword=True,
         AllocatedStorage=20,
     )
-    aws("iam").create_instance_profile(InstanceProfileName="reset-me")
+    iam = aws("iam")
+    iam.create_instance_profile(InstanceProfileName="reset-me")
+    iam.create_role(RoleName="reset-me", AssumeRolePolicyDocument="{}")
     eb.create_application(ApplicationName="app")
     eb.create_environment(
         ApplicationName="app",
@@ -46,6 +48,9 @@ def test_reset_empties_every_service(aws):
     assert rds.describe_db_subnet_groups()["DBSubnetGroups"] == []
     assert eb.describe_applications()["Applications"] == []
     assert eb.describe_environments()["Environments"] == []
-    assert aws("iam").list_instance_profiles()["InstanceProfiles"] == []
+    assert iam.list_instance_profiles()["InstanceProfiles"] == []
+    assert [r["RoleName"] for r in iam.list_roles()["Roles"]] == []
     s3.create_bucket(Bucket="reset-me", CreateBucketConfiguration={"LocationConstraint": "us-east-2"})
     assert s3.list_objects_v2(Bucket="reset-me")["KeyCount"] == 0
+    # Bucket names are global: left behind, it would refuse the next run on this server.
+    s3.delete_bucket(Bucket="reset-me")

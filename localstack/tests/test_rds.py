@@ -10,13 +10,13 @@ def rds(aws):
 def create_db(rds, identifier="orders", **kwargs):
     if not kwargs.get("ManageMasterUserPassword"):
         kwargs.setdefault("MasterUserPassword", "correct-horse")
+    kwargs.setdefault("EngineVersion", "16.9")
+    kwargs.setdefault("AllocatedStorage", 20)
     return rds.create_db_instance(
         DBInstanceIdentifier=identifier,
         DBInstanceClass="db.t3.micro",
         Engine="postgres",
-        EngineVersion="16.3",
         MasterUsername="app",
-        AllocatedStorage=20,
         **kwargs,
     )["DBInstance"]
 

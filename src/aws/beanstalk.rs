@@ -116,9 +116,12 @@ async fn owned_apps(
         .await
         .map_err(|e| AwsError::from_sdk(what, "DescribeApplications", e))?;
     let mut tasks = JoinSet::new();
+    let limit = super::bounded::Limit::per_resource_reads();
     for (i, app) in out.applications().iter().cloned().enumerate() {
         let (client, claims, what) = (client.clone(), claims.clone(), what.to_owned());
+        let limit = limit.clone();
         tasks.spawn(async move {
+            let _slot = limit.permit().await;
             let arn = app.application_arn().unwrap_or_default().to_owned();
             let name = app.application_name().unwrap_or_default().to_owned();
             match list_tags(&client, &what, &arn).await {
@@ -172,11 +175,14 @@ async fn owned_envs(
             Some(EnvironmentStatus::Terminated | EnvironmentStatus::Terminating)
         )
     });
-    // Tags and settings are per environment; ask for them concurrently.
+    // Tags and settings are per environment; ask for them concurrently, a few at a time.
     let mut tasks = JoinSet::new();
+    let limit = super::bounded::Limit::per_resource_reads();
     for (i, e) in listed.into_iter().enumerate() {
         let (client, claims, what) = (client.clone(), claims.clone(), what.to_owned());
+        let limit = limit.clone();
         tasks.spawn(async move {
+            let _slot = limit.permit().await;
             let found = env_details(&client, &claims, &what, &e).await?;
             Ok::<_, AwsError>(found.map(|(tags, settings)| (i, e, tags, settings)))
         });

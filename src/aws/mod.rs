@@ -2,6 +2,7 @@
 
 pub mod apigateway;
 pub mod beanstalk;
+pub mod bounded;
 pub mod ec2;
 pub mod ec2_read;
 pub mod ec2_write;

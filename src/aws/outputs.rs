@@ -6,11 +6,11 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::{Aws, AwsError};
-use crate::model::{Address, Kind, Stack};
+use crate::model::{Address, Attrs, DesiredState, Kind, Stack};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Outputs {
-    /// `https://{console CNAME}`.
+    /// `http://{console CNAME}`, or `https://` when the spec declares an HTTPS listener.
     pub frontend: Option<String>,
     /// `https://{api id}.execute-api.{region}.amazonaws.com/{stage}`.
     pub api: Option<String>,
@@ -28,6 +28,7 @@ impl Aws {
         env: &str,
         ids: &BTreeMap<Address, String>,
         endpoint_url: Option<&str>,
+        frontend_https: bool,
     ) -> Result<Outputs, AwsError> {
         let id = |stack, kind| ids.get(&Address::single(stack, kind));
         let envs: Vec<String> = [
@@ -64,7 +65,7 @@ impl Aws {
         let lookup = |stack, kind| id(stack, kind).and_then(|i| found.get(i)).cloned();
         let frontend = lookup(Stack::Console, Kind::BeanstalkEnv)
             .and_then(|(cname, _)| cname)
-            .map(|c| format!("https://{c}"));
+            .map(|c| format!("{}://{c}", if frontend_https { "https" } else { "http" }));
         let backend = lookup(Stack::Backend, Kind::BeanstalkEnv)
             .and_then(|(cname, endpoint)| endpoint.or(cname))
             .map(|e| format!("internal only, via API Gateway ({e})"));
@@ -92,6 +93,33 @@ impl Aws {
     }
 }
 
+/// Whether the console's load balancer listens with HTTPS, as the spec declares it (the
+/// `aws:elbv2:listener:443` options `https_certificate_arn` stands for, or set as raw settings):
+/// without such a listener the frontend is plain HTTP, and printing `https://` would be wrong.
+pub fn frontend_https(desired: &DesiredState) -> bool {
+    let Some(r) = desired
+        .resources
+        .get(&Address::single(Stack::Console, Kind::BeanstalkEnv))
+    else {
+        return false;
+    };
+    let Attrs::BeanstalkEnv(env) = &r.attrs else {
+        return false;
+    };
+    let Some(listener) = env.settings.get("aws:elbv2:listener:443") else {
+        return false;
+    };
+    let is = |opt: &str, want: &str| {
+        listener
+            .get(opt)
+            .is_some_and(|v| v.to_string().eq_ignore_ascii_case(want))
+    };
+    let has_certificate = listener
+        .get("SSLCertificateArns")
+        .is_some_and(|v| !v.to_string().is_empty());
+    is("Protocol", "HTTPS") && has_certificate && !is("ListenerEnabled", "false")
+}
+
 impl Outputs {
     pub fn render(&self) -> String {
         let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "(not deployed)".into());
@@ -110,5 +138,39 @@ impl Outputs {
                 .unwrap_or_else(|| "internal only (not deployed)".into())
         ));
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn staging(edit: Option<(&str, &str)>) -> DesiredState {
+        let loaded = load(edit).expect("staging validates");
+        crate::spec::desired::build(&loaded.spec)
+    }
+
+    fn load(edit: Option<(&str, &str)>) -> Result<crate::spec::Loaded, String> {
+        let dir = tempfile::tempdir().unwrap();
+        for f in ["base.toml", "staging.toml", "production.toml"] {
+            let mut text = std::fs::read_to_string(std::path::Path::new("specs").join(f)).unwrap();
+            if let Some((from, to)) = edit.filter(|_| f == "staging.toml") {
+                assert!(text.contains(from));
+                text = text.replacen(from, to, 1);
+            }
+            std::fs::write(dir.path().join(f), text).unwrap();
+        }
+        crate::spec::load_one(dir.path(), "staging").map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn the_frontend_is_https_only_with_a_declared_listener() {
+        assert!(!frontend_https(&staging(None)));
+        let arn = "arn:aws:acm:us-east-2:123456789012:certificate/abc";
+        let with = format!("[console.beanstalk]\nhttps_certificate_arn = \"{arn}\"\n");
+        assert!(frontend_https(&staging(Some((
+            "[console.beanstalk]\n",
+            &with
+        )))));
     }
 }

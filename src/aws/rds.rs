@@ -20,7 +20,9 @@ use super::ids::{Claims, Found, Ids};
 use super::service::ReadPass;
 use super::wait::{self, Poll};
 use super::{AwsError, Op, Resolver, done_if, sdk_err};
+use crate::model::engine_version;
 use crate::model::*;
+use crate::plan::offerings::{Offered, Offering, Request};
 
 /// Creating a Multi-AZ instance or growing its storage can take most of an hour on AWS.
 const INSTANCE_TIMEOUT: Duration = Duration::from_secs(60 * 60);
@@ -89,17 +91,19 @@ async fn read(client: &aws_sdk_rds::Client, claims: &Claims) -> Result<Raw, AwsE
             let p = p.map_err(sdk_err(&what, "DescribeDBSubnetGroups"))?;
             all.extend(p.db_subnet_groups().iter().cloned());
         }
-        // DBSubnetGroup carries no TagList, so each group's tags take one ListTagsForResource.
-        // An environment has one subnet group and an account a handful (one per environment
-        // plus whatever else lives there), so these calls stay few; they run concurrently.
+        // DBSubnetGroup carries no TagList, so each group's tags take one ListTagsForResource,
+        // concurrently but a few at a time (an account may hold many).
         let mut tasks = tokio::task::JoinSet::new();
+        let limit = super::bounded::Limit::per_resource_reads();
         for (i, g) in all.iter().enumerate() {
             let Some(arn) = g.db_subnet_group_arn().map(str::to_owned) else {
                 continue;
             };
             let client = client.clone();
             let what = what.clone();
+            let limit = limit.clone();
             tasks.spawn(async move {
+                let _slot = limit.permit().await;
                 let r = client
                     .list_tags_for_resource()
                     .resource_name(&arn)
@@ -365,7 +369,7 @@ async fn create(client: &aws_sdk_rds::Client, op: &Op<'_>) -> Result<String, Aws
                 req.send().await.map_err(sdk_err(&res, "CreateDBInstance"))
             })
             .await?;
-            wait_available(client, &res, &a.identifier)
+            wait_available(client, &res, &a.identifier, Settling::default())
                 .await
                 .map_err(AwsError::partial(&a.identifier))?;
             Ok(a.identifier.clone())
@@ -441,26 +445,97 @@ async fn tags_now(
     }
 }
 
+/// Readings of a done state in a row that end a wait: right after a change, DescribeDBInstances
+/// can still say `available` before it says `modifying`. The Terraform provider's waiter asks for 3
+/// (`ContinuousTargetOccurence`).
+const SETTLED_READINGS: u32 = 3;
+
+/// The state machine of waiting for an instance to be usable, one reading at a time. Pure.
+#[derive(Debug, Default)]
+struct Settling {
+    /// Done readings in a row so far.
+    streak: u32,
+    /// The change just made must show as applied: nothing left in `PendingModifiedValues`.
+    needs_applied: bool,
+}
+
+/// What one reading says.
+#[derive(Debug, PartialEq, Eq)]
+enum Reading {
+    Done,
+    Pending(String),
+    /// A state that will not end without someone acting.
+    Stuck(String),
+}
+
+impl Settling {
+    fn after_modify() -> Self {
+        Settling {
+            streak: 0,
+            needs_applied: true,
+        }
+    }
+
+    /// One DescribeDBInstances answer: the status, and whether changes are still pending.
+    fn observe(&mut self, status: &str, pending: bool) -> Reading {
+        if STUCK.contains(&status) {
+            return Reading::Stuck(status.to_owned());
+        }
+        // `storage-optimization` follows a storage change and can last more than a day while
+        // the instance serves normally; AWS accepts other modifications meanwhile, so it is done
+        // (as the Terraform provider's waiter takes it).
+        let usable = matches!(status, "available" | "storage-optimization");
+        if !usable || (self.needs_applied && pending) {
+            self.streak = 0;
+            let what = if usable {
+                "changes still pending"
+            } else {
+                status
+            };
+            return Reading::Pending(what.to_owned());
+        }
+        self.streak += 1;
+        if self.streak >= SETTLED_READINGS {
+            Reading::Done
+        } else {
+            Reading::Pending(format!("{status} ({}/{SETTLED_READINGS})", self.streak))
+        }
+    }
+}
+
+/// Whether a reading shows modifications RDS has accepted but not applied.
+fn has_pending(i: &DbInstance) -> bool {
+    !pending_of(i).is_empty()
+}
+
 async fn wait_available(
     client: &aws_sdk_rds::Client,
     res: &str,
     identifier: &str,
+    settling: Settling,
 ) -> Result<(), AwsError> {
+    let settling = std::sync::Mutex::new(settling);
     // Right after a create, RDS may not list the instance yet: not found is "not yet".
-    wait::until(res, "DB instance available", INSTANCE_TIMEOUT, || async {
-        let Some(i) = describe(client, res, identifier).await? else {
-            return Ok(Poll::Pending("not visible yet".into()));
-        };
-        let status = i.db_instance_status().unwrap_or("unknown");
-        if status == "available" {
-            Ok(Poll::Done)
-        } else if STUCK.contains(&status) {
-            Err(AwsError::Invalid {
-                resource: res.to_owned(),
-                message: format!("DB instance {identifier} is `{status}` and will not become available without intervention"),
-            })
-        } else {
-            Ok(Poll::Pending(status.to_owned()))
+    wait::until(res, "DB instance available", INSTANCE_TIMEOUT, || {
+        let step = describe(client, res, identifier);
+        let settling = &settling;
+        async move {
+            let Some(i) = step.await? else {
+                return Ok(Poll::Pending("not visible yet".into()));
+            };
+            let status = i.db_instance_status().unwrap_or("unknown");
+            let reading = settling
+                .lock()
+                .expect("only this wait uses it")
+                .observe(status, has_pending(&i));
+            match reading {
+                Reading::Done => Ok(Poll::Done),
+                Reading::Pending(s) => Ok(Poll::Pending(s)),
+                Reading::Stuck(status) => Err(AwsError::Invalid {
+                    resource: res.to_owned(),
+                    message: format!("DB instance {identifier} is `{status}` and will not become available without intervention"),
+                }),
+            }
         }
     })
     .await
@@ -488,10 +563,6 @@ async fn wait_deleted(
 fn changed<T: PartialEq>(op: &Op<'_>, field: &str, before: T, after: T) -> bool {
     let listed = op.change.fields.is_empty() || op.change.touches(field);
     before != after && listed
-}
-
-fn major(version: &str) -> &str {
-    version.split('.').next().unwrap_or(version)
 }
 
 async fn update(client: &aws_sdk_rds::Client, op: &Op<'_>) -> Result<(), AwsError> {
@@ -595,10 +666,18 @@ fn modification(
         req = req.multi_az(a.multi_az);
         any = true;
     }
-    if changed(op, "engine_version", &b.engine_version, &a.engine_version) {
+    // Never a version lower than the live one: automatic minor upgrades move it forward, and
+    // RDS refuses to go back ("Cannot upgrade postgres from 16.11 to 16.4"). A major alone
+    // ("16") under a live 16.x is no change either (the planner compares them so too).
+    if changed(op, "engine_version", &b.engine_version, &a.engine_version)
+        && engine_version::is_newer(&a.engine_version, &b.engine_version)
+    {
         req = req
             .engine_version(&a.engine_version)
-            .allow_major_version_upgrade(major(&b.engine_version) != major(&a.engine_version));
+            .allow_major_version_upgrade(
+                engine_version::major(&b.engine_version)
+                    != engine_version::major(&a.engine_version),
+            );
         any = true;
     }
     if changed(
@@ -663,7 +742,7 @@ async fn update_instance(
     match r {
         // Busy (backing up, still modifying): wait for it, then try once more.
         Err(e) if e.class() == Busy => {
-            wait_available(client, &res, op.id()).await?;
+            wait_available(client, &res, op.id(), Settling::default()).await?;
             req.send()
                 .await
                 .map_err(sdk_err(&res, "ModifyDBInstance"))?;
@@ -673,7 +752,7 @@ async fn update_instance(
         }
     }
     if now {
-        wait_available(client, &res, op.id()).await?;
+        wait_available(client, &res, op.id(), Settling::after_modify()).await?;
     }
     Ok(())
 }
@@ -818,6 +897,68 @@ async fn delete_instance(
     wait_deleted(client, &res, identifier).await
 }
 
+/// What RDS offers for one database request (`plan::offerings`): the available versions that
+/// match the spec's, and the orderable options of the class for the version it would run. Two
+/// reads; a version RDS does not offer ends it after the first.
+async fn offered(client: &aws_sdk_rds::Client, r: &Request) -> Result<Offered, AwsError> {
+    let res = r.address.to_string();
+    let versions: Vec<String> = client
+        .describe_db_engine_versions()
+        .engine(&r.engine)
+        .engine_version(&r.version)
+        .send()
+        .await
+        .map_err(sdk_err(&res, "DescribeDBEngineVersions"))?
+        .db_engine_versions()
+        .iter()
+        .filter_map(|v| v.engine_version().map(str::to_owned))
+        .collect();
+    let Some(target) = r.target(&versions) else {
+        return Ok(Offered {
+            versions,
+            ..Offered::default()
+        });
+    };
+    let mut offerings = Vec::new();
+    let mut pages = client
+        .describe_orderable_db_instance_options()
+        .engine(&r.engine)
+        .engine_version(&target)
+        .db_instance_class(&r.class)
+        .vpc(true)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(sdk_err(&res, "DescribeOrderableDBInstanceOptions"))?;
+        offerings.extend(
+            page.orderable_db_instance_options()
+                .iter()
+                .map(|o| Offering {
+                    storage_type: o.storage_type().unwrap_or("gp2").to_owned(),
+                    min_gb: count(o.min_storage_size()),
+                    max_gb: count(o.max_storage_size()),
+                    multi_az: o.multi_az_capable().unwrap_or(false),
+                }),
+        );
+    }
+    Ok(Offered {
+        versions,
+        target: Some(target),
+        offerings,
+    })
+}
+
+impl super::Aws {
+    /// What RDS offers for each request, in request order (an environment has one database).
+    pub async fn db_offered(&self, requests: &[Request]) -> Result<Vec<Offered>, AwsError> {
+        let mut out = Vec::with_capacity(requests.len());
+        for r in requests {
+            out.push(offered(&self.rds, r).await?);
+        }
+        Ok(out)
+    }
+}
+
 /// RDS as a `Service`.
 pub struct Rds {
     client: aws_sdk_rds::Client,
@@ -870,6 +1011,67 @@ impl super::Service for Rds {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_wait_ends_after_three_usable_readings_in_a_row() {
+        let mut s = Settling::default();
+        assert_eq!(
+            s.observe("creating", false),
+            Reading::Pending("creating".into())
+        );
+        assert_eq!(
+            s.observe("available", false),
+            Reading::Pending("available (1/3)".into())
+        );
+        // A reading that is not done starts the count again.
+        assert_eq!(
+            s.observe("modifying", false),
+            Reading::Pending("modifying".into())
+        );
+        assert!(matches!(s.observe("available", false), Reading::Pending(_)));
+        assert!(matches!(s.observe("available", false), Reading::Pending(_)));
+        assert_eq!(s.observe("available", false), Reading::Done);
+    }
+
+    #[test]
+    fn storage_optimization_counts_as_done_and_stuck_states_fail() {
+        let mut s = Settling::default();
+        for _ in 0..2 {
+            assert!(matches!(
+                s.observe("storage-optimization", false),
+                Reading::Pending(_)
+            ));
+        }
+        assert_eq!(s.observe("available", false), Reading::Done);
+        let mut s = Settling::default();
+        assert_eq!(
+            s.observe("storage-full", false),
+            Reading::Stuck("storage-full".into())
+        );
+    }
+
+    #[test]
+    fn after_a_modification_stale_available_readings_with_pending_changes_do_not_count() {
+        let mut s = Settling::after_modify();
+        for _ in 0..5 {
+            assert_eq!(
+                s.observe("available", true),
+                Reading::Pending("changes still pending".into())
+            );
+        }
+        assert!(matches!(s.observe("modifying", false), Reading::Pending(_)));
+        assert!(matches!(s.observe("available", false), Reading::Pending(_)));
+        assert!(matches!(
+            s.observe("storage-optimization", false),
+            Reading::Pending(_)
+        ));
+        assert_eq!(s.observe("available", false), Reading::Done);
+        // A create does not look at pending values.
+        let mut s = Settling::default();
+        s.observe("available", true);
+        s.observe("available", true);
+        assert_eq!(s.observe("available", true), Reading::Done);
+    }
 
     #[test]
     fn final_snapshot_ids_are_valid() {

@@ -43,6 +43,8 @@ struct Session {
     protected: bool,
     /// Where spec fields were written (`file:line`), by field path, for messages.
     origins: BTreeMap<String, String>,
+    /// The spec declares an HTTPS listener for the console (outputs print `https://`).
+    frontend_https: bool,
 }
 
 impl Session {
@@ -50,6 +52,7 @@ impl Session {
         let loaded = load(g, &run.env)?;
         let stacks = run.stack.map_or_else(|| Stack::ALL.to_vec(), |s| vec![s]);
         let mut desired = spec::desired::build(&loaded.spec);
+        let frontend_https = crate::aws::outputs::frontend_https(&desired);
         desired.resources.retain(|a, _| stacks.contains(&a.stack));
         let mut hasher = Sha256::new();
         for f in &loaded.files {
@@ -91,6 +94,7 @@ impl Session {
                     )
                 })
                 .collect(),
+            frontend_https,
         })
     }
 
@@ -275,14 +279,39 @@ impl Session {
     async fn check_names(&self, plan: &Plan) -> Result<(), CliError> {
         let claims = names::claims(plan);
         if claims.is_empty() {
-            return Ok(());
+            return self.check_offerings(plan).await;
         }
         let list = names::collisions(&self.owner(), self.aws.holders(claims).await?);
         if list.is_empty() {
-            return Ok(());
+            return self.check_offerings(plan).await;
         }
         Err(names::Collisions {
             env: self.env.clone(),
+            list,
+            origins: self.origins.clone(),
+        }
+        .into())
+    }
+
+    /// The database a plan would create or change must be one RDS offers (version, class,
+    /// storage): refused, every problem at once, before anything changes. Only a create,
+    /// replacement or version/class/storage update is looked up (2 reads each).
+    async fn check_offerings(&self, plan: &Plan) -> Result<(), CliError> {
+        use crate::plan::offerings;
+        let requests = offerings::requests(plan);
+        if requests.is_empty() {
+            return Ok(());
+        }
+        let offered = self.aws.db_offered(&requests).await?;
+        let list: Vec<_> = requests
+            .iter()
+            .zip(&offered)
+            .flat_map(|(r, o)| offerings::problems(r, o))
+            .collect();
+        if list.is_empty() {
+            return Ok(());
+        }
+        Err(offerings::Unoffered {
             list,
             origins: self.origins.clone(),
         }
@@ -373,7 +402,12 @@ pub async fn apply(g: &Global, a: &ApplyArgs) -> Result<Outcome, CliError> {
     if g.format == Format::Text && a.run.stack.is_none_or(|s| s != Stack::Shared) {
         let s = Session::open(g, &a.run).await?;
         let ids = s.recorded_ids().await?;
-        match s.aws.outputs(&s.env, &ids, g.endpoint_url.as_deref()).await {
+        let https = s.frontend_https;
+        match s
+            .aws
+            .outputs(&s.env, &ids, g.endpoint_url.as_deref(), https)
+            .await
+        {
             Ok(out) => s.out.note(&format!("\nOutputs:\n{}", out.render())),
             Err(e) => s.out.warn(format_args!("could not read the outputs: {e}")),
         }
@@ -663,7 +697,7 @@ pub async fn outputs(g: &Global, run: &RunArgs) -> Result<Outcome, CliError> {
     let ids = s.recorded_ids().await?;
     let outputs = s
         .aws
-        .outputs(&s.env, &ids, g.endpoint_url.as_deref())
+        .outputs(&s.env, &ids, g.endpoint_url.as_deref(), s.frontend_https)
         .await?;
     s.out.show(&outputs);
     s.print_stats(run);

@@ -174,6 +174,8 @@ pub enum CliError {
     #[error(transparent)]
     Names(#[from] crate::plan::names::Collisions),
     #[error(transparent)]
+    Offerings(#[from] crate::plan::offerings::Unoffered),
+    #[error(transparent)]
     Aws(#[from] crate::aws::AwsError),
     #[error(transparent)]
     State(#[from] crate::state::StateError),

@@ -44,8 +44,10 @@ pub enum Normalise {
     /// compared; everything else is Beanstalk's defaults. Without a prefix in the spec,
     /// whatever CNAME AWS generated is fine.
     DeclaredSettings,
-    /// The password of an instance created with one is opaque: any variable name matches.
-    OpaquePassword,
+    /// A database: the password of an instance created with one is opaque (any variable name
+    /// matches), and the engine version compares as [`super::engine_version::standing`] says (a
+    /// live version under the spec's, or ahead of it, is no change: RDS cannot go back).
+    Database,
 }
 
 /// How live attributes appear in a plan.
@@ -250,7 +252,7 @@ const DB_INSTANCE: Description = Description {
     id_is_name: true,
     immutable: &["identifier", "engine", "db_name", "master_username"],
     holds_data: true,
-    normalise: Normalise::OpaquePassword,
+    normalise: Normalise::Database,
     names: &[(NameKind::DbInstance, "identifier")],
     ..PLAIN
 };

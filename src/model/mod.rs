@@ -2,6 +2,7 @@
 
 pub mod address;
 pub mod attrs;
+pub mod engine_version;
 pub mod field;
 pub mod graph;
 pub mod kinds;

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use super::types::*;
+use crate::model::engine_version::{Standing, standing};
 use crate::model::field::flatten;
 use crate::model::graph::levels;
 use crate::model::kinds::{Normalise, Shown};
@@ -143,6 +144,7 @@ fn planned(
             fields: Vec::new(),
             lifecycle: d.lifecycle.clone(),
             final_snapshot: None,
+            notes: Vec::new(),
             reason: rec.map(|r| Reason::GoneFromAws { id: r.id.clone() }),
         },
         (Some(d), Some(l)) => {
@@ -176,6 +178,7 @@ fn planned(
                 fields: Vec::new(),
                 lifecycle: Lifecycle::default(),
                 final_snapshot: None,
+                notes: Vec::new(),
                 reason: Some(Reason::NoLongerInSpec(data_loss(&l.attrs))),
             }
         }
@@ -197,6 +200,7 @@ fn planned(
                 fields: Vec::new(),
                 lifecycle: Lifecycle::default(),
                 final_snapshot: None,
+                notes: Vec::new(),
                 reason: Some(Reason::AlreadyGone),
             }
         }
@@ -256,6 +260,27 @@ fn compare(
         reason: None,
         lifecycle: d.lifecycle.clone(),
         final_snapshot: None,
+        notes: notes(&d.attrs, l),
+    }
+}
+
+/// What an unchanged or updated resource should tell the operator (see [`Note`]).
+fn notes(want: &Attrs, l: &LiveResource) -> Vec<Note> {
+    let (Attrs::DbInstance(w), Attrs::DbInstance(h)) = (want, &l.attrs) else {
+        return Vec::new();
+    };
+    // A version AWS holds pending is where it is going; the live one is where it is.
+    let live = l
+        .pending
+        .get("engine_version")
+        .and_then(Value::as_str)
+        .unwrap_or(&h.engine_version);
+    match standing(&w.engine_version, live) {
+        Standing::Ahead => vec![Note::EngineVersionAhead {
+            spec: w.engine_version.clone(),
+            live: live.to_owned(),
+        }],
+        Standing::Matches | Standing::Behind => Vec::new(),
     }
 }
 
@@ -373,12 +398,19 @@ fn normalise_live(
                 have.remove(&prefix);
             }
         }
-        Normalise::OpaquePassword => {
+        Normalise::Database => {
             let password = Field::Attr("master_password.env_var".into());
             if let (Some(w), Some(h)) = (want.get(&password), have.get(&password))
                 && w != h
             {
                 have.insert(password, w.clone());
+            }
+            let version = Field::Attr("engine_version".into());
+            if let (Some(Value::String(w)), Some(Value::String(h))) =
+                (want.get(&version), have.get(&version))
+                && standing(w, h) != Standing::Behind
+            {
+                have.insert(version, Value::String(w.clone()));
             }
         }
     }

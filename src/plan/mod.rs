@@ -3,6 +3,7 @@
 pub mod checks;
 pub mod diff;
 pub mod names;
+pub mod offerings;
 pub mod render;
 pub mod types;
 

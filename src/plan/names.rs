@@ -236,6 +236,7 @@ mod tests {
             reason: None,
             lifecycle: Default::default(),
             final_snapshot: None,
+            notes: Vec::new(),
         }
     }
 

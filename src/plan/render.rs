@@ -69,6 +69,7 @@ pub fn render_text(plan: &Plan, region: &str, style: Style) -> String {
             render_change(&mut out, c, style);
         }
     }
+    render_notes(&mut out, plan);
     let s = plan.summary();
     out.push('\n');
     if plan.has_changes() {
@@ -90,6 +91,24 @@ pub fn render_text(plan: &Plan, region: &str, style: Style) -> String {
         );
     }
     out
+}
+
+/// Notes of every change, unchanged ones included: what the plan leaves alone on purpose.
+fn render_notes(out: &mut String, plan: &Plan) {
+    let noted: Vec<&Change> = plan
+        .changes
+        .iter()
+        .filter(|c| !c.notes.is_empty())
+        .collect();
+    if noted.is_empty() {
+        return;
+    }
+    out.push_str("\nNotes\n");
+    for c in noted {
+        for n in &c.notes {
+            let _ = writeln!(out, "  {}: {n}", c.address);
+        }
+    }
 }
 
 fn render_change(out: &mut String, c: &Change, style: Style) {

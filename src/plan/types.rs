@@ -83,6 +83,38 @@ pub struct Change {
     /// this final snapshot; `None`: its data goes with it. Decided by the plan's checks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub final_snapshot: Option<String>,
+    /// What the plan does not change but an operator should know (even on an unchanged
+    /// resource). Plans show (and serialise) each as a sentence.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<Note>,
+}
+
+/// Something a plan leaves as it is, with why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Note {
+    /// AWS runs a newer engine version than the spec names (an automatic minor upgrade in the
+    /// maintenance window): RDS cannot go back, so nothing is sent.
+    EngineVersionAhead { spec: String, live: String },
+}
+
+impl fmt::Display for Note {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Note::EngineVersionAhead { spec, live } => write!(
+                f,
+                "engine_version: AWS runs {live}, newer than the spec's {spec} (an automatic \
+                 minor upgrade); RDS cannot downgrade, so nothing is sent. Pin the major \
+                 (engine_version = \"{major}\") or {live} to say so in the spec",
+                major = crate::model::engine_version::major(live)
+            ),
+        }
+    }
+}
+
+impl Serialize for Note {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
 }
 
 /// Why a change is what it is, beyond its fields. Plans show (and serialise) it as a sentence.
@@ -377,6 +409,7 @@ mod tests {
             reason: None,
             lifecycle: Lifecycle::default(),
             final_snapshot: None,
+            notes: Vec::new(),
         }
     }
 

@@ -1,4 +1,5 @@
-"""Internal HTTP endpoints for tests: POST /_provision/reset and GET/POST /_provision/config."""
+"""Internal HTTP endpoints for tests: POST /_provision/reset, GET/POST /_provision/config and
+POST /_provision/rds/maintenance."""
 
 import logging
 import time
@@ -51,6 +52,17 @@ class InternalEndpoints:
         seconds = round(time.perf_counter() - started, 3)
         LOG.info("provision: emulator state reset in %s s", seconds)
         return {"reset": list(RESET_SERVICES), "seconds": seconds}
+
+    @route("/_provision/rds/maintenance", methods=["POST"])
+    def rds_maintenance(self, request: Request):
+        """Runs the RDS maintenance window now for one account and region (JSON body: account_id,
+        region): instances with AutoMinorVersionUpgrade move to their major's newest minor."""
+        from .rds import maintenance_window
+
+        body = request.get_json(force=True, silent=True) or {}
+        account = body.get("account_id") or "000000000000"
+        region = body.get("region") or "us-east-1"
+        return {"upgraded": maintenance_window(account, region)}
 
     @route("/_provision/config", methods=["GET"])
     def get_config(self, request: Request):

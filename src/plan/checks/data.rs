@@ -137,6 +137,7 @@ mod tests {
                 reason: None,
                 lifecycle: Lifecycle::default(),
                 final_snapshot: None,
+                notes: Vec::new(),
             }],
         }
     }

@@ -35,6 +35,8 @@ pub struct BeanstalkLayer {
     pub load_balancer_subnets: Option<S<Vec<S<String>>>>,
     pub security_groups: Option<S<Vec<S<String>>>>,
     pub load_balancer_security_groups: Option<S<Vec<S<String>>>>,
+    /// An ACM certificate ARN: the load balancer also listens with HTTPS on 443 (issue 11).
+    pub https_certificate_arn: Option<S<String>>,
     /// Further option settings: namespace -> option -> value.
     #[serde(default)]
     pub settings: BTreeMap<String, BTreeMap<String, S<String>>>,
@@ -74,6 +76,8 @@ pub struct BeanstalkSpec {
     pub load_balancer_subnets: Vec<String>,
     pub security_groups: Vec<String>,
     pub load_balancer_security_groups: Vec<String>,
+    /// An HTTPS listener on 443 with this ACM certificate.
+    pub https_certificate_arn: Option<String>,
     pub settings: RawSettings,
 }
 
@@ -105,6 +109,7 @@ pub(in crate::spec) fn lower(
         .unwrap_or_default();
     let (settings, written) = merge_settings(p);
     check_settings(cx, &written);
+    let https_certificate_arn = lower_https(cx, p, balancer.kind);
     BeanstalkSpec {
         application: names.application,
         environment: names.environment,
@@ -120,8 +125,34 @@ pub(in crate::spec) fn lower(
         load_balancer_subnets,
         security_groups,
         load_balancer_security_groups,
+        https_certificate_arn,
         settings,
     }
+}
+
+/// An ACM certificate for an HTTPS listener, on a load-balanced environment only.
+fn lower_https(cx: &mut Cx, p: &Pair<'_, BeanstalkLayer>, kind: LoadBalancer) -> Option<String> {
+    let at = p.opt("https_certificate_arn", |b| {
+        b.https_certificate_arn.as_ref()
+    })?;
+    let parts: Vec<&str> = at.value.splitn(6, ':').collect();
+    if parts.len() != 6
+        || parts[0] != "arn"
+        || parts[2] != "acm"
+        || !parts[5].starts_with("certificate/")
+    {
+        cx.d.push(at.diag(format!(
+            "`{}` is not an ACM certificate ARN (arn:aws:acm:REGION:ACCOUNT:certificate/ID)",
+            at.value
+        )));
+    }
+    if kind == LoadBalancer::None {
+        cx.d.push(
+            at.diag("an HTTPS listener needs a load balancer (load_balancer = \"application\")"),
+        );
+    }
+    cx.remember(&at);
+    Some(at.value)
 }
 
 struct Names {
@@ -470,20 +501,7 @@ fn egress_edges(b: &Builder<'_>, eb: &BeanstalkSpec) -> BTreeSet<Address> {
 /// The option settings the typed fields stand for, then the raw ones.
 fn option_settings(eb: &BeanstalkSpec) -> OptionSettings {
     let mut settings: OptionSettings = BTreeMap::new();
-    let mut set = |ns: &str, opt: &str, v: SettingValue| {
-        settings
-            .entry(ns.to_owned())
-            .or_default()
-            .insert(opt.to_owned(), v);
-    };
-    let text = |s: &str| SettingValue::Text(s.to_owned());
-    // AWS keeps these lists as sets; sorted, they compare equal to what a read returns.
-    let refs = |names: &[String], f: fn(&str) -> Ref| {
-        let mut refs: Vec<Ref> = names.iter().map(|n| f(n)).collect();
-        refs.sort_by_key(ToString::to_string);
-        refs.dedup();
-        SettingValue::Refs(refs)
-    };
+    let mut set = |ns: &str, opt: &str, v: SettingValue| put(&mut settings, ns, opt, v);
     set(
         "aws:ec2:instances",
         "InstanceTypes",
@@ -516,41 +534,7 @@ fn option_settings(eb: &BeanstalkSpec) -> OptionSettings {
         );
     }
     match eb.load_balancer {
-        LoadBalancer::Application => {
-            set(
-                "aws:elasticbeanstalk:environment",
-                "EnvironmentType",
-                text("LoadBalanced"),
-            );
-            set(
-                "aws:elasticbeanstalk:environment",
-                "LoadBalancerType",
-                text("application"),
-            );
-            set(
-                "aws:ec2:vpc",
-                "ELBSubnets",
-                refs(&eb.load_balancer_subnets, subnet),
-            );
-            let scheme = match eb.load_balancer_scheme {
-                Scheme::Public => "public",
-                Scheme::Internal => "internal",
-            };
-            set("aws:ec2:vpc", "ELBScheme", text(scheme));
-            if let Some(first) = eb.load_balancer_security_groups.first() {
-                set(
-                    "aws:elbv2:loadbalancer",
-                    "SecurityGroups",
-                    refs(&eb.load_balancer_security_groups, group),
-                );
-                // The ALB gets the spec's group instead of an `awseb-…` one Beanstalk would make.
-                set(
-                    "aws:elbv2:loadbalancer",
-                    "ManagedSecurityGroup",
-                    refs(std::slice::from_ref(first), group),
-                );
-            }
-        }
+        LoadBalancer::Application => load_balancer_settings(eb, &mut settings),
         LoadBalancer::None => set(
             "aws:elasticbeanstalk:environment",
             "EnvironmentType",
@@ -559,8 +543,73 @@ fn option_settings(eb: &BeanstalkSpec) -> OptionSettings {
     }
     for (ns, options) in &eb.settings {
         for (opt, v) in options {
-            set(ns, opt, text(v));
+            put(&mut settings, ns, opt, text(v));
         }
     }
     settings
+}
+
+/// The settings of a load-balanced environment's application load balancer.
+fn load_balancer_settings(eb: &BeanstalkSpec, settings: &mut OptionSettings) {
+    let mut set = |ns: &str, opt: &str, v: SettingValue| put(settings, ns, opt, v);
+    set(
+        "aws:elasticbeanstalk:environment",
+        "EnvironmentType",
+        text("LoadBalanced"),
+    );
+    set(
+        "aws:elasticbeanstalk:environment",
+        "LoadBalancerType",
+        text("application"),
+    );
+    set(
+        "aws:ec2:vpc",
+        "ELBSubnets",
+        refs(&eb.load_balancer_subnets, subnet),
+    );
+    let scheme = match eb.load_balancer_scheme {
+        Scheme::Public => "public",
+        Scheme::Internal => "internal",
+    };
+    set("aws:ec2:vpc", "ELBScheme", text(scheme));
+    // The Beanstalk listener options for HTTPS on an ALB (developer guide, "Configuring
+    // HTTPS for an Application Load Balancer": aws:elbv2:listener:443).
+    if let Some(arn) = &eb.https_certificate_arn {
+        let https = "aws:elbv2:listener:443";
+        set(https, "ListenerEnabled", text("true"));
+        set(https, "Protocol", text("HTTPS"));
+        set(https, "SSLCertificateArns", text(arn));
+    }
+    if let Some(first) = eb.load_balancer_security_groups.first() {
+        set(
+            "aws:elbv2:loadbalancer",
+            "SecurityGroups",
+            refs(&eb.load_balancer_security_groups, group),
+        );
+        // The ALB gets the spec's group instead of an `awseb-…` one Beanstalk would make.
+        set(
+            "aws:elbv2:loadbalancer",
+            "ManagedSecurityGroup",
+            refs(std::slice::from_ref(first), group),
+        );
+    }
+}
+
+fn put(settings: &mut OptionSettings, ns: &str, opt: &str, v: SettingValue) {
+    settings
+        .entry(ns.to_owned())
+        .or_default()
+        .insert(opt.to_owned(), v);
+}
+
+fn text(s: &str) -> SettingValue {
+    SettingValue::Text(s.to_owned())
+}
+
+/// AWS keeps these lists as sets; sorted, they compare equal to what a read returns.
+fn refs(names: &[String], f: fn(&str) -> Ref) -> SettingValue {
+    let mut refs: Vec<Ref> = names.iter().map(|n| f(n)).collect();
+    refs.sort_by_key(ToString::to_string);
+    refs.dedup();
+    SettingValue::Refs(refs)
 }

@@ -90,11 +90,14 @@ pub(in crate::spec) fn lower(
         .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
     {
         cx.d.push(version.diag(format!(
-            "`{}` is not an engine version (e.g. 16.4)",
+            "`{}` is not an engine version (e.g. 16, or 16.11)",
             version.value
         )));
     }
+    // Where they were written, for plan-time errors about what RDS offers (`plan::offerings`).
+    cx.remember(&version);
     let class = p.req(&mut cx.d, "instance_class", |d| d.instance_class.as_ref());
+    cx.remember(&class);
     if !class.value.starts_with("db.") || class.value.split('.').count() != 3 {
         cx.d.push(class.diag(format!(
             "`{}` is not a DB instance class (e.g. db.t3.micro)",
@@ -111,6 +114,9 @@ pub(in crate::spec) fn lower(
         35,
         "days (AWS keeps automated backups 0-35 days; 0 turns them off)",
     );
+    if let Some(at) = p.opt("multi_az", |d| d.multi_az.as_ref()) {
+        cx.remember(&at);
+    }
     let flag = |name: &str, get: fn(&DatabaseLayer) -> Option<&S<bool>>, default: bool| {
         p.opt(name, get).map_or(default, |v| v.value)
     };
@@ -193,6 +199,8 @@ fn lower_storage(cx: &mut Cx, p: &Pair<'_, DatabaseLayer>, engine: Engine) -> (S
     let size_at = p.req(&mut cx.d, "allocated_storage_gb", |d| {
         d.allocated_storage_gb.as_ref()
     });
+    cx.remember(&st_at);
+    cx.remember(&size_at);
     let (lo, hi) = storage_limits(engine, storage_type);
     if (i64::from(lo)..=i64::from(hi)).contains(&size_at.value) {
         return (storage_type, size_at.value as u32);
