@@ -29,3 +29,18 @@ def wait_for(predicate, timeout: float = 10.0):
         assert time.monotonic() < deadline, "condition not reached in time"
         time.sleep(0.05)
     return result
+
+
+EC2_TRUST = (
+    '{"Version":"2012-10-17","Statement":[{"Effect":"Allow",'
+    '"Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}'
+)
+
+
+def instance_profile(iam, name: str = "shop-ec2") -> dict:
+    """An instance profile with its role, as a Beanstalk environment needs to launch (AWS creates
+    none by default); returns the option setting that names it."""
+    iam.create_role(RoleName=name, AssumeRolePolicyDocument=EC2_TRUST)
+    iam.create_instance_profile(InstanceProfileName=name)
+    iam.add_role_to_instance_profile(InstanceProfileName=name, RoleName=name)
+    return {"Namespace": "aws:autoscaling:launchconfiguration", "OptionName": "IamInstanceProfile", "Value": name}

@@ -4,7 +4,7 @@ import time
 
 import pytest
 from botocore.exceptions import ClientError
-from support import internal, wait_for
+from support import instance_profile, internal, wait_for
 from test_elasticbeanstalk import NODE, option
 
 
@@ -148,6 +148,7 @@ def test_load_balancer_interfaces_linger_after_terminate(ec2, aws, release_delay
         EnvironmentName="shop-prod",
         SolutionStackName=NODE,
         OptionSettings=[
+            instance_profile(aws("iam")),
             option("aws:ec2:vpc", "VPCId", vpc),
             option("aws:ec2:vpc", "Subnets", subnets[1]),
             option("aws:ec2:vpc", "ELBSubnets", subnets[0]),

@@ -3,17 +3,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from botocore.exceptions import ClientError
-from support import REGION, wait_for
+from support import EC2_TRUST, REGION, wait_for
 
 NODE = "64bit Amazon Linux 2023 v6.6.0 running Node.js 20"
 PYTHON = "64bit Amazon Linux 2023 v4.7.0 running Python 3.11"
 ENV_VARS = "aws:elasticbeanstalk:application:environment"
 ASG = "aws:autoscaling:asg"
 LAUNCH = "aws:autoscaling:launchconfiguration"
-EC2_TRUST = (
-    '{"Version":"2012-10-17","Statement":[{"Effect":"Allow",'
-    '"Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}'
-)
 
 
 @pytest.fixture

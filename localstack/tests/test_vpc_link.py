@@ -6,7 +6,7 @@ import re
 
 import pytest
 from botocore.exceptions import ClientError
-from support import REGION, internal, wait_for
+from support import REGION, instance_profile, internal, wait_for
 
 
 @pytest.fixture
@@ -151,9 +151,11 @@ def test_load_balanced_environment_reports_its_load_balancer_arn(aws, account):
     eb = aws("elasticbeanstalk")
     stack = next(s for s in eb.list_available_solution_stacks()["SolutionStacks"] if "Node.js" in s)
     eb.create_application(ApplicationName="shop")
+    profile = instance_profile(aws("iam"))
 
-    def resources(name, **kwargs):
-        eb.create_environment(ApplicationName="shop", EnvironmentName=name, SolutionStackName=stack, **kwargs)
+    def resources(name, OptionSettings=()):
+        settings = [profile, *OptionSettings]
+        eb.create_environment(ApplicationName="shop", EnvironmentName=name, SolutionStackName=stack, OptionSettings=settings)
         return eb.describe_environment_resources(EnvironmentName=name)["EnvironmentResources"]
 
     def setting(name, value):
