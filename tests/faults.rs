@@ -128,10 +128,11 @@ async fn an_outage_longer_than_the_retries_fails_cleanly_and_loses_nothing() {
     let acct = Account::new();
     let dir = acct.workdir();
     let d = dir.path();
-    // After 75 requests (two read passes, the state bucket, the first network creates) every service
-    // but S3 answers 503 for good: longer than any retry budget.
+    // After 95 requests (two read passes — with IAM, the VPC link and the RDS offerings — the
+    // state bucket, the first network creates) every service but S3 answers 503 for good: longer
+    // than any retry budget.
     let proxy = FaultProxy::localstack(Config {
-        outage_after: Some(75),
+        outage_after: Some(95),
         outage: Outage::Unavailable,
         outage_services: vec!["ec2", "rds", "elasticbeanstalk", "apigateway"],
         ..Config::default()

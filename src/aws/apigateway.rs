@@ -792,7 +792,9 @@ async fn create(
                 api.root_resource_id(),
                 a.api_key_required,
             )
-            .await?;
+            .await
+            // The API exists now: state must learn its id even if its proxy could not be made.
+            .map_err(AwsError::partial(&id))?;
             Ok(id)
         }
         Attrs::ApiKey(a) => {
@@ -844,7 +846,9 @@ async fn create(
                 .id()
                 .ok_or_else(|| op.invalid("CreateUsagePlan returned no id"))?
                 .to_owned();
-            add_plan_key(client, &res, &id, &key).await?;
+            add_plan_key(client, &res, &id, &key)
+                .await
+                .map_err(AwsError::partial(&id))?;
             Ok(id)
         }
         other => Err(op.invalid(&format!("{} is not an API Gateway kind", other.kind()))),
