@@ -34,6 +34,14 @@ def provision_internal_routes():
     ROUTER.add(InternalEndpoints())
 
 
+# Before any request: concurrent first requests to a service wait until its handlers are attached.
+@hooks.on_infra_start(priority=10)
+def provision_first_requests():
+    from . import first_request
+
+    first_request.apply()
+
+
 # Above eager service loading (priority 0): the S3 provider must be patched before it is created.
 @hooks.on_infra_start(priority=10)
 def provision_private_buckets():
