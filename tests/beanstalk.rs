@@ -200,7 +200,7 @@ async fn staging_backend_and_console_apply_converge_and_destroy() {
     assert_eq!(env.application_name(), Some("agentpass-backend-staging"));
     assert_eq!(
         env.solution_stack_name(),
-        Some("64bit Amazon Linux 2023 v6.6.0 running Node.js 20")
+        Some("64bit Amazon Linux 2023 v6.7.2 running Node.js 20")
     );
     assert_eq!(env.tier().and_then(|t| t.name()), Some("WebServer"));
     assert!(
@@ -689,4 +689,99 @@ async fn a_failed_launch_shows_its_error_events() {
         "{t}"
     );
     assert!(t.contains("Failed to launch environment."), "{t}");
+}
+
+const NODE20_NEWEST: &str = "64bit Amazon Linux 2023 v6.7.2 running Node.js 20";
+
+/// The spec names a platform branch: a new environment gets the branch's newest version; when
+/// AWS releases a newer one, the plan shows it as a note and changes nothing until
+/// `--upgrade-platform`, which updates the environment in place.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_platform_branch_resolves_to_its_newest_version_and_upgrades_only_when_asked() {
+    let acct = Account::new();
+    let dir = acct.workdir();
+    let d = dir.path();
+    assert_ok(&apply(&acct, d, "staging", "shared"));
+    assert_ok(&apply(&acct, d, "staging", "console"));
+    let eb = acct.aws().await.beanstalk;
+    let name = "agentpass-console-staging";
+    let before = environment(&eb, name).await.unwrap();
+    assert_eq!(before.solution_stack_name(), Some(NODE20_NEWEST));
+
+    let released = "64bit Amazon Linux 2023 v6.8.0 running Node.js 20";
+    support::http_post(
+        "/_provision/elasticbeanstalk/platforms",
+        &format!(
+            r#"{{"account_id": "{}", "region": "us-east-2", "solution_stack": "{released}"}}"#,
+            acct.id
+        ),
+    );
+    let console = ["--env", "staging", "--stack", "console"];
+    let plan = acct.provision(d, &[&["plan"][..], &console].concat());
+    let t = text(&plan);
+    assert_eq!(
+        plan.status.code(),
+        Some(0),
+        "a newer version is not a change: {t}"
+    );
+    assert!(t.contains(&format!("`{released}` is available")), "{t}");
+    assert!(t.contains("--upgrade-platform"), "{t}");
+    let drift = acct.provision(d, &[&["drift"][..], &console].concat());
+    assert_eq!(drift.status.code(), Some(0), "{}", text(&drift));
+
+    let preview = acct.provision(d, &[&["plan", "--upgrade-platform"][..], &console].concat());
+    assert_eq!(preview.status.code(), Some(2), "{}", text(&preview));
+    let up = acct.provision(
+        d,
+        &[
+            &["apply", "--auto-approve", "--upgrade-platform"][..],
+            &console,
+        ]
+        .concat(),
+    );
+    assert_ok(&up);
+    let after = environment(&eb, name).await.unwrap();
+    assert_eq!(after.solution_stack_name(), Some(released));
+    assert_eq!(
+        after.environment_id(),
+        before.environment_id(),
+        "updated in place"
+    );
+    let again = acct.provision(d, &[&["plan"][..], &console].concat());
+    let t = text(&again);
+    assert_eq!(again.status.code(), Some(0), "{t}");
+    assert!(!t.contains("is available"), "{t}");
+}
+
+/// A pinned solution stack that AWS no longer launches is refused by the plan, naming the spec
+/// field and the branch's current version, before anything is created (AWS would refuse it
+/// only at CreateEnvironment, after the network and the database).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_retired_pinned_stack_is_refused_before_any_change() {
+    let acct = Account::new();
+    let dir = acct.workdir();
+    let d = dir.path();
+    let retired = "64bit Amazon Linux 2023 v6.6.0 running Node.js 20";
+    support::edit(
+        d,
+        "base.toml",
+        "platform = \"Node.js 20 running on 64bit Amazon Linux 2023\"",
+        &format!("solution_stack = \"{retired}\""),
+    );
+    let out = acct.provision(
+        d,
+        &["apply", "--env", "staging", "--auto-approve", "--stats"],
+    );
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    assert!(t.contains("backend.beanstalk.solution_stack ("), "{t}");
+    assert!(t.contains("base.toml:99)"), "{t}");
+    assert!(
+        t.contains(&format!("does not list the solution stack `{retired}`")),
+        "{t}"
+    );
+    assert!(t.contains(NODE20_NEWEST), "{t}");
+    assert!(t.contains("nothing was changed"), "{t}");
+    let created = support::census::by_kind(&acct.aws().await, "staging").await;
+    assert!(created.values().all(|n| *n == 0), "{created:?}");
 }

@@ -17,7 +17,18 @@ use provision::plan::{self, Plan};
 fn desired() -> DesiredState {
     let specs = Path::new(env!("CARGO_MANIFEST_DIR")).join("specs");
     let loaded = provision::spec::load_one(&specs, "staging").expect("staging validates");
-    provision::spec::desired::build(&loaded.spec)
+    let mut desired = provision::spec::desired::build(&loaded.spec);
+    // The platform branch resolves as against AWS's list, to its newest version.
+    let available = ["64bit Amazon Linux 2023 v6.7.2 running Node.js 20".to_owned()];
+    plan::platforms::resolve(
+        &mut desired,
+        &provision::spec::platform_branches(&loaded.spec),
+        &LiveState::default(),
+        &available,
+        false,
+    )
+    .expect("the branch resolves");
+    desired
 }
 
 fn a(s: &str) -> Address {

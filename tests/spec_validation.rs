@@ -491,8 +491,8 @@ fn missing_required_field() {
         ),
         (
             "[console.beanstalk]",
-            "solution_stack = \"64bit Amazon Linux 2023 v6.6.0 running Node.js 20\"\n",
-            "console.beanstalk.solution_stack",
+            "platform = \"Node.js 20 running on 64bit Amazon Linux 2023\"\n",
+            "console.beanstalk.platform",
             "[console.beanstalk]",
         ),
     ];
@@ -890,5 +890,58 @@ fn role_names_must_start_with_the_project_and_differ() {
             .message
             .contains("must start with the project name `agentpass`"),
         "{text}"
+    );
+}
+
+#[test]
+fn platform_is_a_branch_or_a_pin_not_both_in_one_file() {
+    let branch = "platform = \"Node.js 20 running on 64bit Amazon Linux 2023\"\n";
+    let s = Specs::new();
+    s.edit(
+        "base.toml",
+        "[console.beanstalk]",
+        branch,
+        "platform = \"64bit Amazon Linux 2023 v6.7.2 running Node.js 20\"\n",
+    );
+    let d = s.diags_one("staging");
+    let e = the(&d, "console.beanstalk.platform");
+    assert!(
+        e.message.contains("is not a platform branch"),
+        "{}",
+        e.message
+    );
+
+    let s = Specs::new();
+    s.edit(
+        "base.toml",
+        "[console.beanstalk]",
+        branch,
+        &format!(
+            "{branch}solution_stack = \"64bit Amazon Linux 2023 v6.7.2 running Node.js 20\"\n"
+        ),
+    );
+    let d = s.diags_one("staging");
+    assert!(
+        the(&d, "console.beanstalk.solution_stack")
+            .message
+            .contains("not both")
+    );
+
+    // The environment file pins what the base leaves to the branch: its pin wins.
+    let s = Specs::new();
+    let pin = "64bit Amazon Linux 2023 v6.7.2 running Node.js 20";
+    s.edit(
+        "staging.toml",
+        "[console.beanstalk]",
+        "autoscaling = false\n",
+        &format!("autoscaling = false\nsolution_stack = \"{pin}\"\n"),
+    );
+    let loaded = spec::load_one(s.dir(), "staging").expect("valid");
+    let branches = spec::platform_branches(&loaded.spec);
+    assert_eq!(branches.len(), 1, "only the backend follows the branch");
+    assert!(
+        branches
+            .keys()
+            .all(|a| a.to_string() == "backend.beanstalk")
     );
 }

@@ -3,9 +3,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from botocore.exceptions import ClientError
-from support import EC2_TRUST, REGION, wait_for
+from support import EC2_TRUST, REGION, internal, wait_for
 
-NODE = "64bit Amazon Linux 2023 v6.6.0 running Node.js 20"
+NODE = "64bit Amazon Linux 2023 v6.7.2 running Node.js 20"
 PYTHON = "64bit Amazon Linux 2023 v4.7.0 running Python 3.11"
 ENV_VARS = "aws:elasticbeanstalk:application:environment"
 ASG = "aws:autoscaling:asg"
@@ -97,7 +97,7 @@ def test_environment_identity(eb, app, account):
     assert re.fullmatch(rf"awseb-.+\.{REGION}\.elb\.amazonaws\.com", env["EndpointURL"])
     assert env["Tier"] == {"Name": "WebServer", "Type": "Standard", "Version": "1.0"}
     assert env["VersionLabel"] == "v1"
-    assert env["PlatformArn"].endswith("::platform/Node.js 20 running on 64bit Amazon Linux 2023/6.6.0")
+    assert env["PlatformArn"].endswith("::platform/Node.js 20 running on 64bit Amazon Linux 2023/6.7.2")
     assert env["DateCreated"] <= env["DateUpdated"]
     assert (env["Status"], env["Health"]) == ("Launching", "Grey")
 
@@ -303,6 +303,37 @@ def test_solution_stacks(eb):
     listed = eb.list_available_solution_stacks()
     assert {NODE, PYTHON} <= set(listed["SolutionStacks"])
     assert {"SolutionStackName": NODE, "PermittedFileTypes": ["zip"]} in listed["SolutionStackDetails"]
+
+
+def test_superseded_versions_are_not_launched(eb, app):
+    """Only a branch's current version launches on a fresh account (v6.6.0 is superseded)."""
+    retired = "64bit Amazon Linux 2023 v6.6.0 running Node.js 20"
+    assert retired not in eb.list_available_solution_stacks()["SolutionStacks"]
+    assert error_of(create_env, eb, SolutionStackName=retired) == (
+        "InvalidParameterValue",
+        f"No Solution Stack named '{retired}' found.",
+    )
+
+
+def test_a_released_version_is_listed_and_launchable_in_that_account_only(eb, app, aws, account):
+    newer = "64bit Amazon Linux 2023 v6.8.0 running Node.js 20"
+    assert error_of(create_env, eb, SolutionStackName=newer)[0] == "InvalidParameterValue"
+    status, body = internal(
+        "POST",
+        "/_provision/elasticbeanstalk/platforms",
+        {"account_id": account, "region": REGION, "solution_stack": newer},
+    )
+    assert status == 200 and body["solution_stacks"][0] == newer
+    assert eb.list_available_solution_stacks()["SolutionStacks"][0] == newer
+    # The version running keeps working; the environment moves to the new one in place.
+    create_env(eb)
+    wait_for(lambda: describe(eb)["Status"] == "Ready")
+    eb.update_environment(EnvironmentName="shop-prod", SolutionStackName=newer)
+    assert describe(eb)["SolutionStackName"] == newer
+    other = aws("elasticbeanstalk", account_id="210987654321")
+    assert newer not in other.list_available_solution_stacks()["SolutionStacks"]
+    bad = internal("POST", "/_provision/elasticbeanstalk/platforms", {"solution_stack": "Plan 9"})
+    assert bad[0] == 400
 
 
 def test_tags(eb, app, account):

@@ -857,6 +857,23 @@ pub struct Beanstalk {
     client: Client,
 }
 
+impl super::Aws {
+    /// The solution stacks Elastic Beanstalk launches now, in the region: one call, what
+    /// `plan::platforms` resolves branches and checks pins against.
+    pub async fn solution_stacks(&self) -> Result<Vec<String>, AwsError> {
+        let out = self
+            .beanstalk
+            .list_available_solution_stacks()
+            .send()
+            .await
+            .map_err(super::errors::sdk_err(
+                "platforms",
+                "ListAvailableSolutionStacks",
+            ))?;
+        Ok(out.solution_stacks().to_vec())
+    }
+}
+
 impl super::Service for Beanstalk {
     type Client = Client;
     type Raw = Raw;

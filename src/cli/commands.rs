@@ -13,14 +13,14 @@ use sha2::{Digest, Sha256};
 use super::output::Printer;
 use super::views::{ApplyView, DriftView, History, PlanView, Snapshots, Unlocked};
 use super::{
-    ApplyArgs, CliError, DestroyArgs, Format, Global, Outcome, RunArgs, StateBackend, StateCommand,
-    load,
+    ApplyArgs, CliError, DestroyArgs, Format, Global, Outcome, PlatformArgs, RunArgs, StateBackend,
+    StateCommand, load,
 };
 use crate::apply::{self, Outcome as TaskOutcome, Progress};
 use crate::aws::s3::S3Objects;
 use crate::aws::{Aws, Claims, ConnectOptions};
 use crate::model::{Address, DesiredState, LiveState, RecordedState, Ref, Stack};
-use crate::plan::{Action, Plan, checks, diff, names};
+use crate::plan::{Action, Plan, checks, diff, names, platforms};
 use crate::spec::{self, desired::hex};
 use crate::state::{self, LocalStore, Store, Stored};
 
@@ -45,6 +45,10 @@ struct Session {
     origins: BTreeMap<String, String>,
     /// The spec declares an HTTPS listener for the console (outputs print `https://`).
     frontend_https: bool,
+    /// The platform branch of each Beanstalk environment that names one (not a pinned stack).
+    branches: platforms::Branches,
+    /// `--upgrade-platform`: environments move to their branch's newest version.
+    upgrade_platform: bool,
 }
 
 impl Session {
@@ -54,6 +58,10 @@ impl Session {
         let mut desired = spec::desired::build(&loaded.spec);
         let frontend_https = crate::aws::outputs::frontend_https(&desired);
         desired.resources.retain(|a, _| stacks.contains(&a.stack));
+        let branches = spec::platform_branches(&loaded.spec)
+            .into_iter()
+            .filter(|(a, _)| stacks.contains(&a.stack))
+            .collect();
         let mut hasher = Sha256::new();
         for f in &loaded.files {
             hasher.update(f.text.as_bytes());
@@ -95,6 +103,8 @@ impl Session {
                 })
                 .collect(),
             frontend_https,
+            branches,
+            upgrade_platform: false,
         })
     }
 
@@ -129,7 +139,49 @@ impl Session {
         let stored = state::read_all(&store, &self.env, &self.stacks).await?;
         let claims = self.claims(&stored);
         let full_live = self.aws.read_claimed(&claims).await?;
-        Ok(self.scoped(full_live, stored, claims))
+        let mut observed = self.scoped(full_live, stored, claims);
+        observed.solution_stacks = self.solution_stacks(&observed.live, true).await?;
+        Ok(observed)
+    }
+
+    /// What Elastic Beanstalk launches now, when resolving the plan's platforms needs it.
+    async fn solution_stacks(
+        &self,
+        live: &LiveState,
+        notes: bool,
+    ) -> Result<Vec<String>, CliError> {
+        if !platforms::needs_list(&self.desired, &self.branches, live, notes) {
+            return Ok(Vec::new());
+        }
+        Ok(self.aws.solution_stacks().await?)
+    }
+
+    /// The desired state with its platforms resolved against what runs and what AWS lists.
+    fn resolved(
+        &self,
+        observed: &Observed,
+    ) -> Result<(DesiredState, platforms::Resolved), CliError> {
+        let mut desired = self.desired.clone();
+        let resolved = platforms::resolve(
+            &mut desired,
+            &self.branches,
+            &observed.live,
+            &observed.solution_stacks,
+            self.upgrade_platform,
+        )
+        .map_err(|mut e| {
+            e.origins = self.origins.clone();
+            CliError::Platforms(e)
+        })?;
+        Ok((desired, resolved))
+    }
+
+    /// The plan from desired to live, its platforms resolved and noted.
+    fn diffed(&self, observed: &Observed) -> Result<Plan, CliError> {
+        let (desired, resolved) = self.resolved(observed)?;
+        let mut plan = diff(&desired, &observed.live, &observed.recorded)?;
+        platforms::annotate(&mut plan, resolved);
+        Ok(plan)
     }
 
     /// Drift's read: the snapshots, then live AWS, between two readings of every stack's lock
@@ -159,7 +211,9 @@ impl Session {
             let busy = state::busy(&before, &after, &read);
             let ended = busy.values().any(|b| matches!(b, state::Busy::Moved(_)));
             if !(again && ended) {
-                return Ok((self.scoped(live, stored, claims), busy));
+                let mut observed = self.scoped(live, stored, claims);
+                observed.solution_stacks = self.solution_stacks(&observed.live, false).await?;
+                return Ok((observed, busy));
             }
             again = false;
         }
@@ -193,6 +247,7 @@ impl Session {
             live,
             recorded,
             stored,
+            solution_stacks: Vec::new(),
         }
     }
 
@@ -353,13 +408,16 @@ struct Observed {
     live: LiveState,
     recorded: RecordedState,
     stored: BTreeMap<Stack, Stored>,
+    /// What Elastic Beanstalk launches now (read only when the platforms need it).
+    solution_stacks: Vec<String>,
 }
 
-pub async fn plan(g: &Global, run: &RunArgs) -> Result<Outcome, CliError> {
-    let s = Session::open(g, run).await?;
+pub async fn plan(g: &Global, run: &RunArgs, p: &PlatformArgs) -> Result<Outcome, CliError> {
+    let mut s = Session::open(g, run).await?;
+    s.upgrade_platform = p.upgrade_platform;
     let observed = s.observe().await?;
     s.check_dependencies(&observed)?;
-    let plan = s.checked(diff(&s.desired, &observed.live, &observed.recorded)?, false)?;
+    let plan = s.checked(s.diffed(&observed)?, false)?;
     s.check_names(&plan).await?;
     s.out.show(&s.plan_view(&plan));
     s.print_stats(run);
@@ -374,7 +432,8 @@ pub async fn plan(g: &Global, run: &RunArgs) -> Result<Outcome, CliError> {
 pub async fn drift(g: &Global, run: &RunArgs) -> Result<Outcome, CliError> {
     let s = Session::open(g, run).await?;
     let (observed, busy) = s.observe_settled().await?;
-    let mut report = crate::drift::drift(&s.desired, &observed.live, &observed.recorded);
+    let (desired, _) = s.resolved(&observed)?;
+    let mut report = crate::drift::drift(&desired, &observed.live, &observed.recorded);
     crate::drift::in_flight(&mut report, &busy);
     s.out.show(&DriftView {
         report: &report,
@@ -390,12 +449,13 @@ pub async fn drift(g: &Global, run: &RunArgs) -> Result<Outcome, CliError> {
     })
 }
 
-pub async fn apply(g: &Global, a: &ApplyArgs) -> Result<Outcome, CliError> {
+pub async fn apply(g: &Global, a: &ApplyArgs, p: &PlatformArgs) -> Result<Outcome, CliError> {
     let mut s = Session::open(g, &a.run).await?;
+    s.upgrade_platform = p.upgrade_platform;
     s.confirmed = checks::confirm::given(&a.run.env, a.confirm.as_deref(), false)?;
     let outcome = execute(a, &s, "apply", |s, observed| {
         s.check_dependencies(observed)?;
-        Ok(diff(&s.desired, &observed.live, &observed.recorded)?)
+        s.diffed(observed)
     })
     .await?;
     // The URLs, as after `terraform apply`; on stderr so stdout stays the plan/report.

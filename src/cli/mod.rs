@@ -65,9 +65,19 @@ pub enum Command {
     /// Check an environment's spec without touching AWS (exit 0 valid, 1 invalid).
     Validate(EnvArgs),
     /// Show what apply would change (exit 0 nothing to do, 2 changes pending).
-    Plan(RunArgs),
+    Plan {
+        #[command(flatten)]
+        run: RunArgs,
+        #[command(flatten)]
+        platform: PlatformArgs,
+    },
     /// Reconcile AWS with the spec, in dependency order.
-    Apply(ApplyArgs),
+    Apply {
+        #[command(flatten)]
+        apply: ApplyArgs,
+        #[command(flatten)]
+        platform: PlatformArgs,
+    },
     /// Read-only: where AWS has moved away from the spec and the last snapshot (exit 2 on drift).
     Drift(RunArgs),
     /// Delete everything the environment owns, in reverse dependency order.
@@ -149,6 +159,14 @@ pub struct ApplyArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct PlatformArgs {
+    /// Move Beanstalk environments whose spec names a platform branch to the branch's newest
+    /// version (an in-place platform update). Without it, a newer version is only a note.
+    #[arg(long)]
+    pub upgrade_platform: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct DestroyArgs {
     #[command(flatten)]
     pub apply: ApplyArgs,
@@ -175,6 +193,8 @@ pub enum CliError {
     Names(#[from] crate::plan::names::Collisions),
     #[error(transparent)]
     Offerings(#[from] crate::plan::offerings::Unoffered),
+    #[error(transparent)]
+    Platforms(#[from] crate::plan::platforms::Unavailable),
     #[error(transparent)]
     Aws(#[from] crate::aws::AwsError),
     #[error(transparent)]
@@ -280,8 +300,10 @@ pub fn run(cli: &Cli) -> Result<Outcome, CliError> {
     match &cli.command {
         Command::Validate(a) => validate(g, &a.env),
         Command::Envdiff { envs } => envdiff(g, envs),
-        Command::Plan(a) => runtime().block_on(commands::plan(g, a)),
-        Command::Apply(a) => runtime().block_on(commands::apply(g, a)),
+        Command::Plan { run, platform } => runtime().block_on(commands::plan(g, run, platform)),
+        Command::Apply { apply, platform } => {
+            runtime().block_on(commands::apply(g, apply, platform))
+        }
         Command::Destroy(a) => runtime().block_on(commands::destroy(g, a)),
         Command::Drift(a) => runtime().block_on(commands::drift(g, a)),
         Command::State(s) => runtime().block_on(commands::state(g, s)),

@@ -6,6 +6,7 @@ pub mod engine_version;
 pub mod field;
 pub mod graph;
 pub mod kinds;
+pub mod platform;
 pub mod state;
 
 pub use address::{Address, Kind, Stack};

@@ -95,6 +95,9 @@ pub enum Note {
     /// AWS runs a newer engine version than the spec names (an automatic minor upgrade in the
     /// maintenance window): RDS cannot go back, so nothing is sent.
     EngineVersionAhead { spec: String, live: String },
+    /// The spec's platform branch has a newer version than the environment runs: an upgrade
+    /// the operator asks for (`--upgrade-platform`), never one the plan makes by itself.
+    NewerPlatform { running: String, newest: String },
 }
 
 impl fmt::Display for Note {
@@ -106,6 +109,12 @@ impl fmt::Display for Note {
                  minor upgrade); RDS cannot downgrade, so nothing is sent. Pin the major \
                  (engine_version = \"{major}\") or {live} to say so in the spec",
                 major = crate::model::engine_version::major(live)
+            ),
+            Note::NewerPlatform { running, newest } => write!(
+                f,
+                "solution_stack: `{newest}` is available, newer than the `{running}` this \
+                 environment runs; `provision apply --upgrade-platform` moves to it (an in-place \
+                 platform update)"
             ),
         }
     }

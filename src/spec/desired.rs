@@ -44,6 +44,21 @@ pub fn build(spec: &EnvSpec) -> DesiredState {
     }
 }
 
+/// The platform branch each Beanstalk environment names (`plan::platforms` resolves them); an
+/// environment with a pinned solution stack is not in it.
+pub fn platform_branches(spec: &EnvSpec) -> BTreeMap<Address, String> {
+    [
+        (Stack::Backend, &spec.backend),
+        (Stack::Console, &spec.console),
+    ]
+    .into_iter()
+    .filter_map(|(stack, eb)| match &eb.platform {
+        beanstalk::Platform::Branch(b) => Some((addr(stack, Kind::BeanstalkEnv), b.clone())),
+        beanstalk::Platform::Pinned(_) => None,
+    })
+    .collect()
+}
+
 pub(super) fn addr(stack: Stack, kind: Kind) -> Address {
     Address::single(stack, kind)
 }

@@ -22,6 +22,7 @@ mod topics;
 pub mod types;
 mod validate;
 
+pub use desired::platform_branches;
 pub use diag::{Diagnostic, SpecError};
 pub use load::{Loaded, environments, load, load_one};
 pub use types::EnvSpec;

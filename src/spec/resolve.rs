@@ -50,6 +50,11 @@ impl Files {
 }
 
 impl<'a, L> Pair<'a, L> {
+    /// The environment's own file (where it overrides the base).
+    pub fn env_path(&self) -> &std::path::Path {
+        &self.files.env.path
+    }
+
     pub fn root(base: &'a S<L>, env: &'a S<L>, files: &'a Files) -> Self {
         Pair {
             base: Some(base),

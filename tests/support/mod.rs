@@ -50,6 +50,31 @@ pub fn http_get(path: &str) -> Option<String> {
     (head.split_whitespace().nth(1) == Some("200")).then(|| body.to_owned())
 }
 
+/// `POST path` on the emulator with a JSON body; panics unless it answers 200. The body.
+pub fn http_post(path: &str, json: &str) -> String {
+    let url = endpoint();
+    let host = url.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(host).expect("connect to LocalStack");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stream,
+        "POST {path} HTTP/1.0\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{json}",
+        json.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    assert_eq!(
+        head.split_whitespace().nth(1),
+        Some("200"),
+        "POST {path}: {response}"
+    );
+    body.to_owned()
+}
+
 /// Starts LocalStack once per test binary if nothing answers yet.
 pub fn ensure_localstack() {
     static READY: OnceLock<()> = OnceLock::new();

@@ -8,10 +8,17 @@ provision's uses, with AWS's defaults for environments created through the API.
 import re
 from dataclasses import dataclass
 
+# What a fresh account can launch: each branch's recommended version only. "You can launch an
+# environment only on the latest platform version of a supported or deprecated branch, unless
+# your account used an older version in the last 30 days" (Elastic Beanstalk Developer Guide,
+# "Platform versions": https://docs.aws.amazon.com/elasticbeanstalk/latest/dg/platforms-supported.html),
+# so superseded versions, such as v6.6.0 of the Node.js branches, are refused with AWS's
+# InvalidParameterValue. Newer versions a test releases (`/_provision/elasticbeanstalk/platforms`)
+# are listed before these, per account, and the account may keep launching what it ran.
 SOLUTION_STACKS = [
-    "64bit Amazon Linux 2023 v6.6.0 running Node.js 22",
-    "64bit Amazon Linux 2023 v6.6.0 running Node.js 20",
-    "64bit Amazon Linux 2023 v6.6.0 running Node.js 18",
+    "64bit Amazon Linux 2023 v6.7.2 running Node.js 22",
+    "64bit Amazon Linux 2023 v6.7.2 running Node.js 20",
+    "64bit Amazon Linux 2023 v6.7.2 running Node.js 18",
     "64bit Amazon Linux 2023 v4.7.0 running Python 3.13",
     "64bit Amazon Linux 2023 v4.7.0 running Python 3.12",
     "64bit Amazon Linux 2023 v4.7.0 running Python 3.11",
@@ -48,8 +55,13 @@ def platform_arn(solution_stack: str, region: str) -> str:
     )
 
 
-def solution_stack_of(arn: str) -> str | None:
-    for stack in SOLUTION_STACKS:
+def is_solution_stack(name: str) -> bool:
+    """Whether `name` has a solution stack's shape ('64bit OS vX.Y.Z running PLATFORM')."""
+    return _STACK_NAME.match(name) is not None
+
+
+def solution_stack_of(arn: str, extra: list[str] = ()) -> str | None:
+    for stack in [*extra, *SOLUTION_STACKS]:
         if platform_arn(stack, arn.split(":")[3]) == arn:
             return stack
     return None

@@ -174,6 +174,8 @@ def _check_security_groups(settings: dict):
 class ElasticBeanstalkStore(BaseStore):
     applications: dict[str, Application] = LocalAttribute(default=dict)
     environments: dict[str, Environment] = LocalAttribute(default=dict)  # by id, terminated ones too
+    # Platform versions released after the catalogue, newest first (a test's "AWS released").
+    released: list[str] = LocalAttribute(default=list)
 
 
 eb_stores = AccountRegionBundle("elasticbeanstalk", ElasticBeanstalkStore)
@@ -487,12 +489,13 @@ class ElasticBeanstalkProvider:
     def _resolve_platform(self, context, request: dict) -> tuple[str, str] | None:
         """(solution stack, platform ARN) the request asks for, or None if it names neither."""
         stack, arn = request.get("SolutionStackName"), request.get("PlatformArn")
+        released = self._store(context).released
         if stack:
-            if stack not in catalog.SOLUTION_STACKS:
+            if stack not in catalog.SOLUTION_STACKS and stack not in released:
                 raise _invalid(f"No Solution Stack named '{stack}' found.")
             return stack, catalog.platform_arn(stack, context.region)
         if arn:
-            stack = catalog.solution_stack_of(arn)
+            stack = catalog.solution_stack_of(arn, released)
             if not stack:
                 raise _invalid(f"No Platform named '{arn}' found.")
             return stack, arn
@@ -753,11 +756,12 @@ class ElasticBeanstalkProvider:
 
     @handler("ListAvailableSolutionStacks", expand=False)
     def list_available_solution_stacks(self, context: RequestContext, request: dict) -> dict:
+        stacks = [*self._store(context).released, *catalog.SOLUTION_STACKS]
         return {
-            "SolutionStacks": catalog.SOLUTION_STACKS,
+            "SolutionStacks": stacks,
             "SolutionStackDetails": [
                 {"SolutionStackName": stack, "PermittedFileTypes": catalog.permitted_file_types(stack)}
-                for stack in catalog.SOLUTION_STACKS
+                for stack in stacks
             ],
         }
 
@@ -810,3 +814,12 @@ class ElasticBeanstalkProvider:
                 )
             resource.tags = tags
             return {}
+
+
+def release_platform(account: str, region: str, stack: str) -> list[str]:
+    """Lists a new platform version for one account and region, as AWS releasing one: the
+    previous newest stays launchable there (the account ran it)."""
+    released = eb_stores[account][region].released
+    if stack not in released and stack not in catalog.SOLUTION_STACKS:
+        released.insert(0, stack)
+    return [*released, *catalog.SOLUTION_STACKS]

@@ -64,6 +64,21 @@ class InternalEndpoints:
         region = body.get("region") or "us-east-1"
         return {"upgraded": maintenance_window(account, region)}
 
+    @route("/_provision/elasticbeanstalk/platforms", methods=["POST"])
+    def eb_release_platform(self, request: Request):
+        """Releases a new platform version for one account and region (JSON body: account_id,
+        region, solution_stack): it is listed and launchable there from now on."""
+        from . import eb_catalog
+        from .elasticbeanstalk import release_platform
+
+        body = request.get_json(force=True, silent=True) or {}
+        stack = body.get("solution_stack") or ""
+        if not eb_catalog.is_solution_stack(stack):
+            return Response.for_json({"error": f"not a solution stack name: {stack!r}"}, status=400)
+        account = body.get("account_id") or "000000000000"
+        region = body.get("region") or "us-east-1"
+        return {"solution_stacks": release_platform(account, region, stack)}
+
     @route("/_provision/config", methods=["GET"])
     def get_config(self, request: Request):
         return SETTINGS

@@ -22,6 +22,10 @@ use crate::spec::validate::{Cx, Refs};
 pub struct BeanstalkLayer {
     pub application: Option<S<String>>,
     pub environment: Option<S<String>>,
+    /// A platform branch (`Node.js 20 running on 64bit Amazon Linux 2023`): the plan resolves
+    /// it to the branch's newest version.
+    pub platform: Option<S<String>>,
+    /// One exact solution stack: a pin, instead of `platform`.
     pub solution_stack: Option<S<String>>,
     pub cname_prefix: Option<S<String>>,
     pub instance_type: Option<S<String>>,
@@ -60,11 +64,22 @@ pub enum Scheme {
     Internal,
 }
 
+/// What the environment runs on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Platform {
+    /// A platform branch: its newest version when created; later versions are an optional
+    /// upgrade (`apply --upgrade-platform`), not a change the plan makes by itself.
+    Branch(String),
+    /// One solution stack, exactly.
+    Pinned(String),
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct BeanstalkSpec {
     pub application: String,
     pub environment: String,
-    pub solution_stack: String,
+    pub platform: Platform,
     pub cname_prefix: Option<String>,
     pub instance_type: String,
     pub min_instances: u32,
@@ -113,7 +128,7 @@ pub(in crate::spec) fn lower(
     BeanstalkSpec {
         application: names.application,
         environment: names.environment,
-        solution_stack: names.solution_stack,
+        platform: names.platform,
         cname_prefix: names.cname_prefix,
         instance_type: size.instance_type,
         min_instances: size.min,
@@ -158,7 +173,7 @@ fn lower_https(cx: &mut Cx, p: &Pair<'_, BeanstalkLayer>, kind: LoadBalancer) ->
 struct Names {
     application: String,
     environment: String,
-    solution_stack: String,
+    platform: Platform,
     cname_prefix: Option<String>,
 }
 
@@ -182,8 +197,7 @@ fn lower_names(cx: &mut Cx, p: &Pair<'_, BeanstalkLayer>) -> Names {
     );
     cx.origins
         .insert(env_at.field.clone(), env_at.origin.clone());
-    let stack_at = p.req(&mut cx.d, "solution_stack", |b| b.solution_stack.as_ref());
-    cx.non_empty(&stack_at);
+    let platform = lower_platform(cx, p);
     let cname_prefix = p
         .opt("cname_prefix", |b| b.cname_prefix.as_ref())
         .map(|at| {
@@ -202,8 +216,62 @@ fn lower_names(cx: &mut Cx, p: &Pair<'_, BeanstalkLayer>) -> Names {
     Names {
         application,
         environment,
-        solution_stack: stack_at.value,
+        platform,
         cname_prefix,
+    }
+}
+
+/// `platform` (a branch) or `solution_stack` (a pin). Given in both files, the environment
+/// file's wins: production may pin what the base leaves to the branch.
+fn lower_platform(cx: &mut Cx, p: &Pair<'_, BeanstalkLayer>) -> Platform {
+    use crate::model::platform::{is_branch, parse};
+    let branch = p.opt("platform", |b| b.platform.as_ref());
+    let pin = p.opt("solution_stack", |b| b.solution_stack.as_ref());
+    let env_file = p.env_path();
+    let use_branch = match (&branch, &pin) {
+        (Some(b), Some(s)) if b.origin.path() == s.origin.path() => {
+            cx.d.push(s.diag(
+                "give `platform` (a branch, resolved to its newest version) or `solution_stack` \
+                 (one exact version), not both",
+            ));
+            true
+        }
+        (Some(b), Some(_)) => b.origin.path() == env_file,
+        (Some(_), None) => true,
+        (None, _) => false,
+    };
+    for at in [&branch, &pin].into_iter().flatten() {
+        cx.origins.insert(at.field.clone(), at.origin.clone());
+    }
+    match (use_branch, branch, pin) {
+        (true, Some(b), _) => {
+            if !is_branch(&b.value) {
+                cx.d.push(b.diag(format!(
+                    "`{}` is not a platform branch: write it as Elastic Beanstalk names \
+                     branches, e.g. \"Node.js 20 running on 64bit Amazon Linux 2023\"",
+                    b.value
+                )));
+            }
+            Platform::Branch(b.value)
+        }
+        (_, _, Some(s)) => {
+            cx.non_empty(&s);
+            if !s.value.trim().is_empty()
+                && parse(&s.value).is_none()
+                && !s.value.contains(" running ")
+            {
+                cx.d.push(s.diag(format!(
+                    "`{}` is not a solution stack name (e.g. \"64bit Amazon Linux 2023 v6.7.2 \
+                     running Node.js 20\")",
+                    s.value
+                )));
+            }
+            Platform::Pinned(s.value)
+        }
+        (_, _, None) => {
+            let at = p.req(&mut cx.d, "platform", |b| b.platform.as_ref());
+            Platform::Branch(at.value)
+        }
     }
 }
 
@@ -468,7 +536,11 @@ pub(in crate::spec) fn desire(b: &mut Builder<'_>, stack: Stack, eb: &BeanstalkS
         Attrs::BeanstalkEnv(BeanstalkEnvAttrs {
             name: eb.environment.clone(),
             application: Ref::Managed(app),
-            solution_stack: eb.solution_stack.clone(),
+            // A branch is resolved by the plan (`plan::platforms`), against what AWS lists.
+            solution_stack: match &eb.platform {
+                Platform::Pinned(stack) => stack.clone(),
+                Platform::Branch(_) => String::new(),
+            },
             tier: Tier::WebServer,
             cname_prefix: eb.cname_prefix.clone(),
             settings,
