@@ -6,11 +6,9 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::Path;
 use std::process::Output;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use aws_sdk_elasticbeanstalk::types::{
     ConfigurationOptionSetting, EnvironmentDescription, EnvironmentStatus,
@@ -129,24 +127,9 @@ async fn tags(eb: &Client, arn: &str) -> BTreeMap<String, String> {
 
 /// `POST /_provision/config`: the emulator's server-wide Beanstalk status delay.
 fn set_status_delay(seconds: u64) {
-    let url = support::endpoint();
-    let host = url.trim_start_matches("http://");
-    let body = format!("{{\"eb_status_delay\": {seconds}}}");
-    let mut stream = TcpStream::connect(host).expect("connect to LocalStack");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    write!(
-        stream,
-        "POST /_provision/config HTTP/1.0\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    assert!(
-        response.lines().next().is_some_and(|l| l.contains(" 200 ")),
-        "{response}"
+    support::http_post(
+        "/_provision/config",
+        &format!("{{\"eb_status_delay\": {seconds}}}"),
     );
 }
 

@@ -116,24 +116,10 @@ async fn instance_exists(aws: &provision::aws::Aws, identifier: &str) -> bool {
 /// The emulator's maintenance window (`POST /_provision/rds/maintenance`): instances with
 /// automatic minor upgrades move to their major's newest minor, as AWS's do.
 fn maintenance_window(acct: &Account) -> String {
-    use std::io::{Read, Write};
-    let url = support::endpoint();
-    let host = url.trim_start_matches("http://");
-    let body = format!(r#"{{"account_id": "{}", "region": "us-east-2"}}"#, acct.id);
-    let mut stream = std::net::TcpStream::connect(host).unwrap();
-    write!(
-        stream,
-        "POST /_provision/rds/maintenance HTTP/1.0\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
+    support::http_post(
+        "/_provision/rds/maintenance",
+        &format!(r#"{{"account_id": "{}", "region": "us-east-2"}}"#, acct.id),
     )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    assert!(
-        response.split_whitespace().nth(1) == Some("200"),
-        "{response}"
-    );
-    response
 }
 
 /// A minor pinned in the spec falls behind once AWS upgrades the instance: the plan says so in
