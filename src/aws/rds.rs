@@ -464,6 +464,8 @@ struct Settling {
 enum Reading {
     Done,
     Pending(String),
+    /// Done, but not yet enough times in a row.
+    Confirming(String),
     /// A state that will not end without someone acting.
     Stuck(String),
 }
@@ -498,7 +500,7 @@ impl Settling {
         if self.streak >= SETTLED_READINGS {
             Reading::Done
         } else {
-            Reading::Pending(format!("{status} ({}/{SETTLED_READINGS})", self.streak))
+            Reading::Confirming(format!("{status} ({}/{SETTLED_READINGS})", self.streak))
         }
     }
 }
@@ -531,6 +533,7 @@ async fn wait_available(
             match reading {
                 Reading::Done => Ok(Poll::Done),
                 Reading::Pending(s) => Ok(Poll::Pending(s)),
+                Reading::Confirming(s) => Ok(Poll::Confirming(s)),
                 Reading::Stuck(status) => Err(AwsError::Invalid {
                     resource: res.to_owned(),
                     message: format!("DB instance {identifier} is `{status}` and will not become available without intervention"),
@@ -1021,15 +1024,21 @@ mod tests {
         );
         assert_eq!(
             s.observe("available", false),
-            Reading::Pending("available (1/3)".into())
+            Reading::Confirming("available (1/3)".into())
         );
         // A reading that is not done starts the count again.
         assert_eq!(
             s.observe("modifying", false),
             Reading::Pending("modifying".into())
         );
-        assert!(matches!(s.observe("available", false), Reading::Pending(_)));
-        assert!(matches!(s.observe("available", false), Reading::Pending(_)));
+        assert!(matches!(
+            s.observe("available", false),
+            Reading::Confirming(_)
+        ));
+        assert!(matches!(
+            s.observe("available", false),
+            Reading::Confirming(_)
+        ));
         assert_eq!(s.observe("available", false), Reading::Done);
     }
 
@@ -1039,7 +1048,7 @@ mod tests {
         for _ in 0..2 {
             assert!(matches!(
                 s.observe("storage-optimization", false),
-                Reading::Pending(_)
+                Reading::Confirming(_)
             ));
         }
         assert_eq!(s.observe("available", false), Reading::Done);
@@ -1060,10 +1069,13 @@ mod tests {
             );
         }
         assert!(matches!(s.observe("modifying", false), Reading::Pending(_)));
-        assert!(matches!(s.observe("available", false), Reading::Pending(_)));
+        assert!(matches!(
+            s.observe("available", false),
+            Reading::Confirming(_)
+        ));
         assert!(matches!(
             s.observe("storage-optimization", false),
-            Reading::Pending(_)
+            Reading::Confirming(_)
         ));
         assert_eq!(s.observe("available", false), Reading::Done);
         // A create does not look at pending values.
