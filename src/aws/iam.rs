@@ -18,6 +18,7 @@ use std::time::Duration;
 use aws_sdk_iam::Client;
 use aws_sdk_iam::types::{InstanceProfile, Role, Tag};
 
+use super::bounded::{self, Limit};
 use super::errors::Code::Is;
 use super::errors::ErrorClass::{Busy, Exists, Gone};
 use super::errors::ErrorTable;
@@ -111,25 +112,41 @@ async fn read(client: &Client, claims: &Claims) -> Result<Raw, AwsError> {
                 .cloned(),
         );
     }
-    let mut kept = Vec::new();
-    for role in roles {
-        let name = role.role_name().to_owned();
-        let Some(tags) = super::unless_gone(role_tags(client, &what, &name).await)? else {
-            continue;
-        };
-        if !claims.keeps(&name, Kind::IamRole, &tags) {
-            continue;
+    // IAM has no batched read of tags or policies: one role at a time, a few at once.
+    let limit = Limit::per_resource_reads();
+    let names: Vec<String> = roles.iter().map(|r| r.role_name().to_owned()).collect();
+    let tags = bounded::map(&limit, names, |name| {
+        let (client, what) = (client.clone(), what.clone());
+        async move { role_tags(&client, &what, &name).await }
+    })
+    .await;
+    let mut tagged = Vec::new();
+    for (role, tags) in roles.into_iter().zip(tags) {
+        if let Some(tags) = super::unless_gone(tags)?
+            && claims.keeps(role.role_name(), Kind::IamRole, &tags)
+        {
+            tagged.push((role, tags));
         }
-        let Some((managed, inline)) = super::unless_gone(policies(client, &what, &name).await)?
-        else {
-            continue;
-        };
-        kept.push(RoleRead {
-            role,
-            tags,
-            managed,
-            inline,
-        });
+    }
+    let names: Vec<String> = tagged
+        .iter()
+        .map(|(r, _)| r.role_name().to_owned())
+        .collect();
+    let read = bounded::map(&limit, names, |name| {
+        let (client, what) = (client.clone(), what.clone());
+        async move { policies(&client, &what, &name).await }
+    })
+    .await;
+    let mut kept = Vec::new();
+    for ((role, tags), policies) in tagged.into_iter().zip(read) {
+        if let Some((managed, inline)) = super::unless_gone(policies)? {
+            kept.push(RoleRead {
+                role,
+                tags,
+                managed,
+                inline,
+            });
+        }
     }
     let profiles = read_profiles(client, claims, &what).await?;
     Ok(Raw {
@@ -155,13 +172,24 @@ async fn read_profiles(
                 .cloned(),
         );
     }
+    let names: Vec<String> = all
+        .iter()
+        .map(|p| p.instance_profile_name().to_owned())
+        .collect();
+    let tags = bounded::map(&Limit::per_resource_reads(), names, |name| {
+        let (client, what) = (client.clone(), what.to_owned());
+        async move { profile_tags(&client, &what, &name).await }
+    })
+    .await;
     let mut kept = Vec::new();
-    for profile in all {
-        let name = profile.instance_profile_name().to_owned();
-        let Some(tags) = super::unless_gone(profile_tags(client, what, &name).await)? else {
-            continue;
-        };
-        if claims.keeps(&name, Kind::InstanceProfile, &tags) {
+    for (profile, tags) in all.into_iter().zip(tags) {
+        if let Some(tags) = super::unless_gone(tags)?
+            && claims.keeps(
+                profile.instance_profile_name(),
+                Kind::InstanceProfile,
+                &tags,
+            )
+        {
             kept.push((profile, tags));
         }
     }
