@@ -109,6 +109,7 @@ async fn read(client: &Client, claims: &Claims) -> Result<Raw, AwsError> {
             p.roles()
                 .iter()
                 .filter(|r| r.role_name().starts_with(prefix))
+                .filter(|r| this_env(claims, r.role_name(), Kind::IamRole))
                 .cloned(),
         );
     }
@@ -155,6 +156,14 @@ async fn read(client: &Client, claims: &Claims) -> Result<Raw, AwsError> {
     })
 }
 
+/// Whether a role or profile of the project may be this environment's, before reading its tags:
+/// its name carries the environment (validation requires it of every role name, and a profile is
+/// named after its role), or the state records it. Other environments' roles share the project
+/// prefix; reading their tags and policies only to drop them cost a call or three each.
+fn this_env(claims: &Claims, name: &str, kind: Kind) -> bool {
+    names_env(name, &claims.owner.env) || claims.recorded_ids(kind).iter().any(|id| id == name)
+}
+
 async fn read_profiles(
     client: &Client,
     claims: &Claims,
@@ -169,6 +178,7 @@ async fn read_profiles(
             p.instance_profiles()
                 .iter()
                 .filter(|i| i.instance_profile_name().starts_with(prefix))
+                .filter(|i| this_env(claims, i.instance_profile_name(), Kind::InstanceProfile))
                 .cloned(),
         );
     }
@@ -720,6 +730,27 @@ impl super::Service for Iam {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_names_carrying_the_environment_are_read() {
+        let claims = Claims::new(
+            Owner {
+                project: "agentpass".into(),
+                env: "staging".into(),
+            },
+            std::iter::empty(),
+        );
+        let read = |name| this_env(&claims, name, Kind::IamRole);
+        assert!(read("agentpass-staging-backend-ec2"));
+        assert!(read("agentpass-staging-backend-ec2-profile"));
+        assert!(read("agentpass-x-staging"));
+        assert!(!read("agentpass-production-backend-ec2"));
+        assert!(!read("agentpass-stagingx-backend-ec2"));
+        // A recorded name is read whatever it looks like.
+        let role: Address = "backend.iam_role.instance".parse().unwrap();
+        let recorded = Claims::new(claims.owner.clone(), [(&role, "agentpass-odd-name")]);
+        assert!(this_env(&recorded, "agentpass-odd-name", Kind::IamRole));
+    }
 
     #[test]
     fn policies_compare_as_canonical_json_whatever_the_encoding() {
