@@ -487,6 +487,36 @@ async fn production_modifies_in_place_holds_pending_changes_and_destroys_only_wh
     );
     assert!(db.deletion_protection);
 
+    // Storage 20 -> 21 GiB: RDS grows storage by 10 % or more, so the plan refuses it, naming
+    // the spec field, before asking RDS anything about offers or changing anything.
+    edit(
+        d,
+        "production.toml",
+        "allocated_storage_gb = 20",
+        "allocated_storage_gb = 21",
+    );
+    let out = apply(&acct, d, "production", "backend");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let t = text(&out);
+    assert!(
+        t.contains("backend.rds: backend.database.allocated_storage_gb (specs/production.toml:"),
+        "{t}"
+    );
+    assert!(
+        t.contains(
+            "20 GiB -> 21 GiB grows by less than 10 %, which RDS refuses; ask for 22 GiB or more"
+        ),
+        "{t}"
+    );
+    assert!(t.contains("nothing was changed"), "{t}");
+    edit(
+        d,
+        "production.toml",
+        "allocated_storage_gb = 21",
+        "allocated_storage_gb = 20",
+    );
+    converged(&acct, d, "production");
+
     // Backup days 7 -> 14: one ModifyDBInstance, in place (applied at once by RDS even without
     // ApplyImmediately, as AWS does for the retention period).
     edit(

@@ -841,18 +841,19 @@ fn vpc_link_fields() {
 #[test]
 fn one_role_name_shared_across_environments_is_refused() {
     let s = Specs::new();
-    // Written without {env}, the backend's instance role would be staging's and production's.
+    // Written without {env}, the backend's instance role would be staging's and production's
+    // (naming both environments, it passes the rule that a role name carries its environment).
     s.edit(
         "base.toml",
         "[backend.iam]",
         "instance_role = \"{project}-{env}-backend-ec2\"",
-        "instance_role = \"agentpass-backend-ec2\"",
+        "instance_role = \"agentpass-staging-production-ec2\"",
     );
     let (d, text) = s.diags("staging");
     let e = the(&d, "backend.iam.instance_role");
     assert!(
         e.message
-            .contains("IAM role `agentpass-backend-ec2` is also production's"),
+            .contains("IAM role `agentpass-staging-production-ec2` is also production's"),
         "{text}"
     );
     assert_at(
@@ -860,6 +861,31 @@ fn one_role_name_shared_across_environments_is_refused() {
         &s,
         "base.toml",
         s.line("base.toml", "[backend.iam]", "instance_role"),
+    );
+}
+
+#[test]
+fn role_names_must_name_their_environment() {
+    let s = Specs::new();
+    s.edit(
+        "base.toml",
+        "[console.iam]",
+        "instance_role = \"{project}-{env}-console-ec2\"",
+        "instance_role = \"{project}-console-ec2-{env}x\"",
+    );
+    let (d, text) = s.diags("staging");
+    let e = the(&d, "console.iam.instance_role");
+    assert!(
+        e.message.contains(
+            "`agentpass-console-ec2-stagingx` must name the environment `staging` between dashes"
+        ),
+        "{text}"
+    );
+    assert_at(
+        e,
+        &s,
+        "base.toml",
+        s.line("base.toml", "[console.iam]", "instance_role"),
     );
 }
 

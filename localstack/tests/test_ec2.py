@@ -173,3 +173,32 @@ def test_load_balancer_interfaces_linger_after_terminate(ec2, aws, release_delay
     for subnet in subnets:
         ec2.delete_subnet(SubnetId=subnet)
     ec2.delete_security_group(GroupId=group)
+
+
+def test_group_referenced_by_another_groups_rule_cannot_be_deleted(ec2):
+    vpc, _, app = network(ec2)
+    db = ec2.create_security_group(GroupName="db", Description="db", VpcId=vpc)["GroupId"]
+    rule = {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "UserIdGroupPairs": [{"GroupId": app}]}
+    ec2.authorize_security_group_ingress(GroupId=db, IpPermissions=[rule])
+    # A rule naming its own group does not hold it.
+    own = {"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "UserIdGroupPairs": [{"GroupId": app}]}
+    ec2.authorize_security_group_ingress(GroupId=app, IpPermissions=[own])
+
+    assert refusal(ec2.delete_security_group, GroupId=app) == (
+        "DependencyViolation",
+        f"resource {app} has a dependent object",
+    )
+    ec2.revoke_security_group_ingress(GroupId=db, IpPermissions=[rule])
+    ec2.delete_security_group(GroupId=app)
+    ec2.delete_security_group(GroupId=db)
+
+
+def test_group_referenced_by_an_egress_rule_cannot_be_deleted(ec2):
+    vpc, _, app = network(ec2)
+    lb = ec2.create_security_group(GroupName="lb", Description="lb", VpcId=vpc)["GroupId"]
+    rule = {"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "UserIdGroupPairs": [{"GroupId": app}]}
+    ec2.authorize_security_group_egress(GroupId=lb, IpPermissions=[rule])
+
+    assert refusal(ec2.delete_security_group, GroupId=app)[0] == "DependencyViolation"
+    ec2.delete_security_group(GroupId=lb)  # the referencing group itself can go
+    ec2.delete_security_group(GroupId=app)

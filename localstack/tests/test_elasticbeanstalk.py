@@ -479,3 +479,37 @@ def test_launch_with_an_unknown_instance_profile_terminates(eb, app, account, eb
     assert wait_for(lambda: describe(eb, "shop-arn")["Status"] == "Ready")
     assert error_events(eb, "shop-arn") == []
     assert error_of(eb.describe_events, Severity="LOUD")[0] == "InvalidParameterValue"
+
+
+SERVICE_TRUST = (
+    '{"Version":"2012-10-17","Statement":[{"Effect":"Allow",'
+    '"Principal":{"Service":"elasticbeanstalk.amazonaws.com"},"Action":"sts:AssumeRole"}]}'
+)
+
+
+def test_service_role_must_exist(eb, app, aws, account, eb_status_delay):
+    eb_status_delay(0)
+    missing = option("aws:elasticbeanstalk:environment", "ServiceRole", "shop-eb-service")
+    with pytest.raises(ClientError) as raised:
+        create_env(eb, OptionSettings=[missing])
+    error = raised.value.response
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert (error["Error"]["Code"], error["Error"]["Message"]) == (
+        "InsufficientPrivilegesException",
+        "Insufficient privileges for IAM PassRole Action.",
+    )
+    assert describe(eb) is None
+
+    role = aws("iam").create_role(RoleName="shop-eb-service", AssumeRolePolicyDocument=SERVICE_TRUST)["Role"]
+    by_arn = option("aws:elasticbeanstalk:environment", "ServiceRole", role["Arn"])
+    create_env(eb, OptionSettings=[by_arn])
+    wait_for(lambda: describe(eb)["Status"] == "Ready")
+
+    wrong = f"arn:aws:iam::{account}:role/other/shop-eb-service"
+    with pytest.raises(ClientError) as raised:
+        eb.update_environment(
+            EnvironmentName="shop-prod",
+            OptionSettings=[option("aws:elasticbeanstalk:environment", "ServiceRole", wrong)],
+        )
+    assert raised.value.response["Error"]["Code"] == "InsufficientPrivilegesException"
+    eb.update_environment(EnvironmentName="shop-prod", OptionSettings=[missing])  # by name: exists

@@ -144,3 +144,27 @@ def test_tags(rds):
     assert rds.list_tags_for_resource(ResourceName=arn)["TagList"] == [{"Key": "stage", "Value": "prod"}]
     rds.modify_db_instance(DBInstanceIdentifier="orders", BackupRetentionPeriod=3, ApplyImmediately=True)
     assert rds.list_tags_for_resource(ResourceName=arn)["TagList"] == [{"Key": "stage", "Value": "prod"}]
+
+
+def test_allocated_storage_only_grows_by_ten_percent_or_more(rds):
+    create_db(rds, AllocatedStorage=100)
+    code, message = error_of(rds.modify_db_instance, DBInstanceIdentifier="orders", AllocatedStorage=80)
+    assert code == "InvalidParameterCombination"
+    assert message.startswith("Invalid storage size for engine name postgres and storage type gp2: 80.")
+    code, message = error_of(rds.modify_db_instance, DBInstanceIdentifier="orders", AllocatedStorage=109)
+    assert (code, message.split(" (")[0]) == (
+        "InvalidParameterCombination",
+        "The allocated storage must be increased by at least 10 percent",
+    )
+    code, message = error_of(
+        rds.modify_db_instance, DBInstanceIdentifier="orders", AllocatedStorage=70000, ApplyImmediately=True
+    )
+    assert (code, message) == (
+        "InvalidParameterCombination",
+        "Invalid storage size for engine name postgres and storage type gp2: 70000",
+    )
+    assert describe(rds)["AllocatedStorage"] == 100
+
+    rds.modify_db_instance(DBInstanceIdentifier="orders", AllocatedStorage=100, BackupRetentionPeriod=3)
+    rds.modify_db_instance(DBInstanceIdentifier="orders", AllocatedStorage=110, ApplyImmediately=True)
+    assert describe(rds)["AllocatedStorage"] == 110

@@ -32,6 +32,30 @@ impl Limit {
     }
 }
 
+/// Runs `f` on every item, at most `limit` at a time; the results in the items' order.
+pub async fn map<T, R, F, Fut>(limit: &Limit, items: Vec<T>, f: F) -> Vec<R>
+where
+    T: Send + 'static,
+    R: Send + 'static,
+    F: Fn(T) -> Fut,
+    Fut: std::future::Future<Output = R> + Send + 'static,
+{
+    let mut tasks = tokio::task::JoinSet::new();
+    for (i, item) in items.into_iter().enumerate() {
+        let (limit, call) = (limit.clone(), f(item));
+        tasks.spawn(async move {
+            let _slot = limit.permit().await;
+            (i, call.await)
+        });
+    }
+    let mut out: Vec<(usize, R)> = Vec::new();
+    while let Some(done) = tasks.join_next().await {
+        out.push(done.expect("a read task does not panic"));
+    }
+    out.sort_by_key(|(i, _)| *i);
+    out.into_iter().map(|(_, r)| r).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
@@ -56,5 +80,25 @@ mod tests {
         }
         while tasks.join_next().await.is_some() {}
         assert_eq!(most.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn map_keeps_the_order_and_the_limit() {
+        let limit = Limit::new(2);
+        let (now, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let out = map(&limit, (0..10u64).collect(), |i| {
+            let (now, most) = (now.clone(), most.clone());
+            async move {
+                let running = now.fetch_add(1, Ordering::SeqCst) + 1;
+                most.fetch_max(running, Ordering::SeqCst);
+                // Later items finish first: the order must come from the items, not the clock.
+                tokio::time::sleep(Duration::from_millis(10 - i)).await;
+                now.fetch_sub(1, Ordering::SeqCst);
+                i * 2
+            }
+        })
+        .await;
+        assert_eq!(out, (0..10u64).map(|i| i * 2).collect::<Vec<_>>());
+        assert_eq!(most.load(Ordering::SeqCst), 2);
     }
 }

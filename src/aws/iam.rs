@@ -18,6 +18,7 @@ use std::time::Duration;
 use aws_sdk_iam::Client;
 use aws_sdk_iam::types::{InstanceProfile, Role, Tag};
 
+use super::bounded::{self, Limit};
 use super::errors::Code::Is;
 use super::errors::ErrorClass::{Busy, Exists, Gone};
 use super::errors::ErrorTable;
@@ -108,34 +109,59 @@ async fn read(client: &Client, claims: &Claims) -> Result<Raw, AwsError> {
             p.roles()
                 .iter()
                 .filter(|r| r.role_name().starts_with(prefix))
+                .filter(|r| this_env(claims, r.role_name(), Kind::IamRole))
                 .cloned(),
         );
     }
-    let mut kept = Vec::new();
-    for role in roles {
-        let name = role.role_name().to_owned();
-        let Some(tags) = super::unless_gone(role_tags(client, &what, &name).await)? else {
-            continue;
-        };
-        if !claims.keeps(&name, Kind::IamRole, &tags) {
-            continue;
+    // IAM has no batched read of tags or policies: one role at a time, a few at once.
+    let limit = Limit::per_resource_reads();
+    let names: Vec<String> = roles.iter().map(|r| r.role_name().to_owned()).collect();
+    let tags = bounded::map(&limit, names, |name| {
+        let (client, what) = (client.clone(), what.clone());
+        async move { role_tags(&client, &what, &name).await }
+    })
+    .await;
+    let mut tagged = Vec::new();
+    for (role, tags) in roles.into_iter().zip(tags) {
+        if let Some(tags) = super::unless_gone(tags)?
+            && claims.keeps(role.role_name(), Kind::IamRole, &tags)
+        {
+            tagged.push((role, tags));
         }
-        let Some((managed, inline)) = super::unless_gone(policies(client, &what, &name).await)?
-        else {
-            continue;
-        };
-        kept.push(RoleRead {
-            role,
-            tags,
-            managed,
-            inline,
-        });
+    }
+    let names: Vec<String> = tagged
+        .iter()
+        .map(|(r, _)| r.role_name().to_owned())
+        .collect();
+    let read = bounded::map(&limit, names, |name| {
+        let (client, what) = (client.clone(), what.clone());
+        async move { policies(&client, &what, &name).await }
+    })
+    .await;
+    let mut kept = Vec::new();
+    for ((role, tags), policies) in tagged.into_iter().zip(read) {
+        if let Some((managed, inline)) = super::unless_gone(policies)? {
+            kept.push(RoleRead {
+                role,
+                tags,
+                managed,
+                inline,
+            });
+        }
     }
     let profiles = read_profiles(client, claims, &what).await?;
     Ok(Raw {
         roles: kept,
         profiles,
     })
+}
+
+/// Whether a role or profile of the project may be this environment's, before reading its tags:
+/// its name carries the environment (validation requires it of every role name, and a profile is
+/// named after its role), or the state records it. Other environments' roles share the project
+/// prefix; reading their tags and policies only to drop them cost a call or three each.
+fn this_env(claims: &Claims, name: &str, kind: Kind) -> bool {
+    names_env(name, &claims.owner.env) || claims.recorded_ids(kind).iter().any(|id| id == name)
 }
 
 async fn read_profiles(
@@ -152,16 +178,28 @@ async fn read_profiles(
             p.instance_profiles()
                 .iter()
                 .filter(|i| i.instance_profile_name().starts_with(prefix))
+                .filter(|i| this_env(claims, i.instance_profile_name(), Kind::InstanceProfile))
                 .cloned(),
         );
     }
+    let names: Vec<String> = all
+        .iter()
+        .map(|p| p.instance_profile_name().to_owned())
+        .collect();
+    let tags = bounded::map(&Limit::per_resource_reads(), names, |name| {
+        let (client, what) = (client.clone(), what.to_owned());
+        async move { profile_tags(&client, &what, &name).await }
+    })
+    .await;
     let mut kept = Vec::new();
-    for profile in all {
-        let name = profile.instance_profile_name().to_owned();
-        let Some(tags) = super::unless_gone(profile_tags(client, what, &name).await)? else {
-            continue;
-        };
-        if claims.keeps(&name, Kind::InstanceProfile, &tags) {
+    for (profile, tags) in all.into_iter().zip(tags) {
+        if let Some(tags) = super::unless_gone(tags)?
+            && claims.keeps(
+                profile.instance_profile_name(),
+                Kind::InstanceProfile,
+                &tags,
+            )
+        {
             kept.push((profile, tags));
         }
     }
@@ -692,6 +730,27 @@ impl super::Service for Iam {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_names_carrying_the_environment_are_read() {
+        let claims = Claims::new(
+            Owner {
+                project: "agentpass".into(),
+                env: "staging".into(),
+            },
+            std::iter::empty(),
+        );
+        let read = |name| this_env(&claims, name, Kind::IamRole);
+        assert!(read("agentpass-staging-backend-ec2"));
+        assert!(read("agentpass-staging-backend-ec2-profile"));
+        assert!(read("agentpass-x-staging"));
+        assert!(!read("agentpass-production-backend-ec2"));
+        assert!(!read("agentpass-stagingx-backend-ec2"));
+        // A recorded name is read whatever it looks like.
+        let role: Address = "backend.iam_role.instance".parse().unwrap();
+        let recorded = Claims::new(claims.owner.clone(), [(&role, "agentpass-odd-name")]);
+        assert!(this_env(&recorded, "agentpass-odd-name", Kind::IamRole));
+    }
 
     #[test]
     fn policies_compare_as_canonical_json_whatever_the_encoding() {

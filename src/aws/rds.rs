@@ -447,7 +447,8 @@ async fn tags_now(
 
 /// Readings of a done state in a row that end a wait: right after a change, DescribeDBInstances
 /// can still say `available` before it says `modifying`. The Terraform provider's waiter asks for 3
-/// (`ContinuousTargetOccurence`).
+/// (`ContinuousTargetOccurence`). Once a state that is not done has been read, the change is
+/// visibly under way and the first done reading after it is the real one.
 const SETTLED_READINGS: u32 = 3;
 
 /// The state machine of waiting for an instance to be usable, one reading at a time. Pure.
@@ -457,6 +458,9 @@ struct Settling {
     streak: u32,
     /// The change just made must show as applied: nothing left in `PendingModifiedValues`.
     needs_applied: bool,
+    /// A status that is not done was read: the change is under way, so the next done reading
+    /// is not a stale one and ends the wait by itself.
+    under_way: bool,
 }
 
 /// What one reading says.
@@ -464,6 +468,8 @@ struct Settling {
 enum Reading {
     Done,
     Pending(String),
+    /// Done, but not yet enough times in a row.
+    Confirming(String),
     /// A state that will not end without someone acting.
     Stuck(String),
 }
@@ -473,6 +479,7 @@ impl Settling {
         Settling {
             streak: 0,
             needs_applied: true,
+            under_way: false,
         }
     }
 
@@ -487,6 +494,7 @@ impl Settling {
         let usable = matches!(status, "available" | "storage-optimization");
         if !usable || (self.needs_applied && pending) {
             self.streak = 0;
+            self.under_way |= !usable;
             let what = if usable {
                 "changes still pending"
             } else {
@@ -495,10 +503,10 @@ impl Settling {
             return Reading::Pending(what.to_owned());
         }
         self.streak += 1;
-        if self.streak >= SETTLED_READINGS {
+        if self.streak >= SETTLED_READINGS || self.under_way {
             Reading::Done
         } else {
-            Reading::Pending(format!("{status} ({}/{SETTLED_READINGS})", self.streak))
+            Reading::Confirming(format!("{status} ({}/{SETTLED_READINGS})", self.streak))
         }
     }
 }
@@ -531,6 +539,7 @@ async fn wait_available(
             match reading {
                 Reading::Done => Ok(Poll::Done),
                 Reading::Pending(s) => Ok(Poll::Pending(s)),
+                Reading::Confirming(s) => Ok(Poll::Confirming(s)),
                 Reading::Stuck(status) => Err(AwsError::Invalid {
                     resource: res.to_owned(),
                     message: format!("DB instance {identifier} is `{status}` and will not become available without intervention"),
@@ -1016,20 +1025,24 @@ mod tests {
     fn a_wait_ends_after_three_usable_readings_in_a_row() {
         let mut s = Settling::default();
         assert_eq!(
+            s.observe("available", false),
+            Reading::Confirming("available (1/3)".into())
+        );
+        assert!(matches!(
+            s.observe("available", false),
+            Reading::Confirming(_)
+        ));
+        assert_eq!(s.observe("available", false), Reading::Done);
+    }
+
+    #[test]
+    fn once_the_change_shows_the_first_done_reading_ends_the_wait() {
+        // `creating` or `modifying` read: what follows is the change done, not a stale answer.
+        let mut s = Settling::default();
+        assert_eq!(
             s.observe("creating", false),
             Reading::Pending("creating".into())
         );
-        assert_eq!(
-            s.observe("available", false),
-            Reading::Pending("available (1/3)".into())
-        );
-        // A reading that is not done starts the count again.
-        assert_eq!(
-            s.observe("modifying", false),
-            Reading::Pending("modifying".into())
-        );
-        assert!(matches!(s.observe("available", false), Reading::Pending(_)));
-        assert!(matches!(s.observe("available", false), Reading::Pending(_)));
         assert_eq!(s.observe("available", false), Reading::Done);
     }
 
@@ -1039,7 +1052,7 @@ mod tests {
         for _ in 0..2 {
             assert!(matches!(
                 s.observe("storage-optimization", false),
-                Reading::Pending(_)
+                Reading::Confirming(_)
             ));
         }
         assert_eq!(s.observe("available", false), Reading::Done);
@@ -1060,12 +1073,7 @@ mod tests {
             );
         }
         assert!(matches!(s.observe("modifying", false), Reading::Pending(_)));
-        assert!(matches!(s.observe("available", false), Reading::Pending(_)));
-        assert!(matches!(
-            s.observe("storage-optimization", false),
-            Reading::Pending(_)
-        ));
-        assert_eq!(s.observe("available", false), Reading::Done);
+        assert_eq!(s.observe("storage-optimization", false), Reading::Done);
         // A create does not look at pending values.
         let mut s = Settling::default();
         s.observe("available", true);

@@ -357,12 +357,16 @@ impl Session {
         if requests.is_empty() {
             return Ok(());
         }
-        let offered = self.aws.db_offered(&requests).await?;
-        let list: Vec<_> = requests
-            .iter()
-            .zip(&offered)
-            .flat_map(|(r, o)| offerings::problems(r, o))
-            .collect();
+        // Growth needs no read: refused before RDS is asked what it offers.
+        let mut list: Vec<_> = requests.iter().filter_map(offerings::growth).collect();
+        if list.is_empty() {
+            let offered = self.aws.db_offered(&requests).await?;
+            list = requests
+                .iter()
+                .zip(&offered)
+                .flat_map(|(r, o)| offerings::problems(r, o))
+                .collect();
+        }
         if list.is_empty() {
             return Ok(());
         }

@@ -31,6 +31,15 @@ impl Owner {
     }
 }
 
+/// Whether `name` carries `env` as one of its dash-separated words (`agentpass-staging-backend-ec2`):
+/// IAM names must (spec validation), so that a read pass skips other environments' by name.
+pub fn names_env(name: &str, env: &str) -> bool {
+    name == env
+        || name.starts_with(&format!("{env}-"))
+        || name.ends_with(&format!("-{env}"))
+        || name.contains(&format!("-{env}-"))
+}
+
 impl std::fmt::Display for Owner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}/{}", self.project, self.env)

@@ -25,6 +25,8 @@ pub struct Request {
     pub class: String,
     pub storage_type: StorageType,
     pub size_gb: u32,
+    /// The size allocated now, for an update.
+    pub live_size_gb: Option<u32>,
     pub multi_az: bool,
 }
 
@@ -43,12 +45,12 @@ pub fn requests(plan: &Plan) -> Vec<Request> {
         let Some(Attrs::DbInstance(a)) = &c.after else {
             continue;
         };
-        let live_version = match (c.action, &c.before) {
-            (Action::Create | Action::Replace, _) => None,
+        let (live_version, live_size_gb) = match (c.action, &c.before) {
+            (Action::Create | Action::Replace, _) => (None, None),
             (Action::Update, Some(Attrs::DbInstance(b)))
                 if OFFER_FIELDS.iter().any(|f| c.touches(f)) =>
             {
-                Some(b.engine_version.clone())
+                (Some(b.engine_version.clone()), Some(b.allocated_storage_gb))
             }
             _ => continue,
         };
@@ -60,6 +62,7 @@ pub fn requests(plan: &Plan) -> Vec<Request> {
             class: a.instance_class.clone(),
             storage_type: a.storage_type,
             size_gb: a.allocated_storage_gb,
+            live_size_gb,
             multi_az: a.multi_az,
         });
     }
@@ -89,6 +92,25 @@ impl Request {
             })
             .cloned()
     }
+}
+
+/// RDS grows allocated storage by at least 10 % at a time: "When you increase the allocated
+/// storage, it must be by at least 10 percent. If you try to increase the value by less than 10
+/// percent, you get an error" (RDS user guide, USER_PIOPS.ModifyingExisting). A shrink is refused
+/// earlier (`PlanError::StorageShrink`). Needs no AWS call: checked before the offer is read.
+pub fn growth(r: &Request) -> Option<Problem> {
+    let live = r.live_size_gb?;
+    // u64: sizes go up to 65536 GiB.
+    let too_small = r.size_gb > live && u64::from(r.size_gb) * 10 < u64::from(live) * 11;
+    too_small.then(|| Problem {
+        address: r.address.clone(),
+        field: "allocated_storage_gb",
+        message: format!(
+            "{live} GiB -> {} GiB grows by less than 10 %, which RDS refuses; ask for {} GiB or more",
+            r.size_gb,
+            (u64::from(live) * 11).div_ceil(10)
+        ),
+    })
 }
 
 /// One orderable option, as `DescribeOrderableDBInstanceOptions` lists it.
@@ -292,8 +314,38 @@ mod tests {
             class: "db.t3.micro".into(),
             storage_type: StorageType::Gp2,
             size_gb: 10,
+            live_size_gb: None,
             multi_az: true,
         }
+    }
+
+    #[test]
+    fn storage_grows_by_ten_percent_or_more() {
+        let grown = |live, size| {
+            growth(&Request {
+                live_size_gb: live,
+                size_gb: size,
+                ..request()
+            })
+        };
+        let p = grown(Some(100), 109).expect("9 % is refused");
+        assert_eq!(p.field, "allocated_storage_gb");
+        assert_eq!(
+            p.message,
+            "100 GiB -> 109 GiB grows by less than 10 %, which RDS refuses; ask for 110 GiB or more"
+        );
+        assert_eq!(
+            grown(Some(20), 21).map(|p| p.field),
+            Some("allocated_storage_gb")
+        );
+        assert_eq!(grown(Some(100), 110), None);
+        assert_eq!(grown(Some(100), 100), None);
+        assert_eq!(
+            grown(Some(100), 50),
+            None,
+            "a shrink is the plan's own error"
+        );
+        assert_eq!(grown(None, 21), None, "a create has nothing to grow from");
     }
 
     fn offering(storage: &str, min_gb: u32, multi_az: bool) -> Offering {

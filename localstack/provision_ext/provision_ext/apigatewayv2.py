@@ -10,7 +10,7 @@ documents and this provider follows:
   "API Gateway creates and manages elastic network interfaces for the VPC link V2 in your account.
   This process can take a few minutes ... state transitions from PENDING to AVAILABLE"
   (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-vpc-links-v2.html). Here
-  the link stays PENDING for SETTINGS["vpc_link_delay"] seconds.
+  the link stays PENDING for config.seconds("vpc_link_create") seconds (DELETING: "vpc_link_delete").
 - The subnets and security groups must exist and belong to one VPC (the ENIs are created in them);
   at most 10 subnets per link (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html).
   A bad request is a BadRequestException (400), the error CreateVpcLink lists.
@@ -41,7 +41,7 @@ from moto.ec2.models import ec2_backends
 from moto.ec2.models.security_groups import SecurityGroupBackend
 from moto.ec2.models.subnets import SubnetBackend
 
-from .config import SETTINGS
+from . import config
 
 MAX_SUBNETS = 10
 
@@ -168,7 +168,7 @@ class ApiGatewayV2Provider:
                 security_group_ids=groups,
                 vpc_id=vpc_id,
                 tags=dict(request.get("Tags") or {}),
-                settles_at=time.time() + SETTINGS["vpc_link_delay"],
+                settles_at=time.time() + config.seconds("vpc_link_create"),
             )
             stores[context.account_id][context.region].vpc_links[link_id] = link
             return link.describe()  # PENDING even when the delay is 0, as AWS answers
@@ -191,7 +191,7 @@ class ApiGatewayV2Provider:
             link = self._link(context, request["VpcLinkId"])
             if link.status != "DELETING":
                 link.status = "DELETING"
-                link.settles_at = time.time() + SETTINGS["vpc_link_delay"]
+                link.settles_at = time.time() + config.seconds("vpc_link_delete")
             return {}
 
     def _tagged(self, context: RequestContext, arn: str) -> VpcLink:

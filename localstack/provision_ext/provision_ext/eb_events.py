@@ -1,4 +1,5 @@
-"""Beanstalk's environment events and the instance-profile rule that launches fail on.
+"""Beanstalk's environment events, the instance-profile rule that launches fail on, and the
+service-role rule requests are refused on.
 
 AWS no longer creates a default instance profile ("Elastic Beanstalk no longer creates a default
 aws-elasticbeanstalk-ec2-role instance profile",
@@ -31,6 +32,30 @@ def launch_failure(account_id: str, partition: str, settings: dict) -> str | Non
     profile = profiles.get(name)
     if profile is None or (value.startswith("arn:") and profile.arn != value):
         return f"The instance profile {value} associated with the environment does not exist."
+    return None
+
+
+# ServiceRole (aws:elasticbeanstalk:environment) is a role name or ARN Beanstalk assumes, so it must
+# pass it (iam:PassRole) when the request is made: CreateEnvironment and UpdateEnvironment list
+# InsufficientPrivilegesException (HTTP 403, "The specified account does not have sufficient
+# privileges for one or more AWS services",
+# https://docs.aws.amazon.com/elasticbeanstalk/latest/api/API_CreateEnvironment.html), and AWS
+# answers a role it cannot pass with "Insufficient privileges for IAM PassRole Action." (reported
+# in aws-cloudformation/cloudformation-coverage-roadmap#2293 for a ServiceRole given as a name
+# that resolves to no role). The refusal is synchronous, unlike the instance profile's, which only
+# fails the launch.
+ENV_NS = "aws:elasticbeanstalk:environment"
+
+
+def service_role_problem(account_id: str, partition: str, given: dict) -> str | None:
+    """Why the ServiceRole these request settings name cannot be passed, or None."""
+    value = (given.get((ENV_NS, "ServiceRole")) or "").strip()
+    if not value:
+        return None  # unset: Beanstalk uses its service-linked role
+    name = value.rsplit("/", 1)[-1] if value.startswith("arn:") else value
+    roles = iam_backends[account_id][partition].roles.values()
+    if not any(r.name == name and (not value.startswith("arn:") or r.arn == value) for r in roles):
+        return "Insufficient privileges for IAM PassRole Action."
     return None
 
 

@@ -8,8 +8,10 @@ and deletes a VPC with an internet gateway attached or security groups left. On 
   interface is in it (https://docs.aws.amazon.com/vpc/latest/userguide/subnet-deleting.html: "You
   must terminate any instances in the subnet ... before you can delete it").
 - DeleteSecurityGroup: "resource <id> has a dependent object" while a network interface uses it
+  or a rule of another group references it
   (https://docs.aws.amazon.com/vpc/latest/userguide/deleting-security-groups.html: "You can't
-  delete a security group that is associated with ... a network interface").
+  delete a security group that is associated with ... a network interface", nor one "referenced
+  by a rule in another security group").
 - DetachInternetGateway: "Network <vpc> has some mapped public address(es). Please unmap those
   public address(es) before detaching the gateway." while an elastic IP, a NAT gateway or an
   internet-facing load balancer node maps a public address in the VPC
@@ -45,7 +47,7 @@ from moto.ec2.models.subnets import SubnetBackend
 from moto.ec2.models.vpcs import VPCBackend
 from moto.rds.models import RDSBackend, rds_backends
 
-from .config import SETTINGS
+from . import config, nat_latency
 
 EB_VPC = "aws:ec2:vpc"
 EB_ENV = "aws:elasticbeanstalk:environment"
@@ -132,7 +134,7 @@ def _db_holders(db) -> list[Holder]:
 def _wanted(account: str, region: str) -> list[Holder]:
     from .elasticbeanstalk import eb_stores
 
-    now, delay = time.time(), SETTINGS["eni_release_delay"]
+    now, delay = time.time(), config.seconds("eni_release")
     wanted = []
     for env in list(eb_stores[account][region].environments.values()):
         if env.active or env.updated.timestamp() + delay > now:
@@ -198,7 +200,7 @@ def apply():
 
     def delete_group_held(self, name=None, group_id=None):
         group = self.get_security_group_by_name_or_id(group_id or name)
-        if group and _holding(self, lambda e: group in e._group_set):
+        if group and (_holding(self, lambda e: group in e._group_set) or _referencing(self, group.id)):
             raise DependencyViolationError(f"resource {group.id} has a dependent object")
         return delete_group(self, name=name, group_id=group_id)
 
@@ -251,7 +253,8 @@ def apply():
                 address.eni, address.association_id = None, None
         return nat
 
-    NatGatewayBackend.delete_nat_gateway = delete_nat_and_interface
+    NatGatewayBackend.delete_nat_gateway = nat_latency.deleting(delete_nat_and_interface)
+    NatGatewayBackend.create_nat_gateway = nat_latency.pending(NatGatewayBackend.create_nat_gateway)
 
     delete_db = RDSBackend.delete_db_instance
 
@@ -260,7 +263,7 @@ def apply():
         holders = _db_holders(db) if db else []
         deleted = delete_db(self, db_instance_identifier, *args, **kwargs)
         with _lock:
-            at = time.time()
+            at = time.time() + config.seconds("rds_delete")  # released once the instance is gone
             released = _released.setdefault((self.account_id, self.region_name), [])
             released.extend((h, at) for h in holders)
         return deleted
@@ -276,3 +279,20 @@ def _maps_public(ec2, vpc_id: str) -> bool:
     if any(n.vpc_id == vpc_id and n.state != "deleted" for n in ec2.nat_gateways.values()):
         return True
     return bool(_holding(ec2, lambda e: e.subnet.vpc_id == vpc_id and e.requester_managed and e.public_ip))
+
+
+def _referencing(ec2, group_id: str) -> list[str]:
+    """Other groups whose rules name this group as their source or destination: AWS refuses to
+    delete a group "referenced by another security group" ("You can't delete a security group that
+    is referenced by a rule in another security group",
+    https://docs.aws.amazon.com/vpc/latest/userguide/deleting-security-groups.html), with the same
+    DependencyViolation as for a network interface. A group's rules naming itself do not count."""
+    found = []
+    for groups in ec2.groups.values():
+        for other in list(groups.values()):
+            if other.id == group_id:
+                continue
+            rules = list(other.ingress_rules) + list(other.egress_rules)
+            if any((r.source_group or {}).get("GroupId") == group_id for r in rules):
+                found.append(other.id)
+    return sorted(found)

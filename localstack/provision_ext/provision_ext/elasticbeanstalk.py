@@ -1,8 +1,8 @@
 """A stateful Elastic Beanstalk (query protocol, API version 2010-12-01) for tests.
 
 Nothing runs behind an environment: its status walks Launching/Updating/Terminating to
-Ready/Terminated once SETTINGS["eb_status_delay"] seconds have passed, evaluated whenever it is read.
-State is per account and region.
+Ready/Terminated once config.seconds(...) have passed (eb_status_delay, or AWS's durations in the
+latency mode), evaluated whenever it is read. State is per account and region.
 """
 
 import hashlib
@@ -22,9 +22,10 @@ from moto.ec2.models import ec2_backends
 from . import eb_catalog as catalog
 from . import eb_security_groups
 from . import eb_events
-from .config import SETTINGS
+from . import config
 
 SETTLES_TO = {"Launching": "Ready", "Updating": "Ready", "Terminating": "Terminated"}
+BEGIN_DURATION = {"Launching": "eb_launch", "Updating": "eb_update", "Terminating": "eb_terminate"}
 # Health colour, and the enhanced-health status reported when SystemType is enhanced.
 HEALTH = {
     "Launching": ("Grey", "Pending"),
@@ -131,7 +132,7 @@ class Environment:
 
     def begin(self, status: str):
         self.status = status
-        self.settles_at = time.time() + SETTINGS["eb_status_delay"]
+        self.settles_at = time.time() + config.seconds(BEGIN_DURATION[status])
         self.updated = _now()
 
     @property
@@ -292,6 +293,14 @@ class ElasticBeanstalkProvider:
             if code == "ConfigurationValidationException":
                 text = f"Configuration validation exception: {text}"
             raise _error(code, text)
+
+    @staticmethod
+    def _check_service_role(context, settings: list):
+        given = {_key(s): s.get("Value", "") for s in settings}
+        if problem := eb_events.service_role_problem(context.account_id, context.partition, given):
+            raise CommonServiceException(
+                "InsufficientPrivilegesException", problem, status_code=403, sender_fault=True
+            )
 
     # --- rendering ------------------------------------------------------------------------------
 
@@ -538,6 +547,7 @@ class ElasticBeanstalkProvider:
                 raise _invalid(f"Invalid Tier name '{tier_name}'. Must be one of: WebServer, Worker.")
             settings = request.get("OptionSettings") or []
             self._check_settings(context, settings, [], {})
+            self._check_service_role(context, settings)
 
             cname = None
             if tier_name == "WebServer":
@@ -622,6 +632,7 @@ class ElasticBeanstalkProvider:
                 raise _invalid("Cannot change the tier of an environment.")
             settings, removals = request.get("OptionSettings") or [], request.get("OptionsToRemove") or []
             self._check_settings(context, settings, removals, env.settings)
+            self._check_service_role(context, settings)
             _check_load_balancer_type(env, settings, removals)
             after = {k: v for k, v in env.settings.items() if k not in set(map(_key, removals))}
             _check_security_groups({**after, **{_key(s): s.get("Value", "") for s in settings}})

@@ -10,7 +10,7 @@ from localstack.services.stores import AccountRegionBundle
 from localstack.state import StateVisitor
 from moto.core.base_backend import BackendDict, backend_lock
 
-from . import ec2
+from . import ec2, rds_latency
 from .config import SETTINGS
 
 LOG = logging.getLogger(__name__)
@@ -42,6 +42,7 @@ def reset_all():
         for backends in {id(b): b for b in BackendDict._instances}.values():
             backends.clear()
     ec2.reset()
+    rds_latency.reset()
 
 
 class InternalEndpoints:

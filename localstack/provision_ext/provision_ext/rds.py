@@ -14,6 +14,10 @@ subnet groups see the VPCs and subnets created there), with the gaps that matter
   AllowMajorVersionUpgrade; a missing or major-only version becomes the default minor, as on AWS.
   CreateDBInstance also refuses a deprecated version and a storage size outside the storage
   type's range.
+- ModifyDBInstance refuses, for postgres, an AllocatedStorage below the current size, less than
+  10 % above it, or outside the storage type's range (_check_storage_change).
+- In the latency mode (rds_latency.py) a new instance is `creating` and a deleted one `deleting`
+  for AWS's usual time.
 - maintenance_window() (POST /_provision/rds/maintenance) does what the maintenance window does to
   instances with AutoMinorVersionUpgrade: moves them to their major's default minor.
 """
@@ -25,7 +29,7 @@ from localstack.services.moto import _proxy_moto, call_moto, call_moto_with_requ
 from localstack.state import StateVisitor
 from moto.rds.models import rds_backends
 
-from . import rds_catalog
+from . import rds_catalog, rds_latency
 
 # ModifyDBInstance parameter -> PendingModifiedValues member, for the changes AWS applies in the
 # next maintenance window unless ApplyImmediately is set.
@@ -78,7 +82,7 @@ class RdsProvider:
             raise _combination(f"Cannot find version {request['EngineVersion']} for {engine}")
         _check_orderable(engine, request["EngineVersion"], request.get("DBInstanceClass"))
         _check_storage(engine, request.get("DBInstanceClass"), request)
-        return call_moto_with_request(context, request)
+        return rds_latency.creating(context, call_moto_with_request(context, request))
 
     @handler("ModifyDBInstance", expand=False)
     def modify_db_instance(self, context: RequestContext, request: dict) -> dict:
@@ -90,6 +94,7 @@ class RdsProvider:
         request = dict(request)
         if database.engine == rds_catalog.ENGINE:
             _check_modification(database, request)
+            _check_storage_change(database, request, pending)
         if request.get("ApplyImmediately"):
             for member, value in pending.items():
                 request.setdefault(TO_PARAMETER[member], value)
@@ -145,7 +150,11 @@ class RdsProvider:
                 "FinalDBSnapshotIdentifier is required unless SkipFinalSnapshot is specified.",
                 sender_fault=True,
             )
-        return call_moto(context)
+        return rds_latency.deleting(context, call_moto(context))
+
+    @handler("DescribeDBInstances", expand=False)
+    def describe_db_instances(self, context: RequestContext, request: dict) -> dict:
+        return rds_latency.describe(context, request, lambda: call_moto(context))
 
 
 # ---- engine version and instance class checks (postgres) ----------------------------------------
@@ -241,3 +250,41 @@ def _check_modification(database, request: dict):
                 )
     if request.get("DBInstanceClass") and known:
         _check_orderable(engine, live, request["DBInstanceClass"])
+
+
+# ModifyDBInstance AllocatedStorage: "You can't reduce the amount of storage for a DB instance after
+# storage has been allocated. When you increase the allocated storage, it must be by at least 10
+# percent. If you try to increase the value by less than 10 percent, you get an error."
+# (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_PIOPS.ModifyingExisting.html; the
+# ModifyDBInstance reference says such values "are rounded up", the user guide that they are
+# refused: we follow the user guide, the stricter). The new size must also be in the storage
+# type's range ("For the valid values for allocated storage for each engine, see
+# CreateDBInstance", ModifyDBInstance reference). AWS answers InvalidParameterCombination; the
+# messages are modelled on its "Invalid storage size for engine name ..." and "The maximum
+# allocated storage must be increased by at least 10 percent." (not verified word for word).
+
+
+def _check_storage_change(database, request: dict, pending: dict):
+    size = request.get("AllocatedStorage")
+    if size is None:
+        return
+    current = int(database.allocated_storage)
+    storage = request.get("StorageType") or pending.get("StorageType") or database.storage_type or "gp2"
+    instance_class = request.get("DBInstanceClass") or database.db_instance_class
+    if size == current:
+        return
+    if size < current:
+        raise _combination(
+            f"Invalid storage size for engine name {database.engine} and storage type {storage}: {size}. "
+            f"Allocated storage cannot be reduced (current: {current} GiB)."
+        )
+    if size * 10 < current * 11:
+        raise _combination(
+            f"The allocated storage must be increased by at least 10 percent (current: {current} GiB, "
+            f"requested: {size} GiB)."
+        )
+    limits = rds_catalog.storage_limits(instance_class, storage)
+    if limits is not None and not limits[0] <= size <= limits[1]:
+        raise _combination(
+            f"Invalid storage size for engine name {database.engine} and storage type {storage}: {size}"
+        )

@@ -61,6 +61,13 @@ pub(in crate::spec) fn lower(cx: &mut Cx, p: &Pair<'_, IamLayer>, stack: Stack) 
                 at.value, cx.project
             );
             cx.d.push(at.diag(message));
+        } else if !names_env(&at.value, &cx.env) {
+            let message = format!(
+                "`{}` must name the environment `{}` between dashes, as `{{project}}-{{env}}-…` does \
+                 (provision reads only the roles whose name carries it)",
+                at.value, cx.env
+            );
+            cx.d.push(at.diag(message));
         }
         cx.remember(&at);
         at.value
