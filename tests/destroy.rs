@@ -78,7 +78,8 @@ async fn a_subnet_held_by_a_hand_made_interface_is_named_when_destroy_gives_up()
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(
         started.elapsed() >= Duration::from_secs(3),
-        "it did not wait"
+        "it did not wait:\n{}",
+        text(&out)
     );
     let t = text(&out);
     assert!(

@@ -112,8 +112,9 @@ where
 
 /// Retries a delete AWS refuses with `DependencyViolation` (`Busy`) because something still
 /// holds the resource: a deleted load balancer's or database's network interfaces are released
-/// minutes later. Tries until `timeout` has passed, then hands back the last refusal; any other
-/// error is returned at once.
+/// minutes later. Tries until `timeout` has passed (the last try at the deadline, so "gave up
+/// after waiting N s" is what happened), then hands back the last refusal; any other error is
+/// returned at once.
 pub async fn through_dependencies<T, F, Fut>(timeout: Duration, mut op: F) -> Result<T, AwsError>
 where
     F: FnMut() -> Fut,
@@ -124,9 +125,10 @@ where
     let mut delay = Duration::from_secs(1);
     loop {
         match op().await {
-            Err(e) if e.class() == ErrorClass::Busy && Instant::now() + delay < deadline => {
+            Err(e) if e.class() == ErrorClass::Busy && Instant::now() < deadline => {
                 tracing::info!(error = %e, "still held; retrying");
-                tokio::time::sleep(delay).await;
+                tokio::time::sleep(delay.min(deadline.saturating_duration_since(Instant::now())))
+                    .await;
                 // As `until`: released resources are seen at most about 10 % late.
                 let (floor, cap) = (Duration::from_secs(1), Duration::from_secs(15));
                 delay = bounded_growth(delay, start.elapsed(), floor, cap);
