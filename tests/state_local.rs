@@ -328,7 +328,9 @@ async fn unlock_refuses_a_fresh_lock_without_force() {
         .and_then(|(_, rest)| rest.split_once("s ago"))
         .and_then(|(n, _)| n.parse::<u64>().ok());
     assert!(
-        msg.contains(&guard.info().who()) && msg.contains("--force") && renewed <= Some(5),
+        msg.contains(&guard.info().who())
+            && msg.contains("--force")
+            && renewed.is_some_and(|n| n <= 5),
         "{msg}"
     );
 
