@@ -1,0 +1,275 @@
+//! `provision import`: takes resources that exist in AWS under management. Each is checked
+//! (in the spec, of the address's kind, not another environment's, not managed already), given
+//! the four ownership tags, read back and recorded in its stack's snapshot under that stack's
+//! lock; then the plan that remains is shown. `--from-terraform` does the same for everything
+//! a Terraform state maps to (see `crate::import::terraform`).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use clap::Args;
+
+use super::{CliError, Global, Observed, Outcome, RunArgs, Session, StateBackend, release};
+use crate::aws::Claims;
+use crate::import::{check_id, ownership, recorded_attrs, refusal};
+use crate::model::{Address, Kind, RecordedResource};
+use crate::plan::diff;
+use crate::state;
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Environment name: a file specs/NAME.toml.
+    #[arg(long)]
+    pub env: String,
+    /// The address to take over, as plans show it (`shared.vpc`, `shared.subnet.public-a`).
+    #[arg(
+        required_unless_present = "from_terraform",
+        conflicts_with = "from_terraform"
+    )]
+    pub address: Option<String>,
+    /// Its physical id in AWS (`vpc-…`, a database's identifier, `API_ID/STAGE` for a stage).
+    #[arg(
+        required_unless_present = "from_terraform",
+        conflicts_with = "from_terraform"
+    )]
+    pub id: Option<String>,
+    /// Take over what Terraform states manage instead: a .tfstate file, a folder of them, or
+    /// s3://BUCKET (default: the Terraform bucket, keys {shared,backend,console}/ENV/terraform.tfstate).
+    #[arg(long, value_name = "LOCATION", num_args = 0..=1, default_missing_value = "")]
+    pub from_terraform: Option<String>,
+    /// With --from-terraform: print the mapping and change nothing.
+    #[arg(long, requires = "from_terraform")]
+    pub dry_run: bool,
+    /// Where provision's snapshots live.
+    #[arg(long, value_enum, default_value_t = StateBackend::S3)]
+    pub state: StateBackend,
+    /// Print AWS call counts by operation on stderr.
+    #[arg(long)]
+    pub stats: bool,
+}
+
+impl ImportArgs {
+    fn run(&self) -> RunArgs {
+        RunArgs {
+            env: self.env.clone(),
+            stack: None,
+            state: self.state,
+            stats: self.stats,
+        }
+    }
+}
+
+pub async fn import(g: &Global, a: &ImportArgs) -> Result<Outcome, CliError> {
+    if a.from_terraform.is_some() {
+        return Err(CliError::Refused(
+            "--from-terraform is not available in this build yet".into(),
+        ));
+    }
+    let (Some(address), Some(id)) = (&a.address, &a.id) else {
+        return Err(CliError::Refused(
+            "import takes an ADDRESS and an ID (or --from-terraform)".into(),
+        ));
+    };
+    let address: Address = address
+        .parse()
+        .map_err(|e| CliError::Refused(format!("unknown address: {e}")))?;
+    let s = Session::open(g, &a.run()).await?;
+    let observed = s.observe().await?;
+    let items = BTreeMap::from([(address, id.clone())]);
+    let refused = check_all(&s, &observed, &items).await?;
+    if !refused.is_empty() {
+        return Err(CliError::Refused(refused.join("\n")));
+    }
+    take_over(&s, &items, "import").await?;
+    remaining(&s, &a.run()).await
+}
+
+/// Why each resource may not be imported, all at once; empty when all may.
+pub(super) async fn check_all(
+    s: &Session,
+    observed: &Observed,
+    items: &BTreeMap<Address, String>,
+) -> Result<Vec<String>, CliError> {
+    let mut refused = Vec::new();
+    for (address, id) in items {
+        if let Err(why) = check(s, observed, address, id).await? {
+            refused.push(format!("cannot import {id} as {address}: {why}"));
+        }
+    }
+    Ok(refused)
+}
+
+/// `Ok(Err(why))`: refused, nothing changed; `Err`: AWS failed to answer.
+async fn check(
+    s: &Session,
+    observed: &Observed,
+    address: &Address,
+    id: &str,
+) -> Result<Result<(), String>, CliError> {
+    if !s.desired.resources.contains_key(address) {
+        return Ok(Err(format!(
+            "unknown address: the spec of `{}` has no {address} (`provision plan --env {}` lists its addresses)",
+            s.env, s.env
+        )));
+    }
+    if let Err(why) = check_id(address.kind, id) {
+        return Ok(Err(why));
+    }
+    if let Some(r) = observed.recorded.resources.get(address) {
+        return Ok(Err(if r.id == id {
+            "already managed: state records it".into()
+        } else {
+            format!(
+                "already managed: state records {} there (`provision state rm --env {} {address}` forgets it first)",
+                r.id, s.env
+            )
+        }));
+    }
+    if let Some((other, _)) = observed
+        .recorded
+        .resources
+        .iter()
+        .find(|(a, r)| r.id == id && a.kind == address.kind)
+    {
+        return Ok(Err(format!("already managed as {other}")));
+    }
+    if let Some(l) = observed.full_live.resources.get(address)
+        && l.id != id
+    {
+        return Ok(Err(format!(
+            "already managed: {} carries its ownership tags",
+            l.id
+        )));
+    }
+    let Some(tags) = s.aws.tags_at(&s.owner(), address, id).await? else {
+        return Ok(Err(format!(
+            "not found: AWS ({}) answers that it has no {} with this id",
+            s.region, address.kind
+        )));
+    };
+    if let Some(why) = refusal(&s.owner(), address, &tags) {
+        return Ok(Err(why));
+    }
+    // An integration has no tags: it is this environment's when its REST API is.
+    if address.kind == Kind::ApiIntegration && !s.owner().owns(&tags) {
+        return Ok(Err(
+            "its REST API is not this environment's: import the API (shared.api) first".into(),
+        ));
+    }
+    Ok(Ok(()))
+}
+
+/// Tags each resource, reads them back and records them, under the locks of their stacks.
+/// Every resource is tried; the ones that failed are listed in the error.
+pub(super) async fn take_over(
+    s: &Session,
+    items: &BTreeMap<Address, String>,
+    command: &str,
+) -> Result<(), CliError> {
+    let store = s.store();
+    store.ensure_ready().await?;
+    let stacks: BTreeSet<_> = items.keys().map(|a| a.stack).collect();
+    let mut guards = Vec::new();
+    for &stack in &stacks {
+        match state::acquire(&store, stack, &s.env, command).await {
+            Ok(guard) => guards.push(guard),
+            Err(e) => {
+                release(s.out, guards).await;
+                return Err(e.into());
+            }
+        }
+    }
+    let result = locked(s, items, store).await;
+    release(s.out, guards).await;
+    result
+}
+
+async fn locked(
+    s: &Session,
+    items: &BTreeMap<Address, String>,
+    store: state::Store,
+) -> Result<(), CliError> {
+    let stacks: Vec<_> = items
+        .keys()
+        .map(|a| a.stack)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut recorder = state::Recorder::open(store, &s.env, &stacks, &s.spec_hash).await?;
+    let owner = s.owner();
+    let mut failed = Vec::new();
+    let mut tagged = BTreeMap::new();
+    for (address, id) in items {
+        let tags = ownership(&owner, address);
+        match s
+            .aws
+            .tag_at(&owner, address, id, &tags, &BTreeSet::new())
+            .await
+        {
+            Ok(()) => {
+                tagged.insert(address.clone(), id.clone());
+            }
+            Err(e) => failed.push(format!("{address} ({id}): {e}")),
+        }
+    }
+    // One read pass, with the new ids as if recorded: what is recorded is what AWS says.
+    let recorded = recorder.recorded();
+    let claims = Claims::new(
+        owner,
+        recorded
+            .resources
+            .iter()
+            .map(|(a, r)| (a, r.id.as_str()))
+            .chain(tagged.iter().map(|(a, id)| (a, id.as_str()))),
+    );
+    let live = s.aws.read_claimed(&claims).await?;
+    for (address, id) in &tagged {
+        let (Some(l), Some(d)) = (
+            live.resources.get(address),
+            s.desired.resources.get(address),
+        ) else {
+            failed.push(format!(
+                "{address} ({id}): tagged, but a read of the environment does not find it there (is it in the environment's VPC, and of this kind?)"
+            ));
+            continue;
+        };
+        if l.id != *id {
+            failed.push(format!(
+                "{address} ({id}): tagged, but the environment's read finds {} there",
+                l.id
+            ));
+            continue;
+        }
+        let record = RecordedResource {
+            id: id.clone(),
+            attrs: recorded_attrs(&l.attrs, &d.attrs),
+            tags: l.tags.clone(),
+            depends_on: d.depends_on(address),
+        };
+        recorder.record(address, record).await?;
+        s.out.note(&format!("{address}: imported {id}\n"));
+    }
+    recorder.finish().await?;
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(CliError::Failed(format!(
+            "{} of {} resources were not imported (the others are recorded):\n  {}",
+            failed.len(),
+            items.len(),
+            failed.join("\n  ")
+        )))
+    }
+}
+
+/// The plan that remains, as `provision plan` shows it (exit 2 when it has changes).
+pub(super) async fn remaining(s: &Session, run: &RunArgs) -> Result<Outcome, CliError> {
+    let observed = s.observe().await?;
+    let plan = s.checked(diff(&s.desired, &observed.live, &observed.recorded)?, false)?;
+    s.out.show(&s.plan_view(&plan));
+    s.print_stats(run);
+    Ok(if plan.has_changes() {
+        Outcome::Pending
+    } else {
+        Outcome::Done
+    })
+}
