@@ -3,7 +3,7 @@
 //! mapping of a Terraform state onto provision's addresses ([`terraform`]). The AWS half is in
 //! `aws::import`; the commands in `cli::import` and `cli::state_rm`.
 
-// terraform: later
+pub mod terraform;
 
 use crate::aws::ids::{address_of, other_owner};
 use crate::model::{

@@ -1,0 +1,730 @@
+//! Terraform state (format version 4) mapped onto provision's addresses, without a network.
+//!
+//! A v4 state is `{"version": 4, "terraform_version", "serial", "lineage", "outputs",
+//! "resources": [{"mode", "type", "name", "module"?, "provider", "instances": [{"index_key"?,
+//! "attributes", …}]}]}`. Each instance of an AWS provider resource type provision knows is
+//! matched to the one address of its kind whose spec says the same thing: the CIDR of a VPC or
+//! subnet, the subnet of a NAT gateway (and of the NAT's Elastic IP), the subnets a route table
+//! is associated with, and the name (or identifier) of everything named. Parts that provision
+//! keeps inside another resource (route table associations, security group rules, the proxy
+//! resource and method, deployments, policy attachments, usage plan keys) are listed as such.
+//! Nothing here writes Terraform's state.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::model::{Address, Attrs, DesiredState, Kind, Ref};
+
+/// One resource instance of a Terraform state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Instance {
+    /// Where it was read (a file or `s3://bucket/key`).
+    pub source: String,
+    /// Terraform's address: `module.vpc.aws_subnet.public[0]`, `data.aws_region.current`.
+    pub tf_address: String,
+    pub managed: bool,
+    pub tf_type: String,
+    pub attributes: Map<String, Value>,
+}
+
+/// A state file that is not Terraform state v4 as documented: which file and which field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}: {field}: {message}")]
+pub struct Malformed {
+    pub file: String,
+    pub field: String,
+    pub message: String,
+}
+
+/// Reads one state file's text. `source` names it in errors.
+pub fn parse(source: &str, text: &str) -> Result<Vec<Instance>, Malformed> {
+    let bad = |field: &str, message: String| Malformed {
+        file: source.to_owned(),
+        field: field.to_owned(),
+        message,
+    };
+    let doc: Value = serde_json::from_str(text).map_err(|e| {
+        bad(
+            &format!("line {}, column {}", e.line(), e.column()),
+            format!("not JSON: {e}"),
+        )
+    })?;
+    let root = doc
+        .as_object()
+        .ok_or_else(|| bad("(document)", "is not a JSON object".into()))?;
+    match root.get("version").and_then(Value::as_u64) {
+        Some(4) => {}
+        Some(v) => {
+            return Err(bad(
+                "version",
+                format!(
+                    "is {v}; provision reads Terraform state format version 4 (Terraform 0.12 and later): run `terraform state pull` with a current Terraform"
+                ),
+            ));
+        }
+        None => return Err(bad("version", "missing or not a number".into())),
+    }
+    let resources = root
+        .get("resources")
+        .and_then(Value::as_array)
+        .ok_or_else(|| bad("resources", "missing or not a list".into()))?;
+    let mut out = Vec::new();
+    for (i, r) in resources.iter().enumerate() {
+        out.extend(resource(r, &format!("resources[{i}]"), source).map_err(|(f, m)| bad(&f, m))?);
+    }
+    Ok(out)
+}
+
+/// One entry of `resources`, as instances; errors are (field path, message).
+fn resource(r: &Value, at: &str, source: &str) -> Result<Vec<Instance>, (String, String)> {
+    let text = |key: &str| -> Result<&str, (String, String)> {
+        r.get(key)
+            .and_then(Value::as_str)
+            .ok_or_else(|| (format!("{at}.{key}"), "missing or not a string".into()))
+    };
+    let (mode, tf_type, name) = (text("mode")?, text("type")?, text("name")?);
+    let managed = match mode {
+        "managed" => true,
+        "data" => false,
+        other => {
+            return Err((
+                format!("{at}.mode"),
+                format!("is `{other}`, expected `managed` or `data`"),
+            ));
+        }
+    };
+    let module = match r.get("module") {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(m)) => format!("{m}."),
+        Some(_) => return Err((format!("{at}.module"), "not a string".into())),
+    };
+    let data = if managed { "" } else { "data." };
+    let instances = r
+        .get("instances")
+        .and_then(Value::as_array)
+        .ok_or_else(|| (format!("{at}.instances"), "missing or not a list".into()))?;
+    let mut out = Vec::new();
+    for (j, inst) in instances.iter().enumerate() {
+        let key = match inst.get("index_key") {
+            None | Some(Value::Null) => String::new(),
+            Some(Value::Number(n)) => format!("[{n}]"),
+            Some(Value::String(s)) => format!("[\"{s}\"]"),
+            Some(_) => {
+                return Err((
+                    format!("{at}.instances[{j}].index_key"),
+                    "neither a number nor a string".into(),
+                ));
+            }
+        };
+        let attributes = inst
+            .get("attributes")
+            .and_then(Value::as_object)
+            .ok_or_else(|| {
+                (
+                    format!("{at}.instances[{j}].attributes"),
+                    "missing or not an object (states written before Terraform 0.12 keep `attributes_flat`; pull the state with a current Terraform)".into(),
+                )
+            })?;
+        out.push(Instance {
+            source: source.to_owned(),
+            tf_address: format!("{module}{data}{tf_type}.{name}{key}"),
+            managed,
+            tf_type: tf_type.to_owned(),
+            attributes: attributes.clone(),
+        });
+    }
+    Ok(out)
+}
+
+/// Where one Terraform resource instance goes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Mapped {
+    pub address: Address,
+    /// The id `provision import` takes.
+    pub id: String,
+    pub source: String,
+    pub tf_address: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Unmapped {
+    pub source: String,
+    pub tf_address: String,
+    pub reason: String,
+}
+
+/// The whole mapping, sorted: by address, then by source and Terraform address.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Mapping {
+    pub mapped: Vec<Mapped>,
+    pub unmapped: Vec<Unmapped>,
+    /// Addresses of the spec that no Terraform resource maps to: apply would create them.
+    pub not_in_terraform: Vec<Address>,
+}
+
+/// What a Terraform instance is to provision.
+enum Match {
+    /// A resource of `kind` told apart by `key`, imported under `id`.
+    Kind { kind: Kind, key: String, id: String },
+    /// Not a resource of its own for provision: why.
+    Not(String),
+}
+
+/// Maps every instance of `states` onto the addresses of `desired`.
+pub fn map(instances: &[Instance], desired: &DesiredState) -> Mapping {
+    let index = Index::new(instances);
+    let keys = desired_keys(desired);
+    let mut mapping = Mapping::default();
+    let mut taken: BTreeMap<Address, String> = BTreeMap::new();
+    for inst in instances {
+        let unmapped = |reason: String| Unmapped {
+            source: inst.source.clone(),
+            tf_address: inst.tf_address.clone(),
+            reason,
+        };
+        let (kind, key, id) = match classify(inst, &index) {
+            Match::Kind { kind, key, id } => (kind, key, id),
+            Match::Not(reason) => {
+                mapping.unmapped.push(unmapped(reason));
+                continue;
+            }
+        };
+        let found: Vec<&Address> = keys
+            .iter()
+            .filter(|(a, k)| a.kind == kind && *k == key)
+            .map(|(a, _)| a)
+            .collect();
+        match found.as_slice() {
+            [] => mapping.unmapped.push(unmapped(format!(
+                "no {kind} of the spec of `{}` has {}",
+                desired.env,
+                describe_key(kind, &key)
+            ))),
+            [address] => match taken.get(*address) {
+                Some(other) => mapping.unmapped.push(unmapped(format!(
+                    "{address} is already mapped from {other}: two Terraform resources for one address"
+                ))),
+                None => {
+                    taken.insert((*address).clone(), inst.tf_address.clone());
+                    mapping.mapped.push(Mapped {
+                        address: (*address).clone(),
+                        id,
+                        source: inst.source.clone(),
+                        tf_address: inst.tf_address.clone(),
+                    });
+                }
+            },
+            several => mapping.unmapped.push(unmapped(format!(
+                "{} of the spec match alike",
+                several.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+            ))),
+        }
+    }
+    mapping.mapped.sort_by(|a, b| a.address.cmp(&b.address));
+    mapping.unmapped.sort();
+    mapping.not_in_terraform = desired
+        .resources
+        .keys()
+        .filter(|a| !taken.contains_key(a))
+        .cloned()
+        .collect();
+    mapping
+}
+
+fn describe_key(kind: Kind, key: &str) -> String {
+    match kind {
+        Kind::Vpc | Kind::Subnet => format!("the CIDR {key}"),
+        Kind::NatGateway | Kind::ElasticIp => format!("a NAT gateway in the subnet {key}"),
+        Kind::RouteTable => format!("the subnets {key}"),
+        Kind::DbInstance => format!("the identifier `{key}`"),
+        Kind::ApiStage => format!("the stage name `{key}`"),
+        _ if key.is_empty() => "one".into(),
+        _ => format!("the name `{key}`"),
+    }
+}
+
+/// Terraform's resources by id, for the matches that follow references (a NAT gateway's
+/// subnet, a route table's associations).
+struct Index<'a> {
+    by_id: BTreeMap<&'a str, &'a Instance>,
+    /// Route table id -> associated subnet ids.
+    associations: BTreeMap<&'a str, BTreeSet<&'a str>>,
+    /// Allocation id -> the NAT gateway that uses it.
+    nat_of_eip: BTreeMap<&'a str, &'a Instance>,
+}
+
+fn attr<'a>(inst: &'a Instance, key: &str) -> Option<&'a str> {
+    inst.attributes
+        .get(key)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+}
+
+impl<'a> Index<'a> {
+    fn new(instances: &'a [Instance]) -> Self {
+        let mut index = Index {
+            by_id: BTreeMap::new(),
+            associations: BTreeMap::new(),
+            nat_of_eip: BTreeMap::new(),
+        };
+        for inst in instances.iter().filter(|i| i.managed) {
+            if let Some(id) = attr(inst, "id") {
+                index.by_id.insert(id, inst);
+            }
+            match inst.tf_type.as_str() {
+                "aws_route_table_association" => {
+                    if let (Some(rt), Some(subnet)) =
+                        (attr(inst, "route_table_id"), attr(inst, "subnet_id"))
+                    {
+                        index.associations.entry(rt).or_default().insert(subnet);
+                    }
+                }
+                "aws_nat_gateway" => {
+                    if let Some(eip) = attr(inst, "allocation_id") {
+                        index.nat_of_eip.insert(eip, inst);
+                    }
+                }
+                _ => {}
+            }
+        }
+        index
+    }
+
+    /// The CIDR of the subnet `id` as Terraform recorded it.
+    fn subnet_cidr(&self, id: &str) -> Option<String> {
+        let s = self.by_id.get(id)?;
+        (s.tf_type == "aws_subnet").then(|| attr(s, "cidr_block").map(str::to_owned))?
+    }
+}
+
+fn named(inst: &Instance, kind: Kind, name_attr: &str, id: Option<&str>) -> Match {
+    match (attr(inst, name_attr), id.or_else(|| attr(inst, "id"))) {
+        (Some(name), Some(id)) => Match::Kind {
+            kind,
+            key: name.to_owned(),
+            id: id.to_owned(),
+        },
+        (None, _) => Match::Not(format!("it has no `{name_attr}` attribute")),
+        (_, None) => Match::Not("it has no `id` attribute".into()),
+    }
+}
+
+/// What provision makes of one Terraform instance (the AWS provider's attribute names).
+fn classify(inst: &Instance, index: &Index<'_>) -> Match {
+    if !inst.managed {
+        return Match::Not("a data source: Terraform reads it, nothing to take over".into());
+    }
+    let id = attr(inst, "id");
+    let part = |of: &str| Match::Not(format!("part of {of} in provision, imported with it"));
+    match inst.tf_type.as_str() {
+        "aws_vpc" => named(inst, Kind::Vpc, "cidr_block", None),
+        "aws_subnet" => named(inst, Kind::Subnet, "cidr_block", None),
+        "aws_internet_gateway" => match id {
+            Some(id) => Match::Kind {
+                kind: Kind::InternetGateway,
+                key: String::new(),
+                id: id.to_owned(),
+            },
+            None => Match::Not("it has no `id` attribute".into()),
+        },
+        "aws_nat_gateway" => match (
+            id,
+            attr(inst, "subnet_id").and_then(|s| index.subnet_cidr(s)),
+        ) {
+            (Some(id), Some(cidr)) => Match::Kind {
+                kind: Kind::NatGateway,
+                key: cidr,
+                id: id.to_owned(),
+            },
+            _ => Match::Not("its subnet (`subnet_id`) is not an aws_subnet of these states".into()),
+        },
+        "aws_eip" => {
+            let alloc = attr(inst, "allocation_id").or(id);
+            let cidr = alloc
+                .and_then(|a| index.nat_of_eip.get(a))
+                .and_then(|nat| attr(nat, "subnet_id"))
+                .and_then(|s| index.subnet_cidr(s));
+            match (alloc, cidr) {
+                (Some(alloc), Some(cidr)) => Match::Kind { kind: Kind::ElasticIp, key: cidr, id: alloc.to_owned() },
+                _ => Match::Not("no NAT gateway of these states uses it: provision's Elastic IPs are its NAT gateways'".into()),
+            }
+        }
+        "aws_route_table" => {
+            let cidrs: Option<BTreeSet<String>> =
+                id.and_then(|id| index.associations.get(id)).map(|subnets| {
+                    subnets
+                        .iter()
+                        .filter_map(|s| index.subnet_cidr(s))
+                        .collect()
+                });
+            match (id, cidrs) {
+                (Some(id), Some(cidrs)) if !cidrs.is_empty() => Match::Kind {
+                    kind: Kind::RouteTable,
+                    key: cidrs.into_iter().collect::<Vec<_>>().join(","),
+                    id: id.to_owned(),
+                },
+                _ => Match::Not(
+                    "no aws_route_table_association of these states associates it with a subnet"
+                        .into(),
+                ),
+            }
+        }
+        "aws_security_group" => named(inst, Kind::SecurityGroup, "name", None),
+        "aws_api_gateway_rest_api" => named(inst, Kind::RestApi, "name", None),
+        "aws_api_gateway_api_key" => named(inst, Kind::ApiKey, "name", None),
+        "aws_apigatewayv2_vpc_link" => named(inst, Kind::VpcLink, "name", None),
+        "aws_api_gateway_usage_plan" => named(inst, Kind::UsagePlan, "name", None),
+        "aws_db_subnet_group" => named(inst, Kind::DbSubnetGroup, "name", attr(inst, "name")),
+        // Since version 5 of the AWS provider `id` is the resource id (`db-…`); before, the
+        // identifier.
+        "aws_db_instance" => {
+            let identifier = attr(inst, "identifier").or(id);
+            match identifier {
+                Some(i) => Match::Kind {
+                    kind: Kind::DbInstance,
+                    key: i.to_owned(),
+                    id: i.to_owned(),
+                },
+                None => Match::Not("it has neither `identifier` nor `id`".into()),
+            }
+        }
+        "aws_elastic_beanstalk_application" => {
+            named(inst, Kind::BeanstalkApp, "name", attr(inst, "name"))
+        }
+        "aws_elastic_beanstalk_environment" => named(inst, Kind::BeanstalkEnv, "name", None),
+        "aws_iam_role" => named(inst, Kind::IamRole, "name", attr(inst, "name")),
+        "aws_iam_instance_profile" => {
+            named(inst, Kind::InstanceProfile, "name", attr(inst, "name"))
+        }
+        "aws_api_gateway_integration" => {
+            let parts = (
+                attr(inst, "rest_api_id"),
+                attr(inst, "resource_id"),
+                attr(inst, "http_method"),
+            );
+            match parts {
+                (Some(api), Some(res), Some("ANY")) => Match::Kind {
+                    kind: Kind::ApiIntegration,
+                    key: String::new(),
+                    id: format!("{api}/{res}/ANY"),
+                },
+                (_, _, Some(m)) => Match::Not(format!(
+                    "an integration of the {m} method: provision's API has one, of ANY on {{proxy+}}"
+                )),
+                _ => Match::Not("it lacks `rest_api_id`, `resource_id` or `http_method`".into()),
+            }
+        }
+        "aws_api_gateway_stage" => match (attr(inst, "rest_api_id"), attr(inst, "stage_name")) {
+            (Some(api), Some(stage)) => Match::Kind {
+                kind: Kind::ApiStage,
+                key: stage.to_owned(),
+                id: format!("{api}/{stage}"),
+            },
+            _ => Match::Not("it lacks `rest_api_id` or `stage_name`".into()),
+        },
+        "aws_route_table_association" | "aws_route" | "aws_main_route_table_association" => {
+            part("its route table")
+        }
+        "aws_security_group_rule"
+        | "aws_vpc_security_group_ingress_rule"
+        | "aws_vpc_security_group_egress_rule" => {
+            part("its security group (rules are the group's)")
+        }
+        "aws_api_gateway_resource"
+        | "aws_api_gateway_method"
+        | "aws_api_gateway_method_response"
+        | "aws_api_gateway_integration_response" => {
+            part("backend.api_integration (the {proxy+} resource and its ANY method)")
+        }
+        "aws_api_gateway_deployment" => {
+            part("backend.api_stage (provision deploys when the API changes)")
+        }
+        "aws_api_gateway_usage_plan_key" => part("backend.usage_plan"),
+        "aws_iam_role_policy_attachment" | "aws_iam_role_policy" => part("its IAM role"),
+        other if other.starts_with("aws_") => {
+            Match::Not(format!("provision has no kind for {other}"))
+        }
+        other => Match::Not(format!("not an AWS provider resource ({other})")),
+    }
+}
+
+/// What each desired address is told apart by (see [`classify`] for Terraform's side).
+fn desired_keys(desired: &DesiredState) -> Vec<(Address, String)> {
+    let cidr_of = |r: &Ref| match r {
+        Ref::Managed(a) => match desired.resources.get(a).map(|d| &d.attrs) {
+            Some(Attrs::Subnet(s)) => Some(s.cidr.to_string()),
+            _ => None,
+        },
+        Ref::External(_) => None,
+    };
+    let mut out = Vec::new();
+    for (address, d) in &desired.resources {
+        let key = match &d.attrs {
+            Attrs::Vpc(a) => Some(a.cidr.to_string()),
+            Attrs::Subnet(a) => Some(a.cidr.to_string()),
+            Attrs::InternetGateway(_) | Attrs::ApiIntegration(_) => Some(String::new()),
+            Attrs::ElasticIp(_) => desired.resources.values().find_map(|n| match &n.attrs {
+                Attrs::NatGateway(nat) if nat.elastic_ip == Ref::Managed(address.clone()) => {
+                    cidr_of(&nat.subnet)
+                }
+                _ => None,
+            }),
+            Attrs::NatGateway(a) => cidr_of(&a.subnet),
+            Attrs::RouteTable(a) => {
+                let cidrs: Option<BTreeSet<String>> = a.subnets.iter().map(cidr_of).collect();
+                cidrs.map(|c| c.into_iter().collect::<Vec<_>>().join(","))
+            }
+            Attrs::SecurityGroup(a) => Some(a.name.clone()),
+            Attrs::RestApi(a) => Some(a.name.clone()),
+            Attrs::ApiKey(a) => Some(a.name.clone()),
+            Attrs::VpcLink(a) => Some(a.name.clone()),
+            Attrs::ApiStage(a) => Some(a.stage_name.clone()),
+            Attrs::UsagePlan(a) => Some(a.name.clone()),
+            Attrs::DbSubnetGroup(a) => Some(a.name.clone()),
+            Attrs::DbInstance(a) => Some(a.identifier.clone()),
+            Attrs::BeanstalkApp(a) => Some(a.name.clone()),
+            Attrs::BeanstalkEnv(a) => Some(a.name.clone()),
+            Attrs::IamRole(a) => Some(a.name.clone()),
+            Attrs::InstanceProfile(a) => Some(a.name.clone()),
+        };
+        if let Some(key) = key {
+            out.push((address.clone(), key));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn staging() -> DesiredState {
+        let specs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("specs");
+        let (loaded, _) = crate::spec::load(&specs, "staging").expect("the project's specs load");
+        crate::spec::desired::build(&loaded.spec)
+    }
+
+    fn resource(tf_type: &str, name: &str, instances: Value) -> Value {
+        serde_json::json!({
+            "mode": "managed", "type": tf_type, "name": name, "module": "module.network",
+            "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]", "instances": instances
+        })
+    }
+
+    fn one(attributes: Value) -> Value {
+        serde_json::json!([{ "schema_version": 0, "attributes": attributes }])
+    }
+
+    fn state(resources: Vec<Value>) -> String {
+        serde_json::json!({
+            "version": 4, "terraform_version": "1.9.5", "serial": 7,
+            "lineage": "3f0c2a5e-0000-4000-8000-000000000000", "outputs": {}, "resources": resources
+        })
+        .to_string()
+    }
+
+    fn fixture() -> String {
+        let subnets = serde_json::json!([
+            {"index_key": 0, "attributes": {"id": "subnet-a", "cidr_block": "10.2.1.0/24", "vpc_id": "vpc-1"}},
+            {"index_key": 1, "attributes": {"id": "subnet-b", "cidr_block": "10.2.2.0/24", "vpc_id": "vpc-1"}}
+        ]);
+        state(vec![
+            resource(
+                "aws_vpc",
+                "main",
+                one(serde_json::json!({"id": "vpc-1", "cidr_block": "10.2.0.0/16"})),
+            ),
+            resource("aws_subnet", "public", subnets),
+            resource(
+                "aws_eip",
+                "nat",
+                one(
+                    serde_json::json!({"id": "eipalloc-1", "allocation_id": "eipalloc-1", "domain": "vpc"}),
+                ),
+            ),
+            resource(
+                "aws_nat_gateway",
+                "main",
+                one(
+                    serde_json::json!({"id": "nat-1", "subnet_id": "subnet-a", "allocation_id": "eipalloc-1"}),
+                ),
+            ),
+            resource(
+                "aws_route_table",
+                "public",
+                one(serde_json::json!({"id": "rtb-1", "vpc_id": "vpc-1"})),
+            ),
+            resource(
+                "aws_route_table_association",
+                "public",
+                serde_json::json!([
+                    {"index_key": 0, "attributes": {"id": "rtbassoc-1", "route_table_id": "rtb-1", "subnet_id": "subnet-a"}},
+                    {"index_key": 1, "attributes": {"id": "rtbassoc-2", "route_table_id": "rtb-1", "subnet_id": "subnet-b"}}
+                ]),
+            ),
+            resource(
+                "aws_security_group",
+                "rds",
+                one(serde_json::json!({"id": "sg-1", "name": "agentpass-staging-rds"})),
+            ),
+            resource(
+                "aws_security_group",
+                "legacy",
+                one(serde_json::json!({"id": "sg-2", "name": "staging-bastion"})),
+            ),
+            resource(
+                "aws_security_group_rule",
+                "rds_in",
+                one(serde_json::json!({"id": "sgrule-1", "security_group_id": "sg-1"})),
+            ),
+            resource(
+                "aws_db_instance",
+                "main",
+                one(serde_json::json!({"id": "db-ABCDEF", "identifier": "agentpass-staging"})),
+            ),
+            resource(
+                "aws_api_gateway_stage",
+                "main",
+                one(
+                    serde_json::json!({"id": "ags-api1-staging", "rest_api_id": "api1", "stage_name": "staging"}),
+                ),
+            ),
+            resource(
+                "aws_api_gateway_integration",
+                "health",
+                one(
+                    serde_json::json!({"id": "agi-x", "rest_api_id": "api1", "resource_id": "r1", "http_method": "GET"}),
+                ),
+            ),
+            resource(
+                "aws_cloudwatch_log_group",
+                "app",
+                one(serde_json::json!({"id": "/aws/app"})),
+            ),
+            serde_json::json!({"mode": "data", "type": "aws_region", "name": "current", "provider": "p",
+                               "instances": [{"attributes": {"id": "us-east-2"}}]}),
+        ])
+    }
+
+    #[test]
+    fn resources_map_by_cidr_subnet_associations_and_names() {
+        let instances = parse("shared/staging/terraform.tfstate", &fixture()).unwrap();
+        let m = map(&instances, &staging());
+        let mapped: Vec<(String, &str)> = m
+            .mapped
+            .iter()
+            .map(|x| (x.address.to_string(), x.id.as_str()))
+            .collect();
+        assert_eq!(
+            mapped,
+            [
+                ("shared.vpc".into(), "vpc-1"),
+                ("shared.subnet.public-a".into(), "subnet-a"),
+                ("shared.subnet.public-b".into(), "subnet-b"),
+                ("shared.eip.nat-public-a".into(), "eipalloc-1"),
+                ("shared.nat_gateway.public-a".into(), "nat-1"),
+                ("shared.route_table.public".into(), "rtb-1"),
+                ("shared.security_group.rds".into(), "sg-1"),
+                ("backend.api_stage".into(), "api1/staging"),
+                ("backend.rds".into(), "agentpass-staging"),
+            ]
+        );
+        assert_eq!(
+            m.mapped[1].tf_address,
+            "module.network.aws_subnet.public[0]"
+        );
+        let why = |tf: &str| {
+            m.unmapped
+                .iter()
+                .find(|u| u.tf_address == tf)
+                .map(|u| u.reason.clone())
+                .unwrap_or_else(|| panic!("{tf} not listed as unmapped: {:?}", m.unmapped))
+        };
+        assert!(
+            why("module.network.aws_security_group.legacy").contains("the name `staging-bastion`")
+        );
+        assert!(
+            why("module.network.aws_security_group_rule.rds_in").contains("its security group")
+        );
+        assert!(
+            why("module.network.aws_route_table_association.public[1]").contains("route table")
+        );
+        assert!(why("module.network.aws_api_gateway_integration.health").contains("GET"));
+        assert!(
+            why("module.network.aws_cloudwatch_log_group.app")
+                .contains("no kind for aws_cloudwatch_log_group")
+        );
+        assert!(why("data.aws_region.current").contains("data source"));
+        assert_eq!(
+            m.mapped.len() + m.unmapped.len(),
+            instances.len(),
+            "every instance is listed"
+        );
+        assert!(
+            m.not_in_terraform
+                .iter()
+                .any(|a| a.to_string() == "shared.subnet.private-a")
+        );
+    }
+
+    #[test]
+    fn two_terraform_resources_for_one_address_map_once() {
+        let text = state(vec![
+            resource(
+                "aws_vpc",
+                "main",
+                one(serde_json::json!({"id": "vpc-1", "cidr_block": "10.2.0.0/16"})),
+            ),
+            resource(
+                "aws_vpc",
+                "copy",
+                one(serde_json::json!({"id": "vpc-2", "cidr_block": "10.2.0.0/16"})),
+            ),
+        ]);
+        let m = map(&parse("f.tfstate", &text).unwrap(), &staging());
+        assert_eq!(m.mapped.len(), 1);
+        assert!(
+            m.unmapped[0].reason.contains("already mapped"),
+            "{:?}",
+            m.unmapped
+        );
+    }
+
+    #[test]
+    fn malformed_files_name_the_file_and_the_field() {
+        let cases = [
+            ("{", "line 1"),
+            ("[]", "(document)"),
+            (r#"{"version": 3, "resources": []}"#, "version"),
+            (r#"{"version": 4}"#, "resources"),
+            (
+                r#"{"version": 4, "resources": [{"mode": "managed", "type": "aws_vpc", "name": "x"}]}"#,
+                "resources[0].instances",
+            ),
+            (
+                r#"{"version": 4, "resources": [{"mode": "weird", "type": "aws_vpc", "name": "x", "instances": []}]}"#,
+                "resources[0].mode",
+            ),
+            (
+                r#"{"version": 4, "resources": [{"mode": "managed", "type": "aws_vpc", "name": "x", "instances": [{"attributes_flat": {}}]}]}"#,
+                "resources[0].instances[0].attributes",
+            ),
+            (
+                r#"{"version": 4, "resources": [{"mode": "managed", "name": "x", "instances": []}]}"#,
+                "resources[0].type",
+            ),
+        ];
+        for (text, field) in cases {
+            let e = parse("backend/staging/terraform.tfstate", text).unwrap_err();
+            assert_eq!(e.file, "backend/staging/terraform.tfstate");
+            assert!(e.field.contains(field), "{text}: {e}");
+            assert!(
+                e.to_string()
+                    .starts_with("backend/staging/terraform.tfstate: "),
+                "{e}"
+            );
+        }
+    }
+}
