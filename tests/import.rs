@@ -234,3 +234,158 @@ async fn state_rm_forgets_a_resource_which_drift_then_reports_unmanaged() {
     );
     assert!(matches!(out.status.code(), Some(0 | 2)), "{}", text(&out));
 }
+
+/// The seed's migration, end to end: the whole staging environment made by hand, a v4 state per
+/// stack in the seed's bucket layout around it, a dry run that changes nothing, the import, and
+/// then a plan without creates or deletes that apply converges.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_staging_environment_is_taken_over_from_its_terraform_state() {
+    let acct = Account::new();
+    let dir = acct.workdir();
+    let d = dir.path();
+    let aws = acct.aws().await;
+    let made = handmade::make_staging(&aws).await;
+    let bucket = acct.bucket();
+    aws.s3
+        .create_bucket()
+        .bucket(&bucket)
+        .create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::UsEast2)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let mut states = BTreeMap::new();
+    for stack in ["shared", "backend", "console"] {
+        let text = serde_json::to_string_pretty(&made.terraform_state(stack)).unwrap();
+        aws.s3
+            .put_object()
+            .bucket(&bucket)
+            .key(format!("{stack}/staging/terraform.tfstate"))
+            .body(text.clone().into_bytes().into())
+            .send()
+            .await
+            .unwrap();
+        // The same files in a folder, as `terraform state pull` would leave them.
+        let local = d.join("tf").join(stack).join("staging");
+        std::fs::create_dir_all(&local).unwrap();
+        std::fs::write(local.join("terraform.tfstate"), &text).unwrap();
+        states.insert(stack, text);
+    }
+
+    // Dry run, from the bucket and from the folder: the mapping, and nothing changed.
+    let (code, doc) = acct.json(
+        d,
+        &[
+            "import",
+            "--env",
+            "staging",
+            "--from-terraform",
+            "--dry-run",
+        ],
+    );
+    assert_eq!(code, Some(0), "{doc}");
+    let mapped: BTreeMap<String, String> = doc["mapped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["address"].as_str().unwrap().to_owned(),
+                m["id"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let expected: BTreeMap<String, String> = made
+        .ids()
+        .into_iter()
+        .map(|(a, id)| (a.to_owned(), id))
+        .collect();
+    assert_eq!(mapped, expected, "every resource maps to its address");
+    assert_eq!(doc["not_in_terraform"], serde_json::json!([]), "{doc}");
+    let parts = made.made.iter().filter(|m| m.address.is_none()).count();
+    assert_eq!(doc["unmapped"].as_array().unwrap().len(), parts, "{doc}");
+    let (code, local) = acct.json(
+        d,
+        &[
+            "import",
+            "--env",
+            "staging",
+            "--from-terraform",
+            "tf",
+            "--dry-run",
+        ],
+    );
+    assert_eq!(code, Some(0), "{local}");
+    assert_eq!(local["mapped"].as_array().unwrap().len(), 34, "{local}");
+    let vpc = &made.ids()["shared.vpc"];
+    assert!(
+        !tags_of_vpc(&aws, vpc).await.contains_key(TAG_ENV),
+        "a dry run tags nothing"
+    );
+    let shown = acct.provision(d, &["state", "show", "--env", "staging"]);
+    assert!(
+        !text(&shown).contains(vpc.as_str()),
+        "a dry run records nothing: {}",
+        text(&shown)
+    );
+
+    // The import itself, then the plan: only updates.
+    let out = acct.provision(d, &["import", "--env", "staging", "--from-terraform"]);
+    assert!(matches!(out.status.code(), Some(0 | 2)), "{}", text(&out));
+    assert!(
+        text(&out).contains("shared.vpc: imported"),
+        "{}",
+        text(&out)
+    );
+    let (_, plan) = acct.json(d, &["plan", "--env", "staging"]);
+    let not_updates: Vec<_> = changes(&plan)
+        .into_iter()
+        .filter(|(_, (action, _))| action != "update")
+        .collect();
+    assert!(
+        not_updates.is_empty(),
+        "no create, replace or delete: {not_updates:?}"
+    );
+    // What Terraform made differs from the spec in tags at least (Name, ManagedBy).
+    let updates = changes(&plan);
+    assert!(
+        updates["shared.vpc"]
+            .1
+            .iter()
+            .any(|f| f.starts_with("tags.")),
+        "{updates:?}"
+    );
+    for (address, (_, fields)) in &updates {
+        eprintln!("after import, to update: {address}: {}", fields.join(", "));
+    }
+    // Run again, it imports nothing more.
+    let out = acct.provision(d, &["import", "--env", "staging", "--from-terraform"]);
+    assert!(text(&out).contains("nothing to import"), "{}", text(&out));
+
+    let out = acct.provision(d, &["apply", "--env", "staging", "--auto-approve"]);
+    assert_ok(&out);
+    assert!(text(&out).contains(" 0 created,"), "{}", text(&out));
+    assert!(text(&out).contains(" 0 deleted."), "{}", text(&out));
+    let out = acct.provision(d, &["plan", "--env", "staging"]);
+    assert_eq!(out.status.code(), Some(0), "converged: {}", text(&out));
+    // Terraform's state was only read.
+    for (stack, text) in states {
+        let now = aws
+            .s3
+            .get_object()
+            .bucket(&bucket)
+            .key(format!("{stack}/staging/terraform.tfstate"))
+            .send()
+            .await
+            .unwrap();
+        let body = now.body.collect().await.unwrap().into_bytes();
+        assert_eq!(
+            body.as_ref(),
+            text.as_bytes(),
+            "{stack}'s Terraform state is untouched"
+        );
+    }
+}

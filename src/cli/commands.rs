@@ -27,6 +27,8 @@ use crate::state::{self, LocalStore, Store, Stored};
 // Issue 12's import and state rm, in modules of their own (they use the session below).
 #[path = "import.rs"]
 pub mod import;
+#[path = "import_tf.rs"]
+mod import_tf;
 #[path = "state_rm.rs"]
 pub mod state_rm;
 

@@ -48,7 +48,7 @@ pub struct ImportArgs {
 }
 
 impl ImportArgs {
-    fn run(&self) -> RunArgs {
+    pub(super) fn run(&self) -> RunArgs {
         RunArgs {
             env: self.env.clone(),
             stack: None,
@@ -59,10 +59,8 @@ impl ImportArgs {
 }
 
 pub async fn import(g: &Global, a: &ImportArgs) -> Result<Outcome, CliError> {
-    if a.from_terraform.is_some() {
-        return Err(CliError::Refused(
-            "--from-terraform is not available in this build yet".into(),
-        ));
+    if let Some(location) = &a.from_terraform {
+        return super::import_tf::from_terraform(g, a, location).await;
     }
     let (Some(address), Some(id)) = (&a.address, &a.id) else {
         return Err(CliError::Refused(
@@ -90,8 +88,14 @@ pub(super) async fn check_all(
     items: &BTreeMap<Address, String>,
 ) -> Result<Vec<String>, CliError> {
     let mut refused = Vec::new();
+    // An integration's API may be imported along with it.
+    let apis: BTreeSet<&str> = items
+        .iter()
+        .filter(|(a, _)| a.kind == Kind::RestApi)
+        .map(|(_, id)| id.as_str())
+        .collect();
     for (address, id) in items {
-        if let Err(why) = check(s, observed, address, id).await? {
+        if let Err(why) = check(s, observed, address, id, &apis).await? {
             refused.push(format!("cannot import {id} as {address}: {why}"));
         }
     }
@@ -104,6 +108,7 @@ async fn check(
     observed: &Observed,
     address: &Address,
     id: &str,
+    apis: &BTreeSet<&str>,
 ) -> Result<Result<(), String>, CliError> {
     if !s.desired.resources.contains_key(address) {
         return Ok(Err(format!(
@@ -150,7 +155,8 @@ async fn check(
         return Ok(Err(why));
     }
     // An integration has no tags: it is this environment's when its REST API is.
-    if address.kind == Kind::ApiIntegration && !s.owner().owns(&tags) {
+    let api = id.split('/').next().unwrap_or_default();
+    if address.kind == Kind::ApiIntegration && !s.owner().owns(&tags) && !apis.contains(api) {
         return Ok(Err(
             "its REST API is not this environment's: import the API (shared.api) first".into(),
         ));
