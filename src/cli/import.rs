@@ -204,7 +204,16 @@ async fn locked(
     let owner = s.owner();
     let mut failed = Vec::new();
     let mut tagged = BTreeMap::new();
+    // Another run may have recorded something there since the checks, before the lock.
+    let before = recorder.recorded();
     for (address, id) in items {
+        if let Some(r) = before.resources.get(address).filter(|r| r.id != *id) {
+            failed.push(format!(
+                "{address} ({id}): state records {} there now",
+                r.id
+            ));
+            continue;
+        }
         let tags = ownership(&owner, address);
         match s
             .aws
@@ -218,10 +227,9 @@ async fn locked(
         }
     }
     // One read pass, with the new ids as if recorded: what is recorded is what AWS says.
-    let recorded = recorder.recorded();
     let claims = Claims::new(
         owner,
-        recorded
+        before
             .resources
             .iter()
             .map(|(a, r)| (a, r.id.as_str()))

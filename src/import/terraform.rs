@@ -311,15 +311,74 @@ fn named(inst: &Instance, kind: Kind, name_attr: &str, id: Option<&str>) -> Matc
     }
 }
 
+/// Named kinds: (Terraform type, kind, attribute holding the name, whether the id is the name).
+const NAMED: [(&str, Kind, &str, bool); 11] = [
+    ("aws_security_group", Kind::SecurityGroup, "name", false),
+    ("aws_api_gateway_rest_api", Kind::RestApi, "name", false),
+    ("aws_api_gateway_api_key", Kind::ApiKey, "name", false),
+    ("aws_apigatewayv2_vpc_link", Kind::VpcLink, "name", false),
+    ("aws_api_gateway_usage_plan", Kind::UsagePlan, "name", false),
+    ("aws_db_subnet_group", Kind::DbSubnetGroup, "name", true),
+    (
+        "aws_elastic_beanstalk_application",
+        Kind::BeanstalkApp,
+        "name",
+        true,
+    ),
+    (
+        "aws_elastic_beanstalk_environment",
+        Kind::BeanstalkEnv,
+        "name",
+        false,
+    ),
+    ("aws_iam_role", Kind::IamRole, "name", true),
+    (
+        "aws_iam_instance_profile",
+        Kind::InstanceProfile,
+        "name",
+        true,
+    ),
+    ("aws_vpc", Kind::Vpc, "cidr_block", false),
+];
+
+/// Types provision keeps inside another resource: what they are part of.
+fn part_of(tf_type: &str) -> Option<&'static str> {
+    Some(match tf_type {
+        "aws_route_table_association" | "aws_route" | "aws_main_route_table_association" => {
+            "its route table"
+        }
+        "aws_security_group_rule"
+        | "aws_vpc_security_group_ingress_rule"
+        | "aws_vpc_security_group_egress_rule" => "its security group (rules are the group's)",
+        "aws_api_gateway_resource"
+        | "aws_api_gateway_method"
+        | "aws_api_gateway_method_response"
+        | "aws_api_gateway_integration_response" => {
+            "backend.api_integration (the {proxy+} resource and its ANY method)"
+        }
+        "aws_api_gateway_deployment" => {
+            "backend.api_stage (provision deploys when the API changes)"
+        }
+        "aws_api_gateway_usage_plan_key" => "backend.usage_plan",
+        "aws_iam_role_policy_attachment" | "aws_iam_role_policy" => "its IAM role",
+        _ => return None,
+    })
+}
+
 /// What provision makes of one Terraform instance (the AWS provider's attribute names).
 fn classify(inst: &Instance, index: &Index<'_>) -> Match {
     if !inst.managed {
         return Match::Not("a data source: Terraform reads it, nothing to take over".into());
     }
+    if let Some(of) = part_of(&inst.tf_type) {
+        return Match::Not(format!("part of {of} in provision, imported with it"));
+    }
+    if let Some((_, kind, name, id_is_name)) = NAMED.iter().find(|n| n.0 == inst.tf_type) {
+        let id = if *id_is_name { attr(inst, name) } else { None };
+        return named(inst, *kind, name, id);
+    }
     let id = attr(inst, "id");
-    let part = |of: &str| Match::Not(format!("part of {of} in provision, imported with it"));
     match inst.tf_type.as_str() {
-        "aws_vpc" => named(inst, Kind::Vpc, "cidr_block", None),
         "aws_subnet" => named(inst, Kind::Subnet, "cidr_block", None),
         "aws_internet_gateway" => match id {
             Some(id) => Match::Kind {
@@ -329,17 +388,44 @@ fn classify(inst: &Instance, index: &Index<'_>) -> Match {
             },
             None => Match::Not("it has no `id` attribute".into()),
         },
-        "aws_nat_gateway" => match (
-            id,
-            attr(inst, "subnet_id").and_then(|s| index.subnet_cidr(s)),
-        ) {
-            (Some(id), Some(cidr)) => Match::Kind {
-                kind: Kind::NatGateway,
-                key: cidr,
-                id: id.to_owned(),
+        "aws_nat_gateway" | "aws_eip" | "aws_route_table" => by_subnets(inst, index),
+        // Since version 5 of the AWS provider `id` is the resource id (`db-…`); before, the
+        // identifier.
+        "aws_db_instance" => match attr(inst, "identifier").or(id) {
+            Some(i) => Match::Kind {
+                kind: Kind::DbInstance,
+                key: i.to_owned(),
+                id: i.to_owned(),
             },
-            _ => Match::Not("its subnet (`subnet_id`) is not an aws_subnet of these states".into()),
+            None => Match::Not("it has neither `identifier` nor `id`".into()),
         },
+        "aws_api_gateway_integration" | "aws_api_gateway_stage" => api_part(inst),
+        other if other.starts_with("aws_") => {
+            Match::Not(format!("provision has no kind for {other}"))
+        }
+        other => Match::Not(format!("not an AWS provider resource ({other})")),
+    }
+}
+
+/// NAT gateways, their Elastic IPs and route tables: told apart by the subnets they serve.
+fn by_subnets(inst: &Instance, index: &Index<'_>) -> Match {
+    let id = attr(inst, "id");
+    match inst.tf_type.as_str() {
+        "aws_nat_gateway" => {
+            match (
+                id,
+                attr(inst, "subnet_id").and_then(|s| index.subnet_cidr(s)),
+            ) {
+                (Some(id), Some(cidr)) => Match::Kind {
+                    kind: Kind::NatGateway,
+                    key: cidr,
+                    id: id.to_owned(),
+                },
+                _ => Match::Not(
+                    "its subnet (`subnet_id`) is not an aws_subnet of these states".into(),
+                ),
+            }
+        }
         "aws_eip" => {
             let alloc = attr(inst, "allocation_id").or(id);
             let cidr = alloc
@@ -347,11 +433,17 @@ fn classify(inst: &Instance, index: &Index<'_>) -> Match {
                 .and_then(|nat| attr(nat, "subnet_id"))
                 .and_then(|s| index.subnet_cidr(s));
             match (alloc, cidr) {
-                (Some(alloc), Some(cidr)) => Match::Kind { kind: Kind::ElasticIp, key: cidr, id: alloc.to_owned() },
-                _ => Match::Not("no NAT gateway of these states uses it: provision's Elastic IPs are its NAT gateways'".into()),
+                (Some(alloc), Some(cidr)) => Match::Kind {
+                    kind: Kind::ElasticIp,
+                    key: cidr,
+                    id: alloc.to_owned(),
+                },
+                _ => Match::Not(
+                    "no NAT gateway of these states uses it: provision's Elastic IPs are its NAT gateways'".into(),
+                ),
             }
         }
-        "aws_route_table" => {
+        _ => {
             let cidrs: Option<BTreeSet<String>> =
                 id.and_then(|id| index.associations.get(id)).map(|subnets| {
                     subnets
@@ -371,82 +463,32 @@ fn classify(inst: &Instance, index: &Index<'_>) -> Match {
                 ),
             }
         }
-        "aws_security_group" => named(inst, Kind::SecurityGroup, "name", None),
-        "aws_api_gateway_rest_api" => named(inst, Kind::RestApi, "name", None),
-        "aws_api_gateway_api_key" => named(inst, Kind::ApiKey, "name", None),
-        "aws_apigatewayv2_vpc_link" => named(inst, Kind::VpcLink, "name", None),
-        "aws_api_gateway_usage_plan" => named(inst, Kind::UsagePlan, "name", None),
-        "aws_db_subnet_group" => named(inst, Kind::DbSubnetGroup, "name", attr(inst, "name")),
-        // Since version 5 of the AWS provider `id` is the resource id (`db-…`); before, the
-        // identifier.
-        "aws_db_instance" => {
-            let identifier = attr(inst, "identifier").or(id);
-            match identifier {
-                Some(i) => Match::Kind {
-                    kind: Kind::DbInstance,
-                    key: i.to_owned(),
-                    id: i.to_owned(),
-                },
-                None => Match::Not("it has neither `identifier` nor `id`".into()),
-            }
-        }
-        "aws_elastic_beanstalk_application" => {
-            named(inst, Kind::BeanstalkApp, "name", attr(inst, "name"))
-        }
-        "aws_elastic_beanstalk_environment" => named(inst, Kind::BeanstalkEnv, "name", None),
-        "aws_iam_role" => named(inst, Kind::IamRole, "name", attr(inst, "name")),
-        "aws_iam_instance_profile" => {
-            named(inst, Kind::InstanceProfile, "name", attr(inst, "name"))
-        }
-        "aws_api_gateway_integration" => {
-            let parts = (
-                attr(inst, "rest_api_id"),
-                attr(inst, "resource_id"),
-                attr(inst, "http_method"),
-            );
-            match parts {
-                (Some(api), Some(res), Some("ANY")) => Match::Kind {
-                    kind: Kind::ApiIntegration,
-                    key: String::new(),
-                    id: format!("{api}/{res}/ANY"),
-                },
-                (_, _, Some(m)) => Match::Not(format!(
-                    "an integration of the {m} method: provision's API has one, of ANY on {{proxy+}}"
-                )),
-                _ => Match::Not("it lacks `rest_api_id`, `resource_id` or `http_method`".into()),
-            }
-        }
-        "aws_api_gateway_stage" => match (attr(inst, "rest_api_id"), attr(inst, "stage_name")) {
+    }
+}
+
+/// An API's integration and stage: ids made of the API's id and their own parts.
+fn api_part(inst: &Instance) -> Match {
+    let api = attr(inst, "rest_api_id");
+    if inst.tf_type == "aws_api_gateway_stage" {
+        return match (api, attr(inst, "stage_name")) {
             (Some(api), Some(stage)) => Match::Kind {
                 kind: Kind::ApiStage,
                 key: stage.to_owned(),
                 id: format!("{api}/{stage}"),
             },
             _ => Match::Not("it lacks `rest_api_id` or `stage_name`".into()),
+        };
+    }
+    match (api, attr(inst, "resource_id"), attr(inst, "http_method")) {
+        (Some(api), Some(res), Some("ANY")) => Match::Kind {
+            kind: Kind::ApiIntegration,
+            key: String::new(),
+            id: format!("{api}/{res}/ANY"),
         },
-        "aws_route_table_association" | "aws_route" | "aws_main_route_table_association" => {
-            part("its route table")
-        }
-        "aws_security_group_rule"
-        | "aws_vpc_security_group_ingress_rule"
-        | "aws_vpc_security_group_egress_rule" => {
-            part("its security group (rules are the group's)")
-        }
-        "aws_api_gateway_resource"
-        | "aws_api_gateway_method"
-        | "aws_api_gateway_method_response"
-        | "aws_api_gateway_integration_response" => {
-            part("backend.api_integration (the {proxy+} resource and its ANY method)")
-        }
-        "aws_api_gateway_deployment" => {
-            part("backend.api_stage (provision deploys when the API changes)")
-        }
-        "aws_api_gateway_usage_plan_key" => part("backend.usage_plan"),
-        "aws_iam_role_policy_attachment" | "aws_iam_role_policy" => part("its IAM role"),
-        other if other.starts_with("aws_") => {
-            Match::Not(format!("provision has no kind for {other}"))
-        }
-        other => Match::Not(format!("not an AWS provider resource ({other})")),
+        (_, _, Some(m)) => Match::Not(format!(
+            "an integration of the {m} method: provision's API has one, of ANY on {{proxy+}}"
+        )),
+        _ => Match::Not("it lacks `rest_api_id`, `resource_id` or `http_method`".into()),
     }
 }
 
