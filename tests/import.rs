@@ -320,6 +320,23 @@ async fn the_staging_environment_is_taken_over_from_its_terraform_state() {
     );
     assert_eq!(code, Some(0), "{local}");
     assert_eq!(local["mapped"].as_array().unwrap().len(), 34, "{local}");
+    let out = acct.provision(
+        d,
+        &[
+            "import",
+            "--env",
+            "staging",
+            "--from-terraform",
+            "--dry-run",
+        ],
+    );
+    assert_ok(&out);
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        shown.contains("Mapped to provision addresses (34):"),
+        "{shown}"
+    );
+    assert!(shown.contains("Dry run: nothing was changed."), "{shown}");
     let vpc = &made.ids()["shared.vpc"];
     assert!(
         !tags_of_vpc(&aws, vpc).await.contains_key(TAG_ENV),

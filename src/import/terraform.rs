@@ -371,7 +371,9 @@ fn classify(inst: &Instance, index: &Index<'_>) -> Match {
         return Match::Not("a data source: Terraform reads it, nothing to take over".into());
     }
     if let Some(of) = part_of(&inst.tf_type) {
-        return Match::Not(format!("part of {of} in provision, imported with it"));
+        return Match::Not(format!(
+            "provision keeps it inside {of}, and takes it over with it"
+        ));
     }
     if let Some((_, kind, name, id_is_name)) = NAMED.iter().find(|n| n.0 == inst.tf_type) {
         let id = if *id_is_name { attr(inst, name) } else { None };

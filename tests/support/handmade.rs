@@ -44,25 +44,40 @@ impl Handmade {
             .collect()
     }
 
-    /// Terraform state (format version 4) of one stack, as `terraform` would write it.
+    /// Terraform state (format version 4) of one stack, as `terraform` would write it: made
+    /// resources of one Terraform type and name are the instances of one resource (`count`).
     pub fn terraform_state(&self, stack: &str) -> Value {
-        let resources: Vec<Value> = self
-            .made
-            .iter()
-            .filter(|m| m.stack == stack)
-            .map(|m| {
+        let mut grouped: Vec<(&Made, Vec<Value>)> = Vec::new();
+        for m in self.made.iter().filter(|m| m.stack == stack) {
+            let instance = json!({
+                "schema_version": 0,
+                "attributes": m.attributes,
+                "sensitive_attributes": [],
+                "private": "bnVsbA=="
+            });
+            match grouped
+                .iter_mut()
+                .find(|(g, _)| (g.tf_type, g.tf_name) == (m.tf_type, m.tf_name))
+            {
+                Some((_, instances)) => instances.push(instance),
+                None => grouped.push((m, vec![instance])),
+            }
+        }
+        let resources: Vec<Value> = grouped
+            .into_iter()
+            .map(|(m, mut instances)| {
+                if instances.len() > 1 {
+                    for (i, inst) in instances.iter_mut().enumerate() {
+                        inst["index_key"] = json!(i);
+                    }
+                }
                 json!({
                     "mode": "managed",
                     "type": m.tf_type,
                     "name": m.tf_name,
                     "module": format!("module.{stack}"),
                     "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]",
-                    "instances": [{
-                        "schema_version": 0,
-                        "attributes": m.attributes,
-                        "sensitive_attributes": [],
-                        "private": "bnVsbA=="
-                    }]
+                    "instances": instances
                 })
             })
             .collect();
