@@ -406,3 +406,76 @@ async fn the_staging_environment_is_taken_over_from_its_terraform_state() {
         );
     }
 }
+
+/// Both writers take the stack's lock as apply does: while another run holds it, import and
+/// state rm refuse and change nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn import_and_state_rm_refuse_while_another_run_holds_the_lock() {
+    use provision::state::{LocalStore, Store};
+    let acct = Account::new();
+    let dir = acct.workdir();
+    let d = dir.path();
+    let aws = acct.aws().await;
+    let vpc = aws
+        .ec2
+        .create_vpc()
+        .cidr_block("10.2.0.0/16")
+        .send()
+        .await
+        .unwrap();
+    let vpc = vpc.vpc().unwrap().vpc_id().unwrap().to_owned();
+    let store = Store::Local(LocalStore {
+        root: d.join("state"),
+    });
+    store.ensure_ready().await.unwrap();
+    let shared = provision::model::Stack::Shared;
+    let import = [
+        "import",
+        "--env",
+        "staging",
+        "--state",
+        "local",
+        "shared.vpc",
+        &vpc,
+    ];
+    let rm = [
+        "state",
+        "rm",
+        "--env",
+        "staging",
+        "--state",
+        "local",
+        "shared.vpc",
+    ];
+
+    let guard = provision::state::acquire(&store, shared, "staging", "apply")
+        .await
+        .unwrap();
+    let out = acct.provision(d, &import);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("is locked by"), "{}", text(&out));
+    assert!(
+        !tags_of_vpc(&aws, &vpc).await.contains_key(TAG_ENV),
+        "nothing tagged"
+    );
+    guard.release().await.unwrap();
+    let out = acct.provision(d, &import);
+    assert!(matches!(out.status.code(), Some(0 | 2)), "{}", text(&out));
+
+    let guard = provision::state::acquire(&store, shared, "staging", "apply")
+        .await
+        .unwrap();
+    let out = acct.provision(d, &rm);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("is locked by"), "{}", text(&out));
+    assert!(
+        tags_of_vpc(&aws, &vpc).await.contains_key(TAG_ENV),
+        "tags left alone"
+    );
+    guard.release().await.unwrap();
+    assert_ok(&acct.provision(d, &rm));
+    assert!(
+        !tags_of_vpc(&aws, &vpc).await.contains_key(TAG_ENV),
+        "tags taken off"
+    );
+}

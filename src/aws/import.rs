@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::service::{Service, dispatch};
 use super::{ApplyCtx, Aws, AwsError, Claims, Op, Resolver, ServiceId};
-use crate::model::{Address, Owner, Tags};
+use crate::model::{Address, Kind, Owner, Tags};
 use crate::plan::{Action, Change};
 
 /// The pieces an `Op` borrows, for a step that is no change of a plan.
@@ -83,5 +83,29 @@ impl Aws {
         let bare = Bare::new(owner, address, id);
         let op = bare.op();
         dispatch!(ServiceId::of(address.kind), S => S::new(self).retag(&op, set, remove).await)
+    }
+}
+
+/// The call `tags_at` looks a resource of `kind` up with: the one a "not found" comes from.
+pub fn lookup_operation(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Vpc => "DescribeVpcs",
+        Kind::Subnet => "DescribeSubnets",
+        Kind::InternetGateway => "DescribeInternetGateways",
+        Kind::ElasticIp => "DescribeAddresses",
+        Kind::NatGateway => "DescribeNatGateways",
+        Kind::RouteTable => "DescribeRouteTables",
+        Kind::SecurityGroup => "DescribeSecurityGroups",
+        Kind::RestApi | Kind::ApiIntegration => "GetRestApi",
+        Kind::ApiKey => "GetApiKey",
+        Kind::UsagePlan => "GetUsagePlan",
+        Kind::ApiStage => "GetStage",
+        Kind::VpcLink => "GetVpcLink",
+        Kind::DbSubnetGroup => "DescribeDBSubnetGroups",
+        Kind::DbInstance => "DescribeDBInstances",
+        Kind::BeanstalkApp => "DescribeApplications",
+        Kind::BeanstalkEnv => "DescribeEnvironments",
+        Kind::IamRole => "ListRoleTags",
+        Kind::InstanceProfile => "ListInstanceProfileTags",
     }
 }

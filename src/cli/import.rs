@@ -147,8 +147,10 @@ async fn check(
     }
     let Some(tags) = s.aws.tags_at(&s.owner(), address, id).await? else {
         return Ok(Err(format!(
-            "not found: AWS ({}) answers that it has no {} with this id",
-            s.region, address.kind
+            "not found: {} in {} answers that there is no {} with this id",
+            crate::aws::import::lookup_operation(address.kind),
+            s.region,
+            address.kind
         )));
     };
     if let Some(why) = refusal(&s.owner(), address, &tags) {
