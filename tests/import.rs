@@ -153,6 +153,50 @@ async fn a_missing_resource_or_one_of_another_environment_is_refused() {
     );
     let shown = acct.provision(d, &["state", "show", "--env", "staging"]);
     assert!(!text(&shown).contains(&vpc), "{}", text(&shown));
+
+    // A private subnet given as a public one: applying would replace it, so it is refused and
+    // left as it was.
+    let subnet = aws
+        .ec2
+        .create_subnet()
+        .vpc_id(&vpc)
+        .cidr_block("10.2.10.0/24")
+        .availability_zone("us-east-2a")
+        .send()
+        .await
+        .unwrap();
+    let subnet = subnet.subnet().unwrap().subnet_id().unwrap().to_owned();
+    let out = acct.provision(
+        d,
+        &[
+            "import",
+            "--env",
+            "staging",
+            "shared.subnet.public-a",
+            &subnet,
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("not the resource the spec describes"),
+        "{}",
+        text(&out)
+    );
+    assert!(text(&out).contains("10.2.1.0/24"), "{}", text(&out));
+    let tags = aws
+        .ec2
+        .describe_subnets()
+        .subnet_ids(&subnet)
+        .send()
+        .await
+        .unwrap();
+    let tags = vpc_tags(tags.subnets()[0].tags());
+    assert!(
+        !tags.contains_key(TAG_ENV),
+        "its tags came off again: {tags:?}"
+    );
+    let shown = acct.provision(d, &["state", "show", "--env", "staging"]);
+    assert!(!text(&shown).contains(&subnet), "{}", text(&shown));
 }
 
 /// `state rm` forgets without deleting: the subnet stays in AWS without ownership tags, drift

@@ -10,7 +10,7 @@ use clap::Args;
 
 use super::{CliError, Global, Observed, Outcome, RunArgs, Session, StateBackend, release};
 use crate::aws::Claims;
-use crate::import::{check_id, ownership, recorded_attrs, refusal};
+use crate::import::{OWNERSHIP_TAGS, check_id, mismatch, ownership, recorded_attrs, refusal};
 use crate::model::{Address, Kind, RecordedResource};
 use crate::plan::diff;
 use crate::state;
@@ -77,7 +77,7 @@ pub async fn import(g: &Global, a: &ImportArgs) -> Result<Outcome, CliError> {
     if !refused.is_empty() {
         return Err(CliError::Refused(refused.join("\n")));
     }
-    take_over(&s, &items, "import").await?;
+    take_over(&s, &observed, &items, "import").await?;
     remaining(&s, &a.run()).await
 }
 
@@ -170,9 +170,22 @@ async fn check(
 /// Every resource is tried; the ones that failed are listed in the error.
 pub(super) async fn take_over(
     s: &Session,
+    observed: &Observed,
     items: &BTreeMap<Address, String>,
     command: &str,
 ) -> Result<(), CliError> {
+    // Found by their tags already: a refused import leaves those tags as they were.
+    let kept: BTreeSet<Address> = items
+        .iter()
+        .filter(|(a, id)| {
+            observed
+                .full_live
+                .resources
+                .get(*a)
+                .is_some_and(|l| l.id == **id)
+        })
+        .map(|(a, _)| a.clone())
+        .collect();
     let store = s.store();
     store.ensure_ready().await?;
     let stacks: BTreeSet<_> = items.keys().map(|a| a.stack).collect();
@@ -186,7 +199,7 @@ pub(super) async fn take_over(
             }
         }
     }
-    let result = locked(s, items, store).await;
+    let result = locked(s, items, &kept, store).await;
     release(s.out, guards).await;
     result
 }
@@ -194,6 +207,7 @@ pub(super) async fn take_over(
 async fn locked(
     s: &Session,
     items: &BTreeMap<Address, String>,
+    kept: &BTreeSet<Address>,
     store: state::Store,
 ) -> Result<(), CliError> {
     let stacks: Vec<_> = items
@@ -239,30 +253,13 @@ async fn locked(
     );
     let live = s.aws.read_claimed(&claims).await?;
     for (address, id) in &tagged {
-        let (Some(l), Some(d)) = (
-            live.resources.get(address),
-            s.desired.resources.get(address),
-        ) else {
-            failed.push(format!(
-                "{address} ({id}): tagged, but a read of the environment does not find it there (is it in the environment's VPC, and of this kind?)"
-            ));
-            continue;
-        };
-        if l.id != *id {
-            failed.push(format!(
-                "{address} ({id}): tagged, but the environment's read finds {} there",
-                l.id
-            ));
-            continue;
+        match checked_record(s, &live, address, id, kept).await? {
+            Ok(record) => {
+                recorder.record(address, record).await?;
+                s.out.note(&format!("{address}: imported {id}\n"));
+            }
+            Err(why) => failed.push(format!("{address} ({id}): {why}")),
         }
-        let record = RecordedResource {
-            id: id.clone(),
-            attrs: recorded_attrs(&l.attrs, &d.attrs),
-            tags: l.tags.clone(),
-            depends_on: d.depends_on(address),
-        };
-        recorder.record(address, record).await?;
-        s.out.note(&format!("{address}: imported {id}\n"));
     }
     recorder.finish().await?;
     if failed.is_empty() {
@@ -275,6 +272,51 @@ async fn locked(
             failed.join("\n  ")
         )))
     }
+}
+
+/// What to record for a resource just tagged, as the read found it; `Ok(Err(why))` when it is
+/// not the resource the spec describes (its tags are then taken off again).
+async fn checked_record(
+    s: &Session,
+    live: &crate::model::LiveState,
+    address: &Address,
+    id: &str,
+    kept: &BTreeSet<Address>,
+) -> Result<Result<RecordedResource, String>, CliError> {
+    let (Some(l), Some(d)) = (
+        live.resources.get(address),
+        s.desired.resources.get(address),
+    ) else {
+        return Ok(Err(
+            "tagged, but a read of the environment does not find it there (is it in the environment's VPC, and of this kind?)".into(),
+        ));
+    };
+    if l.id != id {
+        return Ok(Err(format!(
+            "tagged, but the environment's read finds {} there",
+            l.id
+        )));
+    }
+    let wrong = mismatch(address, d, l);
+    if !wrong.is_empty() {
+        // Its tags come off again, unless it carried them before this run.
+        if !kept.contains(address) {
+            let remove = OWNERSHIP_TAGS.iter().map(|k| (*k).to_owned()).collect();
+            s.aws
+                .tag_at(&s.owner(), address, id, &Default::default(), &remove)
+                .await?;
+        }
+        return Ok(Err(format!(
+            "not the resource the spec describes, applying would replace it: {}",
+            wrong.join("; ")
+        )));
+    }
+    Ok(Ok(RecordedResource {
+        id: id.to_owned(),
+        attrs: recorded_attrs(&l.attrs, &d.attrs),
+        tags: l.tags.clone(),
+        depends_on: d.depends_on(address),
+    }))
 }
 
 /// The plan that remains, as `provision plan` shows it (exit 2 when it has changes).

@@ -129,7 +129,7 @@ pub async fn from_terraform(
                 refused.join("\n")
             )));
         }
-        take_over(&s, &items, "import").await?;
+        take_over(&s, &observed, &items, "import").await?;
     }
     remaining(&s, &a.run()).await
 }

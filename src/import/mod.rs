@@ -7,8 +7,10 @@ pub mod terraform;
 
 use crate::aws::ids::{address_of, other_owner};
 use crate::model::{
-    Address, Attrs, Kind, Owner, TAG_ADDRESS, TAG_ENV, TAG_PROJECT, TAG_STACK, Tags,
+    Address, Attrs, DesiredResource, Kind, LiveResource, Owner, TAG_ADDRESS, TAG_ENV, TAG_PROJECT,
+    TAG_STACK, Tags,
 };
+use crate::plan::diff::field_changes;
 
 /// The four ownership tags, the only tags import sets (the rest is the plan's business).
 pub const OWNERSHIP_TAGS: [&str; 4] = [TAG_PROJECT, TAG_ENV, TAG_STACK, TAG_ADDRESS];
@@ -119,6 +121,32 @@ pub fn recorded_attrs(live: &Attrs, desired: &Attrs) -> Attrs {
         }
         _ => live.clone(),
     }
+}
+
+/// Why the resource found at `address` is not the one the spec describes: the fields that would
+/// force replacing it (another CIDR, name, engine …), live value first. Applying such an import
+/// would delete the resource, so it is refused. References are left out: they name other
+/// resources, which may be imported after this one.
+pub fn mismatch(address: &Address, d: &DesiredResource, l: &LiveResource) -> Vec<String> {
+    let (fields, _) = field_changes(
+        address.kind,
+        &d.attrs,
+        &d.tags,
+        l,
+        None,
+        &d.lifecycle.ignore,
+    );
+    let refs: Vec<String> = d
+        .attrs
+        .field_refs()
+        .into_iter()
+        .map(|(f, _)| f.to_string())
+        .collect();
+    fields
+        .into_iter()
+        .filter(|f| f.forces_replacement && !refs.iter().any(|r| f.field.is_under(r)))
+        .map(|f| format!("{} is {} where the spec has {}", f.field, f.before, f.after))
+        .collect()
 }
 
 #[cfg(test)]
