@@ -523,3 +523,48 @@ async fn import_and_state_rm_refuse_while_another_run_holds_the_lock() {
         "tags taken off"
     );
 }
+
+/// A state file that is not Terraform state v4 is refused before any AWS call, naming the file
+/// and the field; a folder without states says where it looked.
+#[test]
+fn a_malformed_terraform_state_names_the_file_and_the_field() {
+    let acct = Account::new();
+    let dir = acct.workdir();
+    let d = dir.path();
+    let bad =
+        r#"{"version": 4, "resources": [{"mode": "managed", "type": "aws_vpc", "name": "main"}]}"#;
+    std::fs::write(d.join("bad.tfstate"), bad).unwrap();
+    let args = [
+        "import",
+        "--env",
+        "staging",
+        "--from-terraform",
+        "bad.tfstate",
+        "--dry-run",
+    ];
+    let out = acct.provision(d, &args);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("bad.tfstate: resources[0].instances: missing or not a list"),
+        "{}",
+        text(&out)
+    );
+    std::fs::write(d.join("bad.tfstate"), r#"{"version": 3}"#).unwrap();
+    let out = acct.provision(d, &args);
+    assert!(
+        text(&out).contains("bad.tfstate: version: is 3"),
+        "{}",
+        text(&out)
+    );
+    std::fs::create_dir_all(d.join("empty")).unwrap();
+    let out = acct.provision(
+        d,
+        &["import", "--env", "staging", "--from-terraform", "empty"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("no Terraform state in it"),
+        "{}",
+        text(&out)
+    );
+}
