@@ -32,8 +32,10 @@ pub struct ImportArgs {
         conflicts_with = "from_terraform"
     )]
     pub id: Option<String>,
-    /// Take over what Terraform states manage instead: a .tfstate file, a folder of them, or
-    /// s3://BUCKET (default: the Terraform bucket, keys {shared,backend,console}/ENV/terraform.tfstate).
+    /// Take over what the environment's Terraform states manage instead. LOCATION: s3://BUCKET
+    /// (keys {shared,backend,console}/ENV/terraform.tfstate), s3://BUCKET/KEY, a .tfstate file,
+    /// or a folder (that layout under it, or *.tfstate in it); without LOCATION, the spec's state
+    /// bucket (`state.bucket`, the seed's agentpass-terraform-state) with those keys. Read only.
     #[arg(long, value_name = "LOCATION", num_args = 0..=1, default_missing_value = "")]
     pub from_terraform: Option<String>,
     /// With --from-terraform: print the mapping and change nothing.
