@@ -432,6 +432,8 @@ async fn the_staging_environment_is_taken_over_from_its_terraform_state() {
     assert!(text(&out).contains(" 0 deleted."), "{}", text(&out));
     let out = acct.provision(d, &["plan", "--env", "staging"]);
     assert_eq!(out.status.code(), Some(0), "converged: {}", text(&out));
+    let out = acct.provision(d, &["drift", "--env", "staging"]);
+    assert_eq!(out.status.code(), Some(0), "no drift: {}", text(&out));
     // Terraform's state was only read.
     for (stack, text) in states {
         let now = aws
