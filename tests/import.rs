@@ -118,6 +118,25 @@ async fn a_missing_resource_or_one_of_another_environment_is_refused() {
     );
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("not found"), "{}", text(&out));
+    // AWS's own error is named: its operation and code.
+    assert!(text(&out).contains("DescribeVpcs"), "{}", text(&out));
+    assert!(
+        text(&out).contains("InvalidVpcID.NotFound"),
+        "{}",
+        text(&out)
+    );
+    let out = acct.provision(
+        d,
+        &[
+            "import",
+            "--env",
+            "staging",
+            "backend.rds",
+            "agentpass-nothing",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("DBInstanceNotFound"), "{}", text(&out));
 
     let vpc = aws
         .ec2

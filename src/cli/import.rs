@@ -148,12 +148,15 @@ async fn check(
         )));
     }
     let Some(tags) = s.aws.tags_at(&s.owner(), address, id).await? else {
-        return Ok(Err(format!(
-            "not found: {} in {} answers that there is no {} with this id",
-            crate::aws::import::lookup_operation(address.kind),
-            s.region,
-            address.kind
-        )));
+        return Ok(Err(match s.aws.not_found(address, id).await {
+            Some(e) => format!("not found: {e}"),
+            None => format!(
+                "not found: {} in {} answers that there is no {} with this id",
+                crate::aws::import::lookup_operation(address.kind),
+                s.region,
+                address.kind
+            ),
+        }));
     };
     if let Some(why) = refusal(&s.owner(), address, &tags) {
         return Ok(Err(why));
