@@ -402,6 +402,12 @@ fn classify(inst: &Instance, index: &Index<'_>) -> Match {
             None => Match::Not("it has neither `identifier` nor `id`".into()),
         },
         "aws_api_gateway_integration" | "aws_api_gateway_stage" => api_part(inst),
+        "aws_api_gateway_vpc_link" => Match::Not(
+            "a VPC link V1 (to a Network Load Balancer): provision's API reaches the backend through a V2 link (aws_apigatewayv2_vpc_link), which apply creates".into(),
+        ),
+        "aws_lb" | "aws_lb_listener" | "aws_lb_target_group" | "aws_alb" | "aws_elb" => {
+            Match::Not("Elastic Beanstalk makes and owns the environments' load balancers".into())
+        }
         other if other.starts_with("aws_") => {
             Match::Not(format!("provision has no kind for {other}"))
         }
