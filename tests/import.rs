@@ -538,7 +538,11 @@ async fn import_and_state_rm_refuse_while_another_run_holds_the_lock() {
         "tags left alone"
     );
     guard.release().await.unwrap();
-    assert_ok(&acct.provision(d, &rm));
+    let (code, doc) = acct.json(d, &rm);
+    assert_eq!(code, Some(0), "{doc}");
+    assert_eq!(doc["forgotten"][0]["address"], "shared.vpc", "{doc}");
+    assert_eq!(doc["forgotten"][0]["id"], vpc.as_str(), "{doc}");
+    assert_eq!(doc["forgotten"][0]["tags"], "untagged", "{doc}");
     assert!(
         !tags_of_vpc(&aws, &vpc).await.contains_key(TAG_ENV),
         "tags taken off"
