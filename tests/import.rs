@@ -556,8 +556,8 @@ fn a_malformed_terraform_state_names_the_file_and_the_field() {
     let acct = Account::new();
     let dir = acct.workdir();
     let d = dir.path();
-    let bad =
-        r#"{"version": 4, "resources": [{"mode": "managed", "type": "aws_vpc", "name": "main"}]}"#;
+    let bad = r#"{"version": 4, "terraform_version": "1.9.5", "serial": 3, "lineage": "l",
+        "resources": [{"mode": "managed", "type": "aws_vpc", "name": "main"}]}"#;
     std::fs::write(d.join("bad.tfstate"), bad).unwrap();
     let args = [
         "import",

@@ -23,6 +23,9 @@ const FORMAT_VERSION: u32 = 1;
 #[derive(Debug, Serialize)]
 struct Source {
     location: String,
+    terraform_version: String,
+    serial: u64,
+    lineage: String,
     instances: usize,
 }
 
@@ -41,8 +44,8 @@ impl Render for MappingView<'_> {
         let mut out = String::from("Terraform state read:\n");
         for s in &self.sources {
             out.push_str(&format!(
-                "  {} ({} resource instances)\n",
-                s.location, s.instances
+                "  {} (serial {}, Terraform {}, {} resource instances)\n",
+                s.location, s.serial, s.terraform_version, s.instances
             ));
         }
         let m = self.mapping;
@@ -151,9 +154,12 @@ async fn read_states(
             terraform::parse(&name, &text).map_err(|e| CliError::Refused(e.to_string()))?;
         sources.push(Source {
             location: name,
-            instances: parsed.len(),
+            terraform_version: parsed.terraform_version,
+            serial: parsed.serial,
+            lineage: parsed.lineage,
+            instances: parsed.instances.len(),
         });
-        instances.extend(parsed);
+        instances.extend(parsed.instances);
     }
     Ok((sources, instances))
 }

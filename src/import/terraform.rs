@@ -38,8 +38,19 @@ pub struct Malformed {
     pub message: String,
 }
 
+/// One state file: which Terraform wrote which version of it, and its resource instances.
+#[derive(Debug, Clone, PartialEq)]
+pub struct State {
+    pub terraform_version: String,
+    /// Incremented by every write of the state: tells a stale copy from the current one.
+    pub serial: u64,
+    /// The state's identity, the same across its serials.
+    pub lineage: String,
+    pub instances: Vec<Instance>,
+}
+
 /// Reads one state file's text. `source` names it in errors.
-pub fn parse(source: &str, text: &str) -> Result<Vec<Instance>, Malformed> {
+pub fn parse(source: &str, text: &str) -> Result<State, Malformed> {
     let bad = |field: &str, message: String| Malformed {
         file: source.to_owned(),
         field: field.to_owned(),
@@ -66,6 +77,17 @@ pub fn parse(source: &str, text: &str) -> Result<Vec<Instance>, Malformed> {
         }
         None => return Err(bad("version", "missing or not a number".into())),
     }
+    let text_of = |key: &str| {
+        root.get(key)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| bad(key, "missing or not a string".into()))
+    };
+    let (terraform_version, lineage) = (text_of("terraform_version")?, text_of("lineage")?);
+    let serial = root
+        .get("serial")
+        .and_then(Value::as_u64)
+        .ok_or_else(|| bad("serial", "missing or not a number".into()))?;
     let resources = root
         .get("resources")
         .and_then(Value::as_array)
@@ -74,7 +96,12 @@ pub fn parse(source: &str, text: &str) -> Result<Vec<Instance>, Malformed> {
     for (i, r) in resources.iter().enumerate() {
         out.extend(resource(r, &format!("resources[{i}]"), source).map_err(|(f, m)| bad(&f, m))?);
     }
-    Ok(out)
+    Ok(State {
+        terraform_version,
+        serial,
+        lineage,
+        instances: out,
+    })
 }
 
 /// One entry of `resources`, as instances; errors are (field path, message).
@@ -660,7 +687,12 @@ mod tests {
 
     #[test]
     fn resources_map_by_cidr_subnet_associations_and_names() {
-        let instances = parse("shared/staging/terraform.tfstate", &fixture()).unwrap();
+        let state = parse("shared/staging/terraform.tfstate", &fixture()).unwrap();
+        assert_eq!(
+            (state.serial, state.terraform_version.as_str()),
+            (7, "1.9.5")
+        );
+        let instances = state.instances;
         let m = map(&instances, &staging());
         let mapped: Vec<(String, &str)> = m
             .mapped
@@ -733,7 +765,7 @@ mod tests {
                 one(serde_json::json!({"id": "vpc-2", "cidr_block": "10.2.0.0/16"})),
             ),
         ]);
-        let m = map(&parse("f.tfstate", &text).unwrap(), &staging());
+        let m = map(&parse("f.tfstate", &text).unwrap().instances, &staging());
         assert_eq!(m.mapped.len(), 1);
         assert!(
             m.unmapped[0].reason.contains("already mapped"),
@@ -748,21 +780,32 @@ mod tests {
             ("{", "line 1"),
             ("[]", "(document)"),
             (r#"{"version": 3, "resources": []}"#, "version"),
-            (r#"{"version": 4}"#, "resources"),
             (
-                r#"{"version": 4, "resources": [{"mode": "managed", "type": "aws_vpc", "name": "x"}]}"#,
+                r#"{"version": 4, "serial": 1, "lineage": "l"}"#,
+                "terraform_version",
+            ),
+            (
+                r#"{"version": 4, "terraform_version": "1.9.5", "serial": "x", "lineage": "l"}"#,
+                "serial",
+            ),
+            (
+                r#"{"version": 4, "terraform_version": "1.9.5", "serial": 1, "lineage": "l"}"#,
+                "resources",
+            ),
+            (
+                r#"{"version": 4, "terraform_version": "1.9.5", "serial": 3, "lineage": "l", "resources": [{"mode": "managed", "type": "aws_vpc", "name": "x"}]}"#,
                 "resources[0].instances",
             ),
             (
-                r#"{"version": 4, "resources": [{"mode": "weird", "type": "aws_vpc", "name": "x", "instances": []}]}"#,
+                r#"{"version": 4, "terraform_version": "1.9.5", "serial": 3, "lineage": "l", "resources": [{"mode": "weird", "type": "aws_vpc", "name": "x", "instances": []}]}"#,
                 "resources[0].mode",
             ),
             (
-                r#"{"version": 4, "resources": [{"mode": "managed", "type": "aws_vpc", "name": "x", "instances": [{"attributes_flat": {}}]}]}"#,
+                r#"{"version": 4, "terraform_version": "1.9.5", "serial": 3, "lineage": "l", "resources": [{"mode": "managed", "type": "aws_vpc", "name": "x", "instances": [{"attributes_flat": {}}]}]}"#,
                 "resources[0].instances[0].attributes",
             ),
             (
-                r#"{"version": 4, "resources": [{"mode": "managed", "name": "x", "instances": []}]}"#,
+                r#"{"version": 4, "terraform_version": "1.9.5", "serial": 3, "lineage": "l", "resources": [{"mode": "managed", "name": "x", "instances": []}]}"#,
                 "resources[0].type",
             ),
         ];
