@@ -549,13 +549,39 @@ async fn import_and_state_rm_refuse_while_another_run_holds_the_lock() {
     );
 }
 
-/// A state file that is not Terraform state v4 is refused before any AWS call, naming the file
-/// and the field; a folder without states says where it looked.
+/// Bad input is refused before any AWS call (the endpoint here answers nothing): a state file
+/// that is not Terraform state v4, naming the file and the field; a folder without states; an
+/// address the spec lacks; an id of another kind.
 #[test]
-fn a_malformed_terraform_state_names_the_file_and_the_field() {
+fn bad_input_is_refused_before_any_aws_call() {
     let acct = Account::new();
     let dir = acct.workdir();
     let d = dir.path();
+    let offline = |args: &[&str]| {
+        acct.command(d, args)
+            .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+            .output()
+            .unwrap()
+    };
+    let out = offline(&[
+        "import",
+        "--env",
+        "staging",
+        "shared.subnet.public-z",
+        "subnet-1",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("has no shared.subnet.public-z"),
+        "{}",
+        text(&out)
+    );
+    let out = offline(&["import", "--env", "staging", "shared.vpc", "sg-123"]);
+    assert!(
+        text(&out).contains("the id of a security_group, not of a vpc"),
+        "{}",
+        text(&out)
+    );
     let bad = r#"{"version": 4, "terraform_version": "1.9.5", "serial": 3, "lineage": "l",
         "resources": [{"mode": "managed", "type": "aws_vpc", "name": "main"}]}"#;
     std::fs::write(d.join("bad.tfstate"), bad).unwrap();
@@ -567,7 +593,7 @@ fn a_malformed_terraform_state_names_the_file_and_the_field() {
         "bad.tfstate",
         "--dry-run",
     ];
-    let out = acct.provision(d, &args);
+    let out = offline(&args);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(
         text(&out).contains("bad.tfstate: resources[0].instances: missing or not a list"),
@@ -575,17 +601,14 @@ fn a_malformed_terraform_state_names_the_file_and_the_field() {
         text(&out)
     );
     std::fs::write(d.join("bad.tfstate"), r#"{"version": 3}"#).unwrap();
-    let out = acct.provision(d, &args);
+    let out = offline(&args);
     assert!(
         text(&out).contains("bad.tfstate: version: is 3"),
         "{}",
         text(&out)
     );
     std::fs::create_dir_all(d.join("empty")).unwrap();
-    let out = acct.provision(
-        d,
-        &["import", "--env", "staging", "--from-terraform", "empty"],
-    );
+    let out = offline(&["import", "--env", "staging", "--from-terraform", "empty"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(
         text(&out).contains("no Terraform state in it"),

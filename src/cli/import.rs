@@ -73,6 +73,9 @@ pub async fn import(g: &Global, a: &ImportArgs) -> Result<Outcome, CliError> {
         .parse()
         .map_err(|e| CliError::Refused(format!("unknown address: {e}")))?;
     let s = Session::open(g, &a.run()).await?;
+    // Bad input is refused before any AWS call.
+    precheck(&s, &address, id)
+        .map_err(|why| CliError::Refused(format!("cannot import {id} as {address}: {why}")))?;
     let observed = s.observe().await?;
     let items = BTreeMap::from([(address, id.clone())]);
     let refused = check_all(&s, &observed, &items).await?;
@@ -104,6 +107,17 @@ pub(super) async fn check_all(
     Ok(refused)
 }
 
+/// What needs no AWS call: the address is the spec's, the id has its kind's shape.
+fn precheck(s: &Session, address: &Address, id: &str) -> Result<(), String> {
+    if !s.desired.resources.contains_key(address) {
+        return Err(format!(
+            "unknown address: the spec of `{}` has no {address} (`provision plan --env {}` lists its addresses)",
+            s.env, s.env
+        ));
+    }
+    check_id(address.kind, id)
+}
+
 /// `Ok(Err(why))`: refused, nothing changed; `Err`: AWS failed to answer.
 async fn check(
     s: &Session,
@@ -112,13 +126,7 @@ async fn check(
     id: &str,
     apis: &BTreeSet<&str>,
 ) -> Result<Result<(), String>, CliError> {
-    if !s.desired.resources.contains_key(address) {
-        return Ok(Err(format!(
-            "unknown address: the spec of `{}` has no {address} (`provision plan --env {}` lists its addresses)",
-            s.env, s.env
-        )));
-    }
-    if let Err(why) = check_id(address.kind, id) {
+    if let Err(why) = precheck(s, address, id) {
         return Ok(Err(why));
     }
     if let Some(r) = observed.recorded.resources.get(address) {
