@@ -751,6 +751,21 @@ mod tests {
         );
     }
 
+    /// Every address of both environments can be mapped to, and no two of a kind look alike.
+    #[test]
+    fn every_address_has_a_key_of_its_own() {
+        let specs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("specs");
+        for env in ["staging", "production"] {
+            let (loaded, _) = crate::spec::load(&specs, env).unwrap();
+            let desired = crate::spec::desired::build(&loaded.spec);
+            let keys = desired_keys(&desired);
+            assert_eq!(keys.len(), desired.resources.len(), "{env}");
+            let distinct: BTreeSet<(Kind, &String)> =
+                keys.iter().map(|(a, k)| (a.kind, k)).collect();
+            assert_eq!(distinct.len(), keys.len(), "{env}: {keys:?}");
+        }
+    }
+
     #[test]
     fn two_terraform_resources_for_one_address_map_once() {
         let text = state(vec![
