@@ -264,6 +264,7 @@ fn describe_key(kind: Kind, key: &str) -> String {
     match kind {
         Kind::Vpc | Kind::Subnet => format!("the CIDR {key}"),
         Kind::NatGateway | Kind::ElasticIp => format!("a NAT gateway in the subnet {key}"),
+        Kind::RouteTable if key.starts_with("routes ") => key.replacen("routes", "the routes", 1),
         Kind::RouteTable => format!("the subnets {key}"),
         Kind::DbInstance => format!("the identifier `{key}`"),
         Kind::ApiStage => format!("the stage name `{key}`"),
@@ -280,6 +281,9 @@ struct Index<'a> {
     associations: BTreeMap<&'a str, BTreeSet<&'a str>>,
     /// Allocation id -> the NAT gateway that uses it.
     nat_of_eip: BTreeMap<&'a str, &'a Instance>,
+    /// Route table id -> its routes as `route_key` writes them (inline `route` blocks and
+    /// `aws_route` resources).
+    routes: BTreeMap<&'a str, BTreeSet<String>>,
 }
 
 fn attr<'a>(inst: &'a Instance, key: &str) -> Option<&'a str> {
@@ -295,6 +299,7 @@ impl<'a> Index<'a> {
             by_id: BTreeMap::new(),
             associations: BTreeMap::new(),
             nat_of_eip: BTreeMap::new(),
+            routes: BTreeMap::new(),
         };
         for inst in instances.iter().filter(|i| i.managed) {
             if let Some(id) = attr(inst, "id") {
@@ -316,7 +321,53 @@ impl<'a> Index<'a> {
                 _ => {}
             }
         }
+        // Routes need every subnet and NAT gateway known first.
+        for inst in instances.iter().filter(|i| i.managed) {
+            let found: Vec<(&str, String)> = match inst.tf_type.as_str() {
+                "aws_route_table" => {
+                    let inline = inst.attributes.get("route").and_then(Value::as_array);
+                    let keys = inline
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|r| index.route_key(r, "cidr_block"));
+                    attr(inst, "id")
+                        .map(|id| keys.map(|k| (id, k)).collect())
+                        .unwrap_or_default()
+                }
+                "aws_route" => {
+                    let rt = attr(inst, "route_table_id");
+                    let key = index.route_key(
+                        &Value::Object(inst.attributes.clone()),
+                        "destination_cidr_block",
+                    );
+                    rt.zip(key).into_iter().collect()
+                }
+                _ => Vec::new(),
+            };
+            for (rt, key) in found {
+                index.routes.entry(rt).or_default().insert(key);
+            }
+        }
         index
+    }
+
+    /// `0.0.0.0/0 via igw`, `0.0.0.0/0 via nat 10.2.1.0/24` (the NAT gateway's subnet).
+    fn route_key(&self, route: &Value, cidr_attr: &str) -> Option<String> {
+        let text = |k: &str| {
+            route
+                .get(k)
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+        };
+        let cidr = text(cidr_attr)?;
+        if text("gateway_id").is_some_and(|g| g.starts_with("igw-")) {
+            return Some(format!("{cidr} via igw"));
+        }
+        let nat = self.by_id.get(text("nat_gateway_id")?)?;
+        Some(format!(
+            "{cidr} via nat {}",
+            self.subnet_cidr(attr(nat, "subnet_id")?)?
+        ))
     }
 
     /// The CIDR of the subnet `id` as Terraform recorded it.
@@ -486,19 +537,35 @@ fn by_subnets(inst: &Instance, index: &Index<'_>) -> Match {
                         .filter_map(|s| index.subnet_cidr(s))
                         .collect()
                 });
-            match (id, cidrs) {
-                (Some(id), Some(cidrs)) if !cidrs.is_empty() => Match::Kind {
+            // Without associations, its routes tell it apart (via the internet or a NAT).
+            let routes = id
+                .and_then(|id| index.routes.get(id))
+                .filter(|r| !r.is_empty());
+            match (id, cidrs, routes) {
+                (Some(id), Some(cidrs), _) if !cidrs.is_empty() => Match::Kind {
                     kind: Kind::RouteTable,
                     key: cidrs.into_iter().collect::<Vec<_>>().join(","),
                     id: id.to_owned(),
                 },
+                (Some(id), _, Some(routes)) => Match::Kind {
+                    kind: Kind::RouteTable,
+                    key: routes_key(routes),
+                    id: id.to_owned(),
+                },
                 _ => Match::Not(
-                    "no aws_route_table_association of these states associates it with a subnet"
+                    "no aws_route_table_association of these states associates it with a subnet, and it has no route through an internet or NAT gateway of these states"
                         .into(),
                 ),
             }
         }
     }
+}
+
+fn routes_key(routes: &BTreeSet<String>) -> String {
+    format!(
+        "routes {}",
+        routes.iter().cloned().collect::<Vec<_>>().join(", ")
+    )
 }
 
 /// An API's integration and stage: ids made of the API's id and their own parts.
@@ -569,8 +636,38 @@ fn desired_keys(desired: &DesiredState) -> Vec<(Address, String)> {
         if let Some(key) = key {
             out.push((address.clone(), key));
         }
+        if let Attrs::RouteTable(rt) = &d.attrs {
+            let routes: Option<BTreeSet<String>> = rt
+                .routes
+                .iter()
+                .map(|r| desired_route(desired, r, &cidr_of))
+                .collect();
+            if let Some(routes) = routes.filter(|r| !r.is_empty()) {
+                out.push((address.clone(), routes_key(&routes)));
+            }
+        }
     }
     out
+}
+
+/// A route of the spec as `Index::route_key` writes Terraform's.
+fn desired_route(
+    desired: &DesiredState,
+    r: &crate::model::Route,
+    cidr_of: &impl Fn(&Ref) -> Option<String>,
+) -> Option<String> {
+    let Ref::Managed(target) = &r.target else {
+        return None;
+    };
+    match (target.kind, desired.resources.get(target).map(|d| &d.attrs)) {
+        (Kind::InternetGateway, _) => Some(format!("{} via igw", r.destination)),
+        (Kind::NatGateway, Some(Attrs::NatGateway(nat))) => Some(format!(
+            "{} via nat {}",
+            r.destination,
+            cidr_of(&nat.subnet)?
+        )),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -759,11 +856,61 @@ mod tests {
             let (loaded, _) = crate::spec::load(&specs, env).unwrap();
             let desired = crate::spec::desired::build(&loaded.spec);
             let keys = desired_keys(&desired);
-            assert_eq!(keys.len(), desired.resources.len(), "{env}");
+            let covered: BTreeSet<&Address> = keys.iter().map(|(a, _)| a).collect();
+            assert_eq!(covered.len(), desired.resources.len(), "{env}");
             let distinct: BTreeSet<(Kind, &String)> =
                 keys.iter().map(|(a, k)| (a.kind, k)).collect();
             assert_eq!(distinct.len(), keys.len(), "{env}: {keys:?}");
         }
+    }
+
+    #[test]
+    fn route_tables_without_associations_map_by_their_routes() {
+        let text = state(vec![
+            resource(
+                "aws_subnet",
+                "a",
+                one(serde_json::json!({"id": "subnet-a", "cidr_block": "10.2.1.0/24"})),
+            ),
+            resource(
+                "aws_nat_gateway",
+                "main",
+                one(serde_json::json!({"id": "nat-1", "subnet_id": "subnet-a"})),
+            ),
+            resource(
+                "aws_route_table",
+                "public",
+                one(serde_json::json!({"id": "rtb-pub",
+                "route": [{"cidr_block": "0.0.0.0/0", "gateway_id": "igw-1", "nat_gateway_id": ""}]})),
+            ),
+            resource(
+                "aws_route_table",
+                "private",
+                one(serde_json::json!({"id": "rtb-priv", "route": []})),
+            ),
+            resource(
+                "aws_route",
+                "private_nat",
+                one(
+                    serde_json::json!({"id": "r-1", "route_table_id": "rtb-priv",
+                "destination_cidr_block": "0.0.0.0/0", "nat_gateway_id": "nat-1"}),
+                ),
+            ),
+        ]);
+        let m = map(&parse("f.tfstate", &text).unwrap().instances, &staging());
+        let tables: Vec<(String, &str)> = m
+            .mapped
+            .iter()
+            .filter(|x| x.address.kind == Kind::RouteTable)
+            .map(|x| (x.address.to_string(), x.id.as_str()))
+            .collect();
+        assert_eq!(
+            tables,
+            [
+                ("shared.route_table.private".into(), "rtb-priv"),
+                ("shared.route_table.public".into(), "rtb-pub")
+            ]
+        );
     }
 
     #[test]
