@@ -8,6 +8,7 @@ pub mod aws;
 pub mod cli;
 pub mod drift;
 pub mod envdiff;
+pub mod import;
 pub mod model;
 pub mod plan;
 pub mod spec;

@@ -9,6 +9,7 @@ pub mod ec2_write;
 pub mod errors;
 pub mod iam;
 pub mod ids;
+pub mod import;
 pub mod names;
 pub mod outputs;
 pub mod rds;

@@ -24,6 +24,14 @@ use crate::plan::{Action, Plan, checks, diff, names, platforms};
 use crate::spec::{self, desired::hex};
 use crate::state::{self, LocalStore, Store, Stored};
 
+// Issue 12's import and state rm, in modules of their own (they use the session below).
+#[path = "import.rs"]
+pub mod import;
+#[path = "import_tf.rs"]
+mod import_tf;
+#[path = "state_rm.rs"]
+pub mod state_rm;
+
 /// One command's view of an environment: the spec, the scope, and the connections.
 struct Session {
     out: Printer,
@@ -860,6 +868,7 @@ fn confirm(out: Printer, env: &str, command: &str) -> Result<(), CliError> {
 
 pub async fn state(g: &Global, cmd: &StateCommand) -> Result<Outcome, CliError> {
     let run = match cmd {
+        StateCommand::Rm(a) => return state_rm::state_rm(g, a).await,
         StateCommand::List(r) | StateCommand::Show(r) | StateCommand::History(r) => r,
         StateCommand::Unlock { run, .. } => run,
     };
@@ -883,6 +892,7 @@ pub async fn state(g: &Global, cmd: &StateCommand) -> Result<Outcome, CliError> 
                 s.out.show(&History(store.history(*stack, &s.env).await?));
             }
         }
+        StateCommand::Rm(_) => unreachable!("handled above"),
         StateCommand::Unlock { force, .. } => {
             for &stack in &s.stacks {
                 let broken = state::unlock(&store, stack, &s.env, *force).await?;

@@ -12,6 +12,9 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub use commands::import::ImportArgs;
+pub use commands::state_rm::StateRmArgs;
+
 use crate::model::Stack;
 use crate::spec::{self, SpecError};
 
@@ -90,6 +93,9 @@ pub enum Command {
         #[arg(required = true, num_args = 2..)]
         envs: Vec<String>,
     },
+    /// Take resources that exist in AWS under management (one by id, or all a Terraform state
+    /// holds), then show the plan that remains (exit 2 if it has changes).
+    Import(ImportArgs),
     /// Inspect state snapshots and locks.
     #[command(subcommand)]
     State(StateCommand),
@@ -103,6 +109,8 @@ pub enum StateCommand {
     Show(RunArgs),
     /// The immutable history entries of each stack.
     History(RunArgs),
+    /// Forget resources without deleting them (their ownership tags are removed too).
+    Rm(StateRmArgs),
     /// Break a lock left by a run that died. Refuses a fresh lock unless --force.
     Unlock {
         #[command(flatten)]
@@ -308,6 +316,7 @@ pub fn run(cli: &Cli) -> Result<Outcome, CliError> {
         Command::Drift(a) => runtime().block_on(commands::drift(g, a)),
         Command::State(s) => runtime().block_on(commands::state(g, s)),
         Command::Outputs(a) => runtime().block_on(commands::outputs(g, a)),
+        Command::Import(a) => runtime().block_on(commands::import::import(g, a)),
     }
 }
 

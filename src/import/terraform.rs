@@ -1,0 +1,985 @@
+//! Terraform state (format version 4) mapped onto provision's addresses, without a network.
+//!
+//! A v4 state is `{"version": 4, "terraform_version", "serial", "lineage", "outputs",
+//! "resources": [{"mode", "type", "name", "module"?, "provider", "instances": [{"index_key"?,
+//! "attributes", …}]}]}`. Each instance of an AWS provider resource type provision knows is
+//! matched to the one address of its kind whose spec says the same thing: the CIDR of a VPC or
+//! subnet, the subnet of a NAT gateway (and of the NAT's Elastic IP), the subnets a route table
+//! is associated with, and the name (or identifier) of everything named. Parts that provision
+//! keeps inside another resource (route table associations, security group rules, the proxy
+//! resource and method, deployments, policy attachments, usage plan keys) are listed as such.
+//! Nothing here writes Terraform's state.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::model::{Address, Attrs, DesiredState, Kind, Ref};
+
+/// One resource instance of a Terraform state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Instance {
+    /// Where it was read (a file or `s3://bucket/key`).
+    pub source: String,
+    /// Terraform's address: `module.vpc.aws_subnet.public[0]`, `data.aws_region.current`.
+    pub tf_address: String,
+    pub managed: bool,
+    pub tf_type: String,
+    pub attributes: Map<String, Value>,
+}
+
+/// A state file that is not Terraform state v4 as documented: which file and which field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}: {field}: {message}")]
+pub struct Malformed {
+    pub file: String,
+    pub field: String,
+    pub message: String,
+}
+
+/// One state file: which Terraform wrote which version of it, and its resource instances.
+#[derive(Debug, Clone, PartialEq)]
+pub struct State {
+    pub terraform_version: String,
+    /// Incremented by every write of the state: tells a stale copy from the current one.
+    pub serial: u64,
+    /// The state's identity, the same across its serials.
+    pub lineage: String,
+    pub instances: Vec<Instance>,
+}
+
+/// Reads one state file's text. `source` names it in errors.
+pub fn parse(source: &str, text: &str) -> Result<State, Malformed> {
+    let bad = |field: &str, message: String| Malformed {
+        file: source.to_owned(),
+        field: field.to_owned(),
+        message,
+    };
+    let doc: Value = serde_json::from_str(text).map_err(|e| {
+        bad(
+            &format!("line {}, column {}", e.line(), e.column()),
+            format!("not JSON: {e}"),
+        )
+    })?;
+    let root = doc
+        .as_object()
+        .ok_or_else(|| bad("(document)", "is not a JSON object".into()))?;
+    match root.get("version").and_then(Value::as_u64) {
+        Some(4) => {}
+        Some(v) => {
+            return Err(bad(
+                "version",
+                format!(
+                    "is {v}; provision reads Terraform state format version 4 (Terraform 0.12 and later): run `terraform state pull` with a current Terraform"
+                ),
+            ));
+        }
+        None => return Err(bad("version", "missing or not a number".into())),
+    }
+    let text_of = |key: &str| {
+        root.get(key)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| bad(key, "missing or not a string".into()))
+    };
+    let (terraform_version, lineage) = (text_of("terraform_version")?, text_of("lineage")?);
+    let serial = root
+        .get("serial")
+        .and_then(Value::as_u64)
+        .ok_or_else(|| bad("serial", "missing or not a number".into()))?;
+    let resources = root
+        .get("resources")
+        .and_then(Value::as_array)
+        .ok_or_else(|| bad("resources", "missing or not a list".into()))?;
+    let mut out = Vec::new();
+    for (i, r) in resources.iter().enumerate() {
+        out.extend(resource(r, &format!("resources[{i}]"), source).map_err(|(f, m)| bad(&f, m))?);
+    }
+    Ok(State {
+        terraform_version,
+        serial,
+        lineage,
+        instances: out,
+    })
+}
+
+/// One entry of `resources`, as instances; errors are (field path, message).
+fn resource(r: &Value, at: &str, source: &str) -> Result<Vec<Instance>, (String, String)> {
+    let text = |key: &str| -> Result<&str, (String, String)> {
+        r.get(key)
+            .and_then(Value::as_str)
+            .ok_or_else(|| (format!("{at}.{key}"), "missing or not a string".into()))
+    };
+    let (mode, tf_type, name) = (text("mode")?, text("type")?, text("name")?);
+    let managed = match mode {
+        "managed" => true,
+        "data" => false,
+        other => {
+            return Err((
+                format!("{at}.mode"),
+                format!("is `{other}`, expected `managed` or `data`"),
+            ));
+        }
+    };
+    let module = match r.get("module") {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(m)) => format!("{m}."),
+        Some(_) => return Err((format!("{at}.module"), "not a string".into())),
+    };
+    let data = if managed { "" } else { "data." };
+    let instances = r
+        .get("instances")
+        .and_then(Value::as_array)
+        .ok_or_else(|| (format!("{at}.instances"), "missing or not a list".into()))?;
+    let mut out = Vec::new();
+    for (j, inst) in instances.iter().enumerate() {
+        let key = match inst.get("index_key") {
+            None | Some(Value::Null) => String::new(),
+            Some(Value::Number(n)) => format!("[{n}]"),
+            Some(Value::String(s)) => format!("[\"{s}\"]"),
+            Some(_) => {
+                return Err((
+                    format!("{at}.instances[{j}].index_key"),
+                    "neither a number nor a string".into(),
+                ));
+            }
+        };
+        let attributes = inst
+            .get("attributes")
+            .and_then(Value::as_object)
+            .ok_or_else(|| {
+                (
+                    format!("{at}.instances[{j}].attributes"),
+                    "missing or not an object (states written before Terraform 0.12 keep `attributes_flat`; pull the state with a current Terraform)".into(),
+                )
+            })?;
+        out.push(Instance {
+            source: source.to_owned(),
+            tf_address: format!("{module}{data}{tf_type}.{name}{key}"),
+            managed,
+            tf_type: tf_type.to_owned(),
+            attributes: attributes.clone(),
+        });
+    }
+    Ok(out)
+}
+
+/// Where one Terraform resource instance goes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Mapped {
+    pub address: Address,
+    /// The id `provision import` takes.
+    pub id: String,
+    pub source: String,
+    pub tf_address: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Unmapped {
+    pub source: String,
+    pub tf_address: String,
+    pub reason: String,
+}
+
+/// The whole mapping, sorted: by address, then by source and Terraform address.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Mapping {
+    pub mapped: Vec<Mapped>,
+    pub unmapped: Vec<Unmapped>,
+    /// Addresses of the spec that no Terraform resource maps to: apply would create them.
+    pub not_in_terraform: Vec<Address>,
+}
+
+/// What a Terraform instance is to provision.
+enum Match {
+    /// A resource of `kind` told apart by `key`, imported under `id`.
+    Kind { kind: Kind, key: String, id: String },
+    /// Not a resource of its own for provision: why.
+    Not(String),
+}
+
+/// Maps every instance of `states` onto the addresses of `desired`.
+pub fn map(instances: &[Instance], desired: &DesiredState) -> Mapping {
+    let index = Index::new(instances);
+    let keys = desired_keys(desired);
+    let mut mapping = Mapping::default();
+    let mut taken: BTreeMap<Address, String> = BTreeMap::new();
+    for inst in instances {
+        let unmapped = |reason: String| Unmapped {
+            source: inst.source.clone(),
+            tf_address: inst.tf_address.clone(),
+            reason,
+        };
+        let (kind, key, id) = match classify(inst, &index) {
+            Match::Kind { kind, key, id } => (kind, key, id),
+            Match::Not(reason) => {
+                mapping.unmapped.push(unmapped(reason));
+                continue;
+            }
+        };
+        let found: Vec<&Address> = keys
+            .iter()
+            .filter(|(a, k)| a.kind == kind && *k == key)
+            .map(|(a, _)| a)
+            .collect();
+        match found.as_slice() {
+            [] => mapping.unmapped.push(unmapped(format!(
+                "no {kind} of the spec of `{}` has {}",
+                desired.env,
+                describe_key(kind, &key)
+            ))),
+            [address] => match taken.get(*address) {
+                Some(other) => mapping.unmapped.push(unmapped(format!(
+                    "{address} is already mapped from {other}: two Terraform resources for one address"
+                ))),
+                None => {
+                    taken.insert((*address).clone(), inst.tf_address.clone());
+                    mapping.mapped.push(Mapped {
+                        address: (*address).clone(),
+                        id,
+                        source: inst.source.clone(),
+                        tf_address: inst.tf_address.clone(),
+                    });
+                }
+            },
+            several => mapping.unmapped.push(unmapped(format!(
+                "{} of the spec match alike",
+                several.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+            ))),
+        }
+    }
+    mapping.mapped.sort_by(|a, b| a.address.cmp(&b.address));
+    mapping.unmapped.sort();
+    mapping.not_in_terraform = desired
+        .resources
+        .keys()
+        .filter(|a| !taken.contains_key(a))
+        .cloned()
+        .collect();
+    mapping
+}
+
+fn describe_key(kind: Kind, key: &str) -> String {
+    match kind {
+        Kind::Vpc | Kind::Subnet => format!("the CIDR {key}"),
+        Kind::NatGateway | Kind::ElasticIp => format!("a NAT gateway in the subnet {key}"),
+        Kind::RouteTable if key.starts_with("routes ") => key.replacen("routes", "the routes", 1),
+        Kind::RouteTable => format!("the subnets {key}"),
+        Kind::DbInstance => format!("the identifier `{key}`"),
+        Kind::ApiStage => format!("the stage name `{key}`"),
+        _ if key.is_empty() => "one".into(),
+        _ => format!("the name `{key}`"),
+    }
+}
+
+/// Terraform's resources by id, for the matches that follow references (a NAT gateway's
+/// subnet, a route table's associations).
+struct Index<'a> {
+    by_id: BTreeMap<&'a str, &'a Instance>,
+    /// Route table id -> associated subnet ids.
+    associations: BTreeMap<&'a str, BTreeSet<&'a str>>,
+    /// Allocation id -> the NAT gateway that uses it.
+    nat_of_eip: BTreeMap<&'a str, &'a Instance>,
+    /// Route table id -> its routes as `route_key` writes them (inline `route` blocks and
+    /// `aws_route` resources).
+    routes: BTreeMap<&'a str, BTreeSet<String>>,
+}
+
+fn attr<'a>(inst: &'a Instance, key: &str) -> Option<&'a str> {
+    inst.attributes
+        .get(key)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+}
+
+impl<'a> Index<'a> {
+    fn new(instances: &'a [Instance]) -> Self {
+        let mut index = Index {
+            by_id: BTreeMap::new(),
+            associations: BTreeMap::new(),
+            nat_of_eip: BTreeMap::new(),
+            routes: BTreeMap::new(),
+        };
+        for inst in instances.iter().filter(|i| i.managed) {
+            if let Some(id) = attr(inst, "id") {
+                index.by_id.insert(id, inst);
+            }
+            match inst.tf_type.as_str() {
+                "aws_route_table_association" => {
+                    if let (Some(rt), Some(subnet)) =
+                        (attr(inst, "route_table_id"), attr(inst, "subnet_id"))
+                    {
+                        index.associations.entry(rt).or_default().insert(subnet);
+                    }
+                }
+                "aws_nat_gateway" => {
+                    if let Some(eip) = attr(inst, "allocation_id") {
+                        index.nat_of_eip.insert(eip, inst);
+                    }
+                }
+                _ => {}
+            }
+        }
+        // Routes need every subnet and NAT gateway known first.
+        for inst in instances.iter().filter(|i| i.managed) {
+            let found: Vec<(&str, String)> = match inst.tf_type.as_str() {
+                "aws_route_table" => {
+                    let inline = inst.attributes.get("route").and_then(Value::as_array);
+                    let keys = inline
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|r| index.route_key(r, "cidr_block"));
+                    attr(inst, "id")
+                        .map(|id| keys.map(|k| (id, k)).collect())
+                        .unwrap_or_default()
+                }
+                "aws_route" => {
+                    let rt = attr(inst, "route_table_id");
+                    let key = index.route_key(
+                        &Value::Object(inst.attributes.clone()),
+                        "destination_cidr_block",
+                    );
+                    rt.zip(key).into_iter().collect()
+                }
+                _ => Vec::new(),
+            };
+            for (rt, key) in found {
+                index.routes.entry(rt).or_default().insert(key);
+            }
+        }
+        index
+    }
+
+    /// `0.0.0.0/0 via igw`, `0.0.0.0/0 via nat 10.2.1.0/24` (the NAT gateway's subnet).
+    fn route_key(&self, route: &Value, cidr_attr: &str) -> Option<String> {
+        let text = |k: &str| {
+            route
+                .get(k)
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+        };
+        let cidr = text(cidr_attr)?;
+        if text("gateway_id").is_some_and(|g| g.starts_with("igw-")) {
+            return Some(format!("{cidr} via igw"));
+        }
+        let nat = self.by_id.get(text("nat_gateway_id")?)?;
+        Some(format!(
+            "{cidr} via nat {}",
+            self.subnet_cidr(attr(nat, "subnet_id")?)?
+        ))
+    }
+
+    /// The CIDR of the subnet `id` as Terraform recorded it.
+    fn subnet_cidr(&self, id: &str) -> Option<String> {
+        let s = self.by_id.get(id)?;
+        (s.tf_type == "aws_subnet").then(|| attr(s, "cidr_block").map(str::to_owned))?
+    }
+}
+
+fn named(inst: &Instance, kind: Kind, name_attr: &str, id: Option<&str>) -> Match {
+    match (attr(inst, name_attr), id.or_else(|| attr(inst, "id"))) {
+        (Some(name), Some(id)) => Match::Kind {
+            kind,
+            key: name.to_owned(),
+            id: id.to_owned(),
+        },
+        (None, _) => Match::Not(format!("it has no `{name_attr}` attribute")),
+        (_, None) => Match::Not("it has no `id` attribute".into()),
+    }
+}
+
+/// Named kinds: (Terraform type, kind, attribute holding the name, whether the id is the name).
+const NAMED: [(&str, Kind, &str, bool); 11] = [
+    ("aws_security_group", Kind::SecurityGroup, "name", false),
+    ("aws_api_gateway_rest_api", Kind::RestApi, "name", false),
+    ("aws_api_gateway_api_key", Kind::ApiKey, "name", false),
+    ("aws_apigatewayv2_vpc_link", Kind::VpcLink, "name", false),
+    ("aws_api_gateway_usage_plan", Kind::UsagePlan, "name", false),
+    ("aws_db_subnet_group", Kind::DbSubnetGroup, "name", true),
+    (
+        "aws_elastic_beanstalk_application",
+        Kind::BeanstalkApp,
+        "name",
+        true,
+    ),
+    (
+        "aws_elastic_beanstalk_environment",
+        Kind::BeanstalkEnv,
+        "name",
+        false,
+    ),
+    ("aws_iam_role", Kind::IamRole, "name", true),
+    (
+        "aws_iam_instance_profile",
+        Kind::InstanceProfile,
+        "name",
+        true,
+    ),
+    ("aws_vpc", Kind::Vpc, "cidr_block", false),
+];
+
+/// Types provision keeps inside another resource: what they are part of.
+fn part_of(tf_type: &str) -> Option<&'static str> {
+    Some(match tf_type {
+        "aws_route_table_association" | "aws_route" | "aws_main_route_table_association" => {
+            "its route table"
+        }
+        "aws_security_group_rule"
+        | "aws_vpc_security_group_ingress_rule"
+        | "aws_vpc_security_group_egress_rule" => "its security group (rules are the group's)",
+        "aws_api_gateway_resource"
+        | "aws_api_gateway_method"
+        | "aws_api_gateway_method_response"
+        | "aws_api_gateway_integration_response" => {
+            "backend.api_integration (the {proxy+} resource and its ANY method)"
+        }
+        "aws_api_gateway_deployment" => {
+            "backend.api_stage (provision deploys when the API changes)"
+        }
+        "aws_api_gateway_usage_plan_key" => "backend.usage_plan",
+        "aws_iam_role_policy_attachment" | "aws_iam_role_policy" => "its IAM role",
+        _ => return None,
+    })
+}
+
+/// What provision makes of one Terraform instance (the AWS provider's attribute names).
+fn classify(inst: &Instance, index: &Index<'_>) -> Match {
+    if !inst.managed {
+        return Match::Not("a data source: Terraform reads it, nothing to take over".into());
+    }
+    if let Some(of) = part_of(&inst.tf_type) {
+        return Match::Not(format!(
+            "provision keeps it inside {of}, and takes it over with it"
+        ));
+    }
+    if let Some((_, kind, name, id_is_name)) = NAMED.iter().find(|n| n.0 == inst.tf_type) {
+        let id = if *id_is_name { attr(inst, name) } else { None };
+        return named(inst, *kind, name, id);
+    }
+    let id = attr(inst, "id");
+    match inst.tf_type.as_str() {
+        "aws_subnet" => named(inst, Kind::Subnet, "cidr_block", None),
+        "aws_internet_gateway" => match id {
+            Some(id) => Match::Kind {
+                kind: Kind::InternetGateway,
+                key: String::new(),
+                id: id.to_owned(),
+            },
+            None => Match::Not("it has no `id` attribute".into()),
+        },
+        "aws_nat_gateway" | "aws_eip" | "aws_route_table" => by_subnets(inst, index),
+        // Since version 5 of the AWS provider `id` is the resource id (`db-…`); before, the
+        // identifier.
+        "aws_db_instance" => match attr(inst, "identifier").or(id) {
+            Some(i) => Match::Kind {
+                kind: Kind::DbInstance,
+                key: i.to_owned(),
+                id: i.to_owned(),
+            },
+            None => Match::Not("it has neither `identifier` nor `id`".into()),
+        },
+        "aws_api_gateway_integration" | "aws_api_gateway_stage" => api_part(inst),
+        "aws_api_gateway_vpc_link" => Match::Not(
+            "a VPC link V1 (to a Network Load Balancer): provision's API reaches the backend through a V2 link (aws_apigatewayv2_vpc_link), which apply creates".into(),
+        ),
+        "aws_lb" | "aws_lb_listener" | "aws_lb_target_group" | "aws_alb" | "aws_elb" => {
+            Match::Not("Elastic Beanstalk makes and owns the environments' load balancers".into())
+        }
+        other if other.starts_with("aws_") => {
+            Match::Not(format!("provision has no kind for {other}"))
+        }
+        other => Match::Not(format!("not an AWS provider resource ({other})")),
+    }
+}
+
+/// NAT gateways, their Elastic IPs and route tables: told apart by the subnets they serve.
+fn by_subnets(inst: &Instance, index: &Index<'_>) -> Match {
+    let id = attr(inst, "id");
+    match inst.tf_type.as_str() {
+        "aws_nat_gateway" => {
+            match (
+                id,
+                attr(inst, "subnet_id").and_then(|s| index.subnet_cidr(s)),
+            ) {
+                (Some(id), Some(cidr)) => Match::Kind {
+                    kind: Kind::NatGateway,
+                    key: cidr,
+                    id: id.to_owned(),
+                },
+                _ => Match::Not(
+                    "its subnet (`subnet_id`) is not an aws_subnet of these states".into(),
+                ),
+            }
+        }
+        "aws_eip" => {
+            let alloc = attr(inst, "allocation_id").or(id);
+            let cidr = alloc
+                .and_then(|a| index.nat_of_eip.get(a))
+                .and_then(|nat| attr(nat, "subnet_id"))
+                .and_then(|s| index.subnet_cidr(s));
+            match (alloc, cidr) {
+                (Some(alloc), Some(cidr)) => Match::Kind {
+                    kind: Kind::ElasticIp,
+                    key: cidr,
+                    id: alloc.to_owned(),
+                },
+                _ => Match::Not(
+                    "no NAT gateway of these states uses it: provision's Elastic IPs are its NAT gateways'".into(),
+                ),
+            }
+        }
+        _ => {
+            let cidrs: Option<BTreeSet<String>> =
+                id.and_then(|id| index.associations.get(id)).map(|subnets| {
+                    subnets
+                        .iter()
+                        .filter_map(|s| index.subnet_cidr(s))
+                        .collect()
+                });
+            // Without associations, its routes tell it apart (via the internet or a NAT).
+            let routes = id
+                .and_then(|id| index.routes.get(id))
+                .filter(|r| !r.is_empty());
+            match (id, cidrs, routes) {
+                (Some(id), Some(cidrs), _) if !cidrs.is_empty() => Match::Kind {
+                    kind: Kind::RouteTable,
+                    key: cidrs.into_iter().collect::<Vec<_>>().join(","),
+                    id: id.to_owned(),
+                },
+                (Some(id), _, Some(routes)) => Match::Kind {
+                    kind: Kind::RouteTable,
+                    key: routes_key(routes),
+                    id: id.to_owned(),
+                },
+                _ => Match::Not(
+                    "no aws_route_table_association of these states associates it with a subnet, and it has no route through an internet or NAT gateway of these states"
+                        .into(),
+                ),
+            }
+        }
+    }
+}
+
+fn routes_key(routes: &BTreeSet<String>) -> String {
+    format!(
+        "routes {}",
+        routes.iter().cloned().collect::<Vec<_>>().join(", ")
+    )
+}
+
+/// An API's integration and stage: ids made of the API's id and their own parts.
+fn api_part(inst: &Instance) -> Match {
+    let api = attr(inst, "rest_api_id");
+    if inst.tf_type == "aws_api_gateway_stage" {
+        return match (api, attr(inst, "stage_name")) {
+            (Some(api), Some(stage)) => Match::Kind {
+                kind: Kind::ApiStage,
+                key: stage.to_owned(),
+                id: format!("{api}/{stage}"),
+            },
+            _ => Match::Not("it lacks `rest_api_id` or `stage_name`".into()),
+        };
+    }
+    match (api, attr(inst, "resource_id"), attr(inst, "http_method")) {
+        (Some(api), Some(res), Some("ANY")) => Match::Kind {
+            kind: Kind::ApiIntegration,
+            key: String::new(),
+            id: format!("{api}/{res}/ANY"),
+        },
+        (_, _, Some(m)) => Match::Not(format!(
+            "an integration of the {m} method: provision's API has one, of ANY on {{proxy+}}"
+        )),
+        _ => Match::Not("it lacks `rest_api_id`, `resource_id` or `http_method`".into()),
+    }
+}
+
+/// What each desired address is told apart by (see [`classify`] for Terraform's side).
+fn desired_keys(desired: &DesiredState) -> Vec<(Address, String)> {
+    let cidr_of = |r: &Ref| match r {
+        Ref::Managed(a) => match desired.resources.get(a).map(|d| &d.attrs) {
+            Some(Attrs::Subnet(s)) => Some(s.cidr.to_string()),
+            _ => None,
+        },
+        Ref::External(_) => None,
+    };
+    let mut out = Vec::new();
+    for (address, d) in &desired.resources {
+        let key = match &d.attrs {
+            Attrs::Vpc(a) => Some(a.cidr.to_string()),
+            Attrs::Subnet(a) => Some(a.cidr.to_string()),
+            Attrs::InternetGateway(_) | Attrs::ApiIntegration(_) => Some(String::new()),
+            Attrs::ElasticIp(_) => desired.resources.values().find_map(|n| match &n.attrs {
+                Attrs::NatGateway(nat) if nat.elastic_ip == Ref::Managed(address.clone()) => {
+                    cidr_of(&nat.subnet)
+                }
+                _ => None,
+            }),
+            Attrs::NatGateway(a) => cidr_of(&a.subnet),
+            Attrs::RouteTable(a) => {
+                let cidrs: Option<BTreeSet<String>> = a.subnets.iter().map(cidr_of).collect();
+                cidrs.map(|c| c.into_iter().collect::<Vec<_>>().join(","))
+            }
+            Attrs::SecurityGroup(a) => Some(a.name.clone()),
+            Attrs::RestApi(a) => Some(a.name.clone()),
+            Attrs::ApiKey(a) => Some(a.name.clone()),
+            Attrs::VpcLink(a) => Some(a.name.clone()),
+            Attrs::ApiStage(a) => Some(a.stage_name.clone()),
+            Attrs::UsagePlan(a) => Some(a.name.clone()),
+            Attrs::DbSubnetGroup(a) => Some(a.name.clone()),
+            Attrs::DbInstance(a) => Some(a.identifier.clone()),
+            Attrs::BeanstalkApp(a) => Some(a.name.clone()),
+            Attrs::BeanstalkEnv(a) => Some(a.name.clone()),
+            Attrs::IamRole(a) => Some(a.name.clone()),
+            Attrs::InstanceProfile(a) => Some(a.name.clone()),
+        };
+        if let Some(key) = key {
+            out.push((address.clone(), key));
+        }
+        if let Attrs::RouteTable(rt) = &d.attrs {
+            let routes: Option<BTreeSet<String>> = rt
+                .routes
+                .iter()
+                .map(|r| desired_route(desired, r, &cidr_of))
+                .collect();
+            if let Some(routes) = routes.filter(|r| !r.is_empty()) {
+                out.push((address.clone(), routes_key(&routes)));
+            }
+        }
+    }
+    out
+}
+
+/// A route of the spec as `Index::route_key` writes Terraform's.
+fn desired_route(
+    desired: &DesiredState,
+    r: &crate::model::Route,
+    cidr_of: &impl Fn(&Ref) -> Option<String>,
+) -> Option<String> {
+    let Ref::Managed(target) = &r.target else {
+        return None;
+    };
+    match (target.kind, desired.resources.get(target).map(|d| &d.attrs)) {
+        (Kind::InternetGateway, _) => Some(format!("{} via igw", r.destination)),
+        (Kind::NatGateway, Some(Attrs::NatGateway(nat))) => Some(format!(
+            "{} via nat {}",
+            r.destination,
+            cidr_of(&nat.subnet)?
+        )),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn staging() -> DesiredState {
+        let specs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("specs");
+        let (loaded, _) = crate::spec::load(&specs, "staging").expect("the project's specs load");
+        crate::spec::desired::build(&loaded.spec)
+    }
+
+    fn resource(tf_type: &str, name: &str, instances: Value) -> Value {
+        serde_json::json!({
+            "mode": "managed", "type": tf_type, "name": name, "module": "module.network",
+            "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]", "instances": instances
+        })
+    }
+
+    fn one(attributes: Value) -> Value {
+        serde_json::json!([{ "schema_version": 0, "attributes": attributes }])
+    }
+
+    fn state(resources: Vec<Value>) -> String {
+        serde_json::json!({
+            "version": 4, "terraform_version": "1.9.5", "serial": 7,
+            "lineage": "3f0c2a5e-0000-4000-8000-000000000000", "outputs": {}, "resources": resources
+        })
+        .to_string()
+    }
+
+    fn fixture() -> String {
+        let subnets = serde_json::json!([
+            {"index_key": 0, "attributes": {"id": "subnet-a", "cidr_block": "10.2.1.0/24", "vpc_id": "vpc-1"}},
+            {"index_key": 1, "attributes": {"id": "subnet-b", "cidr_block": "10.2.2.0/24", "vpc_id": "vpc-1"}}
+        ]);
+        state(vec![
+            resource(
+                "aws_vpc",
+                "main",
+                one(serde_json::json!({"id": "vpc-1", "cidr_block": "10.2.0.0/16"})),
+            ),
+            resource("aws_subnet", "public", subnets),
+            resource(
+                "aws_eip",
+                "nat",
+                one(
+                    serde_json::json!({"id": "eipalloc-1", "allocation_id": "eipalloc-1", "domain": "vpc"}),
+                ),
+            ),
+            resource(
+                "aws_nat_gateway",
+                "main",
+                one(
+                    serde_json::json!({"id": "nat-1", "subnet_id": "subnet-a", "allocation_id": "eipalloc-1"}),
+                ),
+            ),
+            resource(
+                "aws_route_table",
+                "public",
+                one(serde_json::json!({"id": "rtb-1", "vpc_id": "vpc-1"})),
+            ),
+            resource(
+                "aws_route_table_association",
+                "public",
+                serde_json::json!([
+                    {"index_key": 0, "attributes": {"id": "rtbassoc-1", "route_table_id": "rtb-1", "subnet_id": "subnet-a"}},
+                    {"index_key": 1, "attributes": {"id": "rtbassoc-2", "route_table_id": "rtb-1", "subnet_id": "subnet-b"}}
+                ]),
+            ),
+            resource(
+                "aws_security_group",
+                "rds",
+                one(serde_json::json!({"id": "sg-1", "name": "agentpass-staging-rds"})),
+            ),
+            resource(
+                "aws_security_group",
+                "legacy",
+                one(serde_json::json!({"id": "sg-2", "name": "staging-bastion"})),
+            ),
+            resource(
+                "aws_security_group_rule",
+                "rds_in",
+                one(serde_json::json!({"id": "sgrule-1", "security_group_id": "sg-1"})),
+            ),
+            resource(
+                "aws_db_instance",
+                "main",
+                one(serde_json::json!({"id": "db-ABCDEF", "identifier": "agentpass-staging"})),
+            ),
+            resource(
+                "aws_api_gateway_stage",
+                "main",
+                one(
+                    serde_json::json!({"id": "ags-api1-staging", "rest_api_id": "api1", "stage_name": "staging"}),
+                ),
+            ),
+            resource(
+                "aws_api_gateway_integration",
+                "health",
+                one(
+                    serde_json::json!({"id": "agi-x", "rest_api_id": "api1", "resource_id": "r1", "http_method": "GET"}),
+                ),
+            ),
+            resource(
+                "aws_cloudwatch_log_group",
+                "app",
+                one(serde_json::json!({"id": "/aws/app"})),
+            ),
+            serde_json::json!({"mode": "data", "type": "aws_region", "name": "current", "provider": "p",
+                               "instances": [{"attributes": {"id": "us-east-2"}}]}),
+        ])
+    }
+
+    #[test]
+    fn resources_map_by_cidr_subnet_associations_and_names() {
+        let state = parse("shared/staging/terraform.tfstate", &fixture()).unwrap();
+        assert_eq!(
+            (state.serial, state.terraform_version.as_str()),
+            (7, "1.9.5")
+        );
+        let instances = state.instances;
+        let m = map(&instances, &staging());
+        let mapped: Vec<(String, &str)> = m
+            .mapped
+            .iter()
+            .map(|x| (x.address.to_string(), x.id.as_str()))
+            .collect();
+        assert_eq!(
+            mapped,
+            [
+                ("shared.vpc".into(), "vpc-1"),
+                ("shared.subnet.public-a".into(), "subnet-a"),
+                ("shared.subnet.public-b".into(), "subnet-b"),
+                ("shared.eip.nat-public-a".into(), "eipalloc-1"),
+                ("shared.nat_gateway.public-a".into(), "nat-1"),
+                ("shared.route_table.public".into(), "rtb-1"),
+                ("shared.security_group.rds".into(), "sg-1"),
+                ("backend.api_stage".into(), "api1/staging"),
+                ("backend.rds".into(), "agentpass-staging"),
+            ]
+        );
+        assert_eq!(
+            m.mapped[1].tf_address,
+            "module.network.aws_subnet.public[0]"
+        );
+        let why = |tf: &str| {
+            m.unmapped
+                .iter()
+                .find(|u| u.tf_address == tf)
+                .map(|u| u.reason.clone())
+                .unwrap_or_else(|| panic!("{tf} not listed as unmapped: {:?}", m.unmapped))
+        };
+        assert!(
+            why("module.network.aws_security_group.legacy").contains("the name `staging-bastion`")
+        );
+        assert!(
+            why("module.network.aws_security_group_rule.rds_in").contains("its security group")
+        );
+        assert!(
+            why("module.network.aws_route_table_association.public[1]").contains("route table")
+        );
+        assert!(why("module.network.aws_api_gateway_integration.health").contains("GET"));
+        assert!(
+            why("module.network.aws_cloudwatch_log_group.app")
+                .contains("no kind for aws_cloudwatch_log_group")
+        );
+        assert!(why("data.aws_region.current").contains("data source"));
+        assert_eq!(
+            m.mapped.len() + m.unmapped.len(),
+            instances.len(),
+            "every instance is listed"
+        );
+        assert!(
+            m.not_in_terraform
+                .iter()
+                .any(|a| a.to_string() == "shared.subnet.private-a")
+        );
+    }
+
+    /// Every address of both environments can be mapped to, and no two of a kind look alike.
+    #[test]
+    fn every_address_has_a_key_of_its_own() {
+        let specs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("specs");
+        for env in ["staging", "production"] {
+            let (loaded, _) = crate::spec::load(&specs, env).unwrap();
+            let desired = crate::spec::desired::build(&loaded.spec);
+            let keys = desired_keys(&desired);
+            let covered: BTreeSet<&Address> = keys.iter().map(|(a, _)| a).collect();
+            assert_eq!(covered.len(), desired.resources.len(), "{env}");
+            let distinct: BTreeSet<(Kind, &String)> =
+                keys.iter().map(|(a, k)| (a.kind, k)).collect();
+            assert_eq!(distinct.len(), keys.len(), "{env}: {keys:?}");
+        }
+    }
+
+    #[test]
+    fn route_tables_without_associations_map_by_their_routes() {
+        let text = state(vec![
+            resource(
+                "aws_subnet",
+                "a",
+                one(serde_json::json!({"id": "subnet-a", "cidr_block": "10.2.1.0/24"})),
+            ),
+            resource(
+                "aws_nat_gateway",
+                "main",
+                one(serde_json::json!({"id": "nat-1", "subnet_id": "subnet-a"})),
+            ),
+            resource(
+                "aws_route_table",
+                "public",
+                one(serde_json::json!({"id": "rtb-pub",
+                "route": [{"cidr_block": "0.0.0.0/0", "gateway_id": "igw-1", "nat_gateway_id": ""}]})),
+            ),
+            resource(
+                "aws_route_table",
+                "private",
+                one(serde_json::json!({"id": "rtb-priv", "route": []})),
+            ),
+            resource(
+                "aws_route",
+                "private_nat",
+                one(
+                    serde_json::json!({"id": "r-1", "route_table_id": "rtb-priv",
+                "destination_cidr_block": "0.0.0.0/0", "nat_gateway_id": "nat-1"}),
+                ),
+            ),
+        ]);
+        let m = map(&parse("f.tfstate", &text).unwrap().instances, &staging());
+        let tables: Vec<(String, &str)> = m
+            .mapped
+            .iter()
+            .filter(|x| x.address.kind == Kind::RouteTable)
+            .map(|x| (x.address.to_string(), x.id.as_str()))
+            .collect();
+        assert_eq!(
+            tables,
+            [
+                ("shared.route_table.private".into(), "rtb-priv"),
+                ("shared.route_table.public".into(), "rtb-pub")
+            ]
+        );
+    }
+
+    #[test]
+    fn two_terraform_resources_for_one_address_map_once() {
+        let text = state(vec![
+            resource(
+                "aws_vpc",
+                "main",
+                one(serde_json::json!({"id": "vpc-1", "cidr_block": "10.2.0.0/16"})),
+            ),
+            resource(
+                "aws_vpc",
+                "copy",
+                one(serde_json::json!({"id": "vpc-2", "cidr_block": "10.2.0.0/16"})),
+            ),
+        ]);
+        let m = map(&parse("f.tfstate", &text).unwrap().instances, &staging());
+        assert_eq!(m.mapped.len(), 1);
+        assert!(
+            m.unmapped[0].reason.contains("already mapped"),
+            "{:?}",
+            m.unmapped
+        );
+    }
+
+    #[test]
+    fn malformed_files_name_the_file_and_the_field() {
+        let cases = [
+            ("{", "line 1"),
+            ("[]", "(document)"),
+            (r#"{"version": 3, "resources": []}"#, "version"),
+            (
+                r#"{"version": 4, "serial": 1, "lineage": "l"}"#,
+                "terraform_version",
+            ),
+            (
+                r#"{"version": 4, "terraform_version": "1.9.5", "serial": "x", "lineage": "l"}"#,
+                "serial",
+            ),
+            (
+                r#"{"version": 4, "terraform_version": "1.9.5", "serial": 1, "lineage": "l"}"#,
+                "resources",
+            ),
+            (
+                r#"{"version": 4, "terraform_version": "1.9.5", "serial": 3, "lineage": "l", "resources": [{"mode": "managed", "type": "aws_vpc", "name": "x"}]}"#,
+                "resources[0].instances",
+            ),
+            (
+                r#"{"version": 4, "terraform_version": "1.9.5", "serial": 3, "lineage": "l", "resources": [{"mode": "weird", "type": "aws_vpc", "name": "x", "instances": []}]}"#,
+                "resources[0].mode",
+            ),
+            (
+                r#"{"version": 4, "terraform_version": "1.9.5", "serial": 3, "lineage": "l", "resources": [{"mode": "managed", "type": "aws_vpc", "name": "x", "instances": [{"attributes_flat": {}}]}]}"#,
+                "resources[0].instances[0].attributes",
+            ),
+            (
+                r#"{"version": 4, "terraform_version": "1.9.5", "serial": 3, "lineage": "l", "resources": [{"mode": "managed", "name": "x", "instances": []}]}"#,
+                "resources[0].type",
+            ),
+        ];
+        for (text, field) in cases {
+            let e = parse("backend/staging/terraform.tfstate", text).unwrap_err();
+            assert_eq!(e.file, "backend/staging/terraform.tfstate");
+            assert!(e.field.contains(field), "{text}: {e}");
+            assert!(
+                e.to_string()
+                    .starts_with("backend/staging/terraform.tfstate: "),
+                "{e}"
+            );
+        }
+    }
+}
