@@ -12,7 +12,6 @@ use super::{CliError, Global, Observed, Outcome, RunArgs, Session, StateBackend,
 use crate::aws::Claims;
 use crate::import::{OWNERSHIP_TAGS, check_id, mismatch, ownership, recorded_attrs, refusal};
 use crate::model::{Address, Kind, RecordedResource};
-use crate::plan::diff;
 use crate::state;
 
 #[derive(Debug, Args)]
@@ -335,7 +334,7 @@ async fn checked_record(
 /// The plan that remains, as `provision plan` shows it (exit 2 when it has changes).
 pub(super) async fn remaining(s: &Session, run: &RunArgs) -> Result<Outcome, CliError> {
     let observed = s.observe().await?;
-    let plan = s.checked(diff(&s.desired, &observed.live, &observed.recorded)?, false)?;
+    let plan = s.checked(s.diffed(&observed)?, false)?;
     s.out.show(&s.plan_view(&plan));
     s.print_stats(run);
     Ok(if plan.has_changes() {

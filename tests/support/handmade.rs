@@ -851,7 +851,7 @@ async fn beanstalk(aws: &provision::aws::Aws, net: &Net, made: &mut Vec<Made>) -
             .create_environment()
             .application_name(&app)
             .environment_name(&app)
-            .solution_stack_name("64bit Amazon Linux 2023 v6.6.0 running Node.js 20")
+            .solution_stack_name("64bit Amazon Linux 2023 v6.7.2 running Node.js 20")
             .tier(
                 EnvironmentTier::builder()
                     .name("WebServer")
@@ -874,7 +874,7 @@ async fn beanstalk(aws: &provision::aws::Aws, net: &Net, made: &mut Vec<Made>) -
             stack,
             ("aws_elastic_beanstalk_environment", "env"),
             json!({"id": env_id, "name": app, "application": app, "tier": "WebServer",
-                   "solution_stack_name": "64bit Amazon Linux 2023 v6.6.0 running Node.js 20",
+                   "solution_stack_name": "64bit Amazon Linux 2023 v6.7.2 running Node.js 20",
                    "cname": env.cname().unwrap_or_default(), "setting": []}),
         );
     }
