@@ -7,6 +7,7 @@ mod output;
 mod progress;
 mod views;
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -42,7 +43,8 @@ pub struct Global {
     /// AWS profile; else AWS_PROFILE and the standard chain.
     #[arg(long, global = true)]
     pub profile: Option<String>,
-    /// More log output on stderr (-v info, -vv debug, -vvv trace); RUST_LOG also works.
+    /// More log output on stderr: -v provision's info, -vv its debug, -vvv also the AWS SDK's
+    /// debug; RUST_LOG overrides. No colours when stderr is not a terminal or NO_COLOR is set.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
 }
@@ -83,6 +85,12 @@ pub enum Command {
     /// Inspect state snapshots and locks.
     #[command(subcommand)]
     State(StateCommand),
+    /// Print a shell completion script on stdout (e.g. `provision completions bash > ~/.local/share/bash-completion/completions/provision`).
+    Completions {
+        /// The shell to complete in.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -97,6 +105,8 @@ pub enum StateCommand {
     Unlock {
         #[command(flatten)]
         run: RunArgs,
+        /// Break the lock even if it is fresh (its lease not expired): only when you know the
+        /// run that holds it is dead.
         #[arg(long)]
         force: bool,
     },
@@ -119,12 +129,13 @@ pub enum StateBackend {
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
+    /// Environment name: a file specs/NAME.toml.
     #[arg(long)]
     pub env: String,
-    /// Limit the command to one stack.
-    #[arg(long, value_parser = parse_stack)]
+    /// Limit the command to one stack: shared, backend or console.
+    #[arg(long, value_parser = parse_stack, value_name = "shared|backend|console")]
     pub stack: Option<Stack>,
-    /// Where snapshots live.
+    /// Where snapshots live: s3 (the spec's state bucket) or local (the `state/` folder here).
     #[arg(long, value_enum, default_value_t = StateBackend::S3)]
     pub state: StateBackend,
     /// Print AWS call counts by operation on stderr.
@@ -139,11 +150,12 @@ pub struct ApplyArgs {
     /// Do not ask for confirmation.
     #[arg(long)]
     pub auto_approve: bool,
-    /// Independent changes run concurrently, up to this many.
-    #[arg(long, default_value_t = 10)]
+    /// Independent changes run concurrently, up to this many (at least 1).
+    #[arg(long, default_value_t = 10, value_parser = parse_parallelism)]
     pub parallelism: usize,
-    /// The environment's name again: required to destroy production or a protected database,
-    /// and to replace a database there (a final snapshot is taken first).
+    /// The environment's name again: required to destroy production or an environment whose
+    /// database is protected (deletion protection), and to replace the database there (a final
+    /// snapshot is taken first).
     #[arg(long, value_name = "ENV")]
     pub confirm: Option<String>,
 }
@@ -156,6 +168,15 @@ pub struct DestroyArgs {
 
 fn parse_stack(s: &str) -> Result<Stack, String> {
     s.parse()
+}
+
+/// Zero would run nothing and wait forever.
+fn parse_parallelism(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 /// What a command ended with, before it becomes an exit code.
@@ -224,11 +245,13 @@ pub fn main() -> ExitCode {
 }
 
 fn init_tracing(verbose: u8) {
+    // Each -v opens provision's own logs a level further; the SDK's (request by request) only
+    // from -vvv, or with RUST_LOG.
     let default = match verbose {
         0 => "warn",
-        1 => "info",
-        2 => "debug",
-        _ => "trace",
+        1 => "warn,provision=info",
+        2 => "warn,provision=debug",
+        _ => "debug,provision=trace",
     };
     // The SDK logs whole requests and responses at trace level, and responses can carry secrets
     // (an API key's value): its crates stop at debug, whatever the level asked for. A cap only
@@ -270,6 +293,9 @@ fn init_tracing(verbose: u8) {
         .with(
             tracing_subscriber::fmt::layer()
                 .with_writer(std::io::stderr)
+                .with_ansi(
+                    crate::plan::render::Style::detect(std::io::stderr().is_terminal()).color(),
+                )
                 .with_filter(sdk_cap),
         )
         .try_init();
@@ -286,6 +312,11 @@ pub fn run(cli: &Cli) -> Result<Outcome, CliError> {
         Command::Drift(a) => runtime().block_on(commands::drift(g, a)),
         Command::State(s) => runtime().block_on(commands::state(g, s)),
         Command::Outputs(a) => runtime().block_on(commands::outputs(g, a)),
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(*shell, &mut cmd, "provision", &mut std::io::stdout());
+            Ok(Outcome::Done)
+        }
     }
 }
 
