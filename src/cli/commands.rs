@@ -59,6 +59,10 @@ impl Session {
             hasher.update(f.text.as_bytes());
         }
         let spec_hash = hex(&hasher.finalize()[..16]);
+        if let Some(profile) = &g.profile {
+            crate::aws::profile::check(profile).await?;
+        }
+        tracing::debug!(env = %run.env, region = %loaded.spec.region, stacks = ?stacks, state = ?run.state, "spec loaded");
         let aws = Aws::connect(&ConnectOptions {
             endpoint_url: g.endpoint_url.clone(),
             profile: g.profile.clone(),
