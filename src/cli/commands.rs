@@ -412,7 +412,9 @@ pub async fn apply(g: &Global, a: &ApplyArgs) -> Result<Outcome, CliError> {
             .outputs(&s.env, &ids, g.endpoint_url.as_deref(), https)
             .await
         {
-            Ok(out) => s.out.note(&format!("\nOutputs:\n{}", out.render())),
+            Ok(out) => s
+                .out
+                .note(&format!("\nOutputs:\n{}", out.render(&s.stacks))),
             Err(e) => s.out.warn(format_args!("could not read the outputs: {e}")),
         }
     }
@@ -703,7 +705,11 @@ pub async fn outputs(g: &Global, run: &RunArgs) -> Result<Outcome, CliError> {
         .aws
         .outputs(&s.env, &ids, g.endpoint_url.as_deref(), s.frontend_https)
         .await?;
-    s.out.show(&outputs);
+    s.out.show(&super::views::OutputsView {
+        outputs: &outputs,
+        env: &s.env,
+        stacks: &s.stacks,
+    });
     s.print_stats(run);
     Ok(Outcome::Done)
 }
@@ -816,22 +822,37 @@ pub async fn state(g: &Global, cmd: &StateCommand) -> Result<Outcome, CliError> 
                 resources: matches!(cmd, StateCommand::Show(_)),
             });
         }
-        // One stack at a time, each shown as it comes: what was done stays said if a later
-        // stack fails.
+        // In text, one stack at a time, each shown as it comes: what was done stays said if a
+        // later stack fails. In JSON, one document at the end.
         StateCommand::History(_) => {
-            for stack in &s.stacks {
-                s.out.show(&History(store.history(*stack, &s.env).await?));
+            let mut all = BTreeMap::new();
+            for &stack in &s.stacks {
+                let entries = store.history(stack, &s.env).await?;
+                s.out.preview(&History {
+                    env: &s.env,
+                    stacks: BTreeMap::from([(stack, entries.clone())]),
+                });
+                all.insert(stack, entries);
             }
+            s.out.show_json(&History {
+                env: &s.env,
+                stacks: all,
+            });
         }
         StateCommand::Unlock { force, .. } => {
+            let mut all = BTreeMap::new();
             for &stack in &s.stacks {
                 let broken = state::unlock(&store, stack, &s.env, *force).await?;
-                s.out.show(&Unlocked {
-                    stack,
+                s.out.preview(&Unlocked {
                     env: &s.env,
-                    broken,
+                    stacks: BTreeMap::from([(stack, broken.clone())]),
                 });
+                all.insert(stack, broken);
             }
+            s.out.show_json(&Unlocked {
+                env: &s.env,
+                stacks: all,
+            });
         }
     }
     Ok(Outcome::Done)

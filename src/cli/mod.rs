@@ -336,7 +336,8 @@ pub(crate) fn load(g: &Global, env: &str) -> Result<spec::Loaded, SpecError> {
 }
 
 fn validate(g: &Global, env: &str) -> Result<Outcome, CliError> {
-    let loaded = load(g, env)?;
+    let loaded =
+        load(g, env).inspect_err(|error| g.out().show_json(&views::Invalid { env, error }))?;
     let desired = spec::desired::build(&loaded.spec);
     g.out().show(&views::Validated {
         env,
