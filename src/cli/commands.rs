@@ -2,6 +2,10 @@
 //! the spec first, so bad input fails before any AWS call, and shows its result as a value from
 //! `views` through the session's `Printer`.
 
+mod refresh;
+
+pub use refresh::refresh;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
@@ -501,13 +505,21 @@ fn touched(plan: &Plan, recorded: &RecordedState) -> BTreeSet<Stack> {
         .collect()
 }
 
-/// Resources that match the spec but are missing from state, or recorded under another id:
-/// found by their ownership tags after a run that died before recording them.
+/// Resources that match the spec but are missing from state, recorded under another id (found
+/// by their ownership tags after a run that died before recording them), or recorded with
+/// other values (a run killed while AWS carried out its change): live = spec ≠ recorded.
 fn unrecorded(plan: &Plan, recorded: &RecordedState) -> BTreeSet<Address> {
     plan.changes
         .iter()
         .filter(|c| c.action == Action::NoOp)
-        .filter(|c| recorded.resources.get(&c.address).map(|r| &r.id) != c.id.as_ref())
+        .filter(|c| match recorded.resources.get(&c.address) {
+            None => true,
+            Some(r) => {
+                Some(&r.id) != c.id.as_ref()
+                    || Some(&r.attrs) != c.after.as_ref()
+                    || Some(&r.tags) != c.tags.as_ref()
+            }
+        })
         .map(|c| c.address.clone())
         .collect()
 }
@@ -607,11 +619,18 @@ async fn adopt(
             tags: c.tags.clone().unwrap_or_default(),
             depends_on: c.depends_on.clone(),
         };
+        let note = match observed.recorded.resources.get(&c.address) {
+            Some(r) if &r.id == id => format!(
+                "{}: recorded {id} as AWS has it (it matches the spec; state had older values)\n",
+                c.address
+            ),
+            _ => format!(
+                "{}: adopted {id} (found by its tags, missing from state)\n",
+                c.address
+            ),
+        };
         recorder.record(&c.address, record).await?;
-        s.out.note(&format!(
-            "{}: adopted {id} (found by its tags, missing from state)\n",
-            c.address
-        ));
+        s.out.note(&note);
     }
     Ok(())
 }

@@ -70,6 +70,9 @@ pub enum Command {
     Plan(RunArgs),
     /// Reconcile AWS with the spec, in dependency order.
     Apply(ApplyArgs),
+    /// Record in state what AWS has for what state records, changing nothing in AWS (Terraform's
+    /// `apply -refresh-only`).
+    Refresh(RunArgs),
     /// Read-only: where AWS has moved away from the spec and the last snapshot (exit 2 on drift).
     Drift(RunArgs),
     /// Delete everything the environment owns, in reverse dependency order.
@@ -310,6 +313,7 @@ pub fn run(cli: &Cli) -> Result<Outcome, CliError> {
         Command::Apply(a) => runtime().block_on(commands::apply(g, a)),
         Command::Destroy(a) => runtime().block_on(commands::destroy(g, a)),
         Command::Drift(a) => runtime().block_on(commands::drift(g, a)),
+        Command::Refresh(a) => runtime().block_on(commands::refresh(g, a)),
         Command::State(s) => runtime().block_on(commands::state(g, s)),
         Command::Outputs(a) => runtime().block_on(commands::outputs(g, a)),
         Command::Completions { shell } => {

@@ -4,6 +4,7 @@ pub mod checks;
 pub mod diff;
 pub mod names;
 pub mod offerings;
+pub mod refresh;
 pub mod render;
 pub mod types;
 
