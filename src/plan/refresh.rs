@@ -23,7 +23,7 @@ pub enum Refreshed {
     Record {
         address: Address,
         #[serde(skip)]
-        record: RecordedResource,
+        record: Box<RecordedResource>,
         id: String,
         fields: Vec<String>,
     },
@@ -77,12 +77,12 @@ pub fn refresh(
         };
         out.push(Refreshed::Record {
             address: address.clone(),
-            record: RecordedResource {
+            record: Box::new(RecordedResource {
                 id: l.id.clone(),
                 attrs,
                 tags,
                 depends_on: r.depends_on.clone(),
-            },
+            }),
             id: l.id.clone(),
             fields,
         });

@@ -72,7 +72,7 @@ async fn locked(s: &Session, stacks: &BTreeSet<Stack>) -> Result<Outcome, CliErr
         match change {
             Refreshed::Record {
                 address, record, ..
-            } => recorder.record(address, record.clone()).await?,
+            } => recorder.record(address, (**record).clone()).await?,
             Refreshed::Forget { address, .. } => recorder.forget(address).await?,
         }
     }
