@@ -3,6 +3,7 @@
 //! `views` through the session's `Printer`.
 
 mod refresh;
+mod target;
 
 pub use refresh::refresh;
 
@@ -17,13 +18,14 @@ use sha2::{Digest, Sha256};
 use super::output::Printer;
 use super::views::{ApplyView, DriftView, History, PlanView, Snapshots, Unlocked};
 use super::{
-    ApplyArgs, CliError, DestroyArgs, Format, Global, Outcome, RunArgs, StateBackend, StateCommand,
-    load,
+    ApplyArgs, CliError, DestroyArgs, Format, Global, Outcome, PlanArgs, RunArgs, StateBackend,
+    StateCommand, load,
 };
 use crate::apply::{self, Outcome as TaskOutcome, Progress};
 use crate::aws::s3::S3Objects;
 use crate::aws::{Aws, Claims, ConnectOptions};
 use crate::model::{Address, DesiredState, LiveState, RecordedState, Ref, Stack};
+use crate::plan::target::Direction;
 use crate::plan::{Action, Plan, checks, diff, names};
 use crate::spec::{self, desired::hex};
 use crate::state::{self, LocalStore, Store, Stored};
@@ -363,11 +365,15 @@ struct Observed {
     stored: BTreeMap<Stack, Stored>,
 }
 
-pub async fn plan(g: &Global, run: &RunArgs) -> Result<Outcome, CliError> {
+pub async fn plan(g: &Global, a: &PlanArgs) -> Result<Outcome, CliError> {
+    let (run, targets) = (&a.run, &a.target.targets);
     let s = Session::open(g, run).await?;
+    s.warn_targeted(targets);
     let observed = s.observe().await?;
     s.check_dependencies(&observed)?;
-    let plan = s.checked(diff(&s.desired, &observed.live, &observed.recorded)?, false)?;
+    let plan = diff(&s.desired, &observed.live, &observed.recorded)?;
+    let plan = s.targeted(plan, targets, &observed, Direction::Dependencies)?;
+    let plan = s.checked(plan, false)?;
     s.check_names(&plan).await?;
     s.out.show(&s.plan_view(&plan));
     s.print_stats(run);
@@ -401,9 +407,11 @@ pub async fn drift(g: &Global, run: &RunArgs) -> Result<Outcome, CliError> {
 pub async fn apply(g: &Global, a: &ApplyArgs) -> Result<Outcome, CliError> {
     let mut s = Session::open(g, &a.run).await?;
     s.confirmed = checks::confirm::given(&a.run.env, a.confirm.as_deref(), false)?;
+    s.warn_targeted(&a.target.targets);
     let outcome = execute(a, &s, "apply", |s, observed| {
         s.check_dependencies(observed)?;
-        Ok(diff(&s.desired, &observed.live, &observed.recorded)?)
+        let plan = diff(&s.desired, &observed.live, &observed.recorded)?;
+        s.targeted(plan, &a.target.targets, observed, Direction::Dependencies)
     })
     .await?;
     // The URLs, as after `terraform apply`; on stderr so stdout stays the plan/report.
@@ -443,9 +451,12 @@ pub async fn destroy(g: &Global, d: &DestroyArgs) -> Result<Outcome, CliError> {
     let mut s = Session::open(g, &d.apply.run).await?;
     s.desired.resources.clear();
     s.confirmed = confirmed;
+    let targets = &d.apply.target.targets;
+    s.warn_targeted(targets);
     execute(&d.apply, &s, "destroy", |s, observed| {
         s.check_dependents(observed)?;
-        Ok(diff(&s.desired, &observed.live, &observed.recorded)?)
+        let plan = diff(&s.desired, &observed.live, &observed.recorded)?;
+        s.targeted(plan, targets, observed, Direction::Dependents)
     })
     .await
 }

@@ -67,7 +67,7 @@ pub enum Command {
     /// Check an environment's spec without touching AWS (exit 0 valid, 1 invalid).
     Validate(EnvArgs),
     /// Show what apply would change (exit 0 nothing to do, 2 changes pending).
-    Plan(RunArgs),
+    Plan(PlanArgs),
     /// Reconcile AWS with the spec, in dependency order.
     Apply(ApplyArgs),
     /// Record in state what AWS has for what state records, changing nothing in AWS (Terraform's
@@ -147,9 +147,28 @@ pub struct RunArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
+    #[command(flatten)]
+    pub target: TargetArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct TargetArgs {
+    /// Only this resource (e.g. shared.subnet.public-a, or shared.subnet for all subnets) and
+    /// what it depends on (for destroy: what depends on it). Repeatable. For exceptions, not
+    /// routine use.
+    #[arg(long = "target", value_name = "ADDRESS")]
+    pub targets: Vec<String>,
+}
+
+#[derive(Debug, Args)]
 pub struct ApplyArgs {
     #[command(flatten)]
     pub run: RunArgs,
+    #[command(flatten)]
+    pub target: TargetArgs,
     /// Do not ask for confirmation.
     #[arg(long)]
     pub auto_approve: bool,
