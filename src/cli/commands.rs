@@ -3,6 +3,7 @@
 //! `views` through the session's `Printer`.
 
 mod refresh;
+mod saved;
 mod target;
 
 pub use refresh::refresh;
@@ -372,10 +373,13 @@ pub async fn plan(g: &Global, a: &PlanArgs) -> Result<Outcome, CliError> {
     let observed = s.observe().await?;
     s.check_dependencies(&observed)?;
     let plan = diff(&s.desired, &observed.live, &observed.recorded)?;
-    let plan = s.targeted(plan, targets, &observed, Direction::Dependencies)?;
-    let plan = s.checked(plan, false)?;
+    let made = s.targeted(plan, targets, &observed, Direction::Dependencies)?;
+    let plan = s.checked(made.clone(), false)?;
     s.check_names(&plan).await?;
     s.out.show(&s.plan_view(&plan));
+    if let Some(path) = &a.out {
+        s.save_plan(path, &observed, targets, &made, &plan)?;
+    }
     s.print_stats(run);
     Ok(if plan.has_changes() {
         Outcome::Pending
@@ -404,14 +408,32 @@ pub async fn drift(g: &Global, run: &RunArgs) -> Result<Outcome, CliError> {
     })
 }
 
-pub async fn apply(g: &Global, a: &ApplyArgs) -> Result<Outcome, CliError> {
+pub async fn apply(
+    g: &Global,
+    a: &ApplyArgs,
+    plan_file: Option<&std::path::Path>,
+) -> Result<Outcome, CliError> {
+    let saved = plan_file.map(saved::read).transpose()?;
+    if saved.is_some() && !a.target.targets.is_empty() {
+        return Err(CliError::Refused(
+            "a saved plan carries its own targets: apply it without --target".into(),
+        ));
+    }
+    let targets = saved
+        .as_ref()
+        .map_or(&a.target.targets, |p| &p.targets)
+        .clone();
     let mut s = Session::open(g, &a.run).await?;
     s.confirmed = checks::confirm::given(&a.run.env, a.confirm.as_deref(), false)?;
-    s.warn_targeted(&a.target.targets);
+    s.warn_targeted(&targets);
     let outcome = execute(a, &s, "apply", |s, observed| {
         s.check_dependencies(observed)?;
         let plan = diff(&s.desired, &observed.live, &observed.recorded)?;
-        s.targeted(plan, &a.target.targets, observed, Direction::Dependencies)
+        let plan = s.targeted(plan, &targets, observed, Direction::Dependencies)?;
+        if let Some(saved) = &saved {
+            s.check_saved(saved, observed, &plan)?;
+        }
+        Ok(plan)
     })
     .await?;
     // The URLs, as after `terraform apply`; on stderr so stdout stays the plan/report.

@@ -69,7 +69,7 @@ pub enum Command {
     /// Show what apply would change (exit 0 nothing to do, 2 changes pending).
     Plan(PlanArgs),
     /// Reconcile AWS with the spec, in dependency order.
-    Apply(ApplyArgs),
+    Apply(ApplyCmd),
     /// Record in state what AWS has for what state records, changing nothing in AWS (Terraform's
     /// `apply -refresh-only`).
     Refresh(RunArgs),
@@ -152,6 +152,18 @@ pub struct PlanArgs {
     pub run: RunArgs,
     #[command(flatten)]
     pub target: TargetArgs,
+    /// Also save the plan to FILE, for `provision apply --env ENV FILE` to carry out exactly.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyCmd {
+    #[command(flatten)]
+    pub apply: ApplyArgs,
+    /// A plan saved by `plan --out`: apply exactly it, or refuse if state or AWS moved since.
+    #[arg(value_name = "PLAN_FILE")]
+    pub plan_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -329,7 +341,9 @@ pub fn run(cli: &Cli) -> Result<Outcome, CliError> {
         Command::Validate(a) => validate(g, &a.env),
         Command::Envdiff { envs } => envdiff(g, envs),
         Command::Plan(a) => runtime().block_on(commands::plan(g, a)),
-        Command::Apply(a) => runtime().block_on(commands::apply(g, a)),
+        Command::Apply(a) => {
+            runtime().block_on(commands::apply(g, &a.apply, a.plan_file.as_deref()))
+        }
         Command::Destroy(a) => runtime().block_on(commands::destroy(g, a)),
         Command::Drift(a) => runtime().block_on(commands::drift(g, a)),
         Command::Refresh(a) => runtime().block_on(commands::refresh(g, a)),

@@ -6,6 +6,7 @@ pub mod names;
 pub mod offerings;
 pub mod refresh;
 pub mod render;
+pub mod saved;
 pub mod target;
 pub mod types;
 
