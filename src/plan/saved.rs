@@ -192,3 +192,121 @@ impl SavedPlan {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::model::{LiveResource, RecordedState};
+    use crate::state::Snapshot;
+
+    struct World {
+        live: LiveState,
+        stored: BTreeMap<Stack, Stored>,
+        plan: Plan,
+    }
+
+    fn world() -> World {
+        let loaded = crate::spec::load_one(Path::new("specs"), "staging").expect("valid");
+        let desired = crate::spec::desired::build(&loaded.spec);
+        let vpc: Address = "shared.vpc".parse().unwrap();
+        let mut live = LiveState::default();
+        let d = &desired.resources[&vpc];
+        live.resources.insert(
+            vpc.clone(),
+            LiveResource {
+                id: "vpc-1".into(),
+                attrs: d.attrs.clone(),
+                tags: BTreeMap::from([("Environment".into(), "by-hand".into())]),
+                pending: BTreeMap::new(),
+            },
+        );
+        let mut snap = Snapshot::new("staging", Stack::Shared, "h");
+        snap.serial = 3;
+        let stored = BTreeMap::from([(
+            Stack::Shared,
+            Stored {
+                snapshot: snap,
+                etag: "e".into(),
+            },
+        )]);
+        let plan = super::super::diff(&desired, &live, &RecordedState::default()).unwrap();
+        World { live, stored, plan }
+    }
+
+    fn now<'a>(w: &'a World) -> Current<'a> {
+        Current {
+            env: "staging",
+            stacks: &Stack::ALL,
+            targets: &[],
+            spec_hash: "spec",
+            stored: &w.stored,
+            live: &w.live,
+            plan: &w.plan,
+            region: "us-east-2",
+        }
+    }
+
+    #[test]
+    fn the_same_world_passes_and_survives_a_round_trip() {
+        let w = world();
+        let saved = SavedPlan::new(&now(&w), &w.plan);
+        let text = serde_json::to_string(&saved).unwrap();
+        let back: SavedPlan = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, saved);
+        assert_eq!(back.check(&now(&w)), Ok(()));
+        assert_eq!(
+            back.state["shared"],
+            Some(StateMark {
+                lineage: w.stored[&Stack::Shared].snapshot.lineage.clone(),
+                serial: 3
+            })
+        );
+        assert_eq!(back.state["backend"], None);
+    }
+
+    #[test]
+    fn what_moved_is_named() {
+        let w = world();
+        let saved = SavedPlan::new(&now(&w), &w.plan);
+        let mut moved = world();
+        moved.stored = w.stored.clone();
+        moved
+            .stored
+            .get_mut(&Stack::Shared)
+            .unwrap()
+            .snapshot
+            .serial = 4;
+        assert_eq!(
+            saved.check(&now(&moved)),
+            Err(Moved::State(vec![
+                "shared/staging: serial 3 in the plan, serial 4 now".into()
+            ]))
+        );
+        let mut moved = world();
+        moved.stored = w.stored.clone();
+        let vpc: Address = "shared.vpc".parse().unwrap();
+        moved
+            .live
+            .resources
+            .get_mut(&vpc)
+            .unwrap()
+            .tags
+            .insert("Environment".into(), "again".into());
+        assert_eq!(
+            saved.check(&now(&moved)),
+            Err(Moved::Live(vec!["shared.vpc".into()]))
+        );
+        let other = Current {
+            spec_hash: "edited",
+            ..now(&w)
+        };
+        assert_eq!(saved.check(&other), Err(Moved::Spec));
+        let other = Current {
+            env: "production",
+            ..now(&w)
+        };
+        assert!(matches!(saved.check(&other), Err(Moved::Scope { .. })));
+    }
+}
