@@ -20,11 +20,16 @@ fn make_record_stale(dir: &Path) {
     std::fs::write(&path, serde_json::to_vec_pretty(&snap).unwrap()).unwrap();
 }
 
+/// Drift names the stale field, with the fix as it must be typed for `--state local`.
 fn stale_vpc_reported(doc: &serde_json::Value) -> bool {
     doc["findings"].as_array().unwrap().iter().any(|f| {
         f["address"] == "shared.vpc"
             && f["category"] == "changed"
             && f["field"] == "tags.Environment"
+            && f["resolve"]
+                .as_str()
+                .unwrap()
+                .starts_with("`provision apply --env staging --state local` restores")
     })
 }
 

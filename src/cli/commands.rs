@@ -394,6 +394,9 @@ pub async fn drift(g: &Global, run: &RunArgs) -> Result<Outcome, CliError> {
     let (observed, busy) = s.observe_settled().await?;
     let mut report = crate::drift::drift(&s.desired, &observed.live, &observed.recorded);
     crate::drift::in_flight(&mut report, &busy);
+    if run.state == StateBackend::Local {
+        crate::drift::for_local_state(&mut report);
+    }
     s.out.show(&DriftView {
         report: &report,
         env: &s.env,
