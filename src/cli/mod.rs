@@ -40,7 +40,8 @@ pub struct Global {
     /// AWS endpoint to talk to instead of AWS (e.g. LocalStack); else AWS_ENDPOINT_URL.
     #[arg(long, global = true, env = "AWS_ENDPOINT_URL")]
     pub endpoint_url: Option<String>,
-    /// AWS profile; else AWS_PROFILE and the standard chain.
+    /// AWS profile from the shared config/credentials files: wins over AWS_ACCESS_KEY_ID in the
+    /// environment, and must exist. Without it: AWS_PROFILE and the SDK's standard chain.
     #[arg(long, global = true)]
     pub profile: Option<String>,
     /// More log output on stderr: -v provision's info, -vv its debug, -vvv also the AWS SDK's
