@@ -97,3 +97,32 @@ fn refresh_and_apply_clear_a_record_that_lags_behind_aws() {
     let (_, still) = account.json(d, &args(&["state", "list"]));
     assert_eq!(serial(&still), serial(&settled));
 }
+
+/// A lock left in `state/`: the commands the errors give to break it carry `--state local`.
+#[test]
+fn lock_errors_name_the_unlock_command_for_local_state() {
+    let account = Account::new();
+    let dir = account.workdir();
+    let d = dir.path();
+    let lock = d.join("state/shared/staging/lock.json");
+    std::fs::create_dir_all(lock.parent().unwrap()).unwrap();
+    let now = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let info = serde_json::json!({
+        "id": "someone-else", "owner": "alice", "host": "laptop", "pid": 4242,
+        "command": "apply --env staging", "created_at": now, "lease_seconds": 900,
+    });
+    std::fs::write(&lock, info.to_string()).unwrap();
+    let scope = ["--env", "staging", "--stack", "shared", "--state", "local"];
+    let fix = "`provision state unlock --env staging --state local --stack shared --force`";
+
+    let out = account.provision(d, &[&["apply", "--auto-approve"][..], &scope].concat());
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains(fix), "{}", text(&out));
+    let out = account.provision(d, &[&["state", "unlock"][..], &scope].concat());
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains(fix), "{}", text(&out));
+    assert_ok(&account.provision(d, &[&["state", "unlock", "--force"][..], &scope].concat()));
+    assert!(!lock.exists());
+}

@@ -122,6 +122,20 @@ impl Session {
         }
     }
 
+    /// A lock's error, its `state unlock` command as it must be typed for this state store.
+    fn lock_error(&self, e: state::StateError) -> CliError {
+        match (self.backend, &e) {
+            (
+                StateBackend::Local,
+                state::StateError::Locked { .. } | state::StateError::LockFresh { .. },
+            ) => CliError::Refused(e.to_string().replace(
+                &format!("unlock --env {} ", self.env),
+                &format!("unlock --env {} --state local ", self.env),
+            )),
+            _ => e.into(),
+        }
+    }
+
     fn owner(&self) -> crate::model::Owner {
         crate::model::Owner {
             project: self.project.clone(),
@@ -514,7 +528,7 @@ async fn execute(
             Ok(guard) => guards.push(guard),
             Err(e) => {
                 release(s.out, guards).await;
-                return Err(e.into());
+                return Err(s.lock_error(e));
             }
         }
     }
@@ -897,7 +911,9 @@ pub async fn state(g: &Global, cmd: &StateCommand) -> Result<Outcome, CliError> 
         StateCommand::Unlock { force, .. } => {
             let mut all = BTreeMap::new();
             for &stack in &s.stacks {
-                let broken = state::unlock(&store, stack, &s.env, *force).await?;
+                let broken = state::unlock(&store, stack, &s.env, *force)
+                    .await
+                    .map_err(|e| s.lock_error(e))?;
                 s.out.preview(&Unlocked {
                     env: &s.env,
                     stacks: BTreeMap::from([(stack, broken.clone())]),

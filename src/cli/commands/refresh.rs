@@ -35,7 +35,7 @@ pub async fn refresh(g: &Global, run: &RunArgs) -> Result<Outcome, CliError> {
             Ok(guard) => guards.push(guard),
             Err(e) => {
                 release(s.out, guards).await;
-                return Err(e.into());
+                return Err(s.lock_error(e));
             }
         }
     }
