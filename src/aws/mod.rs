@@ -12,6 +12,7 @@ pub mod ids;
 pub mod import;
 pub mod names;
 pub mod outputs;
+pub mod profile;
 pub mod rds;
 pub mod retry;
 pub mod s3;
@@ -126,7 +127,13 @@ impl Aws {
         loader = loader
             .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(attempts));
         if let Some(profile) = &opts.profile {
-            loader = loader.profile_name(profile);
+            // The profile's own credentials, not the default chain's: that one would prefer
+            // AWS_ACCESS_KEY_ID from the environment to the profile asked for by name.
+            loader = loader.profile_name(profile).credentials_provider(
+                aws_config::profile::ProfileFileCredentialsProvider::builder()
+                    .profile_name(profile)
+                    .build(),
+            );
         }
         if let Some((key, secret)) = &opts.credentials {
             loader = loader.credentials_provider(aws_credential_types::Credentials::new(

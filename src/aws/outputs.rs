@@ -18,6 +18,7 @@ pub struct Outputs {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub api_via_endpoint: Option<String>,
     /// Never public: reached through API Gateway only. Its internal load balancer's name.
+    /// The backend environment's hostname (its load balancer): reachable only inside the VPC.
     pub backend: Option<String>,
 }
 
@@ -67,8 +68,7 @@ impl Aws {
             .and_then(|(cname, _)| cname)
             .map(|c| format!("{}://{c}", if frontend_https { "https" } else { "http" }));
         let backend = lookup(Stack::Backend, Kind::BeanstalkEnv)
-            .and_then(|(cname, endpoint)| endpoint.or(cname))
-            .map(|e| format!("internal only, via API Gateway ({e})"));
+            .and_then(|(cname, endpoint)| endpoint.or(cname));
         let (api, api_via_endpoint) = match id(Stack::Shared, Kind::RestApi) {
             Some(api) if ids.contains_key(&Address::single(Stack::Backend, Kind::ApiStage)) => (
                 Some(format!(
@@ -121,23 +121,72 @@ pub fn frontend_https(desired: &DesiredState) -> bool {
 }
 
 impl Outputs {
-    pub fn render(&self) -> String {
+    /// Which outputs a command scoped to `stacks` shows: the frontend is the console's, the
+    /// backend's hostname the backend's, the API's URL the shared stack's API with the
+    /// backend's stage.
+    fn shown(stacks: &[Stack]) -> [bool; 3] {
+        let has = |s| stacks.contains(&s);
+        [
+            has(Stack::Console),
+            has(Stack::Shared) || has(Stack::Backend),
+            has(Stack::Backend),
+        ]
+    }
+
+    pub fn render(&self, stacks: &[Stack]) -> String {
+        let [frontend, api, backend] = Self::shown(stacks);
         let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "(not deployed)".into());
-        let mut out = format!(
-            "Frontend:    {}\nAPI Gateway: {}\n",
-            show(&self.frontend),
-            show(&self.api)
-        );
-        if let Some(e) = &self.api_via_endpoint {
-            out.push_str(&format!("             {e} (this endpoint)\n"));
+        let mut out = String::new();
+        if frontend {
+            out.push_str(&format!("Frontend:    {}\n", show(&self.frontend)));
         }
-        out.push_str(&format!(
-            "Backend:     {}\n",
-            self.backend
-                .clone()
-                .unwrap_or_else(|| "internal only (not deployed)".into())
-        ));
+        if api {
+            out.push_str(&format!("API Gateway: {}\n", show(&self.api)));
+            if let Some(e) = &self.api_via_endpoint {
+                out.push_str(&format!("             {e} (this endpoint)\n"));
+            }
+        }
+        if backend {
+            out.push_str(&format!(
+                "Backend:     {}\n",
+                self.backend.as_ref().map_or_else(
+                    || "internal only (not deployed)".into(),
+                    |h| format!("internal only, via API Gateway ({h})")
+                )
+            ));
+        }
         out
+    }
+
+    /// The JSON document of `outputs` (docs/json.md): one key per output in scope, `null`
+    /// when not deployed.
+    pub fn to_json(&self, env: &str, stacks: &[Stack]) -> serde_json::Value {
+        let [frontend, api, backend] = Self::shown(stacks);
+        let mut doc = serde_json::json!({ "format_version": 1, "env": env });
+        if frontend {
+            doc["frontend"] = serde_json::json!(
+                self.frontend
+                    .as_ref()
+                    .map(|u| serde_json::json!({ "url": u }))
+            );
+        }
+        if api {
+            doc["api"] = serde_json::json!(self.api.as_ref().map(|u| {
+                let mut api = serde_json::json!({ "url": u });
+                if let Some(e) = &self.api_via_endpoint {
+                    api["endpoint_url"] = e.clone().into();
+                }
+                api
+            }));
+        }
+        if backend {
+            doc["backend"] = serde_json::json!(
+                self.backend
+                    .as_ref()
+                    .map(|h| { serde_json::json!({ "hostname": h, "internal": true }) })
+            );
+        }
+        doc
     }
 }
 

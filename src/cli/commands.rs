@@ -2,6 +2,12 @@
 //! the spec first, so bad input fails before any AWS call, and shows its result as a value from
 //! `views` through the session's `Printer`.
 
+mod refresh;
+mod saved;
+mod target;
+
+pub use refresh::refresh;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
@@ -13,13 +19,14 @@ use sha2::{Digest, Sha256};
 use super::output::Printer;
 use super::views::{ApplyView, DriftView, History, PlanView, Snapshots, Unlocked};
 use super::{
-    ApplyArgs, CliError, DestroyArgs, Format, Global, Outcome, PlatformArgs, RunArgs, StateBackend,
-    StateCommand, load,
+    ApplyArgs, CliError, DestroyArgs, Format, Global, Outcome, PlanArgs, PlatformArgs, RunArgs,
+    StateBackend, StateCommand, load,
 };
 use crate::apply::{self, Outcome as TaskOutcome, Progress};
 use crate::aws::s3::S3Objects;
 use crate::aws::{Aws, Claims, ConnectOptions};
 use crate::model::{Address, DesiredState, LiveState, RecordedState, Ref, Stack};
+use crate::plan::target::Direction;
 use crate::plan::{Action, Plan, checks, diff, names, platforms};
 use crate::spec::{self, desired::hex};
 use crate::state::{self, LocalStore, Store, Stored};
@@ -75,6 +82,10 @@ impl Session {
             hasher.update(f.text.as_bytes());
         }
         let spec_hash = hex(&hasher.finalize()[..16]);
+        if let Some(profile) = &g.profile {
+            crate::aws::profile::check(profile).await?;
+        }
+        tracing::debug!(env = %run.env, region = %loaded.spec.region, stacks = ?stacks, state = ?run.state, "spec loaded");
         let aws = Aws::connect(&ConnectOptions {
             endpoint_url: g.endpoint_url.clone(),
             profile: g.profile.clone(),
@@ -126,6 +137,20 @@ impl Session {
             StateBackend::Local => Store::Local(LocalStore {
                 root: PathBuf::from("state"),
             }),
+        }
+    }
+
+    /// A lock's error, its `state unlock` command as it must be typed for this state store.
+    fn lock_error(&self, e: state::StateError) -> CliError {
+        match (self.backend, &e) {
+            (
+                StateBackend::Local,
+                state::StateError::Locked { .. } | state::StateError::LockFresh { .. },
+            ) => CliError::Refused(e.to_string().replace(
+                &format!("unlock --env {} ", self.env),
+                &format!("unlock --env {} --state local ", self.env),
+            )),
+            _ => e.into(),
         }
     }
 
@@ -424,14 +449,21 @@ struct Observed {
     solution_stacks: Vec<String>,
 }
 
-pub async fn plan(g: &Global, run: &RunArgs, p: &PlatformArgs) -> Result<Outcome, CliError> {
+pub async fn plan(g: &Global, a: &PlanArgs) -> Result<Outcome, CliError> {
+    let (run, targets) = (&a.run, &a.target.targets);
     let mut s = Session::open(g, run).await?;
-    s.upgrade_platform = p.upgrade_platform;
+    s.upgrade_platform = a.platform.upgrade_platform;
+    s.warn_targeted(targets);
     let observed = s.observe().await?;
     s.check_dependencies(&observed)?;
-    let plan = s.checked(s.diffed(&observed)?, false)?;
+    let plan = s.diffed(&observed)?;
+    let made = s.targeted(plan, targets, &observed, Direction::Dependencies)?;
+    let plan = s.checked(made.clone(), false)?;
     s.check_names(&plan).await?;
     s.out.show(&s.plan_view(&plan));
+    if let Some(path) = &a.out {
+        s.save_plan(path, &observed, targets, &made, &plan)?;
+    }
     s.print_stats(run);
     Ok(if plan.has_changes() {
         Outcome::Pending
@@ -447,6 +479,9 @@ pub async fn drift(g: &Global, run: &RunArgs) -> Result<Outcome, CliError> {
     let (desired, _) = s.resolved(&observed)?;
     let mut report = crate::drift::drift(&desired, &observed.live, &observed.recorded);
     crate::drift::in_flight(&mut report, &busy);
+    if run.state == StateBackend::Local {
+        crate::drift::for_local_state(&mut report);
+    }
     s.out.show(&DriftView {
         report: &report,
         env: &s.env,
@@ -461,13 +496,37 @@ pub async fn drift(g: &Global, run: &RunArgs) -> Result<Outcome, CliError> {
     })
 }
 
-pub async fn apply(g: &Global, a: &ApplyArgs, p: &PlatformArgs) -> Result<Outcome, CliError> {
+pub async fn apply(
+    g: &Global,
+    a: &ApplyArgs,
+    plan_file: Option<&std::path::Path>,
+    p: &PlatformArgs,
+) -> Result<Outcome, CliError> {
+    let saved = plan_file.map(saved::read).transpose()?;
+    if saved.is_some() && !a.target.targets.is_empty() {
+        return Err(CliError::Refused(
+            "a saved plan carries its own targets: apply it without --target".into(),
+        ));
+    }
+    let targets = saved
+        .as_ref()
+        .map_or(&a.target.targets, |p| &p.targets)
+        .clone();
     let mut s = Session::open(g, &a.run).await?;
-    s.upgrade_platform = p.upgrade_platform;
+    // A saved plan resolves platforms as it was made.
+    s.upgrade_platform = saved
+        .as_ref()
+        .map_or(p.upgrade_platform, |sp| sp.upgrade_platform);
     s.confirmed = checks::confirm::given(&a.run.env, a.confirm.as_deref(), false)?;
+    s.warn_targeted(&targets);
     let outcome = execute(a, &s, "apply", |s, observed| {
         s.check_dependencies(observed)?;
-        s.diffed(observed)
+        let plan = s.diffed(observed)?;
+        let plan = s.targeted(plan, &targets, observed, Direction::Dependencies)?;
+        if let Some(saved) = &saved {
+            s.check_saved(saved, observed, &plan)?;
+        }
+        Ok(plan)
     })
     .await?;
     // The URLs, as after `terraform apply`; on stderr so stdout stays the plan/report.
@@ -480,7 +539,9 @@ pub async fn apply(g: &Global, a: &ApplyArgs, p: &PlatformArgs) -> Result<Outcom
             .outputs(&s.env, &ids, g.endpoint_url.as_deref(), https)
             .await
         {
-            Ok(out) => s.out.note(&format!("\nOutputs:\n{}", out.render())),
+            Ok(out) => s
+                .out
+                .note(&format!("\nOutputs:\n{}", out.render(&s.stacks))),
             Err(e) => s.out.warn(format_args!("could not read the outputs: {e}")),
         }
     }
@@ -505,9 +566,12 @@ pub async fn destroy(g: &Global, d: &DestroyArgs) -> Result<Outcome, CliError> {
     let mut s = Session::open(g, &d.apply.run).await?;
     s.desired.resources.clear();
     s.confirmed = confirmed;
+    let targets = &d.apply.target.targets;
+    s.warn_targeted(targets);
     execute(&d.apply, &s, "destroy", |s, observed| {
         s.check_dependents(observed)?;
-        Ok(diff(&s.desired, &observed.live, &observed.recorded)?)
+        let plan = diff(&s.desired, &observed.live, &observed.recorded)?;
+        s.targeted(plan, targets, observed, Direction::Dependents)
     })
     .await
 }
@@ -540,7 +604,7 @@ async fn execute(
             Ok(guard) => guards.push(guard),
             Err(e) => {
                 release(s.out, guards).await;
-                return Err(e.into());
+                return Err(s.lock_error(e));
             }
         }
     }
@@ -567,13 +631,21 @@ fn touched(plan: &Plan, recorded: &RecordedState) -> BTreeSet<Stack> {
         .collect()
 }
 
-/// Resources that match the spec but are missing from state, or recorded under another id:
-/// found by their ownership tags after a run that died before recording them.
+/// Resources that match the spec but are missing from state, recorded under another id (found
+/// by their ownership tags after a run that died before recording them), or recorded with
+/// other values (a run killed while AWS carried out its change): live = spec ≠ recorded.
 fn unrecorded(plan: &Plan, recorded: &RecordedState) -> BTreeSet<Address> {
     plan.changes
         .iter()
         .filter(|c| c.action == Action::NoOp)
-        .filter(|c| recorded.resources.get(&c.address).map(|r| &r.id) != c.id.as_ref())
+        .filter(|c| match recorded.resources.get(&c.address) {
+            None => true,
+            Some(r) => {
+                Some(&r.id) != c.id.as_ref()
+                    || Some(&r.attrs) != c.after.as_ref()
+                    || Some(&r.tags) != c.tags.as_ref()
+            }
+        })
         .map(|c| c.address.clone())
         .collect()
 }
@@ -673,11 +745,18 @@ async fn adopt(
             tags: c.tags.clone().unwrap_or_default(),
             depends_on: c.depends_on.clone(),
         };
+        let note = match observed.recorded.resources.get(&c.address) {
+            Some(r) if &r.id == id => format!(
+                "{}: recorded {id} as AWS has it (it matches the spec; state had older values)\n",
+                c.address
+            ),
+            _ => format!(
+                "{}: adopted {id} (found by its tags, missing from state)\n",
+                c.address
+            ),
+        };
         recorder.record(&c.address, record).await?;
-        s.out.note(&format!(
-            "{}: adopted {id} (found by its tags, missing from state)\n",
-            c.address
-        ));
+        s.out.note(&note);
     }
     Ok(())
 }
@@ -771,7 +850,11 @@ pub async fn outputs(g: &Global, run: &RunArgs) -> Result<Outcome, CliError> {
         .aws
         .outputs(&s.env, &ids, g.endpoint_url.as_deref(), s.frontend_https)
         .await?;
-    s.out.show(&outputs);
+    s.out.show(&super::views::OutputsView {
+        outputs: &outputs,
+        env: &s.env,
+        stacks: &s.stacks,
+    });
     s.print_stats(run);
     Ok(Outcome::Done)
 }
@@ -885,23 +968,40 @@ pub async fn state(g: &Global, cmd: &StateCommand) -> Result<Outcome, CliError> 
                 resources: matches!(cmd, StateCommand::Show(_)),
             });
         }
-        // One stack at a time, each shown as it comes: what was done stays said if a later
-        // stack fails.
+        // In text, one stack at a time, each shown as it comes: what was done stays said if a
+        // later stack fails. In JSON, one document at the end.
         StateCommand::History(_) => {
-            for stack in &s.stacks {
-                s.out.show(&History(store.history(*stack, &s.env).await?));
+            let mut all = BTreeMap::new();
+            for &stack in &s.stacks {
+                let entries = store.history(stack, &s.env).await?;
+                s.out.preview(&History {
+                    env: &s.env,
+                    stacks: BTreeMap::from([(stack, entries.clone())]),
+                });
+                all.insert(stack, entries);
             }
+            s.out.show_json(&History {
+                env: &s.env,
+                stacks: all,
+            });
         }
         StateCommand::Rm(_) => unreachable!("handled above"),
         StateCommand::Unlock { force, .. } => {
+            let mut all = BTreeMap::new();
             for &stack in &s.stacks {
-                let broken = state::unlock(&store, stack, &s.env, *force).await?;
-                s.out.show(&Unlocked {
-                    stack,
+                let broken = state::unlock(&store, stack, &s.env, *force)
+                    .await
+                    .map_err(|e| s.lock_error(e))?;
+                s.out.preview(&Unlocked {
                     env: &s.env,
-                    broken,
+                    stacks: BTreeMap::from([(stack, broken.clone())]),
                 });
+                all.insert(stack, broken);
             }
+            s.out.show_json(&Unlocked {
+                env: &s.env,
+                stacks: all,
+            });
         }
     }
     Ok(Outcome::Done)

@@ -7,6 +7,7 @@ mod output;
 mod progress;
 mod views;
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -42,10 +43,12 @@ pub struct Global {
     /// AWS endpoint to talk to instead of AWS (e.g. LocalStack); else AWS_ENDPOINT_URL.
     #[arg(long, global = true, env = "AWS_ENDPOINT_URL")]
     pub endpoint_url: Option<String>,
-    /// AWS profile; else AWS_PROFILE and the standard chain.
+    /// AWS profile from the shared config/credentials files: wins over AWS_ACCESS_KEY_ID in the
+    /// environment, and must exist. Without it: AWS_PROFILE and the SDK's standard chain.
     #[arg(long, global = true)]
     pub profile: Option<String>,
-    /// More log output on stderr (-v info, -vv debug, -vvv trace); RUST_LOG also works.
+    /// More log output on stderr: -v provision's info, -vv its debug, -vvv also the AWS SDK's
+    /// debug; RUST_LOG overrides. No colours when stderr is not a terminal or NO_COLOR is set.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
 }
@@ -68,19 +71,12 @@ pub enum Command {
     /// Check an environment's spec without touching AWS (exit 0 valid, 1 invalid).
     Validate(EnvArgs),
     /// Show what apply would change (exit 0 nothing to do, 2 changes pending).
-    Plan {
-        #[command(flatten)]
-        run: RunArgs,
-        #[command(flatten)]
-        platform: PlatformArgs,
-    },
+    Plan(PlanArgs),
     /// Reconcile AWS with the spec, in dependency order.
-    Apply {
-        #[command(flatten)]
-        apply: ApplyArgs,
-        #[command(flatten)]
-        platform: PlatformArgs,
-    },
+    Apply(ApplyCmd),
+    /// Record in state what AWS has for what state records, changing nothing in AWS (Terraform's
+    /// `apply -refresh-only`).
+    Refresh(RunArgs),
     /// Read-only: where AWS has moved away from the spec and the last snapshot (exit 2 on drift).
     Drift(RunArgs),
     /// Delete everything the environment owns, in reverse dependency order.
@@ -99,6 +95,12 @@ pub enum Command {
     /// Inspect state snapshots and locks.
     #[command(subcommand)]
     State(StateCommand),
+    /// Print a shell completion script on stdout (e.g. `provision completions bash > ~/.local/share/bash-completion/completions/provision`).
+    Completions {
+        /// The shell to complete in.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -115,6 +117,8 @@ pub enum StateCommand {
     Unlock {
         #[command(flatten)]
         run: RunArgs,
+        /// Break the lock even if it is fresh (its lease not expired): only when you know the
+        /// run that holds it is dead.
         #[arg(long)]
         force: bool,
     },
@@ -137,12 +141,13 @@ pub enum StateBackend {
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
+    /// Environment name: a file specs/NAME.toml.
     #[arg(long)]
     pub env: String,
-    /// Limit the command to one stack.
-    #[arg(long, value_parser = parse_stack)]
+    /// Limit the command to one stack: shared, backend or console.
+    #[arg(long, value_parser = parse_stack, value_name = "shared|backend|console")]
     pub stack: Option<Stack>,
-    /// Where snapshots live.
+    /// Where snapshots live: s3 (the spec's state bucket) or local (the `state/` folder here).
     #[arg(long, value_enum, default_value_t = StateBackend::S3)]
     pub state: StateBackend,
     /// Print AWS call counts by operation on stderr.
@@ -151,17 +156,53 @@ pub struct RunArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Also save the plan to FILE, for `provision apply --env ENV FILE` to carry out exactly.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub platform: PlatformArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyCmd {
+    #[command(flatten)]
+    pub apply: ApplyArgs,
+    /// A plan saved by `plan --out`: apply exactly it, or refuse if state or AWS moved since.
+    #[arg(value_name = "PLAN_FILE")]
+    pub plan_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub platform: PlatformArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct TargetArgs {
+    /// Only this resource (e.g. shared.subnet.public-a, or shared.subnet for all subnets) and
+    /// what it depends on (for destroy: what depends on it). Repeatable. For exceptions, not
+    /// routine use.
+    #[arg(long = "target", value_name = "ADDRESS")]
+    pub targets: Vec<String>,
+}
+
+#[derive(Debug, Args)]
 pub struct ApplyArgs {
     #[command(flatten)]
     pub run: RunArgs,
+    #[command(flatten)]
+    pub target: TargetArgs,
     /// Do not ask for confirmation.
     #[arg(long)]
     pub auto_approve: bool,
-    /// Independent changes run concurrently, up to this many.
-    #[arg(long, default_value_t = 10)]
+    /// Independent changes run concurrently, up to this many (at least 1).
+    #[arg(long, default_value_t = 10, value_parser = parse_parallelism)]
     pub parallelism: usize,
-    /// The environment's name again: required to destroy production or a protected database,
-    /// and to replace a database there (a final snapshot is taken first).
+    /// The environment's name again: required to destroy production or an environment whose
+    /// database is protected (deletion protection), and to replace the database there (a final
+    /// snapshot is taken first).
     #[arg(long, value_name = "ENV")]
     pub confirm: Option<String>,
 }
@@ -182,6 +223,15 @@ pub struct DestroyArgs {
 
 fn parse_stack(s: &str) -> Result<Stack, String> {
     s.parse()
+}
+
+/// Zero would run nothing and wait forever.
+fn parse_parallelism(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 /// What a command ended with, before it becomes an exit code.
@@ -252,11 +302,13 @@ pub fn main() -> ExitCode {
 }
 
 fn init_tracing(verbose: u8) {
+    // Each -v opens provision's own logs a level further; the SDK's (request by request) only
+    // from -vvv, or with RUST_LOG.
     let default = match verbose {
         0 => "warn",
-        1 => "info",
-        2 => "debug",
-        _ => "trace",
+        1 => "warn,provision=info",
+        2 => "warn,provision=debug",
+        _ => "debug,provision=trace",
     };
     // The SDK logs whole requests and responses at trace level, and responses can carry secrets
     // (an API key's value): its crates stop at debug, whatever the level asked for. A cap only
@@ -298,6 +350,9 @@ fn init_tracing(verbose: u8) {
         .with(
             tracing_subscriber::fmt::layer()
                 .with_writer(std::io::stderr)
+                .with_ansi(
+                    crate::plan::render::Style::detect(std::io::stderr().is_terminal()).color(),
+                )
                 .with_filter(sdk_cap),
         )
         .try_init();
@@ -308,15 +363,24 @@ pub fn run(cli: &Cli) -> Result<Outcome, CliError> {
     match &cli.command {
         Command::Validate(a) => validate(g, &a.env),
         Command::Envdiff { envs } => envdiff(g, envs),
-        Command::Plan { run, platform } => runtime().block_on(commands::plan(g, run, platform)),
-        Command::Apply { apply, platform } => {
-            runtime().block_on(commands::apply(g, apply, platform))
-        }
+        Command::Plan(a) => runtime().block_on(commands::plan(g, a)),
+        Command::Apply(a) => runtime().block_on(commands::apply(
+            g,
+            &a.apply,
+            a.plan_file.as_deref(),
+            &a.platform,
+        )),
         Command::Destroy(a) => runtime().block_on(commands::destroy(g, a)),
         Command::Drift(a) => runtime().block_on(commands::drift(g, a)),
+        Command::Refresh(a) => runtime().block_on(commands::refresh(g, a)),
         Command::State(s) => runtime().block_on(commands::state(g, s)),
         Command::Outputs(a) => runtime().block_on(commands::outputs(g, a)),
         Command::Import(a) => runtime().block_on(commands::import::import(g, a)),
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(*shell, &mut cmd, "provision", &mut std::io::stdout());
+            Ok(Outcome::Done)
+        }
     }
 }
 
@@ -336,7 +400,8 @@ pub(crate) fn load(g: &Global, env: &str) -> Result<spec::Loaded, SpecError> {
 }
 
 fn validate(g: &Global, env: &str) -> Result<Outcome, CliError> {
-    let loaded = load(g, env)?;
+    let loaded =
+        load(g, env).inspect_err(|error| g.out().show_json(&views::Invalid { env, error }))?;
     let desired = spec::desired::build(&loaded.spec);
     g.out().show(&views::Validated {
         env,

@@ -61,6 +61,14 @@ impl Printer {
         }
     }
 
+    /// The JSON form, in JSON format only: the end of a result whose text was shown as it came
+    /// (with `preview`).
+    pub fn show_json(self, value: &impl Render) {
+        if self.format == Format::Json {
+            self.show(value);
+        }
+    }
+
     /// Text for the person at the terminal, on stderr, as given (newlines included).
     pub fn note(self, text: &str) {
         let mut err = std::io::stderr().lock();

@@ -40,6 +40,56 @@ impl Render for Validated<'_> {
     }
 }
 
+/// `validate` of specs that are not valid, in JSON (json.md): every error with its file, line,
+/// column and field. The text form is the error on stderr.
+pub struct Invalid<'a> {
+    pub env: &'a str,
+    pub error: &'a crate::spec::SpecError,
+}
+
+impl Render for Invalid<'_> {
+    fn text(&self, _: Style) -> String {
+        String::new()
+    }
+
+    fn json(&self) -> Option<String> {
+        use crate::spec::SpecError;
+        let place = |o: &crate::spec::diag::Origin| {
+            let (line, column) = o.file.line_col(o.span.start);
+            json!({ "file": o.path().display().to_string(), "line": line, "column": column })
+        };
+        let errors: Vec<serde_json::Value> = match self.error {
+            SpecError::Io { path, message } => vec![json!({
+                "file": path.display().to_string(), "line": null, "column": null,
+                "field": null, "message": message, "related": [],
+            })],
+            SpecError::Invalid(diags) => {
+                let mut sorted: Vec<_> = diags.iter().collect();
+                sorted.sort_by_key(|d| (d.origin.file.path.clone(), d.origin.span.start));
+                sorted
+                    .into_iter()
+                    .map(|d| {
+                        let mut e = place(&d.origin);
+                        e["field"] = json!((!d.field.is_empty()).then_some(&d.field));
+                        e["message"] = json!(d.message);
+                        e["related"] = d
+                            .related
+                            .iter()
+                            .map(|(o, note)| {
+                                let mut r = place(o);
+                                r["note"] = json!(note);
+                                r
+                            })
+                            .collect();
+                        e
+                    })
+                    .collect()
+            }
+        };
+        pretty(&json!({ "env": self.env, "valid": false, "errors": errors }))
+    }
+}
+
 /// `envdiff`.
 impl Render for EnvDiff {
     fn text(&self, _: Style) -> String {
@@ -51,14 +101,20 @@ impl Render for EnvDiff {
     }
 }
 
-/// `outputs`.
-impl Render for Outputs {
+/// `outputs`, for the stacks in scope (json.md).
+pub struct OutputsView<'a> {
+    pub outputs: &'a Outputs,
+    pub env: &'a str,
+    pub stacks: &'a [Stack],
+}
+
+impl Render for OutputsView<'_> {
     fn text(&self, _: Style) -> String {
-        self.render()
+        self.outputs.render(self.stacks)
     }
 
     fn json(&self) -> Option<String> {
-        pretty(self)
+        pretty(&self.outputs.to_json(self.env, self.stacks))
     }
 }
 
@@ -179,43 +235,59 @@ impl Render for Snapshots<'_> {
     }
 }
 
-/// `state history`, one stack's entries. No JSON form yet.
-pub struct History(pub Vec<HistoryEntry>);
+/// `state history`: the entries of each stack, oldest first (json.md). The text form lists
+/// the entries only.
+pub struct History<'a> {
+    pub env: &'a str,
+    pub stacks: BTreeMap<Stack, Vec<HistoryEntry>>,
+}
 
-impl Render for History {
+impl Render for History<'_> {
     fn text(&self, _: Style) -> String {
-        self.0
-            .iter()
+        self.stacks
+            .values()
+            .flatten()
             .map(|h| format!("{}  serial {}  {}\n", h.key, h.serial, h.updated_at))
             .collect()
     }
 
     fn json(&self) -> Option<String> {
-        None
+        let stacks: BTreeMap<&str, &Vec<HistoryEntry>> =
+            self.stacks.iter().map(|(s, h)| (s.as_str(), h)).collect();
+        pretty(&json!({ "format_version": 1, "env": self.env, "stacks": stacks }))
     }
 }
 
-/// `state unlock`, one stack: the lock broken, if there was one. No JSON form yet.
+/// `state unlock`: for each stack, the lock broken, if there was one (json.md).
 pub struct Unlocked<'a> {
-    pub stack: Stack,
     pub env: &'a str,
-    pub broken: Option<LockInfo>,
+    pub stacks: BTreeMap<Stack, Option<LockInfo>>,
 }
 
 impl Render for Unlocked<'_> {
     fn text(&self, _: Style) -> String {
-        let (stack, env) = (self.stack, self.env);
-        match &self.broken {
-            Some(info) => format!(
-                "{stack}/{env}: broke the lock held by {}@{} (pid {})\n",
-                info.owner, info.host, info.pid
-            ),
-            None => format!("{stack}/{env}: not locked\n"),
+        let env = self.env;
+        let mut out = String::new();
+        for (stack, broken) in &self.stacks {
+            let _ = match broken {
+                Some(info) => writeln!(
+                    out,
+                    "{stack}/{env}: broke the lock held by {}@{} (pid {})",
+                    info.owner, info.host, info.pid
+                ),
+                None => writeln!(out, "{stack}/{env}: not locked"),
+            };
         }
+        out
     }
 
     fn json(&self) -> Option<String> {
-        None
+        let stacks: BTreeMap<&str, _> = self
+            .stacks
+            .iter()
+            .map(|(s, b)| (s.as_str(), json!({ "locked": b.is_some(), "broken": b })))
+            .collect();
+        pretty(&json!({ "format_version": 1, "env": self.env, "stacks": stacks }))
     }
 }
 
@@ -240,18 +312,27 @@ mod tests {
     }
 
     #[test]
-    fn commands_without_a_json_form_say_so() {
+    fn unlock_and_history_have_a_json_form() {
         let unlocked = Unlocked {
-            stack: Stack::Shared,
             env: "staging",
-            broken: None,
+            stacks: BTreeMap::from([(Stack::Shared, None)]),
         };
-        assert_eq!(unlocked.json(), None);
+        let doc: serde_json::Value = serde_json::from_str(&unlocked.json().unwrap()).unwrap();
+        assert_eq!(
+            doc,
+            json!({"format_version": 1, "env": "staging",
+                   "stacks": {"shared": {"locked": false, "broken": null}}})
+        );
         assert_eq!(
             unlocked.text(Style::plain()),
             "shared/staging: not locked\n"
         );
-        assert_eq!(History(Vec::new()).json(), None);
+        let history = History {
+            env: "staging",
+            stacks: BTreeMap::from([(Stack::Backend, Vec::new())]),
+        };
+        let doc: serde_json::Value = serde_json::from_str(&history.json().unwrap()).unwrap();
+        assert_eq!(doc["stacks"], json!({"backend": []}));
     }
 
     #[test]

@@ -301,6 +301,20 @@ fn untagged(b: &mut Builder<'_>, live: &LiveState) {
 /// resources created but not yet recorded, changed but recorded as before, or deleted but still
 /// recorded. Untagged resources in the VPC count for a run of any stack: Beanstalk adds its own
 /// security groups there, and an emulator may list a new resource a moment before its tags.
+/// The commands in `resolve` as they must be typed for state kept with `--state local`: each
+/// takes the flag, or it would look for state in S3.
+pub fn for_local_state(report: &mut Report) {
+    let (from, to) = (
+        format!("--env {}", report.env),
+        format!("--env {} --state local", report.env),
+    );
+    for f in &mut report.findings {
+        if f.resolve.contains("`provision ") {
+            f.resolve = f.resolve.replace(&from, &to);
+        }
+    }
+}
+
 pub fn in_flight(report: &mut Report, busy: &BTreeMap<Stack, Busy>) {
     for f in &mut report.findings {
         let suspect = match f.category {
@@ -332,7 +346,7 @@ pub fn in_flight(report: &mut Report, busy: &BTreeMap<Stack, Busy>) {
                     h.created_at
                 ),
                 format!(
-                    "run drift again once it is done; if no run is going, `provision state unlock --env {} --stack {stack}`",
+                    "run drift again once it is done; if no run is going, `provision state unlock --env {} --stack {stack} --force`",
                     report.env
                 ),
             ),

@@ -5,7 +5,10 @@ pub mod diff;
 pub mod names;
 pub mod offerings;
 pub mod platforms;
+pub mod refresh;
 pub mod render;
+pub mod saved;
+pub mod target;
 pub mod types;
 
 pub use diff::diff;

@@ -46,7 +46,7 @@ pub struct Stored {
 
 /// One immutable copy of a stack's snapshot, as listed (the body is read with
 /// [`Store::read_history`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct HistoryEntry {
     pub key: String,
     pub serial: u64,
