@@ -3,6 +3,7 @@
 //! in the format asked for, the rest on stderr) and, during a run, `progress`.
 
 mod commands;
+mod cost;
 mod output;
 mod progress;
 mod views;
@@ -93,6 +94,16 @@ pub enum Command {
     /// Inspect state snapshots and locks.
     #[command(subcommand)]
     State(StateCommand),
+    /// Estimate the environment's monthly cost from its spec and the region's price table
+    /// (no AWS call; docs/cost.md).
+    Cost {
+        #[arg(long)]
+        env: String,
+        /// Folder of price tables ({region}.toml); else PROVISION_PRICES, else `prices` beside
+        /// the specs folder.
+        #[arg(long)]
+        prices: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -199,6 +210,8 @@ pub enum CliError {
     Aws(#[from] crate::aws::AwsError),
     #[error(transparent)]
     State(#[from] crate::state::StateError),
+    #[error(transparent)]
+    Cost(#[from] crate::cost::CostError),
     #[error("{0}")]
     Refused(String),
     #[error("{0}")]
@@ -300,6 +313,7 @@ pub fn run(cli: &Cli) -> Result<Outcome, CliError> {
     match &cli.command {
         Command::Validate(a) => validate(g, &a.env),
         Command::Envdiff { envs } => envdiff(g, envs),
+        Command::Cost { env, prices } => cost::run(g, env, prices.as_deref()),
         Command::Plan { run, platform } => runtime().block_on(commands::plan(g, run, platform)),
         Command::Apply { apply, platform } => {
             runtime().block_on(commands::apply(g, apply, platform))
