@@ -138,3 +138,33 @@ fn a_missing_price_table_exits_1() {
         stderr(&o)
     );
 }
+
+#[test]
+fn envdiff_has_the_cost_row() {
+    let o = provision(&["envdiff", "staging", "production"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    let row = out
+        .lines()
+        .find(|l| l.starts_with("Monthly cost (estimate, provision cost)"))
+        .unwrap_or_else(|| panic!("no cost row in:\n{out}"));
+    let cells: Vec<&str> = row
+        .split("  ")
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect();
+    assert_eq!(
+        cells[1..],
+        ["$123.43 a month", "$132.84-$156.90 a month"],
+        "{row}"
+    );
+    let o = provision(&["envdiff", "staging", "production", "--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    let row = doc["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["aspect"] == "Monthly cost (estimate, provision cost)")
+        .expect("cost row");
+    assert_eq!(row["values"][0], "$123.43 a month");
+}

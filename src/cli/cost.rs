@@ -6,6 +6,7 @@ use std::path::Path;
 use super::output::{Render, pretty};
 use super::{CliError, Global, Outcome};
 use crate::cost::{self, Estimate, PriceTable};
+use crate::envdiff::EnvDiff;
 use crate::plan::render::Style;
 use crate::spec::{self, EnvSpec};
 
@@ -36,4 +37,27 @@ impl Render for Estimate {
     fn json(&self) -> Option<String> {
         pretty(self)
     }
+}
+
+/// `envdiff`'s cost row: each environment's monthly estimate. A missing or broken price table
+/// does not stop the comparison: the cell says so and the reason is a warning.
+pub(super) fn add_envdiff_row(g: &Global, diff: &mut EnvDiff, specs: &[&EnvSpec]) {
+    let values = specs
+        .iter()
+        .map(|s| {
+            let estimate = price_table(g, None, s)
+                .and_then(|table| Ok(cost::estimate(&spec::desired::build(s), &table)?));
+            match estimate {
+                Ok(e) => format!("{} a month", cost::money_span(e.total)),
+                Err(e) => {
+                    g.out().warn(format!("{}: no cost estimate: {e}", s.env));
+                    "no estimate".to_owned()
+                }
+            }
+        })
+        .collect();
+    diff.rows.push(crate::envdiff::Row {
+        aspect: "Monthly cost (estimate, provision cost)".into(),
+        values,
+    });
 }

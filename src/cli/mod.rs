@@ -358,6 +358,8 @@ fn envdiff(g: &Global, envs: &[String]) -> Result<Outcome, CliError> {
         specs.push(load(g, env)?.spec);
     }
     let refs: Vec<&spec::EnvSpec> = specs.iter().collect();
-    g.out().show(&crate::envdiff::envdiff(&refs));
+    let mut diff = crate::envdiff::envdiff(&refs);
+    cost::add_envdiff_row(g, &mut diff, &refs);
+    g.out().show(&diff);
     Ok(Outcome::Done)
 }
