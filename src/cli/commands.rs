@@ -383,6 +383,7 @@ impl Session {
         PlanView {
             plan,
             region: &self.region,
+            cost: None,
         }
     }
 
@@ -419,7 +420,9 @@ pub async fn plan(g: &Global, run: &RunArgs, p: &PlatformArgs) -> Result<Outcome
     s.check_dependencies(&observed)?;
     let plan = s.checked(s.diffed(&observed)?, false)?;
     s.check_names(&plan).await?;
-    s.out.show(&s.plan_view(&plan));
+    let mut view = s.plan_view(&plan);
+    view.cost = super::cost::plan_change(g, &observed.live, &s.desired);
+    s.out.show(&view);
     s.print_stats(run);
     Ok(if plan.has_changes() {
         Outcome::Pending
