@@ -31,6 +31,17 @@ fn number(v: f64) -> String {
     s.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
+/// A unit price: at least cents (`$0.10`), more places where the price has them (`$0.0104`).
+fn unit_price(v: f64) -> String {
+    let s = number(v);
+    let places = s.split_once('.').map_or(0, |(_, f)| f.len());
+    if places >= 2 {
+        format!("${s}")
+    } else {
+        format!("${v:.2}")
+    }
+}
+
 fn quantity(s: Span) -> String {
     if s.min == s.max {
         number(s.min)
@@ -51,7 +62,7 @@ pub fn render_text(e: &Estimate) -> String {
         rows.push(vec![
             l.resource.clone(),
             l.item.clone(),
-            format!("${}/{}", number(l.unit_price), l.unit),
+            format!("{}/{}", unit_price(l.unit_price), l.unit),
             quantity(l.quantity),
             money_span(l.monthly),
         ]);
