@@ -6,6 +6,7 @@
 pub mod apply;
 pub mod aws;
 pub mod cli;
+pub mod cost;
 pub mod drift;
 pub mod envdiff;
 pub mod import;

@@ -420,6 +420,7 @@ impl Session {
         PlanView {
             plan,
             region: &self.region,
+            cost: None,
         }
     }
 
@@ -460,7 +461,9 @@ pub async fn plan(g: &Global, a: &PlanArgs) -> Result<Outcome, CliError> {
     let made = s.targeted(plan, targets, &observed, Direction::Dependencies)?;
     let plan = s.checked(made.clone(), false)?;
     s.check_names(&plan).await?;
-    s.out.show(&s.plan_view(&plan));
+    let mut view = s.plan_view(&plan);
+    view.cost = super::cost::plan_change(g, &observed.live, &s.desired);
+    s.out.show(&view);
     if let Some(path) = &a.out {
         s.save_plan(path, &observed, targets, &made, &plan)?;
     }

@@ -3,6 +3,7 @@
 //! in the format asked for, the rest on stderr) and, during a run, `progress`.
 
 mod commands;
+mod cost;
 mod output;
 mod progress;
 mod views;
@@ -100,6 +101,16 @@ pub enum Command {
         /// The shell to complete in.
         #[arg(value_enum)]
         shell: clap_complete::Shell,
+    },
+    /// Estimate the environment's monthly cost from its spec and the region's price table
+    /// (no AWS call; docs/cost.md).
+    Cost {
+        #[arg(long)]
+        env: String,
+        /// Folder of price tables ({region}.toml); else PROVISION_PRICES, else `prices` beside
+        /// the specs folder.
+        #[arg(long)]
+        prices: Option<PathBuf>,
     },
 }
 
@@ -257,6 +268,8 @@ pub enum CliError {
     Aws(#[from] crate::aws::AwsError),
     #[error(transparent)]
     State(#[from] crate::state::StateError),
+    #[error(transparent)]
+    Cost(#[from] crate::cost::CostError),
     #[error("{0}")]
     Refused(String),
     #[error("{0}")]
@@ -363,6 +376,7 @@ pub fn run(cli: &Cli) -> Result<Outcome, CliError> {
     match &cli.command {
         Command::Validate(a) => validate(g, &a.env),
         Command::Envdiff { envs } => envdiff(g, envs),
+        Command::Cost { env, prices } => cost::run(g, env, prices.as_deref()),
         Command::Plan(a) => runtime().block_on(commands::plan(g, a)),
         Command::Apply(a) => runtime().block_on(commands::apply(
             g,
@@ -418,6 +432,8 @@ fn envdiff(g: &Global, envs: &[String]) -> Result<Outcome, CliError> {
         specs.push(load(g, env)?.spec);
     }
     let refs: Vec<&spec::EnvSpec> = specs.iter().collect();
-    g.out().show(&crate::envdiff::envdiff(&refs));
+    let mut diff = crate::envdiff::envdiff(&refs);
+    cost::add_envdiff_row(g, &mut diff, &refs);
+    g.out().show(&diff);
     Ok(Outcome::Done)
 }

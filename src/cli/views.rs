@@ -122,15 +122,22 @@ impl Render for OutputsView<'_> {
 pub struct PlanView<'a> {
     pub plan: &'a Plan,
     pub region: &'a str,
+    /// The monthly cost change (docs/cost.md); `None` where it could not be estimated.
+    pub cost: Option<super::cost::CostChange>,
 }
 
 impl Render for PlanView<'_> {
     fn text(&self, style: Style) -> String {
-        crate::plan::render::render_text(self.plan, self.region, style)
+        let mut out = crate::plan::render::render_text(self.plan, self.region, style);
+        if let Some(c) = &self.cost {
+            out.push_str(&c.line());
+        }
+        out
     }
 
     fn json(&self) -> Option<String> {
-        Some(crate::plan::render_json(self.plan, self.region))
+        let doc = crate::plan::render_json(self.plan, self.region);
+        Some(super::cost::with_cost(doc, self.cost.as_ref()))
     }
 }
 

@@ -1,0 +1,237 @@
+//! `provision cost --env E`: the environment's monthly estimate from its spec and the price
+//! table of its region. No AWS call.
+
+use std::path::Path;
+
+use super::output::{Render, pretty};
+use super::{CliError, Global, Outcome};
+use crate::cost::Span;
+use crate::cost::{self, Estimate, PriceTable};
+use crate::envdiff::EnvDiff;
+use crate::model::{DesiredState, LiveState};
+use crate::plan::render::Style;
+use crate::spec::{self, EnvSpec};
+
+pub(super) fn run(g: &Global, env: &str, prices: Option<&Path>) -> Result<Outcome, CliError> {
+    let loaded = super::load(g, env)?;
+    let table = price_table(g, prices, &loaded.spec.region)?;
+    let desired = spec::desired::build(&loaded.spec);
+    let estimate = cost::estimate(&desired, &table)?;
+    g.out().show(&estimate);
+    Ok(Outcome::Done)
+}
+
+/// The price table for a region.
+pub(super) fn price_table(
+    g: &Global,
+    prices: Option<&Path>,
+    region: &str,
+) -> Result<PriceTable, CliError> {
+    let folder = cost::prices::folder(prices, &g.specs);
+    Ok(cost::prices::load(&folder, region).map_err(cost::CostError::from)?)
+}
+
+impl Render for Estimate {
+    fn text(&self, _: Style) -> String {
+        cost::render_text(self)
+    }
+
+    fn json(&self) -> Option<String> {
+        pretty(self)
+    }
+}
+
+/// `envdiff`'s cost row: each environment's monthly estimate. A missing or broken price table
+/// does not stop the comparison: the cell says so and the reason is a warning.
+pub(super) fn add_envdiff_row(g: &Global, diff: &mut EnvDiff, specs: &[&EnvSpec]) {
+    let values = specs
+        .iter()
+        .map(|s| {
+            let estimate = price_table(g, None, &s.region)
+                .and_then(|table| Ok(cost::estimate(&spec::desired::build(s), &table)?));
+            match estimate {
+                Ok(e) => format!("{} a month", cost::money_span(e.total)),
+                Err(e) => {
+                    g.out().warn(format!("{}: no cost estimate: {e}", s.env));
+                    "no estimate".to_owned()
+                }
+            }
+        })
+        .collect();
+    diff.rows.push(crate::envdiff::Row {
+        aspect: "Monthly cost (estimate, provision cost)".into(),
+        values,
+    });
+}
+
+/// The monthly cost a plan changes: what exists now (the live resources in the plan's scope)
+/// against what the spec wants, both priced with the same table. An estimate, as `cost` is.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CostChange {
+    pub before: Span,
+    pub after: Span,
+    pub prices_taken: String,
+}
+
+impl CostChange {
+    /// `Monthly cost (estimate): $A -> $B (+$C)`.
+    pub fn line(&self) -> String {
+        let change = Span {
+            min: self.after.min - self.before.min,
+            max: self.after.max - self.before.max,
+        };
+        let sign = |v: f64| if v >= 0.005 { "+" } else { "" };
+        let delta = if cost::money(change.min) == cost::money(change.max) {
+            format!("{}{}", sign(change.min), cost::money(change.min))
+        } else {
+            format!(
+                "{}{} to {}{}",
+                sign(change.min),
+                cost::money(change.min),
+                sign(change.max),
+                cost::money(change.max)
+            )
+        };
+        format!(
+            "Monthly cost (estimate, prices of {}): {} -> {} ({delta})\n",
+            self.prices_taken,
+            cost::money_span(self.before),
+            cost::money_span(self.after)
+        )
+    }
+}
+
+/// `plan`'s cost line, or `None` where there is no price table for the region (quietly) or it
+/// is invalid or lacks a price (with a warning): the plan itself never fails for want of prices.
+pub(super) fn plan_change(
+    g: &Global,
+    live: &LiveState,
+    desired: &DesiredState,
+) -> Option<CostChange> {
+    let priced = || -> Result<CostChange, CliError> {
+        let table = price_table(g, None, &desired.region)?;
+        let (_, before) = cost::price(live.resources.iter().map(|(a, r)| (a, &r.attrs)), &table)?;
+        let (_, after) = cost::price(desired.resources.iter().map(|(a, r)| (a, &r.attrs)), &table)?;
+        Ok(CostChange {
+            before,
+            after,
+            prices_taken: table.taken.to_string(),
+        })
+    };
+    match priced() {
+        Ok(change) => Some(change),
+        // No table for the region (a copy of the specs elsewhere, another region): no line.
+        Err(CliError::Cost(cost::CostError::Prices(cost::PriceError::Read { .. }))) => None,
+        Err(e) => {
+            g.out().warn(format!("no monthly cost estimate: {e}"));
+            None
+        }
+    }
+}
+
+/// The plan's JSON document with `monthly_cost` added as its last field (the document is a
+/// struct printed pretty, so it ends in `\n}\n`).
+pub(super) fn with_cost(doc: String, change: Option<&CostChange>) -> String {
+    let (Some(change), Some(head)) = (change, doc.strip_suffix("\n}\n")) else {
+        return doc;
+    };
+    let value = serde_json::to_string_pretty(change).expect("cost serialises");
+    format!(
+        "{head},\n  \"monthly_cost\": {}\n}}\n",
+        value.replace('\n', "\n  ")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::cli::Format;
+    use crate::model::LiveResource;
+
+    fn global() -> Global {
+        Global {
+            specs: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("specs"),
+            format: Format::Text,
+            endpoint_url: None,
+            profile: None,
+            verbose: 0,
+        }
+    }
+
+    fn desired(env: &str) -> DesiredState {
+        let (loaded, _) = spec::load(&global().specs, env).unwrap();
+        spec::desired::build(&loaded.spec)
+    }
+
+    /// Live resources exactly as `desired` wants them.
+    fn live_as(d: &DesiredState) -> LiveState {
+        let mut live = LiveState::default();
+        for (a, r) in &d.resources {
+            live.resources.insert(
+                a.clone(),
+                LiveResource {
+                    id: format!("id-{a}"),
+                    attrs: r.attrs.clone(),
+                    tags: r.tags.clone(),
+                    pending: Default::default(),
+                },
+            );
+        }
+        live
+    }
+
+    #[test]
+    fn a_new_environment_goes_from_nothing_to_its_estimate() {
+        let c = plan_change(&global(), &LiveState::default(), &desired("staging")).unwrap();
+        assert_eq!(
+            c.line(),
+            "Monthly cost (estimate, prices of 2026-11-30): $0.00 -> $123.43 (+$123.43)\n"
+        );
+    }
+
+    #[test]
+    fn a_converged_environment_changes_nothing_and_a_bigger_instance_costs_more() {
+        let d = desired("staging");
+        let c = plan_change(&global(), &live_as(&d), &d).unwrap();
+        assert!(
+            c.line().ends_with(": $123.43 -> $123.43 ($0.00)\n"),
+            "{}",
+            c.line()
+        );
+        // Production's sizes wanted where staging's run: t3.micro -> t3.small backend, 1-2
+        // instances each, 20 GB gp3 and 7 days of backups.
+        let c = plan_change(&global(), &live_as(&d), &desired("production")).unwrap();
+        assert_eq!(
+            c.line(),
+            "Monthly cost (estimate, prices of 2026-11-30): $123.43 -> $132.84-$156.90 (+$9.41 to +$33.47)\n"
+        );
+    }
+
+    #[test]
+    fn no_price_table_means_no_line() {
+        let mut g = global();
+        g.specs = PathBuf::from("/nonexistent/specs");
+        assert!(plan_change(&g, &LiveState::default(), &desired("staging")).is_none());
+    }
+
+    #[test]
+    fn the_json_plan_gains_monthly_cost_as_its_last_field() {
+        let doc = "{\n  \"format_version\": 1,\n  \"changes\": []\n}\n".to_owned();
+        let c = CostChange {
+            before: Span::fixed(1.0),
+            after: Span::fixed(2.5),
+            prices_taken: "2026-11-30".into(),
+        };
+        let out = with_cost(doc.clone(), Some(&c));
+        let v: serde_json::Value = serde_json::from_str(&out).expect("still JSON");
+        assert_eq!(v["monthly_cost"]["after"]["max"], 2.5);
+        assert_eq!(v["format_version"], 1);
+        assert!(
+            out.ends_with("\"prices_taken\": \"2026-11-30\"\n  }\n}\n"),
+            "{out}"
+        );
+        assert_eq!(with_cost(doc.clone(), None), doc);
+    }
+}

@@ -1,0 +1,278 @@
+//! The price table: `prices/{region}.toml`, data in the repository, dated and with a source
+//! per section. Loading checks it whole (every price a finite number >= 0, a real date, the
+//! region the file is named for), and errors name the file, line and field.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// A price or quantity in the table: finite and not negative (checked as it is read, so the
+/// error carries the line).
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Serialize)]
+#[serde(transparent)]
+pub struct Amount(pub f64);
+
+impl<'de> Deserialize<'de> for Amount {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = f64::deserialize(d)?;
+        if v.is_finite() && v >= 0.0 {
+            Ok(Amount(v))
+        } else {
+            Err(serde::de::Error::custom(format!(
+                "{v} is not a price: a finite number >= 0 is expected"
+            )))
+        }
+    }
+}
+
+/// A day, `YYYY-MM-DD`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Day(String);
+
+impl<'de> Deserialize<'de> for Day {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        let parts: Vec<&str> = s.split('-').collect();
+        let date = match parts[..] {
+            [y, m, d] if y.len() == 4 && m.len() == 2 && d.len() == 2 => {
+                let month = m
+                    .parse::<u8>()
+                    .ok()
+                    .and_then(|m| time::Month::try_from(m).ok());
+                match (y.parse::<i32>(), month, d.parse::<u8>()) {
+                    (Ok(y), Some(m), Ok(d)) => time::Date::from_calendar_date(y, m, d).ok(),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        match date {
+            Some(_) => Ok(Day(s)),
+            None => Err(serde::de::Error::custom(format!(
+                "`{s}` is not a date YYYY-MM-DD"
+            ))),
+        }
+    }
+}
+
+impl fmt::Display for Day {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Single-AZ and Multi-AZ rates of one RDS item.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AzRates {
+    pub single_az: Amount,
+    pub multi_az: Amount,
+}
+
+impl AzRates {
+    pub fn get(&self, multi_az: bool) -> Amount {
+        if multi_az {
+            self.multi_az
+        } else {
+            self.single_az
+        }
+    }
+}
+
+/// What the estimate assumes about use: printed with every estimate.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Assumptions {
+    pub alb_lcu: Amount,
+    pub nat_gb_per_month: Amount,
+    pub api_requests_millions: Amount,
+    pub instance_root_gb: Amount,
+    pub backup_daily_change: Amount,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ec2 {
+    pub source: String,
+    pub hourly: BTreeMap<String, Amount>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ebs {
+    pub source: String,
+    pub gp3_gb_month: Amount,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rds {
+    pub source: String,
+    pub backup_gb_month: Amount,
+    /// engine -> instance class -> rates.
+    pub hourly: BTreeMap<String, BTreeMap<String, AzRates>>,
+    /// storage type (`standard`, `gp2`, `gp3`, `io1`, `io2`) -> rates.
+    pub storage_gb_month: BTreeMap<String, AzRates>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Alb {
+    pub source: String,
+    pub hourly: Amount,
+    pub lcu_hourly: Amount,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NatGateway {
+    pub source: String,
+    pub hourly: Amount,
+    pub gb_processed: Amount,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Hourly {
+    pub source: String,
+    pub hourly: Amount,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretsManager {
+    pub source: String,
+    pub secret_month: Amount,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CloudWatch {
+    pub source: String,
+    pub alarm_month: Amount,
+    pub dashboard_month: Amount,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiGateway {
+    pub source: String,
+    pub rest_per_million: Amount,
+}
+
+/// One region's prices, as the file says them.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PriceTable {
+    pub region: toml::Spanned<String>,
+    pub currency: String,
+    pub taken: Day,
+    pub hours_per_month: Amount,
+    pub assumptions: Assumptions,
+    pub ec2: Ec2,
+    pub ebs: Ebs,
+    pub rds: Rds,
+    pub alb: Alb,
+    pub nat_gateway: NatGateway,
+    pub public_ipv4: Hourly,
+    pub secrets_manager: SecretsManager,
+    pub cloudwatch: CloudWatch,
+    pub api_gateway: ApiGateway,
+    pub vpc_link: Hourly,
+    /// Where it was read from, for messages.
+    #[serde(skip)]
+    pub path: PathBuf,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PriceError {
+    #[error("{path}: cannot read the price table (prices are kept as {{prices}}/{{region}}.toml)")]
+    Read {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}: {message}")]
+    Invalid {
+        path: String,
+        line: usize,
+        message: String,
+    },
+}
+
+/// The folder holding price tables: `--prices`, else `PROVISION_PRICES`, else `prices` beside
+/// the specs folder.
+pub fn folder(explicit: Option<&Path>, specs: &Path) -> PathBuf {
+    if let Some(p) = explicit {
+        return p.to_path_buf();
+    }
+    if let Some(p) = std::env::var_os("PROVISION_PRICES").filter(|p| !p.is_empty()) {
+        return PathBuf::from(p);
+    }
+    specs
+        .parent()
+        .map(|parent| parent.join("prices"))
+        .unwrap_or_else(|| PathBuf::from("prices"))
+}
+
+/// The table for `region` in `folder`.
+pub fn load(folder: &Path, region: &str) -> Result<PriceTable, PriceError> {
+    let path = folder.join(format!("{region}.toml"));
+    let text = std::fs::read_to_string(&path).map_err(|source| PriceError::Read {
+        path: path.display().to_string(),
+        source,
+    })?;
+    parse(&text, &path, region)
+}
+
+/// Parses and checks a table's text; `path` is only for messages.
+pub fn parse(text: &str, path: &Path, region: &str) -> Result<PriceTable, PriceError> {
+    let invalid = |offset: usize, message: String| PriceError::Invalid {
+        path: path.display().to_string(),
+        line: line_of(text, offset),
+        message: match key_at(text, offset) {
+            // Name the field the line sets, unless the message already does.
+            Some(key) if !message.starts_with(&format!("{key}:")) => format!("{key}: {message}"),
+            _ => message,
+        },
+    };
+    let mut table: PriceTable = toml::from_str(text).map_err(|e| {
+        let offset = e.span().map(|s| s.start).unwrap_or(0);
+        invalid(offset, e.message().trim_end().to_owned())
+    })?;
+    if table.region.get_ref() != region {
+        return Err(invalid(
+            table.region.span().start,
+            format!(
+                "region: the file is for `{}`, but the spec's region is `{region}`",
+                table.region.get_ref()
+            ),
+        ));
+    }
+    if table.hours_per_month.0 == 0.0 {
+        return Err(invalid(
+            text.find("hours_per_month").unwrap_or(0),
+            "hours_per_month: must be more than 0".into(),
+        ));
+    }
+    table.path = path.to_path_buf();
+    Ok(table)
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+/// The key a `key = value` line sets, where `offset` falls on such a line.
+fn key_at(text: &str, offset: usize) -> Option<String> {
+    let start = text[..offset.min(text.len())]
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
+    let line = text[start..].lines().next()?;
+    let (key, _) = line.split_once('=')?;
+    let key = key.trim().trim_matches('"');
+    (!key.is_empty() && !key.starts_with('#')).then(|| key.to_owned())
+}

@@ -1,0 +1,183 @@
+//! The estimator against totals computed by hand from the table's numbers, and the loader's
+//! errors. No network.
+
+use std::path::{Path, PathBuf};
+
+use super::prices::{self, PriceError};
+use super::*;
+use crate::spec;
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn table() -> PriceTable {
+    prices::load(&repo().join("prices"), "us-east-2").expect("the repository's table loads")
+}
+
+fn estimate_of(env: &str) -> Estimate {
+    let (loaded, _) = spec::load(&repo().join("specs"), env).expect("spec loads");
+    estimate(&spec::desired::build(&loaded.spec), &table()).expect("every item is priced")
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() < 1e-9
+}
+
+/// prices/us-east-2.toml's figures, written out so the arithmetic below reads as the table.
+const H: f64 = 730.0;
+const T3_MICRO: f64 = 0.0104;
+const T3_SMALL: f64 = 0.0208;
+const GP3_EBS: f64 = 0.08;
+const ROOT_GB: f64 = 8.0;
+const ALB: f64 = 0.0225;
+const LCU: f64 = 0.008;
+const ALB_LCU: f64 = 1.0;
+const IPV4: f64 = 0.005;
+const NAT: f64 = 0.045;
+const NAT_GB: f64 = 0.045;
+const NAT_DATA: f64 = 10.0;
+const DB_T3_MICRO: f64 = 0.018;
+const MAGNETIC: f64 = 0.10;
+const GP3_RDS: f64 = 0.115;
+const BACKUP: f64 = 0.095;
+const CHANGE: f64 = 0.05;
+const SECRET: f64 = 0.40;
+const REST: f64 = 3.50;
+const REQUESTS: f64 = 1.0;
+
+/// What both environments share: two ALBs (the console's internet-facing in two subnets),
+/// the NAT gateway and its Elastic IP, the managed secret, the API at its assumed volume.
+fn shared_by_both() -> f64 {
+    let albs = 2.0 * (ALB * H + ALB_LCU * LCU * H);
+    let console_alb_addresses = 2.0 * IPV4 * H;
+    let nat = NAT * H + NAT_DATA * NAT_GB;
+    let nat_address = IPV4 * H;
+    albs + console_alb_addresses + nat + nat_address + SECRET + REQUESTS * REST
+}
+
+#[test]
+fn staging_matches_the_hand_computed_total() {
+    // One t3.micro each for backend and console, with its root volume.
+    let instances = 2.0 * (T3_MICRO * H + ROOT_GB * GP3_EBS);
+    // db.t3.micro Single-AZ, 10 GB magnetic, 3 days of backups: 10 * (1 + 0.05 * 3) - 10 GB
+    // beyond the free 10 GB.
+    let database =
+        DB_T3_MICRO * H + 10.0 * MAGNETIC + (10.0 * (1.0 + CHANGE * 3.0) - 10.0) * BACKUP;
+    let expected = instances + database + shared_by_both();
+    let e = estimate_of("staging");
+    assert!(
+        close(e.total.min, expected),
+        "{} != {expected}",
+        e.total.min
+    );
+    assert_eq!(e.total.min, e.total.max, "staging does not scale");
+    assert_eq!(money(e.total.min), "$123.43");
+    assert_eq!(e.prices_taken, "2026-11-30");
+}
+
+#[test]
+fn production_matches_the_hand_computed_range() {
+    // Backend t3.small and console t3.micro, 1 to 2 instances each, each with its root volume.
+    let per_instance = T3_SMALL * H + T3_MICRO * H + 2.0 * ROOT_GB * GP3_EBS;
+    // db.t3.micro Single-AZ, 20 GB gp3, 7 days: 20 * (1 + 0.05 * 7) - 20 = 7 GB beyond free.
+    let database = DB_T3_MICRO * H + 20.0 * GP3_RDS + (20.0 * (1.0 + CHANGE * 7.0) - 20.0) * BACKUP;
+    let fixed = database + shared_by_both();
+    let e = estimate_of("production");
+    assert!(close(e.total.min, fixed + per_instance), "{}", e.total.min);
+    assert!(
+        close(e.total.max, fixed + 2.0 * per_instance),
+        "{}",
+        e.total.max
+    );
+    assert_eq!(money_span(e.total), "$132.84-$156.90");
+}
+
+#[test]
+fn total_is_the_sum_of_the_lines_and_lines_are_sorted() {
+    let e = estimate_of("production");
+    let sum: f64 = e.lines.iter().map(|l| l.monthly.max).sum();
+    assert!(close(sum, e.total.max));
+    let keys: Vec<(&str, &str)> = e.lines.iter().map(|l| (&*l.resource, &*l.item)).collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted);
+    // The internal backend ALB holds no public address; the console's holds two.
+    let v4: Vec<&Line> = e
+        .lines
+        .iter()
+        .filter(|l| l.item.starts_with("public IPv4"))
+        .collect();
+    let owners: Vec<&str> = v4.iter().map(|l| l.resource.as_str()).collect();
+    assert_eq!(
+        owners,
+        ["console.beanstalk", "shared.eip.nat-public-a"],
+        "{owners:?}"
+    );
+}
+
+#[test]
+fn text_shows_the_total_date_and_assumptions() {
+    let text = render_text(&estimate_of("staging"));
+    assert!(text.contains("Total: $123.43 a month"), "{text}");
+    assert!(text.contains("taken 2026-11-30"), "{text}");
+    assert!(text.contains("730 hours a month"), "{text}");
+    assert!(text.contains("averages 1 LCU"), "{text}");
+}
+
+fn parse(text: &str) -> Result<PriceTable, PriceError> {
+    prices::parse(text, Path::new("prices/us-east-2.toml"), "us-east-2")
+}
+
+fn repo_text() -> String {
+    std::fs::read_to_string(repo().join("prices/us-east-2.toml")).unwrap()
+}
+
+fn error_of(text: &str) -> String {
+    parse(text).expect_err("refused").to_string()
+}
+
+#[test]
+fn a_negative_price_names_file_line_and_field() {
+    let text = repo_text().replace("\"t3.micro\" = 0.0104", "\"t3.micro\" = -0.0104");
+    let line = text.lines().position(|l| l.contains("-0.0104")).unwrap() + 1;
+    let e = error_of(&text);
+    assert!(
+        e.starts_with(&format!("prices/us-east-2.toml:{line}: t3.micro: ")),
+        "{e}"
+    );
+    assert!(e.contains("finite number >= 0"), "{e}");
+}
+
+#[test]
+fn a_bad_date_an_unknown_field_and_a_missing_section_are_refused() {
+    let e = error_of(&repo_text().replace("taken = \"2026-11-30\"", "taken = \"30/11/2026\""));
+    assert!(e.contains("taken: `30/11/2026` is not a date"), "{e}");
+    let e = error_of(&repo_text().replace("alb_lcu = 1.0", "alb_lcus = 1.0"));
+    assert!(e.contains("alb_lcus"), "{e}");
+    let e = error_of(&repo_text().replace("[vpc_link]", "[vpc_links]"));
+    assert!(e.contains("vpc_link"), "{e}");
+}
+
+#[test]
+fn a_table_for_another_region_is_refused() {
+    let e = prices::parse(&repo_text(), Path::new("x.toml"), "eu-west-1")
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        e,
+        "x.toml:9: region: the file is for `us-east-2`, but the spec's region is `eu-west-1`"
+    );
+}
+
+#[test]
+fn an_instance_type_without_a_price_names_the_section() {
+    let (mut loaded, _) = spec::load(&repo().join("specs"), "staging").unwrap();
+    loaded.spec.backend.instance_type = "x9.huge".into();
+    let e = estimate(&spec::desired::build(&loaded.spec), &table())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("no price for EC2 instance type x9.huge"), "{e}");
+    assert!(e.contains("(used by backend.beanstalk)"), "{e}");
+    assert!(e.contains("[ec2.hourly]"), "{e}");
+}

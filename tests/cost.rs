@@ -1,0 +1,170 @@
+//! `provision cost --env E` as a user runs it: the text table (golden), the JSON document, and
+//! a broken price table. No AWS call, no network.
+//!
+//! After an intended change to the estimate or its rendering, regenerate the golden file with
+//! `UPDATE_GOLDEN=1 cargo test --test cost` and review the diff.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Run from the repository with relative paths, so the output names `prices/us-east-2.toml`.
+fn provision(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_provision"))
+        .current_dir(repo())
+        .args(["--specs", "specs"])
+        .args(args)
+        .env_remove("RUST_LOG")
+        .env_remove("PROVISION_SPECS")
+        .env_remove("PROVISION_PRICES")
+        .env_remove("AWS_ENDPOINT_URL")
+        .output()
+        .expect("run provision")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).expect("UTF-8 stdout")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).expect("UTF-8 stderr")
+}
+
+fn golden(name: &str, actual: &str) {
+    let path = repo().join("tests/golden").join(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, actual).unwrap();
+    }
+    let expected = std::fs::read_to_string(&path).expect("golden file (UPDATE_GOLDEN=1)");
+    assert_eq!(actual, expected, "{} differs", path.display());
+}
+
+#[test]
+fn staging_text_matches_the_golden_table() {
+    let o = provision(&["cost", "--env", "staging"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("\nTotal: $123.43 a month\n"), "{out}");
+    golden("cost_staging.txt", &out);
+}
+
+#[test]
+fn json_total_is_the_sum_of_its_rows() {
+    for env in ["staging", "production"] {
+        let o = provision(&["cost", "--env", env, "--format", "json"]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+        assert_eq!(doc["format_version"], 1);
+        assert_eq!(doc["env"], env);
+        assert_eq!(doc["region"], "us-east-2");
+        assert_eq!(doc["prices_taken"], "2026-11-30");
+        assert_eq!(doc["hours_per_month"], 730.0);
+        let lines = doc["lines"].as_array().expect("lines");
+        assert!(!lines.is_empty());
+        for bound in ["min", "max"] {
+            let sum: f64 = lines
+                .iter()
+                .map(|l| l["monthly"][bound].as_f64().expect("monthly"))
+                .sum();
+            let total = doc["total"][bound].as_f64().expect("total");
+            assert!(
+                (sum - total).abs() < 1e-9,
+                "{env} {bound}: {sum} != {total}"
+            );
+        }
+        // Every row is its unit price times its quantity.
+        for l in lines {
+            let unit = l["unit_price"].as_f64().unwrap();
+            let q = l["quantity"]["max"].as_f64().unwrap();
+            let m = l["monthly"]["max"].as_f64().unwrap();
+            assert!((unit * q - m).abs() < 1e-9, "{l}");
+        }
+        assert!(doc["assumptions"].as_array().expect("assumptions").len() >= 5);
+    }
+}
+
+#[test]
+fn production_shows_the_autoscaling_range() {
+    let o = provision(&["cost", "--env", "production"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("Total: $132.84-$156.90 a month (minimum-maximum instance counts)"),
+        "{out}"
+    );
+    assert!(out.contains("EC2 t3.small"), "{out}");
+}
+
+#[test]
+fn a_broken_price_table_exits_1_naming_file_line_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(repo().join("prices/us-east-2.toml")).unwrap();
+    let broken = text.replace("hourly = 0.045", "hourly = \"cheap\"");
+    let line = broken
+        .lines()
+        .position(|l| l.contains("\"cheap\""))
+        .unwrap()
+        + 1;
+    std::fs::write(dir.path().join("us-east-2.toml"), broken).unwrap();
+    let prices = dir.path().to_str().unwrap();
+    let o = provision(&["cost", "--env", "staging", "--prices", prices]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(stdout(&o), "");
+    let err = stderr(&o);
+    let expected = format!(
+        "error: {}:{line}: hourly: ",
+        Path::new(prices).join("us-east-2.toml").display()
+    );
+    assert!(err.starts_with(&expected), "{err}");
+}
+
+#[test]
+fn a_missing_price_table_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = provision(&[
+        "cost",
+        "--env",
+        "staging",
+        "--prices",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("us-east-2.toml: cannot read the price table"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn envdiff_has_the_cost_row() {
+    let o = provision(&["envdiff", "staging", "production"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    let row = out
+        .lines()
+        .find(|l| l.starts_with("Monthly cost (estimate, provision cost)"))
+        .unwrap_or_else(|| panic!("no cost row in:\n{out}"));
+    let cells: Vec<&str> = row
+        .split("  ")
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect();
+    assert_eq!(
+        cells[1..],
+        ["$123.43 a month", "$132.84-$156.90 a month"],
+        "{row}"
+    );
+    let o = provision(&["envdiff", "staging", "production", "--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    let row = doc["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["aspect"] == "Monthly cost (estimate, provision cost)")
+        .expect("cost row");
+    assert_eq!(row["values"][0], "$123.43 a month");
+}
