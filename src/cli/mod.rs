@@ -105,6 +105,7 @@ pub enum Command {
     /// Estimate the environment's monthly cost from its spec and the region's price table
     /// (no AWS call; docs/cost.md).
     Cost {
+        /// Environment name: a file specs/NAME.toml.
         #[arg(long)]
         env: String,
         /// Folder of price tables ({region}.toml); else PROVISION_PRICES, else `prices` beside
