@@ -35,10 +35,7 @@ pub fn needs_list(
         let Attrs::BeanstalkEnv(want) = &r.attrs else {
             return false;
         };
-        let running = match live.resources.get(address).map(|l| &l.attrs) {
-            Some(Attrs::BeanstalkEnv(l)) => Some(l.solution_stack.as_str()),
-            _ => None,
-        };
+        let running = running(live, address);
         match branches.get(address) {
             Some(branch) => {
                 notes || running.and_then(branch_of).as_deref() != Some(branch.as_str())
@@ -62,10 +59,7 @@ pub fn resolve(
         let Attrs::BeanstalkEnv(want) = &mut r.attrs else {
             continue;
         };
-        let running = match live.resources.get(address).map(|l| &l.attrs) {
-            Some(Attrs::BeanstalkEnv(l)) => Some(l.solution_stack.as_str()),
-            _ => None,
-        };
+        let running = running(live, address);
         let Some(branch) = branches.get(address) else {
             if running != Some(want.solution_stack.as_str())
                 && !available.contains(&want.solution_stack)
@@ -77,17 +71,16 @@ pub fn resolve(
         let newest = newest(branch, available);
         let on_branch = running.filter(|s| branch_of(s).as_deref() == Some(branch.as_str()));
         want.solution_stack = match (on_branch, newest) {
+            (Some(run), Some(new)) if upgrade && is_newer(new, run) => new.to_owned(),
             (Some(run), Some(new)) if is_newer(new, run) => {
-                if !upgrade {
-                    out.notes.push((
-                        address.clone(),
-                        Note::NewerPlatform {
-                            running: run.to_owned(),
-                            newest: new.to_owned(),
-                        },
-                    ));
-                }
-                if upgrade { new } else { run }.to_owned()
+                out.notes.push((
+                    address.clone(),
+                    Note::NewerPlatform {
+                        running: run.to_owned(),
+                        newest: new.to_owned(),
+                    },
+                ));
+                run.to_owned()
             }
             (Some(run), _) => run.to_owned(),
             (None, Some(new)) => new.to_owned(),
@@ -104,6 +97,14 @@ pub fn resolve(
             list: problems,
             origins: BTreeMap::new(),
         })
+    }
+}
+
+/// The solution stack an environment runs now, if it exists.
+fn running<'a>(live: &'a LiveState, address: &Address) -> Option<&'a str> {
+    match live.resources.get(address).map(|l| &l.attrs) {
+        Some(Attrs::BeanstalkEnv(l)) => Some(l.solution_stack.as_str()),
+        _ => None,
     }
 }
 
@@ -272,6 +273,11 @@ mod tests {
         let r = resolve(&mut upgraded, &branches, &live, &list(&[V2, V1]), true).unwrap();
         assert_eq!(stack_of(&upgraded, &backend()), V2);
         assert!(r.notes.is_empty());
+        // An upgrade never goes back: a version newer than any listed one stays.
+        let ahead = running(&d, V2);
+        let mut kept = d.clone();
+        resolve(&mut kept, &branches, &ahead, &list(&[V1]), true).unwrap();
+        assert_eq!(stack_of(&kept, &backend()), V2);
         // A retired version keeps running: nothing is sent, no list needed for drift.
         let live = running(&d, OLD);
         let mut kept = d.clone();
