@@ -398,7 +398,7 @@ async fn production_scaling_and_removed_settings_update_in_place() {
     // A setting dropped from the spec is removed (OptionsToRemove), not left behind.
     let base = d.join("specs/base.toml");
     let spec = std::fs::read_to_string(&base).unwrap();
-    let removed = "[backend.beanstalk.settings.\"aws:elasticbeanstalk:application:environment\"]\nNODE_ENV = \"production\"\n";
+    let removed = "NODE_ENV = \"production\"\n";
     assert!(spec.contains(removed));
     std::fs::write(&base, spec.replace(removed, "")).unwrap();
     let plan = acct.provision(d, &["plan", "--env", "production", "--stack", "backend"]);
@@ -575,6 +575,8 @@ async fn load_balancer_type_change_replaces_the_environment() {
     let dir = acct.workdir();
     let d = dir.path();
     assert_ok(&apply(&acct, d, "staging", "shared"));
+    // The console reads the backend's API stage (API_URL): the seed's order, backend first.
+    assert_ok(&apply(&acct, d, "staging", "backend"));
     assert_ok(&apply(&acct, d, "staging", "console"));
     let eb = acct.aws().await.beanstalk;
     let name = "agentpass-console-staging";
@@ -618,6 +620,8 @@ async fn beanstalk_made_security_groups_cause_no_diff_and_no_drift() {
     let dir = acct.workdir();
     let d = dir.path();
     assert_ok(&apply(&acct, d, "staging", "shared"));
+    // The console reads the backend's API stage (API_URL): the seed's order, backend first.
+    assert_ok(&apply(&acct, d, "staging", "backend"));
     assert_ok(&apply(&acct, d, "staging", "console"));
     let plan = acct.provision(d, &["plan", "--env", "staging", "--stack", "console"]);
     assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
@@ -685,6 +689,8 @@ async fn a_platform_branch_resolves_to_its_newest_version_and_upgrades_only_when
     let dir = acct.workdir();
     let d = dir.path();
     assert_ok(&apply(&acct, d, "staging", "shared"));
+    // The console reads the backend's API stage (API_URL): the seed's order, backend first.
+    assert_ok(&apply(&acct, d, "staging", "backend"));
     assert_ok(&apply(&acct, d, "staging", "console"));
     let eb = acct.aws().await.beanstalk;
     let name = "agentpass-console-staging";

@@ -86,8 +86,7 @@ fn converged(d: &DesiredState) -> LiveState {
                 (address.clone(), live)
             })
             .collect(),
-        unmanaged: Vec::new(),
-        duplicates: Vec::new(),
+        ..Default::default()
     }
 }
 

@@ -587,6 +587,13 @@ fn same_password_variable_in_both_environments() {
             "master_password_env = \"DB_PASSWORD\"\napply_immediately",
         );
     }
+    // A password of its own has no secret for the backend to read.
+    s.edit(
+        "base.toml",
+        "",
+        "DB_SECRET_ARN = \"${backend.rds.master_secret_arn}\"\n",
+        "",
+    );
     spec::load_one(s.dir(), "staging").expect("staging alone is fine");
     let (d, text) = s.diags("staging");
     let e = the(&d, "backend.database.master_password_env");
@@ -970,4 +977,67 @@ fn platform_is_a_branch_or_a_pin_not_both_in_one_file() {
             .keys()
             .all(|a| a.to_string() == "backend.beanstalk")
     );
+}
+
+#[test]
+fn bad_setting_references_name_file_line_and_field() {
+    let section = "[backend.beanstalk.settings.\"aws:elasticbeanstalk:application:environment\"]";
+    let field = "backend.beanstalk.settings.aws:elasticbeanstalk:application:environment";
+    for (from, to, option, says) in [
+        (
+            "${backend.rds.endpoint}",
+            "${backend.rds.password}",
+            "DB_HOST",
+            "`${backend.rds.password}`: kind `rds` has no attribute `password` (it has: id, endpoint, port, db_name, master_secret_arn)",
+        ),
+        (
+            "${backend.rds.port}",
+            "${backend.rds.port",
+            "DB_PORT",
+            "`${` without its closing `}` in `${backend.rds.port`",
+        ),
+        (
+            "${backend.rds.db_name}",
+            "${backend.beanstalk.cname}",
+            "DB_NAME",
+            "`${backend.beanstalk.cname}` refers to this environment itself",
+        ),
+        (
+            "${backend.rds.master_secret_arn}",
+            "${shared.subnet.private-z.id}",
+            "DB_SECRET_ARN",
+            "`${shared.subnet.private-z.id}`: no resource `shared.subnet.private-z` in this environment",
+        ),
+    ] {
+        let s = Specs::new();
+        s.edit("base.toml", section, from, to);
+        let d = s.diags_one("staging");
+        let e = the(&d, &format!("{field}.{option}"));
+        assert_at(e, &s, "base.toml", s.line("base.toml", section, to));
+        assert_eq!(e.message, says);
+    }
+}
+
+#[test]
+fn a_password_of_its_own_has_no_secret_to_read() {
+    let s = Specs::new();
+    s.edit(
+        "staging.toml",
+        "[backend.database]",
+        "apply_immediately = true",
+        "apply_immediately = true\nmaster_password_env = \"STAGING_DB_PASSWORD\"",
+    );
+    let d = s.diags_one("staging");
+    let section = "[backend.beanstalk.settings.\"aws:elasticbeanstalk:application:environment\"]";
+    let e = the(
+        &d,
+        "backend.beanstalk.settings.aws:elasticbeanstalk:application:environment.DB_SECRET_ARN",
+    );
+    assert_at(
+        e,
+        &s,
+        "base.toml",
+        s.line("base.toml", section, "DB_SECRET_ARN"),
+    );
+    assert!(e.message.contains("not managed by RDS"), "{e}");
 }

@@ -4,6 +4,7 @@
 //! what depends on it and lets independent branches finish.
 
 pub mod progress;
+mod references;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -119,6 +120,13 @@ fn tasks(plan: &Plan) -> Vec<Task> {
     let mut tasks = Vec::new();
     let mut deletes: BTreeMap<Address, usize> = BTreeMap::new();
     let mut applies: BTreeMap<Address, usize> = BTreeMap::new();
+    let applying: BTreeSet<Address> = plan
+        .changes
+        .iter()
+        .filter(|c| matches!(c.action, Action::Create | Action::Replace | Action::Update))
+        .map(|c| c.address.clone())
+        .collect();
+    let mut follow_ups = Vec::new();
     for c in &plan.changes {
         if matches!(c.action, Action::Delete | Action::Replace | Action::Forget) {
             deletes.insert(c.address.clone(), tasks.len());
@@ -139,15 +147,43 @@ fn tasks(plan: &Plan) -> Vec<Task> {
             Action::Delete | Action::Forget | Action::NoOp => None,
         };
         if let Some(step) = step {
+            let (change, settle) = references::split(c, &applying);
             applies.insert(c.address.clone(), tasks.len());
             tasks.push(Task {
                 address: c.address.clone(),
                 step,
-                change: c.clone(),
+                change,
                 deps: BTreeSet::new(),
             });
+            // After the create (not in `applies`: what depends on the resource needs the
+            // create only).
+            if let Some(change) = settle {
+                follow_ups.push((tasks.len(), tasks.len() - 1));
+                tasks.push(Task {
+                    address: c.address.clone(),
+                    step: Step::Update,
+                    change,
+                    deps: BTreeSet::new(),
+                });
+            }
         }
     }
+    let mut edges = follow_ups;
+    edges.extend(edges_of(&tasks, &deletes, &applies));
+    for (from, to) in edges {
+        if from != to {
+            tasks[from].deps.insert(to);
+        }
+    }
+    tasks
+}
+
+/// (task, what it must wait for), from what each change refers to and AWS's own orders.
+fn edges_of(
+    tasks: &[Task],
+    deletes: &BTreeMap<Address, usize>,
+    applies: &BTreeMap<Address, usize>,
+) -> Vec<(usize, usize)> {
     let mut edges: Vec<(usize, usize)> = Vec::new();
     for (i, t) in tasks.iter().enumerate() {
         let before = refs(t.change.before.as_ref());
@@ -168,7 +204,7 @@ fn tasks(plan: &Plan) -> Vec<Task> {
                 // An order AWS imposes that no attribute says (an internet gateway goes after
                 // the NAT gateways and elastic IPs): the kind's description lists it.
                 let after_kinds = t.address.kind.describe().deleted_after;
-                for (a, &j) in &deletes {
+                for (a, &j) in deletes {
                     if after_kinds.contains(&a.kind) {
                         edges.push((i, j));
                     }
@@ -202,12 +238,7 @@ fn tasks(plan: &Plan) -> Vec<Task> {
             }
         }
     }
-    for (from, to) in edges {
-        if from != to {
-            tasks[from].deps.insert(to);
-        }
-    }
-    tasks
+    edges
 }
 
 #[derive(Clone, PartialEq)]
@@ -373,6 +404,16 @@ fn report(tasks: &[Task], status: Vec<Status>, interrupted: &AtomicBool) -> Repo
 
 async fn run_one(shared: &Shared, step: Step, change: &Change) -> Result<(), String> {
     let current = shared.ids.lock().await.clone();
+    let filled = match step {
+        Step::Create | Step::Update => references::filled(&shared.aws, change, &current).await?,
+        Step::Forget | Step::Delete => None,
+    };
+    let mut change = filled.unwrap_or_else(|| change.clone());
+    if change.id.is_none() && step == Step::Update {
+        // A create's follow-up (`references::split`): the id is the create's.
+        change.id = current.get(&change.address).cloned();
+    }
+    let change = &change;
     let op = Op {
         address: &change.address,
         change,
@@ -604,3 +645,71 @@ async fn create_or_adopt(
 
 /// How long to wait between "still working" lines.
 pub const PROGRESS_EVERY: Duration = Duration::from_secs(10);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Kind, LiveState, RecordedState, Stack};
+
+    /// From nothing, the environments are created beside what their settings read, and a
+    /// follow-up update sets those settings once it exists.
+    #[test]
+    fn settings_that_read_new_resources_do_not_hold_up_their_environment() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("specs");
+        let loaded = crate::spec::load::load_one(&dir, "staging").expect("staging validates");
+        let desired = crate::spec::desired::build(&loaded.spec);
+        let plan = crate::plan::diff(&desired, &LiveState::default(), &RecordedState::default())
+            .expect("plans");
+        let tasks = tasks(&plan);
+        let index = |stack, kind, step| {
+            tasks
+                .iter()
+                .position(|t| t.address == Address::single(stack, kind) && t.step == step)
+                .expect("a task")
+        };
+        let backend = index(Stack::Backend, Kind::BeanstalkEnv, Step::Create);
+        let settle = index(Stack::Backend, Kind::BeanstalkEnv, Step::Update);
+        let rds = index(Stack::Backend, Kind::DbInstance, Step::Create);
+        let console = index(Stack::Console, Kind::BeanstalkEnv, Step::Create);
+        let console_settle = index(Stack::Console, Kind::BeanstalkEnv, Step::Update);
+        let stage = index(Stack::Backend, Kind::ApiStage, Step::Create);
+        assert!(
+            !tasks[backend].deps.contains(&rds),
+            "created beside the database"
+        );
+        assert!(
+            tasks[settle]
+                .deps
+                .is_superset(&BTreeSet::from([backend, rds]))
+        );
+        assert!(!tasks[console].deps.contains(&stage));
+        assert!(
+            tasks[console_settle]
+                .deps
+                .is_superset(&BTreeSet::from([console, stage]))
+        );
+        let fields: Vec<String> = tasks[settle]
+            .change
+            .fields
+            .iter()
+            .map(|f| f.field.to_string())
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                "settings.aws:elasticbeanstalk:application:environment.DB_HOST",
+                "settings.aws:elasticbeanstalk:application:environment.DB_NAME",
+                "settings.aws:elasticbeanstalk:application:environment.DB_PORT",
+                "settings.aws:elasticbeanstalk:application:environment.DB_SECRET_ARN",
+            ]
+        );
+        assert!(
+            crate::plan::references::unresolved(tasks[backend].change.after.as_ref().unwrap())
+                .is_empty()
+        );
+        // What depends on the environment waits for its create only.
+        let integration = index(Stack::Backend, Kind::ApiIntegration, Step::Create);
+        assert!(tasks[integration].deps.contains(&backend));
+        assert!(!tasks[integration].deps.contains(&settle));
+    }
+}

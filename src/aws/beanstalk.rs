@@ -343,7 +343,15 @@ impl ReadPass for Raw {
             });
             put(&name, tags, attrs, BTreeMap::new());
         }
+        let mut exports = Exports::new();
         for (e, tags, settings) in self.envs {
+            if let Some(address) = claims.address(
+                e.environment_id().unwrap_or_default(),
+                Kind::BeanstalkEnv,
+                &tags,
+            ) {
+                exports.insert(address, env_exports(&e));
+            }
             let tier = match e.tier().and_then(|t| t.name()) {
                 Some("Worker") => Tier::Worker,
                 _ => Tier::WebServer,
@@ -367,8 +375,23 @@ impl ReadPass for Raw {
             }
             put(e.environment_id().unwrap_or_default(), tags, attrs, pending);
         }
+        resources.exports = exports;
         resources
     }
+}
+
+/// What settings of other environments may read of this one (`model::template::exposed`).
+pub(super) fn env_exports(
+    e: &aws_sdk_elasticbeanstalk::types::EnvironmentDescription,
+) -> BTreeMap<String, String> {
+    [("cname", e.cname()), ("endpoint_url", e.endpoint_url())]
+        .into_iter()
+        .filter_map(|(k, v)| Some((k.to_owned(), v.filter(|v| !v.is_empty())?.to_owned())))
+        .chain([(
+            "id".to_owned(),
+            e.environment_id().unwrap_or_default().to_owned(),
+        )])
+        .collect()
 }
 
 // ---- changes ---------------------------------------------------------------------------------
@@ -381,6 +404,11 @@ fn value_of(v: &SettingValue, ids: &Resolver<'_>) -> Result<String, AwsError> {
             .map(|r| ids.id(r))
             .collect::<Result<Vec<_>, _>>()?
             .join(",")),
+        // The executor resolves templates right before the call (`apply::references`).
+        SettingValue::Template(t) => t.resolved.clone().ok_or_else(|| AwsError::Invalid {
+            resource: t.template.to_string(),
+            message: "has no value yet: what it refers to was not read after its create".into(),
+        }),
     }
 }
 
@@ -687,6 +715,7 @@ async fn update(client: &Client, op: &Op<'_>) -> Result<(), AwsError> {
             for (ns, options) in &a.settings {
                 for (opt, v) in options {
                     let before = b.settings.get(ns).and_then(|o| o.get(opt));
+                    // A resolved reference equals the text it came to (`SettingValue::eq`).
                     if before != Some(v) || changed.contains(&(ns.as_str(), opt.as_str())) {
                         set.push(option(ns, opt, value_of(v, &op.ids)?));
                     }

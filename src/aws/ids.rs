@@ -160,6 +160,8 @@ pub fn collect<'a>(claims: &Claims, tagged: impl IntoIterator<Item = (String, &'
 pub struct Found {
     pub resources: BTreeMap<Address, LiveResource>,
     pub duplicates: Vec<Duplicate>,
+    /// What other resources may read of these (`model::template::exposed`).
+    pub exports: crate::model::Exports,
 }
 
 impl Found {
@@ -187,6 +189,7 @@ impl Found {
             self.insert(address, r);
         }
         self.duplicates.extend(other.duplicates);
+        self.exports.extend(other.exports);
     }
 }
 

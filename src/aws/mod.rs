@@ -7,6 +7,7 @@ pub mod ec2;
 pub mod ec2_read;
 pub mod ec2_write;
 pub mod errors;
+pub mod exports;
 pub mod iam;
 pub mod ids;
 pub mod import;
@@ -251,6 +252,7 @@ impl Aws {
             resources: found.resources,
             unmanaged,
             duplicates: found.duplicates,
+            exports: found.exports,
         })
     }
 

@@ -286,6 +286,9 @@ impl ReadPass for Raw {
                     .collect(),
             });
             let pending = pending_of(&i);
+            resources
+                .exports
+                .insert(address.clone(), instance_exports(&i));
             resources.insert(
                 address,
                 LiveResource {
@@ -298,6 +301,33 @@ impl ReadPass for Raw {
         }
         resources
     }
+}
+
+/// What settings may read of an instance (`model::template::exposed`): where it answers, and
+/// the ARN of the secret holding its managed password (never the password).
+pub(super) fn instance_exports(i: &DbInstance) -> BTreeMap<String, String> {
+    let endpoint = i.endpoint();
+    [
+        (
+            "endpoint",
+            endpoint.and_then(|e| e.address()).map(str::to_owned),
+        ),
+        (
+            "port",
+            endpoint.and_then(|e| e.port()).map(|p| p.to_string()),
+        ),
+        ("db_name", i.db_name().map(str::to_owned)),
+        (
+            "master_secret_arn",
+            i.master_user_secret()
+                .and_then(|s| s.secret_arn())
+                .map(str::to_owned),
+        ),
+        ("id", i.db_instance_identifier().map(str::to_owned)),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| Some((k.to_owned(), v.filter(|v| !v.is_empty())?)))
+    .collect()
 }
 
 /// The master password from its environment variable. Errors name the variable, never a value.

@@ -27,7 +27,7 @@ use crate::aws::s3::S3Objects;
 use crate::aws::{Aws, Claims, ConnectOptions};
 use crate::model::{Address, DesiredState, LiveState, RecordedState, Ref, Stack};
 use crate::plan::target::Direction;
-use crate::plan::{Action, Plan, checks, diff, names, platforms};
+use crate::plan::{Action, Plan, checks, diff, names, platforms, references};
 use crate::spec::{self, desired::hex};
 use crate::state::{self, LocalStore, Store, Stored};
 
@@ -206,13 +206,22 @@ impl Session {
             e.origins = self.origins.clone();
             CliError::Platforms(e)
         })?;
+        let known = references::known(&observed.full_live, &self.region);
+        references::resolve(&mut desired, &known, &BTreeSet::new());
         Ok((desired, resolved))
     }
 
-    /// The plan from desired to live, its platforms resolved and noted.
+    /// The plan from desired to live, its platforms resolved and noted. A reference to what
+    /// the plan creates or replaces is known after apply: planned again without its value.
     fn diffed(&self, observed: &Observed) -> Result<Plan, CliError> {
-        let (desired, resolved) = self.resolved(observed)?;
+        let (mut desired, resolved) = self.resolved(observed)?;
         let mut plan = diff(&desired, &observed.live, &observed.recorded)?;
+        let remade = references::remade(&plan, &desired);
+        if !remade.is_empty() {
+            let known = references::known(&observed.full_live, &self.region);
+            references::resolve(&mut desired, &known, &remade);
+            plan = diff(&desired, &observed.live, &observed.recorded)?;
+        }
         platforms::annotate(&mut plan, resolved);
         Ok(plan)
     }

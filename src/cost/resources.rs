@@ -104,6 +104,7 @@ fn setting<'a>(eb: &'a BeanstalkEnvAttrs, ns: &str, option: &str) -> Option<&'a 
 fn text<'a>(eb: &'a BeanstalkEnvAttrs, ns: &str, option: &str) -> Option<&'a str> {
     match setting(eb, ns, option)? {
         SettingValue::Text(t) => Some(t.as_str()),
+        SettingValue::Template(t) => t.resolved.as_deref(),
         SettingValue::Refs(_) => None,
     }
 }
@@ -182,7 +183,7 @@ fn beanstalk(at: &Item, eb: &BeanstalkEnvAttrs, p: &PriceTable) -> Result<Vec<Li
         let zones = match setting(eb, "aws:ec2:vpc", "ELBSubnets") {
             Some(SettingValue::Refs(r)) => r.len(),
             Some(SettingValue::Text(t)) => t.split(',').filter(|s| !s.trim().is_empty()).count(),
-            None => 2,
+            Some(SettingValue::Template(_)) | None => 2,
         };
         out.push(at.line(
             &format!("public IPv4 addresses (ALB, {zones} subnets)"),

@@ -11,6 +11,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::address::{Address, Kind};
 use super::field::Field;
+use super::template::Template;
 
 /// A reference to another resource: one this environment manages, or an id it does not know.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -329,12 +330,62 @@ pub struct BeanstalkAppAttrs {
     pub description: String,
 }
 
-/// An option setting's value: text, or resources whose ids AWS wants comma-separated.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(untagged)]
+/// An option setting's value: text, resources whose ids AWS wants comma-separated, or text
+/// with references to other resources' attributes (`${backend.rds.endpoint}`).
+#[derive(Debug, Clone)]
 pub enum SettingValue {
     Text(String),
     Refs(Vec<Ref>),
+    Template(TemplateValue),
+}
+
+/// What a value compares by: a resolved template is the text it came to (state records it as
+/// text), so a converged environment's recorded and desired settings are equal.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+enum ValueKey<'a> {
+    Text(&'a str),
+    Refs(&'a [Ref]),
+    Unresolved(&'a Template),
+}
+
+impl SettingValue {
+    fn key(&self) -> ValueKey<'_> {
+        match self {
+            SettingValue::Text(t) => ValueKey::Text(t),
+            SettingValue::Refs(r) => ValueKey::Refs(r),
+            SettingValue::Template(t) => match &t.resolved {
+                Some(v) => ValueKey::Text(v),
+                None => ValueKey::Unresolved(&t.template),
+            },
+        }
+    }
+}
+
+impl PartialEq for SettingValue {
+    fn eq(&self, other: &Self) -> bool {
+        self.key() == other.key()
+    }
+}
+
+impl Eq for SettingValue {}
+
+impl PartialOrd for SettingValue {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for SettingValue {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.key().cmp(&other.key())
+    }
+}
+
+/// A template and, once the plan knows every value it reads, what it comes to.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct TemplateValue {
+    pub template: Template,
+    pub resolved: Option<String>,
 }
 
 impl fmt::Display for SettingValue {
@@ -345,7 +396,44 @@ impl fmt::Display for SettingValue {
                 let parts: Vec<String> = r.iter().map(ToString::to_string).collect();
                 f.write_str(&parts.join(","))
             }
+            SettingValue::Template(t) => match &t.resolved {
+                Some(v) => f.write_str(v),
+                None => write!(f, "{}", t.template),
+            },
         }
+    }
+}
+
+/// A resolved template is its value (what AWS is sent and state records); an unresolved one
+/// its source text, which reads back as a template: text never holds `${` (spec validation).
+impl Serialize for SettingValue {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            SettingValue::Refs(r) => r.serialize(s),
+            SettingValue::Text(_) | SettingValue::Template(_) => s.collect_str(self),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for SettingValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Text(String),
+            Refs(Vec<Ref>),
+        }
+        Ok(match Raw::deserialize(d)? {
+            Raw::Refs(r) => SettingValue::Refs(r),
+            Raw::Text(t) if Template::wanted(&t) => match Template::parse(&t) {
+                Ok(template) => SettingValue::Template(TemplateValue {
+                    template,
+                    resolved: None,
+                }),
+                Err(_) => SettingValue::Text(t),
+            },
+            Raw::Text(t) => SettingValue::Text(t),
+        })
     }
 }
 
@@ -508,12 +596,18 @@ impl Attrs {
                 out.push((attr("application"), &a.application));
                 for (namespace, options) in &a.settings {
                     for (option, value) in options {
-                        if let SettingValue::Refs(r) = value {
-                            let field = Field::Setting {
-                                namespace: namespace.clone(),
-                                option: option.clone(),
-                            };
-                            out.extend(r.iter().map(|r| (field.clone(), r)));
+                        let field = Field::Setting {
+                            namespace: namespace.clone(),
+                            option: option.clone(),
+                        };
+                        match value {
+                            SettingValue::Refs(r) => {
+                                out.extend(r.iter().map(|r| (field.clone(), r)));
+                            }
+                            SettingValue::Template(t) => {
+                                out.extend(t.template.refs().map(|(r, _)| (field.clone(), r)));
+                            }
+                            SettingValue::Text(_) => {}
                         }
                     }
                 }

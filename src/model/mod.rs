@@ -8,8 +8,10 @@ pub mod graph;
 pub mod kinds;
 pub mod platform;
 pub mod state;
+pub mod template;
 
 pub use address::{Address, Kind, Stack};
 pub use attrs::*;
 pub use field::Field;
 pub use state::*;
+pub use template::{Exports, Template};

@@ -140,6 +140,10 @@ pub struct LiveState {
     pub unmanaged: Vec<Unmanaged>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub duplicates: Vec<Duplicate>,
+    /// Attributes other resources' settings may read (`${backend.rds.endpoint}`), by address:
+    /// what the read pass saw besides the compared attributes.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub exports: super::template::Exports,
 }
 
 /// A resource as the last apply recorded it.

@@ -36,8 +36,7 @@ fn converged(d: &DesiredState) -> LiveState {
                 (address.clone(), live)
             })
             .collect(),
-        unmanaged: Vec::new(),
-        duplicates: Vec::new(),
+        ..Default::default()
     }
 }
 

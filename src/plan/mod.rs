@@ -5,6 +5,7 @@ pub mod diff;
 pub mod names;
 pub mod offerings;
 pub mod platforms;
+pub mod references;
 pub mod refresh;
 pub mod render;
 pub mod saved;

@@ -118,6 +118,7 @@ mod tests {
                 .collect(),
             unmanaged: Vec::new(),
             duplicates: Vec::new(),
+            exports: Default::default(),
         };
         let recorded = RecordedState {
             resources: d

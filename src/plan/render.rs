@@ -179,7 +179,7 @@ fn render_create(out: &mut String, c: &Change) {
             let _ = writeln!(out, "        {ns}");
             let w = options.iter().map(|(o, _)| o.len()).max().unwrap_or(0);
             for (opt, v) in options {
-                let _ = writeln!(out, "          {opt:<w$} = {}", value(v));
+                let _ = writeln!(out, "          {opt:<w$} = {}", new_value(v));
             }
         }
     }
@@ -212,10 +212,21 @@ fn render_fields(out: &mut String, c: &Change, style: Style) {
                     out,
                     "      {name:<width$}: {} -> {}{mark}",
                     value(before),
-                    value(after)
+                    new_value(after)
                 );
             }
         }
+    }
+}
+
+/// A value a change sets. A reference the plan could not resolve (`${backend.rds.endpoint}`:
+/// its resource is created or replaced first) is known after apply; text never holds `${`.
+fn new_value(v: &Value) -> String {
+    match v {
+        Value::String(s) if crate::model::Template::wanted(s) => {
+            format!("(known after apply: {s})")
+        }
+        other => value(other),
     }
 }
 

@@ -195,6 +195,7 @@ pub fn load_one(dir: &Path, env: &str) -> Result<Loaded, SpecError> {
                 format!("no resource `{a}` in this environment"),
             ))
         })
+        .chain(super::references::check(&spec, &desired))
         .collect();
     if !unknown.is_empty() {
         return Err(SpecError::Invalid(unknown));

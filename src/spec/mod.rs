@@ -17,6 +17,7 @@ mod isolation;
 pub mod layer;
 pub mod load;
 pub mod lower;
+mod references;
 pub mod resolve;
 mod topics;
 pub mod types;

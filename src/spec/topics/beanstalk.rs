@@ -124,6 +124,7 @@ pub(in crate::spec) fn lower(
         .unwrap_or_default();
     let (settings, written) = merge_settings(p);
     check_settings(cx, &written);
+    check_references(cx, &settings, &written);
     let https_certificate_arn = lower_https(cx, p, balancer.kind);
     BeanstalkSpec {
         application: names.application,
@@ -473,6 +474,30 @@ fn check_settings(cx: &mut Cx, written: &[At<()>]) {
     }
 }
 
+/// Values with `${…}` are references (`${backend.rds.endpoint}`): their syntax and attribute
+/// are checked here; that the resource exists once the desired state is built (`spec::load`).
+fn check_references(cx: &mut Cx, settings: &RawSettings, written: &[At<()>]) {
+    for at in written {
+        let Some((ns, opt)) = at
+            .field
+            .rsplit_once(".settings.")
+            .and_then(|(_, rest)| rest.rsplit_once('.'))
+        else {
+            continue;
+        };
+        let Some(value) = settings.get(ns).and_then(|o| o.get(opt)) else {
+            continue;
+        };
+        if !Template::wanted(value) {
+            continue;
+        }
+        cx.remember(at);
+        if let Err(e) = Template::parse(value) {
+            cx.d.push(at.diag(e));
+        }
+    }
+}
+
 pub const MANAGED_SETTINGS: &[(&str, &str, &str)] = &[
     (
         "aws:autoscaling:launchconfiguration",
@@ -615,7 +640,7 @@ fn option_settings(eb: &BeanstalkSpec) -> OptionSettings {
     }
     for (ns, options) in &eb.settings {
         for (opt, v) in options {
-            put(&mut settings, ns, opt, text(v));
+            put(&mut settings, ns, opt, raw_value(v));
         }
     }
     settings
@@ -672,6 +697,17 @@ fn put(settings: &mut OptionSettings, ns: &str, opt: &str, v: SettingValue) {
         .entry(ns.to_owned())
         .or_default()
         .insert(opt.to_owned(), v);
+}
+
+/// A raw setting: text, or a template the plan resolves (validated by `check_references`).
+fn raw_value(v: &str) -> SettingValue {
+    match Template::parse(v) {
+        Ok(template) if Template::wanted(v) => SettingValue::Template(TemplateValue {
+            template,
+            resolved: None,
+        }),
+        Ok(_) | Err(_) => text(v),
+    }
 }
 
 fn text(s: &str) -> SettingValue {

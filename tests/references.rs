@@ -1,0 +1,149 @@
+//! Settings that read other resources (`${backend.rds.endpoint}`, the console's API URL),
+//! against LocalStack: known after apply on the first plan, set from what AWS made, converged,
+//! and following a replaced database's new endpoint in place.
+
+mod support;
+
+use std::collections::BTreeMap;
+
+use aws_sdk_elasticbeanstalk::Client;
+use support::output::calls;
+use support::{Account, assert_ok, edit, text};
+
+const APP_ENV: &str = "aws:elasticbeanstalk:application:environment";
+
+/// The application's environment variables, as Beanstalk holds them.
+async fn variables(eb: &Client, name: &str) -> BTreeMap<String, String> {
+    let out = eb
+        .describe_configuration_settings()
+        .application_name(name)
+        .environment_name(name)
+        .send()
+        .await
+        .unwrap();
+    out.configuration_settings()
+        .iter()
+        .flat_map(|c| c.option_settings())
+        .filter(|s| s.namespace() == Some(APP_ENV))
+        .map(|s| {
+            (
+                s.option_name().unwrap_or_default().to_owned(),
+                s.value().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// (endpoint, port, secret ARN) of the instance, straight from RDS.
+async fn database(aws: &provision::aws::Aws, identifier: &str) -> (String, String, String) {
+    let out = aws
+        .rds
+        .describe_db_instances()
+        .db_instance_identifier(identifier)
+        .send()
+        .await
+        .unwrap();
+    let db = &out.db_instances()[0];
+    let endpoint = db
+        .endpoint()
+        .expect("an available instance has an endpoint");
+    (
+        endpoint.address().unwrap().to_owned(),
+        endpoint.port().unwrap().to_string(),
+        db.master_user_secret()
+            .and_then(|s| s.secret_arn())
+            .unwrap()
+            .to_owned(),
+    )
+}
+
+fn plan(acct: &Account, d: &std::path::Path) -> std::process::Output {
+    acct.provision(d, &["plan", "--env", "staging"])
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn settings_read_their_resources_and_follow_a_replaced_database() {
+    let acct = Account::new();
+    let dir = acct.workdir();
+    let d = dir.path();
+
+    let out = plan(&acct, d);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    for shown in [
+        "DB_HOST       = (known after apply: ${backend.rds.endpoint})",
+        "DB_SECRET_ARN = (known after apply: ${backend.rds.master_secret_arn})",
+        "API_URL = (known after apply: ${backend.api_stage.invoke_url})",
+    ] {
+        assert!(text(&out).contains(shown), "{shown}:\n{}", text(&out));
+    }
+
+    let out = acct.provision(
+        d,
+        &["apply", "--env", "staging", "--auto-approve", "--stats"],
+    );
+    assert_ok(&out);
+    // Each environment is created beside what it reads, then its references are set.
+    assert_eq!(
+        calls(&out, "Elastic Beanstalk", "UpdateEnvironment"),
+        2,
+        "{}",
+        text(&out)
+    );
+    let aws = acct.aws().await;
+    let (host, port, secret) = database(&aws, "agentpass-staging").await;
+    let backend = variables(&aws.beanstalk, "agentpass-backend-staging").await;
+    let want = BTreeMap::from([
+        ("DB_HOST".to_owned(), host.clone()),
+        ("DB_NAME".to_owned(), "agentpass".to_owned()),
+        ("DB_PORT".to_owned(), port),
+        ("DB_SECRET_ARN".to_owned(), secret),
+        ("NODE_ENV".to_owned(), "production".to_owned()),
+    ]);
+    assert_eq!(backend, want);
+    let api = aws.apigateway.get_rest_apis().send().await.unwrap();
+    let api_id = api.items()[0].id().unwrap().to_owned();
+    let console = variables(&aws.beanstalk, "agentpass-console-staging").await;
+    assert_eq!(
+        console.get("API_URL").map(String::as_str),
+        Some(format!("https://{api_id}.execute-api.us-east-2.amazonaws.com/staging").as_str())
+    );
+    let out = plan(&acct, d);
+    assert_eq!(out.status.code(), Some(0), "converged:\n{}", text(&out));
+
+    // A new identifier replaces the database: its endpoint changes, and the backend's settings
+    // follow it in place (the environment is updated, not replaced).
+    edit(
+        d,
+        "base.toml",
+        "identifier = \"{project}-{env}\"",
+        "identifier = \"{project}-{env}-v2\"",
+    );
+    edit(
+        d,
+        "staging.toml",
+        "apply_immediately = true",
+        "apply_immediately = true\nallow_replace = true",
+    );
+    let out = plan(&acct, d);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let shown = text(&out);
+    assert!(shown.contains("-/+ backend.rds"), "{shown}");
+    assert!(shown.contains("~ backend.beanstalk"), "{shown}");
+    assert!(
+        shown.contains(&format!(
+            "{host} -> (known after apply: ${{backend.rds.endpoint}})"
+        )),
+        "{shown}"
+    );
+    assert!(!shown.contains("API_URL"), "the API did not move:\n{shown}");
+
+    let out = acct.provision(d, &["apply", "--env", "staging", "--auto-approve"]);
+    assert_ok(&out);
+    let (new_host, _, new_secret) = database(&aws, "agentpass-staging-v2").await;
+    assert_ne!(new_host, host);
+    let backend = variables(&aws.beanstalk, "agentpass-backend-staging").await;
+    assert_eq!(backend.get("DB_HOST"), Some(&new_host));
+    assert_eq!(backend.get("DB_SECRET_ARN"), Some(&new_secret));
+    let out = plan(&acct, d);
+    assert_eq!(out.status.code(), Some(0), "converged:\n{}", text(&out));
+}
