@@ -2,6 +2,7 @@
 //! the spec first, so bad input fails before any AWS call, and shows its result as a value from
 //! `views` through the session's `Printer`.
 
+pub mod pause;
 mod refresh;
 mod saved;
 mod target;
@@ -64,6 +65,11 @@ struct Session {
     branches: platforms::Branches,
     /// `--upgrade-platform`: environments move to their branch's newest version.
     upgrade_platform: bool,
+    /// Plan the paused form (`Some(true)`), the running one (`Some(false)`), or as the pause
+    /// record says (`None`: every command but `pause` and `resume`).
+    paused: Option<bool>,
+    /// Stacks whose locks the command took itself (`pause`, `resume`): `execute` takes the rest.
+    held: BTreeSet<Stack>,
 }
 
 impl Session {
@@ -124,6 +130,8 @@ impl Session {
             frontend_https,
             branches,
             upgrade_platform: false,
+            paused: None,
+            held: BTreeSet::new(),
         })
     }
 
@@ -174,6 +182,9 @@ impl Session {
         let full_live = self.aws.read_claimed(&claims).await?;
         let mut observed = self.scoped(full_live, stored, claims);
         observed.solution_stacks = self.solution_stacks(&observed.live, true).await?;
+        observed.pause = crate::pause::record::read(&store, &self.env)
+            .await?
+            .map(|r| r.0);
         Ok(observed)
     }
 
@@ -206,7 +217,15 @@ impl Session {
             e.origins = self.origins.clone();
             CliError::Platforms(e)
         })?;
+        if self.is_paused(observed) {
+            desired = crate::pause::paused(&desired).desired;
+        }
         Ok((desired, resolved))
+    }
+
+    /// Whether this command plans the environment's paused form (docs/operations.md).
+    fn is_paused(&self, observed: &Observed) -> bool {
+        self.paused.unwrap_or(observed.pause.is_some())
     }
 
     /// The plan from desired to live, its platforms resolved and noted.
@@ -246,6 +265,9 @@ impl Session {
             if !(again && ended) {
                 let mut observed = self.scoped(live, stored, claims);
                 observed.solution_stacks = self.solution_stacks(&observed.live, false).await?;
+                observed.pause = crate::pause::record::read(&store, &self.env)
+                    .await?
+                    .map(|r| r.0);
                 return Ok((observed, busy));
             }
             again = false;
@@ -281,6 +303,7 @@ impl Session {
             recorded,
             stored,
             solution_stacks: Vec::new(),
+            pause: None,
         }
     }
 
@@ -448,6 +471,8 @@ struct Observed {
     stored: BTreeMap<Stack, Stored>,
     /// What Elastic Beanstalk launches now (read only when the platforms need it).
     solution_stacks: Vec<String>,
+    /// The environment's pause record, when it is paused (or being paused).
+    pause: Option<crate::pause::PauseRecord>,
 }
 
 pub async fn plan(g: &Global, a: &PlanArgs) -> Result<Outcome, CliError> {
@@ -462,7 +487,14 @@ pub async fn plan(g: &Global, a: &PlanArgs) -> Result<Outcome, CliError> {
     let plan = s.checked(made.clone(), false)?;
     s.check_names(&plan).await?;
     let mut view = s.plan_view(&plan);
-    view.cost = super::cost::plan_change(g, &observed.live, &s.desired);
+    let paused;
+    let desired = if s.is_paused(&observed) {
+        paused = crate::pause::paused(&s.desired).desired;
+        &paused
+    } else {
+        &s.desired
+    };
+    view.cost = super::cost::plan_change(g, &observed.live, desired);
     s.out.show(&view);
     if let Some(path) = &a.out {
         s.save_plan(path, &observed, targets, &made, &plan)?;
@@ -602,7 +634,7 @@ async fn execute(
     let interrupted = on_ctrl_c(s.out);
     let mut guards = Vec::new();
     let changing = touched(&first, &observed.recorded);
-    for &stack in &changing {
+    for &stack in changing.difference(&s.held) {
         match state::acquire(&store, stack, &s.env, command).await {
             Ok(guard) => guards.push(guard),
             Err(e) => {
@@ -618,7 +650,8 @@ async fn execute(
     {
         tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
     }
-    let result = locked(a, s, command, &make_plan, interrupted, &changing).await;
+    let held: BTreeSet<Stack> = changing.union(&s.held).copied().collect();
+    let result = locked(a, s, command, &make_plan, interrupted, &held).await;
     release(s.out, guards).await;
     s.print_stats(&a.run);
     result
