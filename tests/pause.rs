@@ -129,6 +129,26 @@ async fn staging_pauses_and_resumes_with_the_same_ids_and_urls() {
     assert_eq!(code, Some(0), "{doc}");
     assert_eq!(doc["databases"][0]["change"], "already", "{doc}");
 
+    // RDS starts a stopped instance by itself after 7 days: drift says so (not as drift), and
+    // pause stops it again.
+    aws.rds
+        .start_db_instance()
+        .db_instance_identifier("agentpass-staging")
+        .send()
+        .await
+        .unwrap();
+    let drift = acct.provision(d, &["drift", "--env", "staging"]);
+    assert_eq!(drift.status.code(), Some(0), "{}", text(&drift));
+    assert!(text(&drift).contains("runs again"), "{}", text(&drift));
+    let (code, doc) = acct.json(d, &["pause", "--env", "staging", "--auto-approve"]);
+    assert_eq!(code, Some(0), "{doc}");
+    assert_eq!(doc["databases"][0]["change"], "done", "{doc}");
+    let db = aws
+        .db_status("backend.rds", "agentpass-staging")
+        .await
+        .unwrap();
+    assert_eq!(db.as_deref(), Some("stopped"));
+
     // A run that overlaps another (a lock held) fails fast with its own exit code.
     let store = Store::S3(S3Objects::new(
         aws.s3.clone(),

@@ -523,6 +523,9 @@ pub async fn drift(g: &Global, run: &RunArgs) -> Result<Outcome, CliError> {
         region: &s.region,
         aws_calls: s.aws.stats.to_json(),
     });
+    if let Some(record) = &observed.pause {
+        pause::note_restarted(&s, record).await?;
+    }
     s.print_stats(run);
     Ok(if report.has_drift() {
         Outcome::Pending
@@ -603,12 +606,17 @@ pub async fn destroy(g: &Global, d: &DestroyArgs) -> Result<Outcome, CliError> {
     s.confirmed = confirmed;
     let targets = &d.apply.target.targets;
     s.warn_targeted(targets);
-    execute(&d.apply, &s, "destroy", |s, observed| {
+    let outcome = execute(&d.apply, &s, "destroy", |s, observed| {
         s.check_dependents(observed)?;
         let plan = diff(&s.desired, &observed.live, &observed.recorded)?;
         s.targeted(plan, targets, observed, Direction::Dependents)
     })
-    .await
+    .await?;
+    // Gone entirely: a later apply builds it running, not paused.
+    if d.apply.run.stack.is_none() && targets.is_empty() {
+        crate::pause::record::clear(&s.store(), env).await?;
+    }
+    Ok(outcome)
 }
 
 /// Plan without a lock; if there is work, lock, plan again under the lock, confirm, execute.

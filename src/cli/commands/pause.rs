@@ -273,6 +273,24 @@ async fn check_converged(s: &Session) -> Result<usize, CliError> {
     Ok(left.count())
 }
 
+/// Drift of a paused environment: a database RDS started again by itself (after 7 days) is not
+/// drift of the spec, but it costs money again: said, with what to do.
+pub(super) async fn note_restarted(s: &Session, record: &PauseRecord) -> Result<(), CliError> {
+    if record.state != PauseState::Paused {
+        return Ok(());
+    }
+    for (address, identifier) in paused(&s.desired).databases {
+        let status = s.aws.db_status(&address.to_string(), &identifier).await?;
+        if status.as_deref() == Some("available") {
+            s.out.note(&format!(
+                "note: `{}` is paused, but its database {address} ({identifier}) runs again: RDS starts a stopped instance by itself after 7 days. Run `provision pause --env {}` to stop it again.\n",
+                s.env, s.env
+            ));
+        }
+    }
+    Ok(())
+}
+
 struct PauseView<'a> {
     env: &'a str,
     command: &'a str,
