@@ -193,6 +193,13 @@ async fn staging_pauses_and_resumes_with_the_same_ids_and_urls() {
     assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
     let drift = acct.provision(d, &["drift", "--env", "staging"]);
     assert_eq!(drift.status.code(), Some(0), "{}", text(&drift));
+
+    // Destroying a paused environment deletes the stopped database too, and forgets the pause:
+    // the next apply builds it running.
+    assert_ok(&acct.provision(d, &["pause", "--env", "staging", "--auto-approve"]));
+    assert_ok(&acct.provision(d, &["destroy", "--env", "staging", "--auto-approve"]));
+    assert!(kinds(&acct).await.is_empty());
+    assert!(pause_record(&acct).await.is_none());
 }
 
 /// Refused before any AWS call: the endpoint answers nothing, so a call would fail otherwise.

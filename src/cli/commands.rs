@@ -612,9 +612,14 @@ pub async fn destroy(g: &Global, d: &DestroyArgs) -> Result<Outcome, CliError> {
         s.targeted(plan, targets, observed, Direction::Dependents)
     })
     .await?;
-    // Gone entirely: a later apply builds it running, not paused.
-    if d.apply.run.stack.is_none() && targets.is_empty() {
-        crate::pause::record::clear(&s.store(), env).await?;
+    // Gone entirely: a later apply builds it running, not paused. Only a record that exists is
+    // removed (a destroy with nothing to do writes nothing, not even a bucket).
+    let store = s.store();
+    if d.apply.run.stack.is_none()
+        && targets.is_empty()
+        && crate::pause::record::read(&store, env).await?.is_some()
+    {
+        crate::pause::record::clear(&store, env).await?;
     }
     Ok(outcome)
 }
