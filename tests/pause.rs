@@ -120,6 +120,11 @@ async fn staging_pauses_and_resumes_with_the_same_ids_and_urls() {
     assert_eq!(drift.status.code(), Some(0), "{}", text(&drift));
     let plan = acct.provision(d, &["plan", "--env", "staging"]);
     assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
+    assert!(
+        text(&plan).contains("`staging` is paused since"),
+        "{}",
+        text(&plan)
+    );
     let apply = acct.provision(d, &["apply", "--env", "staging", "--auto-approve"]);
     assert_ok(&apply);
     assert!(kinds(&acct).await.iter().all(|k| *k != Kind::NatGateway));

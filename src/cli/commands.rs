@@ -496,6 +496,9 @@ pub async fn plan(g: &Global, a: &PlanArgs) -> Result<Outcome, CliError> {
     };
     view.cost = super::cost::plan_change(g, &observed.live, desired);
     s.out.show(&view);
+    if let Some(record) = &observed.pause {
+        s.out.note(&pause::mode_note(&s.env, record));
+    }
     if let Some(path) = &a.out {
         s.save_plan(path, &observed, targets, &made, &plan)?;
     }
@@ -524,6 +527,7 @@ pub async fn drift(g: &Global, run: &RunArgs) -> Result<Outcome, CliError> {
         aws_calls: s.aws.stats.to_json(),
     });
     if let Some(record) = &observed.pause {
+        s.out.note(&pause::mode_note(&s.env, record));
         pause::note_restarted(&s, record).await?;
     }
     s.print_stats(run);

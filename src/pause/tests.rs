@@ -170,3 +170,49 @@ fn the_paused_form_plans_cleanly_from_the_running_one() {
         diff(&p.desired, &Default::default(), &Default::default()).expect("the paused form plans");
     assert_eq!(plan.changes.len(), p.desired.resources.len());
 }
+
+#[test]
+fn pausing_a_running_staging_deletes_the_nat_and_its_ip_and_updates_three_resources() {
+    use crate::model::{LiveResource, LiveState};
+    use crate::plan::Action;
+    let d = staging();
+    // AWS exactly as the running spec: what a converged staging looks like.
+    let live = LiveState {
+        resources: d
+            .resources
+            .iter()
+            .map(|(address, r)| {
+                let live = LiveResource {
+                    id: format!("id-{address}"),
+                    attrs: r.attrs.clone(),
+                    tags: r.tags.clone(),
+                    pending: Default::default(),
+                };
+                (address.clone(), live)
+            })
+            .collect(),
+        ..Default::default()
+    };
+    let plan = diff(&paused(&d).desired, &live, &Default::default()).unwrap();
+    let of = |action: Action| -> std::collections::BTreeSet<String> {
+        plan.changes
+            .iter()
+            .filter(|c| c.action == action)
+            .map(|c| c.address.to_string())
+            .collect()
+    };
+    let set = |list: &[&str]| list.iter().map(|s| s.to_string()).collect();
+    assert_eq!(
+        of(Action::Delete),
+        set(&["shared.eip.nat-public-a", "shared.nat_gateway.public-a"])
+    );
+    assert_eq!(
+        of(Action::Update),
+        set(&[
+            "shared.route_table.private",
+            "backend.beanstalk",
+            "console.beanstalk"
+        ])
+    );
+    assert!(of(Action::Create).is_empty() && of(Action::Replace).is_empty());
+}

@@ -273,6 +273,18 @@ async fn check_converged(s: &Session) -> Result<usize, CliError> {
     Ok(left.count())
 }
 
+/// What plan and drift say of a paused environment (on stderr): they compare its paused form.
+pub(super) fn mode_note(env: &str, record: &PauseRecord) -> String {
+    let state = match record.state {
+        PauseState::Pausing => "being paused (a pause did not finish: run it again)",
+        PauseState::Paused => "paused",
+    };
+    format!(
+        "note: `{env}` is {state} since {}: compared in its paused form (no NAT gateway, Beanstalk at 0 instances); `provision resume --env {env}` brings it back\n",
+        record.since
+    )
+}
+
 /// Drift of a paused environment: a database RDS started again by itself (after 7 days) is not
 /// drift of the spec, but it costs money again: said, with what to do.
 pub(super) async fn note_restarted(s: &Session, record: &PauseRecord) -> Result<(), CliError> {
