@@ -253,3 +253,42 @@ fn production_is_paused_only_with_confirm_production() {
         text(&confirmed)
     );
 }
+
+/// A pause killed right after recording "pausing" (before any change reached AWS): the plan
+/// then shows the rest of the pause, and the next pause finishes it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pause_cut_short_is_finished_by_the_next_one() {
+    let acct = Account::new();
+    let dir = acct.workdir();
+    let d = dir.path();
+    assert_ok(&acct.provision(d, &["apply", "--env", "staging", "--auto-approve"]));
+    let aws = acct.aws().await;
+    let store = Store::S3(S3Objects::new(
+        aws.s3.clone(),
+        acct.bucket(),
+        support::REGION,
+    ));
+    let record = provision::pause::PauseRecord::pausing("staging", "2026-11-30T23:00:00Z");
+    provision::pause::record::write(&store, &record, None)
+        .await
+        .unwrap();
+
+    let plan = acct.provision(d, &["plan", "--env", "staging"]);
+    assert_eq!(plan.status.code(), Some(2), "{}", text(&plan));
+    let t = text(&plan);
+    assert!(
+        t.contains("being paused") && t.contains("nat_gateway"),
+        "{t}"
+    );
+
+    let (code, doc) = acct.json(d, &["pause", "--env", "staging", "--auto-approve"]);
+    assert_eq!(code, Some(0), "{doc}");
+    assert_eq!(doc["converged"], true, "{doc}");
+    assert!(!kinds(&acct).await.contains(&Kind::NatGateway));
+    let record = pause_record(&acct).await.unwrap();
+    assert_eq!(record["state"], "paused", "{record}");
+    assert_eq!(
+        record["since"], "2026-11-30T23:00:00Z",
+        "the first pause's time stays"
+    );
+}
