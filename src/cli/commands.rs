@@ -179,12 +179,14 @@ impl Session {
         let store = self.store();
         let stored = state::read_all(&store, &self.env, &self.stacks).await?;
         let claims = self.claims(&stored);
-        let full_live = self.aws.read_claimed(&claims).await?;
-        let mut observed = self.scoped(full_live, stored, claims);
+        // The pause record beside the read of AWS: one more S3 read, no more time.
+        let (full_live, pause) = tokio::join!(
+            self.aws.read_claimed(&claims),
+            crate::pause::record::read(&store, &self.env)
+        );
+        let mut observed = self.scoped(full_live?, stored, claims);
         observed.solution_stacks = self.solution_stacks(&observed.live, true).await?;
-        observed.pause = crate::pause::record::read(&store, &self.env)
-            .await?
-            .map(|r| r.0);
+        observed.pause = pause?.map(|r| r.0);
         Ok(observed)
     }
 
