@@ -11,6 +11,7 @@ pub mod drift;
 pub mod envdiff;
 pub mod import;
 pub mod model;
+pub mod pause;
 pub mod plan;
 pub mod spec;
 pub mod state;

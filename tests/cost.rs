@@ -168,3 +168,25 @@ fn envdiff_has_the_cost_row() {
         .expect("cost row");
     assert_eq!(row["values"][0], "$123.43 a month");
 }
+
+#[test]
+fn the_paused_figure_and_its_saving_add_up_to_the_total() {
+    let o = provision(&["cost", "--env", "staging", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    let paused = doc["paused"]["total"]["min"]
+        .as_f64()
+        .expect("paused total");
+    let saving = doc["paused"]["saving"]["min"].as_f64().expect("saving");
+    let total = doc["total"]["min"].as_f64().unwrap();
+    assert!(
+        (paused + saving - total).abs() < 1e-9,
+        "{paused} + {saving} != {total}"
+    );
+    assert!(paused > 0.0 && saving > 0.0);
+    let text = stdout(&provision(&["cost", "--env", "staging"]));
+    assert!(
+        text.contains("Paused (provision pause): $56.87 a month, saving $66.55"),
+        "{text}"
+    );
+}

@@ -195,8 +195,8 @@ async fn a_clean_apply_shows_no_drift_and_drift_only_reads() {
     );
     assert_eq!(
         calls[&("S3".to_owned(), "GetObject".to_owned())],
-        3,
-        "one snapshot read per stack"
+        4,
+        "one snapshot read per stack, and the pause record"
     );
     assert_eq!(
         calls[&("S3".to_owned(), "ListObjectsV2".to_owned())],

@@ -256,6 +256,29 @@ def test_validation_errors(eb, app):
     )
 
 
+def test_a_load_balanced_environment_pauses_at_zero_a_single_instance_one_cannot(eb, app):
+    create_env(eb)
+    eb.update_environment(
+        EnvironmentName="shop-prod", OptionSettings=[option(ASG, "MinSize", "0"), option(ASG, "MaxSize", "0")]
+    )
+    settings = settings_of(eb)
+    assert (settings[(ASG, "MinSize")], settings[(ASG, "MaxSize")]) == ("0", "0")
+    eb.update_environment(
+        EnvironmentName="shop-prod", OptionSettings=[option(ASG, "MinSize", "1"), option(ASG, "MaxSize", "1")]
+    )
+    assert settings_of(eb)[(ASG, "MaxSize")] == "1"
+    single = [option("aws:elasticbeanstalk:environment", "EnvironmentType", "SingleInstance")]
+    create_env(eb, "shop-solo", OptionSettings=single)
+    code, message = error_of(
+        eb.update_environment, EnvironmentName="shop-solo", OptionSettings=[option(ASG, "MinSize", "0")]
+    )
+    assert code == "ConfigurationValidationException"
+    assert "OptionName: 'MinSize'" in message and "single-instance" in message
+    assert error_of(create_env, eb, "shop-solo2", OptionSettings=single + [option(ASG, "MaxSize", "0")])[0] == (
+        "ConfigurationValidationException"
+    )
+
+
 def test_vpc_options_reference_ec2(eb, app, aws):
     ec2 = aws("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]

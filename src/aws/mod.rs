@@ -3,6 +3,7 @@
 pub mod apigateway;
 pub mod beanstalk;
 pub mod bounded;
+pub mod dbrun;
 pub mod ec2;
 pub mod ec2_read;
 pub mod ec2_write;

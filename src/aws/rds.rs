@@ -409,7 +409,7 @@ async fn create(client: &aws_sdk_rds::Client, op: &Op<'_>) -> Result<String, Aws
 }
 
 /// The instance as RDS describes it now; `None` once it is gone.
-async fn describe(
+pub(super) async fn describe(
     client: &aws_sdk_rds::Client,
     res: &str,
     identifier: &str,
@@ -483,7 +483,7 @@ const SETTLED_READINGS: u32 = 3;
 
 /// The state machine of waiting for an instance to be usable, one reading at a time. Pure.
 #[derive(Debug, Default)]
-struct Settling {
+pub(super) struct Settling {
     /// Done readings in a row so far.
     streak: u32,
     /// The change just made must show as applied: nothing left in `PendingModifiedValues`.
@@ -546,7 +546,7 @@ fn has_pending(i: &DbInstance) -> bool {
     !pending_of(i).is_empty()
 }
 
-async fn wait_available(
+pub(super) async fn wait_available(
     client: &aws_sdk_rds::Client,
     res: &str,
     identifier: &str,

@@ -2,6 +2,7 @@
 //! the spec first, so bad input fails before any AWS call, and shows its result as a value from
 //! `views` through the session's `Printer`.
 
+pub mod pause;
 mod refresh;
 mod saved;
 mod target;
@@ -64,6 +65,11 @@ struct Session {
     branches: platforms::Branches,
     /// `--upgrade-platform`: environments move to their branch's newest version.
     upgrade_platform: bool,
+    /// Plan the paused form (`Some(true)`), the running one (`Some(false)`), or as the pause
+    /// record says (`None`: every command but `pause` and `resume`).
+    paused: Option<bool>,
+    /// Stacks whose locks the command took itself (`pause`, `resume`): `execute` takes the rest.
+    held: BTreeSet<Stack>,
 }
 
 impl Session {
@@ -124,6 +130,8 @@ impl Session {
             frontend_https,
             branches,
             upgrade_platform: false,
+            paused: None,
+            held: BTreeSet::new(),
         })
     }
 
@@ -171,9 +179,14 @@ impl Session {
         let store = self.store();
         let stored = state::read_all(&store, &self.env, &self.stacks).await?;
         let claims = self.claims(&stored);
-        let full_live = self.aws.read_claimed(&claims).await?;
-        let mut observed = self.scoped(full_live, stored, claims);
+        // The pause record beside the read of AWS: one more S3 read, no more time.
+        let (full_live, pause) = tokio::join!(
+            self.aws.read_claimed(&claims),
+            crate::pause::record::read(&store, &self.env)
+        );
+        let mut observed = self.scoped(full_live?, stored, claims);
         observed.solution_stacks = self.solution_stacks(&observed.live, true).await?;
+        observed.pause = pause?.map(|r| r.0);
         Ok(observed)
     }
 
@@ -206,9 +219,17 @@ impl Session {
             e.origins = self.origins.clone();
             CliError::Platforms(e)
         })?;
+        if self.is_paused(observed) {
+            desired = crate::pause::paused(&desired).desired;
+        }
         let known = references::known(&observed.full_live, &self.region);
         references::resolve(&mut desired, &known, &BTreeSet::new());
         Ok((desired, resolved))
+    }
+
+    /// Whether this command plans the environment's paused form (docs/operations.md).
+    fn is_paused(&self, observed: &Observed) -> bool {
+        self.paused.unwrap_or(observed.pause.is_some())
     }
 
     /// The plan from desired to live, its platforms resolved and noted. A reference to what
@@ -255,6 +276,9 @@ impl Session {
             if !(again && ended) {
                 let mut observed = self.scoped(live, stored, claims);
                 observed.solution_stacks = self.solution_stacks(&observed.live, false).await?;
+                observed.pause = crate::pause::record::read(&store, &self.env)
+                    .await?
+                    .map(|r| r.0);
                 return Ok((observed, busy));
             }
             again = false;
@@ -290,6 +314,7 @@ impl Session {
             recorded,
             stored,
             solution_stacks: Vec::new(),
+            pause: None,
         }
     }
 
@@ -457,6 +482,8 @@ struct Observed {
     stored: BTreeMap<Stack, Stored>,
     /// What Elastic Beanstalk launches now (read only when the platforms need it).
     solution_stacks: Vec<String>,
+    /// The environment's pause record, when it is paused (or being paused).
+    pause: Option<crate::pause::PauseRecord>,
 }
 
 pub async fn plan(g: &Global, a: &PlanArgs) -> Result<Outcome, CliError> {
@@ -471,8 +498,18 @@ pub async fn plan(g: &Global, a: &PlanArgs) -> Result<Outcome, CliError> {
     let plan = s.checked(made.clone(), false)?;
     s.check_names(&plan).await?;
     let mut view = s.plan_view(&plan);
-    view.cost = super::cost::plan_change(g, &observed.live, &s.desired);
+    let paused;
+    let desired = if s.is_paused(&observed) {
+        paused = crate::pause::paused(&s.desired).desired;
+        &paused
+    } else {
+        &s.desired
+    };
+    view.cost = super::cost::plan_change(g, &observed.live, desired);
     s.out.show(&view);
+    if let Some(record) = &observed.pause {
+        s.out.note(&pause::mode_note(&s.env, record));
+    }
     if let Some(path) = &a.out {
         s.save_plan(path, &observed, targets, &made, &plan)?;
     }
@@ -500,6 +537,10 @@ pub async fn drift(g: &Global, run: &RunArgs) -> Result<Outcome, CliError> {
         region: &s.region,
         aws_calls: s.aws.stats.to_json(),
     });
+    if let Some(record) = &observed.pause {
+        s.out.note(&pause::mode_note(&s.env, record));
+        pause::note_restarted(&s, record).await?;
+    }
     s.print_stats(run);
     Ok(if report.has_drift() {
         Outcome::Pending
@@ -580,12 +621,22 @@ pub async fn destroy(g: &Global, d: &DestroyArgs) -> Result<Outcome, CliError> {
     s.confirmed = confirmed;
     let targets = &d.apply.target.targets;
     s.warn_targeted(targets);
-    execute(&d.apply, &s, "destroy", |s, observed| {
+    let outcome = execute(&d.apply, &s, "destroy", |s, observed| {
         s.check_dependents(observed)?;
         let plan = diff(&s.desired, &observed.live, &observed.recorded)?;
         s.targeted(plan, targets, observed, Direction::Dependents)
     })
-    .await
+    .await?;
+    // Gone entirely: a later apply builds it running, not paused. Only a record that exists is
+    // removed (a destroy with nothing to do writes nothing, not even a bucket).
+    let store = s.store();
+    if d.apply.run.stack.is_none()
+        && targets.is_empty()
+        && crate::pause::record::read(&store, env).await?.is_some()
+    {
+        crate::pause::record::clear(&store, env).await?;
+    }
+    Ok(outcome)
 }
 
 /// Plan without a lock; if there is work, lock, plan again under the lock, confirm, execute.
@@ -611,7 +662,7 @@ async fn execute(
     let interrupted = on_ctrl_c(s.out);
     let mut guards = Vec::new();
     let changing = touched(&first, &observed.recorded);
-    for &stack in &changing {
+    for &stack in changing.difference(&s.held) {
         match state::acquire(&store, stack, &s.env, command).await {
             Ok(guard) => guards.push(guard),
             Err(e) => {
@@ -627,7 +678,8 @@ async fn execute(
     {
         tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
     }
-    let result = locked(a, s, command, &make_plan, interrupted, &changing).await;
+    let held: BTreeSet<Stack> = changing.union(&s.held).copied().collect();
+    let result = locked(a, s, command, &make_plan, interrupted, &held).await;
     release(s.out, guards).await;
     s.print_stats(&a.run);
     result

@@ -17,8 +17,39 @@ pub(super) fn run(g: &Global, env: &str, prices: Option<&Path>) -> Result<Outcom
     let table = price_table(g, prices, &loaded.spec.region)?;
     let desired = spec::desired::build(&loaded.spec);
     let estimate = cost::estimate(&desired, &table)?;
-    g.out().show(&estimate);
+    let paused = cost::paused_cost(&desired, &table)?;
+    g.out().show(&WithPaused {
+        estimate: &estimate,
+        paused: &paused,
+    });
     Ok(Outcome::Done)
+}
+
+/// The estimate, then what the environment costs while paused (`provision pause`).
+struct WithPaused<'a> {
+    estimate: &'a Estimate,
+    paused: &'a cost::PausedCost,
+}
+
+impl Render for WithPaused<'_> {
+    fn text(&self, style: Style) -> String {
+        format!(
+            "{}\nPaused (provision pause): {} a month, saving {} (the stopped database's storage and backups, the load balancers and the API stay; no instances, NAT gateway or Elastic IP)\n",
+            self.estimate.text(style),
+            cost::money_span(self.paused.paused),
+            cost::money_span(self.paused.saving)
+        )
+    }
+
+    fn json(&self) -> Option<String> {
+        let mut doc = serde_json::to_value(self.estimate).expect("an estimate serialises");
+        doc["paused"] = serde_json::json!({
+            "total": self.paused.paused,
+            "saving": self.paused.saving,
+            "lines": self.paused.lines,
+        });
+        pretty(&doc)
+    }
 }
 
 /// The price table for a region.

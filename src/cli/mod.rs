@@ -102,6 +102,11 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+    /// Stop what costs money and keep what identifies the environment: the database stopped,
+    /// Beanstalk at 0 instances, no NAT gateway (docs/operations.md, "Pausing staging").
+    Pause(commands::pause::PauseArgs),
+    /// Bring a paused environment back, ending with an empty plan.
+    Resume(commands::pause::PauseArgs),
     /// Estimate the environment's monthly cost from its spec and the region's price table
     /// (no AWS call; docs/cost.md).
     Cost {
@@ -275,6 +280,9 @@ pub enum CliError {
     Refused(String),
     #[error("{0}")]
     Failed(String),
+    /// Another run holds a lock (pause, resume): exit 3.
+    #[error(transparent)]
+    Busy(#[from] commands::pause::Busy),
 }
 
 pub fn main() -> ExitCode {
@@ -308,6 +316,10 @@ pub fn main() -> ExitCode {
     match run(&cli) {
         Ok(Outcome::Done) => ExitCode::SUCCESS,
         Ok(Outcome::Pending) => ExitCode::from(2),
+        Err(e @ CliError::Busy(_)) => {
+            output::error(&e);
+            ExitCode::from(commands::pause::EXIT_BUSY)
+        }
         Err(e) => {
             output::error(&e);
             ExitCode::FAILURE
@@ -388,6 +400,8 @@ pub fn run(cli: &Cli) -> Result<Outcome, CliError> {
         Command::Destroy(a) => runtime().block_on(commands::destroy(g, a)),
         Command::Drift(a) => runtime().block_on(commands::drift(g, a)),
         Command::Refresh(a) => runtime().block_on(commands::refresh(g, a)),
+        Command::Pause(a) => runtime().block_on(commands::pause::pause(g, a)),
+        Command::Resume(a) => runtime().block_on(commands::pause::resume(g, a)),
         Command::State(s) => runtime().block_on(commands::state(g, s)),
         Command::Outputs(a) => runtime().block_on(commands::outputs(g, a)),
         Command::Import(a) => runtime().block_on(commands::import::import(g, a)),

@@ -28,11 +28,25 @@ pub fn pretty(value: &impl Serialize) -> Option<String> {
 #[derive(Debug, Clone, Copy)]
 pub struct Printer {
     format: Format,
+    /// Results are not printed (notes and warnings are): a command that runs another's steps
+    /// and shows one result of its own (`pause`, `resume`).
+    quiet: bool,
 }
 
 impl Printer {
     pub fn new(format: Format) -> Self {
-        Printer { format }
+        Printer {
+            format,
+            quiet: false,
+        }
+    }
+
+    /// The same printer, without results on stdout.
+    pub fn quiet(self) -> Self {
+        Printer {
+            quiet: true,
+            ..self
+        }
     }
 
     pub fn format(self) -> Format {
@@ -41,6 +55,9 @@ impl Printer {
 
     /// A command's result on stdout, in the format asked for.
     pub fn show(self, value: &impl Render) {
+        if self.quiet {
+            return;
+        }
         let json = match self.format {
             Format::Json => value.json(),
             Format::Text => None,
@@ -56,7 +73,7 @@ impl Printer {
     /// The text form ahead of the result, in text format only: in JSON the result's one
     /// document carries it (apply shows its plan before asking, and again in the report).
     pub fn preview(self, value: &impl Render) {
-        if self.format == Format::Text {
+        if self.format == Format::Text && !self.quiet {
             print!("{}", value.text(stdout_style()));
         }
     }

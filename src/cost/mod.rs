@@ -3,6 +3,7 @@
 //! (`provision cost`, `envdiff`) and what a snapshot records (`plan`'s cost change), since
 //! both are resources with typed attributes.
 
+mod paused;
 pub mod prices;
 mod render;
 mod resources;
@@ -12,6 +13,7 @@ mod tests;
 use serde::Serialize;
 
 use crate::model::{Address, Attrs, DesiredState};
+pub use paused::{PausedCost, paused_cost};
 pub use prices::{PriceError, PriceTable};
 pub use render::{money, money_span, render_text};
 

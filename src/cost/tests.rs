@@ -77,6 +77,40 @@ fn staging_matches_the_hand_computed_total() {
 }
 
 #[test]
+fn staging_paused_matches_the_hand_computed_total() {
+    let (loaded, _) = spec::load(&repo().join("specs"), "staging").expect("spec loads");
+    let c = paused_cost(&spec::desired::build(&loaded.spec), &table()).unwrap();
+    // Still paid: both ALBs with their LCUs and the console's two public addresses, the
+    // stopped database's storage and backups, the managed secret, the API. Gone: both
+    // t3.micro instances and their root volumes, the NAT gateway and its Elastic IP, the
+    // database's instance hours.
+    let albs = 2.0 * (ALB * H + ALB_LCU * LCU * H) + 2.0 * IPV4 * H;
+    let database = 10.0 * MAGNETIC + (10.0 * (1.0 + CHANGE * 3.0) - 10.0) * BACKUP;
+    let expected = albs + database + SECRET + REQUESTS * REST;
+    assert!(
+        close(c.paused.min, expected),
+        "{} != {expected}",
+        c.paused.min
+    );
+    assert_eq!(c.paused.min, c.paused.max);
+    let saving = 2.0 * (T3_MICRO * H + ROOT_GB * GP3_EBS)
+        + NAT * H
+        + NAT_DATA * NAT_GB
+        + IPV4 * H
+        + DB_T3_MICRO * H;
+    assert!(close(c.saving.min, saving), "{} != {saving}", c.saving.min);
+    assert!(close(c.running.min, estimate_of("staging").total.min));
+    assert_eq!(money(c.paused.min), "$56.87");
+    assert_eq!(money(c.saving.min), "$66.55");
+    assert!(
+        !c.lines
+            .iter()
+            .any(|l| l.resource == "backend.rds" && l.unit == "instance-hour"),
+        "a stopped database pays no instance hours"
+    );
+}
+
+#[test]
 fn production_matches_the_hand_computed_range() {
     // Backend t3.small and console t3.micro, 1 to 2 instances each, each with its root volume.
     let per_instance = T3_SMALL * H + T3_MICRO * H + 2.0 * ROOT_GB * GP3_EBS;

@@ -151,8 +151,11 @@ OPTIONS: dict[str, dict[str, Option]] = {
         "Cooldown": Int("360", 0, 10000),
         "Custom Availability Zones": TEXT,
         "EnableCapacityRebalancing": Bool("false"),
-        "MaxSize": Int("4", 1, 10000),
-        "MinSize": Int("1", 1, 10000),
+        # 0 and 0 pause a load-balanced environment ("Pausing and resuming Elastic Beanstalk
+        # environments": "use the UpdateEnvironment action ... to set the minimum and maximum
+        # instance counts to zero"); a single-instance one cannot be (elasticbeanstalk.py).
+        "MaxSize": Int("4", 0, 10000),
+        "MinSize": Int("1", 0, 10000),
     },
     "aws:autoscaling:launchconfiguration": {
         "BlockDeviceMappings": TEXT,

@@ -261,6 +261,16 @@ class ElasticBeanstalkProvider:
         if int(low) > int(high):
             reason = f"MinSize must be less than or equal to MaxSize ('{high}')."
             bad_value("ConfigurationValidationException", ASG_NS, "MinSize", low, reason)
+        # "You can pause load-balanced environments only. Single-instance environments always run
+        # exactly one instance, so their capacity can't be set to zero" (Elastic Beanstalk
+        # Developer Guide, "Pausing and resuming Elastic Beanstalk environments",
+        # https://docs.aws.amazon.com/elasticbeanstalk/latest/dg/environment-management-pause.html).
+        # The wording of AWS's refusal is not documented; the code is that of other bad values.
+        if merged.get((ENV_NS, "EnvironmentType"), "LoadBalanced") == "SingleInstance":
+            for option, value in ((ASG_NS, "MinSize"), low), ((ASG_NS, "MaxSize"), high):
+                if int(value) == 0:
+                    reason = "A single-instance environment runs exactly one instance."
+                    bad_value("ConfigurationValidationException", ASG_NS, option[1], value, reason)
         for option, value, reason in self._vpc_problems(context, merged, given):
             bad_value("InvalidParameterValue", VPC_NS, option, value, reason)
         return problems

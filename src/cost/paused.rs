@@ -1,0 +1,49 @@
+//! What an environment costs a month while paused (`provision pause`): its paused form
+//! (`crate::pause::paused`: no NAT gateway nor its Elastic IP, load-balanced Beanstalk at 0
+//! instances) priced as any desired state, less the stopped database's instance hours. A
+//! stopped DB instance still pays for its storage and backups, and the load balancers,
+//! the API and the managed secret stay.
+
+use serde::Serialize;
+
+use super::{CostError, Line, PriceTable, Span, price};
+use crate::model::DesiredState;
+
+/// The paused monthly figure beside the running one.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PausedCost {
+    /// The running estimate's total.
+    pub running: Span,
+    /// The total while paused all month.
+    pub paused: Span,
+    /// `running - paused`.
+    pub saving: Span,
+    /// The paused form's lines (the stopped database's instance hours left out).
+    pub lines: Vec<Line>,
+}
+
+pub fn paused_cost(desired: &DesiredState, prices: &PriceTable) -> Result<PausedCost, CostError> {
+    let (_, running) = price(desired.resources.iter().map(|(a, r)| (a, &r.attrs)), prices)?;
+    let form = crate::pause::paused(desired);
+    let (lines, _) = price(
+        form.desired.resources.iter().map(|(a, r)| (a, &r.attrs)),
+        prices,
+    )?;
+    let stopped: Vec<String> = form.databases.iter().map(|(a, _)| a.to_string()).collect();
+    let lines: Vec<Line> = lines
+        .into_iter()
+        .filter(|l| !(stopped.contains(&l.resource) && l.unit == "instance-hour"))
+        .collect();
+    let paused = lines
+        .iter()
+        .fold(Span::fixed(0.0), |sum, l| sum.plus(l.monthly));
+    Ok(PausedCost {
+        running,
+        paused,
+        saving: Span {
+            min: running.min - paused.min,
+            max: running.max - paused.max,
+        },
+        lines,
+    })
+}

@@ -1,0 +1,113 @@
+//! Pausing an environment: what it looks like paused (pure), and how that is recorded.
+//!
+//! "Paused" is a mode of the desired state, not a change to it: the spec stays as written, and
+//! while the environment's record says paused, every command plans against [`paused`] of it. So
+//! `plan`, `drift` and `apply` of a paused environment are empty, and a spec change applied while
+//! paused lands in its paused form. The database's run state is not an attribute: stopping and
+//! starting it is the `pause`/`resume` commands' own step (RDS keeps no run state in a plan).
+
+pub mod record;
+
+use std::collections::BTreeSet;
+
+use crate::model::{Address, Attrs, DesiredState, Ref, SettingValue};
+
+pub use record::{PauseRecord, PauseState};
+
+/// Beanstalk's capacity options: a load-balanced environment is paused by setting both to 0
+/// with UpdateEnvironment ("Pausing and resuming Elastic Beanstalk environments",
+/// https://docs.aws.amazon.com/elasticbeanstalk/latest/dg/environment-management-pause.html).
+pub const ASG: &str = "aws:autoscaling:asg";
+const ENVIRONMENT: &str = "aws:elasticbeanstalk:environment";
+
+/// The paused form of a desired state, and what the transform did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Paused {
+    pub desired: DesiredState,
+    /// Resources absent while paused: NAT gateways, their Elastic IPs, and whatever else refers
+    /// to them (not through a route).
+    pub removed: BTreeSet<Address>,
+    /// Beanstalk environments scaled to zero instances.
+    pub scaled_to_zero: BTreeSet<Address>,
+    /// Single-instance Beanstalk environments: AWS cannot scale them to zero, they keep running.
+    pub kept_running: BTreeSet<Address>,
+    /// DB instances to stop: address and identifier.
+    pub databases: Vec<(Address, String)>,
+}
+
+/// The environment as it is while paused: no NAT gateway nor its Elastic IP, no route through
+/// them (AWS would leave a blackhole route), nothing else that refers to them (found through
+/// the references, whatever their kind: an alarm on the NAT goes with it and comes back on
+/// resume), load-balanced Beanstalk environments at 0 instances. Pure.
+pub fn paused(desired: &DesiredState) -> Paused {
+    let mut out = desired.clone();
+    let mut removed: BTreeSet<Address> = BTreeSet::new();
+    for (a, r) in &desired.resources {
+        if let Attrs::NatGateway(nat) = &r.attrs {
+            removed.insert(a.clone());
+            if let Ref::Managed(eip) = &nat.elastic_ip {
+                removed.insert(eip.clone());
+            }
+        }
+    }
+    // Until nothing left refers to what is gone: a reference may remove a resource that others
+    // refer to in turn.
+    loop {
+        out.resources.retain(|a, _| !removed.contains(a));
+        let mut more = BTreeSet::new();
+        for (a, r) in out.resources.iter_mut() {
+            r.extra_deps.retain(|d| !removed.contains(d));
+            if let Attrs::RouteTable(rt) = &mut r.attrs {
+                rt.routes.retain(
+                    |route| !matches!(&route.target, Ref::Managed(t) if removed.contains(t)),
+                );
+            }
+            let refers = r
+                .attrs
+                .refs()
+                .into_iter()
+                .any(|d| matches!(d, Ref::Managed(t) if removed.contains(t)));
+            if refers {
+                more.insert(a.clone());
+            }
+        }
+        if more.is_empty() {
+            break;
+        }
+        removed.extend(more);
+    }
+    let (mut scaled_to_zero, mut kept_running, mut databases) =
+        (BTreeSet::new(), BTreeSet::new(), Vec::new());
+    for (a, r) in out.resources.iter_mut() {
+        if let Attrs::DbInstance(db) = &r.attrs {
+            databases.push((a.clone(), db.identifier.clone()));
+        }
+        let Attrs::BeanstalkEnv(eb) = &mut r.attrs else {
+            continue;
+        };
+        let single = eb
+            .settings
+            .get(ENVIRONMENT)
+            .and_then(|o| o.get("EnvironmentType"))
+            == Some(&SettingValue::Text("SingleInstance".into()));
+        if single {
+            kept_running.insert(a.clone());
+            continue;
+        }
+        let asg = eb.settings.entry(ASG.to_owned()).or_default();
+        for option in ["MinSize", "MaxSize"] {
+            asg.insert(option.to_owned(), SettingValue::Text("0".into()));
+        }
+        scaled_to_zero.insert(a.clone());
+    }
+    Paused {
+        desired: out,
+        removed,
+        scaled_to_zero,
+        kept_running,
+        databases,
+    }
+}
+
+#[cfg(test)]
+mod tests;

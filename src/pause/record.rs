@@ -1,0 +1,164 @@
+//! The pause record: `shared/{env}/pause.json`, beside the shared stack's snapshot. Its
+//! presence is the mode; no record is a running environment, so every snapshot written before
+//! pausing existed reads as it did. Written only under the environment's locks, and
+//! conditionally on the version read, like the snapshots.
+
+use serde::{Deserialize, Serialize};
+
+use crate::aws::s3::{Conflict, Precondition};
+use crate::state::{StateError, Store};
+
+/// The record's format; a newer one is refused, as for snapshots.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// RDS starts a stopped instance by itself after this long ("You can stop a DB instance for up
+/// to seven days. If you don't manually start your DB instance after seven days, your DB
+/// instance is automatically started", Amazon RDS User Guide, "Stopping an Amazon RDS DB
+/// instance temporarily").
+pub const AUTO_START: time::Duration = time::Duration::days(7);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PauseState {
+    /// `pause` started: the paused form is being applied (a rerun completes it).
+    Pausing,
+    /// Everything paused, the database stopped.
+    Paused,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PauseRecord {
+    pub format_version: u32,
+    pub env: String,
+    pub state: PauseState,
+    /// When `pause` was first run (RFC 3339, UTC).
+    pub since: String,
+    /// When provision last stopped the database (RFC 3339, UTC): RDS starts it again
+    /// [`AUTO_START`] later.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub db_stopped_at: Option<String>,
+}
+
+impl PauseRecord {
+    pub fn pausing(env: &str, now: &str) -> PauseRecord {
+        PauseRecord {
+            format_version: FORMAT_VERSION,
+            env: env.to_owned(),
+            state: PauseState::Pausing,
+            since: now.to_owned(),
+            db_stopped_at: None,
+        }
+    }
+
+    /// When RDS will start the database again by itself, if provision stopped it.
+    pub fn db_restarts_at(&self) -> Option<String> {
+        restarts_at(self.db_stopped_at.as_deref()?)
+    }
+}
+
+/// `stopped_at` + 7 days, RFC 3339.
+pub fn restarts_at(stopped_at: &str) -> Option<String> {
+    let rfc = &time::format_description::well_known::Rfc3339;
+    let t = time::OffsetDateTime::parse(stopped_at, rfc).ok()?;
+    (t + AUTO_START).format(rfc).ok()
+}
+
+pub fn key(env: &str) -> String {
+    format!("shared/{env}/pause.json")
+}
+
+/// The record and its ETag, or `None`: the environment is not paused.
+pub async fn read(store: &Store, env: &str) -> Result<Option<(PauseRecord, String)>, StateError> {
+    let key = key(env);
+    let Some(object) = store.get(&key).await? else {
+        return Ok(None);
+    };
+    parse(&object.body, &key, env).map(|r| Some((r, object.etag)))
+}
+
+pub fn parse(body: &[u8], key: &str, env: &str) -> Result<PauseRecord, StateError> {
+    let corrupt = |detail: String| StateError::Corrupt {
+        key: key.to_owned(),
+        detail,
+    };
+    let value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| corrupt(format!("it is not valid JSON ({e})")))?;
+    let found = value
+        .get("format_version")
+        .and_then(serde_json::Value::as_u64)
+        .ok_or_else(|| corrupt("it has no numeric format_version".into()))?;
+    if found > u64::from(FORMAT_VERSION) {
+        return Err(StateError::NewerFormat {
+            key: key.to_owned(),
+            found,
+        });
+    }
+    let record: PauseRecord = serde_json::from_value(value)
+        .map_err(|e| corrupt(format!("it does not read as a pause record ({e})")))?;
+    if record.env != env {
+        return Err(StateError::Mismatch {
+            key: key.to_owned(),
+            detail: format!("it is for env `{}`", record.env),
+        });
+    }
+    Ok(record)
+}
+
+/// Writes the record: `etag` is the version read (`None`: there was none). Returns the new ETag.
+pub async fn write(
+    store: &Store,
+    record: &PauseRecord,
+    etag: Option<&str>,
+) -> Result<String, StateError> {
+    let key = key(&record.env);
+    let mut body = serde_json::to_vec_pretty(record).expect("a pause record serialises");
+    body.push(b'\n');
+    let precondition = etag.map_or(Precondition::Absent, |e| {
+        Precondition::Matches(e.to_owned())
+    });
+    match store.put(&key, body, precondition).await? {
+        Ok(etag) => Ok(etag),
+        Err(Conflict) => Err(StateError::Conflict { key }),
+    }
+}
+
+/// Removes the record: the environment runs as its spec says.
+pub async fn clear(store: &Store, env: &str) -> Result<(), StateError> {
+    store.delete(&key(env)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn restart_is_seven_days_after_the_stop() {
+        assert_eq!(
+            restarts_at("2026-11-30T23:10:00Z").as_deref(),
+            Some("2026-12-07T23:10:00Z")
+        );
+        assert_eq!(restarts_at("yesterday"), None);
+    }
+
+    #[test]
+    fn records_round_trip_and_foreign_or_newer_ones_are_refused() {
+        let mut r = PauseRecord::pausing("staging", "2026-11-30T23:10:00Z");
+        r.state = PauseState::Paused;
+        r.db_stopped_at = Some("2026-11-30T23:12:00Z".into());
+        let body = serde_json::to_vec(&r).unwrap();
+        let key = key("staging");
+        assert_eq!(key, "shared/staging/pause.json");
+        assert_eq!(parse(&body, &key, "staging").unwrap(), r);
+        assert_eq!(r.db_restarts_at().as_deref(), Some("2026-12-07T23:12:00Z"));
+        let err = parse(&body, "shared/production/pause.json", "production").unwrap_err();
+        assert!(matches!(err, StateError::Mismatch { .. }), "{err}");
+        let newer = br#"{"format_version": 9}"#;
+        let err = parse(newer, &key, "staging").unwrap_err();
+        assert!(
+            matches!(err, StateError::NewerFormat { found: 9, .. }),
+            "{err}"
+        );
+        let err = parse(b"{", &key, "staging").unwrap_err();
+        assert!(err.to_string().contains(&key), "{err}");
+    }
+}
