@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::aws::Aws;
 use crate::model::field::flatten;
-use crate::model::{Address, Exports, Field, Ref, Tags};
+use crate::model::{Address, Exports, Field, Tags};
 use crate::plan::references::{fill, take_unresolved, unresolved};
 use crate::plan::{Action, Change, FieldChange};
 
@@ -82,20 +82,15 @@ pub(super) fn split(change: &Change, applying: &BTreeSet<Address>) -> (Change, O
     }
     let mut first = after.clone();
     let taken = take_unresolved(&mut first, &targets);
-    let still: BTreeSet<&Address> = first.refs().into_iter().filter_map(managed).collect();
     let mut create = change.clone();
     create.after = Some(first.clone());
-    create
-        .depends_on
-        .retain(|a| !targets.contains(a) || still.contains(a));
-    let mut depends_on = change.depends_on.clone();
-    depends_on.extend(targets);
+    // The plan's `depends_on` holds no read-only target (`template::read_only`): the settings
+    // update waits for its targets through its references (`tasks`), the create does not.
     let settle = Change {
         action: Action::Update,
         // The id is the create's, known when this runs (`run_one`).
         id: None,
         before: Some(first),
-        depends_on,
         fields: taken
             .into_iter()
             .map(|(namespace, option, value)| FieldChange {
@@ -111,11 +106,4 @@ pub(super) fn split(change: &Change, applying: &BTreeSet<Address>) -> (Change, O
         ..change.clone()
     };
     (create, Some(settle))
-}
-
-fn managed(r: &Ref) -> Option<&Address> {
-    match r {
-        Ref::Managed(a) => Some(a),
-        Ref::External(_) => None,
-    }
 }
