@@ -27,7 +27,7 @@ async fn plan_prices_what_exists_against_what_the_spec_wants() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(
         text(&out)
-            .contains("Monthly cost (estimate, prices of 2026-11-30): $0.00 -> $123.43 (+$123.43)"),
+            .contains("Monthly cost (estimate, prices of 2026-11-30): $0.00 -> $127.43 (+$127.43)"),
         "{}",
         text(&out)
     );
@@ -62,7 +62,7 @@ async fn plan_prices_what_exists_against_what_the_spec_wants() {
     let out = acct.provision(d, &["plan", "--env", "staging"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(
-        text(&out).contains(": $123.43 -> $123.43 ($0.00)"),
+        text(&out).contains(": $127.43 -> $127.43 ($0.00)"),
         "{}",
         text(&out)
     );

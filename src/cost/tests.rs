@@ -45,6 +45,16 @@ const CHANGE: f64 = 0.05;
 const SECRET: f64 = 0.40;
 const REST: f64 = 3.50;
 const REQUESTS: f64 = 1.0;
+const ALARM: f64 = 0.10;
+const DASHBOARD: f64 = 3.00;
+const EMAIL: f64 = 0.00002;
+const EMAILS: f64 = 20.0;
+
+/// Monitoring: ten alarms (both load balancers are ALBs), one dashboard, and the assumed alarm
+/// e-mails of each subscribed address.
+fn monitoring(addresses: f64) -> f64 {
+    10.0 * ALARM + DASHBOARD + addresses * EMAILS * EMAIL
+}
 
 /// What both environments share: two ALBs (the console's internet-facing in two subnets),
 /// the NAT gateway and its Elastic IP, the managed secret, the API at its assumed volume.
@@ -64,7 +74,8 @@ fn staging_matches_the_hand_computed_total() {
     // beyond the free 10 GB.
     let database =
         DB_T3_MICRO * H + 10.0 * MAGNETIC + (10.0 * (1.0 + CHANGE * 3.0) - 10.0) * BACKUP;
-    let expected = instances + database + shared_by_both();
+    // One e-mail address subscribed (specs/staging.toml).
+    let expected = instances + database + shared_by_both() + monitoring(1.0);
     let e = estimate_of("staging");
     assert!(
         close(e.total.min, expected),
@@ -72,7 +83,7 @@ fn staging_matches_the_hand_computed_total() {
         e.total.min
     );
     assert_eq!(e.total.min, e.total.max, "staging does not scale");
-    assert_eq!(money(e.total.min), "$123.43");
+    assert_eq!(money(e.total.min), "$127.43");
     assert_eq!(e.prices_taken, "2026-11-30");
 }
 
@@ -82,7 +93,7 @@ fn production_matches_the_hand_computed_range() {
     let per_instance = T3_SMALL * H + T3_MICRO * H + 2.0 * ROOT_GB * GP3_EBS;
     // db.t3.micro Single-AZ, 20 GB gp3, 7 days: 20 * (1 + 0.05 * 7) - 20 = 7 GB beyond free.
     let database = DB_T3_MICRO * H + 20.0 * GP3_RDS + (20.0 * (1.0 + CHANGE * 7.0) - 20.0) * BACKUP;
-    let fixed = database + shared_by_both();
+    let fixed = database + shared_by_both() + monitoring(0.0);
     let e = estimate_of("production");
     assert!(close(e.total.min, fixed + per_instance), "{}", e.total.min);
     assert!(
@@ -90,7 +101,7 @@ fn production_matches_the_hand_computed_range() {
         "{}",
         e.total.max
     );
-    assert_eq!(money_span(e.total), "$132.84-$156.90");
+    assert_eq!(money_span(e.total), "$136.84-$160.90");
 }
 
 #[test]
@@ -119,7 +130,7 @@ fn total_is_the_sum_of_the_lines_and_lines_are_sorted() {
 #[test]
 fn text_shows_the_total_date_and_assumptions() {
     let text = render_text(&estimate_of("staging"));
-    assert!(text.contains("Total: $123.43 a month"), "{text}");
+    assert!(text.contains("Total: $127.43 a month"), "{text}");
     assert!(text.contains("taken 2026-11-30"), "{text}");
     assert!(text.contains("730 hours a month"), "{text}");
     assert!(text.contains("averages 1 LCU"), "{text}");

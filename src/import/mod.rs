@@ -37,7 +37,11 @@ pub fn id_prefix(kind: Kind) -> Option<&'static str> {
         | Kind::BeanstalkApp
         | Kind::BeanstalkEnv
         | Kind::IamRole
-        | Kind::InstanceProfile => None,
+        | Kind::InstanceProfile
+        | Kind::AlarmTopic
+        | Kind::AlarmSubscription
+        | Kind::Alarm
+        | Kind::Dashboard => None,
     }
 }
 

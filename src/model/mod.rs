@@ -6,10 +6,12 @@ pub mod engine_version;
 pub mod field;
 pub mod graph;
 pub mod kinds;
+pub mod monitoring;
 pub mod platform;
 pub mod state;
 
 pub use address::{Address, Kind, Stack};
 pub use attrs::*;
 pub use field::Field;
+pub use monitoring::*;
 pub use state::*;

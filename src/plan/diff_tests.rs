@@ -105,7 +105,7 @@ macro_rules! attrs {
 }
 
 /// One address of every kind, in the staging spec.
-const ONE_OF_EACH: [(&str, Kind); 17] = [
+const ONE_OF_EACH: [(&str, Kind); 21] = [
     ("shared.vpc", Kind::Vpc),
     ("shared.subnet.public-a", Kind::Subnet),
     ("shared.internet_gateway", Kind::InternetGateway),
@@ -123,6 +123,13 @@ const ONE_OF_EACH: [(&str, Kind); 17] = [
     ("backend.rds", Kind::DbInstance),
     ("backend.beanstalk_app", Kind::BeanstalkApp),
     ("console.beanstalk", Kind::BeanstalkEnv),
+    ("shared.alarm_topic", Kind::AlarmTopic),
+    (
+        "shared.alarm_subscription.ops-staging-example-com",
+        Kind::AlarmSubscription,
+    ),
+    ("backend.alarm.db-cpu", Kind::Alarm),
+    ("backend.dashboard", Kind::Dashboard),
 ];
 
 #[test]
@@ -431,14 +438,42 @@ fn service_in_place_drifts() -> Vec<Drift> {
             "role",
             json!("other-role"),
         ),
+        (
+            // Nothing else of a topic changes in place.
+            "shared.alarm_topic",
+            |r| {
+                r.tags.insert("Project".into(), "old".into());
+            },
+            "tags.Project",
+            json!("old"),
+        ),
+        (
+            "backend.alarm.db-cpu",
+            |r| attrs!(r, Alarm).threshold = Threshold(95.0),
+            "threshold",
+            json!(95.0),
+        ),
+        (
+            "backend.dashboard",
+            |r| attrs!(r, Dashboard).region = "eu-west-1".into(),
+            "region",
+            json!("eu-west-1"),
+        ),
     ]
 }
+
+/// Kinds with nothing mutable: no attribute changes in place and AWS takes no tags on them.
+const NEVER_UPDATED: [Kind; 1] = [Kind::AlarmSubscription];
 
 #[test]
 fn in_place_drift_is_update_with_before_and_after_for_every_kind() {
     let d = desired();
     let cases = in_place_drifts();
-    let kinds: BTreeSet<Kind> = cases.iter().map(|(s, ..)| a(s).kind).collect();
+    let kinds: BTreeSet<Kind> = cases
+        .iter()
+        .map(|(s, ..)| a(s).kind)
+        .chain(NEVER_UPDATED)
+        .collect();
     assert_eq!(kinds.len(), Kind::ALL.len(), "every kind has a case");
     for (address, mutate, field, before) in cases {
         let mut live = converged(&d);
@@ -605,6 +640,30 @@ fn immutable_drifts() -> Vec<(&'static str, Mutation, &'static str, serde_json::
             "name",
             json!("old-profile"),
         ),
+        (
+            "shared.alarm_topic",
+            |r| attrs!(r, AlarmTopic).name = "old-alarms".into(),
+            "name",
+            json!("old-alarms"),
+        ),
+        (
+            "shared.alarm_subscription.ops-staging-example-com",
+            |r| attrs!(r, AlarmSubscription).endpoint = "old@example.com".into(),
+            "endpoint",
+            json!("old@example.com"),
+        ),
+        (
+            "backend.alarm.db-cpu",
+            |r| attrs!(r, Alarm).name = "old-alarm".into(),
+            "name",
+            json!("old-alarm"),
+        ),
+        (
+            "backend.dashboard",
+            |r| attrs!(r, Dashboard).name = "old-dashboard".into(),
+            "name",
+            json!("old-dashboard"),
+        ),
     ]
 }
 
@@ -727,8 +786,14 @@ fn a_replaced_subnet_cascades_to_its_nat_gateway_and_route_table() {
             "shared.route_table.public",
             "shared.route_table.private",
             "console.beanstalk",
+            // Both watch the NAT gateway by its id: they follow the new one.
+            "shared.alarm.nat-port-allocation",
+            "backend.dashboard",
         ],
     );
+    for watcher in ["shared.alarm.nat-port-allocation", "backend.dashboard"] {
+        assert_eq!(change(&p, watcher).action, Action::Update, "{watcher}");
+    }
 
     let subnet = change(&p, "shared.subnet.public-a");
     assert_eq!(subnet.action, Action::Replace);
