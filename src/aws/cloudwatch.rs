@@ -23,7 +23,7 @@ use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension as CwDimension, St
 use serde_json::{Value, json};
 
 use super::bounded::{self, Limit};
-use super::errors::Code::Is;
+use super::errors::Code::{Is, Mentions};
 use super::errors::ErrorClass::Gone;
 use super::errors::ErrorTable;
 use super::ids::{Claims, Found, Ids};
@@ -663,6 +663,13 @@ impl super::Service for CloudWatch {
     const ERRORS: ErrorTable = &[
         (None, Is("ResourceNotFound"), Gone),
         (None, Is("ResourceNotFoundException"), Gone),
+        // AWS answers a missing dashboard with ResourceNotFound (DashboardNotFoundError, API
+        // reference of GetDashboard); LocalStack 4.13 with this code and message instead.
+        (
+            None,
+            Mentions("InvalidParameterValue", "does not exist"),
+            Gone,
+        ),
     ];
 
     fn new(aws: &super::Aws) -> Self {
