@@ -146,7 +146,11 @@ async fn staging_monitoring_apply_drift_and_destroy() {
     .into();
     assert_eq!(thresholds, expected);
     for (name, (_, comparison, dims, actions)) in &live {
-        assert_eq!(actions, &[topic.clone()], "{name} notifies the topic");
+        assert_eq!(
+            actions,
+            std::slice::from_ref(&topic),
+            "{name} notifies the topic"
+        );
         assert!(!dims.is_empty(), "{name} has dimensions");
         assert!(!comparison.is_empty(), "{name}");
     }
