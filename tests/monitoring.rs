@@ -182,8 +182,10 @@ async fn staging_monitoring_apply_drift_and_destroy() {
         .to_owned();
     let widgets: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(widgets["widgets"].as_array().unwrap().len(), 10, "{body}");
+    // The NAT gateway by its id; the load balancers through their alarms, by ARN.
+    assert!(body.contains(nat.as_str()), "{body}");
     assert!(
-        body.contains(nat.as_str()) && body.contains(lb.as_str()),
+        body.contains(":alarm:agentpass-staging-console-5xx\""),
         "{body}"
     );
 
@@ -238,7 +240,7 @@ async fn staging_monitoring_apply_drift_and_destroy() {
     let t = text(&drift);
     assert_eq!(drift.status.code(), Some(2), "{t}");
     assert!(
-        t.contains("backend.dashboard") && t.contains("widgets"),
+        t.contains("shared.dashboard") && t.contains("widgets"),
         "{t}"
     );
     assert_ok(&run(

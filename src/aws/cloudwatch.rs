@@ -69,11 +69,27 @@ fn dimension_of(name: &str, value: &str, ids: &Ids) -> Dimension {
 const WIDGET_W: usize = 12;
 const WIDGET_H: usize = 6;
 
-/// One widget's JSON, its dimension values resolved.
-fn widget_json(i: usize, region: &str, w: &Widget, dims: &[(String, String)]) -> Value {
-    let mut metric = vec![json!(w.metric.namespace), json!(w.metric.name)];
-    for (k, v) in dims {
-        metric.extend([json!(k), json!(v)]);
+/// What a widget shows, resolved: a metric's namespace, name and dimension values, or an
+/// alarm's ARN.
+#[derive(Debug, Clone, PartialEq)]
+enum Resolved {
+    Metric(Vec<String>),
+    Alarm(String),
+}
+
+/// One widget's JSON. An alarm widget is CloudWatch's metric widget with the alarm in
+/// `annotations.alarms`: it graphs the alarm's metric and threshold.
+fn widget_json(i: usize, region: &str, w: &Widget, shows: &Resolved) -> Value {
+    let mut properties = json!({
+        "title": w.title,
+        "region": region,
+        "view": "timeSeries",
+        "stat": w.statistic,
+        "period": w.period_seconds,
+    });
+    match shows {
+        Resolved::Metric(m) => properties["metrics"] = json!([m]),
+        Resolved::Alarm(arn) => properties["annotations"] = json!({ "alarms": [arn] }),
     }
     json!({
         "type": "metric",
@@ -81,73 +97,93 @@ fn widget_json(i: usize, region: &str, w: &Widget, dims: &[(String, String)]) ->
         "y": (i / 2) * WIDGET_H,
         "width": WIDGET_W,
         "height": WIDGET_H,
-        "properties": {
-            "title": w.title,
-            "region": region,
-            "view": "timeSeries",
-            "stat": w.statistic,
-            "period": w.period_seconds,
-            "metrics": [metric],
-        }
+        "properties": properties,
     })
 }
 
+/// An alarm's ARN in this region and account.
+fn alarm_arn_of(region: &str, account: &str, name: &str) -> String {
+    format!("arn:aws:cloudwatch:{region}:{account}:alarm:{name}")
+}
+
 /// The dashboard body: canonical JSON (keys sorted, no spaces), widgets in the spec's order.
-/// `resolve` gives each dimension's value.
+/// `resolve` gives each dimension's value; `account` is the alarms' account.
 pub fn dashboard_body(
     d: &DashboardAttrs,
+    account: &str,
     resolve: &dyn Fn(&Dimension) -> Result<String, AwsError>,
 ) -> Result<String, AwsError> {
     let mut widgets = Vec::new();
     for (i, w) in d.widgets.iter().enumerate() {
-        let mut dims = Vec::new();
-        for (k, v) in &w.metric.dimensions {
-            dims.push((k.clone(), resolve(v)?));
-        }
-        widgets.push(widget_json(i, &d.region, w, &dims));
+        let shows = match &w.shows {
+            Shows::Metric(m) => {
+                let mut parts = vec![m.namespace.clone(), m.name.clone()];
+                for (k, v) in &m.dimensions {
+                    parts.extend([k.clone(), resolve(v)?]);
+                }
+                Resolved::Metric(parts)
+            }
+            Shows::Alarm(name) => Resolved::Alarm(alarm_arn_of(&d.region, account, name)),
+        };
+        widgets.push(widget_json(i, &d.region, w, &shows));
     }
     Ok(json!({ "widgets": widgets }).to_string())
 }
 
-/// Reads one widget as provision writes them; `None` when it is not one.
-fn parse_widget(v: &Value, ids: &Ids) -> Option<(Widget, Vec<(String, String)>)> {
-    let p = v.get("properties")?;
-    let metrics = p.get("metrics")?.as_array()?;
-    let [metric] = metrics.as_slice() else {
+/// What one widget shows, read back: the metric (ids as references) or the alarm's name.
+fn parse_shows(p: &Value, ids: &Ids) -> Option<(Shows, Resolved)> {
+    if let Some(alarms) = p.get("annotations").and_then(|a| a.get("alarms")) {
+        let [arn] = alarms.as_array()?.as_slice() else {
+            return None;
+        };
+        let arn = arn.as_str()?;
+        let name = arn.split_once(":alarm:")?.1;
+        return Some((
+            Shows::Alarm(name.to_owned()),
+            Resolved::Alarm(arn.to_owned()),
+        ));
+    }
+    let [metric] = p.get("metrics")?.as_array()?.as_slice() else {
         return None;
     };
-    let parts: Vec<&str> = metric
+    let parts: Vec<String> = metric
         .as_array()?
         .iter()
-        .map(Value::as_str)
+        .map(|v| v.as_str().map(str::to_owned))
         .collect::<Option<_>>()?;
     let [namespace, name, rest @ ..] = parts.as_slice() else {
         return None;
     };
-    let mut raw = Vec::new();
+    let mut dimensions = BTreeMap::new();
     for pair in rest.chunks(2) {
         let [k, v] = pair else { return None };
-        raw.push(((*k).to_owned(), (*v).to_owned()));
+        dimensions.insert(k.clone(), dimension_of(k, v, ids));
     }
+    let m = Metric {
+        namespace: namespace.clone(),
+        name: name.clone(),
+        dimensions,
+    };
+    Some((Shows::Metric(m), Resolved::Metric(parts)))
+}
+
+/// Reads one widget as provision writes them; `None` when it is not one.
+fn parse_widget(v: &Value, ids: &Ids) -> Option<(Widget, Resolved)> {
+    let p = v.get("properties")?;
+    let (shows, resolved) = parse_shows(p, ids)?;
     let widget = Widget {
         title: p.get("title")?.as_str()?.to_owned(),
-        metric: Metric {
-            namespace: (*namespace).to_owned(),
-            name: (*name).to_owned(),
-            dimensions: raw
-                .iter()
-                .map(|(k, v)| (k.clone(), dimension_of(k, v, ids)))
-                .collect(),
-        },
+        shows,
         statistic: p.get("stat")?.as_str()?.to_owned(),
         period_seconds: u32::try_from(p.get("period")?.as_u64()?).ok()?,
     };
-    Some((widget, raw))
+    Some((widget, resolved))
 }
 
 /// The widgets of a live body. A widget that is not exactly what provision would write for it
 /// (edited by hand, moved, another region) reads as a widget titled with its JSON, so it
-/// differs from every widget the spec wants.
+/// differs from every widget the spec wants. The topic the spec names is the dashboard's
+/// whatever a body says: its ARN only gives the account.
 pub fn parse_dashboard(body: &str, region: &str, ids: &Ids) -> Vec<Widget> {
     let v: Value = serde_json::from_str(body).unwrap_or(Value::Null);
     let list = v.get("widgets").and_then(Value::as_array);
@@ -166,11 +202,7 @@ pub fn parse_dashboard(body: &str, region: &str, ids: &Ids) -> Vec<Widget> {
 fn edited(v: &Value) -> Widget {
     Widget {
         title: format!("edited outside provision: {v}"),
-        metric: Metric {
-            namespace: String::new(),
-            name: String::new(),
-            dimensions: BTreeMap::new(),
-        },
+        shows: Shows::Alarm(String::new()),
         statistic: String::new(),
         period_seconds: 0,
     }
@@ -394,6 +426,9 @@ impl ReadPass for Raw {
             let attrs = Attrs::Dashboard(DashboardAttrs {
                 name: name.clone(),
                 region: self.region.clone(),
+                // Not held by AWS: the topic only gives the alarms' account, which a body's
+                // alarm ARNs show (and a widget of another account does not read back).
+                topic: Ref::Managed(Address::single(Stack::Shared, Kind::AlarmTopic)),
                 widgets: parse_dashboard(&body, &self.region, ids),
             });
             found.insert(address, live(name, attrs, Tags::new()));
@@ -483,13 +518,21 @@ async fn put_alarm(
 async fn put_dashboard(cw: &CloudWatch, op: &Op<'_>, d: &DashboardAttrs) -> Result<(), AwsError> {
     let mut values = BTreeMap::new();
     for w in &d.widgets {
-        for v in w.metric.dimensions.values() {
+        let Shows::Metric(m) = &w.shows else {
+            continue;
+        };
+        for v in m.dimensions.values() {
             if !values.contains_key(v) {
                 values.insert(v.clone(), resolve(cw, &op.resource(), &op.ids, v).await?);
             }
         }
     }
-    let body = dashboard_body(d, &|v| Ok(values.get(v).cloned().unwrap_or_default()))?;
+    // arn:aws:sns:REGION:ACCOUNT:NAME
+    let topic = op.ids.id(&d.topic)?;
+    let account = topic.split(':').nth(4).unwrap_or_default();
+    let body = dashboard_body(d, account, &|v| {
+        Ok(values.get(v).cloned().unwrap_or_default())
+    })?;
     let out = cw
         .client
         .put_dashboard()
@@ -498,13 +541,15 @@ async fn put_dashboard(cw: &CloudWatch, op: &Op<'_>, d: &DashboardAttrs) -> Resu
         .send()
         .await
         .map_err(sdk_err(&op.resource(), "PutDashboard"))?;
-    // AWS stores a body with validation messages too; they mean a widget will not draw.
-    if let Some(m) = out.dashboard_validation_messages().first() {
-        return Err(op.invalid(&format!(
-            "PutDashboard reported {}: {}",
-            m.data_path().unwrap_or_default(),
+    // AWS stores a body with validation messages too (a widget that will not draw, e.g. an
+    // alarm another stack has not made yet): worth a warning, not a failure.
+    for m in out.dashboard_validation_messages() {
+        tracing::warn!(
+            resource = %op.resource(),
+            path = m.data_path().unwrap_or_default(),
+            "PutDashboard: {}",
             m.message().unwrap_or_default()
-        )));
+        );
     }
     Ok(())
 }
@@ -715,39 +760,51 @@ mod tests {
     use super::*;
 
     fn dashboard() -> DashboardAttrs {
-        let metric = |ns: &str, name: &str, dims: &[(&str, Dimension)]| Metric {
-            namespace: ns.into(),
-            name: name.into(),
-            dimensions: dims
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), v.clone()))
-                .collect(),
-        };
         let nat: Address = "shared.nat_gateway.public-a".parse().unwrap();
+        let metric = |ns: &str, name: &str, dim: (&str, Dimension)| {
+            Shows::Metric(Metric {
+                namespace: ns.into(),
+                name: name.into(),
+                dimensions: [(dim.0.to_owned(), dim.1)].into(),
+            })
+        };
+        let widget = |title: &str, shows, statistic: &str, period_seconds| Widget {
+            title: title.into(),
+            shows,
+            statistic: statistic.into(),
+            period_seconds,
+        };
         DashboardAttrs {
             name: "agentpass-staging".into(),
             region: "us-east-2".into(),
+            topic: Ref::Managed("shared.alarm_topic".parse().unwrap()),
             widgets: vec![
-                Widget {
-                    title: "Database CPU".into(),
-                    metric: metric(
+                widget(
+                    "Database CPU",
+                    metric(
                         "AWS/RDS",
                         "CPUUtilization",
-                        &[("DBInstanceIdentifier", Dimension::Text("db".into()))],
+                        ("DBInstanceIdentifier", Dimension::Text("db".into())),
                     ),
-                    statistic: "Average".into(),
-                    period_seconds: 300,
-                },
-                Widget {
-                    title: "NAT port allocation errors".into(),
-                    metric: metric(
+                    "Average",
+                    300,
+                ),
+                widget(
+                    "NAT port allocation errors",
+                    metric(
                         "AWS/NATGateway",
                         "ErrorPortAllocation",
-                        &[(NAT_GATEWAY, Dimension::Id(Ref::Managed(nat)))],
+                        (NAT_GATEWAY, Dimension::Id(Ref::Managed(nat))),
                     ),
-                    statistic: "Sum".into(),
-                    period_seconds: 60,
-                },
+                    "Sum",
+                    60,
+                ),
+                widget(
+                    "Console load balancer 5XX",
+                    Shows::Alarm("agentpass-staging-console-5xx".into()),
+                    "Sum",
+                    300,
+                ),
             ],
         }
     }
@@ -759,38 +816,37 @@ mod tests {
         })
     }
 
+    fn ids() -> Ids {
+        let mut ids = Ids::default();
+        ids.insert("nat-0abc", &"shared.nat_gateway.public-a".parse().unwrap());
+        ids
+    }
+
     #[test]
     fn the_body_is_canonical_json_and_reads_back_as_the_same_widgets() {
         let d = dashboard();
-        let body = dashboard_body(&d, &resolve_nat).unwrap();
+        let body = dashboard_body(&d, "123456789012", &resolve_nat).unwrap();
         // Keys sorted, no spaces: the same spec gives the same bytes.
         let v: Value = serde_json::from_str(&body).unwrap();
         assert_eq!(v.to_string(), body);
         assert!(body.starts_with(r#"{"widgets":[{"height":6,"properties":{"metrics":[["AWS/RDS","CPUUtilization","DBInstanceIdentifier","db"]]"#), "{body}");
-        let mut ids = Ids::default();
-        ids.insert("nat-0abc", &"shared.nat_gateway.public-a".parse().unwrap());
-        assert_eq!(parse_dashboard(&body, "us-east-2", &ids), d.widgets);
-        // Whatever order AWS keeps the keys in.
-        let reordered = body
-            .replace(r#""height":6,"#, "")
-            .replace(r#"{"properties""#, r#"{"height":6,"properties""#);
-        assert_eq!(parse_dashboard(&reordered, "us-east-2", &ids), d.widgets);
+        assert!(body.contains(r#""annotations":{"alarms":["arn:aws:cloudwatch:us-east-2:123456789012:alarm:agentpass-staging-console-5xx"]}"#), "{body}");
+        assert_eq!(parse_dashboard(&body, "us-east-2", &ids()), d.widgets);
     }
 
     #[test]
     fn a_hand_edited_widget_reads_as_another_widget() {
         let d = dashboard();
-        let body = dashboard_body(&d, &resolve_nat).unwrap();
-        let mut ids = Ids::default();
-        ids.insert("nat-0abc", &"shared.nat_gateway.public-a".parse().unwrap());
-        assert_eq!(parse_dashboard(&body, "us-east-2", &ids), d.widgets);
+        let body = dashboard_body(&d, "123456789012", &resolve_nat).unwrap();
+        assert_eq!(parse_dashboard(&body, "us-east-2", &ids()), d.widgets);
         for edited in [
             body.replace("\"width\":12", "\"width\":8"),
             body.replace("\"Average\"", "\"Maximum\""),
             body.replace("us-east-2", "eu-west-1"),
+            body.replace("console-5xx", "backend-5xx"),
             "not json".to_owned(),
         ] {
-            let widgets = parse_dashboard(&edited, "us-east-2", &ids);
+            let widgets = parse_dashboard(&edited, "us-east-2", &ids());
             assert_ne!(widgets, d.widgets, "{edited}");
         }
     }

@@ -476,8 +476,11 @@ impl Attrs {
                 out.extend(a.actions.iter().map(|r| (attr("actions"), r)));
             }
             Attrs::Dashboard(a) => {
+                out.push((attr("topic"), &a.topic));
                 for w in &a.widgets {
-                    out.extend(metric_refs(&w.metric).map(|r| (attr("widgets"), r)));
+                    if let Shows::Metric(m) = &w.shows {
+                        out.extend(metric_refs(m).map(|r| (attr("widgets"), r)));
+                    }
                 }
             }
             Attrs::InstanceProfile(a) => out.push((attr("role"), &a.role)),

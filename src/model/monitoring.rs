@@ -92,11 +92,20 @@ pub struct AlarmAttrs {
     pub actions: BTreeSet<Ref>,
 }
 
-/// One graph of a dashboard: a metric with the statistic and period of its alarm.
+/// What a graph shows: a metric, or an alarm's metric and threshold (by the alarm's name, for
+/// metrics whose dimension only another stack's resource knows: a load balancer's).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Shows {
+    Metric(Metric),
+    Alarm(String),
+}
+
+/// One graph of a dashboard, with the statistic and period of its alarm.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Widget {
     pub title: String,
-    pub metric: Metric,
+    pub shows: Shows,
     pub statistic: String,
     pub period_seconds: u32,
 }
@@ -107,6 +116,8 @@ pub struct Widget {
 pub struct DashboardAttrs {
     pub name: String,
     pub region: String,
+    /// The alarm topic, whose ARN names the account the alarms' ARNs are in.
+    pub topic: Ref,
     pub widgets: Vec<Widget>,
 }
 

@@ -129,7 +129,7 @@ const ONE_OF_EACH: [(&str, Kind); 21] = [
         Kind::AlarmSubscription,
     ),
     ("backend.alarm.db-cpu", Kind::Alarm),
-    ("backend.dashboard", Kind::Dashboard),
+    ("shared.dashboard", Kind::Dashboard),
 ];
 
 #[test]
@@ -286,6 +286,7 @@ type Drift = (&'static str, Mutation, &'static str, serde_json::Value);
 fn in_place_drifts() -> Vec<Drift> {
     let mut all = network_in_place_drifts();
     all.extend(service_in_place_drifts());
+    all.extend(monitoring_in_place_drifts());
     all
 }
 
@@ -438,6 +439,12 @@ fn service_in_place_drifts() -> Vec<Drift> {
             "role",
             json!("other-role"),
         ),
+    ]
+}
+
+/// The monitoring kinds.
+fn monitoring_in_place_drifts() -> Vec<Drift> {
+    vec![
         (
             // Nothing else of a topic changes in place.
             "shared.alarm_topic",
@@ -454,7 +461,7 @@ fn service_in_place_drifts() -> Vec<Drift> {
             json!(95.0),
         ),
         (
-            "backend.dashboard",
+            "shared.dashboard",
             |r| attrs!(r, Dashboard).region = "eu-west-1".into(),
             "region",
             json!("eu-west-1"),
@@ -640,6 +647,12 @@ fn immutable_drifts() -> Vec<(&'static str, Mutation, &'static str, serde_json::
             "name",
             json!("old-profile"),
         ),
+    ]
+}
+
+/// The monitoring kinds: every name is immutable.
+fn monitoring_immutable_drifts() -> Vec<(&'static str, Mutation, &'static str, serde_json::Value)> {
+    vec![
         (
             "shared.alarm_topic",
             |r| attrs!(r, AlarmTopic).name = "old-alarms".into(),
@@ -659,7 +672,7 @@ fn immutable_drifts() -> Vec<(&'static str, Mutation, &'static str, serde_json::
             json!("old-alarm"),
         ),
         (
-            "backend.dashboard",
+            "shared.dashboard",
             |r| attrs!(r, Dashboard).name = "old-dashboard".into(),
             "name",
             json!("old-dashboard"),
@@ -676,7 +689,8 @@ fn immutable_drift_is_replace_naming_the_forcing_field_for_every_kind() {
     let mut d = desired();
     // Replacing the database is refused unless the spec allows it (tested below).
     desired_mut(&mut d, "backend.rds").lifecycle.allow_replace = true;
-    let cases = immutable_drifts();
+    let mut cases = immutable_drifts();
+    cases.extend(monitoring_immutable_drifts());
     let kinds: BTreeSet<Kind> = cases
         .iter()
         .map(|(s, ..)| a(s).kind)
@@ -788,10 +802,10 @@ fn a_replaced_subnet_cascades_to_its_nat_gateway_and_route_table() {
             "console.beanstalk",
             // Both watch the NAT gateway by its id: they follow the new one.
             "shared.alarm.nat-port-allocation",
-            "backend.dashboard",
+            "shared.dashboard",
         ],
     );
-    for watcher in ["shared.alarm.nat-port-allocation", "backend.dashboard"] {
+    for watcher in ["shared.alarm.nat-port-allocation", "shared.dashboard"] {
         assert_eq!(change(&p, watcher).action, Action::Update, "{watcher}");
     }
 

@@ -3,11 +3,12 @@
 //! environment showing those metrics. Every name carries the environment, so two environments
 //! never share one (`isolation.rs`).
 //!
-//! Where they live: the topic, its subscriptions and the alarms on shared resources (the API,
-//! the NAT gateway) in `shared`; the database and backend alarms in `backend`; the console's in
-//! `console`. The dashboard graphs both environments' load balancers, whose metric dimension
-//! exists only once each Beanstalk environment does, so it sits in `backend` and refers to
-//! `console.beanstalk` (nothing in `console` refers back: no cycle).
+//! Where they live: the topic, its subscriptions, the dashboard and the alarms on shared
+//! resources (the API, the NAT gateway) in `shared`; the database and backend alarms in
+//! `backend`; the console's in `console`. Nothing in `shared` refers to the other stacks: the
+//! dashboard names metrics by the spec's names and the NAT gateway's id, and graphs the load
+//! balancers (whose dimension exists only once each Beanstalk environment does) through their
+//! alarms, by name.
 
 use std::collections::BTreeMap;
 
@@ -409,7 +410,7 @@ pub(in crate::spec) fn desire(b: &mut Builder<'_>, m: &MonitoringSpec) {
         let name = format!("{}-{}", m.alarm_prefix, w.key);
         let alarm = AlarmAttrs {
             description: format!("{} ({}, managed by provision)", w.title, spec.env),
-            name,
+            name: name.clone(),
             metric: metric.clone(),
             statistic: w.statistic.to_owned(),
             period_seconds: a.period,
@@ -423,9 +424,15 @@ pub(in crate::spec) fn desire(b: &mut Builder<'_>, m: &MonitoringSpec) {
             Address::named(w.stack, Kind::Alarm, w.key),
             Attrs::Alarm(alarm),
         );
+        // A load balancer's dimension is known only once its environment (in another stack)
+        // exists: the dashboard graphs its alarm instead, by name.
+        let shows = match w.namespace {
+            "AWS/ApplicationELB" => Shows::Alarm(name.clone()),
+            _ => Shows::Metric(metric.clone()),
+        };
         widgets.push(Widget {
             title: w.title.to_owned(),
-            metric,
+            shows,
             statistic: w.statistic.to_owned(),
             period_seconds: a.period,
         });
@@ -433,11 +440,12 @@ pub(in crate::spec) fn desire(b: &mut Builder<'_>, m: &MonitoringSpec) {
     let dashboard = DashboardAttrs {
         name: m.dashboard.clone(),
         region: spec.region.clone(),
+        topic: Ref::Managed(topic),
         widgets,
     };
     // Dashboards take no tags in AWS.
     b.add(
-        addr(Stack::Backend, Kind::Dashboard),
+        addr(Stack::Shared, Kind::Dashboard),
         Attrs::Dashboard(dashboard),
     )
     .tags
