@@ -53,9 +53,11 @@ async fn plan_prices_what_exists_against_what_the_spec_wants() {
         .as_f64()
         .expect("before");
     let after = doc["monthly_cost"]["after"]["max"].as_f64().expect("after");
-    let shared = 730.0 * 0.045 + 10.0 * 0.045 + 730.0 * 0.005 + 3.50;
+    // Shared monitoring: three alarms, the dashboard and one address's alarm e-mails.
+    let monitoring = 3.0 * 0.10 + 3.00 + 20.0 * 0.00002;
+    let shared = 730.0 * 0.045 + 10.0 * 0.045 + 730.0 * 0.005 + 3.50 + monitoring;
     assert!((before - shared).abs() < 1e-9, "{before} != {shared}");
-    assert!((after - 123.4265).abs() < 1e-9, "{after}");
+    assert!((after - 127.4269).abs() < 1e-9, "{after}");
 
     // Converged: no change.
     assert_ok(&acct.provision(d, &["apply", "--env", "staging", "--auto-approve"]));

@@ -31,7 +31,7 @@ async fn full_staging_applies_converges_records_and_destroys() {
     let out = acct.provision(d, &["apply", "--env", "staging", "--auto-approve"]);
     assert_ok(&out);
     assert!(
-        text(&out).contains("Apply complete: 34 created"),
+        text(&out).contains("Apply complete: 47 created"),
         "{}",
         text(&out)
     );
@@ -121,7 +121,8 @@ async fn full_staging_applies_converges_records_and_destroys() {
             .unwrap()
             .resources
             .len(),
-        34,
+        // A read by tags: all but the dashboard, which takes none (its state entry proves it).
+        46,
         "nothing was deleted"
     );
 
@@ -265,7 +266,7 @@ async fn another_project_with_the_same_environment_name_never_touches_this_one()
     let plan = acct.provision(theirs.path(), &["plan", "--env", "staging"]);
     assert_eq!(plan.status.code(), Some(2), "{}", text(&plan));
     assert!(
-        text(&plan).contains("Plan: 34 to create, 0 to update, 0 to replace, 0 to delete"),
+        text(&plan).contains("Plan: 47 to create, 0 to update, 0 to replace, 0 to delete"),
         "{}",
         text(&plan)
     );
@@ -283,7 +284,8 @@ async fn another_project_with_the_same_environment_name_never_touches_this_one()
             .unwrap()
             .resources
             .len(),
-        34
+        // All but the dashboard, which carries no tags.
+        46
     );
     let plan = acct.provision(ours.path(), &["plan", "--env", "staging"]);
     assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));

@@ -21,8 +21,9 @@ use support::{Account, assert_ok, census, text};
 
 /// Resources of a full staging environment: the shared network (15), the REST API and its key,
 /// the backend's subnet group, database, Beanstalk app and environment, integration, stage and
-/// usage plan, the console's Beanstalk app and environment.
-const STAGING: usize = 34;
+/// usage plan, the console's Beanstalk app and environment, the IAM roles and profiles, and the
+/// monitoring (alarm topic, e-mail subscription, ten alarms, dashboard).
+const STAGING: usize = 47;
 
 fn apply(env: &str) -> Vec<&str> {
     vec!["apply", "--env", env, "--auto-approve"]
