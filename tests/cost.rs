@@ -47,7 +47,7 @@ fn staging_text_matches_the_golden_table() {
     let o = provision(&["cost", "--env", "staging"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = stdout(&o);
-    assert!(out.contains("\nTotal: $123.43 a month\n"), "{out}");
+    assert!(out.contains("\nTotal: $127.43 a month\n"), "{out}");
     golden("cost_staging.txt", &out);
 }
 
@@ -92,7 +92,7 @@ fn production_shows_the_autoscaling_range() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = stdout(&o);
     assert!(
-        out.contains("Total: $132.84-$156.90 a month (minimum-maximum instance counts)"),
+        out.contains("Total: $136.84-$160.90 a month (minimum-maximum instance counts)"),
         "{out}"
     );
     assert!(out.contains("EC2 t3.small"), "{out}");
@@ -155,7 +155,7 @@ fn envdiff_has_the_cost_row() {
         .collect();
     assert_eq!(
         cells[1..],
-        ["$123.43 a month", "$132.84-$156.90 a month"],
+        ["$127.43 a month", "$136.84-$160.90 a month"],
         "{row}"
     );
     let o = provision(&["envdiff", "staging", "production", "--format", "json"]);
@@ -166,7 +166,7 @@ fn envdiff_has_the_cost_row() {
         .iter()
         .find(|r| r["aspect"] == "Monthly cost (estimate, provision cost)")
         .expect("cost row");
-    assert_eq!(row["values"][0], "$123.43 a month");
+    assert_eq!(row["values"][0], "$127.43 a month");
 }
 
 #[test]
@@ -186,7 +186,7 @@ fn the_paused_figure_and_its_saving_add_up_to_the_total() {
     assert!(paused > 0.0 && saving > 0.0);
     let text = stdout(&provision(&["cost", "--env", "staging"]));
     assert!(
-        text.contains("Paused (provision pause): $56.87 a month, saving $66.55"),
+        text.contains("Paused (provision pause): $57.77 a month, saving $69.65"),
         "{text}"
     );
 }

@@ -27,7 +27,7 @@ async fn plan_prices_what_exists_against_what_the_spec_wants() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(
         text(&out)
-            .contains("Monthly cost (estimate, prices of 2026-11-30): $0.00 -> $123.43 (+$123.43)"),
+            .contains("Monthly cost (estimate, prices of 2026-11-30): $0.00 -> $127.43 (+$127.43)"),
         "{}",
         text(&out)
     );
@@ -53,16 +53,18 @@ async fn plan_prices_what_exists_against_what_the_spec_wants() {
         .as_f64()
         .expect("before");
     let after = doc["monthly_cost"]["after"]["max"].as_f64().expect("after");
-    let shared = 730.0 * 0.045 + 10.0 * 0.045 + 730.0 * 0.005 + 3.50;
+    // Shared monitoring: three alarms, the dashboard and one address's alarm e-mails.
+    let monitoring = 3.0 * 0.10 + 3.00 + 20.0 * 0.00002;
+    let shared = 730.0 * 0.045 + 10.0 * 0.045 + 730.0 * 0.005 + 3.50 + monitoring;
     assert!((before - shared).abs() < 1e-9, "{before} != {shared}");
-    assert!((after - 123.4265).abs() < 1e-9, "{after}");
+    assert!((after - 127.4269).abs() < 1e-9, "{after}");
 
     // Converged: no change.
     assert_ok(&acct.provision(d, &["apply", "--env", "staging", "--auto-approve"]));
     let out = acct.provision(d, &["plan", "--env", "staging"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(
-        text(&out).contains(": $123.43 -> $123.43 ($0.00)"),
+        text(&out).contains(": $127.43 -> $127.43 ($0.00)"),
         "{}",
         text(&out)
     );

@@ -50,6 +50,7 @@ fn fake_id(address: &Address) -> String {
         Kind::ApiStage | Kind::DbInstance | Kind::DbSubnetGroup | Kind::BeanstalkApp => "",
         Kind::BeanstalkEnv => "e-",
         Kind::IamRole | Kind::InstanceProfile => "",
+        Kind::AlarmTopic | Kind::AlarmSubscription | Kind::Alarm | Kind::Dashboard => "",
     };
     // Stable, distinct and short: a hash of the address.
     let mut h: u32 = 2_166_136_261;
@@ -67,6 +68,16 @@ fn fake_id(address: &Address) -> String {
             _ => format!("agentpass-staging-{}-ec2", address.stack),
         },
         Kind::InstanceProfile => format!("agentpass-staging-{}-ec2-profile", address.stack),
+        // Topic and subscription ids are ARNs; alarm and dashboard ids the names base.toml gives.
+        Kind::AlarmTopic => "arn:aws:sns:us-east-2:000000000000:agentpass-staging-alarms".into(),
+        Kind::AlarmSubscription => {
+            format!("arn:aws:sns:us-east-2:000000000000:agentpass-staging-alarms:{h:08x}")
+        }
+        Kind::Alarm => format!(
+            "agentpass-staging-{}",
+            address.name.as_deref().unwrap_or_default()
+        ),
+        Kind::Dashboard => "agentpass-staging".into(),
         _ => format!("{prefix}{h:08x}"),
     }
 }

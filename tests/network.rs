@@ -10,7 +10,10 @@ use provision::model::{Attrs, Kind, Protocol, RuleSource, TAG_ADDRESS, TAG_ENV, 
 use support::{Account, assert_ok, text};
 
 const NETWORK: usize = 16; // vpc, 4 subnets, igw, eip, nat, 2 route tables, 6 security groups
-const SHARED: usize = NETWORK + 2; // and the REST API with its key
+// Monitoring: the alarm topic, staging's e-mail subscription, the API's two alarms, the NAT
+// gateway's alarm and the dashboard.
+const MONITORING: usize = 6;
+const SHARED: usize = NETWORK + 2 + MONITORING; // and the REST API with its key
 
 fn mutating(out: &std::process::Output) -> u64 {
     support::output::totals(out).mutating
@@ -56,13 +59,19 @@ async fn staging_network_applies_converges_and_destroys_without_touching_product
     // Exactly the spec's resources, with the right attributes and tags.
     let aws = acct.aws().await;
     let live = aws.read(&support::owner("staging")).await.unwrap();
+    // A read by tags: all but the dashboard, which takes none.
     assert_eq!(
         live.resources.len(),
-        SHARED,
+        SHARED - 1,
         "{:#?}",
         live.resources.keys().collect::<Vec<_>>()
     );
-    for (address, r) in &live.resources {
+    // The e-mail subscription takes no tags (it is its topic's).
+    for (address, r) in live
+        .resources
+        .iter()
+        .filter(|(a, _)| a.kind != Kind::AlarmSubscription)
+    {
         assert_eq!(r.tags.get(TAG_ENV).map(String::as_str), Some("staging"));
         assert_eq!(r.tags.get(TAG_STACK).map(String::as_str), Some("shared"));
         assert_eq!(r.tags.get(TAG_ADDRESS), Some(&address.to_string()));
@@ -162,7 +171,8 @@ async fn staging_network_applies_converges_and_destroys_without_touching_product
             .unwrap()
             .resources
             .len(),
-        SHARED
+        // Production subscribes no e-mail address, and a read by tags never finds a dashboard.
+        SHARED - 2
     );
     let state = acct.provision(
         d,
@@ -209,7 +219,9 @@ Team = "platform""#,
     assert!(t.contains("+ tcp 5432 10.2.99.0/24 (bastion)"), "{t}");
     assert!(
         t.contains(&format!(
-            "0 to create, {SHARED} to update, 0 to replace, 0 to delete"
+            "0 to create, {} to update, 0 to replace, 0 to delete",
+            // A new tag on all but the e-mail subscription and the dashboard (they take none).
+            SHARED - 2
         )),
         "{t}"
     );
@@ -232,8 +244,9 @@ Team = "platform""#,
         .unwrap();
     assert!(
         live.resources
-            .values()
-            .all(|r| r.tags.get("Team").map(String::as_str) == Some("platform"))
+            .iter()
+            .filter(|(a, _)| a.kind != Kind::AlarmSubscription)
+            .all(|(_, r)| r.tags.get("Team").map(String::as_str) == Some("platform"))
     );
     let Attrs::SecurityGroup(rds) =
         &live.resources[&"shared.security_group.rds".parse().unwrap()].attrs
@@ -340,7 +353,8 @@ async fn a_killed_apply_is_finished_by_the_next_without_duplicates() {
     assert_ok(&out);
     let aws = acct.aws().await;
     let live = aws.read(&support::owner("staging")).await.unwrap();
-    assert_eq!(live.resources.len(), SHARED);
+    // All but the dashboard, which carries no tags.
+    assert_eq!(live.resources.len(), SHARED - 1);
     // No duplicates: one VPC, four subnets in the whole account carry staging's tags.
     let vpcs = aws
         .ec2

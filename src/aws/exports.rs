@@ -70,7 +70,11 @@ impl Aws {
             | Kind::DbSubnetGroup
             | Kind::BeanstalkApp
             | Kind::IamRole
-            | Kind::InstanceProfile => BTreeMap::new(),
+            | Kind::InstanceProfile
+            | Kind::AlarmTopic
+            | Kind::AlarmSubscription
+            | Kind::Alarm
+            | Kind::Dashboard => BTreeMap::new(),
         };
         out.insert("id".into(), id.to_owned());
         Ok(out)

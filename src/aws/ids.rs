@@ -59,7 +59,9 @@ pub fn other_owner(owner: &Owner, tags: &Tags) -> Option<String> {
 #[derive(Debug, Clone)]
 pub struct Claims {
     pub owner: Owner,
-    recorded: BTreeMap<String, Address>,
+    /// By kind and id: ids that are names repeat across kinds (the database and the dashboard
+    /// are both `agentpass-staging`).
+    recorded: BTreeMap<(Kind, String), Address>,
 }
 
 /// Whether a resource found in AWS may be changed by this environment.
@@ -87,7 +89,7 @@ impl Claims {
     ) -> Self {
         let recorded = recorded
             .into_iter()
-            .map(|(a, id)| (id.to_owned(), a.clone()))
+            .map(|(a, id)| ((a.kind, id.to_owned()), a.clone()))
             .collect();
         Claims { owner, recorded }
     }
@@ -96,8 +98,8 @@ impl Claims {
     pub fn recorded_ids(&self, kind: Kind) -> Vec<String> {
         self.recorded
             .iter()
-            .filter(|(_, a)| a.kind == kind)
-            .map(|(id, _)| id.clone())
+            .filter(|((k, _), _)| *k == kind)
+            .map(|((_, id), _)| id.clone())
             .collect()
     }
 
@@ -107,7 +109,7 @@ impl Claims {
             return Verdict::Foreign(other);
         }
         let owned = self.owner.owns(tags);
-        if let Some(a) = self.recorded.get(id).filter(|a| a.kind == kind)
+        if let Some(a) = self.recorded.get(&(kind, id.to_owned()))
             && (owned || !kind.id_is_name())
         {
             return Verdict::Ours(a.clone());
@@ -133,11 +135,19 @@ impl Claims {
 
     /// The address of an id of unknown kind (references read off other resources).
     fn address_any(&self, id: &str, tags: &Tags) -> Option<Address> {
-        let kind = self
+        let recorded: Vec<Kind> = self
             .recorded
-            .get(id)
-            .map(|a| a.kind)
-            .or_else(|| address_of(tags).map(|a| a.kind))?;
+            .keys()
+            .filter(|(_, i)| i == id)
+            .map(|(k, _)| *k)
+            .collect();
+        // One recorded kind is it; among several, the one its tags name.
+        let kind = match (recorded.as_slice(), address_of(tags).map(|a| a.kind)) {
+            ([k], _) => *k,
+            (_, Some(tagged)) => tagged,
+            ([k, ..], None) => *k,
+            ([], None) => return None,
+        };
         self.address(id, kind, tags)
     }
 }
@@ -221,6 +231,27 @@ mod tests {
         let eip: Address = "shared.eip.nat-public-a".parse().unwrap();
         let db: Address = "backend.rds".parse().unwrap();
         Claims::new(owner, [(&eip, "eipalloc-1"), (&db, "p-staging")])
+    }
+
+    #[test]
+    fn one_name_recorded_for_two_kinds_is_each_kinds_own() {
+        let owner = Owner {
+            project: "p".into(),
+            env: "staging".into(),
+        };
+        let db: Address = "backend.rds".parse().unwrap();
+        let board: Address = "shared.dashboard".parse().unwrap();
+        let c = Claims::new(owner, [(&board, "p-staging"), (&db, "p-staging")]);
+        let ours = tags(&[(TAG_PROJECT, "p"), (TAG_ENV, "staging")]);
+        assert_eq!(
+            c.verdict("p-staging", Kind::Dashboard, &tags(&[])),
+            Verdict::Ours(board)
+        );
+        assert_eq!(
+            c.verdict("p-staging", Kind::DbInstance, &ours),
+            Verdict::Ours(db)
+        );
+        assert_eq!(c.recorded_ids(Kind::Dashboard), ["p-staging"]);
     }
 
     #[test]

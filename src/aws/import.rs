@@ -107,6 +107,10 @@ pub fn lookup_operation(kind: Kind) -> &'static str {
         Kind::BeanstalkEnv => "DescribeEnvironments",
         Kind::IamRole => "ListRoleTags",
         Kind::InstanceProfile => "ListInstanceProfileTags",
+        Kind::AlarmTopic => "GetTopicAttributes",
+        Kind::AlarmSubscription => "GetSubscriptionAttributes",
+        Kind::Alarm => "DescribeAlarms",
+        Kind::Dashboard => "GetDashboard",
     }
 }
 
@@ -204,6 +208,23 @@ impl Aws {
                 &res,
                 "GetInstanceProfile",
                 self.iam.get_instance_profile().instance_profile_name(id)
+            ),
+            Kind::AlarmTopic => refused!(
+                &res,
+                "GetTopicAttributes",
+                self.sns.get_topic_attributes().topic_arn(id)
+            ),
+            Kind::AlarmSubscription => refused!(
+                &res,
+                "GetSubscriptionAttributes",
+                self.sns.get_subscription_attributes().subscription_arn(id)
+            ),
+            // DescribeAlarms answers an empty list for a name it does not know.
+            Kind::Alarm => None,
+            Kind::Dashboard => refused!(
+                &res,
+                "GetDashboard",
+                self.cloudwatch.get_dashboard().dashboard_name(id)
             ),
         }
     }

@@ -3,6 +3,7 @@
 pub mod apigateway;
 pub mod beanstalk;
 pub mod bounded;
+pub mod cloudwatch;
 pub mod dbrun;
 pub mod ec2;
 pub mod ec2_read;
@@ -19,6 +20,7 @@ pub mod rds;
 pub mod retry;
 pub mod s3;
 pub mod service;
+pub mod sns;
 pub mod stats;
 pub mod vpclink;
 pub mod wait;
@@ -102,6 +104,8 @@ pub struct Aws {
     pub apigateway: aws_sdk_apigateway::Client,
     pub apigatewayv2: aws_sdk_apigatewayv2::Client,
     pub iam: aws_sdk_iam::Client,
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
+    pub sns: aws_sdk_sns::Client,
     pub stats: Stats,
     pub region: String,
 }
@@ -163,6 +167,8 @@ impl Aws {
             apigateway: service_client!(aws_sdk_apigateway, &config, &stats),
             apigatewayv2: service_client!(aws_sdk_apigatewayv2, &config, &stats),
             iam: service_client!(aws_sdk_iam, &config, &stats),
+            cloudwatch: service_client!(aws_sdk_cloudwatch, &config, &stats),
+            sns: service_client!(aws_sdk_sns, &config, &stats),
             stats,
             region: opts.region.clone(),
         }

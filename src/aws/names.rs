@@ -5,7 +5,7 @@
 
 use tokio::task::JoinSet;
 
-use super::{Aws, AwsError, apigateway, beanstalk, iam, rds};
+use super::{Aws, AwsError, apigateway, beanstalk, cloudwatch, iam, rds, sns};
 use crate::plan::names::{Claim, Holder, NameKind};
 
 impl Aws {
@@ -27,6 +27,11 @@ impl Aws {
                     NameKind::ApiKey => api_key(&aws.apigateway, &res, name).await,
                     NameKind::IamRole => iam::role_holder(&aws.iam, &res, name).await,
                     NameKind::InstanceProfile => iam::profile_holder(&aws.iam, &res, name).await,
+                    NameKind::SnsTopic => sns::topic_holder(&aws.sns, &res, name).await,
+                    NameKind::Alarm => cloudwatch::alarm_holder(&aws.cloudwatch, &res, name).await,
+                    NameKind::Dashboard => {
+                        cloudwatch::dashboard_holder(&aws.cloudwatch, &res, name).await
+                    }
                 }?;
                 Ok::<_, AwsError>((i, claim, held))
             });

@@ -45,6 +45,14 @@ macro_rules! dispatch {
                 type $S = $crate::aws::iam::Iam;
                 $body
             }
+            $crate::aws::service::ServiceId::Sns => {
+                type $S = $crate::aws::sns::Sns;
+                $body
+            }
+            $crate::aws::service::ServiceId::CloudWatch => {
+                type $S = $crate::aws::cloudwatch::CloudWatch;
+                $body
+            }
         }
     };
 }
@@ -113,17 +121,23 @@ pub enum ServiceId {
     /// API Gateway v2: only its VPC links, which REST APIs use for private integrations.
     ApiGatewayV2,
     Iam,
+    /// The alarm topic and its e-mail subscriptions.
+    Sns,
+    /// Metric alarms and the dashboard.
+    CloudWatch,
 }
 
 impl ServiceId {
     /// In the order the read pass normalises them.
-    pub const ALL: [ServiceId; 6] = [
+    pub const ALL: [ServiceId; 8] = [
         ServiceId::Ec2,
         ServiceId::Rds,
         ServiceId::Beanstalk,
         ServiceId::ApiGateway,
         ServiceId::ApiGatewayV2,
         ServiceId::Iam,
+        ServiceId::Sns,
+        ServiceId::CloudWatch,
     ];
 
     /// The one place a kind is given its service: a new kind does not compile until it has one.
@@ -145,6 +159,8 @@ impl ServiceId {
             | Kind::UsagePlan => ServiceId::ApiGateway,
             Kind::VpcLink => ServiceId::ApiGatewayV2,
             Kind::IamRole | Kind::InstanceProfile => ServiceId::Iam,
+            Kind::AlarmTopic | Kind::AlarmSubscription => ServiceId::Sns,
+            Kind::Alarm | Kind::Dashboard => ServiceId::CloudWatch,
         }
     }
 
@@ -240,7 +256,9 @@ mod tests {
                 "aws_sdk_elasticbeanstalk",
                 "aws_sdk_apigateway",
                 "aws_sdk_apigatewayv2",
-                "aws_sdk_iam"
+                "aws_sdk_iam",
+                "aws_sdk_sns",
+                "aws_sdk_cloudwatch"
             ]
         );
     }

@@ -34,7 +34,7 @@ struct WithPaused<'a> {
 impl Render for WithPaused<'_> {
     fn text(&self, style: Style) -> String {
         format!(
-            "{}\nPaused (provision pause): {} a month, saving {} (the stopped database's storage and backups, the load balancers and the API stay; no instances, NAT gateway or Elastic IP)\n",
+            "{}\nPaused (provision pause): {} a month, saving {} (the stopped database's storage and backups, the load balancers and the API stay; no instances, NAT gateway or its Elastic IP, nor what refers to them: the NAT's alarm and the dashboard that graphs it)\n",
             self.estimate.text(style),
             cost::money_span(self.paused.paused),
             cost::money_span(self.paused.saving)
@@ -218,7 +218,7 @@ mod tests {
         let c = plan_change(&global(), &LiveState::default(), &desired("staging")).unwrap();
         assert_eq!(
             c.line(),
-            "Monthly cost (estimate, prices of 2026-11-30): $0.00 -> $123.43 (+$123.43)\n"
+            "Monthly cost (estimate, prices of 2026-11-30): $0.00 -> $127.43 (+$127.43)\n"
         );
     }
 
@@ -227,7 +227,7 @@ mod tests {
         let d = desired("staging");
         let c = plan_change(&global(), &live_as(&d), &d).unwrap();
         assert!(
-            c.line().ends_with(": $123.43 -> $123.43 ($0.00)\n"),
+            c.line().ends_with(": $127.43 -> $127.43 ($0.00)\n"),
             "{}",
             c.line()
         );
@@ -236,7 +236,7 @@ mod tests {
         let c = plan_change(&global(), &live_as(&d), &desired("production")).unwrap();
         assert_eq!(
             c.line(),
-            "Monthly cost (estimate, prices of 2026-11-30): $123.43 -> $132.84-$156.90 (+$9.41 to +$33.47)\n"
+            "Monthly cost (estimate, prices of 2026-11-30): $127.43 -> $136.84-$160.90 (+$9.41 to +$33.47)\n"
         );
     }
 

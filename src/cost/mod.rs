@@ -150,7 +150,11 @@ pub fn assumptions(p: &PriceTable) -> Vec<String> {
             "Backups: one full copy plus {} % of the storage changed per day of retention; free up to 100 % of the allocated storage.",
             a.backup_daily_change.0 * 100.0
         ),
+        format!(
+            "SNS sends {} alarm e-mails a month to each subscribed address; the topic's own publishes are left out.",
+            a.alarm_emails_per_month.0
+        ),
         "Public IPv4: every public address is billed (AWS, since February 2024): Elastic IPs and one per subnet of an internet-facing load balancer; instances in private subnets have none.".into(),
-        "Not included: data transfer out, CloudWatch logs and metrics, magnetic-storage I/O requests, Secrets Manager API calls, taxes.".into(),
+        "Not included: data transfer out, CloudWatch logs and metrics (alarms and dashboards are priced), magnetic-storage I/O requests, Secrets Manager API calls, taxes.".into(),
     ]
 }

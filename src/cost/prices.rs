@@ -91,6 +91,8 @@ pub struct Assumptions {
     pub api_requests_millions: Amount,
     pub instance_root_gb: Amount,
     pub backup_daily_change: Amount,
+    /// Alarm e-mails SNS sends to each subscribed address per month.
+    pub alarm_emails_per_month: Amount,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -158,6 +160,14 @@ pub struct CloudWatch {
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct Sns {
+    pub source: String,
+    /// $ per e-mail notification delivered.
+    pub email_notification: Amount,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ApiGateway {
     pub source: String,
     pub rest_per_million: Amount,
@@ -180,6 +190,7 @@ pub struct PriceTable {
     pub public_ipv4: Hourly,
     pub secrets_manager: SecretsManager,
     pub cloudwatch: CloudWatch,
+    pub sns: Sns,
     pub api_gateway: ApiGateway,
     pub vpc_link: Hourly,
     /// Where it was read from, for messages.

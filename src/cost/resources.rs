@@ -67,7 +67,27 @@ pub(super) fn lines(
         | Attrs::DbSubnetGroup(_)
         | Attrs::BeanstalkApp(_)
         | Attrs::IamRole(_)
-        | Attrs::InstanceProfile(_) => vec![],
+        | Attrs::InstanceProfile(_)
+        // A topic costs nothing to keep (its few publishes are left out: see the table).
+        | Attrs::AlarmTopic(_) => vec![],
+        Attrs::AlarmSubscription(_) => vec![at.line(
+            "alarm e-mails (assumed)",
+            p.sns.email_notification,
+            "e-mail",
+            Span::fixed(p.assumptions.alarm_emails_per_month.0),
+        )],
+        Attrs::Alarm(_) => vec![at.line(
+            "CloudWatch alarm (standard resolution)",
+            p.cloudwatch.alarm_month,
+            "alarm-month",
+            Span::fixed(1.0),
+        )],
+        Attrs::Dashboard(_) => vec![at.line(
+            "CloudWatch dashboard",
+            p.cloudwatch.dashboard_month,
+            "dashboard-month",
+            Span::fixed(1.0),
+        )],
     })
 }
 

@@ -45,6 +45,16 @@ const CHANGE: f64 = 0.05;
 const SECRET: f64 = 0.40;
 const REST: f64 = 3.50;
 const REQUESTS: f64 = 1.0;
+const ALARM: f64 = 0.10;
+const DASHBOARD: f64 = 3.00;
+const EMAIL: f64 = 0.00002;
+const EMAILS: f64 = 20.0;
+
+/// Monitoring: ten alarms (both load balancers are ALBs), one dashboard, and the assumed alarm
+/// e-mails of each subscribed address.
+fn monitoring(addresses: f64) -> f64 {
+    10.0 * ALARM + DASHBOARD + addresses * EMAILS * EMAIL
+}
 
 /// What both environments share: two ALBs (the console's internet-facing in two subnets),
 /// the NAT gateway and its Elastic IP, the managed secret, the API at its assumed volume.
@@ -64,7 +74,8 @@ fn staging_matches_the_hand_computed_total() {
     // beyond the free 10 GB.
     let database =
         DB_T3_MICRO * H + 10.0 * MAGNETIC + (10.0 * (1.0 + CHANGE * 3.0) - 10.0) * BACKUP;
-    let expected = instances + database + shared_by_both();
+    // One e-mail address subscribed (specs/staging.toml).
+    let expected = instances + database + shared_by_both() + monitoring(1.0);
     let e = estimate_of("staging");
     assert!(
         close(e.total.min, expected),
@@ -72,7 +83,7 @@ fn staging_matches_the_hand_computed_total() {
         e.total.min
     );
     assert_eq!(e.total.min, e.total.max, "staging does not scale");
-    assert_eq!(money(e.total.min), "$123.43");
+    assert_eq!(money(e.total.min), "$127.43");
     assert_eq!(e.prices_taken, "2026-11-30");
 }
 
@@ -83,10 +94,13 @@ fn staging_paused_matches_the_hand_computed_total() {
     // Still paid: both ALBs with their LCUs and the console's two public addresses, the
     // stopped database's storage and backups, the managed secret, the API. Gone: both
     // t3.micro instances and their root volumes, the NAT gateway and its Elastic IP, the
-    // database's instance hours.
+    // database's instance hours; the NAT's alarm and the dashboard that graphs it (they refer
+    // to the NAT, so they go with it: `pause::paused`). The other nine alarms and the e-mail
+    // subscription stay.
     let albs = 2.0 * (ALB * H + ALB_LCU * LCU * H) + 2.0 * IPV4 * H;
     let database = 10.0 * MAGNETIC + (10.0 * (1.0 + CHANGE * 3.0) - 10.0) * BACKUP;
-    let expected = albs + database + SECRET + REQUESTS * REST;
+    let monitoring = 9.0 * ALARM + EMAILS * EMAIL;
+    let expected = albs + database + SECRET + REQUESTS * REST + monitoring;
     assert!(
         close(c.paused.min, expected),
         "{} != {expected}",
@@ -97,11 +111,13 @@ fn staging_paused_matches_the_hand_computed_total() {
         + NAT * H
         + NAT_DATA * NAT_GB
         + IPV4 * H
-        + DB_T3_MICRO * H;
+        + DB_T3_MICRO * H
+        + ALARM
+        + DASHBOARD;
     assert!(close(c.saving.min, saving), "{} != {saving}", c.saving.min);
     assert!(close(c.running.min, estimate_of("staging").total.min));
-    assert_eq!(money(c.paused.min), "$56.87");
-    assert_eq!(money(c.saving.min), "$66.55");
+    assert_eq!(money(c.paused.min), "$57.77");
+    assert_eq!(money(c.saving.min), "$69.65");
     assert!(
         !c.lines
             .iter()
@@ -116,7 +132,7 @@ fn production_matches_the_hand_computed_range() {
     let per_instance = T3_SMALL * H + T3_MICRO * H + 2.0 * ROOT_GB * GP3_EBS;
     // db.t3.micro Single-AZ, 20 GB gp3, 7 days: 20 * (1 + 0.05 * 7) - 20 = 7 GB beyond free.
     let database = DB_T3_MICRO * H + 20.0 * GP3_RDS + (20.0 * (1.0 + CHANGE * 7.0) - 20.0) * BACKUP;
-    let fixed = database + shared_by_both();
+    let fixed = database + shared_by_both() + monitoring(0.0);
     let e = estimate_of("production");
     assert!(close(e.total.min, fixed + per_instance), "{}", e.total.min);
     assert!(
@@ -124,7 +140,7 @@ fn production_matches_the_hand_computed_range() {
         "{}",
         e.total.max
     );
-    assert_eq!(money_span(e.total), "$132.84-$156.90");
+    assert_eq!(money_span(e.total), "$136.84-$160.90");
 }
 
 #[test]
@@ -153,7 +169,7 @@ fn total_is_the_sum_of_the_lines_and_lines_are_sorted() {
 #[test]
 fn text_shows_the_total_date_and_assumptions() {
     let text = render_text(&estimate_of("staging"));
-    assert!(text.contains("Total: $123.43 a month"), "{text}");
+    assert!(text.contains("Total: $127.43 a month"), "{text}");
     assert!(text.contains("taken 2026-11-30"), "{text}");
     assert!(text.contains("730 hours a month"), "{text}");
     assert!(text.contains("averages 1 LCU"), "{text}");

@@ -37,7 +37,11 @@ pub fn id_prefix(kind: Kind) -> Option<&'static str> {
         | Kind::BeanstalkApp
         | Kind::BeanstalkEnv
         | Kind::IamRole
-        | Kind::InstanceProfile => None,
+        | Kind::InstanceProfile
+        | Kind::AlarmTopic
+        | Kind::AlarmSubscription
+        | Kind::Alarm
+        | Kind::Dashboard => None,
     }
 }
 
@@ -84,8 +88,8 @@ pub fn refusal(owner: &Owner, address: &Address, tags: &Tags) -> Option<String> 
         ));
     }
     match address_of(tags) {
-        // An integration answers with its REST API's tags.
-        _ if address.kind == Kind::ApiIntegration => None,
+        // An integration answers with its REST API's tags, a subscription with its topic's.
+        _ if matches!(address.kind, Kind::ApiIntegration | Kind::AlarmSubscription) => None,
         Some(a) if owner.owns(tags) && a != *address => Some(format!(
             "it is already this environment's {a} (its `{TAG_ADDRESS}` tag says so)"
         )),

@@ -390,7 +390,7 @@ fn named(inst: &Instance, kind: Kind, name_attr: &str, id: Option<&str>) -> Matc
 }
 
 /// Named kinds: (Terraform type, kind, attribute holding the name, whether the id is the name).
-const NAMED: [(&str, Kind, &str, bool); 11] = [
+const NAMED: [(&str, Kind, &str, bool); 15] = [
     ("aws_security_group", Kind::SecurityGroup, "name", false),
     ("aws_api_gateway_rest_api", Kind::RestApi, "name", false),
     ("aws_api_gateway_api_key", Kind::ApiKey, "name", false),
@@ -417,6 +417,25 @@ const NAMED: [(&str, Kind, &str, bool); 11] = [
         true,
     ),
     ("aws_vpc", Kind::Vpc, "cidr_block", false),
+    ("aws_sns_topic", Kind::AlarmTopic, "name", false),
+    (
+        "aws_sns_topic_subscription",
+        Kind::AlarmSubscription,
+        "endpoint",
+        false,
+    ),
+    (
+        "aws_cloudwatch_metric_alarm",
+        Kind::Alarm,
+        "alarm_name",
+        true,
+    ),
+    (
+        "aws_cloudwatch_dashboard",
+        Kind::Dashboard,
+        "dashboard_name",
+        true,
+    ),
 ];
 
 /// Types provision keeps inside another resource: what they are part of.
@@ -632,6 +651,10 @@ fn desired_keys(desired: &DesiredState) -> Vec<(Address, String)> {
             Attrs::BeanstalkEnv(a) => Some(a.name.clone()),
             Attrs::IamRole(a) => Some(a.name.clone()),
             Attrs::InstanceProfile(a) => Some(a.name.clone()),
+            Attrs::AlarmTopic(a) => Some(a.name.clone()),
+            Attrs::AlarmSubscription(a) => Some(a.endpoint.clone()),
+            Attrs::Alarm(a) => Some(a.name.clone()),
+            Attrs::Dashboard(a) => Some(a.name.clone()),
         };
         if let Some(key) = key {
             out.push((address.clone(), key));

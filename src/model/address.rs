@@ -77,10 +77,14 @@ pub enum Kind {
     BeanstalkEnv,
     IamRole,
     InstanceProfile,
+    AlarmTopic,
+    AlarmSubscription,
+    Alarm,
+    Dashboard,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 19] = [
+    pub const ALL: [Kind; 23] = [
         Kind::Vpc,
         Kind::Subnet,
         Kind::InternetGateway,
@@ -100,6 +104,10 @@ impl Kind {
         Kind::BeanstalkEnv,
         Kind::IamRole,
         Kind::InstanceProfile,
+        Kind::AlarmTopic,
+        Kind::AlarmSubscription,
+        Kind::Alarm,
+        Kind::Dashboard,
     ];
 
     /// Whether the physical id is a name the account chooses (see [`Description::id_is_name`]).

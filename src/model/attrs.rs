@@ -11,6 +11,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::address::{Address, Kind};
 use super::field::Field;
+use super::monitoring::*;
 use super::template::Template;
 
 /// A reference to another resource: one this environment manages, or an id it does not know.
@@ -501,6 +502,10 @@ pub enum Attrs {
     BeanstalkEnv(BeanstalkEnvAttrs),
     IamRole(IamRoleAttrs),
     InstanceProfile(InstanceProfileAttrs),
+    AlarmTopic(AlarmTopicAttrs),
+    AlarmSubscription(AlarmSubscriptionAttrs),
+    Alarm(AlarmAttrs),
+    Dashboard(DashboardAttrs),
 }
 
 impl Attrs {
@@ -525,6 +530,10 @@ impl Attrs {
             Attrs::BeanstalkEnv(_) => Kind::BeanstalkEnv,
             Attrs::IamRole(_) => Kind::IamRole,
             Attrs::InstanceProfile(_) => Kind::InstanceProfile,
+            Attrs::AlarmTopic(_) => Kind::AlarmTopic,
+            Attrs::AlarmSubscription(_) => Kind::AlarmSubscription,
+            Attrs::Alarm(_) => Kind::Alarm,
+            Attrs::Dashboard(_) => Kind::Dashboard,
         }
     }
 
@@ -539,7 +548,29 @@ impl Attrs {
         let mut out: Vec<(Field, &Ref)> = Vec::new();
         match self {
             Attrs::Vpc(_) | Attrs::ElasticIp(_) | Attrs::RestApi(_) | Attrs::ApiKey(_) => {}
-            Attrs::BeanstalkApp(_) | Attrs::IamRole(_) => {}
+            Attrs::BeanstalkApp(_) | Attrs::IamRole(_) | Attrs::AlarmTopic(_) => {}
+            Attrs::AlarmSubscription(a) => out.push((attr("topic"), &a.topic)),
+            Attrs::Alarm(a) => {
+                // The dimension's own path, as plans show the field.
+                for (name, d) in &a.metric.dimensions {
+                    let variant = match d {
+                        Dimension::Text(_) => continue,
+                        Dimension::Id(_) => "id",
+                        Dimension::LoadBalancerOf(_) => "load_balancer_of",
+                    };
+                    let path = format!("metric.dimensions.{name}.{variant}");
+                    out.extend(d.reference().map(|r| (attr(&path), r)));
+                }
+                out.extend(a.actions.iter().map(|r| (attr("actions"), r)));
+            }
+            Attrs::Dashboard(a) => {
+                out.push((attr("topic"), &a.topic));
+                for w in &a.widgets {
+                    if let Shows::Metric(m) = &w.shows {
+                        out.extend(metric_refs(m).map(|r| (attr("widgets"), r)));
+                    }
+                }
+            }
             Attrs::InstanceProfile(a) => out.push((attr("role"), &a.role)),
             Attrs::Subnet(a) => out.push((attr("vpc"), &a.vpc)),
             Attrs::InternetGateway(a) => out.push((attr("vpc"), &a.vpc)),
@@ -615,4 +646,9 @@ impl Attrs {
         }
         out
     }
+}
+
+/// The resources a metric's dimensions name.
+fn metric_refs(m: &Metric) -> impl Iterator<Item = &Ref> {
+    m.dimensions.values().filter_map(Dimension::reference)
 }

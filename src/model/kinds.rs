@@ -74,6 +74,9 @@ pub enum NameKind {
     ApiKey,
     IamRole,
     InstanceProfile,
+    SnsTopic,
+    Alarm,
+    Dashboard,
 }
 
 impl NameKind {
@@ -88,6 +91,9 @@ impl NameKind {
             NameKind::ApiKey => "API key name",
             NameKind::IamRole => "IAM role name",
             NameKind::InstanceProfile => "IAM instance profile name",
+            NameKind::SnsTopic => "SNS topic name",
+            NameKind::Alarm => "CloudWatch alarm name",
+            NameKind::Dashboard => "CloudWatch dashboard name",
         }
     }
 
@@ -100,7 +106,12 @@ impl NameKind {
             | NameKind::BeanstalkEnv
             | NameKind::CnamePrefix
             | NameKind::IamRole
-            | NameKind::InstanceProfile => true,
+            | NameKind::InstanceProfile
+            // CreateTopic, PutMetricAlarm and PutDashboard take a held name without an error
+            // (they return or overwrite what is there): provision must see the holder first.
+            | NameKind::SnsTopic
+            | NameKind::Alarm
+            | NameKind::Dashboard => true,
             NameKind::RestApi | NameKind::ApiKey => false,
         }
     }
@@ -144,6 +155,10 @@ impl Kind {
             Kind::BeanstalkEnv => BEANSTALK_ENV,
             Kind::IamRole => IAM_ROLE,
             Kind::InstanceProfile => INSTANCE_PROFILE,
+            Kind::AlarmTopic => ALARM_TOPIC,
+            Kind::AlarmSubscription => ALARM_SUBSCRIPTION,
+            Kind::Alarm => ALARM,
+            Kind::Dashboard => DASHBOARD,
         }
     }
 }
@@ -302,6 +317,44 @@ const INSTANCE_PROFILE: Description = Description {
     id_is_name: true,
     immutable: &["name"],
     names: &[(NameKind::InstanceProfile, "name")],
+    ..PLAIN
+};
+
+// An SNS topic's id is its ARN; SNS cannot rename a topic.
+const ALARM_TOPIC: Description = Description {
+    segment: "alarm_topic",
+    immutable: &["name"],
+    names: &[(NameKind::SnsTopic, "name")],
+    // A topic is deleted once nothing notifies it any more.
+    deleted_after: &[Kind::Alarm, Kind::AlarmSubscription],
+    ..PLAIN
+};
+
+// A subscription cannot be changed in place: another endpoint is another subscription.
+const ALARM_SUBSCRIPTION: Description = Description {
+    segment: "alarm_subscription",
+    named: true,
+    immutable: &["topic", "protocol", "endpoint"],
+    ..PLAIN
+};
+
+// An alarm's id is its name (PutMetricAlarm creates and updates by name).
+const ALARM: Description = Description {
+    segment: "alarm",
+    named: true,
+    id_is_name: true,
+    immutable: &["name"],
+    names: &[(NameKind::Alarm, "name")],
+    ..PLAIN
+};
+
+// A dashboard's id is its name, but dashboards take no tags: a recorded name is the only proof
+// it is ours, so `id_is_name` stays false (with it, nothing could ever prove one ours) and the
+// names check refuses to create over any dashboard not recorded.
+const DASHBOARD: Description = Description {
+    segment: "dashboard",
+    immutable: &["name"],
+    names: &[(NameKind::Dashboard, "name")],
     ..PLAIN
 };
 

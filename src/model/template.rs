@@ -30,7 +30,11 @@ pub fn exposed(kind: Kind) -> &'static [&'static str] {
         | Kind::DbSubnetGroup
         | Kind::BeanstalkApp
         | Kind::IamRole
-        | Kind::InstanceProfile => &[],
+        | Kind::InstanceProfile
+        | Kind::AlarmTopic
+        | Kind::AlarmSubscription
+        | Kind::Alarm
+        | Kind::Dashboard => &[],
     }
 }
 

@@ -41,7 +41,8 @@ fn staging_paused_has_no_nat_nor_its_ip_nor_a_route_through_it() {
             .any(|a| a.kind == crate::model::Kind::ElasticIp),
         "the NAT's Elastic IP goes too"
     );
-    assert_eq!(p.removed.len(), 2, "{:?}", p.removed);
+    // The NAT's alarm refers to it, and the dashboard to that alarm: they go too.
+    assert_eq!(p.removed.len(), 4, "{:?}", p.removed);
     for (addr, r) in &p.desired.resources {
         assert!(
             !r.extra_deps.contains(&nat),
@@ -65,7 +66,7 @@ fn staging_paused_has_no_nat_nor_its_ip_nor_a_route_through_it() {
             .sum()
     };
     assert_eq!(routes(&p.desired), routes(&d) - 1);
-    assert_eq!(p.desired.resources.len(), d.resources.len() - 2);
+    assert_eq!(p.desired.resources.len(), d.resources.len() - 4);
 }
 
 #[test]
@@ -204,7 +205,12 @@ fn pausing_a_running_staging_deletes_the_nat_and_its_ip_and_updates_three_resour
     let set = |list: &[&str]| list.iter().map(|s| s.to_string()).collect();
     assert_eq!(
         of(Action::Delete),
-        set(&["shared.eip.nat-public-a", "shared.nat_gateway.public-a"])
+        set(&[
+            "shared.alarm.nat-port-allocation",
+            "shared.dashboard",
+            "shared.eip.nat-public-a",
+            "shared.nat_gateway.public-a"
+        ])
     );
     assert_eq!(
         of(Action::Update),

@@ -104,7 +104,7 @@ macro_rules! attrs {
 }
 
 /// One address of every kind, in the staging spec.
-const ONE_OF_EACH: [(&str, Kind); 17] = [
+const ONE_OF_EACH: [(&str, Kind); 21] = [
     ("shared.vpc", Kind::Vpc),
     ("shared.subnet.public-a", Kind::Subnet),
     ("shared.internet_gateway", Kind::InternetGateway),
@@ -122,6 +122,13 @@ const ONE_OF_EACH: [(&str, Kind); 17] = [
     ("backend.rds", Kind::DbInstance),
     ("backend.beanstalk_app", Kind::BeanstalkApp),
     ("console.beanstalk", Kind::BeanstalkEnv),
+    ("shared.alarm_topic", Kind::AlarmTopic),
+    (
+        "shared.alarm_subscription.ops-staging-example-com",
+        Kind::AlarmSubscription,
+    ),
+    ("backend.alarm.db-cpu", Kind::Alarm),
+    ("shared.dashboard", Kind::Dashboard),
 ];
 
 #[test]
@@ -278,6 +285,7 @@ type Drift = (&'static str, Mutation, &'static str, serde_json::Value);
 fn in_place_drifts() -> Vec<Drift> {
     let mut all = network_in_place_drifts();
     all.extend(service_in_place_drifts());
+    all.extend(monitoring_in_place_drifts());
     all
 }
 
@@ -433,11 +441,45 @@ fn service_in_place_drifts() -> Vec<Drift> {
     ]
 }
 
+/// The monitoring kinds.
+fn monitoring_in_place_drifts() -> Vec<Drift> {
+    vec![
+        (
+            // Nothing else of a topic changes in place.
+            "shared.alarm_topic",
+            |r| {
+                r.tags.insert("Project".into(), "old".into());
+            },
+            "tags.Project",
+            json!("old"),
+        ),
+        (
+            "backend.alarm.db-cpu",
+            |r| attrs!(r, Alarm).threshold = Threshold(95.0),
+            "threshold",
+            json!(95.0),
+        ),
+        (
+            "shared.dashboard",
+            |r| attrs!(r, Dashboard).region = "eu-west-1".into(),
+            "region",
+            json!("eu-west-1"),
+        ),
+    ]
+}
+
+/// Kinds with nothing mutable: no attribute changes in place and AWS takes no tags on them.
+const NEVER_UPDATED: [Kind; 1] = [Kind::AlarmSubscription];
+
 #[test]
 fn in_place_drift_is_update_with_before_and_after_for_every_kind() {
     let d = desired();
     let cases = in_place_drifts();
-    let kinds: BTreeSet<Kind> = cases.iter().map(|(s, ..)| a(s).kind).collect();
+    let kinds: BTreeSet<Kind> = cases
+        .iter()
+        .map(|(s, ..)| a(s).kind)
+        .chain(NEVER_UPDATED)
+        .collect();
     assert_eq!(kinds.len(), Kind::ALL.len(), "every kind has a case");
     for (address, mutate, field, before) in cases {
         let mut live = converged(&d);
@@ -607,6 +649,36 @@ fn immutable_drifts() -> Vec<(&'static str, Mutation, &'static str, serde_json::
     ]
 }
 
+/// The monitoring kinds: every name is immutable.
+fn monitoring_immutable_drifts() -> Vec<(&'static str, Mutation, &'static str, serde_json::Value)> {
+    vec![
+        (
+            "shared.alarm_topic",
+            |r| attrs!(r, AlarmTopic).name = "old-alarms".into(),
+            "name",
+            json!("old-alarms"),
+        ),
+        (
+            "shared.alarm_subscription.ops-staging-example-com",
+            |r| attrs!(r, AlarmSubscription).endpoint = "old@example.com".into(),
+            "endpoint",
+            json!("old@example.com"),
+        ),
+        (
+            "backend.alarm.db-cpu",
+            |r| attrs!(r, Alarm).name = "old-alarm".into(),
+            "name",
+            json!("old-alarm"),
+        ),
+        (
+            "shared.dashboard",
+            |r| attrs!(r, Dashboard).name = "old-dashboard".into(),
+            "name",
+            json!("old-dashboard"),
+        ),
+    ]
+}
+
 /// Kinds with nothing immutable: every attribute changes in place, so only a tag or attribute
 /// update can happen to them (they are never replaced).
 const NEVER_REPLACED: [Kind; 3] = [Kind::ElasticIp, Kind::RestApi, Kind::ApiKey];
@@ -616,7 +688,8 @@ fn immutable_drift_is_replace_naming_the_forcing_field_for_every_kind() {
     let mut d = desired();
     // Replacing the database is refused unless the spec allows it (tested below).
     desired_mut(&mut d, "backend.rds").lifecycle.allow_replace = true;
-    let cases = immutable_drifts();
+    let mut cases = immutable_drifts();
+    cases.extend(monitoring_immutable_drifts());
     let kinds: BTreeSet<Kind> = cases
         .iter()
         .map(|(s, ..)| a(s).kind)
@@ -726,8 +799,14 @@ fn a_replaced_subnet_cascades_to_its_nat_gateway_and_route_table() {
             "shared.route_table.public",
             "shared.route_table.private",
             "console.beanstalk",
+            // Both watch the NAT gateway by its id: they follow the new one.
+            "shared.alarm.nat-port-allocation",
+            "shared.dashboard",
         ],
     );
+    for watcher in ["shared.alarm.nat-port-allocation", "shared.dashboard"] {
+        assert_eq!(change(&p, watcher).action, Action::Update, "{watcher}");
+    }
 
     let subnet = change(&p, "shared.subnet.public-a");
     assert_eq!(subnet.action, Action::Replace);

@@ -40,6 +40,11 @@ impl Claim {
             NameKind::InstanceProfile => format!(
                 "{stack}.iam.instance_role (the profile is named after it: `{{instance_role}}-profile`)"
             ),
+            NameKind::SnsTopic => "monitoring.topic".into(),
+            NameKind::Alarm => {
+                "monitoring.alarm_prefix (alarms are named `{alarm_prefix}-{alarm}`)".into()
+            }
+            NameKind::Dashboard => "monitoring.dashboard".into(),
         }
     }
 
@@ -349,7 +354,7 @@ mod tests {
         let plan = crate::plan::diff(&desired, &Default::default(), &Default::default()).unwrap();
         let claims = claims(&plan);
         let kinds: std::collections::BTreeSet<NameKind> = claims.iter().map(|c| c.kind).collect();
-        assert_eq!(kinds.len(), 9, "{claims:?}");
+        assert_eq!(kinds.len(), 12, "{claims:?}");
         for c in &claims {
             assert!(
                 loaded.spec.origins.contains_key(&c.spec_path()),

@@ -167,12 +167,21 @@ fn render_create(out: &mut String, c: &Change) {
         .filter(|(k, _)| ![TAG_PROJECT, TAG_ENV, TAG_STACK, TAG_ADDRESS].contains(&k.as_str()))
         .map(|(k, v)| format!("{k}={v}"))
         .collect();
-    let _ = writeln!(
-        out,
-        "      {:<width$} = {{{}}} + ownership tags",
-        "tags",
-        shown.join(", ")
-    );
+    // Kinds AWS takes no tags on (subscriptions, dashboards) are given none.
+    if tags.is_empty() {
+        let _ = writeln!(
+            out,
+            "      {:<width$} = (none: AWS takes no tags here)",
+            "tags"
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "      {:<width$} = {{{}}} + ownership tags",
+            "tags",
+            shown.join(", ")
+        );
+    }
     if !settings.is_empty() {
         let _ = writeln!(out, "      settings:");
         for (ns, options) in &settings {

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::topics::{api, beanstalk, database, iam, network, security_groups};
+use super::topics::{api, beanstalk, database, iam, monitoring, network, security_groups};
 use super::types::EnvSpec;
 use crate::model::*;
 
@@ -28,6 +28,7 @@ pub fn build(spec: &EnvSpec) -> DesiredState {
     };
     iam::desire(&mut b, Stack::Backend, &spec.backend_iam, secret);
     iam::desire(&mut b, Stack::Console, &spec.console_iam, None);
+    monitoring::desire(&mut b, &spec.monitoring);
     for (address, fields) in &spec.ignore {
         if let Some(r) = address
             .parse()

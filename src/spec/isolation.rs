@@ -16,6 +16,7 @@ pub(super) fn isolation<'a>(
         out.extend(shared_names(spec, other));
         out.extend(shared_password(spec, other));
         out.extend(shared_roles(spec, other));
+        out.extend(shared_monitoring(spec, other));
     }
     out
 }
@@ -180,4 +181,40 @@ fn shared_password(spec: &EnvSpec, other: &EnvSpec) -> Option<Diagnostic> {
         )
         .with_related(there, format!("{} uses it too", other.env)),
     )
+}
+
+/// The alarm topic, the alarm names and the dashboard are this environment's alone: a shared
+/// name would let one environment's apply overwrite the other's (CloudWatch's put calls
+/// overwrite, and a dashboard carries no tags to tell them apart).
+fn shared_monitoring(spec: &EnvSpec, other: &EnvSpec) -> Vec<Diagnostic> {
+    let names = |s: &EnvSpec| {
+        [
+            ("monitoring.topic", s.monitoring.topic.clone()),
+            ("monitoring.dashboard", s.monitoring.dashboard.clone()),
+            ("monitoring.alarm_prefix", s.monitoring.alarm_prefix.clone()),
+        ]
+    };
+    let theirs = names(other);
+    let mut out = Vec::new();
+    for ((field, mine), (_, their)) in names(spec).into_iter().zip(theirs) {
+        if mine != their {
+            continue;
+        }
+        let Some(here) = at(spec, field) else {
+            continue;
+        };
+        let mut d = Diagnostic::new(
+            here,
+            field,
+            format!(
+                "`{mine}` is also {}'s; each environment needs its own (put {{env}} in it)",
+                other.env
+            ),
+        );
+        if let Some(there) = at(other, field) {
+            d = d.with_related(there, format!("{} names it here", other.env));
+        }
+        out.push(d);
+    }
+    out
 }

@@ -12,6 +12,7 @@ pub use super::topics::api::ApiLayer;
 pub use super::topics::beanstalk::BeanstalkLayer;
 pub use super::topics::database::DatabaseLayer;
 pub use super::topics::iam::IamLayer;
+pub use super::topics::monitoring::MonitoringLayer;
 pub use super::topics::network::{NetworkLayer, SubnetLayer, SubnetTier};
 pub use super::topics::security_groups::{Ports, RuleLayer, SecurityGroupLayer};
 
@@ -30,6 +31,7 @@ pub struct Layer {
     pub api: Option<S<ApiLayer>>,
     pub backend: Option<S<BackendLayer>>,
     pub console: Option<S<ConsoleLayer>>,
+    pub monitoring: Option<S<MonitoringLayer>>,
     /// Fields another system owns, per resource address: not planned, not drift.
     #[serde(default)]
     pub ignore: BTreeMap<String, S<Vec<S<String>>>>,

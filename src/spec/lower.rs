@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::diag::Diagnostic;
 use super::layer::{Layer, S};
 use super::resolve::{Files, MISSING, Pair};
-use super::topics::{api, beanstalk, database, iam, network, security_groups};
+use super::topics::{api, beanstalk, database, iam, monitoring, network, security_groups};
 use super::types::{EnvSpec, StateSpec};
 use super::validate::{Cx, Refs};
 use crate::model::Stack;
@@ -72,6 +72,7 @@ pub fn lower(
         &console_pair.sub("iam", |b| b.iam.as_ref()),
         Stack::Console,
     );
+    let monitoring = monitoring::lower(&mut cx, &root.sub("monitoring", |l| l.monitoring.as_ref()));
     let ignore = lower_ignore(&mut cx, &root);
 
     if !cx.d.is_empty() {
@@ -93,6 +94,7 @@ pub fn lower(
         console,
         backend_iam,
         console_iam,
+        monitoring,
         origins: cx.origins,
     })
 }

@@ -10,6 +10,7 @@ pub use super::topics::api::ApiSpec;
 pub use super::topics::beanstalk::{BeanstalkSpec, LoadBalancer, Scheme};
 pub use super::topics::database::{DatabaseSpec, Engine};
 pub use super::topics::iam::IamSpec;
+pub use super::topics::monitoring::MonitoringSpec;
 pub use super::topics::network::{NetworkSpec, SubnetSpec, SubnetTier};
 pub use super::topics::security_groups::{RuleSpec, SecurityGroupSpec, SourceSpec};
 
@@ -30,6 +31,8 @@ pub struct EnvSpec {
     /// The roles of the backend's and the console's environments.
     pub backend_iam: IamSpec,
     pub console_iam: IamSpec,
+    /// Alarms, their topic and the dashboard.
+    pub monitoring: MonitoringSpec,
     /// Resource address -> fields to ignore (dotted paths or their prefixes).
     pub ignore: BTreeMap<String, Vec<String>>,
     /// Where the values that cross-environment checks look at were written, by field path.

@@ -751,6 +751,8 @@ fn shaped(
             ),
             head,
         ),
+        // CloudWatch: RPCv2 CBOR, query-compatible (the code also in `x-amzn-query-error`).
+        "monitoring" => cbor_error(status, reason, code, message, head),
         // REST-JSON.
         "apigateway" => response(
             status,
@@ -776,6 +778,33 @@ fn shaped(
             )
         }
     }
+}
+
+/// A CBOR text string (short ones: all the proxy writes).
+fn cbor_text(out: &mut Vec<u8>, s: &str) {
+    match s.len() {
+        n @ 0..=23 => out.push(0x60 + n as u8),
+        n => out.extend([0x78, u8::try_from(n).expect("a short text")]),
+    }
+    out.extend_from_slice(s.as_bytes());
+}
+
+/// An RPCv2 CBOR error: a map of `__type` and `message`, as CloudWatch answers.
+fn cbor_error(status: u16, reason: &str, code: &str, message: &str, head: bool) -> Vec<u8> {
+    let mut body = vec![0xa2];
+    for part in ["__type", code, "message", message] {
+        cbor_text(&mut body, part);
+    }
+    let kind = if status < 500 { "Sender" } else { "Receiver" };
+    let mut out = format!(
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: application/cbor\r\nsmithy-protocol: rpc-v2-cbor\r\nx-amzn-query-error: {code};{kind}\r\nx-amzn-RequestId: faultproxy\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    if !head {
+        out.extend(body);
+    }
+    out
 }
 
 fn throttle(service: &str, head: bool) -> Vec<u8> {

@@ -16,6 +16,9 @@ use aws_sdk_ec2::types::{
 use aws_sdk_elasticbeanstalk::types::{ConfigurationOptionSetting, EnvironmentTier};
 use serde_json::{Value, json};
 
+#[path = "handmade_monitoring.rs"]
+mod monitoring;
+
 /// One resource made by hand.
 #[derive(Debug, Clone)]
 pub struct Made {
@@ -121,7 +124,7 @@ async fn name_tag(aws: &provision::aws::Aws, id: &str, name: &str) {
         .unwrap();
 }
 
-/// Makes the whole staging environment (34 provision resources) by hand.
+/// Makes the whole staging environment (47 provision resources) by hand.
 pub async fn make_staging(aws: &provision::aws::Aws) -> Handmade {
     let mut made = Vec::new();
     let mut net = network(aws, &mut made).await;
@@ -130,6 +133,14 @@ pub async fn make_staging(aws: &provision::aws::Aws) -> Handmade {
     database(aws, &net, &mut made).await;
     let backend_env = beanstalk(aws, &net, &mut made).await;
     api(aws, &net, &backend_env, &mut made).await;
+    let nat = made
+        .iter()
+        .find(|m| m.address == Some("shared.nat_gateway.public-a"))
+        .map(|m| m.import_id.clone())
+        .unwrap();
+    let (lb_arn, _) = backend_lb(aws, &backend_env).await;
+    let lb = lb_arn.split_once(":loadbalancer/").unwrap().1.to_owned();
+    monitoring::monitoring(aws, &nat, &lb, &mut made).await;
     Handmade { made }
 }
 

@@ -74,3 +74,11 @@ def provision_apigateway_integration():
 
     apigateway_integration.apply()
     apigatewayv2.apply()
+
+
+# Like the tags patch: before the CloudWatch provider is created.
+@hooks.on_infra_start(priority=10)
+def provision_cloudwatch_tags():
+    from . import cloudwatch
+
+    cloudwatch.apply()

@@ -7,5 +7,6 @@ pub mod api;
 pub mod beanstalk;
 pub mod database;
 pub mod iam;
+pub mod monitoring;
 pub mod network;
 pub mod security_groups;

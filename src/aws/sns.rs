@@ -1,0 +1,418 @@
+//! SNS: the alarm topic (its id is its ARN) and its e-mail subscriptions.
+//!
+//! SNS has no tag filter on `ListTopics`: a read pass lists the topics, keeps those whose name
+//! starts with the project and carries the environment (validation requires both of the topic
+//! name) or whose ARN the state recorded, and reads their tags one by one.
+//!
+//! Subscriptions take no tags: one is this environment's when its topic is. An e-mail
+//! subscription stays "pending confirmation" until its owner follows the link AWS mails;
+//! `ListSubscriptionsByTopic` then shows `PendingConfirmation` instead of its ARN. As the
+//! Terraform provider does, `Subscribe` asks for the ARN (`ReturnSubscriptionArn`), which is
+//! recorded and found again by the subscription's endpoint; a pending subscription that AWS
+//! refuses to unsubscribe is left to expire (AWS deletes unconfirmed ones after three days).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use aws_sdk_sns::Client;
+use aws_sdk_sns::types::Tag;
+
+use super::bounded::{self, Limit};
+use super::errors::Code::{Is, Mentions};
+use super::errors::ErrorClass::{Gone, Refused};
+use super::errors::ErrorTable;
+use super::ids::{Claims, Found, Ids};
+use super::service::ReadPass;
+use super::{AwsError, Op, sdk_err};
+use crate::model::*;
+
+/// What `ListSubscriptionsByTopic` shows for the ARN of an unconfirmed subscription.
+pub const PENDING: &str = "PendingConfirmation";
+
+fn tags_of(tags: &[Tag]) -> Tags {
+    tags.iter()
+        .map(|t| (t.key().to_owned(), t.value().to_owned()))
+        .collect()
+}
+
+fn tag_list(tags: &Tags) -> Vec<Tag> {
+    tags.iter()
+        .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
+        .collect()
+}
+
+/// The topic name in a topic ARN (`arn:aws:sns:REGION:ACCOUNT:NAME`).
+pub fn topic_name(arn: &str) -> &str {
+    arn.rsplit(':').next().unwrap_or(arn)
+}
+
+#[derive(Debug)]
+struct Sub {
+    arn: String,
+    protocol: String,
+    endpoint: String,
+}
+
+#[derive(Debug, Default)]
+pub struct Raw {
+    topics: Vec<(String, Tags, Vec<Sub>)>,
+}
+
+async fn read(client: &Client, claims: &Claims) -> Result<Raw, AwsError> {
+    let what = format!("SNS topics of {}", claims.owner);
+    let recorded = claims.recorded_ids(Kind::AlarmTopic);
+    let mut arns = Vec::new();
+    let mut pages = client.list_topics().into_paginator().send();
+    while let Some(p) = pages.next().await {
+        let p = p.map_err(sdk_err(&what, "ListTopics"))?;
+        arns.extend(
+            p.topics()
+                .iter()
+                .filter_map(|t| t.topic_arn())
+                .filter(|arn| {
+                    let name = topic_name(arn);
+                    recorded.iter().any(|r| r == arn)
+                        || (name.starts_with(&claims.owner.project)
+                            && names_env(name, &claims.owner.env))
+                })
+                .map(str::to_owned),
+        );
+    }
+    let limit = Limit::per_resource_reads();
+    let tags = bounded::map(&limit, arns.clone(), |arn| {
+        let (client, what) = (client.clone(), what.clone());
+        async move { topic_tags(&client, &what, &arn).await }
+    })
+    .await;
+    let mut topics = Vec::new();
+    for (arn, tags) in arns.into_iter().zip(tags) {
+        if let Some(tags) = super::unless_gone(tags)?
+            && claims.address(&arn, Kind::AlarmTopic, &tags).is_some()
+        {
+            let subs = super::unless_gone(subscriptions(client, &what, &arn).await)?;
+            topics.push((arn, tags, subs.unwrap_or_default()));
+        }
+    }
+    Ok(Raw { topics })
+}
+
+async fn topic_tags(client: &Client, res: &str, arn: &str) -> Result<Tags, AwsError> {
+    let out = client
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .map_err(sdk_err(res, "ListTagsForResource"))?;
+    Ok(tags_of(out.tags()))
+}
+
+async fn subscriptions(client: &Client, res: &str, topic: &str) -> Result<Vec<Sub>, AwsError> {
+    let mut out = Vec::new();
+    let mut pages = client
+        .list_subscriptions_by_topic()
+        .topic_arn(topic)
+        .into_paginator()
+        .send();
+    while let Some(p) = pages.next().await {
+        let p = p.map_err(sdk_err(res, "ListSubscriptionsByTopic"))?;
+        out.extend(p.subscriptions().iter().map(|s| Sub {
+            arn: s.subscription_arn().unwrap_or_default().to_owned(),
+            protocol: s.protocol().unwrap_or_default().to_owned(),
+            endpoint: s.endpoint().unwrap_or_default().to_owned(),
+        }));
+    }
+    Ok(out)
+}
+
+impl ReadPass for Raw {
+    fn tagged(&self) -> Vec<(String, Tags)> {
+        self.topics
+            .iter()
+            .map(|(arn, tags, _)| (arn.clone(), tags.clone()))
+            .collect()
+    }
+
+    fn normalise(self: Box<Self>, claims: &Claims, ids: &Ids) -> Found {
+        let mut found = Found::default();
+        let no_tags = Tags::new();
+        for (arn, tags, subs) in self.topics {
+            let Some(address) = claims.address(&arn, Kind::AlarmTopic, &tags) else {
+                continue;
+            };
+            let attrs = Attrs::AlarmTopic(AlarmTopicAttrs {
+                name: topic_name(&arn).to_owned(),
+            });
+            found.insert(address.clone(), live(arn.clone(), attrs, tags));
+            for s in subs {
+                let sub = Address::named(
+                    address.stack,
+                    Kind::AlarmSubscription,
+                    subscription_name(&s.endpoint),
+                );
+                // A pending subscription is listed without its ARN: the recorded one is it.
+                let id = if s.arn == PENDING {
+                    claims
+                        .recorded_ids(Kind::AlarmSubscription)
+                        .into_iter()
+                        .find(|id| {
+                            claims.address(id, Kind::AlarmSubscription, &no_tags)
+                                == Some(sub.clone())
+                        })
+                        .unwrap_or(s.arn)
+                } else {
+                    s.arn
+                };
+                let attrs = Attrs::AlarmSubscription(AlarmSubscriptionAttrs {
+                    topic: ids.to_ref(&arn),
+                    protocol: s.protocol,
+                    endpoint: s.endpoint,
+                });
+                found.insert(sub, live(id, attrs, Tags::new()));
+            }
+        }
+        found
+    }
+}
+
+fn live(id: String, attrs: Attrs, tags: Tags) -> LiveResource {
+    LiveResource {
+        id,
+        attrs,
+        tags,
+        pending: BTreeMap::new(),
+    }
+}
+
+/// A subscription's topic, from its ARN (`TOPIC_ARN:UUID`).
+fn topic_of_subscription(arn: &str) -> Option<&str> {
+    arn.rsplit_once(':').map(|(topic, _)| topic)
+}
+
+async fn tags_now(client: &Client, op: &Op<'_>) -> Result<Option<Tags>, AwsError> {
+    let res = op.resource();
+    match op.address.kind {
+        Kind::AlarmTopic => super::unless_gone(topic_tags(client, &res, op.id()).await),
+        // No tags of its own: it is there while AWS knows it, and ours as its topic is.
+        Kind::AlarmSubscription => {
+            if op.id() == PENDING {
+                return Ok(Some(Tags::new()));
+            }
+            let out = client
+                .get_subscription_attributes()
+                .subscription_arn(op.id())
+                .send()
+                .await
+                .map_err(sdk_err(&res, "GetSubscriptionAttributes"));
+            let Some(_) = super::unless_gone(out)? else {
+                return Ok(None);
+            };
+            let topic = topic_of_subscription(op.id()).unwrap_or_default();
+            super::unless_gone(topic_tags(client, &res, topic).await)
+        }
+        kind => Err(op.invalid(&format!("{kind} is not an SNS resource"))),
+    }
+}
+
+async fn create(client: &Client, op: &Op<'_>) -> Result<String, AwsError> {
+    let res = op.resource();
+    match op.after()? {
+        Attrs::AlarmTopic(a) => {
+            let out = client
+                .create_topic()
+                .name(&a.name)
+                .set_tags(Some(tag_list(&op.tags())))
+                .send()
+                .await
+                .map_err(sdk_err(&res, "CreateTopic"))?;
+            out.topic_arn()
+                .map(str::to_owned)
+                .ok_or_else(|| op.invalid("CreateTopic answered without a topic ARN"))
+        }
+        Attrs::AlarmSubscription(a) => {
+            let topic = op.ids.id(&a.topic)?;
+            let out = client
+                .subscribe()
+                .topic_arn(&topic)
+                .protocol(&a.protocol)
+                .endpoint(&a.endpoint)
+                .return_subscription_arn(true)
+                .send()
+                .await
+                .map_err(sdk_err(&res, "Subscribe"))?;
+            out.subscription_arn()
+                .map(str::to_owned)
+                .ok_or_else(|| op.invalid("Subscribe answered without a subscription ARN"))
+        }
+        other => Err(op.invalid(&format!("{} is not an SNS resource", other.kind()))),
+    }
+}
+
+async fn retag(
+    client: &Client,
+    op: &Op<'_>,
+    set: &BTreeMap<String, String>,
+    remove: &BTreeSet<String>,
+) -> Result<(), AwsError> {
+    // Subscriptions take no tags.
+    if op.address.kind != Kind::AlarmTopic {
+        return Ok(());
+    }
+    let res = op.resource();
+    if !set.is_empty() {
+        client
+            .tag_resource()
+            .resource_arn(op.id())
+            .set_tags(Some(tag_list(set)))
+            .send()
+            .await
+            .map_err(sdk_err(&res, "TagResource"))?;
+    }
+    if !remove.is_empty() {
+        client
+            .untag_resource()
+            .resource_arn(op.id())
+            .set_tag_keys(Some(remove.iter().cloned().collect()))
+            .send()
+            .await
+            .map_err(sdk_err(&res, "UntagResource"))?;
+    }
+    Ok(())
+}
+
+async fn delete(client: &Client, op: &Op<'_>) -> Result<(), AwsError> {
+    let res = op.resource();
+    match op.address.kind {
+        Kind::AlarmTopic => {
+            let r = client
+                .delete_topic()
+                .topic_arn(op.id())
+                .send()
+                .await
+                .map_err(sdk_err(&res, "DeleteTopic"));
+            super::unless_gone(r).map(drop)
+        }
+        Kind::AlarmSubscription => {
+            // Listed without an ARN and none recorded: AWS expires it unconfirmed.
+            if op.id() == PENDING {
+                return Ok(());
+            }
+            let r = client
+                .unsubscribe()
+                .subscription_arn(op.id())
+                .send()
+                .await
+                .map_err(sdk_err(&res, "Unsubscribe"));
+            super::unless_gone(r).map(drop)
+        }
+        kind => Err(op.invalid(&format!("{kind} is not an SNS resource"))),
+    }
+}
+
+/// Who holds a topic name: `CreateTopic` with a held name answers with that topic instead of
+/// an error, so the holder must be found first.
+pub(super) async fn topic_holder(
+    client: &Client,
+    res: &str,
+    name: &str,
+) -> Result<Vec<crate::plan::names::Holder>, AwsError> {
+    let mut held = Vec::new();
+    let mut pages = client.list_topics().into_paginator().send();
+    while let Some(p) = pages.next().await {
+        let p = p.map_err(sdk_err(res, "ListTopics"))?;
+        held.extend(
+            p.topics()
+                .iter()
+                .filter_map(|t| t.topic_arn())
+                .filter(|arn| topic_name(arn) == name)
+                .map(str::to_owned),
+        );
+    }
+    let mut out = Vec::new();
+    for arn in held {
+        if let Some(tags) = super::unless_gone(topic_tags(client, res, &arn).await)? {
+            out.push(crate::plan::names::Holder::Resource {
+                id: arn,
+                tags,
+                detail: None,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// SNS as a `Service`.
+pub struct Sns {
+    client: Client,
+}
+
+impl super::Service for Sns {
+    type Client = Client;
+    type Raw = Raw;
+    const ERRORS: ErrorTable = &[
+        (None, Is("NotFound"), Gone),
+        (None, Is("NotFoundException"), Gone),
+        // A subscription still pending confirmation cannot be unsubscribed; AWS expires it.
+        (
+            Some("Unsubscribe"),
+            Mentions("InvalidParameter", "pending"),
+            Gone,
+        ),
+        (None, Is("InvalidParameter"), Refused),
+    ];
+
+    fn new(aws: &super::Aws) -> Self {
+        Sns {
+            client: aws.sns.clone(),
+        }
+    }
+
+    async fn read(&self, claims: &Claims) -> Result<Raw, AwsError> {
+        read(&self.client, claims).await
+    }
+
+    async fn tags_now(&self, op: &Op<'_>) -> Result<Option<Tags>, AwsError> {
+        tags_now(&self.client, op).await
+    }
+
+    async fn create(&self, op: &Op<'_>) -> Result<String, AwsError> {
+        create(&self.client, op).await
+    }
+
+    /// Nothing of a topic or a subscription changes in place (all immutable but the tags).
+    async fn update(&self, _op: &Op<'_>) -> Result<(), AwsError> {
+        Ok(())
+    }
+
+    async fn retag(
+        &self,
+        op: &Op<'_>,
+        set: &BTreeMap<String, String>,
+        remove: &BTreeSet<String>,
+    ) -> Result<(), AwsError> {
+        retag(&self.client, op, set, remove).await
+    }
+
+    async fn delete(&self, op: &Op<'_>) -> Result<(), AwsError> {
+        delete(&self.client, op).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_come_out_of_arns_and_endpoints() {
+        assert_eq!(
+            topic_name("arn:aws:sns:us-east-2:000000000000:agentpass-staging-alarms"),
+            "agentpass-staging-alarms"
+        );
+        assert_eq!(
+            subscription_name("Ops.Team@example.com"),
+            "ops-team-example-com"
+        );
+        assert_eq!(
+            topic_of_subscription("arn:aws:sns:us-east-2:1:t:0b4c"),
+            Some("arn:aws:sns:us-east-2:1:t")
+        );
+    }
+}

@@ -1,0 +1,496 @@
+//! The monitoring topic: an SNS topic for alarms (with optional e-mail subscriptions), one
+//! CloudWatch alarm per watched metric with the spec's thresholds, and one dashboard per
+//! environment showing those metrics. Every name carries the environment, so two environments
+//! never share one (`isolation.rs`).
+//!
+//! Where they live: the topic, its subscriptions, the dashboard and the alarms on shared
+//! resources (the API, the NAT gateway) in `shared`; the database and backend alarms in
+//! `backend`; the console's in `console`. Nothing in `shared` refers to the other stacks: the
+//! dashboard names metrics by the spec's names and the NAT gateway's id, and graphs the load
+//! balancers (whose dimension exists only once each Beanstalk environment does) through their
+//! alarms, by name.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::*;
+use crate::spec::desired::{Builder, addr};
+use crate::spec::layer::S;
+use crate::spec::resolve::{At, Pair};
+use crate::spec::types::{EnvSpec, LoadBalancer};
+use crate::spec::validate::Cx;
+
+// ---- TOML layer ------------------------------------------------------------------------------
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MonitoringLayer {
+    pub topic: Option<S<String>>,
+    pub dashboard: Option<S<String>>,
+    /// Alarms are named `{alarm_prefix}-{alarm}`.
+    pub alarm_prefix: Option<S<String>>,
+    pub emails: Option<S<Vec<S<String>>>>,
+    #[serde(default)]
+    pub alarms: BTreeMap<String, S<AlarmLayer>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlarmLayer {
+    pub threshold: Option<S<f64>>,
+    /// `>`, `>=`, `<` or `<=`.
+    pub comparison: Option<S<String>>,
+    pub period: Option<S<i64>>,
+    pub evaluation_periods: Option<S<i64>>,
+}
+
+// ---- the alarms provision knows --------------------------------------------------------------
+
+/// What one alarm watches, before the spec's values.
+struct Watch {
+    key: &'static str,
+    stack: Stack,
+    title: &'static str,
+    namespace: &'static str,
+    metric: &'static str,
+    statistic: &'static str,
+    comparison: &'static str,
+    period: u32,
+    evaluation_periods: u32,
+    /// The spec's threshold times this is CloudWatch's (GiB → bytes).
+    scale: f64,
+}
+
+const fn watch(
+    key: &'static str,
+    stack: Stack,
+    title: &'static str,
+    (namespace, metric, statistic): (&'static str, &'static str, &'static str),
+    comparison: &'static str,
+    (period, evaluation_periods): (u32, u32),
+) -> Watch {
+    Watch {
+        key,
+        stack,
+        title,
+        namespace,
+        metric,
+        statistic,
+        comparison,
+        period,
+        evaluation_periods,
+        scale: 1.0,
+    }
+}
+
+const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
+
+/// Every alarm, in the order the dashboard shows them.
+const WATCHES: [Watch; 10] = [
+    watch(
+        "api-5xx",
+        Stack::Shared,
+        "API 5XX errors",
+        ("AWS/ApiGateway", "5XXError", "Sum"),
+        ">",
+        (300, 1),
+    ),
+    watch(
+        "api-latency",
+        Stack::Shared,
+        "API latency (ms)",
+        ("AWS/ApiGateway", "Latency", "Average"),
+        ">",
+        (300, 3),
+    ),
+    watch(
+        "nat-port-allocation",
+        Stack::Shared,
+        "NAT port allocation errors",
+        ("AWS/NATGateway", "ErrorPortAllocation", "Sum"),
+        ">",
+        (300, 1),
+    ),
+    watch(
+        "db-cpu",
+        Stack::Backend,
+        "Database CPU (%)",
+        ("AWS/RDS", "CPUUtilization", "Average"),
+        ">",
+        (300, 3),
+    ),
+    Watch {
+        scale: GIB,
+        ..watch(
+            "db-free-storage",
+            Stack::Backend,
+            "Database free storage (bytes)",
+            ("AWS/RDS", "FreeStorageSpace", "Minimum"),
+            "<",
+            (300, 1),
+        )
+    },
+    watch(
+        "db-connections",
+        Stack::Backend,
+        "Database connections",
+        ("AWS/RDS", "DatabaseConnections", "Maximum"),
+        ">",
+        (300, 3),
+    ),
+    watch(
+        "backend-health",
+        Stack::Backend,
+        "Backend environment health",
+        ("AWS/ElasticBeanstalk", "EnvironmentHealth", "Maximum"),
+        ">=",
+        (60, 5),
+    ),
+    watch(
+        "backend-5xx",
+        Stack::Backend,
+        "Backend load balancer 5XX",
+        ("AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count", "Sum"),
+        ">",
+        (300, 1),
+    ),
+    watch(
+        "console-health",
+        Stack::Console,
+        "Console environment health",
+        ("AWS/ElasticBeanstalk", "EnvironmentHealth", "Maximum"),
+        ">=",
+        (60, 5),
+    ),
+    watch(
+        "console-5xx",
+        Stack::Console,
+        "Console load balancer 5XX",
+        ("AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count", "Sum"),
+        ">",
+        (300, 1),
+    ),
+];
+
+const COMPARISONS: [(&str, &str); 4] = [
+    (">", "GreaterThanThreshold"),
+    (">=", "GreaterThanOrEqualToThreshold"),
+    ("<", "LessThanThreshold"),
+    ("<=", "LessThanOrEqualToThreshold"),
+];
+
+// ---- validated spec --------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AlarmSpec {
+    pub threshold: f64,
+    /// CloudWatch's word (`GreaterThanThreshold`).
+    pub comparison: String,
+    pub period: u32,
+    pub evaluation_periods: u32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MonitoringSpec {
+    pub topic: String,
+    pub dashboard: String,
+    pub alarm_prefix: String,
+    pub emails: Vec<String>,
+    /// By alarm key (`db-cpu`).
+    pub alarms: BTreeMap<String, AlarmSpec>,
+}
+
+// ---- lowering --------------------------------------------------------------------------------
+
+/// A name that must start with the project and carry the environment between dashes.
+fn env_name(
+    cx: &mut Cx,
+    p: &Pair<'_, MonitoringLayer>,
+    field: &str,
+    at: Option<At<String>>,
+    max: usize,
+) -> String {
+    let Some(at) = at else {
+        let missing = p.req(&mut cx.d, field, |_| None::<&S<String>>);
+        return missing.value;
+    };
+    let value = cx.template(&at);
+    let at = At { value, ..at };
+    cx.check_name(&at, 1, max);
+    if !at.value.starts_with(&cx.project) || !names_env(&at.value, &cx.env) {
+        let message = format!(
+            "`{}` must start with the project name `{}` and name the environment `{}` between dashes, as `{{project}}-{{env}}-…` does (provision finds its monitoring by it, and environments must not share it)",
+            at.value, cx.project, cx.env
+        );
+        cx.d.push(at.diag(message));
+    }
+    cx.remember(&at);
+    at.value
+}
+
+pub(in crate::spec) fn lower(cx: &mut Cx, p: &Pair<'_, MonitoringLayer>) -> MonitoringSpec {
+    let topic = p.opt("topic", |l| l.topic.as_ref());
+    let topic = env_name(cx, p, "topic", topic, 256);
+    let dashboard = p.opt("dashboard", |l| l.dashboard.as_ref());
+    let dashboard = env_name(cx, p, "dashboard", dashboard, 255);
+    let prefix = p.opt("alarm_prefix", |l| l.alarm_prefix.as_ref());
+    let alarm_prefix = env_name(cx, p, "alarm_prefix", prefix, 200);
+    let mut emails = Vec::new();
+    if let Some(at) = p.opt("emails", |l| l.emails.as_ref()) {
+        for e in p.list(&at) {
+            if !is_email(&e.value) {
+                cx.d.push(e.diag(format!(
+                    "`{}` is not an e-mail address (expected e.g. ops@example.com)",
+                    e.value
+                )));
+            } else if emails.contains(&e.value) {
+                cx.d.push(e.diag(format!("`{}` is listed twice", e.value)));
+            } else {
+                emails.push(e.value);
+            }
+        }
+    }
+    let entries = p.entries("alarms", |l| &l.alarms);
+    for (key, entry) in &entries {
+        if !WATCHES.iter().any(|w| w.key == key) {
+            let known: Vec<&str> = WATCHES.iter().map(|w| w.key).collect();
+            let origin = entry.table_origin();
+            cx.d.push(crate::spec::diag::Diagnostic::new(
+                origin,
+                entry.path.clone(),
+                format!("unknown alarm `{key}` (known: {})", known.join(", ")),
+            ));
+        }
+    }
+    let mut alarms = BTreeMap::new();
+    for w in &WATCHES {
+        let spec = match entries.get(w.key) {
+            Some(entry) => lower_alarm(cx, entry, w),
+            None => {
+                let missing = p.sub("alarms", |_| None::<&S<AlarmLayer>>);
+                missing.req(&mut cx.d, w.key, |_| None::<&S<f64>>);
+                continue;
+            }
+        };
+        alarms.insert(w.key.to_owned(), spec);
+    }
+    MonitoringSpec {
+        topic,
+        dashboard,
+        alarm_prefix,
+        emails,
+        alarms,
+    }
+}
+
+fn lower_alarm(cx: &mut Cx, a: &Pair<'_, AlarmLayer>, w: &Watch) -> AlarmSpec {
+    let threshold = a.req(&mut cx.d, "threshold", |l| l.threshold.as_ref());
+    if !threshold.value.is_finite() || threshold.value < 0.0 {
+        cx.d.push(threshold.diag(format!(
+            "{} is not a threshold: it must be a number of 0 or more",
+            threshold.value
+        )));
+    }
+    let comparison = match a.opt("comparison", |l| l.comparison.as_ref()) {
+        Some(at) => cx.choice(&at, &COMPARISONS).unwrap_or(COMPARISONS[0].1),
+        None => COMPARISONS
+            .iter()
+            .find(|(s, _)| *s == w.comparison)
+            .map_or(COMPARISONS[0].1, |(_, c)| c),
+    };
+    let period = match a.opt("period", |l| l.period.as_ref()) {
+        Some(at) => {
+            let p = cx.int(&at, 60, 86_400, "seconds");
+            // CloudWatch takes 10, 30 or a multiple of 60 (standard resolution: the latter).
+            if !p.is_multiple_of(60) {
+                cx.d.push(at.diag(format!("{p} is not a multiple of 60 seconds")));
+            }
+            p
+        }
+        None => w.period,
+    };
+    let evaluation_periods = match a.opt("evaluation_periods", |l| l.evaluation_periods.as_ref()) {
+        Some(at) => cx.int(&at, 1, 100, "periods"),
+        None => w.evaluation_periods,
+    };
+    cx.remember(&threshold);
+    AlarmSpec {
+        threshold: threshold.value,
+        comparison: comparison.to_owned(),
+        period,
+        evaluation_periods,
+    }
+}
+
+/// A plain address `local@domain.tld`: what SNS's e-mail protocol takes.
+fn is_email(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
+    s.len() <= 254
+        && !local.is_empty()
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+// ---- desired state ---------------------------------------------------------------------------
+
+fn metric_of(spec: &EnvSpec, w: &Watch) -> Option<Metric> {
+    let text = |v: &str| Dimension::Text(v.to_owned());
+    let lb = |stack: Stack, eb: &crate::spec::types::BeanstalkSpec| match eb.load_balancer {
+        LoadBalancer::Application => Some(Dimension::LoadBalancerOf(Ref::Managed(addr(
+            stack,
+            Kind::BeanstalkEnv,
+        )))),
+        LoadBalancer::None => None,
+    };
+    let dims: Vec<(&str, Dimension)> = match w.key {
+        "api-5xx" | "api-latency" => vec![
+            ("ApiName", text(&spec.api.name)),
+            ("Stage", text(&spec.env)),
+        ],
+        "nat-port-allocation" => vec![(
+            "NatGatewayId",
+            Dimension::Id(Ref::Managed(Address::named(
+                Stack::Shared,
+                Kind::NatGateway,
+                &spec.network.nat_subnet,
+            ))),
+        )],
+        "db-cpu" | "db-free-storage" | "db-connections" => {
+            vec![("DBInstanceIdentifier", text(&spec.database.identifier))]
+        }
+        "backend-health" => vec![("EnvironmentName", text(&spec.backend.environment))],
+        "console-health" => vec![("EnvironmentName", text(&spec.console.environment))],
+        "backend-5xx" => vec![("LoadBalancer", lb(Stack::Backend, &spec.backend)?)],
+        "console-5xx" => vec![("LoadBalancer", lb(Stack::Console, &spec.console)?)],
+        _ => return None,
+    };
+    Some(Metric {
+        namespace: w.namespace.to_owned(),
+        name: w.metric.to_owned(),
+        dimensions: dims.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+    })
+}
+
+/// The topic, its subscriptions, the alarms and the dashboard; enhanced health on both
+/// Beanstalk environments (the `EnvironmentHealth` metric needs it, and the API leaves it off).
+pub(in crate::spec) fn desire(b: &mut Builder<'_>, m: &MonitoringSpec) {
+    let spec = b.spec;
+    let topic = addr(Stack::Shared, Kind::AlarmTopic);
+    b.add(
+        topic.clone(),
+        Attrs::AlarmTopic(AlarmTopicAttrs {
+            name: m.topic.clone(),
+        }),
+    );
+    for email in &m.emails {
+        let sub = Address::named(
+            Stack::Shared,
+            Kind::AlarmSubscription,
+            subscription_name(email),
+        );
+        let attrs = AlarmSubscriptionAttrs {
+            topic: Ref::Managed(topic.clone()),
+            protocol: "email".into(),
+            endpoint: email.clone(),
+        };
+        // Subscriptions take no tags in AWS.
+        b.add(sub, Attrs::AlarmSubscription(attrs)).tags.clear();
+    }
+    let mut widgets = Vec::new();
+    for w in &WATCHES {
+        let (Some(metric), Some(a)) = (metric_of(spec, w), m.alarms.get(w.key)) else {
+            continue;
+        };
+        let name = format!("{}-{}", m.alarm_prefix, w.key);
+        let alarm = AlarmAttrs {
+            description: format!("{} ({}, managed by provision)", w.title, spec.env),
+            name: name.clone(),
+            metric: metric.clone(),
+            statistic: w.statistic.to_owned(),
+            period_seconds: a.period,
+            evaluation_periods: a.evaluation_periods,
+            threshold: Threshold(a.threshold * w.scale),
+            comparison: a.comparison.clone(),
+            treat_missing_data: "notBreaching".into(),
+            actions: [Ref::Managed(topic.clone())].into(),
+        };
+        b.add(
+            Address::named(w.stack, Kind::Alarm, w.key),
+            Attrs::Alarm(alarm),
+        );
+        // A load balancer's dimension is known only once its environment (in another stack)
+        // exists: the dashboard graphs its alarm instead, by name.
+        let shows = match w.namespace {
+            "AWS/ApplicationELB" => Shows::Alarm(name.clone()),
+            _ => Shows::Metric(metric.clone()),
+        };
+        widgets.push(Widget {
+            title: w.title.to_owned(),
+            shows,
+            statistic: w.statistic.to_owned(),
+            period_seconds: a.period,
+        });
+    }
+    let dashboard = DashboardAttrs {
+        name: m.dashboard.clone(),
+        region: spec.region.clone(),
+        topic: Ref::Managed(topic),
+        widgets,
+    };
+    // Dashboards take no tags in AWS.
+    b.add(
+        addr(Stack::Shared, Kind::Dashboard),
+        Attrs::Dashboard(dashboard),
+    )
+    .tags
+    .clear();
+    for stack in [Stack::Backend, Stack::Console] {
+        b.default_setting(
+            &addr(stack, Kind::BeanstalkEnv),
+            "aws:elasticbeanstalk:healthreporting:system",
+            "SystemType",
+            SettingValue::Text("enhanced".into()),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn e_mail_addresses() {
+        for ok in ["ops@example.com", "a.b+alarms@sub.example.org"] {
+            assert!(is_email(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "ops",
+            "ops@",
+            "@example.com",
+            "ops@example",
+            "o ps@example.com",
+            "a@b@c.com",
+            "ops@.com",
+        ] {
+            assert!(!is_email(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn every_alarm_has_a_comparison_provision_knows() {
+        for w in &WATCHES {
+            assert!(
+                COMPARISONS.iter().any(|(s, _)| *s == w.comparison),
+                "{}",
+                w.key
+            );
+        }
+    }
+}
