@@ -280,7 +280,8 @@ async fn read(cw: &CloudWatch, claims: &Claims) -> Result<Raw, AwsError> {
     let mut load_balancers = Vec::new();
     if wants_lb {
         for env in claims.recorded_ids(Kind::BeanstalkEnv) {
-            if let Some(lb) = super::unless_gone(env_load_balancer(cw, &what, &env).await)? {
+            // A single-instance environment has no load balancer: nothing to map back.
+            if let Some(Some(lb)) = super::unless_gone(env_load_balancer(cw, &what, &env).await)? {
                 load_balancers.push((lb, env));
             }
         }
@@ -364,8 +365,13 @@ async fn dashboard_now(client: &Client, res: &str, name: &str) -> Result<Option<
     Ok(super::unless_gone(out)?.map(|o| o.dashboard_body().unwrap_or_default().to_owned()))
 }
 
-/// The `app/NAME/ID` of a Beanstalk environment's load balancer.
-async fn env_load_balancer(cw: &CloudWatch, res: &str, env_id: &str) -> Result<String, AwsError> {
+/// The `app/NAME/ID` of a Beanstalk environment's load balancer; `None` without one (a
+/// single-instance environment).
+async fn env_load_balancer(
+    cw: &CloudWatch,
+    res: &str,
+    env_id: &str,
+) -> Result<Option<String>, AwsError> {
     let out = cw
         .beanstalk
         .describe_environment_resources()
@@ -380,16 +386,10 @@ async fn env_load_balancer(cw: &CloudWatch, res: &str, env_id: &str) -> Result<S
         .iter()
         .filter_map(|l| l.name())
         .collect();
-    names
+    Ok(names
         .iter()
         .find_map(|n| load_balancer_dimension(n).filter(|d| d.starts_with("app/")))
-        .map(str::to_owned)
-        .ok_or_else(|| AwsError::Invalid {
-            resource: res.to_owned(),
-            message: format!(
-                "the Beanstalk environment {env_id} has no Application Load Balancer (DescribeEnvironmentResources reports {names:?})"
-            ),
-        })
+        .map(str::to_owned))
 }
 
 impl ReadPass for Raw {
@@ -458,7 +458,17 @@ async fn resolve(
     match d {
         Dimension::Text(t) => Ok(t.clone()),
         Dimension::Id(r) => ids.id(r),
-        Dimension::LoadBalancerOf(r) => env_load_balancer(cw, res, &ids.id(r)?).await,
+        Dimension::LoadBalancerOf(r) => {
+            let env = ids.id(r)?;
+            env_load_balancer(cw, res, &env)
+                .await?
+                .ok_or_else(|| AwsError::Invalid {
+                    resource: res.to_owned(),
+                    message: format!(
+                        "the Beanstalk environment {env} has no Application Load Balancer"
+                    ),
+                })
+        }
     }
 }
 

@@ -625,27 +625,32 @@ impl Attrs {
             }
             Attrs::BeanstalkEnv(a) => {
                 out.push((attr("application"), &a.application));
-                for (namespace, options) in &a.settings {
-                    for (option, value) in options {
-                        let field = Field::Setting {
-                            namespace: namespace.clone(),
-                            option: option.clone(),
-                        };
-                        match value {
-                            SettingValue::Refs(r) => {
-                                out.extend(r.iter().map(|r| (field.clone(), r)));
-                            }
-                            SettingValue::Template(t) => {
-                                out.extend(t.template.refs().map(|(r, _)| (field.clone(), r)));
-                            }
-                            SettingValue::Text(_) => {}
-                        }
-                    }
-                }
+                out.extend(setting_refs(&a.settings));
             }
         }
         out
     }
+}
+
+/// The references in option settings: resource lists and what templates read.
+fn setting_refs(settings: &OptionSettings) -> Vec<(Field, &Ref)> {
+    let mut out = Vec::new();
+    for (namespace, options) in settings {
+        for (option, value) in options {
+            let field = Field::Setting {
+                namespace: namespace.clone(),
+                option: option.clone(),
+            };
+            match value {
+                SettingValue::Refs(r) => out.extend(r.iter().map(|r| (field.clone(), r))),
+                SettingValue::Template(t) => {
+                    out.extend(t.template.refs().map(|(r, _)| (field.clone(), r)));
+                }
+                SettingValue::Text(_) => {}
+            }
+        }
+    }
+    out
 }
 
 /// The resources a metric's dimensions name.
