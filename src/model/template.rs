@@ -148,11 +148,8 @@ impl fmt::Display for Template {
     }
 }
 
-/// What `attrs` reads only through its settings' references: a value, not something its
-/// life depends on. They are no dependency in the plan's graph or in state: a destroy does not wait for the
-/// reader to go first (the console's API_URL does not hold up the API stage's delete), and a
-/// create or update still comes after them through the references themselves.
-pub fn read_only(attrs: &Attrs) -> BTreeSet<Address> {
+/// Every resource `attrs`' setting references read.
+pub fn targets(attrs: &Attrs) -> BTreeSet<Address> {
     let Attrs::BeanstalkEnv(env) = attrs else {
         return BTreeSet::new();
     };
@@ -165,6 +162,15 @@ pub fn read_only(attrs: &Attrs) -> BTreeSet<Address> {
             }));
         }
     }
+    read
+}
+
+/// What `attrs` reads only through its settings' references: a value, not something its
+/// life depends on. They are no dependency in the plan's graph or in state: a destroy does not wait for the
+/// reader to go first (the console's API_URL does not hold up the API stage's delete), and a
+/// create or update still comes after them through the references themselves.
+pub fn read_only(attrs: &Attrs) -> BTreeSet<Address> {
+    let mut read = targets(attrs);
     let mut plain = attrs.clone();
     if let Attrs::BeanstalkEnv(env) = &mut plain {
         for options in env.settings.values_mut() {

@@ -7,9 +7,7 @@
 use std::collections::BTreeSet;
 
 use super::types::{Action, Plan};
-use crate::model::{
-    Address, Attrs, DesiredState, Exports, Kind, LiveState, Ref, SettingValue, Stack,
-};
+use crate::model::{Address, Attrs, DesiredState, Exports, LiveState, Ref, SettingValue};
 
 /// What settings may read, from one read pass: the attributes services read besides the
 /// compared ones, every resource's id, and each API stage's invoke URL.
@@ -76,21 +74,11 @@ pub fn remade(plan: &Plan, desired: &DesiredState) -> BTreeSet<Address> {
 
 /// Every resource some template reads.
 pub fn read_by_templates(desired: &DesiredState) -> BTreeSet<Address> {
-    let mut out = BTreeSet::new();
-    for r in desired.resources.values() {
-        let Attrs::BeanstalkEnv(env) = &r.attrs else {
-            continue;
-        };
-        for value in env.settings.values().flat_map(|o| o.values()) {
-            if let SettingValue::Template(t) = value {
-                out.extend(t.template.refs().filter_map(|(r, _)| match r {
-                    Ref::Managed(a) => Some(a.clone()),
-                    Ref::External(_) => None,
-                }));
-            }
-        }
-    }
-    out
+    desired
+        .resources
+        .values()
+        .flat_map(|r| crate::model::template::targets(&r.attrs))
+        .collect()
 }
 
 /// Whether `attrs` still holds a template without its value.
@@ -171,15 +159,14 @@ pub fn take_unresolved(
     taken
 }
 
-/// The API stage address settings usually read (`${backend.api_stage.invoke_url}`).
-pub fn api_stage() -> Address {
-    Address::single(Stack::Backend, Kind::ApiStage)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::LiveResource;
+    use crate::model::{Kind, LiveResource, Stack};
+
+    fn api_stage() -> Address {
+        Address::single(Stack::Backend, Kind::ApiStage)
+    }
 
     fn staging() -> DesiredState {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("specs");
