@@ -11,14 +11,17 @@ def test_config_endpoint_reads_and_validates(eb_status_delay):
     assert internal("POST", "/_provision/config", {"no_such_setting": 1})[0] == 400
 
 
-def test_reset_empties_every_service(aws):
-    """Note: empties the whole server, not only this test's account."""
-    ec2, s3, apigateway, rds, eb = (aws(s) for s in ("ec2", "s3", "apigateway", "rds", "elasticbeanstalk"))
+def fill(aws, account: str, tag: str) -> dict:
+    """Something of every service provision uses, in one account; returns what to look for."""
+    client = lambda service: aws(service, account_id=account)  # noqa: E731
+    ec2 = client("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.1.0/24")["Subnet"]["SubnetId"]
-    s3.create_bucket(Bucket="reset-me", CreateBucketConfiguration={"LocationConstraint": "us-east-2"})
-    s3.put_object(Bucket="reset-me", Key="k", Body=b"v")
-    apigateway.create_rest_api(name="api")
+    bucket = f"reset-{tag}-{account}"
+    client("s3").create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "us-east-2"})
+    client("s3").put_object(Bucket=bucket, Key="k", Body=b"v")
+    client("apigateway").create_rest_api(name="api")
+    rds = client("rds")
     rds.create_db_subnet_group(DBSubnetGroupName="g", DBSubnetGroupDescription="g", SubnetIds=[subnet])
     rds.create_db_instance(
         DBInstanceIdentifier="db",
@@ -28,29 +31,71 @@ def test_reset_empties_every_service(aws):
         ManageMasterUserPassword=True,
         AllocatedStorage=20,
     )
-    iam = aws("iam")
-    iam.create_instance_profile(InstanceProfileName="reset-me")
-    iam.create_role(RoleName="reset-me", AssumeRolePolicyDocument="{}")
+    client("iam").create_instance_profile(InstanceProfileName="reset-me")
+    client("iam").create_role(RoleName="reset-me", AssumeRolePolicyDocument="{}")
+    eb = client("elasticbeanstalk")
     eb.create_application(ApplicationName="app")
     eb.create_environment(
         ApplicationName="app",
         EnvironmentName="app-env",
         SolutionStackName="64bit Amazon Linux 2023 v6.7.2 running Node.js 20",
     )
+    cloudwatch = client("cloudwatch")
+    cloudwatch.put_metric_alarm(
+        AlarmName="reset-me",
+        MetricName="CPUUtilization",
+        Namespace="AWS/RDS",
+        Statistic="Average",
+        Period=300,
+        EvaluationPeriods=1,
+        Threshold=80,
+        ComparisonOperator="GreaterThanThreshold",
+    )
+    cloudwatch.put_dashboard(DashboardName="reset-me", DashboardBody='{"widgets": []}')
+    client("sns").create_topic(Name="reset-me")
+    return {"vpc": vpc, "bucket": bucket}
 
-    status, result = internal("POST", "/_provision/reset")
-    assert status == 200 and result["seconds"] < 1
 
-    assert [v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"] if not v["IsDefault"]] == []
-    assert s3.list_buckets()["Buckets"] == []
-    assert apigateway.get_rest_apis()["items"] == []
-    assert rds.describe_db_instances()["DBInstances"] == []
-    assert rds.describe_db_subnet_groups()["DBSubnetGroups"] == []
-    assert eb.describe_applications()["Applications"] == []
-    assert eb.describe_environments()["Environments"] == []
-    assert iam.list_instance_profiles()["InstanceProfiles"] == []
-    assert [r["RoleName"] for r in iam.list_roles()["Roles"]] == []
-    s3.create_bucket(Bucket="reset-me", CreateBucketConfiguration={"LocationConstraint": "us-east-2"})
-    assert s3.list_objects_v2(Bucket="reset-me")["KeyCount"] == 0
-    # Bucket names are global: left behind, it would refuse the next run on this server.
-    s3.delete_bucket(Bucket="reset-me")
+def contents(aws, account: str) -> dict:
+    """What fill() made that an account still holds, per service."""
+    client = lambda service: aws(service, account_id=account)  # noqa: E731
+    return {
+        "vpcs": [v["VpcId"] for v in client("ec2").describe_vpcs()["Vpcs"] if not v["IsDefault"]],
+        "buckets": [b["Name"] for b in client("s3").list_buckets()["Buckets"]],
+        "apis": [a["name"] for a in client("apigateway").get_rest_apis()["items"]],
+        "databases": [d["DBInstanceIdentifier"] for d in client("rds").describe_db_instances()["DBInstances"]],
+        "subnet_groups": [g["DBSubnetGroupName"] for g in client("rds").describe_db_subnet_groups()["DBSubnetGroups"]],
+        "applications": [a["ApplicationName"] for a in client("elasticbeanstalk").describe_applications()["Applications"]],
+        "environments": [e["EnvironmentName"] for e in client("elasticbeanstalk").describe_environments()["Environments"]],
+        "profiles": [p["InstanceProfileName"] for p in client("iam").list_instance_profiles()["InstanceProfiles"]],
+        "roles": [r["RoleName"] for r in client("iam").list_roles()["Roles"]],
+        "alarms": [a["AlarmName"] for a in client("cloudwatch").describe_alarms()["MetricAlarms"]],
+        "dashboards": [d["DashboardName"] for d in client("cloudwatch").list_dashboards()["DashboardEntries"]],
+        "topics": [t["TopicArn"].rsplit(":", 1)[1] for t in client("sns").list_topics()["Topics"]],
+    }
+
+
+def test_reset_of_one_account_empties_it_and_leaves_the_others(aws, account):
+    """What tests use on a shared emulator: every service emptied for one account only (the whole
+    server is reset only on a server of its own: test_scripts.py)."""
+    other = str(int(account) + 1 if int(account) < 10**12 - 1 else int(account) - 1)
+    made = fill(aws, account, "a")
+    fill(aws, other, "b")
+    before_other = contents(aws, other)
+
+    status, result = internal("POST", "/_provision/reset", {"account_id": account})
+    assert status == 200 and result["account_id"] == account and result["seconds"] < 1
+    assert {"cloudwatch", "sns", "s3", "ec2"} <= set(result["reset"])
+
+    assert all(found == [] for found in contents(aws, account).values()), contents(aws, account)
+    assert contents(aws, other) == before_other
+    # Bucket names are global: the reset account's name is free again, for any account.
+    s3 = aws("s3", account_id=other)
+    s3.create_bucket(Bucket=made["bucket"], CreateBucketConfiguration={"LocationConstraint": "us-east-2"})
+    assert s3.list_objects_v2(Bucket=made["bucket"])["KeyCount"] == 0
+    assert internal("POST", "/_provision/reset", {"account_id": other})[0] == 200
+
+
+def test_reset_refuses_a_malformed_account():
+    status, result = internal("POST", "/_provision/reset", {"account_id": "12"})
+    assert status == 400 and "12 digits" in result["error"]

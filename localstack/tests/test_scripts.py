@@ -7,6 +7,7 @@ import subprocess
 import urllib.request
 from pathlib import Path
 
+import boto3
 import pytest
 from support import ENDPOINT
 
@@ -37,9 +38,18 @@ def test_start_while_running_says_so():
     assert status.returncode == 0 and "is running" in status.stdout
 
 
-def test_reset_script_empties_the_server():
-    reset = run("reset")
-    assert reset.returncode == 0 and "emptied" in reset.stderr
+def test_reset_script_empties_one_account(aws, account):
+    aws("sns").create_topic(Name="reset-me")
+    reset = subprocess.run(
+        [SCRIPTS / "reset", "--account", account], check=False, capture_output=True, text=True, timeout=60
+    )
+    assert reset.returncode == 0 and f"emptied account {account}" in reset.stderr, reset.stderr
+    assert aws("sns").list_topics()["Topics"] == []
+
+
+def test_reset_script_refuses_a_bad_account():
+    reset = subprocess.run([SCRIPTS / "reset", "--account", "42"], check=False, capture_output=True, text=True)
+    assert reset.returncode == 1 and "12 digits" in reset.stderr
 
 
 def test_start_refuses_a_port_held_by_another_process(tmp_path):
@@ -53,6 +63,16 @@ def test_start_refuses_a_port_held_by_another_process(tmp_path):
         assert run("status", **env).returncode == 1
         stopped = run("stop", **env)
         assert stopped.returncode == 0 and "not running" in stopped.stderr
+
+
+def _sns(port: int, account: str):
+    return boto3.client(
+        "sns",
+        endpoint_url=f"http://127.0.0.1:{port}",
+        region_name="us-east-2",
+        aws_access_key_id=account,
+        aws_secret_access_key="test",
+    )
 
 
 def test_second_server_on_its_own_port_and_data_folder(tmp_path):
@@ -70,6 +90,13 @@ def test_second_server_on_its_own_port_and_data_folder(tmp_path):
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/_provision/config", timeout=5) as response:
             assert json.load(response)["eb_status_delay"] == 2.5
+        # The whole-server reset, tested here on a server of its own, never on a shared one.
+        clients = [_sns(port, account) for account in ("111111111111", "222222222222")]
+        for sns in clients:
+            sns.create_topic(Name="reset-me")
+        reset = run("reset", **env)
+        assert reset.returncode == 0 and "emptied every account" in reset.stderr, reset.stderr
+        assert [sns.list_topics()["Topics"] for sns in clients] == [[], []]
     finally:
         stopped = run("stop", **env)
     assert stopped.returncode == 0, stopped.stderr

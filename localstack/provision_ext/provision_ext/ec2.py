@@ -74,10 +74,12 @@ _released: dict[tuple, list] = {}
 _phantoms: dict[tuple, dict] = {}
 
 
-def reset():
+def reset(account_id: str | None = None):
+    """Forgets one account's interfaces, or every account's."""
     with _lock:
-        _released.clear()
-        _phantoms.clear()
+        for table in (_released, _phantoms):
+            for key in [k for k in table if account_id is None or k[0] == account_id]:
+                del table[key]
 
 
 def _ids(value: str) -> list[str]:

@@ -1,7 +1,8 @@
-"""Internal HTTP endpoints for tests: POST /_provision/reset, GET/POST /_provision/config and
+"""Internal HTTP endpoints for tests: POST /_provision/reset (one account or all), GET/POST /_provision/config and
 POST /_provision/rds/maintenance."""
 
 import logging
+import re
 import time
 
 from localstack.http import Request, Response, route
@@ -15,9 +16,6 @@ from .config import SETTINGS
 
 LOG = logging.getLogger(__name__)
 
-RESET_SERVICES = ("ec2", "s3", "apigateway", "apigatewayv2", "rds", "elasticbeanstalk", "sts", "iam")
-
-
 class _Clear(StateVisitor):
     """Empties LocalStack stores; moto backends are all cleared separately, asset folders left alone."""
 
@@ -26,11 +24,27 @@ class _Clear(StateVisitor):
             state_container.reset()
 
 
-def reset_all():
-    for name in RESET_SERVICES:
-        service = SERVICE_PLUGINS.get_service(name)
-        if service is None:
-            continue
+class _ForgetAccount(StateVisitor):
+    """Drops one account's LocalStack stores; moto backends are handled separately."""
+
+    def __init__(self, account_id: str):
+        self.account_id = account_id
+
+    def visit(self, state_container):
+        if isinstance(state_container, AccountRegionBundle):
+            with state_container.lock:
+                state_container.pop(self.account_id, None)
+
+
+def _services() -> list:
+    """Every service this server has started, not a fixed list: a service added to
+    localstack/lib.sh (or started lazily by a call) is emptied too."""
+    return [s for name in sorted(SERVICE_PLUGINS.list_loaded_services()) if (s := SERVICE_PLUGINS.get_service(name))]
+
+
+def reset_all() -> list[str]:
+    services = _services()
+    for service in services:
         service.lifecycle_hook.on_before_state_reset()
         service.accept_state_visitor(_Clear())
         if storage := getattr(service._provider, "_storage_backend", None):
@@ -43,16 +57,54 @@ def reset_all():
             backends.clear()
     ec2.reset()
     rds_latency.reset()
+    return [s.name() for s in services]
+
+
+def reset_account(account_id: str) -> list[str]:
+    """Empties one account and leaves every other as it was, so a test can clean up after itself on
+    an emulator it shares with a running demo or another test run."""
+    services = _services()
+    for service in services:
+        if service.name() == "s3":
+            _forget_buckets(service, account_id)
+        service.accept_state_visitor(_ForgetAccount(account_id))
+    with backend_lock:
+        for backends in {id(b): b for b in BackendDict._instances}.values():
+            backends.pop(account_id, None)
+    ec2.reset(account_id)
+    rds_latency.reset(account_id)
+    return [s.name() for s in services]
+
+
+def _forget_buckets(service, account_id: str):
+    """Bucket names are global (held in a cross-account map) and object bodies live in the
+    provider's storage: both are released along with the account's stores."""
+    from localstack.services.s3.models import s3_stores
+
+    storage = getattr(service._provider, "_storage_backend", None)
+    with s3_stores.lock:
+        regions = dict.get(s3_stores, account_id) or {}
+        for store in list(regions.values())[:1]:  # buckets are shared by the account's regions
+            for name in list(store.buckets):
+                if store.global_bucket_map.get(name) == account_id:
+                    store.global_bucket_map.pop(name, None)
+                if storage is not None:
+                    storage.delete_bucket(name)
 
 
 class InternalEndpoints:
     @route("/_provision/reset", methods=["POST"])
     def reset(self, request: Request):
+        """Empties one account (JSON body {"account_id": "..."}) or, with no body, every account."""
+        body = request.get_json(force=True, silent=True) or {}
+        account = body.get("account_id") if isinstance(body, dict) else None
+        if account is not None and not (isinstance(account, str) and re.fullmatch(r"\d{12}", account)):
+            return Response.for_json({"error": f"account_id must be 12 digits, got {account!r}"}, status=400)
         started = time.perf_counter()
-        reset_all()
+        services = reset_account(account) if account else reset_all()
         seconds = round(time.perf_counter() - started, 3)
-        LOG.info("provision: emulator state reset in %s s", seconds)
-        return {"reset": list(RESET_SERVICES), "seconds": seconds}
+        LOG.info("provision: emulator state reset (%s) in %s s", account or "every account", seconds)
+        return {"reset": services, "account_id": account, "seconds": seconds}
 
     @route("/_provision/rds/maintenance", methods=["POST"])
     def rds_maintenance(self, request: Request):

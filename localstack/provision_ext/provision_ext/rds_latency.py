@@ -21,9 +21,11 @@ _lock = threading.Lock()
 _ghosts: dict[tuple, dict] = {}
 
 
-def reset():
+def reset(account_id: str | None = None):
+    """Forgets one account's deleted instances, or every account's."""
     with _lock:
-        _ghosts.clear()
+        for key in [k for k in _ghosts if account_id is None or k[0] == account_id]:
+            del _ghosts[key]
 
 
 def creating(context, response: dict) -> dict:
