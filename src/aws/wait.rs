@@ -15,8 +15,16 @@ pub enum Poll {
     Confirming(String),
 }
 
-/// The pause before a confirming reading.
+/// The longest pause before a confirming reading: what every wait on AWS gets.
 const CONFIRM_DELAY: Duration = Duration::from_secs(1);
+
+/// The pause before a confirming reading follows how fast the service answers: twenty times the
+/// last read's round trip, between 25 ms and [`CONFIRM_DELAY`]. Every AWS endpoint answers a
+/// Describe in well over 50 ms, so AWS keeps its 1 s spacing (and no more calls than before); an
+/// emulator answering in a few milliseconds is confirmed in tens of them instead of seconds.
+fn confirm_delay(read: Duration) -> Duration {
+    (read * 20).clamp(Duration::from_millis(25), CONFIRM_DELAY)
+}
 
 /// The next poll's delay: grows by 1.5x from 250 ms, but never past a tenth of the time waited
 /// so far (nor 10 s), so a wait that ends is seen at most about 10 % late. Plain 1.5x growth
@@ -49,10 +57,11 @@ where
     // Quick answers are seen quickly, long waits settle at one poll per 10 s.
     let mut delay = Duration::from_millis(250);
     loop {
+        let asked = Instant::now();
         let (status, pause) = match check().await? {
             Poll::Done => return Ok(()),
             Poll::Pending(status) => (status, delay),
-            Poll::Confirming(status) => (status, CONFIRM_DELAY),
+            Poll::Confirming(status) => (status, confirm_delay(asked.elapsed())),
         };
         tracing::debug!(resource, what, status, elapsed = ?start.elapsed(), "waiting");
         if start.elapsed() + pause > timeout {
@@ -151,6 +160,20 @@ mod tests {
             delay = next_delay(delay, at);
         }
         polls
+    }
+
+    #[test]
+    fn confirming_readings_are_paced_by_the_services_answers() {
+        // AWS (a Describe takes 50 ms or more): the full second, as always.
+        for ms in [50, 120, 400, 5000] {
+            assert_eq!(confirm_delay(Duration::from_millis(ms)), CONFIRM_DELAY);
+        }
+        // An emulator answering in 2 ms: 40 ms; never closer than 25 ms.
+        assert_eq!(
+            confirm_delay(Duration::from_millis(2)),
+            Duration::from_millis(40)
+        );
+        assert_eq!(confirm_delay(Duration::ZERO), Duration::from_millis(25));
     }
 
     #[test]
