@@ -680,12 +680,19 @@ async fn env_var_password_is_required_first_and_never_leaks() {
         &format!("apply_immediately = true\nmaster_password_env = \"{VAR}\""),
     );
     // A password of its own has no Secrets Manager secret for the backend to read.
-    edit(
-        d,
-        "base.toml",
-        "DB_SECRET_ARN = \"${backend.rds.master_secret_arn}\"\n",
-        "",
-    );
+    for option in ["DB_USER", "DB_PASSWORD"] {
+        let key = if option == "DB_USER" {
+            "username"
+        } else {
+            "password"
+        };
+        edit(
+            d,
+            "base.toml",
+            &format!("{option} = \"${{backend.rds.master_secret_arn}}:{key}\"\n"),
+            "",
+        );
+    }
     assert_ok(&apply(&acct, d, "staging", "shared"));
 
     // Unset: the instance fails before its first AWS call, naming the variable.

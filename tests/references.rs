@@ -11,9 +11,15 @@ use support::output::calls;
 use support::{Account, assert_ok, edit, text};
 
 const APP_ENV: &str = "aws:elasticbeanstalk:application:environment";
+const SECRETS: &str = "aws:elasticbeanstalk:application:environmentsecrets";
 
-/// The application's environment variables, as Beanstalk holds them.
+/// The application's environment properties, as Beanstalk holds them.
 async fn variables(eb: &Client, name: &str) -> BTreeMap<String, String> {
+    settings_in(eb, name, APP_ENV).await
+}
+
+/// The option settings of one namespace, as Beanstalk holds them.
+async fn settings_in(eb: &Client, name: &str, namespace: &str) -> BTreeMap<String, String> {
     let out = eb
         .describe_configuration_settings()
         .application_name(name)
@@ -24,7 +30,7 @@ async fn variables(eb: &Client, name: &str) -> BTreeMap<String, String> {
     out.configuration_settings()
         .iter()
         .flat_map(|c| c.option_settings())
-        .filter(|s| s.namespace() == Some(APP_ENV))
+        .filter(|s| s.namespace() == Some(namespace))
         .map(|s| {
             (
                 s.option_name().unwrap_or_default().to_owned(),
@@ -70,8 +76,8 @@ async fn settings_read_their_resources_and_follow_a_replaced_database() {
     let out = plan(&acct, d);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     for shown in [
-        "DB_HOST       = (known after apply: ${backend.rds.endpoint})",
-        "DB_SECRET_ARN = (known after apply: ${backend.rds.master_secret_arn})",
+        "DB_HOST  = (known after apply: ${backend.rds.endpoint})",
+        "DB_PASSWORD = (known after apply: ${backend.rds.master_secret_arn}:password)",
         "API_URL = (known after apply: ${backend.api_stage.invoke_url})",
     ] {
         assert!(text(&out).contains(shown), "{shown}:\n{}", text(&out));
@@ -96,10 +102,17 @@ async fn settings_read_their_resources_and_follow_a_replaced_database() {
         ("DB_HOST".to_owned(), host.clone()),
         ("DB_NAME".to_owned(), "agentpass".to_owned()),
         ("DB_PORT".to_owned(), port),
-        ("DB_SECRET_ARN".to_owned(), secret),
         ("NODE_ENV".to_owned(), "production".to_owned()),
     ]);
     assert_eq!(backend, want);
+    let secrets = settings_in(&aws.beanstalk, "agentpass-backend-staging", SECRETS).await;
+    assert_eq!(
+        secrets,
+        BTreeMap::from([
+            ("DB_PASSWORD".to_owned(), format!("{secret}:password")),
+            ("DB_USER".to_owned(), format!("{secret}:username")),
+        ])
+    );
     let api = aws.apigateway.get_rest_apis().send().await.unwrap();
     let api_id = api.items()[0].id().unwrap().to_owned();
     let console = variables(&aws.beanstalk, "agentpass-console-staging").await;
@@ -143,7 +156,11 @@ async fn settings_read_their_resources_and_follow_a_replaced_database() {
     assert_ne!(new_host, host);
     let backend = variables(&aws.beanstalk, "agentpass-backend-staging").await;
     assert_eq!(backend.get("DB_HOST"), Some(&new_host));
-    assert_eq!(backend.get("DB_SECRET_ARN"), Some(&new_secret));
+    let secrets = settings_in(&aws.beanstalk, "agentpass-backend-staging", SECRETS).await;
+    assert_eq!(
+        secrets.get("DB_PASSWORD"),
+        Some(&format!("{new_secret}:password"))
+    );
     let out = plan(&acct, d);
     assert_eq!(out.status.code(), Some(0), "converged:\n{}", text(&out));
 }

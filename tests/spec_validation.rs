@@ -588,12 +588,12 @@ fn same_password_variable_in_both_environments() {
         );
     }
     // A password of its own has no secret for the backend to read.
-    s.edit(
-        "base.toml",
-        "",
-        "DB_SECRET_ARN = \"${backend.rds.master_secret_arn}\"\n",
-        "",
-    );
+    for line in [
+        "DB_USER = \"${backend.rds.master_secret_arn}:username\"\n",
+        "DB_PASSWORD = \"${backend.rds.master_secret_arn}:password\"\n",
+    ] {
+        s.edit("base.toml", "", line, "");
+    }
     spec::load_one(s.dir(), "staging").expect("staging alone is fine");
     let (d, text) = s.diags("staging");
     let e = the(&d, "backend.database.master_password_env");
@@ -981,40 +981,137 @@ fn platform_is_a_branch_or_a_pin_not_both_in_one_file() {
 
 #[test]
 fn bad_setting_references_name_file_line_and_field() {
-    let section = "[backend.beanstalk.settings.\"aws:elasticbeanstalk:application:environment\"]";
-    let field = "backend.beanstalk.settings.aws:elasticbeanstalk:application:environment";
-    for (from, to, option, says) in [
+    let props = "aws:elasticbeanstalk:application:environment";
+    let secrets = "aws:elasticbeanstalk:application:environmentsecrets";
+    for (ns, from, to, option, says) in [
         (
+            props,
             "${backend.rds.endpoint}",
             "${backend.rds.password}",
             "DB_HOST",
             "`${backend.rds.password}`: kind `rds` has no attribute `password` (it has: id, endpoint, port, db_name, master_secret_arn)",
         ),
         (
+            props,
             "${backend.rds.port}",
             "${backend.rds.port",
             "DB_PORT",
             "`${` without its closing `}` in `${backend.rds.port`",
         ),
         (
+            props,
             "${backend.rds.db_name}",
             "${backend.beanstalk.cname}",
             "DB_NAME",
             "`${backend.beanstalk.cname}` refers to this environment itself",
         ),
         (
-            "${backend.rds.master_secret_arn}",
+            secrets,
+            "${backend.rds.master_secret_arn}:password",
             "${shared.subnet.private-z.id}",
-            "DB_SECRET_ARN",
+            "DB_PASSWORD",
             "`${shared.subnet.private-z.id}`: no resource `shared.subnet.private-z` in this environment",
         ),
     ] {
+        let section = format!("[backend.beanstalk.settings.\"{ns}\"]");
         let s = Specs::new();
-        s.edit("base.toml", section, from, to);
+        s.edit("base.toml", &section, from, to);
         let d = s.diags_one("staging");
-        let e = the(&d, &format!("{field}.{option}"));
-        assert_at(e, &s, "base.toml", s.line("base.toml", section, to));
+        let e = the(&d, &format!("backend.beanstalk.settings.{ns}.{option}"));
+        assert_at(e, &s, "base.toml", s.line("base.toml", &section, to));
         assert_eq!(e.message, says);
+    }
+}
+
+/// Environment properties AWS refuses ("Environment property limits": values hold letters,
+/// digits, white space and `_ . : / = + \ - @ ' "`, names letters, digits and `_ . : / + \ -
+/// @`, all together at most 4,096 bytes) and secrets that are no ARN, refused before any call.
+#[test]
+fn settings_aws_refuses_name_file_line_and_field() {
+    const PROPS: &str =
+        "[backend.beanstalk.settings.\"aws:elasticbeanstalk:application:environment\"]";
+    const SECRETS: &str =
+        "[backend.beanstalk.settings.\"aws:elasticbeanstalk:application:environmentsecrets\"]";
+    let big = "x".repeat(4100);
+    // (file, section, from, to, option, namespace is secrets, the message contains)
+    let cases: Vec<(&str, &str, &str, String, &str, bool, &str)> = vec![
+        (
+            "base.toml",
+            PROPS,
+            "NODE_ENV = \"production\"",
+            "NODE_ENV = \"production!\"".into(),
+            "NODE_ENV",
+            false,
+            "`!` is not allowed in a property value (Elastic Beanstalk allows letters, digits, white space and _ . : / = + \\ - @ ' \")",
+        ),
+        (
+            "base.toml",
+            PROPS,
+            "DB_NAME = \"${backend.rds.db_name}\"",
+            "DB_NAME = \"${backend.rds.db_name}\"\nDB_SECRET_ARN = \"${backend.rds.master_secret_arn}\"".into(),
+            "DB_SECRET_ARN",
+            false,
+            "`${backend.rds.master_secret_arn}` always holds `!`",
+        ),
+        (
+            "base.toml",
+            PROPS,
+            "DB_HOST = \"${backend.rds.endpoint}\"",
+            "DB_HOST = \"${backend.rds.endpoint};sslmode=require\"".into(),
+            "DB_HOST",
+            false,
+            "`;` is not allowed in a property value",
+        ),
+        (
+            "base.toml",
+            PROPS,
+            "NODE_ENV = \"production\"",
+            "NODE_ENV = \"production\"\n\"MY VAR\" = \"x\"".into(),
+            "MY VAR",
+            false,
+            "` ` is not allowed in a property name (Elastic Beanstalk allows letters, digits and _ . : / + \\ - @)",
+        ),
+        (
+            "base.toml",
+            PROPS,
+            "NODE_ENV = \"production\"",
+            format!("NODE_ENV = \"production\"\nBIG = \"{big}\""),
+            "BIG",
+            false,
+            "the environment properties take 4147 bytes together (as key=value); Elastic Beanstalk allows 4096, and references add their values to that",
+        ),
+        (
+            "base.toml",
+            SECRETS,
+            "DB_USER = \"${backend.rds.master_secret_arn}:username\"",
+            "DB_USER = \"admin\"".into(),
+            "DB_USER",
+            true,
+            "`admin` is not a secret's or parameter's ARN",
+        ),
+        (
+            "staging.toml",
+            "",
+            "[backend.database]",
+            format!("{PROPS}\nGREETING = \"hello, world\"\n\n[backend.database]"),
+            "GREETING",
+            false,
+            "`,` is not allowed in a property value",
+        ),
+    ];
+    for (file, section, from, to, option, secret, says) in cases {
+        let s = Specs::new();
+        s.edit(file, section, from, &to);
+        let d = s.diags_one("staging");
+        let ns = if secret {
+            "aws:elasticbeanstalk:application:environmentsecrets"
+        } else {
+            "aws:elasticbeanstalk:application:environment"
+        };
+        let e = the(&d, &format!("backend.beanstalk.settings.{ns}.{option}"));
+        let written = to.lines().find(|l| l.contains(option)).unwrap();
+        assert_at(e, &s, file, s.line(file, "", written));
+        assert!(e.message.contains(says), "{option}: {}", e.message);
     }
 }
 
@@ -1028,16 +1125,16 @@ fn a_password_of_its_own_has_no_secret_to_read() {
         "apply_immediately = true\nmaster_password_env = \"STAGING_DB_PASSWORD\"",
     );
     let d = s.diags_one("staging");
-    let section = "[backend.beanstalk.settings.\"aws:elasticbeanstalk:application:environment\"]";
-    let e = the(
-        &d,
-        "backend.beanstalk.settings.aws:elasticbeanstalk:application:environment.DB_SECRET_ARN",
-    );
-    assert_at(
-        e,
-        &s,
-        "base.toml",
-        s.line("base.toml", section, "DB_SECRET_ARN"),
-    );
-    assert!(e.message.contains("not managed by RDS"), "{e}");
+    let section =
+        "[backend.beanstalk.settings.\"aws:elasticbeanstalk:application:environmentsecrets\"]";
+    for option in ["DB_USER", "DB_PASSWORD"] {
+        let e = the(
+            &d,
+            &format!(
+                "backend.beanstalk.settings.aws:elasticbeanstalk:application:environmentsecrets.{option}"
+            ),
+        );
+        assert_at(e, &s, "base.toml", s.line("base.toml", section, option));
+        assert!(e.message.contains("not managed by RDS"), "{e}");
+    }
 }

@@ -700,7 +700,8 @@ mod tests {
                 "settings.aws:elasticbeanstalk:application:environment.DB_HOST",
                 "settings.aws:elasticbeanstalk:application:environment.DB_NAME",
                 "settings.aws:elasticbeanstalk:application:environment.DB_PORT",
-                "settings.aws:elasticbeanstalk:application:environment.DB_SECRET_ARN",
+                "settings.aws:elasticbeanstalk:application:environmentsecrets.DB_PASSWORD",
+                "settings.aws:elasticbeanstalk:application:environmentsecrets.DB_USER",
             ]
         );
         assert!(

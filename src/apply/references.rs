@@ -8,7 +8,8 @@ use serde_json::Value;
 
 use crate::aws::Aws;
 use crate::model::field::flatten;
-use crate::model::{Address, Exports, Field, Tags};
+use crate::model::properties::refusals;
+use crate::model::{Address, Attrs, Exports, Field, Tags};
 use crate::plan::references::{fill, take_unresolved, unresolved};
 use crate::plan::{Action, Change, FieldChange};
 
@@ -47,6 +48,15 @@ pub(super) async fn filled(
             "{}: AWS gives no value for {} yet; nothing was sent for this resource",
             change.address,
             missing.join(", ")
+        ));
+    }
+    // What the plan could not check (`plan::checks::settings`), before it reaches AWS.
+    if let Attrs::BeanstalkEnv(env) = &after
+        && let Some(problem) = refusals(&env.settings).first()
+    {
+        return Err(format!(
+            "{}: Elastic Beanstalk would refuse {problem}; nothing was sent for this resource",
+            change.address
         ));
     }
     // The plan's fields show the values now known.

@@ -42,6 +42,21 @@ pub const TAG_DEFINITION_HASH: &str = "provision:definition-hash";
 const PROXY_PATH: &str = "{proxy+}";
 const METHOD: &str = "ANY";
 
+/// The mapping template that makes a private integration send the path the client asked for.
+/// "In a private integration, API Gateway includes the stage portion of the API endpoint in the
+/// request to your backend resources ... To remove the stage name from the request to your
+/// backend resources, use parameter mapping to create an override for the
+/// `$context.requestOverride.path` variable" ("Private integrations for REST APIs in API
+/// Gateway", Considerations:
+/// <https://docs.aws.amazon.com/apigateway/latest/developerguide/private-integration.html>);
+/// overrides are set in a mapping template ("Override your API's request and response
+/// parameters and status codes for REST APIs in API Gateway"). `{proxy+}` is the path below the
+/// stage; the body passes through unchanged.
+pub const PATH_AS_REQUESTED: &str =
+    "#set($context.requestOverride.path = \"/$input.params('proxy')\")\n$input.body";
+/// The template API Gateway applies to a request without a Content-Type (a GET).
+const TEMPLATE_CONTENT_TYPE: &str = "application/json";
+
 /// Raw results of this service's read pass, before ids become references.
 #[derive(Debug, Default)]
 pub struct Raw {
@@ -76,6 +91,8 @@ struct IntegrationRead {
     /// The load balancer a VPC link V2 integration sends to (its ARN).
     integration_target: Option<String>,
     timeout_ms: i32,
+    /// Its mapping template is [`PATH_AS_REQUESTED`].
+    path_as_requested: bool,
 }
 
 #[derive(Debug)]
@@ -420,6 +437,7 @@ async fn find_proxy(
             i.connection_id(),
             i.integration_target(),
             i.timeout_in_millis(),
+            i.request_templates(),
         )),
         // Not embedded: one more call for this one method.
         None => match client
@@ -436,6 +454,7 @@ async fn find_proxy(
                 i.connection_id(),
                 i.integration_target(),
                 i.timeout_in_millis(),
+                i.request_templates(),
             )),
             Err(e) => {
                 let e = AwsError::from_sdk(api, "GetIntegration", e);
@@ -462,6 +481,7 @@ fn integration_of(
     connection_id: Option<&str>,
     integration_target: Option<&str>,
     timeout_ms: i32,
+    templates: Option<&HashMap<String, String>>,
 ) -> IntegrationRead {
     IntegrationRead {
         uri: uri.unwrap_or_default().to_owned(),
@@ -471,6 +491,9 @@ fn integration_of(
             .filter(|t| !t.is_empty())
             .map(str::to_owned),
         timeout_ms,
+        path_as_requested: templates
+            .and_then(|t| t.get(TEMPLATE_CONTENT_TYPE))
+            .is_some_and(|t| t.trim() == PATH_AS_REQUESTED),
     }
 }
 
@@ -690,6 +713,7 @@ impl ReadPass for Raw {
                     target: integration_target_of(ids, i),
                     vpc_link_id: i.vpc_link.as_deref().map(|l| ids.to_ref(l)),
                     timeout_ms: u32::try_from(i.timeout_ms).unwrap_or_default(),
+                    path_as_requested: i.path_as_requested,
                 });
                 put(
                     integration_id(&a.id, resource),
@@ -1105,6 +1129,11 @@ async fn put_integration(
             "method.request.path.proxy",
         )
         .timeout_in_millis(as_i32(a.timeout_ms));
+    if a.path_as_requested {
+        put = put
+            .request_templates(TEMPLATE_CONTENT_TYPE, PATH_AS_REQUESTED)
+            .passthrough_behavior("WHEN_NO_MATCH");
+    }
     match a.integration_type {
         IntegrationType::HttpProxy => put = put.connection_type(ConnectionType::Internet),
         IntegrationType::VpcLink => {

@@ -233,6 +233,11 @@ pub struct ApiIntegrationAttrs {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vpc_link_id: Option<Ref>,
     pub timeout_ms: u32,
+    /// The backend receives the path the client asked for (`/health` for `GET
+    /// /staging/health`): a private integration adds the stage otherwise, and this is the
+    /// override AWS documents for it (see `aws::apigateway::PATH_AS_REQUESTED`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub path_as_requested: bool,
 }
 
 /// An API Gateway VPC link V2: elastic network interfaces in the subnets, carrying the security

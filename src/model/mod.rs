@@ -8,6 +8,7 @@ pub mod graph;
 pub mod kinds;
 pub mod monitoring;
 pub mod platform;
+pub mod properties;
 pub mod state;
 pub mod template;
 

@@ -110,6 +110,7 @@ pub fn diff(
     let found = super::checks::replacements(&changes, live);
     let mut per_address = mismatches;
     per_address.extend(found.per_address);
+    per_address.extend(super::checks::settings::refused(&changes));
     per_address.sort_by(|a, b| a.address().cmp(&b.address()));
     errors.extend(per_address);
     errors.extend(found.per_replacement);

@@ -180,7 +180,11 @@ mod tests {
         else {
             panic!()
         };
-        &env.settings["aws:elasticbeanstalk:application:environment"][opt]
+        // A property, or an environment secret.
+        env.settings
+            .values()
+            .find_map(|options| options.get(opt))
+            .expect(opt)
     }
 
     fn live_of(d: &DesiredState) -> LiveState {
@@ -226,7 +230,16 @@ mod tests {
             (Stack::Backend, "DB_HOST", "db.example"),
             (Stack::Backend, "DB_PORT", "5432"),
             (Stack::Backend, "DB_NAME", "agentpass"),
-            (Stack::Backend, "DB_SECRET_ARN", "arn:aws:secretsmanager:x"),
+            (
+                Stack::Backend,
+                "DB_USER",
+                "arn:aws:secretsmanager:x:username",
+            ),
+            (
+                Stack::Backend,
+                "DB_PASSWORD",
+                "arn:aws:secretsmanager:x:password",
+            ),
             (
                 Stack::Console,
                 "API_URL",
@@ -250,7 +263,7 @@ mod tests {
         let env = &d.resources[&Address::single(Stack::Backend, Kind::BeanstalkEnv)].attrs;
         assert_eq!(unresolved(env), [&db]);
         let mut attrs = env.clone();
-        assert_eq!(fill(&mut attrs, &Exports::new()).len(), 4);
+        assert_eq!(fill(&mut attrs, &Exports::new()).len(), 5);
         let mut attrs = env.clone();
         assert!(fill(&mut attrs, &known).is_empty());
         assert!(unresolved(&attrs).is_empty());

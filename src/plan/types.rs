@@ -350,6 +350,14 @@ pub enum PlanError {
          provision?); delete the one that should not exist, or remove its provision:* tags"
     )]
     Duplicate { address: Address, id: String },
+    #[error(
+        "{address}: Elastic Beanstalk would refuse {problem}; change the setting (or what it \
+         reads) in the spec. Nothing was changed"
+    )]
+    RefusedSetting {
+        address: Address,
+        problem: crate::model::properties::Refusal,
+    },
     #[error("{address}: the spec says {desired} but AWS has a {live} under this address")]
     KindMismatch {
         address: Address,
@@ -381,7 +389,8 @@ impl PlanError {
             | PlanError::ReplaceInUse { address, .. }
             | PlanError::Duplicate { address, .. }
             | PlanError::KindMismatch { address, .. }
-            | PlanError::UnconfirmedDataReplace { address, .. } => Some(address),
+            | PlanError::UnconfirmedDataReplace { address, .. }
+            | PlanError::RefusedSetting { address, .. } => Some(address),
             PlanError::Cycle(_) => None,
         }
     }

@@ -116,6 +116,7 @@ TEXT = Option()
 # Namespaces whose option names are free (environment properties, static file mappings).
 FREE_FORM = {
     "aws:elasticbeanstalk:application:environment",
+    "aws:elasticbeanstalk:application:environmentsecrets",
     "aws:elasticbeanstalk:environment:proxy:staticfiles",
 }
 
@@ -236,6 +237,7 @@ OPTIONS: dict[str, dict[str, Option]] = {
     },
     "aws:elasticbeanstalk:application": {"Application Healthcheck URL": Option("")},
     "aws:elasticbeanstalk:application:environment": {},
+    "aws:elasticbeanstalk:application:environmentsecrets": {},
     "aws:elasticbeanstalk:cloudwatch:logs": {
         "DeleteOnTerminate": Bool("false"),
         "RetentionInDays": _LOG_RETENTION,

@@ -20,6 +20,7 @@ from moto.ec2.exceptions import InvalidSubnetIdError
 from moto.ec2.models import ec2_backends
 
 from . import eb_catalog as catalog
+from . import eb_properties
 from . import eb_security_groups
 from . import eb_events
 from . import config
@@ -251,12 +252,22 @@ class ElasticBeanstalkProvider:
             spec = catalog.options_of(namespace).get(option)
             if reason := spec and spec.problem(value):
                 bad_value("ConfigurationValidationException", namespace, option, value, reason)
+        for namespace, option, message in eb_properties.key_problems(given):
+            report("ConfigurationValidationException", namespace, option, message)
+        for namespace, option, value, reason in eb_properties.value_problems(given):
+            bad_value("ConfigurationValidationException", namespace, option, value, reason)
         if problems:
             return problems
 
         merged = {**current, **given}
         for key in map(_key, removals):
             merged.pop(key, None)
+        if (total := eb_properties.size(merged)) > eb_properties.MAX_BYTES:
+            message = (
+                f"Environment properties take {total} bytes (as key=value); the combined size of all "
+                f"environment properties cannot exceed {eb_properties.MAX_BYTES} bytes."
+            )
+            report("ConfigurationValidationException", eb_properties.PROPERTIES, "", message)
         low, high = merged.get((ASG_NS, "MinSize"), "1"), merged.get((ASG_NS, "MaxSize"), "4")
         if int(low) > int(high):
             reason = f"MinSize must be less than or equal to MaxSize ('{high}')."

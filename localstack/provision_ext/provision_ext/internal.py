@@ -132,6 +132,29 @@ class InternalEndpoints:
         region = body.get("region") or "us-east-1"
         return {"solution_stacks": release_platform(account, region, stack)}
 
+    @route("/_provision/apigateway/forwarded", methods=["GET"])
+    def apigateway_forwarded(self, request: Request):
+        """The path a REST API's integration sends its backend for a request to a stage (query: api,
+        stage, path; optional method, account_id, region): {"path": "..."} (apigateway_forwarded.py)."""
+        from .apigateway_forwarded import Unanswerable, forwarded
+
+        args = request.args
+        missing = [name for name in ("api", "stage", "path") if not args.get(name)]
+        if missing:
+            return Response.for_json({"error": f"missing query parameters: {', '.join(missing)}"}, status=400)
+        try:
+            path = forwarded(
+                args["api"],
+                args["stage"],
+                args["path"],
+                method=args.get("method", "GET"),
+                account_id=args.get("account_id"),
+                region=args.get("region"),
+            )
+        except Unanswerable as e:
+            return Response.for_json({"error": str(e)}, status=e.status)
+        return {"path": path}
+
     @route("/_provision/config", methods=["GET"])
     def get_config(self, request: Request):
         return SETTINGS

@@ -6,6 +6,8 @@
 //! - [`data`]: the final snapshot a deleted database leaves, and which replacements need
 //!   `--confirm ENV`.
 //! - [`secrets`]: a password variable a create needs is set, before anything changes.
+//! - [`settings`]: option settings whose known values AWS would refuse; run by `diff` on every
+//!   plan, reported with its other errors.
 //! - [`confirm`]: production and protected environments, and `--confirm ENV` itself.
 //!
 //! The command line calls [`run`] on every plan it shows or applies, and [`confirm::given`] on
@@ -15,6 +17,7 @@ pub mod confirm;
 pub mod data;
 pub mod replace;
 pub mod secrets;
+pub mod settings;
 
 pub use data::{data, final_snapshot_id};
 pub use replace::replacements;

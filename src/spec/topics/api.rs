@@ -202,6 +202,8 @@ pub(in crate::spec) fn desire(b: &mut Builder<'_>, api: &ApiSpec) {
         target: Ref::Managed(addr(Stack::Backend, Kind::BeanstalkEnv)),
         vpc_link_id: link_of(b, api),
         timeout_ms: api.timeout_ms,
+        // Only a private integration adds the stage to the path it sends.
+        path_as_requested: api.integration == IntegrationType::VpcLink,
     };
     let definition_hash = definition_hash(&rest, &integration);
     b.add(addr(Stack::Shared, Kind::RestApi), Attrs::RestApi(rest));

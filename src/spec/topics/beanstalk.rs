@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::template::Piece;
 use crate::model::*;
 use crate::spec::desired::{Builder, PRIVATE_ROUTES, addr, group, subnet, vpc};
 use crate::spec::diag::Origin;
@@ -125,6 +126,7 @@ pub(in crate::spec) fn lower(
     let (settings, written) = merge_settings(p);
     check_settings(cx, &written);
     check_references(cx, &settings, &written);
+    check_properties(cx, &p.path, &settings, &written);
     let https_certificate_arn = lower_https(cx, p, balancer.kind);
     BeanstalkSpec {
         application: names.application,
@@ -494,6 +496,86 @@ fn check_references(cx: &mut Cx, settings: &RawSettings, written: &[At<()>]) {
         cx.remember(at);
         if let Err(e) = Template::parse(value) {
             cx.d.push(at.diag(e));
+        }
+    }
+}
+
+/// Text AWS would refuse in the environment's properties and secrets, before any call:
+/// literal characters outside AWS's set (and references whose every value has one), literal
+/// text over the 4,096 bytes, and secrets that are no ARN (`model::properties`). What a
+/// reference resolves to is checked by the plan.
+fn check_properties(cx: &mut Cx, path: &str, settings: &RawSettings, written: &[At<()>]) {
+    use crate::model::properties::{
+        MAX_BYTES, PROPERTIES, SECRETS, bytes, key_message, refused_in_key, refused_in_value,
+        secret_problem, size_message, value_message,
+    };
+    let mut total = 0;
+    let mut over: Option<At<()>> = None;
+    let mut references = false;
+    for ns in [PROPERTIES, SECRETS] {
+        for (opt, value) in settings.get(ns).into_iter().flatten() {
+            // Where the value that wins was written: the environment file's, when both are.
+            let field = format!("{path}.settings.{ns}.{opt}");
+            let Some(at) = written.iter().rev().find(|a| a.field == field) else {
+                continue;
+            };
+            let Ok(template) = Template::parse(value) else {
+                continue; // reported by `check_references`
+            };
+            let literal: String = template
+                .pieces
+                .iter()
+                .filter_map(|piece| match piece {
+                    Piece::Text(t) => Some(t.as_str()),
+                    Piece::Attr { .. } => None,
+                })
+                .collect();
+            if ns == SECRETS {
+                if !Template::wanted(value)
+                    && let Some(problem) = secret_problem(value)
+                {
+                    cx.d.push(at.diag(problem));
+                }
+                continue;
+            }
+            if let Some(c) = refused_in_key(opt) {
+                cx.d.push(at.diag(key_message(c)));
+            }
+            if let Some(c) = refused_in_value(&literal) {
+                cx.d.push(at.diag(value_message(&literal, c)));
+            }
+            refused_references(cx, at, &template);
+            references |= template.refs().next().is_some();
+            total += bytes(opt, &literal);
+            if total > MAX_BYTES && over.is_none() {
+                over = Some(at.clone());
+            }
+        }
+    }
+    if let Some(at) = over {
+        let more = if references {
+            ", and references add their values to that"
+        } else {
+            ""
+        };
+        cx.d.push(at.diag(format!("{}{more}", size_message(total))));
+    }
+}
+
+/// References in a property whose every value AWS refuses (an RDS-managed secret's ARN).
+fn refused_references(cx: &mut Cx, at: &At<()>, template: &Template) {
+    use crate::model::properties::{SECRETS, refused_reference};
+    for (target, attribute) in template.refs() {
+        let Ref::Managed(target) = target else {
+            continue;
+        };
+        if let Some(c) = refused_reference(target.kind, attribute) {
+            cx.d.push(at.diag(format!(
+                "`${{{target}.{attribute}}}` always holds `{c}` (RDS names its secrets \
+                 `rds!db-…`), which Elastic Beanstalk does not allow in a property value; \
+                 give the application the secret through {SECRETS} (its ARN, `:username` or \
+                 `:password` for one key of it)"
+            )));
         }
     }
 }
