@@ -181,7 +181,28 @@ fn tasks(plan: &Plan) -> Vec<Task> {
             tasks[from].deps.insert(to);
         }
     }
+    old_goes_last(&mut tasks, &applies);
     tasks
+}
+
+/// The old one of a replacement made first goes last: after every create and update that
+/// follows from the new one (the integration moved to the new VPC link, and the stage deployed
+/// again, which is what clients reach).
+fn old_goes_last(tasks: &mut [Task], applies: &BTreeMap<Address, usize>) {
+    let made_first: Vec<(usize, usize)> = tasks
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.step == Step::Delete && creates_first(&t.change))
+        .filter_map(|(i, t)| applies.get(&t.address).map(|&c| (i, c)))
+        .collect();
+    for (delete, create) in made_first {
+        let after: Vec<usize> = (0..tasks.len())
+            .filter(|&t| matches!(tasks[t].step, Step::Create | Step::Update))
+            .filter(|&t| t != create && waits_for(tasks, t, create))
+            .filter(|&t| !waits_for(tasks, t, delete))
+            .collect();
+        tasks[delete].deps.extend(after);
+    }
 }
 
 /// Whether the change is a replacement that creates the new resource first.
@@ -787,6 +808,9 @@ mod tests {
         assert!(tasks[delete].deps.contains(&create));
         assert!(tasks[delete].deps.contains(&integration));
         assert!(tasks[integration].deps.contains(&create));
+        // Clients reach the integration through the stage's deployment: deployed again first.
+        let stage = position(&tasks, "backend.api_stage", Step::Update);
+        assert!(tasks[delete].deps.contains(&stage));
         assert!(!waits_for(&tasks, create, delete), "no cycle");
     }
 

@@ -283,21 +283,54 @@ async fn read(cw: &CloudWatch, claims: &Claims) -> Result<Raw, AwsError> {
         .iter()
         .any(|a| a.raw_dims.iter().any(|(k, _)| k == LOAD_BALANCER))
         || dashboards.iter().any(|(_, b)| b.contains(LOAD_BALANCER));
-    let mut load_balancers = Vec::new();
-    if wants_lb {
-        for env in claims.recorded_ids(Kind::BeanstalkEnv) {
-            // A single-instance environment has no load balancer: nothing to map back.
-            if let Some(Some(lb)) = super::unless_gone(env_load_balancer(cw, &what, &env).await)? {
-                load_balancers.push((lb, env));
-            }
-        }
-    }
+    let load_balancers = if wants_lb {
+        load_balancers(cw, claims, &what).await?
+    } else {
+        Vec::new()
+    };
     Ok(Raw {
         alarms,
         dashboards,
         region: cw.region.clone(),
         load_balancers,
     })
+}
+
+/// (`app/NAME/ID`, environment id) of the recorded Beanstalk environments' load balancers; with
+/// none recorded (state lost), of the environments whose names carry this environment's (the
+/// read maps back only those it finds ours: `Ids::alias`).
+async fn load_balancers(
+    cw: &CloudWatch,
+    claims: &Claims,
+    what: &str,
+) -> Result<Vec<(String, String)>, AwsError> {
+    let mut envs = claims.recorded_ids(Kind::BeanstalkEnv);
+    if envs.is_empty() {
+        let out = cw
+            .beanstalk
+            .describe_environments()
+            .include_deleted(false)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(what, "DescribeEnvironments", e))?;
+        envs = out
+            .environments()
+            .iter()
+            .filter(|e| {
+                e.environment_name()
+                    .is_some_and(|n| names_env(n, &claims.owner.env))
+            })
+            .filter_map(|e| e.environment_id().map(str::to_owned))
+            .collect();
+    }
+    let mut out = Vec::new();
+    for env in envs {
+        // A single-instance environment has no load balancer: nothing to map back.
+        if let Some(Some(lb)) = super::unless_gone(env_load_balancer(cw, what, &env).await)? {
+            out.push((lb, env));
+        }
+    }
+    Ok(out)
 }
 
 /// The recorded dashboards; with none recorded (state lost, or a first apply), the project's
