@@ -164,13 +164,10 @@ async fn a_clean_apply_shows_no_drift_and_drift_only_reads() {
     let aws = acct.aws().await;
     let live = aws.read(&support::owner("staging")).await.unwrap();
     let kinds: BTreeSet<Kind> = live.resources.keys().map(|a| a.kind).collect();
-    // A read by tags alone never finds the dashboard: it takes none (its state entry proves it).
+    // A read by tags alone finds the dashboard too, by the marker in its body.
     assert_eq!(
         kinds,
-        Kind::ALL
-            .into_iter()
-            .filter(|k| *k != Kind::Dashboard)
-            .collect(),
+        Kind::ALL.into_iter().collect(),
         "full staging applied"
     );
     let (code, doc, out) = drift(&acct, d, "staging", &[]);

@@ -46,14 +46,10 @@ async fn full_staging_applies_converges_records_and_destroys() {
     let live = aws.read(&support::owner("staging")).await.unwrap();
     let loaded = provision::spec::load_one(&d.join("specs"), "staging").unwrap();
     let desired = provision::spec::desired::build(&loaded.spec);
-    // A read by tags: the dashboard takes none (its state entry proves it), so it is not there.
+    // A read by tags finds everything: the dashboard takes none, but its body carries them.
     assert_eq!(
         live.resources.keys().collect::<Vec<_>>(),
-        desired
-            .resources
-            .keys()
-            .filter(|a| a.kind != provision::model::Kind::Dashboard)
-            .collect::<Vec<_>>(),
+        desired.resources.keys().collect::<Vec<_>>(),
         "live and desired differ"
     );
     // The e-mail subscription takes no tags (it is its topic's).
@@ -68,11 +64,14 @@ async fn full_staging_applies_converges_records_and_destroys() {
             "{address}"
         );
         assert_eq!(r.tags.get(TAG_ADDRESS), Some(&address.to_string()));
-        assert_eq!(
-            r.tags.get("Project").map(String::as_str),
-            Some("agentpass"),
-            "{address}"
-        );
+        // The dashboard's marker carries the ownership tags only.
+        if address.kind != provision::model::Kind::Dashboard {
+            assert_eq!(
+                r.tags.get("Project").map(String::as_str),
+                Some("agentpass"),
+                "{address}"
+            );
+        }
     }
 
     // Snapshots under the seed's layout.
@@ -131,8 +130,8 @@ async fn full_staging_applies_converges_records_and_destroys() {
             .unwrap()
             .resources
             .len(),
-        // A read by tags: all but the dashboard, which takes none (its state entry proves it).
-        46,
+        // A read by tags: everything, the dashboard by the marker in its body.
+        47,
         "nothing was deleted"
     );
 
@@ -294,8 +293,8 @@ async fn another_project_with_the_same_environment_name_never_touches_this_one()
             .unwrap()
             .resources
             .len(),
-        // All but the dashboard, which carries no tags.
-        46
+        // Everything, the dashboard by the marker in its body.
+        47
     );
     let plan = acct.provision(ours.path(), &["plan", "--env", "staging"]);
     assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));

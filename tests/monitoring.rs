@@ -181,7 +181,15 @@ async fn staging_monitoring_apply_drift_and_destroy() {
         .unwrap()
         .to_owned();
     let widgets: serde_json::Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(widgets["widgets"].as_array().unwrap().len(), 10, "{body}");
+    // Ten graphs, then the marker naming the dashboard's owner (it takes no tags).
+    let list = widgets["widgets"].as_array().unwrap();
+    assert_eq!(list.len(), 11, "{body}");
+    assert_eq!(list[10]["type"], "text", "{body}");
+    assert!(
+        body.contains("`provision:env=staging`")
+            && body.contains("`provision:address=shared.dashboard`"),
+        "{body}"
+    );
     // The NAT gateway by its id; the load balancers through their alarms, by ARN.
     assert!(body.contains(nat.as_str()), "{body}");
     assert!(

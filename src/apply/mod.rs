@@ -175,7 +175,76 @@ fn tasks(plan: &Plan) -> Vec<Task> {
             tasks[from].deps.insert(to);
         }
     }
+    for (from, to) in old_first_waits(&tasks, &applies) {
+        // Only where it adds no cycle: a parent replaced old-first itself waits for this.
+        if !waits_for(&tasks, to, from) {
+            tasks[from].deps.insert(to);
+        }
+    }
+    old_goes_last(&mut tasks, &applies);
     tasks
+}
+
+/// The old one of a replacement made first goes last: after every create and update that
+/// follows from the new one (the integration moved to the new VPC link, and the stage deployed
+/// again, which is what clients reach).
+fn old_goes_last(tasks: &mut [Task], applies: &BTreeMap<Address, usize>) {
+    let made_first: Vec<(usize, usize)> = tasks
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.step == Step::Delete && creates_first(&t.change))
+        .filter_map(|(i, t)| applies.get(&t.address).map(|&c| (i, c)))
+        .collect();
+    for (delete, create) in made_first {
+        let after: Vec<usize> = (0..tasks.len())
+            .filter(|&t| matches!(tasks[t].step, Step::Create | Step::Update))
+            .filter(|&t| t != create && waits_for(tasks, t, create))
+            .filter(|&t| !waits_for(tasks, t, delete))
+            .collect();
+        tasks[delete].deps.extend(after);
+    }
+}
+
+/// Whether the change is a replacement that creates the new resource first.
+fn creates_first(c: &Change) -> bool {
+    c.action == Action::Replace && c.lifecycle.create_before_destroy
+}
+
+/// A replacement that deletes the old resource first waits for what the new one needs to be
+/// created or updated: if one of those fails, the old one is still there (the API keeps its
+/// VPC link while the new group cannot be made). (task, what it should wait for)
+fn old_first_waits(tasks: &[Task], applies: &BTreeMap<Address, usize>) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    for (i, t) in tasks.iter().enumerate() {
+        if t.step != Step::Delete || t.change.action != Action::Replace || creates_first(&t.change)
+        {
+            continue;
+        }
+        let needs = refs(t.change.after.as_ref())
+            .into_iter()
+            .chain(t.change.depends_on.iter().cloned());
+        for p in needs.filter(|p| *p != t.address) {
+            if let Some(&j) = applies.get(&p) {
+                out.push((i, j));
+            }
+        }
+    }
+    out
+}
+
+/// Whether task `from` waits, directly or through others, for task `to`.
+fn waits_for(tasks: &[Task], from: usize, to: usize) -> bool {
+    let mut seen = BTreeSet::new();
+    let mut stack = vec![from];
+    while let Some(i) = stack.pop() {
+        if i == to {
+            return true;
+        }
+        if seen.insert(i) {
+            stack.extend(tasks[i].deps.iter().copied());
+        }
+    }
+    false
 }
 
 /// (task, what it must wait for), from what each change refers to and AWS's own orders.
@@ -190,6 +259,12 @@ fn edges_of(
         let after = refs(t.change.after.as_ref());
         match t.step {
             Step::Delete | Step::Forget => {
+                // A replacement made first: the old one goes once the new one exists.
+                if creates_first(&t.change)
+                    && let Some(&j) = applies.get(&t.address)
+                {
+                    edges.push((i, j));
+                }
                 // For a delete (not a replace), `depends_on` lists what must be deleted first.
                 for d in t
                     .change
@@ -217,7 +292,9 @@ fn edges_of(
                         edges.push((i, j));
                     }
                 }
-                if let Some(&j) = deletes.get(&t.address) {
+                if let Some(&j) = deletes.get(&t.address)
+                    && !creates_first(&t.change)
+                {
                     edges.push((i, j));
                 }
                 for d in &t.change.depends_on {
@@ -228,11 +305,15 @@ fn edges_of(
             }
         }
         // Whatever held a reference to a deleted resource lets go of it first: dependents are
-        // deleted, or updated away from it, before it.
+        // deleted, or updated away from it, before it. A replacement made first is deleted
+        // once its dependents have moved to the new one.
         for held in &before {
             if let Some(&j) = deletes.get(held)
                 && j != i
-                && (t.step == Step::Delete || !after.contains(held))
+                && held != &t.address
+                && (t.step == Step::Delete
+                    || !after.contains(held)
+                    || creates_first(&tasks[j].change))
             {
                 edges.push((j, i));
             }
@@ -467,7 +548,8 @@ async fn forget(shared: &Shared, op: &Op<'_>) -> Result<(), String> {
         .map_err(|e| format!("the state could not be updated: {e}"))
 }
 
-/// What holds the id now is checked right before the call: only ours is deleted.
+/// What holds the id now is checked right before the call: only ours is deleted. The old one
+/// of a replacement made first is no longer in state (the new one is): nothing to forget.
 async fn delete(shared: &Shared, op: &Op<'_>) -> Result<(), String> {
     let aws = &shared.aws;
     match aws.presence(op).await.map_err(fail)? {
@@ -476,6 +558,9 @@ async fn delete(shared: &Shared, op: &Op<'_>) -> Result<(), String> {
             tracing::info!(id = %op.id(), "already gone from AWS: only dropped from state");
         }
         Presence::NotOurs(holder) => return Err(not_ours(op, "deleted", &holder)),
+    }
+    if creates_first(op.change) {
+        return Ok(());
     }
     shared.ids.lock().await.remove(op.address);
     shared
@@ -600,7 +685,22 @@ async fn create_or_adopt(
         let Some(live) = live else {
             return Err(err);
         };
-        if let Some(found) = live.resources.get(op.address) {
+        // A replacement made first: the old one carries the same tags and is not the new one.
+        let old = creates_first(op.change)
+            .then_some(op.change.id.as_deref())
+            .flatten();
+        if let Some(other) = old.and_then(|old| {
+            live.duplicates
+                .iter()
+                .find(|d| &d.address == op.address && d.id != old)
+        }) {
+            return Err(AwsError::partial(&other.id)(err));
+        }
+        if let Some(found) = live
+            .resources
+            .get(op.address)
+            .filter(|f| Some(f.id.as_str()) != old)
+        {
             tracing::warn!(error = %err, id = %found.id, "the create failed, but the resource is there by its tags: adopting it");
             let after = op.after()?;
             let tags = op.tags();
@@ -650,6 +750,96 @@ pub const PROGRESS_EVERY: Duration = Duration::from_secs(10);
 mod tests {
     use super::*;
     use crate::model::{Kind, LiveState, RecordedState, Stack};
+
+    fn staging() -> crate::model::DesiredState {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("specs");
+        let loaded = crate::spec::load::load_one(&dir, "staging").expect("staging validates");
+        crate::spec::desired::build(&loaded.spec)
+    }
+
+    /// A converged live state of `d`, each resource under the id `id-ADDRESS`.
+    fn converged(d: &crate::model::DesiredState) -> LiveState {
+        let resources = d
+            .resources
+            .iter()
+            .map(|(a, r)| {
+                let live = crate::model::LiveResource {
+                    id: format!("id-{a}"),
+                    attrs: r.attrs.clone(),
+                    tags: r.tags.clone(),
+                    pending: Default::default(),
+                };
+                (a.clone(), live)
+            })
+            .collect();
+        LiveState {
+            resources,
+            ..Default::default()
+        }
+    }
+
+    fn position(tasks: &[Task], address: &str, step: Step) -> usize {
+        let address: Address = address.parse().unwrap();
+        tasks
+            .iter()
+            .position(|t| t.address == address && t.step == step)
+            .unwrap_or_else(|| panic!("no {step:?} of {address}"))
+    }
+
+    /// Issue 24: a VPC link is replaced new one first. Its old self goes only once the new one
+    /// exists and the integration has moved to it; a failed create deletes nothing.
+    #[test]
+    fn a_replacement_made_first_deletes_the_old_one_last() {
+        let d = staging();
+        let mut live = converged(&d);
+        let link: Address = "backend.vpc_link".parse().unwrap();
+        if let Some(Attrs::VpcLink(l)) = live.resources.get_mut(&link).map(|r| &mut r.attrs) {
+            l.subnets = vec![Ref::External("subnet-old".into())];
+        }
+        let plan = crate::plan::diff(&d, &live, &RecordedState::default()).expect("plans");
+        let tasks = tasks(&plan);
+        let create = position(&tasks, "backend.vpc_link", Step::Create);
+        let delete = position(&tasks, "backend.vpc_link", Step::Delete);
+        let integration = position(&tasks, "backend.api_integration", Step::Update);
+        assert!(
+            !tasks[create].deps.contains(&delete),
+            "the create waits for nothing old"
+        );
+        assert!(tasks[delete].deps.contains(&create));
+        assert!(tasks[delete].deps.contains(&integration));
+        assert!(tasks[integration].deps.contains(&create));
+        // Clients reach the integration through the stage's deployment: deployed again first.
+        let stage = position(&tasks, "backend.api_stage", Step::Update);
+        assert!(tasks[delete].deps.contains(&stage));
+        assert!(!waits_for(&tasks, create, delete), "no cycle");
+    }
+
+    /// A replacement that must delete first waits for what its new self needs: the link whose
+    /// new group cannot be created (its name taken) is not deleted.
+    #[test]
+    fn an_old_first_replacement_waits_for_the_creates_it_needs() {
+        let d = staging();
+        let mut live = converged(&d);
+        let group: Address = "shared.security_group.api-link".parse().unwrap();
+        live.resources.remove(&group);
+        let mut plan = crate::plan::diff(&d, &live, &RecordedState::default()).expect("plans");
+        // As an older plan had it: the link replaced old-first for the group created anew.
+        for c in &mut plan.changes {
+            if c.address.kind == Kind::VpcLink {
+                c.action = Action::Replace;
+                c.id = Some("id-backend.vpc_link".into());
+                c.lifecycle.create_before_destroy = false;
+            }
+        }
+        let tasks = tasks(&plan);
+        let made = position(&tasks, "shared.security_group.api-link", Step::Create);
+        let delete = position(&tasks, "backend.vpc_link", Step::Delete);
+        assert!(
+            tasks[delete].deps.contains(&made),
+            "{:?}",
+            tasks[delete].deps
+        );
+    }
 
     /// From nothing, the environments are created beside what their settings read, and a
     /// follow-up update sets those settings once it exists.

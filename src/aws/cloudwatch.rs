@@ -5,11 +5,15 @@
 //! tags are read one by one (`ListTagsForResource`). `PutMetricAlarm` creates and updates alike;
 //! it sets tags only on create, so retagging goes through `TagResource`.
 //!
-//! Dashboards take no tags at all: only a dashboard whose name this environment's state recorded
-//! is read, changed or deleted; creating one over a name something else holds is refused at plan
-//! time (`plan::names`). Its body is generated from the spec and read back into the same typed
-//! widgets: a widget changed by hand (anything provision would not write) reads as a widget of
-//! its own, so the dashboard shows as drifted and the next apply writes it again.
+//! Dashboards take no tags at all: provision writes its ownership tags into the body, as a
+//! text widget under the graphs (`marker`), and reads them back as the dashboard's tags. A
+//! dashboard is this environment's by that marker or by the name its state recorded; without
+//! either it is never changed, and creating one over its name is refused at plan time
+//! (`plan::names`). Recorded dashboards are read by name; with none recorded (state lost),
+//! the project's dashboards whose names carry the environment are listed and their markers
+//! read. The body is generated from the spec and read back into the same typed widgets: a
+//! widget changed by hand (anything provision would not write) reads as a widget of its own,
+//! so the dashboard shows as drifted and the next apply writes it again.
 //!
 //! A load balancer's metrics are keyed by the `app/NAME/ID` end of its ARN, which only the
 //! Beanstalk environment knows (`DescribeEnvironmentResources`): resolved at apply time, and on
@@ -27,6 +31,7 @@ use super::errors::Code::{Is, Mentions};
 use super::errors::ErrorClass::Gone;
 use super::errors::ErrorTable;
 use super::ids::{Claims, Found, Ids};
+use super::marker;
 use super::service::ReadPass;
 use super::{AwsError, Op, Resolver, sdk_err};
 use crate::model::*;
@@ -106,12 +111,14 @@ fn alarm_arn_of(region: &str, account: &str, name: &str) -> String {
     format!("arn:aws:cloudwatch:{region}:{account}:alarm:{name}")
 }
 
-/// The dashboard body: canonical JSON (keys sorted, no spaces), widgets in the spec's order.
-/// `resolve` gives each dimension's value; `account` is the alarms' account.
+/// The dashboard body: canonical JSON (keys sorted, no spaces), widgets in the spec's order,
+/// then the ownership marker for `tags`. `resolve` gives each dimension's value; `account` is
+/// the alarms' account.
 pub fn dashboard_body(
     d: &DashboardAttrs,
     account: &str,
     resolve: &dyn Fn(&Dimension) -> Result<String, AwsError>,
+    tags: &Tags,
 ) -> Result<String, AwsError> {
     let mut widgets = Vec::new();
     for (i, w) in d.widgets.iter().enumerate() {
@@ -127,6 +134,8 @@ pub fn dashboard_body(
         };
         widgets.push(widget_json(i, &d.region, w, &shows));
     }
+    let rows = d.widgets.len().div_ceil(2) * WIDGET_H;
+    widgets.extend(marker::widget(tags, rows as u64));
     Ok(json!({ "widgets": widgets }).to_string())
 }
 
@@ -191,6 +200,7 @@ pub fn parse_dashboard(body: &str, region: &str, ids: &Ids) -> Vec<Widget> {
         return vec![edited(&v)];
     };
     list.iter()
+        .filter(|w| !marker::is_marker(w))
         .enumerate()
         .map(|(i, w)| match parse_widget(w, ids) {
             Some((widget, raw)) if widget_json(i, region, &widget, &raw) == *w => widget,
@@ -223,7 +233,8 @@ struct AlarmRead {
 #[derive(Debug, Default)]
 pub struct Raw {
     alarms: Vec<AlarmRead>,
-    /// (name, body) of each recorded dashboard that exists.
+    /// (name, body) of each dashboard read: the recorded ones, or with none recorded those
+    /// whose marker is this environment's.
     dashboards: Vec<(String, String)>,
     region: String,
     /// (`app/NAME/ID`, Beanstalk environment id).
@@ -267,31 +278,99 @@ async fn read(cw: &CloudWatch, claims: &Claims) -> Result<Raw, AwsError> {
             alarms.push(a);
         }
     }
-    let mut dashboards = Vec::new();
-    for name in claims.recorded_ids(Kind::Dashboard) {
-        if let Some(body) = dashboard_now(&cw.client, &what, &name).await? {
-            dashboards.push((name, body));
-        }
-    }
+    let dashboards = read_dashboards(cw, claims, &what).await?;
     let wants_lb = alarms
         .iter()
         .any(|a| a.raw_dims.iter().any(|(k, _)| k == LOAD_BALANCER))
         || dashboards.iter().any(|(_, b)| b.contains(LOAD_BALANCER));
-    let mut load_balancers = Vec::new();
-    if wants_lb {
-        for env in claims.recorded_ids(Kind::BeanstalkEnv) {
-            // A single-instance environment has no load balancer: nothing to map back.
-            if let Some(Some(lb)) = super::unless_gone(env_load_balancer(cw, &what, &env).await)? {
-                load_balancers.push((lb, env));
-            }
-        }
-    }
+    let load_balancers = if wants_lb {
+        load_balancers(cw, claims, &what).await?
+    } else {
+        Vec::new()
+    };
     Ok(Raw {
         alarms,
         dashboards,
         region: cw.region.clone(),
         load_balancers,
     })
+}
+
+/// (`app/NAME/ID`, environment id) of the recorded Beanstalk environments' load balancers; with
+/// none recorded (state lost), of the environments whose names carry this environment's (the
+/// read maps back only those it finds ours: `Ids::alias`).
+async fn load_balancers(
+    cw: &CloudWatch,
+    claims: &Claims,
+    what: &str,
+) -> Result<Vec<(String, String)>, AwsError> {
+    let mut envs = claims.recorded_ids(Kind::BeanstalkEnv);
+    if envs.is_empty() {
+        let out = cw
+            .beanstalk
+            .describe_environments()
+            .include_deleted(false)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(what, "DescribeEnvironments", e))?;
+        envs = out
+            .environments()
+            .iter()
+            .filter(|e| {
+                e.environment_name()
+                    .is_some_and(|n| names_env(n, &claims.owner.env))
+            })
+            .filter_map(|e| e.environment_id().map(str::to_owned))
+            .collect();
+    }
+    let mut out = Vec::new();
+    for env in envs {
+        // A single-instance environment has no load balancer: nothing to map back.
+        if let Some(Some(lb)) = super::unless_gone(env_load_balancer(cw, what, &env).await)? {
+            out.push((lb, env));
+        }
+    }
+    Ok(out)
+}
+
+/// The recorded dashboards; with none recorded (state lost, or a first apply), the project's
+/// dashboards whose names carry the environment (validation requires both of the spec's name)
+/// that the marker in their body claims. A converged read makes no listing.
+async fn read_dashboards(
+    cw: &CloudWatch,
+    claims: &Claims,
+    what: &str,
+) -> Result<Vec<(String, String)>, AwsError> {
+    let mut names = claims.recorded_ids(Kind::Dashboard);
+    let listed = names.is_empty();
+    if listed {
+        let mut pages = cw
+            .client
+            .list_dashboards()
+            .dashboard_name_prefix(&claims.owner.project)
+            .into_paginator()
+            .send();
+        while let Some(p) = pages.next().await {
+            let p = p.map_err(sdk_err(what, "ListDashboards"))?;
+            names.extend(
+                p.dashboard_entries()
+                    .iter()
+                    .filter_map(|e| e.dashboard_name())
+                    .filter(|n| names_env(n, &claims.owner.env))
+                    .map(str::to_owned),
+            );
+        }
+    }
+    let mut out = Vec::new();
+    for name in names {
+        let Some(body) = dashboard_now(&cw.client, what, &name).await? else {
+            continue;
+        };
+        if !listed || claims.keeps(&name, Kind::Dashboard, &marker::tags(&body)) {
+            out.push((name, body));
+        }
+    }
+    Ok(out)
 }
 
 fn alarm_read(a: &aws_sdk_cloudwatch::types::MetricAlarm) -> AlarmRead {
@@ -394,9 +473,14 @@ async fn env_load_balancer(
 
 impl ReadPass for Raw {
     fn tagged(&self) -> Vec<(String, Tags)> {
+        let dashboards = self
+            .dashboards
+            .iter()
+            .map(|(name, body)| (name.clone(), marker::tags(body)));
         self.alarms
             .iter()
             .map(|a| (a.name.clone(), a.tags.clone()))
+            .chain(dashboards)
             .collect()
     }
 
@@ -420,7 +504,8 @@ impl ReadPass for Raw {
             found.insert(address, live(a.name, Attrs::Alarm(attrs), a.tags));
         }
         for (name, body) in self.dashboards {
-            let Some(address) = claims.address(&name, Kind::Dashboard, &Tags::new()) else {
+            let tags = marker::tags(&body);
+            let Some(address) = claims.address(&name, Kind::Dashboard, &tags) else {
                 continue;
             };
             let attrs = Attrs::Dashboard(DashboardAttrs {
@@ -431,7 +516,7 @@ impl ReadPass for Raw {
                 topic: Ref::Managed(Address::single(Stack::Shared, Kind::AlarmTopic)),
                 widgets: parse_dashboard(&body, &self.region, ids),
             });
-            found.insert(address, live(name, attrs, Tags::new()));
+            found.insert(address, live(name, attrs, tags));
         }
         found
     }
@@ -540,9 +625,8 @@ async fn put_dashboard(cw: &CloudWatch, op: &Op<'_>, d: &DashboardAttrs) -> Resu
     // arn:aws:sns:REGION:ACCOUNT:NAME
     let topic = op.ids.id(&d.topic)?;
     let account = topic.split(':').nth(4).unwrap_or_default();
-    let body = dashboard_body(d, account, &|v| {
-        Ok(values.get(v).cloned().unwrap_or_default())
-    })?;
+    let resolve = |v: &Dimension| Ok(values.get(v).cloned().unwrap_or_default());
+    let body = dashboard_body(d, account, &resolve, &op.tags())?;
     let out = cw
         .client
         .put_dashboard()
@@ -587,10 +671,10 @@ async fn tags_now(cw: &CloudWatch, op: &Op<'_>) -> Result<Option<Tags>, AwsError
             };
             super::unless_gone(alarm_tags(&cw.client, &res, &arn).await)
         }
-        // No tags: there while AWS has it (ours by its recorded name).
+        // Its tags are its marker's (none without one: ours only by its recorded name).
         Kind::Dashboard => Ok(dashboard_now(&cw.client, &res, op.id())
             .await?
-            .map(|_| Tags::new())),
+            .map(|body| marker::tags(&body))),
         kind => Err(op.invalid(&format!("{kind} is not a CloudWatch resource"))),
     }
 }
@@ -617,11 +701,10 @@ async fn retag(
     set: &BTreeMap<String, String>,
     remove: &BTreeSet<String>,
 ) -> Result<(), AwsError> {
-    // Dashboards take no tags.
-    if op.address.kind != Kind::Alarm {
-        return Ok(());
-    }
     let res = op.resource();
+    if op.address.kind == Kind::Dashboard {
+        return retag_dashboard(cw, op, set, remove).await;
+    }
     let Some(arn) = alarm_arn(&cw.client, &res, op.id()).await? else {
         return Err(op.invalid("the alarm is gone"));
     };
@@ -643,6 +726,34 @@ async fn retag(
             .await
             .map_err(sdk_err(&res, "UntagResource"))?;
     }
+    Ok(())
+}
+
+/// A dashboard's tags are its marker: the body as AWS has it, with the marker written again.
+/// An update that writes the spec's body (with the spec's marker) has done it already.
+async fn retag_dashboard(
+    cw: &CloudWatch,
+    op: &Op<'_>,
+    set: &BTreeMap<String, String>,
+    remove: &BTreeSet<String>,
+) -> Result<(), AwsError> {
+    if op.change.changes_attributes() {
+        return Ok(());
+    }
+    let res = op.resource();
+    let Some(body) = dashboard_now(&cw.client, &res, op.id()).await? else {
+        return Err(op.invalid("the dashboard is gone"));
+    };
+    let mut tags = marker::tags(&body);
+    tags.extend(set.iter().map(|(k, v)| (k.clone(), v.clone())));
+    tags.retain(|k, _| !remove.contains(k));
+    cw.client
+        .put_dashboard()
+        .dashboard_name(op.id())
+        .dashboard_body(marker::with_tags(&body, &tags))
+        .send()
+        .await
+        .map_err(sdk_err(&res, "PutDashboard"))?;
     Ok(())
 }
 
@@ -687,8 +798,8 @@ pub(super) async fn alarm_holder(
     }])
 }
 
-/// Who holds a dashboard name: `PutDashboard` would overwrite it, and a dashboard carries no
-/// tags, so any holder is not provably this environment's.
+/// Who holds a dashboard name: `PutDashboard` would overwrite it. A dashboard carries no tags:
+/// the marker in its body stands for them (a dashboard without one is not provably anyone's).
 pub(super) async fn dashboard_holder(
     client: &Client,
     res: &str,
@@ -696,10 +807,16 @@ pub(super) async fn dashboard_holder(
 ) -> Result<Vec<crate::plan::names::Holder>, AwsError> {
     Ok(dashboard_now(client, res, name)
         .await?
-        .map(|_| crate::plan::names::Holder::Resource {
-            id: name.to_owned(),
-            tags: Tags::new(),
-            detail: Some("dashboards carry no tags".into()),
+        .map(|body| {
+            let tags = marker::tags(&body);
+            let detail = tags
+                .is_empty()
+                .then(|| "dashboards carry no tags, and this one has no provision marker".into());
+            crate::plan::names::Holder::Resource {
+                id: name.to_owned(),
+                tags,
+                detail,
+            }
         })
         .into_iter()
         .collect())
@@ -835,7 +952,7 @@ mod tests {
     #[test]
     fn the_body_is_canonical_json_and_reads_back_as_the_same_widgets() {
         let d = dashboard();
-        let body = dashboard_body(&d, "123456789012", &resolve_nat).unwrap();
+        let body = dashboard_body(&d, "123456789012", &resolve_nat, &Tags::new()).unwrap();
         // Keys sorted, no spaces: the same spec gives the same bytes.
         let v: Value = serde_json::from_str(&body).unwrap();
         assert_eq!(v.to_string(), body);
@@ -847,7 +964,7 @@ mod tests {
     #[test]
     fn a_hand_edited_widget_reads_as_another_widget() {
         let d = dashboard();
-        let body = dashboard_body(&d, "123456789012", &resolve_nat).unwrap();
+        let body = dashboard_body(&d, "123456789012", &resolve_nat, &Tags::new()).unwrap();
         assert_eq!(parse_dashboard(&body, "us-east-2", &ids()), d.widgets);
         for edited in [
             body.replace("\"width\":12", "\"width\":8"),

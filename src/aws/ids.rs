@@ -40,14 +40,10 @@ pub fn ours(owner: &Owner, tags: &Tags) -> bool {
     owner.owns(tags)
 }
 
-/// The provision owner another project's or environment's tags name, if they name one.
+/// The provision owner another project's or environment's tags name, if they name one
+/// ([`Owner::other`]).
 pub fn other_owner(owner: &Owner, tags: &Tags) -> Option<String> {
-    let (project, env) = (tags.get(TAG_PROJECT), tags.get(TAG_ENV));
-    if (project.is_none() && env.is_none()) || owner.owns(tags) {
-        return None;
-    }
-    let show = |v: Option<&String>| v.map_or_else(|| "?".to_owned(), Clone::clone);
-    Some(format!("{}/{}", show(project), show(env)))
+    owner.other(tags)
 }
 
 /// What is provably this environment's: a resource carrying its project and env tags (the
@@ -55,7 +51,8 @@ pub fn other_owner(owner: &Owner, tags: &Tags) -> Option<String> {
 /// that carries no other owner's tags. A recorded id that still exists is that resource,
 /// whatever happened to its tags, so a lost tag is put back rather than the resource created
 /// twice. Where the id is a name anyone can take again (see [`Kind::id_is_name`]), the
-/// project and env tags must still be there.
+/// project tag must still be there: a name alone proves nothing, but this project's tag on
+/// the recorded name with the others lost (and none of another owner's) does.
 #[derive(Debug, Clone)]
 pub struct Claims {
     pub owner: Owner,
@@ -109,8 +106,9 @@ impl Claims {
             return Verdict::Foreign(other);
         }
         let owned = self.owner.owns(tags);
+        let project = tags.get(TAG_PROJECT) == Some(&self.owner.project);
         if let Some(a) = self.recorded.get(&(kind, id.to_owned()))
-            && (owned || !kind.id_is_name())
+            && (project || !kind.id_is_name())
         {
             return Verdict::Ours(a.clone());
         }
@@ -164,14 +162,18 @@ pub fn collect<'a>(claims: &Claims, tagged: impl IntoIterator<Item = (String, &'
 }
 
 /// What a read pass normalised, by address. Two resources carrying the same ownership tags (a
-/// copy made outside provision) do not hide each other: the first id in sort order is the
-/// resource, the others are reported, and the planner refuses to act until one is gone.
+/// copy made outside provision, or the old one of a replacement made first that a stopped run
+/// did not delete) do not hide each other: the one state records is the resource (else the
+/// first id in sort order), the others are reported, and the planner refuses to act until one
+/// is gone.
 #[derive(Debug, Default)]
 pub struct Found {
     pub resources: BTreeMap<Address, LiveResource>,
     pub duplicates: Vec<Duplicate>,
     /// What other resources may read of these (`model::template::exposed`).
     pub exports: crate::model::Exports,
+    /// The duplicates as read, by address and id (see [`Found::prefer_recorded`]).
+    others: BTreeMap<(Address, String), LiveResource>,
 }
 
 impl Found {
@@ -187,19 +189,42 @@ impl Found {
                     r
                 };
                 self.duplicates.push(Duplicate {
-                    address,
-                    id: other.id,
+                    address: address.clone(),
+                    id: other.id.clone(),
                 });
+                self.others.insert((address, other.id.clone()), other);
             }
         }
     }
 
     pub fn extend(&mut self, other: Found) {
+        self.others.extend(other.others);
         for (address, r) in other.resources {
             self.insert(address, r);
         }
         self.duplicates.extend(other.duplicates);
         self.exports.extend(other.exports);
+    }
+
+    /// Among resources under one address, the one state recorded there is the resource.
+    pub fn prefer_recorded(&mut self, claims: &Claims) {
+        for d in &mut self.duplicates {
+            let recorded = |id: &str| {
+                claims.recorded.get(&(d.address.kind, id.to_owned())) == Some(&d.address)
+            };
+            let Some(kept) = self.resources.get_mut(&d.address) else {
+                continue;
+            };
+            if recorded(&kept.id) || !recorded(&d.id) {
+                continue;
+            }
+            let Some(other) = self.others.remove(&(d.address.clone(), d.id.clone())) else {
+                continue;
+            };
+            let was = std::mem::replace(kept, other);
+            d.id = was.id.clone();
+            self.others.insert((d.address.clone(), was.id.clone()), was);
+        }
     }
 }
 
@@ -303,6 +328,60 @@ mod tests {
         assert_eq!(
             c.verdict("p-staging", Kind::DbInstance, &owned),
             Verdict::Ours(db)
+        );
+    }
+
+    /// Issue 24: a recorded resource that lost some ownership tags (not all) is still ours,
+    /// whatever the kind; one that carries another project's or environment's is not.
+    #[test]
+    fn a_recorded_resource_with_some_ownership_tags_lost_is_ours_whatever_the_kind() {
+        let owner = Owner {
+            project: "p".into(),
+            env: "staging".into(),
+        };
+        let sg: Address = "shared.security_group.api-link".parse().unwrap();
+        let api: Address = "shared.api".parse().unwrap();
+        let db: Address = "backend.rds".parse().unwrap();
+        let c = Claims::new(owner, [(&sg, "sg-1"), (&api, "abc123"), (&db, "p-staging")]);
+        // provision:env lost (project, stack and address intact), as an operator would.
+        let no_env = tags(&[
+            (TAG_PROJECT, "p"),
+            (TAG_STACK, "shared"),
+            (TAG_ADDRESS, "shared.security_group.api-link"),
+        ]);
+        assert_eq!(
+            c.verdict("sg-1", Kind::SecurityGroup, &no_env),
+            Verdict::Ours(sg)
+        );
+        // Only the project tag left.
+        let project = tags(&[(TAG_PROJECT, "p")]);
+        assert_eq!(
+            c.verdict("abc123", Kind::RestApi, &project),
+            Verdict::Ours(api)
+        );
+        // A name anyone can take: this project's tag on it is enough, nothing is not.
+        assert_eq!(
+            c.verdict("p-staging", Kind::DbInstance, &project),
+            Verdict::Ours(db)
+        );
+        // Another environment's or project's tag is never ours, recorded or not.
+        for theirs in [
+            tags(&[(TAG_PROJECT, "p"), (TAG_ENV, "production")]),
+            tags(&[(TAG_ENV, "production")]),
+            tags(&[(TAG_PROJECT, "q")]),
+        ] {
+            assert!(
+                matches!(
+                    c.verdict("abc123", Kind::RestApi, &theirs),
+                    Verdict::Foreign(_)
+                ),
+                "{theirs:?}"
+            );
+        }
+        // Unrecorded, the same partial tags prove nothing.
+        assert_eq!(
+            c.verdict("sg-2", Kind::SecurityGroup, &no_env),
+            Verdict::Unproven
         );
     }
 

@@ -13,6 +13,7 @@ pub mod exports;
 pub mod iam;
 pub mod ids;
 pub mod import;
+pub mod marker;
 pub mod names;
 pub mod outputs;
 pub mod profile;
@@ -255,6 +256,7 @@ impl Aws {
         for r in reads {
             found.extend(r.normalise(claims, &ids));
         }
+        found.prefer_recorded(claims);
         Ok(LiveState {
             resources: found.resources,
             unmanaged,

@@ -25,6 +25,11 @@ impl Aws {
                     NameKind::CnamePrefix => cname_prefix(&aws.beanstalk, &res, name).await,
                     NameKind::RestApi => rest_api(&aws.apigateway, &res, name).await,
                     NameKind::ApiKey => api_key(&aws.apigateway, &res, name).await,
+                    NameKind::SecurityGroup => match claim.scope.as_deref() {
+                        Some(vpc) => security_group(&aws.ec2, &res, name, vpc).await,
+                        None => Ok(Vec::new()),
+                    },
+                    NameKind::UsagePlan => usage_plan(&aws.apigateway, &res, name).await,
                     NameKind::IamRole => iam::role_holder(&aws.iam, &res, name).await,
                     NameKind::InstanceProfile => iam::profile_holder(&aws.iam, &res, name).await,
                     NameKind::SnsTopic => sns::topic_holder(&aws.sns, &res, name).await,
@@ -296,6 +301,55 @@ async fn api_key(
         for k in p.items().iter().filter(|k| k.name() == Some(name)) {
             let id = k.id().unwrap_or_default();
             held.push(resource(id, apigateway::tags_of(k.tags()), None));
+        }
+    }
+    Ok(held)
+}
+
+/// Security group names are unique in their VPC ("You can't have two security groups for the
+/// same VPC with the same name", EC2 API reference, CreateSecurityGroup) and case-insensitive
+/// there: the VPC's groups are listed and compared without case.
+async fn security_group(
+    client: &aws_sdk_ec2::Client,
+    res: &str,
+    name: &str,
+    vpc: &str,
+) -> Result<Vec<Holder>, AwsError> {
+    use aws_sdk_ec2::types::Filter;
+    let mut held = Vec::new();
+    let mut pages = client
+        .describe_security_groups()
+        .filters(Filter::builder().name("vpc-id").values(vpc).build())
+        .into_paginator()
+        .send();
+    while let Some(p) = pages.next().await {
+        let p = p.map_err(|e| AwsError::from_sdk(res, "DescribeSecurityGroups", e))?;
+        for g in p
+            .security_groups()
+            .iter()
+            .filter(|g| g.group_name().is_some_and(|n| n.eq_ignore_ascii_case(name)))
+        {
+            let id = g.group_id().unwrap_or_default();
+            let tags = super::ec2_read::tags_of(g.tags());
+            held.push(resource(id, tags, Some(format!("in {vpc}"))));
+        }
+    }
+    Ok(held)
+}
+
+/// Usage plans by name: not unique on AWS, so every plan of the name is listed.
+async fn usage_plan(
+    client: &aws_sdk_apigateway::Client,
+    res: &str,
+    name: &str,
+) -> Result<Vec<Holder>, AwsError> {
+    let mut held = Vec::new();
+    let mut pages = client.get_usage_plans().limit(500).into_paginator().send();
+    while let Some(p) = pages.next().await {
+        let p = p.map_err(|e| AwsError::from_sdk(res, "GetUsagePlans", e))?;
+        for u in p.items().iter().filter(|u| u.name() == Some(name)) {
+            let id = u.id().unwrap_or_default();
+            held.push(resource(id, apigateway::tags_of(u.tags()), None));
         }
     }
     Ok(held)

@@ -397,17 +397,28 @@ impl Session {
     }
 
     /// Names the plan would create that AWS already has under someone else: refused, all of
-    /// them at once, before anything changes. Only creates are looked up.
-    async fn check_names(&self, plan: &Plan) -> Result<(), CliError> {
-        let claims = names::claims(plan);
+    /// them at once, before anything changes. Only creates are looked up. A holder is this
+    /// environment's as the read pass would take it (its tags, or an id its state recorded).
+    async fn check_names(&self, plan: &Plan, observed: &Observed) -> Result<(), CliError> {
+        let ids = observed
+            .full_live
+            .resources
+            .iter()
+            .map(|(a, r)| (a.clone(), r.id.clone()))
+            .collect();
+        let claims = names::claims(plan, &ids);
         if claims.is_empty() {
             return self.check_offerings(plan).await;
         }
-        let list = names::collisions(&self.owner(), self.aws.holders(claims).await?);
+        let ours = |c: &names::Claim, id: &str, tags: &crate::model::Tags| {
+            observed.claims.address(id, c.address.kind, tags).is_some()
+        };
+        let list = names::collisions(self.aws.holders(claims).await?, ours);
         if list.is_empty() {
             return self.check_offerings(plan).await;
         }
         Err(names::Collisions {
+            owner: self.owner(),
             env: self.env.clone(),
             list,
             origins: self.origins.clone(),
@@ -496,7 +507,7 @@ pub async fn plan(g: &Global, a: &PlanArgs) -> Result<Outcome, CliError> {
     let plan = s.diffed(&observed)?;
     let made = s.targeted(plan, targets, &observed, Direction::Dependencies)?;
     let plan = s.checked(made.clone(), false)?;
-    s.check_names(&plan).await?;
+    s.check_names(&plan, &observed).await?;
     let mut view = s.plan_view(&plan);
     let paused;
     let desired = if s.is_paused(&observed) {
@@ -650,7 +661,7 @@ async fn execute(
     let observed = s.observe().await?;
     let first = s.checked(make_plan(s, &observed)?, true)?;
     // Before the state bucket, the locks or anything else is written.
-    s.check_names(&first).await?;
+    s.check_names(&first, &observed).await?;
     if !first.has_changes() && unrecorded(&first, &observed.recorded).is_empty() {
         s.out.show(&s.plan_view(&first));
         s.print_stats(&a.run);
@@ -775,7 +786,7 @@ async fn replan(
 ) -> Result<Plan, CliError> {
     let plan = s.checked(make_plan(s, observed)?, true)?;
     // Names may have been taken while this run waited for its locks.
-    s.check_names(&plan).await?;
+    s.check_names(&plan, observed).await?;
     // Someone changed AWS or state between the first plan and the lock: the work now reaches a
     // stack this run does not hold. Start over rather than write to it unlocked.
     let unlocked: Vec<&str> = touched(&plan, &observed.recorded)

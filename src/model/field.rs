@@ -169,10 +169,13 @@ pub fn flatten(attrs: &Attrs, tags: &Tags) -> BTreeMap<Field, Value> {
     let mut value = serde_json::to_value(attrs).expect("attributes serialise");
     if let Value::Object(map) = &mut value {
         map.remove("kind");
-        map.insert(
-            "tags".into(),
-            serde_json::to_value(tags).expect("tags serialise"),
-        );
+        // No tags is no field: a resource that lost every tag differs by its tags alone.
+        if !tags.is_empty() {
+            map.insert(
+                "tags".into(),
+                serde_json::to_value(tags).expect("tags serialise"),
+            );
+        }
         walk(&mut Vec::new(), map, &mut out);
     }
     out

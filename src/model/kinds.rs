@@ -20,6 +20,11 @@ pub struct Description {
     pub immutable: &'static [&'static str],
     /// Replacing or deleting it destroys data, so the spec must allow a replacement explicitly.
     pub holds_data: bool,
+    /// AWS lets a replacement exist beside the one it replaces (no unique name, address or
+    /// attachment in common): the new one is created first and the old one deleted once what
+    /// used it has moved (Terraform's `create_before_destroy`), so a failed create leaves the
+    /// old one serving. Otherwise the old one goes first.
+    pub coexists: bool,
     /// How live values are viewed before they are compared with the spec.
     pub normalise: Normalise,
     /// How live attributes are shown in a plan.
@@ -72,6 +77,9 @@ pub enum NameKind {
     CnamePrefix,
     RestApi,
     ApiKey,
+    /// Unique in its VPC: looked up only where the VPC exists.
+    SecurityGroup,
+    UsagePlan,
     IamRole,
     InstanceProfile,
     SnsTopic,
@@ -89,6 +97,8 @@ impl NameKind {
             NameKind::CnamePrefix => "Beanstalk CNAME prefix",
             NameKind::RestApi => "REST API name",
             NameKind::ApiKey => "API key name",
+            NameKind::SecurityGroup => "security group name",
+            NameKind::UsagePlan => "usage plan name",
             NameKind::IamRole => "IAM role name",
             NameKind::InstanceProfile => "IAM instance profile name",
             NameKind::SnsTopic => "SNS topic name",
@@ -105,6 +115,9 @@ impl NameKind {
             | NameKind::BeanstalkApp
             | NameKind::BeanstalkEnv
             | NameKind::CnamePrefix
+            // "You can't have two security groups for the same VPC with the same name"
+            // (EC2 API reference, CreateSecurityGroup): InvalidGroup.Duplicate.
+            | NameKind::SecurityGroup
             | NameKind::IamRole
             | NameKind::InstanceProfile
             // CreateTopic, PutMetricAlarm and PutDashboard take a held name without an error
@@ -112,7 +125,9 @@ impl NameKind {
             | NameKind::SnsTopic
             | NameKind::Alarm
             | NameKind::Dashboard => true,
-            NameKind::RestApi | NameKind::ApiKey => false,
+            // CreateUsagePlan documents no uniqueness of its name, as CreateRestApi and
+            // CreateApiKey do not: API Gateway takes a second one.
+            NameKind::RestApi | NameKind::ApiKey | NameKind::UsagePlan => false,
         }
     }
 }
@@ -125,6 +140,7 @@ const PLAIN: Description = Description {
     id_is_name: false,
     immutable: &[],
     holds_data: false,
+    coexists: false,
     normalise: Normalise::AsRead,
     shown: Shown::AsRead,
     names: &[],
@@ -210,6 +226,7 @@ const SECURITY_GROUP: Description = Description {
     named: true,
     // AWS cannot rename a group or change its description.
     immutable: &["vpc", "name", "description"],
+    names: &[(NameKind::SecurityGroup, "name")],
     ..PLAIN
 };
 
@@ -227,9 +244,12 @@ const API_KEY: Description = Description {
 
 // A V2 link is immutable: "you can't change its subnets or security groups"
 // (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-vpc-links-v2.html).
+// Two links may exist side by side: a link is known by the id AWS gives it, and CreateVpcLink
+// (API Gateway V2 API reference) asks for a name it does not require to be unique.
 const VPC_LINK: Description = Description {
     segment: "vpc_link",
     immutable: &["name", "subnets", "security_groups"],
+    coexists: true,
     ..PLAIN
 };
 
@@ -251,6 +271,7 @@ const API_STAGE: Description = Description {
 const USAGE_PLAN: Description = Description {
     segment: "usage_plan",
     immutable: &["api"],
+    names: &[(NameKind::UsagePlan, "name")],
     ..PLAIN
 };
 

@@ -29,6 +29,19 @@ impl Owner {
     pub fn owns(&self, tags: &Tags) -> bool {
         tags.get(TAG_PROJECT) == Some(&self.project) && tags.get(TAG_ENV) == Some(&self.env)
     }
+
+    /// The provision owner (`project/env`) another project's or environment's tags name, if
+    /// they name one. A tag that is missing names nobody (an operator may have removed it);
+    /// only a `provision:project` or `provision:env` that says another value does.
+    pub fn other(&self, tags: &Tags) -> Option<String> {
+        let (project, env) = (tags.get(TAG_PROJECT), tags.get(TAG_ENV));
+        let differs = |v: Option<&String>, ours: &str| v.is_some_and(|v| v != ours);
+        if !differs(project, &self.project) && !differs(env, &self.env) {
+            return None;
+        }
+        let show = |v: Option<&String>| v.map_or_else(|| "?".to_owned(), Clone::clone);
+        Some(format!("{}/{}", show(project), show(env)))
+    }
 }
 
 /// Whether `name` carries `env` as one of its dash-separated words (`agentpass-staging-backend-ec2`):
@@ -57,6 +70,11 @@ pub struct Lifecycle {
     /// reported as drift.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ignore: Vec<String>,
+    /// A replacement that creates the new resource before deleting the old one (decided by
+    /// the plan: the kind [coexists](super::kinds::Description::coexists) and nothing it
+    /// needs is replaced the other way round). Never set by a spec.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub create_before_destroy: bool,
 }
 
 impl Lifecycle {

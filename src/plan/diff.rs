@@ -82,6 +82,11 @@ pub fn diff(
         .map(|d| PlanError::Duplicate {
             address: d.address.clone(),
             id: d.id.clone(),
+            recorded: recorded
+                .resources
+                .get(&d.address)
+                .map(|r| r.id.clone())
+                .filter(|r| *r != d.id),
         })
         .collect();
     let graphs = Graphs::new(desired, live, recorded)?;
@@ -104,6 +109,7 @@ pub fn diff(
     }
     cascade_replacements(&mut changes, desired);
     redeploy_stages(&mut changes);
+    order_replacements(&mut changes);
 
     // The replacement checks validate the planned changes; their errors are reported with
     // the rest, in the order planning meets them: per address, then per replacement.
@@ -502,6 +508,44 @@ fn with_new_ids(value: &Value, targets: &[&Address]) -> Value {
                 .collect(),
         ),
         other => other.clone(),
+    }
+}
+
+/// Which replacements create the new resource before deleting the old one: those of kinds
+/// whose old and new may exist side by side ([`Description::coexists`]), unless something the
+/// new one needs is itself replaced old-first. That one's create waits for its delete, which
+/// waits for whatever holds it to go first: a create-first replacement there would wait for
+/// itself (Terraform's rule that `create_before_destroy` reaches a resource's dependencies).
+///
+/// [`Description::coexists`]: crate::model::kinds::Description::coexists
+fn order_replacements(changes: &mut [Change]) {
+    let replaced = |c: &&Change| c.action == Action::Replace;
+    let mut first: BTreeSet<Address> = changes
+        .iter()
+        .filter(replaced)
+        .filter(|c| c.address.kind.describe().coexists)
+        .map(|c| c.address.clone())
+        .collect();
+    loop {
+        let old_first: BTreeSet<&Address> = changes
+            .iter()
+            .filter(replaced)
+            .map(|c| &c.address)
+            .filter(|a| !first.contains(*a))
+            .collect();
+        let before = first.len();
+        first.retain(|a| {
+            changes
+                .iter()
+                .find(|c| &c.address == a)
+                .is_some_and(|c| !c.depends_on.iter().any(|d| old_first.contains(d)))
+        });
+        if first.len() == before {
+            break;
+        }
+    }
+    for c in changes.iter_mut().filter(|c| first.contains(&c.address)) {
+        c.lifecycle.create_before_destroy = true;
     }
 }
 

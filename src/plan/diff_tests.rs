@@ -1422,7 +1422,7 @@ fn two_resources_under_one_address_stop_the_plan() {
     });
     let err = diff(&d, &live, &recorded(&d)).unwrap_err();
     assert!(
-        matches!(&err.0[..], [PlanError::Duplicate { address, id }] if *address == a("shared.vpc") && id == "vpc-copy"),
+        matches!(&err.0[..], [PlanError::Duplicate { address, id, .. }] if *address == a("shared.vpc") && id == "vpc-copy"),
         "{err}"
     );
 }
@@ -1486,4 +1486,55 @@ fn beanstalk_load_balancer_type_change_is_replace() {
             forces_replacement: true,
         }]
     );
+}
+
+// ---- replacement order (issue 24) ---------------------------------------------------------------
+
+#[test]
+fn a_vpc_link_is_replaced_new_one_first() {
+    let d = desired();
+    let mut live = converged(&d);
+    attrs!(live_mut(&mut live, "backend.vpc_link"), VpcLink).subnets =
+        vec![Ref::External("subnet-old".into())];
+    let p = plan(&d, &live);
+    let link = change(&p, "backend.vpc_link");
+    assert_eq!(link.action, Action::Replace);
+    assert!(link.lifecycle.create_before_destroy, "{link:?}");
+    // Nothing else is replaced, so nothing else is made first.
+    for c in p
+        .changes
+        .iter()
+        .filter(|c| c.address != a("backend.vpc_link"))
+    {
+        assert!(!c.lifecycle.create_before_destroy, "{}", c.address);
+    }
+    let text =
+        crate::plan::render::render_text(&p, "us-east-2", crate::plan::render::Style::plain());
+    assert!(
+        text.contains("+/- backend.vpc_link") && text.contains("made before the old one"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_replacement_whose_parent_goes_old_first_goes_old_first_too() {
+    let d = desired();
+    let live = converged(&d);
+    let mut changes = plan(&d, &live).changes;
+    for c in &mut changes {
+        if ["shared.security_group.api-link", "backend.vpc_link"]
+            .contains(&c.address.to_string().as_str())
+        {
+            c.action = Action::Replace;
+        }
+    }
+    order_replacements(&mut changes);
+    let link = changes
+        .iter()
+        .find(|c| c.address == a("backend.vpc_link"))
+        .unwrap();
+    // A group cannot be made beside its namesake in the VPC: it goes first, and the link
+    // that needs the new group cannot be made before it.
+    assert!(!link.lifecycle.create_before_destroy);
+    assert!(changes.iter().all(|c| !c.lifecycle.create_before_destroy));
 }

@@ -6,8 +6,10 @@
 
 use std::fmt;
 
+use std::collections::BTreeMap;
+
 use super::types::{Action, Plan};
-use crate::model::{Address, Owner, TAG_ENV, TAG_PROJECT, Tags};
+use crate::model::{Address, Attrs, Owner, Ref, TAG_ENV, TAG_PROJECT, Tags};
 
 pub use crate::model::kinds::NameKind;
 
@@ -17,6 +19,9 @@ pub struct Claim {
     pub address: Address,
     pub kind: NameKind,
     pub name: String,
+    /// Where the name must be unique, when that is narrower than the account and region: a
+    /// security group's VPC id.
+    pub scope: Option<String>,
 }
 
 impl Claim {
@@ -33,6 +38,14 @@ impl Claim {
             NameKind::CnamePrefix => format!("{stack}.beanstalk.cname_prefix"),
             NameKind::RestApi => "api.name".into(),
             NameKind::ApiKey => "api.api_key_name".into(),
+            NameKind::SecurityGroup => format!(
+                "security_groups.{} (the group is named `{{project}}-{{env}}-{}`)",
+                self.address.name.as_deref().unwrap_or_default(),
+                self.address.name.as_deref().unwrap_or_default()
+            ),
+            NameKind::UsagePlan => {
+                "api.name (the usage plan is named after it: `{name}-usage`)".into()
+            }
             NameKind::IamRole => match self.address.name.as_deref() {
                 Some("service") => format!("{stack}.iam.service_role"),
                 _ => format!("{stack}.iam.instance_role"),
@@ -59,8 +72,10 @@ impl Claim {
 }
 
 /// The names a plan's creates and replacements would take, sorted. A plan without them (a
-/// converged one, a destroy) claims nothing, so checking it costs no AWS call.
-pub fn claims(plan: &Plan) -> Vec<Claim> {
+/// converged one, a destroy) claims nothing, so checking it costs no AWS call. `ids` are the
+/// physical ids of what exists (by address): a name unique in a VPC is looked up in that VPC,
+/// and claims nothing in a VPC the plan creates (nothing can hold it there yet).
+pub fn claims(plan: &Plan, ids: &BTreeMap<Address, String>) -> Vec<Claim> {
     let mut out = Vec::new();
     for c in &plan.changes {
         let creates = match c.action {
@@ -75,6 +90,16 @@ pub fn claims(plan: &Plan) -> Vec<Claim> {
             continue;
         }
         let fields = serde_json::to_value(after).expect("attributes serialise");
+        let scope = match after {
+            Attrs::SecurityGroup(g) => match &g.vpc {
+                Ref::Managed(vpc) => match ids.get(vpc) {
+                    Some(id) => Some(id.clone()),
+                    None => continue,
+                },
+                Ref::External(id) => Some(id.clone()),
+            },
+            _ => None,
+        };
         for (kind, field) in names {
             // An absent name (no CNAME prefix: AWS makes a unique one) claims nothing.
             if let Some(name) = fields.get(field).and_then(serde_json::Value::as_str) {
@@ -82,6 +107,7 @@ pub fn claims(plan: &Plan) -> Vec<Claim> {
                     address: c.address.clone(),
                     kind: *kind,
                     name: name.to_owned(),
+                    scope: scope.clone(),
                 });
             }
         }
@@ -112,12 +138,17 @@ pub struct Collision {
 }
 
 /// The holders that are not this environment's, sorted. One of its own (a resource being
-/// replaced under the same name) is no collision.
-pub fn collisions(owner: &Owner, found: Vec<(Claim, Holder)>) -> Vec<Collision> {
+/// replaced under the same name) is no collision: `ours` says whether a holder of a claim's
+/// kind, with this id and these tags, is this environment's (its tags, or an id its state
+/// recorded with no other owner's tags: `aws::Claims`).
+pub fn collisions(
+    found: Vec<(Claim, Holder)>,
+    ours: impl Fn(&Claim, &str, &Tags) -> bool,
+) -> Vec<Collision> {
     let mut out: Vec<Collision> = found
         .into_iter()
-        .filter(|(_, h)| match h {
-            Holder::Resource { tags, .. } => !owner.owns(tags),
+        .filter(|(c, h)| match h {
+            Holder::Resource { id, tags, .. } => !ours(c, id, tags),
             Holder::Elsewhere { .. } => true,
         })
         .map(|(claim, holder)| Collision { claim, holder })
@@ -130,6 +161,7 @@ pub fn collisions(owner: &Owner, found: Vec<(Claim, Holder)>) -> Vec<Collision> 
 /// Every collision of a plan: nothing was changed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct Collisions {
+    pub owner: Owner,
     pub env: String,
     pub list: Vec<Collision>,
     /// Where each spec field was written (`file:line`), by field path, when known.
@@ -158,6 +190,7 @@ impl Collisions {
             address,
             kind,
             name,
+            ..
         } = &c.claim;
         let field = match self.origins.get(&c.claim.spec_path()) {
             Some(at) => format!("{} ({at})", c.claim.spec_field()),
@@ -173,7 +206,7 @@ impl Collisions {
                 let what = detail
                     .as_ref()
                     .map_or_else(String::new, |d| format!(" ({d})"));
-                match foreign_owner(tags) {
+                match self.owner.other(tags).and(foreign_owner(tags)) {
                     Some(owner) => {
                         lines[0].push_str(&format!(
                             " by {id}{what}, which belongs to another provision environment ({owner})"
@@ -183,10 +216,16 @@ impl Collisions {
                         ));
                     }
                     None => {
-                        lines[0].push_str(&format!(
-                            " by {id}{what}, which has no provision tags: made outside provision, \
-                             e.g. by Terraform"
-                        ));
+                        let why = match foreign_owner(tags) {
+                            Some(some) => format!(
+                                "which carries only some of this environment's provision tags \
+                                 ({some}) and is not in its state"
+                            ),
+                            None => "which has no provision tags: made outside provision, e.g. \
+                                     by Terraform"
+                                .into(),
+                        };
+                        lines[0].push_str(&format!(" by {id}{what}, {why}"));
                         lines.push(format!(
                             "    import it: provision import --env {} {address} {id}",
                             self.env
@@ -272,10 +311,10 @@ mod tests {
             changes: vec![change("shared.api", action, api())],
         };
         for action in [Action::Update, Action::Delete, Action::NoOp] {
-            assert!(claims(&plan(action)).is_empty(), "{action:?}");
+            assert!(claims(&plan(action), &ids()).is_empty(), "{action:?}");
         }
         for action in [Action::Create, Action::Replace] {
-            assert_eq!(claims(&plan(action)).len(), 1, "{action:?}");
+            assert_eq!(claims(&plan(action), &ids()).len(), 1, "{action:?}");
         }
     }
 
@@ -285,11 +324,57 @@ mod tests {
             env: "staging".into(),
             changes: vec![change("console.beanstalk", Action::Create, attrs)],
         };
-        let kinds = |p: &Plan| claims(p).into_iter().map(|c| c.kind).collect::<Vec<_>>();
+        let kinds = |p: &Plan| {
+            claims(p, &ids())
+                .into_iter()
+                .map(|c| c.kind)
+                .collect::<Vec<_>>()
+        };
         assert_eq!(kinds(&plan(env(None))), [NameKind::BeanstalkEnv]);
         assert_eq!(
             kinds(&plan(env(Some("agentpass-staging")))),
             [NameKind::BeanstalkEnv, NameKind::CnamePrefix]
+        );
+    }
+
+    fn ids() -> BTreeMap<Address, String> {
+        BTreeMap::new()
+    }
+
+    fn group(vpc: &str) -> Attrs {
+        Attrs::SecurityGroup(crate::model::SecurityGroupAttrs {
+            vpc: vpc
+                .parse()
+                .map_or_else(|_| Ref::External(vpc.into()), Ref::Managed),
+            name: "agentpass-staging-api-link".into(),
+            description: "link".into(),
+            ingress: Default::default(),
+            egress: Default::default(),
+        })
+    }
+
+    /// A group's name is unique in its VPC: looked up there, and not at all in a VPC that
+    /// does not exist yet.
+    #[test]
+    fn a_security_group_claims_its_name_in_its_vpc() {
+        let plan = |vpc| Plan {
+            env: "staging".into(),
+            changes: vec![change(
+                "shared.security_group.api-link",
+                Action::Create,
+                group(vpc),
+            )],
+        };
+        assert!(claims(&plan("shared.vpc"), &ids()).is_empty());
+        let live: BTreeMap<Address, String> =
+            [("shared.vpc".parse().unwrap(), "vpc-1".to_owned())].into();
+        let found = claims(&plan("shared.vpc"), &live);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].kind, NameKind::SecurityGroup);
+        assert_eq!(found[0].scope.as_deref(), Some("vpc-1"));
+        assert_eq!(
+            claims(&plan("vpc-9"), &ids())[0].scope.as_deref(),
+            Some("vpc-9")
         );
     }
 
@@ -298,6 +383,14 @@ mod tests {
             address: "backend.rds".parse().unwrap(),
             kind: NameKind::DbInstance,
             name: "agentpass-staging".into(),
+            scope: None,
+        }
+    }
+
+    fn owner() -> Owner {
+        Owner {
+            project: "agentpass".into(),
+            env: "staging".into(),
         }
     }
 
@@ -310,10 +403,7 @@ mod tests {
 
     #[test]
     fn this_environments_own_holder_is_no_collision_and_others_are_explained() {
-        let owner = Owner {
-            project: "agentpass".into(),
-            env: "staging".into(),
-        };
+        let owner = owner();
         let held = |t: Tags| Holder::Resource {
             id: "agentpass-staging".into(),
             tags: t,
@@ -326,9 +416,10 @@ mod tests {
             (claim(), held(production)),
             (claim(), held(tags(&[("Name", "db")]))),
         ];
-        let list = collisions(&owner, found);
+        let list = collisions(found, |_, _, t| owner.owns(t));
         assert_eq!(list.len(), 2);
         let text = Collisions {
+            owner: owner.clone(),
             env: "staging".into(),
             list,
             origins: [(
@@ -345,6 +436,34 @@ mod tests {
         assert!(text.contains("backend.database.identifier (specs/base.toml:95:1)"));
     }
 
+    /// A holder with only some of this environment's tags is ours when state says so (the
+    /// caller's verdict); when not, it is explained as such, not as another environment's.
+    #[test]
+    fn a_holder_with_some_of_this_environments_tags_is_ours_when_recorded() {
+        let partial = tags(&[(TAG_PROJECT, "agentpass")]);
+        let held = Holder::Resource {
+            id: "abc123".into(),
+            tags: partial,
+            detail: None,
+        };
+        let recorded = |_: &Claim, id: &str, _: &Tags| id == "abc123";
+        assert!(collisions(vec![(claim(), held.clone())], recorded).is_empty());
+        let list = collisions(vec![(claim(), held)], |_, _, _| false);
+        let text = Collisions {
+            owner: owner(),
+            env: "staging".into(),
+            list,
+            origins: Default::default(),
+        }
+        .to_string();
+        assert!(
+            text.contains("only some of this environment's provision tags"),
+            "{text}"
+        );
+        assert!(!text.contains("another provision environment"), "{text}");
+        assert!(text.contains("provision import --env staging"), "{text}");
+    }
+
     /// Every claim of a plan from empty names a spec field the specs really have.
     #[test]
     fn every_claim_names_a_spec_field_that_exists() {
@@ -352,9 +471,12 @@ mod tests {
             .expect("staging validates");
         let desired = crate::spec::desired::build(&loaded.spec);
         let plan = crate::plan::diff(&desired, &Default::default(), &Default::default()).unwrap();
-        let claims = claims(&plan);
+        // As if the VPC existed: then the groups claim their names too.
+        let live: BTreeMap<Address, String> =
+            [("shared.vpc".parse().unwrap(), "vpc-1".to_owned())].into();
+        let claims = claims(&plan, &live);
         let kinds: std::collections::BTreeSet<NameKind> = claims.iter().map(|c| c.kind).collect();
-        assert_eq!(kinds.len(), 12, "{claims:?}");
+        assert_eq!(kinds.len(), 14, "{claims:?}");
         for c in &claims {
             assert!(
                 loaded.spec.origins.contains_key(&c.spec_path()),
@@ -372,6 +494,7 @@ mod tests {
                 address: "shared.api".parse().unwrap(),
                 kind: NameKind::RestApi,
                 name: "agentpass-api-staging".into(),
+                scope: None,
             },
             holder: Holder::Resource {
                 id: "abc123".into(),
@@ -380,6 +503,7 @@ mod tests {
             },
         };
         let text = Collisions {
+            owner: owner(),
             env: "staging".into(),
             list: vec![c],
             origins: Default::default(),

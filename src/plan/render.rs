@@ -117,7 +117,13 @@ fn render_notes(out: &mut String, plan: &Plan) {
 }
 
 fn render_change(out: &mut String, c: &Change, style: Style) {
-    let mut head = format!("  {} {}", c.action.symbol(), c.address);
+    // Terraform's marks: `-/+` deletes the old one first, `+/-` creates the new one first.
+    let symbol = if c.lifecycle.create_before_destroy {
+        "+/-"
+    } else {
+        c.action.symbol()
+    };
+    let mut head = format!("  {symbol} {}", c.address);
     if let Some(id) = &c.id {
         let _ = write!(head, " ({id})");
     }
@@ -125,6 +131,9 @@ fn render_change(out: &mut String, c: &Change, style: Style) {
     let forced = c.forcing_fields();
     if c.action == Action::Replace && !forced.is_empty() {
         let _ = write!(head, ", forced by {}", forced.join(", "));
+    }
+    if c.lifecycle.create_before_destroy {
+        head.push_str("; the new one is made before the old one is deleted");
     }
     let _ = writeln!(out, "{}", style.action(c.action, &head));
     if let Some(reason) = &c.reason {
@@ -167,13 +176,16 @@ fn render_create(out: &mut String, c: &Change) {
         .filter(|(k, _)| ![TAG_PROJECT, TAG_ENV, TAG_STACK, TAG_ADDRESS].contains(&k.as_str()))
         .map(|(k, v)| format!("{k}={v}"))
         .collect();
-    // Kinds AWS takes no tags on (subscriptions, dashboards) are given none.
+    // Kinds AWS takes no tags on are given none (subscriptions) or only the ownership tags
+    // (a dashboard writes them into its body).
     if tags.is_empty() {
         let _ = writeln!(
             out,
             "      {:<width$} = (none: AWS takes no tags here)",
             "tags"
         );
+    } else if shown.is_empty() {
+        let _ = writeln!(out, "      {:<width$} = ownership tags only", "tags");
     } else {
         let _ = writeln!(
             out,

@@ -346,10 +346,23 @@ pub enum PlanError {
         users: Vec<Address>,
     },
     #[error(
-        "{address}: {id} also carries this address's ownership tags (a copy made outside \
-         provision?); delete the one that should not exist, or remove its provision:* tags"
+        "{address}: {id} also carries this address's ownership tags ({}); delete the one that \
+         should not exist, or remove its provision:* tags",
+        match recorded {
+            Some(kept) => format!(
+                "state records {kept}: {id} is most likely the old one of a replacement that \
+                 created the new one first and stopped before deleting it, or a copy made \
+                 outside provision"
+            ),
+            None => "a copy made outside provision?".to_owned(),
+        }
     )]
-    Duplicate { address: Address, id: String },
+    Duplicate {
+        address: Address,
+        id: String,
+        /// The one state records, when state records one of them.
+        recorded: Option<String>,
+    },
     #[error(
         "{address}: Elastic Beanstalk would refuse {problem}; change the setting (or what it \
          reads) in the spec. Nothing was changed"

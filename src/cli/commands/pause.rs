@@ -154,7 +154,7 @@ async fn first_plan(
 ) -> Result<Plan, CliError> {
     let observed = s.observe().await?;
     let plan = plan_of(s, &observed)?;
-    s.check_names(&plan).await?;
+    s.check_names(&plan, &observed).await?;
     s.out.preview(&s.plan_view(&plan));
     if (plan.has_changes() || asks) && !a.auto_approve {
         confirm(s.out, &s.env, command)?;

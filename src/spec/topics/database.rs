@@ -356,6 +356,6 @@ pub(in crate::spec) fn desire(b: &mut Builder<'_>, db: &DatabaseSpec) {
     r.lifecycle = Lifecycle {
         allow_replace: db.allow_replace,
         apply_immediately: db.apply_immediately,
-        ignore: Vec::new(),
+        ..Lifecycle::default()
     };
 }

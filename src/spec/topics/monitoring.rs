@@ -443,13 +443,14 @@ pub(in crate::spec) fn desire(b: &mut Builder<'_>, m: &MonitoringSpec) {
         topic: Ref::Managed(topic),
         widgets,
     };
-    // Dashboards take no tags in AWS.
+    // Dashboards take no tags in AWS: the ownership tags go into the body, as a marker
+    // (`aws::marker`), and nothing else.
     b.add(
         addr(Stack::Shared, Kind::Dashboard),
         Attrs::Dashboard(dashboard),
     )
     .tags
-    .clear();
+    .retain(|k, _| [TAG_PROJECT, TAG_ENV, TAG_STACK, TAG_ADDRESS].contains(&k.as_str()));
     for stack in [Stack::Backend, Stack::Console] {
         b.default_setting(
             &addr(stack, Kind::BeanstalkEnv),

@@ -85,6 +85,8 @@ pub(in crate::spec) fn lower(
             field: pair.path.clone(),
         };
         cx.check_name(&name_at, 1, 64);
+        // The group's name comes from its table's: where to rename it (`plan::names`).
+        cx.remember(&name_at);
         let description = pair.req(&mut cx.d, "description", |g| g.description.as_ref());
         cx.non_empty(&description);
         if description.value.len() > 255 {
