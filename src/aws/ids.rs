@@ -404,6 +404,39 @@ mod tests {
         assert!(c.keeps("vpc-1", Kind::Vpc, &no_address));
     }
 
+    /// The old one of a replacement made first, left by a stopped run, carries the address's
+    /// tags too: the one state records is the resource, the other is reported.
+    #[test]
+    fn among_duplicates_the_recorded_one_is_the_resource() {
+        let address: Address = "shared.eip.nat-public-a".parse().unwrap();
+        let owner = Owner {
+            project: "p".into(),
+            env: "staging".into(),
+        };
+        let c = Claims::new(owner, [(&address, "eipalloc-b")]);
+        let mut found = Found::default();
+        for id in ["eipalloc-b", "eipalloc-a"] {
+            found.insert(address.clone(), live(id));
+        }
+        assert_eq!(found.resources[&address].id, "eipalloc-a");
+        found.prefer_recorded(&c);
+        assert_eq!(found.resources[&address].id, "eipalloc-b");
+        assert_eq!(
+            found.duplicates,
+            [Duplicate {
+                address: address.clone(),
+                id: "eipalloc-a".into()
+            }]
+        );
+        // Neither recorded: the first in sort order, as before.
+        let mut found = Found::default();
+        for id in ["eipalloc-c", "eipalloc-a"] {
+            found.insert(address.clone(), live(id));
+        }
+        found.prefer_recorded(&c);
+        assert_eq!(found.resources[&address].id, "eipalloc-a");
+    }
+
     #[test]
     fn a_second_resource_under_an_address_is_reported_and_the_choice_is_stable() {
         let address: Address = "shared.eip.nat-public-a".parse().unwrap();
