@@ -68,6 +68,9 @@ struct Session {
     /// Plan the paused form (`Some(true)`), the running one (`Some(false)`), or as the pause
     /// record says (`None`: every command but `pause` and `resume`).
     paused: Option<bool>,
+    /// What the paused form does with the NAT's Elastic IPs, when `pause` decides it (else
+    /// the pause record says).
+    elastic_ips: Option<crate::pause::ElasticIps>,
     /// Stacks whose locks the command took itself (`pause`, `resume`): `execute` takes the rest.
     held: BTreeSet<Stack>,
 }
@@ -131,6 +134,7 @@ impl Session {
             branches,
             upgrade_platform: false,
             paused: None,
+            elastic_ips: None,
             held: BTreeSet::new(),
         })
     }
@@ -219,8 +223,8 @@ impl Session {
             e.origins = self.origins.clone();
             CliError::Platforms(e)
         })?;
-        if self.is_paused(observed) {
-            desired = crate::pause::paused(&desired).desired;
+        if let Some(ips) = self.paused_form(observed) {
+            desired = crate::pause::paused(&desired, ips).desired;
         }
         let known = references::known(&observed.full_live, &self.region);
         references::resolve(&mut desired, &known, &BTreeSet::new());
@@ -230,6 +234,14 @@ impl Session {
     /// Whether this command plans the environment's paused form (docs/operations.md).
     fn is_paused(&self, observed: &Observed) -> bool {
         self.paused.unwrap_or(observed.pause.is_some())
+    }
+
+    /// The paused form this command plans, if it plans one: what it does with the Elastic IPs
+    /// is the pause's choice (`pause --release-ip`), as its record keeps it.
+    fn paused_form(&self, observed: &Observed) -> Option<crate::pause::ElasticIps> {
+        let recorded = observed.pause.as_ref().map(|r| r.elastic_ips);
+        self.is_paused(observed)
+            .then(|| self.elastic_ips.or(recorded).unwrap_or_default())
     }
 
     /// The plan from desired to live, its platforms resolved and noted. A reference to what
@@ -499,8 +511,8 @@ pub async fn plan(g: &Global, a: &PlanArgs) -> Result<Outcome, CliError> {
     s.check_names(&plan).await?;
     let mut view = s.plan_view(&plan);
     let paused;
-    let desired = if s.is_paused(&observed) {
-        paused = crate::pause::paused(&s.desired).desired;
+    let desired = if let Some(ips) = s.paused_form(&observed) {
+        paused = crate::pause::paused(&s.desired, ips).desired;
         &paused
     } else {
         &s.desired
