@@ -35,7 +35,7 @@ def test_reset_empties_every_service(aws):
     eb.create_environment(
         ApplicationName="app",
         EnvironmentName="app-env",
-        SolutionStackName="64bit Amazon Linux 2023 v6.7.2 running Node.js 20",
+        SolutionStackName="64bit Amazon Linux 2023 v6.11.5 running Node.js 24",
     )
 
     status, result = internal("POST", "/_provision/reset")
