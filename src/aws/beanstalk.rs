@@ -22,7 +22,7 @@ use aws_sdk_elasticbeanstalk::primitives::DateTime;
 use aws_sdk_elasticbeanstalk::types::{
     ApplicationDescription, ConfigurationOptionSetting, EnvironmentDescription, EnvironmentHealth,
     EnvironmentHealthStatus, EnvironmentStatus, EnvironmentTier, EventDescription, EventSeverity,
-    OptionSpecification, Tag,
+    OptionSpecification, SearchFilter, Tag,
 };
 use tokio::task::JoinSet;
 
@@ -1012,6 +1012,78 @@ impl super::Aws {
             ))?;
         Ok(out.solution_stacks().to_vec())
     }
+
+    /// What AWS says of these branches (their lifecycle state): `ListPlatformBranches` with
+    /// `BranchName in` (10 values a filter, so one call for up to 10 branches).
+    pub async fn platform_branches(
+        &self,
+        names: &[String],
+    ) -> Result<Vec<crate::model::platform::BranchSummary>, AwsError> {
+        let mut out = Vec::new();
+        for chunk in names.chunks(10) {
+            let by_name = search("BranchName", "in", chunk);
+            out.extend(self.list_branches(vec![by_name]).await?);
+        }
+        Ok(out)
+    }
+
+    /// The supported branches of these platforms (what a retired branch may move to).
+    pub async fn supported_branches(
+        &self,
+        platforms: &[String],
+    ) -> Result<Vec<crate::model::platform::BranchSummary>, AwsError> {
+        let mut out = Vec::new();
+        for chunk in platforms.chunks(10) {
+            let filters = vec![
+                search("PlatformName", "in", chunk),
+                search("LifecycleState", "=", &["supported".to_owned()]),
+            ];
+            out.extend(self.list_branches(filters).await?);
+        }
+        Ok(out)
+    }
+
+    /// Every page of `ListPlatformBranches` for these filters; a summary with a state this
+    /// build does not know is left out.
+    async fn list_branches(
+        &self,
+        filters: Vec<SearchFilter>,
+    ) -> Result<Vec<crate::model::platform::BranchSummary>, AwsError> {
+        use crate::model::platform::{BranchSummary, Lifecycle};
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = self
+                .beanstalk
+                .list_platform_branches()
+                .set_filters(Some(filters.clone()))
+                .set_next_token(token.take())
+                .send()
+                .await
+                .map_err(super::errors::sdk_err("platforms", "ListPlatformBranches"))?;
+            out.extend(page.platform_branch_summary_list().iter().filter_map(|b| {
+                Some(BranchSummary {
+                    name: b.branch_name()?.to_owned(),
+                    platform: b.platform_name().unwrap_or_default().to_owned(),
+                    lifecycle: Lifecycle::parse(b.lifecycle_state()?)?,
+                    order: b.branch_order(),
+                })
+            }));
+            match page.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_owned()),
+                _ => return Ok(out),
+            }
+        }
+    }
+}
+
+/// One `ListPlatformBranches` filter term.
+fn search(attribute: &str, operator: &str, values: &[String]) -> SearchFilter {
+    SearchFilter::builder()
+        .attribute(attribute)
+        .operator(operator)
+        .set_values(Some(values.to_vec()))
+        .build()
 }
 
 impl super::Service for Beanstalk {

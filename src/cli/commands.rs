@@ -189,9 +189,33 @@ impl Session {
             crate::pause::record::read(&store, &self.env)
         );
         let mut observed = self.scoped(full_live?, stored, claims);
-        observed.solution_stacks = self.solution_stacks(&observed.live, true).await?;
+        // Both Beanstalk reads at once: the plan's platform check costs no more time.
+        let (stacks, lifecycles) = tokio::join!(
+            self.solution_stacks(&observed.live, true),
+            self.lifecycles()
+        );
+        observed.solution_stacks = stacks?;
+        observed.lifecycles = lifecycles?;
         observed.pause = pause?.map(|r| r.0);
         Ok(observed)
+    }
+
+    /// What AWS says of the branches the environments are to run (one `ListPlatformBranches`),
+    /// and when one is retired, its platform's supported branches (one more).
+    async fn lifecycles(&self) -> Result<platforms::Lifecycles, CliError> {
+        let names = platforms::names(&platforms::targeted(&self.desired, &self.branches));
+        if names.is_empty() {
+            return Ok(platforms::Lifecycles::default());
+        }
+        let mut found = platforms::Lifecycles {
+            branches: self.aws.platform_branches(&names).await?,
+            supported: Vec::new(),
+        };
+        let retired = found.retired_platforms();
+        if !retired.is_empty() {
+            found.supported = self.aws.supported_branches(&retired).await?;
+        }
+        Ok(found)
     }
 
     /// What Elastic Beanstalk launches now, when resolving the plan's platforms needs it.
@@ -212,17 +236,23 @@ impl Session {
         observed: &Observed,
     ) -> Result<(DesiredState, platforms::Resolved), CliError> {
         let mut desired = self.desired.clone();
-        let resolved = platforms::resolve(
+        let with_origins = |mut e: platforms::Unavailable| {
+            e.origins = self.origins.clone();
+            CliError::Platforms(e)
+        };
+        // A retired branch first: its versions are unlisted too, and this says where to go.
+        let targets = platforms::targeted(&desired, &self.branches);
+        let lifecycle = platforms::check_lifecycle(&targets, &self.branches, &observed.lifecycles)
+            .map_err(with_origins)?;
+        let mut resolved = platforms::resolve(
             &mut desired,
             &self.branches,
             &observed.live,
             &observed.solution_stacks,
             self.upgrade_platform,
         )
-        .map_err(|mut e| {
-            e.origins = self.origins.clone();
-            CliError::Platforms(e)
-        })?;
+        .map_err(with_origins)?;
+        resolved.notes.extend(lifecycle);
         if let Some(ips) = self.paused_form(observed) {
             desired = crate::pause::paused(&desired, ips).desired;
         }
@@ -326,6 +356,7 @@ impl Session {
             recorded,
             stored,
             solution_stacks: Vec::new(),
+            lifecycles: platforms::Lifecycles::default(),
             pause: None,
         }
     }
@@ -494,6 +525,8 @@ struct Observed {
     stored: BTreeMap<Stack, Stored>,
     /// What Elastic Beanstalk launches now (read only when the platforms need it).
     solution_stacks: Vec<String>,
+    /// The lifecycle of the branches the environments are to run (read by plans, not drift).
+    lifecycles: platforms::Lifecycles,
     /// The environment's pause record, when it is paused (or being paused).
     pause: Option<crate::pause::PauseRecord>,
 }
