@@ -384,7 +384,7 @@ impl PauseView<'_> {
         for address in &form.kept_ips {
             let id = self.kept_ids.get(address).map_or("", String::as_str);
             out.push_str(&format!(
-                "  kept: {address} {id}, the NAT gateway's Elastic IP: still allocated and tagged (the outbound address third parties allow-list stays; $0.005 an hour idle), resume attaches it to the new NAT gateway; `pause --release-ip` releases it\n"
+                "  kept: {address} ({id}), the NAT gateway's Elastic IP: allocated and tagged, so the outbound address third parties allow-list stays ($0.005 an hour while idle); resume gives it to the new NAT gateway, `pause --release-ip` releases it\n"
             ));
         }
         out.push_str(
