@@ -183,7 +183,7 @@ async fn staging_backend_and_console_apply_converge_and_destroy() {
     assert_eq!(env.application_name(), Some("agentpass-backend-staging"));
     assert_eq!(
         env.solution_stack_name(),
-        Some("64bit Amazon Linux 2023 v6.7.2 running Node.js 20")
+        Some("64bit Amazon Linux 2023 v6.11.5 running Node.js 24")
     );
     assert_eq!(env.tier().and_then(|t| t.name()), Some("WebServer"));
     assert!(
@@ -678,7 +678,7 @@ async fn a_failed_launch_shows_its_error_events() {
     assert!(t.contains("Failed to launch environment."), "{t}");
 }
 
-const NODE20_NEWEST: &str = "64bit Amazon Linux 2023 v6.7.2 running Node.js 20";
+const NODE24_NEWEST: &str = "64bit Amazon Linux 2023 v6.11.5 running Node.js 24";
 
 /// The spec names a platform branch: a new environment gets the branch's newest version; when
 /// AWS releases a newer one, the plan shows it as a note and changes nothing until
@@ -695,9 +695,9 @@ async fn a_platform_branch_resolves_to_its_newest_version_and_upgrades_only_when
     let eb = acct.aws().await.beanstalk;
     let name = "agentpass-console-staging";
     let before = environment(&eb, name).await.unwrap();
-    assert_eq!(before.solution_stack_name(), Some(NODE20_NEWEST));
+    assert_eq!(before.solution_stack_name(), Some(NODE24_NEWEST));
 
-    let released = "64bit Amazon Linux 2023 v6.8.0 running Node.js 20";
+    let released = "64bit Amazon Linux 2023 v6.12.0 running Node.js 24";
     support::http_post(
         "/_provision/elasticbeanstalk/platforms",
         &format!(
@@ -750,11 +750,11 @@ async fn a_retired_pinned_stack_is_refused_before_any_change() {
     let acct = Account::new();
     let dir = acct.workdir();
     let d = dir.path();
-    let retired = "64bit Amazon Linux 2023 v6.6.0 running Node.js 20";
+    let retired = "64bit Amazon Linux 2023 v6.6.0 running Node.js 24";
     support::edit(
         d,
         "base.toml",
-        "platform = \"Node.js 20 running on 64bit Amazon Linux 2023\"",
+        "platform = \"Node.js 24 running on 64bit Amazon Linux 2023\"",
         &format!("solution_stack = \"{retired}\""),
     );
     let out = acct.provision(
@@ -769,8 +769,177 @@ async fn a_retired_pinned_stack_is_refused_before_any_change() {
         t.contains(&format!("does not list the solution stack `{retired}`")),
         "{t}"
     );
-    assert!(t.contains(NODE20_NEWEST), "{t}");
+    assert!(t.contains(NODE24_NEWEST), "{t}");
     assert!(t.contains("nothing was changed"), "{t}");
     let created = support::census::by_kind(&acct.aws().await, "staging").await;
     assert!(created.values().all(|n| *n == 0), "{created:?}");
+}
+
+const NODE24: &str = "Node.js 24 running on 64bit Amazon Linux 2023";
+
+/// `POST /_provision/elasticbeanstalk/branches`: AWS moves a branch to another lifecycle state,
+/// in this account only.
+fn set_lifecycle(acct: &Account, branch: &str, state: &str) {
+    support::http_post(
+        "/_provision/elasticbeanstalk/branches",
+        &format!(
+            r#"{{"account_id": "{}", "region": "{}", "branch": "{branch}", "lifecycle_state": "{state}"}}"#,
+            acct.id,
+            support::REGION
+        ),
+    );
+}
+
+/// The default branch is supported: no warning. Deprecated, every plan warns on each
+/// environment on it, still planning. A spec on a retired branch (Node.js 20, retired
+/// 2026-07-31) is refused before any change, naming the spec line and the branch to move to,
+/// the newest supported one of the platform as `ListPlatformBranches` reports it.
+#[tokio::test(flavor = "multi_thread")]
+async fn plans_read_the_platform_branch_lifecycle() {
+    let acct = Account::new();
+    let dir = acct.workdir();
+    let d = dir.path();
+    let plan = || acct.provision(d, &["plan", "--env", "staging", "--stats"]);
+    let out = plan();
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{t}");
+    assert!(!t.contains("deprecated"), "{t}");
+    assert_eq!(
+        support::output::calls(&out, "Elastic Beanstalk", "ListPlatformBranches"),
+        1,
+        "one call for both environments' branch: {t}"
+    );
+
+    set_lifecycle(&acct, NODE24, "deprecated");
+    let out = plan();
+    let t = text(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a deprecated branch still plans: {t}"
+    );
+    for env in ["backend.beanstalk", "console.beanstalk"] {
+        assert!(
+            t.contains(&format!(
+                "{env}: warning: platform: Elastic Beanstalk has deprecated the branch `{NODE24}`"
+            )),
+            "{t}"
+        );
+    }
+    assert!(t.contains("no retirement date"), "{t}");
+
+    support::edit(
+        d,
+        "base.toml",
+        &format!("platform = \"{NODE24}\""),
+        "platform = \"Node.js 20 running on 64bit Amazon Linux 2023\"",
+    );
+    let out = acct.provision(
+        d,
+        &["apply", "--env", "staging", "--auto-approve", "--stats"],
+    );
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    assert!(t.contains("backend.beanstalk.platform ("), "{t}");
+    assert!(t.contains("base.toml:99)"), "{t}");
+    assert!(
+        t.contains(
+            "retired the platform branch `Node.js 20 running on 64bit Amazon Linux 2023` on 2026-07-31"
+        ),
+        "{t}"
+    );
+    // Node.js 24 is deprecated in this account: the newest supported branch is 22.
+    assert!(
+        t.contains("move to `Node.js 22 running on 64bit Amazon Linux 2023`"),
+        "{t}"
+    );
+    assert!(!t.contains("console.beanstalk.platform"), "{t}");
+    assert!(t.contains("nothing was changed"), "{t}");
+    let created = support::census::by_kind(&acct.aws().await, "staging").await;
+    assert!(created.values().all(|n| *n == 0), "{created:?}");
+}
+
+/// `POST /_provision/elasticbeanstalk/health`: the environment's next Ready is Red / Severe
+/// for `red_seconds` (null: for good).
+fn health_blip(acct: &Account, environment: &str, red_seconds: Option<u32>) {
+    let seconds = red_seconds.map_or("null".to_owned(), |s| s.to_string());
+    support::http_post(
+        "/_provision/elasticbeanstalk/health",
+        &format!(
+            r#"{{"account_id": "{}", "region": "{}", "environment_name": "{environment}", "red_seconds": {seconds}}}"#,
+            acct.id,
+            support::REGION
+        ),
+    );
+}
+
+/// After a configuration update an environment can be Ready and Red while its targets
+/// register: apply waits it out (saying so) and succeeds. Red past the bound
+/// (`PROVISION_HEALTH_TIMEOUT`), apply fails naming the environment's WARN events.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_health_blip_is_waited_out_and_a_lasting_one_names_its_events() {
+    let acct = Account::new();
+    let dir = acct.workdir();
+    let d = dir.path();
+    assert_ok(&apply(&acct, d, "staging", "shared"));
+    assert_ok(&apply(&acct, d, "staging", "backend"));
+    let eb = acct.aws().await.beanstalk;
+    let name = "agentpass-backend-staging";
+    let path = |p: &str| {
+        (
+            format!("HealthCheckPath = \"{p}\""),
+            format!("HealthCheckPath = \"{p}z\""),
+        )
+    };
+
+    health_blip(&acct, name, Some(2));
+    let (from, to) = path("/health");
+    support::edit(d, "base.toml", &from, &to);
+    let started = Instant::now();
+    let out = apply(&acct, d, "staging", "backend");
+    assert_ok(&out);
+    let t = text(&out);
+    assert!(
+        t.contains("is Ready but its health is Red (Severe): waiting up to 600 s"),
+        "{t}"
+    );
+    assert!(started.elapsed().as_secs() >= 2, "{:?}", started.elapsed());
+    let env = environment(&eb, name).await.unwrap();
+    assert_eq!(env.health().map(|h| h.as_str()), Some("Green"));
+
+    health_blip(&acct, name, None);
+    let (from, to) = path("/healthz");
+    support::edit(d, "base.toml", &from, &to);
+    let out = acct
+        .command(
+            d,
+            &[
+                "apply",
+                "--env",
+                "staging",
+                "--stack",
+                "backend",
+                "--auto-approve",
+            ],
+        )
+        .env("PROVISION_HEALTH_TIMEOUT", "1")
+        .output()
+        .unwrap();
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    assert!(t.contains("backend.beanstalk"), "{t}");
+    assert!(
+        t.contains("is Ready but its health stayed Red (Severe) for 1 s"),
+        "{t}"
+    );
+    assert!(
+        t.contains(
+            "its recent WARN and ERROR events: [WARN] Environment health has transitioned from \
+             Pending to Severe. ELB health is failing or not available for all instances."
+        ),
+        "{t}"
+    );
+    // The update itself went through: the next plan has nothing left for the environment.
+    let plan = acct.provision(d, &["plan", "--env", "staging", "--stack", "backend"]);
+    assert!(beanstalk_changes(&plan).is_empty(), "{}", text(&plan));
 }

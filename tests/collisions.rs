@@ -16,7 +16,7 @@ use provision::model::{TAG_ENV, TAG_PROJECT};
 use support::output::calls;
 use support::{Account, assert_ok, text};
 
-const SOLUTION_STACK: &str = "64bit Amazon Linux 2023 v6.7.2 running Node.js 20";
+const SOLUTION_STACK: &str = "64bit Amazon Linux 2023 v6.11.5 running Node.js 24";
 
 fn plan(acct: &Account, d: &Path) -> Output {
     acct.provision(d, &["plan", "--env", "staging", "--stats"])

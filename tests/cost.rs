@@ -184,9 +184,19 @@ fn the_paused_figure_and_its_saving_add_up_to_the_total() {
         "{paused} + {saving} != {total}"
     );
     assert!(paused > 0.0 && saving > 0.0);
+    // The NAT's Elastic IP stays allocated while paused: 730 h at $0.005, a line of its own.
+    assert_eq!(doc["paused"]["kept_ips"]["min"].as_f64(), Some(3.65));
+    assert!(
+        doc["paused"]["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["resource"] == "shared.eip.nat-public-a"),
+        "{doc}"
+    );
     let text = stdout(&provision(&["cost", "--env", "staging"]));
     assert!(
-        text.contains("Paused (provision pause): $57.77 a month, saving $69.65"),
+        text.contains("Paused (provision pause): $61.42 a month, saving $66.00"),
         "{text}"
     );
 }

@@ -19,7 +19,7 @@ fn desired() -> DesiredState {
     let loaded = provision::spec::load_one(&specs, "staging").expect("staging validates");
     let mut desired = provision::spec::desired::build(&loaded.spec);
     // The platform branch resolves as against AWS's list, to its newest version.
-    let available = ["64bit Amazon Linux 2023 v6.7.2 running Node.js 20".to_owned()];
+    let available = ["64bit Amazon Linux 2023 v6.11.5 running Node.js 24".to_owned()];
     plan::platforms::resolve(
         &mut desired,
         &provision::spec::platform_branches(&loaded.spec),

@@ -58,6 +58,44 @@ async fn kinds(acct: &Account) -> Vec<Kind> {
     live.resources.keys().map(|a| a.kind).collect()
 }
 
+const EIP: &str = "shared.eip.nat-public-a";
+
+/// The allocation id of the environment's Elastic IP, found by its ownership tags.
+async fn allocation(acct: &Account) -> Option<String> {
+    let live = acct
+        .aws()
+        .await
+        .read(&support::owner("staging"))
+        .await
+        .unwrap();
+    live.resources
+        .iter()
+        .find(|(a, _)| a.to_string() == EIP)
+        .map(|(_, r)| r.id.clone())
+}
+
+/// The allocation the environment's NAT gateway uses, as EC2 describes the gateway.
+async fn nat_allocation(acct: &Account) -> Option<String> {
+    let aws = acct.aws().await;
+    let out = aws
+        .ec2
+        .describe_nat_gateways()
+        .filter(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("tag:provision:env")
+                .values("staging")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    out.nat_gateways()
+        .iter()
+        .filter(|n| n.state().map(|s| s.as_str()) == Some("available"))
+        .flat_map(|n| n.nat_gateway_addresses())
+        .find_map(|a| a.allocation_id().map(str::to_owned))
+}
+
 async fn pause_record(acct: &Account) -> Option<serde_json::Value> {
     let aws = acct.aws().await;
     let store = Store::S3(S3Objects::new(aws.s3, acct.bucket(), support::REGION));
@@ -73,6 +111,8 @@ async fn staging_pauses_and_resumes_with_the_same_ids_and_urls() {
     assert_ok(&acct.provision(d, &["apply", "--env", "staging", "--auto-approve"]));
     let before = identity(&acct, d).await;
     assert!(kinds(&acct).await.contains(&Kind::NatGateway));
+    let ip = allocation(&acct).await.expect("the NAT has its Elastic IP");
+    assert_eq!(nat_allocation(&acct).await.as_deref(), Some(ip.as_str()));
 
     let (code, doc) = acct.json(d, &["pause", "--env", "staging", "--auto-approve"]);
     assert_eq!(code, Some(0), "{doc}");
@@ -81,13 +121,16 @@ async fn staging_pauses_and_resumes_with_the_same_ids_and_urls() {
     assert_eq!(doc["databases"][0]["change"], "done", "{doc}");
     assert!(doc["db_restarts_at"].as_str().is_some(), "{doc}");
     assert_eq!(doc["scaled_to_zero"].as_array().unwrap().len(), 2, "{doc}");
+    assert_eq!(doc["kept_ips"], serde_json::json!([EIP]), "{doc}");
+    assert_eq!(doc["elastic_ips"][EIP], ip.as_str(), "{doc}");
 
-    // What costs money is gone or stopped; what identifies the environment is not.
+    // What costs money is gone or stopped; what identifies the environment is not: the
+    // outbound address stays allocated, with its ownership tags.
     let aws = acct.aws().await;
     let live = aws.read(&support::owner("staging")).await.unwrap();
     let found: Vec<Kind> = live.resources.keys().map(|a| a.kind).collect();
     assert!(!found.contains(&Kind::NatGateway), "{found:?}");
-    assert!(!found.contains(&Kind::ElasticIp), "{found:?}");
+    assert_eq!(allocation(&acct).await.as_deref(), Some(ip.as_str()));
     for (address, r) in &live.resources {
         if address.kind == Kind::BeanstalkEnv {
             assert_eq!(
@@ -180,7 +223,10 @@ async fn staging_pauses_and_resumes_with_the_same_ids_and_urls() {
         text(&out)
     );
     assert!(kinds(&acct).await.contains(&Kind::NatGateway));
-    assert!(kinds(&acct).await.contains(&Kind::ElasticIp));
+    // The same address: resume's NAT gateway took the kept allocation.
+    assert_eq!(allocation(&acct).await.as_deref(), Some(ip.as_str()));
+    assert_eq!(nat_allocation(&acct).await.as_deref(), Some(ip.as_str()));
+    assert!(text(&out).contains(&ip), "{}", text(&out));
     let db = aws
         .db_status("backend.rds", "agentpass-staging")
         .await
@@ -199,8 +245,48 @@ async fn staging_pauses_and_resumes_with_the_same_ids_and_urls() {
     let drift = acct.provision(d, &["drift", "--env", "staging"]);
     assert_eq!(drift.status.code(), Some(0), "{}", text(&drift));
 
-    // Destroying a paused environment deletes the stopped database too, and forgets the pause:
-    // the next apply builds it running.
+    // Asked to, a pause releases the address; resume allocates another.
+    let out = acct.provision(
+        d,
+        &[
+            "pause",
+            "--env",
+            "staging",
+            "--auto-approve",
+            "--release-ip",
+        ],
+    );
+    assert_ok(&out);
+    assert!(text(&out).contains(EIP), "{}", text(&out));
+    assert!(!kinds(&acct).await.contains(&Kind::ElasticIp));
+    let released = aws
+        .ec2
+        .describe_addresses()
+        .allocation_ids(&ip)
+        .send()
+        .await;
+    // AWS answers InvalidAllocationID.NotFound for a released allocation.
+    assert!(
+        released.as_ref().map_or(true, |o| o.addresses().is_empty()),
+        "{released:?}"
+    );
+    assert_eq!(
+        pause_record(&acct).await.unwrap()["elastic_ips"],
+        "released"
+    );
+    let plan = acct.provision(d, &["plan", "--env", "staging"]);
+    assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
+    // A plain pause again keeps it released (nothing to allocate while paused).
+    let (code, doc) = acct.json(d, &["pause", "--env", "staging", "--auto-approve"]);
+    assert_eq!(code, Some(0), "{doc}");
+    assert!(!kinds(&acct).await.contains(&Kind::ElasticIp));
+    assert_ok(&acct.provision(d, &["resume", "--env", "staging", "--auto-approve"]));
+    let new = allocation(&acct).await.expect("resume allocates one");
+    assert_ne!(new, ip);
+    assert_eq!(nat_allocation(&acct).await.as_deref(), Some(new.as_str()));
+
+    // Destroying a paused environment deletes the stopped database (and the kept address)
+    // too, and forgets the pause: the next apply builds it running.
     assert_ok(&acct.provision(d, &["pause", "--env", "staging", "--auto-approve"]));
     assert_ok(&acct.provision(d, &["destroy", "--env", "staging", "--auto-approve"]));
     assert!(kinds(&acct).await.is_empty());

@@ -491,7 +491,7 @@ fn missing_required_field() {
         ),
         (
             "[console.beanstalk]",
-            "platform = \"Node.js 20 running on 64bit Amazon Linux 2023\"\n",
+            "platform = \"Node.js 24 running on 64bit Amazon Linux 2023\"\n",
             "console.beanstalk.platform",
             "[console.beanstalk]",
         ),
@@ -928,13 +928,13 @@ fn role_names_must_start_with_the_project_and_differ() {
 
 #[test]
 fn platform_is_a_branch_or_a_pin_not_both_in_one_file() {
-    let branch = "platform = \"Node.js 20 running on 64bit Amazon Linux 2023\"\n";
+    let branch = "platform = \"Node.js 24 running on 64bit Amazon Linux 2023\"\n";
     let s = Specs::new();
     s.edit(
         "base.toml",
         "[console.beanstalk]",
         branch,
-        "platform = \"64bit Amazon Linux 2023 v6.7.2 running Node.js 20\"\n",
+        "platform = \"64bit Amazon Linux 2023 v6.11.5 running Node.js 24\"\n",
     );
     let d = s.diags_one("staging");
     let e = the(&d, "console.beanstalk.platform");
@@ -950,7 +950,7 @@ fn platform_is_a_branch_or_a_pin_not_both_in_one_file() {
         "[console.beanstalk]",
         branch,
         &format!(
-            "{branch}solution_stack = \"64bit Amazon Linux 2023 v6.7.2 running Node.js 20\"\n"
+            "{branch}solution_stack = \"64bit Amazon Linux 2023 v6.11.5 running Node.js 24\"\n"
         ),
     );
     let d = s.diags_one("staging");
@@ -962,7 +962,7 @@ fn platform_is_a_branch_or_a_pin_not_both_in_one_file() {
 
     // The environment file pins what the base leaves to the branch: its pin wins.
     let s = Specs::new();
-    let pin = "64bit Amazon Linux 2023 v6.7.2 running Node.js 20";
+    let pin = "64bit Amazon Linux 2023 v6.11.5 running Node.js 24";
     s.edit(
         "staging.toml",
         "[console.beanstalk]",

@@ -1,11 +1,13 @@
 import re
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from botocore.exceptions import ClientError
+from provision_ext import eb_health
 from support import EC2_TRUST, REGION, internal, wait_for
 
-NODE = "64bit Amazon Linux 2023 v6.7.2 running Node.js 20"
+NODE = "64bit Amazon Linux 2023 v6.11.5 running Node.js 24"
 PYTHON = "64bit Amazon Linux 2023 v4.7.0 running Python 3.11"
 ENV_VARS = "aws:elasticbeanstalk:application:environment"
 ASG = "aws:autoscaling:asg"
@@ -97,7 +99,7 @@ def test_environment_identity(eb, app, account):
     assert re.fullmatch(rf"awseb-.+\.{REGION}\.elb\.amazonaws\.com", env["EndpointURL"])
     assert env["Tier"] == {"Name": "WebServer", "Type": "Standard", "Version": "1.0"}
     assert env["VersionLabel"] == "v1"
-    assert env["PlatformArn"].endswith("::platform/Node.js 20 running on 64bit Amazon Linux 2023/6.7.2")
+    assert env["PlatformArn"].endswith("::platform/Node.js 24 running on 64bit Amazon Linux 2023/6.11.5")
     assert env["DateCreated"] <= env["DateUpdated"]
     assert (env["Status"], env["Health"]) == ("Launching", "Grey")
 
@@ -330,16 +332,16 @@ def test_solution_stacks(eb):
 
 def test_superseded_versions_are_not_launched(eb, app):
     """Only a branch's current version launches on a fresh account (v6.6.0 is superseded)."""
-    retired = "64bit Amazon Linux 2023 v6.6.0 running Node.js 20"
-    assert retired not in eb.list_available_solution_stacks()["SolutionStacks"]
-    assert error_of(create_env, eb, SolutionStackName=retired) == (
+    superseded = "64bit Amazon Linux 2023 v6.6.0 running Node.js 24"
+    assert superseded not in eb.list_available_solution_stacks()["SolutionStacks"]
+    assert error_of(create_env, eb, SolutionStackName=superseded) == (
         "InvalidParameterValue",
-        f"No Solution Stack named '{retired}' found.",
+        f"No Solution Stack named '{superseded}' found.",
     )
 
 
 def test_a_released_version_is_listed_and_launchable_in_that_account_only(eb, app, aws, account):
-    newer = "64bit Amazon Linux 2023 v6.8.0 running Node.js 20"
+    newer = "64bit Amazon Linux 2023 v6.12.0 running Node.js 24"
     assert error_of(create_env, eb, SolutionStackName=newer)[0] == "InvalidParameterValue"
     status, body = internal(
         "POST",
@@ -536,3 +538,120 @@ def test_service_role_must_exist(eb, app, aws, account, eb_status_delay):
         )
     assert raised.value.response["Error"]["Code"] == "InsufficientPrivilegesException"
     eb.update_environment(EnvironmentName="shop-prod", OptionSettings=[missing])  # by name: exists
+
+
+NODE_BRANCH = "Node.js 24 running on 64bit Amazon Linux 2023"
+RETIRED = "64bit Amazon Linux 2023 v6.11.5 running Node.js 20"
+
+
+def branches(eb, *filters, **kwargs):
+    return eb.list_platform_branches(Filters=list(filters), **kwargs)["PlatformBranchSummaryList"]
+
+
+def term(attribute, operator, *values):
+    return {"Attribute": attribute, "Operator": operator, "Values": list(values)}
+
+
+def test_platform_branches_carry_their_lifecycle_and_filter_as_aws_does(eb):
+    node20 = "Node.js 20 running on 64bit Amazon Linux 2023"
+    named = branches(eb, term("BranchName", "in", NODE_BRANCH, node20))
+    assert {(b["BranchName"], b["LifecycleState"]) for b in named} == {
+        (NODE_BRANCH, "supported"),
+        (node20, "retired"),
+    }
+    assert named[0]["PlatformName"] == "Node.js" and named[0]["SupportedTierList"]
+    # Successors: the platform's supported branches, the newest with the largest BranchOrder.
+    node = term("PlatformName", "=", "Node.js")
+    supported = branches(eb, node, term("LifecycleState", "=", "supported"))
+    assert max(supported, key=lambda b: b["BranchOrder"])["BranchName"] == NODE_BRANCH
+    deprecated = branches(eb, term("LifecycleState", "=", "deprecated"))
+    assert deprecated and {b["LifecycleState"] for b in deprecated} == {"deprecated"}
+    al2 = branches(eb, term("BranchName", "ends_with", "Linux 2"))
+    assert al2 and all(b["BranchName"].endswith("Amazon Linux 2") for b in al2)
+    not_retired = term("LifecycleState", "not_in", "retired")
+    live = branches(eb, term("BranchName", "contains", "Node.js"), not_retired)
+    assert live == [b for b in branches(eb, node) if b["LifecycleState"] != "retired"]
+    workers = term("TierType", "=", "Worker/SQS/HTTP")
+    assert branches(eb, workers, term("BranchName", "contains", "Windows")) == []
+    page = eb.list_platform_branches(MaxRecords=2)
+    assert len(page["PlatformBranchSummaryList"]) == 2 and page["NextToken"]
+    rest = eb.list_platform_branches(NextToken=page["NextToken"])["PlatformBranchSummaryList"]
+    assert len(rest) == len(branches(eb)) - 2
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        term("Flavour", "=", "x"),
+        term("LifecycleState", "contains", "supported"),
+        term("LifecycleState", "=", "sunset"),
+        term("BranchName", "=", "a", "b"),
+        term("TierType", "in", "WebServer/Standard"),
+    ],
+)
+def test_a_filter_aws_refuses_is_refused(eb, bad):
+    assert error_of(eb.list_platform_branches, Filters=[bad])[0] == "InvalidParameterValue"
+
+
+def test_a_retired_branch_launches_only_for_an_account_running_it(eb, app, account):
+    stacks = eb.list_available_solution_stacks()["SolutionStacks"]
+    assert RETIRED not in stacks and NODE in stacks
+    assert error_of(create_env, eb, SolutionStackName=RETIRED) == (
+        "InvalidParameterValue",
+        f"No Solution Stack named '{RETIRED}' found.",
+    )
+    # AWS retires Node.js 24 after this account launched on it: its environment keeps the branch
+    # (and may be updated or launched again beside it); a fresh account cannot launch it.
+    create_env(eb)
+    wait_for(lambda: describe(eb)["Status"] == "Ready")
+    body = {"account_id": account, "region": REGION, "branch": NODE_BRANCH, "lifecycle_state": "retired"}
+    status, summary = internal("POST", "/_provision/elasticbeanstalk/branches", body)
+    assert status == 200 and summary["LifecycleState"] == "retired"
+    assert branches(eb, term("BranchName", "=", NODE_BRANCH))[0]["LifecycleState"] == "retired"
+    assert NODE in eb.list_available_solution_stacks()["SolutionStacks"]
+    create_env(eb, "shop-next")
+    eb.terminate_environment(EnvironmentName="shop-prod")
+    eb.terminate_environment(EnvironmentName="shop-next")
+    wait_for(lambda: not eb.describe_environments(IncludeDeleted=False)["Environments"])
+    assert NODE not in eb.list_available_solution_stacks()["SolutionStacks"]
+    assert error_of(create_env, eb)[0] == "InvalidParameterValue"
+    bad = internal("POST", "/_provision/elasticbeanstalk/branches", {**body, "lifecycle_state": "sunset"})
+    assert bad[0] == 400
+
+
+def arm_blip(account, red_seconds, name="shop-prod"):
+    body = {"account_id": account, "region": REGION, "environment_name": name, "red_seconds": red_seconds}
+    return internal("POST", "/_provision/elasticbeanstalk/health", body)
+
+
+def test_a_health_blip_after_an_update_is_red_then_recovers(eb, app, account):
+    create_env(eb)
+    wait_for(lambda: describe(eb)["Status"] == "Ready")
+    status, armed = arm_blip(account, 2)
+    assert status == 200 and armed["red_seconds"] == 2
+    assert describe(eb)["Health"] == "Green", "armed, not yet red"
+    eb.update_environment(EnvironmentName="shop-prod", OptionSettings=[option(ASG, "MaxSize", "2")])
+    env = wait_for(lambda: (e := describe(eb))["Status"] == "Ready" and e)
+    assert (env["Health"], env["HealthStatus"]) == ("Red", "Severe")
+    wait_for(lambda: describe(eb)["Health"] == "Green")
+    events = eb.describe_events(EnvironmentName="shop-prod", Severity="INFO")["Events"]
+    texts = [(e["Severity"], e["Message"]) for e in reversed(events)]
+    worse = texts.index(("WARN", eb_health.WORSE))
+    assert texts[worse + 1] == ("INFO", eb_health.BETTER)
+    # Once only: the next update is healthy at once.
+    eb.update_environment(EnvironmentName="shop-prod", OptionSettings=[option(ASG, "MaxSize", "3")])
+    assert wait_for(lambda: (e := describe(eb))["Status"] == "Ready" and e)["Health"] == "Green"
+
+
+def test_a_health_blip_can_stay_red(eb, app, account):
+    create_env(eb)
+    wait_for(lambda: describe(eb)["Status"] == "Ready")
+    assert arm_blip(account, None)[0] == 200
+    eb.update_environment(EnvironmentName="shop-prod", OptionSettings=[option(ASG, "MaxSize", "2")])
+    wait_for(lambda: describe(eb)["Status"] == "Ready")
+    time.sleep(0.5)
+    assert describe(eb)["Health"] == "Red"
+    warnings = eb.describe_events(EnvironmentName="shop-prod", Severity="WARN")["Events"]
+    assert [e["Message"] for e in warnings] == [eb_health.WORSE]
+    assert arm_blip(account, None, "ghost")[0] == 400
+    assert arm_blip(account, -1)[0] == 400

@@ -38,7 +38,7 @@ def fill(aws, account: str, tag: str) -> dict:
     eb.create_environment(
         ApplicationName="app",
         EnvironmentName="app-env",
-        SolutionStackName="64bit Amazon Linux 2023 v6.7.2 running Node.js 20",
+        SolutionStackName="64bit Amazon Linux 2023 v6.11.5 running Node.js 24",
     )
     cloudwatch = client("cloudwatch")
     cloudwatch.put_metric_alarm(

@@ -8,16 +8,21 @@
 //! environments (backend and console) and two applications, so that is a handful of calls.
 //!
 //! Environments change only when `Ready`: every change first waits through
-//! `Launching`/`Updating`, makes one call, then waits for `Ready` again.
+//! `Launching`/`Updating`, makes one call, then waits for `Ready` again. Right after a launch,
+//! a scale from 0 instances or an update, an environment can be `Ready` and Red while its load
+//! balancer's targets register: that is waited out for a while ([`health_timeout`]) before it
+//! counts as a failure, which then names the environment's recent WARN and ERROR events.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::{Duration, SystemTime};
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime};
 
 use aws_sdk_elasticbeanstalk::Client;
 use aws_sdk_elasticbeanstalk::primitives::DateTime;
 use aws_sdk_elasticbeanstalk::types::{
     ApplicationDescription, ConfigurationOptionSetting, EnvironmentDescription, EnvironmentHealth,
-    EnvironmentStatus, EnvironmentTier, EventSeverity, OptionSpecification, Tag,
+    EnvironmentHealthStatus, EnvironmentStatus, EnvironmentTier, EventDescription, EventSeverity,
+    OptionSpecification, SearchFilter, Tag,
 };
 use tokio::task::JoinSet;
 
@@ -32,6 +37,22 @@ use crate::model::*;
 
 /// How long an environment may take to launch, update or terminate.
 const ENV_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
+/// How long a `Ready` environment may stay Red before that is a failure, by default: its
+/// instances must pass the load balancer's health checks, and enhanced health degrades an
+/// environment whose instances fail them "at least three times in any one-minute period"
+/// ("Health colors and statuses", Elastic Beanstalk Developer Guide), so a few minutes of Red
+/// after a scale from 0 is registration, not a fault.
+const HEALTH_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+
+/// [`HEALTH_TIMEOUT`], or `PROVISION_HEALTH_TIMEOUT` (seconds) for tests and impatient operators.
+pub fn health_timeout() -> Duration {
+    std::env::var("PROVISION_HEALTH_TIMEOUT")
+        .ok()
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .map_or(HEALTH_TIMEOUT, Duration::from_secs_f64)
+}
 
 /// Options whose values are comma-separated resource ids; read back as references.
 const REF_OPTIONS: &[(&str, &str)] = &[
@@ -491,44 +512,97 @@ async fn tags_now(
     }
 }
 
-/// The messages of the environment's ERROR (and FATAL) events since `since`, oldest first,
-/// joined: why a launch or update failed, as Beanstalk reports it (the Terraform provider does
-/// the same after its waits). Empty when there are none or they cannot be read.
-async fn error_events(client: &Client, resource: &str, id: &str, since: SystemTime) -> String {
+/// The environment's events of `severity` or worse since `since`, oldest first, joined as
+/// "; its LABEL events: [SEVERITY] message / …": why a launch or update failed, as Beanstalk
+/// reports it (the Terraform provider does the same after its waits). Empty when there are none
+/// or they cannot be read.
+async fn events_since(
+    client: &Client,
+    resource: &str,
+    id: &str,
+    since: SystemTime,
+    severity: EventSeverity,
+) -> String {
     let out = client
         .describe_events()
         .environment_id(id)
-        .severity(EventSeverity::Error)
+        .severity(severity.clone())
         .start_time(DateTime::from(since))
         .send()
         .await;
-    let mut events = match out {
-        Ok(out) => out.events().to_vec(),
+    match out {
+        Ok(out) => events_text(out.events(), &severity),
         Err(e) => {
             let e = AwsError::from_sdk(resource, "DescribeEvents", e);
             tracing::warn!(error = %e, "could not read the environment's events");
-            return String::new();
+            String::new()
         }
-    };
-    events.sort_by_key(|e| e.event_date().map(|d| (d.secs(), d.subsec_nanos())));
-    let messages: Vec<&str> = events.iter().filter_map(|e| e.message()).collect();
-    if messages.is_empty() {
-        String::new()
-    } else {
-        format!("; its ERROR events: {}", messages.join(" / "))
     }
 }
 
-/// Waits until the environment is `Ready` and not `Red`; a failure names the ERROR events
-/// logged since `since` (when the operation started).
+/// See [`events_since`]. Pure.
+fn events_text(events: &[EventDescription], severity: &EventSeverity) -> String {
+    let mut events = events.to_vec();
+    events.sort_by_key(|e| e.event_date().map(|d| (d.secs(), d.subsec_nanos())));
+    let messages: Vec<String> = events
+        .iter()
+        .filter_map(|e| {
+            let message = e.message()?;
+            Some(match severity {
+                // One severity asked for: no need to say it each time.
+                EventSeverity::Error => message.to_owned(),
+                _ => format!("[{}] {message}", e.severity().map_or("", |s| s.as_str())),
+            })
+        })
+        .collect();
+    let label = match severity {
+        EventSeverity::Error => "ERROR",
+        _ => "recent WARN and ERROR",
+    };
+    if messages.is_empty() {
+        String::new()
+    } else {
+        format!("; its {label} events: {}", messages.join(" / "))
+    }
+}
+
+/// The ERROR (and FATAL) events since `since`: why a launch failed.
+async fn error_events(client: &Client, resource: &str, id: &str, since: SystemTime) -> String {
+    events_since(client, resource, id, since, EventSeverity::Error).await
+}
+
+/// Red, by colour or by enhanced health's status (Degraded and Severe are Red).
+fn is_red(e: &EnvironmentDescription) -> bool {
+    matches!(e.health(), Some(EnvironmentHealth::Red))
+        || matches!(
+            e.health_status(),
+            Some(EnvironmentHealthStatus::Degraded | EnvironmentHealthStatus::Severe)
+        )
+}
+
+/// What a wait asks of a `Ready` environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Want {
+    /// Only `Ready`: an update may be sent to a Red environment (it may be what heals it).
+    Settled,
+    /// `Ready` and not Red, Red waited out up to [`health_timeout`].
+    Healthy,
+}
+
+/// Waits until the environment is `Ready` (and, for [`Want::Healthy`], not Red); a failure
+/// names the events logged since `since` (when the operation started).
 async fn wait_ready(
     client: &Client,
     resource: &str,
     id: &str,
     since: SystemTime,
+    want: Want,
 ) -> Result<(), AwsError> {
     // Events are stamped by AWS's clock: a little margin for this host's.
     let since = since - Duration::from_secs(5);
+    // When the environment was first seen Ready and Red in this wait.
+    let red_since: Mutex<Option<Instant>> = Mutex::new(None);
+    let timeout = health_timeout();
     wait::until(resource, "environment Ready", ENV_TIMEOUT, || async {
         let Some(e) = describe_env(client, resource, id).await? else {
             // Just created: AWS may not list it yet.
@@ -536,16 +610,16 @@ async fn wait_ready(
         };
         let name = e.environment_name().unwrap_or(id);
         match e.status() {
-            Some(EnvironmentStatus::Ready) => match e.health() {
-                Some(EnvironmentHealth::Red) => Err(AwsError::Invalid {
-                    resource: resource.to_owned(),
-                    message: format!(
-                        "environment {name} ({id}) is Ready but its health is Red{}",
-                        error_events(client, resource, id, since).await
-                    ),
-                }),
-                _ => Ok(Poll::Done),
-            },
+            Some(EnvironmentStatus::Ready) if want == Want::Healthy && is_red(&e) => {
+                let (first, new) = {
+                    let mut seen = red_since.lock().expect("health wait");
+                    let new = seen.is_none();
+                    (*seen.get_or_insert_with(Instant::now), new)
+                };
+                let red_for = (!new).then(|| first.elapsed());
+                red_or_done(client, resource, &e, since, red_for, timeout).await
+            }
+            Some(EnvironmentStatus::Ready) => Ok(Poll::Done),
             Some(s @ (EnvironmentStatus::Terminating | EnvironmentStatus::Terminated)) => {
                 Err(AwsError::Invalid {
                     resource: resource.to_owned(),
@@ -564,6 +638,43 @@ async fn wait_ready(
         }
     })
     .await
+}
+
+/// A `Ready` environment Red for `red_for` so far (`None`: just seen so): still waiting (its
+/// progress says why), or, past `timeout`, a failure naming its recent WARN and ERROR events.
+async fn red_or_done(
+    client: &Client,
+    resource: &str,
+    e: &EnvironmentDescription,
+    since: SystemTime,
+    red_for: Option<Duration>,
+    timeout: Duration,
+) -> Result<Poll, AwsError> {
+    let id = e.environment_id().unwrap_or_default();
+    let name = e.environment_name().unwrap_or(id);
+    let health = match e.health_status() {
+        Some(status) => format!("Red ({})", status.as_str()),
+        None => "Red".to_owned(),
+    };
+    let red_for = red_for.unwrap_or_default();
+    if red_for < timeout {
+        if red_for.is_zero() {
+            tracing::warn!(
+                resource,
+                "environment {name} ({id}) is Ready but its health is {health}: waiting up to {} s for it to recover (its load balancer's targets may still be registering)",
+                timeout.as_secs()
+            );
+        }
+        return Ok(Poll::Pending(format!("Ready, health {health}")));
+    }
+    Err(AwsError::Invalid {
+        resource: resource.to_owned(),
+        message: format!(
+            "environment {name} ({id}) is Ready but its health stayed {health} for {} s{}",
+            red_for.as_secs(),
+            events_since(client, resource, id, since, EventSeverity::Warn).await
+        ),
+    })
 }
 
 async fn wait_terminated(client: &Client, resource: &str, id: &str) -> Result<(), AwsError> {
@@ -616,7 +727,7 @@ async fn create(client: &Client, op: &Op<'_>) -> Result<String, AwsError> {
                 other => other?,
             };
             let id = out.environment_id().unwrap_or_default().to_owned();
-            wait_ready(client, &res, &id, started)
+            wait_ready(client, &res, &id, started, Want::Healthy)
                 .await
                 .map_err(AwsError::partial(&id))?;
             Ok(id)
@@ -740,7 +851,7 @@ async fn update(client: &Client, op: &Op<'_>) -> Result<(), AwsError> {
                 return Ok(());
             }
             let id = op.id();
-            wait_ready(client, &res, id, SystemTime::now()).await?;
+            wait_ready(client, &res, id, SystemTime::now(), Want::Settled).await?;
             let started = SystemTime::now();
             tracing::info!(
                 resource = %res,
@@ -758,7 +869,7 @@ async fn update(client: &Client, op: &Op<'_>) -> Result<(), AwsError> {
                 .send()
                 .await
                 .map_err(|e| AwsError::from_sdk(&res, "UpdateEnvironment", e))?;
-            wait_ready(client, &res, id, started).await
+            wait_ready(client, &res, id, started, Want::Healthy).await
         }
         _ => Err(op.invalid("kind changed; this needs a replace")),
     }
@@ -775,7 +886,7 @@ async fn retag(
     let is_env = op.address.kind == Kind::BeanstalkEnv;
     let arn = if is_env {
         // Tagging an environment updates it: it must be Ready before and is waited for after.
-        wait_ready(client, &res, id, SystemTime::now()).await?;
+        wait_ready(client, &res, id, SystemTime::now(), Want::Settled).await?;
         describe_env(client, &res, id)
             .await?
             .and_then(|e| e.environment_arn().map(str::to_owned))
@@ -806,7 +917,7 @@ async fn retag(
         .await
         .map_err(|e| AwsError::from_sdk(&res, "UpdateTagsForResource", e))?;
     if is_env {
-        wait_ready(client, &res, id, SystemTime::now()).await?;
+        wait_ready(client, &res, id, SystemTime::now(), Want::Settled).await?;
     }
     Ok(())
 }
@@ -901,6 +1012,78 @@ impl super::Aws {
             ))?;
         Ok(out.solution_stacks().to_vec())
     }
+
+    /// What AWS says of these branches (their lifecycle state): `ListPlatformBranches` with
+    /// `BranchName in` (10 values a filter, so one call for up to 10 branches).
+    pub async fn platform_branches(
+        &self,
+        names: &[String],
+    ) -> Result<Vec<crate::model::platform::BranchSummary>, AwsError> {
+        let mut out = Vec::new();
+        for chunk in names.chunks(10) {
+            let by_name = search("BranchName", "in", chunk);
+            out.extend(self.list_branches(vec![by_name]).await?);
+        }
+        Ok(out)
+    }
+
+    /// The supported branches of these platforms (what a retired branch may move to).
+    pub async fn supported_branches(
+        &self,
+        platforms: &[String],
+    ) -> Result<Vec<crate::model::platform::BranchSummary>, AwsError> {
+        let mut out = Vec::new();
+        for chunk in platforms.chunks(10) {
+            let filters = vec![
+                search("PlatformName", "in", chunk),
+                search("LifecycleState", "=", &["supported".to_owned()]),
+            ];
+            out.extend(self.list_branches(filters).await?);
+        }
+        Ok(out)
+    }
+
+    /// Every page of `ListPlatformBranches` for these filters; a summary with a state this
+    /// build does not know is left out.
+    async fn list_branches(
+        &self,
+        filters: Vec<SearchFilter>,
+    ) -> Result<Vec<crate::model::platform::BranchSummary>, AwsError> {
+        use crate::model::platform::{BranchSummary, Lifecycle};
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = self
+                .beanstalk
+                .list_platform_branches()
+                .set_filters(Some(filters.clone()))
+                .set_next_token(token.take())
+                .send()
+                .await
+                .map_err(super::errors::sdk_err("platforms", "ListPlatformBranches"))?;
+            out.extend(page.platform_branch_summary_list().iter().filter_map(|b| {
+                Some(BranchSummary {
+                    name: b.branch_name()?.to_owned(),
+                    platform: b.platform_name().unwrap_or_default().to_owned(),
+                    lifecycle: Lifecycle::parse(b.lifecycle_state()?)?,
+                    order: b.branch_order(),
+                })
+            }));
+            match page.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_owned()),
+                _ => return Ok(out),
+            }
+        }
+    }
+}
+
+/// One `ListPlatformBranches` filter term.
+fn search(attribute: &str, operator: &str, values: &[String]) -> SearchFilter {
+    SearchFilter::builder()
+        .attribute(attribute)
+        .operator(operator)
+        .set_values(Some(values.to_vec()))
+        .build()
 }
 
 impl super::Service for Beanstalk {
@@ -999,6 +1182,64 @@ mod tests {
             ["shared.subnet.private-a", "shared.subnet.private-b"]
         );
         assert!(refs_of("", &ids).is_empty());
+    }
+
+    #[test]
+    fn events_are_named_oldest_first_with_their_severity() {
+        let event = |secs: i64, severity: EventSeverity, message: &str| {
+            EventDescription::builder()
+                .event_date(DateTime::from_secs(secs))
+                .severity(severity)
+                .message(message)
+                .build()
+        };
+        let events = [
+            event(20, EventSeverity::Error, "Failed to deploy."),
+            event(
+                10,
+                EventSeverity::Warn,
+                "Environment health has transitioned to Severe.",
+            ),
+        ];
+        assert_eq!(
+            events_text(&events, &EventSeverity::Warn),
+            "; its recent WARN and ERROR events: [WARN] Environment health has transitioned to \
+             Severe. / [ERROR] Failed to deploy."
+        );
+        assert_eq!(
+            events_text(&events[..1], &EventSeverity::Error),
+            "; its ERROR events: Failed to deploy."
+        );
+        assert_eq!(events_text(&[], &EventSeverity::Warn), "");
+    }
+
+    #[test]
+    fn red_is_the_colour_or_a_red_enhanced_status() {
+        let env = |health: Option<EnvironmentHealth>, status: Option<EnvironmentHealthStatus>| {
+            EnvironmentDescription::builder()
+                .set_health(health)
+                .set_health_status(status)
+                .build()
+        };
+        assert!(is_red(&env(Some(EnvironmentHealth::Red), None)));
+        assert!(is_red(&env(None, Some(EnvironmentHealthStatus::Severe))));
+        assert!(is_red(&env(
+            Some(EnvironmentHealth::Green),
+            Some(EnvironmentHealthStatus::Degraded)
+        )));
+        assert!(!is_red(&env(
+            Some(EnvironmentHealth::Yellow),
+            Some(EnvironmentHealthStatus::Warning)
+        )));
+        assert!(!is_red(&env(Some(EnvironmentHealth::Grey), None)));
+    }
+
+    #[test]
+    fn the_health_wait_is_ten_minutes_unless_the_environment_says() {
+        // Read once per wait; unset in the test environment unless a test sets it for the CLI.
+        if std::env::var_os("PROVISION_HEALTH_TIMEOUT").is_none() {
+            assert_eq!(health_timeout(), Duration::from_secs(600));
+        }
     }
 
     #[test]

@@ -68,6 +68,9 @@ struct Session {
     /// Plan the paused form (`Some(true)`), the running one (`Some(false)`), or as the pause
     /// record says (`None`: every command but `pause` and `resume`).
     paused: Option<bool>,
+    /// What the paused form does with the NAT's Elastic IPs, when `pause` decides it (else
+    /// the pause record says).
+    elastic_ips: Option<crate::pause::ElasticIps>,
     /// Stacks whose locks the command took itself (`pause`, `resume`): `execute` takes the rest.
     held: BTreeSet<Stack>,
 }
@@ -131,6 +134,7 @@ impl Session {
             branches,
             upgrade_platform: false,
             paused: None,
+            elastic_ips: None,
             held: BTreeSet::new(),
         })
     }
@@ -185,9 +189,33 @@ impl Session {
             crate::pause::record::read(&store, &self.env)
         );
         let mut observed = self.scoped(full_live?, stored, claims);
-        observed.solution_stacks = self.solution_stacks(&observed.live, true).await?;
+        // Both Beanstalk reads at once: the plan's platform check costs no more time.
+        let (stacks, lifecycles) = tokio::join!(
+            self.solution_stacks(&observed.live, true),
+            self.lifecycles()
+        );
+        observed.solution_stacks = stacks?;
+        observed.lifecycles = lifecycles?;
         observed.pause = pause?.map(|r| r.0);
         Ok(observed)
+    }
+
+    /// What AWS says of the branches the environments are to run (one `ListPlatformBranches`),
+    /// and when one is retired, its platform's supported branches (one more).
+    async fn lifecycles(&self) -> Result<platforms::Lifecycles, CliError> {
+        let names = platforms::names(&platforms::targeted(&self.desired, &self.branches));
+        if names.is_empty() {
+            return Ok(platforms::Lifecycles::default());
+        }
+        let mut found = platforms::Lifecycles {
+            branches: self.aws.platform_branches(&names).await?,
+            supported: Vec::new(),
+        };
+        let retired = found.retired_platforms();
+        if !retired.is_empty() {
+            found.supported = self.aws.supported_branches(&retired).await?;
+        }
+        Ok(found)
     }
 
     /// What Elastic Beanstalk launches now, when resolving the plan's platforms needs it.
@@ -208,19 +236,25 @@ impl Session {
         observed: &Observed,
     ) -> Result<(DesiredState, platforms::Resolved), CliError> {
         let mut desired = self.desired.clone();
-        let resolved = platforms::resolve(
+        let with_origins = |mut e: platforms::Unavailable| {
+            e.origins = self.origins.clone();
+            CliError::Platforms(e)
+        };
+        // A retired branch first: its versions are unlisted too, and this says where to go.
+        let targets = platforms::targeted(&desired, &self.branches);
+        let lifecycle = platforms::check_lifecycle(&targets, &self.branches, &observed.lifecycles)
+            .map_err(with_origins)?;
+        let mut resolved = platforms::resolve(
             &mut desired,
             &self.branches,
             &observed.live,
             &observed.solution_stacks,
             self.upgrade_platform,
         )
-        .map_err(|mut e| {
-            e.origins = self.origins.clone();
-            CliError::Platforms(e)
-        })?;
-        if self.is_paused(observed) {
-            desired = crate::pause::paused(&desired).desired;
+        .map_err(with_origins)?;
+        resolved.notes.extend(lifecycle);
+        if let Some(ips) = self.paused_form(observed) {
+            desired = crate::pause::paused(&desired, ips).desired;
         }
         let known = references::known(&observed.full_live, &self.region);
         references::resolve(&mut desired, &known, &BTreeSet::new());
@@ -230,6 +264,14 @@ impl Session {
     /// Whether this command plans the environment's paused form (docs/operations.md).
     fn is_paused(&self, observed: &Observed) -> bool {
         self.paused.unwrap_or(observed.pause.is_some())
+    }
+
+    /// The paused form this command plans, if it plans one: what it does with the Elastic IPs
+    /// is the pause's choice (`pause --release-ip`), as its record keeps it.
+    fn paused_form(&self, observed: &Observed) -> Option<crate::pause::ElasticIps> {
+        let recorded = observed.pause.as_ref().map(|r| r.elastic_ips);
+        self.is_paused(observed)
+            .then(|| self.elastic_ips.or(recorded).unwrap_or_default())
     }
 
     /// The plan from desired to live, its platforms resolved and noted. A reference to what
@@ -314,6 +356,7 @@ impl Session {
             recorded,
             stored,
             solution_stacks: Vec::new(),
+            lifecycles: platforms::Lifecycles::default(),
             pause: None,
         }
     }
@@ -493,6 +536,8 @@ struct Observed {
     stored: BTreeMap<Stack, Stored>,
     /// What Elastic Beanstalk launches now (read only when the platforms need it).
     solution_stacks: Vec<String>,
+    /// The lifecycle of the branches the environments are to run (read by plans, not drift).
+    lifecycles: platforms::Lifecycles,
     /// The environment's pause record, when it is paused (or being paused).
     pause: Option<crate::pause::PauseRecord>,
 }
@@ -510,8 +555,8 @@ pub async fn plan(g: &Global, a: &PlanArgs) -> Result<Outcome, CliError> {
     s.check_names(&plan, &observed).await?;
     let mut view = s.plan_view(&plan);
     let paused;
-    let desired = if s.is_paused(&observed) {
-        paused = crate::pause::paused(&s.desired).desired;
+    let desired = if let Some(ips) = s.paused_form(&observed) {
+        paused = crate::pause::paused(&s.desired, ips).desired;
         &paused
     } else {
         &s.desired

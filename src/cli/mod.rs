@@ -103,8 +103,9 @@ pub enum Command {
         shell: clap_complete::Shell,
     },
     /// Stop what costs money and keep what identifies the environment: the database stopped,
-    /// Beanstalk at 0 instances, no NAT gateway (docs/operations.md, "Pausing staging").
-    Pause(commands::pause::PauseArgs),
+    /// Beanstalk at 0 instances, no NAT gateway (its Elastic IP kept unless --release-ip)
+    /// (docs/operations.md, "Pausing staging").
+    Pause(commands::pause::PauseCmd),
     /// Bring a paused environment back, ending with an empty plan.
     Resume(commands::pause::PauseArgs),
     /// Estimate the environment's monthly cost from its spec and the region's price table

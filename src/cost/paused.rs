@@ -1,8 +1,9 @@
 //! What an environment costs a month while paused (`provision pause`): its paused form
-//! (`crate::pause::paused`: no NAT gateway nor its Elastic IP, load-balanced Beanstalk at 0
-//! instances) priced as any desired state, less the stopped database's instance hours. A
-//! stopped DB instance still pays for its storage and backups, and the load balancers,
-//! the API and the managed secret stay.
+//! (`crate::pause::paused`: no NAT gateway, load-balanced Beanstalk at 0 instances) priced as
+//! any desired state, less the stopped database's instance hours. A stopped DB instance still
+//! pays for its storage and backups, and the load balancers, the API and the managed secret
+//! stay; so does the NAT gateway's Elastic IP, which a pause keeps allocated (an idle public
+//! IPv4 address is billed as an attached one) unless `pause --release-ip`.
 
 use serde::Serialize;
 
@@ -20,11 +21,13 @@ pub struct PausedCost {
     pub saving: Span,
     /// The paused form's lines (the stopped database's instance hours left out).
     pub lines: Vec<Line>,
+    /// Of `paused`, the Elastic IPs kept allocated: what `pause --release-ip` saves besides.
+    pub kept_ips: Span,
 }
 
 pub fn paused_cost(desired: &DesiredState, prices: &PriceTable) -> Result<PausedCost, CostError> {
     let (_, running) = price(desired.resources.iter().map(|(a, r)| (a, &r.attrs)), prices)?;
-    let form = crate::pause::paused(desired);
+    let form = crate::pause::paused(desired, crate::pause::ElasticIps::Kept);
     let (lines, _) = price(
         form.desired.resources.iter().map(|(a, r)| (a, &r.attrs)),
         prices,
@@ -34,9 +37,12 @@ pub fn paused_cost(desired: &DesiredState, prices: &PriceTable) -> Result<Paused
         .into_iter()
         .filter(|l| !(stopped.contains(&l.resource) && l.unit == "instance-hour"))
         .collect();
-    let paused = lines
-        .iter()
-        .fold(Span::fixed(0.0), |sum, l| sum.plus(l.monthly));
+    let sum = |lines: &mut dyn Iterator<Item = &Line>| {
+        lines.fold(Span::fixed(0.0), |sum, l| sum.plus(l.monthly))
+    };
+    let paused = sum(&mut lines.iter());
+    let kept: Vec<String> = form.kept_ips.iter().map(ToString::to_string).collect();
+    let kept_ips = sum(&mut lines.iter().filter(|l| kept.contains(&l.resource)));
     Ok(PausedCost {
         running,
         paused,
@@ -45,5 +51,6 @@ pub fn paused_cost(desired: &DesiredState, prices: &PriceTable) -> Result<Paused
             max: running.max - paused.max,
         },
         lines,
+        kept_ips,
     })
 }

@@ -92,15 +92,16 @@ fn staging_paused_matches_the_hand_computed_total() {
     let (loaded, _) = spec::load(&repo().join("specs"), "staging").expect("spec loads");
     let c = paused_cost(&spec::desired::build(&loaded.spec), &table()).unwrap();
     // Still paid: both ALBs with their LCUs and the console's two public addresses, the
-    // stopped database's storage and backups, the managed secret, the API. Gone: both
-    // t3.micro instances and their root volumes, the NAT gateway and its Elastic IP, the
-    // database's instance hours; the NAT's alarm and the dashboard that graphs it (they refer
-    // to the NAT, so they go with it: `pause::paused`). The other nine alarms and the e-mail
-    // subscription stay.
+    // stopped database's storage and backups, the managed secret, the API, and the NAT's
+    // Elastic IP, kept allocated and idle. Gone: both t3.micro instances and their root
+    // volumes, the NAT gateway, the database's instance hours; the NAT's alarm and the
+    // dashboard that graphs it (they refer to the NAT, so they go with it: `pause::paused`).
+    // The other nine alarms and the e-mail subscription stay.
     let albs = 2.0 * (ALB * H + ALB_LCU * LCU * H) + 2.0 * IPV4 * H;
     let database = 10.0 * MAGNETIC + (10.0 * (1.0 + CHANGE * 3.0) - 10.0) * BACKUP;
     let monitoring = 9.0 * ALARM + EMAILS * EMAIL;
-    let expected = albs + database + SECRET + REQUESTS * REST + monitoring;
+    let idle_ip = IPV4 * H;
+    let expected = albs + database + SECRET + REQUESTS * REST + monitoring + idle_ip;
     assert!(
         close(c.paused.min, expected),
         "{} != {expected}",
@@ -110,14 +111,21 @@ fn staging_paused_matches_the_hand_computed_total() {
     let saving = 2.0 * (T3_MICRO * H + ROOT_GB * GP3_EBS)
         + NAT * H
         + NAT_DATA * NAT_GB
-        + IPV4 * H
         + DB_T3_MICRO * H
         + ALARM
         + DASHBOARD;
     assert!(close(c.saving.min, saving), "{} != {saving}", c.saving.min);
     assert!(close(c.running.min, estimate_of("staging").total.min));
-    assert_eq!(money(c.paused.min), "$57.77");
-    assert_eq!(money(c.saving.min), "$69.65");
+    assert_eq!(money(c.paused.min), "$61.42");
+    assert_eq!(money(c.saving.min), "$66.00");
+    assert!(close(c.kept_ips.min, idle_ip), "{:?}", c.kept_ips);
+    assert_eq!(money(c.kept_ips.max), "$3.65");
+    assert!(
+        c.lines
+            .iter()
+            .any(|l| l.resource == "shared.eip.nat-public-a" && l.item.starts_with("public IPv4")),
+        "the kept address is a line of its own"
+    );
     assert!(
         !c.lines
             .iter()

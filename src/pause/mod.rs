@@ -5,10 +5,16 @@
 //! `plan`, `drift` and `apply` of a paused environment are empty, and a spec change applied while
 //! paused lands in its paused form. The database's run state is not an attribute: stopping and
 //! starting it is the `pause`/`resume` commands' own step (RDS keeps no run state in a plan).
+//!
+//! A NAT gateway's Elastic IP is the environment's outbound address, which third parties
+//! allow-list: a pause keeps it allocated (and tagged, so still this environment's) unless
+//! asked to release it, and resume makes the NAT gateway again on the same allocation.
 
 pub mod record;
 
 use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
 
 use crate::model::{Address, Attrs, DesiredState, Ref, SettingValue};
 
@@ -20,13 +26,29 @@ pub use record::{PauseRecord, PauseState};
 pub const ASG: &str = "aws:autoscaling:asg";
 const ENVIRONMENT: &str = "aws:elasticbeanstalk:environment";
 
+/// What a pause does with the NAT gateways' Elastic IPs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ElasticIps {
+    /// Allocated and tagged while paused: "Deleting a public NAT gateway disassociates its
+    /// Elastic IP address, but does not release the address from your account" (EC2 API
+    /// reference, DeleteNatGateway), so resume's NAT gateway gets the same address back. An
+    /// idle address costs what an attached one does ($0.005 an hour, Amazon VPC pricing).
+    #[default]
+    Kept,
+    /// Released (`pause --release-ip`): resume allocates a new address.
+    Released,
+}
+
 /// The paused form of a desired state, and what the transform did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Paused {
     pub desired: DesiredState,
-    /// Resources absent while paused: NAT gateways, their Elastic IPs, and whatever else refers
-    /// to them (not through a route).
+    /// Resources absent while paused: NAT gateways (their Elastic IPs too when released), and
+    /// whatever else refers to them (not through a route).
     pub removed: BTreeSet<Address>,
+    /// The NAT gateways' Elastic IPs kept allocated while paused.
+    pub kept_ips: BTreeSet<Address>,
     /// Beanstalk environments scaled to zero instances.
     pub scaled_to_zero: BTreeSet<Address>,
     /// Single-instance Beanstalk environments: AWS cannot scale them to zero, they keep running.
@@ -35,18 +57,22 @@ pub struct Paused {
     pub databases: Vec<(Address, String)>,
 }
 
-/// The environment as it is while paused: no NAT gateway nor its Elastic IP, no route through
-/// them (AWS would leave a blackhole route), nothing else that refers to them (found through
-/// the references, whatever their kind: an alarm on the NAT goes with it and comes back on
-/// resume), load-balanced Beanstalk environments at 0 instances. Pure.
-pub fn paused(desired: &DesiredState) -> Paused {
+/// The environment as it is while paused: no NAT gateway (nor its Elastic IP, when `ips` says
+/// released), no route through it (AWS would leave a blackhole route), nothing else that refers
+/// to it (found through the references, whatever their kind: an alarm on the NAT goes with it
+/// and comes back on resume), load-balanced Beanstalk environments at 0 instances. Pure.
+pub fn paused(desired: &DesiredState, ips: ElasticIps) -> Paused {
     let mut out = desired.clone();
     let mut removed: BTreeSet<Address> = BTreeSet::new();
+    let mut kept_ips: BTreeSet<Address> = BTreeSet::new();
     for (a, r) in &desired.resources {
         if let Attrs::NatGateway(nat) = &r.attrs {
             removed.insert(a.clone());
             if let Ref::Managed(eip) = &nat.elastic_ip {
-                removed.insert(eip.clone());
+                match ips {
+                    ElasticIps::Kept => kept_ips.insert(eip.clone()),
+                    ElasticIps::Released => removed.insert(eip.clone()),
+                };
             }
         }
     }
@@ -103,6 +129,7 @@ pub fn paused(desired: &DesiredState) -> Paused {
     Paused {
         desired: out,
         removed,
+        kept_ips,
         scaled_to_zero,
         kept_running,
         databases,

@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::ElasticIps;
 use crate::aws::s3::{Conflict, Precondition};
 use crate::state::{StateError, Store};
 
@@ -37,6 +38,14 @@ pub struct PauseRecord {
     /// [`AUTO_START`] later.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub db_stopped_at: Option<String>,
+    /// Whether the NAT gateways' Elastic IPs stay allocated while paused. A record without it
+    /// was written by a build that released them, and plans as released.
+    #[serde(default = "released")]
+    pub elastic_ips: ElasticIps,
+}
+
+fn released() -> ElasticIps {
+    ElasticIps::Released
 }
 
 impl PauseRecord {
@@ -47,6 +56,7 @@ impl PauseRecord {
             state: PauseState::Pausing,
             since: now.to_owned(),
             db_stopped_at: None,
+            elastic_ips: ElasticIps::Kept,
         }
     }
 
@@ -160,5 +170,17 @@ mod tests {
         );
         let err = parse(b"{", &key, "staging").unwrap_err();
         assert!(err.to_string().contains(&key), "{err}");
+    }
+
+    #[test]
+    fn a_record_from_before_kept_addresses_reads_as_released() {
+        let new = PauseRecord::pausing("staging", "2026-11-30T23:10:00Z");
+        assert_eq!(new.elastic_ips, ElasticIps::Kept);
+        let body = serde_json::to_string(&new).unwrap();
+        assert!(body.contains(r#""elastic_ips":"kept""#), "{body}");
+        let old = br#"{"format_version": 1, "env": "staging", "state": "paused",
+            "since": "2026-11-30T23:10:00Z"}"#;
+        let r = parse(old, &key("staging"), "staging").unwrap();
+        assert_eq!(r.elastic_ips, ElasticIps::Released);
     }
 }

@@ -24,7 +24,7 @@ fn setting(d: &DesiredState, address: &str, option: &str) -> Option<SettingValue
 }
 
 #[test]
-fn staging_paused_has_no_nat_nor_its_ip_nor_a_route_through_it() {
+fn staging_paused_keeps_the_nat_ip_but_no_nat_nor_a_route_through_it() {
     let d = staging();
     let nat = d
         .resources
@@ -32,17 +32,15 @@ fn staging_paused_has_no_nat_nor_its_ip_nor_a_route_through_it() {
         .find(|a| a.kind == crate::model::Kind::NatGateway)
         .cloned()
         .expect("staging has a NAT gateway");
-    let p = paused(&d);
+    let eip = a("shared.eip.nat-public-a");
+    let p = paused(&d, ElasticIps::Kept);
     assert!(!p.desired.resources.contains_key(&nat));
-    assert!(
-        !p.desired
-            .resources
-            .keys()
-            .any(|a| a.kind == crate::model::Kind::ElasticIp),
-        "the NAT's Elastic IP goes too"
-    );
+    // The outbound address stays allocated, as the spec has it (same attributes and tags).
+    assert_eq!(p.desired.resources.get(&eip), d.resources.get(&eip));
+    assert_eq!(p.kept_ips.iter().collect::<Vec<_>>(), [&eip]);
     // The NAT's alarm refers to it, and the dashboard to that alarm: they go too.
-    assert_eq!(p.removed.len(), 4, "{:?}", p.removed);
+    assert_eq!(p.removed.len(), 3, "{:?}", p.removed);
+    assert!(!p.removed.contains(&eip));
     for (addr, r) in &p.desired.resources {
         assert!(
             !r.extra_deps.contains(&nat),
@@ -66,13 +64,30 @@ fn staging_paused_has_no_nat_nor_its_ip_nor_a_route_through_it() {
             .sum()
     };
     assert_eq!(routes(&p.desired), routes(&d) - 1);
+    assert_eq!(p.desired.resources.len(), d.resources.len() - 3);
+}
+
+#[test]
+fn released_the_nat_ip_goes_too() {
+    let d = staging();
+    let p = paused(&d, ElasticIps::Released);
+    assert!(p.kept_ips.is_empty());
+    assert!(p.removed.contains(&a("shared.eip.nat-public-a")));
+    assert!(
+        !p.desired
+            .resources
+            .keys()
+            .any(|a| a.kind == crate::model::Kind::ElasticIp),
+        "the NAT's Elastic IP goes too"
+    );
+    assert_eq!(p.removed.len(), 4, "{:?}", p.removed);
     assert_eq!(p.desired.resources.len(), d.resources.len() - 4);
 }
 
 #[test]
 fn load_balanced_beanstalk_goes_to_zero_and_the_database_is_listed() {
     let d = staging();
-    let p = paused(&d);
+    let p = paused(&d, ElasticIps::Kept);
     for env in ["backend.beanstalk", "console.beanstalk"] {
         assert_eq!(
             setting(&d, env, "MinSize"),
@@ -113,7 +128,7 @@ fn a_single_instance_environment_keeps_running() {
             SettingValue::Text("SingleInstance".into()),
         );
     }
-    let p = paused(&d);
+    let p = paused(&d, ElasticIps::Kept);
     assert!(p.kept_running.contains(&a("console.beanstalk")));
     assert_eq!(
         setting(&p.desired, "console.beanstalk", "MaxSize"),
@@ -150,30 +165,34 @@ fn whatever_refers_to_the_nat_goes_with_it_transitively() {
             },
         );
     }
-    let p = paused(&d);
+    let p = paused(&d, ElasticIps::Kept);
     assert!(p.removed.contains(&watcher) && p.removed.contains(&second));
     assert!(!p.desired.resources.contains_key(&second));
 }
 
 #[test]
 fn paused_twice_is_paused_once() {
-    let once = paused(&staging());
-    let twice = paused(&once.desired);
-    assert_eq!(twice.desired, once.desired);
-    assert!(twice.removed.is_empty());
+    for ips in [ElasticIps::Kept, ElasticIps::Released] {
+        let once = paused(&staging(), ips);
+        let twice = paused(&once.desired, ips);
+        assert_eq!(twice.desired, once.desired);
+        assert!(twice.removed.is_empty());
+    }
 }
 
 #[test]
 fn the_paused_form_plans_cleanly_from_the_running_one() {
     // Against an empty AWS the paused form is a valid plan of its own: no dangling reference.
-    let p = paused(&staging());
-    let plan =
-        diff(&p.desired, &Default::default(), &Default::default()).expect("the paused form plans");
-    assert_eq!(plan.changes.len(), p.desired.resources.len());
+    for ips in [ElasticIps::Kept, ElasticIps::Released] {
+        let p = paused(&staging(), ips);
+        let plan = diff(&p.desired, &Default::default(), &Default::default())
+            .expect("the paused form plans");
+        assert_eq!(plan.changes.len(), p.desired.resources.len());
+    }
 }
 
 #[test]
-fn pausing_a_running_staging_deletes_the_nat_and_its_ip_and_updates_three_resources() {
+fn pausing_a_running_staging_deletes_the_nat_keeps_its_ip_and_updates_three_resources() {
     use crate::model::{LiveResource, LiveState};
     use crate::plan::Action;
     let d = staging();
@@ -194,7 +213,12 @@ fn pausing_a_running_staging_deletes_the_nat_and_its_ip_and_updates_three_resour
             .collect(),
         ..Default::default()
     };
-    let plan = diff(&paused(&d).desired, &live, &Default::default()).unwrap();
+    let plan = diff(
+        &paused(&d, ElasticIps::Kept).desired,
+        &live,
+        &Default::default(),
+    )
+    .unwrap();
     let of = |action: Action| -> std::collections::BTreeSet<String> {
         plan.changes
             .iter()
@@ -208,7 +232,6 @@ fn pausing_a_running_staging_deletes_the_nat_and_its_ip_and_updates_three_resour
         set(&[
             "shared.alarm.nat-port-allocation",
             "shared.dashboard",
-            "shared.eip.nat-public-a",
             "shared.nat_gateway.public-a"
         ])
     );
@@ -221,4 +244,19 @@ fn pausing_a_running_staging_deletes_the_nat_and_its_ip_and_updates_three_resour
         ])
     );
     assert!(of(Action::Create).is_empty() && of(Action::Replace).is_empty());
+    // The address is unchanged: no tag or attribute change on it either.
+    assert!(of(Action::NoOp).contains("shared.eip.nat-public-a"));
+    // Released, it is deleted too.
+    let plan = diff(
+        &paused(&d, ElasticIps::Released).desired,
+        &live,
+        &Default::default(),
+    )
+    .unwrap();
+    assert!(
+        plan.changes
+            .iter()
+            .any(|c| c.action == Action::Delete
+                && c.address.to_string() == "shared.eip.nat-public-a")
+    );
 }

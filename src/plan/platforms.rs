@@ -4,11 +4,18 @@
 //! (`--upgrade-platform`), not a perpetual change. A pinned stack is checked against the same
 //! list whenever the plan would send it, since AWS launches only current versions and would
 //! refuse it after everything before the environment was created. Pure.
+//!
+//! Every plan also reads the lifecycle of the branch each environment is to run
+//! (`ListPlatformBranches`, [`Lifecycles`]): a deprecated branch is a warning on its change,
+//! with the retirement date AWS published; a retired one is refused before anything is
+//! changed, naming the branch to move to ([`check_lifecycle`]).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use crate::model::platform::{branch_of, is_newer, newest};
+use crate::model::platform::{
+    BranchSummary, Lifecycle, branch_of, is_newer, newest, retirement_date, successor,
+};
 use crate::model::{Address, Attrs, DesiredState, LiveState};
 
 use super::types::{Note, Plan};
@@ -100,6 +107,94 @@ pub fn resolve(
     }
 }
 
+/// What `ListPlatformBranches` said of the branches a plan targets, and, when one is retired,
+/// the supported branches of its platform.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Lifecycles {
+    pub branches: Vec<BranchSummary>,
+    pub supported: Vec<BranchSummary>,
+}
+
+impl Lifecycles {
+    /// The platforms of the retired branches: where to look for the branch to move to.
+    pub fn retired_platforms(&self) -> Vec<String> {
+        let platforms: BTreeSet<String> = self
+            .branches
+            .iter()
+            .filter(|b| b.lifecycle == Lifecycle::Retired)
+            .map(|b| b.platform.clone())
+            .collect();
+        platforms.into_iter().collect()
+    }
+}
+
+/// The branch each Beanstalk environment is to run: the spec's branch, or the branch of its
+/// pinned solution stack. Sorted, one per environment.
+pub fn targeted(desired: &DesiredState, branches: &Branches) -> Branches {
+    desired
+        .resources
+        .iter()
+        .filter_map(|(address, r)| {
+            let Attrs::BeanstalkEnv(want) = &r.attrs else {
+                return None;
+            };
+            let branch = branches
+                .get(address)
+                .cloned()
+                .or_else(|| branch_of(&want.solution_stack))?;
+            Some((address.clone(), branch))
+        })
+        .collect()
+}
+
+/// The distinct branches of [`targeted`], for one `ListPlatformBranches` call.
+pub fn names(targets: &Branches) -> Vec<String> {
+    let names: BTreeSet<&String> = targets.values().collect();
+    names.into_iter().cloned().collect()
+}
+
+/// A deprecated branch is a note (with its retirement date, when AWS published one); a retired
+/// one an error naming the branch to move to. Branches AWS did not describe pass: the solution
+/// stack check (`resolve`) speaks for them.
+pub fn check_lifecycle(
+    targets: &Branches,
+    branches: &Branches,
+    lifecycles: &Lifecycles,
+) -> Result<Vec<(Address, Note)>, Unavailable> {
+    let (mut notes, mut problems) = (Vec::new(), Vec::new());
+    for (address, branch) in targets {
+        let Some(summary) = lifecycles.branches.iter().find(|b| &b.name == branch) else {
+            continue;
+        };
+        match summary.lifecycle {
+            Lifecycle::Deprecated => notes.push((
+                address.clone(),
+                Note::DeprecatedPlatform {
+                    branch: branch.clone(),
+                    retires: retirement_date(branch).map(str::to_owned),
+                },
+            )),
+            Lifecycle::Retired => {
+                let field = if branches.contains_key(address) {
+                    "platform"
+                } else {
+                    "solution_stack"
+                };
+                problems.push(Problem::retired(address, field, summary, lifecycles));
+            }
+            Lifecycle::Supported | Lifecycle::Beta => {}
+        }
+    }
+    if problems.is_empty() {
+        Ok(notes)
+    } else {
+        Err(Unavailable {
+            list: problems,
+            origins: BTreeMap::new(),
+        })
+    }
+}
+
 /// The solution stack an environment runs now, if it exists.
 fn running<'a>(live: &'a LiveState, address: &Address) -> Option<&'a str> {
     match live.resources.get(address).map(|l| &l.attrs) {
@@ -141,6 +236,34 @@ impl Problem {
         }
     }
 
+    fn retired(
+        address: &Address,
+        field: &'static str,
+        branch: &BranchSummary,
+        lifecycles: &Lifecycles,
+    ) -> Problem {
+        let since = retirement_date(&branch.name).map_or_else(String::new, |d| format!(" on {d}"));
+        let to = match successor(branch, &lifecycles.supported) {
+            Some(next) => format!(
+                "move to `{0}` (platform = \"{0}\"), the newest supported branch of {1}",
+                next.name, branch.platform
+            ),
+            None => format!(
+                "Elastic Beanstalk lists no supported branch of {} to move to",
+                branch.platform
+            ),
+        };
+        Problem {
+            address: address.clone(),
+            field,
+            message: format!(
+                "Elastic Beanstalk retired the platform branch `{}`{since}: it launches no new \
+                 environment on it and updates none; {to}",
+                branch.name
+            ),
+        }
+    }
+
     fn pinned(address: &Address, stack: &str, available: &[String]) -> Problem {
         let hint = branch_of(stack)
             .and_then(|b| newest(&b, available).map(|n| (b.clone(), n)))
@@ -158,7 +281,7 @@ impl Problem {
     }
 }
 
-/// Every environment whose platform AWS cannot launch: nothing was changed.
+/// Every environment whose platform AWS cannot launch (or has retired): nothing was changed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct Unavailable {
     pub list: Vec<Problem>,
@@ -189,10 +312,10 @@ mod tests {
     use super::*;
     use crate::model::{LiveResource, Stack};
 
-    const BRANCH: &str = "Node.js 20 running on 64bit Amazon Linux 2023";
-    const V1: &str = "64bit Amazon Linux 2023 v6.7.2 running Node.js 20";
-    const V2: &str = "64bit Amazon Linux 2023 v6.8.0 running Node.js 20";
-    const OLD: &str = "64bit Amazon Linux 2023 v6.6.0 running Node.js 20";
+    const BRANCH: &str = "Node.js 24 running on 64bit Amazon Linux 2023";
+    const V1: &str = "64bit Amazon Linux 2023 v6.11.5 running Node.js 24";
+    const V2: &str = "64bit Amazon Linux 2023 v6.12.0 running Node.js 24";
+    const OLD: &str = "64bit Amazon Linux 2023 v6.6.0 running Node.js 24";
 
     fn staging() -> (DesiredState, Branches) {
         let loaded = crate::spec::load_one(std::path::Path::new("specs"), "staging")
@@ -296,7 +419,7 @@ mod tests {
             &mut d,
             &branches,
             &LiveState::default(),
-            &list(&["64bit Amazon Linux 2023 v6.7.2 running Node.js 22"]),
+            &list(&["64bit Amazon Linux 2023 v6.11.5 running Node.js 22"]),
             false,
         )
         .unwrap_err();
@@ -327,5 +450,132 @@ mod tests {
         let live = running(&d, OLD);
         d.resources.retain(|a, _| *a == backend());
         resolve(&mut d, &Branches::new(), &live, &list(&[V1]), false).unwrap();
+    }
+
+    fn summary(name: &str, lifecycle: Lifecycle, order: i32) -> BranchSummary {
+        BranchSummary {
+            name: name.into(),
+            platform: "Node.js".into(),
+            lifecycle,
+            order,
+        }
+    }
+
+    const NODE20: &str = "Node.js 20 running on 64bit Amazon Linux 2023";
+    const NODE22: &str = "Node.js 22 running on 64bit Amazon Linux 2023";
+
+    #[test]
+    fn the_targets_are_the_spec_branches_and_the_branches_of_pins() {
+        let (mut d, branches) = staging();
+        let targets = targeted(&d, &branches);
+        assert_eq!(targets.len(), 2);
+        assert_eq!(names(&targets), [BRANCH]);
+        // A pinned console: the branch of its stack.
+        if let Attrs::BeanstalkEnv(e) = &mut d.resources.get_mut(&console()).unwrap().attrs {
+            e.solution_stack = "64bit Amazon Linux 2023 v6.11.5 running Node.js 22".into();
+        }
+        let mut pinned = branches.clone();
+        pinned.remove(&console());
+        let targets = targeted(&d, &pinned);
+        assert_eq!(targets[&console()], NODE22);
+        assert_eq!(names(&targets), [NODE22, BRANCH]);
+    }
+
+    fn console() -> Address {
+        Address::single(Stack::Console, crate::model::Kind::BeanstalkEnv)
+    }
+
+    #[test]
+    fn a_deprecated_branch_is_a_warning_with_its_retirement_date() {
+        let (d, branches) = staging();
+        let targets = targeted(&d, &branches);
+        let supported = Lifecycles {
+            branches: vec![summary(BRANCH, Lifecycle::Supported, 5)],
+            supported: vec![],
+        };
+        assert_eq!(check_lifecycle(&targets, &branches, &supported), Ok(vec![]));
+        let deprecated = Lifecycles {
+            branches: vec![summary(BRANCH, Lifecycle::Deprecated, 5)],
+            supported: vec![],
+        };
+        let notes = check_lifecycle(&targets, &branches, &deprecated).unwrap();
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        let text = notes[0].1.to_string();
+        assert!(text.starts_with("warning: platform:"), "{text}");
+        assert!(text.contains("no retirement date"), "{text}");
+        // A branch whose date AWS published names it.
+        let mut on_20 = targets.clone();
+        on_20.insert(backend(), NODE20.into());
+        let node20 = Lifecycles {
+            branches: vec![summary(NODE20, Lifecycle::Deprecated, 3)],
+            supported: vec![],
+        };
+        let notes = check_lifecycle(&on_20, &branches, &node20).unwrap();
+        assert_eq!(
+            notes,
+            vec![(
+                backend(),
+                Note::DeprecatedPlatform {
+                    branch: NODE20.into(),
+                    retires: Some("2026-07-31".into())
+                }
+            )]
+        );
+        assert!(notes[0].1.to_string().contains("retires on 2026-07-31"));
+        // Nothing known of a branch: no opinion (the solution stacks speak for it).
+        let none = check_lifecycle(&targets, &branches, &Lifecycles::default()).unwrap();
+        assert!(none.is_empty());
+    }
+
+    #[test]
+    fn a_retired_branch_is_refused_naming_the_branch_to_move_to() {
+        let (d, mut branches) = staging();
+        for b in branches.values_mut() {
+            *b = NODE20.into();
+        }
+        let targets = targeted(&d, &branches);
+        let mut lifecycles = Lifecycles {
+            branches: vec![summary(NODE20, Lifecycle::Retired, 3)],
+            supported: vec![
+                summary(NODE22, Lifecycle::Supported, 4),
+                summary(BRANCH, Lifecycle::Supported, 5),
+            ],
+        };
+        assert_eq!(lifecycles.retired_platforms(), ["Node.js"]);
+        let e = check_lifecycle(&targets, &branches, &lifecycles).unwrap_err();
+        assert_eq!(e.list.len(), 2);
+        let p = &e.list[0];
+        assert_eq!((p.address.clone(), p.field), (backend(), "platform"));
+        assert!(
+            p.message
+                .contains("retired the platform branch `Node.js 20"),
+            "{}",
+            p.message
+        );
+        assert!(p.message.contains("on 2026-07-31"), "{}", p.message);
+        assert!(
+            p.message
+                .contains(&format!("move to `{BRANCH}` (platform = \"{BRANCH}\")")),
+            "{}",
+            p.message
+        );
+        // Pinned, the field is the pin; nowhere to go, it says so.
+        lifecycles.supported.clear();
+        let e = check_lifecycle(&targets, &Branches::new(), &lifecycles).unwrap_err();
+        assert_eq!(e.list[0].field, "solution_stack");
+        assert!(e.list[0].message.contains("no supported branch of Node.js"));
+        let shown = Unavailable {
+            origins: [(
+                "backend.beanstalk.solution_stack".to_owned(),
+                "specs/base.toml:99".to_owned(),
+            )]
+            .into(),
+            ..e
+        }
+        .to_string();
+        assert!(
+            shown.contains("backend.beanstalk.solution_stack (specs/base.toml:99)"),
+            "{shown}"
+        );
     }
 }

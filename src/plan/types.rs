@@ -98,6 +98,12 @@ pub enum Note {
     /// The spec's platform branch has a newer version than the environment runs: an upgrade
     /// the operator asks for (`--upgrade-platform`), never one the plan makes by itself.
     NewerPlatform { running: String, newest: String },
+    /// AWS has deprecated the branch the environment is on: it still runs and updates, until
+    /// its retirement date (when AWS has published one).
+    DeprecatedPlatform {
+        branch: String,
+        retires: Option<String>,
+    },
 }
 
 impl fmt::Display for Note {
@@ -116,6 +122,21 @@ impl fmt::Display for Note {
                  environment runs; `provision apply --upgrade-platform` moves to it (an in-place \
                  platform update)"
             ),
+            Note::DeprecatedPlatform { branch, retires } => {
+                write!(
+                    f,
+                    "warning: platform: Elastic Beanstalk has deprecated the branch `{branch}`: "
+                )?;
+                match retires {
+                    Some(date) => write!(
+                        f,
+                        "it retires on {date} (AWS's published schedule), after which no new \
+                         environment launches on it and it gets no updates"
+                    )?,
+                    None => f.write_str("AWS has published no retirement date for it yet")?,
+                }
+                f.write_str("; move the spec to a supported branch before then")
+            }
         }
     }
 }

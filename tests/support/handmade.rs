@@ -862,7 +862,7 @@ async fn beanstalk(aws: &provision::aws::Aws, net: &Net, made: &mut Vec<Made>) -
             .create_environment()
             .application_name(&app)
             .environment_name(&app)
-            .solution_stack_name("64bit Amazon Linux 2023 v6.7.2 running Node.js 20")
+            .solution_stack_name("64bit Amazon Linux 2023 v6.11.5 running Node.js 24")
             .tier(
                 EnvironmentTier::builder()
                     .name("WebServer")
@@ -885,7 +885,7 @@ async fn beanstalk(aws: &provision::aws::Aws, net: &Net, made: &mut Vec<Made>) -
             stack,
             ("aws_elastic_beanstalk_environment", "env"),
             json!({"id": env_id, "name": app, "application": app, "tier": "WebServer",
-                   "solution_stack_name": "64bit Amazon Linux 2023 v6.7.2 running Node.js 20",
+                   "solution_stack_name": "64bit Amazon Linux 2023 v6.11.5 running Node.js 24",
                    "cname": env.cname().unwrap_or_default(), "setting": []}),
         );
     }

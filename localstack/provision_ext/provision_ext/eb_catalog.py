@@ -15,14 +15,24 @@ from dataclasses import dataclass
 # so superseded versions, such as v6.6.0 of the Node.js branches, are refused with AWS's
 # InvalidParameterValue. Newer versions a test releases (`/_provision/elasticbeanstalk/platforms`)
 # are listed before these, per account, and the account may keep launching what it ran.
+#
+# As of late 2026. The Node.js versions are v6.11.5, current from late July 2026 ("64bit Amazon
+# Linux 2023 v6.11.5 running Node.js 24"; Node.js 20's last, on "Elastic Beanstalk platform
+# versions scheduled for retirement",
+# https://docs.aws.amazon.com/elasticbeanstalk/latest/platforms/platforms-retiring.html); the
+# retired and deprecated branches' versions are the last that page lists; the other supported
+# branches keep the versions of the January 2026 "supported platforms" list (not every one
+# checked since). Retired branches' versions are listed only to an account that runs one
+# (`BRANCHES` below).
 SOLUTION_STACKS = [
-    "64bit Amazon Linux 2023 v6.7.2 running Node.js 22",
-    "64bit Amazon Linux 2023 v6.7.2 running Node.js 20",
+    "64bit Amazon Linux 2023 v6.11.5 running Node.js 24",
+    "64bit Amazon Linux 2023 v6.11.5 running Node.js 22",
+    "64bit Amazon Linux 2023 v6.11.5 running Node.js 20",
     "64bit Amazon Linux 2023 v6.7.2 running Node.js 18",
     "64bit Amazon Linux 2023 v4.7.0 running Python 3.13",
     "64bit Amazon Linux 2023 v4.7.0 running Python 3.12",
     "64bit Amazon Linux 2023 v4.7.0 running Python 3.11",
-    "64bit Amazon Linux 2023 v4.7.0 running Python 3.9",
+    "64bit Amazon Linux 2023 v4.13.5 running Python 3.9",
     "64bit Amazon Linux 2023 v4.7.0 running Docker",
     "64bit Amazon Linux 2023 v4.5.0 running ECS",
     "64bit Amazon Linux 2023 v4.6.0 running Go 1",
@@ -30,17 +40,85 @@ SOLUTION_STACKS = [
     "64bit Amazon Linux 2023 v4.7.0 running Corretto 17",
     "64bit Amazon Linux 2023 v5.8.0 running Tomcat 10 Corretto 21",
     "64bit Amazon Linux 2023 v5.8.0 running Tomcat 10 Corretto 17",
-    "64bit Amazon Linux 2023 v3.6.0 running .NET 8",
+    "64bit Amazon Linux 2023 v3.11.5 running .NET 8",
     "64bit Amazon Linux 2023 v4.8.0 running PHP 8.4",
     "64bit Amazon Linux 2023 v4.8.0 running PHP 8.3",
+    "64bit Amazon Linux 2023 v4.13.5 running PHP 8.2",
     "64bit Amazon Linux 2023 v4.7.0 running Ruby 3.4",
     "64bit Amazon Linux 2023 v4.7.0 running Ruby 3.3",
     "64bit Amazon Linux 2 v5.11.0 running Node.js 18",
-    "64bit Amazon Linux 2 v4.3.0 running Docker",
-    "64bit Amazon Linux 2 v3.9.0 running Corretto 11",
+    "64bit Amazon Linux 2 v4.9.5 running Docker",
+    "64bit Amazon Linux 2 v3.14.5 running Corretto 11",
     "64bit Windows Server 2022 v2.19.2 running IIS 10.0",
     "64bit Windows Server Core 2022 v2.19.2 running IIS 10.0",
 ]
+
+
+@dataclass(frozen=True)
+class Branch:
+    """A platform branch as ListPlatformBranches summarises it (PlatformBranchSummary,
+    https://docs.aws.amazon.com/elasticbeanstalk/latest/api/API_PlatformBranchSummary.html)."""
+
+    name: str
+    platform: str  # PlatformName
+    lifecycle: str  # beta | supported | deprecated | retired
+    order: int  # BranchOrder: "A larger BranchOrder value designates a newer platform branch"
+    tiers: tuple = ("WebServer/Standard", "Worker/SQS/HTTP")
+
+
+# Each catalogued branch's lifecycle state as of late 2026. A branch is deprecated once AWS
+# schedules its retirement and retired on that date: "Retired platform branches are no longer
+# available for creating new environments" ("About Elastic Beanstalk platforms",
+# https://docs.aws.amazon.com/elasticbeanstalk/latest/platforms/welcome.html). Dates from the
+# retiring page above: Node.js 20, Python 3.9 (AL2023) and every AL2 branch here retired on
+# 2026-07-31 and 2026-06-30; .NET 8 and PHP 8.2 (AL2023) retire on 2027-03-31, so they are
+# deprecated; Node.js 18 retired on 2025-08-11 ("Release: Elastic Beanstalk Node.js 18 on AL2023
+# and AL2 platform branches retired on August 11, 2025", AWS Elastic Beanstalk release notes).
+# Platform names follow the docs' platform sections; BranchOrder values are this emulator's
+# (larger is newer within a platform), AWS's own numbers were not checked.
+BRANCHES = {
+    b.name: b
+    for b in [
+        Branch("Node.js 24 running on 64bit Amazon Linux 2023", "Node.js", "supported", 5),
+        Branch("Node.js 22 running on 64bit Amazon Linux 2023", "Node.js", "supported", 4),
+        Branch("Node.js 20 running on 64bit Amazon Linux 2023", "Node.js", "retired", 3),
+        Branch("Node.js 18 running on 64bit Amazon Linux 2023", "Node.js", "retired", 2),
+        Branch("Node.js 18 running on 64bit Amazon Linux 2", "Node.js", "retired", 1),
+        Branch("Python 3.13 running on 64bit Amazon Linux 2023", "Python", "supported", 4),
+        Branch("Python 3.12 running on 64bit Amazon Linux 2023", "Python", "supported", 3),
+        Branch("Python 3.11 running on 64bit Amazon Linux 2023", "Python", "supported", 2),
+        Branch("Python 3.9 running on 64bit Amazon Linux 2023", "Python", "retired", 1),
+        Branch("Docker running on 64bit Amazon Linux 2023", "Docker", "supported", 3),
+        Branch("ECS running on 64bit Amazon Linux 2023", "Docker", "supported", 2),
+        Branch("Docker running on 64bit Amazon Linux 2", "Docker", "retired", 1),
+        Branch("Go 1 running on 64bit Amazon Linux 2023", "Go", "supported", 1),
+        Branch("Corretto 21 running on 64bit Amazon Linux 2023", "Java SE", "supported", 3),
+        Branch("Corretto 17 running on 64bit Amazon Linux 2023", "Java SE", "supported", 2),
+        Branch("Corretto 11 running on 64bit Amazon Linux 2", "Java SE", "retired", 1),
+        Branch("Tomcat 10 Corretto 21 running on 64bit Amazon Linux 2023", "Tomcat", "supported", 2),
+        Branch("Tomcat 10 Corretto 17 running on 64bit Amazon Linux 2023", "Tomcat", "supported", 1),
+        Branch(".NET 8 running on 64bit Amazon Linux 2023", ".NET Core on Linux", "deprecated", 1),
+        Branch("PHP 8.4 running on 64bit Amazon Linux 2023", "PHP", "supported", 3),
+        Branch("PHP 8.3 running on 64bit Amazon Linux 2023", "PHP", "supported", 2),
+        Branch("PHP 8.2 running on 64bit Amazon Linux 2023", "PHP", "deprecated", 1),
+        Branch("Ruby 3.4 running on 64bit Amazon Linux 2023", "Ruby", "supported", 2),
+        Branch("Ruby 3.3 running on 64bit Amazon Linux 2023", "Ruby", "supported", 1),
+        Branch(
+            "IIS 10.0 running on 64bit Windows Server 2022",
+            ".NET on Windows Server",
+            "supported",
+            2,
+            ("WebServer/Standard",),
+        ),
+        Branch(
+            "IIS 10.0 running on 64bit Windows Server Core 2022",
+            ".NET on Windows Server",
+            "supported",
+            1,
+            ("WebServer/Standard",),
+        ),
+    ]
+}
 
 _STACK_NAME = re.compile(r"^64bit (?P<os>.+?) v(?P<version>[\d.]+) running (?P<platform>.+)$")
 
@@ -55,9 +133,19 @@ def platform_arn(solution_stack: str, region: str) -> str:
     )
 
 
+def branch_of(solution_stack: str) -> str | None:
+    """'64bit Amazon Linux 2023 v6.11.5 running Node.js 24' ->
+    'Node.js 24 running on 64bit Amazon Linux 2023'."""
+    m = _STACK_NAME.match(solution_stack)
+    return f"{m['platform']} running on 64bit {m['os']}" if m else None
+
+
 def is_solution_stack(name: str) -> bool:
     """Whether `name` has a solution stack's shape ('64bit OS vX.Y.Z running PLATFORM')."""
     return _STACK_NAME.match(name) is not None
+
+
+assert all(branch_of(stack) in BRANCHES for stack in SOLUTION_STACKS), "every stack's branch has a state"
 
 
 def solution_stack_of(arn: str, extra: list[str] = ()) -> str | None:

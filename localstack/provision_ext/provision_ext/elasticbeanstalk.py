@@ -23,6 +23,8 @@ from . import eb_catalog as catalog
 from . import eb_properties
 from . import eb_security_groups
 from . import eb_events
+from . import eb_health
+from . import eb_platforms
 from . import config
 
 SETTLES_TO = {"Launching": "Ready", "Updating": "Ready", "Terminating": "Terminated"}
@@ -118,6 +120,7 @@ class Environment:
     updated: datetime = field(default_factory=_now)
     events: list = field(default_factory=list)
     launch_failure: str | None = None  # why Launching ends Terminated (eb_events.launch_failure)
+    health: eb_health.Blip = field(default_factory=eb_health.Blip)
 
     def refresh(self):
         if self.status in SETTLES_TO and time.time() >= self.settles_at:
@@ -127,6 +130,12 @@ class Environment:
             if failed:
                 self.record("ERROR", self.launch_failure, self.updated)
                 self.record("ERROR", "Failed to launch environment.", self.updated + timedelta(milliseconds=1))
+            elif self.status == "Ready":
+                for severity, message, date in self.health.settled(self.settles_at):
+                    self.record(severity, message, date)
+        if self.status == "Ready":
+            for severity, message, date in self.health.recovered(time.time()):
+                self.record(severity, message, date)
 
     def record(self, severity: str, message: str, date: datetime | None = None):
         self.events.append(eb_events.event(self, severity, message, date or _now()))
@@ -178,6 +187,8 @@ class ElasticBeanstalkStore(BaseStore):
     environments: dict[str, Environment] = LocalAttribute(default=dict)  # by id, terminated ones too
     # Platform versions released after the catalogue, newest first (a test's "AWS released").
     released: list[str] = LocalAttribute(default=list)
+    # Branch lifecycle states changed by a test ("AWS deprecated it"), over the catalogue's.
+    lifecycles: dict[str, str] = LocalAttribute(default=dict)
 
 
 eb_stores = AccountRegionBundle("elasticbeanstalk", ElasticBeanstalkStore)
@@ -352,6 +363,8 @@ class ElasticBeanstalkProvider:
     def _describe(env: Environment) -> dict:
         # Not refreshed here: a mutating call answers with the transitional status, as AWS does.
         health, health_status = HEALTH[env.status]
+        if env.status == "Ready" and env.health.red:
+            health, health_status = eb_health.RED
         result = {
             "EnvironmentName": env.name,
             "EnvironmentId": env.id,
@@ -521,12 +534,13 @@ class ElasticBeanstalkProvider:
         stack, arn = request.get("SolutionStackName"), request.get("PlatformArn")
         released = self._store(context).released
         if stack:
-            if stack not in catalog.SOLUTION_STACKS and stack not in released:
+            known = stack in catalog.SOLUTION_STACKS or stack in released
+            if not known or not self._launchable(context, stack):
                 raise _invalid(f"No Solution Stack named '{stack}' found.")
             return stack, catalog.platform_arn(stack, context.region)
         if arn:
             stack = catalog.solution_stack_of(arn, released)
-            if not stack:
+            if not stack or not self._launchable(context, stack):
                 raise _invalid(f"No Platform named '{arn}' found.")
             return stack, arn
         if request.get("TemplateName"):
@@ -534,6 +548,11 @@ class ElasticBeanstalkProvider:
                 f"No Configuration Template named '{request['ApplicationName']}/{request['TemplateName']}' found."
             )
         return None
+
+    def _launchable(self, context, stack: str) -> bool:
+        """A retired branch's versions only for an account running an environment on it."""
+        running = {catalog.branch_of(env.solution_stack) for env in self._live_environments(context)}
+        return eb_platforms.launchable(stack, self._store(context).lifecycles, running)
 
     @staticmethod
     def _check_name(kind: str, value: str, longest: int):
@@ -788,7 +807,9 @@ class ElasticBeanstalkProvider:
 
     @handler("ListAvailableSolutionStacks", expand=False)
     def list_available_solution_stacks(self, context: RequestContext, request: dict) -> dict:
-        stacks = [*self._store(context).released, *catalog.SOLUTION_STACKS]
+        with self._lock:
+            stacks = [*self._store(context).released, *catalog.SOLUTION_STACKS]
+            stacks = [stack for stack in stacks if self._launchable(context, stack)]
         return {
             "SolutionStacks": stacks,
             "SolutionStackDetails": [
@@ -796,6 +817,14 @@ class ElasticBeanstalkProvider:
                 for stack in stacks
             ],
         }
+
+    @handler("ListPlatformBranches", expand=False)
+    def list_platform_branches(self, context: RequestContext, request: dict) -> dict:
+        with self._lock:
+            try:
+                return eb_platforms.list_platform_branches(request, self._store(context).lifecycles)
+            except eb_platforms.BadFilter as bad:
+                raise _invalid(str(bad)) from None
 
     # --- tags -----------------------------------------------------------------------------------
 
@@ -855,3 +884,24 @@ def release_platform(account: str, region: str, stack: str) -> list[str]:
     if stack not in released and stack not in catalog.SOLUTION_STACKS:
         released.insert(0, stack)
     return [*released, *catalog.SOLUTION_STACKS]
+
+
+def set_lifecycle(account: str, region: str, branch: str, state: str) -> dict:
+    """Moves a branch to another lifecycle state for one account and region, as AWS deprecating
+    or retiring it; answers the branch's summary."""
+    known = catalog.BRANCHES.get(branch)
+    if known is None or state not in eb_platforms.STATES:
+        raise ValueError(f"unknown branch {branch!r} or state {state!r} (states: {eb_platforms.STATES})")
+    eb_stores[account][region].lifecycles[branch] = state
+    return eb_platforms.summary(known, state)
+
+
+def arm_health_blip(account: str, region: str, name: str, red_seconds: float | None) -> dict:
+    """The next time the live environment `name` settles to Ready (after a launch or an update), it
+    reports health Red / Severe for `red_seconds` (None: until further notice), as AWS does while
+    targets register (eb_health)."""
+    for env in eb_stores[account][region].environments.values():
+        if env.name == name and env.active:
+            env.health.arm(red_seconds)
+            return {"environment": name, "environment_id": env.id, "red_seconds": red_seconds}
+    raise ValueError(f"no live environment named {name!r} in {account}/{region}")

@@ -1,5 +1,6 @@
-"""Internal HTTP endpoints for tests: POST /_provision/reset (one account or all), GET/POST /_provision/config and
-POST /_provision/rds/maintenance."""
+"""Internal HTTP endpoints for tests: POST /_provision/reset (one account or all), GET/POST
+/_provision/config, POST /_provision/rds/maintenance, GET /_provision/apigateway/forwarded and the
+Elastic Beanstalk ones (platforms released, branch lifecycles, health blips)."""
 
 import logging
 import re
@@ -154,6 +155,44 @@ class InternalEndpoints:
         except Unanswerable as e:
             return Response.for_json({"error": str(e)}, status=e.status)
         return {"path": path}
+
+    @route("/_provision/elasticbeanstalk/branches", methods=["POST"])
+    def eb_branch_lifecycle(self, request: Request):
+        """Changes a platform branch's lifecycle state for one account and region (JSON body:
+        account_id, region, branch, lifecycle_state), as AWS deprecating or retiring it."""
+        from .elasticbeanstalk import set_lifecycle
+
+        body = request.get_json(force=True, silent=True) or {}
+        try:
+            return set_lifecycle(
+                body.get("account_id") or "000000000000",
+                body.get("region") or "us-east-1",
+                body.get("branch") or "",
+                body.get("lifecycle_state") or "",
+            )
+        except ValueError as bad:
+            return Response.for_json({"error": str(bad)}, status=400)
+
+    @route("/_provision/elasticbeanstalk/health", methods=["POST"])
+    def eb_health_blip(self, request: Request):
+        """Arms a health blip (JSON body: account_id, region, environment_name, red_seconds; a
+        null red_seconds stays Red): the environment's next Ready is Red / Severe that long."""
+        from .elasticbeanstalk import arm_health_blip
+
+        body = request.get_json(force=True, silent=True) or {}
+        seconds = body.get("red_seconds")
+        number = isinstance(seconds, (int, float)) and not isinstance(seconds, bool)
+        if seconds is not None and (not number or seconds < 0):
+            return Response.for_json({"error": "red_seconds must be a number >= 0, or null"}, status=400)
+        try:
+            return arm_health_blip(
+                body.get("account_id") or "000000000000",
+                body.get("region") or "us-east-1",
+                body.get("environment_name") or "",
+                seconds,
+            )
+        except ValueError as bad:
+            return Response.for_json({"error": str(bad)}, status=400)
 
     @route("/_provision/config", methods=["GET"])
     def get_config(self, request: Request):

@@ -5,9 +5,11 @@
 //! fails fast (exit 3 for these two). Pause records "pausing" before it changes anything, then
 //! applies the paused form through the ordinary executor, stops the database and records
 //! "paused": killed anywhere, a rerun completes it. Resume starts the database, clears the
-//! record, applies the running form and checks that the plan is then empty.
+//! record, applies the running form and checks that the plan is then empty. The NAT gateway's
+//! Elastic IP stays allocated unless `--release-ip` (recorded before anything changes, so a
+//! rerun plans the same form), and resume's NAT gateway takes it again.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use clap::Args;
 use serde_json::json;
@@ -17,7 +19,7 @@ use super::super::{ApplyArgs, CliError, Global, Outcome, RunArgs, StateBackend, 
 use super::{Observed, Session, confirm, execute, release};
 use crate::aws::dbrun::RunChange;
 use crate::model::{Address, Stack};
-use crate::pause::{PauseRecord, PauseState, Paused, paused, record};
+use crate::pause::{ElasticIps, PauseRecord, PauseState, Paused, paused, record};
 use crate::plan::Plan;
 use crate::plan::checks;
 use crate::plan::render::Style;
@@ -50,6 +52,18 @@ pub struct PauseArgs {
     pub confirm: Option<String>,
 }
 
+/// `pause`: the arguments it shares with `resume`, and what becomes of the Elastic IPs.
+#[derive(Debug, Args)]
+pub struct PauseCmd {
+    #[command(flatten)]
+    pub args: PauseArgs,
+    /// Release the NAT gateway's Elastic IP as well (saves $0.005 an hour): the environment's
+    /// outbound address, which third parties may allow-list, changes on resume. Without it the
+    /// address stays allocated and tagged, and resume uses it again.
+    #[arg(long)]
+    pub release_ip: bool,
+}
+
 impl PauseArgs {
     /// The apply these commands run inside, always without a prompt of its own (they ask once,
     /// before anything changes).
@@ -76,7 +90,8 @@ impl PauseArgs {
 #[error("{0}; nothing was done (another run is at work on this environment: try again later)")]
 pub struct Busy(pub String);
 
-pub async fn pause(g: &Global, a: &PauseArgs) -> Result<Outcome, CliError> {
+pub async fn pause(g: &Global, cmd: &PauseCmd) -> Result<Outcome, CliError> {
+    let a = &cmd.args;
     let env = &a.env;
     let loaded = super::super::load(g, env)?;
     // Before any AWS call: production needs its name again, whatever --auto-approve says.
@@ -91,7 +106,7 @@ pub async fn pause(g: &Global, a: &PauseArgs) -> Result<Outcome, CliError> {
     s.confirmed = confirmed;
     s.paused = Some(true);
     let guards = lock_all(&mut s, "pause").await?;
-    let result = pause_locked(a, &mut s).await;
+    let result = pause_locked(a, cmd.release_ip, &mut s).await;
     release(s.out, guards).await;
     s.print_stats(&RunArgs {
         env: env.clone(),
@@ -176,9 +191,22 @@ async fn apply_form(a: &PauseArgs, s: &mut Session, command: &str) -> Result<(),
     result.map(|_| ())
 }
 
-async fn pause_locked(a: &PauseArgs, s: &mut Session) -> Result<Outcome, CliError> {
+async fn pause_locked(
+    a: &PauseArgs,
+    release_ip: bool,
+    s: &mut Session,
+) -> Result<Outcome, CliError> {
     let store = s.store();
-    let form = paused(&s.desired);
+    let existing = record::read(&store, &s.env).await?;
+    // Released once, an address cannot be kept again while paused: a plain rerun keeps the
+    // recorded choice.
+    let ips = match (&existing, release_ip) {
+        (_, true) => ElasticIps::Released,
+        (Some((r, _)), false) => r.elastic_ips,
+        (None, false) => ElasticIps::Kept,
+    };
+    s.elastic_ips = Some(ips);
+    let form = paused(&s.desired, ips);
     let mut statuses = Vec::new();
     for (address, identifier) in &form.databases {
         let status = s.aws.db_status(&address.to_string(), identifier).await?;
@@ -186,17 +214,50 @@ async fn pause_locked(a: &PauseArgs, s: &mut Session) -> Result<Outcome, CliErro
     }
     let db_to_stop = statuses.iter().any(|st| st.as_deref() != Some("stopped"));
     first_plan(a, s, "pause", db_to_stop).await?;
-    // From here on every step is recorded or repeatable: "pausing" first.
+    // From here on every step is recorded or repeatable: "pausing" (and the address's fate)
+    // first.
     let now = state::now_rfc3339();
-    let (mut rec, etag) = match record::read(&store, &s.env).await? {
-        Some((r, etag)) => (r, etag),
+    let (mut rec, etag) = match existing {
+        Some((r, etag)) if r.elastic_ips == ips => (r, etag),
+        Some((mut r, etag)) => {
+            r.elastic_ips = ips;
+            let etag = record::write(&store, &r, Some(&etag)).await?;
+            (r, etag)
+        }
         None => {
-            let r = PauseRecord::pausing(&s.env, &now);
+            let mut r = PauseRecord::pausing(&s.env, &now);
+            r.elastic_ips = ips;
             let etag = record::write(&store, &r, None).await?;
             (r, etag)
         }
     };
     apply_form(a, s, "pause").await?;
+    let databases = stop_databases(s, &form, &mut rec).await?;
+    rec.state = PauseState::Paused;
+    record::write(&store, &rec, Some(&etag)).await?;
+    let (remaining, ids) = check_converged(s).await?;
+    s.out.show(&PauseView {
+        env: &s.env,
+        command: "pause",
+        form: Some(&form),
+        record: Some(&rec),
+        databases: &databases,
+        kept_ids: &ids,
+        remaining,
+    });
+    Ok(if remaining == 0 {
+        Outcome::Done
+    } else {
+        Outcome::Pending
+    })
+}
+
+/// Stops each database of the paused form; stamps the record when one was stopped now.
+async fn stop_databases(
+    s: &Session,
+    form: &Paused,
+    rec: &mut PauseRecord,
+) -> Result<Vec<(Address, String, RunChange)>, CliError> {
     let mut databases = Vec::new();
     for (address, identifier) in &form.databases {
         let res = address.to_string();
@@ -211,27 +272,12 @@ async fn pause_locked(a: &PauseArgs, s: &mut Session) -> Result<Outcome, CliErro
         }
         databases.push((address.clone(), identifier.clone(), change));
     }
-    rec.state = PauseState::Paused;
-    record::write(&store, &rec, Some(&etag)).await?;
-    let remaining = check_converged(s).await?;
-    s.out.show(&PauseView {
-        env: &s.env,
-        command: "pause",
-        form: Some(&form),
-        record: Some(&rec),
-        databases: &databases,
-        remaining,
-    });
-    Ok(if remaining == 0 {
-        Outcome::Done
-    } else {
-        Outcome::Pending
-    })
+    Ok(databases)
 }
 
 async fn resume_locked(a: &PauseArgs, s: &mut Session) -> Result<Outcome, CliError> {
     let store = s.store();
-    let form = paused(&s.desired);
+    let form = paused(&s.desired, ElasticIps::Kept);
     let mut stopped = false;
     for (address, identifier) in &form.databases {
         let status = s.aws.db_status(&address.to_string(), identifier).await?;
@@ -246,13 +292,14 @@ async fn resume_locked(a: &PauseArgs, s: &mut Session) -> Result<Outcome, CliErr
     // The database runs again: from now on the environment plans in its running form.
     record::clear(&store, &s.env).await?;
     apply_form(a, s, "resume").await?;
-    let remaining = check_converged(s).await?;
+    let (remaining, ids) = check_converged(s).await?;
     s.out.show(&PauseView {
         env: &s.env,
         command: "resume",
         form: None,
         record: None,
         databases: &databases,
+        kept_ids: &ids,
         remaining,
     });
     Ok(if remaining == 0 {
@@ -262,15 +309,23 @@ async fn resume_locked(a: &PauseArgs, s: &mut Session) -> Result<Outcome, CliErr
     })
 }
 
-/// Reads AWS again and plans: the number of changes left (0: converged).
-async fn check_converged(s: &Session) -> Result<usize, CliError> {
+/// Reads AWS again and plans: the number of changes left (0: converged), and the allocation
+/// id of each Elastic IP there is now (what pause kept, what resume's NAT gateway uses).
+async fn check_converged(s: &Session) -> Result<(usize, BTreeMap<Address, String>), CliError> {
     let observed = s.observe().await?;
     let plan = plan_of(s, &observed)?;
     let left = plan
         .changes
         .iter()
         .filter(|c| c.action != crate::plan::Action::NoOp);
-    Ok(left.count())
+    let ips = observed
+        .full_live
+        .resources
+        .iter()
+        .filter(|(a, _)| a.kind == crate::model::Kind::ElasticIp)
+        .map(|(a, r)| (a.clone(), r.id.clone()))
+        .collect();
+    Ok((left.count(), ips))
 }
 
 /// What plan and drift say of a paused environment (on stderr): they compare its paused form.
@@ -279,8 +334,12 @@ pub(super) fn mode_note(env: &str, record: &PauseRecord) -> String {
         PauseState::Pausing => "being paused (a pause did not finish: run it again)",
         PauseState::Paused => "paused",
     };
+    let ip = match record.elastic_ips {
+        ElasticIps::Kept => "its Elastic IP kept",
+        ElasticIps::Released => "nor its Elastic IP",
+    };
     format!(
-        "note: `{env}` is {state} since {}: compared in its paused form (no NAT gateway, Beanstalk at 0 instances); `provision resume --env {env}` brings it back\n",
+        "note: `{env}` is {state} since {}: compared in its paused form (no NAT gateway, {ip}, Beanstalk at 0 instances); `provision resume --env {env}` brings it back\n",
         record.since
     )
 }
@@ -291,7 +350,7 @@ pub(super) async fn note_restarted(s: &Session, record: &PauseRecord) -> Result<
     if record.state != PauseState::Paused {
         return Ok(());
     }
-    for (address, identifier) in paused(&s.desired).databases {
+    for (address, identifier) in paused(&s.desired, record.elastic_ips).databases {
         let status = s.aws.db_status(&address.to_string(), &identifier).await?;
         if status.as_deref() == Some("available") {
             s.out.note(&format!(
@@ -303,12 +362,46 @@ pub(super) async fn note_restarted(s: &Session, record: &PauseRecord) -> Result<
     Ok(())
 }
 
+impl PauseView<'_> {
+    /// What a pause changed and what it kept.
+    fn paused_text(&self, form: &Paused) -> String {
+        let mut out = format!("`{}` is paused.\n", self.env);
+        if !form.removed.is_empty() {
+            out.push_str(&format!("  removed: {}\n", list(&form.removed).join(", ")));
+        }
+        if !form.scaled_to_zero.is_empty() {
+            out.push_str(&format!(
+                "  at 0 instances: {}\n",
+                list(&form.scaled_to_zero).join(", ")
+            ));
+        }
+        if !form.kept_running.is_empty() {
+            out.push_str(&format!(
+                "  still running (single-instance environments cannot be scaled to zero): {}\n",
+                list(&form.kept_running).join(", ")
+            ));
+        }
+        for address in &form.kept_ips {
+            let id = self.kept_ids.get(address).map_or("", String::as_str);
+            out.push_str(&format!(
+                "  kept: {address} ({id}), the NAT gateway's Elastic IP: allocated and tagged, so the outbound address third parties allow-list stays ($0.005 an hour while idle); resume gives it to the new NAT gateway, `pause --release-ip` releases it\n"
+            ));
+        }
+        out.push_str(
+            "  kept as they are: the VPC, subnets, security groups, the API (id, key, stage, URL), the load balancers, Beanstalk environments (ids, URLs), the database (stopped, its data)\n",
+        );
+        out
+    }
+}
+
 struct PauseView<'a> {
     env: &'a str,
     command: &'a str,
     form: Option<&'a Paused>,
     record: Option<&'a PauseRecord>,
     databases: &'a [(Address, String, RunChange)],
+    /// Allocation id of each Elastic IP after the run.
+    kept_ids: &'a BTreeMap<Address, String>,
     remaining: usize,
 }
 
@@ -320,25 +413,16 @@ impl Render for PauseView<'_> {
     fn text(&self, _: Style) -> String {
         let env = self.env;
         let mut out = String::new();
-        if let Some(form) = self.form {
-            out.push_str(&format!("`{env}` is paused.\n"));
-            if !form.removed.is_empty() {
-                out.push_str(&format!("  removed: {}\n", list(&form.removed).join(", ")));
+        match self.form {
+            Some(form) => out.push_str(&self.paused_text(form)),
+            None => {
+                out.push_str(&format!("`{env}` is running again.\n"));
+                for (address, id) in self.kept_ids {
+                    out.push_str(&format!(
+                        "  NAT gateway's Elastic IP {address}: {id} (the outbound address)\n"
+                    ));
+                }
             }
-            if !form.scaled_to_zero.is_empty() {
-                out.push_str(&format!(
-                    "  at 0 instances: {}\n",
-                    list(&form.scaled_to_zero).join(", ")
-                ));
-            }
-            if !form.kept_running.is_empty() {
-                out.push_str(&format!(
-                    "  still running (single-instance environments cannot be scaled to zero): {}\n",
-                    list(&form.kept_running).join(", ")
-                ));
-            }
-        } else {
-            out.push_str(&format!("`{env}` is running again.\n"));
         }
         for (address, identifier, change) in self.databases {
             let verb = match (self.command, change) {
@@ -384,6 +468,8 @@ impl Render for PauseView<'_> {
             "removed": self.form.map(|f| list(&f.removed)).unwrap_or_default(),
             "scaled_to_zero": self.form.map(|f| list(&f.scaled_to_zero)).unwrap_or_default(),
             "kept_running": self.form.map(|f| list(&f.kept_running)).unwrap_or_default(),
+            "kept_ips": self.form.map(|f| list(&f.kept_ips)).unwrap_or_default(),
+            "elastic_ips": self.kept_ids,
             "databases": databases,
             "db_restarts_at": self.record.and_then(PauseRecord::db_restarts_at),
             "remaining_changes": self.remaining,

@@ -23,7 +23,7 @@ use crate::spec::validate::{Cx, Refs};
 pub struct BeanstalkLayer {
     pub application: Option<S<String>>,
     pub environment: Option<S<String>>,
-    /// A platform branch (`Node.js 20 running on 64bit Amazon Linux 2023`): the plan resolves
+    /// A platform branch (`Node.js 24 running on 64bit Amazon Linux 2023`): the plan resolves
     /// it to the branch's newest version.
     pub platform: Option<S<String>>,
     /// One exact solution stack: a pin, instead of `platform`.
@@ -251,7 +251,7 @@ fn lower_platform(cx: &mut Cx, p: &Pair<'_, BeanstalkLayer>) -> Platform {
             if !is_branch(&b.value) {
                 cx.d.push(b.diag(format!(
                     "`{}` is not a platform branch: write it as Elastic Beanstalk names \
-                     branches, e.g. \"Node.js 20 running on 64bit Amazon Linux 2023\"",
+                     branches, e.g. \"Node.js 24 running on 64bit Amazon Linux 2023\"",
                     b.value
                 )));
             }
@@ -264,8 +264,8 @@ fn lower_platform(cx: &mut Cx, p: &Pair<'_, BeanstalkLayer>) -> Platform {
                 && !s.value.contains(" running ")
             {
                 cx.d.push(s.diag(format!(
-                    "`{}` is not a solution stack name (e.g. \"64bit Amazon Linux 2023 v6.7.2 \
-                     running Node.js 20\")",
+                    "`{}` is not a solution stack name (e.g. \"64bit Amazon Linux 2023 v6.11.5 \
+                     running Node.js 24\")",
                     s.value
                 )));
             }
