@@ -1,5 +1,6 @@
-//! `provision cost --env E` as a user runs it: the text table (golden), the JSON document, and
-//! a broken price table. No AWS call, no network.
+//! `provision cost --env E` as a user runs it: the text table (golden), the JSON document, a
+//! spec folder outside the repository (the built-in prices), and a broken or missing `--prices`.
+//! No AWS call, no network.
 //!
 //! After an intended change to the estimate or its rendering, regenerate the golden file with
 //! `UPDATE_GOLDEN=1 cargo test --test cost` and review the diff.
@@ -23,6 +24,33 @@ fn provision(args: &[&str]) -> Output {
         .env_remove("AWS_ENDPOINT_URL")
         .output()
         .expect("run provision")
+}
+
+/// Run in `dir` with nothing of the repository around: the specs come from `PROVISION_SPECS`
+/// or `--specs` only.
+fn provision_in(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_provision"))
+        .current_dir(dir)
+        .args(args)
+        .env_remove("RUST_LOG")
+        .env_remove("PROVISION_SPECS")
+        .env_remove("PROVISION_PRICES")
+        .env_remove("AWS_ENDPOINT_URL")
+        .envs(env.iter().copied())
+        .output()
+        .expect("run provision")
+}
+
+/// A copy of the project's specs in a folder of their own, with no `prices/` anywhere near.
+fn specs_elsewhere() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let specs = dir.path().join("my-specs");
+    std::fs::create_dir(&specs).unwrap();
+    for entry in std::fs::read_dir(repo().join("specs")).unwrap() {
+        let p = entry.unwrap().path();
+        std::fs::copy(&p, specs.join(p.file_name().unwrap())).unwrap();
+    }
+    dir
 }
 
 fn stdout(o: &Output) -> String {
@@ -119,6 +147,118 @@ fn a_broken_price_table_exits_1_naming_file_line_and_field() {
         Path::new(prices).join("us-east-2.toml").display()
     );
     assert!(err.starts_with(&expected), "{err}");
+}
+
+#[test]
+fn specs_outside_the_repository_are_priced_with_the_built_in_table() {
+    let dir = specs_elsewhere();
+    let specs = dir.path().join("my-specs");
+    let cwd = tempfile::tempdir().unwrap();
+    let by_flag = provision_in(
+        cwd.path(),
+        &[],
+        &[
+            "--specs",
+            specs.to_str().unwrap(),
+            "cost",
+            "--env",
+            "staging",
+        ],
+    );
+    let by_env = provision_in(
+        cwd.path(),
+        &[("PROVISION_SPECS", specs.to_str().unwrap())],
+        &["cost", "--env", "staging"],
+    );
+    for o in [by_flag, by_env] {
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert_eq!(stderr(&o), "");
+        let out = stdout(&o);
+        assert!(out.contains("\nTotal: $127.43 a month\n"), "{out}");
+        assert!(
+            out.contains("Prices: prices/us-east-2.toml (built in) taken 2026-11-30"),
+            "{out}"
+        );
+    }
+}
+
+#[test]
+fn a_prices_file_overrides_the_built_in_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cheaper.toml");
+    let text = std::fs::read_to_string(repo().join("prices/us-east-2.toml")).unwrap();
+    // The NAT gateway's hour at $0.035 instead of $0.045: 730 h x $0.01 = $7.30 less.
+    std::fs::write(&file, text.replace("hourly = 0.045", "hourly = 0.035")).unwrap();
+    let o = provision(&[
+        "cost",
+        "--env",
+        "staging",
+        "--prices",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("\nTotal: $120.13 a month\n"), "{out}");
+    assert!(
+        out.contains(&format!("Prices: {} taken 2026-11-30", file.display())),
+        "{out}"
+    );
+    let o = provision_in(
+        dir.path(),
+        &[("PROVISION_PRICES", file.to_str().unwrap())],
+        &[
+            "--specs",
+            repo().join("specs").to_str().unwrap(),
+            "cost",
+            "--env",
+            "staging",
+        ],
+    );
+    assert!(
+        stdout(&o).contains("\nTotal: $120.13 a month\n"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn a_prices_file_that_cannot_be_read_is_an_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("prices-2027.toml");
+    let o = provision(&[
+        "cost",
+        "--env",
+        "staging",
+        "--prices",
+        missing.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(stdout(&o), "");
+    assert_eq!(
+        stderr(&o),
+        format!(
+            "error: {}: cannot read the price table given with --prices or PROVISION_PRICES\n  caused by: No such file or directory (os error 2)\n",
+            missing.display()
+        )
+    );
+    // Through the environment variable as well: never a quiet fall back to the built-in table.
+    let o = provision_in(
+        dir.path(),
+        &[("PROVISION_PRICES", missing.to_str().unwrap())],
+        &[
+            "--specs",
+            repo().join("specs").to_str().unwrap(),
+            "cost",
+            "--env",
+            "staging",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(
+        stderr(&o).contains("prices-2027.toml: cannot read"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]

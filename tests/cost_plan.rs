@@ -1,27 +1,17 @@
 //! `plan`'s monthly cost change against LocalStack: what exists (live, in scope) against what
-//! the spec wants, priced with the repository's table.
+//! the spec wants, priced with the built-in table. The specs are a copy outside the repository
+//! (a temporary folder with no `prices/` in it), as on an operator's machine.
 
 mod support;
 
 use support::{Account, assert_ok, text};
-
-/// The working folder gets the repository's price tables beside its specs.
-fn with_prices(d: &std::path::Path) {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    std::fs::create_dir_all(d.join("prices")).unwrap();
-    std::fs::copy(
-        root.join("prices/us-east-2.toml"),
-        d.join("prices/us-east-2.toml"),
-    )
-    .unwrap();
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn plan_prices_what_exists_against_what_the_spec_wants() {
     let acct = Account::new();
     let dir = acct.workdir();
     let d = dir.path();
-    with_prices(d);
+    assert!(!d.join("prices").exists());
 
     let out = acct.provision(d, &["plan", "--env", "staging"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
@@ -69,4 +59,32 @@ async fn plan_prices_what_exists_against_what_the_spec_wants() {
         text(&out)
     );
     assert_ok(&acct.provision(d, &["destroy", "--env", "staging", "--auto-approve"]));
+}
+
+#[test]
+fn a_plan_whose_prices_cannot_be_read_says_so_and_still_plans() {
+    let acct = Account::new();
+    let dir = acct.workdir();
+    let d = dir.path();
+    let out = acct.provision(
+        d,
+        &[
+            "plan",
+            "--env",
+            "staging",
+            "--prices",
+            "no-such-prices.toml",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stdout.contains("Monthly cost"), "{stdout}");
+    assert!(stdout.contains("to create"), "{stdout}");
+    assert!(
+        stderr.contains(
+            "warning: no monthly cost estimate: no-such-prices.toml: cannot read the price table given with --prices or PROVISION_PRICES: No such file or directory"
+        ),
+        "{stderr}"
+    );
 }

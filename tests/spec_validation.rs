@@ -177,6 +177,45 @@ fn unknown_key() {
 }
 
 #[test]
+fn the_run_tag_is_the_one_provision_tag_a_spec_may_set() {
+    let s = Specs::new();
+    let run = "ManagedBy = \"provision\"\n\"provision:run\" = \"acc0123abcd\"";
+    s.edit("base.toml", "[tags]", "ManagedBy = \"provision\"", run);
+    let (loaded, _) = spec::load(s.dir(), "staging").expect("provision:run is allowed");
+    let desired = spec::desired::build(&loaded.spec);
+    // On every resource that takes tags (subscriptions and the dashboard take none).
+    let tagged: Vec<_> = desired
+        .resources
+        .values()
+        .filter(|r| !r.tags.is_empty())
+        .collect();
+    assert!(tagged.len() > 30, "{}", tagged.len());
+    for r in tagged {
+        assert_eq!(
+            r.tags.get(provision::model::TAG_RUN).map(String::as_str),
+            Some("acc0123abcd")
+        );
+    }
+    // Ownership tags stay reserved.
+    s.edit(
+        "base.toml",
+        "[tags]",
+        "\"provision:run\"",
+        "\"provision:env\" = \"other\"\n\"provision:run\"",
+    );
+    let d = s.diags_one("staging");
+    let e = the(&d, "tags.provision:env");
+    assert_at(
+        e,
+        &s,
+        "base.toml",
+        s.line("base.toml", "", "\"provision:env\""),
+    );
+    assert!(e.message.contains("is reserved"), "{e}");
+    assert_eq!(d.len(), 1, "{d:#?}");
+}
+
+#[test]
 fn bad_cidr() {
     let s = Specs::new();
     s.edit("staging.toml", "[network]", "10.2.0.0/16", "10.2.0.300/16");

@@ -1,7 +1,5 @@
 //! `provision cost --env E`: the environment's monthly estimate from its spec and the price
-//! table of its region. No AWS call.
-
-use std::path::Path;
+//! table of its region (built in, or `--prices`). No AWS call.
 
 use super::output::{Render, pretty};
 use super::{CliError, Global, Outcome};
@@ -12,9 +10,9 @@ use crate::model::{DesiredState, LiveState};
 use crate::plan::render::Style;
 use crate::spec::{self, EnvSpec};
 
-pub(super) fn run(g: &Global, env: &str, prices: Option<&Path>) -> Result<Outcome, CliError> {
+pub(super) fn run(g: &Global, env: &str) -> Result<Outcome, CliError> {
     let loaded = super::load(g, env)?;
-    let table = price_table(g, prices, &loaded.spec.region)?;
+    let table = price_table(g, &loaded.spec.region)?;
     let desired = spec::desired::build(&loaded.spec);
     let estimate = cost::estimate(&desired, &table)?;
     let paused = cost::paused_cost(&desired, &table)?;
@@ -54,14 +52,9 @@ impl Render for WithPaused<'_> {
     }
 }
 
-/// The price table for a region.
-pub(super) fn price_table(
-    g: &Global,
-    prices: Option<&Path>,
-    region: &str,
-) -> Result<PriceTable, CliError> {
-    let folder = cost::prices::folder(prices, &g.specs);
-    Ok(cost::prices::load(&folder, region).map_err(cost::CostError::from)?)
+/// The price table for a region: `--prices` (or `PROVISION_PRICES`), else the built-in one.
+pub(super) fn price_table(g: &Global, region: &str) -> Result<PriceTable, CliError> {
+    Ok(cost::prices::load(g.prices.as_deref(), region).map_err(cost::CostError::from)?)
 }
 
 impl Render for Estimate {
@@ -80,7 +73,7 @@ pub(super) fn add_envdiff_row(g: &Global, diff: &mut EnvDiff, specs: &[&EnvSpec]
     let values = specs
         .iter()
         .map(|s| {
-            let estimate = price_table(g, None, &s.region)
+            let estimate = price_table(g, &s.region)
                 .and_then(|table| Ok(cost::estimate(&spec::desired::build(s), &table)?));
             match estimate {
                 Ok(e) => format!("{} a month", cost::money_span(e.total)),
@@ -134,15 +127,16 @@ impl CostChange {
     }
 }
 
-/// `plan`'s cost line, or `None` where there is no price table for the region (quietly) or it
-/// is invalid or lacks a price (with a warning): the plan itself never fails for want of prices.
+/// `plan`'s cost line, or `None` with a warning saying why (no table for the region, an
+/// unreadable or invalid `--prices`, a resource it has no price for): the plan itself never
+/// fails for want of prices, and never drops the line quietly.
 pub(super) fn plan_change(
     g: &Global,
     live: &LiveState,
     desired: &DesiredState,
 ) -> Option<CostChange> {
     let priced = || -> Result<CostChange, CliError> {
-        let table = price_table(g, None, &desired.region)?;
+        let table = price_table(g, &desired.region)?;
         let (_, before) = cost::price(live.resources.iter().map(|(a, r)| (a, &r.attrs)), &table)?;
         let (_, after) = cost::price(desired.resources.iter().map(|(a, r)| (a, &r.attrs)), &table)?;
         Ok(CostChange {
@@ -153,13 +147,26 @@ pub(super) fn plan_change(
     };
     match priced() {
         Ok(change) => Some(change),
-        // No table for the region (a copy of the specs elsewhere, another region): no line.
-        Err(CliError::Cost(cost::CostError::Prices(cost::PriceError::Read { .. }))) => None,
         Err(e) => {
-            g.out().warn(format!("no monthly cost estimate: {e}"));
+            g.out()
+                .warn(format!("no monthly cost estimate: {}", with_causes(&e)));
             None
         }
     }
+}
+
+/// An error and its causes on one line (a warning has no `caused by:` lines).
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut said = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !said.contains(&text) {
+            said = format!("{said}: {text}");
+        }
+        source = cause.source();
+    }
+    said
 }
 
 /// The plan's JSON document with `monthly_cost` added as its last field (the document is a
@@ -190,6 +197,7 @@ mod tests {
             endpoint_url: None,
             profile: None,
             verbose: 0,
+            prices: None,
         }
     }
 
@@ -243,10 +251,22 @@ mod tests {
     }
 
     #[test]
-    fn no_price_table_means_no_line() {
+    fn the_built_in_table_prices_specs_kept_anywhere() {
         let mut g = global();
         g.specs = PathBuf::from("/nonexistent/specs");
+        assert!(plan_change(&g, &LiveState::default(), &desired("staging")).is_some());
+    }
+
+    #[test]
+    fn an_unreadable_override_means_no_line_and_says_why() {
+        let mut g = global();
+        g.prices = Some(PathBuf::from("/nonexistent/prices.toml"));
         assert!(plan_change(&g, &LiveState::default(), &desired("staging")).is_none());
+        let e = price_table(&g, "us-east-2").unwrap_err();
+        assert_eq!(
+            with_causes(&e),
+            "/nonexistent/prices.toml: cannot read the price table given with --prices or PROVISION_PRICES: No such file or directory (os error 2)"
+        );
     }
 
     #[test]

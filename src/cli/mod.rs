@@ -52,6 +52,10 @@ pub struct Global {
     /// debug; RUST_LOG overrides. No colours when stderr is not a terminal or NO_COLOR is set.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// Price table for cost estimates (cost, plan, envdiff) instead of the one built in: a
+    /// file, or a folder holding {region}.toml. It must be readable: there is no fall back.
+    #[arg(long, global = true, env = "PROVISION_PRICES", value_name = "FILE")]
+    pub prices: Option<PathBuf>,
 }
 
 impl Global {
@@ -114,10 +118,6 @@ pub enum Command {
         /// Environment name: a file specs/NAME.toml.
         #[arg(long)]
         env: String,
-        /// Folder of price tables ({region}.toml); else PROVISION_PRICES, else `prices` beside
-        /// the specs folder.
-        #[arg(long)]
-        prices: Option<PathBuf>,
     },
 }
 
@@ -390,7 +390,7 @@ pub fn run(cli: &Cli) -> Result<Outcome, CliError> {
     match &cli.command {
         Command::Validate(a) => validate(g, &a.env),
         Command::Envdiff { envs } => envdiff(g, envs),
-        Command::Cost { env, prices } => cost::run(g, env, prices.as_deref()),
+        Command::Cost { env } => cost::run(g, env),
         Command::Plan(a) => runtime().block_on(commands::plan(g, a)),
         Command::Apply(a) => runtime().block_on(commands::apply(
             g,

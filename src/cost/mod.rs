@@ -1,7 +1,7 @@
 //! What an environment costs a month, estimated from its resources and a dated price table
-//! (`prices/{region}.toml`). Pure: no AWS call. The same estimator prices the desired state
-//! (`provision cost`, `envdiff`) and what a snapshot records (`plan`'s cost change), since
-//! both are resources with typed attributes.
+//! (`prices/{region}.toml`, built into the binary). Pure: no AWS call. The same estimator
+//! prices the desired state (`provision cost`, `envdiff`) and what a snapshot records (`plan`'s
+//! cost change), since both are resources with typed attributes.
 
 mod paused;
 pub mod prices;
@@ -119,7 +119,7 @@ pub fn estimate(desired: &DesiredState, prices: &PriceTable) -> Result<Estimate,
         region: desired.region.clone(),
         currency: prices.currency.clone(),
         prices_taken: prices.taken.to_string(),
-        prices_file: prices.path.display().to_string(),
+        prices_file: prices.origin(),
         hours_per_month: prices.hours_per_month.0,
         lines,
         total,
@@ -132,10 +132,10 @@ pub fn assumptions(p: &PriceTable) -> Vec<String> {
     let a = &p.assumptions;
     vec![
         format!(
-            "On-demand list prices for {} taken {} ({}): check them before relying on them.",
+            "On-demand list prices for {} taken {}, from {}: check them before relying on them.",
             p.region.get_ref(),
             p.taken,
-            p.path.display()
+            p.origin()
         ),
         format!(
             "{} hours a month; everything runs all month; no free tier, savings plan or reservation.",

@@ -1,6 +1,8 @@
 //! The price table: `prices/{region}.toml`, data in the repository, dated and with a source
-//! per section. Loading checks it whole (every price a finite number >= 0, a real date, the
-//! region the file is named for), and errors name the file, line and field.
+//! per section, built into the binary so that `cost` works wherever provision runs (a spec
+//! folder outside the repository, an installed binary); `--prices` overrides it. Loading checks
+//! it whole (every price a finite number >= 0, a real date, the region the file is named for),
+//! and errors name the file, line and field.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -196,11 +198,25 @@ pub struct PriceTable {
     /// Where it was read from, for messages.
     #[serde(skip)]
     pub path: PathBuf,
+    /// The table compiled into the binary (`path` is then the repository's file it came from).
+    #[serde(skip)]
+    pub built_in: bool,
+}
+
+impl PriceTable {
+    /// Where the prices come from, as estimates print it.
+    pub fn origin(&self) -> String {
+        if self.built_in {
+            format!("{} (built in)", self.path.display())
+        } else {
+            self.path.display().to_string()
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum PriceError {
-    #[error("{path}: cannot read the price table (prices are kept as {{prices}}/{{region}}.toml)")]
+    #[error("{path}: cannot read the price table given with --prices or PROVISION_PRICES")]
     Read {
         path: String,
         #[source]
@@ -212,31 +228,52 @@ pub enum PriceError {
         line: usize,
         message: String,
     },
+    #[error(
+        "no price table for region {region} is built in (only {}): give one with --prices FILE (docs/cost.md)",
+        built_in_regions().join(", ")
+    )]
+    NoTable { region: String },
 }
 
-/// The folder holding price tables: `--prices`, else `PROVISION_PRICES`, else `prices` beside
-/// the specs folder.
-pub fn folder(explicit: Option<&Path>, specs: &Path) -> PathBuf {
-    if let Some(p) = explicit {
-        return p.to_path_buf();
-    }
-    if let Some(p) = std::env::var_os("PROVISION_PRICES").filter(|p| !p.is_empty()) {
-        return PathBuf::from(p);
-    }
-    specs
-        .parent()
-        .map(|parent| parent.join("prices"))
-        .unwrap_or_else(|| PathBuf::from("prices"))
+/// The tables compiled in: one per region the project's specs use, so that a binary prices its
+/// environments without the repository beside it.
+const BUILT_IN: &[(&str, &str)] = &[("us-east-2", include_str!("../../prices/us-east-2.toml"))];
+
+pub fn built_in_regions() -> Vec<&'static str> {
+    BUILT_IN.iter().map(|(region, _)| *region).collect()
 }
 
-/// The table for `region` in `folder`.
-pub fn load(folder: &Path, region: &str) -> Result<PriceTable, PriceError> {
-    let path = folder.join(format!("{region}.toml"));
+/// The table for `region`: from `explicit` (`--prices` or `PROVISION_PRICES`: a table file, or
+/// a folder holding `{region}.toml`) when given, else the one built in. An override that cannot
+/// be read is an error, never a quiet fall back to the built-in prices.
+pub fn load(explicit: Option<&Path>, region: &str) -> Result<PriceTable, PriceError> {
+    let Some(given) = explicit.filter(|p| !p.as_os_str().is_empty()) else {
+        return built_in(region);
+    };
+    let path = if given.is_dir() {
+        given.join(format!("{region}.toml"))
+    } else {
+        given.to_path_buf()
+    };
     let text = std::fs::read_to_string(&path).map_err(|source| PriceError::Read {
         path: path.display().to_string(),
         source,
     })?;
     parse(&text, &path, region)
+}
+
+/// The built-in table of `region`.
+pub fn built_in(region: &str) -> Result<PriceTable, PriceError> {
+    let (_, text) =
+        BUILT_IN
+            .iter()
+            .find(|(r, _)| *r == region)
+            .ok_or_else(|| PriceError::NoTable {
+                region: region.to_owned(),
+            })?;
+    let mut table = parse(text, Path::new(&format!("prices/{region}.toml")), region)?;
+    table.built_in = true;
+    Ok(table)
 }
 
 /// Parses and checks a table's text; `path` is only for messages.

@@ -109,7 +109,7 @@ impl Item {
 
     fn unpriced(&self, p: &PriceTable, what: String, section: &str) -> CostError {
         CostError::Unpriced {
-            file: p.path.display().to_string(),
+            file: p.origin(),
             what,
             resource: self.resource.clone(),
             section: section.to_owned(),

@@ -12,7 +12,7 @@ fn repo() -> PathBuf {
 }
 
 fn table() -> PriceTable {
-    prices::load(&repo().join("prices"), "us-east-2").expect("the repository's table loads")
+    prices::built_in("us-east-2").expect("the built-in table loads")
 }
 
 fn estimate_of(env: &str) -> Estimate {
@@ -238,4 +238,52 @@ fn an_instance_type_without_a_price_names_the_section() {
     assert!(e.contains("no price for EC2 instance type x9.huge"), "{e}");
     assert!(e.contains("(used by backend.beanstalk)"), "{e}");
     assert!(e.contains("[ec2.hourly]"), "{e}");
+}
+
+#[test]
+fn the_built_in_table_is_the_repository_file() {
+    let built_in = table();
+    assert!(built_in.built_in);
+    assert_eq!(built_in.origin(), "prices/us-east-2.toml (built in)");
+    let file = repo().join("prices/us-east-2.toml");
+    let read = prices::load(Some(&file), "us-east-2").expect("the file loads");
+    assert!(!read.built_in);
+    assert_eq!(read.origin(), file.display().to_string());
+    assert_eq!(
+        PriceTable {
+            path: built_in.path.clone(),
+            built_in: true,
+            ..read
+        },
+        built_in
+    );
+    // A folder holds one table per region.
+    let from_folder = prices::load(Some(&repo().join("prices")), "us-east-2").unwrap();
+    assert_eq!(from_folder.path, file);
+}
+
+#[test]
+fn a_region_without_a_built_in_table_says_how_to_give_one() {
+    let e = prices::load(None, "eu-west-1").unwrap_err().to_string();
+    assert_eq!(
+        e,
+        "no price table for region eu-west-1 is built in (only us-east-2): give one with --prices FILE (docs/cost.md)"
+    );
+    // An empty override (PROVISION_PRICES="") is no override.
+    assert!(
+        prices::load(Some(Path::new("")), "us-east-2")
+            .unwrap()
+            .built_in
+    );
+}
+
+#[test]
+fn an_override_that_cannot_be_read_is_an_error_naming_it() {
+    let e = prices::load(Some(Path::new("/nonexistent/p.toml")), "us-east-2").unwrap_err();
+    assert!(matches!(e, PriceError::Read { .. }), "{e}");
+    assert!(
+        e.to_string()
+            .starts_with("/nonexistent/p.toml: cannot read"),
+        "{e}"
+    );
 }

@@ -15,6 +15,9 @@ pub const TAG_PROJECT: &str = "provision:project";
 pub const TAG_ENV: &str = "provision:env";
 pub const TAG_STACK: &str = "provision:stack";
 pub const TAG_ADDRESS: &str = "provision:address";
+/// Not an ownership tag: the one `provision:` key a spec's `[tags]` may set, to mark a run's
+/// resources (scripts/aws-acceptance finds what a run left behind by it).
+pub const TAG_RUN: &str = "provision:run";
 
 /// Whose resources a read pass looks for: one project's one environment. Both tags must match,
 /// so two projects (or two copies of one) with an environment of the same name never see, plan

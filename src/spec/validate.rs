@@ -9,6 +9,7 @@ use ipnet::Ipv4Net;
 use super::diag::{Diagnostic, Origin};
 use super::resolve::At;
 use super::types::{NetworkSpec, SecurityGroupSpec};
+use crate::model::TAG_RUN;
 
 pub(super) struct Cx {
     /// Every problem found so far; checks append and go on.
@@ -97,9 +98,9 @@ impl Cx {
         if key.is_empty() || key.len() > 128 {
             self.d.push(v.diag("tag keys are 1-128 characters"));
         }
-        if key.starts_with("aws:") || key.starts_with("provision:") {
+        if key.starts_with("aws:") || (key.starts_with("provision:") && key != TAG_RUN) {
             self.d.push(v.diag(format!(
-                "tag key `{key}` is reserved (`aws:` belongs to AWS, `provision:` to ownership tags)"
+                "tag key `{key}` is reserved (`aws:` belongs to AWS, `provision:` to ownership tags; `{TAG_RUN}` is allowed)"
             )));
         }
         if v.value.len() > 256 {

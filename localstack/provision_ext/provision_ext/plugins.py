@@ -82,3 +82,11 @@ def provision_cloudwatch_tags():
     from . import cloudwatch
 
     cloudwatch.apply()
+
+
+# GetResources lists every kind provision tags (moto's lists only its own backends' kinds).
+@hooks.on_infra_start(priority=10)
+def provision_tagging():
+    from . import tagging
+
+    tagging.apply()
