@@ -131,11 +131,12 @@ async fn an_outage_longer_than_the_retries_fails_cleanly_and_loses_nothing() {
     let acct = Account::new();
     let dir = acct.workdir();
     let d = dir.path();
-    // After 112 requests (two read passes — with IAM, the VPC link, the RDS offerings, SNS and
-    // CloudWatch — the names the creates claim, the state bucket, the first network creates)
-    // every service but S3 answers 503 for good: longer than any retry budget.
+    // After 114 requests (two read passes — with IAM, the VPC link, the RDS offerings, the
+    // platform branches, SNS and CloudWatch — the names the creates claim, the state bucket, the
+    // first network creates) every service but S3 answers 503 for good: longer than any retry
+    // budget.
     let proxy = FaultProxy::localstack(Config {
-        outage_after: Some(112),
+        outage_after: Some(114),
         outage: Outage::Unavailable,
         outage_services: vec!["ec2", "rds", "elasticbeanstalk", "apigateway"],
         ..Config::default()
