@@ -13,7 +13,7 @@ import pytest
 from support import ENDPOINT, EC2_TRUST, instance_profile
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts/aws-acceptance"
-NODE = "64bit Amazon Linux 2023 v6.7.2 running Node.js 20"
+NODE = "64bit Amazon Linux 2023 v6.11.5 running Node.js 24"
 ALARM = dict(
     Namespace="AWS/NATGateway",
     MetricName="ErrorPortAllocation",

@@ -6,7 +6,7 @@ import pytest
 from botocore.exceptions import ClientError
 from support import EC2_TRUST
 
-NODE = "64bit Amazon Linux 2023 v6.7.2 running Node.js 20"
+NODE = "64bit Amazon Linux 2023 v6.11.5 running Node.js 24"
 PROPERTIES = "aws:elasticbeanstalk:application:environment"
 SECRETS = "aws:elasticbeanstalk:application:environmentsecrets"
 LAUNCH = "aws:autoscaling:launchconfiguration"
