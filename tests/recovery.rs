@@ -247,9 +247,15 @@ async fn the_state_bucket_deleted_apply_adopts_the_whole_environment() {
 }
 
 async fn adopts_everything(acct: &Account, d: &Path, aws: &provision::aws::Aws, before: &Picture) {
-    // Nothing to change in AWS: only the records are missing.
+    // Nothing to change in AWS: only the records are missing, and the plan says so.
     let (code, plan) = acct.json(d, &["plan", "--env", "staging"]);
     assert_eq!(code, Some(0), "{plan}");
+    let plan = acct.provision(d, &["plan", "--env", "staging"]);
+    assert!(
+        text(&plan).contains("47 resources found by their tags are not in state"),
+        "{}",
+        text(&plan)
+    );
     let out = apply(acct, d);
     assert_ok(&out);
     only_mutated(&out, &[]);

@@ -563,6 +563,21 @@ pub async fn plan(g: &Global, a: &PlanArgs) -> Result<Outcome, CliError> {
     };
     view.cost = super::cost::plan_change(g, &observed.live, desired);
     s.out.show(&view);
+    let adopted = plan
+        .changes
+        .iter()
+        .filter(|c| {
+            c.action == Action::NoOp && !observed.recorded.resources.contains_key(&c.address)
+        })
+        .count();
+    if adopted > 0 {
+        s.out.note(&format!(
+            "{adopted} resources found by their tags are not in state (state lost, or a run \
+             stopped before recording them): `provision apply --env {}` records them, changing \
+             nothing in AWS",
+            s.env
+        ));
+    }
     if let Some(record) = &observed.pause {
         s.out.note(&pause::mode_note(&s.env, record));
     }
