@@ -6,7 +6,7 @@ import time
 from types import SimpleNamespace
 
 from localstack.aws.handlers.service_plugin import ServiceLoader
-from provision_ext import first_request
+from provision_ext import patches, registry
 
 
 class SlowRouter:
@@ -34,7 +34,7 @@ class Manager:
 
 def test_a_second_first_request_waits_for_the_handlers(monkeypatch):
     monkeypatch.setattr("localstack.aws.handlers.service_plugin.is_api_enabled", lambda name: True)
-    first_request.apply()
+    registry.apply([p for p in patches.PATCHES if p.name == "first-request-waits"])
     router = SlowRouter()
     loader = ServiceLoader(Manager(), router)
     context = SimpleNamespace(service=SimpleNamespace(service_name="s3"))

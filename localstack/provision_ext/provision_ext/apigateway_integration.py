@@ -22,9 +22,6 @@ import re
 
 from localstack.aws.api import CommonServiceException
 from localstack.services.apigateway.helpers import get_apigateway_store, get_moto_rest_api
-from localstack.services.apigateway.legacy.provider import ApigatewayProvider
-from localstack.utils.patch import patch
-from moto.apigateway.models import Integration
 
 from . import apigatewayv2
 
@@ -68,34 +65,27 @@ def check(context, request: dict):
         raise _bad(f"The load balancer {target} is not in this account and region.")
 
 
-_applied = False
+# Replacements for moto's Integration and the provider class (registered in patches.py; the
+# next-gen provider inherits its methods).
 
 
-def apply():
-    """Patches moto's Integration and the provider class (next-gen inherits its methods)."""
-    global _applied
-    if _applied:
-        return
-    _applied = True
+def integration_to_json(fn, self):
+    result = fn(self)
+    for attribute, member in (("connection_id", "connectionId"), ("integration_target", "integrationTarget")):
+        if value := getattr(self, attribute, None):
+            result[member] = value
+    return result
 
-    @patch(Integration.to_json)
-    def to_json(fn, self):
-        result = fn(self)
-        for attribute, member in (("connection_id", "connectionId"), ("integration_target", "integrationTarget")):
-            if value := getattr(self, attribute, None):
-                result[member] = value
-        return result
 
-    @patch(ApigatewayProvider.put_integration)
-    def put_integration(fn, self, context, request, **kwargs):
-        check(context, request)
-        response = fn(self, context, request, **kwargs)
-        method = _method(context, request)
-        if method is not None and method.method_integration is not None:
-            method.method_integration.integration_target = request.get("integrationTarget")
-        if request.get("integrationTarget"):
-            response["integrationTarget"] = request["integrationTarget"]
-        return response
+def put_integration(fn, self, context, request, **kwargs):
+    check(context, request)
+    response = fn(self, context, request, **kwargs)
+    method = _method(context, request)
+    if method is not None and method.method_integration is not None:
+        method.method_integration.integration_target = request.get("integrationTarget")
+    if request.get("integrationTarget"):
+        response["integrationTarget"] = request["integrationTarget"]
+    return response
 
 
 def _method(context, request: dict):

@@ -16,8 +16,6 @@ GetTags answers with them.
 import re
 
 from localstack.aws.api.apigateway import Tags
-from localstack.services.apigateway.legacy.provider import ApigatewayProvider
-from localstack.utils.patch import patch
 
 _ARN = re.compile(
     r"^arn:aws[\w-]*:apigateway:[^:]*::/"
@@ -44,34 +42,27 @@ def _resource(context, arn: str):
     return api.stages.get(m["stage"])
 
 
-_applied = False
+# Replacements for ApigatewayProvider's methods (registered in patches.py; the next-gen provider
+# inherits them).
 
 
-def apply():
-    """Patches the provider class (the next-gen provider inherits these methods)."""
-    global _applied
-    if _applied:
-        return
-    _applied = True
+def tag_resource(fn, self, context, resource_arn, tags, **kwargs):
+    fn(self, context, resource_arn, tags, **kwargs)
+    r = _resource(context, resource_arn)
+    if r is not None:
+        r.tags = {**(r.tags or {}), **(tags or {})}
 
-    @patch(ApigatewayProvider.tag_resource)
-    def tag_resource(fn, self, context, resource_arn, tags, **kwargs):
-        fn(self, context, resource_arn, tags, **kwargs)
-        r = _resource(context, resource_arn)
-        if r is not None:
-            r.tags = {**(r.tags or {}), **(tags or {})}
 
-    @patch(ApigatewayProvider.untag_resource)
-    def untag_resource(fn, self, context, resource_arn, tag_keys, **kwargs):
-        fn(self, context, resource_arn, tag_keys, **kwargs)
-        r = _resource(context, resource_arn)
-        if r is not None and r.tags:
-            r.tags = {k: v for k, v in r.tags.items() if k not in (tag_keys or [])}
+def untag_resource(fn, self, context, resource_arn, tag_keys, **kwargs):
+    fn(self, context, resource_arn, tag_keys, **kwargs)
+    r = _resource(context, resource_arn)
+    if r is not None and r.tags:
+        r.tags = {k: v for k, v in r.tags.items() if k not in (tag_keys or [])}
 
-    @patch(ApigatewayProvider.get_tags)
-    def get_tags(fn, self, context, resource_arn, *args, **kwargs):
-        added = fn(self, context, resource_arn, *args, **kwargs).get("tags") or {}
-        r = _resource(context, resource_arn)
-        if r is None:
-            return Tags(tags=added)
-        return Tags(tags={**added, **(r.tags or {})})
+
+def get_tags(fn, self, context, resource_arn, *args, **kwargs):
+    added = fn(self, context, resource_arn, *args, **kwargs).get("tags") or {}
+    r = _resource(context, resource_arn)
+    if r is None:
+        return Tags(tags=added)
+    return Tags(tags={**added, **(r.tags or {})})

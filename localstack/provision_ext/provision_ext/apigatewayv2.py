@@ -35,11 +35,8 @@ from datetime import UTC, datetime
 from localstack.aws.api import CommonServiceException, RequestContext, handler
 from localstack.services.stores import AccountRegionBundle, BaseStore, LocalAttribute
 from localstack.state import StateVisitor
-from localstack.utils.patch import patch
 from moto.ec2.exceptions import DependencyViolationError, InvalidSubnetIdError
 from moto.ec2.models import ec2_backends
-from moto.ec2.models.security_groups import SecurityGroupBackend
-from moto.ec2.models.subnets import SubnetBackend
 
 from . import config
 
@@ -229,24 +226,18 @@ def _links_holding(account_id: str, region: str, attribute: str, resource_id: st
     ]
 
 
-_applied = False
+# EC2 (moto's backend, shared with LocalStack) refuses to delete what a link still uses: these
+# replace SubnetBackend.delete_subnet and SecurityGroupBackend.delete_security_group on top of
+# ec2.py's (patches.py).
 
 
-def apply():
-    """EC2 (moto's backend, shared with LocalStack) refuses to delete what a link still uses."""
-    global _applied
-    if _applied:
-        return
-    _applied = True
+def delete_subnet(fn, self, subnet_id, *args, **kwargs):
+    if _links_holding(self.account_id, self.region_name, "subnet_ids", subnet_id):
+        raise DependencyViolationError(f"The subnet '{subnet_id}' has dependencies and cannot be deleted.")
+    return fn(self, subnet_id, *args, **kwargs)
 
-    @patch(SubnetBackend.delete_subnet)
-    def delete_subnet(fn, self, subnet_id, *args, **kwargs):
-        if _links_holding(self.account_id, self.region_name, "subnet_ids", subnet_id):
-            raise DependencyViolationError(f"The subnet '{subnet_id}' has dependencies and cannot be deleted.")
-        return fn(self, subnet_id, *args, **kwargs)
 
-    @patch(SecurityGroupBackend.delete_security_group)
-    def delete_security_group(fn, self, name=None, group_id=None, *args, **kwargs):
-        if group_id and _links_holding(self.account_id, self.region_name, "security_group_ids", group_id):
-            raise DependencyViolationError(f"resource {group_id} has a dependent object")
-        return fn(self, name, group_id, *args, **kwargs)
+def delete_security_group(fn, self, name=None, group_id=None, *args, **kwargs):
+    if group_id and _links_holding(self.account_id, self.region_name, "security_group_ids", group_id):
+        raise DependencyViolationError(f"resource {group_id} has a dependent object")
+    return fn(self, name, group_id, *args, **kwargs)

@@ -10,42 +10,34 @@ existing alarm, use TagResource or UntagResource"
 A deleted alarm's tags go with it, so a new alarm of the same name starts without them.
 """
 
-from localstack.services.cloudwatch.provider_v2 import CloudwatchProvider
 from localstack.utils.aws import arns
-from localstack.utils.patch import patch
-
-_applied = False
 
 
 def _arn(context, name: str) -> str:
     return arns.cloudwatch_alarm_arn(name, account_id=context.account_id, region_name=context.region)
 
 
-def apply():
-    """Patches the provider class before the provider is created."""
-    global _applied
-    if _applied:
-        return
-    _applied = True
+# Replacements for CloudwatchProvider's methods (registered in patches.py), before the provider
+# is created.
 
-    @patch(CloudwatchProvider.put_metric_alarm)
-    def put_metric_alarm(fn, self, context, request, **kwargs):
-        tags = request.pop("Tags", None)
-        store = self.get_store(context.account_id, context.region)
-        arn = _arn(context, request.get("AlarmName", ""))
-        existed = arn in store.alarms
-        result = fn(self, context, request, **kwargs)
-        if tags and not existed:
-            store.TAGS.tag_resource(arn, tags)
-        return result
 
-    @patch(CloudwatchProvider.delete_alarms)
-    def delete_alarms(fn, self, context, alarm_names, **kwargs):
-        result = fn(self, context, alarm_names, **kwargs)
-        store = self.get_store(context.account_id, context.region)
-        for name in alarm_names or []:
-            arn = _arn(context, name)
-            keys = [t["Key"] for t in store.TAGS.list_tags_for_resource(arn).get("Tags", [])]
-            if keys:
-                store.TAGS.untag_resource(arn, keys)
-        return result
+def put_metric_alarm(fn, self, context, request, **kwargs):
+    tags = request.pop("Tags", None)
+    store = self.get_store(context.account_id, context.region)
+    arn = _arn(context, request.get("AlarmName", ""))
+    existed = arn in store.alarms
+    result = fn(self, context, request, **kwargs)
+    if tags and not existed:
+        store.TAGS.tag_resource(arn, tags)
+    return result
+
+
+def delete_alarms(fn, self, context, alarm_names, **kwargs):
+    result = fn(self, context, alarm_names, **kwargs)
+    store = self.get_store(context.account_id, context.region)
+    for name in alarm_names or []:
+        arn = _arn(context, name)
+        keys = [t["Key"] for t in store.TAGS.list_tags_for_resource(arn).get("Tags", [])]
+        if keys:
+            store.TAGS.untag_resource(arn, keys)
+    return result

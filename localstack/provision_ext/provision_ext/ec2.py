@@ -39,15 +39,9 @@ import time
 from dataclasses import dataclass
 
 from moto.ec2.exceptions import DependencyViolationError
-from moto.ec2.models.elastic_network_interfaces import NetworkInterfaceBackend
-from moto.ec2.models.internet_gateways import InternetGatewayBackend
-from moto.ec2.models.nat_gateways import NatGatewayBackend
-from moto.ec2.models.security_groups import SecurityGroupBackend
-from moto.ec2.models.subnets import SubnetBackend
-from moto.ec2.models.vpcs import VPCBackend
-from moto.rds.models import RDSBackend, rds_backends
+from moto.rds.models import rds_backends
 
-from . import config, nat_latency
+from . import config
 
 EB_VPC = "aws:ec2:vpc"
 EB_ENV = "aws:elasticbeanstalk:environment"
@@ -179,98 +173,68 @@ def _names(enis) -> str:
     return ", ".join(f"{e.id} ({e.description or 'no description'})" for e in enis)
 
 
-_applied = False
+# Replacements for moto's EC2 and RDS backend methods (registered in patches.py).
 
 
-def apply():
-    global _applied
-    if _applied:
-        return
-    _applied = True
+def delete_subnet(fn, self, subnet_id: str):
+    if _holding(self, lambda e: e.subnet.id == subnet_id):
+        raise DependencyViolationError(f"The subnet '{subnet_id}' has dependencies and cannot be deleted.")
+    return fn(self, subnet_id)
 
-    delete_subnet = SubnetBackend.delete_subnet
 
-    def delete_subnet_held(self, subnet_id: str):
-        if _holding(self, lambda e: e.subnet.id == subnet_id):
-            message = f"The subnet '{subnet_id}' has dependencies and cannot be deleted."
-            raise DependencyViolationError(message)
-        return delete_subnet(self, subnet_id)
+def delete_security_group(fn, self, name=None, group_id=None):
+    group = self.get_security_group_by_name_or_id(group_id or name)
+    if group and (_holding(self, lambda e: group in e._group_set) or _referencing(self, group.id)):
+        raise DependencyViolationError(f"resource {group.id} has a dependent object")
+    return fn(self, name=name, group_id=group_id)
 
-    SubnetBackend.delete_subnet = delete_subnet_held
 
-    delete_group = SecurityGroupBackend.delete_security_group
+def detach_internet_gateway(fn, self, internet_gateway_id: str, vpc_id: str):
+    igw = self.get_internet_gateway(internet_gateway_id)
+    if igw.vpc and igw.vpc.id == vpc_id and _maps_public(self, vpc_id):
+        raise DependencyViolationError(
+            f"Network {vpc_id} has some mapped public address(es). "
+            "Please unmap those public address(es) before detaching the gateway."
+        )
+    return fn(self, internet_gateway_id, vpc_id)
 
-    def delete_group_held(self, name=None, group_id=None):
-        group = self.get_security_group_by_name_or_id(group_id or name)
-        if group and (_holding(self, lambda e: group in e._group_set) or _referencing(self, group.id)):
-            raise DependencyViolationError(f"resource {group.id} has a dependent object")
-        return delete_group(self, name=name, group_id=group_id)
 
-    SecurityGroupBackend.delete_security_group = delete_group_held
+def delete_vpc(fn, self, vpc_id: str):
+    held = _holding(self, lambda e: e.subnet.vpc_id == vpc_id)
+    gateways = [g for g in self.internet_gateways.values() if g.vpc and g.vpc.id == vpc_id]
+    groups = [g for g in self.groups.get(vpc_id, {}).values() if g.name != "default"]
+    if held or gateways or groups:
+        raise DependencyViolationError(f"The vpc '{vpc_id}' has dependencies and cannot be deleted.")
+    return fn(self, vpc_id)
 
-    detach = InternetGatewayBackend.detach_internet_gateway
 
-    def detach_mapped(self, internet_gateway_id: str, vpc_id: str):
-        igw = self.get_internet_gateway(internet_gateway_id)
-        if igw.vpc and igw.vpc.id == vpc_id and _maps_public(self, vpc_id):
-            raise DependencyViolationError(
-                f"Network {vpc_id} has some mapped public address(es). "
-                "Please unmap those public address(es) before detaching the gateway."
-            )
-        return detach(self, internet_gateway_id, vpc_id)
+def described(fn, self, *args, **kwargs):
+    """What DescribeNetworkInterfaces answers includes the lingering interfaces."""
+    _reconcile(self)
+    return fn(self, *args, **kwargs)
 
-    InternetGatewayBackend.detach_internet_gateway = detach_mapped
 
-    delete_vpc = VPCBackend.delete_vpc
+def delete_nat_gateway(fn, self, nat_gateway_id: str):
+    """AWS deletes a NAT gateway's interface with the gateway, which also drops its elastic IP's
+    association; moto keeps both (and the interface would hold the subnet for ever)."""
+    nat = fn(self, nat_gateway_id)
+    self.enis.pop(nat._eni.id, None)
+    for address in self.addresses:
+        if address.eni is nat._eni:
+            address.eni, address.association_id = None, None
+    return nat
 
-    def delete_vpc_held(self, vpc_id: str):
-        held = _holding(self, lambda e: e.subnet.vpc_id == vpc_id)
-        gateways = [g for g in self.internet_gateways.values() if g.vpc and g.vpc.id == vpc_id]
-        groups = [g for g in self.groups.get(vpc_id, {}).values() if g.name != "default"]
-        if held or gateways or groups:
-            raise DependencyViolationError(f"The vpc '{vpc_id}' has dependencies and cannot be deleted.")
-        return delete_vpc(self, vpc_id)
 
-    VPCBackend.delete_vpc = delete_vpc_held
-
-    # What DescribeNetworkInterfaces answers includes the lingering interfaces.
-    for name in ("get_all_network_interfaces", "describe_network_interfaces"):
-        original = getattr(NetworkInterfaceBackend, name)
-
-        def described(self, *args, _original=original, **kwargs):
-            _reconcile(self)
-            return _original(self, *args, **kwargs)
-
-        setattr(NetworkInterfaceBackend, name, described)
-
-    # AWS deletes a NAT gateway's interface with the gateway, which also drops its elastic IP's
-    # association; moto keeps both (and the interface would hold the subnet for ever).
-    delete_nat = NatGatewayBackend.delete_nat_gateway
-
-    def delete_nat_and_interface(self, nat_gateway_id: str):
-        nat = delete_nat(self, nat_gateway_id)
-        self.enis.pop(nat._eni.id, None)
-        for address in self.addresses:
-            if address.eni is nat._eni:
-                address.eni, address.association_id = None, None
-        return nat
-
-    NatGatewayBackend.delete_nat_gateway = nat_latency.deleting(delete_nat_and_interface)
-    NatGatewayBackend.create_nat_gateway = nat_latency.pending(NatGatewayBackend.create_nat_gateway)
-
-    delete_db = RDSBackend.delete_db_instance
-
-    def delete_db_lingering(self, db_instance_identifier: str, *args, **kwargs):
-        db = self.databases.get(db_instance_identifier)
-        holders = _db_holders(db) if db else []
-        deleted = delete_db(self, db_instance_identifier, *args, **kwargs)
-        with _lock:
-            at = time.time() + config.seconds("rds_delete")  # released once the instance is gone
-            released = _released.setdefault((self.account_id, self.region_name), [])
-            released.extend((h, at) for h in holders)
-        return deleted
-
-    RDSBackend.delete_db_instance = delete_db_lingering
+def delete_db_instance(fn, self, db_instance_identifier: str, *args, **kwargs):
+    """A deleted instance's interfaces linger until released."""
+    db = self.databases.get(db_instance_identifier)
+    holders = _db_holders(db) if db else []
+    deleted = fn(self, db_instance_identifier, *args, **kwargs)
+    with _lock:
+        at = time.time() + config.seconds("rds_delete")  # released once the instance is gone
+        released = _released.setdefault((self.account_id, self.region_name), [])
+        released.extend((h, at) for h in holders)
+    return deleted
 
 
 def _maps_public(ec2, vpc_id: str) -> bool:

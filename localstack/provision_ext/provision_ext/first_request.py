@@ -9,28 +9,18 @@ here a service counts as ready for a request only once its handlers are attached
 wait on the loader's own per-service lock until the first one has finished attaching.
 """
 
-from localstack.aws.handlers.service_plugin import ServiceLoader
-from localstack.utils.patch import patch
-
-_applied = False
 
 
-def apply():
-    global _applied
-    if _applied:
-        return
-    _applied = True
-
-    @patch(ServiceLoader.require_service)
-    def require_service(fn, self, chain, context, response):
-        if not context.service:
-            return fn(self, chain, context, response)
-        name = context.service.service_name
-        attached = self.__dict__.setdefault("_provision_attached", set())
-        if name in attached:
-            return None
-        # The loader's lock is re-entrant: the original takes it again inside, on this thread.
-        with self.service_locks[name]:
-            result = fn(self, chain, context, response)
-            attached.add(name)
-        return result
+def require_service(fn, self, chain, context, response):
+    """Replaces ServiceLoader.require_service (registered in patches.py)."""
+    if not context.service:
+        return fn(self, chain, context, response)
+    name = context.service.service_name
+    attached = self.__dict__.setdefault("_provision_attached", set())
+    if name in attached:
+        return None
+    # The loader's lock is re-entrant: the original takes it again inside, on this thread.
+    with self.service_locks[name]:
+        result = fn(self, chain, context, response)
+        attached.add(name)
+    return result

@@ -1,5 +1,5 @@
 """Internal HTTP endpoints for tests: POST /_provision/reset (one account or all), GET/POST
-/_provision/config, POST /_provision/rds/maintenance, GET /_provision/apigateway/forwarded and the
+/_provision/config, GET /_provision/patches, POST /_provision/rds/maintenance, GET /_provision/apigateway/forwarded and the
 Elastic Beanstalk ones (platforms released, branch lifecycles, health blips)."""
 
 import logging
@@ -193,6 +193,14 @@ class InternalEndpoints:
             )
         except ValueError as bad:
             return Response.for_json({"error": str(bad)}, status=400)
+
+    @route("/_provision/patches", methods=["GET"])
+    def patches(self, request: Request):
+        """Every patch of patches.py in the order applied, each with whether its target carries it
+        now (registry.py): {"patches": [{"name", "target", "applied", "why", "aws", "reads"}]}."""
+        from . import patches, registry
+
+        return {"patches": registry.report(patches.PATCHES)}
 
     @route("/_provision/config", methods=["GET"])
     def get_config(self, request: Request):

@@ -17,38 +17,31 @@ def _later(delay: float, action):
     timer.start()
 
 
-def pending(create):
-    """Wraps NatGatewayBackend.create_nat_gateway: the gateway is pending for a while."""
+def pending(create, self, *args, **kwargs):
+    """Replaces NatGatewayBackend.create_nat_gateway (patches.py): the gateway is pending for a
+    while."""
+    nat = create(self, *args, **kwargs)
+    delay = config.seconds("nat_create")
+    if delay > 0:
+        nat.state = "pending"
 
-    def create_pending(self, *args, **kwargs):
-        nat = create(self, *args, **kwargs)
-        delay = config.seconds("nat_create")
-        if delay > 0:
-            nat.state = "pending"
+        def become_available():
+            if nat.state == "pending":
+                nat.state = "available"
 
-            def become_available():
-                if nat.state == "pending":
-                    nat.state = "available"
-
-            _later(delay, become_available)
-        return nat
-
-    return create_pending
+        _later(delay, become_available)
+    return nat
 
 
-def deleting(delete):
-    """Wraps NatGatewayBackend.delete_nat_gateway: the gateway (with its interface and address)
-    is deleting for a while, then deleted."""
-
-    def delete_later(self, nat_gateway_id: str):
-        delay = config.seconds("nat_delete")
-        if delay <= 0:
-            return delete(self, nat_gateway_id)
-        nat = self.nat_gateways.get(nat_gateway_id)
-        if nat is None or nat.state in ("deleting", "deleted"):
-            return delete(self, nat_gateway_id)  # moto's own answer
-        nat.state = "deleting"
-        _later(delay, lambda: delete(self, nat_gateway_id))
-        return nat
-
-    return delete_later
+def deleting(delete, self, nat_gateway_id: str):
+    """Replaces NatGatewayBackend.delete_nat_gateway (patches.py; stacked on ec2.py's, which
+    takes the interface and address along): the gateway is deleting for a while, then deleted."""
+    delay = config.seconds("nat_delete")
+    if delay <= 0:
+        return delete(self, nat_gateway_id)
+    nat = self.nat_gateways.get(nat_gateway_id)
+    if nat is None or nat.state in ("deleting", "deleted"):
+        return delete(self, nat_gateway_id)  # moto's own answer
+    nat.state = "deleting"
+    _later(delay, lambda: delete(self, nat_gateway_id))
+    return nat

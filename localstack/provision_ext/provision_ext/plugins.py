@@ -34,59 +34,11 @@ def provision_internal_routes():
     ROUTER.add(InternalEndpoints())
 
 
-# Before any request: concurrent first requests to a service wait until its handlers are attached.
+# Every patch, checked and applied in patches.py's order. Priority above eager service loading
+# (0): the providers must be created from the patched classes, and before any request. A target
+# that is gone or changed raises here, and the server does not start.
 @hooks.on_infra_start(priority=10)
-def provision_first_requests():
-    from . import first_request
+def provision_patches():
+    from . import patches, registry
 
-    first_request.apply()
-
-
-# Above eager service loading (priority 0): the S3 provider must be patched before it is created.
-@hooks.on_infra_start(priority=10)
-def provision_private_buckets():
-    from . import s3
-
-    s3.apply()
-
-
-# Like the S3 patch: before the API Gateway provider is created.
-@hooks.on_infra_start(priority=10)
-def provision_apigateway_tags():
-    from . import apigateway_tags
-
-    apigateway_tags.apply()
-
-
-# Before eager service loading, like the S3 patch: EC2 deletes refuse what something still holds.
-@hooks.on_infra_start(priority=10)
-def provision_ec2_dependencies():
-    from . import ec2
-
-    ec2.apply()
-
-
-# Like the tags patch: VPC-link integrations checked, integrationTarget kept; EC2 refuses to
-# delete the subnets and groups a VPC link still uses.
-@hooks.on_infra_start(priority=10)
-def provision_apigateway_integration():
-    from . import apigateway_integration, apigatewayv2
-
-    apigateway_integration.apply()
-    apigatewayv2.apply()
-
-
-# Like the tags patch: before the CloudWatch provider is created.
-@hooks.on_infra_start(priority=10)
-def provision_cloudwatch_tags():
-    from . import cloudwatch
-
-    cloudwatch.apply()
-
-
-# GetResources lists every kind provision tags (moto's lists only its own backends' kinds).
-@hooks.on_infra_start(priority=10)
-def provision_tagging():
-    from . import tagging
-
-    tagging.apply()
+    registry.apply(patches.PATCHES)

@@ -14,38 +14,29 @@ bucket whose global name someone else already holds.
 
 from localstack.aws.api import RequestContext
 from localstack.aws.api.s3 import AccessDenied
-from localstack.services.s3.provider import S3Provider
-from localstack.utils.patch import patch
 
 
-def _owner(provider: S3Provider, context: RequestContext, bucket: str) -> str | None:
+def _owner(provider, context: RequestContext, bucket: str) -> str | None:
     store = provider.get_store(context.account_id, context.region)
     if bucket in store.buckets:
         return context.account_id
     return store.global_bucket_map.get(bucket)
 
 
-_applied = False
+# Replacements for S3Provider's methods (registered in patches.py); they run before services
+# load, so the provider's dispatch table sees them.
 
 
-def apply():
-    """Patches the provider class; runs before services load, so the dispatch table sees it."""
-    global _applied
-    if _applied:
-        return
-    _applied = True
+def get_cross_account_bucket(fn, self, context, bucket_name, *args, **kwargs):
+    store, bucket = fn(self, context, bucket_name, *args, **kwargs)
+    if bucket.bucket_account_id != context.account_id:
+        raise AccessDenied("Access Denied")
+    return store, bucket
 
-    @patch(S3Provider._get_cross_account_bucket)
-    def _get_cross_account_bucket(fn, self, context, bucket_name, *args, **kwargs):
-        store, bucket = fn(self, context, bucket_name, *args, **kwargs)
-        if bucket.bucket_account_id != context.account_id:
-            raise AccessDenied("Access Denied")
-        return store, bucket
 
-    # HeadBucket finds the bucket itself rather than through _get_cross_account_bucket.
-    @patch(S3Provider.head_bucket)
-    def head_bucket(fn, self, context, bucket, *args, **kwargs):
-        owner = _owner(self, context, bucket)
-        if owner is not None and owner != context.account_id:
-            raise AccessDenied("Access Denied")
-        return fn(self, context, bucket, *args, **kwargs)
+def head_bucket(fn, self, context, bucket, *args, **kwargs):
+    """HeadBucket finds the bucket itself rather than through _get_cross_account_bucket."""
+    owner = _owner(self, context, bucket)
+    if owner is not None and owner != context.account_id:
+        raise AccessDenied("Access Denied")
+    return fn(self, context, bucket, *args, **kwargs)

@@ -19,12 +19,6 @@ DescribeEnvironments, but a sweep asks each service whether a listed resource st
 listing it or not changes nothing for it).
 """
 
-from moto.resourcegroupstaggingapi.models import ResourceGroupsTaggingAPIBackend
-
-from localstack.utils.patch import patch
-
-_applied = False
-
 
 def _wanted(service: str, rtype: str, type_filters) -> bool:
     return not type_filters or service in type_filters or f"{service}:{rtype}" in type_filters
@@ -110,14 +104,8 @@ def extra(account: str, region: str, tag_filters, type_filters):
                 yield {"ResourceARN": arn, "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}
 
 
-def apply():
-    global _applied
-    if _applied:
-        return
-    _applied = True
-
-    @patch(ResourceGroupsTaggingAPIBackend._get_resources_generator)
-    def _get_resources_generator(fn, self, tag_filters=None, resource_type_filters=None):
-        # moto iterates the filters without checking for None.
-        yield from fn(self, tag_filters=tag_filters or [], resource_type_filters=resource_type_filters)
-        yield from extra(self.account_id, self.region_name, tag_filters, resource_type_filters)
+def get_resources_generator(fn, self, tag_filters=None, resource_type_filters=None):
+    """Replaces moto's ResourceGroupsTaggingAPIBackend._get_resources_generator (patches.py)."""
+    # moto iterates the filters without checking for None.
+    yield from fn(self, tag_filters=tag_filters or [], resource_type_filters=resource_type_filters)
+    yield from extra(self.account_id, self.region_name, tag_filters, resource_type_filters)
