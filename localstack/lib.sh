@@ -13,7 +13,7 @@ LS_DATA=${LOCALSTACK_DATA_DIR:-$LS_CACHE/localstack-data-$LS_PORT}
 LS_PID_FILE=$LS_DATA/localstack.pid
 LS_LOG=$LS_DATA/localstack.log
 LS_URL=http://127.0.0.1:$LS_PORT
-LS_SERVICES=ec2,s3,apigateway,apigatewayv2,rds,elasticbeanstalk,sts,iam,cloudwatch,sns,resourcegroupstaggingapi
+LS_SERVICES=ec2,s3,apigateway,apigatewayv2,rds,elasticbeanstalk,sts,iam,cloudwatch,sns,resourcegroupstaggingapi,budgets,ce
 
 log() { echo "localstack/$(basename "$0"): $*" >&2; }
 die() { log "error: $*"; exit 1; }

@@ -53,6 +53,9 @@ def fill(aws, account: str, tag: str) -> dict:
     )
     cloudwatch.put_dashboard(DashboardName="reset-me", DashboardBody='{"widgets": []}')
     client("sns").create_topic(Name="reset-me")
+    budget = {"BudgetName": "reset-me", "BudgetLimit": {"Amount": "1", "Unit": "USD"}, "TimeUnit": "MONTHLY", "BudgetType": "COST"}
+    aws("budgets", region="us-east-1", account_id=account).create_budget(AccountId=account, Budget=budget)
+    assert internal("POST", "/_provision/ce/cost-allocation-tags", {"account_id": account, "tag_keys": ["reset-me"]})[0] == 200
     return {"vpc": vpc, "bucket": bucket}
 
 
@@ -72,6 +75,13 @@ def contents(aws, account: str) -> dict:
         "alarms": [a["AlarmName"] for a in client("cloudwatch").describe_alarms()["MetricAlarms"]],
         "dashboards": [d["DashboardName"] for d in client("cloudwatch").list_dashboards()["DashboardEntries"]],
         "topics": [t["TopicArn"].rsplit(":", 1)[1] for t in client("sns").list_topics()["Topics"]],
+        "budgets": [
+            b["BudgetName"]
+            for b in aws("budgets", region="us-east-1", account_id=account).describe_budgets(AccountId=account)["Budgets"]
+        ],
+        "cost_allocation_tags": [
+            t["TagKey"] for t in aws("ce", region="us-east-1", account_id=account).list_cost_allocation_tags()["CostAllocationTags"]
+        ],
     }
 
 
@@ -85,7 +95,7 @@ def test_reset_of_one_account_empties_it_and_leaves_the_others(aws, account):
 
     status, result = internal("POST", "/_provision/reset", {"account_id": account})
     assert status == 200 and result["account_id"] == account and result["seconds"] < 1
-    assert {"cloudwatch", "sns", "s3", "ec2"} <= set(result["reset"])
+    assert {"cloudwatch", "sns", "s3", "ec2", "budgets", "ce"} <= set(result["reset"])
 
     assert all(found == [] for found in contents(aws, account).values()), contents(aws, account)
     assert contents(aws, other) == before_other

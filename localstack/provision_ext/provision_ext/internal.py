@@ -1,5 +1,5 @@
 """Internal HTTP endpoints for tests: POST /_provision/reset (one account or all), GET/POST
-/_provision/config, GET /_provision/patches, POST /_provision/rds/maintenance, GET /_provision/apigateway/forwarded and the
+/_provision/config, GET /_provision/patches, POST /_provision/ce/cost-allocation-tags, POST /_provision/rds/maintenance, GET /_provision/apigateway/forwarded and the
 Elastic Beanstalk ones (platforms released, branch lifecycles, health blips)."""
 
 import logging
@@ -193,6 +193,23 @@ class InternalEndpoints:
             )
         except ValueError as bad:
             return Response.for_json({"error": str(bad)}, status=400)
+
+    @route("/_provision/ce/cost-allocation-tags", methods=["POST"])
+    def ce_cost_allocation_tags(self, request: Request):
+        """What AWS's billing does within a day (cost_explorer.py): the tag keys (JSON body:
+        account_id, tag_keys, optional linked) are seen in that account and listed Inactive;
+        linked true makes it a member account, which cannot activate them."""
+        from .cost_explorer import seen
+
+        body = request.get_json(force=True, silent=True) or {}
+        account, keys, linked = body.get("account_id"), body.get("tag_keys") or [], body.get("linked")
+        if not (isinstance(account, str) and re.fullmatch(r"\d{12}", account)):
+            return Response.for_json({"error": f"account_id must be 12 digits, got {account!r}"}, status=400)
+        if not (isinstance(keys, list) and all(isinstance(k, str) and k for k in keys)):
+            return Response.for_json({"error": "tag_keys must be a list of tag keys"}, status=400)
+        if linked is not None and not isinstance(linked, bool):
+            return Response.for_json({"error": "linked must be true or false"}, status=400)
+        return {"CostAllocationTags": seen(account, keys, linked)}
 
     @route("/_provision/patches", methods=["GET"])
     def patches(self, request: Request):

@@ -232,4 +232,13 @@ PATCHES = (
         "https://docs.aws.amazon.com/resourcegroupstagging/latest/APIReference/supported-services.html",
         ("self", "tag_filters", "resource_type_filters"),
     ),
+    Patch(
+        "tagging-get-resources-pages",
+        "moto.resourcegroupstaggingapi.responses:ResourceGroupsTaggingAPIResponse.get_resources",
+        tagging.get_resources,
+        "GetResources pages as AWS: ResourcesPerPage 1-100, TagsPerPage only when given, ResourceARNList",
+        "https://docs.aws.amazon.com/resourcegroupstagging/latest/APIReference/API_GetResources.html",
+        ("self",),
+        reads=("ResourceGroupsTaggingAPIResponse.backend",),
+    ),
 )

@@ -25,6 +25,20 @@ def apigatewayv2():
     return Service.for_provider(ApiGatewayV2Provider())
 
 
+@aws_provider(api="budgets")
+def budgets():
+    from .budgets import BudgetsProvider
+
+    return Service.for_provider(BudgetsProvider())
+
+
+@aws_provider(api="ce")
+def ce():
+    from .cost_explorer import CostExplorerProvider
+
+    return Service.for_provider(CostExplorerProvider())
+
+
 @hooks.on_infra_start()
 def provision_internal_routes():
     from localstack.services.edge import ROUTER

@@ -14,10 +14,33 @@ ARNs are AWS's forms (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference
 and each service's "Actions, resources, and condition keys" page): `elastic-ip/eipalloc-…`,
 `rds:…:subgrp:NAME`, `elasticbeanstalk:…:application/APP` and `environment/APP/ENV`,
 `apigateway:REGION::/restapis/ID[/stages/NAME]`, `/apikeys/ID`, `/usageplans/ID`, `/vpclinks/ID`.
+Budgets are global: listed in us-east-1 only, under `arn:aws:budgets::ACCOUNT:budget/NAME` (whether
+AWS's tagging API lists budgets at all is not verified; provision may read their tags this way).
+
+GetResources' paging (moto's checks ResourcesPerPage with a condition that is never true, always
+pages by 100 tags, ignores ResourceARNList and answers a null token at the end) follows the API
+reference (https://docs.aws.amazon.com/resourcegroupstagging/latest/APIReference/API_GetResources.html):
+ResourcesPerPage 1-100 ("You can specify a minimum of 1 and a maximum value of 100"; 50 when
+absent, moto's default: AWS's is not documented), TagsPerPage 100-500 and only when given ("A
+resource with no tags is counted as having one tag"; a resource is never split across pages),
+at most 50 TagFilters of at most 20 values each ("A request can include up to 50 keys, and each
+key can include up to 20 values"), ResourceARNList (1-100 ARNs) not with TagFilters,
+ResourceTypeFilters or paging ("If you do, you get an Invalid Parameter exception"), an ARN that
+does not exist simply left out; all InvalidParameterException. The token is opaque and the last
+page answers PaginationToken "" as AWS does.
+
 A terminated Beanstalk environment is not listed (AWS keeps them visible for about an hour in
 DescribeEnvironments, but a sweep asks each service whether a listed resource still exists, so
 listing it or not changes nothing for it).
 """
+
+import base64
+import json
+
+from moto.core.exceptions import JsonRESTError
+
+MAX_PER_PAGE, DEFAULT_PER_PAGE = 100, 50
+MAX_FILTERS, MAX_VALUES, MAX_ARNS = 50, 20, 100
 
 
 def _wanted(service: str, rtype: str, type_filters) -> bool:
@@ -92,7 +115,15 @@ def _cloudwatch(account: str, region: str):
         yield "cloudwatch", "alarm", arn, tags
 
 
-SOURCES = (_ec2, _rds, _beanstalk, _apigateway, _cloudwatch)
+def _budgets(account: str, region: str):
+    from .budgets import GLOBAL, budgets_of
+
+    if region == GLOBAL:
+        for budget in budgets_of(account).values():
+            yield "budgets", "budget", budget.arn, dict(budget.tags)
+
+
+SOURCES = (_ec2, _rds, _beanstalk, _apigateway, _cloudwatch, _budgets)
 
 
 def extra(account: str, region: str, tag_filters, type_filters):
@@ -109,3 +140,70 @@ def get_resources_generator(fn, self, tag_filters=None, resource_type_filters=No
     # moto iterates the filters without checking for None.
     yield from fn(self, tag_filters=tag_filters or [], resource_type_filters=resource_type_filters)
     yield from extra(self.account_id, self.region_name, tag_filters, resource_type_filters)
+
+
+def _invalid(message: str) -> JsonRESTError:
+    return JsonRESTError("InvalidParameterException", message)
+
+
+def _check(params: dict):
+    """Raises InvalidParameterException for what AWS refuses in a GetResources request."""
+    per_page, tags_per_page = params.get("ResourcesPerPage"), params.get("TagsPerPage")
+    if per_page is not None and not 1 <= per_page <= MAX_PER_PAGE:
+        raise _invalid(f"ResourcesPerPage must be between 1 and {MAX_PER_PAGE}, got {per_page}.")
+    if tags_per_page is not None and not 100 <= tags_per_page <= 500:
+        raise _invalid(f"TagsPerPage must be between 100 and 500, got {tags_per_page}.")
+    filters = params.get("TagFilters") or []
+    if len(filters) > MAX_FILTERS or any(len(f.get("Values") or []) > MAX_VALUES for f in filters):
+        raise _invalid(f"At most {MAX_FILTERS} TagFilters of at most {MAX_VALUES} values each.")
+    arns = params.get("ResourceARNList")
+    if arns is not None:
+        if not 1 <= len(arns) <= MAX_ARNS:
+            raise _invalid(f"ResourceARNList must hold 1 to {MAX_ARNS} ARNs.")
+        others = ("TagFilters", "ResourceTypeFilters", "ResourcesPerPage", "TagsPerPage", "PaginationToken")
+        if any(params.get(k) for k in others):
+            raise _invalid("ResourceARNList cannot be combined with TagFilters, ResourceTypeFilters or paging.")
+
+
+def _offset(token) -> int:
+    if not token:
+        return 0
+    try:
+        return int(json.loads(base64.urlsafe_b64decode(token.encode()))["offset"])
+    except (ValueError, KeyError, TypeError):
+        raise _invalid("The PaginationToken is not valid.") from None
+
+
+def page(items: list, start: int, per_page: int, tags_per_page: int | None) -> tuple[list, str]:
+    """One page from start: at most per_page resources and, if given, tags_per_page tags (a
+    resource with none counts one), never splitting a resource; "" when nothing is left."""
+    taken, tags = [], 0
+    for item in items[start:]:
+        weight = max(1, len(item["Tags"]))
+        if len(taken) >= per_page or (tags_per_page and taken and tags + weight > tags_per_page):
+            break
+        taken.append(item)
+        tags += weight
+    end = start + len(taken)
+    token = base64.urlsafe_b64encode(json.dumps({"offset": end}).encode()).decode() if end < len(items) else ""
+    return taken, token
+
+
+def get_resources(fn, self):
+    """Replaces moto's ResourceGroupsTaggingAPIResponse.get_resources (patches.py)."""
+    params = {
+        k: self._get_param(k)
+        for k in ("PaginationToken", "TagFilters", "ResourceTypeFilters", "ResourceARNList", "ResourcesPerPage", "TagsPerPage")
+    }
+    _check(params)
+    items = list(
+        self.backend._get_resources_generator(
+            tag_filters=params["TagFilters"] or [], resource_type_filters=params["ResourceTypeFilters"] or []
+        )
+    )
+    if params["ResourceARNList"] is not None:
+        wanted = set(params["ResourceARNList"])
+        return json.dumps({"ResourceTagMappingList": [i for i in items if i["ResourceARN"] in wanted], "PaginationToken": ""})
+    per_page = params["ResourcesPerPage"] or DEFAULT_PER_PAGE
+    taken, token = page(items, _offset(params["PaginationToken"]), per_page, params["TagsPerPage"])
+    return json.dumps({"ResourceTagMappingList": taken, "PaginationToken": token})
