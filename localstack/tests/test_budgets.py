@@ -99,6 +99,39 @@ def test_update_changes_the_limit_and_delete_removes_the_budget(budgets):
     assert code(e) == "NotFoundException"
 
 
+def test_notifications_and_subscribers_are_updated_in_place(budgets, account):
+    topic = TOPIC.format(account=account)
+    email = {"SubscriptionType": "EMAIL", "Address": "ops@example.com"}
+    budgets(
+        "create_budget",
+        Budget=budget(),
+        NotificationsWithSubscribers=[
+            {"Notification": notification(threshold=t), "Subscribers": [email, {"SubscriptionType": "SNS", "Address": topic}]}
+            for t in (80, 100)
+        ],
+    )
+    budgets("update_notification", BudgetName="staging", OldNotification=notification(threshold=80),
+            NewNotification=notification("FORECASTED", 90))
+    with pytest.raises(botocore.exceptions.ClientError) as e:  # onto the other one
+        budgets("update_notification", BudgetName="staging", OldNotification=notification("FORECASTED", 90),
+                NewNotification=notification(threshold=100))
+    assert code(e) == "DuplicateRecordException"
+    moved = notification("FORECASTED", 90)
+    subs = budgets("describe_subscribers_for_notification", BudgetName="staging", Notification=moved)["Subscribers"]
+    assert len(subs) == 2  # the subscribers went with it
+    new_email = {"SubscriptionType": "EMAIL", "Address": "oncall@example.com"}
+    budgets("update_subscriber", BudgetName="staging", Notification=moved, OldSubscriber=email, NewSubscriber=new_email)
+    subs = budgets("describe_subscribers_for_notification", BudgetName="staging", Notification=moved)["Subscribers"]
+    assert new_email in subs and email not in subs
+    with pytest.raises(botocore.exceptions.ClientError) as e:  # a second SNS subscriber
+        budgets("update_subscriber", BudgetName="staging", Notification=moved, OldSubscriber=new_email,
+                NewSubscriber={"SubscriptionType": "SNS", "Address": topic + "-2"})
+    assert code(e) == "CreationLimitExceededException"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        budgets("update_subscriber", BudgetName="staging", Notification=moved, OldSubscriber=email, NewSubscriber=email)
+    assert code(e) == "NotFoundException"
+
+
 def test_a_second_budget_of_a_name_is_a_duplicate(budgets):
     budgets("create_budget", Budget=budget())
     with pytest.raises(botocore.exceptions.ClientError) as e:

@@ -46,6 +46,8 @@ pages API_budgets_<Operation>.html and API_budgets_<Type>.html):
   with "aws:" ("The aws: prefix is reserved for AWS use",
   https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html); an unknown ARN is
   NotFoundException.
+- UpdateNotification keeps the subscribers; UpdateSubscriber keeps the subscriber limits; a
+  change onto an existing notification or subscriber is DuplicateRecordException.
 - Lists page with MaxResults and an opaque NextToken (DescribeBudgets 1-1000, default 100).
 """
 
@@ -412,6 +414,18 @@ class BudgetsProvider:
             items = [n.describe() for n in budget.notifications]
             return page(items, request, "Notifications")
 
+    @handler("UpdateNotification", expand=False)
+    def update_notification(self, context: RequestContext, request: dict) -> dict:
+        """The subscribers stay with the notification; the new one must not exist already."""
+        with self._lock:
+            budget = self._budget(context, request)
+            notification = self._notification(budget, request.get("OldNotification"))
+            new = check_notification(request.get("NewNotification"))
+            if new != notification.spec and any(n.spec == new for n in budget.notifications):
+                raise duplicate(f"Error updating notification: {budget.name} - the notification already exists.")
+            notification.spec = new
+            return {}
+
     @handler("CreateSubscriber", expand=False)
     def create_subscriber(self, context: RequestContext, request: dict) -> dict:
         with self._lock:
@@ -429,6 +443,20 @@ class BudgetsProvider:
             if subscriber not in notification.subscribers:
                 raise not_found(f"Subscriber {subscriber['Address']} doesn't exist for this notification.")
             notification.subscribers.remove(subscriber)
+            return {}
+
+    @handler("UpdateSubscriber", expand=False)
+    def update_subscriber(self, context: RequestContext, request: dict) -> dict:
+        with self._lock:
+            budget = self._budget(context, request)
+            notification = self._notification(budget, request.get("Notification"))
+            old = check_subscriber(request.get("OldSubscriber"))
+            if old not in notification.subscribers:
+                raise not_found(f"Subscriber {old['Address']} doesn't exist for this notification.")
+            others = [s for s in notification.subscribers if s != old]
+            trial = Notification(notification.spec, others)
+            add_subscribers(trial, [request.get("NewSubscriber")])  # the same limits and duplicates
+            notification.subscribers[notification.subscribers.index(old)] = trial.subscribers[-1]
             return {}
 
     @handler("DescribeSubscribersForNotification", expand=False)
