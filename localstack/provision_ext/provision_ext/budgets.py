@@ -30,7 +30,8 @@ pages API_budgets_<Operation>.html and API_budgets_<Type>.html):
   five notifications"; the Notification type's page says ten: the stricter holds here),
   CreationLimitExceededException beyond; each notification is identified by NotificationType,
   ComparisonOperator, Threshold and ThresholdType (default PERCENTAGE), a second one the same is
-  DuplicateRecordException; Threshold 0-15000000000000, at most 1000000 as a percentage
+  DuplicateRecordException (DescribeNotificationsForBudget leaves ThresholdType out when it is
+  PERCENTAGE, as AWS answers according to the Terraform provider); Threshold 0-15000000000000, at most 1000000 as a percentage
   (API_budgets_Notification.html: "The maximum limit for your threshold is 1,000,000% above the
   budgeted amount").
 - Subscribers: at least one per notification, at most one SNS and ten EMAIL
@@ -104,7 +105,10 @@ class Notification:
     subscribers: list = field(default_factory=list)  # {"SubscriptionType", "Address"}
 
     def describe(self) -> dict:
-        return {**self.spec, "NotificationState": "OK"}
+        # AWS leaves ThresholdType out when it is PERCENTAGE (the Terraform provider's budget.go:
+        # "The AWS API doesn't seem to return a ThresholdType if it's set to PERCENTAGE").
+        shown = {k: v for k, v in self.spec.items() if not (k == "ThresholdType" and v == "PERCENTAGE")}
+        return {**shown, "NotificationState": "OK"}
 
 
 @dataclass
