@@ -64,7 +64,7 @@ impl Render for MappingView<'_> {
                 "  {:<width$}  <- {} ({})\n",
                 x.address.to_string(),
                 x.tf_address,
-                x.id
+                x.shown_id
             ));
         }
         out.push_str(&format!("\nLeft unmapped ({}):\n", m.unmapped.len()));
