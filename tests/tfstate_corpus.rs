@@ -101,16 +101,26 @@ fn real_states_map_nothing_by_guess_and_show_no_secret() {
             "{name}: mapped by guess onto agentpass's staging: {mapped:#?}"
         );
         let unmapped = view["unmapped"].as_array().unwrap();
+        let leftovers = view["leftovers"].as_array().unwrap();
         assert_eq!(
-            unmapped.len(),
+            unmapped.len() + leftovers.len(),
             instances_in(state),
             "{name}: every instance listed"
         );
-        for u in unmapped {
+        for u in unmapped.iter().chain(leftovers) {
             let reason = u["reason"].as_str().unwrap_or_default();
             assert!(!reason.is_empty(), "{name}: {u}");
         }
-        listed += unmapped.len();
+        // Each leftover comes with the commands that retire it from Terraform or delete it.
+        for l in leftovers {
+            let tf = l["tf_address"].as_str().unwrap();
+            assert!(
+                text.contains(&format!("terraform state rm '{tf}'"))
+                    && text.contains(&format!("terraform destroy -target='{tf}'")),
+                "{name}: {tf}"
+            );
+        }
+        listed += unmapped.len() + leftovers.len();
     }
     assert_eq!((v4, v3), (38, 2));
     assert!(listed > 1000, "the corpus lists {listed} instances");

@@ -229,6 +229,9 @@ pub struct Unmapped {
 pub struct Mapping {
     pub mapped: Vec<Mapped>,
     pub unmapped: Vec<Unmapped>,
+    /// Resources provision has no kind for: each stays Terraform's until it is retired from
+    /// Terraform's state (`terraform state rm`) or deleted (`terraform destroy -target`).
+    pub leftovers: Vec<Unmapped>,
     /// Addresses of the spec that no Terraform resource maps to: apply would create them.
     pub not_in_terraform: Vec<Address>,
 }
@@ -239,6 +242,8 @@ enum Match {
     Kind { kind: Kind, key: String, id: String },
     /// Not a resource of its own for provision: why.
     Not(String),
+    /// A resource provision has no kind for: Terraform's to retire or delete (why).
+    Leftover(String),
 }
 
 /// Maps every instance of `states` onto the addresses of `desired`: by its key (a CIDR, a name,
@@ -259,6 +264,10 @@ pub fn map(instances: &[Instance], desired: &DesiredState) -> Mapping {
             Match::Kind { kind, key, id } => (kind, key, id),
             Match::Not(reason) => {
                 mapping.unmapped.push(unmapped(inst, reason));
+                continue;
+            }
+            Match::Leftover(reason) => {
+                mapping.leftovers.push(unmapped(inst, reason));
                 continue;
             }
         };
@@ -328,6 +337,7 @@ pub fn map(instances: &[Instance], desired: &DesiredState) -> Mapping {
     }
     mapping.mapped.sort_by(|a, b| a.address.cmp(&b.address));
     mapping.unmapped.sort();
+    mapping.leftovers.sort();
     let taken: BTreeSet<&Address> = mapping.mapped.iter().map(|m| &m.address).collect();
     mapping.not_in_terraform = desired
         .resources
@@ -580,16 +590,21 @@ fn classify(inst: &Instance, index: &Index<'_>) -> Match {
             None => Match::Not("it has neither `identifier` nor `id`".into()),
         },
         "aws_api_gateway_integration" | "aws_api_gateway_stage" => api_part(inst),
-        "aws_api_gateway_vpc_link" => Match::Not(
+        "aws_api_gateway_vpc_link" => Match::Leftover(
             "a VPC link V1 (to a Network Load Balancer): provision's API reaches the backend through a V2 link (aws_apigatewayv2_vpc_link), which apply creates".into(),
         ),
-        "aws_lb" | "aws_lb_listener" | "aws_lb_target_group" | "aws_alb" | "aws_elb" => {
-            Match::Not("Elastic Beanstalk makes and owns the environments' load balancers".into())
+        // Beanstalk's own load balancers are in no Terraform state: one there is Terraform's,
+        // such as the Network Load Balancer of the older private-integration pattern.
+        "aws_lb" | "aws_lb_listener" | "aws_lb_target_group" | "aws_alb" | "aws_elb"
+        | "aws_lb_target_group_attachment" | "aws_alb_listener" | "aws_alb_target_group" => {
+            Match::Leftover(
+                "a load balancer part Terraform made: Elastic Beanstalk makes and owns the environments' load balancers".into(),
+            )
         }
         other if other.starts_with("aws_") => {
-            Match::Not(format!("provision has no kind for {other}"))
+            Match::Leftover(format!("provision has no kind for {other}"))
         }
-        other => Match::Not(format!("not an AWS provider resource ({other})")),
+        other => Match::Leftover(format!("not an AWS provider resource ({other})")),
     }
 }
 
@@ -945,13 +960,19 @@ mod tests {
             why("module.network.aws_route_table_association.public[1]").contains("route table")
         );
         assert!(why("module.network.aws_api_gateway_integration.health").contains("GET"));
-        assert!(
-            why("module.network.aws_cloudwatch_log_group.app")
-                .contains("no kind for aws_cloudwatch_log_group")
+        assert_eq!(
+            m.leftovers
+                .iter()
+                .map(|u| (u.tf_address.as_str(), u.reason.as_str()))
+                .collect::<Vec<_>>(),
+            [(
+                "module.network.aws_cloudwatch_log_group.app",
+                "provision has no kind for aws_cloudwatch_log_group"
+            )]
         );
         assert!(why("data.aws_region.current").contains("data source"));
         assert_eq!(
-            m.mapped.len() + m.unmapped.len(),
+            m.mapped.len() + m.unmapped.len() + m.leftovers.len(),
             instances.len(),
             "every instance is listed"
         );
