@@ -18,7 +18,9 @@ use crate::model::{Address, Stack};
 use crate::plan::render::Style;
 
 /// The JSON form's version: a new key is no change, a renamed or removed one is.
-const FORMAT_VERSION: u32 = 1;
+/// Version 2: `leftovers` (resources provision has no kind for) left `unmapped`; an id
+/// Terraform marks sensitive is shown as `(sensitive)`.
+const FORMAT_VERSION: u32 = 2;
 
 #[derive(Debug, Serialize)]
 struct Source {
@@ -64,13 +66,14 @@ impl Render for MappingView<'_> {
                 "  {:<width$}  <- {} ({})\n",
                 x.address.to_string(),
                 x.tf_address,
-                x.id
+                x.shown_id
             ));
         }
         out.push_str(&format!("\nLeft unmapped ({}):\n", m.unmapped.len()));
         for u in &m.unmapped {
             out.push_str(&format!("  {}: {}\n", u.tf_address, u.reason));
         }
+        out.push_str(&leftovers(&m.leftovers));
         if !m.not_in_terraform.is_empty() {
             out.push_str(&format!(
                 "\nIn the spec but in no Terraform state ({}): apply would create them\n",
@@ -89,6 +92,33 @@ impl Render for MappingView<'_> {
     fn json(&self) -> Option<String> {
         pretty(self)
     }
+}
+
+/// Terraform's leftovers by state, each with the two ways to be done with it: run in the
+/// Terraform configuration that owns that state.
+fn leftovers(list: &[terraform::Unmapped]) -> String {
+    if list.is_empty() {
+        return String::new();
+    }
+    let mut out = format!(
+        "\nTerraform's leftovers ({}): provision has no kind for these. Once provision owns the rest, retire each from Terraform's state and keep it, or delete it:\n",
+        list.len()
+    );
+    let mut by_source: BTreeMap<&str, Vec<&terraform::Unmapped>> = BTreeMap::new();
+    for u in list {
+        by_source.entry(&u.source).or_default().push(u);
+    }
+    for (source, items) in by_source {
+        out.push_str(&format!("  in the configuration of {source}:\n"));
+        for u in items {
+            let quoted = format!("'{}'", u.tf_address.replace('\'', r"'\''"));
+            out.push_str(&format!(
+                "    {}: {}\n      keep:   terraform state rm {quoted}\n      delete: terraform destroy -target={quoted}\n",
+                u.tf_address, u.reason
+            ));
+        }
+    }
+    out
 }
 
 pub async fn from_terraform(

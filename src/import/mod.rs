@@ -4,6 +4,7 @@
 //! `aws::import`; the commands in `cli::import` and `cli::state_rm`.
 
 pub mod terraform;
+mod ties;
 
 use crate::aws::ids::{address_of, other_owner};
 use crate::model::{

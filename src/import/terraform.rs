@@ -15,6 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use super::ties::{self, ById};
 use crate::model::{Address, Attrs, DesiredState, Kind, Ref};
 
 /// One resource instance of a Terraform state.
@@ -27,6 +28,42 @@ pub struct Instance {
     pub managed: bool,
     pub tf_type: String,
     pub attributes: Map<String, Value>,
+    /// Top-level attributes Terraform marks sensitive (`sensitive_attributes`, Terraform 0.15
+    /// and later): their values are never shown.
+    pub sensitive: BTreeSet<String>,
+}
+
+impl Instance {
+    /// Whether `value` is (part of) an attribute Terraform marks sensitive.
+    pub fn is_sensitive(&self, value: &str) -> bool {
+        !value.is_empty()
+            && self
+                .sensitive
+                .iter()
+                .any(|a| self.attributes.get(a).is_some_and(|v| holds(v, value)))
+    }
+}
+
+/// Whether a JSON value is, or contains, the string `value`.
+fn holds(v: &Value, value: &str) -> bool {
+    match v {
+        Value::String(s) => s == value,
+        Value::Array(a) => a.iter().any(|x| holds(x, value)),
+        Value::Object(o) => o.values().any(|x| holds(x, value)),
+        _ => false,
+    }
+}
+
+/// The top-level attribute names of `sensitive_attributes`: a list of paths, each a list of
+/// steps whose first is `{"type": "get_attr", "value": NAME}`.
+fn sensitive_names(inst: &Value) -> BTreeSet<String> {
+    let paths = inst.get("sensitive_attributes").and_then(Value::as_array);
+    paths
+        .into_iter()
+        .flatten()
+        .filter_map(|path| path.as_array()?.first()?.get("value")?.as_str())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// A state file that is not Terraform state v4 as documented: which file and which field.
@@ -160,6 +197,7 @@ fn resource(r: &Value, at: &str, source: &str) -> Result<Vec<Instance>, (String,
             managed,
             tf_type: tf_type.to_owned(),
             attributes: attributes.clone(),
+            sensitive: sensitive_names(inst),
         });
     }
     Ok(out)
@@ -170,7 +208,11 @@ fn resource(r: &Value, at: &str, source: &str) -> Result<Vec<Instance>, (String,
 pub struct Mapped {
     pub address: Address,
     /// The id `provision import` takes.
+    #[serde(skip)]
     pub id: String,
+    /// The id as output shows it: `(sensitive)` where Terraform marks it so.
+    #[serde(rename = "id")]
+    pub shown_id: String,
     pub source: String,
     pub tf_address: String,
 }
@@ -187,6 +229,9 @@ pub struct Unmapped {
 pub struct Mapping {
     pub mapped: Vec<Mapped>,
     pub unmapped: Vec<Unmapped>,
+    /// Resources provision has no kind for: each stays Terraform's until it is retired from
+    /// Terraform's state (`terraform state rm`) or deleted (`terraform destroy -target`).
+    pub leftovers: Vec<Unmapped>,
     /// Addresses of the spec that no Terraform resource maps to: apply would create them.
     pub not_in_terraform: Vec<Address>,
 }
@@ -197,64 +242,107 @@ enum Match {
     Kind { kind: Kind, key: String, id: String },
     /// Not a resource of its own for provision: why.
     Not(String),
+    /// A resource provision has no kind for: Terraform's to retire or delete (why).
+    Leftover(String),
 }
 
-/// Maps every instance of `states` onto the addresses of `desired`.
+/// Maps every instance of `states` onto the addresses of `desired`: by its key (a CIDR, a name,
+/// the subnets it serves), then only where its parents map to the spec's parents ([`ties`]).
 pub fn map(instances: &[Instance], desired: &DesiredState) -> Mapping {
     let index = Index::new(instances);
     let keys = desired_keys(desired);
     let mut mapping = Mapping::default();
-    let mut taken: BTreeMap<Address, String> = BTreeMap::new();
-    for inst in instances {
-        let unmapped = |reason: String| Unmapped {
-            source: inst.source.clone(),
-            tf_address: inst.tf_address.clone(),
-            reason,
-        };
+    let mut found: BTreeMap<usize, Address> = BTreeMap::new();
+    let mut ids: BTreeMap<usize, String> = BTreeMap::new();
+    let unmapped = |inst: &Instance, reason: String| Unmapped {
+        source: inst.source.clone(),
+        tf_address: inst.tf_address.clone(),
+        reason,
+    };
+    for (i, inst) in instances.iter().enumerate() {
         let (kind, key, id) = match classify(inst, &index) {
             Match::Kind { kind, key, id } => (kind, key, id),
             Match::Not(reason) => {
-                mapping.unmapped.push(unmapped(reason));
+                mapping.unmapped.push(unmapped(inst, reason));
+                continue;
+            }
+            Match::Leftover(reason) => {
+                mapping.leftovers.push(unmapped(inst, reason));
                 continue;
             }
         };
-        let found: Vec<&Address> = keys
+        let candidates: Vec<&Address> = keys
             .iter()
             .filter(|(a, k)| a.kind == kind && *k == key)
             .map(|(a, _)| a)
             .collect();
-        match found.as_slice() {
-            [] => mapping.unmapped.push(unmapped(format!(
-                "no {kind} of the spec of `{}` has {}",
-                desired.env,
-                describe_key(kind, &key)
-            ))),
-            [address] => match taken.get(*address) {
-                Some(other) => mapping.unmapped.push(unmapped(format!(
-                    "{address} is already mapped from {other}: two Terraform resources for one address"
-                ))),
-                None => {
-                    taken.insert((*address).clone(), inst.tf_address.clone());
-                    mapping.mapped.push(Mapped {
-                        address: (*address).clone(),
-                        id,
-                        source: inst.source.clone(),
-                        tf_address: inst.tf_address.clone(),
-                    });
-                }
-            },
-            several => mapping.unmapped.push(unmapped(format!(
-                "{} of the spec match alike",
-                several.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
-            ))),
+        match candidates.as_slice() {
+            [] => {
+                let key = if inst.is_sensitive(&key) {
+                    "(sensitive)".to_owned()
+                } else {
+                    key
+                };
+                mapping.unmapped.push(unmapped(
+                    inst,
+                    format!(
+                        "no {kind} of the spec of `{}` has {}",
+                        desired.env,
+                        describe_key(kind, &key)
+                    ),
+                ));
+            }
+            [address] => {
+                found.insert(i, (*address).clone());
+                ids.insert(i, id);
+            }
+            several => mapping.unmapped.push(unmapped(
+                inst,
+                format!(
+                    "{} of the spec match alike",
+                    several
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )),
         }
+    }
+    let candidates = ties::Candidates {
+        instances,
+        desired,
+        by_id: &index.by_id,
+        associations: &index.associations,
+        nat_of_eip: &index.nat_of_eip,
+    };
+    let (settled, dropped) = candidates.settle(found);
+    for (i, why) in dropped {
+        mapping.unmapped.push(unmapped(&instances[i], why));
+    }
+    for (i, address) in settled {
+        let inst = &instances[i];
+        let id = ids.remove(&i).unwrap_or_default();
+        mapping.mapped.push(Mapped {
+            address,
+            shown_id: if inst.is_sensitive(&id) {
+                "(sensitive)".into()
+            } else {
+                id.clone()
+            },
+            id,
+            source: inst.source.clone(),
+            tf_address: inst.tf_address.clone(),
+        });
     }
     mapping.mapped.sort_by(|a, b| a.address.cmp(&b.address));
     mapping.unmapped.sort();
+    mapping.leftovers.sort();
+    let taken: BTreeSet<&Address> = mapping.mapped.iter().map(|m| &m.address).collect();
     mapping.not_in_terraform = desired
         .resources
         .keys()
-        .filter(|a| !taken.contains_key(a))
+        .filter(|a| !taken.contains(a))
         .cloned()
         .collect();
     mapping
@@ -276,11 +364,12 @@ fn describe_key(kind: Kind, key: &str) -> String {
 /// Terraform's resources by id, for the matches that follow references (a NAT gateway's
 /// subnet, a route table's associations).
 struct Index<'a> {
-    by_id: BTreeMap<&'a str, &'a Instance>,
+    instances: &'a [Instance],
+    by_id: ById<'a>,
     /// Route table id -> associated subnet ids.
     associations: BTreeMap<&'a str, BTreeSet<&'a str>>,
     /// Allocation id -> the NAT gateway that uses it.
-    nat_of_eip: BTreeMap<&'a str, &'a Instance>,
+    nat_of_eip: BTreeMap<&'a str, usize>,
     /// Route table id -> its routes as `route_key` writes them (inline `route` blocks and
     /// `aws_route` resources).
     routes: BTreeMap<&'a str, BTreeSet<String>>,
@@ -296,15 +385,13 @@ fn attr<'a>(inst: &'a Instance, key: &str) -> Option<&'a str> {
 impl<'a> Index<'a> {
     fn new(instances: &'a [Instance]) -> Self {
         let mut index = Index {
-            by_id: BTreeMap::new(),
+            instances,
+            by_id: ById::new(instances),
             associations: BTreeMap::new(),
             nat_of_eip: BTreeMap::new(),
             routes: BTreeMap::new(),
         };
-        for inst in instances.iter().filter(|i| i.managed) {
-            if let Some(id) = attr(inst, "id") {
-                index.by_id.insert(id, inst);
-            }
+        for (i, inst) in instances.iter().enumerate().filter(|(_, i)| i.managed) {
             match inst.tf_type.as_str() {
                 "aws_route_table_association" => {
                     if let (Some(rt), Some(subnet)) =
@@ -315,7 +402,7 @@ impl<'a> Index<'a> {
                 }
                 "aws_nat_gateway" => {
                     if let Some(eip) = attr(inst, "allocation_id") {
-                        index.nat_of_eip.insert(eip, inst);
+                        index.nat_of_eip.insert(eip, i);
                     }
                 }
                 _ => {}
@@ -351,6 +438,11 @@ impl<'a> Index<'a> {
         index
     }
 
+    /// The instance of `tf_type` whose id is `id`.
+    fn get(&self, tf_type: &str, id: &str) -> Option<&'a Instance> {
+        self.by_id.get(tf_type, id).map(|i| &self.instances[i])
+    }
+
     /// `0.0.0.0/0 via igw`, `0.0.0.0/0 via nat 10.2.1.0/24` (the NAT gateway's subnet).
     fn route_key(&self, route: &Value, cidr_attr: &str) -> Option<String> {
         let text = |k: &str| {
@@ -363,7 +455,7 @@ impl<'a> Index<'a> {
         if text("gateway_id").is_some_and(|g| g.starts_with("igw-")) {
             return Some(format!("{cidr} via igw"));
         }
-        let nat = self.by_id.get(text("nat_gateway_id")?)?;
+        let nat = self.get("aws_nat_gateway", text("nat_gateway_id")?)?;
         Some(format!(
             "{cidr} via nat {}",
             self.subnet_cidr(attr(nat, "subnet_id")?)?
@@ -372,8 +464,7 @@ impl<'a> Index<'a> {
 
     /// The CIDR of the subnet `id` as Terraform recorded it.
     fn subnet_cidr(&self, id: &str) -> Option<String> {
-        let s = self.by_id.get(id)?;
-        (s.tf_type == "aws_subnet").then(|| attr(s, "cidr_block").map(str::to_owned))?
+        attr(self.get("aws_subnet", id)?, "cidr_block").map(str::to_owned)
     }
 }
 
@@ -499,16 +590,21 @@ fn classify(inst: &Instance, index: &Index<'_>) -> Match {
             None => Match::Not("it has neither `identifier` nor `id`".into()),
         },
         "aws_api_gateway_integration" | "aws_api_gateway_stage" => api_part(inst),
-        "aws_api_gateway_vpc_link" => Match::Not(
+        "aws_api_gateway_vpc_link" => Match::Leftover(
             "a VPC link V1 (to a Network Load Balancer): provision's API reaches the backend through a V2 link (aws_apigatewayv2_vpc_link), which apply creates".into(),
         ),
-        "aws_lb" | "aws_lb_listener" | "aws_lb_target_group" | "aws_alb" | "aws_elb" => {
-            Match::Not("Elastic Beanstalk makes and owns the environments' load balancers".into())
+        // Beanstalk's own load balancers are in no Terraform state: one there is Terraform's,
+        // such as the Network Load Balancer of the older private-integration pattern.
+        "aws_lb" | "aws_lb_listener" | "aws_lb_target_group" | "aws_alb" | "aws_elb"
+        | "aws_lb_target_group_attachment" | "aws_alb_listener" | "aws_alb_target_group" => {
+            Match::Leftover(
+                "a load balancer part Terraform made: Elastic Beanstalk makes and owns the environments' load balancers".into(),
+            )
         }
         other if other.starts_with("aws_") => {
-            Match::Not(format!("provision has no kind for {other}"))
+            Match::Leftover(format!("provision has no kind for {other}"))
         }
-        other => Match::Not(format!("not an AWS provider resource ({other})")),
+        other => Match::Leftover(format!("not an AWS provider resource ({other})")),
     }
 }
 
@@ -535,7 +631,7 @@ fn by_subnets(inst: &Instance, index: &Index<'_>) -> Match {
             let alloc = attr(inst, "allocation_id").or(id);
             let cidr = alloc
                 .and_then(|a| index.nat_of_eip.get(a))
-                .and_then(|nat| attr(nat, "subnet_id"))
+                .and_then(|nat| attr(&index.instances[*nat], "subnet_id"))
                 .and_then(|s| index.subnet_cidr(s));
             match (alloc, cidr) {
                 (Some(alloc), Some(cidr)) => Match::Kind {
@@ -764,12 +860,16 @@ mod tests {
             resource(
                 "aws_security_group",
                 "rds",
-                one(serde_json::json!({"id": "sg-1", "name": "agentpass-staging-rds"})),
+                one(
+                    serde_json::json!({"id": "sg-1", "name": "agentpass-staging-rds", "vpc_id": "vpc-1"}),
+                ),
             ),
             resource(
                 "aws_security_group",
                 "legacy",
-                one(serde_json::json!({"id": "sg-2", "name": "staging-bastion"})),
+                one(
+                    serde_json::json!({"id": "sg-2", "name": "staging-bastion", "vpc_id": "vpc-1"}),
+                ),
             ),
             resource(
                 "aws_security_group_rule",
@@ -780,6 +880,11 @@ mod tests {
                 "aws_db_instance",
                 "main",
                 one(serde_json::json!({"id": "db-ABCDEF", "identifier": "agentpass-staging"})),
+            ),
+            resource(
+                "aws_api_gateway_rest_api",
+                "main",
+                one(serde_json::json!({"id": "api1", "name": "agentpass-api-staging"})),
             ),
             resource(
                 "aws_api_gateway_stage",
@@ -829,6 +934,7 @@ mod tests {
                 ("shared.nat_gateway.public-a".into(), "nat-1"),
                 ("shared.route_table.public".into(), "rtb-1"),
                 ("shared.security_group.rds".into(), "sg-1"),
+                ("shared.api".into(), "api1"),
                 ("backend.api_stage".into(), "api1/staging"),
                 ("backend.rds".into(), "agentpass-staging"),
             ]
@@ -854,13 +960,19 @@ mod tests {
             why("module.network.aws_route_table_association.public[1]").contains("route table")
         );
         assert!(why("module.network.aws_api_gateway_integration.health").contains("GET"));
-        assert!(
-            why("module.network.aws_cloudwatch_log_group.app")
-                .contains("no kind for aws_cloudwatch_log_group")
+        assert_eq!(
+            m.leftovers
+                .iter()
+                .map(|u| (u.tf_address.as_str(), u.reason.as_str()))
+                .collect::<Vec<_>>(),
+            [(
+                "module.network.aws_cloudwatch_log_group.app",
+                "provision has no kind for aws_cloudwatch_log_group"
+            )]
         );
         assert!(why("data.aws_region.current").contains("data source"));
         assert_eq!(
-            m.mapped.len() + m.unmapped.len(),
+            m.mapped.len() + m.unmapped.len() + m.leftovers.len(),
             instances.len(),
             "every instance is listed"
         );
@@ -891,9 +1003,16 @@ mod tests {
     fn route_tables_without_associations_map_by_their_routes() {
         let text = state(vec![
             resource(
+                "aws_vpc",
+                "main",
+                one(serde_json::json!({"id": "vpc-1", "cidr_block": "10.2.0.0/16"})),
+            ),
+            resource(
                 "aws_subnet",
                 "a",
-                one(serde_json::json!({"id": "subnet-a", "cidr_block": "10.2.1.0/24"})),
+                one(
+                    serde_json::json!({"id": "subnet-a", "cidr_block": "10.2.1.0/24", "vpc_id": "vpc-1"}),
+                ),
             ),
             resource(
                 "aws_nat_gateway",
@@ -903,13 +1022,13 @@ mod tests {
             resource(
                 "aws_route_table",
                 "public",
-                one(serde_json::json!({"id": "rtb-pub",
+                one(serde_json::json!({"id": "rtb-pub", "vpc_id": "vpc-1",
                 "route": [{"cidr_block": "0.0.0.0/0", "gateway_id": "igw-1", "nat_gateway_id": ""}]})),
             ),
             resource(
                 "aws_route_table",
                 "private",
-                one(serde_json::json!({"id": "rtb-priv", "route": []})),
+                one(serde_json::json!({"id": "rtb-priv", "vpc_id": "vpc-1", "route": []})),
             ),
             resource(
                 "aws_route",
@@ -937,7 +1056,7 @@ mod tests {
     }
 
     #[test]
-    fn two_terraform_resources_for_one_address_map_once() {
+    fn two_terraform_resources_for_one_address_map_neither() {
         let text = state(vec![
             resource(
                 "aws_vpc",
@@ -951,12 +1070,88 @@ mod tests {
             ),
         ]);
         let m = map(&parse("f.tfstate", &text).unwrap().instances, &staging());
-        assert_eq!(m.mapped.len(), 1);
-        assert!(
-            m.unmapped[0].reason.contains("already mapped"),
-            "{:?}",
+        assert_eq!(m.mapped, []);
+        for u in &m.unmapped {
+            assert!(
+                u.reason
+                    .contains("shared.vpc is claimed alike by module.network.aws_vpc.copy, module.network.aws_vpc.main"),
+                "{u:?}"
+            );
+        }
+        assert_eq!(m.unmapped.len(), 2);
+    }
+
+    /// The only internet gateway, integration or stage of a state is no evidence: each maps only
+    /// where its VPC or API maps to the spec's (issue 21).
+    #[test]
+    fn children_map_only_through_their_parents() {
+        let text = state(vec![
+            resource(
+                "aws_vpc",
+                "other",
+                one(serde_json::json!({"id": "vpc-9", "cidr_block": "172.31.0.0/16"})),
+            ),
+            resource(
+                "aws_internet_gateway",
+                "gw",
+                one(serde_json::json!({"id": "igw-9", "vpc_id": "vpc-9"})),
+            ),
+            resource(
+                "aws_internet_gateway",
+                "lost",
+                one(serde_json::json!({"id": "igw-8", "vpc_id": "vpc-unknown"})),
+            ),
+            resource(
+                "aws_api_gateway_rest_api",
+                "lambda",
+                one(serde_json::json!({"id": "api9", "name": "some-lambda-api"})),
+            ),
+            resource(
+                "aws_api_gateway_integration",
+                "lambda",
+                one(
+                    serde_json::json!({"id": "agi-9", "rest_api_id": "api9", "resource_id": "r9", "http_method": "ANY"}),
+                ),
+            ),
+        ]);
+        let m = map(&parse("f.tfstate", &text).unwrap().instances, &staging());
+        assert_eq!(m.mapped, [], "{:?}", m.unmapped);
+        let why = |tf: &str| {
             m.unmapped
+                .iter()
+                .find(|u| u.tf_address.ends_with(tf))
+                .map(|u| u.reason.clone())
+                .unwrap()
+        };
+        assert_eq!(
+            why("aws_internet_gateway.gw"),
+            "its vpc_id is module.network.aws_vpc.other, which maps to nothing"
         );
+        assert_eq!(
+            why("aws_internet_gateway.lost"),
+            "its vpc_id names the aws_vpc `vpc-unknown`, which is in none of these states"
+        );
+        assert_eq!(
+            why("aws_api_gateway_integration.lambda"),
+            "its rest_api_id is module.network.aws_api_gateway_rest_api.lambda, which maps to nothing"
+        );
+    }
+
+    /// Values Terraform marks sensitive are matched on but never shown.
+    #[test]
+    fn sensitive_values_are_never_shown() {
+        let text = state(vec![serde_json::json!({
+            "mode": "managed", "type": "aws_db_instance", "name": "main", "provider": "p",
+            "instances": [{"attributes": {"id": "db-X", "identifier": "hush-db", "password": "pw"},
+                           "sensitive_attributes": [[{"type": "get_attr", "value": "identifier"}],
+                                                    [{"type": "get_attr", "value": "password"}]]}]
+        })]);
+        let instances = parse("f.tfstate", &text).unwrap().instances;
+        assert!(instances[0].is_sensitive("hush-db") && !instances[0].is_sensitive("db-X"));
+        let m = map(&instances, &staging());
+        let shown = serde_json::to_string(&m).unwrap();
+        assert!(!shown.contains("hush-db"), "{shown}");
+        assert!(shown.contains("the identifier `(sensitive)`"), "{shown}");
     }
 
     #[test]
