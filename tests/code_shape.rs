@@ -255,32 +255,33 @@ fn files_naming_kinds(root: &Path) -> BTreeMap<String, BTreeSet<String>> {
     by_kind
 }
 
-/// What the issue counted before kinds became modules (issue 20): files naming each kind today.
-/// A count may go down, never up; the goal is at most `GOAL` for every kind.
+/// Kinds still named in more than `GOAL` files, at the count reached (issue 20 started at 11 to
+/// 18 files per kind). A count may go down, never up: lower it when it does; a kind not listed
+/// is held to `GOAL`.
 const CEILING: &[(&str, usize)] = &[
-    ("Alarm", 11),
-    ("AlarmSubscription", 11),
-    ("AlarmTopic", 12),
-    ("ApiIntegration", 14),
-    ("ApiKey", 11),
-    ("ApiStage", 13),
-    ("BeanstalkApp", 11),
-    ("BeanstalkEnv", 18),
-    ("Dashboard", 11),
-    ("DbInstance", 13),
-    ("DbSubnetGroup", 11),
-    ("ElasticIp", 12),
-    ("IamRole", 11),
-    ("InstanceProfile", 11),
-    ("InternetGateway", 11),
-    ("NatGateway", 13),
-    ("RestApi", 14),
-    ("RouteTable", 12),
-    ("SecurityGroup", 13),
-    ("Subnet", 13),
-    ("UsagePlan", 11),
-    ("Vpc", 13),
-    ("VpcLink", 11),
+    ("Alarm", 6),
+    ("AlarmSubscription", 6),
+    ("AlarmTopic", 6),
+    ("ApiIntegration", 9),
+    ("ApiKey", 5),
+    ("ApiStage", 7),
+    ("BeanstalkApp", 5),
+    ("BeanstalkEnv", 12),
+    ("Dashboard", 5),
+    ("DbInstance", 7),
+    ("DbSubnetGroup", 5),
+    ("ElasticIp", 7),
+    ("IamRole", 5),
+    ("InstanceProfile", 5),
+    ("InternetGateway", 5),
+    ("NatGateway", 8),
+    ("RestApi", 8),
+    ("RouteTable", 6),
+    ("SecurityGroup", 7),
+    ("Subnet", 7),
+    ("UsagePlan", 5),
+    ("Vpc", 7),
+    ("VpcLink", 5),
 ];
 
 /// A kind's module, its spec topic, and at most two more (the registry, its AWS half).

@@ -88,30 +88,7 @@ impl Aws {
 
 /// The call `tags_at` looks a resource of `kind` up with: the one a "not found" comes from.
 pub fn lookup_operation(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Vpc => "DescribeVpcs",
-        Kind::Subnet => "DescribeSubnets",
-        Kind::InternetGateway => "DescribeInternetGateways",
-        Kind::ElasticIp => "DescribeAddresses",
-        Kind::NatGateway => "DescribeNatGateways",
-        Kind::RouteTable => "DescribeRouteTables",
-        Kind::SecurityGroup => "DescribeSecurityGroups",
-        Kind::RestApi | Kind::ApiIntegration => "GetRestApi",
-        Kind::ApiKey => "GetApiKey",
-        Kind::UsagePlan => "GetUsagePlan",
-        Kind::ApiStage => "GetStage",
-        Kind::VpcLink => "GetVpcLink",
-        Kind::DbSubnetGroup => "DescribeDBSubnetGroups",
-        Kind::DbInstance => "DescribeDBInstances",
-        Kind::BeanstalkApp => "DescribeApplications",
-        Kind::BeanstalkEnv => "DescribeEnvironments",
-        Kind::IamRole => "ListRoleTags",
-        Kind::InstanceProfile => "ListInstanceProfileTags",
-        Kind::AlarmTopic => "GetTopicAttributes",
-        Kind::AlarmSubscription => "GetSubscriptionAttributes",
-        Kind::Alarm => "DescribeAlarms",
-        Kind::Dashboard => "GetDashboard",
-    }
+    kind.describe().lookup
 }
 
 /// The error of a direct lookup of `id`, for `$call` (a request builder) named `$op`.

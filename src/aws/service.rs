@@ -127,6 +127,22 @@ pub enum ServiceId {
     CloudWatch,
 }
 
+/// `ServiceId::of`, from the registry (`crate::kinds`), where each kind names its service.
+macro_rules! service_of {
+    ($($variant:ident => $module:ident, $service:ident;)*) => {
+        impl ServiceId {
+            /// The service that holds a kind, as its registry line says.
+            pub fn of(kind: Kind) -> ServiceId {
+                match kind {
+                    $(Kind::$variant => ServiceId::$service,)*
+                }
+            }
+        }
+    };
+}
+
+crate::kinds::with_kinds!(service_of);
+
 impl ServiceId {
     /// In the order the read pass normalises them.
     pub const ALL: [ServiceId; 8] = [
@@ -139,30 +155,6 @@ impl ServiceId {
         ServiceId::Sns,
         ServiceId::CloudWatch,
     ];
-
-    /// The one place a kind is given its service: a new kind does not compile until it has one.
-    pub fn of(kind: Kind) -> ServiceId {
-        match kind {
-            Kind::Vpc
-            | Kind::Subnet
-            | Kind::InternetGateway
-            | Kind::ElasticIp
-            | Kind::NatGateway
-            | Kind::RouteTable
-            | Kind::SecurityGroup => ServiceId::Ec2,
-            Kind::DbSubnetGroup | Kind::DbInstance => ServiceId::Rds,
-            Kind::BeanstalkApp | Kind::BeanstalkEnv => ServiceId::Beanstalk,
-            Kind::RestApi
-            | Kind::ApiKey
-            | Kind::ApiIntegration
-            | Kind::ApiStage
-            | Kind::UsagePlan => ServiceId::ApiGateway,
-            Kind::VpcLink => ServiceId::ApiGatewayV2,
-            Kind::IamRole | Kind::InstanceProfile => ServiceId::Iam,
-            Kind::AlarmTopic | Kind::AlarmSubscription => ServiceId::Sns,
-            Kind::Alarm | Kind::Dashboard => ServiceId::CloudWatch,
-        }
-    }
 
     /// The service's own error table.
     pub fn errors(self) -> ErrorTable {

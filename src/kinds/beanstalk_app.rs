@@ -1,0 +1,16 @@
+//! The `BeanstalkApp` kind: what provision knows of it, whatever the service that holds it.
+
+use super::{Description, KindDef, NameKind, PLAIN};
+
+pub struct BeanstalkApp;
+
+impl KindDef for BeanstalkApp {
+    const DESCRIPTION: Description = Description {
+        segment: "beanstalk_app",
+        id_is_name: true,
+        immutable: &["name"],
+        names: &[(NameKind::BeanstalkApp, "name")],
+        lookup: "DescribeApplications",
+        ..PLAIN
+    };
+}

@@ -1,0 +1,16 @@
+//! The `InstanceProfile` kind: what provision knows of it, whatever the service that holds it.
+
+use super::{Description, KindDef, NameKind, PLAIN};
+
+pub struct InstanceProfile;
+
+impl KindDef for InstanceProfile {
+    const DESCRIPTION: Description = Description {
+        segment: "instance_profile",
+        id_is_name: true,
+        immutable: &["name"],
+        names: &[(NameKind::InstanceProfile, "name")],
+        lookup: "ListInstanceProfileTags",
+        ..PLAIN
+    };
+}
