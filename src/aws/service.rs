@@ -15,7 +15,7 @@ use std::task::Poll;
 use super::errors::ErrorTable;
 use super::ids::{Claims, Found, Ids};
 use super::{Aws, AwsError, Op};
-use crate::model::{Kind, Tags, Unmanaged};
+use crate::model::{Address, Kind, Tags, Unmanaged};
 
 /// Runs `$body` with the type `$S` bound to the service `$id` names.
 macro_rules! dispatch {
@@ -90,6 +90,21 @@ pub(crate) trait Service: Sized {
     ) -> Result<(), AwsError>;
 
     async fn delete(&self, op: &Op<'_>) -> Result<(), AwsError>;
+
+    /// AWS's own answer for an id `tags_now` found nothing under: the error of a read by that
+    /// id (`InvalidVpcID.NotFound`, `DBInstanceNotFound` …), from the call the kind's
+    /// description names (`Description::lookup`); `None` where that read answers an empty list.
+    async fn not_found(&self, address: &Address, id: &str) -> Option<AwsError>;
+
+    /// What settings may read of a resource apply has just made (its description's
+    /// `exposed`), read by id; nothing for most kinds.
+    async fn exports(
+        &self,
+        _address: &Address,
+        _id: &str,
+    ) -> Result<BTreeMap<String, String>, AwsError> {
+        Ok(BTreeMap::new())
+    }
 }
 
 /// A service's read pass result, as the pass across services consumes it.
