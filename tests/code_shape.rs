@@ -259,17 +259,10 @@ fn files_naming_kinds(root: &Path) -> BTreeMap<String, BTreeSet<String>> {
 /// 18 files per kind). A count may go down, never up: lower it when it does; a kind not listed
 /// is held to `GOAL`.
 const CEILING: &[(&str, usize)] = &[
-    ("ApiIntegration", 7),
-    ("ApiStage", 5),
-    ("BeanstalkEnv", 10),
-    ("DbInstance", 5),
-    ("ElasticIp", 6),
-    ("NatGateway", 7),
-    ("RestApi", 6),
-    ("RouteTable", 5),
-    ("SecurityGroup", 6),
-    ("Subnet", 6),
-    ("Vpc", 6),
+    ("ApiIntegration", 6),
+    ("BeanstalkEnv", 9),
+    ("NatGateway", 5),
+    ("RestApi", 5),
 ];
 
 /// A kind's module, its spec topic, and at most two more (the registry, its AWS half).

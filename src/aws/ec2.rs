@@ -11,7 +11,7 @@ use super::errors::ErrorTable;
 use super::ids::{Claims, Found, Ids};
 use super::service::{ReadPass, Service};
 use super::{Aws, AwsError, Op};
-use crate::model::{Address, Kind, Tags, Unmanaged};
+use crate::model::{Address, Tags, Unmanaged};
 
 pub struct Ec2 {
     client: aws_sdk_ec2::Client,
@@ -41,44 +41,7 @@ impl Service for Ec2 {
     }
 
     async fn not_found(&self, address: &Address, id: &str) -> Option<AwsError> {
-        let (c, res) = (&self.client, address.to_string());
-        match address.kind {
-            Kind::Vpc => {
-                super::import::refused!(&res, "DescribeVpcs", c.describe_vpcs().vpc_ids(id))
-            }
-            Kind::Subnet => super::import::refused!(
-                &res,
-                "DescribeSubnets",
-                c.describe_subnets().subnet_ids(id)
-            ),
-            Kind::InternetGateway => super::import::refused!(
-                &res,
-                "DescribeInternetGateways",
-                c.describe_internet_gateways().internet_gateway_ids(id)
-            ),
-            Kind::ElasticIp => super::import::refused!(
-                &res,
-                "DescribeAddresses",
-                c.describe_addresses().allocation_ids(id)
-            ),
-            Kind::NatGateway => super::import::refused!(
-                &res,
-                "DescribeNatGateways",
-                c.describe_nat_gateways().nat_gateway_ids(id)
-            ),
-            Kind::RouteTable => super::import::refused!(
-                &res,
-                "DescribeRouteTables",
-                c.describe_route_tables().route_table_ids(id)
-            ),
-            Kind::SecurityGroup => super::import::refused!(
-                &res,
-                "DescribeSecurityGroups",
-                c.describe_security_groups().group_ids(id)
-            ),
-            // The registry routes no other kind here.
-            _ => None,
-        }
+        ec2_read::not_found(&self.client, address, id).await
     }
 
     async fn read(&self, claims: &Claims) -> Result<Raw, AwsError> {

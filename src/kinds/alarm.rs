@@ -1,6 +1,6 @@
 //! The `Alarm` kind: what provision knows of it, whatever the service that holds it.
 
-use super::{Description, KindDef, NameKind, PLAIN};
+use super::{Description, KindDef, NameKind, PLAIN, Terraform, TfKey};
 
 pub struct Alarm;
 
@@ -13,6 +13,13 @@ impl KindDef for Alarm {
         immutable: &["name"],
         names: &[(NameKind::Alarm, "name")],
         lookup: "DescribeAlarms",
+        terraform: Some(Terraform {
+            tf_type: "aws_cloudwatch_metric_alarm",
+            key: TfKey::Attribute {
+                attr: "alarm_name",
+                id_is_name: true,
+            },
+        }),
         ..PLAIN
     };
 }

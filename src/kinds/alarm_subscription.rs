@@ -1,6 +1,6 @@
 //! The `AlarmSubscription` kind: what provision knows of it, whatever the service that holds it.
 
-use super::{Description, KindDef, PLAIN};
+use super::{Description, KindDef, PLAIN, Terraform, TfKey};
 
 pub struct AlarmSubscription;
 
@@ -13,6 +13,13 @@ impl KindDef for AlarmSubscription {
         // A subscription answers with its topic's tags.
         borrows_tags: true,
         lookup: "GetSubscriptionAttributes",
+        terraform: Some(Terraform {
+            tf_type: "aws_sns_topic_subscription",
+            key: TfKey::Attribute {
+                attr: "endpoint",
+                id_is_name: false,
+            },
+        }),
         ..PLAIN
     };
 }

@@ -1,6 +1,6 @@
 //! The `AlarmTopic` kind: what provision knows of it, whatever the service that holds it.
 
-use super::{Description, KindDef, NameKind, PLAIN};
+use super::{Description, KindDef, NameKind, PLAIN, Terraform, TfKey};
 
 pub struct AlarmTopic;
 
@@ -13,6 +13,13 @@ impl KindDef for AlarmTopic {
         // A topic is deleted once nothing notifies it any more.
         deleted_after: &[super::Kind::Alarm, super::Kind::AlarmSubscription],
         lookup: "GetTopicAttributes",
+        terraform: Some(Terraform {
+            tf_type: "aws_sns_topic",
+            key: TfKey::Attribute {
+                attr: "name",
+                id_is_name: false,
+            },
+        }),
         ..PLAIN
     };
 }

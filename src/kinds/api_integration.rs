@@ -1,6 +1,6 @@
 //! The `ApiIntegration` kind: what provision knows of it, whatever the service that holds it.
 
-use super::{Description, KindDef, PLAIN};
+use super::{Description, KindDef, PLAIN, Terraform, TfKey};
 
 pub struct ApiIntegration;
 
@@ -12,6 +12,10 @@ impl KindDef for ApiIntegration {
         // An integration has no tags: it answers with its REST API's.
         borrows_tags: true,
         lookup: "GetRestApi",
+        terraform: Some(Terraform {
+            tf_type: "aws_api_gateway_integration",
+            key: TfKey::Integration,
+        }),
         ..PLAIN
     };
 }

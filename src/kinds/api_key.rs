@@ -1,6 +1,6 @@
 //! The `ApiKey` kind: what provision knows of it, whatever the service that holds it.
 
-use super::{Description, KindDef, NameKind, PLAIN};
+use super::{Description, KindDef, NameKind, PLAIN, Terraform, TfKey};
 
 pub struct ApiKey;
 
@@ -9,6 +9,13 @@ impl KindDef for ApiKey {
         segment: "api_key",
         names: &[(NameKind::ApiKey, "name")],
         lookup: "GetApiKey",
+        terraform: Some(Terraform {
+            tf_type: "aws_api_gateway_api_key",
+            key: TfKey::Attribute {
+                attr: "name",
+                id_is_name: false,
+            },
+        }),
         ..PLAIN
     };
 }

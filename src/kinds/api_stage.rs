@@ -1,6 +1,6 @@
 //! The `ApiStage` kind: what provision knows of it, whatever the service that holds it.
 
-use super::{Description, KindDef, PLAIN};
+use super::{Description, KindDef, PLAIN, Terraform, TfKey};
 
 pub struct ApiStage;
 
@@ -14,6 +14,10 @@ impl KindDef for ApiStage {
         exposed: &["invoke_url"],
         id_shape: Some(("REST_API_ID/STAGE_NAME", 2)),
         lookup: "GetStage",
+        terraform: Some(Terraform {
+            tf_type: "aws_api_gateway_stage",
+            key: TfKey::Stage,
+        }),
         ..PLAIN
     };
 }

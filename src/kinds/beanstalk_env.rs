@@ -1,6 +1,6 @@
 //! The `BeanstalkEnv` kind: what provision knows of it, whatever the service that holds it.
 
-use super::{Description, KindDef, NameKind, Normalise, PLAIN, Shown};
+use super::{Description, KindDef, NameKind, Normalise, PLAIN, Shown, Terraform, TfKey};
 
 pub struct BeanstalkEnv;
 
@@ -26,6 +26,13 @@ impl KindDef for BeanstalkEnv {
         ],
         exposed: &["cname", "endpoint_url"],
         lookup: "DescribeEnvironments",
+        terraform: Some(Terraform {
+            tf_type: "aws_elastic_beanstalk_environment",
+            key: TfKey::Attribute {
+                attr: "name",
+                id_is_name: false,
+            },
+        }),
         ..PLAIN
     };
 }

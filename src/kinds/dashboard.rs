@@ -1,6 +1,6 @@
 //! The `Dashboard` kind: what provision knows of it, whatever the service that holds it.
 
-use super::{Description, KindDef, NameKind, PLAIN};
+use super::{Description, KindDef, NameKind, PLAIN, Terraform, TfKey};
 
 pub struct Dashboard;
 
@@ -13,6 +13,13 @@ impl KindDef for Dashboard {
         immutable: &["name"],
         names: &[(NameKind::Dashboard, "name")],
         lookup: "GetDashboard",
+        terraform: Some(Terraform {
+            tf_type: "aws_cloudwatch_dashboard",
+            key: TfKey::Attribute {
+                attr: "dashboard_name",
+                id_is_name: true,
+            },
+        }),
         ..PLAIN
     };
 }

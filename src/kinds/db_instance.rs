@@ -1,6 +1,6 @@
 //! The `DbInstance` kind: what provision knows of it, whatever the service that holds it.
 
-use super::{Description, KindDef, NameKind, Normalise, PLAIN};
+use super::{Description, KindDef, NameKind, Normalise, PLAIN, Terraform, TfKey};
 
 pub struct DbInstance;
 
@@ -15,6 +15,10 @@ impl KindDef for DbInstance {
         // `endpoint` is the hostname alone (Terraform calls it `address`); `port` separately.
         exposed: &["endpoint", "port", "db_name", "master_secret_arn"],
         lookup: "DescribeDBInstances",
+        terraform: Some(Terraform {
+            tf_type: "aws_db_instance",
+            key: TfKey::Identifier,
+        }),
         ..PLAIN
     };
 }

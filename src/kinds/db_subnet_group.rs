@@ -1,6 +1,6 @@
 //! The `DbSubnetGroup` kind: what provision knows of it, whatever the service that holds it.
 
-use super::{Description, KindDef, NameKind, PLAIN};
+use super::{Description, KindDef, NameKind, PLAIN, Terraform, TfKey};
 
 pub struct DbSubnetGroup;
 
@@ -11,6 +11,13 @@ impl KindDef for DbSubnetGroup {
         immutable: &["name", "vpc"],
         names: &[(NameKind::DbSubnetGroup, "name")],
         lookup: "DescribeDBSubnetGroups",
+        terraform: Some(Terraform {
+            tf_type: "aws_db_subnet_group",
+            key: TfKey::Attribute {
+                attr: "name",
+                id_is_name: true,
+            },
+        }),
         ..PLAIN
     };
 }

@@ -1,6 +1,6 @@
 //! The `ElasticIp` kind: what provision knows of it, whatever the service that holds it.
 
-use super::{Description, KindDef, PLAIN};
+use super::{Description, KindDef, PLAIN, Terraform, TfKey};
 
 pub struct ElasticIp;
 
@@ -10,6 +10,10 @@ impl KindDef for ElasticIp {
         named: true,
         id_prefix: Some("eipalloc-"),
         lookup: "DescribeAddresses",
+        terraform: Some(Terraform {
+            tf_type: "aws_eip",
+            key: TfKey::NatSubnet,
+        }),
         ..PLAIN
     };
 }

@@ -1,6 +1,6 @@
 //! The `IamRole` kind: what provision knows of it, whatever the service that holds it.
 
-use super::{Description, KindDef, NameKind, PLAIN};
+use super::{Description, KindDef, NameKind, PLAIN, Terraform, TfKey};
 
 pub struct IamRole;
 
@@ -13,6 +13,13 @@ impl KindDef for IamRole {
         immutable: &["name"],
         names: &[(NameKind::IamRole, "name")],
         lookup: "ListRoleTags",
+        terraform: Some(Terraform {
+            tf_type: "aws_iam_role",
+            key: TfKey::Attribute {
+                attr: "name",
+                id_is_name: true,
+            },
+        }),
         ..PLAIN
     };
 }

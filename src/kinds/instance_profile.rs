@@ -1,6 +1,6 @@
 //! The `InstanceProfile` kind: what provision knows of it, whatever the service that holds it.
 
-use super::{Description, KindDef, NameKind, PLAIN};
+use super::{Description, KindDef, NameKind, PLAIN, Terraform, TfKey};
 
 pub struct InstanceProfile;
 
@@ -11,6 +11,13 @@ impl KindDef for InstanceProfile {
         immutable: &["name"],
         names: &[(NameKind::InstanceProfile, "name")],
         lookup: "ListInstanceProfileTags",
+        terraform: Some(Terraform {
+            tf_type: "aws_iam_instance_profile",
+            key: TfKey::Attribute {
+                attr: "name",
+                id_is_name: true,
+            },
+        }),
         ..PLAIN
     };
 }

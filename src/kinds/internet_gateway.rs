@@ -1,6 +1,6 @@
 //! The `InternetGateway` kind: what provision knows of it, whatever the service that holds it.
 
-use super::{Description, KindDef, PLAIN};
+use super::{Description, KindDef, PLAIN, Terraform, TfKey};
 
 pub struct InternetGateway;
 
@@ -13,6 +13,10 @@ impl KindDef for InternetGateway {
         deleted_after: &[super::Kind::NatGateway, super::Kind::ElasticIp],
         id_prefix: Some("igw-"),
         lookup: "DescribeInternetGateways",
+        terraform: Some(Terraform {
+            tf_type: "aws_internet_gateway",
+            key: TfKey::One,
+        }),
         ..PLAIN
     };
 }

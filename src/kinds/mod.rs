@@ -181,6 +181,42 @@ pub struct Description {
     pub borrows_tags: bool,
     /// The call a read of its tags by id makes: the one whose "not found" `import` reports.
     pub lookup: &'static str,
+    /// The Terraform AWS provider's resource type it is taken over from, and how an instance
+    /// of it is told apart (`import-tf`).
+    pub terraform: Option<Terraform>,
+}
+
+/// A Terraform resource type provision takes over as this kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Terraform {
+    /// The AWS provider's resource type (`aws_vpc`).
+    pub tf_type: &'static str,
+    pub key: TfKey,
+}
+
+/// What tells a Terraform instance apart, matched against the same in the spec.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TfKey {
+    /// The attribute holding its name (or CIDR); whether its id is that name.
+    Attribute {
+        attr: &'static str,
+        id_is_name: bool,
+    },
+    /// Nothing: one per environment (the internet gateway).
+    One,
+    /// The CIDR of its subnet (`subnet_id`).
+    SubnetCidr,
+    /// The subnet of the NAT gateway that uses its allocation.
+    NatSubnet,
+    /// The CIDRs of the subnets associated with it, or else its routes.
+    Subnets,
+    /// `identifier` (since version 5 of the provider `id` is the resource id; before, the
+    /// identifier).
+    Identifier,
+    /// `rest_api_id` and `stage_name`: the id `{api}/{stage}`.
+    Stage,
+    /// `rest_api_id`, `resource_id` and an `ANY` `http_method`: the id `{api}/{resource}/ANY`.
+    Integration,
 }
 
 /// Kind-specific views of live values before comparing.
@@ -294,6 +330,7 @@ pub(crate) const PLAIN: Description = Description {
     id_shape: None,
     borrows_tags: false,
     lookup: "",
+    terraform: None,
 };
 
 #[cfg(test)]
@@ -306,6 +343,16 @@ mod tests {
             Kind::ALL.iter().map(|k| k.describe().segment).collect();
         assert_eq!(segments.len(), Kind::ALL.len());
         assert!(!segments.contains(""));
+    }
+
+    #[test]
+    fn every_kind_has_its_own_terraform_type() {
+        let types: std::collections::BTreeSet<&str> = Kind::ALL
+            .iter()
+            .filter_map(|k| k.describe().terraform)
+            .map(|t| t.tf_type)
+            .collect();
+        assert_eq!(types.len(), Kind::ALL.len());
     }
 
     #[test]

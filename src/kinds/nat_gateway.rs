@@ -1,6 +1,6 @@
 //! The `NatGateway` kind: what provision knows of it, whatever the service that holds it.
 
-use super::{Description, KindDef, PLAIN};
+use super::{Description, KindDef, PLAIN, Terraform, TfKey};
 
 pub struct NatGateway;
 
@@ -11,6 +11,10 @@ impl KindDef for NatGateway {
         immutable: &["subnet", "elastic_ip"],
         id_prefix: Some("nat-"),
         lookup: "DescribeNatGateways",
+        terraform: Some(Terraform {
+            tf_type: "aws_nat_gateway",
+            key: TfKey::SubnetCidr,
+        }),
         ..PLAIN
     };
 }

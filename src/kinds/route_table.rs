@@ -1,6 +1,6 @@
 //! The `RouteTable` kind: what provision knows of it, whatever the service that holds it.
 
-use super::{Description, KindDef, PLAIN};
+use super::{Description, KindDef, PLAIN, Terraform, TfKey};
 
 pub struct RouteTable;
 
@@ -11,6 +11,10 @@ impl KindDef for RouteTable {
         immutable: &["vpc"],
         id_prefix: Some("rtb-"),
         lookup: "DescribeRouteTables",
+        terraform: Some(Terraform {
+            tf_type: "aws_route_table",
+            key: TfKey::Subnets,
+        }),
         ..PLAIN
     };
 }

@@ -1,6 +1,6 @@
 //! The `SecurityGroup` kind: what provision knows of it, whatever the service that holds it.
 
-use super::{Description, KindDef, NameKind, PLAIN};
+use super::{Description, KindDef, NameKind, PLAIN, Terraform, TfKey};
 
 pub struct SecurityGroup;
 
@@ -13,6 +13,13 @@ impl KindDef for SecurityGroup {
         names: &[(NameKind::SecurityGroup, "name")],
         id_prefix: Some("sg-"),
         lookup: "DescribeSecurityGroups",
+        terraform: Some(Terraform {
+            tf_type: "aws_security_group",
+            key: TfKey::Attribute {
+                attr: "name",
+                id_is_name: false,
+            },
+        }),
         ..PLAIN
     };
 }

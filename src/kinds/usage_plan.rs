@@ -1,6 +1,6 @@
 //! The `UsagePlan` kind: what provision knows of it, whatever the service that holds it.
 
-use super::{Description, KindDef, NameKind, PLAIN};
+use super::{Description, KindDef, NameKind, PLAIN, Terraform, TfKey};
 
 pub struct UsagePlan;
 
@@ -10,6 +10,13 @@ impl KindDef for UsagePlan {
         immutable: &["api"],
         names: &[(NameKind::UsagePlan, "name")],
         lookup: "GetUsagePlan",
+        terraform: Some(Terraform {
+            tf_type: "aws_api_gateway_usage_plan",
+            key: TfKey::Attribute {
+                attr: "name",
+                id_is_name: false,
+            },
+        }),
         ..PLAIN
     };
 }

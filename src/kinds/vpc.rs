@@ -1,6 +1,6 @@
 //! The `Vpc` kind: what provision knows of it, whatever the service that holds it.
 
-use super::{Description, KindDef, PLAIN};
+use super::{Description, KindDef, PLAIN, Terraform, TfKey};
 
 pub struct Vpc;
 
@@ -10,6 +10,13 @@ impl KindDef for Vpc {
         immutable: &["cidr"],
         id_prefix: Some("vpc-"),
         lookup: "DescribeVpcs",
+        terraform: Some(Terraform {
+            tf_type: "aws_vpc",
+            key: TfKey::Attribute {
+                attr: "cidr_block",
+                id_is_name: false,
+            },
+        }),
         ..PLAIN
     };
 }

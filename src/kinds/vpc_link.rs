@@ -1,6 +1,6 @@
 //! The `VpcLink` kind: what provision knows of it, whatever the service that holds it.
 
-use super::{Description, KindDef, PLAIN};
+use super::{Description, KindDef, PLAIN, Terraform, TfKey};
 
 pub struct VpcLink;
 
@@ -14,6 +14,13 @@ impl KindDef for VpcLink {
         immutable: &["name", "subnets", "security_groups"],
         coexists: true,
         lookup: "GetVpcLink",
+        terraform: Some(Terraform {
+            tf_type: "aws_apigatewayv2_vpc_link",
+            key: TfKey::Attribute {
+                attr: "name",
+                id_is_name: false,
+            },
+        }),
         ..PLAIN
     };
 }
