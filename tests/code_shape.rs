@@ -258,11 +258,7 @@ fn files_naming_kinds(root: &Path) -> BTreeMap<String, BTreeSet<String>> {
 /// Kinds still named in more than `GOAL` files, at the count reached (issue 20 started at 11 to
 /// 18 files per kind). A count may go down, never up: lower it when it does; a kind not listed
 /// is held to `GOAL`.
-const CEILING: &[(&str, usize)] = &[
-    ("ApiIntegration", 6),
-    ("BeanstalkEnv", 5),
-    ("RestApi", 5),
-];
+const CEILING: &[(&str, usize)] = &[("ApiIntegration", 6), ("BeanstalkEnv", 5), ("RestApi", 5)];
 
 /// A kind's module, its spec topic, and at most two more (the registry, its AWS half).
 const GOAL: usize = 4;
@@ -292,6 +288,12 @@ fn no_kind_is_named_in_more_files_than_its_ceiling() {
                 "Kind::{kind} in {} files (at most {ceiling}): {}",
                 files.len(),
                 files.iter().cloned().collect::<Vec<_>>().join(", ")
+            ));
+        } else if ceiling > GOAL && files.len() < ceiling {
+            // A ratchet: what was won is kept.
+            over.push(format!(
+                "Kind::{kind} is down to {} files: lower its CEILING from {ceiling}",
+                files.len()
             ));
         }
     }

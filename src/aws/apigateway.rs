@@ -1649,13 +1649,15 @@ impl super::Service for ApiGateway {
         let (api, rest) = id.split_once('/').unwrap_or((id, ""));
         match address.kind {
             Kind::RestApi | Kind::ApiIntegration => {
-                super::import::refused!(&res, "GetRestApi", c.get_rest_api().rest_api_id(api))
+                super::service::refused!(&res, "GetRestApi", c.get_rest_api().rest_api_id(api))
             }
-            Kind::ApiKey => super::import::refused!(&res, "GetApiKey", c.get_api_key().api_key(id)),
+            Kind::ApiKey => {
+                super::service::refused!(&res, "GetApiKey", c.get_api_key().api_key(id))
+            }
             Kind::UsagePlan => {
-                super::import::refused!(&res, "GetUsagePlan", c.get_usage_plan().usage_plan_id(id))
+                super::service::refused!(&res, "GetUsagePlan", c.get_usage_plan().usage_plan_id(id))
             }
-            Kind::ApiStage => super::import::refused!(
+            Kind::ApiStage => super::service::refused!(
                 &res,
                 "GetStage",
                 c.get_stage().rest_api_id(api).stage_name(rest)

@@ -855,7 +855,7 @@ impl super::Service for CloudWatch {
     async fn not_found(&self, address: &Address, id: &str) -> Option<AwsError> {
         let res = address.to_string();
         match address.kind {
-            Kind::Dashboard => super::import::refused!(
+            Kind::Dashboard => super::service::refused!(
                 &res,
                 "GetDashboard",
                 self.client.get_dashboard().dashboard_name(id)

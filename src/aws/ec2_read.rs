@@ -726,32 +726,32 @@ pub(super) async fn not_found(
     let res = address.to_string();
     match address.kind {
         Kind::Vpc => {
-            super::import::refused!(&res, "DescribeVpcs", c.describe_vpcs().vpc_ids(id))
+            super::service::refused!(&res, "DescribeVpcs", c.describe_vpcs().vpc_ids(id))
         }
         Kind::Subnet => {
-            super::import::refused!(&res, "DescribeSubnets", c.describe_subnets().subnet_ids(id))
+            super::service::refused!(&res, "DescribeSubnets", c.describe_subnets().subnet_ids(id))
         }
-        Kind::InternetGateway => super::import::refused!(
+        Kind::InternetGateway => super::service::refused!(
             &res,
             "DescribeInternetGateways",
             c.describe_internet_gateways().internet_gateway_ids(id)
         ),
-        Kind::ElasticIp => super::import::refused!(
+        Kind::ElasticIp => super::service::refused!(
             &res,
             "DescribeAddresses",
             c.describe_addresses().allocation_ids(id)
         ),
-        Kind::NatGateway => super::import::refused!(
+        Kind::NatGateway => super::service::refused!(
             &res,
             "DescribeNatGateways",
             c.describe_nat_gateways().nat_gateway_ids(id)
         ),
-        Kind::RouteTable => super::import::refused!(
+        Kind::RouteTable => super::service::refused!(
             &res,
             "DescribeRouteTables",
             c.describe_route_tables().route_table_ids(id)
         ),
-        Kind::SecurityGroup => super::import::refused!(
+        Kind::SecurityGroup => super::service::refused!(
             &res,
             "DescribeSecurityGroups",
             c.describe_security_groups().group_ids(id)

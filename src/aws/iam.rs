@@ -704,9 +704,9 @@ impl super::Service for Iam {
             // both answer NoSuchEntity (404) for a name IAM does not hold
             // (https://docs.aws.amazon.com/IAM/latest/APIReference/API_ListRoleTags.html).
             Kind::IamRole => {
-                super::import::refused!(&res, "ListRoleTags", c.list_role_tags().role_name(id))
+                super::service::refused!(&res, "ListRoleTags", c.list_role_tags().role_name(id))
             }
-            Kind::InstanceProfile => super::import::refused!(
+            Kind::InstanceProfile => super::service::refused!(
                 &res,
                 "ListInstanceProfileTags",
                 c.list_instance_profile_tags().instance_profile_name(id)

@@ -91,19 +91,6 @@ pub fn lookup_operation(kind: Kind) -> &'static str {
     kind.describe().lookup
 }
 
-/// The error of a direct lookup of `id`, for `$call` (a request builder) named `$op`: what each
-/// service's `not_found` answers.
-macro_rules! refused {
-    ($res:expr, $op:literal, $call:expr) => {
-        $call
-            .send()
-            .await
-            .err()
-            .map(|e| $crate::aws::AwsError::from_sdk($res, $op, e))
-    };
-}
-pub(crate) use refused;
-
 impl Aws {
     /// AWS's own answer for an id `tags_at` found nothing under: the error of a read by that
     /// id, from the kind's service (`Service::not_found`); `None` where the read answers an

@@ -1020,12 +1020,12 @@ impl super::Service for Rds {
     async fn not_found(&self, address: &Address, id: &str) -> Option<AwsError> {
         let (c, res) = (&self.client, address.to_string());
         match address.kind {
-            Kind::DbSubnetGroup => super::import::refused!(
+            Kind::DbSubnetGroup => super::service::refused!(
                 &res,
                 "DescribeDBSubnetGroups",
                 c.describe_db_subnet_groups().db_subnet_group_name(id)
             ),
-            Kind::DbInstance => super::import::refused!(
+            Kind::DbInstance => super::service::refused!(
                 &res,
                 "DescribeDBInstances",
                 c.describe_db_instances().db_instance_identifier(id)

@@ -58,6 +58,19 @@ macro_rules! dispatch {
 }
 pub(crate) use dispatch;
 
+/// The error of a direct lookup of `id`, for `$call` (a request builder) named `$op`: what each
+/// service's `not_found` answers.
+macro_rules! refused {
+    ($res:expr, $op:literal, $call:expr) => {
+        $call
+            .send()
+            .await
+            .err()
+            .map(|e| $crate::aws::AwsError::from_sdk($res, $op, e))
+    };
+}
+pub(crate) use refused;
+
 /// One AWS service: its batched read, the presence check, and the four steps of a change.
 /// Every method gets the whole step (`Op`) and picks what it needs.
 pub(crate) trait Service: Sized {

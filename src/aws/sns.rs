@@ -368,12 +368,12 @@ impl super::Service for Sns {
     async fn not_found(&self, address: &Address, id: &str) -> Option<AwsError> {
         let (c, res) = (&self.client, address.to_string());
         match address.kind {
-            Kind::AlarmTopic => super::import::refused!(
+            Kind::AlarmTopic => super::service::refused!(
                 &res,
                 "GetTopicAttributes",
                 c.get_topic_attributes().topic_arn(id)
             ),
-            Kind::AlarmSubscription => super::import::refused!(
+            Kind::AlarmSubscription => super::service::refused!(
                 &res,
                 "GetSubscriptionAttributes",
                 c.get_subscription_attributes().subscription_arn(id)

@@ -151,7 +151,7 @@ impl super::Service for VpcLinks {
 
     async fn not_found(&self, address: &Address, id: &str) -> Option<AwsError> {
         let res = address.to_string();
-        super::import::refused!(
+        super::service::refused!(
             &res,
             "GetVpcLink",
             self.client.get_vpc_link().vpc_link_id(id)
