@@ -137,6 +137,20 @@ async fn a_missing_resource_or_one_of_another_environment_is_refused() {
     );
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("DBInstanceNotFound"), "{}", text(&out));
+    // A role is read by the call that reads its tags (ListRoleTags), and that call's error shows.
+    let out = acct.provision(
+        d,
+        &[
+            "import",
+            "--env",
+            "staging",
+            "backend.iam_role.instance",
+            "agentpass-nothing",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("ListRoleTags"), "{}", text(&out));
+    assert!(text(&out).contains("NoSuchEntity"), "{}", text(&out));
 
     let vpc = aws
         .ec2

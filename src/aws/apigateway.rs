@@ -1623,6 +1623,8 @@ pub struct ApiGateway {
     client: aws_sdk_apigateway::Client,
     /// Integrations target Beanstalk environments by their endpoint.
     beanstalk: aws_sdk_elasticbeanstalk::Client,
+    /// A stage's invoke URL names it.
+    region: String,
 }
 
 impl super::Service for ApiGateway {
@@ -1638,7 +1640,51 @@ impl super::Service for ApiGateway {
         ApiGateway {
             client: aws.apigateway.clone(),
             beanstalk: aws.beanstalk.clone(),
+            region: aws.region.clone(),
         }
+    }
+
+    async fn not_found(&self, address: &Address, id: &str) -> Option<AwsError> {
+        let (c, res) = (&self.client, address.to_string());
+        let (api, rest) = id.split_once('/').unwrap_or((id, ""));
+        match address.kind {
+            Kind::RestApi | Kind::ApiIntegration => {
+                super::service::refused!(&res, "GetRestApi", c.get_rest_api().rest_api_id(api))
+            }
+            Kind::ApiKey => {
+                super::service::refused!(&res, "GetApiKey", c.get_api_key().api_key(id))
+            }
+            Kind::UsagePlan => {
+                super::service::refused!(&res, "GetUsagePlan", c.get_usage_plan().usage_plan_id(id))
+            }
+            Kind::ApiStage => super::service::refused!(
+                &res,
+                "GetStage",
+                c.get_stage().rest_api_id(api).stage_name(rest)
+            ),
+            // The registry routes no other kind here.
+            _ => None,
+        }
+    }
+
+    async fn exports(
+        &self,
+        address: &Address,
+        id: &str,
+    ) -> Result<BTreeMap<String, String>, AwsError> {
+        Ok(match address.kind {
+            // A stage's id is `{api id}/{stage name}` (`stage_id`).
+            Kind::ApiStage => id
+                .split_once('/')
+                .map(|(api, stage)| {
+                    BTreeMap::from([(
+                        "invoke_url".to_owned(),
+                        crate::plan::references::invoke_url(api, &self.region, stage),
+                    )])
+                })
+                .unwrap_or_default(),
+            _ => BTreeMap::new(),
+        })
     }
 
     async fn read(&self, claims: &Claims) -> Result<Raw, AwsError> {

@@ -1123,6 +1123,35 @@ impl super::Service for Beanstalk {
         }
     }
 
+    /// DescribeApplications and DescribeEnvironments answer an empty list for an id they do
+    /// not know: there is no error to show.
+    async fn not_found(&self, _address: &Address, _id: &str) -> Option<AwsError> {
+        None
+    }
+
+    async fn exports(
+        &self,
+        address: &Address,
+        id: &str,
+    ) -> Result<BTreeMap<String, String>, AwsError> {
+        if address.kind != Kind::BeanstalkEnv {
+            return Ok(BTreeMap::new());
+        }
+        let found = self
+            .client
+            .describe_environments()
+            .environment_ids(id)
+            .include_deleted(false)
+            .send()
+            .await
+            .map_err(super::sdk_err(&address.to_string(), "DescribeEnvironments"))?;
+        Ok(found
+            .environments()
+            .first()
+            .map(env_exports)
+            .unwrap_or_default())
+    }
+
     async fn read(&self, claims: &Claims) -> Result<Raw, AwsError> {
         read(&self.client, claims).await
     }

@@ -852,6 +852,19 @@ impl super::Service for CloudWatch {
         }
     }
 
+    async fn not_found(&self, address: &Address, id: &str) -> Option<AwsError> {
+        let res = address.to_string();
+        match address.kind {
+            Kind::Dashboard => super::service::refused!(
+                &res,
+                "GetDashboard",
+                self.client.get_dashboard().dashboard_name(id)
+            ),
+            // DescribeAlarms answers an empty list for a name it does not know.
+            _ => None,
+        }
+    }
+
     async fn read(&self, claims: &Claims) -> Result<Raw, AwsError> {
         read(self, claims).await
     }

@@ -11,7 +11,7 @@ use super::errors::ErrorTable;
 use super::ids::{Claims, Found, Ids};
 use super::service::{ReadPass, Service};
 use super::{Aws, AwsError, Op};
-use crate::model::{Tags, Unmanaged};
+use crate::model::{Address, Tags, Unmanaged};
 
 pub struct Ec2 {
     client: aws_sdk_ec2::Client,
@@ -38,6 +38,10 @@ impl Service for Ec2 {
         Ec2 {
             client: aws.ec2.clone(),
         }
+    }
+
+    async fn not_found(&self, address: &Address, id: &str) -> Option<AwsError> {
+        ec2_read::not_found(&self.client, address, id).await
     }
 
     async fn read(&self, claims: &Claims) -> Result<Raw, AwsError> {

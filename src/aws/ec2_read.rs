@@ -717,6 +717,50 @@ pub async fn tags_now(
     Ok(tags)
 }
 
+/// The error of a read by id of what `tags_now` found nothing under (`Service::not_found`).
+pub(super) async fn not_found(
+    c: &aws_sdk_ec2::Client,
+    address: &Address,
+    id: &str,
+) -> Option<AwsError> {
+    let res = address.to_string();
+    match address.kind {
+        Kind::Vpc => {
+            super::service::refused!(&res, "DescribeVpcs", c.describe_vpcs().vpc_ids(id))
+        }
+        Kind::Subnet => {
+            super::service::refused!(&res, "DescribeSubnets", c.describe_subnets().subnet_ids(id))
+        }
+        Kind::InternetGateway => super::service::refused!(
+            &res,
+            "DescribeInternetGateways",
+            c.describe_internet_gateways().internet_gateway_ids(id)
+        ),
+        Kind::ElasticIp => super::service::refused!(
+            &res,
+            "DescribeAddresses",
+            c.describe_addresses().allocation_ids(id)
+        ),
+        Kind::NatGateway => super::service::refused!(
+            &res,
+            "DescribeNatGateways",
+            c.describe_nat_gateways().nat_gateway_ids(id)
+        ),
+        Kind::RouteTable => super::service::refused!(
+            &res,
+            "DescribeRouteTables",
+            c.describe_route_tables().route_table_ids(id)
+        ),
+        Kind::SecurityGroup => super::service::refused!(
+            &res,
+            "DescribeSecurityGroups",
+            c.describe_security_groups().group_ids(id)
+        ),
+        // The registry routes no other kind here.
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::aws_made;

@@ -697,6 +697,25 @@ impl super::Service for Iam {
         }
     }
 
+    async fn not_found(&self, address: &Address, id: &str) -> Option<AwsError> {
+        let (c, res) = (&self.client, address.to_string());
+        match address.kind {
+            // The calls `tags_now` reads with, so the error shown is the one that found nothing:
+            // both answer NoSuchEntity (404) for a name IAM does not hold
+            // (https://docs.aws.amazon.com/IAM/latest/APIReference/API_ListRoleTags.html).
+            Kind::IamRole => {
+                super::service::refused!(&res, "ListRoleTags", c.list_role_tags().role_name(id))
+            }
+            Kind::InstanceProfile => super::service::refused!(
+                &res,
+                "ListInstanceProfileTags",
+                c.list_instance_profile_tags().instance_profile_name(id)
+            ),
+            // The registry routes no other kind here.
+            _ => None,
+        }
+    }
+
     async fn read(&self, claims: &Claims) -> Result<Raw, AwsError> {
         read(&self.client, claims).await
     }

@@ -1017,6 +1017,46 @@ impl super::Service for Rds {
         }
     }
 
+    async fn not_found(&self, address: &Address, id: &str) -> Option<AwsError> {
+        let (c, res) = (&self.client, address.to_string());
+        match address.kind {
+            Kind::DbSubnetGroup => super::service::refused!(
+                &res,
+                "DescribeDBSubnetGroups",
+                c.describe_db_subnet_groups().db_subnet_group_name(id)
+            ),
+            Kind::DbInstance => super::service::refused!(
+                &res,
+                "DescribeDBInstances",
+                c.describe_db_instances().db_instance_identifier(id)
+            ),
+            // The registry routes no other kind here.
+            _ => None,
+        }
+    }
+
+    async fn exports(
+        &self,
+        address: &Address,
+        id: &str,
+    ) -> Result<BTreeMap<String, String>, AwsError> {
+        if address.kind != Kind::DbInstance {
+            return Ok(BTreeMap::new());
+        }
+        let found = self
+            .client
+            .describe_db_instances()
+            .db_instance_identifier(id)
+            .send()
+            .await
+            .map_err(sdk_err(&address.to_string(), "DescribeDBInstances"))?;
+        Ok(found
+            .db_instances()
+            .first()
+            .map(instance_exports)
+            .unwrap_or_default())
+    }
+
     async fn read(&self, claims: &Claims) -> Result<Raw, AwsError> {
         read(&self.client, claims).await
     }

@@ -15,7 +15,7 @@ use std::task::Poll;
 use super::errors::ErrorTable;
 use super::ids::{Claims, Found, Ids};
 use super::{Aws, AwsError, Op};
-use crate::model::{Kind, Tags, Unmanaged};
+use crate::model::{Address, Kind, Tags, Unmanaged};
 
 /// Runs `$body` with the type `$S` bound to the service `$id` names.
 macro_rules! dispatch {
@@ -58,6 +58,19 @@ macro_rules! dispatch {
 }
 pub(crate) use dispatch;
 
+/// The error of a direct lookup of `id`, for `$call` (a request builder) named `$op`: what each
+/// service's `not_found` answers.
+macro_rules! refused {
+    ($res:expr, $op:literal, $call:expr) => {
+        $call
+            .send()
+            .await
+            .err()
+            .map(|e| $crate::aws::AwsError::from_sdk($res, $op, e))
+    };
+}
+pub(crate) use refused;
+
 /// One AWS service: its batched read, the presence check, and the four steps of a change.
 /// Every method gets the whole step (`Op`) and picks what it needs.
 pub(crate) trait Service: Sized {
@@ -90,6 +103,21 @@ pub(crate) trait Service: Sized {
     ) -> Result<(), AwsError>;
 
     async fn delete(&self, op: &Op<'_>) -> Result<(), AwsError>;
+
+    /// AWS's own answer for an id `tags_now` found nothing under: the error of a read by that
+    /// id (`InvalidVpcID.NotFound`, `DBInstanceNotFound` …), from the call the kind's
+    /// description names (`Description::lookup`); `None` where that read answers an empty list.
+    async fn not_found(&self, address: &Address, id: &str) -> Option<AwsError>;
+
+    /// What settings may read of a resource apply has just made (its description's
+    /// `exposed`), read by id; nothing for most kinds.
+    async fn exports(
+        &self,
+        _address: &Address,
+        _id: &str,
+    ) -> Result<BTreeMap<String, String>, AwsError> {
+        Ok(BTreeMap::new())
+    }
 }
 
 /// A service's read pass result, as the pass across services consumes it.
@@ -127,6 +155,22 @@ pub enum ServiceId {
     CloudWatch,
 }
 
+/// `ServiceId::of`, from the registry (`crate::kinds`), where each kind names its service.
+macro_rules! service_of {
+    ($($variant:ident => $module:ident, $service:ident;)*) => {
+        impl ServiceId {
+            /// The service that holds a kind, as its registry line says.
+            pub fn of(kind: Kind) -> ServiceId {
+                match kind {
+                    $(Kind::$variant => ServiceId::$service,)*
+                }
+            }
+        }
+    };
+}
+
+crate::kinds::with_kinds!(service_of);
+
 impl ServiceId {
     /// In the order the read pass normalises them.
     pub const ALL: [ServiceId; 8] = [
@@ -139,30 +183,6 @@ impl ServiceId {
         ServiceId::Sns,
         ServiceId::CloudWatch,
     ];
-
-    /// The one place a kind is given its service: a new kind does not compile until it has one.
-    pub fn of(kind: Kind) -> ServiceId {
-        match kind {
-            Kind::Vpc
-            | Kind::Subnet
-            | Kind::InternetGateway
-            | Kind::ElasticIp
-            | Kind::NatGateway
-            | Kind::RouteTable
-            | Kind::SecurityGroup => ServiceId::Ec2,
-            Kind::DbSubnetGroup | Kind::DbInstance => ServiceId::Rds,
-            Kind::BeanstalkApp | Kind::BeanstalkEnv => ServiceId::Beanstalk,
-            Kind::RestApi
-            | Kind::ApiKey
-            | Kind::ApiIntegration
-            | Kind::ApiStage
-            | Kind::UsagePlan => ServiceId::ApiGateway,
-            Kind::VpcLink => ServiceId::ApiGatewayV2,
-            Kind::IamRole | Kind::InstanceProfile => ServiceId::Iam,
-            Kind::AlarmTopic | Kind::AlarmSubscription => ServiceId::Sns,
-            Kind::Alarm | Kind::Dashboard => ServiceId::CloudWatch,
-        }
-    }
 
     /// The service's own error table.
     pub fn errors(self) -> ErrorTable {

@@ -365,6 +365,24 @@ impl super::Service for Sns {
         }
     }
 
+    async fn not_found(&self, address: &Address, id: &str) -> Option<AwsError> {
+        let (c, res) = (&self.client, address.to_string());
+        match address.kind {
+            Kind::AlarmTopic => super::service::refused!(
+                &res,
+                "GetTopicAttributes",
+                c.get_topic_attributes().topic_arn(id)
+            ),
+            Kind::AlarmSubscription => super::service::refused!(
+                &res,
+                "GetSubscriptionAttributes",
+                c.get_subscription_attributes().subscription_arn(id)
+            ),
+            // The registry routes no other kind here.
+            _ => None,
+        }
+    }
+
     async fn read(&self, claims: &Claims) -> Result<Raw, AwsError> {
         read(&self.client, claims).await
     }

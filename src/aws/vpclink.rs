@@ -16,7 +16,7 @@ use super::ids::{Claims, Found, Ids};
 use super::service::ReadPass;
 use super::wait::{self, Poll};
 use super::{AwsError, Op};
-use crate::model::{Attrs, Kind, LiveResource, Ref, Tags, VpcLinkAttrs};
+use crate::model::{Address, Attrs, Kind, LiveResource, Ref, Tags, VpcLinkAttrs};
 
 /// AWS: "a few minutes" to create or delete the interfaces; generous, as for NAT gateways.
 const TIMEOUT: Duration = Duration::from_secs(15 * 60);
@@ -147,6 +147,15 @@ impl super::Service for VpcLinks {
         VpcLinks {
             client: aws.apigatewayv2.clone(),
         }
+    }
+
+    async fn not_found(&self, address: &Address, id: &str) -> Option<AwsError> {
+        let res = address.to_string();
+        super::service::refused!(
+            &res,
+            "GetVpcLink",
+            self.client.get_vpc_link().vpc_link_id(id)
+        )
     }
 
     async fn read(&self, claims: &Claims) -> Result<Raw, AwsError> {

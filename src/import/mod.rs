@@ -19,31 +19,7 @@ pub const OWNERSHIP_TAGS: [&str; 4] = [TAG_PROJECT, TAG_ENV, TAG_STACK, TAG_ADDR
 /// The prefix AWS gives ids of an EC2 kind; `None` for kinds whose id is a name or an
 /// unprefixed id.
 pub fn id_prefix(kind: Kind) -> Option<&'static str> {
-    match kind {
-        Kind::Vpc => Some("vpc-"),
-        Kind::Subnet => Some("subnet-"),
-        Kind::InternetGateway => Some("igw-"),
-        Kind::ElasticIp => Some("eipalloc-"),
-        Kind::NatGateway => Some("nat-"),
-        Kind::RouteTable => Some("rtb-"),
-        Kind::SecurityGroup => Some("sg-"),
-        Kind::RestApi
-        | Kind::ApiKey
-        | Kind::VpcLink
-        | Kind::ApiIntegration
-        | Kind::ApiStage
-        | Kind::UsagePlan
-        | Kind::DbSubnetGroup
-        | Kind::DbInstance
-        | Kind::BeanstalkApp
-        | Kind::BeanstalkEnv
-        | Kind::IamRole
-        | Kind::InstanceProfile
-        | Kind::AlarmTopic
-        | Kind::AlarmSubscription
-        | Kind::Alarm
-        | Kind::Dashboard => None,
-    }
+    kind.describe().id_prefix
 }
 
 /// What an id given for `kind` must look like, checked before any AWS call: an EC2 id of
@@ -66,12 +42,7 @@ pub fn check_id(kind: Kind, id: &str) -> Result<(), String> {
             None => format!("`{id}` is not the id of a {kind}: it starts with `{prefix}`"),
         });
     }
-    let want = match kind {
-        Kind::ApiStage => Some(("REST_API_ID/STAGE_NAME", 2)),
-        Kind::ApiIntegration => Some(("REST_API_ID/RESOURCE_ID/ANY", 3)),
-        _ => None,
-    };
-    match want {
+    match kind.describe().id_shape {
         Some((shape, parts)) if id.split('/').filter(|p| !p.is_empty()).count() != parts => Err(
             format!("`{id}` is not the id of a {kind}: it is written {shape}"),
         ),
@@ -90,7 +61,7 @@ pub fn refusal(owner: &Owner, address: &Address, tags: &Tags) -> Option<String> 
     }
     match address_of(tags) {
         // An integration answers with its REST API's tags, a subscription with its topic's.
-        _ if matches!(address.kind, Kind::ApiIntegration | Kind::AlarmSubscription) => None,
+        _ if address.kind.describe().borrows_tags => None,
         Some(a) if owner.owns(tags) && a != *address => Some(format!(
             "it is already this environment's {a} (its `{TAG_ADDRESS}` tag says so)"
         )),

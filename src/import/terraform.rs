@@ -16,6 +16,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::ties::{self, ById};
+use crate::kinds::TfKey;
 use crate::model::{Address, Attrs, DesiredState, Kind, Ref};
 
 /// One resource instance of a Terraform state.
@@ -349,13 +350,17 @@ pub fn map(instances: &[Instance], desired: &DesiredState) -> Mapping {
 }
 
 fn describe_key(kind: Kind, key: &str) -> String {
-    match kind {
-        Kind::Vpc | Kind::Subnet => format!("the CIDR {key}"),
-        Kind::NatGateway | Kind::ElasticIp => format!("a NAT gateway in the subnet {key}"),
-        Kind::RouteTable if key.starts_with("routes ") => key.replacen("routes", "the routes", 1),
-        Kind::RouteTable => format!("the subnets {key}"),
-        Kind::DbInstance => format!("the identifier `{key}`"),
-        Kind::ApiStage => format!("the stage name `{key}`"),
+    match kind.describe().terraform.map(|t| t.key) {
+        Some(TfKey::Attribute {
+            attr: "cidr_block", ..
+        }) => format!("the CIDR {key}"),
+        Some(TfKey::SubnetCidr | TfKey::NatSubnet) => format!("a NAT gateway in the subnet {key}"),
+        Some(TfKey::Subnets) if key.starts_with("routes ") => {
+            key.replacen("routes", "the routes", 1)
+        }
+        Some(TfKey::Subnets) => format!("the subnets {key}"),
+        Some(TfKey::Identifier) => format!("the identifier `{key}`"),
+        Some(TfKey::Stage) => format!("the stage name `{key}`"),
         _ if key.is_empty() => "one".into(),
         _ => format!("the name `{key}`"),
     }
@@ -480,54 +485,13 @@ fn named(inst: &Instance, kind: Kind, name_attr: &str, id: Option<&str>) -> Matc
     }
 }
 
-/// Named kinds: (Terraform type, kind, attribute holding the name, whether the id is the name).
-const NAMED: [(&str, Kind, &str, bool); 15] = [
-    ("aws_security_group", Kind::SecurityGroup, "name", false),
-    ("aws_api_gateway_rest_api", Kind::RestApi, "name", false),
-    ("aws_api_gateway_api_key", Kind::ApiKey, "name", false),
-    ("aws_apigatewayv2_vpc_link", Kind::VpcLink, "name", false),
-    ("aws_api_gateway_usage_plan", Kind::UsagePlan, "name", false),
-    ("aws_db_subnet_group", Kind::DbSubnetGroup, "name", true),
-    (
-        "aws_elastic_beanstalk_application",
-        Kind::BeanstalkApp,
-        "name",
-        true,
-    ),
-    (
-        "aws_elastic_beanstalk_environment",
-        Kind::BeanstalkEnv,
-        "name",
-        false,
-    ),
-    ("aws_iam_role", Kind::IamRole, "name", true),
-    (
-        "aws_iam_instance_profile",
-        Kind::InstanceProfile,
-        "name",
-        true,
-    ),
-    ("aws_vpc", Kind::Vpc, "cidr_block", false),
-    ("aws_sns_topic", Kind::AlarmTopic, "name", false),
-    (
-        "aws_sns_topic_subscription",
-        Kind::AlarmSubscription,
-        "endpoint",
-        false,
-    ),
-    (
-        "aws_cloudwatch_metric_alarm",
-        Kind::Alarm,
-        "alarm_name",
-        true,
-    ),
-    (
-        "aws_cloudwatch_dashboard",
-        Kind::Dashboard,
-        "dashboard_name",
-        true,
-    ),
-];
+/// The kind a Terraform resource type is taken over as, and what tells its instances apart.
+fn kind_of(tf_type: &str) -> Option<(Kind, TfKey)> {
+    Kind::ALL.into_iter().find_map(|kind| {
+        let tf = kind.describe().terraform?;
+        (tf.tf_type == tf_type).then_some((kind, tf.key))
+    })
+}
 
 /// Types provision keeps inside another resource: what they are part of.
 fn part_of(tf_type: &str) -> Option<&'static str> {
@@ -563,33 +527,10 @@ fn classify(inst: &Instance, index: &Index<'_>) -> Match {
             "provision keeps it inside {of}, and takes it over with it"
         ));
     }
-    if let Some((_, kind, name, id_is_name)) = NAMED.iter().find(|n| n.0 == inst.tf_type) {
-        let id = if *id_is_name { attr(inst, name) } else { None };
-        return named(inst, *kind, name, id);
+    if let Some((kind, key)) = kind_of(&inst.tf_type) {
+        return by_key(inst, index, kind, key);
     }
-    let id = attr(inst, "id");
     match inst.tf_type.as_str() {
-        "aws_subnet" => named(inst, Kind::Subnet, "cidr_block", None),
-        "aws_internet_gateway" => match id {
-            Some(id) => Match::Kind {
-                kind: Kind::InternetGateway,
-                key: String::new(),
-                id: id.to_owned(),
-            },
-            None => Match::Not("it has no `id` attribute".into()),
-        },
-        "aws_nat_gateway" | "aws_eip" | "aws_route_table" => by_subnets(inst, index),
-        // Since version 5 of the AWS provider `id` is the resource id (`db-…`); before, the
-        // identifier.
-        "aws_db_instance" => match attr(inst, "identifier").or(id) {
-            Some(i) => Match::Kind {
-                kind: Kind::DbInstance,
-                key: i.to_owned(),
-                id: i.to_owned(),
-            },
-            None => Match::Not("it has neither `identifier` nor `id`".into()),
-        },
-        "aws_api_gateway_integration" | "aws_api_gateway_stage" => api_part(inst),
         "aws_api_gateway_vpc_link" => Match::Leftover(
             "a VPC link V1 (to a Network Load Balancer): provision's API reaches the backend through a V2 link (aws_apigatewayv2_vpc_link), which apply creates".into(),
         ),
@@ -608,17 +549,49 @@ fn classify(inst: &Instance, index: &Index<'_>) -> Match {
     }
 }
 
-/// NAT gateways, their Elastic IPs and route tables: told apart by the subnets they serve.
-fn by_subnets(inst: &Instance, index: &Index<'_>) -> Match {
+/// A resource of `kind`, told apart by `key`.
+fn by_key(inst: &Instance, index: &Index<'_>, kind: Kind, key: TfKey) -> Match {
     let id = attr(inst, "id");
-    match inst.tf_type.as_str() {
-        "aws_nat_gateway" => {
+    match key {
+        TfKey::Attribute {
+            attr: name,
+            id_is_name,
+        } => {
+            let id = if id_is_name { attr(inst, name) } else { None };
+            named(inst, kind, name, id)
+        }
+        TfKey::One => match id {
+            Some(id) => Match::Kind {
+                kind,
+                key: String::new(),
+                id: id.to_owned(),
+            },
+            None => Match::Not("it has no `id` attribute".into()),
+        },
+        TfKey::SubnetCidr | TfKey::NatSubnet | TfKey::Subnets => by_subnets(inst, index, kind, key),
+        TfKey::Identifier => match attr(inst, "identifier").or(id) {
+            Some(i) => Match::Kind {
+                kind,
+                key: i.to_owned(),
+                id: i.to_owned(),
+            },
+            None => Match::Not("it has neither `identifier` nor `id`".into()),
+        },
+        TfKey::Stage | TfKey::Integration => api_part(inst, kind, key),
+    }
+}
+
+/// NAT gateways, their Elastic IPs and route tables: told apart by the subnets they serve.
+fn by_subnets(inst: &Instance, index: &Index<'_>, kind: Kind, key: TfKey) -> Match {
+    let id = attr(inst, "id");
+    match key {
+        TfKey::SubnetCidr => {
             match (
                 id,
                 attr(inst, "subnet_id").and_then(|s| index.subnet_cidr(s)),
             ) {
                 (Some(id), Some(cidr)) => Match::Kind {
-                    kind: Kind::NatGateway,
+                    kind,
                     key: cidr,
                     id: id.to_owned(),
                 },
@@ -627,7 +600,7 @@ fn by_subnets(inst: &Instance, index: &Index<'_>) -> Match {
                 ),
             }
         }
-        "aws_eip" => {
+        TfKey::NatSubnet => {
             let alloc = attr(inst, "allocation_id").or(id);
             let cidr = alloc
                 .and_then(|a| index.nat_of_eip.get(a))
@@ -635,7 +608,7 @@ fn by_subnets(inst: &Instance, index: &Index<'_>) -> Match {
                 .and_then(|s| index.subnet_cidr(s));
             match (alloc, cidr) {
                 (Some(alloc), Some(cidr)) => Match::Kind {
-                    kind: Kind::ElasticIp,
+                    kind,
                     key: cidr,
                     id: alloc.to_owned(),
                 },
@@ -658,12 +631,12 @@ fn by_subnets(inst: &Instance, index: &Index<'_>) -> Match {
                 .filter(|r| !r.is_empty());
             match (id, cidrs, routes) {
                 (Some(id), Some(cidrs), _) if !cidrs.is_empty() => Match::Kind {
-                    kind: Kind::RouteTable,
+                    kind,
                     key: cidrs.into_iter().collect::<Vec<_>>().join(","),
                     id: id.to_owned(),
                 },
                 (Some(id), _, Some(routes)) => Match::Kind {
-                    kind: Kind::RouteTable,
+                    kind,
                     key: routes_key(routes),
                     id: id.to_owned(),
                 },
@@ -684,12 +657,12 @@ fn routes_key(routes: &BTreeSet<String>) -> String {
 }
 
 /// An API's integration and stage: ids made of the API's id and their own parts.
-fn api_part(inst: &Instance) -> Match {
+fn api_part(inst: &Instance, kind: Kind, key: TfKey) -> Match {
     let api = attr(inst, "rest_api_id");
-    if inst.tf_type == "aws_api_gateway_stage" {
+    if key == TfKey::Stage {
         return match (api, attr(inst, "stage_name")) {
             (Some(api), Some(stage)) => Match::Kind {
-                kind: Kind::ApiStage,
+                kind,
                 key: stage.to_owned(),
                 id: format!("{api}/{stage}"),
             },
@@ -698,7 +671,7 @@ fn api_part(inst: &Instance) -> Match {
     }
     match (api, attr(inst, "resource_id"), attr(inst, "http_method")) {
         (Some(api), Some(res), Some("ANY")) => Match::Kind {
-            kind: Kind::ApiIntegration,
+            kind,
             key: String::new(),
             id: format!("{api}/{res}/ANY"),
         },
@@ -778,9 +751,9 @@ fn desired_route(
     let Ref::Managed(target) = &r.target else {
         return None;
     };
-    match (target.kind, desired.resources.get(target).map(|d| &d.attrs)) {
-        (Kind::InternetGateway, _) => Some(format!("{} via igw", r.destination)),
-        (Kind::NatGateway, Some(Attrs::NatGateway(nat))) => Some(format!(
+    match desired.resources.get(target).map(|d| &d.attrs) {
+        Some(Attrs::InternetGateway(_)) => Some(format!("{} via igw", r.destination)),
+        Some(Attrs::NatGateway(nat)) => Some(format!(
             "{} via nat {}",
             r.destination,
             cidr_of(&nat.subnet)?

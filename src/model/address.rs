@@ -1,9 +1,12 @@
-//! Typed resource addresses: `shared.vpc`, `shared.subnet.public-a`, `backend.rds`.
+//! Typed resource addresses: `shared.vpc`, `shared.subnet.public-a`, `backend.rds`. The kinds
+//! themselves are in `crate::kinds`.
 
 use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+pub use crate::kinds::Kind;
 
 /// The three stacks of the seed, in deploy order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -52,101 +55,6 @@ impl FromStr for Stack {
             .into_iter()
             .find(|k| k.as_str() == s)
             .ok_or_else(|| format!("unknown stack `{s}` (expected shared, backend or console)"))
-    }
-}
-
-/// Every kind of resource `provision` manages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Kind {
-    Vpc,
-    Subnet,
-    InternetGateway,
-    ElasticIp,
-    NatGateway,
-    RouteTable,
-    SecurityGroup,
-    RestApi,
-    ApiKey,
-    VpcLink,
-    ApiIntegration,
-    ApiStage,
-    UsagePlan,
-    DbSubnetGroup,
-    DbInstance,
-    BeanstalkApp,
-    BeanstalkEnv,
-    IamRole,
-    InstanceProfile,
-    AlarmTopic,
-    AlarmSubscription,
-    Alarm,
-    Dashboard,
-}
-
-impl Kind {
-    pub const ALL: [Kind; 23] = [
-        Kind::Vpc,
-        Kind::Subnet,
-        Kind::InternetGateway,
-        Kind::ElasticIp,
-        Kind::NatGateway,
-        Kind::RouteTable,
-        Kind::SecurityGroup,
-        Kind::RestApi,
-        Kind::ApiKey,
-        Kind::VpcLink,
-        Kind::ApiIntegration,
-        Kind::ApiStage,
-        Kind::UsagePlan,
-        Kind::DbSubnetGroup,
-        Kind::DbInstance,
-        Kind::BeanstalkApp,
-        Kind::BeanstalkEnv,
-        Kind::IamRole,
-        Kind::InstanceProfile,
-        Kind::AlarmTopic,
-        Kind::AlarmSubscription,
-        Kind::Alarm,
-        Kind::Dashboard,
-    ];
-
-    /// Whether the physical id is a name the account chooses (see [`Description::id_is_name`]).
-    ///
-    /// [`Description::id_is_name`]: super::kinds::Description::id_is_name
-    pub fn id_is_name(self) -> bool {
-        self.describe().id_is_name
-    }
-
-    /// The segment used in addresses.
-    pub fn as_str(self) -> &'static str {
-        self.describe().segment
-    }
-
-    /// Kinds with one instance per stack have no name segment.
-    pub fn is_named(self) -> bool {
-        self.describe().named
-    }
-}
-
-impl Serialize for Kind {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for Kind {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        Kind::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| serde::de::Error::custom(format!("unknown kind `{s}`")))
-    }
-}
-
-impl fmt::Display for Kind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

@@ -513,35 +513,22 @@ pub enum Attrs {
     Dashboard(DashboardAttrs),
 }
 
-impl Attrs {
-    pub fn kind(&self) -> Kind {
-        match self {
-            Attrs::Vpc(_) => Kind::Vpc,
-            Attrs::Subnet(_) => Kind::Subnet,
-            Attrs::InternetGateway(_) => Kind::InternetGateway,
-            Attrs::ElasticIp(_) => Kind::ElasticIp,
-            Attrs::NatGateway(_) => Kind::NatGateway,
-            Attrs::RouteTable(_) => Kind::RouteTable,
-            Attrs::SecurityGroup(_) => Kind::SecurityGroup,
-            Attrs::RestApi(_) => Kind::RestApi,
-            Attrs::ApiKey(_) => Kind::ApiKey,
-            Attrs::VpcLink(_) => Kind::VpcLink,
-            Attrs::ApiIntegration(_) => Kind::ApiIntegration,
-            Attrs::ApiStage(_) => Kind::ApiStage,
-            Attrs::UsagePlan(_) => Kind::UsagePlan,
-            Attrs::DbSubnetGroup(_) => Kind::DbSubnetGroup,
-            Attrs::DbInstance(_) => Kind::DbInstance,
-            Attrs::BeanstalkApp(_) => Kind::BeanstalkApp,
-            Attrs::BeanstalkEnv(_) => Kind::BeanstalkEnv,
-            Attrs::IamRole(_) => Kind::IamRole,
-            Attrs::InstanceProfile(_) => Kind::InstanceProfile,
-            Attrs::AlarmTopic(_) => Kind::AlarmTopic,
-            Attrs::AlarmSubscription(_) => Kind::AlarmSubscription,
-            Attrs::Alarm(_) => Kind::Alarm,
-            Attrs::Dashboard(_) => Kind::Dashboard,
+/// `Attrs::kind`, one arm per kind of the registry: each `Attrs` variant is named as its kind.
+macro_rules! attrs_kind {
+    ($($variant:ident => $module:ident, $service:ident;)*) => {
+        impl Attrs {
+            pub fn kind(&self) -> Kind {
+                match self {
+                    $(Attrs::$variant(_) => Kind::$variant,)*
+                }
+            }
         }
-    }
+    };
+}
 
+crate::kinds::with_kinds!(attrs_kind);
+
+impl Attrs {
     /// Every resource this one refers to: the edges of the dependency graph.
     pub fn refs(&self) -> Vec<&Ref> {
         self.field_refs().into_iter().map(|(_, r)| r).collect()

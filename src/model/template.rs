@@ -10,32 +10,7 @@ use super::attrs::{Attrs, Ref, SettingValue};
 
 /// What other resources may read of each kind, besides `id` (every kind's physical id).
 pub fn exposed(kind: Kind) -> &'static [&'static str] {
-    match kind {
-        // `endpoint` is the hostname alone (Terraform calls it `address`); `port` separately.
-        Kind::DbInstance => &["endpoint", "port", "db_name", "master_secret_arn"],
-        Kind::ApiStage => &["invoke_url"],
-        Kind::BeanstalkEnv => &["cname", "endpoint_url"],
-        Kind::Vpc
-        | Kind::Subnet
-        | Kind::InternetGateway
-        | Kind::ElasticIp
-        | Kind::NatGateway
-        | Kind::RouteTable
-        | Kind::SecurityGroup
-        | Kind::RestApi
-        | Kind::ApiKey
-        | Kind::VpcLink
-        | Kind::ApiIntegration
-        | Kind::UsagePlan
-        | Kind::DbSubnetGroup
-        | Kind::BeanstalkApp
-        | Kind::IamRole
-        | Kind::InstanceProfile
-        | Kind::AlarmTopic
-        | Kind::AlarmSubscription
-        | Kind::Alarm
-        | Kind::Dashboard => &[],
-    }
+    kind.describe().exposed
 }
 
 /// Whether `${address.attribute}` names something a resource of `kind` has.

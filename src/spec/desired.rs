@@ -54,7 +54,7 @@ pub fn platform_branches(spec: &EnvSpec) -> BTreeMap<Address, String> {
     ]
     .into_iter()
     .filter_map(|(stack, eb)| match &eb.platform {
-        beanstalk::Platform::Branch(b) => Some((addr(stack, Kind::BeanstalkEnv), b.clone())),
+        beanstalk::Platform::Branch(b) => Some((beanstalk::env_address(stack), b.clone())),
         beanstalk::Platform::Pinned(_) => None,
     })
     .collect()
@@ -68,17 +68,9 @@ pub(super) fn named(stack: Stack, kind: Kind, name: &str) -> Ref {
     Ref::Managed(Address::named(stack, kind, name))
 }
 
-pub(super) fn subnet(name: &str) -> Ref {
-    named(Stack::Shared, Kind::Subnet, name)
-}
-
-pub(super) fn group(name: &str) -> Ref {
-    named(Stack::Shared, Kind::SecurityGroup, name)
-}
-
-pub(super) fn vpc() -> Ref {
-    Ref::Managed(addr(Stack::Shared, Kind::Vpc))
-}
+// References to shared resources, from the topics that own them.
+pub(super) use super::topics::network::{subnet, vpc};
+pub(super) use super::topics::security_groups::group;
 
 pub(super) struct Builder<'a> {
     pub(super) spec: &'a EnvSpec,

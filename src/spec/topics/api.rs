@@ -9,6 +9,7 @@ use crate::spec::desired::{Builder, addr, hex};
 use crate::spec::desired::{group, subnet};
 use crate::spec::layer::S;
 use crate::spec::resolve::{At, Pair};
+use crate::spec::topics::beanstalk::env_address;
 use crate::spec::topics::network::subnet_refs;
 use crate::spec::topics::security_groups::group_refs;
 use crate::spec::validate::{Cx, Refs};
@@ -199,7 +200,7 @@ pub(in crate::spec) fn desire(b: &mut Builder<'_>, api: &ApiSpec) {
     let integration = ApiIntegrationAttrs {
         api: api_ref.clone(),
         integration_type: api.integration,
-        target: Ref::Managed(addr(Stack::Backend, Kind::BeanstalkEnv)),
+        target: Ref::Managed(env_address(Stack::Backend)),
         vpc_link_id: link_of(b, api),
         timeout_ms: api.timeout_ms,
         // Only a private integration adds the stage to the path it sends.

@@ -12,7 +12,7 @@ use crate::spec::desired::{Builder, PRIVATE_ROUTES, addr, group, subnet, vpc};
 use crate::spec::diag::Origin;
 use crate::spec::layer::S;
 use crate::spec::resolve::{At, Pair};
-use crate::spec::topics::network::{SubnetTier, subnet_refs, zones_of};
+use crate::spec::topics::network::{SubnetTier, nat_gateway, subnet_refs, zones_of};
 use crate::spec::topics::security_groups::group_refs;
 use crate::spec::validate::{Cx, Refs};
 
@@ -639,7 +639,7 @@ pub(in crate::spec) fn desire(b: &mut Builder<'_>, stack: Stack, eb: &BeanstalkS
     let settings = option_settings(eb);
     let egress = egress_edges(b, eb);
     b.add(
-        addr(stack, Kind::BeanstalkEnv),
+        env_address(stack),
         Attrs::BeanstalkEnv(BeanstalkEnvAttrs {
             name: eb.environment.clone(),
             application: Ref::Managed(app),
@@ -671,7 +671,7 @@ fn egress_edges(b: &Builder<'_>, eb: &BeanstalkSpec) -> BTreeSet<Address> {
         return BTreeSet::new();
     }
     [
-        Address::named(Stack::Shared, Kind::NatGateway, &net.nat_subnet),
+        nat_gateway(net),
         Address::named(Stack::Shared, Kind::RouteTable, PRIVATE_ROUTES),
     ]
     .into()
@@ -802,4 +802,8 @@ fn refs(names: &[String], f: fn(&str) -> Ref) -> SettingValue {
     refs.sort_by_key(ToString::to_string);
     refs.dedup();
     SettingValue::Refs(refs)
+}
+/// The Beanstalk environment of `stack` (backend or console).
+pub(crate) fn env_address(stack: Stack) -> Address {
+    addr(stack, Kind::BeanstalkEnv)
 }

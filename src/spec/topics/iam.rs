@@ -16,6 +16,7 @@ use crate::model::*;
 use crate::spec::desired::{Builder, addr};
 use crate::spec::layer::S;
 use crate::spec::resolve::{At, Pair};
+use crate::spec::topics::beanstalk::env_address;
 use crate::spec::validate::Cx;
 
 // ---- TOML layer ------------------------------------------------------------------------------
@@ -168,13 +169,13 @@ pub(in crate::spec) fn desire(
         }),
     );
     b.default_setting(
-        &addr(stack, Kind::BeanstalkEnv),
+        &env_address(stack),
         "aws:autoscaling:launchconfiguration",
         "IamInstanceProfile",
         SettingValue::Refs(vec![Ref::Managed(profile)]),
     );
     b.default_setting(
-        &addr(stack, Kind::BeanstalkEnv),
+        &env_address(stack),
         "aws:elasticbeanstalk:environment",
         "ServiceRole",
         SettingValue::Refs(vec![Ref::Managed(service_role)]),

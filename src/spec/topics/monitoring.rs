@@ -18,6 +18,8 @@ use crate::model::*;
 use crate::spec::desired::{Builder, addr};
 use crate::spec::layer::S;
 use crate::spec::resolve::{At, Pair};
+use crate::spec::topics::beanstalk::env_address;
+use crate::spec::topics::network::nat_gateway;
 use crate::spec::types::{EnvSpec, LoadBalancer};
 use crate::spec::validate::Cx;
 
@@ -342,10 +344,9 @@ fn is_email(s: &str) -> bool {
 fn metric_of(spec: &EnvSpec, w: &Watch) -> Option<Metric> {
     let text = |v: &str| Dimension::Text(v.to_owned());
     let lb = |stack: Stack, eb: &crate::spec::types::BeanstalkSpec| match eb.load_balancer {
-        LoadBalancer::Application => Some(Dimension::LoadBalancerOf(Ref::Managed(addr(
-            stack,
-            Kind::BeanstalkEnv,
-        )))),
+        LoadBalancer::Application => {
+            Some(Dimension::LoadBalancerOf(Ref::Managed(env_address(stack))))
+        }
         LoadBalancer::None => None,
     };
     let dims: Vec<(&str, Dimension)> = match w.key {
@@ -355,11 +356,7 @@ fn metric_of(spec: &EnvSpec, w: &Watch) -> Option<Metric> {
         ],
         "nat-port-allocation" => vec![(
             "NatGatewayId",
-            Dimension::Id(Ref::Managed(Address::named(
-                Stack::Shared,
-                Kind::NatGateway,
-                &spec.network.nat_subnet,
-            ))),
+            Dimension::Id(Ref::Managed(nat_gateway(&spec.network))),
         )],
         "db-cpu" | "db-free-storage" | "db-connections" => {
             vec![("DBInstanceIdentifier", text(&spec.database.identifier))]
@@ -453,7 +450,7 @@ pub(in crate::spec) fn desire(b: &mut Builder<'_>, m: &MonitoringSpec) {
     .retain(|k, _| [TAG_PROJECT, TAG_ENV, TAG_STACK, TAG_ADDRESS].contains(&k.as_str()));
     for stack in [Stack::Backend, Stack::Console] {
         b.default_setting(
-            &addr(stack, Kind::BeanstalkEnv),
+            &env_address(stack),
             "aws:elasticbeanstalk:healthreporting:system",
             "SystemType",
             SettingValue::Text("enhanced".into()),

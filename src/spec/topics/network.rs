@@ -7,7 +7,7 @@ use ipnet::Ipv4Net;
 use serde::{Deserialize, Serialize};
 
 use crate::model::*;
-use crate::spec::desired::{Builder, addr, named, subnet, vpc};
+use crate::spec::desired::{Builder, addr, named};
 use crate::spec::diag::Diagnostic;
 use crate::spec::layer::S;
 use crate::spec::resolve::{At, Pair};
@@ -286,7 +286,7 @@ pub(in crate::spec) fn desire(b: &mut Builder<'_>, net: &NetworkSpec) {
         Address::named(s, Kind::ElasticIp, &eip),
         Attrs::ElasticIp(ElasticIpAttrs {}),
     );
-    let nat = Address::named(s, Kind::NatGateway, &net.nat_subnet);
+    let nat = nat_gateway(net);
     b.add(
         nat.clone(),
         Attrs::NatGateway(NatGatewayAttrs {
@@ -322,4 +322,18 @@ pub(in crate::spec) fn desire(b: &mut Builder<'_>, net: &NetworkSpec) {
             }),
         );
     }
+}
+/// A reference to the shared subnet `name`.
+pub(crate) fn subnet(name: &str) -> Ref {
+    named(Stack::Shared, Kind::Subnet, name)
+}
+
+/// A reference to the environment's VPC.
+pub(crate) fn vpc() -> Ref {
+    Ref::Managed(addr(Stack::Shared, Kind::Vpc))
+}
+
+/// The environment's NAT gateway, named by its subnet.
+pub(crate) fn nat_gateway(net: &NetworkSpec) -> Address {
+    Address::named(Stack::Shared, Kind::NatGateway, &net.nat_subnet)
 }

@@ -7,7 +7,7 @@ use ipnet::Ipv4Net;
 use serde::{Deserialize, Serialize};
 
 use crate::model::*;
-use crate::spec::desired::{Builder, group, vpc};
+use crate::spec::desired::{Builder, vpc};
 use crate::spec::diag::{Diagnostic, Origin};
 use crate::spec::layer::S;
 use crate::spec::resolve::{At, Pair};
@@ -303,4 +303,8 @@ pub(in crate::spec) fn desire(b: &mut Builder<'_>, groups: &BTreeMap<String, Sec
             }),
         );
     }
+}
+/// A reference to the shared security group `name`.
+pub(crate) fn group(name: &str) -> Ref {
+    Ref::Managed(Address::named(Stack::Shared, Kind::SecurityGroup, name))
 }

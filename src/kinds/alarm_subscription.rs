@@ -1,0 +1,25 @@
+//! The `AlarmSubscription` kind: what provision knows of it, whatever the service that holds it.
+
+use super::{Description, KindDef, PLAIN, Terraform, TfKey};
+
+pub struct AlarmSubscription;
+
+// A subscription cannot be changed in place: another endpoint is another subscription.
+impl KindDef for AlarmSubscription {
+    const DESCRIPTION: Description = Description {
+        segment: "alarm_subscription",
+        named: true,
+        immutable: &["topic", "protocol", "endpoint"],
+        // A subscription answers with its topic's tags.
+        borrows_tags: true,
+        lookup: "GetSubscriptionAttributes",
+        terraform: Some(Terraform {
+            tf_type: "aws_sns_topic_subscription",
+            key: TfKey::Attribute {
+                attr: "endpoint",
+                id_is_name: false,
+            },
+        }),
+        ..PLAIN
+    };
+}
