@@ -23,7 +23,7 @@ impl Aws {
                     .db_instance_identifier(id)
                     .send()
                     .await
-                    .map_err(sdk_err(&res, "DescribeDBInstances"))?;
+                    .map_err(sdk_err(super::rds::ERRORS, &res, "DescribeDBInstances"))?;
                 found
                     .db_instances()
                     .first()
@@ -38,7 +38,11 @@ impl Aws {
                     .include_deleted(false)
                     .send()
                     .await
-                    .map_err(sdk_err(&res, "DescribeEnvironments"))?;
+                    .map_err(sdk_err(
+                        super::beanstalk::ERRORS,
+                        &res,
+                        "DescribeEnvironments",
+                    ))?;
                 found
                     .environments()
                     .first()

@@ -121,7 +121,8 @@ macro_rules! refused {
             .send()
             .await
             .err()
-            .map(|e| AwsError::from_sdk($res, $op, e))
+            // Classified by the kind's service's table once the lookup is known.
+            .map(|e| AwsError::from_sdk(&[], $res, $op, e))
     };
 }
 
@@ -132,7 +133,7 @@ impl Aws {
     pub async fn not_found(&self, address: &Address, id: &str) -> Option<AwsError> {
         let res = address.to_string();
         let (api, rest) = id.split_once('/').unwrap_or((id, ""));
-        match address.kind {
+        let refused = match address.kind {
             Kind::Vpc => refused!(&res, "DescribeVpcs", self.ec2.describe_vpcs().vpc_ids(id)),
             Kind::Subnet => refused!(
                 &res,
@@ -226,6 +227,7 @@ impl Aws {
                 "GetDashboard",
                 self.cloudwatch.get_dashboard().dashboard_name(id)
             ),
-        }
+        };
+        refused.map(|e| e.classified_by(super::service::ServiceId::of(address.kind).errors()))
     }
 }
