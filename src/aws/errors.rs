@@ -7,8 +7,9 @@
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
-/// What an AWS answer means for the step that got it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What an AWS answer means for the step that got it (in JSON reports: `gone`, `exists`, ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ErrorClass {
     /// What the call names is not there: deleted (a delete of it is done), not attached, or
     /// not visible yet right after its create.
@@ -177,6 +178,17 @@ impl AwsError {
             _ => {}
         }
         self
+    }
+
+    /// The operation that failed, when a call failed (not a wait or a check of provision's).
+    pub fn operation(&self) -> Option<&'static str> {
+        match self {
+            AwsError::Call { operation, .. } | AwsError::Unreachable { operation, .. } => {
+                Some(operation)
+            }
+            AwsError::Partial { source, .. } => source.operation(),
+            AwsError::Timeout { .. } | AwsError::Invalid { .. } => None,
+        }
     }
 
     /// AWS's error code, when AWS answered.

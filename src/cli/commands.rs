@@ -124,7 +124,7 @@ pub async fn plan(g: &Global, a: &PlanArgs) -> Result<Outcome, CliError> {
         ));
     }
     if let Some(record) = &observed.pause {
-        s.out.note(&pause::mode_note(&s.env, record));
+        s.out.note(&record.mode_note(&s.env));
     }
     if let Some(path) = &a.out {
         s.save_plan(path, &observed, targets, &made, &plan)?;
@@ -154,7 +154,7 @@ pub async fn drift(g: &Global, run: &RunArgs) -> Result<Outcome, CliError> {
         aws_calls: s.aws.stats.to_json(),
     });
     if let Some(record) = &observed.pause {
-        s.out.note(&pause::mode_note(&s.env, record));
+        s.out.note(&record.mode_note(&s.env));
         pause::note_restarted(&s, record).await?;
     }
     s.print_stats(run);
@@ -404,7 +404,7 @@ fn ended(
     )];
     for r in &report.results {
         match &r.outcome {
-            TaskOutcome::Failed { error } => {
+            TaskOutcome::Failed { error, .. } => {
                 lines.push(format!("  failed  {} ({:?}): {error}", r.address, r.step))
             }
             TaskOutcome::Skipped { reason } => {
