@@ -13,8 +13,11 @@ use super::{CliError, Global, Outcome, RunArgs, StateBackend};
 use crate::aws::Claims;
 use crate::engine::Locks;
 use crate::engine::Observed;
-use crate::import::{OWNERSHIP_TAGS, check_id, mismatch, ownership, recorded_attrs, refusal};
-use crate::model::{Address, Kind, RecordedResource};
+use crate::import::{
+    OWNERSHIP_TAGS, already_managed, apis_imported, check_id, eligible, mismatch, ownership,
+    recorded_attrs,
+};
+use crate::model::{Address, RecordedResource};
 use crate::state;
 
 #[derive(Debug, Args)]
@@ -92,12 +95,7 @@ pub(super) async fn check_all(
     items: &BTreeMap<Address, String>,
 ) -> Result<Vec<String>, CliError> {
     let mut refused = Vec::new();
-    // An integration's API may be imported along with it.
-    let apis: BTreeSet<&str> = items
-        .iter()
-        .filter(|(a, _)| a.kind == Kind::RestApi)
-        .map(|(_, id)| id.as_str())
-        .collect();
+    let apis = apis_imported(items);
     for (address, id) in items {
         if let Err(why) = check(s, observed, address, id, &apis).await? {
             refused.push(format!("cannot import {id} as {address}: {why}"));
@@ -128,31 +126,9 @@ async fn check(
     if let Err(why) = precheck(s, address, id) {
         return Ok(Err(why));
     }
-    if let Some(r) = observed.recorded.resources.get(address) {
-        return Ok(Err(if r.id == id {
-            "already managed: state records it".into()
-        } else {
-            format!(
-                "already managed: state records {} there (`provision state rm --env {} {address}` forgets it first)",
-                r.id, s.env
-            )
-        }));
-    }
-    if let Some((other, _)) = observed
-        .recorded
-        .resources
-        .iter()
-        .find(|(a, r)| r.id == id && a.kind == address.kind)
-    {
-        return Ok(Err(format!("already managed as {other}")));
-    }
-    if let Some(l) = observed.full_live.resources.get(address)
-        && l.id != id
-    {
-        return Ok(Err(format!(
-            "already managed: {} carries its ownership tags",
-            l.id
-        )));
+    let managed = already_managed(&observed.recorded, &observed.full_live, &s.env, address, id);
+    if let Some(why) = managed {
+        return Ok(Err(why));
     }
     let Some(tags) = s.aws.tags_at(&s.owner(), address, id).await? else {
         return Ok(Err(match s.aws.not_found(address, id).await {
@@ -165,17 +141,7 @@ async fn check(
             ),
         }));
     };
-    if let Some(why) = refusal(&s.owner(), address, &tags) {
-        return Ok(Err(why));
-    }
-    // An integration has no tags: it is this environment's when its REST API is.
-    let api = id.split('/').next().unwrap_or_default();
-    if address.kind == Kind::ApiIntegration && !s.owner().owns(&tags) && !apis.contains(api) {
-        return Ok(Err(
-            "its REST API is not this environment's: import the API (shared.api) first".into(),
-        ));
-    }
-    Ok(Ok(()))
+    Ok(eligible(&s.owner(), address, id, &tags, apis))
 }
 
 /// Tags each resource, reads them back and records them, under the locks of their stacks.

@@ -177,13 +177,7 @@ async fn apply_form(a: &PauseArgs, s: &mut Run, command: &str) -> Result<(), Cli
 async fn pause_locked(a: &PauseArgs, release_ip: bool, s: &mut Run) -> Result<Outcome, CliError> {
     let store = s.store();
     let existing = record::read(&store, &s.env).await?;
-    // Released once, an address cannot be kept again while paused: a plain rerun keeps the
-    // recorded choice.
-    let ips = match (&existing, release_ip) {
-        (_, true) => ElasticIps::Released,
-        (Some((r, _)), false) => r.elastic_ips,
-        (None, false) => ElasticIps::Kept,
-    };
+    let ips = record::elastic_ips_for(existing.as_ref().map(|(r, _)| r), release_ip);
     s.elastic_ips = Some(ips);
     let form = paused(&s.desired, ips);
     let mut statuses = Vec::new();
@@ -196,19 +190,10 @@ async fn pause_locked(a: &PauseArgs, release_ip: bool, s: &mut Run) -> Result<Ou
     // From here on every step is recorded or repeatable: "pausing" (and the address's fate)
     // first.
     let now = state::now_rfc3339();
-    let (mut rec, etag) = match existing {
-        Some((r, etag)) if r.elastic_ips == ips => (r, etag),
-        Some((mut r, etag)) => {
-            r.elastic_ips = ips;
-            let etag = record::write(&store, &r, Some(&etag)).await?;
-            (r, etag)
-        }
-        None => {
-            let mut r = PauseRecord::pausing(&s.env, &now);
-            r.elastic_ips = ips;
-            let etag = record::write(&store, &r, None).await?;
-            (r, etag)
-        }
+    let (mut rec, write) = record::starting(existing.as_ref().map(|(r, _)| r), ips, &s.env, &now);
+    let etag = match existing {
+        Some((_, etag)) if !write => etag,
+        existing => record::write(&store, &rec, existing.as_ref().map(|(_, e)| e.as_str())).await?,
     };
     apply_form(a, s, "pause").await?;
     let databases = stop_databases(s, &form, &mut rec).await?;
@@ -305,22 +290,6 @@ async fn check_converged(s: &Run) -> Result<(usize, BTreeMap<Address, String>), 
         .map(|(a, r)| (a.clone(), r.id.clone()))
         .collect();
     Ok((left.count(), ips))
-}
-
-/// What plan and drift say of a paused environment (on stderr): they compare its paused form.
-pub(super) fn mode_note(env: &str, record: &PauseRecord) -> String {
-    let state = match record.state {
-        PauseState::Pausing => "being paused (a pause did not finish: run it again)",
-        PauseState::Paused => "paused",
-    };
-    let ip = match record.elastic_ips {
-        ElasticIps::Kept => "its Elastic IP kept",
-        ElasticIps::Released => "nor its Elastic IP",
-    };
-    format!(
-        "note: `{env}` is {state} since {}: compared in its paused form (no NAT gateway, {ip}, Beanstalk at 0 instances); `provision resume --env {env}` brings it back\n",
-        record.since
-    )
 }
 
 /// Drift of a paused environment: a database RDS started again by itself (after 7 days) is not
