@@ -8,6 +8,7 @@ pub mod aws;
 pub mod cli;
 pub mod cost;
 pub mod drift;
+pub mod engine;
 pub mod envdiff;
 pub mod import;
 pub mod kinds;

@@ -178,6 +178,59 @@ async fn an_outage_longer_than_the_retries_fails_cleanly_and_loses_nothing() {
     assert_state_matches_aws(&acct, d, "staging").await;
 }
 
+/// A step that AWS fails is reported in JSON with the operation, AWS's error code and its class
+/// (docs/json.md); the text on stderr is the one a text run prints. The outage starts right
+/// after the reads: a plan's requests, twice (an apply reads before its locks and under them).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_step_carries_the_aws_error_in_the_json_report() {
+    let acct = Account::new();
+    let dir = acct.workdir();
+    let d = dir.path();
+    let scope = ["--env", "staging", "--stack", "shared", "--state", "local"];
+    let counter = FaultProxy::localstack(Config::default());
+    let (out, _) = through(&acct, &counter.url(), d, &[&["plan"][..], &scope].concat());
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let reads = counter.counts().requests;
+    drop(counter);
+    let proxy = FaultProxy::localstack(Config {
+        outage_after: Some(2 * reads),
+        outage: Outage::Unavailable,
+        outage_services: vec!["ec2"],
+        ..Config::default()
+    });
+    let args = [&["--format", "json", "apply", "--auto-approve"][..], &scope].concat();
+    let (out, _) = through(&acct, &proxy.url(), d, &args);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: not JSON:\n{}", text(&out)));
+    let results = doc["report"]["results"].as_array().expect("results");
+    let vpc = results
+        .iter()
+        .find(|r| r["address"] == "shared.vpc")
+        .unwrap_or_else(|| panic!("no step of shared.vpc: {doc:#}"));
+    assert_eq!(vpc["status"], "failed", "{vpc:#}");
+    // EC2's own shape of a 503 (the proxy answers as the service would).
+    assert_eq!(vpc["aws"]["code"], "Unavailable", "{vpc:#}");
+    assert_eq!(vpc["aws"]["class"], "ambiguous", "{vpc:#}");
+    let operation = vpc["aws"]["operation"].as_str().unwrap_or_default();
+    assert!(
+        operation.ends_with("Vpcs") || operation == "CreateVpc",
+        "{vpc:#}"
+    );
+    // What AWS answered is in the message too, as text output prints it.
+    let error = vpc["error"].as_str().unwrap_or_default();
+    assert!(error.contains(": Unavailable: "), "{vpc:#}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("  failed  shared.vpc (Create): {error}")),
+        "{stderr}"
+    );
+    // A step that failed without an AWS answer of its own carries no `aws`: one skipped has none.
+    let skipped = results.iter().find(|r| r["status"] == "skipped");
+    assert!(skipped.is_some_and(|r| r.get("aws").is_none()), "{doc:#}");
+    assert!(proxy.counts().outage > 0);
+}
+
 /// The lines of stderr that are not log lines.
 fn message(out: &Output) -> Vec<String> {
     String::from_utf8_lossy(&out.stderr)

@@ -45,19 +45,72 @@ impl Step {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum Outcome {
     Done {
         seconds: f64,
     },
+    /// `error` as the run prints it; `aws`, when an AWS call failed, its operation, AWS's code
+    /// and what the code means (docs/json.md).
     Failed {
         error: String,
+        #[serde(
+            skip_serializing_if = "Option::is_none",
+            serialize_with = "aws_failure"
+        )]
+        aws: Option<AwsError>,
     },
     /// Not started: something it depends on failed or was skipped, or the run was interrupted.
     Skipped {
         reason: String,
     },
+}
+
+/// An AWS failure in the report: the operation that failed, AWS's error code and its class,
+/// each when known (a wait that gave up has no code).
+fn aws_failure<S: serde::Serializer>(e: &Option<AwsError>, s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let e = e.as_ref().expect("skipped when absent");
+    let mut map = s.serialize_map(None)?;
+    if let Some(operation) = e.operation() {
+        map.serialize_entry("operation", operation)?;
+    }
+    if let Some(code) = e.code() {
+        map.serialize_entry("code", code)?;
+    }
+    map.serialize_entry("class", &e.class())?;
+    map.end()
+}
+
+/// Why a step failed: the message the run prints, and the AWS error behind it when an AWS call
+/// failed, kept typed up to the report.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    pub message: String,
+    pub aws: Option<AwsError>,
+}
+
+impl Failure {
+    /// A failure that is not AWS's answer (state could not be written, not ours, ...).
+    fn text(message: String) -> Failure {
+        Failure { message, aws: None }
+    }
+}
+
+impl From<AwsError> for Failure {
+    fn from(e: AwsError) -> Failure {
+        Failure {
+            message: e.to_string(),
+            aws: Some(e),
+        }
+    }
+}
+
+impl From<String> for Failure {
+    fn from(message: String) -> Failure {
+        Failure::text(message)
+    }
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -322,7 +375,7 @@ fn edges_of(
     edges
 }
 
-#[derive(Clone, PartialEq)]
+#[derive(Clone)]
 enum Status {
     Pending,
     Running,
@@ -368,7 +421,7 @@ pub async fn execute(
     loop {
         // Skip what can no longer run; start what can.
         for i in 0..tasks.len() {
-            if status[i] != Status::Pending {
+            if !matches!(status[i], Status::Pending) {
                 continue;
             }
             if let Some(skipped) = skip(&tasks[i], &tasks, &status, &interrupted) {
@@ -393,6 +446,7 @@ pub async fn execute(
                 if let Some(&i) = task_index.get(&join.id()) {
                     status[i] = Status::Finished(Outcome::Failed {
                         error: format!("internal error: {join}"),
+                        aws: None,
                     });
                 }
             }
@@ -401,7 +455,7 @@ pub async fn execute(
                     break;
                 }
                 // Nothing running and nothing ready: a cycle would be a planner bug.
-                for s in status.iter_mut().filter(|s| **s == Status::Pending) {
+                for s in status.iter_mut().filter(|s| matches!(s, Status::Pending)) {
                     *s = Status::Finished(Outcome::Skipped {
                         reason: "unreachable dependency".into(),
                     });
@@ -452,7 +506,10 @@ fn spawn(
                 Ok(()) => Outcome::Done {
                     seconds: start.elapsed().as_secs_f64(),
                 },
-                Err(e) => Outcome::Failed { error: e },
+                Err(f) => Outcome::Failed {
+                    error: f.message,
+                    aws: f.aws,
+                },
             };
             handle.finish(&outcome);
             (i, outcome)
@@ -483,7 +540,7 @@ fn report(tasks: &[Task], status: Vec<Status>, interrupted: &AtomicBool) -> Repo
     }
 }
 
-async fn run_one(shared: &Shared, step: Step, change: &Change) -> Result<(), String> {
+async fn run_one(shared: &Shared, step: Step, change: &Change) -> Result<(), Failure> {
     let current = shared.ids.lock().await.clone();
     let filled = match step {
         Step::Create | Step::Update => references::filled(&shared.aws, change, &current).await?,
@@ -512,8 +569,8 @@ async fn run_one(shared: &Shared, step: Step, change: &Change) -> Result<(), Str
     }
 }
 
-fn fail(e: AwsError) -> String {
-    e.to_string()
+fn fail(e: AwsError) -> Failure {
+    Failure::from(e)
 }
 
 /// What the state records of a change carried out, under this id.
@@ -529,7 +586,7 @@ fn record(op: &Op<'_>, id: String, attrs: &Attrs) -> RecordedResource {
 /// The read found nothing of ours, but an object of ours may still be going (a Beanstalk
 /// environment terminating): it is waited for, so what depends on its end (its application's
 /// delete) comes after. Anything else under the id is left alone.
-async fn forget(shared: &Shared, op: &Op<'_>) -> Result<(), String> {
+async fn forget(shared: &Shared, op: &Op<'_>) -> Result<(), Failure> {
     let aws = &shared.aws;
     match aws.presence(op).await.map_err(fail)? {
         Presence::Ours => aws.delete(op).await.map_err(fail)?,
@@ -545,19 +602,19 @@ async fn forget(shared: &Shared, op: &Op<'_>) -> Result<(), String> {
         .await
         .forget(op.address)
         .await
-        .map_err(|e| format!("the state could not be updated: {e}"))
+        .map_err(|e| Failure::text(format!("the state could not be updated: {e}")))
 }
 
 /// What holds the id now is checked right before the call: only ours is deleted. The old one
 /// of a replacement made first is no longer in state (the new one is): nothing to forget.
-async fn delete(shared: &Shared, op: &Op<'_>) -> Result<(), String> {
+async fn delete(shared: &Shared, op: &Op<'_>) -> Result<(), Failure> {
     let aws = &shared.aws;
     match aws.presence(op).await.map_err(fail)? {
         Presence::Ours => aws.delete(op).await.map_err(fail)?,
         Presence::Gone => {
             tracing::info!(id = %op.id(), "already gone from AWS: only dropped from state");
         }
-        Presence::NotOurs(holder) => return Err(not_ours(op, "deleted", &holder)),
+        Presence::NotOurs(holder) => return Err(not_ours(op, "deleted", &holder).into()),
     }
     if creates_first(op.change) {
         return Ok(());
@@ -569,10 +626,14 @@ async fn delete(shared: &Shared, op: &Op<'_>) -> Result<(), String> {
         .await
         .forget(op.address)
         .await
-        .map_err(|e| format!("deleted in AWS, but the state could not be updated: {e}"))
+        .map_err(|e| {
+            Failure::text(format!(
+                "deleted in AWS, but the state could not be updated: {e}"
+            ))
+        })
 }
 
-async fn create(shared: &Shared, op: &Op<'_>) -> Result<(), String> {
+async fn create(shared: &Shared, op: &Op<'_>) -> Result<(), Failure> {
     let address = op.address;
     let id = match create_or_adopt(&shared.aws, op, &shared.ids).await {
         Ok(id) => id,
@@ -587,9 +648,13 @@ async fn create(shared: &Shared, op: &Op<'_>) -> Result<(), String> {
                 .record(address, record(op, id.clone(), after))
                 .await;
             let partial = AwsError::Partial { id, source };
-            return Err(match recorded {
+            let message = match recorded {
                 Ok(()) => partial.to_string(),
                 Err(e) => format!("{partial}; and the state could not be updated: {e}"),
+            };
+            return Err(Failure {
+                message,
+                aws: Some(partial),
             });
         }
         Err(e) => return Err(fail(e)),
@@ -597,22 +662,22 @@ async fn create(shared: &Shared, op: &Op<'_>) -> Result<(), String> {
     shared.ids.lock().await.insert(address.clone(), id.clone());
     let after = op.after().map_err(fail)?;
     shared.recorder.lock().await.record(address, record(op, id.clone(), after)).await.map_err(|e| {
-        format!("created {id}, but the state could not be updated (a rerun adopts it by its tags): {e}")
+        Failure::text(format!("created {id}, but the state could not be updated (a rerun adopts it by its tags): {e}"))
     })
 }
 
-async fn update(shared: &Shared, op: &Op<'_>) -> Result<(), String> {
+async fn update(shared: &Shared, op: &Op<'_>) -> Result<(), Failure> {
     let aws = &shared.aws;
     match aws.presence(op).await.map_err(fail)? {
         Presence::Ours => {}
         Presence::Gone => {
-            return Err(format!(
+            return Err(Failure::text(format!(
                 "{}: {} is gone from AWS since the plan was made; nothing was changed, run plan again",
                 op.address,
                 op.id()
-            ));
+            )));
         }
-        Presence::NotOurs(holder) => return Err(not_ours(op, "changed", &holder)),
+        Presence::NotOurs(holder) => return Err(not_ours(op, "changed", &holder).into()),
     }
     update_in_place(aws, op).await.map_err(fail)?;
     let after = op.after().map_err(fail)?;
@@ -622,7 +687,11 @@ async fn update(shared: &Shared, op: &Op<'_>) -> Result<(), String> {
         .await
         .record(op.address, record(op, op.id().to_owned(), after))
         .await
-        .map_err(|e| format!("updated in AWS, but the state could not be updated: {e}"))
+        .map_err(|e| {
+            Failure::text(format!(
+                "updated in AWS, but the state could not be updated: {e}"
+            ))
+        })
 }
 
 /// The refusal when what holds a resource's id is not provably this environment's.

@@ -94,7 +94,7 @@ pub(super) fn split(change: &Change, applying: &BTreeSet<Address>) -> (Change, O
     let taken = take_unresolved(&mut first, &targets);
     let mut create = change.clone();
     create.after = Some(first.clone());
-    // The plan's `depends_on` holds no read-only target (`template::read_only`): the settings
+    // The plan's `depends_on` holds no read-only target (`reads::read_only`): the settings
     // update waits for its targets through its references (`tasks`), the create does not.
     let settle = Change {
         action: Action::Update,

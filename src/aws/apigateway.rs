@@ -36,6 +36,9 @@ use super::service::ReadPass;
 use super::{AwsError, Op, done_if, unless_gone, wait};
 use crate::model::*;
 
+/// This service's error table, which classifies what it answers (`errors::classify`).
+pub(super) const ERRORS: ErrorTable = <ApiGateway as super::Service>::ERRORS;
+
 /// The stage tag holding the hash of the definition its deployment was made from.
 pub const TAG_DEFINITION_HASH: &str = "provision:definition-hash";
 
@@ -236,7 +239,7 @@ async fn read_apis(
     let mut pages = client.get_rest_apis().limit(500).into_paginator().send();
     while let Some(p) = pages.next().await {
         for a in p
-            .map_err(|e| AwsError::from_sdk(what, "GetRestApis", e))?
+            .map_err(|e| AwsError::from_sdk(ERRORS, what, "GetRestApis", e))?
             .items()
         {
             let tags = tags_of(a.tags());
@@ -266,7 +269,7 @@ async fn read_keys(
     let mut pages = client.get_api_keys().limit(500).into_paginator().send();
     while let Some(p) = pages.next().await {
         for k in p
-            .map_err(|e| AwsError::from_sdk(what, "GetApiKeys", e))?
+            .map_err(|e| AwsError::from_sdk(ERRORS, what, "GetApiKeys", e))?
             .items()
         {
             let tags = tags_of(k.tags());
@@ -304,7 +307,7 @@ async fn read_plans(
     let mut pages = client.get_usage_plans().limit(500).into_paginator().send();
     while let Some(p) = pages.next().await {
         for u in p
-            .map_err(|e| AwsError::from_sdk(what, "GetUsagePlans", e))?
+            .map_err(|e| AwsError::from_sdk(ERRORS, what, "GetUsagePlans", e))?
             .items()
         {
             let tags = tags_of(u.tags());
@@ -358,7 +361,7 @@ async fn plans_of_key(
         .into_paginator()
         .send();
     while let Some(p) = pages.next().await {
-        let p = p.map_err(|e| AwsError::from_sdk(key, "GetUsagePlans", e))?;
+        let p = p.map_err(|e| AwsError::from_sdk(ERRORS, key, "GetUsagePlans", e))?;
         out.extend(p.items().iter().filter_map(|u| u.id().map(str::to_owned)));
     }
     Ok(out)
@@ -413,7 +416,7 @@ async fn find_proxy(
         .send();
     let mut proxy = None;
     while let Some(p) = pages.next().await {
-        let p = p.map_err(|e| AwsError::from_sdk(api, "GetResources", e))?;
+        let p = p.map_err(|e| AwsError::from_sdk(ERRORS, api, "GetResources", e))?;
         if let Some(r) = p
             .items()
             .iter()
@@ -457,7 +460,7 @@ async fn find_proxy(
                 i.request_templates(),
             )),
             Err(e) => {
-                let e = AwsError::from_sdk(api, "GetIntegration", e);
+                let e = AwsError::from_sdk(ERRORS, api, "GetIntegration", e);
                 if e.is_not_found() {
                     None
                 } else {
@@ -522,7 +525,7 @@ async fn tags_added(
         .resource_arn(arn)
         .send()
         .await
-        .map_err(|e| AwsError::from_sdk(resource, "GetTags", e))?;
+        .map_err(|e| AwsError::from_sdk(ERRORS, resource, "GetTags", e))?;
     Ok(tags_of(out.tags()))
 }
 
@@ -540,16 +543,16 @@ async fn tags_now(
             let api = id.split('/').next().unwrap_or(id);
             match client.get_rest_api().rest_api_id(api).send().await {
                 Ok(a) => (tags_of(a.tags()), format!("/restapis/{api}")),
-                Err(e) => return gone(AwsError::from_sdk(res, "GetRestApi", e)),
+                Err(e) => return gone(AwsError::from_sdk(ERRORS, res, "GetRestApi", e)),
             }
         }
         Kind::ApiKey => match client.get_api_key().api_key(id).send().await {
             Ok(k) => (tags_of(k.tags()), format!("/apikeys/{id}")),
-            Err(e) => return gone(AwsError::from_sdk(res, "GetApiKey", e)),
+            Err(e) => return gone(AwsError::from_sdk(ERRORS, res, "GetApiKey", e)),
         },
         Kind::UsagePlan => match client.get_usage_plan().usage_plan_id(id).send().await {
             Ok(u) => (tags_of(u.tags()), format!("/usageplans/{id}")),
-            Err(e) => return gone(AwsError::from_sdk(res, "GetUsagePlan", e)),
+            Err(e) => return gone(AwsError::from_sdk(ERRORS, res, "GetUsagePlan", e)),
         },
         Kind::ApiStage => {
             let (api, stage) = id.split_once('/').unwrap_or((id, ""));
@@ -561,7 +564,7 @@ async fn tags_now(
                 .await
             {
                 Ok(s) => (tags_of(s.tags()), format!("/restapis/{api}/stages/{stage}")),
-                Err(e) => return gone(AwsError::from_sdk(res, "GetStage", e)),
+                Err(e) => return gone(AwsError::from_sdk(ERRORS, res, "GetStage", e)),
             }
         }
         // The registry (`ServiceId::of`) sends only this service's kinds here.
@@ -593,7 +596,7 @@ async fn read_stages(
         .rest_api_id(api)
         .send()
         .await
-        .map_err(|e| AwsError::from_sdk(api, "GetStages", e))?;
+        .map_err(|e| AwsError::from_sdk(ERRORS, api, "GetStages", e))?;
     let mut stages = Vec::new();
     for s in out.item() {
         let name = s.stage_name().unwrap_or_default().to_owned();
@@ -802,7 +805,7 @@ async fn create(
                     .set_tags(Some(tags.clone()))
                     .send()
                     .await
-                    .map_err(|e| AwsError::from_sdk(&res, "CreateRestApi", e))
+                    .map_err(|e| AwsError::from_sdk(ERRORS, &res, "CreateRestApi", e))
             })
             .await?;
             let id = api
@@ -831,7 +834,7 @@ async fn create(
                     .send(),
             )
             .await
-            .map_err(|e| AwsError::from_sdk(&res, "CreateApiKey", e))?;
+            .map_err(|e| AwsError::from_sdk(ERRORS, &res, "CreateApiKey", e))?;
             // The response holds the key's value too: only the id leaves this function.
             key.id()
                 .map(str::to_owned)
@@ -865,7 +868,7 @@ async fn create(
                 .set_tags(Some(tags))
                 .send()
                 .await
-                .map_err(|e| AwsError::from_sdk(&res, "CreateUsagePlan", e))?;
+                .map_err(|e| AwsError::from_sdk(ERRORS, &res, "CreateUsagePlan", e))?;
             let id = plan
                 .id()
                 .ok_or_else(|| op.invalid("CreateUsagePlan returned no id"))?
@@ -906,7 +909,7 @@ async fn add_plan_key(
         )
         .await
         .map(|_| ())
-        .map_err(|e| AwsError::from_sdk(res, "CreateUsagePlanKey", e))
+        .map_err(|e| AwsError::from_sdk(ERRORS, res, "CreateUsagePlanKey", e))
     })
     .await;
     done_if(r, &[Exists])
@@ -935,7 +938,7 @@ async fn ensure_proxy(
                 .send();
             while let Some(p) = pages.next().await {
                 for r in p
-                    .map_err(|e| AwsError::from_sdk(res, "GetResources", e))?
+                    .map_err(|e| AwsError::from_sdk(ERRORS, res, "GetResources", e))?
                     .items()
                 {
                     if r.path() == Some("/") {
@@ -963,7 +966,7 @@ async fn ensure_proxy(
                     .path_part(PROXY_PATH)
                     .send()
                     .await
-                    .map_err(|e| AwsError::from_sdk(res, "CreateResource", e))
+                    .map_err(|e| AwsError::from_sdk(ERRORS, res, "CreateResource", e))
             })
             .await?;
             (r.id().unwrap_or_default().to_owned(), None)
@@ -981,7 +984,7 @@ async fn ensure_proxy(
                 .request_parameters("method.request.path.proxy", true)
                 .send()
                 .await
-                .map_err(|e| AwsError::from_sdk(res, "PutMethod", e))?;
+                .map_err(|e| AwsError::from_sdk(ERRORS, res, "PutMethod", e))?;
         }
         Some(required) if required != api_key_required => {
             client
@@ -992,7 +995,7 @@ async fn ensure_proxy(
                 .patch_operations(replace("/apiKeyRequired", &api_key_required.to_string()))
                 .send()
                 .await
-                .map_err(|e| AwsError::from_sdk(res, "UpdateMethod", e))?;
+                .map_err(|e| AwsError::from_sdk(ERRORS, res, "UpdateMethod", e))?;
         }
         Some(_) => {}
     }
@@ -1012,7 +1015,7 @@ async fn proxy_resource(
         .into_paginator()
         .send();
     while let Some(p) = pages.next().await {
-        let p = p.map_err(|e| AwsError::from_sdk(res, "GetResources", e))?;
+        let p = p.map_err(|e| AwsError::from_sdk(ERRORS, res, "GetResources", e))?;
         if let Some(id) = p
             .items()
             .iter()
@@ -1049,7 +1052,14 @@ async fn target_host(
         .include_deleted(false)
         .send()
         .await
-        .map_err(|e| AwsError::from_sdk(op.resource(), "DescribeEnvironments", e))?;
+        .map_err(|e| {
+            AwsError::from_sdk(
+                super::beanstalk::ERRORS,
+                op.resource(),
+                "DescribeEnvironments",
+                e,
+            )
+        })?;
     let env = out.environments().first().ok_or_else(|| {
         op.invalid(&format!(
             "the backend environment {env_id} ({}) was not found",
@@ -1084,7 +1094,14 @@ async fn load_balancer_arn(
         .environment_id(env_id)
         .send()
         .await
-        .map_err(|e| AwsError::from_sdk(op.resource(), "DescribeEnvironmentResources", e))?;
+        .map_err(|e| {
+            AwsError::from_sdk(
+                super::beanstalk::ERRORS,
+                op.resource(),
+                "DescribeEnvironmentResources",
+                e,
+            )
+        })?;
     let names: Vec<&str> = out
         .environment_resources()
         .map(|r| r.load_balancers())
@@ -1152,7 +1169,7 @@ async fn put_integration(
     }
     put.send()
         .await
-        .map_err(|e| AwsError::from_sdk(&res, "PutIntegration", e))?;
+        .map_err(|e| AwsError::from_sdk(ERRORS, &res, "PutIntegration", e))?;
     Ok(integration_id(&api, &resource))
 }
 
@@ -1173,7 +1190,7 @@ async fn deploy(
         .description(format!("provision: definition {hash}"))
         .send()
         .await
-        .map_err(|e| AwsError::from_sdk(&res, "CreateDeployment", e))?;
+        .map_err(|e| AwsError::from_sdk(ERRORS, &res, "CreateDeployment", e))?;
     let mut tags = aws_tags(&op.tags());
     tags.insert(TAG_DEFINITION_HASH.into(), hash.to_owned());
     let arn = stage_arn(client, api, stage);
@@ -1185,7 +1202,7 @@ async fn deploy(
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| AwsError::from_sdk(&res, "TagResource", e))
+            .map_err(|e| AwsError::from_sdk(ERRORS, &res, "TagResource", e))
     })
     .await
 }
@@ -1228,7 +1245,7 @@ async fn update(
                     .set_patch_operations(Some(ops))
                     .send()
                     .await
-                    .map_err(|e| AwsError::from_sdk(&res, "UpdateRestApi", e))?;
+                    .map_err(|e| AwsError::from_sdk(ERRORS, &res, "UpdateRestApi", e))?;
             }
             if a.api_key_required != b.api_key_required {
                 ensure_proxy(client, &res, id, None, a.api_key_required).await?;
@@ -1256,7 +1273,7 @@ async fn update(
             )
             .await
             .map(|_| ())
-            .map_err(|e| AwsError::from_sdk(&res, "UpdateApiKey", e))
+            .map_err(|e| AwsError::from_sdk(ERRORS, &res, "UpdateApiKey", e))
         }
         (Attrs::ApiIntegration(_), Attrs::ApiIntegration(a)) => {
             put_integration(client, beanstalk, op, a).await.map(|_| ())
@@ -1310,7 +1327,7 @@ async fn update_plan(
             .usage_plan_id(id)
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk(&res, "GetUsagePlan", e))?;
+            .map_err(|e| AwsError::from_sdk(ERRORS, &res, "GetUsagePlan", e))?;
         let have: Vec<String> = current
             .api_stages()
             .iter()
@@ -1336,7 +1353,7 @@ async fn update_plan(
             .set_patch_operations(Some(ops))
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk(&res, "UpdateUsagePlan", e))?;
+            .map_err(|e| AwsError::from_sdk(ERRORS, &res, "UpdateUsagePlan", e))?;
     }
     if a.api_key != b.api_key {
         let want = op.ids.id(&a.api_key)?;
@@ -1378,7 +1395,7 @@ async fn remove_plan_key(
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| AwsError::from_sdk(res, "DeleteUsagePlanKey", e)),
+            .map_err(|e| AwsError::from_sdk(ERRORS, res, "DeleteUsagePlanKey", e)),
         &[Gone],
     )
 }
@@ -1422,7 +1439,7 @@ async fn retag(
             .set_tags(Some(aws_tags(set)))
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk(&res, "TagResource", e))?;
+            .map_err(|e| AwsError::from_sdk(ERRORS, &res, "TagResource", e))?;
     }
     if !remove.is_empty() {
         client
@@ -1431,7 +1448,7 @@ async fn retag(
             .set_tag_keys(Some(remove))
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk(&res, "UntagResource", e))?;
+            .map_err(|e| AwsError::from_sdk(ERRORS, &res, "UntagResource", e))?;
     }
     Ok(())
 }
@@ -1450,7 +1467,7 @@ async fn delete(client: &aws_sdk_apigateway::Client, op: &Op<'_>) -> Result<(), 
                 .send()
                 .await
                 .map(|_| ())
-                .map_err(|e| AwsError::from_sdk(&res, "DeleteApiKey", e)),
+                .map_err(|e| AwsError::from_sdk(ERRORS, &res, "DeleteApiKey", e)),
             &[Gone],
         ),
         Kind::RestApi => done_if(
@@ -1461,7 +1478,7 @@ async fn delete(client: &aws_sdk_apigateway::Client, op: &Op<'_>) -> Result<(), 
                     .send()
                     .await
                     .map(|_| ())
-                    .map_err(|e| AwsError::from_sdk(&res, "DeleteRestApi", e))
+                    .map_err(|e| AwsError::from_sdk(ERRORS, &res, "DeleteRestApi", e))
             })
             .await,
             &[Gone],
@@ -1475,7 +1492,7 @@ async fn delete_plan(client: &aws_sdk_apigateway::Client, op: &Op<'_>) -> Result
     let plan = match client.get_usage_plan().usage_plan_id(id).send().await {
         Ok(p) => p,
         Err(e) => {
-            let e = AwsError::from_sdk(&res, "GetUsagePlan", e);
+            let e = AwsError::from_sdk(ERRORS, &res, "GetUsagePlan", e);
             return if e.is_not_found() { Ok(()) } else { Err(e) };
         }
     };
@@ -1508,7 +1525,7 @@ async fn delete_plan(client: &aws_sdk_apigateway::Client, op: &Op<'_>) -> Result
                 .send()
                 .await
                 .map(|_| ())
-                .map_err(|e| AwsError::from_sdk(&res, "UpdateUsagePlan", e)),
+                .map_err(|e| AwsError::from_sdk(ERRORS, &res, "UpdateUsagePlan", e)),
             &[Gone],
         )?;
     }
@@ -1519,7 +1536,7 @@ async fn delete_plan(client: &aws_sdk_apigateway::Client, op: &Op<'_>) -> Result
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| AwsError::from_sdk(&res, "DeleteUsagePlan", e)),
+            .map_err(|e| AwsError::from_sdk(ERRORS, &res, "DeleteUsagePlan", e)),
         &[Gone],
     )
 }
@@ -1534,7 +1551,7 @@ async fn delete_stage(client: &aws_sdk_apigateway::Client, op: &Op<'_>) -> Resul
         .send()
         .await
         .map(|_| ())
-        .map_err(|e| AwsError::from_sdk(&res, "DeleteStage", e));
+        .map_err(|e| AwsError::from_sdk(ERRORS, &res, "DeleteStage", e));
     match r {
         Err(e) if e.is_not_found() => Ok(()),
         Err(e) => Err(e),
@@ -1564,7 +1581,7 @@ async fn delete_integration(
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| AwsError::from_sdk(&res, "DeleteIntegration", e)),
+            .map_err(|e| AwsError::from_sdk(ERRORS, &res, "DeleteIntegration", e)),
         &[Gone],
     )
 }
@@ -1580,7 +1597,7 @@ async fn prune_deployments(
         .rest_api_id(api)
         .send()
         .await
-        .map_err(|e| AwsError::from_sdk(res, "GetStages", e))?;
+        .map_err(|e| AwsError::from_sdk(ERRORS, res, "GetStages", e))?;
     let used: BTreeSet<&str> = stages
         .item()
         .iter()
@@ -1594,7 +1611,7 @@ async fn prune_deployments(
         .into_paginator()
         .send();
     while let Some(p) = pages.next().await {
-        let p = p.map_err(|e| AwsError::from_sdk(res, "GetDeployments", e))?;
+        let p = p.map_err(|e| AwsError::from_sdk(ERRORS, res, "GetDeployments", e))?;
         unused.extend(
             p.items()
                 .iter()
@@ -1611,7 +1628,7 @@ async fn prune_deployments(
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| AwsError::from_sdk(res, "DeleteDeployment", e));
+            .map_err(|e| AwsError::from_sdk(ERRORS, res, "DeleteDeployment", e));
         // A stage created meanwhile may point to it: leave it then.
         done_if(r, &[Gone, Busy])?;
     }
@@ -1649,15 +1666,26 @@ impl super::Service for ApiGateway {
         let (api, rest) = id.split_once('/').unwrap_or((id, ""));
         match address.kind {
             Kind::RestApi | Kind::ApiIntegration => {
-                super::service::refused!(&res, "GetRestApi", c.get_rest_api().rest_api_id(api))
+                super::service::refused!(
+                    ERRORS,
+                    &res,
+                    "GetRestApi",
+                    c.get_rest_api().rest_api_id(api)
+                )
             }
             Kind::ApiKey => {
-                super::service::refused!(&res, "GetApiKey", c.get_api_key().api_key(id))
+                super::service::refused!(ERRORS, &res, "GetApiKey", c.get_api_key().api_key(id))
             }
             Kind::UsagePlan => {
-                super::service::refused!(&res, "GetUsagePlan", c.get_usage_plan().usage_plan_id(id))
+                super::service::refused!(
+                    ERRORS,
+                    &res,
+                    "GetUsagePlan",
+                    c.get_usage_plan().usage_plan_id(id)
+                )
             }
             Kind::ApiStage => super::service::refused!(
+                ERRORS,
                 &res,
                 "GetStage",
                 c.get_stage().rest_api_id(api).stage_name(rest)

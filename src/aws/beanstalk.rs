@@ -35,6 +35,9 @@ use super::wait::{self, Poll};
 use super::{AwsError, Op, Resolver};
 use crate::model::*;
 
+/// This service's error table, which classifies what it answers (`errors::classify`).
+pub(super) const ERRORS: ErrorTable = <Beanstalk as super::Service>::ERRORS;
+
 /// How long an environment may take to launch, update or terminate.
 const ENV_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
@@ -111,7 +114,7 @@ pub(super) async fn list_tags(
         .resource_arn(arn)
         .send()
         .await
-        .map_err(|e| AwsError::from_sdk(resource, "ListTagsForResource", e))?;
+        .map_err(|e| AwsError::from_sdk(ERRORS, resource, "ListTagsForResource", e))?;
     Ok(tags_of(out.resource_tags()))
 }
 
@@ -135,7 +138,7 @@ async fn owned_apps(
         .describe_applications()
         .send()
         .await
-        .map_err(|e| AwsError::from_sdk(what, "DescribeApplications", e))?;
+        .map_err(|e| AwsError::from_sdk(ERRORS, what, "DescribeApplications", e))?;
     let mut tasks = JoinSet::new();
     let limit = super::bounded::Limit::per_resource_reads();
     for (i, app) in out.applications().iter().cloned().enumerate() {
@@ -182,7 +185,7 @@ async fn owned_envs(
             .set_next_token(token.take())
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk(what, "DescribeEnvironments", e))?;
+            .map_err(|e| AwsError::from_sdk(ERRORS, what, "DescribeEnvironments", e))?;
         listed.extend(page.environments().iter().cloned());
         match page.next_token() {
             Some(t) if !t.is_empty() => token = Some(t.to_owned()),
@@ -240,7 +243,7 @@ async fn env_details(
         .environment_name(e.environment_name().unwrap_or_default())
         .send()
         .await
-        .map_err(|err| AwsError::from_sdk(what, "DescribeConfigurationSettings", err));
+        .map_err(|err| AwsError::from_sdk(ERRORS, what, "DescribeConfigurationSettings", err));
     match out {
         Ok(out) => {
             let settings = out
@@ -461,7 +464,7 @@ async fn describe_env(
         .environment_ids(id)
         .send()
         .await
-        .map_err(|e| AwsError::from_sdk(resource, "DescribeEnvironments", e))?;
+        .map_err(|e| AwsError::from_sdk(ERRORS, resource, "DescribeEnvironments", e))?;
     // Several entries (a terminated one and a live one) cannot share an id; take any live one.
     Ok(out
         .environments()
@@ -486,7 +489,7 @@ async fn tags_now(
                 .application_names(id)
                 .send()
                 .await
-                .map_err(|e| AwsError::from_sdk(res, "DescribeApplications", e))?;
+                .map_err(|e| AwsError::from_sdk(ERRORS, res, "DescribeApplications", e))?;
             out.applications()
                 .first()
                 .and_then(|a| a.application_arn())
@@ -533,7 +536,7 @@ async fn events_since(
     match out {
         Ok(out) => events_text(out.events(), &severity),
         Err(e) => {
-            let e = AwsError::from_sdk(resource, "DescribeEvents", e);
+            let e = AwsError::from_sdk(ERRORS, resource, "DescribeEvents", e);
             tracing::warn!(error = %e, "could not read the environment's events");
             String::new()
         }
@@ -717,7 +720,7 @@ async fn create(client: &Client, op: &Op<'_>) -> Result<String, AwsError> {
                     .set_tags(Some(tag_list(&op.tags())))
                     .send()
                     .await
-                    .map_err(|e| AwsError::from_sdk(&res, "CreateEnvironment", e))
+                    .map_err(|e| AwsError::from_sdk(ERRORS, &res, "CreateEnvironment", e))
             };
             let out = match send().await {
                 // The name is still held by an environment on its way out: wait, then retry.
@@ -744,7 +747,7 @@ async fn wait_name_free(client: &Client, res: &str, name: &str) -> Result<bool, 
         .include_deleted(false)
         .send()
         .await
-        .map_err(|e| AwsError::from_sdk(res, "DescribeEnvironments", e))?;
+        .map_err(|e| AwsError::from_sdk(ERRORS, res, "DescribeEnvironments", e))?;
     let terminating = out
         .environments()
         .iter()
@@ -772,7 +775,7 @@ async fn create_app(
         .set_tags(Some(tag_list(&tags)))
         .send()
         .await
-        .map_err(|e| AwsError::from_sdk(&res, "CreateApplication", e));
+        .map_err(|e| AwsError::from_sdk(ERRORS, &res, "CreateApplication", e));
     match created {
         Ok(_) => Ok(a.name.clone()),
         Err(e) if e.class() == Exists => {
@@ -782,7 +785,7 @@ async fn create_app(
                 .application_names(&a.name)
                 .send()
                 .await
-                .map_err(|e| AwsError::from_sdk(&res, "DescribeApplications", e))?;
+                .map_err(|e| AwsError::from_sdk(ERRORS, &res, "DescribeApplications", e))?;
             let Some(arn) = existing
                 .applications()
                 .first()
@@ -815,7 +818,7 @@ async fn update(client: &Client, op: &Op<'_>) -> Result<(), AwsError> {
                     .description(&a.description)
                     .send()
                     .await
-                    .map_err(|e| AwsError::from_sdk(&res, "UpdateApplication", e))?;
+                    .map_err(|e| AwsError::from_sdk(ERRORS, &res, "UpdateApplication", e))?;
             }
             Ok(())
         }
@@ -868,7 +871,7 @@ async fn update(client: &Client, op: &Op<'_>) -> Result<(), AwsError> {
                 .set_solution_stack_name(stack)
                 .send()
                 .await
-                .map_err(|e| AwsError::from_sdk(&res, "UpdateEnvironment", e))?;
+                .map_err(|e| AwsError::from_sdk(ERRORS, &res, "UpdateEnvironment", e))?;
             wait_ready(client, &res, id, started, Want::Healthy).await
         }
         _ => Err(op.invalid("kind changed; this needs a replace")),
@@ -896,7 +899,7 @@ async fn retag(
             .application_names(id)
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk(&res, "DescribeApplications", e))?
+            .map_err(|e| AwsError::from_sdk(ERRORS, &res, "DescribeApplications", e))?
             .applications()
             .first()
             .and_then(|a| a.application_arn().map(str::to_owned))
@@ -915,7 +918,7 @@ async fn retag(
         .set_tags_to_remove((!remove.is_empty()).then(|| remove.iter().cloned().collect()))
         .send()
         .await
-        .map_err(|e| AwsError::from_sdk(&res, "UpdateTagsForResource", e))?;
+        .map_err(|e| AwsError::from_sdk(ERRORS, &res, "UpdateTagsForResource", e))?;
     if is_env {
         wait_ready(client, &res, id, SystemTime::now(), Want::Settled).await?;
     }
@@ -933,7 +936,7 @@ async fn delete(client: &Client, op: &Op<'_>) -> Result<(), AwsError> {
                     .environment_id(id)
                     .send()
                     .await
-                    .map_err(|e| AwsError::from_sdk(&res, "TerminateEnvironment", e));
+                    .map_err(|e| AwsError::from_sdk(ERRORS, &res, "TerminateEnvironment", e));
                 match r {
                     Ok(_) => break,
                     Err(e) if e.is_not_found() => return Ok(()),
@@ -960,7 +963,7 @@ async fn delete(client: &Client, op: &Op<'_>) -> Result<(), AwsError> {
                 .terminate_env_by_force(false)
                 .send()
                 .await
-                .map_err(|e| AwsError::from_sdk(&res, "DeleteApplication", e));
+                .map_err(|e| AwsError::from_sdk(ERRORS, &res, "DeleteApplication", e));
             match r {
                 Err(e) if e.is_not_found() => Ok(()),
                 other => other.map(|_| ()),
@@ -1007,6 +1010,7 @@ impl super::Aws {
             .send()
             .await
             .map_err(super::errors::sdk_err(
+                ERRORS,
                 "platforms",
                 "ListAvailableSolutionStacks",
             ))?;
@@ -1060,7 +1064,11 @@ impl super::Aws {
                 .set_next_token(token.take())
                 .send()
                 .await
-                .map_err(super::errors::sdk_err("platforms", "ListPlatformBranches"))?;
+                .map_err(super::errors::sdk_err(
+                    ERRORS,
+                    "platforms",
+                    "ListPlatformBranches",
+                ))?;
             out.extend(page.platform_branch_summary_list().iter().filter_map(|b| {
                 Some(BranchSummary {
                     name: b.branch_name()?.to_owned(),
@@ -1144,7 +1152,11 @@ impl super::Service for Beanstalk {
             .include_deleted(false)
             .send()
             .await
-            .map_err(super::sdk_err(&address.to_string(), "DescribeEnvironments"))?;
+            .map_err(super::sdk_err(
+                ERRORS,
+                &address.to_string(),
+                "DescribeEnvironments",
+            ))?;
         Ok(found
             .environments()
             .first()

@@ -36,6 +36,9 @@ use super::service::ReadPass;
 use super::{AwsError, Op, Resolver, sdk_err};
 use crate::model::*;
 
+/// This service's error table, which classifies what it answers (`errors::classify`).
+pub(super) const ERRORS: ErrorTable = <CloudWatch as super::Service>::ERRORS;
+
 /// The dimension that holds a load balancer's `app/NAME/ID`.
 pub const LOAD_BALANCER: &str = "LoadBalancer";
 /// The dimension that holds a NAT gateway's id.
@@ -252,7 +255,7 @@ async fn read(cw: &CloudWatch, claims: &Claims) -> Result<Raw, AwsError> {
         .into_paginator()
         .send();
     while let Some(p) = pages.next().await {
-        let p = p.map_err(sdk_err(&what, "DescribeAlarms"))?;
+        let p = p.map_err(sdk_err(ERRORS, &what, "DescribeAlarms"))?;
         found.extend(
             p.metric_alarms()
                 .iter()
@@ -312,7 +315,9 @@ async fn load_balancers(
             .include_deleted(false)
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk(what, "DescribeEnvironments", e))?;
+            .map_err(|e| {
+                AwsError::from_sdk(super::beanstalk::ERRORS, what, "DescribeEnvironments", e)
+            })?;
         envs = out
             .environments()
             .iter()
@@ -351,7 +356,7 @@ async fn read_dashboards(
             .into_paginator()
             .send();
         while let Some(p) = pages.next().await {
-            let p = p.map_err(sdk_err(what, "ListDashboards"))?;
+            let p = p.map_err(sdk_err(ERRORS, what, "ListDashboards"))?;
             names.extend(
                 p.dashboard_entries()
                     .iter()
@@ -430,7 +435,7 @@ async fn alarm_tags(client: &Client, res: &str, arn: &str) -> Result<Tags, AwsEr
         .resource_arn(arn)
         .send()
         .await
-        .map_err(sdk_err(res, "ListTagsForResource"))?;
+        .map_err(sdk_err(ERRORS, res, "ListTagsForResource"))?;
     Ok(tags_of(out.tags()))
 }
 
@@ -440,7 +445,7 @@ async fn dashboard_now(client: &Client, res: &str, name: &str) -> Result<Option<
         .dashboard_name(name)
         .send()
         .await
-        .map_err(sdk_err(res, "GetDashboard"));
+        .map_err(sdk_err(ERRORS, res, "GetDashboard"));
     Ok(super::unless_gone(out)?.map(|o| o.dashboard_body().unwrap_or_default().to_owned()))
 }
 
@@ -457,7 +462,14 @@ async fn env_load_balancer(
         .environment_id(env_id)
         .send()
         .await
-        .map_err(|e| AwsError::from_sdk(res, "DescribeEnvironmentResources", e))?;
+        .map_err(|e| {
+            AwsError::from_sdk(
+                super::beanstalk::ERRORS,
+                res,
+                "DescribeEnvironmentResources",
+                e,
+            )
+        })?;
     let names: Vec<&str> = out
         .environment_resources()
         .map(|r| r.load_balancers())
@@ -606,7 +618,7 @@ async fn put_alarm(
     }
     req.send()
         .await
-        .map_err(sdk_err(&op.resource(), "PutMetricAlarm"))?;
+        .map_err(sdk_err(ERRORS, &op.resource(), "PutMetricAlarm"))?;
     Ok(())
 }
 
@@ -634,7 +646,7 @@ async fn put_dashboard(cw: &CloudWatch, op: &Op<'_>, d: &DashboardAttrs) -> Resu
         .dashboard_body(body)
         .send()
         .await
-        .map_err(sdk_err(&op.resource(), "PutDashboard"))?;
+        .map_err(sdk_err(ERRORS, &op.resource(), "PutDashboard"))?;
     // AWS stores a body with validation messages too (a widget that will not draw, e.g. an
     // alarm another stack has not made yet): worth a warning, not a failure.
     for m in out.dashboard_validation_messages() {
@@ -654,7 +666,7 @@ async fn alarm_arn(client: &Client, res: &str, name: &str) -> Result<Option<Stri
         .alarm_names(name)
         .send()
         .await
-        .map_err(sdk_err(res, "DescribeAlarms"))?;
+        .map_err(sdk_err(ERRORS, res, "DescribeAlarms"))?;
     Ok(out
         .metric_alarms()
         .first()
@@ -715,7 +727,7 @@ async fn retag(
             .set_tags(Some(tag_list(set)))
             .send()
             .await
-            .map_err(sdk_err(&res, "TagResource"))?;
+            .map_err(sdk_err(ERRORS, &res, "TagResource"))?;
     }
     if !remove.is_empty() {
         cw.client
@@ -724,7 +736,7 @@ async fn retag(
             .set_tag_keys(Some(remove.iter().cloned().collect()))
             .send()
             .await
-            .map_err(sdk_err(&res, "UntagResource"))?;
+            .map_err(sdk_err(ERRORS, &res, "UntagResource"))?;
     }
     Ok(())
 }
@@ -753,7 +765,7 @@ async fn retag_dashboard(
         .dashboard_body(marker::with_tags(&body, &tags))
         .send()
         .await
-        .map_err(sdk_err(&res, "PutDashboard"))?;
+        .map_err(sdk_err(ERRORS, &res, "PutDashboard"))?;
     Ok(())
 }
 
@@ -767,7 +779,7 @@ async fn delete(cw: &CloudWatch, op: &Op<'_>) -> Result<(), AwsError> {
             .send()
             .await
             .map(drop)
-            .map_err(sdk_err(&res, "DeleteAlarms")),
+            .map_err(sdk_err(ERRORS, &res, "DeleteAlarms")),
         Kind::Dashboard => cw
             .client
             .delete_dashboards()
@@ -775,7 +787,7 @@ async fn delete(cw: &CloudWatch, op: &Op<'_>) -> Result<(), AwsError> {
             .send()
             .await
             .map(drop)
-            .map_err(sdk_err(&res, "DeleteDashboards")),
+            .map_err(sdk_err(ERRORS, &res, "DeleteDashboards")),
         kind => return Err(op.invalid(&format!("{kind} is not a CloudWatch resource"))),
     };
     super::unless_gone(r).map(drop)
@@ -856,6 +868,7 @@ impl super::Service for CloudWatch {
         let res = address.to_string();
         match address.kind {
             Kind::Dashboard => super::service::refused!(
+                ERRORS,
                 &res,
                 "GetDashboard",
                 self.client.get_dashboard().dashboard_name(id)

@@ -77,7 +77,7 @@ impl Aws {
             .db_instance_identifier(identifier)
             .send()
             .await
-            .map_err(sdk_err(res, "StopDBInstance"))?;
+            .map_err(sdk_err(super::rds::ERRORS, res, "StopDBInstance"))?;
         Ok(())
     }
 
@@ -87,7 +87,7 @@ impl Aws {
             .db_instance_identifier(identifier)
             .send()
             .await
-            .map_err(sdk_err(res, "StartDBInstance"))?;
+            .map_err(sdk_err(super::rds::ERRORS, res, "StartDBInstance"))?;
         Ok(())
     }
 

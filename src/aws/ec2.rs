@@ -13,6 +13,9 @@ use super::service::{ReadPass, Service};
 use super::{Aws, AwsError, Op};
 use crate::model::{Address, Tags, Unmanaged};
 
+/// This service's error table, which classifies what it answers (`errors::classify`).
+pub(super) const ERRORS: ErrorTable = <Ec2 as Service>::ERRORS;
+
 pub struct Ec2 {
     client: aws_sdk_ec2::Client,
 }

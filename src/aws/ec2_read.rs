@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use aws_sdk_ec2::types::{Filter, IpPermission, Tag, VpcAttributeName};
 use ipnet::Ipv4Net;
 
+use super::ec2::ERRORS;
 use super::ids::Found;
 pub use super::ids::{Claims, Ids, address_of, ours};
 use super::{AwsError, unless_gone};
@@ -133,7 +134,7 @@ async fn vpcs(
     let mut pages = ec2.describe_vpcs().filters(filter).into_paginator().send();
     while let Some(p) = pages.next().await {
         out.extend(
-            p.map_err(|e| AwsError::from_sdk(what, "DescribeVpcs", e))?
+            p.map_err(|e| AwsError::from_sdk(ERRORS, what, "DescribeVpcs", e))?
                 .vpcs()
                 .iter()
                 .cloned(),
@@ -151,7 +152,7 @@ async fn vpcs(
                     .attribute(name)
                     .send()
                     .await
-                    .map_err(|e| AwsError::from_sdk(&id, "DescribeVpcAttribute", e))
+                    .map_err(|e| AwsError::from_sdk(ERRORS, &id, "DescribeVpcAttribute", e))
             }
         };
         let dns = tokio::try_join!(
@@ -265,7 +266,7 @@ async fn subnets(
         .send();
     while let Some(p) = pages.next().await {
         out.extend(
-            p.map_err(|e| AwsError::from_sdk(what, "DescribeSubnets", e))?
+            p.map_err(|e| AwsError::from_sdk(ERRORS, what, "DescribeSubnets", e))?
                 .subnets()
                 .iter()
                 .cloned(),
@@ -287,7 +288,7 @@ async fn tables(
         .send();
     while let Some(p) = pages.next().await {
         out.extend(
-            p.map_err(|e| AwsError::from_sdk(what, "DescribeRouteTables", e))?
+            p.map_err(|e| AwsError::from_sdk(ERRORS, what, "DescribeRouteTables", e))?
                 .route_tables()
                 .iter()
                 .cloned(),
@@ -309,7 +310,7 @@ async fn groups(
         .send();
     while let Some(p) = pages.next().await {
         out.extend(
-            p.map_err(|e| AwsError::from_sdk(what, "DescribeSecurityGroups", e))?
+            p.map_err(|e| AwsError::from_sdk(ERRORS, what, "DescribeSecurityGroups", e))?
                 .security_groups()
                 .iter()
                 .cloned(),
@@ -331,7 +332,7 @@ async fn igws(
         .send();
     while let Some(p) = pages.next().await {
         out.extend(
-            p.map_err(|e| AwsError::from_sdk(what, "DescribeInternetGateways", e))?
+            p.map_err(|e| AwsError::from_sdk(ERRORS, what, "DescribeInternetGateways", e))?
                 .internet_gateways()
                 .iter()
                 .cloned(),
@@ -350,7 +351,7 @@ async fn eips(
         .filters(filter)
         .send()
         .await
-        .map_err(|e| AwsError::from_sdk(what, "DescribeAddresses", e))?;
+        .map_err(|e| AwsError::from_sdk(ERRORS, what, "DescribeAddresses", e))?;
     Ok(out.addresses().to_vec())
 }
 
@@ -375,7 +376,7 @@ async fn nats(
         .send();
     while let Some(p) = pages.next().await {
         out.extend(
-            p.map_err(|e| AwsError::from_sdk(what, "DescribeNatGateways", e))?
+            p.map_err(|e| AwsError::from_sdk(ERRORS, what, "DescribeNatGateways", e))?
                 .nat_gateways()
                 .iter()
                 .cloned(),
@@ -642,7 +643,7 @@ pub async fn tags_now(
                 .filters(one("vpc-id"))
                 .send()
                 .await
-                .map_err(super::sdk_err(res, "DescribeVpcs"))?;
+                .map_err(super::sdk_err(ERRORS, res, "DescribeVpcs"))?;
             out.vpcs().first().map(|v| tags_of(v.tags()))
         }
         Kind::Subnet => {
@@ -651,7 +652,7 @@ pub async fn tags_now(
                 .filters(one("subnet-id"))
                 .send()
                 .await
-                .map_err(super::sdk_err(res, "DescribeSubnets"))?;
+                .map_err(super::sdk_err(ERRORS, res, "DescribeSubnets"))?;
             out.subnets().first().map(|v| tags_of(v.tags()))
         }
         Kind::InternetGateway => {
@@ -660,7 +661,7 @@ pub async fn tags_now(
                 .filters(one("internet-gateway-id"))
                 .send()
                 .await
-                .map_err(super::sdk_err(res, "DescribeInternetGateways"))?;
+                .map_err(super::sdk_err(ERRORS, res, "DescribeInternetGateways"))?;
             out.internet_gateways().first().map(|v| tags_of(v.tags()))
         }
         Kind::ElasticIp => {
@@ -669,7 +670,7 @@ pub async fn tags_now(
                 .filters(one("allocation-id"))
                 .send()
                 .await
-                .map_err(super::sdk_err(res, "DescribeAddresses"))?;
+                .map_err(super::sdk_err(ERRORS, res, "DescribeAddresses"))?;
             out.addresses().first().map(|v| tags_of(v.tags()))
         }
         Kind::NatGateway => {
@@ -678,7 +679,7 @@ pub async fn tags_now(
                 .filter(one("nat-gateway-id"))
                 .send()
                 .await
-                .map_err(super::sdk_err(res, "DescribeNatGateways"))?;
+                .map_err(super::sdk_err(ERRORS, res, "DescribeNatGateways"))?;
             // A deleted gateway stays listed for a while: gone all the same.
             let live = out.nat_gateways().iter().find(|n| {
                 !matches!(
@@ -694,7 +695,7 @@ pub async fn tags_now(
                 .filters(one("route-table-id"))
                 .send()
                 .await
-                .map_err(super::sdk_err(res, "DescribeRouteTables"))?;
+                .map_err(super::sdk_err(ERRORS, res, "DescribeRouteTables"))?;
             out.route_tables().first().map(|v| tags_of(v.tags()))
         }
         Kind::SecurityGroup => {
@@ -703,7 +704,7 @@ pub async fn tags_now(
                 .filters(one("group-id"))
                 .send()
                 .await
-                .map_err(super::sdk_err(res, "DescribeSecurityGroups"))?;
+                .map_err(super::sdk_err(ERRORS, res, "DescribeSecurityGroups"))?;
             out.security_groups().first().map(|v| tags_of(v.tags()))
         }
         // The registry (`ServiceId::of`) sends only this service's kinds here.
@@ -726,32 +727,47 @@ pub(super) async fn not_found(
     let res = address.to_string();
     match address.kind {
         Kind::Vpc => {
-            super::service::refused!(&res, "DescribeVpcs", c.describe_vpcs().vpc_ids(id))
+            super::service::refused!(
+                super::ec2::ERRORS,
+                &res,
+                "DescribeVpcs",
+                c.describe_vpcs().vpc_ids(id)
+            )
         }
         Kind::Subnet => {
-            super::service::refused!(&res, "DescribeSubnets", c.describe_subnets().subnet_ids(id))
+            super::service::refused!(
+                super::ec2::ERRORS,
+                &res,
+                "DescribeSubnets",
+                c.describe_subnets().subnet_ids(id)
+            )
         }
         Kind::InternetGateway => super::service::refused!(
+            super::ec2::ERRORS,
             &res,
             "DescribeInternetGateways",
             c.describe_internet_gateways().internet_gateway_ids(id)
         ),
         Kind::ElasticIp => super::service::refused!(
+            super::ec2::ERRORS,
             &res,
             "DescribeAddresses",
             c.describe_addresses().allocation_ids(id)
         ),
         Kind::NatGateway => super::service::refused!(
+            super::ec2::ERRORS,
             &res,
             "DescribeNatGateways",
             c.describe_nat_gateways().nat_gateway_ids(id)
         ),
         Kind::RouteTable => super::service::refused!(
+            super::ec2::ERRORS,
             &res,
             "DescribeRouteTables",
             c.describe_route_tables().route_table_ids(id)
         ),
         Kind::SecurityGroup => super::service::refused!(
+            super::ec2::ERRORS,
             &res,
             "DescribeSecurityGroups",
             c.describe_security_groups().group_ids(id)

@@ -11,6 +11,7 @@ use aws_sdk_ec2::types::{
 };
 
 use super::ErrorClass::{self, Exists, Gone};
+use super::ec2::ERRORS;
 use super::wait::{self, Poll};
 use super::{AwsError, Op, Resolver, done_if, sdk_err};
 use crate::model::*;
@@ -38,7 +39,7 @@ pub async fn create(ec2: &aws_sdk_ec2::Client, op: &Op<'_>) -> Result<String, Aw
                 .tag_specifications(tag_spec(ResourceType::ElasticIp, tags))
                 .send()
                 .await
-                .map_err(sdk_err(&res, "AllocateAddress"))?;
+                .map_err(sdk_err(ERRORS, &res, "AllocateAddress"))?;
             Ok(out.allocation_id().unwrap_or_default().to_owned())
         }
         Attrs::NatGateway(a) => create_nat(ec2, op, a).await,
@@ -63,7 +64,7 @@ async fn create_vpc(
         .tag_specifications(tag_spec(ResourceType::Vpc, tags))
         .send()
         .await
-        .map_err(sdk_err(&res, "CreateVpc"))?;
+        .map_err(sdk_err(ERRORS, &res, "CreateVpc"))?;
     let id = out
         .vpc()
         .and_then(|v| v.vpc_id())
@@ -90,7 +91,7 @@ async fn create_subnet(
             .tag_specifications(tag_spec(ResourceType::Subnet, tags))
             .send()
             .await
-            .map_err(sdk_err(&res, "CreateSubnet"))
+            .map_err(sdk_err(ERRORS, &res, "CreateSubnet"))
     })
     .await?;
     let id = out
@@ -117,7 +118,7 @@ async fn create_igw(
         .tag_specifications(tag_spec(ResourceType::InternetGateway, tags))
         .send()
         .await
-        .map_err(sdk_err(&res, "CreateInternetGateway"))?;
+        .map_err(sdk_err(ERRORS, &res, "CreateInternetGateway"))?;
     let id = out
         .internet_gateway()
         .and_then(|g| g.internet_gateway_id())
@@ -144,7 +145,7 @@ async fn create_nat(
             .tag_specifications(tag_spec(ResourceType::Natgateway, tags))
             .send()
             .await
-            .map_err(sdk_err(&res, "CreateNatGateway"))
+            .map_err(sdk_err(ERRORS, &res, "CreateNatGateway"))
     })
     .await?;
     let id = out
@@ -171,7 +172,7 @@ async fn create_route_table(
             .tag_specifications(tag_spec(ResourceType::RouteTable, tags))
             .send()
             .await
-            .map_err(sdk_err(&res, "CreateRouteTable"))
+            .map_err(sdk_err(ERRORS, &res, "CreateRouteTable"))
     })
     .await?;
     let id = out
@@ -205,7 +206,7 @@ async fn create_security_group(
             .tag_specifications(tag_spec(ResourceType::SecurityGroup, tags))
             .send()
             .await
-            .map_err(sdk_err(&res, "CreateSecurityGroup"))
+            .map_err(sdk_err(ERRORS, &res, "CreateSecurityGroup"))
     })
     .await?;
     let id = out.group_id().unwrap_or_default().to_owned();
@@ -244,7 +245,7 @@ pub async fn update(ec2: &aws_sdk_ec2::Client, op: &Op<'_>) -> Result<(), AwsErr
                     .await;
                 done_if(
                     r.map(|_| ())
-                        .map_err(|e| AwsError::from_sdk(&res, "DetachInternetGateway", e)),
+                        .map_err(|e| AwsError::from_sdk(ERRORS, &res, "DetachInternetGateway", e)),
                     &[Gone],
                 )?;
             }
@@ -283,7 +284,7 @@ pub async fn retag(
             .set_tags(Some(tags))
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk(&res, "CreateTags", e))?;
+            .map_err(|e| AwsError::from_sdk(ERRORS, &res, "CreateTags", e))?;
     }
     if !remove.is_empty() {
         let tags: Vec<Tag> = remove
@@ -295,7 +296,7 @@ pub async fn retag(
             .set_tags(Some(tags))
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk(&res, "DeleteTags", e))?;
+            .map_err(|e| AwsError::from_sdk(ERRORS, &res, "DeleteTags", e))?;
     }
     Ok(())
 }
@@ -311,7 +312,7 @@ pub async fn delete(ec2: &aws_sdk_ec2::Client, op: &Op<'_>) -> Result<(), AwsErr
                     .send()
                     .await
                     .map(|_| ())
-                    .map_err(|e| AwsError::from_sdk(&res, "DeleteVpc", e))
+                    .map_err(|e| AwsError::from_sdk(ERRORS, &res, "DeleteVpc", e))
             })
             .await
         }
@@ -322,7 +323,7 @@ pub async fn delete(ec2: &aws_sdk_ec2::Client, op: &Op<'_>) -> Result<(), AwsErr
                     .send()
                     .await
                     .map(|_| ())
-                    .map_err(|e| AwsError::from_sdk(&res, "DeleteSubnet", e))
+                    .map_err(|e| AwsError::from_sdk(ERRORS, &res, "DeleteSubnet", e))
             })
             .await
         }
@@ -333,7 +334,7 @@ pub async fn delete(ec2: &aws_sdk_ec2::Client, op: &Op<'_>) -> Result<(), AwsErr
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| AwsError::from_sdk(&res, "ReleaseAddress", e)),
+            .map_err(|e| AwsError::from_sdk(ERRORS, &res, "ReleaseAddress", e)),
         Attrs::NatGateway(_) => delete_nat(ec2, op).await,
         Attrs::RouteTable(_) => delete_route_table(ec2, op).await,
         Attrs::SecurityGroup(a) => delete_security_group(ec2, op, a, timeout).await,
@@ -393,7 +394,7 @@ async fn delete_igw(
                 .send()
                 .await
                 .map(|_| ())
-                .map_err(|e| AwsError::from_sdk(&res, "DetachInternetGateway", e))
+                .map_err(|e| AwsError::from_sdk(ERRORS, &res, "DetachInternetGateway", e))
         })
         .await;
         done_if(
@@ -407,7 +408,7 @@ async fn delete_igw(
         .send()
         .await
         .map(|_| ())
-        .map_err(|e| AwsError::from_sdk(&res, "DeleteInternetGateway", e))
+        .map_err(|e| AwsError::from_sdk(ERRORS, &res, "DeleteInternetGateway", e))
 }
 
 async fn delete_nat(ec2: &aws_sdk_ec2::Client, op: &Op<'_>) -> Result<(), AwsError> {
@@ -419,7 +420,7 @@ async fn delete_nat(ec2: &aws_sdk_ec2::Client, op: &Op<'_>) -> Result<(), AwsErr
         .send()
         .await
         .map(|_| ())
-        .map_err(|e| AwsError::from_sdk(&res, "DeleteNatGateway", e));
+        .map_err(|e| AwsError::from_sdk(ERRORS, &res, "DeleteNatGateway", e));
     done_if(r, &[Gone])?;
     // The EIP and subnet stay in use until the gateway is really gone.
     wait_nat(ec2, &res, id, "deleted").await?;
@@ -433,7 +434,7 @@ async fn delete_route_table(ec2: &aws_sdk_ec2::Client, op: &Op<'_>) -> Result<()
         .route_table_ids(id)
         .send()
         .await
-        .map_err(|e| AwsError::from_sdk(&res, "DescribeRouteTables", e));
+        .map_err(|e| AwsError::from_sdk(ERRORS, &res, "DescribeRouteTables", e));
     let table = match table {
         Err(e) if e.is_not_found() => return Ok(()),
         other => other?,
@@ -449,7 +450,7 @@ async fn delete_route_table(ec2: &aws_sdk_ec2::Client, op: &Op<'_>) -> Result<()
                 .send()
                 .await
                 .map(|_| ())
-                .map_err(|e| AwsError::from_sdk(&res, "DisassociateRouteTable", e));
+                .map_err(|e| AwsError::from_sdk(ERRORS, &res, "DisassociateRouteTable", e));
             done_if(r, &[Gone])?;
         }
     }
@@ -458,7 +459,7 @@ async fn delete_route_table(ec2: &aws_sdk_ec2::Client, op: &Op<'_>) -> Result<()
         .send()
         .await
         .map(|_| ())
-        .map_err(|e| AwsError::from_sdk(&res, "DeleteRouteTable", e))
+        .map_err(|e| AwsError::from_sdk(ERRORS, &res, "DeleteRouteTable", e))
 }
 
 async fn delete_security_group(
@@ -499,7 +500,7 @@ async fn delete_security_group(
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| AwsError::from_sdk(&res, "DeleteSecurityGroup", e))
+            .map_err(|e| AwsError::from_sdk(ERRORS, &res, "DeleteSecurityGroup", e))
     })
     .await
 }
@@ -523,7 +524,8 @@ async fn free_eip(
         .allocation_ids(&allocation)
         .send()
         .await;
-    let association = match out.map_err(|e| AwsError::from_sdk(res, "DescribeAddresses", e)) {
+    let association = match out.map_err(|e| AwsError::from_sdk(ERRORS, res, "DescribeAddresses", e))
+    {
         Err(e) if e.is_not_found() => return Ok(()),
         other => other?
             .addresses()
@@ -538,7 +540,7 @@ async fn free_eip(
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| AwsError::from_sdk(res, "DisassociateAddress", e));
+            .map_err(|e| AwsError::from_sdk(ERRORS, res, "DisassociateAddress", e));
         done_if(r, &[Gone])?;
     }
     Ok(())
@@ -672,7 +674,7 @@ async fn set_vpc_dns(
             .enable_dns_support(flag(a.dns_support))
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk(res, "ModifyVpcAttribute", e))
+            .map_err(|e| AwsError::from_sdk(ERRORS, res, "ModifyVpcAttribute", e))
     })
     .await?;
     ec2.modify_vpc_attribute()
@@ -680,7 +682,7 @@ async fn set_vpc_dns(
         .enable_dns_hostnames(flag(a.dns_hostnames))
         .send()
         .await
-        .map_err(|e| AwsError::from_sdk(res, "ModifyVpcAttribute", e))?;
+        .map_err(|e| AwsError::from_sdk(ERRORS, res, "ModifyVpcAttribute", e))?;
     Ok(())
 }
 
@@ -696,7 +698,7 @@ async fn set_public_ip(
             .map_public_ip_on_launch(AttributeBooleanValue::builder().value(on).build())
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk(res, "ModifySubnetAttribute", e))
+            .map_err(|e| AwsError::from_sdk(ERRORS, res, "ModifySubnetAttribute", e))
     })
     .await?;
     Ok(())
@@ -715,7 +717,7 @@ async fn attach_igw(
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| AwsError::from_sdk(res, "AttachInternetGateway", e))
+            .map_err(|e| AwsError::from_sdk(ERRORS, res, "AttachInternetGateway", e))
     })
     .await;
     done_if(r, &[Exists])
@@ -729,7 +731,7 @@ async fn wait_nat(
 ) -> Result<(), AwsError> {
     wait::until(res, &format!("NAT gateway {want}"), NAT_TIMEOUT, || async {
         let out = ec2.describe_nat_gateways().nat_gateway_ids(id).send().await;
-        let out = match out.map_err(|e| AwsError::from_sdk(res, "DescribeNatGateways", e)) {
+        let out = match out.map_err(|e| AwsError::from_sdk(ERRORS, res, "DescribeNatGateways", e)) {
             Err(e) if e.is_not_found() && want == "deleted" => return Ok(Poll::Done),
             Err(e) if e.is_not_found() => return Ok(Poll::Pending("not visible yet".into())),
             other => other?,
@@ -813,7 +815,7 @@ async fn update_routes(
             req.send()
                 .await
                 .map(|_| ())
-                .map_err(|e| AwsError::from_sdk(res, "ReplaceRoute", e))
+                .map_err(|e| AwsError::from_sdk(ERRORS, res, "ReplaceRoute", e))
         } else {
             let req = ec2
                 .create_route()
@@ -830,7 +832,7 @@ async fn update_routes(
                     req.send()
                         .await
                         .map(|_| ())
-                        .map_err(|e| AwsError::from_sdk(res, "CreateRoute", e))
+                        .map_err(|e| AwsError::from_sdk(ERRORS, res, "CreateRoute", e))
                 }
             })
             .await
@@ -845,7 +847,7 @@ async fn update_routes(
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| AwsError::from_sdk(res, "DeleteRoute", e));
+            .map_err(|e| AwsError::from_sdk(ERRORS, res, "DeleteRoute", e));
         done_if(r, &[Gone])?;
     }
     Ok(())
@@ -878,7 +880,7 @@ async fn update_associations(
                 .send()
                 .await
                 .map(|_| ())
-                .map_err(|e| AwsError::from_sdk(res, "AssociateRouteTable", e))
+                .map_err(|e| AwsError::from_sdk(ERRORS, res, "AssociateRouteTable", e))
         })
         .await;
         done_if(r, &[Exists])?;
@@ -890,7 +892,7 @@ async fn update_associations(
             .route_table_ids(id)
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk(res, "DescribeRouteTables", e))?;
+            .map_err(|e| AwsError::from_sdk(ERRORS, res, "DescribeRouteTables", e))?;
         for assoc in table.route_tables().iter().flat_map(|t| t.associations()) {
             if assoc
                 .subnet_id()
@@ -903,7 +905,7 @@ async fn update_associations(
                     .send()
                     .await
                     .map(|_| ())
-                    .map_err(|e| AwsError::from_sdk(res, "DisassociateRouteTable", e));
+                    .map_err(|e| AwsError::from_sdk(ERRORS, res, "DisassociateRouteTable", e));
                 done_if(r, &[Gone])?;
             }
         }
@@ -1054,7 +1056,7 @@ async fn update_rules(
                         .send()
                         .await
                         .map(|_| ())
-                        .map_err(|e| AwsError::from_sdk(res, $op, e))
+                        .map_err(|e| AwsError::from_sdk(ERRORS, res, $op, e))
                 };
                 let r = if $retry_not_found {
                     wait::through_not_found(send).await

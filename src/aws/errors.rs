@@ -7,10 +7,9 @@
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
-use super::service::{ServiceId, crate_of};
-
-/// What an AWS answer means for the step that got it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What an AWS answer means for the step that got it (in JSON reports: `gone`, `exists`, ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ErrorClass {
     /// What the call names is not there: deleted (a delete of it is done), not attached, or
     /// not visible yet right after its create.
@@ -67,7 +66,7 @@ use Code::{Has, Is};
 use ErrorClass::{Ambiguous, Exists, Gone, Throttled};
 
 /// What every AWS service answers alike, after the service's own table.
-const COMMON: ErrorTable = &[
+pub(crate) const COMMON: ErrorTable = &[
     // Throttling: AWS did nothing.
     (None, Is("Throttling"), Throttled),
     (None, Is("ThrottlingException"), Throttled),
@@ -92,53 +91,39 @@ const COMMON: ErrorTable = &[
 ];
 
 /// S3, the state store's service (no resource kinds, so not in the registry).
-const S3: ErrorTable = &[
+pub(crate) const S3: ErrorTable = &[
     (None, Is("NoSuchKey"), Gone),
     (None, Is("NoSuchBucket"), Gone),
 ];
 
-/// The table for errors of the SDK crate `sdk` (`aws_sdk_ec2`).
-fn table(sdk: &str) -> ErrorTable {
-    if sdk == crate_of::<aws_sdk_s3::Client>() {
-        return S3;
-    }
-    ServiceId::ALL
-        .iter()
-        .find(|s| s.sdk_crate() == sdk)
-        .map_or(&[], |s| s.errors())
-}
-
-/// What `code` (with `message`) answered to `operation` of the SDK crate `sdk` means.
-pub fn classify(sdk: &str, operation: &str, code: &str, message: &str) -> ErrorClass {
-    table(sdk)
+/// What `code` (with `message`) answered to `operation` means, by the answering service's
+/// `table` (given by the caller: the service is known where the call is made), then `COMMON`.
+pub fn classify(table: ErrorTable, operation: &str, code: &str, message: &str) -> ErrorClass {
+    table
         .iter()
         .chain(COMMON)
         .find(|(op, c, _)| op.is_none_or(|op| op == operation) && c.matches(code, message))
         .map_or(ErrorClass::Refused, |(_, _, class)| *class)
 }
 
-/// Every code that means throttling, in any table: the create-retry interceptor looks for them
-/// in answers it cannot parse yet.
-pub fn throttling_codes() -> impl Iterator<Item = &'static str> {
-    ServiceId::ALL
-        .iter()
-        .flat_map(|s| s.errors().iter())
-        .chain(S3)
-        .chain(COMMON)
-        .filter_map(|(_, code, class)| match (code, class) {
-            (Is(c), Throttled) => Some(*c),
-            _ => None,
-        })
-}
-
 /// AWS's own answer to a call: its error code and message.
-#[derive(Debug, Clone, thiserror::Error)]
+#[derive(Clone, thiserror::Error)]
 #[error("{code}: {message}")]
 pub struct Answer {
-    /// The SDK crate of the service that answered, which says whose table classifies it.
-    pub sdk: &'static str,
+    /// The error table of the service that answered, which classifies the code.
+    pub table: ErrorTable,
     pub code: String,
     pub message: String,
+}
+
+impl std::fmt::Debug for Answer {
+    // The table is left out: it is code, not part of what AWS said.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Answer")
+            .field("code", &self.code)
+            .field("message", &self.message)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A failed AWS call, naming the resource, the operation, and AWS's own code and message.
@@ -183,6 +168,29 @@ impl AwsError {
         }
     }
 
+    /// The same error, its AWS answer classified by `table` (the service's that answered).
+    pub fn classified_by(mut self, table: ErrorTable) -> AwsError {
+        match &mut self {
+            AwsError::Call { answer, .. } => answer.table = table,
+            AwsError::Partial { source, .. } => {
+                **source = source.as_ref().clone().classified_by(table)
+            }
+            _ => {}
+        }
+        self
+    }
+
+    /// The operation that failed, when a call failed (not a wait or a check of provision's).
+    pub fn operation(&self) -> Option<&'static str> {
+        match self {
+            AwsError::Call { operation, .. } | AwsError::Unreachable { operation, .. } => {
+                Some(operation)
+            }
+            AwsError::Partial { source, .. } => source.operation(),
+            AwsError::Timeout { .. } | AwsError::Invalid { .. } => None,
+        }
+    }
+
     /// AWS's error code, when AWS answered.
     pub fn code(&self) -> Option<&str> {
         match self {
@@ -199,7 +207,7 @@ impl AwsError {
         match self {
             AwsError::Call {
                 operation, answer, ..
-            } => classify(answer.sdk, operation, &answer.code, &answer.message),
+            } => classify(answer.table, operation, &answer.code, &answer.message),
             // No answer at all: it may have arrived (see `retry`).
             AwsError::Unreachable { .. } => ErrorClass::Ambiguous,
             AwsError::Partial { source, .. } => source.class(),
@@ -211,8 +219,9 @@ impl AwsError {
         self.class() == ErrorClass::Gone
     }
 
-    /// Maps an SDK error, keeping AWS's code and message.
+    /// Maps an SDK error, keeping AWS's code and message; `table` is the answering service's.
     pub fn from_sdk<E, R>(
+        table: ErrorTable,
         resource: impl Into<String>,
         operation: &'static str,
         err: SdkError<E, R>,
@@ -229,7 +238,7 @@ impl AwsError {
                     resource,
                     operation,
                     answer: Answer {
-                        sdk: crate_of::<E>(),
+                        table,
                         code: e.code().unwrap_or("Unknown").to_owned(),
                         message: e.message().map_or_else(|| e.to_string(), str::to_owned),
                     },
@@ -261,14 +270,19 @@ impl AwsError {
     }
 }
 
-/// Maps an SDK error for `map_err`, naming the resource and the operation.
-pub(crate) fn sdk_err<E, R>(res: &str, op: &'static str) -> impl FnOnce(SdkError<E, R>) -> AwsError
+/// Maps an SDK error for `map_err`, naming the resource and the operation; `table` is the
+/// answering service's.
+pub(crate) fn sdk_err<E, R>(
+    table: ErrorTable,
+    res: &str,
+    op: &'static str,
+) -> impl FnOnce(SdkError<E, R>) -> AwsError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
 {
     let res = res.to_owned();
-    move |e| AwsError::from_sdk(res, op, e)
+    move |e| AwsError::from_sdk(table, res, op, e)
 }
 
 /// A step whose failure means it was already done counts as done: a delete of what is
@@ -298,8 +312,10 @@ pub(crate) fn unless_gone<T>(result: Result<T, AwsError>) -> Result<Option<T>, A
 mod tests {
     use super::*;
 
-    const EC2: &str = "aws_sdk_ec2";
-    const EB: &str = "aws_sdk_elasticbeanstalk";
+    use crate::aws::{apigateway, beanstalk, ec2, rds};
+
+    const EC2: ErrorTable = ec2::ERRORS;
+    const EB: ErrorTable = beanstalk::ERRORS;
 
     #[test]
     fn codes_are_classified_by_service_then_alike() {
@@ -366,7 +382,7 @@ mod tests {
         );
         assert_eq!(
             c(
-                "aws_sdk_rds",
+                rds::ERRORS,
                 "ModifyDBInstance",
                 "InvalidDBInstanceState",
                 ""
@@ -375,7 +391,7 @@ mod tests {
         );
         assert_eq!(
             c(
-                "aws_sdk_apigateway",
+                apigateway::ERRORS,
                 "DeleteDeployment",
                 "BadRequestException",
                 ""
@@ -384,26 +400,13 @@ mod tests {
         );
         assert_eq!(
             c(
-                "aws_sdk_apigateway",
+                apigateway::ERRORS,
                 "CreateUsagePlanKey",
                 "ConflictException",
                 ""
             ),
             Exists
         );
-        assert_eq!(c("aws_sdk_s3", "GetObject", "NoSuchKey", ""), Gone);
-    }
-
-    #[test]
-    fn the_create_retry_interceptor_knows_every_throttling_code() {
-        let codes: Vec<&str> = throttling_codes().collect();
-        for c in [
-            "Throttling",
-            "TooManyRequestsException",
-            "SlowDown",
-            "RequestLimitExceeded",
-        ] {
-            assert!(codes.contains(&c), "{c}");
-        }
+        assert_eq!(c(S3, "GetObject", "NoSuchKey", ""), Gone);
     }
 }

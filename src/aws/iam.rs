@@ -28,6 +28,9 @@ use super::wait::{self, Poll};
 use super::{AwsError, Op, sdk_err};
 use crate::model::*;
 
+/// This service's error table, which classifies what it answers (`errors::classify`).
+pub(super) const ERRORS: ErrorTable = <Iam as super::Service>::ERRORS;
+
 /// How long IAM may take to show a change everywhere (the Terraform provider's figure).
 const PROPAGATION: Duration = Duration::from_secs(120);
 
@@ -104,7 +107,7 @@ async fn read(client: &Client, claims: &Claims) -> Result<Raw, AwsError> {
     let mut roles = Vec::new();
     let mut pages = client.list_roles().into_paginator().send();
     while let Some(p) = pages.next().await {
-        let p = p.map_err(sdk_err(&what, "ListRoles"))?;
+        let p = p.map_err(sdk_err(ERRORS, &what, "ListRoles"))?;
         roles.extend(
             p.roles()
                 .iter()
@@ -173,7 +176,7 @@ async fn read_profiles(
     let mut all = Vec::new();
     let mut pages = client.list_instance_profiles().into_paginator().send();
     while let Some(p) = pages.next().await {
-        let p = p.map_err(sdk_err(what, "ListInstanceProfiles"))?;
+        let p = p.map_err(sdk_err(ERRORS, what, "ListInstanceProfiles"))?;
         all.extend(
             p.instance_profiles()
                 .iter()
@@ -212,7 +215,7 @@ async fn role_tags(client: &Client, res: &str, name: &str) -> Result<Tags, AwsEr
         .role_name(name)
         .send()
         .await
-        .map_err(sdk_err(res, "ListRoleTags"))?;
+        .map_err(sdk_err(ERRORS, res, "ListRoleTags"))?;
     Ok(tags_of(out.tags()))
 }
 
@@ -222,7 +225,7 @@ async fn profile_tags(client: &Client, res: &str, name: &str) -> Result<Tags, Aw
         .instance_profile_name(name)
         .send()
         .await
-        .map_err(sdk_err(res, "ListInstanceProfileTags"))?;
+        .map_err(sdk_err(ERRORS, res, "ListInstanceProfileTags"))?;
     Ok(tags_of(out.tags()))
 }
 
@@ -235,7 +238,7 @@ async fn policies(client: &Client, res: &str, role: &str) -> Result<Policies, Aw
         .role_name(role)
         .send()
         .await
-        .map_err(sdk_err(res, "ListAttachedRolePolicies"))?;
+        .map_err(sdk_err(ERRORS, res, "ListAttachedRolePolicies"))?;
     let managed = attached
         .attached_policies()
         .iter()
@@ -246,7 +249,7 @@ async fn policies(client: &Client, res: &str, role: &str) -> Result<Policies, Aw
         .role_name(role)
         .send()
         .await
-        .map_err(sdk_err(res, "ListRolePolicies"))?;
+        .map_err(sdk_err(ERRORS, res, "ListRolePolicies"))?;
     let mut inline = BTreeMap::new();
     for name in names.policy_names() {
         let doc = client
@@ -255,7 +258,7 @@ async fn policies(client: &Client, res: &str, role: &str) -> Result<Policies, Aw
             .policy_name(name)
             .send()
             .await
-            .map_err(sdk_err(res, "GetRolePolicy"))?;
+            .map_err(sdk_err(ERRORS, res, "GetRolePolicy"))?;
         inline.insert(name.clone(), canonical_policy(doc.policy_document()));
     }
     Ok((managed, inline))
@@ -341,7 +344,7 @@ async fn create(client: &Client, op: &Op<'_>) -> Result<String, AwsError> {
                 .set_tags(Some(tag_list(&op.tags())))
                 .send()
                 .await
-                .map_err(sdk_err(&res, "CreateRole"))?;
+                .map_err(sdk_err(ERRORS, &res, "CreateRole"))?;
             let empty = IamRoleAttrs {
                 name: a.name.clone(),
                 trust_policy: a.trust_policy.clone(),
@@ -360,7 +363,7 @@ async fn create(client: &Client, op: &Op<'_>) -> Result<String, AwsError> {
                 .set_tags(Some(tag_list(&op.tags())))
                 .send()
                 .await
-                .map_err(sdk_err(&res, "CreateInstanceProfile"))?;
+                .map_err(sdk_err(ERRORS, &res, "CreateInstanceProfile"))?;
             let role = op.ids.id(&a.role)?;
             add_role(client, &res, &a.name, &role)
                 .await
@@ -383,7 +386,7 @@ async fn add_role(client: &Client, res: &str, profile: &str, role: &str) -> Resu
             .role_name(role)
             .send()
             .await
-            .map_err(sdk_err(res, "AddRoleToInstanceProfile"));
+            .map_err(sdk_err(ERRORS, res, "AddRoleToInstanceProfile"));
         match r {
             Err(e) if e.is_not_found() && std::time::Instant::now() + delay < deadline => {
                 tracing::debug!(error = %e, "role or profile not visible yet; retrying");
@@ -406,7 +409,7 @@ async fn add_role(client: &Client, res: &str, profile: &str, role: &str) -> Resu
                 .instance_profile_name(profile)
                 .send()
                 .await
-                .map_err(sdk_err(res, "GetInstanceProfile"));
+                .map_err(sdk_err(ERRORS, res, "GetInstanceProfile"));
             match super::unless_gone(out)? {
                 Some(o) if o.instance_profile().is_some_and(|p| has_role(p, role)) => {
                     Ok(Poll::Done)
@@ -437,7 +440,7 @@ async fn set_policies(
             .policy_arn(arn)
             .send()
             .await
-            .map_err(sdk_err(res, "AttachRolePolicy"))?;
+            .map_err(sdk_err(ERRORS, res, "AttachRolePolicy"))?;
     }
     for arn in before.managed_policies.difference(&after.managed_policies) {
         let r = client
@@ -446,7 +449,7 @@ async fn set_policies(
             .policy_arn(arn)
             .send()
             .await
-            .map_err(sdk_err(res, "DetachRolePolicy"));
+            .map_err(sdk_err(ERRORS, res, "DetachRolePolicy"));
         super::unless_gone(r)?;
     }
     for (name, doc) in &after.inline_policies {
@@ -458,7 +461,7 @@ async fn set_policies(
                 .policy_document(doc)
                 .send()
                 .await
-                .map_err(sdk_err(res, "PutRolePolicy"))?;
+                .map_err(sdk_err(ERRORS, res, "PutRolePolicy"))?;
         }
     }
     for name in before.inline_policies.keys() {
@@ -469,7 +472,7 @@ async fn set_policies(
                 .policy_name(name)
                 .send()
                 .await
-                .map_err(sdk_err(res, "DeleteRolePolicy"));
+                .map_err(sdk_err(ERRORS, res, "DeleteRolePolicy"));
             super::unless_gone(r)?;
         }
     }
@@ -487,7 +490,7 @@ async fn update(client: &Client, op: &Op<'_>) -> Result<(), AwsError> {
                     .policy_document(&a.trust_policy)
                     .send()
                     .await
-                    .map_err(sdk_err(&res, "UpdateAssumeRolePolicy"))?;
+                    .map_err(sdk_err(ERRORS, &res, "UpdateAssumeRolePolicy"))?;
             }
             set_policies(client, &res, b, a).await
         }
@@ -510,7 +513,7 @@ async fn remove_roles(client: &Client, res: &str, profile: &str) -> Result<(), A
         .instance_profile_name(profile)
         .send()
         .await
-        .map_err(sdk_err(res, "GetInstanceProfile"));
+        .map_err(sdk_err(ERRORS, res, "GetInstanceProfile"));
     let Some(out) = super::unless_gone(out)? else {
         return Ok(());
     };
@@ -525,7 +528,7 @@ async fn remove_roles(client: &Client, res: &str, profile: &str) -> Result<(), A
             .role_name(role.role_name())
             .send()
             .await
-            .map_err(sdk_err(res, "RemoveRoleFromInstanceProfile"));
+            .map_err(sdk_err(ERRORS, res, "RemoveRoleFromInstanceProfile"));
         super::unless_gone(r)?;
     }
     Ok(())
@@ -549,7 +552,7 @@ async fn retag(
                 .send()
                 .await
                 .map(drop)
-                .map_err(sdk_err(&res, "TagInstanceProfile"))?,
+                .map_err(sdk_err(ERRORS, &res, "TagInstanceProfile"))?,
             _ => client
                 .tag_role()
                 .role_name(id)
@@ -557,7 +560,7 @@ async fn retag(
                 .send()
                 .await
                 .map(drop)
-                .map_err(sdk_err(&res, "TagRole"))?,
+                .map_err(sdk_err(ERRORS, &res, "TagRole"))?,
         }
     }
     if !remove.is_empty() {
@@ -570,7 +573,7 @@ async fn retag(
                 .send()
                 .await
                 .map(drop)
-                .map_err(sdk_err(&res, "UntagInstanceProfile"))?,
+                .map_err(sdk_err(ERRORS, &res, "UntagInstanceProfile"))?,
             _ => client
                 .untag_role()
                 .role_name(id)
@@ -578,7 +581,7 @@ async fn retag(
                 .send()
                 .await
                 .map(drop)
-                .map_err(sdk_err(&res, "UntagRole"))?,
+                .map_err(sdk_err(ERRORS, &res, "UntagRole"))?,
         }
     }
     Ok(())
@@ -595,7 +598,7 @@ async fn delete(client: &Client, op: &Op<'_>) -> Result<(), AwsError> {
                 .instance_profile_name(id)
                 .send()
                 .await
-                .map_err(sdk_err(&res, "DeleteInstanceProfile"));
+                .map_err(sdk_err(ERRORS, &res, "DeleteInstanceProfile"));
             super::unless_gone(r).map(drop)
         }
         Kind::IamRole => {
@@ -622,7 +625,7 @@ async fn delete(client: &Client, op: &Op<'_>) -> Result<(), AwsError> {
                 .role_name(id)
                 .send()
                 .await
-                .map_err(sdk_err(&res, "DeleteRole"));
+                .map_err(sdk_err(ERRORS, &res, "DeleteRole"));
             super::unless_gone(r).map(drop)
         }
         kind => Err(op.invalid(&format!("{kind} is not an IAM resource"))),
@@ -636,7 +639,7 @@ pub(super) async fn role_holder(
     name: &str,
 ) -> Result<Vec<crate::plan::names::Holder>, AwsError> {
     let out = client.get_role().role_name(name).send().await;
-    let Some(out) = super::unless_gone(out.map_err(sdk_err(res, "GetRole")))? else {
+    let Some(out) = super::unless_gone(out.map_err(sdk_err(ERRORS, res, "GetRole")))? else {
         return Ok(Vec::new());
     };
     let Some(role) = out.role() else {
@@ -661,7 +664,8 @@ pub(super) async fn profile_holder(
         .instance_profile_name(name)
         .send()
         .await;
-    let Some(out) = super::unless_gone(out.map_err(sdk_err(res, "GetInstanceProfile")))? else {
+    let Some(out) = super::unless_gone(out.map_err(sdk_err(ERRORS, res, "GetInstanceProfile")))?
+    else {
         return Ok(Vec::new());
     };
     Ok(out
@@ -704,9 +708,15 @@ impl super::Service for Iam {
             // both answer NoSuchEntity (404) for a name IAM does not hold
             // (https://docs.aws.amazon.com/IAM/latest/APIReference/API_ListRoleTags.html).
             Kind::IamRole => {
-                super::service::refused!(&res, "ListRoleTags", c.list_role_tags().role_name(id))
+                super::service::refused!(
+                    ERRORS,
+                    &res,
+                    "ListRoleTags",
+                    c.list_role_tags().role_name(id)
+                )
             }
             Kind::InstanceProfile => super::service::refused!(
+                ERRORS,
                 &res,
                 "ListInstanceProfileTags",
                 c.list_instance_profile_tags().instance_profile_name(id)

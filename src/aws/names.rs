@@ -81,7 +81,7 @@ async fn db_instance(
         .db_instance_identifier(name)
         .send()
         .await
-        .map_err(|e| AwsError::from_sdk(res, "DescribeDBInstances", e));
+        .map_err(|e| AwsError::from_sdk(super::rds::ERRORS, res, "DescribeDBInstances", e));
     let Some(out) = free_if_missing(out)? else {
         return Ok(Vec::new());
     };
@@ -105,7 +105,7 @@ async fn db_subnet_group(
         .db_subnet_group_name(name)
         .send()
         .await
-        .map_err(|e| AwsError::from_sdk(res, "DescribeDBSubnetGroups", e));
+        .map_err(|e| AwsError::from_sdk(super::rds::ERRORS, res, "DescribeDBSubnetGroups", e));
     let Some(out) = free_if_missing(out)? else {
         return Ok(Vec::new());
     };
@@ -117,7 +117,7 @@ async fn db_subnet_group(
             .resource_name(g.db_subnet_group_arn().unwrap_or_default())
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk(res, "ListTagsForResource", e));
+            .map_err(|e| AwsError::from_sdk(super::rds::ERRORS, res, "ListTagsForResource", e));
         let Some(tags) = free_if_missing(tags)? else {
             continue;
         };
@@ -151,7 +151,9 @@ async fn beanstalk_app(
         .application_names(name)
         .send()
         .await
-        .map_err(|e| AwsError::from_sdk(res, "DescribeApplications", e))?;
+        .map_err(|e| {
+            AwsError::from_sdk(super::beanstalk::ERRORS, res, "DescribeApplications", e)
+        })?;
     let mut held = Vec::new();
     // Filtered again: an emulator (or a future AWS) may ignore the names filter.
     for app in out
@@ -180,7 +182,9 @@ async fn beanstalk_env(
         .include_deleted(false)
         .send()
         .await
-        .map_err(|e| AwsError::from_sdk(res, "DescribeEnvironments", e))?;
+        .map_err(|e| {
+            AwsError::from_sdk(super::beanstalk::ERRORS, res, "DescribeEnvironments", e)
+        })?;
     let mut held = Vec::new();
     for e in out.environments() {
         let status = e.status();
@@ -217,7 +221,9 @@ async fn cname_prefix(
         .cname_prefix(prefix)
         .send()
         .await
-        .map_err(|e| AwsError::from_sdk(res, "CheckDNSAvailability", e))?;
+        .map_err(|e| {
+            AwsError::from_sdk(super::beanstalk::ERRORS, res, "CheckDNSAvailability", e)
+        })?;
     if out.available() != Some(false) {
         return Ok(Vec::new());
     }
@@ -231,7 +237,9 @@ async fn cname_prefix(
             .set_next_token(token.take())
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk(res, "DescribeEnvironments", e))?;
+            .map_err(|e| {
+                AwsError::from_sdk(super::beanstalk::ERRORS, res, "DescribeEnvironments", e)
+            })?;
         let holder = page.environments().iter().find(|e| {
             e.cname().is_some_and(|c| c.eq_ignore_ascii_case(&cname))
                 && e.status()
@@ -273,7 +281,8 @@ async fn rest_api(
     let mut held = Vec::new();
     let mut pages = client.get_rest_apis().limit(500).into_paginator().send();
     while let Some(p) = pages.next().await {
-        let p = p.map_err(|e| AwsError::from_sdk(res, "GetRestApis", e))?;
+        let p =
+            p.map_err(|e| AwsError::from_sdk(super::apigateway::ERRORS, res, "GetRestApis", e))?;
         for a in p.items().iter().filter(|a| a.name() == Some(name)) {
             let id = a.id().unwrap_or_default();
             held.push(resource(id, apigateway::tags_of(a.tags()), None));
@@ -297,7 +306,8 @@ async fn api_key(
         .into_paginator()
         .send();
     while let Some(p) = pages.next().await {
-        let p = p.map_err(|e| AwsError::from_sdk(res, "GetApiKeys", e))?;
+        let p =
+            p.map_err(|e| AwsError::from_sdk(super::apigateway::ERRORS, res, "GetApiKeys", e))?;
         for k in p.items().iter().filter(|k| k.name() == Some(name)) {
             let id = k.id().unwrap_or_default();
             held.push(resource(id, apigateway::tags_of(k.tags()), None));
@@ -323,7 +333,9 @@ async fn security_group(
         .into_paginator()
         .send();
     while let Some(p) = pages.next().await {
-        let p = p.map_err(|e| AwsError::from_sdk(res, "DescribeSecurityGroups", e))?;
+        let p = p.map_err(|e| {
+            AwsError::from_sdk(super::ec2::ERRORS, res, "DescribeSecurityGroups", e)
+        })?;
         for g in p
             .security_groups()
             .iter()
@@ -346,7 +358,8 @@ async fn usage_plan(
     let mut held = Vec::new();
     let mut pages = client.get_usage_plans().limit(500).into_paginator().send();
     while let Some(p) = pages.next().await {
-        let p = p.map_err(|e| AwsError::from_sdk(res, "GetUsagePlans", e))?;
+        let p =
+            p.map_err(|e| AwsError::from_sdk(super::apigateway::ERRORS, res, "GetUsagePlans", e))?;
         for u in p.items().iter().filter(|u| u.name() == Some(name)) {
             let id = u.id().unwrap_or_default();
             held.push(resource(id, apigateway::tags_of(u.tags()), None));

@@ -50,7 +50,12 @@ impl Aws {
                 .send()
                 .await
                 .map_err(|e| {
-                    AwsError::from_sdk(format!("outputs of {env}"), "DescribeEnvironments", e)
+                    AwsError::from_sdk(
+                        super::beanstalk::ERRORS,
+                        format!("outputs of {env}"),
+                        "DescribeEnvironments",
+                        e,
+                    )
                 })?;
             for e in out.environments() {
                 let key = e.environment_id().unwrap_or_default().to_owned();

@@ -24,6 +24,9 @@ use crate::model::engine_version;
 use crate::model::*;
 use crate::plan::offerings::{Offered, Offering, Request};
 
+/// This service's error table, which classifies what it answers (`errors::classify`).
+pub(super) const ERRORS: ErrorTable = <Rds as super::Service>::ERRORS;
+
 /// Creating a Multi-AZ instance or growing its storage can take most of an hour on AWS.
 const INSTANCE_TIMEOUT: Duration = Duration::from_secs(60 * 60);
 
@@ -71,7 +74,7 @@ async fn read(client: &aws_sdk_rds::Client, claims: &Claims) -> Result<Raw, AwsE
         let mut out = Vec::new();
         let mut pages = client.describe_db_instances().into_paginator().send();
         while let Some(p) = pages.next().await {
-            let p = p.map_err(sdk_err(&what, "DescribeDBInstances"))?;
+            let p = p.map_err(sdk_err(ERRORS, &what, "DescribeDBInstances"))?;
             out.extend(
                 p.db_instances()
                     .iter()
@@ -88,7 +91,7 @@ async fn read(client: &aws_sdk_rds::Client, claims: &Claims) -> Result<Raw, AwsE
         let mut all = Vec::new();
         let mut pages = client.describe_db_subnet_groups().into_paginator().send();
         while let Some(p) = pages.next().await {
-            let p = p.map_err(sdk_err(&what, "DescribeDBSubnetGroups"))?;
+            let p = p.map_err(sdk_err(ERRORS, &what, "DescribeDBSubnetGroups"))?;
             all.extend(p.db_subnet_groups().iter().cloned());
         }
         // DBSubnetGroup carries no TagList, so each group's tags take one ListTagsForResource,
@@ -112,7 +115,7 @@ async fn read(client: &aws_sdk_rds::Client, claims: &Claims) -> Result<Raw, AwsE
                 match r {
                     Ok(out) => Ok((i, tags_of(out.tag_list()))),
                     Err(e) => {
-                        let e = AwsError::from_sdk(&what, "ListTagsForResource", e);
+                        let e = AwsError::from_sdk(ERRORS, &what, "ListTagsForResource", e);
                         // Deleted between the Describe and now: not there.
                         if e.is_not_found() {
                             Ok((i, Tags::new()))
@@ -361,7 +364,7 @@ async fn create(client: &aws_sdk_rds::Client, op: &Op<'_>) -> Result<String, Aws
                     .set_tags(Some(rds_tags(&op.tags())))
                     .send()
                     .await
-                    .map_err(sdk_err(&res, "CreateDBSubnetGroup"))
+                    .map_err(sdk_err(ERRORS, &res, "CreateDBSubnetGroup"))
             })
             .await?;
             Ok(a.name.clone())
@@ -396,7 +399,9 @@ async fn create(client: &aws_sdk_rds::Client, op: &Op<'_>) -> Result<String, Aws
                     None => req.manage_master_user_password(true),
                     Some(p) => req.master_user_password(p),
                 };
-                req.send().await.map_err(sdk_err(&res, "CreateDBInstance"))
+                req.send()
+                    .await
+                    .map_err(sdk_err(ERRORS, &res, "CreateDBInstance"))
             })
             .await?;
             wait_available(client, &res, &a.identifier, Settling::default())
@@ -419,7 +424,7 @@ pub(super) async fn describe(
         .db_instance_identifier(identifier)
         .send()
         .await
-        .map_err(sdk_err(res, "DescribeDBInstances"));
+        .map_err(sdk_err(ERRORS, res, "DescribeDBInstances"));
     match r {
         Ok(out) => Ok(out.db_instances().first().cloned()),
         Err(e) if e.is_not_found() => Ok(None),
@@ -444,7 +449,7 @@ async fn tags_now(
                 .db_subnet_group_name(id)
                 .send()
                 .await
-                .map_err(sdk_err(res, "DescribeDBSubnetGroups"));
+                .map_err(sdk_err(ERRORS, res, "DescribeDBSubnetGroups"));
             let arn = match r {
                 Ok(out) => out
                     .db_subnet_groups()
@@ -460,7 +465,7 @@ async fn tags_now(
                 .resource_name(arn)
                 .send()
                 .await
-                .map_err(sdk_err(res, "ListTagsForResource"));
+                .map_err(sdk_err(ERRORS, res, "ListTagsForResource"));
             match r {
                 Ok(out) => Ok(Some(tags_of(out.tag_list()))),
                 Err(e) if e.is_not_found() => Ok(None),
@@ -635,7 +640,7 @@ async fn update_subnet_group(
         .set_subnet_ids(Some(subnets.into_iter().collect()))
         .send()
         .await
-        .map_err(sdk_err(&res, "ModifyDBSubnetGroup"))?;
+        .map_err(sdk_err(ERRORS, &res, "ModifyDBSubnetGroup"))?;
     Ok(())
 }
 
@@ -777,14 +782,14 @@ async fn update_instance(
         .clone()
         .send()
         .await
-        .map_err(sdk_err(&res, "ModifyDBInstance"));
+        .map_err(sdk_err(ERRORS, &res, "ModifyDBInstance"));
     match r {
         // Busy (backing up, still modifying): wait for it, then try once more.
         Err(e) if e.class() == Busy => {
             wait_available(client, &res, op.id(), Settling::default()).await?;
             req.send()
                 .await
-                .map_err(sdk_err(&res, "ModifyDBInstance"))?;
+                .map_err(sdk_err(ERRORS, &res, "ModifyDBInstance"))?;
         }
         other => {
             other?;
@@ -805,7 +810,7 @@ async fn arn(client: &aws_sdk_rds::Client, op: &Op<'_>) -> Result<String, AwsErr
             .db_subnet_group_name(op.id())
             .send()
             .await
-            .map_err(sdk_err(&res, "DescribeDBSubnetGroups"))?
+            .map_err(sdk_err(ERRORS, &res, "DescribeDBSubnetGroups"))?
             .db_subnet_groups()
             .first()
             .and_then(|g| g.db_subnet_group_arn())
@@ -832,7 +837,7 @@ async fn retag(
             .set_tags(Some(rds_tags(set)))
             .send()
             .await
-            .map_err(sdk_err(&res, "AddTagsToResource"))?;
+            .map_err(sdk_err(ERRORS, &res, "AddTagsToResource"))?;
     }
     if !remove.is_empty() {
         client
@@ -841,7 +846,7 @@ async fn retag(
             .set_tag_keys(Some(remove.iter().cloned().collect()))
             .send()
             .await
-            .map_err(sdk_err(&res, "RemoveTagsFromResource"))?;
+            .map_err(sdk_err(ERRORS, &res, "RemoveTagsFromResource"))?;
     }
     Ok(())
 }
@@ -858,7 +863,7 @@ async fn delete(client: &aws_sdk_rds::Client, op: &Op<'_>) -> Result<(), AwsErro
                 .send()
                 .await
                 .map(|_| ())
-                .map_err(sdk_err(&res, "DeleteDBSubnetGroup"));
+                .map_err(sdk_err(ERRORS, &res, "DeleteDBSubnetGroup"));
             done_if(r, &[ErrorClass::Gone])
         }
         Attrs::DbInstance(b) => delete_instance(client, op, b).await,
@@ -889,7 +894,7 @@ async fn delete_instance(
             .send()
             .await
             .map(|_| ())
-            .map_err(sdk_err(&res, "ModifyDBInstance"));
+            .map_err(sdk_err(ERRORS, &res, "ModifyDBInstance"));
         if let Err(e) = r {
             if e.is_not_found() {
                 return Ok(());
@@ -914,7 +919,7 @@ async fn delete_instance(
         .send()
         .await
         .map(|_| ())
-        .map_err(sdk_err(&res, "DeleteDBInstance"));
+        .map_err(sdk_err(ERRORS, &res, "DeleteDBInstance"));
     match r {
         Ok(()) => {
             if let Some(s) = &snapshot {
@@ -947,7 +952,7 @@ async fn offered(client: &aws_sdk_rds::Client, r: &Request) -> Result<Offered, A
         .engine_version(&r.version)
         .send()
         .await
-        .map_err(sdk_err(&res, "DescribeDBEngineVersions"))?
+        .map_err(sdk_err(ERRORS, &res, "DescribeDBEngineVersions"))?
         .db_engine_versions()
         .iter()
         .filter_map(|v| v.engine_version().map(str::to_owned))
@@ -968,7 +973,7 @@ async fn offered(client: &aws_sdk_rds::Client, r: &Request) -> Result<Offered, A
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(sdk_err(&res, "DescribeOrderableDBInstanceOptions"))?;
+        let page = page.map_err(sdk_err(ERRORS, &res, "DescribeOrderableDBInstanceOptions"))?;
         offerings.extend(
             page.orderable_db_instance_options()
                 .iter()
@@ -1021,11 +1026,13 @@ impl super::Service for Rds {
         let (c, res) = (&self.client, address.to_string());
         match address.kind {
             Kind::DbSubnetGroup => super::service::refused!(
+                ERRORS,
                 &res,
                 "DescribeDBSubnetGroups",
                 c.describe_db_subnet_groups().db_subnet_group_name(id)
             ),
             Kind::DbInstance => super::service::refused!(
+                ERRORS,
                 &res,
                 "DescribeDBInstances",
                 c.describe_db_instances().db_instance_identifier(id)
@@ -1049,7 +1056,7 @@ impl super::Service for Rds {
             .db_instance_identifier(id)
             .send()
             .await
-            .map_err(sdk_err(&address.to_string(), "DescribeDBInstances"))?;
+            .map_err(sdk_err(ERRORS, &address.to_string(), "DescribeDBInstances"))?;
         Ok(found
             .db_instances()
             .first()

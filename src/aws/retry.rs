@@ -52,7 +52,7 @@ impl Intercept for NoBlindCreateRetries {
             let throttled = resp.body().bytes().is_some_and(|b| {
                 let text = String::from_utf8_lossy(b);
                 // Throttling: AWS did nothing, a retry is safe.
-                super::errors::throttling_codes().any(|c| text.contains(c))
+                super::service::throttling_codes().any(|c| text.contains(c))
             });
             if server_error && !throttled {
                 resp.headers_mut().insert(MARK, "1");

@@ -75,6 +75,7 @@ impl S3Objects {
                 Some(404) => Ok(BucketAccess::Missing),
                 Some(403) => Ok(BucketAccess::Forbidden),
                 _ => Err(AwsError::from_sdk(
+                    super::errors::S3,
                     format!("s3://{}", self.bucket),
                     "HeadBucket",
                     e,
@@ -101,7 +102,7 @@ impl S3Objects {
             );
         }
         if let Err(e) = create.send().await {
-            let err = AwsError::from_sdk(resource.clone(), "CreateBucket", e);
+            let err = AwsError::from_sdk(super::errors::S3, resource.clone(), "CreateBucket", e);
             match err.code() {
                 // Another run created it a moment ago: fine.
                 Some("BucketAlreadyOwnedByYou") => {}
@@ -120,7 +121,9 @@ impl S3Objects {
             )
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk(resource, "PutBucketVersioning", e))?;
+            .map_err(|e| {
+                AwsError::from_sdk(super::errors::S3, resource, "PutBucketVersioning", e)
+            })?;
         Ok(BucketAccess::Usable)
     }
 
@@ -150,7 +153,7 @@ impl S3Objects {
                 }))
             }
             Err(e) => {
-                let err = AwsError::from_sdk(self.name(key), "GetObject", e);
+                let err = AwsError::from_sdk(super::errors::S3, self.name(key), "GetObject", e);
                 if err.is_not_found() {
                     Ok(None)
                 } else {
@@ -181,7 +184,7 @@ impl S3Objects {
         match req.send().await {
             Ok(out) => Ok(Ok(out.e_tag().unwrap_or_default().to_owned())),
             Err(e) => {
-                let err = AwsError::from_sdk(self.name(key), "PutObject", e);
+                let err = AwsError::from_sdk(super::errors::S3, self.name(key), "PutObject", e);
                 match err.code() {
                     Some("PreconditionFailed" | "ConditionalRequestConflict") => {
                         // The SDK retries a write whose answer was lost (connection dropped, 5xx
@@ -205,7 +208,9 @@ impl S3Objects {
             .key(key)
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk(self.name(key), "DeleteObject", e))?;
+            .map_err(|e| {
+                AwsError::from_sdk(super::errors::S3, self.name(key), "DeleteObject", e)
+            })?;
         Ok(())
     }
 
@@ -226,7 +231,8 @@ impl S3Objects {
             let page = match page {
                 Ok(page) => page,
                 Err(e) => {
-                    let err = AwsError::from_sdk(self.name(dir), "ListObjectsV2", e);
+                    let err =
+                        AwsError::from_sdk(super::errors::S3, self.name(dir), "ListObjectsV2", e);
                     return if err.is_not_found() {
                         Ok(out)
                     } else {
@@ -255,8 +261,9 @@ impl S3Objects {
             .into_paginator()
             .send();
         while let Some(page) = pages.next().await {
-            let page =
-                page.map_err(|e| AwsError::from_sdk(self.name(prefix), "ListObjectsV2", e))?;
+            let page = page.map_err(|e| {
+                AwsError::from_sdk(super::errors::S3, self.name(prefix), "ListObjectsV2", e)
+            })?;
             keys.extend(
                 page.contents()
                     .iter()

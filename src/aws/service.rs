@@ -59,14 +59,14 @@ macro_rules! dispatch {
 pub(crate) use dispatch;
 
 /// The error of a direct lookup of `id`, for `$call` (a request builder) named `$op`: what each
-/// service's `not_found` answers.
+/// service's `not_found` answers, classified by that service's `$table`.
 macro_rules! refused {
-    ($res:expr, $op:literal, $call:expr) => {
+    ($table:expr, $res:expr, $op:literal, $call:expr) => {
         $call
             .send()
             .await
             .err()
-            .map(|e| $crate::aws::AwsError::from_sdk($res, $op, e))
+            .map(|e| $crate::aws::AwsError::from_sdk($table, $res, $op, e))
     };
 }
 pub(crate) use refused;
@@ -195,6 +195,21 @@ impl ServiceId {
     }
 }
 
+/// Every code that means throttling, in any table: the create-retry interceptor looks for them
+/// in answers it cannot parse yet.
+pub fn throttling_codes() -> impl Iterator<Item = &'static str> {
+    use super::errors::{COMMON, Code::Is, ErrorClass::Throttled, S3};
+    ServiceId::ALL
+        .iter()
+        .flat_map(|s| s.errors().iter())
+        .chain(S3)
+        .chain(COMMON)
+        .filter_map(|(_, code, class)| match (code, class) {
+            (Is(c), Throttled) => Some(*c),
+            _ => None,
+        })
+}
+
 /// The crate a type lives in: the first segment of its path.
 pub fn crate_of<T>() -> &'static str {
     let name = std::any::type_name::<T>();
@@ -262,6 +277,19 @@ mod tests {
     fn every_kind_has_a_listed_service() {
         for kind in Kind::ALL {
             assert!(ServiceId::ALL.contains(&ServiceId::of(kind)), "{kind}");
+        }
+    }
+
+    #[test]
+    fn the_create_retry_interceptor_knows_every_throttling_code() {
+        let codes: Vec<&str> = throttling_codes().collect();
+        for c in [
+            "Throttling",
+            "TooManyRequestsException",
+            "SlowDown",
+            "RequestLimitExceeded",
+        ] {
+            assert!(codes.contains(&c), "{c}");
         }
     }
 

@@ -25,6 +25,9 @@ use super::service::ReadPass;
 use super::{AwsError, Op, sdk_err};
 use crate::model::*;
 
+/// This service's error table, which classifies what it answers (`errors::classify`).
+pub(super) const ERRORS: ErrorTable = <Sns as super::Service>::ERRORS;
+
 /// What `ListSubscriptionsByTopic` shows for the ARN of an unconfirmed subscription.
 pub const PENDING: &str = "PendingConfirmation";
 
@@ -63,7 +66,7 @@ async fn read(client: &Client, claims: &Claims) -> Result<Raw, AwsError> {
     let mut arns = Vec::new();
     let mut pages = client.list_topics().into_paginator().send();
     while let Some(p) = pages.next().await {
-        let p = p.map_err(sdk_err(&what, "ListTopics"))?;
+        let p = p.map_err(sdk_err(ERRORS, &what, "ListTopics"))?;
         arns.extend(
             p.topics()
                 .iter()
@@ -101,7 +104,7 @@ async fn topic_tags(client: &Client, res: &str, arn: &str) -> Result<Tags, AwsEr
         .resource_arn(arn)
         .send()
         .await
-        .map_err(sdk_err(res, "ListTagsForResource"))?;
+        .map_err(sdk_err(ERRORS, res, "ListTagsForResource"))?;
     Ok(tags_of(out.tags()))
 }
 
@@ -113,7 +116,7 @@ async fn subscriptions(client: &Client, res: &str, topic: &str) -> Result<Vec<Su
         .into_paginator()
         .send();
     while let Some(p) = pages.next().await {
-        let p = p.map_err(sdk_err(res, "ListSubscriptionsByTopic"))?;
+        let p = p.map_err(sdk_err(ERRORS, res, "ListSubscriptionsByTopic"))?;
         out.extend(p.subscriptions().iter().map(|s| Sub {
             arn: s.subscription_arn().unwrap_or_default().to_owned(),
             protocol: s.protocol().unwrap_or_default().to_owned(),
@@ -201,7 +204,7 @@ async fn tags_now(client: &Client, op: &Op<'_>) -> Result<Option<Tags>, AwsError
                 .subscription_arn(op.id())
                 .send()
                 .await
-                .map_err(sdk_err(&res, "GetSubscriptionAttributes"));
+                .map_err(sdk_err(ERRORS, &res, "GetSubscriptionAttributes"));
             let Some(_) = super::unless_gone(out)? else {
                 return Ok(None);
             };
@@ -222,7 +225,7 @@ async fn create(client: &Client, op: &Op<'_>) -> Result<String, AwsError> {
                 .set_tags(Some(tag_list(&op.tags())))
                 .send()
                 .await
-                .map_err(sdk_err(&res, "CreateTopic"))?;
+                .map_err(sdk_err(ERRORS, &res, "CreateTopic"))?;
             out.topic_arn()
                 .map(str::to_owned)
                 .ok_or_else(|| op.invalid("CreateTopic answered without a topic ARN"))
@@ -237,7 +240,7 @@ async fn create(client: &Client, op: &Op<'_>) -> Result<String, AwsError> {
                 .return_subscription_arn(true)
                 .send()
                 .await
-                .map_err(sdk_err(&res, "Subscribe"))?;
+                .map_err(sdk_err(ERRORS, &res, "Subscribe"))?;
             out.subscription_arn()
                 .map(str::to_owned)
                 .ok_or_else(|| op.invalid("Subscribe answered without a subscription ARN"))
@@ -264,7 +267,7 @@ async fn retag(
             .set_tags(Some(tag_list(set)))
             .send()
             .await
-            .map_err(sdk_err(&res, "TagResource"))?;
+            .map_err(sdk_err(ERRORS, &res, "TagResource"))?;
     }
     if !remove.is_empty() {
         client
@@ -273,7 +276,7 @@ async fn retag(
             .set_tag_keys(Some(remove.iter().cloned().collect()))
             .send()
             .await
-            .map_err(sdk_err(&res, "UntagResource"))?;
+            .map_err(sdk_err(ERRORS, &res, "UntagResource"))?;
     }
     Ok(())
 }
@@ -287,7 +290,7 @@ async fn delete(client: &Client, op: &Op<'_>) -> Result<(), AwsError> {
                 .topic_arn(op.id())
                 .send()
                 .await
-                .map_err(sdk_err(&res, "DeleteTopic"));
+                .map_err(sdk_err(ERRORS, &res, "DeleteTopic"));
             super::unless_gone(r).map(drop)
         }
         Kind::AlarmSubscription => {
@@ -300,7 +303,7 @@ async fn delete(client: &Client, op: &Op<'_>) -> Result<(), AwsError> {
                 .subscription_arn(op.id())
                 .send()
                 .await
-                .map_err(sdk_err(&res, "Unsubscribe"));
+                .map_err(sdk_err(ERRORS, &res, "Unsubscribe"));
             super::unless_gone(r).map(drop)
         }
         kind => Err(op.invalid(&format!("{kind} is not an SNS resource"))),
@@ -317,7 +320,7 @@ pub(super) async fn topic_holder(
     let mut held = Vec::new();
     let mut pages = client.list_topics().into_paginator().send();
     while let Some(p) = pages.next().await {
-        let p = p.map_err(sdk_err(res, "ListTopics"))?;
+        let p = p.map_err(sdk_err(ERRORS, res, "ListTopics"))?;
         held.extend(
             p.topics()
                 .iter()
@@ -369,11 +372,13 @@ impl super::Service for Sns {
         let (c, res) = (&self.client, address.to_string());
         match address.kind {
             Kind::AlarmTopic => super::service::refused!(
+                ERRORS,
                 &res,
                 "GetTopicAttributes",
                 c.get_topic_attributes().topic_arn(id)
             ),
             Kind::AlarmSubscription => super::service::refused!(
+                ERRORS,
                 &res,
                 "GetSubscriptionAttributes",
                 c.get_subscription_attributes().subscription_arn(id)

@@ -18,6 +18,9 @@ use super::wait::{self, Poll};
 use super::{AwsError, Op};
 use crate::model::{Address, Attrs, Kind, LiveResource, Ref, Tags, VpcLinkAttrs};
 
+/// This service's error table, which classifies what it answers (`errors::classify`).
+pub(super) const ERRORS: ErrorTable = <VpcLinks as super::Service>::ERRORS;
+
 /// AWS: "a few minutes" to create or delete the interfaces; generous, as for NAT gateways.
 const TIMEOUT: Duration = Duration::from_secs(15 * 60);
 
@@ -107,7 +110,7 @@ impl VpcLinks {
                     .set_tags(o.tags().cloned())
                     .build(),
             )),
-            Err(e) => match AwsError::from_sdk(what, "GetVpcLink", e) {
+            Err(e) => match AwsError::from_sdk(ERRORS, what, "GetVpcLink", e) {
                 e if e.is_not_found() => Ok(None),
                 e => Err(e),
             },
@@ -152,6 +155,7 @@ impl super::Service for VpcLinks {
     async fn not_found(&self, address: &Address, id: &str) -> Option<AwsError> {
         let res = address.to_string();
         super::service::refused!(
+            ERRORS,
             &res,
             "GetVpcLink",
             self.client.get_vpc_link().vpc_link_id(id)
@@ -169,7 +173,7 @@ impl super::Service for VpcLinks {
                 .set_next_token(token.take())
                 .send()
                 .await
-                .map_err(|e| AwsError::from_sdk(&what, "GetVpcLinks", e))?;
+                .map_err(|e| AwsError::from_sdk(ERRORS, &what, "GetVpcLinks", e))?;
             for l in page.items().iter().filter(|l| alive(l)) {
                 let tags = tags_of(l.tags());
                 if claims.keeps(l.vpc_link_id().unwrap_or_default(), Kind::VpcLink, &tags) {
@@ -208,7 +212,7 @@ impl super::Service for VpcLinks {
             .set_tags(Some(op.tags().into_iter().collect()))
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk(&res, "CreateVpcLink", e))?;
+            .map_err(|e| AwsError::from_sdk(ERRORS, &res, "CreateVpcLink", e))?;
         let id = out
             .vpc_link_id()
             .ok_or_else(|| op.invalid("CreateVpcLink answered without a link id"))?
@@ -238,7 +242,7 @@ impl super::Service for VpcLinks {
                 .set_tags(Some(set.clone().into_iter().collect()))
                 .send()
                 .await
-                .map_err(|e| AwsError::from_sdk(&res, "TagResource", e))?;
+                .map_err(|e| AwsError::from_sdk(ERRORS, &res, "TagResource", e))?;
         }
         if !remove.is_empty() {
             self.client
@@ -247,7 +251,7 @@ impl super::Service for VpcLinks {
                 .set_tag_keys(Some(remove.iter().cloned().collect()))
                 .send()
                 .await
-                .map_err(|e| AwsError::from_sdk(&res, "UntagResource", e))?;
+                .map_err(|e| AwsError::from_sdk(ERRORS, &res, "UntagResource", e))?;
         }
         Ok(())
     }
@@ -256,7 +260,7 @@ impl super::Service for VpcLinks {
         let (res, id) = (op.resource(), op.id());
         match self.client.delete_vpc_link().vpc_link_id(id).send().await {
             Ok(_) => {}
-            Err(e) => match AwsError::from_sdk(&res, "DeleteVpcLink", e) {
+            Err(e) => match AwsError::from_sdk(ERRORS, &res, "DeleteVpcLink", e) {
                 e if e.is_not_found() => return Ok(()),
                 e => return Err(e),
             },

@@ -11,11 +11,8 @@ pub use refresh::refresh;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, IsTerminal};
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-
-use sha2::{Digest, Sha256};
 
 use super::output::Printer;
 use super::views::{ApplyView, DriftView, History, PlanView, Snapshots, Unlocked};
@@ -24,527 +21,75 @@ use super::{
     StateBackend, StateCommand, load,
 };
 use crate::apply::{self, Outcome as TaskOutcome, Progress};
-use crate::aws::s3::S3Objects;
-use crate::aws::{Aws, Claims, ConnectOptions};
-use crate::model::{Address, DesiredState, LiveState, RecordedState, Ref, Stack};
+use crate::engine::{self, Observed};
+use crate::model::{Address, Stack};
 use crate::plan::target::Direction;
-use crate::plan::{Action, Plan, checks, diff, names, platforms, references};
-use crate::spec::{self, desired::hex};
-use crate::state::{self, LocalStore, Store, Stored};
+use crate::plan::{Action, Plan, checks, diff};
+use crate::state;
 
-// Issue 12's import and state rm, in modules of their own (they use the session below).
-#[path = "import.rs"]
-pub mod import;
-#[path = "import_tf.rs"]
-mod import_tf;
-#[path = "state_rm.rs"]
-pub mod state_rm;
-
-/// One command's view of an environment: the spec, the scope, and the connections.
-struct Session {
-    out: Printer,
-    project: String,
-    env: String,
-    region: String,
-    spec_hash: String,
-    stacks: Vec<Stack>,
-    desired: DesiredState,
-    aws: Aws,
-    backend: StateBackend,
-    bucket: String,
-    bucket_region: String,
-    /// `--confirm ENV` was given with this environment's name.
-    confirmed: bool,
-    /// Production, or an environment whose spec protects its database.
-    protected: bool,
-    /// Where spec fields were written (`file:line`), by field path, for messages.
-    origins: BTreeMap<String, String>,
-    /// The spec declares an HTTPS listener for the console (outputs print `https://`).
-    frontend_https: bool,
-    /// The platform branch of each Beanstalk environment that names one (not a pinned stack).
-    branches: platforms::Branches,
-    /// `--upgrade-platform`: environments move to their branch's newest version.
-    upgrade_platform: bool,
-    /// Plan the paused form (`Some(true)`), the running one (`Some(false)`), or as the pause
-    /// record says (`None`: every command but `pause` and `resume`).
-    paused: Option<bool>,
-    /// What the paused form does with the NAT's Elastic IPs, when `pause` decides it (else
-    /// the pause record says).
-    elastic_ips: Option<crate::pause::ElasticIps>,
-    /// Stacks whose locks the command took itself (`pause`, `resume`): `execute` takes the rest.
-    held: BTreeSet<Stack>,
+/// A command's session as the CLI runs it: the engine's [`engine::Session`] and where its
+/// results and notes are printed.
+pub(crate) struct Run {
+    s: engine::Session,
+    pub(crate) out: Printer,
 }
 
-impl Session {
-    async fn open(g: &Global, run: &RunArgs) -> Result<Session, CliError> {
+impl std::ops::Deref for Run {
+    type Target = engine::Session;
+    fn deref(&self) -> &engine::Session {
+        &self.s
+    }
+}
+
+impl std::ops::DerefMut for Run {
+    fn deref_mut(&mut self) -> &mut engine::Session {
+        &mut self.s
+    }
+}
+
+impl Run {
+    /// Loads and validates the spec (warnings shown), then opens the engine's session on it.
+    pub(crate) async fn open(g: &Global, run: &RunArgs) -> Result<Run, CliError> {
         let loaded = load(g, &run.env)?;
-        let stacks = run.stack.map_or_else(|| Stack::ALL.to_vec(), |s| vec![s]);
-        let mut desired = spec::desired::build(&loaded.spec);
-        let frontend_https = crate::aws::outputs::frontend_https(&desired);
-        desired.resources.retain(|a, _| stacks.contains(&a.stack));
-        let branches = spec::platform_branches(&loaded.spec)
-            .into_iter()
-            .filter(|(a, _)| stacks.contains(&a.stack))
-            .collect();
-        let mut hasher = Sha256::new();
-        for f in &loaded.files {
-            hasher.update(f.text.as_bytes());
-        }
-        let spec_hash = hex(&hasher.finalize()[..16]);
-        if let Some(profile) = &g.profile {
-            crate::aws::profile::check(profile).await?;
-        }
-        tracing::debug!(env = %run.env, region = %loaded.spec.region, stacks = ?stacks, state = ?run.state, "spec loaded");
-        let aws = Aws::connect(&ConnectOptions {
-            endpoint_url: g.endpoint_url.clone(),
-            profile: g.profile.clone(),
-            region: loaded.spec.region.clone(),
-            credentials: None,
-        })
-        .await;
-        Ok(Session {
-            out: g.out(),
-            project: loaded.spec.project.clone(),
+        let scope = engine::Scope {
             env: run.env.clone(),
-            region: loaded.spec.region.clone(),
-            spec_hash,
-            stacks,
-            desired,
-            aws,
-            backend: run.state,
-            bucket: loaded.spec.state.bucket.clone(),
-            bucket_region: loaded.spec.state.region.clone(),
-            confirmed: false,
-            protected: checks::confirm::protected_env(
-                &run.env,
-                loaded.spec.database.deletion_protection,
-            ),
-            origins: loaded
-                .spec
-                .origins
-                .iter()
-                .map(|(field, o)| {
-                    (
-                        field.clone(),
-                        format!("{}:{}", o.path().display(), o.line()),
-                    )
-                })
-                .collect(),
-            frontend_https,
-            branches,
-            upgrade_platform: false,
-            paused: None,
-            elastic_ips: None,
-            held: BTreeSet::new(),
+            stack: run.stack,
+            state: run.state,
+        };
+        let connect = engine::Connect {
+            profile: g.profile.clone(),
+            endpoint_url: g.endpoint_url.clone(),
+        };
+        Ok(Run {
+            s: engine::Session::open(&loaded, &scope, &connect).await?,
+            out: g.out(),
         })
     }
 
-    fn store(&self) -> Store {
-        match self.backend {
-            StateBackend::S3 => Store::S3(S3Objects::new(
-                self.aws.s3.clone(),
-                &self.bucket,
-                &self.bucket_region,
-            )),
-            StateBackend::Local => Store::Local(LocalStore {
-                root: PathBuf::from("state"),
-            }),
-        }
+    /// Where a lock that could not be released is said: a warning, as the run ends.
+    pub(crate) fn on_release_error(&self) -> engine::locks::OnReleaseError {
+        let out = self.out;
+        std::sync::Arc::new(move |e| out.warn(format_args!("could not release a lock: {e}")))
     }
 
-    /// A lock's error, its `state unlock` command as it must be typed for this state store.
-    fn lock_error(&self, e: state::StateError) -> CliError {
-        match (self.backend, &e) {
-            (
-                StateBackend::Local,
-                state::StateError::Locked { .. } | state::StateError::LockFresh { .. },
-            ) => CliError::Refused(e.to_string().replace(
-                &format!("unlock --env {} ", self.env),
-                &format!("unlock --env {} --state local ", self.env),
-            )),
-            _ => e.into(),
-        }
-    }
-
-    fn owner(&self) -> crate::model::Owner {
-        crate::model::Owner {
-            project: self.project.clone(),
-            env: self.env.clone(),
-        }
-    }
-
-    fn in_scope(&self, a: &Address) -> bool {
-        self.stacks.contains(&a.stack)
-    }
-
-    /// The last snapshots, then live AWS: the read needs the recorded ids, since a recorded id
-    /// that still exists is that resource even when its tags were lost.
-    async fn observe(&self) -> Result<Observed, CliError> {
-        let store = self.store();
-        let stored = state::read_all(&store, &self.env, &self.stacks).await?;
-        let claims = self.claims(&stored);
-        // The pause record beside the read of AWS: one more S3 read, no more time.
-        let (full_live, pause) = tokio::join!(
-            self.aws.read_claimed(&claims),
-            crate::pause::record::read(&store, &self.env)
-        );
-        let mut observed = self.scoped(full_live?, stored, claims);
-        // Both Beanstalk reads at once: the plan's platform check costs no more time.
-        let (stacks, lifecycles) = tokio::join!(
-            self.solution_stacks(&observed.live, true),
-            self.lifecycles()
-        );
-        observed.solution_stacks = stacks?;
-        observed.lifecycles = lifecycles?;
-        observed.pause = pause?.map(|r| r.0);
-        Ok(observed)
-    }
-
-    /// What AWS says of the branches the environments are to run (one `ListPlatformBranches`),
-    /// and when one is retired, its platform's supported branches (one more).
-    async fn lifecycles(&self) -> Result<platforms::Lifecycles, CliError> {
-        let names = platforms::names(&platforms::targeted(&self.desired, &self.branches));
-        if names.is_empty() {
-            return Ok(platforms::Lifecycles::default());
-        }
-        let mut found = platforms::Lifecycles {
-            branches: self.aws.platform_branches(&names).await?,
-            supported: Vec::new(),
-        };
-        let retired = found.retired_platforms();
-        if !retired.is_empty() {
-            found.supported = self.aws.supported_branches(&retired).await?;
-        }
-        Ok(found)
-    }
-
-    /// What Elastic Beanstalk launches now, when resolving the plan's platforms needs it.
-    async fn solution_stacks(
-        &self,
-        live: &LiveState,
-        notes: bool,
-    ) -> Result<Vec<String>, CliError> {
-        if !platforms::needs_list(&self.desired, &self.branches, live, notes) {
-            return Ok(Vec::new());
-        }
-        Ok(self.aws.solution_stacks().await?)
-    }
-
-    /// The desired state with its platforms resolved against what runs and what AWS lists.
-    fn resolved(
-        &self,
-        observed: &Observed,
-    ) -> Result<(DesiredState, platforms::Resolved), CliError> {
-        let mut desired = self.desired.clone();
-        let with_origins = |mut e: platforms::Unavailable| {
-            e.origins = self.origins.clone();
-            CliError::Platforms(e)
-        };
-        // A retired branch first: its versions are unlisted too, and this says where to go.
-        let targets = platforms::targeted(&desired, &self.branches);
-        let lifecycle = platforms::check_lifecycle(&targets, &self.branches, &observed.lifecycles)
-            .map_err(with_origins)?;
-        let mut resolved = platforms::resolve(
-            &mut desired,
-            &self.branches,
-            &observed.live,
-            &observed.solution_stacks,
-            self.upgrade_platform,
-        )
-        .map_err(with_origins)?;
-        resolved.notes.extend(lifecycle);
-        if let Some(ips) = self.paused_form(observed) {
-            desired = crate::pause::paused(&desired, ips).desired;
-        }
-        let known = references::known(&observed.full_live, &self.region);
-        references::resolve(&mut desired, &known, &BTreeSet::new());
-        Ok((desired, resolved))
-    }
-
-    /// Whether this command plans the environment's paused form (docs/operations.md).
-    fn is_paused(&self, observed: &Observed) -> bool {
-        self.paused.unwrap_or(observed.pause.is_some())
-    }
-
-    /// The paused form this command plans, if it plans one: what it does with the Elastic IPs
-    /// is the pause's choice (`pause --release-ip`), as its record keeps it.
-    fn paused_form(&self, observed: &Observed) -> Option<crate::pause::ElasticIps> {
-        let recorded = observed.pause.as_ref().map(|r| r.elastic_ips);
-        self.is_paused(observed)
-            .then(|| self.elastic_ips.or(recorded).unwrap_or_default())
-    }
-
-    /// The plan from desired to live, its platforms resolved and noted. A reference to what
-    /// the plan creates or replaces is known after apply: planned again without its value.
-    fn diffed(&self, observed: &Observed) -> Result<Plan, CliError> {
-        let (mut desired, resolved) = self.resolved(observed)?;
-        let mut plan = diff(&desired, &observed.live, &observed.recorded)?;
-        let remade = references::remade(&plan, &desired);
-        if !remade.is_empty() {
-            let known = references::known(&observed.full_live, &self.region);
-            references::resolve(&mut desired, &known, &remade);
-            plan = diff(&desired, &observed.live, &observed.recorded)?;
-        }
-        platforms::annotate(&mut plan, resolved);
-        Ok(plan)
-    }
-
-    /// Drift's read: the snapshots, then live AWS, between two readings of every stack's lock
-    /// and snapshot ETag. The snapshots are read before AWS, so whatever a run changes in AWS
-    /// during the read is recorded after them: a run going at the end shows in its lock, one
-    /// that ended meanwhile in a changed lock or snapshot. Then the read is made once more
-    /// (what the run left is the truth to compare), and if a run moved things again, the
-    /// stacks it touched come back as busy. Clean, it costs one listing per stack each time.
-    async fn observe_settled(&self) -> Result<(Observed, BTreeMap<Stack, state::Busy>), CliError> {
-        let store = self.store();
-        let mut again = true;
-        loop {
-            // Both to the end, so that neither leaves reads running if the other fails.
-            let (stored, before) = tokio::join!(
-                state::read_all(&store, &self.env, &self.stacks),
-                state::marks(&store, &self.env, &Stack::ALL)
-            );
-            let (stored, before) = (stored?, before?);
-            let claims = self.claims(&stored);
-            let live = self.aws.read_claimed(&claims).await?;
-            let after = state::marks(&store, &self.env, &Stack::ALL).await?;
-            let read = self
-                .stacks
-                .iter()
-                .map(|s| (*s, stored.get(s).map(|st| st.etag.clone())))
-                .collect();
-            let busy = state::busy(&before, &after, &read);
-            let ended = busy.values().any(|b| matches!(b, state::Busy::Moved(_)));
-            if !(again && ended) {
-                let mut observed = self.scoped(live, stored, claims);
-                observed.solution_stacks = self.solution_stacks(&observed.live, false).await?;
-                observed.pause = crate::pause::record::read(&store, &self.env)
-                    .await?
-                    .map(|r| r.0);
-                return Ok((observed, busy));
-            }
-            again = false;
-        }
-    }
-
-    /// One read pass and the snapshots, narrowed to the command's stacks.
-    fn scoped(
-        &self,
-        full_live: LiveState,
-        stored: BTreeMap<Stack, Stored>,
-        claims: Claims,
-    ) -> Observed {
-        let mut live = full_live.clone();
-        live.resources.retain(|a, _| self.in_scope(a));
-        live.duplicates.retain(|d| self.in_scope(&d.address));
-        // Untagged resources in the VPC belong to the network: the shared stack's concern.
-        if !self.stacks.contains(&Stack::Shared) {
-            live.unmanaged.clear();
-        }
-        let mut recorded = RecordedState::default();
-        for s in stored.values() {
-            for (a, r) in &s.snapshot.resources {
-                if self.in_scope(a) {
-                    recorded.resources.insert(a.clone(), r.clone());
-                }
-            }
-        }
-        Observed {
-            claims,
-            full_live,
-            live,
-            recorded,
-            stored,
-            solution_stacks: Vec::new(),
-            lifecycles: platforms::Lifecycles::default(),
-            pause: None,
-        }
-    }
-
-    /// What is this environment's: its tags, or the ids its snapshots recorded.
-    fn claims(&self, stored: &BTreeMap<Stack, Stored>) -> Claims {
-        Claims::new(
-            self.owner(),
-            stored
-                .values()
-                .flat_map(|s| s.snapshot.resources.iter())
-                .map(|(a, r)| (a, r.id.as_str())),
-        )
-    }
-
-    /// Resources outside the scope that the scope refers to must exist already.
-    fn check_dependencies(&self, observed: &Observed) -> Result<(), CliError> {
-        let mut missing = BTreeSet::new();
-        for r in self.desired.resources.values() {
-            for dep in r.attrs.refs() {
-                if let Ref::Managed(a) = dep
-                    && !self.desired.resources.contains_key(a)
-                    && !observed.full_live.resources.contains_key(a)
-                {
-                    missing.insert(a.clone());
-                }
-            }
-        }
-        if missing.is_empty() {
-            return Ok(());
-        }
-        let stacks: BTreeSet<&str> = missing.iter().map(|a| a.stack.as_str()).collect();
-        let list: Vec<String> = missing.iter().map(ToString::to_string).collect();
-        Err(CliError::Refused(format!(
-            "this needs {} which do not exist yet; apply --stack {} first",
-            list.join(", "),
-            stacks.into_iter().collect::<Vec<_>>().join(" and ")
-        )))
-    }
-
-    /// Destroying a stack others still use would fail halfway (AWS refuses to delete what is
-    /// referenced): refuse up front, naming what uses it.
-    fn check_dependents(&self, observed: &Observed) -> Result<(), CliError> {
-        let users: BTreeSet<Address> = observed
-            .full_live
-            .resources
-            .iter()
-            .filter(|(a, _)| !self.stacks.contains(&a.stack))
-            .filter(|(_, r)| {
-                r.attrs
-                    .refs()
-                    .into_iter()
-                    .any(|d| matches!(d, Ref::Managed(t) if self.stacks.contains(&t.stack)))
-            })
-            .map(|(a, _)| a.clone())
-            .collect();
-        if users.is_empty() {
-            return Ok(());
-        }
-        let stacks: BTreeSet<&str> = users.iter().map(|a| a.stack.as_str()).collect();
-        let list: Vec<String> = users.iter().map(ToString::to_string).collect();
-        Err(CliError::Refused(format!(
-            "{} still use what this would destroy; destroy --stack {} first (nothing was deleted)",
-            list.join(", "),
-            stacks.into_iter().collect::<Vec<_>>().join(" and ")
-        )))
-    }
-
-    /// The plan's checks (`plan::checks`), run on every plan before it is shown or applied;
-    /// one about to be carried out (`executing`) is checked for the secrets it needs too.
-    fn checked(&self, mut plan: Plan, executing: bool) -> Result<Plan, CliError> {
-        let cx = checks::Context {
-            env: &self.env,
-            protected_env: self.protected,
-            confirmed: self.confirmed,
-            executing,
-            now: time::OffsetDateTime::now_utc(),
-        };
-        checks::run(&mut plan, &cx)?;
-        Ok(plan)
-    }
-
-    /// Names the plan would create that AWS already has under someone else: refused, all of
-    /// them at once, before anything changes. Only creates are looked up. A holder is this
-    /// environment's as the read pass would take it (its tags, or an id its state recorded).
-    async fn check_names(&self, plan: &Plan, observed: &Observed) -> Result<(), CliError> {
-        let ids = observed
-            .full_live
-            .resources
-            .iter()
-            .map(|(a, r)| (a.clone(), r.id.clone()))
-            .collect();
-        let claims = names::claims(plan, &ids);
-        if claims.is_empty() {
-            return self.check_offerings(plan).await;
-        }
-        let ours = |c: &names::Claim, id: &str, tags: &crate::model::Tags| {
-            observed.claims.address(id, c.address.kind, tags).is_some()
-        };
-        let list = names::collisions(self.aws.holders(claims).await?, ours);
-        if list.is_empty() {
-            return self.check_offerings(plan).await;
-        }
-        Err(names::Collisions {
-            owner: self.owner(),
-            env: self.env.clone(),
-            list,
-            origins: self.origins.clone(),
-        }
-        .into())
-    }
-
-    /// The database a plan would create or change must be one RDS offers (version, class,
-    /// storage): refused, every problem at once, before anything changes. Only a create,
-    /// replacement or version/class/storage update is looked up (2 reads each).
-    async fn check_offerings(&self, plan: &Plan) -> Result<(), CliError> {
-        use crate::plan::offerings;
-        let requests = offerings::requests(plan);
-        if requests.is_empty() {
-            return Ok(());
-        }
-        // Growth needs no read: refused before RDS is asked what it offers.
-        let mut list: Vec<_> = requests.iter().filter_map(offerings::growth).collect();
-        if list.is_empty() {
-            let offered = self.aws.db_offered(&requests).await?;
-            list = requests
-                .iter()
-                .zip(&offered)
-                .flat_map(|(r, o)| offerings::problems(r, o))
-                .collect();
-        }
-        if list.is_empty() {
-            return Ok(());
-        }
-        Err(offerings::Unoffered {
-            list,
-            origins: self.origins.clone(),
-        }
-        .into())
-    }
-
-    fn print_stats(&self, run: &RunArgs) {
+    pub(crate) fn print_stats(&self, run: &RunArgs) {
         if run.stats {
             self.out.note(&self.aws.stats.render());
         }
     }
 
-    fn plan_view<'a>(&'a self, plan: &'a Plan) -> PlanView<'a> {
+    pub(crate) fn plan_view<'a>(&'a self, plan: &'a Plan) -> PlanView<'a> {
         PlanView {
             plan,
             region: &self.region,
             cost: None,
         }
     }
-
-    /// The recorded id of every resource, from every stack's snapshot whatever the scope: the
-    /// environment's URLs come from more than one stack.
-    async fn recorded_ids(&self) -> Result<BTreeMap<Address, String>, CliError> {
-        let stored = state::read_all(&self.store(), &self.env, &Stack::ALL).await?;
-        Ok(stored
-            .values()
-            .flat_map(|st| {
-                st.snapshot
-                    .resources
-                    .iter()
-                    .map(|(a, r)| (a.clone(), r.id.clone()))
-            })
-            .collect())
-    }
-}
-
-struct Observed {
-    claims: Claims,
-    full_live: LiveState,
-    live: LiveState,
-    recorded: RecordedState,
-    stored: BTreeMap<Stack, Stored>,
-    /// What Elastic Beanstalk launches now (read only when the platforms need it).
-    solution_stacks: Vec<String>,
-    /// The lifecycle of the branches the environments are to run (read by plans, not drift).
-    lifecycles: platforms::Lifecycles,
-    /// The environment's pause record, when it is paused (or being paused).
-    pause: Option<crate::pause::PauseRecord>,
 }
 
 pub async fn plan(g: &Global, a: &PlanArgs) -> Result<Outcome, CliError> {
     let (run, targets) = (&a.run, &a.target.targets);
-    let mut s = Session::open(g, run).await?;
+    let mut s = Run::open(g, run).await?;
     s.upgrade_platform = a.platform.upgrade_platform;
     s.warn_targeted(targets);
     let observed = s.observe().await?;
@@ -579,7 +124,7 @@ pub async fn plan(g: &Global, a: &PlanArgs) -> Result<Outcome, CliError> {
         ));
     }
     if let Some(record) = &observed.pause {
-        s.out.note(&pause::mode_note(&s.env, record));
+        s.out.note(&record.mode_note(&s.env));
     }
     if let Some(path) = &a.out {
         s.save_plan(path, &observed, targets, &made, &plan)?;
@@ -594,7 +139,7 @@ pub async fn plan(g: &Global, a: &PlanArgs) -> Result<Outcome, CliError> {
 
 /// Read-only: no lock, no state write, no mutating call.
 pub async fn drift(g: &Global, run: &RunArgs) -> Result<Outcome, CliError> {
-    let s = Session::open(g, run).await?;
+    let s = Run::open(g, run).await?;
     let (observed, busy) = s.observe_settled().await?;
     let (desired, _) = s.resolved(&observed)?;
     let mut report = crate::drift::drift(&desired, &observed.live, &observed.recorded);
@@ -609,7 +154,7 @@ pub async fn drift(g: &Global, run: &RunArgs) -> Result<Outcome, CliError> {
         aws_calls: s.aws.stats.to_json(),
     });
     if let Some(record) = &observed.pause {
-        s.out.note(&pause::mode_note(&s.env, record));
+        s.out.note(&record.mode_note(&s.env));
         pause::note_restarted(&s, record).await?;
     }
     s.print_stats(run);
@@ -636,7 +181,7 @@ pub async fn apply(
         .as_ref()
         .map_or(&a.target.targets, |p| &p.targets)
         .clone();
-    let mut s = Session::open(g, &a.run).await?;
+    let mut s = Run::open(g, &a.run).await?;
     // A saved plan resolves platforms as it was made.
     s.upgrade_platform = saved
         .as_ref()
@@ -655,7 +200,7 @@ pub async fn apply(
     .await?;
     // The URLs, as after `terraform apply`; on stderr so stdout stays the plan/report.
     if g.format == Format::Text && a.run.stack.is_none_or(|s| s != Stack::Shared) {
-        let s = Session::open(g, &a.run).await?;
+        let s = Run::open(g, &a.run).await?;
         let ids = s.recorded_ids().await?;
         let https = s.frontend_https;
         match s
@@ -672,22 +217,12 @@ pub async fn apply(
     Ok(outcome)
 }
 
-/// A check's refusal, as the command line reports it.
-impl From<checks::Refusal> for CliError {
-    fn from(r: checks::Refusal) -> CliError {
-        match r {
-            checks::Refusal::Plan(e) => CliError::Plan(e),
-            other => CliError::Refused(other.to_string()),
-        }
-    }
-}
-
 pub async fn destroy(g: &Global, d: &DestroyArgs) -> Result<Outcome, CliError> {
     let env = &d.apply.run.env;
     let loaded = load(g, env)?;
     let protected = checks::confirm::protected_env(env, loaded.spec.database.deletion_protection);
     let confirmed = checks::confirm::given(env, d.apply.confirm.as_deref(), protected)?;
-    let mut s = Session::open(g, &d.apply.run).await?;
+    let mut s = Run::open(g, &d.apply.run).await?;
     s.desired.resources.clear();
     s.confirmed = confirmed;
     let targets = &d.apply.target.targets;
@@ -714,15 +249,15 @@ pub async fn destroy(g: &Global, d: &DestroyArgs) -> Result<Outcome, CliError> {
 /// A converged environment therefore costs reads only: no lock, no state write.
 async fn execute(
     a: &ApplyArgs,
-    s: &Session,
+    s: &Run,
     command: &str,
-    make_plan: impl Fn(&Session, &Observed) -> Result<Plan, CliError>,
+    make_plan: impl Fn(&Run, &Observed) -> Result<Plan, CliError>,
 ) -> Result<Outcome, CliError> {
     let observed = s.observe().await?;
     let first = s.checked(make_plan(s, &observed)?, true)?;
     // Before the state bucket, the locks or anything else is written.
     s.check_names(&first, &observed).await?;
-    if !first.has_changes() && unrecorded(&first, &observed.recorded).is_empty() {
+    if !first.has_changes() && engine::unrecorded(&first, &observed.recorded).is_empty() {
         s.out.show(&s.plan_view(&first));
         s.print_stats(&a.run);
         return Ok(Outcome::Done);
@@ -731,17 +266,16 @@ async fn execute(
     store.ensure_ready().await?;
     // From before the first lock on, Ctrl-C must not kill the run and leave its locks behind.
     let interrupted = on_ctrl_c(s.out);
-    let mut guards = Vec::new();
-    let changing = touched(&first, &observed.recorded);
-    for &stack in changing.difference(&s.held) {
-        match state::acquire(&store, stack, &s.env, command).await {
-            Ok(guard) => guards.push(guard),
-            Err(e) => {
-                release(s.out, guards).await;
-                return Err(s.lock_error(e));
-            }
-        }
-    }
+    let changing = engine::touched(&first, &observed.recorded);
+    let locks = engine::Locks::acquire(
+        &store,
+        changing.difference(&s.held).copied(),
+        &s.env,
+        command,
+        s.on_release_error(),
+    )
+    .await
+    .map_err(|e| s.lock_error(e))?;
     // Test hook for the concurrency tests: hold the locks a while before working.
     if let Some(ms) = std::env::var("PROVISION_TEST_HOLD_LOCK_MS")
         .ok()
@@ -751,58 +285,21 @@ async fn execute(
     }
     let held: BTreeSet<Stack> = changing.union(&s.held).copied().collect();
     let result = locked(a, s, command, &make_plan, interrupted, &held).await;
-    release(s.out, guards).await;
+    locks.release().await;
     s.print_stats(&a.run);
     result
 }
 
-/// The stacks a plan writes to: those with changes, and those where resources are adopted.
-fn touched(plan: &Plan, recorded: &RecordedState) -> BTreeSet<Stack> {
-    let adopt = unrecorded(plan, recorded);
-    plan.changes
-        .iter()
-        .filter(|c| c.action != Action::NoOp || adopt.contains(&c.address))
-        .map(|c| c.address.stack)
-        .collect()
-}
-
-/// Resources that match the spec but are missing from state, recorded under another id (found
-/// by their ownership tags after a run that died before recording them), or recorded with
-/// other values (a run killed while AWS carried out its change): live = spec ≠ recorded.
-fn unrecorded(plan: &Plan, recorded: &RecordedState) -> BTreeSet<Address> {
-    plan.changes
-        .iter()
-        .filter(|c| c.action == Action::NoOp)
-        .filter(|c| match recorded.resources.get(&c.address) {
-            None => true,
-            Some(r) => {
-                Some(&r.id) != c.id.as_ref()
-                    || Some(&r.attrs) != c.after.as_ref()
-                    || Some(&r.tags) != c.tags.as_ref()
-            }
-        })
-        .map(|c| c.address.clone())
-        .collect()
-}
-
-async fn release(out: Printer, guards: Vec<state::LockGuard>) {
-    for guard in guards {
-        if let Err(e) = guard.release().await {
-            out.warn(format_args!("could not release a lock: {e}"));
-        }
-    }
-}
-
 async fn locked(
     a: &ApplyArgs,
-    s: &Session,
+    s: &Run,
     command: &str,
-    make_plan: &impl Fn(&Session, &Observed) -> Result<Plan, CliError>,
+    make_plan: &impl Fn(&Run, &Observed) -> Result<Plan, CliError>,
     interrupted: Arc<AtomicBool>,
     locked: &BTreeSet<Stack>,
 ) -> Result<Outcome, CliError> {
     let observed = s.observe().await?;
-    let plan = replan(s, &observed, make_plan, locked).await?;
+    let plan = engine::replan(s, &observed, make_plan(s, &observed)?, locked).await?;
     // In JSON, the plan goes into the one document printed at the end.
     s.out.preview(&s.plan_view(&plan));
     if plan.has_changes() && !a.auto_approve {
@@ -816,7 +313,10 @@ async fn locked(
         &s.spec_hash,
         observed.stored.clone(),
     );
-    adopt(s, &plan, &observed, &mut recorder).await?;
+    engine::adopt(&plan, &observed, &mut recorder, &mut |note| {
+        s.out.note(note)
+    })
+    .await?;
     if !plan.has_changes() {
         recorder.finish().await?;
         if s.out.format() == Format::Json {
@@ -837,69 +337,10 @@ async fn locked(
     ended(s.out, command, &plan, &report)
 }
 
-/// The plan again, under the locks, through the same checks as the first.
-async fn replan(
-    s: &Session,
-    observed: &Observed,
-    make_plan: &impl Fn(&Session, &Observed) -> Result<Plan, CliError>,
-    locked: &BTreeSet<Stack>,
-) -> Result<Plan, CliError> {
-    let plan = s.checked(make_plan(s, observed)?, true)?;
-    // Names may have been taken while this run waited for its locks.
-    s.check_names(&plan, observed).await?;
-    // Someone changed AWS or state between the first plan and the lock: the work now reaches a
-    // stack this run does not hold. Start over rather than write to it unlocked.
-    let unlocked: Vec<&str> = touched(&plan, &observed.recorded)
-        .difference(locked)
-        .map(|s| s.as_str())
-        .collect();
-    if !unlocked.is_empty() {
-        return Err(CliError::Refused(format!(
-            "AWS or state changed while this run waited for its locks: the plan now also changes {}; nothing was done, run it again",
-            unlocked.join(", ")
-        )));
-    }
-    Ok(plan)
-}
-
-/// Records what the plan found by its tags but state is missing, before anything changes.
-async fn adopt(
-    s: &Session,
-    plan: &Plan,
-    observed: &Observed,
-    recorder: &mut state::Recorder,
-) -> Result<(), CliError> {
-    let adopt = unrecorded(plan, &observed.recorded);
-    for c in plan.changes.iter().filter(|c| adopt.contains(&c.address)) {
-        let (Some(id), Some(attrs)) = (&c.id, &c.after) else {
-            continue;
-        };
-        let record = crate::model::RecordedResource {
-            id: id.clone(),
-            attrs: attrs.clone(),
-            tags: c.tags.clone().unwrap_or_default(),
-            depends_on: c.depends_on.clone(),
-        };
-        let note = match observed.recorded.resources.get(&c.address) {
-            Some(r) if &r.id == id => format!(
-                "{}: recorded {id} as AWS has it (it matches the spec; state had older values)\n",
-                c.address
-            ),
-            _ => format!(
-                "{}: adopted {id} (found by its tags, missing from state)\n",
-                c.address
-            ),
-        };
-        recorder.record(&c.address, record).await?;
-        s.out.note(&note);
-    }
-    Ok(())
-}
-
 /// The executor on the plan, its progress on stderr.
 async fn run_plan(
     a: &ApplyArgs,
-    s: &Session,
+    s: &Run,
     plan: &Plan,
     observed: &Observed,
     recorder: Arc<tokio::sync::Mutex<state::Recorder>>,
@@ -963,7 +404,7 @@ fn ended(
     )];
     for r in &report.results {
         match &r.outcome {
-            TaskOutcome::Failed { error } => {
+            TaskOutcome::Failed { error, .. } => {
                 lines.push(format!("  failed  {} ({:?}): {error}", r.address, r.step))
             }
             TaskOutcome::Skipped { reason } => {
@@ -979,7 +420,7 @@ fn ended(
 }
 
 pub async fn outputs(g: &Global, run: &RunArgs) -> Result<Outcome, CliError> {
-    let s = Session::open(g, run).await?;
+    let s = Run::open(g, run).await?;
     let ids = s.recorded_ids().await?;
     let outputs = s
         .aws
@@ -1086,11 +527,11 @@ fn confirm(out: Printer, env: &str, command: &str) -> Result<(), CliError> {
 
 pub async fn state(g: &Global, cmd: &StateCommand) -> Result<Outcome, CliError> {
     let run = match cmd {
-        StateCommand::Rm(a) => return state_rm::state_rm(g, a).await,
+        StateCommand::Rm(_) => unreachable!("`state rm` runs from `cli::run`"),
         StateCommand::List(r) | StateCommand::Show(r) | StateCommand::History(r) => r,
         StateCommand::Unlock { run, .. } => run,
     };
-    let s = Session::open(g, run).await?;
+    let s = Run::open(g, run).await?;
     let store = s.store();
     match cmd {
         StateCommand::List(_) | StateCommand::Show(_) => {
@@ -1120,7 +561,7 @@ pub async fn state(g: &Global, cmd: &StateCommand) -> Result<Outcome, CliError> 
                 stacks: all,
             });
         }
-        StateCommand::Rm(_) => unreachable!("handled above"),
+        StateCommand::Rm(_) => unreachable!("`state rm` runs from `cli::run`"),
         StateCommand::Unlock { force, .. } => {
             let mut all = BTreeMap::new();
             for &stack in &s.stacks {

@@ -32,11 +32,9 @@ struct WithPaused<'a> {
 impl Render for WithPaused<'_> {
     fn text(&self, style: Style) -> String {
         format!(
-            "{}\nPaused (provision pause): {} a month, saving {} (the stopped database's storage and backups, the load balancers and the API stay, and the NAT gateway's Elastic IP, kept allocated and idle: {} of it, which `pause --release-ip` saves too; no instances, NAT gateway, nor what refers to it: the NAT's alarm and the dashboard that graphs it)\n",
+            "{}\n{}",
             self.estimate.text(style),
-            cost::money_span(self.paused.paused),
-            cost::money_span(self.paused.saving),
-            cost::money_span(self.paused.kept_ips)
+            cost::render_paused(self.paused)
         )
     }
 

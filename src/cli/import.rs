@@ -8,10 +8,16 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use clap::Args;
 
-use super::{CliError, Global, Observed, Outcome, RunArgs, Session, StateBackend, release};
+use super::commands::Run;
+use super::{CliError, Global, Outcome, RunArgs, StateBackend};
 use crate::aws::Claims;
-use crate::import::{OWNERSHIP_TAGS, check_id, mismatch, ownership, recorded_attrs, refusal};
-use crate::model::{Address, Kind, RecordedResource};
+use crate::engine::Locks;
+use crate::engine::Observed;
+use crate::import::{
+    OWNERSHIP_TAGS, already_managed, apis_imported, check_id, eligible, mismatch, ownership,
+    recorded_attrs,
+};
+use crate::model::{Address, RecordedResource};
 use crate::state;
 
 #[derive(Debug, Args)]
@@ -60,9 +66,6 @@ impl ImportArgs {
 }
 
 pub async fn import(g: &Global, a: &ImportArgs) -> Result<Outcome, CliError> {
-    if let Some(location) = &a.from_terraform {
-        return super::import_tf::from_terraform(g, a, location).await;
-    }
     let (Some(address), Some(id)) = (&a.address, &a.id) else {
         return Err(CliError::Refused(
             "import takes an ADDRESS and an ID (or --from-terraform)".into(),
@@ -71,7 +74,7 @@ pub async fn import(g: &Global, a: &ImportArgs) -> Result<Outcome, CliError> {
     let address: Address = address
         .parse()
         .map_err(|e| CliError::Refused(format!("unknown address: {e}")))?;
-    let s = Session::open(g, &a.run()).await?;
+    let s = Run::open(g, &a.run()).await?;
     // Bad input is refused before any AWS call.
     precheck(&s, &address, id)
         .map_err(|why| CliError::Refused(format!("cannot import {id} as {address}: {why}")))?;
@@ -87,17 +90,12 @@ pub async fn import(g: &Global, a: &ImportArgs) -> Result<Outcome, CliError> {
 
 /// Why each resource may not be imported, all at once; empty when all may.
 pub(super) async fn check_all(
-    s: &Session,
+    s: &Run,
     observed: &Observed,
     items: &BTreeMap<Address, String>,
 ) -> Result<Vec<String>, CliError> {
     let mut refused = Vec::new();
-    // An integration's API may be imported along with it.
-    let apis: BTreeSet<&str> = items
-        .iter()
-        .filter(|(a, _)| a.kind == Kind::RestApi)
-        .map(|(_, id)| id.as_str())
-        .collect();
+    let apis = apis_imported(items);
     for (address, id) in items {
         if let Err(why) = check(s, observed, address, id, &apis).await? {
             refused.push(format!("cannot import {id} as {address}: {why}"));
@@ -107,7 +105,7 @@ pub(super) async fn check_all(
 }
 
 /// What needs no AWS call: the address is the spec's, the id has its kind's shape.
-fn precheck(s: &Session, address: &Address, id: &str) -> Result<(), String> {
+fn precheck(s: &Run, address: &Address, id: &str) -> Result<(), String> {
     if !s.desired.resources.contains_key(address) {
         return Err(format!(
             "unknown address: the spec of `{}` has no {address} (`provision plan --env {}` lists its addresses)",
@@ -119,7 +117,7 @@ fn precheck(s: &Session, address: &Address, id: &str) -> Result<(), String> {
 
 /// `Ok(Err(why))`: refused, nothing changed; `Err`: AWS failed to answer.
 async fn check(
-    s: &Session,
+    s: &Run,
     observed: &Observed,
     address: &Address,
     id: &str,
@@ -128,31 +126,9 @@ async fn check(
     if let Err(why) = precheck(s, address, id) {
         return Ok(Err(why));
     }
-    if let Some(r) = observed.recorded.resources.get(address) {
-        return Ok(Err(if r.id == id {
-            "already managed: state records it".into()
-        } else {
-            format!(
-                "already managed: state records {} there (`provision state rm --env {} {address}` forgets it first)",
-                r.id, s.env
-            )
-        }));
-    }
-    if let Some((other, _)) = observed
-        .recorded
-        .resources
-        .iter()
-        .find(|(a, r)| r.id == id && a.kind == address.kind)
-    {
-        return Ok(Err(format!("already managed as {other}")));
-    }
-    if let Some(l) = observed.full_live.resources.get(address)
-        && l.id != id
-    {
-        return Ok(Err(format!(
-            "already managed: {} carries its ownership tags",
-            l.id
-        )));
+    let managed = already_managed(&observed.recorded, &observed.full_live, &s.env, address, id);
+    if let Some(why) = managed {
+        return Ok(Err(why));
     }
     let Some(tags) = s.aws.tags_at(&s.owner(), address, id).await? else {
         return Ok(Err(match s.aws.not_found(address, id).await {
@@ -165,23 +141,13 @@ async fn check(
             ),
         }));
     };
-    if let Some(why) = refusal(&s.owner(), address, &tags) {
-        return Ok(Err(why));
-    }
-    // An integration has no tags: it is this environment's when its REST API is.
-    let api = id.split('/').next().unwrap_or_default();
-    if address.kind == Kind::ApiIntegration && !s.owner().owns(&tags) && !apis.contains(api) {
-        return Ok(Err(
-            "its REST API is not this environment's: import the API (shared.api) first".into(),
-        ));
-    }
-    Ok(Ok(()))
+    Ok(eligible(&s.owner(), address, id, &tags, apis))
 }
 
 /// Tags each resource, reads them back and records them, under the locks of their stacks.
 /// Every resource is tried; the ones that failed are listed in the error.
 pub(super) async fn take_over(
-    s: &Session,
+    s: &Run,
     observed: &Observed,
     items: &BTreeMap<Address, String>,
     command: &str,
@@ -201,23 +167,14 @@ pub(super) async fn take_over(
     let store = s.store();
     store.ensure_ready().await?;
     let stacks: BTreeSet<_> = items.keys().map(|a| a.stack).collect();
-    let mut guards = Vec::new();
-    for &stack in &stacks {
-        match state::acquire(&store, stack, &s.env, command).await {
-            Ok(guard) => guards.push(guard),
-            Err(e) => {
-                release(s.out, guards).await;
-                return Err(e.into());
-            }
-        }
-    }
+    let locks = Locks::acquire(&store, stacks, &s.env, command, s.on_release_error()).await?;
     let result = locked(s, items, &kept, store).await;
-    release(s.out, guards).await;
+    locks.release().await;
     result
 }
 
 async fn locked(
-    s: &Session,
+    s: &Run,
     items: &BTreeMap<Address, String>,
     kept: &BTreeSet<Address>,
     store: state::Store,
@@ -289,7 +246,7 @@ async fn locked(
 /// What to record for a resource just tagged, as the read found it; `Ok(Err(why))` when it is
 /// not the resource the spec describes (its tags are then taken off again).
 async fn checked_record(
-    s: &Session,
+    s: &Run,
     live: &crate::model::LiveState,
     address: &Address,
     id: &str,
@@ -332,7 +289,7 @@ async fn checked_record(
 }
 
 /// The plan that remains, as `provision plan` shows it (exit 2 when it has changes).
-pub(super) async fn remaining(s: &Session, run: &RunArgs) -> Result<Outcome, CliError> {
+pub(super) async fn remaining(s: &Run, run: &RunArgs) -> Result<Outcome, CliError> {
     let observed = s.observe().await?;
     let plan = s.checked(s.diffed(&observed)?, false)?;
     s.out.show(&s.plan_view(&plan));

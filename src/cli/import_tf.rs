@@ -9,8 +9,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use super::commands::Run;
 use super::import::{ImportArgs, check_all, remaining, take_over};
-use super::{CliError, Global, Outcome, Session};
+use super::{CliError, Global, Outcome};
 use crate::aws::s3::S3Objects;
 use crate::cli::output::{Render, pretty};
 use crate::import::terraform::{self, Instance, Mapping};
@@ -126,7 +127,7 @@ pub async fn from_terraform(
     a: &ImportArgs,
     location: &str,
 ) -> Result<Outcome, CliError> {
-    let s = Session::open(g, &a.run()).await?;
+    let s = Run::open(g, &a.run()).await?;
     let (sources, instances) = read_states(&s, location).await?;
     let mapping = terraform::map(&instances, &s.desired);
     let view = MappingView {
@@ -168,10 +169,7 @@ pub async fn from_terraform(
 }
 
 /// Every state the location holds, parsed: (where each was read, all instances).
-async fn read_states(
-    s: &Session,
-    location: &str,
-) -> Result<(Vec<Source>, Vec<Instance>), CliError> {
+async fn read_states(s: &Run, location: &str) -> Result<(Vec<Source>, Vec<Instance>), CliError> {
     let texts = if location.is_empty() || location.starts_with("s3://") {
         read_s3(s, location).await?
     } else {
@@ -195,7 +193,7 @@ async fn read_states(
 }
 
 /// The seed's keys in a bucket, or the one key given: (s3://bucket/key, text).
-async fn read_s3(s: &Session, location: &str) -> Result<Vec<(String, String)>, CliError> {
+async fn read_s3(s: &Run, location: &str) -> Result<Vec<(String, String)>, CliError> {
     let rest = location.strip_prefix("s3://").unwrap_or_default();
     let (bucket, key) = match rest.split_once('/') {
         Some((b, k)) => (b, k),

@@ -14,8 +14,13 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-pub use commands::import::ImportArgs;
-pub use commands::state_rm::StateRmArgs;
+mod import;
+mod import_tf;
+mod state_rm;
+
+pub use crate::engine::{Error as CliError, StateBackend};
+pub use import::ImportArgs;
+pub use state_rm::StateRmArgs;
 
 use crate::model::Stack;
 use crate::spec::{self, SpecError};
@@ -149,14 +154,6 @@ pub struct EnvArgs {
     pub env: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum StateBackend {
-    /// The spec's S3 bucket (created, versioned, on first write).
-    S3,
-    /// The `state/` folder here: one machine only.
-    Local,
-}
-
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Environment name: a file specs/NAME.toml.
@@ -257,33 +254,6 @@ fn parse_parallelism(s: &str) -> Result<usize, String> {
 pub enum Outcome {
     Done,
     Pending,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum CliError {
-    #[error(transparent)]
-    Spec(#[from] SpecError),
-    #[error(transparent)]
-    Plan(#[from] crate::plan::PlanErrors),
-    #[error(transparent)]
-    Names(#[from] crate::plan::names::Collisions),
-    #[error(transparent)]
-    Offerings(#[from] crate::plan::offerings::Unoffered),
-    #[error(transparent)]
-    Platforms(#[from] crate::plan::platforms::Unavailable),
-    #[error(transparent)]
-    Aws(#[from] crate::aws::AwsError),
-    #[error(transparent)]
-    State(#[from] crate::state::StateError),
-    #[error(transparent)]
-    Cost(#[from] crate::cost::CostError),
-    #[error("{0}")]
-    Refused(String),
-    #[error("{0}")]
-    Failed(String),
-    /// Another run holds a lock (pause, resume): exit 3.
-    #[error(transparent)]
-    Busy(#[from] commands::pause::Busy),
 }
 
 pub fn main() -> ExitCode {
@@ -391,27 +361,41 @@ pub fn run(cli: &Cli) -> Result<Outcome, CliError> {
         Command::Validate(a) => validate(g, &a.env),
         Command::Envdiff { envs } => envdiff(g, envs),
         Command::Cost { env } => cost::run(g, env),
-        Command::Plan(a) => runtime().block_on(commands::plan(g, a)),
-        Command::Apply(a) => runtime().block_on(commands::apply(
+        Command::Plan(a) => block_on(commands::plan(g, a)),
+        Command::Apply(a) => block_on(commands::apply(
             g,
             &a.apply,
             a.plan_file.as_deref(),
             &a.platform,
         )),
-        Command::Destroy(a) => runtime().block_on(commands::destroy(g, a)),
-        Command::Drift(a) => runtime().block_on(commands::drift(g, a)),
-        Command::Refresh(a) => runtime().block_on(commands::refresh(g, a)),
-        Command::Pause(a) => runtime().block_on(commands::pause::pause(g, a)),
-        Command::Resume(a) => runtime().block_on(commands::pause::resume(g, a)),
-        Command::State(s) => runtime().block_on(commands::state(g, s)),
-        Command::Outputs(a) => runtime().block_on(commands::outputs(g, a)),
-        Command::Import(a) => runtime().block_on(commands::import::import(g, a)),
+        Command::Destroy(a) => block_on(commands::destroy(g, a)),
+        Command::Drift(a) => block_on(commands::drift(g, a)),
+        Command::Refresh(a) => block_on(commands::refresh(g, a)),
+        Command::Pause(a) => block_on(commands::pause::pause(g, a)),
+        Command::Resume(a) => block_on(commands::pause::resume(g, a)),
+        Command::State(StateCommand::Rm(a)) => block_on(state_rm::state_rm(g, a)),
+        Command::State(s) => block_on(commands::state(g, s)),
+        Command::Outputs(a) => block_on(commands::outputs(g, a)),
+        Command::Import(a) => match &a.from_terraform {
+            Some(location) => block_on(import_tf::from_terraform(g, a, location)),
+            None => block_on(import::import(g, a)),
+        },
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(*shell, &mut cmd, "provision", &mut std::io::stdout());
             Ok(Outcome::Done)
         }
     }
+}
+
+/// Runs a command to its end, then waits for the lock releases its dropped guards started
+/// (`engine::locks`): a command that failed leaves no lock behind.
+fn block_on<F: std::future::Future>(command: F) -> F::Output {
+    runtime().block_on(async {
+        let out = command.await;
+        crate::engine::locks::settle().await;
+        out
+    })
 }
 
 fn runtime() -> tokio::runtime::Runtime {

@@ -126,7 +126,7 @@ impl Sink for Stderr {
             Outcome::Done { seconds } => {
                 line(self.tty, &format!("{address}: {done} after {seconds:.1}s"))
             }
-            Outcome::Failed { error } => line(self.tty, &format!("{address}: FAILED: {error}")),
+            Outcome::Failed { error, .. } => line(self.tty, &format!("{address}: FAILED: {error}")),
             Outcome::Skipped { reason } => {
                 line(self.tty, &format!("{address}: skipped ({reason})"))
             }

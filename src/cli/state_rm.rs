@@ -9,9 +9,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use clap::Args;
 use serde::Serialize;
 
-use super::{CliError, Global, Outcome, RunArgs, Session, StateBackend, release};
+use super::commands::Run;
+use super::{CliError, Global, Outcome, RunArgs, StateBackend};
 use crate::aws::Verdict;
 use crate::cli::output::{Render, pretty};
+use crate::engine::Locks;
 use crate::import::OWNERSHIP_TAGS;
 use crate::model::{Address, Kind};
 use crate::plan::render::Style;
@@ -85,7 +87,7 @@ pub async fn state_rm(g: &Global, a: &StateRmArgs) -> Result<Outcome, CliError> 
         state: a.state,
         stats: false,
     };
-    let s = Session::open(g, &run).await?;
+    let s = Run::open(g, &run).await?;
     let store = s.store();
     let stacks: Vec<_> = addresses
         .iter()
@@ -93,25 +95,23 @@ pub async fn state_rm(g: &Global, a: &StateRmArgs) -> Result<Outcome, CliError> 
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let mut guards = Vec::new();
-    for &stack in &stacks {
-        match state::acquire(&store, stack, &s.env, "state rm").await {
-            Ok(guard) => guards.push(guard),
-            Err(e) => {
-                release(s.out, guards).await;
-                return Err(e.into());
-            }
-        }
-    }
+    let locks = Locks::acquire(
+        &store,
+        stacks.iter().copied(),
+        &s.env,
+        "state rm",
+        s.on_release_error(),
+    )
+    .await?;
     let result = forget(&s, &addresses, &stacks, store).await;
-    release(s.out, guards).await;
+    locks.release().await;
     s.out.show(&result?);
     Ok(Outcome::Done)
 }
 
 /// Under the locks: what state records now is what is forgotten.
 async fn forget(
-    s: &Session,
+    s: &Run,
     addresses: &BTreeSet<Address>,
     stacks: &[crate::model::Stack],
     store: state::Store,

@@ -50,6 +50,17 @@ fn quantity(s: Span) -> String {
     }
 }
 
+/// What the environment costs while paused (`provision pause`), in one line: what stays, what
+/// goes, and what `pause --release-ip` saves besides.
+pub fn render_paused(p: &super::PausedCost) -> String {
+    format!(
+        "Paused (provision pause): {} a month, saving {} (the stopped database's storage and backups, the load balancers and the API stay, and the NAT gateway's Elastic IP, kept allocated and idle: {} of it, which `pause --release-ip` saves too; no instances, NAT gateway, nor what refers to it: the NAT's alarm and the dashboard that graphs it)\n",
+        money_span(p.paused),
+        money_span(p.saving),
+        money_span(p.kept_ips)
+    )
+}
+
 pub fn render_text(e: &Estimate) -> String {
     let mut rows = vec![vec![
         "Resource".to_owned(),

@@ -6,10 +6,12 @@
 pub mod terraform;
 mod ties;
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use crate::aws::ids::{address_of, other_owner};
 use crate::model::{
-    Address, Attrs, DesiredResource, Kind, LiveResource, Owner, TAG_ADDRESS, TAG_ENV, TAG_PROJECT,
-    TAG_STACK, Tags,
+    Address, Attrs, DesiredResource, Kind, LiveResource, LiveState, Owner, RecordedState,
+    TAG_ADDRESS, TAG_ENV, TAG_PROJECT, TAG_STACK, Tags,
 };
 use crate::plan::diff::field_changes;
 
@@ -67,6 +69,71 @@ pub fn refusal(owner: &Owner, address: &Address, tags: &Tags) -> Option<String> 
         )),
         _ => None,
     }
+}
+
+/// Why `id` may not be imported at `address` because it is managed already: state records it
+/// (or another id) there or records it at another address, or another resource carries the
+/// address's ownership tags. `env` names the environment in the `state rm` advice.
+pub fn already_managed(
+    recorded: &RecordedState,
+    live: &LiveState,
+    env: &str,
+    address: &Address,
+    id: &str,
+) -> Option<String> {
+    if let Some(r) = recorded.resources.get(address) {
+        return Some(if r.id == id {
+            "already managed: state records it".into()
+        } else {
+            format!(
+                "already managed: state records {} there (`provision state rm --env {env} {address}` forgets it first)",
+                r.id
+            )
+        });
+    }
+    if let Some((other, _)) = recorded
+        .resources
+        .iter()
+        .find(|(a, r)| r.id == id && a.kind == address.kind)
+    {
+        return Some(format!("already managed as {other}"));
+    }
+    live.resources
+        .get(address)
+        .filter(|l| l.id != id)
+        .map(|l| format!("already managed: {} carries its ownership tags", l.id))
+}
+
+/// The REST APIs one import takes over: an integration may be imported along with its API.
+pub fn apis_imported(items: &BTreeMap<Address, String>) -> BTreeSet<&str> {
+    items
+        .iter()
+        .filter(|(a, _)| a.kind == Kind::RestApi)
+        .map(|(_, id)| id.as_str())
+        .collect()
+}
+
+/// Whether what `id` holds may be imported at `address`, from its tags: not with another's
+/// ownership tags nor as another address of this environment ([`refusal`]); and an integration,
+/// which has no tags of its own, only when its REST API is this environment's or comes with it
+/// (`apis`, [`apis_imported`]).
+pub fn eligible(
+    owner: &Owner,
+    address: &Address,
+    id: &str,
+    tags: &Tags,
+    apis: &BTreeSet<&str>,
+) -> Result<(), String> {
+    if let Some(why) = refusal(owner, address, tags) {
+        return Err(why);
+    }
+    let api = id.split('/').next().unwrap_or_default();
+    if address.kind == Kind::ApiIntegration && !owner.owns(tags) && !apis.contains(api) {
+        return Err(
+            "its REST API is not this environment's: import the API (shared.api) first".into(),
+        );
+    }
+    Ok(())
 }
 
 /// The ownership tags of `address` in this environment.
@@ -172,5 +239,61 @@ mod tests {
         assert!(why.contains("shared.subnet.public-a"), "{why}");
         ours.insert(TAG_ADDRESS.into(), "shared.vpc".into());
         assert_eq!(refusal(&owner, &vpc, &ours), None);
+    }
+
+    #[test]
+    fn an_integration_comes_with_its_api_or_after_it() {
+        let owner = Owner {
+            project: "agentpass".into(),
+            env: "staging".into(),
+        };
+        let integration: Address = "backend.api_integration".parse().unwrap();
+        let id = "abc123/res1/ANY";
+        // Its API is nobody's yet: refused alone, taken with the API in the same import.
+        let untagged = tags(&[]);
+        let why = eligible(&owner, &integration, id, &untagged, &BTreeSet::new()).unwrap_err();
+        assert!(why.contains("import the API (shared.api) first"), "{why}");
+        let with_api = BTreeSet::from(["abc123"]);
+        assert_eq!(
+            eligible(&owner, &integration, id, &untagged, &with_api),
+            Ok(())
+        );
+        // Its API is this environment's already (the integration answers with the API's tags).
+        let api_tags = ownership(&owner, &"shared.api".parse().unwrap());
+        assert_eq!(
+            eligible(&owner, &integration, id, &api_tags, &BTreeSet::new()),
+            Ok(())
+        );
+        let items = BTreeMap::from([
+            ("shared.api".parse().unwrap(), "abc123".to_owned()),
+            (integration.clone(), id.to_owned()),
+        ]);
+        assert_eq!(apis_imported(&items), with_api);
+    }
+
+    #[test]
+    fn what_state_or_tags_manage_is_not_imported_again() {
+        let vpc: Address = "shared.vpc".parse().unwrap();
+        let loaded = crate::spec::load_one(std::path::Path::new("specs"), "staging").unwrap();
+        let desired = crate::spec::desired::build(&loaded.spec);
+        let mut recorded = RecordedState::default();
+        let live = LiveState::default();
+        assert_eq!(
+            already_managed(&recorded, &live, "staging", &vpc, "vpc-1"),
+            None
+        );
+        recorded.resources.insert(
+            vpc.clone(),
+            crate::model::RecordedResource {
+                id: "vpc-2".into(),
+                attrs: desired.resources[&vpc].attrs.clone(),
+                tags: Tags::new(),
+                depends_on: BTreeSet::new(),
+            },
+        );
+        let why = already_managed(&recorded, &live, "staging", &vpc, "vpc-1").unwrap();
+        assert!(why.contains("state rm --env staging shared.vpc"), "{why}");
+        let why = already_managed(&recorded, &live, "staging", &vpc, "vpc-2").unwrap();
+        assert_eq!(why, "already managed: state records it");
     }
 }

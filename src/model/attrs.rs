@@ -14,34 +14,7 @@ use super::field::Field;
 use super::monitoring::*;
 use super::template::Template;
 
-/// A reference to another resource: one this environment manages, or an id it does not know.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Ref {
-    Managed(Address),
-    External(String),
-}
-
-impl fmt::Display for Ref {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Ref::Managed(a) => write!(f, "{a}"),
-            Ref::External(id) => f.write_str(id),
-        }
-    }
-}
-
-impl Serialize for Ref {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for Ref {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        Ok(s.parse().map(Ref::Managed).unwrap_or(Ref::External(s)))
-    }
-}
+pub use super::reference::Ref;
 
 impl From<Address> for Ref {
     fn from(a: Address) -> Self {

@@ -9,6 +9,8 @@ pub mod kinds;
 pub mod monitoring;
 pub mod platform;
 pub mod properties;
+pub mod reads;
+pub mod reference;
 pub mod state;
 pub mod template;
 

@@ -6,7 +6,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::attrs::Ref;
+use super::reference::Ref;
 
 /// The SNS topic every alarm notifies.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -98,10 +98,10 @@ pub struct DesiredResource {
 impl DesiredResource {
     /// Managed resources this one must come after: its references plus extra ordering edges.
     /// What a setting only reads (`${backend.rds.endpoint}`) is not among them
-    /// ([`read_only`](super::template::read_only)).
+    /// ([`read_only`](super::reads::read_only)).
     pub fn depends_on(&self, own: &Address) -> BTreeSet<Address> {
         let mut deps = self.extra_deps.clone();
-        let read_only = super::template::read_only(&self.attrs);
+        let read_only = super::reads::read_only(&self.attrs);
         for r in self.attrs.refs() {
             if let Ref::Managed(a) = r
                 && a != own

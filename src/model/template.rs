@@ -2,11 +2,11 @@
 //! or inside text (`https://${shared.vpc.id}/x`). The plan resolves them from what AWS runs; a
 //! value that exists only once apply has made its resource is "known after apply".
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt;
 
 use super::address::{Address, Kind};
-use super::attrs::{Attrs, Ref, SettingValue};
+use super::reference::Ref;
 
 /// What other resources may read of each kind, besides `id` (every kind's physical id).
 pub fn exposed(kind: Kind) -> &'static [&'static str] {
@@ -121,43 +121,6 @@ impl fmt::Display for Template {
         }
         Ok(())
     }
-}
-
-/// Every resource `attrs`' setting references read.
-pub fn targets(attrs: &Attrs) -> BTreeSet<Address> {
-    let Attrs::BeanstalkEnv(env) = attrs else {
-        return BTreeSet::new();
-    };
-    let mut read = BTreeSet::new();
-    for value in env.settings.values().flat_map(|o| o.values()) {
-        if let SettingValue::Template(t) = value {
-            read.extend(t.template.refs().filter_map(|(r, _)| match r {
-                Ref::Managed(a) => Some(a.clone()),
-                Ref::External(_) => None,
-            }));
-        }
-    }
-    read
-}
-
-/// What `attrs` reads only through its settings' references: a value, not something its
-/// life depends on. They are no dependency in the plan's graph or in state: a destroy does not wait for the
-/// reader to go first (the console's API_URL does not hold up the API stage's delete), and a
-/// create or update still comes after them through the references themselves.
-pub fn read_only(attrs: &Attrs) -> BTreeSet<Address> {
-    let mut read = targets(attrs);
-    let mut plain = attrs.clone();
-    if let Attrs::BeanstalkEnv(env) = &mut plain {
-        for options in env.settings.values_mut() {
-            options.retain(|_, v| !matches!(v, SettingValue::Template(_)));
-        }
-    }
-    for r in plain.refs() {
-        if let Ref::Managed(a) = r {
-            read.remove(a);
-        }
-    }
-    read
 }
 
 #[cfg(test)]

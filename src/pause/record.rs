@@ -64,6 +64,23 @@ impl PauseRecord {
     pub fn db_restarts_at(&self) -> Option<String> {
         restarts_at(self.db_stopped_at.as_deref()?)
     }
+
+    /// What plan and drift say of a paused environment (on stderr): they compare its paused
+    /// form.
+    pub fn mode_note(&self, env: &str) -> String {
+        let state = match self.state {
+            PauseState::Pausing => "being paused (a pause did not finish: run it again)",
+            PauseState::Paused => "paused",
+        };
+        let ip = match self.elastic_ips {
+            ElasticIps::Kept => "its Elastic IP kept",
+            ElasticIps::Released => "nor its Elastic IP",
+        };
+        format!(
+            "note: `{env}` is {state} since {}: compared in its paused form (no NAT gateway, {ip}, Beanstalk at 0 instances); `provision resume --env {env}` brings it back\n",
+            self.since
+        )
+    }
 }
 
 /// `stopped_at` + 7 days, RFC 3339.
@@ -75,6 +92,41 @@ pub fn restarts_at(stopped_at: &str) -> Option<String> {
 
 pub fn key(env: &str) -> String {
     format!("shared/{env}/pause.json")
+}
+
+/// What a pause does with the NAT's Elastic IPs: `--release-ip` releases them; otherwise a
+/// rerun keeps what the record says (released once, an address cannot be kept again while
+/// paused) and a first pause keeps them.
+pub fn elastic_ips_for(existing: Option<&PauseRecord>, release_ip: bool) -> ElasticIps {
+    match (existing, release_ip) {
+        (_, true) => ElasticIps::Released,
+        (Some(r), false) => r.elastic_ips,
+        (None, false) => ElasticIps::Kept,
+    }
+}
+
+/// The record a pause works under, from the one there is (if any), and whether it must be
+/// written before anything changes: a new one says "pausing", an old one takes the address's
+/// new fate.
+pub fn starting(
+    existing: Option<&PauseRecord>,
+    ips: ElasticIps,
+    env: &str,
+    now: &str,
+) -> (PauseRecord, bool) {
+    match existing {
+        Some(r) if r.elastic_ips == ips => (r.clone(), false),
+        Some(r) => {
+            let mut r = r.clone();
+            r.elastic_ips = ips;
+            (r, true)
+        }
+        None => {
+            let mut r = PauseRecord::pausing(env, now);
+            r.elastic_ips = ips;
+            (r, true)
+        }
+    }
 }
 
 /// The record and its ETag, or `None`: the environment is not paused.
@@ -182,5 +234,31 @@ mod tests {
             "since": "2026-11-30T23:10:00Z"}"#;
         let r = parse(old, &key("staging"), "staging").unwrap();
         assert_eq!(r.elastic_ips, ElasticIps::Released);
+    }
+
+    #[test]
+    fn a_pause_keeps_the_address_unless_told_and_a_release_sticks() {
+        let kept = PauseRecord::pausing("staging", "2026-12-06T10:00:00Z");
+        assert_eq!(elastic_ips_for(None, false), ElasticIps::Kept);
+        assert_eq!(elastic_ips_for(Some(&kept), true), ElasticIps::Released);
+        let mut released = kept.clone();
+        released.elastic_ips = ElasticIps::Released;
+        assert_eq!(
+            elastic_ips_for(Some(&released), false),
+            ElasticIps::Released
+        );
+        // A first pause writes "pausing"; a rerun with the same choice writes nothing.
+        let (first, write) = starting(None, ElasticIps::Kept, "staging", "now");
+        assert!(write);
+        assert_eq!(
+            (first.state, first.since.as_str()),
+            (PauseState::Pausing, "now")
+        );
+        let (again, write) = starting(Some(&kept), kept.elastic_ips, "staging", "later");
+        assert!(!write);
+        assert_eq!(again.since, kept.since);
+        let (changed, write) = starting(Some(&kept), ElasticIps::Released, "staging", "later");
+        assert!(write);
+        assert_eq!(changed.elastic_ips, ElasticIps::Released);
     }
 }

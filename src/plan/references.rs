@@ -77,7 +77,7 @@ pub fn read_by_templates(desired: &DesiredState) -> BTreeSet<Address> {
     desired
         .resources
         .values()
-        .flat_map(|r| crate::model::template::targets(&r.attrs))
+        .flat_map(|r| crate::model::reads::targets(&r.attrs))
         .collect()
 }
 

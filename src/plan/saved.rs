@@ -13,7 +13,6 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::model::{Address, LiveState, Stack};
-use crate::state::Stored;
 
 use super::Plan;
 
@@ -53,7 +52,8 @@ pub struct Current<'a> {
     pub stacks: &'a [Stack],
     pub targets: &'a [String],
     pub spec_hash: &'a str,
-    pub stored: &'a BTreeMap<Stack, Stored>,
+    /// Each stack's snapshot as read now (absent: none written yet); the caller reads state.
+    pub state: BTreeMap<Stack, StateMark>,
     pub live: &'a LiveState,
     pub plan: &'a Plan,
     pub region: &'a str,
@@ -84,17 +84,11 @@ fn names(stacks: &[Stack]) -> Vec<String> {
 
 fn marks(
     stacks: &[Stack],
-    stored: &BTreeMap<Stack, Stored>,
+    state: &BTreeMap<Stack, StateMark>,
 ) -> BTreeMap<String, Option<StateMark>> {
     stacks
         .iter()
-        .map(|s| {
-            let mark = stored.get(s).map(|st| StateMark {
-                lineage: st.snapshot.lineage.clone(),
-                serial: st.snapshot.serial,
-            });
-            (s.as_str().to_owned(), mark)
-        })
+        .map(|s| (s.as_str().to_owned(), state.get(s).cloned()))
         .collect()
 }
 
@@ -128,7 +122,7 @@ impl SavedPlan {
             targets: now.targets.to_vec(),
             upgrade_platform: false,
             spec_hash: now.spec_hash.into(),
-            state: marks(now.stacks, now.stored),
+            state: marks(now.stacks, &now.state),
             live: live_hashes(now.plan, now.live),
             digest: digest(now.plan, now.region),
             plan: serde_json::from_str(&shown_json).expect("plan JSON"),
@@ -153,7 +147,7 @@ impl SavedPlan {
         if self.spec_hash != now.spec_hash {
             return Err(Moved::Spec);
         }
-        let state_now = marks(now.stacks, now.stored);
+        let state_now = marks(now.stacks, &now.state);
         let moved: Vec<String> = self
             .state
             .iter()
@@ -203,7 +197,7 @@ mod tests {
 
     use super::*;
     use crate::model::{LiveResource, RecordedState};
-    use crate::state::Snapshot;
+    use crate::state::{Snapshot, Stored};
 
     struct World {
         live: LiveState,
@@ -245,7 +239,17 @@ mod tests {
             stacks: &Stack::ALL,
             targets: &[],
             spec_hash: "spec",
-            stored: &w.stored,
+            state: w
+                .stored
+                .iter()
+                .map(|(s, st)| {
+                    let mark = StateMark {
+                        lineage: st.snapshot.lineage.clone(),
+                        serial: st.snapshot.serial,
+                    };
+                    (*s, mark)
+                })
+                .collect(),
             live: &w.live,
             plan: &w.plan,
             region: "us-east-2",

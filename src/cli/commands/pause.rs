@@ -16,8 +16,10 @@ use serde_json::json;
 
 use super::super::output::{Render, pretty};
 use super::super::{ApplyArgs, CliError, Global, Outcome, RunArgs, StateBackend, TargetArgs};
-use super::{Observed, Session, confirm, execute, release};
+use super::{Run, confirm, execute};
 use crate::aws::dbrun::RunChange;
+use crate::engine::Observed;
+use crate::engine::{Busy, Locks};
 use crate::model::{Address, Stack};
 use crate::pause::{ElasticIps, PauseRecord, PauseState, Paused, paused, record};
 use crate::plan::Plan;
@@ -85,11 +87,6 @@ impl PauseArgs {
     }
 }
 
-/// A lock another run holds: exit [`EXIT_BUSY`].
-#[derive(Debug, thiserror::Error)]
-#[error("{0}; nothing was done (another run is at work on this environment: try again later)")]
-pub struct Busy(pub String);
-
 pub async fn pause(g: &Global, cmd: &PauseCmd) -> Result<Outcome, CliError> {
     let a = &cmd.args;
     let env = &a.env;
@@ -102,12 +99,12 @@ pub async fn pause(g: &Global, cmd: &PauseCmd) -> Result<Outcome, CliError> {
             "`{env}` is protected: pausing it stops its database and removes its NAT gateway; pass --confirm {env} to pause it (nothing was done)"
         )));
     }
-    let mut s = Session::open(g, &a.apply_args().run).await?;
+    let mut s = Run::open(g, &a.apply_args().run).await?;
     s.confirmed = confirmed;
     s.paused = Some(true);
-    let guards = lock_all(&mut s, "pause").await?;
+    let locks = lock_all(&mut s, "pause").await?;
     let result = pause_locked(a, cmd.release_ip, &mut s).await;
-    release(s.out, guards).await;
+    locks.release().await;
     s.print_stats(&RunArgs {
         env: env.clone(),
         stack: None,
@@ -121,12 +118,12 @@ pub async fn resume(g: &Global, a: &PauseArgs) -> Result<Outcome, CliError> {
     let env = &a.env;
     super::super::load(g, env)?;
     let confirmed = checks::confirm::given(env, a.confirm.as_deref(), false)?;
-    let mut s = Session::open(g, &a.apply_args().run).await?;
+    let mut s = Run::open(g, &a.apply_args().run).await?;
     s.confirmed = confirmed;
     s.paused = Some(false);
-    let guards = lock_all(&mut s, "resume").await?;
+    let locks = lock_all(&mut s, "resume").await?;
     let result = resume_locked(a, &mut s).await;
-    release(s.out, guards).await;
+    locks.release().await;
     s.print_stats(&RunArgs {
         env: env.clone(),
         stack: None,
@@ -136,37 +133,23 @@ pub async fn resume(g: &Global, a: &PauseArgs) -> Result<Outcome, CliError> {
     result
 }
 
-/// Every stack's lock, or none: a held one is [`Busy`].
-async fn lock_all(s: &mut Session, command: &str) -> Result<Vec<state::LockGuard>, CliError> {
+/// Every stack's lock, or none: a held one is [`Busy`] (exit [`EXIT_BUSY`]).
+async fn lock_all(s: &mut Run, command: &str) -> Result<Locks, CliError> {
     let store = s.store();
     store.ensure_ready().await?;
-    let mut guards = Vec::new();
     let what = format!("{command} --env {}", s.env);
-    for stack in Stack::ALL {
-        match state::acquire(&store, stack, &s.env, &what).await {
-            Ok(guard) => guards.push(guard),
-            Err(e) => {
-                release(s.out, guards).await;
-                return Err(match e {
-                    state::StateError::Locked { .. } => {
-                        CliError::Busy(Busy(s.lock_error(e).to_string()))
-                    }
-                    other => s.lock_error(other),
-                });
-            }
-        }
-    }
+    let locks = Locks::acquire(&store, Stack::ALL, &s.env, &what, s.on_release_error())
+        .await
+        .map_err(|e| match e {
+            state::StateError::Locked { .. } => CliError::Busy(Busy(s.lock_error(e).to_string())),
+            other => s.lock_error(other),
+        })?;
     s.held = Stack::ALL.into_iter().collect();
-    Ok(guards)
+    Ok(locks)
 }
 
 /// The plan of the form the session is set to, shown, and confirmed unless `--auto-approve`.
-async fn first_plan(
-    a: &PauseArgs,
-    s: &Session,
-    command: &str,
-    asks: bool,
-) -> Result<Plan, CliError> {
+async fn first_plan(a: &PauseArgs, s: &Run, command: &str, asks: bool) -> Result<Plan, CliError> {
     let observed = s.observe().await?;
     let plan = plan_of(s, &observed)?;
     s.check_names(&plan, &observed).await?;
@@ -177,13 +160,13 @@ async fn first_plan(
     Ok(plan)
 }
 
-fn plan_of(s: &Session, observed: &Observed) -> Result<Plan, CliError> {
+fn plan_of(s: &Run, observed: &Observed) -> Result<Plan, CliError> {
     s.check_dependencies(observed)?;
     s.checked(s.diffed(observed)?, true)
 }
 
 /// The ordinary executor on the form the session is set to; its results stay off stdout.
-async fn apply_form(a: &PauseArgs, s: &mut Session, command: &str) -> Result<(), CliError> {
+async fn apply_form(a: &PauseArgs, s: &mut Run, command: &str) -> Result<(), CliError> {
     let out = s.out;
     s.out = out.quiet();
     let result = execute(&a.apply_args(), s, command, plan_of).await;
@@ -191,20 +174,10 @@ async fn apply_form(a: &PauseArgs, s: &mut Session, command: &str) -> Result<(),
     result.map(|_| ())
 }
 
-async fn pause_locked(
-    a: &PauseArgs,
-    release_ip: bool,
-    s: &mut Session,
-) -> Result<Outcome, CliError> {
+async fn pause_locked(a: &PauseArgs, release_ip: bool, s: &mut Run) -> Result<Outcome, CliError> {
     let store = s.store();
     let existing = record::read(&store, &s.env).await?;
-    // Released once, an address cannot be kept again while paused: a plain rerun keeps the
-    // recorded choice.
-    let ips = match (&existing, release_ip) {
-        (_, true) => ElasticIps::Released,
-        (Some((r, _)), false) => r.elastic_ips,
-        (None, false) => ElasticIps::Kept,
-    };
+    let ips = record::elastic_ips_for(existing.as_ref().map(|(r, _)| r), release_ip);
     s.elastic_ips = Some(ips);
     let form = paused(&s.desired, ips);
     let mut statuses = Vec::new();
@@ -217,19 +190,10 @@ async fn pause_locked(
     // From here on every step is recorded or repeatable: "pausing" (and the address's fate)
     // first.
     let now = state::now_rfc3339();
-    let (mut rec, etag) = match existing {
-        Some((r, etag)) if r.elastic_ips == ips => (r, etag),
-        Some((mut r, etag)) => {
-            r.elastic_ips = ips;
-            let etag = record::write(&store, &r, Some(&etag)).await?;
-            (r, etag)
-        }
-        None => {
-            let mut r = PauseRecord::pausing(&s.env, &now);
-            r.elastic_ips = ips;
-            let etag = record::write(&store, &r, None).await?;
-            (r, etag)
-        }
+    let (mut rec, write) = record::starting(existing.as_ref().map(|(r, _)| r), ips, &s.env, &now);
+    let etag = match existing {
+        Some((_, etag)) if !write => etag,
+        existing => record::write(&store, &rec, existing.as_ref().map(|(_, e)| e.as_str())).await?,
     };
     apply_form(a, s, "pause").await?;
     let databases = stop_databases(s, &form, &mut rec).await?;
@@ -254,7 +218,7 @@ async fn pause_locked(
 
 /// Stops each database of the paused form; stamps the record when one was stopped now.
 async fn stop_databases(
-    s: &Session,
+    s: &Run,
     form: &Paused,
     rec: &mut PauseRecord,
 ) -> Result<Vec<(Address, String, RunChange)>, CliError> {
@@ -275,7 +239,7 @@ async fn stop_databases(
     Ok(databases)
 }
 
-async fn resume_locked(a: &PauseArgs, s: &mut Session) -> Result<Outcome, CliError> {
+async fn resume_locked(a: &PauseArgs, s: &mut Run) -> Result<Outcome, CliError> {
     let store = s.store();
     let form = paused(&s.desired, ElasticIps::Kept);
     let mut stopped = false;
@@ -311,7 +275,7 @@ async fn resume_locked(a: &PauseArgs, s: &mut Session) -> Result<Outcome, CliErr
 
 /// Reads AWS again and plans: the number of changes left (0: converged), and the allocation
 /// id of each Elastic IP there is now (what pause kept, what resume's NAT gateway uses).
-async fn check_converged(s: &Session) -> Result<(usize, BTreeMap<Address, String>), CliError> {
+async fn check_converged(s: &Run) -> Result<(usize, BTreeMap<Address, String>), CliError> {
     let observed = s.observe().await?;
     let plan = plan_of(s, &observed)?;
     let left = plan
@@ -328,25 +292,9 @@ async fn check_converged(s: &Session) -> Result<(usize, BTreeMap<Address, String
     Ok((left.count(), ips))
 }
 
-/// What plan and drift say of a paused environment (on stderr): they compare its paused form.
-pub(super) fn mode_note(env: &str, record: &PauseRecord) -> String {
-    let state = match record.state {
-        PauseState::Pausing => "being paused (a pause did not finish: run it again)",
-        PauseState::Paused => "paused",
-    };
-    let ip = match record.elastic_ips {
-        ElasticIps::Kept => "its Elastic IP kept",
-        ElasticIps::Released => "nor its Elastic IP",
-    };
-    format!(
-        "note: `{env}` is {state} since {}: compared in its paused form (no NAT gateway, {ip}, Beanstalk at 0 instances); `provision resume --env {env}` brings it back\n",
-        record.since
-    )
-}
-
 /// Drift of a paused environment: a database RDS started again by itself (after 7 days) is not
 /// drift of the spec, but it costs money again: said, with what to do.
-pub(super) async fn note_restarted(s: &Session, record: &PauseRecord) -> Result<(), CliError> {
+pub(super) async fn note_restarted(s: &Run, record: &PauseRecord) -> Result<(), CliError> {
     if record.state != PauseState::Paused {
         return Ok(());
     }

@@ -8,14 +8,15 @@ use serde_json::json;
 
 use super::super::output::{Render, pretty};
 use super::super::{CliError, Global, Outcome, RunArgs};
-use super::{Session, release};
+use super::Run;
+use crate::engine::Locks;
 use crate::model::Stack;
 use crate::plan::refresh::{Refreshed, refresh as decide};
 use crate::plan::render::Style;
 use crate::state;
 
 pub async fn refresh(g: &Global, run: &RunArgs) -> Result<Outcome, CliError> {
-    let s = Session::open(g, run).await?;
+    let s = Run::open(g, run).await?;
     let observed = s.observe().await?;
     let first = decide(&s.desired, &observed.live, &observed.recorded);
     if first.is_empty() {
@@ -29,24 +30,23 @@ pub async fn refresh(g: &Global, run: &RunArgs) -> Result<Outcome, CliError> {
     let store = s.store();
     store.ensure_ready().await?;
     let stacks: BTreeSet<Stack> = first.iter().map(|r| r.address().stack).collect();
-    let mut guards = Vec::new();
-    for &stack in &stacks {
-        match state::acquire(&store, stack, &s.env, "refresh").await {
-            Ok(guard) => guards.push(guard),
-            Err(e) => {
-                release(s.out, guards).await;
-                return Err(s.lock_error(e));
-            }
-        }
-    }
+    let locks = Locks::acquire(
+        &store,
+        stacks.iter().copied(),
+        &s.env,
+        "refresh",
+        s.on_release_error(),
+    )
+    .await
+    .map_err(|e| s.lock_error(e))?;
     let result = locked(&s, &stacks).await;
-    release(s.out, guards).await;
+    locks.release().await;
     s.print_stats(run);
     result
 }
 
 /// Under the locks: read again, and record on exactly the snapshots read.
-async fn locked(s: &Session, stacks: &BTreeSet<Stack>) -> Result<Outcome, CliError> {
+async fn locked(s: &Run, stacks: &BTreeSet<Stack>) -> Result<Outcome, CliError> {
     let observed = s.observe().await?;
     let changes = decide(&s.desired, &observed.live, &observed.recorded);
     let outside: Vec<&str> = changes

@@ -4,11 +4,12 @@
 use std::path::Path;
 
 use super::super::CliError;
-use super::{Observed, Session};
+use super::Run;
+use crate::engine::Observed;
 use crate::plan::Plan;
-use crate::plan::saved::{Current, FORMAT, FORMAT_VERSION, SavedPlan};
+use crate::plan::saved::{Current, FORMAT, FORMAT_VERSION, SavedPlan, StateMark};
 
-impl Session {
+impl Run {
     fn current<'a>(
         &'a self,
         observed: &'a Observed,
@@ -20,7 +21,17 @@ impl Session {
             stacks: &self.stacks,
             targets,
             spec_hash: &self.spec_hash,
-            stored: &observed.stored,
+            state: observed
+                .stored
+                .iter()
+                .map(|(s, st)| {
+                    let mark = StateMark {
+                        lineage: st.snapshot.lineage.clone(),
+                        serial: st.snapshot.serial,
+                    };
+                    (*s, mark)
+                })
+                .collect(),
             live: &observed.live,
             plan,
             region: &self.region,

@@ -2,11 +2,12 @@
 //! warning Terraform gives.
 
 use super::super::CliError;
-use super::{Observed, Session};
+use super::Run;
+use crate::engine::Observed;
 use crate::plan::Plan;
 use crate::plan::target::{self, Direction};
 
-impl Session {
+impl Run {
     /// `plan` narrowed to `targets` and their closure; the whole plan when there are none.
     pub(super) fn targeted(
         &self,
