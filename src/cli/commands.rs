@@ -643,6 +643,12 @@ pub async fn apply(
         .map_or(p.upgrade_platform, |sp| sp.upgrade_platform);
     s.confirmed = checks::confirm::given(&a.run.env, a.confirm.as_deref(), false)?;
     s.warn_targeted(&targets);
+    // A saved plan is its own approval (as `terraform apply PLANFILE`): it was shown when
+    // saved, and anything that moved since refuses it below.
+    let a = &ApplyArgs {
+        auto_approve: a.auto_approve || saved.is_some(),
+        ..a.clone()
+    };
     let outcome = execute(a, &s, "apply", |s, observed| {
         s.check_dependencies(observed)?;
         let plan = s.diffed(observed)?;

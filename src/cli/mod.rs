@@ -157,7 +157,7 @@ pub enum StateBackend {
     Local,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct RunArgs {
     /// Environment name: a file specs/NAME.toml.
     #[arg(long)]
@@ -191,13 +191,14 @@ pub struct ApplyCmd {
     #[command(flatten)]
     pub apply: ApplyArgs,
     /// A plan saved by `plan --out`: apply exactly it, or refuse if state or AWS moved since.
+    /// The file is the approval: no question is asked (as `terraform apply PLANFILE`).
     #[arg(value_name = "PLAN_FILE")]
     pub plan_file: Option<PathBuf>,
     #[command(flatten)]
     pub platform: PlatformArgs,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct TargetArgs {
     /// Only this resource (e.g. shared.subnet.public-a, or shared.subnet for all subnets) and
     /// what it depends on (for destroy: what depends on it). Repeatable. For exceptions, not
@@ -206,7 +207,7 @@ pub struct TargetArgs {
     pub targets: Vec<String>,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct ApplyArgs {
     #[command(flatten)]
     pub run: RunArgs,
