@@ -543,7 +543,7 @@ struct Observed {
 }
 
 pub async fn plan(g: &Global, a: &PlanArgs) -> Result<Outcome, CliError> {
-    let (run, targets) = (&a.run, &a.target.targets);
+    let (run, targets) = (&a.run, &a.target.selection());
     let mut s = Session::open(g, run).await?;
     s.upgrade_platform = a.platform.upgrade_platform;
     s.warn_targeted(targets);
@@ -627,15 +627,14 @@ pub async fn apply(
     p: &PlatformArgs,
 ) -> Result<Outcome, CliError> {
     let saved = plan_file.map(saved::read).transpose()?;
-    if saved.is_some() && !a.target.targets.is_empty() {
+    if saved.is_some() && !a.target.selection().is_empty() {
         return Err(CliError::Refused(
-            "a saved plan carries its own targets: apply it without --target".into(),
+            "a saved plan carries its own targets and exclusions: apply it without --target or --exclude".into(),
         ));
     }
     let targets = saved
         .as_ref()
-        .map_or(&a.target.targets, |p| &p.targets)
-        .clone();
+        .map_or_else(|| a.target.selection(), |p| p.selection());
     let mut s = Session::open(g, &a.run).await?;
     // A saved plan resolves platforms as it was made.
     s.upgrade_platform = saved
@@ -696,7 +695,7 @@ pub async fn destroy(g: &Global, d: &DestroyArgs) -> Result<Outcome, CliError> {
     let mut s = Session::open(g, &d.apply.run).await?;
     s.desired.resources.clear();
     s.confirmed = confirmed;
-    let targets = &d.apply.target.targets;
+    let targets = &d.apply.target.selection();
     s.warn_targeted(targets);
     let outcome = execute(&d.apply, &s, "destroy", |s, observed| {
         s.check_dependents(observed)?;

@@ -198,13 +198,26 @@ pub struct ApplyCmd {
     pub platform: PlatformArgs,
 }
 
-#[derive(Debug, Clone, Args)]
+#[derive(Debug, Clone, Default, Args)]
 pub struct TargetArgs {
     /// Only this resource (e.g. shared.subnet.public-a, or shared.subnet for all subnets) and
     /// what it depends on (for destroy: what depends on it). Repeatable. For exceptions, not
     /// routine use.
     #[arg(long = "target", value_name = "ADDRESS")]
     pub targets: Vec<String>,
+    /// Leave this resource (or every address under a prefix: a stack, shared.subnet) untouched,
+    /// with what depends on it (for destroy: what it depends on). Repeatable.
+    #[arg(long = "exclude", value_name = "ADDRESS")]
+    pub excludes: Vec<String>,
+}
+
+impl TargetArgs {
+    pub fn selection(&self) -> crate::plan::target::Selection {
+        crate::plan::target::Selection {
+            targets: self.targets.clone(),
+            excludes: self.excludes.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Args)]
