@@ -10,6 +10,7 @@ pub mod cost;
 pub mod drift;
 pub mod envdiff;
 pub mod import;
+pub mod markdown;
 pub mod model;
 pub mod pause;
 pub mod plan;

@@ -69,6 +69,8 @@ impl Global {
 pub enum Format {
     Text,
     Json,
+    /// For a pull-request comment (plan, drift, cost, envdiff; others: their text, fenced).
+    Markdown,
 }
 
 #[derive(Debug, Subcommand)]
