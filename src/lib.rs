@@ -9,6 +9,7 @@ pub mod cli;
 pub mod cost;
 pub mod drift;
 pub mod envdiff;
+pub mod graph;
 pub mod import;
 pub mod markdown;
 pub mod model;

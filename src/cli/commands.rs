@@ -2,6 +2,7 @@
 //! the spec first, so bad input fails before any AWS call, and shows its result as a value from
 //! `views` through the session's `Printer`.
 
+pub mod graph;
 pub mod pause;
 mod refresh;
 mod saved;
@@ -583,6 +584,9 @@ pub async fn plan(g: &Global, a: &PlanArgs) -> Result<Outcome, CliError> {
     }
     if let Some(path) = &a.out {
         s.save_plan(path, &observed, targets, &made, &plan)?;
+    }
+    if let Some(path) = &a.graph {
+        s.write_graph(path, &observed, &plan)?;
     }
     s.print_stats(run);
     Ok(if plan.has_changes() {

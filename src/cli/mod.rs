@@ -71,6 +71,12 @@ pub enum Format {
     Json,
     /// For a pull-request comment (plan, drift, cost, envdiff; others: their text, fenced).
     Markdown,
+    /// `graph`: Graphviz DOT (other commands: text).
+    Dot,
+    /// `graph`: a Mermaid flowchart (other commands: text).
+    Mermaid,
+    /// `graph`: an SVG drawn by provision (other commands: text).
+    Svg,
 }
 
 #[derive(Debug, Subcommand)]
@@ -86,6 +92,9 @@ pub enum Command {
     Refresh(RunArgs),
     /// Read-only: where AWS has moved away from the spec and the last snapshot (exit 2 on drift).
     Drift(RunArgs),
+    /// Draw the environment: resources by stack, dependencies and references, coloured by plan
+    /// action (or drift category with --drift); `--format dot|mermaid|svg` (text: dot).
+    Graph(commands::graph::GraphArgs),
     /// Delete everything the environment owns, in reverse dependency order.
     Destroy(DestroyArgs),
     /// The environment's URLs: frontend, API Gateway invoke URL, backend (internal only).
@@ -184,6 +193,9 @@ pub struct PlanArgs {
     /// Also save the plan to FILE, for `provision apply --env ENV FILE` to carry out exactly.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Also draw the environment, coloured by this plan, as an SVG to FILE (`provision graph`).
+    #[arg(long, value_name = "FILE.svg")]
+    pub graph: Option<PathBuf>,
     #[command(flatten)]
     pub platform: PlatformArgs,
 }
@@ -416,6 +428,7 @@ pub fn run(cli: &Cli) -> Result<Outcome, CliError> {
         )),
         Command::Destroy(a) => runtime().block_on(commands::destroy(g, a)),
         Command::Drift(a) => runtime().block_on(commands::drift(g, a)),
+        Command::Graph(a) => runtime().block_on(commands::graph::graph(g, a)),
         Command::Refresh(a) => runtime().block_on(commands::refresh(g, a)),
         Command::Pause(a) => runtime().block_on(commands::pause::pause(g, a)),
         Command::Resume(a) => runtime().block_on(commands::pause::resume(g, a)),

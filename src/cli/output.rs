@@ -23,6 +23,10 @@ pub trait Render {
     fn markdown(&self) -> Option<String> {
         None
     }
+    /// A picture (`--format dot|mermaid|svg`, `graph`); `None`: the text form.
+    fn picture(&self, _format: Format) -> Option<String> {
+        None
+    }
 }
 
 /// The usual JSON form: pretty-printed, one newline after.
@@ -73,6 +77,7 @@ impl Printer {
                     format!("````text\n{text}````\n")
                 }
             })),
+            Format::Dot | Format::Mermaid | Format::Svg => value.picture(self.format),
             Format::Text => None,
         };
         // `print!` panics on a closed pipe; the panic hook in `cli::main` turns that into a
