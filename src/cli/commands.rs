@@ -4,6 +4,7 @@
 
 pub mod graph;
 pub mod pause;
+mod promotion;
 mod refresh;
 mod saved;
 mod target;
@@ -74,6 +75,10 @@ struct Session {
     elastic_ips: Option<crate::pause::ElasticIps>,
     /// Stacks whose locks the command took itself (`pause`, `resume`): `execute` takes the rest.
     held: BTreeSet<Stack>,
+    /// The base and environment files: name and text of each (`commands/promotion.rs`).
+    spec_files: (String, String, String, String),
+    /// Record the spec files applied in the snapshots written (a whole, untargeted apply).
+    record_applied: bool,
 }
 
 impl Session {
@@ -92,6 +97,12 @@ impl Session {
             hasher.update(f.text.as_bytes());
         }
         let spec_hash = hex(&hasher.finalize()[..16]);
+        let name = |i: usize| {
+            let f = &loaded.files[i];
+            let name = f.path.file_name().map(|n| n.to_string_lossy().into_owned());
+            (name.unwrap_or_default(), f.text.clone())
+        };
+        let ((base, base_text), (env_file, env_text)) = (name(0), name(1));
         if let Some(profile) = &g.profile {
             crate::aws::profile::check(profile).await?;
         }
@@ -137,6 +148,8 @@ impl Session {
             paused: None,
             elastic_ips: None,
             held: BTreeSet::new(),
+            spec_files: (base, base_text, env_file, env_text),
+            record_applied: false,
         })
     }
 
@@ -582,6 +595,16 @@ pub async fn plan(g: &Global, a: &PlanArgs) -> Result<Outcome, CliError> {
     if let Some(record) = &observed.pause {
         s.out.note(&pause::mode_note(&s.env, record));
     }
+    // Only said here (apply refuses): a plan is not stopped by staging's state.
+    match s.unpromoted(g).await {
+        Ok(Some(unpromoted)) => s.out.warn(format_args!(
+            "{unpromoted}; `apply --env production` refuses it until staging has applied it"
+        )),
+        Ok(None) => {}
+        Err(e) => s
+            .out
+            .warn(format_args!("could not compare with staging's state: {e}")),
+    }
     if let Some(path) = &a.out {
         s.save_plan(path, &observed, targets, &made, &plan)?;
     }
@@ -629,6 +652,7 @@ pub async fn apply(
     a: &ApplyArgs,
     plan_file: Option<&std::path::Path>,
     p: &PlatformArgs,
+    skip_promotion_check: bool,
 ) -> Result<Outcome, CliError> {
     let saved = plan_file.map(saved::read).transpose()?;
     if saved.is_some() && !a.target.selection().is_empty() {
@@ -646,6 +670,18 @@ pub async fn apply(
         .map_or(p.upgrade_platform, |sp| sp.upgrade_platform);
     s.confirmed = checks::confirm::given(&a.run.env, a.confirm.as_deref(), false)?;
     s.warn_targeted(&targets);
+    s.record_applied = targets.is_empty();
+    // Before anything is read from AWS: production takes only what staging has applied.
+    if let Some(unpromoted) = s.unpromoted(g).await? {
+        if skip_promotion_check {
+            s.out
+                .warn(format_args!("{unpromoted} (--skip-promotion-check)"));
+        } else {
+            return Err(CliError::Refused(format!(
+                "{unpromoted}; apply it to staging first (`provision apply --env staging`), or pass --skip-promotion-check; nothing was changed"
+            )));
+        }
+    }
     // A saved plan is its own approval (as `terraform apply PLANFILE`): it was shown when
     // saved, and anything that moved since refuses it below.
     let a = &ApplyArgs {
@@ -731,7 +767,10 @@ async fn execute(
     let first = s.checked(make_plan(s, &observed)?, true)?;
     // Before the state bucket, the locks or anything else is written.
     s.check_names(&first, &observed).await?;
-    if !first.has_changes() && unrecorded(&first, &observed.recorded).is_empty() {
+    if !first.has_changes()
+        && unrecorded(&first, &observed.recorded).is_empty()
+        && !s.applied_stale(&observed)
+    {
         s.out.show(&s.plan_view(&first));
         s.print_stats(&a.run);
         return Ok(Outcome::Done);
@@ -741,7 +780,11 @@ async fn execute(
     // From before the first lock on, Ctrl-C must not kill the run and leave its locks behind.
     let interrupted = on_ctrl_c(s.out);
     let mut guards = Vec::new();
-    let changing = touched(&first, &observed.recorded);
+    let mut changing = touched(&first, &observed.recorded);
+    if s.applied_stale(&observed) {
+        // Their snapshots get this apply's spec files: written under their locks.
+        changing.extend(observed.stored.keys().copied());
+    }
     for &stack in changing.difference(&s.held) {
         match state::acquire(&store, stack, &s.env, command).await {
             Ok(guard) => guards.push(guard),
@@ -825,8 +868,10 @@ async fn locked(
         &s.spec_hash,
         observed.stored.clone(),
     );
+    recorder.set_applied(s.record_applied.then(|| s.applied_now()));
     adopt(s, &plan, &observed, &mut recorder).await?;
     if !plan.has_changes() {
+        recorder.mark_applied().await?;
         recorder.finish().await?;
         if s.out.format() == Format::Json {
             s.out.show(&s.plan_view(&plan));

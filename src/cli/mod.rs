@@ -210,6 +210,10 @@ pub struct ApplyCmd {
     pub plan_file: Option<PathBuf>,
     #[command(flatten)]
     pub platform: PlatformArgs,
+    /// Production: apply a base.toml that staging has not applied yet (the production
+    /// confirmation still applies).
+    #[arg(long)]
+    pub skip_promotion_check: bool,
 }
 
 #[derive(Debug, Clone, Default, Args)]
@@ -425,6 +429,7 @@ pub fn run(cli: &Cli) -> Result<Outcome, CliError> {
             &a.apply,
             a.plan_file.as_deref(),
             &a.platform,
+            a.skip_promotion_check,
         )),
         Command::Destroy(a) => runtime().block_on(commands::destroy(g, a)),
         Command::Drift(a) => runtime().block_on(commands::drift(g, a)),
