@@ -129,4 +129,20 @@ async fn production_refuses_a_base_change_until_staging_has_applied_it() {
         "{}",
         text(&out)
     );
+
+    // envdiff shows each environment's last applied base: the same digest now.
+    let out = account.provision(
+        d,
+        &["envdiff", "staging", "production", "--applied", "local"],
+    );
+    assert_ok(&out);
+    let t = String::from_utf8_lossy(&out.stdout).into_owned();
+    let row = t
+        .lines()
+        .find(|l| l.starts_with("Base last applied (digest, when)"))
+        .unwrap_or_else(|| panic!("{t}"));
+    let cells: Vec<&str> = row.split("base.toml ").skip(1).map(|c| &c[..12]).collect();
+    assert_eq!(cells.len(), 2, "{row}");
+    assert_eq!(cells[0], cells[1], "{row}");
+    assert!(row.contains(" at 20"), "{row}");
 }

@@ -4,7 +4,7 @@
 
 pub mod graph;
 pub mod pause;
-mod promotion;
+pub mod promotion;
 mod refresh;
 mod saved;
 mod target;

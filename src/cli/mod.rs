@@ -104,6 +104,10 @@ pub enum Command {
         /// Two or more environments, shown in this order.
         #[arg(required = true, num_args = 2..)]
         envs: Vec<String>,
+        /// Also show each environment's last applied base.toml (digest and when), read from its
+        /// state: s3 (its spec's bucket) or local (`state/`). Without it, no AWS call.
+        #[arg(long, value_enum, value_name = "s3|local")]
+        applied: Option<StateBackend>,
     },
     /// Take resources that exist in AWS under management (one by id, or all a Terraform state
     /// holds), then show the plan that remains (exit 2 if it has changes).
@@ -421,7 +425,7 @@ pub fn run(cli: &Cli) -> Result<Outcome, CliError> {
     let g = &cli.global;
     match &cli.command {
         Command::Validate(a) => validate(g, &a.env),
-        Command::Envdiff { envs } => envdiff(g, envs),
+        Command::Envdiff { envs, applied } => envdiff(g, envs, *applied),
         Command::Cost { env } => cost::run(g, env),
         Command::Plan(a) => runtime().block_on(commands::plan(g, a)),
         Command::Apply(a) => runtime().block_on(commands::apply(
@@ -476,7 +480,11 @@ fn validate(g: &Global, env: &str) -> Result<Outcome, CliError> {
     Ok(Outcome::Done)
 }
 
-fn envdiff(g: &Global, envs: &[String]) -> Result<Outcome, CliError> {
+fn envdiff(
+    g: &Global,
+    envs: &[String],
+    applied: Option<StateBackend>,
+) -> Result<Outcome, CliError> {
     let mut specs = Vec::new();
     for env in envs {
         specs.push(load(g, env)?.spec);
@@ -484,6 +492,10 @@ fn envdiff(g: &Global, envs: &[String]) -> Result<Outcome, CliError> {
     let refs: Vec<&spec::EnvSpec> = specs.iter().collect();
     let mut diff = crate::envdiff::envdiff(&refs);
     cost::add_envdiff_row(g, &mut diff, &refs);
+    if let Some(backend) = applied {
+        let row = runtime().block_on(commands::promotion::applied_row(g, backend, &refs))?;
+        diff.rows.push(row);
+    }
     g.out().show(&diff);
     Ok(Outcome::Done)
 }

@@ -69,3 +69,43 @@ impl Session {
         Ok(applied::unpromoted(&self.applied_now().base, &marks))
     }
 }
+
+/// `envdiff --applied s3|local`: each environment's last applied base (its digest and when),
+/// read from its state store; the newest of its stacks' snapshots.
+pub async fn applied_row(
+    g: &Global,
+    backend: StateBackend,
+    specs: &[&crate::spec::EnvSpec],
+) -> Result<crate::envdiff::Row, CliError> {
+    let mut values = Vec::new();
+    for s in specs {
+        let store = match backend {
+            StateBackend::Local => Store::Local(LocalStore {
+                root: "state".into(),
+            }),
+            StateBackend::S3 => {
+                let aws = crate::aws::Aws::connect(&crate::aws::ConnectOptions {
+                    endpoint_url: g.endpoint_url.clone(),
+                    profile: g.profile.clone(),
+                    region: s.region.clone(),
+                    credentials: None,
+                })
+                .await;
+                Store::S3(S3Objects::new(aws.s3, &s.state.bucket, &s.state.region))
+            }
+        };
+        let stored = crate::state::read_all(&store, &s.env, &Stack::ALL).await?;
+        let newest = stored
+            .values()
+            .filter_map(|st| st.snapshot.applied.as_ref())
+            .max_by_key(|a| a.at.clone());
+        values.push(match newest {
+            Some(a) => format!("{} {} at {}", a.base.file, a.base.short(), a.at),
+            None => "never (no applied spec in its state)".to_owned(),
+        });
+    }
+    Ok(crate::envdiff::Row {
+        aspect: "Base last applied (digest, when)".into(),
+        values,
+    })
+}
