@@ -340,3 +340,29 @@ fn the_paused_figure_and_its_saving_add_up_to_the_total() {
         "{text}"
     );
 }
+
+#[test]
+fn markdown_cost_and_envdiff_match_their_goldens() {
+    let o = provision(&["cost", "--env", "staging", "--format", "markdown"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.starts_with(
+            "**Estimated monthly cost of `staging` (us-east-2, USD): $127.43 a month**\n"
+        ),
+        "{out}"
+    );
+    golden("cost_staging.md", &out);
+    let o = provision(&["envdiff", "staging", "production", "--format", "markdown"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.starts_with("**Environment differences: `staging` vs `production`**: "),
+        "{out}"
+    );
+    assert!(
+        out.contains("| Aspect | staging | production |\n| --- | --- | --- |\n"),
+        "{out}"
+    );
+    golden("envdiff.md", &out);
+}

@@ -1,6 +1,6 @@
-//! Golden-file tests of rendered plans (text and JSON) for the staging spec.
+//! Golden-file tests of rendered plans (text, JSON and markdown) for the staging spec.
 //!
-//! Each scenario's output is compared byte for byte with `tests/golden/<name>.txt|json`.
+//! Each scenario's output is compared byte for byte with `tests/golden/<name>.txt|json|md`.
 //! After an intended change to the planner or the rendering, regenerate the files with
 //!
 //!     UPDATE_GOLDEN=1 cargo test --test golden
@@ -144,6 +144,9 @@ fn check_plan(name: &str, plan: &Plan) {
     let doc: serde_json::Value = serde_json::from_str(&json).expect("plan JSON parses");
     assert_eq!(doc["format_version"], plan::JSON_FORMAT_VERSION);
     check(name, "json", &json);
+    let md = provision::markdown::plan::render(plan, "us-east-2", None);
+    assert!(md.len() < provision::markdown::LIMIT);
+    check(name, "md", &md);
 }
 
 fn plan_of(d: &DesiredState, live: &LiveState) -> Plan {
@@ -244,4 +247,141 @@ fn golden_delete() {
     let p = plan_of(&d, &live);
     assert_eq!(p.summary().delete, 1);
     check_plan("delete", &p);
+}
+
+/// The database replaced (its engine changed) and every other resource retagged by hand: the
+/// markdown plan stays under GitHub's limit with the replacement at the top.
+fn replace_db_touch_all() -> Plan {
+    let mut d = desired();
+    // The spec allows it (`allow_replace`), as it must for a database.
+    d.resources
+        .get_mut(&a("backend.rds"))
+        .unwrap()
+        .lifecycle
+        .allow_replace = true;
+    let mut live = converged(&d);
+    for r in live.resources.values_mut() {
+        r.tags.insert("Team".into(), "by-hand".into());
+    }
+    let Attrs::DbInstance(db) = &mut live.resources.get_mut(&a("backend.rds")).unwrap().attrs
+    else {
+        unreachable!()
+    };
+    db.engine = "mysql".into();
+    let mut p = plan_of(&d, &live);
+    let cx = plan::checks::Context {
+        env: "staging",
+        protected_env: false,
+        confirmed: true,
+        executing: false,
+        now: time::OffsetDateTime::from_unix_timestamp(1796554800).unwrap(),
+    };
+    plan::checks::run(&mut p, &cx).expect("confirmed");
+    p
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or_default()
+}
+
+#[test]
+fn golden_markdown_replace_database_touch_everything() {
+    let p = replace_db_touch_all();
+    assert!(p.changes.iter().all(|c| c.action != plan::Action::NoOp));
+    let md = provision::markdown::plan::render(
+        &p,
+        "us-east-2",
+        Some("Monthly cost (estimate, prices of 2026-11-30): $127.43 -> $127.43 (0.00)\n"),
+    );
+    assert!(md.len() < provision::markdown::LIMIT, "{}", md.len());
+    assert!(
+        first_line(&md).starts_with("**Plan for `staging` (us-east-2): "),
+        "{md}"
+    );
+    let replace = md
+        .find("> - **replace** `backend.rds`")
+        .expect("the replace is called out");
+    assert!(replace < md.find("<details>").unwrap(), "{md}");
+    assert!(
+        md[replace..].lines().next().unwrap().contains(
+            "**data at risk**: a final snapshot `agentpass-staging-final-staging-20261206110000`"
+        ),
+        "{md}"
+    );
+    assert!(md.contains("💰 Monthly cost (estimate"), "{md}");
+    check("replace_db_touch_all", "md", &md);
+}
+
+#[test]
+fn a_huge_plan_is_cut_under_the_limit_keeping_every_destructive_line() {
+    let mut p = replace_db_touch_all();
+    // Thousands of updated alarms (synthetic): far over the limit in detail.
+    let alarm = p
+        .changes
+        .iter()
+        .find(|c| c.address.kind == Kind::Alarm)
+        .unwrap()
+        .clone();
+    for i in 0..3000 {
+        let mut c = alarm.clone();
+        c.address = a(&format!("backend.alarm.synthetic-{i:04}"));
+        p.changes.push(c);
+    }
+    let deletes = p
+        .changes
+        .iter()
+        .filter(|c| matches!(c.action, plan::Action::Replace | plan::Action::Delete))
+        .count();
+    let md = provision::markdown::plan::render(&p, "us-east-2", None);
+    assert!(md.len() < provision::markdown::LIMIT, "{}", md.len());
+    assert!(first_line(&md).contains("to update"), "{md}");
+    assert!(md.find("> - **replace** `backend.rds`").unwrap() < md.find("<details>").unwrap());
+    assert_eq!(
+        md.matches("> - **replace** ").count() + md.matches("> - **delete** ").count(),
+        deletes
+    );
+    let note = md.lines().last().unwrap();
+    assert!(note.starts_with('_') && note.contains(" lines left out to stay under GitHub's 65,536-character comment limit; the whole result: `provision plan --env staging`"), "{note}");
+    assert_eq!(
+        md.matches("<details>").count(),
+        md.matches("</details>").count()
+    );
+}
+
+#[test]
+fn golden_markdown_drift() {
+    let d = desired();
+    let mut live = converged(&d);
+    let recorded = RecordedState {
+        resources: live
+            .resources
+            .iter()
+            .map(|(addr, r)| {
+                let rec = RecordedResource {
+                    id: r.id.clone(),
+                    attrs: r.attrs.clone(),
+                    tags: r.tags.clone(),
+                    depends_on: Default::default(),
+                };
+                (addr.clone(), rec)
+            })
+            .collect(),
+    };
+    live.resources.remove(&a("shared.security_group.rds"));
+    live.resources
+        .get_mut(&a("shared.vpc"))
+        .unwrap()
+        .tags
+        .insert("Project".into(), "agentpass-old".into());
+    let report = provision::drift::drift(&d, &live, &recorded);
+    let md = provision::markdown::drift::render(&report, "us-east-2");
+    assert!(
+        first_line(&md).starts_with("**Drift for `staging` (us-east-2): 1 changed, 1 missing"),
+        "{md}"
+    );
+    assert!(
+        md.find("shared.security_group.rds").unwrap() < md.find("<details>").unwrap(),
+        "{md}"
+    );
+    check("drift", "md", &md);
 }

@@ -56,11 +56,22 @@ async fn a_saved_plan_is_applied_as_saved_or_refused_once_aws_or_state_moved() {
     assert_eq!(saved["format"], "provision-saved-plan");
     assert_eq!(saved["state"]["shared"], serde_json::Value::Null);
     assert!(saved["plan"]["summary"]["create"].as_u64().unwrap() > 0);
-    assert_ok(&run(&["apply", "--auto-approve"], &[&first]));
+    // Without a terminal and without --auto-approve, a plain apply is refused (it would ask)...
+    let out = run(&["apply"], &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("not asking for confirmation without a terminal"),
+        "{}",
+        text(&out)
+    );
+    // ...while the saved plan is its own approval (stdin is not a terminal here either).
+    let out = run(&["apply"], &[&first]);
+    assert_ok(&out);
+    assert!(!text(&out).contains("Do you want to"), "{}", text(&out));
     let aws = account.aws().await;
     let vpc = support::live_ids(&aws, "staging").await["shared.vpc"].clone();
     // Applied once, the same file is refused: state moved.
-    let out = run(&["apply", "--auto-approve"], &[&first]);
+    let out = run(&["apply"], &[&first]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
         text(&out).contains(
@@ -75,7 +86,7 @@ async fn a_saved_plan_is_applied_as_saved_or_refused_once_aws_or_state_moved() {
     let second = path(d, "second.plan");
     assert_eq!(run(&["plan"], &["--out", &second]).status.code(), Some(2));
     set_vpc_tag(&account, &vpc, "by-hand-again").await;
-    let out = run(&["apply", "--auto-approve"], &[&second]);
+    let out = run(&["apply"], &[&second]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(
         text(&out).contains(

@@ -1,4 +1,5 @@
-//! `--target` against LocalStack: a subnet pulls in its VPC, and nothing else is touched.
+//! `--target` and `--exclude` against LocalStack: a subnet pulls in its VPC, and nothing else is
+//! touched; an excluded stack is left as it is.
 
 mod support;
 
@@ -100,4 +101,66 @@ async fn a_targeted_subnet_brings_its_vpc_and_nothing_else() {
     );
     assert_ok(&out);
     assert!(support::live_ids(&aws, "staging").await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_excluded_stack_is_left_untouched_by_a_saved_plan_and_by_destroy() {
+    let account = Account::new();
+    let dir = account.workdir();
+    let d = dir.path();
+    let scope = ["--env", "staging", "--state", "local"];
+    let run =
+        |verb: &[&str], extra: &[&str]| account.provision(d, &[verb, &scope[..], extra].concat());
+    let file = d.join("no-console.plan").display().to_string();
+
+    // Saved with --exclude console: the file records it, and applies without the console.
+    let out = run(&["plan"], &["--exclude", "console", "--out", &file]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let saved: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    assert_eq!(saved["format_version"], 2);
+    assert_eq!(saved["excludes"], serde_json::json!(["console"]));
+    let out = run(&["apply"], &["--exclude", "console", &file]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("carries its own targets and exclusions"),
+        "{}",
+        text(&out)
+    );
+    assert_ok(&run(&["apply"], &[&file]));
+    let aws = account.aws().await;
+    let live = support::live_ids(&aws, "staging").await;
+    assert!(live.contains_key("backend.rds"), "{live:?}");
+    assert!(live.keys().all(|a| !a.starts_with("console.")), "{live:?}");
+    // The full plan still wants the console: it was left out, not forgotten.
+    let out = run(&["--format", "json", "plan"], &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let changed: Vec<&str> = plan["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["action"] != "no_op")
+        .map(|c| c["address"].as_str().unwrap())
+        .collect();
+    assert!(!changed.is_empty(), "{changed:?}");
+    assert!(
+        changed.iter().all(|a| a.starts_with("console.")),
+        "{changed:?}"
+    );
+
+    // destroy --exclude backend keeps the backend and what it stands on (VPC, subnets, groups).
+    let out = run(&["destroy", "--auto-approve"], &["--exclude", "backend"]);
+    assert_ok(&out);
+    let after = support::live_ids(&aws, "staging").await;
+    assert!(after.contains_key("backend.rds"), "{after:?}");
+    assert!(after.contains_key("shared.vpc"), "{after:?}");
+    assert!(after.len() < live.len(), "{after:?} vs {live:?}");
+    // An exclusion naming nothing is refused.
+    let out = run(&["plan"], &["--exclude", "shared.nope"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("--exclude shared.nope: no such resource"),
+        "{}",
+        text(&out)
+    );
 }

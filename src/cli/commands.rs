@@ -2,7 +2,9 @@
 //! the spec first, so bad input fails before any AWS call, and shows its result as a value from
 //! `views` through the session's `Printer`.
 
+pub mod graph;
 pub mod pause;
+pub mod promotion;
 mod refresh;
 mod saved;
 mod target;
@@ -32,6 +34,10 @@ use crate::state;
 pub(crate) struct Run {
     s: engine::Session,
     pub(crate) out: Printer,
+    /// The base and environment files: name and text of each (`commands/promotion.rs`).
+    spec_files: (String, String, String, String),
+    /// Record the spec files applied in the snapshots written (a whole, untargeted apply).
+    record_applied: bool,
 }
 
 impl std::ops::Deref for Run {
@@ -60,9 +66,17 @@ impl Run {
             profile: g.profile.clone(),
             endpoint_url: g.endpoint_url.clone(),
         };
+        let name = |i: usize| {
+            let f = &loaded.files[i];
+            let name = f.path.file_name().map(|n| n.to_string_lossy().into_owned());
+            (name.unwrap_or_default(), f.text.clone())
+        };
+        let ((base, base_text), (env_file, env_text)) = (name(0), name(1));
         Ok(Run {
             s: engine::Session::open(&loaded, &scope, &connect).await?,
             out: g.out(),
+            spec_files: (base, base_text, env_file, env_text),
+            record_applied: false,
         })
     }
 
@@ -88,7 +102,7 @@ impl Run {
 }
 
 pub async fn plan(g: &Global, a: &PlanArgs) -> Result<Outcome, CliError> {
-    let (run, targets) = (&a.run, &a.target.targets);
+    let (run, targets) = (&a.run, &a.target.selection());
     let mut s = Run::open(g, run).await?;
     s.upgrade_platform = a.platform.upgrade_platform;
     s.warn_targeted(targets);
@@ -126,8 +140,21 @@ pub async fn plan(g: &Global, a: &PlanArgs) -> Result<Outcome, CliError> {
     if let Some(record) = &observed.pause {
         s.out.note(&record.mode_note(&s.env));
     }
+    // Only said here (apply refuses): a plan is not stopped by staging's state.
+    match s.unpromoted(g).await {
+        Ok(Some(unpromoted)) => s.out.warn(format_args!(
+            "{unpromoted}; `apply --env production` refuses it until staging has applied it"
+        )),
+        Ok(None) => {}
+        Err(e) => s
+            .out
+            .warn(format_args!("could not compare with staging's state: {e}")),
+    }
     if let Some(path) = &a.out {
         s.save_plan(path, &observed, targets, &made, &plan)?;
+    }
+    if let Some(path) = &a.graph {
+        s.write_graph(path, &observed, &plan)?;
     }
     s.print_stats(run);
     Ok(if plan.has_changes() {
@@ -170,17 +197,17 @@ pub async fn apply(
     a: &ApplyArgs,
     plan_file: Option<&std::path::Path>,
     p: &PlatformArgs,
+    skip_promotion_check: bool,
 ) -> Result<Outcome, CliError> {
     let saved = plan_file.map(saved::read).transpose()?;
-    if saved.is_some() && !a.target.targets.is_empty() {
+    if saved.is_some() && !a.target.selection().is_empty() {
         return Err(CliError::Refused(
-            "a saved plan carries its own targets: apply it without --target".into(),
+            "a saved plan carries its own targets and exclusions: apply it without --target or --exclude".into(),
         ));
     }
     let targets = saved
         .as_ref()
-        .map_or(&a.target.targets, |p| &p.targets)
-        .clone();
+        .map_or_else(|| a.target.selection(), |p| p.selection());
     let mut s = Run::open(g, &a.run).await?;
     // A saved plan resolves platforms as it was made.
     s.upgrade_platform = saved
@@ -188,6 +215,24 @@ pub async fn apply(
         .map_or(p.upgrade_platform, |sp| sp.upgrade_platform);
     s.confirmed = checks::confirm::given(&a.run.env, a.confirm.as_deref(), false)?;
     s.warn_targeted(&targets);
+    s.record_applied = targets.is_empty();
+    // Before anything is read from AWS: production takes only what staging has applied.
+    if let Some(unpromoted) = s.unpromoted(g).await? {
+        if skip_promotion_check {
+            s.out
+                .warn(format_args!("{unpromoted} (--skip-promotion-check)"));
+        } else {
+            return Err(CliError::Refused(format!(
+                "{unpromoted}; apply it to staging first (`provision apply --env staging`), or pass --skip-promotion-check; nothing was changed"
+            )));
+        }
+    }
+    // A saved plan is its own approval (as `terraform apply PLANFILE`): it was shown when
+    // saved, and anything that moved since refuses it below.
+    let a = &ApplyArgs {
+        auto_approve: a.auto_approve || saved.is_some(),
+        ..a.clone()
+    };
     let outcome = execute(a, &s, "apply", |s, observed| {
         s.check_dependencies(observed)?;
         let plan = s.diffed(observed)?;
@@ -225,7 +270,7 @@ pub async fn destroy(g: &Global, d: &DestroyArgs) -> Result<Outcome, CliError> {
     let mut s = Run::open(g, &d.apply.run).await?;
     s.desired.resources.clear();
     s.confirmed = confirmed;
-    let targets = &d.apply.target.targets;
+    let targets = &d.apply.target.selection();
     s.warn_targeted(targets);
     let outcome = execute(&d.apply, &s, "destroy", |s, observed| {
         s.check_dependents(observed)?;
@@ -257,7 +302,10 @@ async fn execute(
     let first = s.checked(make_plan(s, &observed)?, true)?;
     // Before the state bucket, the locks or anything else is written.
     s.check_names(&first, &observed).await?;
-    if !first.has_changes() && engine::unrecorded(&first, &observed.recorded).is_empty() {
+    if !first.has_changes()
+        && engine::unrecorded(&first, &observed.recorded).is_empty()
+        && !s.applied_stale(&observed)
+    {
         s.out.show(&s.plan_view(&first));
         s.print_stats(&a.run);
         return Ok(Outcome::Done);
@@ -266,7 +314,11 @@ async fn execute(
     store.ensure_ready().await?;
     // From before the first lock on, Ctrl-C must not kill the run and leave its locks behind.
     let interrupted = on_ctrl_c(s.out);
-    let changing = engine::touched(&first, &observed.recorded);
+    let mut changing = engine::touched(&first, &observed.recorded);
+    if s.applied_stale(&observed) {
+        // Their snapshots get this apply's spec files: written under their locks.
+        changing.extend(observed.stored.keys().copied());
+    }
     let locks = engine::Locks::acquire(
         &store,
         changing.difference(&s.held).copied(),
@@ -313,11 +365,13 @@ async fn locked(
         &s.spec_hash,
         observed.stored.clone(),
     );
+    recorder.set_applied(s.record_applied.then(|| s.applied_now()));
     engine::adopt(&plan, &observed, &mut recorder, &mut |note| {
         s.out.note(note)
     })
     .await?;
     if !plan.has_changes() {
+        recorder.mark_applied().await?;
         recorder.finish().await?;
         if s.out.format() == Format::Json {
             s.out.show(&s.plan_view(&plan));

@@ -48,6 +48,15 @@ impl Render for WithPaused<'_> {
         });
         pretty(&doc)
     }
+
+    fn markdown(&self) -> Option<String> {
+        let paused = format!(
+            "Paused (`provision pause`): {} a month, saving {}",
+            cost::money_span(self.paused.paused),
+            cost::money_span(self.paused.saving)
+        );
+        Some(crate::markdown::tables::cost(self.estimate, Some(&paused)))
+    }
 }
 
 /// The price table for a region: `--prices` (or `PROVISION_PRICES`), else the built-in one.

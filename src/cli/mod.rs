@@ -74,6 +74,14 @@ impl Global {
 pub enum Format {
     Text,
     Json,
+    /// For a pull-request comment (plan, drift, cost, envdiff; others: their text, fenced).
+    Markdown,
+    /// `graph`: Graphviz DOT (other commands: text).
+    Dot,
+    /// `graph`: a Mermaid flowchart (other commands: text).
+    Mermaid,
+    /// `graph`: an SVG drawn by provision (other commands: text).
+    Svg,
 }
 
 #[derive(Debug, Subcommand)]
@@ -89,6 +97,9 @@ pub enum Command {
     Refresh(RunArgs),
     /// Read-only: where AWS has moved away from the spec and the last snapshot (exit 2 on drift).
     Drift(RunArgs),
+    /// Draw the environment: resources by stack, dependencies and references, coloured by plan
+    /// action (or drift category with --drift); `--format dot|mermaid|svg` (text: dot).
+    Graph(commands::graph::GraphArgs),
     /// Delete everything the environment owns, in reverse dependency order.
     Destroy(DestroyArgs),
     /// The environment's URLs: frontend, API Gateway invoke URL, backend (internal only).
@@ -98,6 +109,10 @@ pub enum Command {
         /// Two or more environments, shown in this order.
         #[arg(required = true, num_args = 2..)]
         envs: Vec<String>,
+        /// Also show each environment's last applied base.toml (digest and when), read from its
+        /// state: s3 (its spec's bucket) or local (`state/`). Without it, no AWS call.
+        #[arg(long, value_enum, value_name = "s3|local")]
+        applied: Option<StateBackend>,
     },
     /// Take resources that exist in AWS under management (one by id, or all a Terraform state
     /// holds), then show the plan that remains (exit 2 if it has changes).
@@ -154,7 +169,7 @@ pub struct EnvArgs {
     pub env: String,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct RunArgs {
     /// Environment name: a file specs/NAME.toml.
     #[arg(long)]
@@ -179,6 +194,9 @@ pub struct PlanArgs {
     /// Also save the plan to FILE, for `provision apply --env ENV FILE` to carry out exactly.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Also draw the environment, coloured by this plan, as an SVG to FILE (`provision graph`).
+    #[arg(long, value_name = "FILE.svg")]
+    pub graph: Option<PathBuf>,
     #[command(flatten)]
     pub platform: PlatformArgs,
 }
@@ -188,22 +206,40 @@ pub struct ApplyCmd {
     #[command(flatten)]
     pub apply: ApplyArgs,
     /// A plan saved by `plan --out`: apply exactly it, or refuse if state or AWS moved since.
+    /// The file is the approval: no question is asked (as `terraform apply PLANFILE`).
     #[arg(value_name = "PLAN_FILE")]
     pub plan_file: Option<PathBuf>,
     #[command(flatten)]
     pub platform: PlatformArgs,
+    /// Production: apply a base.toml that staging has not applied yet (the production
+    /// confirmation still applies).
+    #[arg(long)]
+    pub skip_promotion_check: bool,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Default, Args)]
 pub struct TargetArgs {
     /// Only this resource (e.g. shared.subnet.public-a, or shared.subnet for all subnets) and
     /// what it depends on (for destroy: what depends on it). Repeatable. For exceptions, not
     /// routine use.
     #[arg(long = "target", value_name = "ADDRESS")]
     pub targets: Vec<String>,
+    /// Leave this resource (or every address under a prefix: a stack, shared.subnet) untouched,
+    /// with what depends on it (for destroy: what it depends on). Repeatable.
+    #[arg(long = "exclude", value_name = "ADDRESS")]
+    pub excludes: Vec<String>,
 }
 
-#[derive(Debug, Args)]
+impl TargetArgs {
+    pub fn selection(&self) -> crate::plan::target::Selection {
+        crate::plan::target::Selection {
+            targets: self.targets.clone(),
+            excludes: self.excludes.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Args)]
 pub struct ApplyArgs {
     #[command(flatten)]
     pub run: RunArgs,
@@ -359,7 +395,7 @@ pub fn run(cli: &Cli) -> Result<Outcome, CliError> {
     let g = &cli.global;
     match &cli.command {
         Command::Validate(a) => validate(g, &a.env),
-        Command::Envdiff { envs } => envdiff(g, envs),
+        Command::Envdiff { envs, applied } => envdiff(g, envs, *applied),
         Command::Cost { env } => cost::run(g, env),
         Command::Plan(a) => block_on(commands::plan(g, a)),
         Command::Apply(a) => block_on(commands::apply(
@@ -367,9 +403,11 @@ pub fn run(cli: &Cli) -> Result<Outcome, CliError> {
             &a.apply,
             a.plan_file.as_deref(),
             &a.platform,
+            a.skip_promotion_check,
         )),
         Command::Destroy(a) => block_on(commands::destroy(g, a)),
         Command::Drift(a) => block_on(commands::drift(g, a)),
+        Command::Graph(a) => block_on(commands::graph::graph(g, a)),
         Command::Refresh(a) => block_on(commands::refresh(g, a)),
         Command::Pause(a) => block_on(commands::pause::pause(g, a)),
         Command::Resume(a) => block_on(commands::pause::resume(g, a)),
@@ -426,7 +464,11 @@ fn validate(g: &Global, env: &str) -> Result<Outcome, CliError> {
     Ok(Outcome::Done)
 }
 
-fn envdiff(g: &Global, envs: &[String]) -> Result<Outcome, CliError> {
+fn envdiff(
+    g: &Global,
+    envs: &[String],
+    applied: Option<StateBackend>,
+) -> Result<Outcome, CliError> {
     let mut specs = Vec::new();
     for env in envs {
         specs.push(load(g, env)?.spec);
@@ -434,6 +476,10 @@ fn envdiff(g: &Global, envs: &[String]) -> Result<Outcome, CliError> {
     let refs: Vec<&spec::EnvSpec> = specs.iter().collect();
     let mut diff = crate::envdiff::envdiff(&refs);
     cost::add_envdiff_row(g, &mut diff, &refs);
+    if let Some(backend) = applied {
+        let row = runtime().block_on(commands::promotion::applied_row(g, backend, &refs))?;
+        diff.rows.push(row);
+    }
     g.out().show(&diff);
     Ok(Outcome::Done)
 }

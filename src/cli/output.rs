@@ -18,6 +18,15 @@ pub trait Render {
     /// (issue 12 gives them one), and then the text is shown in either format. Giving a command
     /// its JSON form is a `Serialize` impl and `pretty(self)` here.
     fn json(&self) -> Option<String>;
+    /// The markdown form (`--format markdown`, `crate::markdown`); `None`: the text form in a
+    /// code block.
+    fn markdown(&self) -> Option<String> {
+        None
+    }
+    /// A picture (`--format dot|mermaid|svg`, `graph`); `None`: the text form.
+    fn picture(&self, _format: Format) -> Option<String> {
+        None
+    }
 }
 
 /// The usual JSON form: pretty-printed, one newline after.
@@ -60,6 +69,15 @@ impl Printer {
         }
         let json = match self.format {
             Format::Json => value.json(),
+            Format::Markdown => Some(value.markdown().unwrap_or_else(|| {
+                let text = value.text(Style::plain());
+                if text.is_empty() {
+                    text
+                } else {
+                    format!("````text\n{text}````\n")
+                }
+            })),
+            Format::Dot | Format::Mermaid | Format::Svg => value.picture(self.format),
             Format::Text => None,
         };
         // `print!` panics on a closed pipe; the panic hook in `cli::main` turns that into a
@@ -73,8 +91,10 @@ impl Printer {
     /// The text form ahead of the result, in text format only: in JSON the result's one
     /// document carries it (apply shows its plan before asking, and again in the report).
     pub fn preview(self, value: &impl Render) {
-        if self.format == Format::Text && !self.quiet {
-            print!("{}", value.text(stdout_style()));
+        match self.format {
+            Format::Text if !self.quiet => print!("{}", value.text(stdout_style())),
+            Format::Markdown => self.show(value),
+            _ => {}
         }
     }
 

@@ -99,6 +99,10 @@ impl Render for EnvDiff {
     fn json(&self) -> Option<String> {
         pretty(self)
     }
+
+    fn markdown(&self) -> Option<String> {
+        Some(crate::markdown::tables::envdiff(self))
+    }
 }
 
 /// `outputs`, for the stacks in scope (json.md).
@@ -139,6 +143,15 @@ impl Render for PlanView<'_> {
         let doc = crate::plan::render_json(self.plan, self.region);
         Some(super::cost::with_cost(doc, self.cost.as_ref()))
     }
+
+    fn markdown(&self) -> Option<String> {
+        let cost = self.cost.as_ref().map(|c| c.line());
+        Some(crate::markdown::plan::render(
+            self.plan,
+            self.region,
+            cost.as_deref(),
+        ))
+    }
 }
 
 /// `drift` (drift-json.md).
@@ -164,6 +177,10 @@ impl Render for DriftView<'_> {
             "findings": self.report.findings,
             "aws_calls": self.aws_calls,
         }))
+    }
+
+    fn markdown(&self) -> Option<String> {
+        Some(crate::markdown::drift::render(self.report, self.region))
     }
 }
 

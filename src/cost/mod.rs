@@ -15,7 +15,7 @@ use serde::Serialize;
 use crate::model::{Address, Attrs, DesiredState};
 pub use paused::{PausedCost, paused_cost};
 pub use prices::{PriceError, PriceTable};
-pub use render::{money, money_span, render_paused, render_text};
+pub use render::{money, money_span, quantity, render_paused, render_text, unit_price};
 
 /// A quantity or amount that autoscaling makes a range: `min` at the minimum instance count,
 /// `max` at the maximum. Equal when nothing scales.

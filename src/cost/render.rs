@@ -32,7 +32,7 @@ fn number(v: f64) -> String {
 }
 
 /// A unit price: at least cents (`$0.10`), more places where the price has them (`$0.0104`).
-fn unit_price(v: f64) -> String {
+pub fn unit_price(v: f64) -> String {
     let s = number(v);
     let places = s.split_once('.').map_or(0, |(_, f)| f.len());
     if places >= 2 {
@@ -42,7 +42,7 @@ fn unit_price(v: f64) -> String {
     }
 }
 
-fn quantity(s: Span) -> String {
+pub fn quantity(s: Span) -> String {
     if s.min == s.max {
         number(s.min)
     } else {

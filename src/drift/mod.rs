@@ -446,6 +446,30 @@ fn spec_fields(attrs: &Attrs, tags: &Tags, r: &RecordedResource, ignore: &[Strin
         .collect()
 }
 
+/// A finding's two lines as text shows them: what and how it differs, then how to resolve it.
+pub fn finding_lines(f: &Finding) -> [String; 2] {
+    let what = match (&f.address, &f.id) {
+        (Some(a), _) => a.to_string(),
+        (None, Some(id)) => format!("{} {id}", f.kind),
+        (None, None) => f.kind.to_string(),
+    };
+    let detail = match (&f.field, &f.expected, &f.actual) {
+        (Some(field), Some(e), Some(a)) => format!(
+            "{field}: expected {}, found {}",
+            crate::plan::render::value(e),
+            crate::plan::render::value(a)
+        ),
+        (Some(field), Some(e), None) => {
+            format!("{field}: {} pending", crate::plan::render::value(e))
+        }
+        _ => f.note.clone(),
+    };
+    [
+        format!("  {:<10} {what}: {detail}", f.category.label()),
+        format!("             -> {}", f.resolve),
+    ]
+}
+
 /// Text for people: grouped by stack, one line per finding, then how to resolve it.
 pub fn render_text(report: &Report, region: &str) -> String {
     let s = report.summary();
@@ -460,24 +484,10 @@ pub fn render_text(report: &Report, region: &str) -> String {
     for (stack, findings) in by_stack {
         out.push_str(&format!("\n{}\n", stack.map_or("other", Stack::as_str)));
         for f in findings {
-            let what = match (&f.address, &f.id) {
-                (Some(a), _) => a.to_string(),
-                (None, Some(id)) => format!("{} {id}", f.kind),
-                (None, None) => f.kind.to_string(),
-            };
-            let detail = match (&f.field, &f.expected, &f.actual) {
-                (Some(field), Some(e), Some(a)) => format!(
-                    "{field}: expected {}, found {}",
-                    crate::plan::render::value(e),
-                    crate::plan::render::value(a)
-                ),
-                (Some(field), Some(e), None) => {
-                    format!("{field}: {} pending", crate::plan::render::value(e))
-                }
-                _ => f.note.clone(),
-            };
-            out.push_str(&format!("  {:<10} {what}: {detail}\n", f.category.label()));
-            out.push_str(&format!("             -> {}\n", f.resolve));
+            for line in finding_lines(f) {
+                out.push_str(&line);
+                out.push('\n');
+            }
         }
     }
     if report.findings.is_empty() {

@@ -116,7 +116,7 @@ fn render_notes(out: &mut String, plan: &Plan) {
     }
 }
 
-fn render_change(out: &mut String, c: &Change, style: Style) {
+pub fn render_change(out: &mut String, c: &Change, style: Style) {
     // Terraform's marks: `-/+` deletes the old one first, `+/-` creates the new one first.
     let symbol = if c.lifecycle.create_before_destroy {
         "+/-"

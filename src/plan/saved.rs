@@ -15,9 +15,11 @@ use sha2::{Digest, Sha256};
 use crate::model::{Address, LiveState, Stack};
 
 use super::Plan;
+use super::target::Selection;
 
 pub const FORMAT: &str = "provision-saved-plan";
-pub const FORMAT_VERSION: u32 = 1;
+/// 2: `excludes` (`--exclude`); version 1 files read as having none.
+pub const FORMAT_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SavedPlan {
@@ -26,6 +28,9 @@ pub struct SavedPlan {
     pub env: String,
     pub stacks: Vec<String>,
     pub targets: Vec<String>,
+    /// `--exclude` (format version 2).
+    #[serde(default)]
+    pub excludes: Vec<String>,
     /// Made with `--upgrade-platform`: the apply resolves platforms the same way.
     #[serde(default)]
     pub upgrade_platform: bool,
@@ -50,7 +55,7 @@ pub struct StateMark {
 pub struct Current<'a> {
     pub env: &'a str,
     pub stacks: &'a [Stack],
-    pub targets: &'a [String],
+    pub selection: &'a Selection,
     pub spec_hash: &'a str,
     /// Each stack's snapshot as read now (absent: none written yet); the caller reads state.
     pub state: BTreeMap<Stack, StateMark>,
@@ -119,7 +124,8 @@ impl SavedPlan {
             format_version: FORMAT_VERSION,
             env: now.env.into(),
             stacks: names(now.stacks),
-            targets: now.targets.to_vec(),
+            targets: now.selection.targets.clone(),
+            excludes: now.selection.excludes.clone(),
             upgrade_platform: false,
             spec_hash: now.spec_hash.into(),
             state: marks(now.stacks, &now.state),
@@ -129,19 +135,30 @@ impl SavedPlan {
         }
     }
 
+    /// The `--target` and `--exclude` it was made with.
+    pub fn selection(&self) -> Selection {
+        Selection {
+            targets: self.targets.clone(),
+            excludes: self.excludes.clone(),
+        }
+    }
+
     /// Whether `now` is what the plan was made from, first difference first.
     pub fn check(&self, now: &Current<'_>) -> Result<(), Moved> {
-        let scope = |env: &str, stacks: &[String], targets: &[String]| {
+        let scope = |env: &str, stacks: &[String], sel: &Selection| {
             let mut s = format!("--env {env} (stacks {})", stacks.join(", "));
-            for t in targets {
+            for t in &sel.targets {
                 s.push_str(&format!(" --target {t}"));
+            }
+            for t in &sel.excludes {
+                s.push_str(&format!(" --exclude {t}"));
             }
             s
         };
         if self.env != now.env || self.stacks != names(now.stacks) {
             return Err(Moved::Scope {
-                saved: scope(&self.env, &self.stacks, &self.targets),
-                now: scope(now.env, &names(now.stacks), now.targets),
+                saved: scope(&self.env, &self.stacks, &self.selection()),
+                now: scope(now.env, &names(now.stacks), now.selection),
             });
         }
         if self.spec_hash != now.spec_hash {
@@ -234,10 +251,14 @@ mod tests {
     }
 
     fn now<'a>(w: &'a World) -> Current<'a> {
+        static NONE: Selection = Selection {
+            targets: Vec::new(),
+            excludes: Vec::new(),
+        };
         Current {
             env: "staging",
             stacks: &Stack::ALL,
-            targets: &[],
+            selection: &NONE,
             spec_hash: "spec",
             state: w
                 .stored

@@ -15,6 +15,7 @@
 //! ([`StateError::Conflict`]) instead of overwriting. Secrets never enter snapshots: resource
 //! attributes carry none (RDS passwords are managed by AWS), and this layer adds none.
 
+pub mod applied;
 pub mod lock;
 pub mod recorder;
 pub mod snapshot;

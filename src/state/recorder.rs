@@ -60,6 +60,8 @@ pub struct Recorder {
     store: Store,
     env: String,
     spec_hash: String,
+    /// The spec files applied, recorded with every write (`None`: left as it was).
+    applied: Option<super::applied::Applied>,
     stacks: BTreeMap<Stack, Tracked>,
 }
 
@@ -89,6 +91,7 @@ impl Recorder {
             store,
             env: env.to_owned(),
             spec_hash: spec_hash.to_owned(),
+            applied: None,
             stacks: BTreeMap::new(),
         };
         for &stack in stacks {
@@ -116,8 +119,36 @@ impl Recorder {
         &self.env
     }
 
+    /// Records `applied` (its time set at each write) with every snapshot this run writes.
+    pub fn set_applied(&mut self, applied: Option<super::applied::Applied>) {
+        self.applied = applied;
+    }
+
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// Writes the spec files applied into each existing snapshot that records other ones: a
+    /// converged environment's apply changes no resource, yet it has applied this spec.
+    pub async fn mark_applied(&mut self) -> Result<(), StateError> {
+        let Some(now) = self.applied.clone() else {
+            return Ok(());
+        };
+        let stale: Vec<Stack> = self
+            .stacks
+            .iter()
+            .filter(|(_, t)| t.etag.is_some())
+            .filter(|(_, t)| {
+                t.snapshot.applied.as_ref().is_none_or(|a| {
+                    a.base.sha256 != now.base.sha256 || a.env.sha256 != now.env.sha256
+                })
+            })
+            .map(|(s, _)| *s)
+            .collect();
+        for stack in stale {
+            self.change(stack, |_| true).await?;
+        }
+        Ok(())
     }
 
     /// Records `r` as the state of `address` and writes its stack's snapshot.
@@ -161,6 +192,12 @@ impl Recorder {
         tracked.snapshot.serial += 1;
         tracked.snapshot.updated_at = now_rfc3339();
         tracked.snapshot.spec_hash.clone_from(&self.spec_hash);
+        if let Some(a) = &self.applied {
+            tracked.snapshot.applied = Some(super::applied::Applied {
+                at: tracked.snapshot.updated_at.clone(),
+                ..a.clone()
+            });
+        }
         // The change stays in memory even if this write fails, so the next write carries it.
         Self::flush(&self.store, tracked).await
     }

@@ -25,6 +25,10 @@ pub struct Snapshot {
     pub spec_hash: String,
     /// RFC 3339, UTC.
     pub updated_at: String,
+    /// The spec files the last write applied (base and environment apart; `None` in snapshots
+    /// written before it was recorded, which still read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applied: Option<super::applied::Applied>,
     pub resources: BTreeMap<Address, RecordedResource>,
 }
 
@@ -39,6 +43,7 @@ impl Snapshot {
             stack: stack.as_str().to_owned(),
             spec_hash: spec_hash.into(),
             updated_at: now_rfc3339(),
+            applied: None,
             resources: BTreeMap::new(),
         }
     }

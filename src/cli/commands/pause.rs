@@ -77,9 +77,7 @@ impl PauseArgs {
                 state: self.state,
                 stats: false,
             },
-            target: TargetArgs {
-                targets: Vec::new(),
-            },
+            target: TargetArgs::default(),
             auto_approve: true,
             parallelism: self.parallelism,
             confirm: self.confirm.clone(),

@@ -8,18 +8,19 @@ use super::Run;
 use crate::engine::Observed;
 use crate::plan::Plan;
 use crate::plan::saved::{Current, FORMAT, FORMAT_VERSION, SavedPlan, StateMark};
+use crate::plan::target::Selection;
 
 impl Run {
     fn current<'a>(
         &'a self,
         observed: &'a Observed,
-        targets: &'a [String],
+        selection: &'a Selection,
         plan: &'a Plan,
     ) -> Current<'a> {
         Current {
             env: &self.env,
             stacks: &self.stacks,
-            targets,
+            selection,
             spec_hash: &self.spec_hash,
             state: observed
                 .stored
@@ -43,11 +44,11 @@ impl Run {
         &self,
         path: &Path,
         observed: &Observed,
-        targets: &[String],
+        selection: &Selection,
         made: &Plan,
         shown: &Plan,
     ) -> Result<(), CliError> {
-        let mut saved = SavedPlan::new(&self.current(observed, targets, made), shown);
+        let mut saved = SavedPlan::new(&self.current(observed, selection, made), shown);
         saved.upgrade_platform = self.upgrade_platform;
         let text = serde_json::to_string_pretty(&saved).expect("serialises") + "\n";
         std::fs::write(path, text).map_err(|e| {
@@ -70,7 +71,7 @@ impl Run {
         made: &Plan,
     ) -> Result<(), CliError> {
         saved
-            .check(&self.current(observed, &saved.targets, made))
+            .check(&self.current(observed, &saved.selection(), made))
             .map_err(|e| CliError::Refused(e.to_string()))
     }
 }
@@ -81,9 +82,13 @@ pub(super) fn read(path: &Path) -> Result<SavedPlan, CliError> {
         |why: String| CliError::Refused(format!("{}: not a saved plan: {why}", path.display()));
     let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
     let head: serde_json::Value = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
-    if head["format"] != FORMAT || head["format_version"] != FORMAT_VERSION {
+    // Version 1 (no exclusions) reads as version 2 without any.
+    let version = head["format_version"].as_u64();
+    if head["format"] != FORMAT
+        || !version.is_some_and(|v| (1..=FORMAT_VERSION.into()).contains(&v))
+    {
         return Err(bad(format!(
-            "expected \"format\": \"{FORMAT}\", \"format_version\": {FORMAT_VERSION} (made by `provision plan --out`)"
+            "expected \"format\": \"{FORMAT}\", \"format_version\": 1 to {FORMAT_VERSION} (made by `provision plan --out`)"
         )));
     }
     serde_json::from_value(head).map_err(|e| bad(e.to_string()))
