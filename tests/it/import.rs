@@ -2,16 +2,11 @@
 //! and state bucket). The resources are made with the AWS SDK directly, never through provision,
 //! as Terraform or a person at the console would have made them.
 
-#[path = "support/handmade.rs"]
-#[allow(dead_code)]
-mod handmade;
-mod support;
-
 use std::collections::BTreeMap;
 
+use crate::support::output::changes;
+use crate::support::{Account, assert_ok, text};
 use provision::model::{Address, TAG_ADDRESS, TAG_ENV, TAG_PROJECT};
-use support::output::changes;
-use support::{Account, assert_ok, text};
 
 fn vpc_tags(aws_tags: &[aws_sdk_ec2::types::Tag]) -> BTreeMap<String, String> {
     aws_tags
@@ -38,7 +33,7 @@ async fn every_kind_is_imported_one_resource_at_a_time() {
     let dir = acct.workdir();
     let d = dir.path();
     let aws = acct.aws().await;
-    let made = handmade::make_staging(&aws).await;
+    let made = crate::support::handmade::make_staging(&aws).await;
     let mut ids: Vec<(Address, String)> = made
         .ids()
         .into_iter()
@@ -307,7 +302,7 @@ async fn the_staging_environment_is_taken_over_from_its_terraform_state() {
     let dir = acct.workdir();
     let d = dir.path();
     let aws = acct.aws().await;
-    let made = handmade::make_staging(&aws).await;
+    let made = crate::support::handmade::make_staging(&aws).await;
     let bucket = acct.bucket();
     aws.s3
         .create_bucket()

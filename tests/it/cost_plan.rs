@@ -2,9 +2,7 @@
 //! the spec wants, priced with the built-in table. The specs are a copy outside the repository
 //! (a temporary folder with no `prices/` in it), as on an operator's machine.
 
-mod support;
-
-use support::{Account, assert_ok, text};
+use crate::support::{Account, assert_ok, text};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn plan_prices_what_exists_against_what_the_spec_wants() {

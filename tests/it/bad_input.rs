@@ -11,7 +11,7 @@
 //! - Bad credentials (a fake endpoint answering 403) and an unreachable endpoint fail fast with
 //!   one line naming the operation and AWS's code, or "could not reach".
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Read, Write};

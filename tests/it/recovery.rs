@@ -5,15 +5,15 @@
 //! was deleted or created on the way. A resource carrying another environment's tags, and a
 //! dashboard without provision's marker, are still refused.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Output;
 
+use crate::support::output::{changes, totals};
+use crate::support::{Account, assert_ok, census, text};
 use provision::model::{TAG_ADDRESS, TAG_ENV, TAG_PROJECT, TAG_STACK};
-use support::output::{changes, totals};
-use support::{Account, assert_ok, census, text};
 
 fn apply(acct: &Account, d: &Path) -> Output {
     acct.provision(

@@ -4,21 +4,21 @@
 //! from changes made by hand with the SDK; `apply` restores the spec; `[ignore]` and `--stack`.
 //! Each test runs in its own LocalStack account.
 
-mod support;
+use crate::support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::Output;
 use std::time::Duration;
 
+use crate::support::output::{Totals, totals};
+use crate::support::{Account, assert_ok, edit, text};
 use aws_sdk_ec2::types::{IpPermission, IpRange, ResourceType, Tag as Ec2Tag, TagSpecification};
 use aws_sdk_elasticbeanstalk::types::{ConfigurationOptionSetting, EnvironmentStatus};
 use provision::aws::Aws;
 use provision::aws::stats::is_read_only;
 use provision::model::{Kind, TAG_ADDRESS, TAG_ENV, TAG_PROJECT, TAG_STACK};
 use serde_json::{Value, json};
-use support::output::{Totals, totals};
-use support::{Account, assert_ok, edit, text};
 
 /// A full apply of every stack of `env`.
 fn apply(acct: &Account, d: &Path, env: &str) {

@@ -1,9 +1,9 @@
 //! Every command's `--format json` is one JSON document on stdout, as docs/json.md describes:
 //! parsed here for each command, against LocalStack where the command reads AWS.
 
-mod support;
+use crate::support;
 
-use support::Account;
+use crate::support::Account;
 
 #[test]
 fn invalid_specs_give_their_errors_as_json() {

@@ -4,19 +4,19 @@
 //! assertions only look at RDS resources, so they hold whether or not this build manages the
 //! backend stack's other kinds (Beanstalk, API Gateway) yet.
 
-mod support;
+use crate::support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
+use crate::support::output::{all_changes, calls, calls_where};
+use crate::support::{Account, assert_ok, edit, text};
 use provision::aws::{ApplyCtx, Op, Resolver};
 use provision::model::{
     Address, Attrs, DbInstanceAttrs, LiveState, MasterPassword, Ref, StorageType, TAG_ADDRESS,
     TAG_ENV, TAG_STACK,
 };
 use provision::plan::{Action, Change};
-use support::output::{all_changes, calls, calls_where};
-use support::{Account, assert_ok, edit, text};
 
 const GROUP: &str = "backend.db_subnet_group";
 const DB: &str = "backend.rds";

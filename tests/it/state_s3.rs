@@ -1,7 +1,7 @@
 //! The state store against S3 (LocalStack): the bucket, conditional writes, the lock.
 //! Each test is its own LocalStack account (random access key id), so they run in parallel.
 
-mod support;
+use crate::support;
 
 use aws_sdk_s3::types::BucketVersioningStatus;
 use provision::aws::s3::S3Objects;

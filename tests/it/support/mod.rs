@@ -4,6 +4,8 @@
 #![allow(dead_code)]
 
 pub mod census;
+pub mod faultproxy;
+pub mod handmade;
 pub mod output;
 
 use std::io::{Read, Write};

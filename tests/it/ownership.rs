@@ -3,14 +3,14 @@
 //! rather than the resource made twice, and a database is never replaced without a final
 //! snapshot and, where it is protected, the operator's `--confirm`.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use crate::support::output::{calls, changes};
+use crate::support::{Account, assert_ok, edit, text};
 use provision::model::{TAG_ADDRESS, TAG_ENV, TAG_PROJECT};
-use support::output::{calls, changes};
-use support::{Account, assert_ok, edit, text};
 
 fn apply(acct: &Account, d: &Path, env: &str, extra: &[&str]) -> std::process::Output {
     let mut args = vec!["apply", "--env", env, "--auto-approve", "--stats"];

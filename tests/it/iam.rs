@@ -3,12 +3,10 @@
 //! show a hand-detached policy as drift that apply puts back, and go with destroy. Each test
 //! runs in its own LocalStack account.
 
-mod support;
-
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use support::{Account, assert_ok, text};
+use crate::support::{Account, assert_ok, text};
 
 const WEB_TIER: &str = "arn:aws:iam::aws:policy/AWSElasticBeanstalkWebTier";
 const ENHANCED_HEALTH: &str =

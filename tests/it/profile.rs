@@ -1,12 +1,10 @@
 //! `--profile` and the logs, against LocalStack. LocalStack takes a 12-digit access key id as
 //! the account id, so which credentials a run used shows in which account it found things.
 
-mod support;
-
 use std::path::Path;
 
+use crate::support::{Account, text};
 use provision::model::{TAG_ADDRESS, TAG_ENV, TAG_PROJECT, TAG_STACK};
-use support::{Account, text};
 
 /// Writes a config and a credentials file with the profile `other` (the account `other`).
 fn profile_files(dir: &Path, other: &Account) -> (String, String) {

@@ -1,12 +1,12 @@
 //! Destroy against what still holds network resources: the interfaces a deleted database or load
 //! balancer keeps for a while (the emulator's `eni_release_delay`), and what was made by hand.
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 
-use support::output::calls;
-use support::{Account, assert_ok, text};
+use crate::support::output::calls;
+use crate::support::{Account, assert_ok, text};
 
 /// The emulator's linger, in seconds: each test below needs it on to mean anything.
 fn release_delay() -> f64 {

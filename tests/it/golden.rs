@@ -3,7 +3,7 @@
 //! Each scenario's output is compared byte for byte with `tests/golden/<name>.txt|json`.
 //! After an intended change to the planner or the rendering, regenerate the files with
 //!
-//!     UPDATE_GOLDEN=1 cargo test --test golden
+//!     UPDATE_GOLDEN=1 cargo test --test it golden::
 //!
 //! and review the diff of `tests/golden/` like any other change before committing it.
 
@@ -115,7 +115,7 @@ fn check(name: &str, ext: &str, actual: &str) {
     }
     let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
         panic!(
-            "{}: {e}; run `UPDATE_GOLDEN=1 cargo test --test golden` to create it",
+            "{}: {e}; run `UPDATE_GOLDEN=1 cargo test --test it golden::` to create it",
             path.display()
         )
     });
@@ -128,7 +128,7 @@ fn check(name: &str, ext: &str, actual: &str) {
         panic!(
             "{} differs from the rendered plan, first at line {}:\n  expected: {:?}\n  actual:   {:?}\n\
              --- actual output ---\n{actual}\n\
-             If the change is intended: UPDATE_GOLDEN=1 cargo test --test golden",
+             If the change is intended: UPDATE_GOLDEN=1 cargo test --test it golden::",
             path.display(),
             first + 1,
             expected.lines().nth(first).unwrap_or("<end of file>"),

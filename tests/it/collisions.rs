@@ -4,17 +4,15 @@
 //! out; a state bucket another account owns likewise. A converged plan looks nothing up. Each
 //! test runs in its own LocalStack account.
 
-mod support;
-
 use std::path::Path;
 use std::process::Output;
 
+use crate::support::output::calls;
+use crate::support::{Account, assert_ok, text};
 use aws_sdk_elasticbeanstalk::types::Tag as EbTag;
 use aws_sdk_rds::types::Tag as RdsTag;
 use provision::aws::Aws;
 use provision::model::{TAG_ENV, TAG_PROJECT};
-use support::output::calls;
-use support::{Account, assert_ok, text};
 
 const SOLUTION_STACK: &str = "64bit Amazon Linux 2023 v6.11.5 running Node.js 24";
 

@@ -2,7 +2,7 @@
 //! integration, stage and usage plan in `backend`; redeploys on a changed definition; the key's
 //! value never shown or stored. Each test runs in its own LocalStack account.
 
-mod support;
+use crate::support;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -10,9 +10,9 @@ use std::path::Path;
 use std::process::Output;
 use std::time::Duration;
 
+use crate::support::{Account, assert_ok, text};
 use provision::aws::Aws;
 use provision::model::{Attrs, TAG_ADDRESS, TAG_ENV, TAG_STACK};
-use support::{Account, assert_ok, text};
 
 fn apply(acct: &Account, d: &Path, stack: &str) -> Output {
     let out = acct.provision(

@@ -3,12 +3,12 @@
 //! safe to run again, and that resume ends converged. Production needs --confirm before any
 //! AWS call. Each test runs in its own account.
 
-mod support;
+use crate::support;
 
+use crate::support::{Account, assert_ok, text};
 use provision::aws::s3::S3Objects;
 use provision::model::{Attrs, Kind, SettingValue, Stack};
 use provision::state::{self, Store};
-use support::{Account, assert_ok, text};
 
 fn asg(attrs: &Attrs, option: &str) -> String {
     let Attrs::BeanstalkEnv(e) = attrs else {

@@ -1,13 +1,13 @@
 //! The shared network end to end against LocalStack: apply, converge, change, destroy, crash,
 //! and concurrent runs. Each test runs in its own LocalStack account.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use crate::support::{Account, assert_ok, text};
 use provision::model::{Attrs, Kind, Protocol, RuleSource, TAG_ADDRESS, TAG_ENV, TAG_STACK};
-use support::{Account, assert_ok, text};
 
 const NETWORK: usize = 16; // vpc, 4 subnets, igw, eip, nat, 2 route tables, 6 security groups
 // Monitoring: the alarm topic, staging's e-mail subscription, the API's two alarms, the NAT

@@ -1,20 +1,18 @@
-//! Faults: provision against LocalStack through a fault-injecting proxy (tests/support/faultproxy.rs):
+//! Faults: provision against LocalStack through a fault-injecting proxy (tests/it/support/faultproxy.rs):
 //! throttling in each service's own shape, 500/503 answers, connections dropped before and after
 //! the work is done, added latency, outages longer than the retry budget, rejected credentials and
 //! an endpoint nothing listens on. Each test runs in its own LocalStack account.
 
-#[path = "support/faultproxy.rs"]
-mod faultproxy;
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Output;
 use std::time::{Duration, Instant};
 
-use faultproxy::{Config, Fault, FaultProxy, Outage};
-use support::output::{Totals, totals};
-use support::{Account, assert_ok, text};
+use crate::support::faultproxy::{Config, Fault, FaultProxy, Outage};
+use crate::support::output::{Totals, totals};
+use crate::support::{Account, assert_ok, text};
 
 /// Runs provision as `acct` through `proxy` (both `AWS_ENDPOINT_URL` and `--endpoint-url`).
 fn through(acct: &Account, proxy: &str, dir: &Path, args: &[&str]) -> (Output, Duration) {
@@ -237,7 +235,7 @@ async fn rejected_credentials_and_an_unreachable_endpoint_fail_fast_with_one_lin
 /// The figures in docs/performance.md, "Under faults": apply of full staging from empty through
 /// the proxy at 0%, 10% and 20% (the mixed faults above), three runs each in fresh accounts,
 /// seeds 1-3. Not part of the suite (about four minutes):
-/// `cargo test --test faults -- --ignored --nocapture fault_figures`.
+/// `cargo test --test it -- --ignored --nocapture fault_figures`.
 #[tokio::test(flavor = "multi_thread")]
 #[ignore]
 async fn fault_figures() {

@@ -4,7 +4,7 @@
 //! once, a dead run's lock, and (issue 10) 200 drifts beside applies and destroys. Each test runs in its own LocalStack account; the scenarios of a
 //! test run concurrently, each in its own account, so the file stays fast on few test threads.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -16,8 +16,8 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::support::{Account, assert_ok, census, text};
 use provision::model::TAG_ENV;
-use support::{Account, assert_ok, census, text};
 
 /// Resources of a full staging environment: the shared network (15), the REST API and its key,
 /// the backend's subnet group, database, Beanstalk app and environment, integration, stage and

@@ -3,7 +3,7 @@
 //! No AWS call, no network.
 //!
 //! After an intended change to the estimate or its rendering, regenerate the golden file with
-//! `UPDATE_GOLDEN=1 cargo test --test cost` and review the diff.
+//! `UPDATE_GOLDEN=1 cargo test --test it cost::` and review the diff.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -2,12 +2,12 @@
 //! convergence, teardown, and production differing from staging exactly as the seed's table says
 //! (read back from the emulator, not from the specs). Each test runs in its own account.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 
+use crate::support::{Account, assert_ok, text};
 use provision::model::{Attrs, SettingValue, TAG_ADDRESS, TAG_ENV};
-use support::{Account, assert_ok, text};
 
 fn mutating(out: &std::process::Output) -> u64 {
     support::output::totals(out).mutating

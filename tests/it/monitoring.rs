@@ -3,12 +3,10 @@
 //! by hand and a deleted alarm are drift that apply puts back; a hand-edited dashboard is drift;
 //! destroy removes them all. Each test runs in its own LocalStack account.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use support::{Account, assert_ok, text};
+use crate::support::{Account, assert_ok, text};
 
 const TOPIC: &str = "agentpass-staging-alarms";
 const DASHBOARD: &str = "agentpass-staging";

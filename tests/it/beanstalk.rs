@@ -3,18 +3,18 @@
 //! updates, `OptionsToRemove`, waiting through transitions, destroy. Each test runs in its own
 //! LocalStack account. Nothing here depends on the RDS or API Gateway modules.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Output;
 use std::time::Instant;
 
+use crate::support::{Account, assert_ok, text};
 use aws_sdk_elasticbeanstalk::types::{
     ConfigurationOptionSetting, EnvironmentDescription, EnvironmentStatus,
 };
 use provision::model::{Kind, TAG_ADDRESS, TAG_ENV, TAG_STACK};
-use support::{Account, assert_ok, text};
 
 type Client = aws_sdk_elasticbeanstalk::Client;
 

@@ -3,11 +3,9 @@
 //! matches the spec. Drift reports it; plan and apply have nothing to do to AWS; refresh (or
 //! apply) records what AWS has, and drift is clean again.
 
-mod support;
-
 use std::path::Path;
 
-use support::{Account, assert_ok, text};
+use crate::support::{Account, assert_ok, text};
 
 /// What the killed run left: the VPC's `Environment` tag recorded with an older value.
 fn make_record_stale(dir: &Path) {

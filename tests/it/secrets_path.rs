@@ -4,14 +4,14 @@
 //! integration sends the backend the path the client asked for (`/health` for
 //! `GET /staging/health`), as the emulator computes it from the stored configuration.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Output;
 
+use crate::support::{Account, assert_ok, edit, text};
 use aws_sdk_apigateway::types::{ConnectionType, IntegrationType};
-use support::{Account, assert_ok, edit, text};
 
 const PROPERTIES: &str = "aws:elasticbeanstalk:application:environment";
 const SECRETS: &str = "aws:elasticbeanstalk:application:environmentsecrets";

@@ -1,11 +1,11 @@
 //! Saved plans against LocalStack: `plan --out FILE` then `apply FILE` carries out exactly that
 //! plan, and refuses, changing nothing, once AWS or state moved.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 
-use support::{Account, assert_ok, text};
+use crate::support::{Account, assert_ok, text};
 
 async fn set_vpc_tag(account: &Account, vpc: &str, value: &str) {
     let aws = account.aws().await;

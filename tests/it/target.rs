@@ -1,8 +1,8 @@
 //! `--target` against LocalStack: a subnet pulls in its VPC, and nothing else is touched.
 
-mod support;
+use crate::support;
 
-use support::{Account, assert_ok, text};
+use crate::support::{Account, assert_ok, text};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_targeted_subnet_brings_its_vpc_and_nothing_else() {

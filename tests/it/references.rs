@@ -2,13 +2,11 @@
 //! against LocalStack: known after apply on the first plan, set from what AWS made, converged,
 //! and following a replaced database's new endpoint in place.
 
-mod support;
-
 use std::collections::BTreeMap;
 
+use crate::support::output::calls;
+use crate::support::{Account, assert_ok, edit, text};
 use aws_sdk_elasticbeanstalk::Client;
-use support::output::calls;
-use support::{Account, assert_ok, edit, text};
 
 const APP_ENV: &str = "aws:elasticbeanstalk:application:environment";
 const SECRETS: &str = "aws:elasticbeanstalk:application:environmentsecrets";
