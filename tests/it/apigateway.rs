@@ -6,30 +6,12 @@ use crate::support;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::Path;
 use std::process::Output;
 use std::time::Duration;
 
-use crate::support::{Account, assert_ok, text};
+use crate::support::{Account, assert_ok, ok, text};
 use provision::aws::Aws;
 use provision::model::{Attrs, TAG_ADDRESS, TAG_ENV, TAG_STACK};
-
-fn apply(acct: &Account, d: &Path, stack: &str) -> Output {
-    let out = acct.provision(
-        d,
-        &[
-            "apply",
-            "--env",
-            "staging",
-            "--stack",
-            stack,
-            "--auto-approve",
-            "--stats",
-        ],
-    );
-    assert_ok(&out);
-    out
-}
 
 /// Calls of one API Gateway operation in a `--stats` report.
 fn calls(out: &Output, op: &str) -> u64 {
@@ -155,7 +137,7 @@ async fn shared_stack_creates_the_api_and_key_and_never_shows_the_value() {
     let d = dir.path();
     let mut outputs = Vec::new();
 
-    let out = apply(&acct, d, "shared");
+    let out = ok(acct.apply_stack(d, "staging", "shared"));
     outputs.push(text(&out));
     assert_eq!(calls(&out, "CreateRestApi"), 1, "{}", text(&out));
     assert_eq!(calls(&out, "CreateApiKey"), 1, "{}", text(&out));
@@ -208,10 +190,10 @@ async fn shared_stack_creates_the_api_and_key_and_never_shows_the_value() {
     );
 
     // Converged: nothing to do, no mutating call.
-    let plan = acct.provision(d, &["plan", "--env", "staging", "--stack", "shared"]);
+    let plan = acct.plan(d, "staging", &["--stack", "shared"]);
     assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
     outputs.push(text(&plan));
-    let again = apply(&acct, d, "shared");
+    let again = ok(acct.apply_stack(d, "staging", "shared"));
     assert_eq!(apigateway_mutating(&again), 0, "{}", text(&again));
     outputs.push(text(&again));
 
@@ -233,17 +215,7 @@ async fn shared_stack_creates_the_api_and_key_and_never_shows_the_value() {
     assert_no_value(&value, &outputs);
 
     // Destroy removes both.
-    let out = acct.provision(
-        d,
-        &[
-            "destroy",
-            "--env",
-            "staging",
-            "--stack",
-            "shared",
-            "--auto-approve",
-        ],
-    );
+    let out = acct.destroy(d, "staging", &["--stack", "shared"]);
     assert_ok(&out);
     assert!(staging_apis(&aws).await.is_empty());
     let keys = aws.apigateway.get_api_keys().send().await.unwrap();
@@ -257,8 +229,8 @@ async fn backend_stack_integrates_deploys_redeploys_on_change_and_destroys() {
     let d = dir.path();
     let mut outputs = Vec::new();
 
-    outputs.push(text(&apply(&acct, d, "shared")));
-    let out = apply(&acct, d, "backend");
+    outputs.push(text(&ok(acct.apply_stack(d, "staging", "shared"))));
+    let out = ok(acct.apply_stack(d, "staging", "backend"));
     outputs.push(text(&out));
     assert_eq!(calls(&out, "PutIntegration"), 1, "{}", text(&out));
     assert_eq!(calls(&out, "CreateDeployment"), 1, "{}", text(&out));
@@ -403,13 +375,13 @@ async fn backend_stack_integrates_deploys_redeploys_on_change_and_destroys() {
     assert_eq!(status(&path, Some("not-the-key-0123456789abcdef")), 403);
 
     // Converged: no API Gateway call that changes anything.
-    let plan_out = acct.provision(d, &["plan", "--env", "staging", "--stack", "backend"]);
+    let plan_out = acct.plan(d, "staging", &["--stack", "backend"]);
     assert!(
         !text(&plan_out).contains("backend.api") && !text(&plan_out).contains("usage_plan:"),
         "{}",
         text(&plan_out)
     );
-    let again = apply(&acct, d, "backend");
+    let again = ok(acct.apply_stack(d, "staging", "backend"));
     assert_eq!(apigateway_mutating(&again), 0, "{}", text(&again));
 
     // A changed integration is a new definition: a new deployment, and the stage moves to it.
@@ -421,13 +393,13 @@ async fn backend_stack_integrates_deploys_redeploys_on_change_and_destroys() {
         spec.replace("timeout_ms = 29000", "timeout_ms = 15000"),
     )
     .unwrap();
-    let plan_out = acct.provision(d, &["plan", "--env", "staging", "--stack", "backend"]);
+    let plan_out = acct.plan(d, "staging", &["--stack", "backend"]);
     assert_eq!(plan_out.status.code(), Some(2), "{}", text(&plan_out));
     let t = text(&plan_out);
     assert!(t.contains("~ backend.api_integration"), "{t}");
     assert!(t.contains("~ backend.api_stage"), "{t}");
     assert!(t.contains("definition_hash"), "{t}");
-    let out = apply(&acct, d, "backend");
+    let out = ok(acct.apply_stack(d, "staging", "backend"));
     outputs.push(text(&out));
     assert_eq!(calls(&out, "PutIntegration"), 1, "{}", text(&out));
     assert_eq!(calls(&out, "CreateDeployment"), 1, "{}", text(&out));
@@ -448,7 +420,7 @@ async fn backend_stack_integrates_deploys_redeploys_on_change_and_destroys() {
         .await
         .unwrap();
     assert_ne!(stage.deployment_id().unwrap(), first_deployment);
-    let again = apply(&acct, d, "backend");
+    let again = ok(acct.apply_stack(d, "staging", "backend"));
     assert_eq!(apigateway_mutating(&again), 0, "{}", text(&again));
     assert_eq!(status(&path, None), 403);
 
@@ -471,17 +443,7 @@ async fn backend_stack_integrates_deploys_redeploys_on_change_and_destroys() {
 
     // Destroy, backend then shared, removes it all.
     for stack in ["backend", "shared"] {
-        let out = acct.provision(
-            d,
-            &[
-                "destroy",
-                "--env",
-                "staging",
-                "--stack",
-                stack,
-                "--auto-approve",
-            ],
-        );
+        let out = acct.destroy(d, "staging", &["--stack", stack]);
         assert_ok(&out);
         assert_no_value(&value, &[text(&out)]);
     }

@@ -6,7 +6,6 @@
 use crate::support;
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::process::Output;
 use std::time::Instant;
 
@@ -39,21 +38,6 @@ fn beanstalk_changes(out: &Output) -> Vec<String> {
         })
         .map(str::to_owned)
         .collect()
-}
-
-fn apply(acct: &Account, d: &Path, env: &str, stack: &str) -> Output {
-    acct.provision(
-        d,
-        &[
-            "apply",
-            "--env",
-            env,
-            "--stack",
-            stack,
-            "--auto-approve",
-            "--stats",
-        ],
-    )
 }
 
 /// A plan that ran: 0 (no changes) or 2 (changes, possibly other modules' resources).
@@ -155,10 +139,10 @@ async fn staging_backend_and_console_apply_converge_and_destroy() {
     let dir = acct.workdir();
     let d = dir.path();
     let started = Instant::now();
-    assert_ok(&apply(&acct, d, "staging", "shared"));
-    let backend = apply(&acct, d, "staging", "backend");
+    assert_ok(&acct.apply_stack(d, "staging", "shared"));
+    let backend = acct.apply_stack(d, "staging", "backend");
     assert_ok(&backend);
-    let console = apply(&acct, d, "staging", "console");
+    let console = acct.apply_stack(d, "staging", "console");
     assert_ok(&console);
     eprintln!(
         "staging shared+backend+console applied in {:?}",
@@ -305,7 +289,7 @@ async fn staging_backend_and_console_apply_converge_and_destroy() {
 
     // Converged: plans are empty, applies make no mutating call.
     for stack in ["backend", "console"] {
-        let plan = acct.provision(d, &["plan", "--env", "staging", "--stack", stack]);
+        let plan = acct.plan(d, "staging", &["--stack", stack]);
         assert_ok_or_pending(&plan);
         assert_eq!(
             beanstalk_changes(&plan),
@@ -313,14 +297,14 @@ async fn staging_backend_and_console_apply_converge_and_destroy() {
             "{}",
             text(&plan)
         );
-        let again = apply(&acct, d, "staging", stack);
+        let again = acct.apply_stack(d, "staging", stack);
         assert_ok(&again);
         assert_eq!(beanstalk_mutating(&again), 0, "{}", text(&again));
     }
 
     // Destroy removes the environments (terminated) and applications.
     let started = Instant::now();
-    assert_ok(&acct.provision(d, &["destroy", "--env", "staging", "--auto-approve"]));
+    assert_ok(&acct.destroy(d, "staging", &[]));
     eprintln!("staging destroyed in {:?}", started.elapsed());
     assert!(
         environment(&eb, "agentpass-backend-staging")
@@ -350,8 +334,8 @@ async fn production_scaling_and_removed_settings_update_in_place() {
     let acct = Account::new();
     let dir = acct.workdir();
     let d = dir.path();
-    assert_ok(&apply(&acct, d, "production", "shared"));
-    assert_ok(&apply(&acct, d, "production", "backend"));
+    assert_ok(&acct.apply_stack(d, "production", "shared"));
+    assert_ok(&acct.apply_stack(d, "production", "backend"));
     let eb = acct.aws().await.beanstalk;
     let name = "agentpass-backend-production";
     let id = environment(&eb, name)
@@ -376,7 +360,7 @@ async fn production_scaling_and_removed_settings_update_in_place() {
         spec.replacen("max_instances = 2", "max_instances = 3", 1),
     )
     .unwrap();
-    let plan = acct.provision(d, &["plan", "--env", "production", "--stack", "backend"]);
+    let plan = acct.plan(d, "production", &["--stack", "backend"]);
     assert_eq!(plan.status.code(), Some(2), "{}", text(&plan));
     let changes = beanstalk_changes(&plan);
     assert_eq!(changes.len(), 1, "{}", text(&plan));
@@ -384,14 +368,14 @@ async fn production_scaling_and_removed_settings_update_in_place() {
         changes[0].starts_with("~ backend.beanstalk (e-"),
         "{changes:?}"
     );
-    let out = apply(&acct, d, "production", "backend");
+    let out = acct.apply_stack(d, "production", "backend");
     assert_ok(&out);
     let env = environment(&eb, name).await.unwrap();
     assert_eq!(env.environment_id(), Some(id.as_str()), "updated in place");
     assert_eq!(env.status(), Some(&EnvironmentStatus::Ready));
     let s = settings(&eb, name, name).await;
     assert_eq!(get(&s, "aws:autoscaling:asg", "MaxSize"), Some("3"));
-    let again = apply(&acct, d, "production", "backend");
+    let again = acct.apply_stack(d, "production", "backend");
     assert_ok(&again);
     assert_eq!(beanstalk_mutating(&again), 0, "{}", text(&again));
 
@@ -401,7 +385,7 @@ async fn production_scaling_and_removed_settings_update_in_place() {
     let removed = "NODE_ENV = \"production\"\n";
     assert!(spec.contains(removed));
     std::fs::write(&base, spec.replace(removed, "")).unwrap();
-    let plan = acct.provision(d, &["plan", "--env", "production", "--stack", "backend"]);
+    let plan = acct.plan(d, "production", &["--stack", "backend"]);
     assert_eq!(plan.status.code(), Some(2), "{}", text(&plan));
     assert!(text(&plan).contains("NODE_ENV"), "{}", text(&plan));
     assert!(
@@ -411,7 +395,7 @@ async fn production_scaling_and_removed_settings_update_in_place() {
         "{}",
         text(&plan)
     );
-    assert_ok(&apply(&acct, d, "production", "backend"));
+    assert_ok(&acct.apply_stack(d, "production", "backend"));
     let s = settings(&eb, name, name).await;
     assert_eq!(
         get(
@@ -424,7 +408,7 @@ async fn production_scaling_and_removed_settings_update_in_place() {
     assert_eq!(get(&s, "aws:autoscaling:asg", "MaxSize"), Some("3"));
     let env = environment(&eb, name).await.unwrap();
     assert_eq!(env.environment_id(), Some(id.as_str()));
-    let again = apply(&acct, d, "production", "backend");
+    let again = acct.apply_stack(d, "production", "backend");
     assert_ok(&again);
     assert_eq!(beanstalk_mutating(&again), 0, "{}", text(&again));
 
@@ -439,7 +423,7 @@ async fn production_scaling_and_removed_settings_update_in_place() {
         ),
     )
     .unwrap();
-    assert_ok(&apply(&acct, d, "production", "backend"));
+    assert_ok(&acct.apply_stack(d, "production", "backend"));
     let env = environment(&eb, name).await.unwrap();
     assert_eq!(env.environment_id(), Some(id.as_str()));
     assert_eq!(env.status(), Some(&EnvironmentStatus::Ready));
@@ -450,7 +434,7 @@ async fn production_scaling_and_removed_settings_update_in_place() {
     let t = tags(&eb, app.application_arn().unwrap()).await;
     assert_eq!(t.get("Team").map(String::as_str), Some("platform"));
     std::fs::write(&base, spec).unwrap();
-    assert_ok(&apply(&acct, d, "production", "backend"));
+    assert_ok(&acct.apply_stack(d, "production", "backend"));
     let env = environment(&eb, name).await.unwrap();
     let t = tags(&eb, env.environment_arn().unwrap()).await;
     assert_eq!(t.get("Team"), None);
@@ -459,7 +443,7 @@ async fn production_scaling_and_removed_settings_update_in_place() {
     let spec = std::fs::read_to_string(&base).unwrap();
     let bogus = "\n[backend.beanstalk.settings.\"aws:autoscaling:asg\"]\nBogusOption = \"1\"\n";
     std::fs::write(&base, format!("{spec}{bogus}")).unwrap();
-    let out = apply(&acct, d, "production", "backend");
+    let out = acct.apply_stack(d, "production", "backend");
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let t = text(&out);
     assert!(
@@ -468,7 +452,7 @@ async fn production_scaling_and_removed_settings_update_in_place() {
     );
     assert!(t.contains("BogusOption"), "{t}");
     std::fs::write(&base, spec).unwrap();
-    let plan = acct.provision(d, &["plan", "--env", "production", "--stack", "backend"]);
+    let plan = acct.plan(d, "production", &["--stack", "backend"]);
     assert_ok_or_pending(&plan);
     assert_eq!(
         beanstalk_changes(&plan),
@@ -483,13 +467,13 @@ async fn apply_waits_through_launching_and_updating() {
     let acct = Account::new();
     let dir = acct.workdir();
     let d = dir.path();
-    assert_ok(&apply(&acct, d, "staging", "shared"));
+    assert_ok(&acct.apply_stack(d, "staging", "shared"));
     let eb = acct.aws().await.beanstalk;
     let name = "agentpass-backend-staging";
 
     let delay = DelayGuard::set(3);
     let started = Instant::now();
-    assert_ok(&apply(&acct, d, "staging", "backend"));
+    assert_ok(&acct.apply_stack(d, "staging", "backend"));
     let created = started.elapsed();
     eprintln!("create through Launching (3 s delay): {created:?}");
     assert_eq!(
@@ -525,7 +509,7 @@ async fn apply_waits_through_launching_and_updating() {
     )
     .unwrap();
     let started = Instant::now();
-    let out = apply(&acct, d, "staging", "backend");
+    let out = acct.apply_stack(d, "staging", "backend");
     assert_ok(&out);
     eprintln!(
         "update through Updating (3 s delay): {:?}",
@@ -545,17 +529,7 @@ async fn apply_waits_through_launching_and_updating() {
 
     // Destroy waits through Terminating before the application can go.
     let started = Instant::now();
-    assert_ok(&acct.provision(
-        d,
-        &[
-            "destroy",
-            "--env",
-            "staging",
-            "--stack",
-            "backend",
-            "--auto-approve",
-        ],
-    ));
+    assert_ok(&acct.destroy(d, "staging", &["--stack", "backend"]));
     eprintln!(
         "destroy through Terminating (3 s delay): {:?}",
         started.elapsed()
@@ -574,10 +548,10 @@ async fn load_balancer_type_change_replaces_the_environment() {
     let acct = Account::new();
     let dir = acct.workdir();
     let d = dir.path();
-    assert_ok(&apply(&acct, d, "staging", "shared"));
+    assert_ok(&acct.apply_stack(d, "staging", "shared"));
     // The console reads the backend's API stage (API_URL): the seed's order, backend first.
-    assert_ok(&apply(&acct, d, "staging", "backend"));
-    assert_ok(&apply(&acct, d, "staging", "console"));
+    assert_ok(&acct.apply_stack(d, "staging", "backend"));
+    assert_ok(&acct.apply_stack(d, "staging", "console"));
     let eb = acct.aws().await.beanstalk;
     let name = "agentpass-console-staging";
     let before = environment(&eb, name).await.unwrap();
@@ -592,14 +566,14 @@ async fn load_balancer_type_change_replaces_the_environment() {
         .replacen(lb_lists, "security_groups = [\"console-app\"]\n", 1);
     std::fs::write(&base, spec).unwrap();
 
-    let plan = acct.provision(d, &["plan", "--env", "staging", "--stack", "console"]);
+    let plan = acct.plan(d, "staging", &["--stack", "console"]);
     assert_eq!(plan.status.code(), Some(2), "{}", text(&plan));
     let t = text(&plan);
     assert!(
         t.contains("replace, forced by settings.aws:elasticbeanstalk:environment.LoadBalancerType"),
         "{t}"
     );
-    assert_ok(&apply(&acct, d, "staging", "console"));
+    assert_ok(&acct.apply_stack(d, "staging", "console"));
     let after = environment(&eb, name).await.unwrap();
     assert_ne!(after.environment_id(), before.environment_id(), "replaced");
     let s = settings(&eb, name, name).await;
@@ -607,7 +581,7 @@ async fn load_balancer_type_change_replaces_the_environment() {
         get(&s, "aws:elasticbeanstalk:environment", "EnvironmentType"),
         Some("SingleInstance")
     );
-    let again = acct.provision(d, &["plan", "--env", "staging", "--stack", "console"]);
+    let again = acct.plan(d, "staging", &["--stack", "console"]);
     assert_eq!(again.status.code(), Some(0), "{}", text(&again));
 }
 
@@ -619,11 +593,11 @@ async fn beanstalk_made_security_groups_cause_no_diff_and_no_drift() {
     let acct = Account::new();
     let dir = acct.workdir();
     let d = dir.path();
-    assert_ok(&apply(&acct, d, "staging", "shared"));
+    assert_ok(&acct.apply_stack(d, "staging", "shared"));
     // The console reads the backend's API stage (API_URL): the seed's order, backend first.
-    assert_ok(&apply(&acct, d, "staging", "backend"));
-    assert_ok(&apply(&acct, d, "staging", "console"));
-    let plan = acct.provision(d, &["plan", "--env", "staging", "--stack", "console"]);
+    assert_ok(&acct.apply_stack(d, "staging", "backend"));
+    assert_ok(&acct.apply_stack(d, "staging", "console"));
+    let plan = acct.plan(d, "staging", &["--stack", "console"]);
     assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
     let drift = acct.provision(d, &["drift", "--env", "staging", "--stack", "console"]);
     let t = text(&drift);
@@ -658,14 +632,14 @@ async fn a_failed_launch_shows_its_error_events() {
     let acct = Account::new();
     let dir = acct.workdir();
     let d = dir.path();
-    assert_ok(&apply(&acct, d, "staging", "shared"));
+    assert_ok(&acct.apply_stack(d, "staging", "shared"));
     // A profile IAM does not have, named in the spec's own settings (which win over the
     // profile provision makes).
     let base = d.join("specs/base.toml");
     let spec = std::fs::read_to_string(&base).unwrap();
     let ghost = "[backend.beanstalk.settings.\"aws:autoscaling:launchconfiguration\"]\nIamInstanceProfile = \"agentpass-ghost\"\n\n[backend.database]";
     std::fs::write(&base, spec.replacen("[backend.database]", ghost, 1)).unwrap();
-    let out = apply(&acct, d, "staging", "backend");
+    let out = acct.apply_stack(d, "staging", "backend");
     let t = text(&out);
     assert!(!out.status.success(), "{t}");
     assert!(t.contains("Terminated instead of becoming Ready"), "{t}");
@@ -688,10 +662,10 @@ async fn a_platform_branch_resolves_to_its_newest_version_and_upgrades_only_when
     let acct = Account::new();
     let dir = acct.workdir();
     let d = dir.path();
-    assert_ok(&apply(&acct, d, "staging", "shared"));
+    assert_ok(&acct.apply_stack(d, "staging", "shared"));
     // The console reads the backend's API stage (API_URL): the seed's order, backend first.
-    assert_ok(&apply(&acct, d, "staging", "backend"));
-    assert_ok(&apply(&acct, d, "staging", "console"));
+    assert_ok(&acct.apply_stack(d, "staging", "backend"));
+    assert_ok(&acct.apply_stack(d, "staging", "console"));
     let eb = acct.aws().await.beanstalk;
     let name = "agentpass-console-staging";
     let before = environment(&eb, name).await.unwrap();
@@ -757,10 +731,7 @@ async fn a_retired_pinned_stack_is_refused_before_any_change() {
         "platform = \"Node.js 24 running on 64bit Amazon Linux 2023\"",
         &format!("solution_stack = \"{retired}\""),
     );
-    let out = acct.provision(
-        d,
-        &["apply", "--env", "staging", "--auto-approve", "--stats"],
-    );
+    let out = acct.apply(d, "staging", &[]);
     let t = text(&out);
     assert_eq!(out.status.code(), Some(1), "{t}");
     assert!(t.contains("backend.beanstalk.solution_stack ("), "{t}");
@@ -799,7 +770,7 @@ async fn plans_read_the_platform_branch_lifecycle() {
     let acct = Account::new();
     let dir = acct.workdir();
     let d = dir.path();
-    let plan = || acct.provision(d, &["plan", "--env", "staging", "--stats"]);
+    let plan = || acct.plan(d, "staging", &[]);
     let out = plan();
     let t = text(&out);
     assert_eq!(out.status.code(), Some(2), "{t}");
@@ -834,10 +805,7 @@ async fn plans_read_the_platform_branch_lifecycle() {
         &format!("platform = \"{NODE24}\""),
         "platform = \"Node.js 20 running on 64bit Amazon Linux 2023\"",
     );
-    let out = acct.provision(
-        d,
-        &["apply", "--env", "staging", "--auto-approve", "--stats"],
-    );
+    let out = acct.apply(d, "staging", &[]);
     let t = text(&out);
     assert_eq!(out.status.code(), Some(1), "{t}");
     assert!(t.contains("backend.beanstalk.platform ("), "{t}");
@@ -881,8 +849,8 @@ async fn a_health_blip_is_waited_out_and_a_lasting_one_names_its_events() {
     let acct = Account::new();
     let dir = acct.workdir();
     let d = dir.path();
-    assert_ok(&apply(&acct, d, "staging", "shared"));
-    assert_ok(&apply(&acct, d, "staging", "backend"));
+    assert_ok(&acct.apply_stack(d, "staging", "shared"));
+    assert_ok(&acct.apply_stack(d, "staging", "backend"));
     let eb = acct.aws().await.beanstalk;
     let name = "agentpass-backend-staging";
     let path = |p: &str| {
@@ -896,7 +864,7 @@ async fn a_health_blip_is_waited_out_and_a_lasting_one_names_its_events() {
     let (from, to) = path("/health");
     support::edit(d, "base.toml", &from, &to);
     let started = Instant::now();
-    let out = apply(&acct, d, "staging", "backend");
+    let out = acct.apply_stack(d, "staging", "backend");
     assert_ok(&out);
     let t = text(&out);
     assert!(
@@ -940,6 +908,6 @@ async fn a_health_blip_is_waited_out_and_a_lasting_one_names_its_events() {
         "{t}"
     );
     // The update itself went through: the next plan has nothing left for the environment.
-    let plan = acct.provision(d, &["plan", "--env", "staging", "--stack", "backend"]);
+    let plan = acct.plan(d, "staging", &["--stack", "backend"]);
     assert!(beanstalk_changes(&plan).is_empty(), "{}", text(&plan));
 }

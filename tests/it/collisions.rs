@@ -4,21 +4,16 @@
 //! out; a state bucket another account owns likewise. A converged plan looks nothing up. Each
 //! test runs in its own LocalStack account.
 
-use std::path::Path;
 use std::process::Output;
 
 use crate::support::output::calls;
-use crate::support::{Account, assert_ok, text};
+use crate::support::{Account, HandVpc, assert_ok, text};
 use aws_sdk_elasticbeanstalk::types::Tag as EbTag;
 use aws_sdk_rds::types::Tag as RdsTag;
 use provision::aws::Aws;
 use provision::model::{TAG_ENV, TAG_PROJECT};
 
 const SOLUTION_STACK: &str = "64bit Amazon Linux 2023 v6.11.5 running Node.js 24";
-
-fn plan(acct: &Account, d: &Path) -> Output {
-    acct.provision(d, &["plan", "--env", "staging", "--stats"])
-}
 
 /// A refused run: exit 1, every expected text in its message, nothing planned on stdout.
 #[track_caller]
@@ -210,8 +205,8 @@ async fn terraform_leftovers_refuse_plan_and_apply_and_nothing_is_created() {
         "rename it in the spec: backend.beanstalk.application (specs/base.toml:",
         "no provision tags: made outside provision, e.g. by Terraform",
     ];
-    assert_refused(&plan(&acct, d), &expected);
-    let out = acct.provision(d, &["apply", "--env", "staging", "--auto-approve"]);
+    assert_refused(&acct.plan(d, "staging", &[]), &expected);
+    let out = acct.apply(d, "staging", &[]);
     assert_refused(&out, &expected);
     assert!(
         !text(&out).contains("DBInstanceAlreadyExists"),
@@ -235,7 +230,7 @@ async fn a_database_of_another_provision_environment_is_named_and_not_offered_fo
     let production = [(TAG_PROJECT, "agentpass"), (TAG_ENV, "production")];
     rds_instance(&aws, "agentpass-staging", &production).await;
 
-    let out = plan(&acct, dir.path());
+    let out = acct.plan(dir.path(), "staging", &[]);
     assert_refused(
         &out,
         &[
@@ -256,27 +251,8 @@ async fn a_db_subnet_group_of_the_same_name() {
     let dir = acct.workdir();
     let aws = acct.aws().await;
     // A group needs subnets: a hand-made VPC of its own.
-    let vpc = aws
-        .ec2
-        .create_vpc()
-        .cidr_block("10.9.0.0/16")
-        .send()
-        .await
-        .unwrap();
-    let vpc = vpc.vpc().unwrap().vpc_id().unwrap().to_owned();
-    let mut subnets = Vec::new();
-    for (cidr, az) in [("10.9.1.0/24", "us-east-2a"), ("10.9.2.0/24", "us-east-2b")] {
-        let s = aws
-            .ec2
-            .create_subnet()
-            .vpc_id(&vpc)
-            .cidr_block(cidr)
-            .availability_zone(az)
-            .send()
-            .await
-            .unwrap();
-        subnets.push(s.subnet().unwrap().subnet_id().unwrap().to_owned());
-    }
+    let subnets = [("10.9.1.0/24", "us-east-2a"), ("10.9.2.0/24", "us-east-2b")];
+    let HandVpc { id: vpc, subnets } = HandVpc::make(&aws, "10.9.0.0/16", &[], &subnets).await;
     aws.rds
         .create_db_subnet_group()
         .db_subnet_group_name("agentpass-staging-subnets")
@@ -287,7 +263,7 @@ async fn a_db_subnet_group_of_the_same_name() {
         .unwrap();
 
     assert_refused(
-        &plan(&acct, dir.path()),
+        &acct.plan(dir.path(), "staging", &[]),
         &[
             "backend.db_subnet_group: the DB subnet group name `agentpass-staging-subnets` is \
              taken by agentpass-staging-subnets",
@@ -306,7 +282,7 @@ async fn a_beanstalk_application_of_another_project() {
     let other = [(TAG_PROJECT, "other"), (TAG_ENV, "staging")];
     beanstalk_app(&aws, "agentpass-console-staging", &other).await;
 
-    let out = plan(&acct, dir.path());
+    let out = acct.plan(dir.path(), "staging", &[]);
     assert_refused(
         &out,
         &[
@@ -337,7 +313,7 @@ async fn a_beanstalk_environment_of_the_same_name_in_another_application() {
     wait_for(&aws, &gone, "Terminated").await;
     let id = beanstalk_env(&aws, "legacy", "agentpass-console-staging", None).await;
 
-    let out = plan(&acct, dir.path());
+    let out = acct.plan(dir.path(), "staging", &[]);
     assert_refused(
         &out,
         &[
@@ -361,7 +337,7 @@ async fn a_cname_prefix_taken_by_another_environment() {
     beanstalk_app(&aws, "legacy", &[]).await;
     let id = beanstalk_env(&aws, "legacy", "legacy-web", Some("agentpass-staging")).await;
 
-    let out = plan(&acct, dir.path());
+    let out = acct.plan(dir.path(), "staging", &[]);
     assert_refused(
         &out,
         &[
@@ -404,7 +380,7 @@ async fn a_rest_api_and_an_api_key_of_the_same_names() {
         .unwrap();
     let (api, key) = (api.id().unwrap(), key.id().unwrap());
 
-    let out = plan(&acct, dir.path());
+    let out = acct.plan(dir.path(), "staging", &[]);
     assert_refused(
         &out,
         &[
@@ -453,8 +429,8 @@ async fn a_state_bucket_another_account_owns() {
         "HeadBucket answers 403",
         "choose another name in the spec's `state.bucket`",
     ];
-    assert_refused(&plan(&acct, dir.path()), &expected);
-    let out = acct.provision(dir.path(), &["apply", "--env", "staging", "--auto-approve"]);
+    assert_refused(&acct.plan(dir.path(), "staging", &[]), &expected);
+    let out = acct.apply(dir.path(), "staging", &[]);
     assert_refused(&out, &expected);
     let vpcs = ours.ec2.describe_vpcs().send().await.unwrap();
     assert!(
@@ -470,10 +446,7 @@ async fn a_converged_plan_looks_nothing_up_and_own_names_are_no_collision() {
     let acct = Account::new();
     let dir = acct.workdir();
     let d = dir.path();
-    let out = acct.provision(
-        d,
-        &["apply", "--env", "staging", "--auto-approve", "--stats"],
-    );
+    let out = acct.apply(d, "staging", &[]);
     assert_ok(&out);
     // From empty, each name is looked up once per plan (the first, and the one under the lock).
     assert_eq!(
@@ -483,7 +456,7 @@ async fn a_converged_plan_looks_nothing_up_and_own_names_are_no_collision() {
         text(&out)
     );
 
-    let out = plan(&acct, d);
+    let out = acct.plan(d, "staging", &[]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     for (service, op, n) in [
         ("Elastic Beanstalk", "CheckDNSAvailability", 0),
@@ -505,7 +478,7 @@ async fn a_converged_plan_looks_nothing_up_and_own_names_are_no_collision() {
         "cname_prefix = \"{project}-{env}-web\"",
     );
     std::fs::write(&path, spec).unwrap();
-    let out = plan(&acct, d);
+    let out = acct.plan(d, "staging", &[]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(
         text(&out).contains("replace, forced by cname_prefix"),

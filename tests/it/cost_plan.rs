@@ -11,7 +11,7 @@ async fn plan_prices_what_exists_against_what_the_spec_wants() {
     let d = dir.path();
     assert!(!d.join("prices").exists());
 
-    let out = acct.provision(d, &["plan", "--env", "staging"]);
+    let out = acct.plan(d, "staging", &[]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(
         text(&out)
@@ -22,17 +22,7 @@ async fn plan_prices_what_exists_against_what_the_spec_wants() {
 
     // The shared stack alone: the NAT gateway (730 h × $0.045 + 10 GB × $0.045), its Elastic
     // IP (730 h × $0.005) and the REST API (1 million requests × $3.50) = $40.45.
-    assert_ok(&acct.provision(
-        d,
-        &[
-            "apply",
-            "--env",
-            "staging",
-            "--stack",
-            "shared",
-            "--auto-approve",
-        ],
-    ));
+    assert_ok(&acct.apply_stack(d, "staging", "shared"));
     let out = acct.provision(d, &["plan", "--env", "staging", "--format", "json"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     let doc: serde_json::Value =
@@ -48,15 +38,15 @@ async fn plan_prices_what_exists_against_what_the_spec_wants() {
     assert!((after - 127.4269).abs() < 1e-9, "{after}");
 
     // Converged: no change.
-    assert_ok(&acct.provision(d, &["apply", "--env", "staging", "--auto-approve"]));
-    let out = acct.provision(d, &["plan", "--env", "staging"]);
+    assert_ok(&acct.apply(d, "staging", &[]));
+    let out = acct.plan(d, "staging", &[]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(
         text(&out).contains(": $127.43 -> $127.43 ($0.00)"),
         "{}",
         text(&out)
     );
-    assert_ok(&acct.provision(d, &["destroy", "--env", "staging", "--auto-approve"]));
+    assert_ok(&acct.destroy(d, "staging", &[]));
 }
 
 #[test]
@@ -64,16 +54,7 @@ fn a_plan_whose_prices_cannot_be_read_says_so_and_still_plans() {
     let acct = Account::new();
     let dir = acct.workdir();
     let d = dir.path();
-    let out = acct.provision(
-        d,
-        &[
-            "plan",
-            "--env",
-            "staging",
-            "--prices",
-            "no-such-prices.toml",
-        ],
-    );
+    let out = acct.plan(d, "staging", &["--prices", "no-such-prices.toml"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);

@@ -21,12 +21,9 @@ async fn destroy_rides_out_interfaces_a_database_and_load_balancers_just_release
     let acct = Account::new();
     let dir = acct.workdir();
     let d = dir.path();
-    assert_ok(&acct.provision(d, &["apply", "--env", "staging", "--auto-approve"]));
+    assert_ok(&acct.apply(d, "staging", &[]));
 
-    let out = acct.provision(
-        d,
-        &["destroy", "--env", "staging", "--auto-approve", "--stats"],
-    );
+    let out = acct.destroy(d, "staging", &[]);
     assert_ok(&out);
     // The database's and load balancers' interfaces still held subnets or groups when their
     // deletes were first tried (4 subnets, 5 groups): some were refused and tried again.

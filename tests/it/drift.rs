@@ -20,12 +20,6 @@ use provision::aws::stats::is_read_only;
 use provision::model::{Kind, TAG_ADDRESS, TAG_ENV, TAG_PROJECT, TAG_STACK};
 use serde_json::{Value, json};
 
-/// A full apply of every stack of `env`.
-fn apply(acct: &Account, d: &Path, env: &str) {
-    let out = acct.provision(d, &["apply", "--env", env, "--auto-approve"]);
-    assert_ok(&out);
-}
-
 /// `drift --format json --stats` (plus `extra`): exit code, the document, and the whole output.
 fn drift(acct: &Account, d: &Path, env: &str, extra: &[&str]) -> (i32, Value, Output) {
     let mut args = vec!["drift", "--env", env, "--format", "json", "--stats"];
@@ -158,7 +152,7 @@ async fn a_clean_apply_shows_no_drift_and_drift_only_reads() {
     let acct = Account::new();
     let dir = acct.workdir();
     let d = dir.path();
-    apply(&acct, d, "staging");
+    assert_ok(&acct.apply(d, "staging", &[]));
 
     // Every kind of resource is there, and none of them shows anything.
     let aws = acct.aws().await;
@@ -216,7 +210,7 @@ async fn a_clean_apply_shows_no_drift_and_drift_only_reads() {
     // that tell drift whether a run was at work meanwhile, no more; the plan alone lists the
     // platform versions (to note a newer one) and reads its branch's lifecycle (to warn before
     // it retires), drift needs neither for running environments.
-    let plan = acct.provision(d, &["plan", "--env", "staging", "--stats"]);
+    let plan = acct.plan(d, "staging", &[]);
     assert_eq!(plan.status.code(), Some(0), "converged:\n{}", text(&plan));
     let t = totals(&plan);
     assert_eq!((t.calls, t.mutating), (total - 6 + 2, 0), "{}", text(&plan));
@@ -275,7 +269,7 @@ async fn production_is_clean_after_apply_and_a_held_storage_change_is_pending_no
     let acct = Account::new();
     let dir = acct.workdir();
     let d = dir.path();
-    apply(&acct, d, "production");
+    assert_ok(&acct.apply(d, "production", &[]));
     let (code, doc, out) = drift(&acct, d, "production", &[]);
     assert_clean(code, &doc);
     assert_eq!(totals(&out).mutating, 0);
@@ -287,7 +281,7 @@ async fn production_is_clean_after_apply_and_a_held_storage_change_is_pending_no
         "allocated_storage_gb = 20",
         "allocated_storage_gb = 30",
     );
-    apply(&acct, d, "production");
+    assert_ok(&acct.apply(d, "production", &[]));
     let (code, doc, _) = drift(&acct, d, "production", &[]);
     assert_eq!(code, 0, "pending is not drift: {doc:#}");
     assert_eq!(
@@ -315,7 +309,7 @@ async fn hand_changes_are_changed_with_field_and_values_and_apply_restores_them(
     let acct = Account::new();
     let dir = acct.workdir();
     let d = dir.path();
-    apply(&acct, d, "staging");
+    assert_ok(&acct.apply(d, "staging", &[]));
     let ids = ids(&acct, d, "staging");
     let aws = acct.aws().await;
 
@@ -469,7 +463,7 @@ async fn hand_changes_are_changed_with_field_and_values_and_apply_restores_them(
     }
 
     // Then what: apply puts the spec back, and drift is silent again.
-    apply(&acct, d, "staging");
+    assert_ok(&acct.apply(d, "staging", &[]));
     let (code, doc, _) = drift(&acct, d, "staging", &[]);
     assert_clean(code, &doc);
 }
@@ -479,7 +473,7 @@ async fn missing_and_unmanaged_resources_and_stack_scope() {
     let acct = Account::new();
     let dir = acct.workdir();
     let d = dir.path();
-    apply(&acct, d, "staging");
+    assert_ok(&acct.apply(d, "staging", &[]));
     let ids = ids(&acct, d, "staging");
     let aws = acct.aws().await;
     let vpc = &ids["shared.vpc"];
@@ -504,20 +498,7 @@ async fn missing_and_unmanaged_resources_and_stack_scope() {
         .group_id()
         .unwrap()
         .to_owned();
-    let hand_subnet = aws
-        .ec2
-        .create_subnet()
-        .vpc_id(vpc)
-        .cidr_block("10.2.99.0/24")
-        .availability_zone("us-east-2a")
-        .send()
-        .await
-        .unwrap()
-        .subnet()
-        .unwrap()
-        .subnet_id()
-        .unwrap()
-        .to_owned();
+    let hand_subnet = support::hand_subnet(&aws, vpc, "10.2.99.0/24", "us-east-2a").await;
     // ... and one carrying staging's ownership tags that is in neither spec nor state.
     let tag = |k: &str, v: &str| Ec2Tag::builder().key(k).value(v).build();
     let tagged_sg = aws
@@ -619,7 +600,7 @@ async fn missing_and_unmanaged_resources_and_stack_scope() {
 
     // Then what: apply recreates the key and deletes the stray group it owns; the resources
     // without tags are never provision's to touch, so they stay until removed by hand.
-    apply(&acct, d, "staging");
+    assert_ok(&acct.apply(d, "staging", &[]));
     let (code, doc, _) = drift(&acct, d, "staging", &[]);
     assert_eq!(code, 2, "{doc:#}");
     assert_eq!(
@@ -648,7 +629,7 @@ async fn a_spec_changed_since_apply_is_spec_ahead_kept_apart_from_drift() {
     let acct = Account::new();
     let dir = acct.workdir();
     let d = dir.path();
-    apply(&acct, d, "staging");
+    assert_ok(&acct.apply(d, "staging", &[]));
     let resources = ids(&acct, d, "staging").len();
 
     // A tag added to the spec after the apply: every resource is behind the spec, none drifted.
@@ -677,7 +658,7 @@ async fn a_spec_changed_since_apply_is_spec_ahead_kept_apart_from_drift() {
             "{f:#}"
         );
     }
-    let plan = acct.provision(d, &["plan", "--env", "staging"]);
+    let plan = acct.plan(d, "staging", &[]);
     assert_eq!(plan.status.code(), Some(2), "{}", text(&plan));
 
     // A hand change at the same time is drift, counted apart.
@@ -698,7 +679,7 @@ async fn a_spec_changed_since_apply_is_spec_ahead_kept_apart_from_drift() {
     assert!(t.contains("spec ahead shared.vpc: "), "{t}");
 
     // Apply takes the spec and reverts the hand change: nothing left.
-    apply(&acct, d, "staging");
+    assert_ok(&acct.apply(d, "staging", &[]));
     let (code, doc, _) = drift(&acct, d, "staging", &[]);
     assert_clean(code, &doc);
 }
@@ -714,7 +695,7 @@ async fn an_ignored_field_is_neither_drift_nor_planned() {
         "\n# Scaling and NODE_ENV are owned by other systems.\n[ignore]\n\"backend.beanstalk\" = [\n  \"settings.aws:autoscaling:asg.MaxSize\",\n  \"settings.aws:elasticbeanstalk:application:environment.NODE_ENV\",\n]\n",
     );
     std::fs::write(&path, spec).unwrap();
-    apply(&acct, d, "staging");
+    assert_ok(&acct.apply(d, "staging", &[]));
     let (code, doc, _) = drift(&acct, d, "staging", &[]);
     assert_clean(code, &doc);
 
@@ -734,7 +715,7 @@ async fn an_ignored_field_is_neither_drift_nor_planned() {
     );
     let (code, doc, _) = drift(&acct, d, "staging", &[]);
     assert_clean(code, &doc);
-    let plan = acct.provision(d, &["plan", "--env", "staging"]);
+    let plan = acct.plan(d, "staging", &[]);
     assert_eq!(plan.status.code(), Some(0), "not planned:\n{}", text(&plan));
 
     // A field next to it is still compared.
@@ -776,7 +757,7 @@ async fn findings_a_live_run_can_explain_are_pending_naming_it() {
     let acct = Account::new();
     let dir = acct.workdir();
     let d = dir.path();
-    apply(&acct, d, "staging");
+    assert_ok(&acct.apply(d, "staging", &[]));
     let ids = ids(&acct, d, "staging");
     let aws = acct.aws().await;
     // The key goes, and with it the usage plan's (backend) reference to it.

@@ -28,7 +28,7 @@ async fn full_staging_applies_converges_records_and_destroys() {
     let acct = Account::new();
     let dir = acct.workdir();
     let d = dir.path();
-    let out = acct.provision(d, &["apply", "--env", "staging", "--auto-approve"]);
+    let out = acct.apply(d, "staging", &[]);
     assert_ok(&out);
     assert!(
         text(&out).contains("Apply complete: 47 created"),
@@ -95,29 +95,16 @@ async fn full_staging_applies_converges_records_and_destroys() {
     }
 
     // Converged: nothing to plan, no mutating call on a second apply, no drift.
-    let plan = acct.provision(d, &["plan", "--env", "staging"]);
+    let plan = acct.plan(d, "staging", &[]);
     assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
-    let again = acct.provision(
-        d,
-        &["apply", "--env", "staging", "--auto-approve", "--stats"],
-    );
+    let again = acct.apply(d, "staging", &[]);
     assert_ok(&again);
     assert_eq!(mutating(&again), 0, "{}", text(&again));
     let drift = acct.provision(d, &["drift", "--env", "staging"]);
     assert_eq!(drift.status.code(), Some(0), "{}", text(&drift));
 
     // The shared stack cannot go while backend and console use it: refused up front.
-    let refused = acct.provision(
-        d,
-        &[
-            "destroy",
-            "--env",
-            "staging",
-            "--stack",
-            "shared",
-            "--auto-approve",
-        ],
-    );
+    let refused = acct.destroy(d, "staging", &["--stack", "shared"]);
     assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
     let t = text(&refused);
     assert!(
@@ -136,7 +123,7 @@ async fn full_staging_applies_converges_records_and_destroys() {
     );
 
     // Destroy removes everything and leaves every snapshot empty.
-    assert_ok(&acct.provision(d, &["destroy", "--env", "staging", "--auto-approve"]));
+    assert_ok(&acct.destroy(d, "staging", &[]));
     assert!(
         aws.read(&support::owner("staging"))
             .await
@@ -159,7 +146,7 @@ async fn production_differs_from_staging_as_the_seed_says() {
     let dir = acct.workdir();
     let d = dir.path();
     for env in ["staging", "production"] {
-        assert_ok(&acct.provision(d, &["apply", "--env", env, "--auto-approve"]));
+        assert_ok(&acct.apply(d, env, &[]));
     }
     let aws = acct.aws().await;
     let stg = aws
@@ -255,10 +242,7 @@ async fn production_differs_from_staging_as_the_seed_says() {
 async fn another_project_with_the_same_environment_name_never_touches_this_one() {
     let acct = Account::new();
     let ours = acct.workdir();
-    assert_ok(&acct.provision(
-        ours.path(),
-        &["apply", "--env", "staging", "--auto-approve"],
-    ));
+    assert_ok(&acct.apply(ours.path(), "staging", &[]));
 
     // A second project (another app, or a copy of the repo) in the same account, also "staging".
     let theirs = acct.workdir();
@@ -272,17 +256,14 @@ async fn another_project_with_the_same_environment_name_never_touches_this_one()
         );
     std::fs::write(&base, spec).unwrap();
 
-    let plan = acct.provision(theirs.path(), &["plan", "--env", "staging"]);
+    let plan = acct.plan(theirs.path(), "staging", &[]);
     assert_eq!(plan.status.code(), Some(2), "{}", text(&plan));
     assert!(
         text(&plan).contains("Plan: 47 to create, 0 to update, 0 to replace, 0 to delete"),
         "{}",
         text(&plan)
     );
-    let destroy = acct.provision(
-        theirs.path(),
-        &["destroy", "--env", "staging", "--auto-approve"],
-    );
+    let destroy = acct.destroy(theirs.path(), "staging", &[]);
     assert_ok(&destroy);
     assert!(text(&destroy).contains("No changes"), "{}", text(&destroy));
 
@@ -296,6 +277,6 @@ async fn another_project_with_the_same_environment_name_never_touches_this_one()
         // Everything, the dashboard by the marker in its body.
         47
     );
-    let plan = acct.provision(ours.path(), &["plan", "--env", "staging"]);
+    let plan = acct.plan(ours.path(), "staging", &[]);
     assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
 }

@@ -4,7 +4,6 @@
 //! runs in its own LocalStack account.
 
 use std::collections::BTreeSet;
-use std::path::Path;
 
 use crate::support::{Account, assert_ok, text};
 
@@ -13,10 +12,6 @@ const ENHANCED_HEALTH: &str =
     "arn:aws:iam::aws:policy/service-role/AWSElasticBeanstalkEnhancedHealth";
 const MANAGED_UPDATES: &str =
     "arn:aws:iam::aws:policy/AWSElasticBeanstalkManagedUpdatesCustomerRolePolicy";
-
-fn run(acct: &Account, d: &Path, args: &[&str]) -> std::process::Output {
-    acct.provision(d, args)
-}
 
 async fn attached(iam: &aws_sdk_iam::Client, role: &str) -> BTreeSet<String> {
     iam.list_attached_role_policies()
@@ -52,7 +47,7 @@ async fn staging_roles_apply_converge_drift_and_destroy() {
     let acct = Account::new();
     let dir = acct.workdir();
     let d = dir.path();
-    let out = run(&acct, d, &["apply", "--env", "staging", "--auto-approve"]);
+    let out = acct.apply(d, "staging", &[]);
     assert_ok(&out);
     let t = text(&out);
     for created in [
@@ -129,7 +124,7 @@ async fn staging_roles_apply_converge_drift_and_destroy() {
     );
 
     // Converged: nothing to do.
-    let plan = run(&acct, d, &["plan", "--env", "staging"]);
+    let plan = acct.plan(d, "staging", &[]);
     assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
 
     // A policy detached by hand is drift, and apply attaches it again.
@@ -139,31 +134,23 @@ async fn staging_roles_apply_converge_drift_and_destroy() {
         .send()
         .await
         .unwrap();
-    let drift = run(&acct, d, &["drift", "--env", "staging"]);
+    let drift = acct.provision(d, &["drift", "--env", "staging"]);
     let t = text(&drift);
     assert_eq!(drift.status.code(), Some(2), "{t}");
     assert!(
         t.contains("backend.iam_role.instance") && t.contains("managed_policies"),
         "{t}"
     );
-    assert_ok(&run(
-        &acct,
-        d,
-        &["apply", "--env", "staging", "--auto-approve"],
-    ));
+    assert_ok(&acct.apply(d, "staging", &[]));
     assert_eq!(
         attached(&iam, role).await,
         BTreeSet::from([WEB_TIER.into()])
     );
-    let plan = run(&acct, d, &["plan", "--env", "staging"]);
+    let plan = acct.plan(d, "staging", &[]);
     assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
 
     // Destroy takes the roles and profiles with it.
-    assert_ok(&run(
-        &acct,
-        d,
-        &["destroy", "--env", "staging", "--auto-approve"],
-    ));
+    assert_ok(&acct.destroy(d, "staging", &[]));
     let left = iam.list_roles().send().await.unwrap();
     let ours: Vec<&str> = left
         .roles()

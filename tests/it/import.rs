@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::support::output::changes;
-use crate::support::{Account, assert_ok, text};
+use crate::support::{Account, HandVpc, assert_ok, hand_subnet, text};
 use provision::model::{Address, TAG_ADDRESS, TAG_ENV, TAG_PROJECT};
 
 fn vpc_tags(aws_tags: &[aws_sdk_ec2::types::Tag]) -> BTreeMap<String, String> {
@@ -133,24 +133,14 @@ async fn a_missing_resource_or_one_of_another_environment_is_refused() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("DBInstanceNotFound"), "{}", text(&out));
 
-    let vpc = aws
-        .ec2
-        .create_vpc()
-        .cidr_block("10.2.0.0/16")
-        .send()
+    let production = [
+        (TAG_PROJECT, "agentpass"),
+        (TAG_ENV, "production"),
+        (TAG_ADDRESS, "shared.vpc"),
+    ];
+    let vpc = HandVpc::make(&aws, "10.2.0.0/16", &production, &[])
         .await
-        .unwrap();
-    let vpc = vpc.vpc().unwrap().vpc_id().unwrap().to_owned();
-    let tag = |k: &str, v: &str| aws_sdk_ec2::types::Tag::builder().key(k).value(v).build();
-    aws.ec2
-        .create_tags()
-        .resources(&vpc)
-        .tags(tag(TAG_PROJECT, "agentpass"))
-        .tags(tag(TAG_ENV, "production"))
-        .tags(tag(TAG_ADDRESS, "shared.vpc"))
-        .send()
-        .await
-        .unwrap();
+        .id;
     let out = acct.provision(d, &["import", "--env", "staging", "shared.vpc", &vpc]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(
@@ -170,16 +160,7 @@ async fn a_missing_resource_or_one_of_another_environment_is_refused() {
 
     // A private subnet given as a public one: applying would replace it, so it is refused and
     // left as it was.
-    let subnet = aws
-        .ec2
-        .create_subnet()
-        .vpc_id(&vpc)
-        .cidr_block("10.2.10.0/24")
-        .availability_zone("us-east-2a")
-        .send()
-        .await
-        .unwrap();
-    let subnet = subnet.subnet().unwrap().subnet_id().unwrap().to_owned();
+    let subnet = hand_subnet(&aws, &vpc, "10.2.10.0/24", "us-east-2a").await;
     let out = acct.provision(
         d,
         &[
@@ -221,24 +202,9 @@ async fn state_rm_forgets_a_resource_which_drift_then_reports_unmanaged() {
     let dir = acct.workdir();
     let d = dir.path();
     let aws = acct.aws().await;
-    let vpc = aws
-        .ec2
-        .create_vpc()
-        .cidr_block("10.2.0.0/16")
-        .send()
-        .await
-        .unwrap();
-    let vpc = vpc.vpc().unwrap().vpc_id().unwrap().to_owned();
-    let subnet = aws
-        .ec2
-        .create_subnet()
-        .vpc_id(&vpc)
-        .cidr_block("10.2.1.0/24")
-        .availability_zone("us-east-2a")
-        .send()
-        .await
-        .unwrap();
-    let subnet = subnet.subnet().unwrap().subnet_id().unwrap().to_owned();
+    let public_a = [("10.2.1.0/24", "us-east-2a")];
+    let HandVpc { id: vpc, subnets } = HandVpc::make(&aws, "10.2.0.0/16", &[], &public_a).await;
+    let subnet = subnets[0].clone();
     for (address, id) in [("shared.vpc", &vpc), ("shared.subnet.public-a", &subnet)] {
         let out = acct.provision(d, &["import", "--env", "staging", address, id]);
         assert!(matches!(out.status.code(), Some(0 | 2)), "{}", text(&out));
@@ -440,11 +406,11 @@ async fn the_staging_environment_is_taken_over_from_its_terraform_state() {
     let out = acct.provision(d, &["import", "--env", "staging", "--from-terraform"]);
     assert!(text(&out).contains("nothing to import"), "{}", text(&out));
 
-    let out = acct.provision(d, &["apply", "--env", "staging", "--auto-approve"]);
+    let out = acct.apply(d, "staging", &[]);
     assert_ok(&out);
     assert!(text(&out).contains(" 0 created,"), "{}", text(&out));
     assert!(text(&out).contains(" 0 deleted."), "{}", text(&out));
-    let out = acct.provision(d, &["plan", "--env", "staging"]);
+    let out = acct.plan(d, "staging", &[]);
     assert_eq!(out.status.code(), Some(0), "converged: {}", text(&out));
     let out = acct.provision(d, &["drift", "--env", "staging"]);
     assert_eq!(out.status.code(), Some(0), "no drift: {}", text(&out));
@@ -476,14 +442,7 @@ async fn import_and_state_rm_refuse_while_another_run_holds_the_lock() {
     let dir = acct.workdir();
     let d = dir.path();
     let aws = acct.aws().await;
-    let vpc = aws
-        .ec2
-        .create_vpc()
-        .cidr_block("10.2.0.0/16")
-        .send()
-        .await
-        .unwrap();
-    let vpc = vpc.vpc().unwrap().vpc_id().unwrap().to_owned();
+    let vpc = HandVpc::make(&aws, "10.2.0.0/16", &[], &[]).await.id;
     let store = Store::Local(LocalStore {
         root: d.join("state"),
     });

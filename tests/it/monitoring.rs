@@ -4,16 +4,11 @@
 //! destroy removes them all. Each test runs in its own LocalStack account.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use crate::support::{Account, assert_ok, text};
 
 const TOPIC: &str = "agentpass-staging-alarms";
 const DASHBOARD: &str = "agentpass-staging";
-
-fn run(acct: &Account, d: &Path, args: &[&str]) -> std::process::Output {
-    acct.provision(d, args)
-}
 
 /// Every alarm of the account whose name starts with `agentpass-staging-`: name -> (threshold,
 /// comparison, dimension names and values, actions).
@@ -98,11 +93,7 @@ async fn staging_monitoring_apply_drift_and_destroy() {
     let acct = Account::new();
     let dir = acct.workdir();
     let d = dir.path();
-    assert_ok(&run(
-        &acct,
-        d,
-        &["apply", "--env", "staging", "--auto-approve"],
-    ));
+    assert_ok(&acct.apply(d, "staging", &[]));
     let aws = acct.aws().await;
     let (cw, sns) = (aws.cloudwatch.clone(), aws.sns.clone());
 
@@ -196,19 +187,19 @@ async fn staging_monitoring_apply_drift_and_destroy() {
     );
 
     // Converged: nothing to do.
-    let plan = run(&acct, d, &["plan", "--env", "staging"]);
+    let plan = acct.plan(d, "staging", &[]);
     assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
 
     // A threshold changed by hand is drift, and the plan updates the alarm in place.
     set_threshold(&cw, "agentpass-staging-db-cpu", 99.0).await;
-    let drift = run(&acct, d, &["drift", "--env", "staging"]);
+    let drift = acct.provision(d, &["drift", "--env", "staging"]);
     let t = text(&drift);
     assert_eq!(drift.status.code(), Some(2), "{t}");
     assert!(
         t.contains("backend.alarm.db-cpu") && t.contains("threshold"),
         "{t}"
     );
-    let plan = run(&acct, d, &["plan", "--env", "staging"]);
+    let plan = acct.plan(d, "staging", &[]);
     let t = text(&plan);
     assert_eq!(plan.status.code(), Some(2), "{t}");
     assert!(t.contains("~ backend.alarm.db-cpu"), "{t}");
@@ -221,16 +212,12 @@ async fn staging_monitoring_apply_drift_and_destroy() {
         .send()
         .await
         .unwrap();
-    let drift = run(&acct, d, &["drift", "--env", "staging"]);
+    let drift = acct.provision(d, &["drift", "--env", "staging"]);
     let t = text(&drift);
     assert_eq!(drift.status.code(), Some(2), "{t}");
     assert!(t.contains("shared.alarm.api-latency"), "{t}");
     assert!(t.contains("missing"), "{t}");
-    assert_ok(&run(
-        &acct,
-        d,
-        &["apply", "--env", "staging", "--auto-approve"],
-    ));
+    assert_ok(&acct.apply(d, "staging", &[]));
     let live = alarms(&cw).await;
     assert_eq!(live["agentpass-staging-db-cpu"].0, 80.0);
     assert_eq!(live["agentpass-staging-api-latency"].0, 2000.0);
@@ -242,18 +229,14 @@ async fn staging_monitoring_apply_drift_and_destroy() {
         .send()
         .await
         .unwrap();
-    let drift = run(&acct, d, &["drift", "--env", "staging"]);
+    let drift = acct.provision(d, &["drift", "--env", "staging"]);
     let t = text(&drift);
     assert_eq!(drift.status.code(), Some(2), "{t}");
     assert!(
         t.contains("shared.dashboard") && t.contains("widgets"),
         "{t}"
     );
-    assert_ok(&run(
-        &acct,
-        d,
-        &["apply", "--env", "staging", "--auto-approve"],
-    ));
+    assert_ok(&acct.apply(d, "staging", &[]));
     let now = cw
         .get_dashboard()
         .dashboard_name(DASHBOARD)
@@ -261,15 +244,11 @@ async fn staging_monitoring_apply_drift_and_destroy() {
         .await
         .unwrap();
     assert_eq!(now.dashboard_body(), Some(body.as_str()));
-    let plan = run(&acct, d, &["plan", "--env", "staging"]);
+    let plan = acct.plan(d, "staging", &[]);
     assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
 
     // Destroy removes every alarm, the dashboard, the subscription and the topic.
-    assert_ok(&run(
-        &acct,
-        d,
-        &["destroy", "--env", "staging", "--auto-approve"],
-    ));
+    assert_ok(&acct.destroy(d, "staging", &[]));
     assert!(alarms(&cw).await.is_empty());
     assert!(dashboards(&cw).await.is_empty());
     assert!(topics(&sns).await.is_empty());

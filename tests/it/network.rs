@@ -26,29 +26,8 @@ async fn staging_network_applies_converges_and_destroys_without_touching_product
     let d = dir.path();
 
     // Production's network in the same account must survive staging's destroy.
-    assert_ok(&acct.provision(
-        d,
-        &[
-            "apply",
-            "--env",
-            "production",
-            "--stack",
-            "shared",
-            "--auto-approve",
-        ],
-    ));
-    let out = acct.provision(
-        d,
-        &[
-            "apply",
-            "--env",
-            "staging",
-            "--stack",
-            "shared",
-            "--auto-approve",
-            "--stats",
-        ],
-    );
+    assert_ok(&acct.apply_stack(d, "production", "shared"));
+    let out = acct.apply_stack(d, "staging", "shared");
     assert_ok(&out);
     assert!(
         text(&out).contains(&format!("Apply complete: {SHARED} created")),
@@ -116,21 +95,10 @@ async fn staging_network_applies_converges_and_destroys_without_touching_product
     );
 
     // Converged: plan shows nothing, a second apply makes no mutating call at all.
-    let plan = acct.provision(d, &["plan", "--env", "staging", "--stack", "shared"]);
+    let plan = acct.plan(d, "staging", &["--stack", "shared"]);
     assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
     assert!(text(&plan).contains("No changes"));
-    let again = acct.provision(
-        d,
-        &[
-            "apply",
-            "--env",
-            "staging",
-            "--stack",
-            "shared",
-            "--auto-approve",
-            "--stats",
-        ],
-    );
+    let again = acct.apply_stack(d, "staging", "shared");
     assert_ok(&again);
     assert_eq!(mutating(&again), 0, "{}", text(&again));
 
@@ -150,17 +118,7 @@ async fn staging_network_applies_converges_and_destroys_without_touching_product
     }
 
     // Destroy leaves nothing tagged for staging, and production untouched.
-    assert_ok(&acct.provision(
-        d,
-        &[
-            "destroy",
-            "--env",
-            "staging",
-            "--stack",
-            "shared",
-            "--auto-approve",
-        ],
-    ));
+    assert_ok(&acct.destroy(d, "staging", &["--stack", "shared"]));
     assert!(
         aws.read(&support::owner("staging"))
             .await
@@ -189,17 +147,7 @@ async fn spec_changes_update_in_place_or_replace() {
     let acct = Account::new();
     let dir = acct.workdir();
     let d = dir.path();
-    assert_ok(&acct.provision(
-        d,
-        &[
-            "apply",
-            "--env",
-            "staging",
-            "--stack",
-            "shared",
-            "--auto-approve",
-        ],
-    ));
+    assert_ok(&acct.apply_stack(d, "staging", "shared"));
 
     // An extra ingress rule and a changed tag: in-place updates.
     let base = d.join("specs/base.toml");
@@ -215,7 +163,7 @@ async fn spec_changes_update_in_place_or_replace() {
 Team = "platform""#,
     );
     std::fs::write(&base, spec).unwrap();
-    let plan = acct.provision(d, &["plan", "--env", "staging", "--stack", "shared"]);
+    let plan = acct.plan(d, "staging", &["--stack", "shared"]);
     assert_eq!(plan.status.code(), Some(2), "{}", text(&plan));
     let t = text(&plan);
     assert!(t.contains("~ shared.security_group.rds"), "{t}");
@@ -228,17 +176,7 @@ Team = "platform""#,
         )),
         "{t}"
     );
-    assert_ok(&acct.provision(
-        d,
-        &[
-            "apply",
-            "--env",
-            "staging",
-            "--stack",
-            "shared",
-            "--auto-approve",
-        ],
-    ));
+    assert_ok(&acct.apply_stack(d, "staging", "shared"));
     let live = acct
         .aws()
         .await
@@ -257,7 +195,7 @@ Team = "platform""#,
         panic!()
     };
     assert_eq!(rds.ingress.len(), 2);
-    let plan = acct.provision(d, &["plan", "--env", "staging", "--stack", "shared"]);
+    let plan = acct.plan(d, "staging", &["--stack", "shared"]);
     assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
 
     // A changed subnet CIDR cannot change in place: replace, and what sits in it follows.
@@ -266,23 +204,13 @@ Team = "platform""#,
         .unwrap()
         .replace("10.2.1.0/24", "10.2.3.0/24");
     std::fs::write(&env, spec).unwrap();
-    let plan = acct.provision(d, &["plan", "--env", "staging", "--stack", "shared"]);
+    let plan = acct.plan(d, "staging", &["--stack", "shared"]);
     let t = text(&plan);
     assert!(t.contains("-/+ shared.subnet.public-a"), "{t}");
     assert!(t.contains("forced by cidr"), "{t}");
     assert!(t.contains("-/+ shared.nat_gateway.public-a"), "{t}");
-    assert_ok(&acct.provision(
-        d,
-        &[
-            "apply",
-            "--env",
-            "staging",
-            "--stack",
-            "shared",
-            "--auto-approve",
-        ],
-    ));
-    let plan = acct.provision(d, &["plan", "--env", "staging", "--stack", "shared"]);
+    assert_ok(&acct.apply_stack(d, "staging", "shared"));
+    let plan = acct.plan(d, "staging", &["--stack", "shared"]);
     assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
 }
 
@@ -313,17 +241,7 @@ async fn a_killed_apply_is_finished_by_the_next_without_duplicates() {
     );
 
     // The dead run's lock is still there: the next run names it and stops.
-    let blocked = acct.provision(
-        d,
-        &[
-            "apply",
-            "--env",
-            "staging",
-            "--stack",
-            "shared",
-            "--auto-approve",
-        ],
-    );
+    let blocked = acct.apply_stack(d, "staging", "shared");
     assert_eq!(blocked.status.code(), Some(1));
     assert!(text(&blocked).contains("locked"), "{}", text(&blocked));
     let refused = acct.provision(
@@ -342,17 +260,7 @@ async fn a_killed_apply_is_finished_by_the_next_without_duplicates() {
         ],
     ));
 
-    let out = acct.provision(
-        d,
-        &[
-            "apply",
-            "--env",
-            "staging",
-            "--stack",
-            "shared",
-            "--auto-approve",
-        ],
-    );
+    let out = acct.apply_stack(d, "staging", "shared");
     assert_ok(&out);
     let aws = acct.aws().await;
     let live = aws.read(&support::owner("staging")).await.unwrap();
@@ -428,17 +336,7 @@ async fn a_second_concurrent_apply_fails_at_once_naming_the_holder() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let started = std::time::Instant::now();
-    let second = acct.provision(
-        d,
-        &[
-            "apply",
-            "--env",
-            "staging",
-            "--stack",
-            "shared",
-            "--auto-approve",
-        ],
-    );
+    let second = acct.apply_stack(d, "staging", "shared");
     assert!(
         started.elapsed() < Duration::from_secs(3),
         "the second run must fail at once"
@@ -463,16 +361,7 @@ async fn a_vpc_held_by_a_hand_made_subnet_names_it_and_destroy_fails_cleanly() {
     let aws = acct.aws().await;
     let live = aws.read(&support::owner("staging")).await.unwrap();
     let vpc = &live.resources[&"shared.vpc".parse().unwrap()].id;
-    let made = aws
-        .ec2
-        .create_subnet()
-        .vpc_id(vpc)
-        .cidr_block("10.2.200.0/24")
-        .availability_zone("us-east-2a")
-        .send()
-        .await
-        .unwrap();
-    let subnet = made.subnet().unwrap().subnet_id().unwrap().to_owned();
+    let subnet = support::hand_subnet(&aws, vpc, "10.2.200.0/24", "us-east-2a").await;
 
     // A short deadline: the subnet would hold the VPC for ever.
     let out = acct

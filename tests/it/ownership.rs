@@ -12,12 +12,6 @@ use crate::support::output::{calls, changes};
 use crate::support::{Account, assert_ok, edit, text};
 use provision::model::{TAG_ADDRESS, TAG_ENV, TAG_PROJECT};
 
-fn apply(acct: &Account, d: &Path, env: &str, extra: &[&str]) -> std::process::Output {
-    let mut args = vec!["apply", "--env", env, "--auto-approve", "--stats"];
-    args.extend_from_slice(extra);
-    acct.provision(d, &args)
-}
-
 fn recorded(d: &Path, acct: &Account, env: &str, stack: &str) -> serde_json::Value {
     let (code, doc) = acct.json(d, &["state", "show", "--env", env, "--stack", stack]);
     assert_eq!(code, Some(0), "{doc}");
@@ -38,7 +32,7 @@ async fn destroy_never_deletes_a_foreign_database_or_application_holding_a_recor
     let acct = Account::new();
     let dir = acct.workdir();
     let d = dir.path();
-    assert_ok(&apply(&acct, d, "staging", &[]));
+    assert_ok(&acct.apply(d, "staging", &[]));
     let aws = acct.aws().await;
 
     // Out of band: our database and application are deleted, and someone else's take their
@@ -101,10 +95,7 @@ async fn destroy_never_deletes_a_foreign_database_or_application_holding_a_recor
         .unwrap();
 
     // Destroy only forgets them: it deletes neither and drops both from state.
-    let out = acct.provision(
-        d,
-        &["destroy", "--env", "staging", "--auto-approve", "--stats"],
-    );
+    let out = acct.destroy(d, "staging", &[]);
     let t = text(&out);
     assert_ok(&out);
     assert_eq!(calls(&out, "RDS", "DeleteDBInstance"), 0, "{t}");
@@ -243,7 +234,7 @@ async fn a_lost_address_tag_is_put_back_and_nothing_is_created_twice() {
     let acct = Account::new();
     let dir = acct.workdir();
     let d = dir.path();
-    assert_ok(&apply(&acct, d, "staging", &[]));
+    assert_ok(&acct.apply(d, "staging", &[]));
     let aws = acct.aws().await;
     let before = aws.read(&support::owner("staging")).await.unwrap();
 
@@ -305,7 +296,7 @@ async fn a_lost_address_tag_is_put_back_and_nothing_is_created_twice() {
         assert_eq!(action, "update", "{address}: {plan}");
     }
 
-    let out = apply(&acct, d, "staging", &[]);
+    let out = acct.apply(d, "staging", &[]);
     assert_ok(&out);
     let t = text(&out);
     for op in [
@@ -337,17 +328,7 @@ async fn a_recorded_network_resource_without_any_tag_is_still_that_resource() {
     let acct = Account::new();
     let dir = acct.workdir();
     let d = dir.path();
-    assert_ok(&acct.provision(
-        d,
-        &[
-            "apply",
-            "--env",
-            "staging",
-            "--stack",
-            "shared",
-            "--auto-approve",
-        ],
-    ));
+    assert_ok(&acct.apply_stack(d, "staging", "shared"));
     let aws = acct.aws().await;
     let live = aws.read(&support::owner("staging")).await.unwrap();
     let addresses = [
@@ -377,17 +358,7 @@ async fn a_recorded_network_resource_without_any_tag_is_still_that_resource() {
     for (address, (action, _)) in changes(&plan) {
         assert_eq!(action, "update", "{address}: {plan}");
     }
-    let out = acct.provision(
-        d,
-        &[
-            "apply",
-            "--env",
-            "staging",
-            "--stack",
-            "shared",
-            "--auto-approve",
-        ],
-    );
+    let out = acct.apply_stack(d, "staging", "shared");
     assert_ok(&out);
     let after = aws.read(&support::owner("staging")).await.unwrap();
     for (address, id) in &ids {
@@ -414,17 +385,7 @@ async fn replacing_a_protected_database_needs_confirmation_and_keeps_a_final_sna
     let dir = acct.workdir();
     let d = dir.path();
     for stack in ["shared", "backend"] {
-        assert_ok(&acct.provision(
-            d,
-            &[
-                "apply",
-                "--env",
-                "production",
-                "--stack",
-                stack,
-                "--auto-approve",
-            ],
-        ));
+        assert_ok(&acct.apply_stack(d, "production", stack));
     }
     let aws = acct.aws().await;
     edit(
@@ -435,14 +396,14 @@ async fn replacing_a_protected_database_needs_confirmation_and_keeps_a_final_sna
     );
 
     let backend = ["--stack", "backend"];
-    let out = apply(&acct, d, "production", &backend);
+    let out = acct.apply(d, "production", &backend);
     let t = text(&out);
     assert_eq!(out.status.code(), Some(1), "{t}");
     assert!(t.contains("--confirm production"), "{t}");
     assert_eq!(calls(&out, "RDS", "DeleteDBInstance"), 0, "{t}");
     assert!(db_exists(&aws, "agentpass-production").await);
 
-    let out = acct.provision(d, &["plan", "--env", "production", "--stack", "backend"]);
+    let out = acct.plan(d, "production", &["--stack", "backend"]);
     assert_eq!(
         out.status.code(),
         Some(1),
@@ -455,8 +416,7 @@ async fn replacing_a_protected_database_needs_confirmation_and_keeps_a_final_sna
         text(&out)
     );
 
-    let out = apply(
-        &acct,
+    let out = acct.apply(
         d,
         "production",
         &["--stack", "backend", "--confirm", "production"],

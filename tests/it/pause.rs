@@ -108,7 +108,7 @@ async fn staging_pauses_and_resumes_with_the_same_ids_and_urls() {
     let acct = Account::new();
     let dir = acct.workdir();
     let d = dir.path();
-    assert_ok(&acct.provision(d, &["apply", "--env", "staging", "--auto-approve"]));
+    assert_ok(&acct.apply(d, "staging", &[]));
     let before = identity(&acct, d).await;
     assert!(kinds(&acct).await.contains(&Kind::NatGateway));
     let ip = allocation(&acct).await.expect("the NAT has its Elastic IP");
@@ -161,14 +161,14 @@ async fn staging_pauses_and_resumes_with_the_same_ids_and_urls() {
     // Paused is neither drift nor a plan change.
     let drift = acct.provision(d, &["drift", "--env", "staging"]);
     assert_eq!(drift.status.code(), Some(0), "{}", text(&drift));
-    let plan = acct.provision(d, &["plan", "--env", "staging"]);
+    let plan = acct.plan(d, "staging", &[]);
     assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
     assert!(
         text(&plan).contains("`staging` is paused since"),
         "{}",
         text(&plan)
     );
-    let apply = acct.provision(d, &["apply", "--env", "staging", "--auto-approve"]);
+    let apply = acct.apply(d, "staging", &[]);
     assert_ok(&apply);
     assert!(kinds(&acct).await.iter().all(|k| *k != Kind::NatGateway));
 
@@ -240,7 +240,7 @@ async fn staging_pauses_and_resumes_with_the_same_ids_and_urls() {
             assert_eq!(asg(&r.attrs, "MaxSize"), "1", "{address}");
         }
     }
-    let plan = acct.provision(d, &["plan", "--env", "staging"]);
+    let plan = acct.plan(d, "staging", &[]);
     assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
     let drift = acct.provision(d, &["drift", "--env", "staging"]);
     assert_eq!(drift.status.code(), Some(0), "{}", text(&drift));
@@ -274,7 +274,7 @@ async fn staging_pauses_and_resumes_with_the_same_ids_and_urls() {
         pause_record(&acct).await.unwrap()["elastic_ips"],
         "released"
     );
-    let plan = acct.provision(d, &["plan", "--env", "staging"]);
+    let plan = acct.plan(d, "staging", &[]);
     assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
     // A plain pause again keeps it released (nothing to allocate while paused).
     let (code, doc) = acct.json(d, &["pause", "--env", "staging", "--auto-approve"]);
@@ -288,7 +288,7 @@ async fn staging_pauses_and_resumes_with_the_same_ids_and_urls() {
     // Destroying a paused environment deletes the stopped database (and the kept address)
     // too, and forgets the pause: the next apply builds it running.
     assert_ok(&acct.provision(d, &["pause", "--env", "staging", "--auto-approve"]));
-    assert_ok(&acct.provision(d, &["destroy", "--env", "staging", "--auto-approve"]));
+    assert_ok(&acct.destroy(d, "staging", &[]));
     assert!(kinds(&acct).await.is_empty());
     assert!(pause_record(&acct).await.is_none());
 }
@@ -347,7 +347,7 @@ async fn a_pause_cut_short_is_finished_by_the_next_one() {
     let acct = Account::new();
     let dir = acct.workdir();
     let d = dir.path();
-    assert_ok(&acct.provision(d, &["apply", "--env", "staging", "--auto-approve"]));
+    assert_ok(&acct.apply(d, "staging", &[]));
     let aws = acct.aws().await;
     let store = Store::S3(S3Objects::new(
         aws.s3.clone(),
@@ -359,7 +359,7 @@ async fn a_pause_cut_short_is_finished_by_the_next_one() {
         .await
         .unwrap();
 
-    let plan = acct.provision(d, &["plan", "--env", "staging"]);
+    let plan = acct.plan(d, "staging", &[]);
     assert_eq!(plan.status.code(), Some(2), "{}", text(&plan));
     let t = text(&plan);
     assert!(

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::support::{Account, text};
+use crate::support::{Account, HandVpc, text};
 use provision::model::{TAG_ADDRESS, TAG_ENV, TAG_PROJECT, TAG_STACK};
 
 /// Writes a config and a credentials file with the profile `other` (the account `other`).
@@ -27,24 +27,15 @@ fn profile_files(dir: &Path, other: &Account) -> (String, String) {
 
 /// A VPC in `account` carrying staging's ownership tags for `shared.vpc`.
 async fn tagged_vpc(account: &Account) -> String {
-    let aws = account.aws().await;
-    let tag = |k: &str, v: &str| aws_sdk_ec2::types::Tag::builder().key(k).value(v).build();
-    let spec = aws_sdk_ec2::types::TagSpecification::builder()
-        .resource_type(aws_sdk_ec2::types::ResourceType::Vpc)
-        .tags(tag(TAG_PROJECT, "agentpass"))
-        .tags(tag(TAG_ENV, "staging"))
-        .tags(tag(TAG_STACK, "shared"))
-        .tags(tag(TAG_ADDRESS, "shared.vpc"))
-        .build();
-    let vpc = aws
-        .ec2
-        .create_vpc()
-        .cidr_block("10.0.0.0/16")
-        .tag_specifications(spec)
-        .send()
+    let tags = [
+        (TAG_PROJECT, "agentpass"),
+        (TAG_ENV, "staging"),
+        (TAG_STACK, "shared"),
+        (TAG_ADDRESS, "shared.vpc"),
+    ];
+    HandVpc::make(&account.aws().await, "10.0.0.0/16", &tags, &[])
         .await
-        .unwrap();
-    vpc.vpc().unwrap().vpc_id().unwrap().to_owned()
+        .id
 }
 
 /// The action the plan has for `shared.vpc`, and its id.

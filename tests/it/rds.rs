@@ -57,21 +57,6 @@ fn converged(acct: &Account, d: &Path, env: &str) {
     );
 }
 
-fn apply(acct: &Account, d: &Path, env: &str, stack: &str) -> std::process::Output {
-    acct.provision(
-        d,
-        &[
-            "apply",
-            "--env",
-            env,
-            "--stack",
-            stack,
-            "--auto-approve",
-            "--stats",
-        ],
-    )
-}
-
 fn instance(live: &LiveState) -> &DbInstanceAttrs {
     match &live.resources[&addr(DB)].attrs {
         Attrs::DbInstance(a) => a,
@@ -136,8 +121,8 @@ async fn an_automatic_minor_upgrade_is_a_note_not_a_downgrade() {
         "engine_version = \"16\"",
         "engine_version = \"16.9\"",
     );
-    assert_ok(&apply(&acct, d, "staging", "shared"));
-    assert_ok(&apply(&acct, d, "staging", "backend"));
+    assert_ok(&acct.apply_stack(d, "staging", "shared"));
+    assert_ok(&acct.apply_stack(d, "staging", "backend"));
     converged(&acct, d, "staging");
     let moved = maintenance_window(&acct);
     assert!(moved.contains(r#""To": "16.11""#), "{moved}");
@@ -156,14 +141,14 @@ async fn an_automatic_minor_upgrade_is_a_note_not_a_downgrade() {
         note.contains("AWS runs 16.11, newer than the spec's 16.9"),
         "{db}"
     );
-    let out = acct.provision(d, &["plan", "--env", "staging", "--stack", "backend"]);
+    let out = acct.plan(d, "staging", &["--stack", "backend"]);
     assert!(
         text(&out).contains("Notes\n  backend.rds: engine_version: AWS runs 16.11"),
         "{}",
         text(&out)
     );
     // Applying sends nothing to the database.
-    let out = apply(&acct, d, "staging", "backend");
+    let out = acct.apply_stack(d, "staging", "backend");
     assert_ok(&out);
     assert_eq!(rds_mutating(&out), 0, "{}", text(&out));
 
@@ -174,7 +159,7 @@ async fn an_automatic_minor_upgrade_is_a_note_not_a_downgrade() {
         "engine_version = \"16\"",
     );
     converged(&acct, d, "staging");
-    let out = acct.provision(d, &["plan", "--env", "staging", "--stack", "backend"]);
+    let out = acct.plan(d, "staging", &["--stack", "backend"]);
     assert!(!text(&out).contains("Notes"), "{}", text(&out));
 }
 
@@ -192,7 +177,7 @@ async fn a_database_rds_does_not_offer_is_refused_before_any_change() {
         "instance_class = \"db.t3.micro\"",
         "instance_class = \"db.t2.micro\"",
     );
-    let out = acct.provision(d, &["apply", "--env", "staging", "--auto-approve"]);
+    let out = acct.apply(d, "staging", &[]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let t = text(&out);
     assert!(t.contains("nothing was changed"), "{t}");
@@ -217,7 +202,7 @@ async fn a_database_rds_does_not_offer_is_refused_before_any_change() {
         "engine_version = \"16\"",
         "engine_version = \"16.4\"",
     );
-    let out = acct.provision(d, &["plan", "--env", "staging"]);
+    let out = acct.plan(d, "staging", &[]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(
         text(&out).contains("backend.database.engine_version (specs/base.toml:"),
@@ -232,8 +217,8 @@ async fn a_database_rds_does_not_offer_is_refused_before_any_change() {
         "engine_version = \"16.4\"",
         "engine_version = \"16\"",
     );
-    assert_ok(&apply(&acct, d, "staging", "shared"));
-    let out = apply(&acct, d, "staging", "backend");
+    assert_ok(&acct.apply_stack(d, "staging", "shared"));
+    let out = acct.apply_stack(d, "staging", "backend");
     assert_ok(&out);
     // The plan and the plan again under the lock: one lookup each.
     assert_eq!(
@@ -243,10 +228,7 @@ async fn a_database_rds_does_not_offer_is_refused_before_any_change() {
         text(&out)
     );
     assert_eq!(calls(&out, "RDS", "DescribeOrderableDBInstanceOptions"), 2);
-    let out = acct.provision(
-        d,
-        &["plan", "--env", "staging", "--stack", "backend", "--stats"],
-    );
+    let out = acct.plan(d, "staging", &["--stack", "backend"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert_eq!(
         calls(&out, "RDS", "DescribeDBEngineVersions"),
@@ -262,8 +244,8 @@ async fn staging_database_creates_converges_and_destroys() {
     let acct = Account::new();
     let dir = acct.workdir();
     let d = dir.path();
-    assert_ok(&apply(&acct, d, "staging", "shared"));
-    let out = apply(&acct, d, "staging", "backend");
+    assert_ok(&acct.apply_stack(d, "staging", "shared"));
+    let out = acct.apply_stack(d, "staging", "backend");
     assert_ok(&out);
     assert_eq!(
         calls(&out, "RDS", "CreateDBSubnetGroup"),
@@ -357,7 +339,7 @@ async fn staging_database_creates_converges_and_destroys() {
 
     // Converged: nothing to do for the database, and a second apply changes nothing in RDS.
     converged(&acct, d, "staging");
-    let again = apply(&acct, d, "staging", "backend");
+    let again = acct.apply_stack(d, "staging", "backend");
     assert_ok(&again);
     assert_eq!(rds_mutating(&again), 0, "{}", text(&again));
 
@@ -375,7 +357,7 @@ async fn staging_database_creates_converges_and_destroys() {
         "apply_immediately = true",
         "apply_immediately = true\nsubnets = [\"private-a\", \"private-b\", \"private-c\"]",
     );
-    assert_ok(&apply(&acct, d, "staging", "shared"));
+    assert_ok(&acct.apply_stack(d, "staging", "shared"));
     let arn = raw.db_instance_arn().unwrap();
     aws.rds
         .remove_tags_from_resource()
@@ -413,7 +395,7 @@ async fn staging_database_creates_converges_and_destroys() {
         plan[DB],
         ("update".to_owned(), vec!["tags.Project".to_owned()])
     );
-    let out = apply(&acct, d, "staging", "backend");
+    let out = acct.apply_stack(d, "staging", "backend");
     assert_ok(&out);
     for (op, n) in [
         ("ModifyDBSubnetGroup", 1),
@@ -445,17 +427,7 @@ async fn staging_database_creates_converges_and_destroys() {
     converged(&acct, d, "staging");
 
     // Staging is not protected: destroy needs no confirmation and leaves no final snapshot.
-    let out = acct.provision(
-        d,
-        &[
-            "destroy",
-            "--env",
-            "staging",
-            "--stack",
-            "backend",
-            "--auto-approve",
-        ],
-    );
+    let out = acct.destroy(d, "staging", &["--stack", "backend"]);
     assert_ok(&out);
     let live = aws.read(&support::owner("staging")).await.unwrap();
     assert!(!live.resources.contains_key(&addr(DB)));
@@ -472,8 +444,8 @@ async fn production_modifies_in_place_holds_pending_changes_and_destroys_only_wh
     let acct = Account::new();
     let dir = acct.workdir();
     let d = dir.path();
-    assert_ok(&apply(&acct, d, "production", "shared"));
-    assert_ok(&apply(&acct, d, "production", "backend"));
+    assert_ok(&acct.apply_stack(d, "production", "shared"));
+    assert_ok(&acct.apply_stack(d, "production", "backend"));
     let aws = acct.aws().await;
     let live = aws.read(&support::owner("production")).await.unwrap();
     let db = instance(&live);
@@ -495,7 +467,7 @@ async fn production_modifies_in_place_holds_pending_changes_and_destroys_only_wh
         "allocated_storage_gb = 20",
         "allocated_storage_gb = 21",
     );
-    let out = apply(&acct, d, "production", "backend");
+    let out = acct.apply_stack(d, "production", "backend");
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let t = text(&out);
     assert!(
@@ -534,7 +506,7 @@ async fn production_modifies_in_place_holds_pending_changes_and_destroys_only_wh
         )
     );
     assert_eq!(plan[GROUP].0, "no_op");
-    let out = apply(&acct, d, "production", "backend");
+    let out = acct.apply_stack(d, "production", "backend");
     assert_ok(&out);
     let t = text(&out);
     assert_eq!(calls(&out, "RDS", "ModifyDBInstance"), 1, "{t}");
@@ -551,7 +523,7 @@ async fn production_modifies_in_place_holds_pending_changes_and_destroys_only_wh
         "allocated_storage_gb = 20",
         "allocated_storage_gb = 30",
     );
-    let out = apply(&acct, d, "production", "backend");
+    let out = acct.apply_stack(d, "production", "backend");
     assert_ok(&out);
     assert_eq!(calls(&out, "RDS", "ModifyDBInstance"), 1, "{}", text(&out));
     let raw = aws
@@ -575,7 +547,7 @@ async fn production_modifies_in_place_holds_pending_changes_and_destroys_only_wh
         BTreeMap::from([("allocated_storage_gb".to_owned(), serde_json::json!(30))])
     );
     converged(&acct, d, "production");
-    let again = apply(&acct, d, "production", "backend");
+    let again = acct.apply_stack(d, "production", "backend");
     assert_ok(&again);
     assert_eq!(rds_mutating(&again), 0, "{}", text(&again));
 
@@ -620,7 +592,7 @@ async fn production_modifies_in_place_holds_pending_changes_and_destroys_only_wh
     assert!(instance_exists(&aws, "agentpass-production").await);
 
     // Without --confirm production, destroy deletes nothing at all.
-    let out = acct.provision(d, &["destroy", "--env", "production", "--auto-approve"]);
+    let out = acct.destroy(d, "production", &[]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(
         text(&out).contains("--confirm production"),
@@ -635,19 +607,10 @@ async fn production_modifies_in_place_holds_pending_changes_and_destroys_only_wh
     assert!(instance_exists(&aws, "agentpass-production").await);
 
     // Confirmed: protection comes off, the instance goes, a final snapshot stays.
-    let out = acct.provision(
+    let out = acct.destroy(
         d,
-        &[
-            "destroy",
-            "--env",
-            "production",
-            "--stack",
-            "backend",
-            "--auto-approve",
-            "--confirm",
-            "production",
-            "--stats",
-        ],
+        "production",
+        &["--stack", "backend", "--confirm", "production"],
     );
     assert_ok(&out);
     assert_eq!(calls(&out, "RDS", "ModifyDBInstance"), 1, "{}", text(&out));
@@ -693,7 +656,7 @@ async fn env_var_password_is_required_first_and_never_leaks() {
             "",
         );
     }
-    assert_ok(&apply(&acct, d, "staging", "shared"));
+    assert_ok(&acct.apply_stack(d, "staging", "shared"));
 
     // Unset: the instance fails before its first AWS call, naming the variable.
     let args = [
@@ -751,7 +714,7 @@ async fn env_var_password_is_required_first_and_never_leaks() {
     assert!(raw.db_instances()[0].master_user_secret().is_none());
     // Any variable name matches a password RDS does not manage: converged.
     converged(&acct, d, "staging");
-    let plan = acct.provision(d, &["plan", "--env", "staging", "--stack", "backend"]);
+    let plan = acct.plan(d, "staging", &["--stack", "backend"]);
     outputs.push(text(&plan));
     let state = acct.provision(
         d,

@@ -15,13 +15,6 @@ use crate::support::output::{changes, totals};
 use crate::support::{Account, assert_ok, census, text};
 use provision::model::{TAG_ADDRESS, TAG_ENV, TAG_PROJECT, TAG_STACK};
 
-fn apply(acct: &Account, d: &Path) -> Output {
-    acct.provision(
-        d,
-        &["apply", "--env", "staging", "--auto-approve", "--stats"],
-    )
-}
-
 /// `(service, operation, calls)` of every line of a `--stats` report.
 fn operations(out: &Output) -> Vec<(String, String, u64)> {
     text(out)
@@ -83,7 +76,7 @@ fn assert_converged(acct: &Account, d: &Path, before: &Picture, after: &Picture)
 }
 
 async fn converged_staging(acct: &Account, d: &Path) -> (provision::aws::Aws, Picture) {
-    assert_ok(&apply(acct, d));
+    assert_ok(&acct.apply(d, "staging", &[]));
     let aws = acct.aws().await;
     let before = picture(&aws).await;
     (aws, before)
@@ -122,7 +115,7 @@ async fn a_security_group_that_lost_its_env_tag_gets_it_back() {
             .into(),
             "{address}: {plan}"
         );
-        let out = apply(&acct, d);
+        let out = acct.apply(d, "staging", &[]);
         assert_ok(&out);
         only_mutated(&out, &[("EC2", "CreateTags")]);
     }
@@ -163,7 +156,7 @@ async fn a_rest_api_that_lost_its_env_stack_and_address_tags_is_tagged_again() {
         .into(),
         "{plan}"
     );
-    let out = apply(&acct, d);
+    let out = acct.apply(d, "staging", &[]);
     assert_ok(&out);
     only_mutated(&out, &[("API Gateway", "TagResource")]);
     let after = picture(&aws).await;
@@ -250,13 +243,13 @@ async fn adopts_everything(acct: &Account, d: &Path, aws: &provision::aws::Aws, 
     // Nothing to change in AWS: only the records are missing, and the plan says so.
     let (code, plan) = acct.json(d, &["plan", "--env", "staging"]);
     assert_eq!(code, Some(0), "{plan}");
-    let plan = acct.provision(d, &["plan", "--env", "staging"]);
+    let plan = acct.plan(d, "staging", &[]);
     assert!(
         text(&plan).contains("47 resources found by their tags are not in state"),
         "{}",
         text(&plan)
     );
-    let out = apply(acct, d);
+    let out = acct.apply(d, "staging", &[]);
     assert_ok(&out);
     only_mutated(&out, &[]);
     let t = text(&out);
@@ -361,7 +354,7 @@ async fn another_environments_group_and_an_unmarked_dashboard_are_still_refused(
             .await
             .unwrap();
     }
-    let out = acct.provision(d, &["plan", "--env", "staging"]);
+    let out = acct.plan(d, "staging", &[]);
     let t = text(&out);
     assert_eq!(out.status.code(), Some(1), "{t}");
     assert!(
@@ -397,7 +390,7 @@ async fn a_group_name_taken_in_the_vpc_is_refused_at_plan_time() {
         "[security_groups.api-link]",
         "[security_groups.extra]\ndescription = \"extra\"\n\n[security_groups.api-link]",
     );
-    let out = apply(&acct, d);
+    let out = acct.apply(d, "staging", &[]);
     let t = text(&out);
     assert_eq!(out.status.code(), Some(1), "{t}");
     assert!(
@@ -447,7 +440,7 @@ async fn a_vpc_link_is_replaced_new_one_first() {
         .unwrap();
     assert_eq!(link["action"], "replace", "{link}");
     assert_eq!(link["lifecycle"]["create_before_destroy"], true, "{link}");
-    let out = apply(&acct, d);
+    let out = acct.apply(d, "staging", &[]);
     assert_ok(&out);
     let t = text(&out);
     let at = |s: &str| t.find(s).unwrap_or_else(|| panic!("no {s:?} in {t}"));

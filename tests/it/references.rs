@@ -61,17 +61,13 @@ async fn database(aws: &provision::aws::Aws, identifier: &str) -> (String, Strin
     )
 }
 
-fn plan(acct: &Account, d: &std::path::Path) -> std::process::Output {
-    acct.provision(d, &["plan", "--env", "staging"])
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn settings_read_their_resources_and_follow_a_replaced_database() {
     let acct = Account::new();
     let dir = acct.workdir();
     let d = dir.path();
 
-    let out = plan(&acct, d);
+    let out = acct.plan(d, "staging", &[]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     for shown in [
         "DB_HOST  = (known after apply: ${backend.rds.endpoint})",
@@ -81,10 +77,7 @@ async fn settings_read_their_resources_and_follow_a_replaced_database() {
         assert!(text(&out).contains(shown), "{shown}:\n{}", text(&out));
     }
 
-    let out = acct.provision(
-        d,
-        &["apply", "--env", "staging", "--auto-approve", "--stats"],
-    );
+    let out = acct.apply(d, "staging", &[]);
     assert_ok(&out);
     // Each environment is created beside what it reads, then its references are set.
     assert_eq!(
@@ -118,7 +111,7 @@ async fn settings_read_their_resources_and_follow_a_replaced_database() {
         console.get("API_URL").map(String::as_str),
         Some(format!("https://{api_id}.execute-api.us-east-2.amazonaws.com/staging").as_str())
     );
-    let out = plan(&acct, d);
+    let out = acct.plan(d, "staging", &[]);
     assert_eq!(out.status.code(), Some(0), "converged:\n{}", text(&out));
 
     // A new identifier replaces the database: its endpoint changes, and the backend's settings
@@ -135,7 +128,7 @@ async fn settings_read_their_resources_and_follow_a_replaced_database() {
         "apply_immediately = true",
         "apply_immediately = true\nallow_replace = true",
     );
-    let out = plan(&acct, d);
+    let out = acct.plan(d, "staging", &[]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     let shown = text(&out);
     assert!(shown.contains("-/+ backend.rds"), "{shown}");
@@ -148,7 +141,7 @@ async fn settings_read_their_resources_and_follow_a_replaced_database() {
     );
     assert!(!shown.contains("API_URL"), "the API did not move:\n{shown}");
 
-    let out = acct.provision(d, &["apply", "--env", "staging", "--auto-approve"]);
+    let out = acct.apply(d, "staging", &[]);
     assert_ok(&out);
     let (new_host, _, new_secret) = database(&aws, "agentpass-staging-v2").await;
     assert_ne!(new_host, host);
@@ -159,6 +152,6 @@ async fn settings_read_their_resources_and_follow_a_replaced_database() {
         secrets.get("DB_PASSWORD"),
         Some(&format!("{new_secret}:password"))
     );
-    let out = plan(&acct, d);
+    let out = acct.plan(d, "staging", &[]);
     assert_eq!(out.status.code(), Some(0), "converged:\n{}", text(&out));
 }

@@ -7,8 +7,6 @@
 use crate::support;
 
 use std::collections::BTreeMap;
-use std::path::Path;
-use std::process::Output;
 
 use crate::support::{Account, assert_ok, edit, text};
 use aws_sdk_apigateway::types::{ConnectionType, IntegrationType};
@@ -16,22 +14,6 @@ use aws_sdk_apigateway::types::{ConnectionType, IntegrationType};
 const PROPERTIES: &str = "aws:elasticbeanstalk:application:environment";
 const SECRETS: &str = "aws:elasticbeanstalk:application:environmentsecrets";
 const BACKEND: &str = "agentpass-backend-staging";
-
-fn apply(acct: &Account, d: &Path, stack: &str) -> Output {
-    let out = acct.provision(
-        d,
-        &[
-            "apply",
-            "--env",
-            "staging",
-            "--stack",
-            stack,
-            "--auto-approve",
-        ],
-    );
-    assert_ok(&out);
-    out
-}
 
 /// One namespace's option settings of the backend environment, as Beanstalk holds them.
 async fn settings(aws: &provision::aws::Aws, namespace: &str) -> BTreeMap<String, String> {
@@ -113,8 +95,8 @@ async fn credentials_come_from_secrets_and_the_backend_gets_the_path_asked_for()
     let acct = Account::new();
     let dir = acct.workdir();
     let d = dir.path();
-    apply(&acct, d, "shared");
-    apply(&acct, d, "backend");
+    assert_ok(&acct.apply_stack(d, "staging", "shared"));
+    assert_ok(&acct.apply_stack(d, "staging", "backend"));
     let aws = acct.aws().await;
 
     // Credentials: the RDS-managed secret's ARN with a JSON key, in the secrets namespace.
@@ -166,14 +148,14 @@ async fn credentials_come_from_secrets_and_the_backend_gets_the_path_asked_for()
     // The integration as provision made it before: no override, so the stage goes along.
     old_integration(&aws, &api).await;
     assert_eq!(forwarded(&acct, &api, "/health"), "/staging/health");
-    let out = acct.provision(d, &["plan", "--env", "staging", "--stack", "backend"]);
+    let out = acct.plan(d, "staging", &["--stack", "backend"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     let t = text(&out);
     assert!(t.contains("~ backend.api_integration"), "{t}");
     assert!(t.contains("path_as_requested"), "{t}");
-    apply(&acct, d, "backend");
+    assert_ok(&acct.apply_stack(d, "staging", "backend"));
     assert_eq!(forwarded(&acct, &api, "/health"), "/health");
-    let out = acct.provision(d, &["plan", "--env", "staging", "--stack", "backend"]);
+    let out = acct.plan(d, "staging", &["--stack", "backend"]);
     assert_eq!(out.status.code(), Some(0), "converged:\n{}", text(&out));
 }
 

@@ -65,17 +65,10 @@ async fn a_targeted_subnet_brings_its_vpc_and_nothing_else() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
 
     // An address that names nothing is refused before anything changes.
-    let out = account.provision(
+    let out = account.plan(
         d,
-        &[
-            "plan",
-            "--env",
-            "staging",
-            "--state",
-            "local",
-            "--target",
-            "shared.subnet.nope",
-        ],
+        "staging",
+        &["--state", "local", "--target", "shared.subnet.nope"],
     );
     assert_eq!(out.status.code(), Some(1));
     assert!(
@@ -85,18 +78,10 @@ async fn a_targeted_subnet_brings_its_vpc_and_nothing_else() {
     );
 
     // destroy --target shared.vpc takes the subnet with it.
-    let out = account.provision(
+    let out = account.destroy(
         d,
-        &[
-            "destroy",
-            "--env",
-            "staging",
-            "--state",
-            "local",
-            "--target",
-            "shared.vpc",
-            "--auto-approve",
-        ],
+        "staging",
+        &["--state", "local", "--target", "shared.vpc"],
     );
     assert_ok(&out);
     assert!(support::live_ids(&aws, "staging").await.is_empty());

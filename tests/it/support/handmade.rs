@@ -171,13 +171,7 @@ fn push(
 
 async fn network(aws: &provision::aws::Aws, made: &mut Vec<Made>) -> Net {
     let ec2 = &aws.ec2;
-    let vpc = ec2
-        .create_vpc()
-        .cidr_block("10.2.0.0/16")
-        .send()
-        .await
-        .unwrap();
-    let vpc = vpc.vpc().unwrap().vpc_id().unwrap().to_owned();
+    let vpc = super::HandVpc::make(aws, "10.2.0.0/16", &[], &[]).await.id;
     ec2.modify_vpc_attribute()
         .vpc_id(&vpc)
         .enable_dns_hostnames(AttributeBooleanValue::builder().value(true).build())
@@ -204,15 +198,7 @@ async fn network(aws: &provision::aws::Aws, made: &mut Vec<Made>) -> Net {
         ("private-a", "10.2.10.0/24", AZ_A, false),
         ("private-b", "10.2.11.0/24", AZ_B, false),
     ] {
-        let s = ec2
-            .create_subnet()
-            .vpc_id(&vpc)
-            .cidr_block(cidr)
-            .availability_zone(az)
-            .send()
-            .await
-            .unwrap();
-        let id = s.subnet().unwrap().subnet_id().unwrap().to_owned();
+        let id = super::hand_subnet(aws, &vpc, cidr, az).await;
         if public {
             ec2.modify_subnet_attribute()
                 .subnet_id(&id)

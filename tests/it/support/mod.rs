@@ -184,6 +184,90 @@ impl Account {
     }
 }
 
+impl Account {
+    /// `provision apply --env ENV --auto-approve --stats` and `args` (`--stack shared`,
+    /// `--confirm production`, ...) in `dir`: its output, whatever it exits with (`assert_ok` it
+    /// where it must succeed). `--stats` always, so that any run's AWS calls can be counted.
+    pub fn apply(&self, dir: &Path, env: &str, args: &[&str]) -> Output {
+        self.run(
+            dir,
+            &["apply", "--env", env, "--auto-approve", "--stats"],
+            args,
+        )
+    }
+
+    /// [`Account::apply`] of one stack (`shared`, `backend`, `console`).
+    pub fn apply_stack(&self, dir: &Path, env: &str, stack: &str) -> Output {
+        self.apply(dir, env, &["--stack", stack])
+    }
+
+    /// `provision plan --env ENV --stats` and `args`: its output (exit 2 when changes are pending).
+    pub fn plan(&self, dir: &Path, env: &str, args: &[&str]) -> Output {
+        self.run(dir, &["plan", "--env", env, "--stats"], args)
+    }
+
+    /// `provision destroy --env ENV --auto-approve --stats` and `args`: its output.
+    pub fn destroy(&self, dir: &Path, env: &str, args: &[&str]) -> Output {
+        self.run(
+            dir,
+            &["destroy", "--env", env, "--auto-approve", "--stats"],
+            args,
+        )
+    }
+
+    fn run(&self, dir: &Path, verb: &[&str], args: &[&str]) -> Output {
+        self.provision(dir, &[verb, args].concat())
+    }
+}
+
+/// A VPC made by hand (as Terraform or a person at the console would), not by provision.
+pub struct HandVpc {
+    pub id: String,
+    /// The subnets' ids, in the order they were asked for.
+    pub subnets: Vec<String>,
+}
+
+impl HandVpc {
+    /// A VPC of `cidr` carrying `tags`, with a subnet for each `(cidr, availability zone)`.
+    pub async fn make(
+        aws: &provision::aws::Aws,
+        cidr: &str,
+        tags: &[(&str, &str)],
+        subnets: &[(&str, &str)],
+    ) -> HandVpc {
+        use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification};
+        let mut request = aws.ec2.create_vpc().cidr_block(cidr);
+        if !tags.is_empty() {
+            let spec = tags.iter().fold(
+                TagSpecification::builder().resource_type(ResourceType::Vpc),
+                |spec, (k, v)| spec.tags(Tag::builder().key(*k).value(*v).build()),
+            );
+            request = request.tag_specifications(spec.build());
+        }
+        let made = request.send().await.expect("CreateVpc");
+        let id = made.vpc().unwrap().vpc_id().unwrap().to_owned();
+        let mut ids = Vec::new();
+        for (cidr, az) in subnets {
+            ids.push(hand_subnet(aws, &id, cidr, az).await);
+        }
+        HandVpc { id, subnets: ids }
+    }
+}
+
+/// A subnet made by hand in `vpc` (provision's or a hand-made one): its id.
+pub async fn hand_subnet(aws: &provision::aws::Aws, vpc: &str, cidr: &str, az: &str) -> String {
+    let made = aws
+        .ec2
+        .create_subnet()
+        .vpc_id(vpc)
+        .cidr_block(cidr)
+        .availability_zone(az)
+        .send()
+        .await
+        .expect("CreateSubnet");
+    made.subnet().unwrap().subnet_id().unwrap().to_owned()
+}
+
 /// Address -> physical id of everything provision's read pass finds by `env`'s tags.
 pub async fn live_ids(
     aws: &provision::aws::Aws,
@@ -213,6 +297,13 @@ pub fn text(out: &Output) -> String {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     )
+}
+
+/// `out`, once asserted successful: `let out = ok(acct.apply(...));`.
+#[track_caller]
+pub fn ok(out: Output) -> Output {
+    assert_ok(&out);
+    out
 }
 
 #[track_caller]
