@@ -92,37 +92,6 @@ async fn key_value(aws: &Aws, id: &str) -> String {
     value
 }
 
-/// Every object in the account's state bucket, as text.
-async fn state_objects(acct: &Account, aws: &Aws) -> Vec<String> {
-    let listed = aws
-        .s3
-        .list_objects_v2()
-        .bucket(acct.bucket())
-        .send()
-        .await
-        .unwrap();
-    let mut out = Vec::new();
-    for o in listed.contents() {
-        let key = o.key().unwrap();
-        let body = aws
-            .s3
-            .get_object()
-            .bucket(acct.bucket())
-            .key(key)
-            .send()
-            .await
-            .unwrap()
-            .body
-            .collect()
-            .await
-            .unwrap()
-            .into_bytes();
-        out.push(format!("{key}: {}", String::from_utf8_lossy(&body)));
-    }
-    assert!(!out.is_empty(), "the state bucket is empty");
-    out
-}
-
 #[track_caller]
 fn assert_no_value(value: &str, outputs: &[String]) {
     for o in outputs {
@@ -211,7 +180,7 @@ async fn shared_stack_creates_the_api_and_key_and_never_shows_the_value() {
         &["-vvv", "plan", "--env", "staging", "--stack", "shared"],
     );
     outputs.push(text(&traced));
-    outputs.extend(state_objects(&acct, &aws).await);
+    outputs.extend(acct.state_objects(&aws).await);
     assert_no_value(&value, &outputs);
 
     // Destroy removes both.
@@ -438,7 +407,7 @@ async fn backend_stack_integrates_deploys_redeploys_on_change_and_destroys() {
         ],
     );
     outputs.push(text(&state));
-    outputs.extend(state_objects(&acct, &aws).await);
+    outputs.extend(acct.state_objects(&aws).await);
     assert_no_value(&value, &outputs);
 
     // Destroy, backend then shared, removes it all.

@@ -726,31 +726,7 @@ async fn env_var_password_is_required_first_and_never_leaks() {
     assert!(text(&state).contains(VAR), "{}", text(&state));
     outputs.push(text(&state));
     // Every object in the state bucket: snapshots, history, lock.
-    let listed = aws
-        .s3
-        .list_objects_v2()
-        .bucket(acct.bucket())
-        .send()
-        .await
-        .unwrap();
-    assert!(!listed.contents().is_empty());
-    for o in listed.contents() {
-        let key = o.key().unwrap();
-        let body = aws
-            .s3
-            .get_object()
-            .bucket(acct.bucket())
-            .key(key)
-            .send()
-            .await
-            .unwrap()
-            .body
-            .collect()
-            .await
-            .unwrap()
-            .into_bytes();
-        outputs.push(format!("{key}: {}", String::from_utf8_lossy(&body)));
-    }
+    outputs.extend(acct.state_objects(&aws).await);
     for o in &outputs {
         assert!(!o.contains(&secret), "the password leaked into:\n{o}");
     }

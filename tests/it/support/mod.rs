@@ -173,6 +173,38 @@ impl Account {
         format!("provision-test-{}", self.id)
     }
 
+    /// Every object in this account's state bucket (snapshots, history, locks) as
+    /// `key: body`, for tests that a secret is stored nowhere; panics on an empty bucket.
+    pub async fn state_objects(&self, aws: &provision::aws::Aws) -> Vec<String> {
+        let listed = aws
+            .s3
+            .list_objects_v2()
+            .bucket(self.bucket())
+            .send()
+            .await
+            .unwrap();
+        let mut out = Vec::new();
+        for o in listed.contents() {
+            let key = o.key().unwrap();
+            let body = aws
+                .s3
+                .get_object()
+                .bucket(self.bucket())
+                .key(key)
+                .send()
+                .await
+                .unwrap()
+                .body
+                .collect()
+                .await
+                .unwrap()
+                .into_bytes();
+            out.push(format!("{key}: {}", String::from_utf8_lossy(&body)));
+        }
+        assert!(!out.is_empty(), "the state bucket is empty");
+        out
+    }
+
     /// Runs provision with `--format json`: its exit code and the document on stdout.
     pub fn json(&self, dir: &Path, args: &[&str]) -> (Option<i32>, serde_json::Value) {
         let mut all = vec!["--format", "json"];
