@@ -7,6 +7,7 @@
 mod adopt;
 mod error;
 pub mod locks;
+pub mod promotion;
 
 pub use adopt::{adopt, replan, touched, unrecorded};
 pub use error::{Busy, Error};
@@ -150,12 +151,14 @@ impl Session {
     }
 
     pub(crate) fn store(&self) -> Store {
+        self.store_of(&self.bucket, &self.bucket_region)
+    }
+
+    /// A state store in `bucket` (in `region`), reached as this session reaches its own: another
+    /// environment's, or `state/` when state is local.
+    pub(crate) fn store_of(&self, bucket: &str, region: &str) -> Store {
         match self.backend {
-            StateBackend::S3 => Store::S3(S3Objects::new(
-                self.aws.s3.clone(),
-                &self.bucket,
-                &self.bucket_region,
-            )),
+            StateBackend::S3 => Store::S3(S3Objects::new(self.aws.s3.clone(), bucket, region)),
             StateBackend::Local => Store::Local(LocalStore {
                 root: PathBuf::from("state"),
             }),

@@ -1,17 +1,13 @@
-//! Staging before production: what production's base has that staging has not applied
-//! (`state::applied`), read from staging's snapshots. `plan --env production` says it;
-//! `apply --env production` refuses it unless `--skip-promotion-check`. Where staging has no
-//! state at all in the store, there is nothing to compare with: a warning, not a refusal.
+//! Staging before production, as the CLI says it: `plan --env production` warns of what of its
+//! base staging has not applied; `apply --env production` refuses it unless
+//! `--skip-promotion-check`. Where staging has no state at all in the store, there is nothing
+//! to compare with: a warning, not a refusal. The reading and comparing is the engine's
+//! (`engine::promotion`).
 
 use super::super::{CliError, Global, StateBackend};
 use super::Run;
-use crate::aws::s3::S3Objects;
-use crate::model::Stack;
-use crate::state::applied::{self, Applied, FileDigest};
-use crate::state::{LocalStore, Store};
-
-/// The environment production is promoted from.
-const FROM: &str = "staging";
+use crate::engine::promotion::{FROM, Promotion};
+use crate::state::applied::{Applied, FileDigest};
 
 impl Run {
     /// The base file as this run would apply it.
@@ -40,72 +36,32 @@ impl Run {
         if self.env != "production" {
             return Ok(None);
         }
-        // Staging's state is where staging's spec keeps it (its own bucket, or `state/`).
         let staging = super::super::load(g, FROM)?;
-        let store = match self.backend {
-            StateBackend::S3 => Store::S3(S3Objects::new(
-                self.aws.s3.clone(),
-                &staging.spec.state.bucket,
-                &staging.spec.state.region,
-            )),
-            StateBackend::Local => Store::Local(LocalStore {
-                root: "state".into(),
-            }),
-        };
-        let stored = crate::state::read_all(&store, FROM, &Stack::ALL).await?;
-        if stored.is_empty() {
-            // No staging here at all (another account or store, or none yet): nothing to
-            // compare with. Said, not refused; once staging has state, it is compared.
-            self.out.warn(format_args!(
-                "staging has no state in this state store: production's {} is not compared with it",
-                self.spec_files.0
-            ));
-            return Ok(None);
-        }
-        let marks: Vec<Option<&Applied>> = Stack::ALL
-            .iter()
-            .map(|s| stored.get(s).and_then(|st| st.snapshot.applied.as_ref()))
-            .collect();
-        Ok(applied::unpromoted(&self.applied_now().base, &marks))
+        Ok(
+            match self.promotion(&staging.spec, &self.applied_now()).await? {
+                Promotion::Promoted => None,
+                Promotion::Unpromoted(sentence) => Some(sentence),
+                Promotion::NoStaging => {
+                    self.out.warn(format_args!(
+                    "staging has no state in this state store: production's {} is not compared with it",
+                    self.spec_files.0
+                ));
+                    None
+                }
+            },
+        )
     }
 }
 
-/// `envdiff --applied s3|local`: each environment's last applied base (its digest and when),
-/// read from its state store; the newest of its stacks' snapshots.
+/// `envdiff --applied s3|local`: the engine's row, reached as every command reaches AWS.
 pub async fn applied_row(
     g: &Global,
     backend: StateBackend,
     specs: &[&crate::spec::EnvSpec],
 ) -> Result<crate::envdiff::Row, CliError> {
-    let mut values = Vec::new();
-    for s in specs {
-        let store = match backend {
-            StateBackend::Local => Store::Local(LocalStore {
-                root: "state".into(),
-            }),
-            StateBackend::S3 => {
-                let aws = crate::aws::Aws::connect(&crate::aws::ConnectOptions {
-                    endpoint_url: g.endpoint_url.clone(),
-                    profile: g.profile.clone(),
-                    region: s.region.clone(),
-                    credentials: None,
-                })
-                .await;
-                Store::S3(S3Objects::new(aws.s3, &s.state.bucket, &s.state.region))
-            }
-        };
-        let stored = crate::state::read_all(&store, &s.env, &Stack::ALL).await?;
-        let newest = stored
-            .values()
-            .filter_map(|st| st.snapshot.applied.as_ref())
-            .max_by_key(|a| a.at.clone());
-        values.push(match newest {
-            Some(a) => format!("{} {} at {}", a.base.file, a.base.short(), a.at),
-            None => "never (no applied spec in its state)".to_owned(),
-        });
-    }
-    Ok(crate::envdiff::Row {
-        aspect: "Base last applied (digest, when)".into(),
-        values,
-    })
+    let connect = crate::engine::Connect {
+        profile: g.profile.clone(),
+        endpoint_url: g.endpoint_url.clone(),
+    };
+    crate::engine::promotion::applied_row(&connect, backend, specs).await
 }
