@@ -28,7 +28,7 @@ use aws_sdk_apigateway::types::{
     Op as PatchOp, PatchOperation, QuotaPeriodType, QuotaSettings, ThrottleSettings,
 };
 
-use super::ErrorClass::{Busy, Exists, Gone};
+use super::ErrorClass::{Ambiguous, Busy, Exists, Gone};
 use super::errors::Code::Is;
 use super::errors::ErrorTable;
 use super::ids::{Claims, Found, Ids, address_of, ours};
@@ -915,6 +915,46 @@ async fn add_plan_key(
     done_if(r, &[Exists])
 }
 
+/// The API's root resource id and its `{proxy+}` resource (id, and whether its `ANY` method
+/// requires a key, if it has one).
+type ProxyScan = (String, Option<(String, Option<bool>)>);
+
+async fn scan_proxy(
+    client: &aws_sdk_apigateway::Client,
+    res: &str,
+    api: &str,
+) -> Result<ProxyScan, AwsError> {
+    let mut root = String::new();
+    let mut proxy = None;
+    let mut pages = client
+        .get_resources()
+        .rest_api_id(api)
+        .embed("methods")
+        .limit(500)
+        .into_paginator()
+        .send();
+    while let Some(p) = pages.next().await {
+        for r in p
+            .map_err(|e| AwsError::from_sdk(ERRORS, res, "GetResources", e))?
+            .items()
+        {
+            if r.path() == Some("/") {
+                root = r.id().unwrap_or_default().to_owned();
+            } else if r.path() == Some(&format!("/{PROXY_PATH}")) {
+                let method = r
+                    .resource_methods()
+                    .and_then(|m| m.get(METHOD))
+                    .map(|m| m.api_key_required().unwrap_or(false));
+                proxy = Some((r.id().unwrap_or_default().to_owned(), method));
+            }
+        }
+    }
+    Ok((root, proxy))
+}
+
+/// How often a `{proxy+}` resource whose creation lost its answer is looked for and created again.
+const PROXY_TRIES: usize = 3;
+
 /// Makes sure the API has its `{proxy+}` resource and `ANY` method, with the key requirement.
 async fn ensure_proxy(
     client: &aws_sdk_apigateway::Client,
@@ -923,53 +963,36 @@ async fn ensure_proxy(
     root: Option<&str>,
     api_key_required: bool,
 ) -> Result<(), AwsError> {
-    let (root, proxy) = match root {
+    let (mut root, mut proxy) = match root {
         // Just created: only the root exists.
         Some(root) => (root.to_owned(), None),
-        None => {
-            let mut root = String::new();
-            let mut proxy = None;
-            let mut pages = client
-                .get_resources()
-                .rest_api_id(api)
-                .embed("methods")
-                .limit(500)
-                .into_paginator()
-                .send();
-            while let Some(p) = pages.next().await {
-                for r in p
-                    .map_err(|e| AwsError::from_sdk(ERRORS, res, "GetResources", e))?
-                    .items()
-                {
-                    if r.path() == Some("/") {
-                        root = r.id().unwrap_or_default().to_owned();
-                    } else if r.path() == Some(&format!("/{PROXY_PATH}")) {
-                        let method = r
-                            .resource_methods()
-                            .and_then(|m| m.get(METHOD))
-                            .map(|m| m.api_key_required().unwrap_or(false));
-                        proxy = Some((r.id().unwrap_or_default().to_owned(), method));
-                    }
-                }
-            }
-            (root, proxy)
-        }
+        None => scan_proxy(client, res, api).await?,
     };
-    let (resource, method) = match proxy {
-        Some(p) => p,
-        None => {
-            let r = wait::through_not_found(|| async {
-                client
-                    .create_resource()
-                    .rest_api_id(api)
-                    .parent_id(&root)
-                    .path_part(PROXY_PATH)
-                    .send()
-                    .await
-                    .map_err(|e| AwsError::from_sdk(ERRORS, res, "CreateResource", e))
-            })
-            .await?;
-            (r.id().unwrap_or_default().to_owned(), None)
+    let mut tries = 0;
+    let (resource, method) = loop {
+        if let Some(p) = proxy {
+            break p;
+        }
+        let made = wait::through_not_found(|| async {
+            client
+                .create_resource()
+                .rest_api_id(api)
+                .parent_id(&root)
+                .path_part(PROXY_PATH)
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk(ERRORS, res, "CreateResource", e))
+        })
+        .await;
+        match made {
+            Ok(r) => break (r.id().unwrap_or_default().to_owned(), None),
+            // The answer was lost, so it may have been made: look before creating again (a
+            // second `{proxy+}` is refused as a conflict, never made twice).
+            Err(e) if e.class() == Ambiguous && tries < PROXY_TRIES => {
+                tries += 1;
+                (root, proxy) = scan_proxy(client, res, api).await?;
+            }
+            Err(e) => return Err(e),
         }
     };
     match method {

@@ -63,6 +63,53 @@ async fn assert_state_matches_aws(acct: &Account, dir: &Path, env: &str) {
     assert_eq!(state, live, "state (left) and AWS (right) differ");
 }
 
+/// A `{proxy+}` resource whose CreateResource answer is lost (forwarded, then the connection
+/// closed) is looked for before it is made again: the API converges in one apply, with one
+/// proxy resource.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lost_create_resource_answer_is_looked_for_not_repeated() {
+    let acct = Account::new();
+    let dir = acct.workdir();
+    let d = dir.path();
+    let proxy = FaultProxy::localstack(Config {
+        rate: 1.0,
+        kinds: vec![(Fault::ResetAfter, 1)],
+        only: vec!["POST /restapis/*/resources/*?"],
+        ..Config::default()
+    });
+    let args = [
+        "apply",
+        "--env",
+        "staging",
+        "--target",
+        "shared.api",
+        "--auto-approve",
+    ];
+    let (out, _) = through(&acct, &proxy.url(), d, &args);
+    assert_ok(&out);
+    assert!(
+        proxy.counts().of(Fault::ResetAfter) >= 1,
+        "{}",
+        proxy.counts().summary()
+    );
+    let api = state_ids(&acct, d, "staging")["shared.api"].clone();
+    let resources = acct
+        .aws()
+        .await
+        .apigateway
+        .get_resources()
+        .rest_api_id(&api)
+        .send()
+        .await
+        .unwrap();
+    let proxies = resources
+        .items()
+        .iter()
+        .filter(|r| r.path() == Some("/{proxy+}"))
+        .count();
+    assert_eq!(proxies, 1, "{resources:?}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn staging_converges_through_twenty_percent_faults() {
     let acct = Account::new();

@@ -96,6 +96,8 @@ pub struct Config {
     pub outage_services: Vec<&'static str>,
     /// Answer every request with the service's invalid-credentials error.
     pub reject_credentials: bool,
+    /// Faults only for these operations (as `Counts::operations` names them); empty: all.
+    pub only: Vec<&'static str>,
 }
 
 impl Default for Config {
@@ -111,6 +113,7 @@ impl Default for Config {
             outage: Outage::Unavailable,
             outage_services: Vec::new(),
             reject_credentials: false,
+            only: Vec::new(),
         }
     }
 }
@@ -324,11 +327,17 @@ impl Request {
             return action;
         }
         let (path, query) = self.target.split_once('?').unwrap_or((&self.target, ""));
-        let mut shape: Vec<&str> = path
-            .split('/')
-            .filter(|s| !s.is_empty())
-            .map(|s| {
-                if s.bytes().any(|b| b.is_ascii_digit()) {
+        let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        // REST paths alternate collection and id (`/restapis/{id}/resources/{id}`, after a
+        // `v2`): an id is a `*` even when it has no digit (API Gateway's are random letters and
+        // digits), so a fault's draw does not depend on the ids of the run.
+        let versioned = usize::from(segments.first() == Some(&"v2"));
+        let mut shape: Vec<&str> = segments
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let id_slot = i >= versioned && (i - versioned) % 2 == 1;
+                if id_slot || s.bytes().any(|b| b.is_ascii_digit()) {
                     "*"
                 } else {
                     s
@@ -597,7 +606,8 @@ fn decide(s: &Shared, service: &str, operation: &str) -> (Decision, Duration) {
         return (Decision::Outage(cfg.outage), delay);
     }
     let weight: u32 = cfg.kinds.iter().map(|(_, w)| w).sum();
-    if weight == 0 || unit(base) >= cfg.rate {
+    let chosen = cfg.only.is_empty() || cfg.only.contains(&operation);
+    if weight == 0 || !chosen || unit(base) >= cfg.rate {
         return (Decision::Pass, delay);
     }
     let mut pick = (mix(base ^ 3) % u64::from(weight)) as u32;
