@@ -302,10 +302,8 @@ async fn execute(
     let first = s.checked(make_plan(s, &observed)?, true)?;
     // Before the state bucket, the locks or anything else is written.
     s.check_names(&first, &observed).await?;
-    if !first.has_changes()
-        && engine::unrecorded(&first, &observed.recorded).is_empty()
-        && !s.applied_stale(&observed)
-    {
+    let stale = s.applied_stale(&observed);
+    if !first.has_changes() && engine::unrecorded(&first, &observed.recorded).is_empty() && !stale {
         s.out.show(&s.plan_view(&first));
         s.print_stats(&a.run);
         return Ok(Outcome::Done);
@@ -315,7 +313,7 @@ async fn execute(
     // From before the first lock on, Ctrl-C must not kill the run and leave its locks behind.
     let interrupted = on_ctrl_c(s.out);
     let mut changing = engine::touched(&first, &observed.recorded);
-    if s.applied_stale(&observed) {
+    if stale {
         // Their snapshots get this apply's spec files: written under their locks.
         changing.extend(observed.stored.keys().copied());
     }
