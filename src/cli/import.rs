@@ -46,6 +46,18 @@ pub struct ImportArgs {
     /// With --from-terraform: print the mapping and change nothing.
     #[arg(long, requires = "from_terraform")]
     pub dry_run: bool,
+    /// With --from-terraform: TF_ADDRESS=ADDRESS says which Terraform resource is which address
+    /// where their names differ (`module.net.aws_security_group.alb_public=shared.security_group.public-lb`);
+    /// repeatable. It replaces the match by name or CIDR and goes through the same checks.
+    #[arg(
+        long = "map",
+        value_name = "TF_ADDRESS=ADDRESS",
+        requires = "from_terraform"
+    )]
+    pub map: Vec<String>,
+    /// With --from-terraform: a file of `TF_ADDRESS = ADDRESS` lines (`#` comments), as --map.
+    #[arg(long, value_name = "FILE", requires = "from_terraform")]
+    pub map_file: Option<std::path::PathBuf>,
     /// Where provision's snapshots live.
     #[arg(long, value_enum, default_value_t = StateBackend::S3)]
     pub state: StateBackend,

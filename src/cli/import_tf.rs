@@ -14,6 +14,7 @@ use super::import::{ImportArgs, check_all, remaining, take_over};
 use super::{CliError, Global, Outcome};
 use crate::aws::s3::S3Objects;
 use crate::cli::output::{Render, pretty};
+use crate::import::stated;
 use crate::import::terraform::{self, Instance, Mapping};
 use crate::model::{Address, Stack};
 use crate::plan::render::Style;
@@ -64,10 +65,11 @@ impl Render for MappingView<'_> {
             .unwrap_or(0);
         for x in &m.mapped {
             out.push_str(&format!(
-                "  {:<width$}  <- {} ({})\n",
+                "  {:<width$}  <- {} ({}), {}\n",
                 x.address.to_string(),
                 x.tf_address,
-                x.shown_id
+                x.shown_id,
+                x.evidence
             ));
         }
         out.push_str(&format!("\nLeft unmapped ({}):\n", m.unmapped.len()));
@@ -127,9 +129,21 @@ pub async fn from_terraform(
     a: &ImportArgs,
     location: &str,
 ) -> Result<Outcome, CliError> {
+    let statements = statements(a)?;
     let s = Run::open(g, &a.run()).await?;
+    let refused = |errors: Vec<String>| {
+        CliError::Refused(format!(
+            "the stated mapping (--map, --map-file) is refused, nothing was changed:\n  {}",
+            errors.join("\n  ")
+        ))
+    };
+    let wrong = stated::check_addresses(&statements, &s.desired);
+    if !wrong.is_empty() {
+        return Err(refused(wrong));
+    }
     let (sources, instances) = read_states(&s, location).await?;
-    let mapping = terraform::map(&instances, &s.desired);
+    let stated = stated::check(&statements, &instances, &s.desired).map_err(refused)?;
+    let mapping = terraform::map(&instances, &s.desired, &stated);
     let view = MappingView {
         format_version: FORMAT_VERSION,
         env: &s.env,
@@ -166,6 +180,34 @@ pub async fn from_terraform(
         take_over(&s, &observed, &items, "import").await?;
     }
     remaining(&s, &a.run()).await
+}
+
+/// The correspondences stated with `--map` and `--map-file`, read before anything else.
+fn statements(a: &ImportArgs) -> Result<Vec<stated::Statement>, CliError> {
+    let mut errors = Vec::new();
+    let mut out = Vec::new();
+    for arg in &a.map {
+        match stated::from_arg(arg) {
+            Ok(s) => out.push(s),
+            Err(e) => errors.push(e),
+        }
+    }
+    if let Some(path) = &a.map_file {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| CliError::Refused(format!("{}: {e}", path.display())))?;
+        match stated::from_file(&path.display().to_string(), &text) {
+            Ok(s) => out.extend(s),
+            Err(e) => errors.extend(e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(CliError::Refused(format!(
+            "the stated mapping (--map, --map-file) is malformed:\n  {}",
+            errors.join("\n  ")
+        )))
+    }
 }
 
 /// Every state the location holds, parsed: (where each was read, all instances).

@@ -3,6 +3,8 @@
 //! mapping of a Terraform state onto provision's addresses ([`terraform`]). The AWS half is in
 //! `aws::import`; the commands in `cli::import` and `cli::state_rm`.
 
+mod infer;
+pub mod stated;
 pub mod terraform;
 mod ties;
 

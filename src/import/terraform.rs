@@ -15,6 +15,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use super::infer;
+use super::stated::Stated;
 use super::ties::{self, ById};
 use crate::kinds::TfKey;
 use crate::model::{Address, Attrs, DesiredState, Kind, Ref};
@@ -204,6 +206,18 @@ fn resource(r: &Value, at: &str, source: &str) -> Result<Vec<Instance>, (String,
     Ok(out)
 }
 
+/// How a Terraform resource instance came to its address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum How {
+    /// By what it is: its CIDR, name, subnets, or its parent.
+    Matched,
+    /// The operator said so (`--map`, `--map-file`).
+    Stated,
+    /// From what uses it (a security group of a database, an environment, a rule).
+    Inferred,
+}
+
 /// Where one Terraform resource instance goes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Mapped {
@@ -216,6 +230,10 @@ pub struct Mapped {
     pub shown_id: String,
     pub source: String,
     pub tf_address: String,
+    pub how: How,
+    /// What it was mapped by: "matched by the CIDR 10.2.0.0/16", "stated by map.txt:3",
+    /// "inferred from aws_db_instance.main's vpc_security_group_ids".
+    pub evidence: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -247,69 +265,28 @@ enum Match {
     Leftover(String),
 }
 
-/// Maps every instance of `states` onto the addresses of `desired`: by its key (a CIDR, a name,
-/// the subnets it serves), then only where its parents map to the spec's parents ([`ties`]).
-pub fn map(instances: &[Instance], desired: &DesiredState) -> Mapping {
+/// The candidates before their ties are checked: instance -> address, how, id; and why each
+/// other instance of a kind provision has maps to nothing.
+#[derive(Default)]
+struct Pass {
+    found: BTreeMap<usize, Address>,
+    how: BTreeMap<usize, (How, String)>,
+    ids: BTreeMap<usize, String>,
+    no_match: BTreeMap<usize, String>,
+}
+
+/// Maps every instance of `states` onto the addresses of `desired`: as stated (`stated`,
+/// checked by [`super::stated::check`]), else by its key (a CIDR, a name, the subnets it
+/// serves), then security groups inferred from what uses them ([`super::infer`]); each only
+/// where its parents map to the spec's parents ([`ties`]).
+pub fn map(
+    instances: &[Instance],
+    desired: &DesiredState,
+    stated: &BTreeMap<usize, Stated>,
+) -> Mapping {
     let index = Index::new(instances);
-    let keys = desired_keys(desired);
     let mut mapping = Mapping::default();
-    let mut found: BTreeMap<usize, Address> = BTreeMap::new();
-    let mut ids: BTreeMap<usize, String> = BTreeMap::new();
-    let unmapped = |inst: &Instance, reason: String| Unmapped {
-        source: inst.source.clone(),
-        tf_address: inst.tf_address.clone(),
-        reason,
-    };
-    for (i, inst) in instances.iter().enumerate() {
-        let (kind, key, id) = match classify(inst, &index) {
-            Match::Kind { kind, key, id } => (kind, key, id),
-            Match::Not(reason) => {
-                mapping.unmapped.push(unmapped(inst, reason));
-                continue;
-            }
-            Match::Leftover(reason) => {
-                mapping.leftovers.push(unmapped(inst, reason));
-                continue;
-            }
-        };
-        let candidates: Vec<&Address> = keys
-            .iter()
-            .filter(|(a, k)| a.kind == kind && *k == key)
-            .map(|(a, _)| a)
-            .collect();
-        match candidates.as_slice() {
-            [] => {
-                let key = if inst.is_sensitive(&key) {
-                    "(sensitive)".to_owned()
-                } else {
-                    key
-                };
-                mapping.unmapped.push(unmapped(
-                    inst,
-                    format!(
-                        "no {kind} of the spec of `{}` has {}",
-                        desired.env,
-                        describe_key(kind, &key)
-                    ),
-                ));
-            }
-            [address] => {
-                found.insert(i, (*address).clone());
-                ids.insert(i, id);
-            }
-            several => mapping.unmapped.push(unmapped(
-                inst,
-                format!(
-                    "{} of the spec match alike",
-                    several
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            )),
-        }
-    }
+    let mut pass = first_pass(instances, desired, &index, stated, &mut mapping);
     let candidates = ties::Candidates {
         instances,
         desired,
@@ -317,13 +294,52 @@ pub fn map(instances: &[Instance], desired: &DesiredState) -> Mapping {
         associations: &index.associations,
         nat_of_eip: &index.nat_of_eip,
     };
-    let (settled, dropped) = candidates.settle(found);
+    // Inferred groups may tie others (a group whose rules admit them): until nothing new.
+    let mut tried: BTreeSet<usize> = pass.found.keys().copied().collect();
+    let (settled, dropped, ambiguous) = loop {
+        let (settled, dropped) = candidates.settle(pass.found.clone());
+        let inferred = infer::infer(instances, desired, &index.by_id, &settled, &tried);
+        let new: Vec<_> = inferred
+            .proposed
+            .into_iter()
+            .filter(|(j, _)| pass.ids.contains_key(j))
+            .collect();
+        if new.is_empty() {
+            break (settled, dropped, inferred.ambiguous);
+        }
+        for (j, (address, evidence)) in new {
+            tried.insert(j);
+            pass.found.insert(j, address);
+            pass.how.insert(j, (How::Inferred, evidence));
+        }
+    };
+    let unmapped = |i: usize, reason: String| Unmapped {
+        source: instances[i].source.clone(),
+        tf_address: instances[i].tf_address.clone(),
+        reason,
+    };
+    let dropped_at: BTreeSet<usize> = dropped.iter().map(|(i, _)| *i).collect();
     for (i, why) in dropped {
-        mapping.unmapped.push(unmapped(&instances[i], why));
+        let reason = match pass.how.get(&i) {
+            Some((How::Matched, _)) | None => why,
+            Some((_, evidence)) => format!("{evidence}, but {why}"),
+        };
+        mapping.unmapped.push(unmapped(i, reason));
+    }
+    for (i, why) in &pass.no_match {
+        if dropped_at.contains(i) || settled.contains_key(i) {
+            continue;
+        }
+        let reason = match ambiguous.get(i) {
+            Some(note) => format!("{why}; {note}"),
+            None => why.clone(),
+        };
+        mapping.unmapped.push(unmapped(*i, reason));
     }
     for (i, address) in settled {
         let inst = &instances[i];
-        let id = ids.remove(&i).unwrap_or_default();
+        let id = pass.ids.remove(&i).unwrap_or_default();
+        let (how, evidence) = pass.how.remove(&i).unwrap_or((How::Matched, String::new()));
         mapping.mapped.push(Mapped {
             address,
             shown_id: if inst.is_sensitive(&id) {
@@ -334,8 +350,16 @@ pub fn map(instances: &[Instance], desired: &DesiredState) -> Mapping {
             id,
             source: inst.source.clone(),
             tf_address: inst.tf_address.clone(),
+            how,
+            evidence,
         });
     }
+    finish(&mut mapping, desired);
+    mapping
+}
+
+/// Sorted, and what the spec has that nothing maps to.
+fn finish(mapping: &mut Mapping, desired: &DesiredState) {
     mapping.mapped.sort_by(|a, b| a.address.cmp(&b.address));
     mapping.unmapped.sort();
     mapping.leftovers.sort();
@@ -346,7 +370,115 @@ pub fn map(instances: &[Instance], desired: &DesiredState) -> Mapping {
         .filter(|a| !taken.contains(a))
         .cloned()
         .collect();
-    mapping
+}
+
+/// Each instance classified: stated ones take their address, the others their key's; what is
+/// no resource of its own, or a leftover, goes straight into `mapping`.
+fn first_pass(
+    instances: &[Instance],
+    desired: &DesiredState,
+    index: &Index<'_>,
+    stated: &BTreeMap<usize, Stated>,
+    mapping: &mut Mapping,
+) -> Pass {
+    let keys = desired_keys(desired);
+    let mut pass = Pass::default();
+    let unmapped = |inst: &Instance, reason: String| Unmapped {
+        source: inst.source.clone(),
+        tf_address: inst.tf_address.clone(),
+        reason,
+    };
+    for (i, inst) in instances.iter().enumerate() {
+        let matched = classify(inst, index);
+        if let Some(s) = stated.get(&i) {
+            let by = format!("stated by {}", s.origin);
+            match stated_id(inst, &matched) {
+                Ok(id) => {
+                    pass.ids.insert(i, id);
+                    pass.found.insert(i, s.address.clone());
+                    pass.how.insert(i, (How::Stated, by));
+                }
+                Err(why) => mapping
+                    .unmapped
+                    .push(unmapped(inst, format!("{by}, but {why}"))),
+            }
+            continue;
+        }
+        let (kind, key, id) = match matched {
+            Match::Kind { kind, key, id } => (kind, key, id),
+            Match::Not(reason) => {
+                mapping.unmapped.push(unmapped(inst, reason));
+                continue;
+            }
+            Match::Leftover(reason) => {
+                mapping.leftovers.push(unmapped(inst, reason));
+                continue;
+            }
+        };
+        pass.ids.insert(i, id);
+        let shown = if inst.is_sensitive(&key) {
+            "(sensitive)".to_owned()
+        } else {
+            key.clone()
+        };
+        let candidates: Vec<&Address> = keys
+            .iter()
+            .filter(|(a, k)| a.kind == kind && *k == key)
+            .map(|(a, _)| a)
+            .collect();
+        let why = match candidates.as_slice() {
+            [] => format!(
+                "no {kind} of the spec of `{}` has {}",
+                desired.env,
+                describe_key(kind, &shown)
+            ),
+            [address] => match stated.values().find(|s| s.address == **address) {
+                Some(s) => format!(
+                    "{address} is stated for another Terraform resource ({})",
+                    s.origin
+                ),
+                None => {
+                    pass.found.insert(i, (*address).clone());
+                    pass.how.insert(i, (How::Matched, matched_by(kind, &shown)));
+                    continue;
+                }
+            },
+            several => format!("{} of the spec match alike", list(several.iter().copied())),
+        };
+        pass.no_match.insert(i, why);
+    }
+    pass
+}
+
+fn list<'a>(addresses: impl Iterator<Item = &'a Address>) -> String {
+    addresses
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The id of a stated instance: its match's, or for a route table, NAT gateway or Elastic IP
+/// that nothing tells apart (no associations, routes or subnet in these states), its own.
+fn stated_id(inst: &Instance, matched: &Match) -> Result<String, String> {
+    match matched {
+        Match::Kind { id, .. } => Ok(id.clone()),
+        Match::Not(why) => match kind_of(&inst.tf_type).map(|(_, k)| k) {
+            Some(TfKey::Subnets | TfKey::SubnetCidr) => attr(inst, "id"),
+            Some(TfKey::NatSubnet) => attr(inst, "allocation_id").or_else(|| attr(inst, "id")),
+            _ => None,
+        }
+        .map(str::to_owned)
+        .ok_or_else(|| why.clone()),
+        Match::Leftover(why) => Err(why.clone()),
+    }
+}
+
+/// The evidence of a match by key.
+fn matched_by(kind: Kind, key: &str) -> String {
+    match kind.describe().terraform.map(|t| t.key) {
+        Some(TfKey::One | TfKey::Integration) => "matched through its parent".into(),
+        _ => format!("matched by {}", describe_key(kind, key)),
+    }
 }
 
 fn describe_key(kind: Kind, key: &str) -> String {
@@ -486,7 +618,7 @@ fn named(inst: &Instance, kind: Kind, name_attr: &str, id: Option<&str>) -> Matc
 }
 
 /// The kind a Terraform resource type is taken over as, and what tells its instances apart.
-fn kind_of(tf_type: &str) -> Option<(Kind, TfKey)> {
+pub(super) fn kind_of(tf_type: &str) -> Option<(Kind, TfKey)> {
     Kind::ALL.into_iter().find_map(|kind| {
         let tf = kind.describe().terraform?;
         (tf.tf_type == tf_type).then_some((kind, tf.key))
@@ -891,7 +1023,7 @@ mod tests {
             (7, "1.9.5")
         );
         let instances = state.instances;
-        let m = map(&instances, &staging());
+        let m = map(&instances, &staging(), &BTreeMap::new());
         let mapped: Vec<(String, &str)> = m
             .mapped
             .iter()
@@ -1012,7 +1144,11 @@ mod tests {
                 ),
             ),
         ]);
-        let m = map(&parse("f.tfstate", &text).unwrap().instances, &staging());
+        let m = map(
+            &parse("f.tfstate", &text).unwrap().instances,
+            &staging(),
+            &BTreeMap::new(),
+        );
         let tables: Vec<(String, &str)> = m
             .mapped
             .iter()
@@ -1042,7 +1178,11 @@ mod tests {
                 one(serde_json::json!({"id": "vpc-2", "cidr_block": "10.2.0.0/16"})),
             ),
         ]);
-        let m = map(&parse("f.tfstate", &text).unwrap().instances, &staging());
+        let m = map(
+            &parse("f.tfstate", &text).unwrap().instances,
+            &staging(),
+            &BTreeMap::new(),
+        );
         assert_eq!(m.mapped, []);
         for u in &m.unmapped {
             assert!(
@@ -1087,7 +1227,11 @@ mod tests {
                 ),
             ),
         ]);
-        let m = map(&parse("f.tfstate", &text).unwrap().instances, &staging());
+        let m = map(
+            &parse("f.tfstate", &text).unwrap().instances,
+            &staging(),
+            &BTreeMap::new(),
+        );
         assert_eq!(m.mapped, [], "{:?}", m.unmapped);
         let why = |tf: &str| {
             m.unmapped
@@ -1110,6 +1254,307 @@ mod tests {
         );
     }
 
+    /// A network whose groups Terraform named its own way: none matches by name.
+    fn terraform_named() -> Vec<Value> {
+        let sg = |name: &str, id: &str, extra: Value| {
+            let mut a = serde_json::json!({"id": id, "name": format!("agentpass-staging-{name}-sg"),
+                                           "description": "Managed by Terraform", "vpc_id": "vpc-1"});
+            a.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            resource("aws_security_group", name, one(a))
+        };
+        let setting = |ns: &str, value: &str| serde_json::json!({"namespace": ns, "name": "SecurityGroups", "value": value, "resource": ""});
+        vec![
+            resource(
+                "aws_vpc",
+                "this",
+                one(serde_json::json!({"id": "vpc-1", "cidr_block": "10.2.0.0/16"})),
+            ),
+            sg("rds", "sg-rds", serde_json::json!({})),
+            sg("backend", "sg-app", serde_json::json!({})),
+            sg(
+                "alb_internal",
+                "sg-alb",
+                serde_json::json!({"ingress": [{"from_port": 80, "to_port": 80, "protocol": "tcp",
+                                                "security_groups": ["sg-link"], "self": false}]}),
+            ),
+            sg("link", "sg-link", serde_json::json!({})),
+            resource(
+                "aws_security_group_rule",
+                "rds_from_backend",
+                one(serde_json::json!({"id": "sgrule-1", "type": "ingress",
+                    "security_group_id": "sg-rds", "source_security_group_id": "sg-app"})),
+            ),
+            resource(
+                "aws_db_instance",
+                "main",
+                one(
+                    serde_json::json!({"id": "db-X", "identifier": "agentpass-staging",
+                    "vpc_security_group_ids": ["sg-rds"]}),
+                ),
+            ),
+            resource(
+                "aws_elastic_beanstalk_application",
+                "backend",
+                one(
+                    serde_json::json!({"id": "agentpass-backend-staging", "name": "agentpass-backend-staging"}),
+                ),
+            ),
+            resource(
+                "aws_elastic_beanstalk_environment",
+                "backend",
+                one(
+                    serde_json::json!({"id": "e-1", "name": "agentpass-backend-staging",
+                    "application": "agentpass-backend-staging",
+                    "setting": [setting("aws:autoscaling:launchconfiguration", "sg-app"),
+                                setting("aws:elbv2:loadbalancer", "sg-alb")]}),
+                ),
+            ),
+        ]
+    }
+
+    fn how_each(m: &Mapping) -> BTreeMap<String, (String, How, String)> {
+        m.mapped
+            .iter()
+            .map(|x| {
+                (
+                    x.address.to_string(),
+                    (x.tf_address.clone(), x.how, x.evidence.clone()),
+                )
+            })
+            .collect()
+    }
+
+    fn reason(m: &Mapping, tf: &str) -> String {
+        m.unmapped
+            .iter()
+            .find(|u| u.tf_address.ends_with(tf))
+            .map(|u| u.reason.clone())
+            .unwrap_or_else(|| panic!("{tf} not unmapped: {:#?}", m.mapped))
+    }
+
+    fn stated_for(instances: &[Instance], pairs: &[(&str, &str)]) -> BTreeMap<usize, Stated> {
+        let statements: Vec<_> = pairs
+            .iter()
+            .map(|(tf, a)| super::super::stated::from_arg(&format!("{tf}={a}")).unwrap())
+            .collect();
+        super::super::stated::check(&statements, instances, &staging()).unwrap()
+    }
+
+    /// The groups a mapped database, environment and group use are inferred, each saying from
+    /// what; the rule of one inferred group then infers the next.
+    #[test]
+    fn groups_are_inferred_from_what_uses_them() {
+        let instances = parse("f.tfstate", &state(terraform_named()))
+            .unwrap()
+            .instances;
+        let m = map(&instances, &staging(), &BTreeMap::new());
+        let how = how_each(&m);
+        let group = |name: &str| how[&format!("shared.security_group.{name}")].clone();
+        assert_eq!(
+            group("rds"),
+            (
+                "module.network.aws_security_group.rds".into(),
+                How::Inferred,
+                "inferred from module.network.aws_db_instance.main's vpc_security_group_ids".into()
+            )
+        );
+        let (tf, how_app, evidence) = group("backend-app");
+        assert_eq!(
+            (tf.as_str(), how_app),
+            ("module.network.aws_security_group.backend", How::Inferred)
+        );
+        assert_eq!(
+            evidence,
+            "inferred from module.network.aws_elastic_beanstalk_environment.backend's setting aws:autoscaling:launchconfiguration SecurityGroups"
+        );
+        assert_eq!(
+            group("internal-lb").0,
+            "module.network.aws_security_group.alb_internal"
+        );
+        assert!(
+            group("internal-lb")
+                .2
+                .contains("aws:elbv2:loadbalancer SecurityGroups")
+        );
+        let (tf, _, evidence) = group("api-link");
+        assert_eq!(tf, "module.network.aws_security_group.link");
+        assert!(
+            evidence.contains("alb_internal's inline ingress security_groups"),
+            "{evidence}"
+        );
+        assert_eq!(how["shared.vpc"].1, How::Matched);
+        assert_eq!(how["shared.vpc"].2, "matched by the CIDR 10.2.0.0/16");
+        assert_eq!(
+            how["backend.rds"].2,
+            "matched by the identifier `agentpass-staging`"
+        );
+    }
+
+    /// The rules of an inferred group infer the groups they admit, in a later round.
+    #[test]
+    fn rules_of_an_inferred_group_infer_what_they_admit() {
+        let mut resources = terraform_named();
+        resources.truncate(8); // no Beanstalk environment
+        let instances = parse("f.tfstate", &state(resources)).unwrap().instances;
+        let m = map(&instances, &staging(), &BTreeMap::new());
+        let (tf, how, evidence) = how_each(&m)["shared.security_group.backend-app"].clone();
+        assert_eq!(
+            (tf.as_str(), how),
+            ("module.network.aws_security_group.backend", How::Inferred)
+        );
+        assert_eq!(
+            evidence,
+            "inferred from the ingress rules of module.network.aws_security_group.rds (module.network.aws_security_group_rule.rds_from_backend's source_security_group_id)"
+        );
+        // Nothing uses the load balancer's group here: it stays unmapped, saying why.
+        assert!(
+            reason(&m, "aws_security_group.alb_internal")
+                .starts_with("no security_group of the spec")
+        );
+    }
+
+    /// A stated mapping wins over a match by name, and over an inference.
+    #[test]
+    fn stated_mappings_override_names_and_inferences() {
+        let mut resources = terraform_named();
+        // A group named as the spec names `rds`, which the statement below puts aside.
+        resources.push(resource(
+            "aws_security_group",
+            "old_rds",
+            one(serde_json::json!({"id": "sg-old", "name": "agentpass-staging-rds", "vpc_id": "vpc-1"})),
+        ));
+        let instances = parse("f.tfstate", &state(resources)).unwrap().instances;
+        let stated = stated_for(
+            &instances,
+            &[
+                (
+                    "module.network.aws_security_group.rds",
+                    "shared.security_group.rds",
+                ),
+                (
+                    "module.network.aws_security_group.link",
+                    "shared.security_group.public-lb",
+                ),
+            ],
+        );
+        let m = map(&instances, &staging(), &stated);
+        let how = how_each(&m);
+        assert_eq!(
+            how["shared.security_group.rds"],
+            (
+                "module.network.aws_security_group.rds".into(),
+                How::Stated,
+                "stated by --map module.network.aws_security_group.rds=shared.security_group.rds"
+                    .into()
+            )
+        );
+        assert_eq!(how["shared.security_group.public-lb"].1, How::Stated);
+        assert_eq!(
+            reason(&m, "aws_security_group.old_rds"),
+            "shared.security_group.rds is stated for another Terraform resource (--map module.network.aws_security_group.rds=shared.security_group.rds)"
+        );
+        // The link is public-lb as stated: the inline rule of alb_internal now disagrees with
+        // the spec (internal-lb admits api-link), so nothing is inferred from it.
+        assert!(
+            !how.contains_key("shared.security_group.api-link"),
+            "{how:#?}"
+        );
+    }
+
+    /// Two groups for one of the spec's, or one group inferred as two: nothing is inferred,
+    /// and the candidates are named.
+    #[test]
+    fn ambiguous_inferences_map_nothing() {
+        let mut resources = terraform_named();
+        resources[6] = resource(
+            "aws_db_instance",
+            "main",
+            one(
+                serde_json::json!({"id": "db-X", "identifier": "agentpass-staging",
+                "vpc_security_group_ids": ["sg-rds", "sg-x"]}),
+            ),
+        );
+        resources.push(resource(
+            "aws_security_group",
+            "extra",
+            one(serde_json::json!({"id": "sg-x", "name": "x", "vpc_id": "vpc-1"})),
+        ));
+        let instances = parse("f.tfstate", &state(resources)).unwrap().instances;
+        let m = map(&instances, &staging(), &BTreeMap::new());
+        let how = how_each(&m);
+        assert!(!how.contains_key("shared.security_group.rds"), "{how:#?}");
+        let why = reason(&m, "aws_security_group.rds");
+        assert!(
+            why.contains("module.network.aws_db_instance.main's vpc_security_group_ids leaves 2 Terraform group(s) for shared.security_group.rds: nothing inferred"),
+            "{why}"
+        );
+
+        // The database's group is also the backend instances' group.
+        let mut resources = terraform_named();
+        resources[6] = resource(
+            "aws_db_instance",
+            "main",
+            one(
+                serde_json::json!({"id": "db-X", "identifier": "agentpass-staging",
+                "vpc_security_group_ids": ["sg-app"]}),
+            ),
+        );
+        let instances = parse("f.tfstate", &state(resources)).unwrap().instances;
+        let m = map(&instances, &staging(), &BTreeMap::new());
+        let why = reason(&m, "aws_security_group.backend");
+        assert!(
+            why.contains("inferred alike as shared.security_group.backend-app (from module.network.aws_elastic_beanstalk_environment.backend's setting aws:autoscaling:launchconfiguration SecurityGroups), shared.security_group.rds (from module.network.aws_db_instance.main's vpc_security_group_ids): nothing maps by guess"),
+            "{why}"
+        );
+        assert!(!how_each(&m).contains_key("shared.security_group.backend-app"));
+    }
+
+    /// Stated and inferred mappings meet the same ties as any match: a group of another VPC is
+    /// refused with the reason, and so is a stated one.
+    #[test]
+    fn stated_and_inferred_mappings_meet_the_ties() {
+        let mut resources = terraform_named();
+        resources.push(resource(
+            "aws_vpc",
+            "other",
+            one(serde_json::json!({"id": "vpc-9", "cidr_block": "172.31.0.0/16"})),
+        ));
+        resources[1] = resource(
+            "aws_security_group",
+            "rds",
+            one(serde_json::json!({"id": "sg-rds", "name": "db-sg", "vpc_id": "vpc-9"})),
+        );
+        resources[4] = resource(
+            "aws_security_group",
+            "link",
+            one(serde_json::json!({"id": "sg-link", "name": "link-sg", "vpc_id": "vpc-9"})),
+        );
+        let instances = parse("f.tfstate", &state(resources)).unwrap().instances;
+        let stated = stated_for(
+            &instances,
+            &[(
+                "module.network.aws_security_group.link",
+                "shared.security_group.api-link",
+            )],
+        );
+        let m = map(&instances, &staging(), &stated);
+        assert_eq!(
+            reason(&m, "aws_security_group.rds"),
+            "inferred from module.network.aws_db_instance.main's vpc_security_group_ids, but its vpc_id is module.network.aws_vpc.other, which maps to nothing"
+        );
+        assert_eq!(
+            reason(&m, "aws_security_group.link"),
+            "stated by --map module.network.aws_security_group.link=shared.security_group.api-link, but its vpc_id is module.network.aws_vpc.other, which maps to nothing"
+        );
+        // The backend group is still inferred from the environment (the rule's group is out).
+        assert_eq!(
+            how_each(&m)["shared.security_group.backend-app"].1,
+            How::Inferred
+        );
+    }
+
     /// Values Terraform marks sensitive are matched on but never shown.
     #[test]
     fn sensitive_values_are_never_shown() {
@@ -1121,7 +1566,7 @@ mod tests {
         })]);
         let instances = parse("f.tfstate", &text).unwrap().instances;
         assert!(instances[0].is_sensitive("hush-db") && !instances[0].is_sensitive("db-X"));
-        let m = map(&instances, &staging());
+        let m = map(&instances, &staging(), &BTreeMap::new());
         let shown = serde_json::to_string(&m).unwrap();
         assert!(!shown.contains("hush-db"), "{shown}");
         assert!(shown.contains("the identifier `(sensitive)`"), "{shown}");
