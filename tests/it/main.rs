@@ -22,6 +22,7 @@ mod graph;
 mod help;
 mod iam;
 mod import;
+mod import_map;
 mod json;
 mod module_cycles;
 mod monitoring;
