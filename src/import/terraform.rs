@@ -477,6 +477,7 @@ fn stated_id(inst: &Instance, matched: &Match) -> Result<String, String> {
 fn matched_by(kind: Kind, key: &str) -> String {
     match kind.describe().terraform.map(|t| t.key) {
         Some(TfKey::One | TfKey::Integration) => "matched through its parent".into(),
+        Some(TfKey::SubnetCidr) => format!("matched by its subnet's CIDR {key}"),
         _ => format!("matched by {}", describe_key(kind, key)),
     }
 }
@@ -1048,6 +1049,23 @@ mod tests {
             m.mapped[1].tf_address,
             "module.network.aws_subnet.public[0]"
         );
+        let evidence: Vec<&str> = m.mapped.iter().map(|x| x.evidence.as_str()).collect();
+        assert_eq!(
+            evidence,
+            [
+                "matched by the CIDR 10.2.0.0/16",
+                "matched by the CIDR 10.2.1.0/24",
+                "matched by the CIDR 10.2.2.0/24",
+                "matched by a NAT gateway in the subnet 10.2.1.0/24",
+                "matched by its subnet's CIDR 10.2.1.0/24",
+                "matched by the subnets 10.2.1.0/24,10.2.2.0/24",
+                "matched by the name `agentpass-staging-rds`",
+                "matched by the name `agentpass-api-staging`",
+                "matched by the stage name `staging`",
+                "matched by the identifier `agentpass-staging`",
+            ]
+        );
+        assert!(m.mapped.iter().all(|x| x.how == How::Matched));
         let why = |tf: &str| {
             m.unmapped
                 .iter()
