@@ -189,19 +189,27 @@ fn is_group(a: &Address) -> bool {
     a.kind.describe().terraform.is_some_and(|t| t.tf_type == SG)
 }
 
-/// The spec's groups in `field` of `address`.
-fn spec_groups(desired: &DesiredState, address: &Address, field: &Field) -> BTreeSet<Address> {
-    let Some(d) = desired.resources.get(address) else {
-        return BTreeSet::new();
-    };
-    d.attrs
-        .field_refs()
-        .into_iter()
-        .filter_map(|(f, r)| match r {
-            Ref::Managed(a) if f == *field && is_group(a) => Some(a.clone()),
-            _ => None,
-        })
-        .collect()
+/// The spec's groups in `field` of `address`, and the ids of groups it names from outside.
+fn spec_groups(
+    desired: &DesiredState,
+    address: &Address,
+    field: &Field,
+) -> (BTreeSet<Address>, BTreeSet<String>) {
+    let mut managed = BTreeSet::new();
+    let mut external = BTreeSet::new();
+    let refs = desired.resources.get(address).map(|d| d.attrs.field_refs());
+    for (f, r) in refs.into_iter().flatten() {
+        match r {
+            Ref::Managed(a) if f == *field && is_group(a) => {
+                managed.insert(a.clone());
+            }
+            Ref::External(id) if f == *field => {
+                external.insert(id.clone());
+            }
+            _ => {}
+        }
+    }
+    (managed, external)
 }
 
 fn list<T: ToString>(items: impl IntoIterator<Item = T>) -> String {
@@ -235,10 +243,11 @@ pub fn infer(
         let Some(holder_at) = settled.get(&u.holder) else {
             continue;
         };
-        let spec = spec_groups(desired, holder_at, &u.field);
+        let (spec, external) = spec_groups(desired, holder_at, &u.field);
         let mut mapped = BTreeSet::new();
         let mut open: Vec<Result<usize, &str>> = Vec::new();
-        for g in &u.groups {
+        // A group the spec names by its id is that group: no candidate for another.
+        for g in u.groups.iter().filter(|g| !external.contains(*g)) {
             match group_of(g) {
                 Some(j) => match settled.get(&j) {
                     Some(a) => {
@@ -279,15 +288,18 @@ pub fn infer(
             }
             (_, []) => {}
             _ => {
+                let left = open.iter().map(|o| match o {
+                    Ok(j) => instances[*j].tf_address.clone(),
+                    Err(g) => format!("`{g}` (in no state read)"),
+                });
+                let note = format!(
+                    "{} leaves {} for {}: nothing inferred",
+                    u.what,
+                    list(left),
+                    list(&free)
+                );
                 for j in known {
-                    ambiguous.entry(j).or_insert_with(|| {
-                        format!(
-                            "{} leaves {} Terraform group(s) for {}: nothing inferred",
-                            u.what,
-                            open.len(),
-                            list(&free)
-                        )
-                    });
+                    ambiguous.entry(j).or_insert_with(|| note.clone());
                 }
             }
         }

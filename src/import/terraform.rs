@@ -1505,8 +1505,20 @@ mod tests {
         assert!(!how.contains_key("shared.security_group.rds"), "{how:#?}");
         let why = reason(&m, "aws_security_group.rds");
         assert!(
-            why.contains("module.network.aws_db_instance.main's vpc_security_group_ids leaves 2 Terraform group(s) for shared.security_group.rds: nothing inferred"),
+            why.contains("module.network.aws_db_instance.main's vpc_security_group_ids leaves module.network.aws_security_group.rds, module.network.aws_security_group.extra for shared.security_group.rds: nothing inferred"),
             "{why}"
+        );
+
+        // Where the spec names that other group by its id, it is no candidate.
+        let mut desired = staging();
+        let rds: Address = "backend.rds".parse().unwrap();
+        if let Some(Attrs::DbInstance(db)) = desired.resources.get_mut(&rds).map(|d| &mut d.attrs) {
+            db.security_groups.insert(Ref::External("sg-x".into()));
+        }
+        let m = map(&instances, &desired, &BTreeMap::new());
+        assert_eq!(
+            how_each(&m)["shared.security_group.rds"].2,
+            "inferred from module.network.aws_db_instance.main's vpc_security_group_ids"
         );
 
         // The database's group is also the backend instances' group.
