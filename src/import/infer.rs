@@ -290,6 +290,10 @@ pub fn infer(
             _ => {
                 let left = open.iter().map(|o| match o {
                     Ok(j) => instances[*j].tf_address.clone(),
+                    // Shown as any value of a state: never one Terraform marks sensitive.
+                    Err(g) if instances[u.holder].is_sensitive(g) => {
+                        "(sensitive) (in no state read)".to_owned()
+                    }
                     Err(g) => format!("`{g}` (in no state read)"),
                 });
                 let note = format!(

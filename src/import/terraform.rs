@@ -1509,6 +1509,23 @@ mod tests {
             "{why}"
         );
 
+        // A group in no state read is named, unless Terraform marks the value sensitive.
+        let mut resources = terraform_named();
+        resources[6] = serde_json::json!({
+            "mode": "managed", "type": "aws_db_instance", "name": "main", "provider": "p",
+            "instances": [{"attributes": {"id": "db-X", "identifier": "agentpass-staging",
+                           "vpc_security_group_ids": ["sg-rds", "sg-hush"]},
+                           "sensitive_attributes": [[{"type": "get_attr", "value": "vpc_security_group_ids"}]]}]
+        });
+        let hushed = parse("f.tfstate", &state(resources)).unwrap().instances;
+        let m = map(&hushed, &staging(), &BTreeMap::new());
+        let why = reason(&m, "aws_security_group.rds");
+        assert!(
+            why.contains("aws_db_instance.main's vpc_security_group_ids leaves (sensitive) (in no state read), module.network.aws_security_group.rds for shared.security_group.rds: nothing inferred"),
+            "{why}"
+        );
+        assert!(!serde_json::to_string(&m).unwrap().contains("sg-hush"));
+
         // Where the spec names that other group by its id, it is no candidate.
         let mut desired = staging();
         let rds: Address = "backend.rds".parse().unwrap();
