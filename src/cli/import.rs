@@ -46,6 +46,12 @@ pub struct ImportArgs {
     /// With --from-terraform: print the mapping and change nothing.
     #[arg(long, requires = "from_terraform")]
     pub dry_run: bool,
+    /// With --from-terraform: write the names and other identities AWS cannot change (a
+    /// security group's name and description, a subnet's zone …) into the environment's spec
+    /// file where they differ from what it derives, show the diff, then import. Without it,
+    /// the lines are shown and nothing is written.
+    #[arg(long, requires = "from_terraform")]
+    pub write_spec: bool,
     /// Where provision's snapshots live.
     #[arg(long, value_enum, default_value_t = StateBackend::S3)]
     pub state: StateBackend,

@@ -39,7 +39,7 @@ impl Claim {
             NameKind::RestApi => "api.name".into(),
             NameKind::ApiKey => "api.api_key_name".into(),
             NameKind::SecurityGroup => format!(
-                "security_groups.{} (the group is named `{{project}}-{{env}}-{}`)",
+                "security_groups.{}.name (absent, the group is named `{{project}}-{{env}}-{}`)",
                 self.address.name.as_deref().unwrap_or_default(),
                 self.address.name.as_deref().unwrap_or_default()
             ),
