@@ -129,7 +129,7 @@ pub async fn from_terraform(
 ) -> Result<Outcome, CliError> {
     let s = Run::open(g, &a.run()).await?;
     let (sources, instances) = read_states(&s, location).await?;
-    let s = super::write_spec::identities(g, a, s, &instances).await?;
+    let s = super::write_spec::identities_tf(g, a.writing(&a.run()), s, &instances).await?;
     let mapping = terraform::map(&instances, &s.desired);
     let view = MappingView {
         format_version: FORMAT_VERSION,

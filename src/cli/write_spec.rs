@@ -10,7 +10,6 @@ use clap::Args;
 use serde::Serialize;
 
 use super::commands::{self, Run, refresh_some};
-use super::import::ImportArgs;
 use super::output::{Render, pretty};
 use super::{CliError, Global, Outcome, RunArgs};
 use crate::aws::ids::Claims;
@@ -35,6 +34,14 @@ pub struct DriftArgs {
     /// `--accept` every resource drift finds changed.
     #[arg(long, conflicts_with = "accept")]
     pub accept_all: bool,
+}
+
+/// How an import writes: `write` with `--write-spec` (and no `--dry-run`), else only shows;
+/// `run` opens the spec again once written.
+#[derive(Clone, Copy)]
+pub(super) struct Writing<'a> {
+    pub write: bool,
+    pub run: &'a RunArgs,
 }
 
 /// The spec files' diff: what was written, or what would be.
@@ -83,34 +90,45 @@ impl Render for SpecDiff<'_> {
 /// what the spec derives, written into the environment's file with `--write-spec` (then the spec
 /// is loaded again, so the import replaces nothing), shown otherwise. Fields the spec cannot
 /// hold stay differences: the import refuses them as before.
-pub(super) async fn identities(
+pub(super) async fn identities_tf(
     g: &Global,
-    a: &ImportArgs,
+    w: Writing<'_>,
     s: Run,
     instances: &[Instance],
 ) -> Result<Run, CliError> {
     let mapping = terraform::map(instances, &s.desired);
-    if mapping.mapped.is_empty() {
+    let items = mapping
+        .mapped
+        .iter()
+        .map(|m| (m.address.clone(), m.id.clone()))
+        .collect();
+    identities(g, w, s, &items).await
+}
+
+/// As [`identities_tf`], for the resources `items` (address -> id) one import takes over.
+pub(super) async fn identities(
+    g: &Global,
+    w: Writing<'_>,
+    s: Run,
+    items: &BTreeMap<Address, String>,
+) -> Result<Run, CliError> {
+    if items.is_empty() {
         return Ok(s);
     }
-    // Nothing carries provision's tags yet: the mapped ids are claimed as if recorded.
-    let claims = Claims::new(
-        s.owner(),
-        mapping.mapped.iter().map(|m| (&m.address, m.id.as_str())),
-    );
+    // Nothing carries provision's tags yet: the ids are claimed as if recorded.
+    let claims = Claims::new(s.owner(), items.iter().map(|(a, id)| (a, id.as_str())));
     let live = s.aws.read_claimed(&claims).await?;
     let mut edits = Vec::new();
-    for m in &mapping.mapped {
-        let l = live.resources.get(&m.address).filter(|l| l.id == m.id);
-        let (Some(l), Some(d)) = (l, s.desired.resources.get(&m.address)) else {
+    for (address, id) in items {
+        let l = live.resources.get(address).filter(|l| l.id == *id);
+        let (Some(l), Some(d)) = (l, s.desired.resources.get(address)) else {
             continue;
         };
-        for (field, value) in immutable_differences(&m.address, d, l) {
-            match (place(&m.address, &field), toml_value(&value)) {
+        for (field, value) in immutable_differences(address, d, l) {
+            match (place(address, &field), toml_value(&value)) {
                 (Place::At(path), Some(value)) => edits.push(Edit { path, value }),
                 (Place::Derived(why), _) => s.out.note(&format!(
-                    "{}: its {field} is {value} in AWS, which the spec cannot state ({why})\n",
-                    m.address
+                    "{address}: its {field} is {value} in AWS, which the spec cannot state ({why})\n"
                 )),
                 (Place::At(_), None) => {}
             }
@@ -121,13 +139,13 @@ pub(super) async fn identities(
     }
     let files =
         file_edits(&g.specs, &s.env, Placement::EnvFile, &edits).map_err(CliError::Refused)?;
-    if !a.write_spec || a.dry_run {
+    if !w.write {
         s.out.preview(&SpecDiff::new(&files, false));
         return Ok(s);
     }
     write(&g.specs, &s.env, &files)?;
     s.out.preview(&SpecDiff::new(&files, true));
-    Run::open(g, &a.run()).await
+    Run::open(g, w.run).await
 }
 
 /// The fields that force a replacement where live differs from the spec, with the live value;
@@ -151,11 +169,15 @@ fn immutable_differences(
         .into_iter()
         .map(|(f, _)| f.to_string())
         .collect();
-    fields
+    let mut out: Vec<(String, serde_json::Value)> = fields
         .into_iter()
         .filter(|f| f.forces_replacement && !refs.iter().any(|r| f.field.is_under(r)))
         .map(|f| (f.field.to_string(), f.before))
-        .collect()
+        .collect();
+    // In the order the kind lists them (a group's name before its description).
+    let immutable = address.kind.describe().immutable;
+    out.sort_by_key(|(f, _)| immutable.iter().position(|i| i == f));
+    out
 }
 
 /// `drift --accept`: writes the live values, records them in state, then shows drift again.
@@ -247,6 +269,10 @@ fn edit(
     field: &str,
     actual: &serde_json::Value,
 ) -> Result<Edit, String> {
+    let path = match place(address, field) {
+        Place::At(path) => path,
+        Place::Derived(reason) => return Err(reason),
+    };
     let is_ref = desired.resources.get(address).is_some_and(|d| {
         d.attrs
             .field_refs()
@@ -258,10 +284,6 @@ fn edit(
             "a reference to another resource of the spec: it follows that resource, not a value written here".into(),
         );
     }
-    let path = match place(address, field) {
-        Place::At(path) => path,
-        Place::Derived(reason) => return Err(reason),
-    };
     let value = toml_value(actual)
         .ok_or_else(|| format!("AWS has {actual}, which is no value a spec field holds"))?;
     Ok(Edit { path, value })
