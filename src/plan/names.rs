@@ -376,6 +376,8 @@ mod tests {
             claims(&plan("vpc-9"), &ids())[0].scope.as_deref(),
             Some("vpc-9")
         );
+        // Where to rename it: the group's `name`, whatever name the spec gave it.
+        assert_eq!(found[0].spec_path(), "security_groups.api-link.name");
     }
 
     fn claim() -> Claim {
