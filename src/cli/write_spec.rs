@@ -7,10 +7,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use serde::Serialize;
 
 use super::commands::{self, Run, refresh_some};
-use super::output::{Render, pretty};
+use super::output::Render;
 use super::{CliError, Global, Outcome, RunArgs};
 use crate::aws::ids::Claims;
 use crate::drift::{Category, Report};
@@ -45,25 +44,14 @@ pub(super) struct Writing<'a> {
 }
 
 /// The spec files' diff: what was written, or what would be.
-#[derive(Serialize)]
 struct SpecDiff<'a> {
     written: bool,
-    #[serde(skip)]
     files: &'a [FileEdit],
-    diffs: BTreeMap<String, String>,
 }
 
 impl<'a> SpecDiff<'a> {
     fn new(files: &'a [FileEdit], written: bool) -> Self {
-        let diffs = files
-            .iter()
-            .map(|f| (f.path.display().to_string(), f.diff()))
-            .collect();
-        SpecDiff {
-            written,
-            files,
-            diffs,
-        }
+        SpecDiff { written, files }
     }
 }
 
@@ -81,8 +69,9 @@ impl Render for SpecDiff<'_> {
         out
     }
 
+    /// None: in JSON the diff goes to stderr as text ([`show`]).
     fn json(&self) -> Option<String> {
-        pretty(self)
+        None
     }
 }
 
@@ -140,11 +129,11 @@ pub(super) async fn identities(
     let files =
         file_edits(&g.specs, &s.env, Placement::EnvFile, &edits).map_err(CliError::Refused)?;
     if !w.write {
-        s.out.preview(&SpecDiff::new(&files, false));
+        show(&s, &SpecDiff::new(&files, false));
         return Ok(s);
     }
     write(&g.specs, &s.env, &files)?;
-    s.out.preview(&SpecDiff::new(&files, true));
+    show(&s, &SpecDiff::new(&files, true));
     Run::open(g, w.run).await
 }
 
@@ -195,11 +184,21 @@ pub(super) async fn accept(g: &Global, a: &DriftArgs) -> Result<Outcome, CliErro
     let files = file_edits(&g.specs, &s.env, Placement::Defining, &edits)
         .map_err(|why| refused(vec![why]))?;
     write(&g.specs, &s.env, &files)?;
-    s.out.preview(&SpecDiff::new(&files, true));
+    show(&s, &SpecDiff::new(&files, true));
     // The spec now says what AWS has; state records it too, for these resources only.
     let s = Run::open(g, &a.run).await?;
     refresh_some(&s, &a.run, Some(&addresses)).await?;
     commands::drift(g, &a.run).await
+}
+
+/// The diff ahead of the command's result on stdout; on stderr where stdout holds one JSON
+/// document (the command's result).
+fn show(s: &Run, diff: &SpecDiff<'_>) {
+    if s.out.format() == super::Format::Json {
+        s.out.note(&diff.text(Style::plain()));
+    } else {
+        s.out.preview(diff);
+    }
 }
 
 fn refused(why: Vec<String>) -> CliError {

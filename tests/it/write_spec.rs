@@ -153,6 +153,22 @@ async fn a_network_terraform_named_is_taken_over_with_its_names_written_into_the
         "{shown}"
     );
     assert_eq!(spec(d, "staging.toml"), stated, "a dry run writes nothing");
+    // In JSON, stdout is the mapping alone and the lines go to stderr.
+    let out = acct.provision(
+        d,
+        &[&["--format", "json"][..], &tf, &["--dry-run"]].concat(),
+    );
+    assert_ok(&out);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    assert_eq!(doc["dry_run"], true);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stderr
+            .matches("+description = \"Managed by Terraform\"")
+            .count(),
+        4,
+        "{stderr}"
+    );
 
     let out = acct.provision(d, &[&tf[..], &["--write-spec"]].concat());
     assert!(matches!(out.status.code(), Some(0 | 2)), "{}", text(&out));
