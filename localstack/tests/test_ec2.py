@@ -202,3 +202,24 @@ def test_group_referenced_by_an_egress_rule_cannot_be_deleted(ec2):
     assert refusal(ec2.delete_security_group, GroupId=app)[0] == "DependencyViolation"
     ec2.delete_security_group(GroupId=lb)  # the referencing group itself can go
     ec2.delete_security_group(GroupId=app)
+
+
+def test_group_names_and_descriptions_aws_does_not_allow_are_refused(ec2):
+    vpc = ec2.create_vpc(CidrBlock="10.7.0.0/16")["Vpc"]["VpcId"]
+
+    def create(name, description="app"):
+        return refusal(ec2.create_security_group, GroupName=name, Description=description, VpcId=vpc)
+
+    assert create("sg-app") == (
+        "InvalidParameterValue",
+        "Value (sg-app) for parameter GroupName is invalid. Group names may not be in the format sg-*.",
+    )
+    assert create("app|web")[0] == "InvalidParameterValue"
+    assert create("a" * 256)[0] == "InvalidParameterValue"
+    code, message = create("app", "caf\u00e9")
+    assert (code, "GroupDescription" in message) == ("InvalidParameterValue", True)
+    # Terraform's names and the AWS provider's default description, and every allowed character.
+    ec2.create_security_group(
+        GroupName="agentpass-staging-alb-public-sg", Description="Managed by Terraform", VpcId=vpc
+    )
+    ec2.create_security_group(GroupName="a" * 255, Description=" ._-:/()#,@[]+=&;{}!$*", VpcId=vpc)

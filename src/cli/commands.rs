@@ -9,7 +9,7 @@ mod refresh;
 mod saved;
 mod target;
 
-pub use refresh::refresh;
+pub use refresh::{refresh, refresh_some};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, IsTerminal};

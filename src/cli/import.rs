@@ -58,6 +58,12 @@ pub struct ImportArgs {
     /// With --from-terraform: a file of `TF_ADDRESS = ADDRESS` lines (`#` comments), as --map.
     #[arg(long, value_name = "FILE", requires = "from_terraform")]
     pub map_file: Option<std::path::PathBuf>,
+    /// Write the names and other identities AWS cannot change (a security group's name and
+    /// description, a subnet's zone …) into the environment's spec file where they differ from
+    /// what it derives, show the diff, then import. Without it, the lines are shown and
+    /// nothing is written.
+    #[arg(long)]
+    pub write_spec: bool,
     /// Where provision's snapshots live.
     #[arg(long, value_enum, default_value_t = StateBackend::S3)]
     pub state: StateBackend,
@@ -67,6 +73,14 @@ pub struct ImportArgs {
 }
 
 impl ImportArgs {
+    /// Whether and how this import writes into the spec (`--write-spec`).
+    pub(super) fn writing<'a>(&self, run: &'a RunArgs) -> super::write_spec::Writing<'a> {
+        super::write_spec::Writing {
+            write: self.write_spec && !self.dry_run,
+            run,
+        }
+    }
+
     pub(super) fn run(&self) -> RunArgs {
         RunArgs {
             env: self.env.clone(),
@@ -90,8 +104,9 @@ pub async fn import(g: &Global, a: &ImportArgs) -> Result<Outcome, CliError> {
     // Bad input is refused before any AWS call.
     precheck(&s, &address, id)
         .map_err(|why| CliError::Refused(format!("cannot import {id} as {address}: {why}")))?;
-    let observed = s.observe().await?;
     let items = BTreeMap::from([(address, id.clone())]);
+    let s = super::write_spec::identities(g, a.writing(&a.run()), s, &items).await?;
+    let observed = s.observe().await?;
     let refused = check_all(&s, &observed, &items).await?;
     if !refused.is_empty() {
         return Err(CliError::Refused(refused.join("\n")));

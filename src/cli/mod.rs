@@ -17,6 +17,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 mod import;
 mod import_tf;
 mod state_rm;
+mod write_spec;
 
 pub use crate::engine::{Error as CliError, StateBackend};
 pub use import::ImportArgs;
@@ -96,7 +97,7 @@ pub enum Command {
     /// `apply -refresh-only`).
     Refresh(RunArgs),
     /// Read-only: where AWS has moved away from the spec and the last snapshot (exit 2 on drift).
-    Drift(RunArgs),
+    Drift(write_spec::DriftArgs),
     /// Draw the environment: resources by stack, dependencies and references, coloured by plan
     /// action (or drift category with --drift); `--format dot|mermaid|svg` (text: dot).
     Graph(commands::graph::GraphArgs),
@@ -406,7 +407,10 @@ pub fn run(cli: &Cli) -> Result<Outcome, CliError> {
             a.skip_promotion_check,
         )),
         Command::Destroy(a) => block_on(commands::destroy(g, a)),
-        Command::Drift(a) => block_on(commands::drift(g, a)),
+        Command::Drift(a) if a.accept_all || !a.accept.is_empty() => {
+            block_on(write_spec::accept(g, a))
+        }
+        Command::Drift(a) => block_on(commands::drift(g, &a.run)),
         Command::Graph(a) => block_on(commands::graph::graph(g, a)),
         Command::Refresh(a) => block_on(commands::refresh(g, a)),
         Command::Pause(a) => block_on(commands::pause::pause(g, a)),

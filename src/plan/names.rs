@@ -39,7 +39,7 @@ impl Claim {
             NameKind::RestApi => "api.name".into(),
             NameKind::ApiKey => "api.api_key_name".into(),
             NameKind::SecurityGroup => format!(
-                "security_groups.{} (the group is named `{{project}}-{{env}}-{}`)",
+                "security_groups.{}.name (absent, the group is named `{{project}}-{{env}}-{}`)",
                 self.address.name.as_deref().unwrap_or_default(),
                 self.address.name.as_deref().unwrap_or_default()
             ),
@@ -376,6 +376,8 @@ mod tests {
             claims(&plan("vpc-9"), &ids())[0].scope.as_deref(),
             Some("vpc-9")
         );
+        // Where to rename it: the group's `name`, whatever name the spec gave it.
+        assert_eq!(found[0].spec_path(), "security_groups.api-link.name");
     }
 
     fn claim() -> Claim {

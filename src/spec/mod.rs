@@ -22,6 +22,7 @@ pub mod resolve;
 mod topics;
 pub mod types;
 mod validate;
+pub mod write;
 
 pub use desired::platform_branches;
 pub use diag::{Diagnostic, SpecError};

@@ -44,3 +44,4 @@ mod state_local;
 mod state_s3;
 mod target;
 mod tfstate_corpus;
+mod write_spec;

@@ -399,6 +399,54 @@ broken_specs! {
         }],
         ..CASE
     },
+    security_group_name_starting_with_sg: Case {
+        edits: &[(
+            "base.toml",
+            "[security_groups.rds]",
+            "description = \"Database",
+            "name = \"sg-rds\"\ndescription = \"Database",
+        )],
+        only: true,
+        expect: &[Expect {
+            field: "security_groups.rds.name",
+            at: col("base.toml", "", "\"sg-rds\""),
+            says: &[Is("a security group's name cannot start with `sg-` (AWS keeps that for ids)")],
+            ..EXPECT
+        }],
+        ..CASE
+    },
+    security_group_name_with_a_character_aws_refuses: Case {
+        edits: &[(
+            "base.toml",
+            "[security_groups.rds]",
+            "description = \"Database",
+            "name = \"rds|sg\"\ndescription = \"Database",
+        )],
+        only: true,
+        expect: &[Expect {
+            field: "security_groups.rds.name",
+            at: col("base.toml", "", "\"rds|sg\""),
+            says: &[StartsWith("`|` is not allowed in security group names")],
+            ..EXPECT
+        }],
+        ..CASE
+    },
+    security_group_description_with_a_character_aws_refuses: Case {
+        edits: &[(
+            "base.toml",
+            "[security_groups.rds]",
+            "\"Database: PostgreSQL from the backend instances only\"",
+            "\"Database \u{e9}\"",
+        )],
+        only: true,
+        expect: &[Expect {
+            field: "security_groups.rds.description",
+            at: col("base.toml", "", "\"Database \u{e9}\""),
+            says: &[StartsWith("`\u{e9}` is not allowed in security group descriptions")],
+            ..EXPECT
+        }],
+        ..CASE
+    },
     unknown_security_group_reference: Case {
         edits: &[
             ("base.toml", "[security_groups.rds]", "group = \"backend-app\"", "group = \"backend-ap\""),
@@ -1128,4 +1176,40 @@ fn settings_aws_refuses_name_file_line_and_field() {
         assert_at(e, &s, file, s.line(file, "", written));
         assert!(e.message.contains(says), "{option}: {}", e.message);
     }
+}
+
+/// A group's stated AWS name is its name in AWS; references to it still go by its key.
+#[test]
+fn a_security_group_keeps_a_name_it_was_given() {
+    let s = Specs::new();
+    s.edit(
+        "staging.toml",
+        "",
+        "[network]\n",
+        "[security_groups.rds]\nname = \"agentpass-staging-rds-sg\"\ndescription = \"Managed by Terraform\"\n\n[network]\n",
+    );
+    let loaded = spec::load_one(s.dir(), "staging").expect("valid");
+    let desired = spec::desired::build(&loaded.spec);
+    let rds: provision::model::Address = "shared.security_group.rds".parse().unwrap();
+    let provision::model::Attrs::SecurityGroup(g) = &desired.resources[&rds].attrs else {
+        panic!("not a group");
+    };
+    assert_eq!(g.name, "agentpass-staging-rds-sg");
+    assert_eq!(g.description, "Managed by Terraform");
+    let other: provision::model::Address = "shared.security_group.backend-app".parse().unwrap();
+    let provision::model::Attrs::SecurityGroup(b) = &desired.resources[&other].attrs else {
+        panic!("not a group");
+    };
+    assert_eq!(
+        b.name, "agentpass-staging-backend-app",
+        "derived where not stated"
+    );
+    // The database still refers to the group by its key.
+    let db: provision::model::Address = "backend.rds".parse().unwrap();
+    let refs = desired.resources[&db].attrs.field_refs();
+    assert!(
+        refs.iter()
+            .any(|(_, r)| **r == provision::model::Ref::Managed(rds.clone())),
+        "{refs:?}"
+    );
 }

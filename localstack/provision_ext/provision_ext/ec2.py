@@ -34,11 +34,12 @@ Terminated or the instance deleted. They are real moto interfaces, so DescribeNe
 shows them as AWS does.
 """
 
+import string
 import threading
 import time
 from dataclasses import dataclass
 
-from moto.ec2.exceptions import DependencyViolationError
+from moto.ec2.exceptions import DependencyViolationError, EC2ClientError
 from moto.rds.models import rds_backends
 
 from . import config
@@ -174,6 +175,36 @@ def _names(enis) -> str:
 
 
 # Replacements for moto's EC2 and RDS backend methods (registered in patches.py).
+
+
+# CreateSecurityGroup's constraints on GroupName and Description
+# (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateSecurityGroup.html): "Up to 255
+# characters in length. Cannot start with sg-." and "Valid characters: a-z, A-Z, 0-9, spaces, and
+# ._-:/()#,@[]+=&;{}!$*". moto takes any string. AWS answers InvalidParameterValue; its message for
+# sg- is "Value (sg-…) for parameter GroupName is invalid. Group names may not be in the format
+# sg-*." (as quoted in pulumi/pulumi-awsx#477); the other two messages are ours, in that form.
+_GROUP_CHARS = frozenset(string.ascii_letters + string.digits + " ._-:/()#,@[]+=&;{}!$*")
+
+
+def _group_text_problem(parameter: str, value: str) -> str | None:
+    if parameter == "GroupName" and value.startswith("sg-"):
+        return "Group names may not be in the format sg-*."
+    if len(value) > 255:
+        return "It is longer than 255 characters."
+    bad = sorted({c for c in value if c not in _GROUP_CHARS})
+    if bad:
+        return f"Invalid characters: {''.join(bad)}"
+    return None
+
+
+def create_security_group(fn, self, name, description, *args, **kwargs):
+    for parameter, value in (("GroupName", name), ("GroupDescription", description)):
+        problem = _group_text_problem(parameter, value or "")
+        if problem:
+            raise EC2ClientError(
+                "InvalidParameterValue", f"Value ({value}) for parameter {parameter} is invalid. {problem}"
+            )
+    return fn(self, name, description, *args, **kwargs)
 
 
 def delete_subnet(fn, self, subnet_id: str):

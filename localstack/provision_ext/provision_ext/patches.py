@@ -103,6 +103,14 @@ PATCHES = (
         reads=("NetworkInterface._group_set", "SecurityGroup.ingress_rules", "SecurityGroup.egress_rules"),
     ),
     Patch(
+        "ec2-security-group-name",
+        f"{_EC2}.security_groups:SecurityGroupBackend.create_security_group",
+        ec2.create_security_group,
+        "CreateSecurityGroup answers InvalidParameterValue for a name or description AWS does not allow",
+        "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateSecurityGroup.html",
+        ("self", "name", "description"),
+    ),
+    Patch(
         "ec2-igw-detach-mapped",
         f"{_EC2}.internet_gateways:InternetGatewayBackend.detach_internet_gateway",
         ec2.detach_internet_gateway,

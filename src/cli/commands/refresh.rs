@@ -10,15 +10,30 @@ use super::super::output::{Render, pretty};
 use super::super::{CliError, Global, Outcome, RunArgs};
 use super::Run;
 use crate::engine::Locks;
-use crate::model::Stack;
+use crate::model::{Address, Stack};
 use crate::plan::refresh::{Refreshed, refresh as decide};
 use crate::plan::render::Style;
 use crate::state;
 
 pub async fn refresh(g: &Global, run: &RunArgs) -> Result<Outcome, CliError> {
     let s = Run::open(g, run).await?;
+    refresh_some(&s, run, None).await
+}
+
+/// Refresh for `only` these addresses when given (`drift --accept` records what it accepted
+/// and nothing else), for every recorded address when not.
+pub async fn refresh_some(
+    s: &Run,
+    run: &RunArgs,
+    only: Option<&BTreeSet<Address>>,
+) -> Result<Outcome, CliError> {
+    let decide = |observed: &crate::engine::Observed| {
+        let mut changes = decide(&s.desired, &observed.live, &observed.recorded);
+        changes.retain(|c| only.is_none_or(|o| o.contains(c.address())));
+        changes
+    };
     let observed = s.observe().await?;
-    let first = decide(&s.desired, &observed.live, &observed.recorded);
+    let first = decide(&observed);
     if first.is_empty() {
         s.out.show(&View {
             env: &s.env,
@@ -39,16 +54,20 @@ pub async fn refresh(g: &Global, run: &RunArgs) -> Result<Outcome, CliError> {
     )
     .await
     .map_err(|e| s.lock_error(e))?;
-    let result = locked(&s, &stacks).await;
+    let result = locked(s, &stacks, decide).await;
     locks.release().await;
     s.print_stats(run);
     result
 }
 
 /// Under the locks: read again, and record on exactly the snapshots read.
-async fn locked(s: &Run, stacks: &BTreeSet<Stack>) -> Result<Outcome, CliError> {
+async fn locked(
+    s: &Run,
+    stacks: &BTreeSet<Stack>,
+    decide: impl Fn(&crate::engine::Observed) -> Vec<Refreshed>,
+) -> Result<Outcome, CliError> {
     let observed = s.observe().await?;
-    let changes = decide(&s.desired, &observed.live, &observed.recorded);
+    let changes = decide(&observed);
     let outside: Vec<&str> = changes
         .iter()
         .map(|r| r.address().stack)

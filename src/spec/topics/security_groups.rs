@@ -18,6 +18,9 @@ use crate::spec::validate::{Cx, unknown};
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SecurityGroupLayer {
+    /// The group's name in AWS, where it is not the derived `{project}-{env}-KEY` (a group made
+    /// by another tool keeps its name: AWS cannot rename a group).
+    pub name: Option<S<String>>,
     pub description: Option<S<String>>,
     pub ingress: Option<S<Vec<S<RuleLayer>>>>,
     /// Absent: AWS's default allow-all egress rule. `[]`: no egress at all.
@@ -48,6 +51,8 @@ pub enum Ports {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SecurityGroupSpec {
+    /// Its name in AWS, `{project}-{env}-KEY` unless the spec states one.
+    pub name: String,
     pub description: String,
     pub ingress: Vec<RuleSpec>,
     /// `None`: AWS's default allow-all egress.
@@ -85,13 +90,10 @@ pub(in crate::spec) fn lower(
             field: pair.path.clone(),
         };
         cx.check_name(&name_at, 1, 64);
-        // The group's name comes from its table's: where to rename it (`plan::names`).
-        cx.remember(&name_at);
+        let aws_name = group_name(cx, pair, &name_at);
         let description = pair.req(&mut cx.d, "description", |g| g.description.as_ref());
         cx.non_empty(&description);
-        if description.value.len() > 255 {
-            cx.d.push(description.diag("security group descriptions are at most 255 characters"));
-        }
+        check_group_text(cx, &description, "descriptions");
         let ingress = pair
             .opt("ingress", |g| g.ingress.as_ref())
             .map(|at| lower_rules(cx, pair, &at, &names))
@@ -102,6 +104,7 @@ pub(in crate::spec) fn lower(
         out.insert(
             name.clone(),
             SecurityGroupSpec {
+                name: aws_name,
                 description: description.value,
                 ingress,
                 egress,
@@ -109,6 +112,48 @@ pub(in crate::spec) fn lower(
         );
     }
     out
+}
+
+/// The group's AWS name: the spec's `name`, else `{project}-{env}-KEY`. Remembered under
+/// `security_groups.KEY.name`, where a collision says to rename it (`plan::names`).
+fn group_name(cx: &mut Cx, pair: &Pair<'_, SecurityGroupLayer>, key: &At<String>) -> String {
+    let Some(at) = pair.opt("name", |g| g.name.as_ref()) else {
+        cx.remember(&At {
+            field: format!("{}.name", key.field),
+            ..key.clone()
+        });
+        return format!("{}-{}-{}", cx.project, cx.env, key.value);
+    };
+    let value = cx.template(&at);
+    let at = At { value, ..at };
+    cx.remember(&at);
+    check_group_text(cx, &at, "names");
+    // "Can't start with sg-" (CreateSecurityGroup, GroupName).
+    if at.value.starts_with("sg-") {
+        cx.d.push(
+            at.diag("a security group's name cannot start with `sg-` (AWS keeps that for ids)"),
+        );
+    }
+    at.value
+}
+
+/// AWS's rules for a group's name and description, from the EC2 API reference
+/// (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateSecurityGroup.html):
+/// up to 255 characters of a-z, A-Z, 0-9, spaces and `._-:/()#,@[]+=&;{}!$*`.
+fn check_group_text(cx: &mut Cx, at: &At<String>, what: &str) {
+    const OTHERS: &str = " ._-:/()#,@[]+=&;{}!$*";
+    if at.value.len() > 255 {
+        cx.d.push(at.diag(format!("security group {what} are at most 255 characters")));
+    }
+    if let Some(c) = at
+        .value
+        .chars()
+        .find(|c| !c.is_ascii_alphanumeric() && !OTHERS.contains(*c))
+    {
+        cx.d.push(at.diag(format!(
+            "`{c}` is not allowed in security group {what} (AWS allows a-z, A-Z, 0-9, spaces and ._-:/()#,@[]+=&;{{}}!$*)"
+        )));
+    }
 }
 
 /// `groups` are the names a rule may allow traffic from.
@@ -296,7 +341,7 @@ pub(in crate::spec) fn desire(b: &mut Builder<'_>, groups: &BTreeMap<String, Sec
             Address::named(Stack::Shared, Kind::SecurityGroup, name),
             Attrs::SecurityGroup(SecurityGroupAttrs {
                 vpc: vpc(),
-                name: format!("{}-{}-{name}", spec.project, spec.env),
+                name: sg.name.clone(),
                 description: sg.description.clone(),
                 ingress: rules(&sg.ingress),
                 egress,
