@@ -26,13 +26,13 @@ use aws_sdk_cloudwatch::Client;
 use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension as CwDimension, Statistic, Tag};
 use serde_json::{Value, json};
 
-use super::bounded::{self, Limit};
 use super::errors::Code::{Is, Mentions};
 use super::errors::ErrorClass::Gone;
 use super::errors::ErrorTable;
 use super::ids::{Claims, Found, Ids};
 use super::marker;
 use super::service::ReadPass;
+use super::tagging::TagIndex;
 use super::{AwsError, Op, Resolver, sdk_err};
 use crate::model::*;
 
@@ -244,7 +244,7 @@ pub struct Raw {
     load_balancers: Vec<(String, String)>,
 }
 
-async fn read(cw: &CloudWatch, claims: &Claims) -> Result<Raw, AwsError> {
+async fn read(cw: &CloudWatch, claims: &Claims, index: &TagIndex) -> Result<Raw, AwsError> {
     let what = format!("CloudWatch alarms of {}", claims.owner);
     let recorded = claims.recorded_ids(Kind::Alarm);
     let mut found = Vec::new();
@@ -267,11 +267,12 @@ async fn read(cw: &CloudWatch, claims: &Claims) -> Result<Raw, AwsError> {
         );
     }
     let arns: Vec<String> = found.iter().map(|a| a.arn.clone()).collect();
-    let tags = bounded::map(&Limit::per_resource_reads(), arns, |arn| {
-        let (client, what) = (cw.client.clone(), what.clone());
-        async move { alarm_tags(&client, &what, &arn).await }
-    })
-    .await;
+    let tags = index
+        .each(arns, |arn| {
+            let (client, what) = (cw.client.clone(), what.clone());
+            async move { alarm_tags(&client, &what, &arn).await }
+        })
+        .await?;
     let mut alarms = Vec::new();
     for (mut a, tags) in found.into_iter().zip(tags) {
         if let Some(tags) = super::unless_gone(tags)?
@@ -878,8 +879,8 @@ impl super::Service for CloudWatch {
         }
     }
 
-    async fn read(&self, claims: &Claims) -> Result<Raw, AwsError> {
-        read(self, claims).await
+    async fn read(&self, claims: &Claims, tags: &TagIndex) -> Result<Raw, AwsError> {
+        read(self, claims, tags).await
     }
 
     async fn tags_now(&self, op: &Op<'_>) -> Result<Option<Tags>, AwsError> {

@@ -24,6 +24,7 @@ use super::errors::ErrorClass::{Busy, Exists, Gone};
 use super::errors::ErrorTable;
 use super::ids::{Claims, Found, Ids};
 use super::service::ReadPass;
+use super::tagging::TagIndex;
 use super::wait::{self, Poll};
 use super::{AwsError, Op, sdk_err};
 use crate::model::*;
@@ -726,7 +727,7 @@ impl super::Service for Iam {
         }
     }
 
-    async fn read(&self, claims: &Claims) -> Result<Raw, AwsError> {
+    async fn read(&self, claims: &Claims, _tags: &TagIndex) -> Result<Raw, AwsError> {
         read(&self.client, claims).await
     }
 
