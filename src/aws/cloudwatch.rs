@@ -288,7 +288,7 @@ async fn read(cw: &CloudWatch, claims: &Claims, index: &TagIndex) -> Result<Raw,
         .any(|a| a.raw_dims.iter().any(|(k, _)| k == LOAD_BALANCER))
         || dashboards.iter().any(|(_, b)| b.contains(LOAD_BALANCER));
     let load_balancers = if wants_lb {
-        load_balancers(cw, claims, &what).await?
+        load_balancers(cw, claims, index, &what).await?
     } else {
         Vec::new()
     };
@@ -306,6 +306,7 @@ async fn read(cw: &CloudWatch, claims: &Claims, index: &TagIndex) -> Result<Raw,
 async fn load_balancers(
     cw: &CloudWatch,
     claims: &Claims,
+    index: &TagIndex,
     what: &str,
 ) -> Result<Vec<(String, String)>, AwsError> {
     let mut envs = claims.recorded_ids(Kind::BeanstalkEnv);
@@ -331,8 +332,20 @@ async fn load_balancers(
     }
     let mut out = Vec::new();
     for env in envs {
+        // Beanstalk tags an environment's load balancer with the environment's tags and its id
+        // (https://docs.aws.amazon.com/elasticbeanstalk/latest/dg/using-features.tagging.html):
+        // listed, it needs no DescribeEnvironmentResources.
+        let listed = index
+            .find("elasticbeanstalk:environment-id", &env)
+            .await?
+            .and_then(|arn| load_balancer_dimension(&arn).map(str::to_owned))
+            .filter(|d| d.starts_with("app/"));
+        let lb = match listed {
+            Some(lb) => Some(lb),
+            None => super::unless_gone(env_load_balancer(cw, what, &env).await)?.flatten(),
+        };
         // A single-instance environment has no load balancer: nothing to map back.
-        if let Some(Some(lb)) = super::unless_gone(env_load_balancer(cw, what, &env).await)? {
+        if let Some(lb) = lb {
             out.push((lb, env));
         }
     }

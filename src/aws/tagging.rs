@@ -28,10 +28,13 @@ use crate::model::{Owner, TAG_ENV, TAG_PROJECT, Tags};
 
 /// The services whose tags provision reads through the index (`service[:resourceType]`).
 /// EC2 answers with tags in its own Describe calls; IAM is not covered.
-pub const RESOURCE_TYPES: [&str; 7] = [
+pub const RESOURCE_TYPES: [&str; 8] = [
     "cloudwatch:alarm",
     "elasticbeanstalk:application",
     "elasticbeanstalk:environment",
+    // A Beanstalk environment's load balancer, which carries the environment's tags: its ARN
+    // names the alarms' `LoadBalancer` dimension (`cloudwatch::load_balancers`).
+    "elasticloadbalancing:loadbalancer",
     "apigateway",
     "rds:db",
     "rds:subgrp",
@@ -76,6 +79,15 @@ impl TagIndex {
     pub async fn get(&self, arn: &str) -> Result<Option<Tags>, AwsError> {
         let listed = self.listed.get_or_try_init(|| self.list()).await?;
         Ok(listed.get(arn).cloned())
+    }
+
+    /// The ARN of a listed resource whose tag `key` is `value`, if any.
+    pub async fn find(&self, key: &str, value: &str) -> Result<Option<String>, AwsError> {
+        let listed = self.listed.get_or_try_init(|| self.list()).await?;
+        Ok(listed
+            .iter()
+            .find(|(_, tags)| tags.get(key).is_some_and(|v| v == value))
+            .map(|(arn, _)| arn.clone()))
     }
 
     /// The tags of `arn`: the listing's, else `fetch`'s (one call for that resource).
