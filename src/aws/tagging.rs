@@ -65,13 +65,13 @@ impl TagIndex {
         }
     }
 
-    /// An index that lists nothing: every tag is read per resource (unit tests).
+    /// An index holding `listed` without asking AWS (unit tests).
     #[cfg(test)]
-    pub fn none(owner: &Owner) -> Self {
+    pub fn listing(owner: &Owner, listed: BTreeMap<String, Tags>) -> Self {
         TagIndex {
             client: None,
             owner: owner.clone(),
-            listed: OnceCell::new(),
+            listed: OnceCell::new_with(Some(listed)),
         }
     }
 
@@ -166,5 +166,71 @@ impl TagIndex {
             }
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    fn tags(address: &str) -> Tags {
+        [("provision:address".to_owned(), address.to_owned())].into()
+    }
+
+    #[tokio::test]
+    async fn listed_tags_are_taken_and_only_the_others_are_read_in_order() {
+        let owner = Owner {
+            project: "p".into(),
+            env: "staging".into(),
+        };
+        let index = TagIndex::listing(&owner, [("arn:a".to_owned(), tags("shared.a"))].into());
+        let asked = Arc::new(AtomicUsize::new(0));
+        let read = index
+            .each(
+                vec!["arn:b".into(), "arn:a".into(), "arn:c".into()],
+                |arn| {
+                    let asked = Arc::clone(&asked);
+                    async move {
+                        asked.fetch_add(1, Ordering::SeqCst);
+                        Ok(tags(&format!("read {arn}")))
+                    }
+                },
+            )
+            .await
+            .unwrap();
+        let read: Vec<Tags> = read.into_iter().map(Result::unwrap).collect();
+        assert_eq!(
+            read,
+            [tags("read arn:b"), tags("shared.a"), tags("read arn:c")]
+        );
+        assert_eq!(
+            asked.load(Ordering::SeqCst),
+            2,
+            "arn:a came from the listing"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_listed_resource_is_found_by_a_tag_and_nothing_else_is() {
+        let owner = Owner {
+            project: "p".into(),
+            env: "staging".into(),
+        };
+        let lb = [(
+            "elasticbeanstalk:environment-id".to_owned(),
+            "e-1".to_owned(),
+        )]
+        .into();
+        let index = TagIndex::listing(&owner, [("arn:lb".to_owned(), lb)].into());
+        let key = "elasticbeanstalk:environment-id";
+        assert_eq!(
+            index.find(key, "e-1").await.unwrap().as_deref(),
+            Some("arn:lb")
+        );
+        assert_eq!(index.find(key, "e-2").await.unwrap(), None);
+        assert_eq!(index.get("arn:other").await.unwrap(), None);
     }
 }
