@@ -23,6 +23,8 @@ use tokio::sync::OnceCell;
 
 use super::AwsError;
 use super::bounded::{self, Limit};
+use super::errors::Code::Is;
+use super::errors::ErrorClass::Throttled;
 use super::errors::{ErrorTable, sdk_err};
 use crate::model::{Owner, TAG_ENV, TAG_PROJECT, Tags};
 
@@ -44,9 +46,11 @@ pub const RESOURCE_TYPES: [&str; 8] = [
 /// The most `GetResources` allows per page ("a maximum of 100 items", API reference).
 const PER_PAGE: i32 = 100;
 
-/// This API answers in its own codes only for bad requests, which provision never sends on
-/// purpose; throttling and the like are the common ones.
-pub const ERRORS: ErrorTable = &[];
+/// GetResources' own errors (API reference, "Errors"): `ThrottledException` ("The request was
+/// denied to limit the frequency of submitted requests", HTTP 400); the others
+/// (`InvalidParameterException`, `PaginationTokenExpiredException`, `InternalServiceException`)
+/// are refusals as every unknown code is.
+pub const ERRORS: ErrorTable = &[(None, Is("ThrottledException"), Throttled)];
 
 /// ARN -> tags of what carries the environment's ownership tags, listed on first use.
 #[derive(Debug)]
