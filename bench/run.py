@@ -4,7 +4,7 @@ plan, no-op apply and destroy, median of N runs, each run in a fresh emulated ac
 
 Not a test: it measures and prints a Markdown report (docs/performance.md quotes it).
 
-    bench/run.py [--runs 3] [--stack shared] [--double-subnets] [--parallelism N]
+    bench/run.py [--runs 3] [--stack shared] [--double-subnets] [--parallelism N] [--release]
 
 Needs LocalStack running (localstack/start) and a built binary (cargo build); talks only to
 127.0.0.1.
@@ -92,13 +92,15 @@ def main():
     ap.add_argument("--double-subnets", action="store_true")
     ap.add_argument("--parallelism", type=int, default=10)
     ap.add_argument("--port", default=os.environ.get("LOCALSTACK_PORT", "4566"))
+    ap.add_argument("--release", action="store_true", help="time target/release/provision")
     a = ap.parse_args()
     target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
-    binary = str(target / "debug" / "provision")
+    binary = str(target / ("release" if a.release else "debug") / "provision")
     scope = ["--env", "staging"] + (["--stack", a.stack] if a.stack else [])
     phases = {
         "apply from empty": ["apply", *scope, "--auto-approve", "--parallelism", str(a.parallelism)],
         "plan, converged": ["plan", *scope],
+        "drift, converged": ["drift", *scope],
         "apply, no-op": ["apply", *scope, "--auto-approve"],
         "destroy": ["destroy", *scope, "--auto-approve", "--parallelism", str(a.parallelism)],
     }
@@ -113,7 +115,8 @@ def main():
             shutil.rmtree(d)
     label = f"staging{' --stack ' + a.stack if a.stack else ''}"
     label += ", subnets doubled" if a.double_subnets else ""
-    print(f"### {label} (parallelism {a.parallelism}), median of {a.runs} runs\n")
+    build = "release" if a.release else "debug"
+    print(f"### {label} (parallelism {a.parallelism}, {build} build), median of {a.runs} runs\n")
     print("| phase | wall (median) | wall (min-max) | AWS calls | mutating | retries |")
     print("|---|---|---|---|---|---|")
     for name, rs in results.items():

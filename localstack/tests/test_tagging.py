@@ -75,6 +75,7 @@ def everything(aws) -> dict:
                                 OptionSettings=[instance_profile(aws("iam"))], Tags=pairs(tags("environment")))
     for arn in (app["ApplicationArn"], env["EnvironmentArn"]):
         found[arn] = lambda arn=arn: as_dict(eb.list_tags_for_resource(ResourceArn=arn)["ResourceTags"])
+    found.update(_load_balancer(eb, env))
     found.update(_apigateway(aws, net))
     topic = aws("sns").create_topic(Name="alarms", Tags=pairs(tags("topic")))["TopicArn"]
     found[topic] = lambda: as_dict(aws("sns").list_tags_for_resource(ResourceArn=topic)["Tags"])
@@ -85,6 +86,18 @@ def everything(aws) -> dict:
     alarm = cw.describe_alarms(AlarmNames=["nat-errors"])["MetricAlarms"][0]["AlarmArn"]
     found[alarm] = lambda: as_dict(cw.list_tags_for_resource(ResourceARN=alarm)["Tags"])
     return found
+
+
+def _load_balancer(eb, env) -> dict:
+    """The environment's load balancer, with the environment's tags and Beanstalk's three."""
+    resources = eb.describe_environment_resources(EnvironmentId=env["EnvironmentId"])["EnvironmentResources"]
+    system = {"elasticbeanstalk:environment-name": env["EnvironmentName"],
+              "elasticbeanstalk:environment-id": env["EnvironmentId"], "Name": env["EnvironmentName"]}
+    return {
+        lb["Name"]: (lambda: {**as_dict(eb.list_tags_for_resource(ResourceArn=env["EnvironmentArn"])["ResourceTags"]),
+                              **system})
+        for lb in resources["LoadBalancers"]
+    }
 
 
 def _apigateway(aws, net) -> dict:
@@ -131,6 +144,8 @@ def test_every_kind_is_listed_with_its_services_tags(aws):
                      "security-group", "subgrp", "db", "application", "environment", "restapis", "stages",
                      "apikeys", "usageplans", "vpclinks", "topic", "alarm"}
     assert listed[next(a for a in found if "/apikeys/" in a)]["owner"] == "ops"
+    # A load-balanced environment's load balancer is listed with the environment's tags.
+    assert any(":loadbalancer/app/" in arn for arn in listed)
 
 
 def test_a_budget_is_listed_in_us_east_1(aws, account):

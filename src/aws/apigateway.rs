@@ -33,6 +33,7 @@ use super::errors::Code::Is;
 use super::errors::ErrorTable;
 use super::ids::{Claims, Found, Ids, address_of, ours};
 use super::service::ReadPass;
+use super::tagging::TagIndex;
 use super::{AwsError, Op, done_if, unless_gone, wait};
 use crate::model::*;
 
@@ -210,12 +211,16 @@ fn replace(path: &str, value: &str) -> PatchOperation {
     patch(PatchOp::Replace, path, Some(value))
 }
 
-async fn read(client: &aws_sdk_apigateway::Client, claims: &Claims) -> Result<Raw, AwsError> {
+async fn read(
+    client: &aws_sdk_apigateway::Client,
+    claims: &Claims,
+    index: &TagIndex,
+) -> Result<Raw, AwsError> {
     let what = format!("API Gateway of {}", claims.owner);
     let (apis, keys, mut plans) = tokio::try_join!(
-        read_apis(client, claims, &what),
-        read_keys(client, claims, &what),
-        read_plans(client, claims, &what)
+        read_apis(client, claims, index, &what),
+        read_keys(client, claims, index, &what),
+        read_plans(client, claims, index, &what)
     )?;
     for p in &mut plans {
         p.keys = keys
@@ -232,6 +237,7 @@ async fn read(client: &aws_sdk_apigateway::Client, claims: &Claims) -> Result<Ra
 async fn read_apis(
     client: &aws_sdk_apigateway::Client,
     claims: &Claims,
+    index: &TagIndex,
     what: &str,
 ) -> Result<Vec<ApiRead>, AwsError> {
     // No server-side tag filter exists for REST APIs; tags come inline.
@@ -251,7 +257,7 @@ async fn read_apis(
     // An environment owns one API: the fan-out below is one API's resources and stages.
     let mut out = Vec::new();
     for (a, tags) in found {
-        if let Some(api) = unless_gone(read_api(client, claims, a, tags).await)? {
+        if let Some(api) = unless_gone(read_api(client, claims, index, a, tags).await)? {
             out.push(api);
         }
     }
@@ -261,6 +267,7 @@ async fn read_apis(
 async fn read_keys(
     client: &aws_sdk_apigateway::Client,
     claims: &Claims,
+    index: &TagIndex,
     what: &str,
 ) -> Result<Vec<KeyRead>, AwsError> {
     let mut found = Vec::new();
@@ -287,7 +294,10 @@ async fn read_keys(
     let mut out = Vec::new();
     for mut k in found {
         let arn = arn(client, &format!("/apikeys/{}", k.id));
-        let read = tokio::try_join!(tags_added(client, &k.id, arn), plans_of_key(client, &k.id));
+        let read = tokio::try_join!(
+            listed_or_added(index, client, &k.id, arn),
+            plans_of_key(client, &k.id)
+        );
         let Some((added, plans)) = unless_gone(read)? else {
             continue;
         };
@@ -301,6 +311,7 @@ async fn read_keys(
 async fn read_plans(
     client: &aws_sdk_apigateway::Client,
     claims: &Claims,
+    index: &TagIndex,
     what: &str,
 ) -> Result<Vec<PlanRead>, AwsError> {
     let mut found = Vec::new();
@@ -319,7 +330,8 @@ async fn read_plans(
     let mut out = Vec::new();
     for (u, mut tags) in found {
         let id = u.id().unwrap_or_default().to_owned();
-        let added = tags_added(client, &id, arn(client, &format!("/usageplans/{id}"))).await;
+        let arn = arn(client, &format!("/usageplans/{id}"));
+        let added = listed_or_added(index, client, &id, arn).await;
         let Some(added) = unless_gone(added)? else {
             continue;
         };
@@ -377,14 +389,15 @@ fn quiet<F: Future>(call: F) -> tracing::instrument::WithDispatch<F> {
 async fn read_api(
     client: &aws_sdk_apigateway::Client,
     claims: &Claims,
+    index: &TagIndex,
     a: aws_sdk_apigateway::types::RestApi,
     tags: Tags,
 ) -> Result<ApiRead, AwsError> {
     let id = a.id().unwrap_or_default().to_owned();
     let (proxy, stages, added) = tokio::try_join!(
         find_proxy(client, &id),
-        read_stages(client, claims, &id),
-        tags_added(client, &id, arn(client, &format!("/restapis/{id}")))
+        read_stages(client, claims, index, &id),
+        listed_or_added(index, client, &id, arn(client, &format!("/restapis/{id}")))
     )?;
     let mut tags = tags;
     tags.extend(added);
@@ -512,6 +525,17 @@ fn integration_target_of(ids: &Ids, i: &IntegrationRead) -> Ref {
     }
 }
 
+/// The tags the pass's index lists for `arn`, else those [`tags_added`] reads (one call).
+async fn listed_or_added(
+    index: &TagIndex,
+    client: &aws_sdk_apigateway::Client,
+    resource: &str,
+    arn: String,
+) -> Result<Tags, AwsError> {
+    let read = tags_added(client, resource, arn.clone());
+    index.or_read(&arn, read).await
+}
+
 /// Tags added with TagResource. AWS reports them inline as well; LocalStack keeps them apart
 /// and leaves the inline tags as they were at create time. Asked only for this environment's
 /// own resources (one API, one key, one usage plan), so the count stays per kind.
@@ -589,6 +613,7 @@ async fn tags_now(
 async fn read_stages(
     client: &aws_sdk_apigateway::Client,
     claims: &Claims,
+    index: &TagIndex,
     api: &str,
 ) -> Result<Vec<StageRead>, AwsError> {
     let out = client
@@ -604,7 +629,7 @@ async fn read_stages(
         // AWS returns a stage's tags inline. Some emulators only keep tags added by
         // TagResource apart: ask for them when the inline ones do not say whose it is.
         if !ours(&claims.owner, &tags) {
-            let added = tags_added(client, api, stage_arn(client, api, &name)).await;
+            let added = listed_or_added(index, client, api, stage_arn(client, api, &name)).await;
             let Some(added) = unless_gone(added)? else {
                 continue;
             };
@@ -1738,8 +1763,8 @@ impl super::Service for ApiGateway {
         })
     }
 
-    async fn read(&self, claims: &Claims) -> Result<Raw, AwsError> {
-        read(&self.client, claims).await
+    async fn read(&self, claims: &Claims, tags: &TagIndex) -> Result<Raw, AwsError> {
+        read(&self.client, claims, tags).await
     }
 
     async fn tags_now(&self, op: &Op<'_>) -> Result<Option<Tags>, AwsError> {

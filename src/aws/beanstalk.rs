@@ -31,6 +31,7 @@ use super::errors::ErrorClass::{Busy, Exists, Gone};
 use super::errors::ErrorTable;
 use super::ids::{Claims, Found, Ids, address_of, ours};
 use super::service::ReadPass;
+use super::tagging::TagIndex;
 use super::wait::{self, Poll};
 use super::{AwsError, Op, Resolver};
 use crate::model::*;
@@ -118,11 +119,22 @@ pub(super) async fn list_tags(
     Ok(tags_of(out.resource_tags()))
 }
 
-async fn read(client: &Client, claims: &Claims) -> Result<Raw, AwsError> {
+/// The tags the pass's index lists for a Beanstalk ARN, without Beanstalk's own keys (as
+/// [`tags_of`] leaves them out); `None` when it lists none: then one `ListTagsForResource`.
+async fn listed_tags(index: &TagIndex, arn: Option<&str>) -> Result<Option<Tags>, AwsError> {
+    let Some(arn) = arn else { return Ok(None) };
+    Ok(index.get(arn).await?.map(|tags| {
+        tags.into_iter()
+            .filter(|(k, _)| !k.starts_with("elasticbeanstalk:"))
+            .collect()
+    }))
+}
+
+async fn read(client: &Client, claims: &Claims, index: &TagIndex) -> Result<Raw, AwsError> {
     let what = format!("beanstalk of {}", claims.owner);
     let (apps, envs) = tokio::try_join!(
-        owned_apps(client, claims, &what),
-        owned_envs(client, claims, &what)
+        owned_apps(client, claims, index, &what),
+        owned_envs(client, claims, index, &what)
     )?;
     Ok(Raw { apps, envs })
 }
@@ -132,6 +144,7 @@ async fn read(client: &Client, claims: &Claims) -> Result<Raw, AwsError> {
 async fn owned_apps(
     client: &Client,
     claims: &Claims,
+    index: &TagIndex,
     what: &str,
 ) -> Result<Vec<(ApplicationDescription, Tags)>, AwsError> {
     let out = client
@@ -144,11 +157,18 @@ async fn owned_apps(
     for (i, app) in out.applications().iter().cloned().enumerate() {
         let (client, claims, what) = (client.clone(), claims.clone(), what.to_owned());
         let limit = limit.clone();
+        let listed = listed_tags(index, app.application_arn()).await?;
         tasks.spawn(async move {
-            let _slot = limit.permit().await;
             let arn = app.application_arn().unwrap_or_default().to_owned();
             let name = app.application_name().unwrap_or_default().to_owned();
-            match list_tags(&client, &what, &arn).await {
+            let tags = match listed {
+                Some(tags) => Ok(tags),
+                None => {
+                    let _slot = limit.permit().await;
+                    list_tags(&client, &what, &arn).await
+                }
+            };
+            match tags {
                 Ok(tags) if claims.keeps(&name, Kind::BeanstalkApp, &tags) => {
                     Ok(Some((i, app, tags)))
                 }
@@ -173,6 +193,7 @@ async fn owned_apps(
 async fn owned_envs(
     client: &Client,
     claims: &Claims,
+    index: &TagIndex,
     what: &str,
 ) -> Result<Vec<EnvRead>, AwsError> {
     let mut listed = Vec::new();
@@ -205,9 +226,10 @@ async fn owned_envs(
     for (i, e) in listed.into_iter().enumerate() {
         let (client, claims, what) = (client.clone(), claims.clone(), what.to_owned());
         let limit = limit.clone();
+        let listed = listed_tags(index, e.environment_arn()).await?;
         tasks.spawn(async move {
             let _slot = limit.permit().await;
-            let found = env_details(&client, &claims, &what, &e).await?;
+            let found = env_details(&client, &claims, &what, &e, listed).await?;
             Ok::<_, AwsError>(found.map(|(tags, settings)| (i, e, tags, settings)))
         });
     }
@@ -228,10 +250,15 @@ async fn env_details(
     claims: &Claims,
     what: &str,
     e: &EnvironmentDescription,
+    listed: Option<Tags>,
 ) -> Result<Option<(Tags, Vec<ConfigurationOptionSetting>)>, AwsError> {
     let arn = e.environment_arn().unwrap_or_default();
     let id = e.environment_id().unwrap_or_default();
-    let tags = match list_tags(client, what, arn).await {
+    let tags = match listed {
+        Some(tags) => Ok(tags),
+        None => list_tags(client, what, arn).await,
+    };
+    let tags = match tags {
         Ok(tags) if claims.keeps(id, Kind::BeanstalkEnv, &tags) => tags,
         Ok(_) => return Ok(None),
         Err(err) if err.is_not_found() => return Ok(None),
@@ -1164,8 +1191,8 @@ impl super::Service for Beanstalk {
             .unwrap_or_default())
     }
 
-    async fn read(&self, claims: &Claims) -> Result<Raw, AwsError> {
-        read(&self.client, claims).await
+    async fn read(&self, claims: &Claims, tags: &TagIndex) -> Result<Raw, AwsError> {
+        read(&self.client, claims, tags).await
     }
 
     async fn tags_now(&self, op: &Op<'_>) -> Result<Option<Tags>, AwsError> {

@@ -26,13 +26,13 @@ use aws_sdk_cloudwatch::Client;
 use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension as CwDimension, Statistic, Tag};
 use serde_json::{Value, json};
 
-use super::bounded::{self, Limit};
 use super::errors::Code::{Is, Mentions};
 use super::errors::ErrorClass::Gone;
 use super::errors::ErrorTable;
 use super::ids::{Claims, Found, Ids};
 use super::marker;
 use super::service::ReadPass;
+use super::tagging::TagIndex;
 use super::{AwsError, Op, Resolver, sdk_err};
 use crate::model::*;
 
@@ -244,7 +244,7 @@ pub struct Raw {
     load_balancers: Vec<(String, String)>,
 }
 
-async fn read(cw: &CloudWatch, claims: &Claims) -> Result<Raw, AwsError> {
+async fn read(cw: &CloudWatch, claims: &Claims, index: &TagIndex) -> Result<Raw, AwsError> {
     let what = format!("CloudWatch alarms of {}", claims.owner);
     let recorded = claims.recorded_ids(Kind::Alarm);
     let mut found = Vec::new();
@@ -267,11 +267,12 @@ async fn read(cw: &CloudWatch, claims: &Claims) -> Result<Raw, AwsError> {
         );
     }
     let arns: Vec<String> = found.iter().map(|a| a.arn.clone()).collect();
-    let tags = bounded::map(&Limit::per_resource_reads(), arns, |arn| {
-        let (client, what) = (cw.client.clone(), what.clone());
-        async move { alarm_tags(&client, &what, &arn).await }
-    })
-    .await;
+    let tags = index
+        .each(arns, |arn| {
+            let (client, what) = (cw.client.clone(), what.clone());
+            async move { alarm_tags(&client, &what, &arn).await }
+        })
+        .await?;
     let mut alarms = Vec::new();
     for (mut a, tags) in found.into_iter().zip(tags) {
         if let Some(tags) = super::unless_gone(tags)?
@@ -287,7 +288,7 @@ async fn read(cw: &CloudWatch, claims: &Claims) -> Result<Raw, AwsError> {
         .any(|a| a.raw_dims.iter().any(|(k, _)| k == LOAD_BALANCER))
         || dashboards.iter().any(|(_, b)| b.contains(LOAD_BALANCER));
     let load_balancers = if wants_lb {
-        load_balancers(cw, claims, &what).await?
+        load_balancers(cw, claims, index, &what).await?
     } else {
         Vec::new()
     };
@@ -305,6 +306,7 @@ async fn read(cw: &CloudWatch, claims: &Claims) -> Result<Raw, AwsError> {
 async fn load_balancers(
     cw: &CloudWatch,
     claims: &Claims,
+    index: &TagIndex,
     what: &str,
 ) -> Result<Vec<(String, String)>, AwsError> {
     let mut envs = claims.recorded_ids(Kind::BeanstalkEnv);
@@ -330,8 +332,20 @@ async fn load_balancers(
     }
     let mut out = Vec::new();
     for env in envs {
+        // Beanstalk tags an environment's load balancer with the environment's tags and its id
+        // (https://docs.aws.amazon.com/elasticbeanstalk/latest/dg/using-features.tagging.html):
+        // listed, it needs no DescribeEnvironmentResources.
+        let listed = index
+            .find("elasticbeanstalk:environment-id", &env)
+            .await?
+            .and_then(|arn| load_balancer_dimension(&arn).map(str::to_owned))
+            .filter(|d| d.starts_with("app/"));
+        let lb = match listed {
+            Some(lb) => Some(lb),
+            None => super::unless_gone(env_load_balancer(cw, what, &env).await)?.flatten(),
+        };
         // A single-instance environment has no load balancer: nothing to map back.
-        if let Some(Some(lb)) = super::unless_gone(env_load_balancer(cw, what, &env).await)? {
+        if let Some(lb) = lb {
             out.push((lb, env));
         }
     }
@@ -878,8 +892,8 @@ impl super::Service for CloudWatch {
         }
     }
 
-    async fn read(&self, claims: &Claims) -> Result<Raw, AwsError> {
-        read(self, claims).await
+    async fn read(&self, claims: &Claims, tags: &TagIndex) -> Result<Raw, AwsError> {
+        read(self, claims, tags).await
     }
 
     async fn tags_now(&self, op: &Op<'_>) -> Result<Option<Tags>, AwsError> {

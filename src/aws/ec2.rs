@@ -10,6 +10,7 @@ use super::errors::ErrorClass::{Busy, Exists, Gone};
 use super::errors::ErrorTable;
 use super::ids::{Claims, Found, Ids};
 use super::service::{ReadPass, Service};
+use super::tagging::TagIndex;
 use super::{Aws, AwsError, Op};
 use crate::model::{Address, Tags, Unmanaged};
 
@@ -47,7 +48,7 @@ impl Service for Ec2 {
         ec2_read::not_found(&self.client, address, id).await
     }
 
-    async fn read(&self, claims: &Claims) -> Result<Raw, AwsError> {
+    async fn read(&self, claims: &Claims, _tags: &TagIndex) -> Result<Raw, AwsError> {
         ec2_read::read(&self.client, claims).await
     }
 

@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use aws_sdk_iam::Client;
-use aws_sdk_iam::types::{InstanceProfile, Role, Tag};
+use aws_sdk_iam::types::{EntityType, InstanceProfile, Tag};
 
 use super::bounded::{self, Limit};
 use super::errors::Code::Is;
@@ -24,6 +24,7 @@ use super::errors::ErrorClass::{Busy, Exists, Gone};
 use super::errors::ErrorTable;
 use super::ids::{Claims, Found, Ids};
 use super::service::ReadPass;
+use super::tagging::TagIndex;
 use super::wait::{self, Poll};
 use super::{AwsError, Op, sdk_err};
 use crate::model::*;
@@ -86,10 +87,11 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// One role as read: the role (trust policy included), its tags and its policies.
+/// One role as read: its name, trust policy, tags and policies.
 #[derive(Debug)]
 struct RoleRead {
-    role: Role,
+    name: String,
+    trust: Option<String>,
     tags: Tags,
     managed: BTreeSet<String>,
     inline: BTreeMap<String, String>,
@@ -101,62 +103,81 @@ pub struct Raw {
     profiles: Vec<(InstanceProfile, Tags)>,
 }
 
+/// The roles with their tags and policies in one listing, `GetAccountAuthorizationDetails`
+/// filtered to roles ("Retrieves information about all IAM users, groups, roles, and policies
+/// in your Amazon Web Services account, including their relationships to one another",
+/// https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetAccountAuthorizationDetails.html;
+/// policies URL-encoded, as GetRolePolicy's): a page per 1,000 roles of the account instead of
+/// ListRoleTags, ListAttachedRolePolicies, ListRolePolicies and GetRolePolicy per role. A role
+/// listed without tags has its tags asked (ListRoleTags), so nothing rests on the listing
+/// carrying them.
 async fn read(client: &Client, claims: &Claims) -> Result<Raw, AwsError> {
     let what = format!("IAM roles of {}", claims.owner);
     let prefix = claims.owner.project.as_str();
-    let mut roles = Vec::new();
-    let mut pages = client.list_roles().into_paginator().send();
+    let mut details = Vec::new();
+    let mut pages = client
+        .get_account_authorization_details()
+        .filter(EntityType::Role)
+        .max_items(1000)
+        .into_paginator()
+        .send();
     while let Some(p) = pages.next().await {
-        let p = p.map_err(sdk_err(ERRORS, &what, "ListRoles"))?;
-        roles.extend(
-            p.roles()
+        let p = p.map_err(sdk_err(ERRORS, &what, "GetAccountAuthorizationDetails"))?;
+        details.extend(
+            p.role_detail_list()
                 .iter()
-                .filter(|r| r.role_name().starts_with(prefix))
-                .filter(|r| this_env(claims, r.role_name(), Kind::IamRole))
+                .filter(|r| {
+                    let name = r.role_name().unwrap_or_default();
+                    name.starts_with(prefix) && this_env(claims, name, Kind::IamRole)
+                })
                 .cloned(),
         );
     }
-    // IAM has no batched read of tags or policies: one role at a time, a few at once.
-    let limit = Limit::per_resource_reads();
-    let names: Vec<String> = roles.iter().map(|r| r.role_name().to_owned()).collect();
-    let tags = bounded::map(&limit, names, |name| {
-        let (client, what) = (client.clone(), what.clone());
-        async move { role_tags(&client, &what, &name).await }
-    })
-    .await;
-    let mut tagged = Vec::new();
-    for (role, tags) in roles.into_iter().zip(tags) {
-        if let Some(tags) = super::unless_gone(tags)?
-            && claims.keeps(role.role_name(), Kind::IamRole, &tags)
-        {
-            tagged.push((role, tags));
+    let mut roles = Vec::new();
+    let mut profile_tags = BTreeMap::new();
+    for d in details {
+        let name = d.role_name().unwrap_or_default().to_owned();
+        let tags = if d.tags().is_empty() {
+            match super::unless_gone(role_tags(client, &what, &name).await)? {
+                Some(tags) => tags,
+                None => continue,
+            }
+        } else {
+            tags_of(d.tags())
+        };
+        if !claims.keeps(&name, Kind::IamRole, &tags) {
+            continue;
         }
-    }
-    let names: Vec<String> = tagged
-        .iter()
-        .map(|(r, _)| r.role_name().to_owned())
-        .collect();
-    let read = bounded::map(&limit, names, |name| {
-        let (client, what) = (client.clone(), what.clone());
-        async move { policies(&client, &what, &name).await }
-    })
-    .await;
-    let mut kept = Vec::new();
-    for ((role, tags), policies) in tagged.into_iter().zip(read) {
-        if let Some((managed, inline)) = super::unless_gone(policies)? {
-            kept.push(RoleRead {
-                role,
-                tags,
-                managed,
-                inline,
-            });
+        for p in d.instance_profile_list() {
+            if !p.tags().is_empty() {
+                profile_tags.insert(p.instance_profile_name().to_owned(), tags_of(p.tags()));
+            }
         }
+        let inline = d
+            .role_policy_list()
+            .iter()
+            .map(|p| {
+                let doc = p.policy_document().unwrap_or_default();
+                (
+                    p.policy_name().unwrap_or_default().to_owned(),
+                    canonical_policy(doc),
+                )
+            })
+            .collect();
+        roles.push(RoleRead {
+            name,
+            trust: d.assume_role_policy_document().map(str::to_owned),
+            tags,
+            managed: d
+                .attached_managed_policies()
+                .iter()
+                .filter_map(|p| p.policy_arn().map(str::to_owned))
+                .collect(),
+            inline,
+        });
     }
-    let profiles = read_profiles(client, claims, &what).await?;
-    Ok(Raw {
-        roles: kept,
-        profiles,
-    })
+    let profiles = read_profiles(client, claims, &what, &profile_tags).await?;
+    Ok(Raw { roles, profiles })
 }
 
 /// Whether a role or profile of the project may be this environment's, before reading its tags:
@@ -167,10 +188,13 @@ fn this_env(claims: &Claims, name: &str, kind: Kind) -> bool {
     names_env(name, &claims.owner.env) || claims.recorded_ids(kind).iter().any(|id| id == name)
 }
 
+/// The project's instance profiles of this environment (a profile holding no role is found only
+/// here), with the tags the roles' listing gave them (`listed`); any other's are asked.
 async fn read_profiles(
     client: &Client,
     claims: &Claims,
     what: &str,
+    listed: &BTreeMap<String, Tags>,
 ) -> Result<Vec<(InstanceProfile, Tags)>, AwsError> {
     let prefix = claims.owner.project.as_str();
     let mut all = Vec::new();
@@ -188,12 +212,22 @@ async fn read_profiles(
     let names: Vec<String> = all
         .iter()
         .map(|p| p.instance_profile_name().to_owned())
+        .filter(|n| !listed.contains_key(n))
         .collect();
-    let tags = bounded::map(&Limit::per_resource_reads(), names, |name| {
+    let read = bounded::map(&Limit::per_resource_reads(), names.clone(), |name| {
         let (client, what) = (client.clone(), what.to_owned());
         async move { profile_tags(&client, &what, &name).await }
     })
     .await;
+    let mut asked: BTreeMap<String, Result<Tags, AwsError>> = names.into_iter().zip(read).collect();
+    let tags = all.iter().map(|p| {
+        let name = p.instance_profile_name();
+        match listed.get(name) {
+            Some(tags) => Ok(tags.clone()),
+            None => asked.remove(name).unwrap_or_else(|| Ok(Tags::new())),
+        }
+    });
+    let tags: Vec<Result<Tags, AwsError>> = tags.collect();
     let mut kept = Vec::new();
     for (profile, tags) in all.into_iter().zip(tags) {
         if let Some(tags) = super::unless_gone(tags)?
@@ -266,10 +300,7 @@ async fn policies(client: &Client, res: &str, role: &str) -> Result<Policies, Aw
 
 impl ReadPass for Raw {
     fn tagged(&self) -> Vec<(String, Tags)> {
-        let roles = self
-            .roles
-            .iter()
-            .map(|r| (r.role.role_name().to_owned(), r.tags.clone()));
+        let roles = self.roles.iter().map(|r| (r.name.clone(), r.tags.clone()));
         let profiles = self
             .profiles
             .iter()
@@ -280,15 +311,11 @@ impl ReadPass for Raw {
     fn normalise(self: Box<Self>, claims: &Claims, ids: &Ids) -> Found {
         let mut found = Found::default();
         for r in self.roles {
-            let name = r.role.role_name().to_owned();
+            let name = r.name;
             let Some(address) = claims.address(&name, Kind::IamRole, &r.tags) else {
                 continue;
             };
-            let trust = r
-                .role
-                .assume_role_policy_document()
-                .map(canonical_policy)
-                .unwrap_or_default();
+            let trust = r.trust.as_deref().map(canonical_policy).unwrap_or_default();
             let attrs = Attrs::IamRole(IamRoleAttrs {
                 name: name.clone(),
                 trust_policy: trust,
@@ -726,7 +753,7 @@ impl super::Service for Iam {
         }
     }
 
-    async fn read(&self, claims: &Claims) -> Result<Raw, AwsError> {
+    async fn read(&self, claims: &Claims, _tags: &TagIndex) -> Result<Raw, AwsError> {
         read(&self.client, claims).await
     }
 

@@ -23,6 +23,7 @@ pub mod s3;
 pub mod service;
 pub mod sns;
 pub mod stats;
+pub mod tagging;
 pub mod vpclink;
 pub mod wait;
 
@@ -91,7 +92,10 @@ pub fn sdk_log_targets() -> Vec<&'static str> {
     ServiceId::ALL
         .iter()
         .map(|s| s.sdk_crate())
-        .chain([service::crate_of::<aws_sdk_s3::Client>()])
+        .chain([
+            service::crate_of::<aws_sdk_s3::Client>(),
+            service::crate_of::<aws_sdk_resourcegroupstagging::Client>(),
+        ])
         .collect()
 }
 
@@ -107,6 +111,8 @@ pub struct Aws {
     pub iam: aws_sdk_iam::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
     pub sns: aws_sdk_sns::Client,
+    /// The Resource Groups Tagging API: the read pass's tags in bulk ([`tagging`]).
+    pub tagging: aws_sdk_resourcegroupstagging::Client,
     pub stats: Stats,
     pub region: String,
 }
@@ -170,6 +176,7 @@ impl Aws {
             iam: service_client!(aws_sdk_iam, &config, &stats),
             cloudwatch: service_client!(aws_sdk_cloudwatch, &config, &stats),
             sns: service_client!(aws_sdk_sns, &config, &stats),
+            tagging: service_client!(aws_sdk_resourcegroupstagging, &config, &stats),
             stats,
             region: opts.region.clone(),
         }
@@ -245,7 +252,8 @@ impl Aws {
     /// the ids its state recorded (see [`Claims`]). All services are read concurrently;
     /// references become addresses once every id is known.
     pub async fn read_claimed(&self, claims: &Claims) -> Result<LiveState, AwsError> {
-        let reads = service::read_all(self, claims).await?;
+        let tags = tagging::TagIndex::new(&self.tagging, &claims.owner);
+        let reads = service::read_all(self, claims, &tags).await?;
         let tagged: Vec<(String, Tags)> = reads.iter().flat_map(|r| r.tagged()).collect();
         let mut ids = ids::collect(claims, tagged.iter().map(|(id, t)| (id.clone(), t)));
         for (alias, id) in reads.iter().flat_map(|r| r.aliases()) {

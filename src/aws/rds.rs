@@ -18,6 +18,7 @@ use super::errors::ErrorClass::{self, Busy};
 use super::errors::ErrorTable;
 use super::ids::{Claims, Found, Ids};
 use super::service::ReadPass;
+use super::tagging::TagIndex;
 use super::wait::{self, Poll};
 use super::{AwsError, Op, Resolver, done_if, sdk_err};
 use crate::model::engine_version;
@@ -67,7 +68,11 @@ pub struct Raw {
     instances: Vec<DbInstance>,
 }
 
-async fn read(client: &aws_sdk_rds::Client, claims: &Claims) -> Result<Raw, AwsError> {
+async fn read(
+    client: &aws_sdk_rds::Client,
+    claims: &Claims,
+    index: &TagIndex,
+) -> Result<Raw, AwsError> {
     let what = format!("databases of {}", claims.owner);
     // RDS has no server-side tag filter for either type: read all, keep ours by tag.
     let instances = async {
@@ -94,45 +99,24 @@ async fn read(client: &aws_sdk_rds::Client, claims: &Claims) -> Result<Raw, AwsE
             let p = p.map_err(sdk_err(ERRORS, &what, "DescribeDBSubnetGroups"))?;
             all.extend(p.db_subnet_groups().iter().cloned());
         }
-        // DBSubnetGroup carries no TagList, so each group's tags take one ListTagsForResource,
-        // concurrently but a few at a time (an account may hold many).
-        let mut tasks = tokio::task::JoinSet::new();
-        let limit = super::bounded::Limit::per_resource_reads();
-        for (i, g) in all.iter().enumerate() {
-            let Some(arn) = g.db_subnet_group_arn().map(str::to_owned) else {
-                continue;
-            };
-            let client = client.clone();
-            let what = what.clone();
-            let limit = limit.clone();
-            tasks.spawn(async move {
-                let _slot = limit.permit().await;
-                let r = client
-                    .list_tags_for_resource()
-                    .resource_name(&arn)
-                    .send()
-                    .await;
-                match r {
-                    Ok(out) => Ok((i, tags_of(out.tag_list()))),
-                    Err(e) => {
-                        let e = AwsError::from_sdk(ERRORS, &what, "ListTagsForResource", e);
-                        // Deleted between the Describe and now: not there.
-                        if e.is_not_found() {
-                            Ok((i, Tags::new()))
-                        } else {
-                            Err(e)
-                        }
-                    }
-                }
-            });
-        }
+        // DBSubnetGroup carries no TagList: the pass's index has the tags of this environment's
+        // groups; any other group's take one ListTagsForResource each.
+        let arns: Vec<String> = all
+            .iter()
+            .map(|g| g.db_subnet_group_arn().unwrap_or_default().to_owned())
+            .collect();
+        let read = index
+            .each(arns, |arn| {
+                let (client, what) = (client.clone(), what.clone());
+                async move { group_tags(&client, &what, &arn).await }
+            })
+            .await?;
         let mut tags: BTreeMap<usize, Tags> = BTreeMap::new();
-        while let Some(joined) = tasks.join_next().await {
-            let (i, t) = joined.map_err(|e| AwsError::Invalid {
-                resource: what.clone(),
-                message: format!("reading subnet group tags failed: {e}"),
-            })??;
-            tags.insert(i, t);
+        for (i, t) in read.into_iter().enumerate() {
+            // Deleted between the Describe and now: not there.
+            if let Some(t) = super::unless_gone(t)? {
+                tags.insert(i, t);
+            }
         }
         let out: Vec<(DbSubnetGroup, Tags)> = all
             .into_iter()
@@ -149,6 +133,16 @@ async fn read(client: &aws_sdk_rds::Client, claims: &Claims) -> Result<Raw, AwsE
     };
     let (instances, groups) = tokio::try_join!(instances, groups)?;
     Ok(Raw { groups, instances })
+}
+
+async fn group_tags(client: &aws_sdk_rds::Client, what: &str, arn: &str) -> Result<Tags, AwsError> {
+    let out = client
+        .list_tags_for_resource()
+        .resource_name(arn)
+        .send()
+        .await
+        .map_err(sdk_err(ERRORS, what, "ListTagsForResource"))?;
+    Ok(tags_of(out.tag_list()))
 }
 
 fn storage_type(s: Option<&str>) -> StorageType {
@@ -1064,8 +1058,8 @@ impl super::Service for Rds {
             .unwrap_or_default())
     }
 
-    async fn read(&self, claims: &Claims) -> Result<Raw, AwsError> {
-        read(&self.client, claims).await
+    async fn read(&self, claims: &Claims, tags: &TagIndex) -> Result<Raw, AwsError> {
+        read(&self.client, claims, tags).await
     }
 
     async fn tags_now(&self, op: &Op<'_>) -> Result<Option<Tags>, AwsError> {

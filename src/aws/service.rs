@@ -14,6 +14,7 @@ use std::task::Poll;
 
 use super::errors::ErrorTable;
 use super::ids::{Claims, Found, Ids};
+use super::tagging::TagIndex;
 use super::{Aws, AwsError, Op};
 use crate::model::{Address, Kind, Tags, Unmanaged};
 
@@ -83,8 +84,9 @@ pub(crate) trait Service: Sized {
 
     fn new(aws: &Aws) -> Self;
 
-    /// Everything this service holds that `claims` keeps: one batched read per type.
-    async fn read(&self, claims: &Claims) -> Result<Self::Raw, AwsError>;
+    /// Everything this service holds that `claims` keeps: one batched read per type, tags from
+    /// the pass's `tags` index where the type's listing carries none.
+    async fn read(&self, claims: &Claims, tags: &TagIndex) -> Result<Self::Raw, AwsError>;
 
     /// The tags of what AWS holds under the step's id now; `None` when it is gone.
     async fn tags_now(&self, op: &Op<'_>) -> Result<Option<Tags>, AwsError>;
@@ -225,6 +227,7 @@ pub type BoxedRead<'a> =
 pub async fn read_all<'a>(
     aws: &'a Aws,
     claims: &'a Claims,
+    tags: &'a TagIndex,
 ) -> Result<Vec<Box<dyn ReadPass>>, AwsError> {
     let reads: Vec<BoxedRead<'a>> = ServiceId::ALL
         .iter()
@@ -232,7 +235,7 @@ pub async fn read_all<'a>(
             dispatch!(id, S => {
                 let service = S::new(aws);
                 Box::pin(async move {
-                    let raw = service.read(claims).await?;
+                    let raw = service.read(claims, tags).await?;
                     Ok(Box::new(raw) as Box<dyn ReadPass>)
                 }) as BoxedRead<'a>
             })

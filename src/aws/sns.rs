@@ -16,12 +16,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use aws_sdk_sns::Client;
 use aws_sdk_sns::types::Tag;
 
-use super::bounded::{self, Limit};
 use super::errors::Code::{Is, Mentions};
 use super::errors::ErrorClass::{Gone, Refused};
 use super::errors::ErrorTable;
 use super::ids::{Claims, Found, Ids};
 use super::service::ReadPass;
+use super::tagging::TagIndex;
 use super::{AwsError, Op, sdk_err};
 use crate::model::*;
 
@@ -60,7 +60,7 @@ pub struct Raw {
     topics: Vec<(String, Tags, Vec<Sub>)>,
 }
 
-async fn read(client: &Client, claims: &Claims) -> Result<Raw, AwsError> {
+async fn read(client: &Client, claims: &Claims, index: &TagIndex) -> Result<Raw, AwsError> {
     let what = format!("SNS topics of {}", claims.owner);
     let recorded = claims.recorded_ids(Kind::AlarmTopic);
     let mut arns = Vec::new();
@@ -80,12 +80,12 @@ async fn read(client: &Client, claims: &Claims) -> Result<Raw, AwsError> {
                 .map(str::to_owned),
         );
     }
-    let limit = Limit::per_resource_reads();
-    let tags = bounded::map(&limit, arns.clone(), |arn| {
-        let (client, what) = (client.clone(), what.clone());
-        async move { topic_tags(&client, &what, &arn).await }
-    })
-    .await;
+    let tags = index
+        .each(arns.clone(), |arn| {
+            let (client, what) = (client.clone(), what.clone());
+            async move { topic_tags(&client, &what, &arn).await }
+        })
+        .await?;
     let mut topics = Vec::new();
     for (arn, tags) in arns.into_iter().zip(tags) {
         if let Some(tags) = super::unless_gone(tags)?
@@ -388,8 +388,8 @@ impl super::Service for Sns {
         }
     }
 
-    async fn read(&self, claims: &Claims) -> Result<Raw, AwsError> {
-        read(&self.client, claims).await
+    async fn read(&self, claims: &Claims, tags: &TagIndex) -> Result<Raw, AwsError> {
+        read(&self.client, claims, tags).await
     }
 
     async fn tags_now(&self, op: &Op<'_>) -> Result<Option<Tags>, AwsError> {

@@ -87,8 +87,11 @@ impl Stats {
             total.attempts,
             total.retries()
         );
+        // As wide as the longest service name ("Resource Groups Tagging API"), so that the
+        // columns stay apart for bench/run.py.
+        let w = snap.keys().map(|(s, _)| s.len()).max().unwrap_or(0).max(18);
         for ((service, op), c) in &snap {
-            out.push_str(&format!("  {service:<18} {op:<36} {:>4} calls", c.calls));
+            out.push_str(&format!("  {service:<w$} {op:<36} {:>4} calls", c.calls));
             if c.retries() > 0 {
                 out.push_str(&format!(" ({} retries)", c.retries()));
             }

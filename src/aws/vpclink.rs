@@ -14,6 +14,7 @@ use aws_sdk_apigatewayv2::types::{VpcLink, VpcLinkStatus};
 use super::errors::ErrorTable;
 use super::ids::{Claims, Found, Ids};
 use super::service::ReadPass;
+use super::tagging::TagIndex;
 use super::wait::{self, Poll};
 use super::{AwsError, Op};
 use crate::model::{Address, Attrs, Kind, LiveResource, Ref, Tags, VpcLinkAttrs};
@@ -162,7 +163,7 @@ impl super::Service for VpcLinks {
         )
     }
 
-    async fn read(&self, claims: &Claims) -> Result<Raw, AwsError> {
+    async fn read(&self, claims: &Claims, _tags: &TagIndex) -> Result<Raw, AwsError> {
         let what = format!("VPC links of {}", claims.owner);
         let mut links = Vec::new();
         let mut token: Option<String> = None;

@@ -143,7 +143,8 @@ pub async fn from_terraform(
     }
     let (sources, instances) = read_states(&s, location).await?;
     let stated = stated::check(&statements, &instances, &s.desired).map_err(refused)?;
-    let s = super::write_spec::identities_tf(g, a.writing(&a.run()), s, &instances, &stated).await?;
+    let s =
+        super::write_spec::identities_tf(g, a.writing(&a.run()), s, &instances, &stated).await?;
     let mapping = terraform::map(&instances, &s.desired, &stated);
     let view = MappingView {
         format_version: FORMAT_VERSION,

@@ -33,6 +33,7 @@ mod pause;
 mod profile;
 mod promotion;
 mod rds;
+mod read_calls;
 mod recovery;
 mod references;
 mod refresh;

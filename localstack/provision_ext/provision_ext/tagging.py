@@ -7,7 +7,8 @@ On AWS "The GetResources, GetTagKeys, and GetTagValues operations support all re
 except IAM ("The GetResources operation does not currently support IAM users and roles", same
 page). scripts/aws-acceptance finds what a run left behind with it, so this adds what moto misses
 of what provision creates: Elastic IPs, DB subnet groups, Elastic Beanstalk applications and
-environments (provision_ext's own provider), API Gateway REST APIs, stages, API keys, usage plans
+environments (provision_ext's own provider) and an environment's load balancer (with the
+environment's tags and Beanstalk's own, as AWS tags the resources of an environment), API Gateway REST APIs, stages, API keys, usage plans
 and VPC links, and CloudWatch alarms (LocalStack's own store, where their tags are kept).
 
 ARNs are AWS's forms (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html
@@ -75,7 +76,7 @@ def _rds(account: str, region: str):
 
 
 def _beanstalk(account: str, region: str):
-    from .elasticbeanstalk import eb_stores
+    from .elasticbeanstalk import ElasticBeanstalkProvider, eb_stores
 
     store = eb_stores[account][region]
     for app in store.applications.values():
@@ -83,6 +84,20 @@ def _beanstalk(account: str, region: str):
     for env in store.environments.values():
         if env.active:
             yield "elasticbeanstalk", "environment", env.arn, dict(env.tags)
+            lb = ElasticBeanstalkProvider._load_balancer_name(env, account, region)
+            if lb and lb.startswith("arn:"):
+                yield "elasticloadbalancing", "loadbalancer", lb, load_balancer_tags(env)
+
+
+def load_balancer_tags(env) -> dict:
+    """An environment's load balancer carries the environment's tags and the three Beanstalk adds
+    ("When you create an Elastic Beanstalk environment, you can specify tags to apply to
+    resources in the environment ... Elastic Beanstalk applies three tags by default.
+    elasticbeanstalk:environment-name ... elasticbeanstalk:environment-id ... Name",
+    https://docs.aws.amazon.com/elasticbeanstalk/latest/dg/using-features.tagging.html)."""
+    system = {"elasticbeanstalk:environment-name": env.name, "elasticbeanstalk:environment-id": env.id,
+              "Name": env.name}
+    return {**env.tags, **system}
 
 
 def _apigateway(account: str, region: str):

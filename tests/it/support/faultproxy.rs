@@ -774,6 +774,14 @@ fn shaped(
             &format!("{{\"message\":\"{message}\"}}"),
             head,
         ),
+        // AWS JSON 1.1 (the Resource Groups Tagging API, signing name `tagging`).
+        "tagging" => response(
+            status,
+            reason,
+            &[("Content-Type", "application/x-amz-json-1.1")],
+            &format!("{{\"__type\":\"{code}\",\"message\":\"{message}\"}}"),
+            head,
+        ),
         // AWS query protocol (RDS, Elastic Beanstalk, and anything else).
         _ => {
             let kind = if status < 500 { "Sender" } else { "Receiver" };
@@ -841,6 +849,14 @@ fn throttle(service: &str, head: bool) -> Vec<u8> {
             "Too Many Requests",
             "TooManyRequestsException",
             "Too Many Requests",
+            head,
+        ),
+        "tagging" => shaped(
+            service,
+            400,
+            "Bad Request",
+            "ThrottledException",
+            "Rate exceeded",
             head,
         ),
         _ => shaped(
