@@ -1684,6 +1684,12 @@ impl super::Service for ApiGateway {
         }
     }
 
+    async fn read(&self, claims: &Claims) -> Result<Raw, AwsError> {
+        read(&self.client, claims).await
+    }
+}
+
+impl super::service::ServiceSteps for ApiGateway {
     async fn not_found(&self, address: &Address, id: &str) -> Option<AwsError> {
         let (c, res) = (&self.client, address.to_string());
         let (api, rest) = id.split_once('/').unwrap_or((id, ""));
@@ -1736,10 +1742,6 @@ impl super::Service for ApiGateway {
                 .unwrap_or_default(),
             _ => BTreeMap::new(),
         })
-    }
-
-    async fn read(&self, claims: &Claims) -> Result<Raw, AwsError> {
-        read(&self.client, claims).await
     }
 
     async fn tags_now(&self, op: &Op<'_>) -> Result<Option<Tags>, AwsError> {

@@ -1131,6 +1131,12 @@ impl super::Service for Beanstalk {
         }
     }
 
+    async fn read(&self, claims: &Claims) -> Result<Raw, AwsError> {
+        read(&self.client, claims).await
+    }
+}
+
+impl super::service::ServiceSteps for Beanstalk {
     /// DescribeApplications and DescribeEnvironments answer an empty list for an id they do
     /// not know: there is no error to show.
     async fn not_found(&self, _address: &Address, _id: &str) -> Option<AwsError> {
@@ -1162,10 +1168,6 @@ impl super::Service for Beanstalk {
             .first()
             .map(env_exports)
             .unwrap_or_default())
-    }
-
-    async fn read(&self, claims: &Claims) -> Result<Raw, AwsError> {
-        read(&self.client, claims).await
     }
 
     async fn tags_now(&self, op: &Op<'_>) -> Result<Option<Tags>, AwsError> {

@@ -864,6 +864,12 @@ impl super::Service for CloudWatch {
         }
     }
 
+    async fn read(&self, claims: &Claims) -> Result<Raw, AwsError> {
+        read(self, claims).await
+    }
+}
+
+impl super::service::ServiceSteps for CloudWatch {
     async fn not_found(&self, address: &Address, id: &str) -> Option<AwsError> {
         let res = address.to_string();
         match address.kind {
@@ -876,10 +882,6 @@ impl super::Service for CloudWatch {
             // DescribeAlarms answers an empty list for a name it does not know.
             _ => None,
         }
-    }
-
-    async fn read(&self, claims: &Claims) -> Result<Raw, AwsError> {
-        read(self, claims).await
     }
 
     async fn tags_now(&self, op: &Op<'_>) -> Result<Option<Tags>, AwsError> {

@@ -43,12 +43,14 @@ impl Service for Ec2 {
         }
     }
 
-    async fn not_found(&self, address: &Address, id: &str) -> Option<AwsError> {
-        ec2_read::not_found(&self.client, address, id).await
-    }
-
     async fn read(&self, claims: &Claims) -> Result<Raw, AwsError> {
         ec2_read::read(&self.client, claims).await
+    }
+}
+
+impl super::service::ServiceSteps for Ec2 {
+    async fn not_found(&self, address: &Address, id: &str) -> Option<AwsError> {
+        ec2_read::not_found(&self.client, address, id).await
     }
 
     async fn tags_now(&self, op: &Op<'_>) -> Result<Option<Tags>, AwsError> {

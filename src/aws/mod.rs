@@ -9,10 +9,10 @@ pub mod ec2;
 pub mod ec2_read;
 pub mod ec2_write;
 pub mod errors;
-pub mod exports;
 pub mod iam;
 pub mod ids;
 pub mod import;
+pub mod kind;
 pub mod marker;
 pub mod names;
 pub mod outputs;
@@ -26,7 +26,7 @@ pub mod stats;
 pub mod vpclink;
 pub mod wait;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use aws_config::BehaviorVersion;
@@ -41,7 +41,6 @@ pub use stats::Stats;
 
 use crate::model::{Address, Attrs, Kind, LiveState, Owner, Ref, Tags};
 use crate::plan::Change;
-use service::dispatch;
 
 /// Turns references into physical ids at apply time.
 #[derive(Debug, Clone, Copy)]
@@ -265,21 +264,11 @@ impl Aws {
         })
     }
 
-    /// Creates the resource; returns its physical id.
-    pub async fn create(&self, op: &Op<'_>) -> Result<String, AwsError> {
-        dispatch!(ServiceId::of(op.address.kind), S => S::new(self).create(op).await)
-    }
-
-    /// Changes attributes in place (tags excepted: see [`Aws::retag`]).
-    pub async fn update(&self, op: &Op<'_>) -> Result<(), AwsError> {
-        dispatch!(ServiceId::of(op.address.kind), S => S::new(self).update(op).await)
-    }
-
     /// Whether what AWS holds under the change's id now is this environment's: read right
     /// before an update or delete, so nothing that is not provably ours is ever changed.
     pub async fn presence(&self, op: &Op<'_>) -> Result<Presence, AwsError> {
         let (kind, id) = (op.address.kind, op.id());
-        let tags = dispatch!(ServiceId::of(kind), S => S::new(self).tags_now(op).await)?;
+        let tags = self.tags_now(op).await?;
         let Some(tags) = tags else {
             return Ok(Presence::Gone);
         };
@@ -300,19 +289,6 @@ impl Aws {
                 Presence::NotOurs("it carries no provision tags of this environment".into())
             }
         })
-    }
-
-    pub async fn retag(
-        &self,
-        op: &Op<'_>,
-        set: &BTreeMap<String, String>,
-        remove: &BTreeSet<String>,
-    ) -> Result<(), AwsError> {
-        dispatch!(ServiceId::of(op.address.kind), S => S::new(self).retag(op, set, remove).await)
-    }
-
-    pub async fn delete(&self, op: &Op<'_>) -> Result<(), AwsError> {
-        dispatch!(ServiceId::of(op.address.kind), S => S::new(self).delete(op).await)
     }
 }
 

@@ -1022,6 +1022,12 @@ impl super::Service for Rds {
         }
     }
 
+    async fn read(&self, claims: &Claims) -> Result<Raw, AwsError> {
+        read(&self.client, claims).await
+    }
+}
+
+impl super::service::ServiceSteps for Rds {
     async fn not_found(&self, address: &Address, id: &str) -> Option<AwsError> {
         let (c, res) = (&self.client, address.to_string());
         match address.kind {
@@ -1062,10 +1068,6 @@ impl super::Service for Rds {
             .first()
             .map(instance_exports)
             .unwrap_or_default())
-    }
-
-    async fn read(&self, claims: &Claims) -> Result<Raw, AwsError> {
-        read(&self.client, claims).await
     }
 
     async fn tags_now(&self, op: &Op<'_>) -> Result<Option<Tags>, AwsError> {

@@ -56,7 +56,6 @@ macro_rules! dispatch {
         }
     };
 }
-pub(crate) use dispatch;
 
 /// The error of a direct lookup of `id`, for `$call` (a request builder) named `$op`: what each
 /// service's `not_found` answers, classified by that service's `$table`.
@@ -85,7 +84,10 @@ pub(crate) trait Service: Sized {
 
     /// Everything this service holds that `claims` keeps: one batched read per type.
     async fn read(&self, claims: &Claims) -> Result<Self::Raw, AwsError>;
+}
 
+/// A service's steps by kind, until its kinds implement `AwsKind` (`super::kind`) themselves.
+pub(crate) trait ServiceSteps: Service {
     /// The tags of what AWS holds under the step's id now; `None` when it is gone.
     async fn tags_now(&self, op: &Op<'_>) -> Result<Option<Tags>, AwsError>;
 

@@ -368,6 +368,13 @@ impl super::Service for Sns {
         }
     }
 
+    async fn read(&self, claims: &Claims) -> Result<Raw, AwsError> {
+        read(&self.client, claims).await
+    }
+}
+
+impl super::service::ServiceSteps for Sns {
+
     async fn not_found(&self, address: &Address, id: &str) -> Option<AwsError> {
         let (c, res) = (&self.client, address.to_string());
         match address.kind {
@@ -386,10 +393,6 @@ impl super::Service for Sns {
             // The registry routes no other kind here.
             _ => None,
         }
-    }
-
-    async fn read(&self, claims: &Claims) -> Result<Raw, AwsError> {
-        read(&self.client, claims).await
     }
 
     async fn tags_now(&self, op: &Op<'_>) -> Result<Option<Tags>, AwsError> {
