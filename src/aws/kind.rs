@@ -169,9 +169,6 @@ macro_rules! through_service {
     };
 }
 
-through_service!(super::ec2::Ec2: vpc::Vpc, subnet::Subnet, internet_gateway::InternetGateway,
-    elastic_ip::ElasticIp, nat_gateway::NatGateway, route_table::RouteTable,
-    security_group::SecurityGroup);
 through_service!(super::apigateway::ApiGateway: rest_api::RestApi, api_key::ApiKey,
     api_integration::ApiIntegration, api_stage::ApiStage, usage_plan::UsagePlan);
 

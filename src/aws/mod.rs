@@ -6,6 +6,7 @@ pub mod bounded;
 pub mod cloudwatch;
 pub mod dbrun;
 pub mod ec2;
+pub mod ec2_kinds;
 pub mod ec2_read;
 pub mod ec2_write;
 pub mod errors;
