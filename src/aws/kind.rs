@@ -123,55 +123,6 @@ impl Aws {
     }
 }
 
-/// Until a service is converted: its kinds' steps are its `ServiceSteps`, which match on kinds.
-macro_rules! through_service {
-    ($S:ty: $($module:ident::$K:ident),*) => {
-        $(impl AwsKind for crate::kinds::$module::$K {
-            type Service = $S;
-
-            async fn tags_now(s: &$S, op: &Op<'_>) -> Result<Option<Tags>, AwsError> {
-                super::service::ServiceSteps::tags_now(s, op).await
-            }
-
-            async fn create(s: &$S, op: &Op<'_>) -> Result<String, AwsError> {
-                super::service::ServiceSteps::create(s, op).await
-            }
-
-            async fn update(s: &$S, op: &Op<'_>) -> Result<(), AwsError> {
-                super::service::ServiceSteps::update(s, op).await
-            }
-
-            async fn retag(
-                s: &$S,
-                op: &Op<'_>,
-                set: &BTreeMap<String, String>,
-                remove: &BTreeSet<String>,
-            ) -> Result<(), AwsError> {
-                super::service::ServiceSteps::retag(s, op, set, remove).await
-            }
-
-            async fn delete(s: &$S, op: &Op<'_>) -> Result<(), AwsError> {
-                super::service::ServiceSteps::delete(s, op).await
-            }
-
-            async fn not_found(s: &$S, address: &Address, id: &str) -> Option<AwsError> {
-                super::service::ServiceSteps::not_found(s, address, id).await
-            }
-
-            async fn exports(
-                s: &$S,
-                address: &Address,
-                id: &str,
-            ) -> Result<BTreeMap<String, String>, AwsError> {
-                super::service::ServiceSteps::exports(s, address, id).await
-            }
-        })*
-    };
-}
-
-through_service!(super::apigateway::ApiGateway: rest_api::RestApi, api_key::ApiKey,
-    api_integration::ApiIntegration, api_stage::ApiStage, usage_plan::UsagePlan);
-
 /// A step whose attributes are another kind's than its address: the planner never makes one
 /// (a kind change is a replacement), so this is a defect, reported instead of acted on.
 pub(crate) fn mismatch(op: &Op<'_>) -> AwsError {

@@ -1,6 +1,7 @@
 //! The only place that talks to AWS. Everything above it works on plain data.
 
 pub mod apigateway;
+pub mod apigateway_kinds;
 pub mod beanstalk;
 pub mod bounded;
 pub mod cloudwatch;
