@@ -41,7 +41,7 @@ use service::Service;
 pub use service::ServiceId;
 pub use stats::Stats;
 
-use crate::model::{Address, Attrs, Kind, LiveState, Owner, Ref, Tags};
+use crate::model::{Address, Attrs, LiveState, Owner, Ref, Tags};
 use crate::plan::Change;
 
 /// Turns references into physical ids at apply time.
@@ -275,9 +275,9 @@ impl Aws {
             return Ok(Presence::Gone);
         };
         // An integration carries no tags: it is ours when its API is.
-        let (kind, id) = match kind {
-            Kind::ApiIntegration => (Kind::RestApi, id.split('/').next().unwrap_or(id)),
-            _ => (kind, id),
+        let (kind, id) = match kind.describe().owned_through {
+            Some(parent) => (parent, id.split('/').next().unwrap_or(id)),
+            None => (kind, id),
         };
         Ok(match op.ctx.claims.verdict(id, kind, &tags) {
             Verdict::Ours(_) => Presence::Ours,
