@@ -453,6 +453,35 @@ fn tier(t: Tier) -> EnvironmentTier {
     EnvironmentTier::builder().name(name).r#type(kind).build()
 }
 
+/// The ids of the recorded environments; with none recorded (state lost), of the environments
+/// whose names carry this environment's (what a read maps back is only what it finds ours:
+/// `Ids::alias`). CloudWatch reads their load balancers.
+pub(super) async fn recorded_or_named(
+    client: &Client,
+    claims: &Claims,
+    what: &str,
+) -> Result<Vec<String>, AwsError> {
+    let mut envs = claims.recorded_ids(Kind::BeanstalkEnv);
+    if envs.is_empty() {
+        let out = client
+            .describe_environments()
+            .include_deleted(false)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(ERRORS, what, "DescribeEnvironments", e))?;
+        envs = out
+            .environments()
+            .iter()
+            .filter(|e| {
+                e.environment_name()
+                    .is_some_and(|n| names_env(n, &claims.owner.env))
+            })
+            .filter_map(|e| e.environment_id().map(str::to_owned))
+            .collect();
+    }
+    Ok(envs)
+}
+
 /// One environment as DescribeEnvironments sees it now (terminated ones included); `None` if
 /// AWS does not list it.
 async fn describe_env(

@@ -300,35 +300,14 @@ async fn read(cw: &CloudWatch, claims: &Claims) -> Result<Raw, AwsError> {
     })
 }
 
-/// (`app/NAME/ID`, environment id) of the recorded Beanstalk environments' load balancers; with
-/// none recorded (state lost), of the environments whose names carry this environment's (the
-/// read maps back only those it finds ours: `Ids::alias`).
+/// (`app/NAME/ID`, environment id) of the Beanstalk environments' load balancers
+/// (`beanstalk::recorded_or_named`).
 async fn load_balancers(
     cw: &CloudWatch,
     claims: &Claims,
     what: &str,
 ) -> Result<Vec<(String, String)>, AwsError> {
-    let mut envs = claims.recorded_ids(Kind::BeanstalkEnv);
-    if envs.is_empty() {
-        let out = cw
-            .beanstalk
-            .describe_environments()
-            .include_deleted(false)
-            .send()
-            .await
-            .map_err(|e| {
-                AwsError::from_sdk(super::beanstalk::ERRORS, what, "DescribeEnvironments", e)
-            })?;
-        envs = out
-            .environments()
-            .iter()
-            .filter(|e| {
-                e.environment_name()
-                    .is_some_and(|n| names_env(n, &claims.owner.env))
-            })
-            .filter_map(|e| e.environment_id().map(str::to_owned))
-            .collect();
-    }
+    let envs = super::beanstalk::recorded_or_named(&cw.beanstalk, claims, what).await?;
     let mut out = Vec::new();
     for env in envs {
         // A single-instance environment has no load balancer: nothing to map back.
