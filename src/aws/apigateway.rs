@@ -174,11 +174,11 @@ fn region(client: &aws_sdk_apigateway::Client) -> String {
 }
 
 /// ARNs for TagResource/UntagResource/GetTags.
-fn arn(client: &aws_sdk_apigateway::Client, path: &str) -> String {
+pub(super) fn arn(client: &aws_sdk_apigateway::Client, path: &str) -> String {
     format!("arn:aws:apigateway:{}::{path}", region(client))
 }
 
-fn stage_arn(client: &aws_sdk_apigateway::Client, api: &str, stage: &str) -> String {
+pub(super) fn stage_arn(client: &aws_sdk_apigateway::Client, api: &str, stage: &str) -> String {
     arn(client, &format!("/restapis/{api}/stages/{stage}"))
 }
 
@@ -186,7 +186,7 @@ fn integration_id(api: &str, resource: &str) -> String {
     format!("{api}/{resource}/{METHOD}")
 }
 
-fn stage_id(api: &str, stage: &str) -> String {
+pub(super) fn stage_id(api: &str, stage: &str) -> String {
     format!("{api}/{stage}")
 }
 
@@ -381,7 +381,7 @@ async fn plans_of_key(
 
 /// Runs a call whose answer carries the API key's value with tracing off for it: the SDK logs
 /// whole responses at trace level, and the value must not reach any log.
-fn quiet<F: Future>(call: F) -> tracing::instrument::WithDispatch<F> {
+pub(super) fn quiet<F: Future>(call: F) -> tracing::instrument::WithDispatch<F> {
     use tracing::instrument::WithSubscriber;
     call.with_subscriber(tracing::Dispatch::none())
 }
@@ -553,54 +553,19 @@ async fn tags_added(
     Ok(tags_of(out.tags()))
 }
 
-/// The tags of the API Gateway resource `id` as AWS has it now; `None` when it is gone. An
-/// integration (`api/resource`) answers with its API's tags.
-async fn tags_now(
+/// The tags of what a read by id found (its inline tags and the path of its ARN); `None` when
+/// it is gone. As in the read pass: some emulators keep tags added later apart from the inline
+/// ones.
+pub(super) async fn tags_found(
     client: &aws_sdk_apigateway::Client,
-    kind: Kind,
-    id: &str,
     res: &str,
+    found: Result<(Tags, String), AwsError>,
 ) -> Result<Option<Tags>, AwsError> {
     let gone = |e: AwsError| if e.is_not_found() { Ok(None) } else { Err(e) };
-    let (inline, path) = match kind {
-        Kind::RestApi | Kind::ApiIntegration => {
-            let api = id.split('/').next().unwrap_or(id);
-            match client.get_rest_api().rest_api_id(api).send().await {
-                Ok(a) => (tags_of(a.tags()), format!("/restapis/{api}")),
-                Err(e) => return gone(AwsError::from_sdk(ERRORS, res, "GetRestApi", e)),
-            }
-        }
-        Kind::ApiKey => match client.get_api_key().api_key(id).send().await {
-            Ok(k) => (tags_of(k.tags()), format!("/apikeys/{id}")),
-            Err(e) => return gone(AwsError::from_sdk(ERRORS, res, "GetApiKey", e)),
-        },
-        Kind::UsagePlan => match client.get_usage_plan().usage_plan_id(id).send().await {
-            Ok(u) => (tags_of(u.tags()), format!("/usageplans/{id}")),
-            Err(e) => return gone(AwsError::from_sdk(ERRORS, res, "GetUsagePlan", e)),
-        },
-        Kind::ApiStage => {
-            let (api, stage) = id.split_once('/').unwrap_or((id, ""));
-            match client
-                .get_stage()
-                .rest_api_id(api)
-                .stage_name(stage)
-                .send()
-                .await
-            {
-                Ok(s) => (tags_of(s.tags()), format!("/restapis/{api}/stages/{stage}")),
-                Err(e) => return gone(AwsError::from_sdk(ERRORS, res, "GetStage", e)),
-            }
-        }
-        // The registry (`ServiceId::of`) sends only this service's kinds here.
-        kind => {
-            return Err(AwsError::Invalid {
-                resource: res.to_owned(),
-                message: format!("{kind} is not an API Gateway resource"),
-            });
-        }
+    let (mut tags, path) = match found {
+        Ok(found) => found,
+        Err(e) => return gone(e),
     };
-    // As in the read pass: some emulators keep tags added later apart from the inline ones.
-    let mut tags = inline;
     if !tags.contains_key(TAG_PROJECT) {
         match tags_added(client, res, arn(client, &path)).await {
             Ok(added) => tags.extend(added),
@@ -808,107 +773,110 @@ fn as_i32(v: u32) -> i32 {
     i32::try_from(v).unwrap_or(i32::MAX)
 }
 
-async fn create(
+pub(super) async fn create_api(
     client: &aws_sdk_apigateway::Client,
-    beanstalk: &aws_sdk_elasticbeanstalk::Client,
     op: &Op<'_>,
+    a: &RestApiAttrs,
 ) -> Result<String, AwsError> {
     let res = op.resource();
     let tags = aws_tags(&op.tags());
-    match op.after()? {
-        Attrs::RestApi(a) => {
-            let api = wait::through_throttling(|| async {
-                client
-                    .create_rest_api()
-                    .name(&a.name)
-                    .description(&a.description)
-                    .endpoint_configuration(
-                        EndpointConfiguration::builder()
-                            .types(aws_endpoint_type(a.endpoint_type))
-                            .build(),
-                    )
-                    .set_tags(Some(tags.clone()))
-                    .send()
-                    .await
-                    .map_err(|e| AwsError::from_sdk(ERRORS, &res, "CreateRestApi", e))
-            })
-            .await?;
-            let id = api
-                .id()
-                .ok_or_else(|| op.invalid("CreateRestApi returned no id"))?
-                .to_owned();
-            ensure_proxy(
-                client,
-                &res,
-                &id,
-                api.root_resource_id(),
-                a.api_key_required,
+    let api = wait::through_throttling(|| async {
+        client
+            .create_rest_api()
+            .name(&a.name)
+            .description(&a.description)
+            .endpoint_configuration(
+                EndpointConfiguration::builder()
+                    .types(aws_endpoint_type(a.endpoint_type))
+                    .build(),
             )
+            .set_tags(Some(tags.clone()))
+            .send()
             .await
-            // The API exists now: state must learn its id even if its proxy could not be made.
-            .map_err(AwsError::partial(&id))?;
-            Ok(id)
-        }
-        Attrs::ApiKey(a) => {
-            let key = quiet(
-                client
-                    .create_api_key()
-                    .name(&a.name)
-                    .enabled(a.enabled)
-                    .set_tags(Some(tags))
-                    .send(),
-            )
-            .await
-            .map_err(|e| AwsError::from_sdk(ERRORS, &res, "CreateApiKey", e))?;
-            // The response holds the key's value too: only the id leaves this function.
-            key.id()
-                .map(str::to_owned)
-                .ok_or_else(|| op.invalid("CreateApiKey returned no id"))
-        }
-        Attrs::ApiIntegration(a) => put_integration(client, beanstalk, op, a).await,
-        Attrs::ApiStage(a) => {
-            let api = op.ids.id(&a.api)?;
-            deploy(client, op, &api, &a.stage_name, &a.definition_hash).await?;
-            Ok(stage_id(&api, &a.stage_name))
-        }
-        Attrs::UsagePlan(a) => {
-            let (api, stage) = plan_stage(op, a)?;
-            let key = op.ids.id(&a.api_key)?;
-            let plan = client
-                .create_usage_plan()
-                .name(&a.name)
-                .api_stages(ApiStage::builder().api_id(&api).stage(&stage).build())
-                .throttle(
-                    ThrottleSettings::builder()
-                        .rate_limit(f64::from(a.rate_limit))
-                        .burst_limit(as_i32(a.burst_limit))
-                        .build(),
-                )
-                .set_quota(a.quota_per_day.map(|q| {
-                    QuotaSettings::builder()
-                        .limit(as_i32(q))
-                        .period(QuotaPeriodType::Day)
-                        .build()
-                }))
-                .set_tags(Some(tags))
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk(ERRORS, &res, "CreateUsagePlan", e))?;
-            let id = plan
-                .id()
-                .ok_or_else(|| op.invalid("CreateUsagePlan returned no id"))?
-                .to_owned();
-            add_plan_key(client, &res, &id, &key)
-                .await
-                .map_err(AwsError::partial(&id))?;
-            Ok(id)
-        }
-        other => Err(op.invalid(&format!("{} is not an API Gateway kind", other.kind()))),
-    }
+            .map_err(|e| AwsError::from_sdk(ERRORS, &res, "CreateRestApi", e))
+    })
+    .await?;
+    let id = api
+        .id()
+        .ok_or_else(|| op.invalid("CreateRestApi returned no id"))?
+        .to_owned();
+    ensure_proxy(
+        client,
+        &res,
+        &id,
+        api.root_resource_id(),
+        a.api_key_required,
+    )
+    .await
+    // The API exists now: state must learn its id even if its proxy could not be made.
+    .map_err(AwsError::partial(&id))?;
+    Ok(id)
+}
+
+pub(super) async fn create_key(
+    client: &aws_sdk_apigateway::Client,
+    op: &Op<'_>,
+    a: &ApiKeyAttrs,
+) -> Result<String, AwsError> {
+    let res = op.resource();
+    let tags = aws_tags(&op.tags());
+    let key = quiet(
+        client
+            .create_api_key()
+            .name(&a.name)
+            .enabled(a.enabled)
+            .set_tags(Some(tags))
+            .send(),
+    )
+    .await
+    .map_err(|e| AwsError::from_sdk(ERRORS, &res, "CreateApiKey", e))?;
+    // The response holds the key's value too: only the id leaves this function.
+    key.id()
+        .map(str::to_owned)
+        .ok_or_else(|| op.invalid("CreateApiKey returned no id"))
+}
+
+pub(super) async fn create_plan(
+    client: &aws_sdk_apigateway::Client,
+    op: &Op<'_>,
+    a: &UsagePlanAttrs,
+) -> Result<String, AwsError> {
+    let res = op.resource();
+    let tags = aws_tags(&op.tags());
+    let (api, stage) = plan_stage(op, a)?;
+    let key = op.ids.id(&a.api_key)?;
+    let plan = client
+        .create_usage_plan()
+        .name(&a.name)
+        .api_stages(ApiStage::builder().api_id(&api).stage(&stage).build())
+        .throttle(
+            ThrottleSettings::builder()
+                .rate_limit(f64::from(a.rate_limit))
+                .burst_limit(as_i32(a.burst_limit))
+                .build(),
+        )
+        .set_quota(a.quota_per_day.map(|q| {
+            QuotaSettings::builder()
+                .limit(as_i32(q))
+                .period(QuotaPeriodType::Day)
+                .build()
+        }))
+        .set_tags(Some(tags))
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk(ERRORS, &res, "CreateUsagePlan", e))?;
+    let id = plan
+        .id()
+        .ok_or_else(|| op.invalid("CreateUsagePlan returned no id"))?
+        .to_owned();
+    add_plan_key(client, &res, &id, &key)
+        .await
+        .map_err(AwsError::partial(&id))?;
+    Ok(id)
 }
 
 /// (api id, stage name) of a usage plan's stage; the stage's id is `{api}/{stage}`.
-fn plan_stage(op: &Op<'_>, a: &UsagePlanAttrs) -> Result<(String, String), AwsError> {
+pub(super) fn plan_stage(op: &Op<'_>, a: &UsagePlanAttrs) -> Result<(String, String), AwsError> {
     let stage = op.ids.id(&a.stage)?;
     match stage.rsplit_once('/') {
         Some((api, name)) => Ok((api.to_owned(), name.to_owned())),
@@ -981,7 +949,7 @@ async fn scan_proxy(
 const PROXY_TRIES: usize = 3;
 
 /// Makes sure the API has its `{proxy+}` resource and `ANY` method, with the key requirement.
-async fn ensure_proxy(
+pub(super) async fn ensure_proxy(
     client: &aws_sdk_apigateway::Client,
     res: &str,
     api: &str,
@@ -1169,7 +1137,7 @@ async fn load_balancer_arn(
 }
 
 /// PutIntegration creates or replaces the integration of the proxy method.
-async fn put_integration(
+pub(super) async fn put_integration(
     client: &aws_sdk_apigateway::Client,
     beanstalk: &aws_sdk_elasticbeanstalk::Client,
     op: &Op<'_>,
@@ -1223,7 +1191,7 @@ async fn put_integration(
 
 /// A new deployment of the API's current definition, on the stage (created if missing), and
 /// the stage's tags saying which definition that is.
-async fn deploy(
+pub(super) async fn deploy(
     client: &aws_sdk_apigateway::Client,
     op: &Op<'_>,
     api: &str,
@@ -1256,90 +1224,82 @@ async fn deploy(
 }
 
 /// `{api}/{stage}` -> (api, stage).
-fn split_stage<'a>(op: &Op<'_>, id: &'a str) -> Result<(&'a str, &'a str), AwsError> {
+pub(super) fn split_stage<'a>(op: &Op<'_>, id: &'a str) -> Result<(&'a str, &'a str), AwsError> {
     id.split_once('/')
         .ok_or_else(|| op.invalid(&format!("`{id}` is not a stage id ({{api}}/{{stage}})")))
 }
 
-async fn update(
+pub(super) async fn update_api(
     client: &aws_sdk_apigateway::Client,
-    beanstalk: &aws_sdk_elasticbeanstalk::Client,
     op: &Op<'_>,
+    b: &RestApiAttrs,
+    a: &RestApiAttrs,
 ) -> Result<(), AwsError> {
     let res = op.resource();
     let id = op.id();
-    match (op.before()?, op.after()?) {
-        (Attrs::RestApi(b), Attrs::RestApi(a)) => {
-            let mut ops = Vec::new();
-            if a.name != b.name {
-                ops.push(replace("/name", &a.name));
-            }
-            if a.description != b.description {
-                ops.push(replace("/description", &a.description));
-            }
-            if a.endpoint_type != b.endpoint_type {
-                ops.push(replace(
-                    &format!(
-                        "/endpointConfiguration/types/{}",
-                        endpoint_type_str(b.endpoint_type)
-                    ),
-                    endpoint_type_str(a.endpoint_type),
-                ));
-            }
-            if !ops.is_empty() {
-                client
-                    .update_rest_api()
-                    .rest_api_id(id)
-                    .set_patch_operations(Some(ops))
-                    .send()
-                    .await
-                    .map_err(|e| AwsError::from_sdk(ERRORS, &res, "UpdateRestApi", e))?;
-            }
-            if a.api_key_required != b.api_key_required {
-                ensure_proxy(client, &res, id, None, a.api_key_required).await?;
-            }
-            Ok(())
-        }
-        (Attrs::ApiKey(b), Attrs::ApiKey(a)) => {
-            let mut ops = Vec::new();
-            if a.name != b.name {
-                ops.push(replace("/name", &a.name));
-            }
-            if a.enabled != b.enabled {
-                ops.push(replace("/enabled", &a.enabled.to_string()));
-            }
-            if ops.is_empty() {
-                return Ok(());
-            }
-            // The response holds the key's value when asked for; it is dropped unread.
-            quiet(
-                client
-                    .update_api_key()
-                    .api_key(id)
-                    .set_patch_operations(Some(ops))
-                    .send(),
-            )
-            .await
-            .map(|_| ())
-            .map_err(|e| AwsError::from_sdk(ERRORS, &res, "UpdateApiKey", e))
-        }
-        (Attrs::ApiIntegration(_), Attrs::ApiIntegration(a)) => {
-            put_integration(client, beanstalk, op, a).await.map(|_| ())
-        }
-        (Attrs::ApiStage(b), Attrs::ApiStage(a)) => {
-            // The planner asks for a deployment when the definition or the integration changed.
-            if a.definition_hash == b.definition_hash && !op.change.redeploys() {
-                return Ok(());
-            }
-            let (api, stage) = split_stage(op, id)?;
-            deploy(client, op, api, stage, &a.definition_hash).await
-        }
-        (Attrs::UsagePlan(b), Attrs::UsagePlan(a)) => update_plan(client, op, b, a).await,
-        (b, a) => Err(op.invalid(&format!("cannot update a {} into a {}", b.kind(), a.kind()))),
+    let mut ops = Vec::new();
+    if a.name != b.name {
+        ops.push(replace("/name", &a.name));
     }
+    if a.description != b.description {
+        ops.push(replace("/description", &a.description));
+    }
+    if a.endpoint_type != b.endpoint_type {
+        ops.push(replace(
+            &format!(
+                "/endpointConfiguration/types/{}",
+                endpoint_type_str(b.endpoint_type)
+            ),
+            endpoint_type_str(a.endpoint_type),
+        ));
+    }
+    if !ops.is_empty() {
+        client
+            .update_rest_api()
+            .rest_api_id(id)
+            .set_patch_operations(Some(ops))
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(ERRORS, &res, "UpdateRestApi", e))?;
+    }
+    if a.api_key_required != b.api_key_required {
+        ensure_proxy(client, &res, id, None, a.api_key_required).await?;
+    }
+    Ok(())
 }
 
-async fn update_plan(
+pub(super) async fn update_key(
+    client: &aws_sdk_apigateway::Client,
+    op: &Op<'_>,
+    b: &ApiKeyAttrs,
+    a: &ApiKeyAttrs,
+) -> Result<(), AwsError> {
+    let res = op.resource();
+    let id = op.id();
+    let mut ops = Vec::new();
+    if a.name != b.name {
+        ops.push(replace("/name", &a.name));
+    }
+    if a.enabled != b.enabled {
+        ops.push(replace("/enabled", &a.enabled.to_string()));
+    }
+    if ops.is_empty() {
+        return Ok(());
+    }
+    // The response holds the key's value when asked for; it is dropped unread.
+    quiet(
+        client
+            .update_api_key()
+            .api_key(id)
+            .set_patch_operations(Some(ops))
+            .send(),
+    )
+    .await
+    .map(|_| ())
+    .map_err(|e| AwsError::from_sdk(ERRORS, &res, "UpdateApiKey", e))
+}
+
+pub(super) async fn update_plan(
     client: &aws_sdk_apigateway::Client,
     op: &Op<'_>,
     b: &UsagePlanAttrs,
@@ -1448,31 +1408,14 @@ async fn remove_plan_key(
     )
 }
 
-/// The ARN tags go on; `None` for integrations, which take none.
-fn tag_arn(client: &aws_sdk_apigateway::Client, op: &Op<'_>) -> Result<Option<String>, AwsError> {
-    let id = op.id();
-    Ok(match op.address.kind {
-        Kind::RestApi => Some(arn(client, &format!("/restapis/{id}"))),
-        Kind::ApiKey => Some(arn(client, &format!("/apikeys/{id}"))),
-        Kind::UsagePlan => Some(arn(client, &format!("/usageplans/{id}"))),
-        Kind::ApiStage => {
-            let (api, stage) = split_stage(op, id)?;
-            Some(stage_arn(client, api, stage))
-        }
-        _ => None,
-    })
-}
-
-async fn retag(
+/// Sets and removes tags on the resource `arn`.
+pub(super) async fn retag_arn(
     client: &aws_sdk_apigateway::Client,
     op: &Op<'_>,
+    arn: String,
     set: &BTreeMap<String, String>,
     remove: &BTreeSet<String>,
 ) -> Result<(), AwsError> {
-    // Integrations carry no tags of their own: theirs are their API's.
-    let Some(arn) = tag_arn(client, op)? else {
-        return Ok(());
-    };
     let res = op.resource();
     // The definition hash is the stage's own business, never a spec tag.
     let remove: Vec<String> = remove
@@ -1501,41 +1444,10 @@ async fn retag(
     Ok(())
 }
 
-async fn delete(client: &aws_sdk_apigateway::Client, op: &Op<'_>) -> Result<(), AwsError> {
-    let res = op.resource();
-    let id = op.id();
-    match op.address.kind {
-        Kind::UsagePlan => delete_plan(client, op).await,
-        Kind::ApiStage => delete_stage(client, op).await,
-        Kind::ApiIntegration => delete_integration(client, op).await,
-        Kind::ApiKey => done_if(
-            client
-                .delete_api_key()
-                .api_key(id)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| AwsError::from_sdk(ERRORS, &res, "DeleteApiKey", e)),
-            &[Gone],
-        ),
-        Kind::RestApi => done_if(
-            wait::through_throttling(|| async {
-                client
-                    .delete_rest_api()
-                    .rest_api_id(id)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| AwsError::from_sdk(ERRORS, &res, "DeleteRestApi", e))
-            })
-            .await,
-            &[Gone],
-        ),
-        other => Err(op.invalid(&format!("{other} is not an API Gateway kind"))),
-    }
-}
-
-async fn delete_plan(client: &aws_sdk_apigateway::Client, op: &Op<'_>) -> Result<(), AwsError> {
+pub(super) async fn delete_plan(
+    client: &aws_sdk_apigateway::Client,
+    op: &Op<'_>,
+) -> Result<(), AwsError> {
     let (res, id) = (op.resource(), op.id());
     let plan = match client.get_usage_plan().usage_plan_id(id).send().await {
         Ok(p) => p,
@@ -1589,7 +1501,10 @@ async fn delete_plan(client: &aws_sdk_apigateway::Client, op: &Op<'_>) -> Result
     )
 }
 
-async fn delete_stage(client: &aws_sdk_apigateway::Client, op: &Op<'_>) -> Result<(), AwsError> {
+pub(super) async fn delete_stage(
+    client: &aws_sdk_apigateway::Client,
+    op: &Op<'_>,
+) -> Result<(), AwsError> {
     let (res, id) = (op.resource(), op.id());
     let (api, stage) = split_stage(op, id)?;
     let r = client
@@ -1607,7 +1522,7 @@ async fn delete_stage(client: &aws_sdk_apigateway::Client, op: &Op<'_>) -> Resul
     }
 }
 
-async fn delete_integration(
+pub(super) async fn delete_integration(
     client: &aws_sdk_apigateway::Client,
     op: &Op<'_>,
 ) -> Result<(), AwsError> {
@@ -1685,11 +1600,11 @@ async fn prune_deployments(
 
 /// API Gateway as a `Service`.
 pub struct ApiGateway {
-    client: aws_sdk_apigateway::Client,
+    pub(super) client: aws_sdk_apigateway::Client,
     /// Integrations target Beanstalk environments by their endpoint.
-    beanstalk: aws_sdk_elasticbeanstalk::Client,
+    pub(super) beanstalk: aws_sdk_elasticbeanstalk::Client,
     /// A stage's invoke URL names it.
-    region: String,
+    pub(super) region: String,
 }
 
 impl super::Service for ApiGateway {
@@ -1709,87 +1624,8 @@ impl super::Service for ApiGateway {
         }
     }
 
-    async fn not_found(&self, address: &Address, id: &str) -> Option<AwsError> {
-        let (c, res) = (&self.client, address.to_string());
-        let (api, rest) = id.split_once('/').unwrap_or((id, ""));
-        match address.kind {
-            Kind::RestApi | Kind::ApiIntegration => {
-                super::service::refused!(
-                    ERRORS,
-                    &res,
-                    "GetRestApi",
-                    c.get_rest_api().rest_api_id(api)
-                )
-            }
-            Kind::ApiKey => {
-                super::service::refused!(ERRORS, &res, "GetApiKey", c.get_api_key().api_key(id))
-            }
-            Kind::UsagePlan => {
-                super::service::refused!(
-                    ERRORS,
-                    &res,
-                    "GetUsagePlan",
-                    c.get_usage_plan().usage_plan_id(id)
-                )
-            }
-            Kind::ApiStage => super::service::refused!(
-                ERRORS,
-                &res,
-                "GetStage",
-                c.get_stage().rest_api_id(api).stage_name(rest)
-            ),
-            // The registry routes no other kind here.
-            _ => None,
-        }
-    }
-
-    async fn exports(
-        &self,
-        address: &Address,
-        id: &str,
-    ) -> Result<BTreeMap<String, String>, AwsError> {
-        Ok(match address.kind {
-            // A stage's id is `{api id}/{stage name}` (`stage_id`).
-            Kind::ApiStage => id
-                .split_once('/')
-                .map(|(api, stage)| {
-                    BTreeMap::from([(
-                        "invoke_url".to_owned(),
-                        crate::plan::references::invoke_url(api, &self.region, stage),
-                    )])
-                })
-                .unwrap_or_default(),
-            _ => BTreeMap::new(),
-        })
-    }
-
     async fn read(&self, claims: &Claims, tags: &TagIndex) -> Result<Raw, AwsError> {
         read(&self.client, claims, tags).await
-    }
-
-    async fn tags_now(&self, op: &Op<'_>) -> Result<Option<Tags>, AwsError> {
-        tags_now(&self.client, op.address.kind, op.id(), &op.resource()).await
-    }
-
-    async fn create(&self, op: &Op<'_>) -> Result<String, AwsError> {
-        create(&self.client, &self.beanstalk, op).await
-    }
-
-    async fn update(&self, op: &Op<'_>) -> Result<(), AwsError> {
-        update(&self.client, &self.beanstalk, op).await
-    }
-
-    async fn retag(
-        &self,
-        op: &Op<'_>,
-        set: &BTreeMap<String, String>,
-        remove: &BTreeSet<String>,
-    ) -> Result<(), AwsError> {
-        retag(&self.client, op, set, remove).await
-    }
-
-    async fn delete(&self, op: &Op<'_>) -> Result<(), AwsError> {
-        delete(&self.client, op).await
     }
 }
 

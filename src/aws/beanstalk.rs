@@ -30,6 +30,7 @@ use super::errors::Code::{Has, Is, Mentions, Says};
 use super::errors::ErrorClass::{Busy, Exists, Gone};
 use super::errors::ErrorTable;
 use super::ids::{Claims, Found, Ids, address_of, ours};
+use super::kind::{AwsKind, mismatch};
 use super::service::ReadPass;
 use super::tagging::TagIndex;
 use super::wait::{self, Poll};
@@ -479,6 +480,35 @@ fn tier(t: Tier) -> EnvironmentTier {
     EnvironmentTier::builder().name(name).r#type(kind).build()
 }
 
+/// The ids of the recorded environments; with none recorded (state lost), of the environments
+/// whose names carry this environment's (what a read maps back is only what it finds ours:
+/// `Ids::alias`). CloudWatch reads their load balancers.
+pub(super) async fn recorded_or_named(
+    client: &Client,
+    claims: &Claims,
+    what: &str,
+) -> Result<Vec<String>, AwsError> {
+    let mut envs = claims.recorded_ids(Kind::BeanstalkEnv);
+    if envs.is_empty() {
+        let out = client
+            .describe_environments()
+            .include_deleted(false)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(ERRORS, what, "DescribeEnvironments", e))?;
+        envs = out
+            .environments()
+            .iter()
+            .filter(|e| {
+                e.environment_name()
+                    .is_some_and(|n| names_env(n, &claims.owner.env))
+            })
+            .filter_map(|e| e.environment_id().map(str::to_owned))
+            .collect();
+    }
+    Ok(envs)
+}
+
 /// One environment as DescribeEnvironments sees it now (terminated ones included); `None` if
 /// AWS does not list it.
 async fn describe_env(
@@ -501,39 +531,35 @@ async fn describe_env(
         .cloned())
 }
 
-/// The tags of the Beanstalk resource `id` as AWS has it now; `None` when it is gone (an
-/// environment that is terminated is gone).
-async fn tags_now(
+/// The application's ARN; `None` when AWS does not list it.
+async fn app_arn(client: &Client, res: &str, id: &str) -> Result<Option<String>, AwsError> {
+    let out = client
+        .describe_applications()
+        .application_names(id)
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk(ERRORS, res, "DescribeApplications", e))?;
+    Ok(out
+        .applications()
+        .first()
+        .and_then(|a| a.application_arn())
+        .map(str::to_owned))
+}
+
+/// The live environment's ARN; `None` when it is gone (an environment that is terminated is).
+async fn env_arn(client: &Client, res: &str, id: &str) -> Result<Option<String>, AwsError> {
+    Ok(describe_env(client, res, id)
+        .await?
+        .filter(|e| e.status() != Some(&EnvironmentStatus::Terminated))
+        .and_then(|e| e.environment_arn().map(str::to_owned)))
+}
+
+/// The tags of the Beanstalk resource `arn`; `None` when it is gone.
+async fn tags_at(
     client: &Client,
-    kind: Kind,
-    id: &str,
     res: &str,
+    arn: Option<String>,
 ) -> Result<Option<Tags>, AwsError> {
-    let arn = match kind {
-        Kind::BeanstalkApp => {
-            let out = client
-                .describe_applications()
-                .application_names(id)
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk(ERRORS, res, "DescribeApplications", e))?;
-            out.applications()
-                .first()
-                .and_then(|a| a.application_arn())
-                .map(str::to_owned)
-        }
-        Kind::BeanstalkEnv => describe_env(client, res, id)
-            .await?
-            .filter(|e| e.status() != Some(&EnvironmentStatus::Terminated))
-            .and_then(|e| e.environment_arn().map(str::to_owned)),
-        // The registry (`ServiceId::of`) sends only this service's kinds here.
-        kind => {
-            return Err(AwsError::Invalid {
-                resource: res.to_owned(),
-                message: format!("{kind} is not a Beanstalk resource"),
-            });
-        }
-    };
     let Some(arn) = arn else { return Ok(None) };
     match list_tags(client, res, &arn).await {
         Ok(tags) => Ok(Some(tags)),
@@ -722,48 +748,46 @@ async fn wait_terminated(client: &Client, resource: &str, id: &str) -> Result<()
     .await
 }
 
-async fn create(client: &Client, op: &Op<'_>) -> Result<String, AwsError> {
+async fn create_env(
+    client: &Client,
+    op: &Op<'_>,
+    a: &BeanstalkEnvAttrs,
+) -> Result<String, AwsError> {
     let res = op.resource();
-    match op.after()? {
-        Attrs::BeanstalkApp(a) => create_app(client, op, a).await,
-        Attrs::BeanstalkEnv(a) => {
-            let app = op.ids.id(&a.application)?;
-            let mut settings = Vec::new();
-            for (ns, options) in &a.settings {
-                for (opt, v) in options {
-                    settings.push(option(ns, opt, value_of(v, &op.ids)?));
-                }
-            }
-            let started = SystemTime::now();
-            let send = || async {
-                client
-                    .create_environment()
-                    .application_name(&app)
-                    .environment_name(&a.name)
-                    .solution_stack_name(&a.solution_stack)
-                    .tier(tier(a.tier))
-                    .set_cname_prefix(a.cname_prefix.clone())
-                    .set_option_settings(Some(settings.clone()))
-                    .set_tags(Some(tag_list(&op.tags())))
-                    .send()
-                    .await
-                    .map_err(|e| AwsError::from_sdk(ERRORS, &res, "CreateEnvironment", e))
-            };
-            let out = match send().await {
-                // The name is still held by an environment on its way out: wait, then retry.
-                Err(e) if e.class() == Exists && wait_name_free(client, &res, &a.name).await? => {
-                    send().await?
-                }
-                other => other?,
-            };
-            let id = out.environment_id().unwrap_or_default().to_owned();
-            wait_ready(client, &res, &id, started, Want::Healthy)
-                .await
-                .map_err(AwsError::partial(&id))?;
-            Ok(id)
+    let app = op.ids.id(&a.application)?;
+    let mut settings = Vec::new();
+    for (ns, options) in &a.settings {
+        for (opt, v) in options {
+            settings.push(option(ns, opt, value_of(v, &op.ids)?));
         }
-        other => Err(op.invalid(&format!("{} is not a Beanstalk resource", other.kind()))),
     }
+    let started = SystemTime::now();
+    let send = || async {
+        client
+            .create_environment()
+            .application_name(&app)
+            .environment_name(&a.name)
+            .solution_stack_name(&a.solution_stack)
+            .tier(tier(a.tier))
+            .set_cname_prefix(a.cname_prefix.clone())
+            .set_option_settings(Some(settings.clone()))
+            .set_tags(Some(tag_list(&op.tags())))
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(ERRORS, &res, "CreateEnvironment", e))
+    };
+    let out = match send().await {
+        // The name is still held by an environment on its way out: wait, then retry.
+        Err(e) if e.class() == Exists && wait_name_free(client, &res, &a.name).await? => {
+            send().await?
+        }
+        other => other?,
+    };
+    let id = out.environment_id().unwrap_or_default().to_owned();
+    wait_ready(client, &res, &id, started, Want::Healthy)
+        .await
+        .map_err(AwsError::partial(&id))?;
+    Ok(id)
 }
 
 /// When an environment of this name is terminating, waits until it is gone and says `true`.
@@ -834,103 +858,93 @@ async fn create_app(
     }
 }
 
-async fn update(client: &Client, op: &Op<'_>) -> Result<(), AwsError> {
-    let res = op.resource();
-    match (op.before()?, op.after()?) {
-        (Attrs::BeanstalkApp(b), Attrs::BeanstalkApp(a)) => {
-            if b.description != a.description {
-                client
-                    .update_application()
-                    .application_name(op.id())
-                    .description(&a.description)
-                    .send()
-                    .await
-                    .map_err(|e| AwsError::from_sdk(ERRORS, &res, "UpdateApplication", e))?;
-            }
-            Ok(())
-        }
-        (Attrs::BeanstalkEnv(b), Attrs::BeanstalkEnv(a)) => {
-            // The planner lists the settings to compare (declared now or last time) as fields.
-            let changed = op.change.changed_settings();
-            let mut set = Vec::new();
-            for (ns, options) in &a.settings {
-                for (opt, v) in options {
-                    let before = b.settings.get(ns).and_then(|o| o.get(opt));
-                    // A resolved reference equals the text it came to (`SettingValue::eq`).
-                    if before != Some(v) || changed.contains(&(ns.as_str(), opt.as_str())) {
-                        set.push(option(ns, opt, value_of(v, &op.ids)?));
-                    }
-                }
-            }
-            let mut remove = Vec::new();
-            for (ns, options) in &b.settings {
-                for opt in options.keys() {
-                    let gone = a.settings.get(ns).is_none_or(|o| !o.contains_key(opt));
-                    if gone && changed.contains(&(ns.as_str(), opt.as_str())) {
-                        remove.push(
-                            OptionSpecification::builder()
-                                .namespace(ns)
-                                .option_name(opt)
-                                .build(),
-                        );
-                    }
-                }
-            }
-            let stack = (b.solution_stack != a.solution_stack).then(|| a.solution_stack.clone());
-            if set.is_empty() && remove.is_empty() && stack.is_none() {
-                return Ok(());
-            }
-            let id = op.id();
-            wait_ready(client, &res, id, SystemTime::now(), Want::Settled).await?;
-            let started = SystemTime::now();
-            tracing::info!(
-                resource = %res,
-                set = set.len(),
-                remove = remove.len(),
-                solution_stack = stack.is_some(),
-                "UpdateEnvironment"
-            );
-            client
-                .update_environment()
-                .environment_id(id)
-                .set_option_settings((!set.is_empty()).then_some(set))
-                .set_options_to_remove((!remove.is_empty()).then_some(remove))
-                .set_solution_stack_name(stack)
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk(ERRORS, &res, "UpdateEnvironment", e))?;
-            wait_ready(client, &res, id, started, Want::Healthy).await
-        }
-        _ => Err(op.invalid("kind changed; this needs a replace")),
-    }
-}
-
-async fn retag(
+async fn update_app(
     client: &Client,
     op: &Op<'_>,
+    b: &BeanstalkAppAttrs,
+    a: &BeanstalkAppAttrs,
+) -> Result<(), AwsError> {
+    let res = op.resource();
+    if b.description != a.description {
+        client
+            .update_application()
+            .application_name(op.id())
+            .description(&a.description)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(ERRORS, &res, "UpdateApplication", e))?;
+    }
+    Ok(())
+}
+
+async fn update_env(
+    client: &Client,
+    op: &Op<'_>,
+    b: &BeanstalkEnvAttrs,
+    a: &BeanstalkEnvAttrs,
+) -> Result<(), AwsError> {
+    let res = op.resource();
+    // The planner lists the settings to compare (declared now or last time) as fields.
+    let changed = op.change.changed_settings();
+    let mut set = Vec::new();
+    for (ns, options) in &a.settings {
+        for (opt, v) in options {
+            let before = b.settings.get(ns).and_then(|o| o.get(opt));
+            // A resolved reference equals the text it came to (`SettingValue::eq`).
+            if before != Some(v) || changed.contains(&(ns.as_str(), opt.as_str())) {
+                set.push(option(ns, opt, value_of(v, &op.ids)?));
+            }
+        }
+    }
+    let mut remove = Vec::new();
+    for (ns, options) in &b.settings {
+        for opt in options.keys() {
+            let gone = a.settings.get(ns).is_none_or(|o| !o.contains_key(opt));
+            if gone && changed.contains(&(ns.as_str(), opt.as_str())) {
+                remove.push(
+                    OptionSpecification::builder()
+                        .namespace(ns)
+                        .option_name(opt)
+                        .build(),
+                );
+            }
+        }
+    }
+    let stack = (b.solution_stack != a.solution_stack).then(|| a.solution_stack.clone());
+    if set.is_empty() && remove.is_empty() && stack.is_none() {
+        return Ok(());
+    }
+    let id = op.id();
+    wait_ready(client, &res, id, SystemTime::now(), Want::Settled).await?;
+    let started = SystemTime::now();
+    tracing::info!(
+        resource = %res,
+        set = set.len(),
+        remove = remove.len(),
+        solution_stack = stack.is_some(),
+        "UpdateEnvironment"
+    );
+    client
+        .update_environment()
+        .environment_id(id)
+        .set_option_settings((!set.is_empty()).then_some(set))
+        .set_options_to_remove((!remove.is_empty()).then_some(remove))
+        .set_solution_stack_name(stack)
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk(ERRORS, &res, "UpdateEnvironment", e))?;
+    wait_ready(client, &res, id, started, Want::Healthy).await
+}
+
+/// Sets and removes tags on the resource `arn` (looked up by the caller).
+async fn update_tags(
+    client: &Client,
+    op: &Op<'_>,
+    arn: Option<String>,
     set: &BTreeMap<String, String>,
     remove: &BTreeSet<String>,
 ) -> Result<(), AwsError> {
-    let res = op.resource();
-    let id = op.id();
-    let is_env = op.address.kind == Kind::BeanstalkEnv;
-    let arn = if is_env {
-        // Tagging an environment updates it: it must be Ready before and is waited for after.
-        wait_ready(client, &res, id, SystemTime::now(), Want::Settled).await?;
-        describe_env(client, &res, id)
-            .await?
-            .and_then(|e| e.environment_arn().map(str::to_owned))
-    } else {
-        client
-            .describe_applications()
-            .application_names(id)
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk(ERRORS, &res, "DescribeApplications", e))?
-            .applications()
-            .first()
-            .and_then(|a| a.application_arn().map(str::to_owned))
-    };
+    let (res, id) = (op.resource(), op.id());
     let Some(arn) = arn else {
         return Err(op.invalid(&format!("{id} is not there to tag")));
     };
@@ -946,58 +960,36 @@ async fn retag(
         .send()
         .await
         .map_err(|e| AwsError::from_sdk(ERRORS, &res, "UpdateTagsForResource", e))?;
-    if is_env {
-        wait_ready(client, &res, id, SystemTime::now(), Want::Settled).await?;
-    }
     Ok(())
 }
 
-async fn delete(client: &Client, op: &Op<'_>) -> Result<(), AwsError> {
-    let res = op.resource();
-    let id = op.id();
-    match op.before()? {
-        Attrs::BeanstalkEnv(_) => {
-            loop {
-                let r = client
-                    .terminate_environment()
-                    .environment_id(id)
-                    .send()
-                    .await
-                    .map_err(|e| AwsError::from_sdk(ERRORS, &res, "TerminateEnvironment", e));
-                match r {
-                    Ok(_) => break,
-                    Err(e) if e.is_not_found() => return Ok(()),
-                    // Not Ready: terminating already (wait for it), or launching/updating
-                    // (wait for Ready, then terminate).
-                    Err(e) if e.class() == Busy => match describe_env(client, &res, id).await? {
-                        None => return Ok(()),
-                        Some(d) => match d.status() {
-                            Some(EnvironmentStatus::Terminated) => return Ok(()),
-                            Some(EnvironmentStatus::Terminating) => break,
-                            Some(EnvironmentStatus::Ready) => return Err(e),
-                            _ => wait_until_settled(client, &res, id).await?,
-                        },
-                    },
-                    Err(e) => return Err(e),
-                }
-            }
-            wait_terminated(client, &res, id).await
+async fn delete_env(client: &Client, op: &Op<'_>) -> Result<(), AwsError> {
+    let (res, id) = (op.resource(), op.id());
+    loop {
+        let r = client
+            .terminate_environment()
+            .environment_id(id)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(ERRORS, &res, "TerminateEnvironment", e));
+        match r {
+            Ok(_) => break,
+            Err(e) if e.is_not_found() => return Ok(()),
+            // Not Ready: terminating already (wait for it), or launching/updating
+            // (wait for Ready, then terminate).
+            Err(e) if e.class() == Busy => match describe_env(client, &res, id).await? {
+                None => return Ok(()),
+                Some(d) => match d.status() {
+                    Some(EnvironmentStatus::Terminated) => return Ok(()),
+                    Some(EnvironmentStatus::Terminating) => break,
+                    Some(EnvironmentStatus::Ready) => return Err(e),
+                    _ => wait_until_settled(client, &res, id).await?,
+                },
+            },
+            Err(e) => return Err(e),
         }
-        Attrs::BeanstalkApp(_) => {
-            let r = client
-                .delete_application()
-                .application_name(id)
-                .terminate_env_by_force(false)
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk(ERRORS, &res, "DeleteApplication", e));
-            match r {
-                Err(e) if e.is_not_found() => Ok(()),
-                other => other.map(|_| ()),
-            }
-        }
-        other => Err(op.invalid(&format!("{} is not a Beanstalk resource", other.kind()))),
     }
+    wait_terminated(client, &res, id).await
 }
 
 /// Waits through `Launching`/`Updating` to any settled status (Ready, Red or not).
@@ -1158,21 +1150,121 @@ impl super::Service for Beanstalk {
         }
     }
 
-    /// DescribeApplications and DescribeEnvironments answer an empty list for an id they do
-    /// not know: there is no error to show.
-    async fn not_found(&self, _address: &Address, _id: &str) -> Option<AwsError> {
+    async fn read(&self, claims: &Claims, tags: &TagIndex) -> Result<Raw, AwsError> {
+        read(&self.client, claims, tags).await
+    }
+}
+
+impl AwsKind for crate::kinds::beanstalk_app::BeanstalkApp {
+    type Service = Beanstalk;
+
+    async fn tags_now(s: &Beanstalk, op: &Op<'_>) -> Result<Option<Tags>, AwsError> {
+        let res = op.resource();
+        let arn = app_arn(&s.client, &res, op.id()).await?;
+        tags_at(&s.client, &res, arn).await
+    }
+
+    async fn create(s: &Beanstalk, op: &Op<'_>) -> Result<String, AwsError> {
+        let Attrs::BeanstalkApp(a) = op.after()? else {
+            return Err(mismatch(op));
+        };
+        create_app(&s.client, op, a).await
+    }
+
+    async fn update(s: &Beanstalk, op: &Op<'_>) -> Result<(), AwsError> {
+        let (Attrs::BeanstalkApp(b), Attrs::BeanstalkApp(a)) = (op.before()?, op.after()?) else {
+            return Err(mismatch(op));
+        };
+        update_app(&s.client, op, b, a).await
+    }
+
+    async fn retag(
+        s: &Beanstalk,
+        op: &Op<'_>,
+        set: &BTreeMap<String, String>,
+        remove: &BTreeSet<String>,
+    ) -> Result<(), AwsError> {
+        let arn = app_arn(&s.client, &op.resource(), op.id()).await?;
+        update_tags(&s.client, op, arn, set, remove).await
+    }
+
+    async fn delete(s: &Beanstalk, op: &Op<'_>) -> Result<(), AwsError> {
+        let (client, res, id) = (&s.client, op.resource(), op.id());
+        let r = client
+            .delete_application()
+            .application_name(id)
+            .terminate_env_by_force(false)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(ERRORS, &res, "DeleteApplication", e));
+        match r {
+            Err(e) if e.is_not_found() => Ok(()),
+            other => other.map(|_| ()),
+        }
+    }
+
+    /// DescribeApplications answers an empty list for a name it does not know: there is no
+    /// error to show.
+    async fn not_found(_s: &Beanstalk, _address: &Address, _id: &str) -> Option<AwsError> {
+        None
+    }
+}
+
+impl AwsKind for crate::kinds::beanstalk_env::BeanstalkEnv {
+    type Service = Beanstalk;
+
+    async fn tags_now(s: &Beanstalk, op: &Op<'_>) -> Result<Option<Tags>, AwsError> {
+        let res = op.resource();
+        let arn = env_arn(&s.client, &res, op.id()).await?;
+        tags_at(&s.client, &res, arn).await
+    }
+
+    async fn create(s: &Beanstalk, op: &Op<'_>) -> Result<String, AwsError> {
+        let Attrs::BeanstalkEnv(a) = op.after()? else {
+            return Err(mismatch(op));
+        };
+        create_env(&s.client, op, a).await
+    }
+
+    async fn update(s: &Beanstalk, op: &Op<'_>) -> Result<(), AwsError> {
+        let (Attrs::BeanstalkEnv(b), Attrs::BeanstalkEnv(a)) = (op.before()?, op.after()?) else {
+            return Err(mismatch(op));
+        };
+        update_env(&s.client, op, b, a).await
+    }
+
+    /// Tagging an environment updates it: it must be Ready before and is waited for after.
+    async fn retag(
+        s: &Beanstalk,
+        op: &Op<'_>,
+        set: &BTreeMap<String, String>,
+        remove: &BTreeSet<String>,
+    ) -> Result<(), AwsError> {
+        let (client, res, id) = (&s.client, op.resource(), op.id());
+        wait_ready(client, &res, id, SystemTime::now(), Want::Settled).await?;
+        let arn = describe_env(client, &res, id)
+            .await?
+            .and_then(|e| e.environment_arn().map(str::to_owned));
+        update_tags(client, op, arn, set, remove).await?;
+        wait_ready(client, &res, id, SystemTime::now(), Want::Settled).await
+    }
+
+    async fn delete(s: &Beanstalk, op: &Op<'_>) -> Result<(), AwsError> {
+        delete_env(&s.client, op).await
+    }
+
+    /// DescribeEnvironments answers an empty list for an id it does not know: there is no
+    /// error to show.
+    async fn not_found(_s: &Beanstalk, _address: &Address, _id: &str) -> Option<AwsError> {
         None
     }
 
     async fn exports(
-        &self,
+        s: &Beanstalk,
         address: &Address,
         id: &str,
     ) -> Result<BTreeMap<String, String>, AwsError> {
-        if address.kind != Kind::BeanstalkEnv {
-            return Ok(BTreeMap::new());
-        }
-        let found = self
+        let found = s
             .client
             .describe_environments()
             .environment_ids(id)
@@ -1189,35 +1281,6 @@ impl super::Service for Beanstalk {
             .first()
             .map(env_exports)
             .unwrap_or_default())
-    }
-
-    async fn read(&self, claims: &Claims, tags: &TagIndex) -> Result<Raw, AwsError> {
-        read(&self.client, claims, tags).await
-    }
-
-    async fn tags_now(&self, op: &Op<'_>) -> Result<Option<Tags>, AwsError> {
-        tags_now(&self.client, op.address.kind, op.id(), &op.resource()).await
-    }
-
-    async fn create(&self, op: &Op<'_>) -> Result<String, AwsError> {
-        create(&self.client, op).await
-    }
-
-    async fn update(&self, op: &Op<'_>) -> Result<(), AwsError> {
-        update(&self.client, op).await
-    }
-
-    async fn retag(
-        &self,
-        op: &Op<'_>,
-        set: &BTreeMap<String, String>,
-        remove: &BTreeSet<String>,
-    ) -> Result<(), AwsError> {
-        retag(&self.client, op, set, remove).await
-    }
-
-    async fn delete(&self, op: &Op<'_>) -> Result<(), AwsError> {
-        delete(&self.client, op).await
     }
 }
 

@@ -30,6 +30,7 @@ use super::errors::Code::{Is, Mentions};
 use super::errors::ErrorClass::Gone;
 use super::errors::ErrorTable;
 use super::ids::{Claims, Found, Ids};
+use super::kind::{AwsKind, mismatch};
 use super::marker;
 use super::service::ReadPass;
 use super::tagging::TagIndex;
@@ -300,36 +301,15 @@ async fn read(cw: &CloudWatch, claims: &Claims, index: &TagIndex) -> Result<Raw,
     })
 }
 
-/// (`app/NAME/ID`, environment id) of the recorded Beanstalk environments' load balancers; with
-/// none recorded (state lost), of the environments whose names carry this environment's (the
-/// read maps back only those it finds ours: `Ids::alias`).
+/// (`app/NAME/ID`, environment id) of the Beanstalk environments' load balancers
+/// (`beanstalk::recorded_or_named`).
 async fn load_balancers(
     cw: &CloudWatch,
     claims: &Claims,
     index: &TagIndex,
     what: &str,
 ) -> Result<Vec<(String, String)>, AwsError> {
-    let mut envs = claims.recorded_ids(Kind::BeanstalkEnv);
-    if envs.is_empty() {
-        let out = cw
-            .beanstalk
-            .describe_environments()
-            .include_deleted(false)
-            .send()
-            .await
-            .map_err(|e| {
-                AwsError::from_sdk(super::beanstalk::ERRORS, what, "DescribeEnvironments", e)
-            })?;
-        envs = out
-            .environments()
-            .iter()
-            .filter(|e| {
-                e.environment_name()
-                    .is_some_and(|n| names_env(n, &claims.owner.env))
-            })
-            .filter_map(|e| e.environment_id().map(str::to_owned))
-            .collect();
-    }
+    let envs = super::beanstalk::recorded_or_named(&cw.beanstalk, claims, what).await?;
     let mut out = Vec::new();
     for env in envs {
         // Beanstalk tags an environment's load balancer with the environment's tags and its id
@@ -688,73 +668,6 @@ async fn alarm_arn(client: &Client, res: &str, name: &str) -> Result<Option<Stri
         .map(str::to_owned))
 }
 
-async fn tags_now(cw: &CloudWatch, op: &Op<'_>) -> Result<Option<Tags>, AwsError> {
-    let res = op.resource();
-    match op.address.kind {
-        Kind::Alarm => {
-            let Some(arn) = alarm_arn(&cw.client, &res, op.id()).await? else {
-                return Ok(None);
-            };
-            super::unless_gone(alarm_tags(&cw.client, &res, &arn).await)
-        }
-        // Its tags are its marker's (none without one: ours only by its recorded name).
-        Kind::Dashboard => Ok(dashboard_now(&cw.client, &res, op.id())
-            .await?
-            .map(|body| marker::tags(&body))),
-        kind => Err(op.invalid(&format!("{kind} is not a CloudWatch resource"))),
-    }
-}
-
-async fn create(cw: &CloudWatch, op: &Op<'_>) -> Result<String, AwsError> {
-    match op.after()? {
-        Attrs::Alarm(a) => put_alarm(cw, op, a, true).await.map(|()| a.name.clone()),
-        Attrs::Dashboard(d) => put_dashboard(cw, op, d).await.map(|()| d.name.clone()),
-        other => Err(op.invalid(&format!("{} is not a CloudWatch resource", other.kind()))),
-    }
-}
-
-async fn update(cw: &CloudWatch, op: &Op<'_>) -> Result<(), AwsError> {
-    match op.after()? {
-        Attrs::Alarm(a) => put_alarm(cw, op, a, false).await,
-        Attrs::Dashboard(d) => put_dashboard(cw, op, d).await,
-        other => Err(op.invalid(&format!("{} is not a CloudWatch resource", other.kind()))),
-    }
-}
-
-async fn retag(
-    cw: &CloudWatch,
-    op: &Op<'_>,
-    set: &BTreeMap<String, String>,
-    remove: &BTreeSet<String>,
-) -> Result<(), AwsError> {
-    let res = op.resource();
-    if op.address.kind == Kind::Dashboard {
-        return retag_dashboard(cw, op, set, remove).await;
-    }
-    let Some(arn) = alarm_arn(&cw.client, &res, op.id()).await? else {
-        return Err(op.invalid("the alarm is gone"));
-    };
-    if !set.is_empty() {
-        cw.client
-            .tag_resource()
-            .resource_arn(&arn)
-            .set_tags(Some(tag_list(set)))
-            .send()
-            .await
-            .map_err(sdk_err(ERRORS, &res, "TagResource"))?;
-    }
-    if !remove.is_empty() {
-        cw.client
-            .untag_resource()
-            .resource_arn(&arn)
-            .set_tag_keys(Some(remove.iter().cloned().collect()))
-            .send()
-            .await
-            .map_err(sdk_err(ERRORS, &res, "UntagResource"))?;
-    }
-    Ok(())
-}
-
 /// A dashboard's tags are its marker: the body as AWS has it, with the marker written again.
 /// An update that writes the spec's body (with the spec's marker) has done it already.
 async fn retag_dashboard(
@@ -781,30 +694,6 @@ async fn retag_dashboard(
         .await
         .map_err(sdk_err(ERRORS, &res, "PutDashboard"))?;
     Ok(())
-}
-
-async fn delete(cw: &CloudWatch, op: &Op<'_>) -> Result<(), AwsError> {
-    let res = op.resource();
-    let r = match op.address.kind {
-        Kind::Alarm => cw
-            .client
-            .delete_alarms()
-            .alarm_names(op.id())
-            .send()
-            .await
-            .map(drop)
-            .map_err(sdk_err(ERRORS, &res, "DeleteAlarms")),
-        Kind::Dashboard => cw
-            .client
-            .delete_dashboards()
-            .dashboard_names(op.id())
-            .send()
-            .await
-            .map(drop)
-            .map_err(sdk_err(ERRORS, &res, "DeleteDashboards")),
-        kind => return Err(op.invalid(&format!("{kind} is not a CloudWatch resource"))),
-    };
-    super::unless_gone(r).map(drop)
 }
 
 /// Who holds an alarm name: `PutMetricAlarm` would overwrite it without a word.
@@ -878,47 +767,135 @@ impl super::Service for CloudWatch {
         }
     }
 
-    async fn not_found(&self, address: &Address, id: &str) -> Option<AwsError> {
-        let res = address.to_string();
-        match address.kind {
-            Kind::Dashboard => super::service::refused!(
-                ERRORS,
-                &res,
-                "GetDashboard",
-                self.client.get_dashboard().dashboard_name(id)
-            ),
-            // DescribeAlarms answers an empty list for a name it does not know.
-            _ => None,
-        }
-    }
-
     async fn read(&self, claims: &Claims, tags: &TagIndex) -> Result<Raw, AwsError> {
         read(self, claims, tags).await
     }
+}
 
-    async fn tags_now(&self, op: &Op<'_>) -> Result<Option<Tags>, AwsError> {
-        tags_now(self, op).await
+impl AwsKind for crate::kinds::alarm::Alarm {
+    type Service = CloudWatch;
+
+    async fn tags_now(cw: &CloudWatch, op: &Op<'_>) -> Result<Option<Tags>, AwsError> {
+        let res = op.resource();
+        let Some(arn) = alarm_arn(&cw.client, &res, op.id()).await? else {
+            return Ok(None);
+        };
+        super::unless_gone(alarm_tags(&cw.client, &res, &arn).await)
     }
 
-    async fn create(&self, op: &Op<'_>) -> Result<String, AwsError> {
-        create(self, op).await
+    async fn create(cw: &CloudWatch, op: &Op<'_>) -> Result<String, AwsError> {
+        let Attrs::Alarm(a) = op.after()? else {
+            return Err(mismatch(op));
+        };
+        put_alarm(cw, op, a, true).await.map(|()| a.name.clone())
     }
 
-    async fn update(&self, op: &Op<'_>) -> Result<(), AwsError> {
-        update(self, op).await
+    async fn update(cw: &CloudWatch, op: &Op<'_>) -> Result<(), AwsError> {
+        let Attrs::Alarm(a) = op.after()? else {
+            return Err(mismatch(op));
+        };
+        put_alarm(cw, op, a, false).await
     }
 
     async fn retag(
-        &self,
+        cw: &CloudWatch,
         op: &Op<'_>,
         set: &BTreeMap<String, String>,
         remove: &BTreeSet<String>,
     ) -> Result<(), AwsError> {
-        retag(self, op, set, remove).await
+        let res = op.resource();
+        let Some(arn) = alarm_arn(&cw.client, &res, op.id()).await? else {
+            return Err(op.invalid("the alarm is gone"));
+        };
+        if !set.is_empty() {
+            cw.client
+                .tag_resource()
+                .resource_arn(&arn)
+                .set_tags(Some(tag_list(set)))
+                .send()
+                .await
+                .map_err(sdk_err(ERRORS, &res, "TagResource"))?;
+        }
+        if !remove.is_empty() {
+            cw.client
+                .untag_resource()
+                .resource_arn(&arn)
+                .set_tag_keys(Some(remove.iter().cloned().collect()))
+                .send()
+                .await
+                .map_err(sdk_err(ERRORS, &res, "UntagResource"))?;
+        }
+        Ok(())
     }
 
-    async fn delete(&self, op: &Op<'_>) -> Result<(), AwsError> {
-        delete(self, op).await
+    async fn delete(cw: &CloudWatch, op: &Op<'_>) -> Result<(), AwsError> {
+        let r = cw
+            .client
+            .delete_alarms()
+            .alarm_names(op.id())
+            .send()
+            .await
+            .map_err(sdk_err(ERRORS, &op.resource(), "DeleteAlarms"));
+        super::unless_gone(r).map(drop)
+    }
+
+    /// DescribeAlarms answers an empty list for a name it does not know.
+    async fn not_found(_cw: &CloudWatch, _address: &Address, _id: &str) -> Option<AwsError> {
+        None
+    }
+}
+
+impl AwsKind for crate::kinds::dashboard::Dashboard {
+    type Service = CloudWatch;
+
+    /// Its tags are its marker's (none without one: ours only by its recorded name).
+    async fn tags_now(cw: &CloudWatch, op: &Op<'_>) -> Result<Option<Tags>, AwsError> {
+        Ok(dashboard_now(&cw.client, &op.resource(), op.id())
+            .await?
+            .map(|body| marker::tags(&body)))
+    }
+
+    async fn create(cw: &CloudWatch, op: &Op<'_>) -> Result<String, AwsError> {
+        let Attrs::Dashboard(d) = op.after()? else {
+            return Err(mismatch(op));
+        };
+        put_dashboard(cw, op, d).await.map(|()| d.name.clone())
+    }
+
+    async fn update(cw: &CloudWatch, op: &Op<'_>) -> Result<(), AwsError> {
+        let Attrs::Dashboard(d) = op.after()? else {
+            return Err(mismatch(op));
+        };
+        put_dashboard(cw, op, d).await
+    }
+
+    async fn retag(
+        cw: &CloudWatch,
+        op: &Op<'_>,
+        set: &BTreeMap<String, String>,
+        remove: &BTreeSet<String>,
+    ) -> Result<(), AwsError> {
+        retag_dashboard(cw, op, set, remove).await
+    }
+
+    async fn delete(cw: &CloudWatch, op: &Op<'_>) -> Result<(), AwsError> {
+        let r = cw
+            .client
+            .delete_dashboards()
+            .dashboard_names(op.id())
+            .send()
+            .await
+            .map_err(sdk_err(ERRORS, &op.resource(), "DeleteDashboards"));
+        super::unless_gone(r).map(drop)
+    }
+
+    async fn not_found(cw: &CloudWatch, address: &Address, id: &str) -> Option<AwsError> {
+        super::service::refused!(
+            ERRORS,
+            &address.to_string(),
+            "GetDashboard",
+            cw.client.get_dashboard().dashboard_name(id)
+        )
     }
 }
 

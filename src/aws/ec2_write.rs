@@ -26,33 +26,18 @@ fn tag_spec(kind: ResourceType, tags: &Tags) -> TagSpecification {
     b.build()
 }
 
-pub async fn create(ec2: &aws_sdk_ec2::Client, op: &Op<'_>) -> Result<String, AwsError> {
-    let (res, tags) = (op.resource(), &op.tags());
-    match op.after()? {
-        Attrs::Vpc(a) => create_vpc(ec2, op, a).await,
-        Attrs::Subnet(a) => create_subnet(ec2, op, a).await,
-        Attrs::InternetGateway(a) => create_igw(ec2, op, a).await,
-        Attrs::ElasticIp(_) => {
-            let out = ec2
-                .allocate_address()
-                .domain(DomainType::Vpc)
-                .tag_specifications(tag_spec(ResourceType::ElasticIp, tags))
-                .send()
-                .await
-                .map_err(sdk_err(ERRORS, &res, "AllocateAddress"))?;
-            Ok(out.allocation_id().unwrap_or_default().to_owned())
-        }
-        Attrs::NatGateway(a) => create_nat(ec2, op, a).await,
-        Attrs::RouteTable(a) => create_route_table(ec2, op, a).await,
-        Attrs::SecurityGroup(a) => create_security_group(ec2, op, a).await,
-        other => Err(AwsError::Invalid {
-            resource: res,
-            message: format!("{} is not a network resource", other.kind()),
-        }),
-    }
+pub(super) async fn create_eip(ec2: &aws_sdk_ec2::Client, op: &Op<'_>) -> Result<String, AwsError> {
+    let out = ec2
+        .allocate_address()
+        .domain(DomainType::Vpc)
+        .tag_specifications(tag_spec(ResourceType::ElasticIp, &op.tags()))
+        .send()
+        .await
+        .map_err(sdk_err(ERRORS, &op.resource(), "AllocateAddress"))?;
+    Ok(out.allocation_id().unwrap_or_default().to_owned())
 }
 
-async fn create_vpc(
+pub(super) async fn create_vpc(
     ec2: &aws_sdk_ec2::Client,
     op: &Op<'_>,
     a: &VpcAttrs,
@@ -76,7 +61,7 @@ async fn create_vpc(
     Ok(id)
 }
 
-async fn create_subnet(
+pub(super) async fn create_subnet(
     ec2: &aws_sdk_ec2::Client,
     op: &Op<'_>,
     a: &SubnetAttrs,
@@ -107,7 +92,7 @@ async fn create_subnet(
     Ok(id)
 }
 
-async fn create_igw(
+pub(super) async fn create_igw(
     ec2: &aws_sdk_ec2::Client,
     op: &Op<'_>,
     a: &InternetGatewayAttrs,
@@ -131,7 +116,7 @@ async fn create_igw(
     Ok(id)
 }
 
-async fn create_nat(
+pub(super) async fn create_nat(
     ec2: &aws_sdk_ec2::Client,
     op: &Op<'_>,
     a: &NatGatewayAttrs,
@@ -159,7 +144,7 @@ async fn create_nat(
     Ok(id)
 }
 
-async fn create_route_table(
+pub(super) async fn create_route_table(
     ec2: &aws_sdk_ec2::Client,
     op: &Op<'_>,
     a: &RouteTableAttrs,
@@ -191,7 +176,7 @@ async fn create_route_table(
     Ok(id)
 }
 
-async fn create_security_group(
+pub(super) async fn create_security_group(
     ec2: &aws_sdk_ec2::Client,
     op: &Op<'_>,
     a: &SecurityGroupAttrs,
@@ -222,52 +207,47 @@ async fn create_security_group(
     Ok(id)
 }
 
-pub async fn update(ec2: &aws_sdk_ec2::Client, op: &Op<'_>) -> Result<(), AwsError> {
-    let (res, id, old, ids) = (op.resource(), op.id(), &op.old, &op.ids);
-    match (op.before()?, op.after()?) {
-        (Attrs::Vpc(_), Attrs::Vpc(a)) => set_vpc_dns(ec2, &res, id, a).await,
-        (Attrs::Subnet(b), Attrs::Subnet(a)) => {
-            if b.public_ip_on_launch != a.public_ip_on_launch {
-                set_public_ip(ec2, &res, id, a.public_ip_on_launch).await?;
-            }
-            Ok(())
-        }
-        (Attrs::InternetGateway(b), Attrs::InternetGateway(a)) => {
-            if let Ref::Managed(_) | Ref::External(_) = &b.vpc
-                && let Ok(old) = ids.id(&b.vpc)
-                && !old.is_empty()
-            {
-                let r = ec2
-                    .detach_internet_gateway()
-                    .internet_gateway_id(id)
-                    .vpc_id(&old)
-                    .send()
-                    .await;
-                done_if(
-                    r.map(|_| ())
-                        .map_err(|e| AwsError::from_sdk(ERRORS, &res, "DetachInternetGateway", e)),
-                    &[Gone],
-                )?;
-            }
-            attach_igw(ec2, &res, id, &ids.id(&a.vpc)?).await
-        }
-        (Attrs::ElasticIp(_), Attrs::ElasticIp(_))
-        | (Attrs::NatGateway(_), Attrs::NatGateway(_)) => Ok(()),
-        (Attrs::RouteTable(b), Attrs::RouteTable(a)) => {
-            update_route_table(ec2, &res, id, b, a, old, ids).await
-        }
-        (Attrs::SecurityGroup(b), Attrs::SecurityGroup(a)) => {
-            update_rules(ec2, &res, id, b, a, old, ids).await
-        }
-        _ => Err(AwsError::Invalid {
-            resource: res,
-            message: "kind changed; this needs a replace".into(),
-        }),
+pub(super) async fn update_subnet(
+    ec2: &aws_sdk_ec2::Client,
+    op: &Op<'_>,
+    b: &SubnetAttrs,
+    a: &SubnetAttrs,
+) -> Result<(), AwsError> {
+    if b.public_ip_on_launch != a.public_ip_on_launch {
+        set_public_ip(ec2, &op.resource(), op.id(), a.public_ip_on_launch).await?;
     }
+    Ok(())
+}
+
+/// Moves the gateway to the spec's VPC: detached from the old one (if attached), attached.
+pub(super) async fn update_igw(
+    ec2: &aws_sdk_ec2::Client,
+    op: &Op<'_>,
+    b: &InternetGatewayAttrs,
+    a: &InternetGatewayAttrs,
+) -> Result<(), AwsError> {
+    let (res, id, ids) = (op.resource(), op.id(), &op.ids);
+    if let Ref::Managed(_) | Ref::External(_) = &b.vpc
+        && let Ok(old) = ids.id(&b.vpc)
+        && !old.is_empty()
+    {
+        let r = ec2
+            .detach_internet_gateway()
+            .internet_gateway_id(id)
+            .vpc_id(&old)
+            .send()
+            .await;
+        done_if(
+            r.map(|_| ())
+                .map_err(|e| AwsError::from_sdk(ERRORS, &res, "DetachInternetGateway", e)),
+            &[Gone],
+        )?;
+    }
+    attach_igw(ec2, &res, id, &ids.id(&a.vpc)?).await
 }
 
 /// Tags are updated for every kind the same way.
-pub async fn retag(
+pub(super) async fn retag(
     ec2: &aws_sdk_ec2::Client,
     op: &Op<'_>,
     set: &BTreeMap<String, String>,
@@ -301,69 +281,67 @@ pub async fn retag(
     Ok(())
 }
 
-pub async fn delete(ec2: &aws_sdk_ec2::Client, op: &Op<'_>) -> Result<(), AwsError> {
-    let (res, id, before) = (op.resource(), op.id(), op.before()?);
-    let timeout = dependency_timeout(before);
-    let result = match before {
-        Attrs::Vpc(_) => {
-            wait::through_dependencies(timeout, || async {
-                ec2.delete_vpc()
-                    .vpc_id(id)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| AwsError::from_sdk(ERRORS, &res, "DeleteVpc", e))
-            })
-            .await
-        }
-        Attrs::Subnet(_) => {
-            wait::through_dependencies(timeout, || async {
-                ec2.delete_subnet()
-                    .subnet_id(id)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| AwsError::from_sdk(ERRORS, &res, "DeleteSubnet", e))
-            })
-            .await
-        }
-        Attrs::InternetGateway(a) => delete_igw(ec2, op, a, timeout).await,
-        Attrs::ElasticIp(_) => ec2
-            .release_address()
-            .allocation_id(id)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| AwsError::from_sdk(ERRORS, &res, "ReleaseAddress", e)),
-        Attrs::NatGateway(_) => delete_nat(ec2, op).await,
-        Attrs::RouteTable(_) => delete_route_table(ec2, op).await,
-        Attrs::SecurityGroup(a) => delete_security_group(ec2, op, a, timeout).await,
-        other => Err(AwsError::Invalid {
-            resource: res.clone(),
-            message: format!("{} is not a network resource", other.kind()),
-        }),
-    };
+/// A delete's end: gone counts as done, and what still holds the resource after waiting
+/// `timeout` is named, found through `holder` (the interface filter that finds what is in it).
+pub(super) async fn finish_delete(
+    ec2: &aws_sdk_ec2::Client,
+    op: &Op<'_>,
+    result: Result<(), AwsError>,
+    holder: Option<(&str, String)>,
+    timeout: Duration,
+) -> Result<(), AwsError> {
     match done_if(result, &[Gone]) {
         Err(e) if e.class() == ErrorClass::Busy => {
-            let holder_filter = match before {
-                Attrs::Vpc(_) => Some(("vpc-id", id.to_owned())),
-                Attrs::Subnet(_) => Some(("subnet-id", id.to_owned())),
-                Attrs::SecurityGroup(_) => Some(("group-id", id.to_owned())),
-                // Detach waits for the public addresses mapped in the VPC.
-                Attrs::InternetGateway(a) => op.old.id(&a.vpc).ok().map(|v| ("vpc-id", v)),
-                _ => None,
-            };
-            Err(explain_dependency(ec2, holder_filter, before, timeout, e).await)
+            Err(explain_dependency(ec2, holder, op.before()?, timeout, e).await)
         }
         other => other,
     }
+}
+
+pub(super) async fn delete_vpc(ec2: &aws_sdk_ec2::Client, op: &Op<'_>) -> Result<(), AwsError> {
+    let (res, id, timeout) = (op.resource(), op.id(), dependency_timeout(10));
+    let r = wait::through_dependencies(timeout, || async {
+        ec2.delete_vpc()
+            .vpc_id(id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| AwsError::from_sdk(ERRORS, &res, "DeleteVpc", e))
+    })
+    .await;
+    finish_delete(ec2, op, r, Some(("vpc-id", id.to_owned())), timeout).await
+}
+
+pub(super) async fn delete_subnet(ec2: &aws_sdk_ec2::Client, op: &Op<'_>) -> Result<(), AwsError> {
+    let (res, id, timeout) = (op.resource(), op.id(), dependency_timeout(20));
+    let r = wait::through_dependencies(timeout, || async {
+        ec2.delete_subnet()
+            .subnet_id(id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| AwsError::from_sdk(ERRORS, &res, "DeleteSubnet", e))
+    })
+    .await;
+    finish_delete(ec2, op, r, Some(("subnet-id", id.to_owned())), timeout).await
+}
+
+pub(super) async fn release_eip(ec2: &aws_sdk_ec2::Client, op: &Op<'_>) -> Result<(), AwsError> {
+    let r = ec2
+        .release_address()
+        .allocation_id(op.id())
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| AwsError::from_sdk(ERRORS, op.resource(), "ReleaseAddress", e));
+    finish_delete(ec2, op, r, None, dependency_timeout(10)).await
 }
 
 /// How long a delete waits for what holds the resource to let go: the Terraform provider's
 /// delete timeouts (subnet 20 min, security group 15 min, VPC 5 min and gateway detach, given 10
 /// here as load balancer addresses drain for up to 20 min). `PROVISION_DEPENDENCY_TIMEOUT`
 /// (seconds) sets all of them, for tests and impatient operators.
-fn dependency_timeout(before: &Attrs) -> Duration {
+pub(super) fn dependency_timeout(minutes: u64) -> Duration {
     if let Some(secs) = std::env::var("PROVISION_DEPENDENCY_TIMEOUT")
         .ok()
         .and_then(|v| v.trim().parse::<f64>().ok())
@@ -371,15 +349,10 @@ fn dependency_timeout(before: &Attrs) -> Duration {
     {
         return Duration::from_secs_f64(secs);
     }
-    let minutes = match before {
-        Attrs::Subnet(_) => 20,
-        Attrs::SecurityGroup(_) => 15,
-        _ => 10,
-    };
     Duration::from_secs(minutes * 60)
 }
 
-async fn delete_igw(
+pub(super) async fn delete_igw(
     ec2: &aws_sdk_ec2::Client,
     op: &Op<'_>,
     a: &InternetGatewayAttrs,
@@ -411,7 +384,7 @@ async fn delete_igw(
         .map_err(|e| AwsError::from_sdk(ERRORS, &res, "DeleteInternetGateway", e))
 }
 
-async fn delete_nat(ec2: &aws_sdk_ec2::Client, op: &Op<'_>) -> Result<(), AwsError> {
+pub(super) async fn delete_nat(ec2: &aws_sdk_ec2::Client, op: &Op<'_>) -> Result<(), AwsError> {
     let (res, id, ids) = (op.resource(), op.id(), &op.old);
     let before = op.before()?;
     let r = ec2
@@ -427,7 +400,10 @@ async fn delete_nat(ec2: &aws_sdk_ec2::Client, op: &Op<'_>) -> Result<(), AwsErr
     free_eip(ec2, &res, before, ids).await
 }
 
-async fn delete_route_table(ec2: &aws_sdk_ec2::Client, op: &Op<'_>) -> Result<(), AwsError> {
+pub(super) async fn delete_route_table(
+    ec2: &aws_sdk_ec2::Client,
+    op: &Op<'_>,
+) -> Result<(), AwsError> {
     let (res, id) = (op.resource(), op.id());
     let table = ec2
         .describe_route_tables()
@@ -462,7 +438,7 @@ async fn delete_route_table(ec2: &aws_sdk_ec2::Client, op: &Op<'_>) -> Result<()
         .map_err(|e| AwsError::from_sdk(ERRORS, &res, "DeleteRouteTable", e))
 }
 
-async fn delete_security_group(
+pub(super) async fn delete_security_group(
     ec2: &aws_sdk_ec2::Client,
     op: &Op<'_>,
     a: &SecurityGroupAttrs,
@@ -660,7 +636,7 @@ async fn unowned_in_vpc(ec2: &aws_sdk_ec2::Client, id: &str) -> Vec<String> {
     holders
 }
 
-async fn set_vpc_dns(
+pub(super) async fn set_vpc_dns(
     ec2: &aws_sdk_ec2::Client,
     res: &str,
     id: &str,
@@ -764,7 +740,7 @@ async fn wait_nat(
 /// Routes and associations are compared by physical id: a replaced NAT gateway or subnet keeps
 /// its address but not its id, so `before` resolves through the ids the run started with and
 /// `after` through the current ones.
-async fn update_route_table(
+pub(super) async fn update_route_table(
     ec2: &aws_sdk_ec2::Client,
     res: &str,
     id: &str,
@@ -1027,7 +1003,7 @@ fn rule_changes(
 }
 
 /// Authorize new rules before revoking old ones, so traffic that both allow never drops.
-async fn update_rules(
+pub(super) async fn update_rules(
     ec2: &aws_sdk_ec2::Client,
     res: &str,
     id: &str,

@@ -23,6 +23,7 @@ use super::errors::Code::Is;
 use super::errors::ErrorClass::{Busy, Exists, Gone};
 use super::errors::ErrorTable;
 use super::ids::{Claims, Found, Ids};
+use super::kind::{AwsKind, mismatch};
 use super::service::ReadPass;
 use super::tagging::TagIndex;
 use super::wait::{self, Poll};
@@ -350,57 +351,6 @@ fn live(id: String, attrs: Attrs, tags: Tags) -> LiveResource {
     }
 }
 
-async fn tags_now(client: &Client, op: &Op<'_>) -> Result<Option<Tags>, AwsError> {
-    let res = op.resource();
-    let tags = match op.address.kind {
-        Kind::IamRole => role_tags(client, &res, op.id()).await,
-        Kind::InstanceProfile => profile_tags(client, &res, op.id()).await,
-        kind => return Err(op.invalid(&format!("{kind} is not an IAM resource"))),
-    };
-    super::unless_gone(tags)
-}
-
-async fn create(client: &Client, op: &Op<'_>) -> Result<String, AwsError> {
-    let res = op.resource();
-    match op.after()? {
-        Attrs::IamRole(a) => {
-            client
-                .create_role()
-                .role_name(&a.name)
-                .assume_role_policy_document(&a.trust_policy)
-                .set_tags(Some(tag_list(&op.tags())))
-                .send()
-                .await
-                .map_err(sdk_err(ERRORS, &res, "CreateRole"))?;
-            let empty = IamRoleAttrs {
-                name: a.name.clone(),
-                trust_policy: a.trust_policy.clone(),
-                managed_policies: BTreeSet::new(),
-                inline_policies: BTreeMap::new(),
-            };
-            set_policies(client, &res, &empty, a)
-                .await
-                .map_err(AwsError::partial(&a.name))?;
-            Ok(a.name.clone())
-        }
-        Attrs::InstanceProfile(a) => {
-            client
-                .create_instance_profile()
-                .instance_profile_name(&a.name)
-                .set_tags(Some(tag_list(&op.tags())))
-                .send()
-                .await
-                .map_err(sdk_err(ERRORS, &res, "CreateInstanceProfile"))?;
-            let role = op.ids.id(&a.role)?;
-            add_role(client, &res, &a.name, &role)
-                .await
-                .map_err(AwsError::partial(&a.name))?;
-            Ok(a.name.clone())
-        }
-        other => Err(op.invalid(&format!("{} is not an IAM resource", other.kind()))),
-    }
-}
-
 /// Gives the profile its role, retrying while IAM does not show the new role yet, then waits
 /// until `GetInstanceProfile` shows it: only then may an environment use the profile.
 async fn add_role(client: &Client, res: &str, profile: &str, role: &str) -> Result<(), AwsError> {
@@ -506,33 +456,6 @@ async fn set_policies(
     Ok(())
 }
 
-async fn update(client: &Client, op: &Op<'_>) -> Result<(), AwsError> {
-    let res = op.resource();
-    match (op.before()?, op.after()?) {
-        (Attrs::IamRole(b), Attrs::IamRole(a)) => {
-            if b.trust_policy != a.trust_policy {
-                client
-                    .update_assume_role_policy()
-                    .role_name(op.id())
-                    .policy_document(&a.trust_policy)
-                    .send()
-                    .await
-                    .map_err(sdk_err(ERRORS, &res, "UpdateAssumeRolePolicy"))?;
-            }
-            set_policies(client, &res, b, a).await
-        }
-        (Attrs::InstanceProfile(b), Attrs::InstanceProfile(a)) => {
-            let (old, new) = (op.old.id(&b.role).unwrap_or_default(), op.ids.id(&a.role)?);
-            if old != new {
-                remove_roles(client, &res, op.id()).await?;
-                add_role(client, &res, op.id(), &new).await?;
-            }
-            Ok(())
-        }
-        _ => Err(op.invalid("kind changed; this needs a replace")),
-    }
-}
-
 /// Takes every role out of the profile (AWS refuses to delete a profile that holds one).
 async fn remove_roles(client: &Client, res: &str, profile: &str) -> Result<(), AwsError> {
     let out = client
@@ -559,104 +482,6 @@ async fn remove_roles(client: &Client, res: &str, profile: &str) -> Result<(), A
         super::unless_gone(r)?;
     }
     Ok(())
-}
-
-async fn retag(
-    client: &Client,
-    op: &Op<'_>,
-    set: &BTreeMap<String, String>,
-    remove: &BTreeSet<String>,
-) -> Result<(), AwsError> {
-    let res = op.resource();
-    let (id, kind) = (op.id(), op.address.kind);
-    if !set.is_empty() {
-        let tags = Some(tag_list(set));
-        match kind {
-            Kind::InstanceProfile => client
-                .tag_instance_profile()
-                .instance_profile_name(id)
-                .set_tags(tags)
-                .send()
-                .await
-                .map(drop)
-                .map_err(sdk_err(ERRORS, &res, "TagInstanceProfile"))?,
-            _ => client
-                .tag_role()
-                .role_name(id)
-                .set_tags(tags)
-                .send()
-                .await
-                .map(drop)
-                .map_err(sdk_err(ERRORS, &res, "TagRole"))?,
-        }
-    }
-    if !remove.is_empty() {
-        let keys = Some(remove.iter().cloned().collect());
-        match kind {
-            Kind::InstanceProfile => client
-                .untag_instance_profile()
-                .instance_profile_name(id)
-                .set_tag_keys(keys)
-                .send()
-                .await
-                .map(drop)
-                .map_err(sdk_err(ERRORS, &res, "UntagInstanceProfile"))?,
-            _ => client
-                .untag_role()
-                .role_name(id)
-                .set_tag_keys(keys)
-                .send()
-                .await
-                .map(drop)
-                .map_err(sdk_err(ERRORS, &res, "UntagRole"))?,
-        }
-    }
-    Ok(())
-}
-
-async fn delete(client: &Client, op: &Op<'_>) -> Result<(), AwsError> {
-    let res = op.resource();
-    let id = op.id();
-    match op.address.kind {
-        Kind::InstanceProfile => {
-            remove_roles(client, &res, id).await?;
-            let r = client
-                .delete_instance_profile()
-                .instance_profile_name(id)
-                .send()
-                .await
-                .map_err(sdk_err(ERRORS, &res, "DeleteInstanceProfile"));
-            super::unless_gone(r).map(drop)
-        }
-        Kind::IamRole => {
-            // Whatever is attached now, not only what the plan knew: IAM refuses to delete a
-            // role with policies (DeleteConflict).
-            let Some((managed, inline)) = super::unless_gone(policies(client, &res, id).await)?
-            else {
-                return Ok(());
-            };
-            let now = IamRoleAttrs {
-                name: id.to_owned(),
-                trust_policy: String::new(),
-                managed_policies: managed,
-                inline_policies: inline,
-            };
-            let none = IamRoleAttrs {
-                managed_policies: BTreeSet::new(),
-                inline_policies: BTreeMap::new(),
-                ..now.clone()
-            };
-            set_policies(client, &res, &now, &none).await?;
-            let r = client
-                .delete_role()
-                .role_name(id)
-                .send()
-                .await
-                .map_err(sdk_err(ERRORS, &res, "DeleteRole"));
-            super::unless_gone(r).map(drop)
-        }
-        kind => Err(op.invalid(&format!("{kind} is not an IAM resource"))),
-    }
 }
 
 /// Who holds a role name: the role, with its tags.
@@ -728,58 +553,227 @@ impl super::Service for Iam {
         }
     }
 
-    async fn not_found(&self, address: &Address, id: &str) -> Option<AwsError> {
-        let (c, res) = (&self.client, address.to_string());
-        match address.kind {
-            // The calls `tags_now` reads with, so the error shown is the one that found nothing:
-            // both answer NoSuchEntity (404) for a name IAM does not hold
-            // (https://docs.aws.amazon.com/IAM/latest/APIReference/API_ListRoleTags.html).
-            Kind::IamRole => {
-                super::service::refused!(
-                    ERRORS,
-                    &res,
-                    "ListRoleTags",
-                    c.list_role_tags().role_name(id)
-                )
-            }
-            Kind::InstanceProfile => super::service::refused!(
-                ERRORS,
-                &res,
-                "ListInstanceProfileTags",
-                c.list_instance_profile_tags().instance_profile_name(id)
-            ),
-            // The registry routes no other kind here.
-            _ => None,
-        }
-    }
-
     async fn read(&self, claims: &Claims, _tags: &TagIndex) -> Result<Raw, AwsError> {
         read(&self.client, claims).await
     }
+}
 
-    async fn tags_now(&self, op: &Op<'_>) -> Result<Option<Tags>, AwsError> {
-        tags_now(&self.client, op).await
+/// Takes a role's policies off (IAM refuses to delete a role with policies: DeleteConflict),
+/// whatever is attached now, not only what the plan knew; `None` when the role is gone.
+async fn strip_policies(client: &Client, res: &str, id: &str) -> Result<Option<()>, AwsError> {
+    let Some((managed, inline)) = super::unless_gone(policies(client, res, id).await)? else {
+        return Ok(None);
+    };
+    let now = IamRoleAttrs {
+        name: id.to_owned(),
+        trust_policy: String::new(),
+        managed_policies: managed,
+        inline_policies: inline,
+    };
+    let none = IamRoleAttrs {
+        managed_policies: BTreeSet::new(),
+        inline_policies: BTreeMap::new(),
+        ..now.clone()
+    };
+    set_policies(client, res, &now, &none).await.map(Some)
+}
+
+impl AwsKind for crate::kinds::iam_role::IamRole {
+    type Service = Iam;
+
+    async fn tags_now(s: &Iam, op: &Op<'_>) -> Result<Option<Tags>, AwsError> {
+        super::unless_gone(role_tags(&s.client, &op.resource(), op.id()).await)
     }
 
-    async fn create(&self, op: &Op<'_>) -> Result<String, AwsError> {
-        create(&self.client, op).await
+    async fn create(s: &Iam, op: &Op<'_>) -> Result<String, AwsError> {
+        let Attrs::IamRole(a) = op.after()? else {
+            return Err(mismatch(op));
+        };
+        let res = op.resource();
+        s.client
+            .create_role()
+            .role_name(&a.name)
+            .assume_role_policy_document(&a.trust_policy)
+            .set_tags(Some(tag_list(&op.tags())))
+            .send()
+            .await
+            .map_err(sdk_err(ERRORS, &res, "CreateRole"))?;
+        let empty = IamRoleAttrs {
+            name: a.name.clone(),
+            trust_policy: a.trust_policy.clone(),
+            managed_policies: BTreeSet::new(),
+            inline_policies: BTreeMap::new(),
+        };
+        set_policies(&s.client, &res, &empty, a)
+            .await
+            .map_err(AwsError::partial(&a.name))?;
+        Ok(a.name.clone())
     }
 
-    async fn update(&self, op: &Op<'_>) -> Result<(), AwsError> {
-        update(&self.client, op).await
+    async fn update(s: &Iam, op: &Op<'_>) -> Result<(), AwsError> {
+        let (Attrs::IamRole(b), Attrs::IamRole(a)) = (op.before()?, op.after()?) else {
+            return Err(mismatch(op));
+        };
+        let res = op.resource();
+        if b.trust_policy != a.trust_policy {
+            s.client
+                .update_assume_role_policy()
+                .role_name(op.id())
+                .policy_document(&a.trust_policy)
+                .send()
+                .await
+                .map_err(sdk_err(ERRORS, &res, "UpdateAssumeRolePolicy"))?;
+        }
+        set_policies(&s.client, &res, b, a).await
     }
 
     async fn retag(
-        &self,
+        s: &Iam,
         op: &Op<'_>,
         set: &BTreeMap<String, String>,
         remove: &BTreeSet<String>,
     ) -> Result<(), AwsError> {
-        retag(&self.client, op, set, remove).await
+        let (res, id) = (op.resource(), op.id());
+        if !set.is_empty() {
+            s.client
+                .tag_role()
+                .role_name(id)
+                .set_tags(Some(tag_list(set)))
+                .send()
+                .await
+                .map_err(sdk_err(ERRORS, &res, "TagRole"))?;
+        }
+        if !remove.is_empty() {
+            s.client
+                .untag_role()
+                .role_name(id)
+                .set_tag_keys(Some(remove.iter().cloned().collect()))
+                .send()
+                .await
+                .map_err(sdk_err(ERRORS, &res, "UntagRole"))?;
+        }
+        Ok(())
     }
 
-    async fn delete(&self, op: &Op<'_>) -> Result<(), AwsError> {
-        delete(&self.client, op).await
+    async fn delete(s: &Iam, op: &Op<'_>) -> Result<(), AwsError> {
+        let (res, id) = (op.resource(), op.id());
+        if strip_policies(&s.client, &res, id).await?.is_none() {
+            return Ok(());
+        }
+        let r = s
+            .client
+            .delete_role()
+            .role_name(id)
+            .send()
+            .await
+            .map_err(sdk_err(ERRORS, &res, "DeleteRole"));
+        super::unless_gone(r).map(drop)
+    }
+
+    /// The call `tags_now` reads with, so the error shown is the one that found nothing: it
+    /// answers NoSuchEntity (404) for a name IAM does not hold
+    /// (https://docs.aws.amazon.com/IAM/latest/APIReference/API_ListRoleTags.html).
+    async fn not_found(s: &Iam, address: &Address, id: &str) -> Option<AwsError> {
+        super::service::refused!(
+            ERRORS,
+            &address.to_string(),
+            "ListRoleTags",
+            s.client.list_role_tags().role_name(id)
+        )
+    }
+}
+
+impl AwsKind for crate::kinds::instance_profile::InstanceProfile {
+    type Service = Iam;
+
+    async fn tags_now(s: &Iam, op: &Op<'_>) -> Result<Option<Tags>, AwsError> {
+        super::unless_gone(profile_tags(&s.client, &op.resource(), op.id()).await)
+    }
+
+    async fn create(s: &Iam, op: &Op<'_>) -> Result<String, AwsError> {
+        let Attrs::InstanceProfile(a) = op.after()? else {
+            return Err(mismatch(op));
+        };
+        let res = op.resource();
+        s.client
+            .create_instance_profile()
+            .instance_profile_name(&a.name)
+            .set_tags(Some(tag_list(&op.tags())))
+            .send()
+            .await
+            .map_err(sdk_err(ERRORS, &res, "CreateInstanceProfile"))?;
+        let role = op.ids.id(&a.role)?;
+        add_role(&s.client, &res, &a.name, &role)
+            .await
+            .map_err(AwsError::partial(&a.name))?;
+        Ok(a.name.clone())
+    }
+
+    async fn update(s: &Iam, op: &Op<'_>) -> Result<(), AwsError> {
+        let (Attrs::InstanceProfile(b), Attrs::InstanceProfile(a)) = (op.before()?, op.after()?)
+        else {
+            return Err(mismatch(op));
+        };
+        let res = op.resource();
+        let (old, new) = (op.old.id(&b.role).unwrap_or_default(), op.ids.id(&a.role)?);
+        if old != new {
+            remove_roles(&s.client, &res, op.id()).await?;
+            add_role(&s.client, &res, op.id(), &new).await?;
+        }
+        Ok(())
+    }
+
+    async fn retag(
+        s: &Iam,
+        op: &Op<'_>,
+        set: &BTreeMap<String, String>,
+        remove: &BTreeSet<String>,
+    ) -> Result<(), AwsError> {
+        let (res, id) = (op.resource(), op.id());
+        if !set.is_empty() {
+            s.client
+                .tag_instance_profile()
+                .instance_profile_name(id)
+                .set_tags(Some(tag_list(set)))
+                .send()
+                .await
+                .map_err(sdk_err(ERRORS, &res, "TagInstanceProfile"))?;
+        }
+        if !remove.is_empty() {
+            s.client
+                .untag_instance_profile()
+                .instance_profile_name(id)
+                .set_tag_keys(Some(remove.iter().cloned().collect()))
+                .send()
+                .await
+                .map_err(sdk_err(ERRORS, &res, "UntagInstanceProfile"))?;
+        }
+        Ok(())
+    }
+
+    async fn delete(s: &Iam, op: &Op<'_>) -> Result<(), AwsError> {
+        let (res, id) = (op.resource(), op.id());
+        remove_roles(&s.client, &res, id).await?;
+        let r = s
+            .client
+            .delete_instance_profile()
+            .instance_profile_name(id)
+            .send()
+            .await
+            .map_err(sdk_err(ERRORS, &res, "DeleteInstanceProfile"));
+        super::unless_gone(r).map(drop)
+    }
+
+    /// The call `tags_now` reads with (NoSuchEntity for a name IAM does not hold).
+    async fn not_found(s: &Iam, address: &Address, id: &str) -> Option<AwsError> {
+        super::service::refused!(
+            ERRORS,
+            &address.to_string(),
+            "ListInstanceProfileTags",
+            s.client
+                .list_instance_profile_tags()
+                .instance_profile_name(id)
+        )
     }
 }
 

@@ -1,11 +1,10 @@
 //! Taking over what exists (`provision import`) and letting it go (`provision state rm`): what
 //! AWS holds under an id given on the command line, and the ownership tags put on or taken off.
-//! Both go through the services' own `tags_now` and `retag`, as a change's steps do.
+//! Both go through the kinds' own `tags_now` and `retag` (`super::kind`), as a change's steps do.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::service::{Service, dispatch};
-use super::{ApplyCtx, Aws, AwsError, Claims, Op, Resolver, ServiceId};
+use super::{ApplyCtx, Aws, AwsError, Claims, Op, Resolver};
 use crate::model::{Address, Kind, Owner, Tags};
 use crate::plan::{Action, Change};
 
@@ -68,7 +67,7 @@ impl Aws {
     ) -> Result<Option<Tags>, AwsError> {
         let bare = Bare::new(owner, address, id);
         let op = bare.op();
-        dispatch!(ServiceId::of(address.kind), S => S::new(self).tags_now(&op).await)
+        self.tags_now(&op).await
     }
 
     /// Sets and removes tags on what AWS holds under `id` (nothing for an integration).
@@ -82,20 +81,11 @@ impl Aws {
     ) -> Result<(), AwsError> {
         let bare = Bare::new(owner, address, id);
         let op = bare.op();
-        dispatch!(ServiceId::of(address.kind), S => S::new(self).retag(&op, set, remove).await)
+        self.retag(&op, set, remove).await
     }
 }
 
 /// The call `tags_at` looks a resource of `kind` up with: the one a "not found" comes from.
 pub fn lookup_operation(kind: Kind) -> &'static str {
     kind.describe().lookup
-}
-
-impl Aws {
-    /// AWS's own answer for an id `tags_at` found nothing under: the error of a read by that
-    /// id, from the kind's service (`Service::not_found`); `None` where the read answers an
-    /// empty list instead (Beanstalk, CloudWatch alarms).
-    pub async fn not_found(&self, address: &Address, id: &str) -> Option<AwsError> {
-        dispatch!(ServiceId::of(address.kind), S => S::new(self).not_found(address, id).await)
-    }
 }

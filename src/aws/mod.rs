@@ -1,18 +1,20 @@
 //! The only place that talks to AWS. Everything above it works on plain data.
 
 pub mod apigateway;
+pub mod apigateway_kinds;
 pub mod beanstalk;
 pub mod bounded;
 pub mod cloudwatch;
 pub mod dbrun;
 pub mod ec2;
+pub mod ec2_kinds;
 pub mod ec2_read;
 pub mod ec2_write;
 pub mod errors;
-pub mod exports;
 pub mod iam;
 pub mod ids;
 pub mod import;
+pub mod kind;
 pub mod marker;
 pub mod names;
 pub mod outputs;
@@ -27,7 +29,7 @@ pub mod tagging;
 pub mod vpclink;
 pub mod wait;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use aws_config::BehaviorVersion;
@@ -40,9 +42,8 @@ use service::Service;
 pub use service::ServiceId;
 pub use stats::Stats;
 
-use crate::model::{Address, Attrs, Kind, LiveState, Owner, Ref, Tags};
+use crate::model::{Address, Attrs, LiveState, Owner, Ref, Tags};
 use crate::plan::Change;
-use service::dispatch;
 
 /// Turns references into physical ids at apply time.
 #[derive(Debug, Clone, Copy)]
@@ -273,28 +274,18 @@ impl Aws {
         })
     }
 
-    /// Creates the resource; returns its physical id.
-    pub async fn create(&self, op: &Op<'_>) -> Result<String, AwsError> {
-        dispatch!(ServiceId::of(op.address.kind), S => S::new(self).create(op).await)
-    }
-
-    /// Changes attributes in place (tags excepted: see [`Aws::retag`]).
-    pub async fn update(&self, op: &Op<'_>) -> Result<(), AwsError> {
-        dispatch!(ServiceId::of(op.address.kind), S => S::new(self).update(op).await)
-    }
-
     /// Whether what AWS holds under the change's id now is this environment's: read right
     /// before an update or delete, so nothing that is not provably ours is ever changed.
     pub async fn presence(&self, op: &Op<'_>) -> Result<Presence, AwsError> {
         let (kind, id) = (op.address.kind, op.id());
-        let tags = dispatch!(ServiceId::of(kind), S => S::new(self).tags_now(op).await)?;
+        let tags = self.tags_now(op).await?;
         let Some(tags) = tags else {
             return Ok(Presence::Gone);
         };
         // An integration carries no tags: it is ours when its API is.
-        let (kind, id) = match kind {
-            Kind::ApiIntegration => (Kind::RestApi, id.split('/').next().unwrap_or(id)),
-            _ => (kind, id),
+        let (kind, id) = match kind.describe().owned_through {
+            Some(parent) => (parent, id.split('/').next().unwrap_or(id)),
+            None => (kind, id),
         };
         Ok(match op.ctx.claims.verdict(id, kind, &tags) {
             Verdict::Ours(_) => Presence::Ours,
@@ -308,19 +299,6 @@ impl Aws {
                 Presence::NotOurs("it carries no provision tags of this environment".into())
             }
         })
-    }
-
-    pub async fn retag(
-        &self,
-        op: &Op<'_>,
-        set: &BTreeMap<String, String>,
-        remove: &BTreeSet<String>,
-    ) -> Result<(), AwsError> {
-        dispatch!(ServiceId::of(op.address.kind), S => S::new(self).retag(op, set, remove).await)
-    }
-
-    pub async fn delete(&self, op: &Op<'_>) -> Result<(), AwsError> {
-        dispatch!(ServiceId::of(op.address.kind), S => S::new(self).delete(op).await)
     }
 }
 

@@ -17,6 +17,7 @@ use super::errors::Code::Is;
 use super::errors::ErrorClass::{self, Busy};
 use super::errors::ErrorTable;
 use super::ids::{Claims, Found, Ids};
+use super::kind::{AwsKind, mismatch};
 use super::service::ReadPass;
 use super::tagging::TagIndex;
 use super::wait::{self, Poll};
@@ -344,69 +345,6 @@ fn ids_of(r: &Resolver<'_>, refs: &BTreeSet<Ref>) -> Result<BTreeSet<String>, Aw
     refs.iter().map(|x| r.id(x)).collect()
 }
 
-async fn create(client: &aws_sdk_rds::Client, op: &Op<'_>) -> Result<String, AwsError> {
-    let res = op.resource();
-    match op.after()? {
-        Attrs::DbSubnetGroup(a) => {
-            let subnets = ids_of(&op.ids, &a.subnets)?;
-            wait::through_not_found(|| async {
-                client
-                    .create_db_subnet_group()
-                    .db_subnet_group_name(&a.name)
-                    .db_subnet_group_description(&a.description)
-                    .set_subnet_ids(Some(subnets.iter().cloned().collect()))
-                    .set_tags(Some(rds_tags(&op.tags())))
-                    .send()
-                    .await
-                    .map_err(sdk_err(ERRORS, &res, "CreateDBSubnetGroup"))
-            })
-            .await?;
-            Ok(a.name.clone())
-        }
-        Attrs::DbInstance(a) => {
-            // Everything that can fail without AWS fails before the first call.
-            let password = match &a.master_password {
-                MasterPassword::Managed => None,
-                MasterPassword::EnvVar(var) => Some(password_from_env(op, var)?),
-            };
-            let group = op.ids.id(&a.subnet_group)?;
-            let groups = ids_of(&op.ids, &a.security_groups)?;
-            wait::through_not_found(|| async {
-                let mut req = client
-                    .create_db_instance()
-                    .db_instance_identifier(&a.identifier)
-                    .engine(&a.engine)
-                    .engine_version(&a.engine_version)
-                    .db_instance_class(&a.instance_class)
-                    .storage_type(a.storage_type.as_str())
-                    .allocated_storage(a.allocated_storage_gb as i32)
-                    .backup_retention_period(a.backup_retention_days as i32)
-                    .multi_az(a.multi_az)
-                    .publicly_accessible(a.publicly_accessible)
-                    .deletion_protection(a.deletion_protection)
-                    .db_subnet_group_name(&group)
-                    .set_vpc_security_group_ids(Some(groups.iter().cloned().collect()))
-                    .db_name(&a.db_name)
-                    .master_username(&a.master_username)
-                    .set_tags(Some(rds_tags(&op.tags())));
-                req = match &password {
-                    None => req.manage_master_user_password(true),
-                    Some(p) => req.master_user_password(p),
-                };
-                req.send()
-                    .await
-                    .map_err(sdk_err(ERRORS, &res, "CreateDBInstance"))
-            })
-            .await?;
-            wait_available(client, &res, &a.identifier, Settling::default())
-                .await
-                .map_err(AwsError::partial(&a.identifier))?;
-            Ok(a.identifier.clone())
-        }
-        other => Err(op.invalid(&format!("{} is not an RDS resource", other.kind()))),
-    }
-}
-
 /// The instance as RDS describes it now; `None` once it is gone.
 pub(super) async fn describe(
     client: &aws_sdk_rds::Client,
@@ -426,51 +364,38 @@ pub(super) async fn describe(
     }
 }
 
-/// The tags of the RDS resource `id` as AWS has it now; `None` when it is gone.
-async fn tags_now(
+/// The tags of the subnet group `id` as AWS has it now; `None` when it is gone.
+async fn subnet_group_tags(
     client: &aws_sdk_rds::Client,
-    kind: Kind,
     id: &str,
     res: &str,
 ) -> Result<Option<Tags>, AwsError> {
-    match kind {
-        Kind::DbInstance => Ok(describe(client, res, id)
-            .await?
-            .map(|i| tags_of(i.tag_list()))),
-        Kind::DbSubnetGroup => {
-            let r = client
-                .describe_db_subnet_groups()
-                .db_subnet_group_name(id)
-                .send()
-                .await
-                .map_err(sdk_err(ERRORS, res, "DescribeDBSubnetGroups"));
-            let arn = match r {
-                Ok(out) => out
-                    .db_subnet_groups()
-                    .first()
-                    .and_then(|g| g.db_subnet_group_arn())
-                    .map(str::to_owned),
-                Err(e) if e.is_not_found() => None,
-                Err(e) => return Err(e),
-            };
-            let Some(arn) = arn else { return Ok(None) };
-            let r = client
-                .list_tags_for_resource()
-                .resource_name(arn)
-                .send()
-                .await
-                .map_err(sdk_err(ERRORS, res, "ListTagsForResource"));
-            match r {
-                Ok(out) => Ok(Some(tags_of(out.tag_list()))),
-                Err(e) if e.is_not_found() => Ok(None),
-                Err(e) => Err(e),
-            }
-        }
-        // The registry (`ServiceId::of`) sends only this service's kinds here.
-        kind => Err(AwsError::Invalid {
-            resource: res.to_owned(),
-            message: format!("{kind} is not an RDS resource"),
-        }),
+    let r = client
+        .describe_db_subnet_groups()
+        .db_subnet_group_name(id)
+        .send()
+        .await
+        .map_err(sdk_err(ERRORS, res, "DescribeDBSubnetGroups"));
+    let arn = match r {
+        Ok(out) => out
+            .db_subnet_groups()
+            .first()
+            .and_then(|g| g.db_subnet_group_arn())
+            .map(str::to_owned),
+        Err(e) if e.is_not_found() => None,
+        Err(e) => return Err(e),
+    };
+    let Some(arn) = arn else { return Ok(None) };
+    let r = client
+        .list_tags_for_resource()
+        .resource_name(arn)
+        .send()
+        .await
+        .map_err(sdk_err(ERRORS, res, "ListTagsForResource"));
+    match r {
+        Ok(out) => Ok(Some(tags_of(out.tag_list()))),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e),
     }
 }
 
@@ -601,16 +526,6 @@ async fn wait_deleted(
 fn changed<T: PartialEq>(op: &Op<'_>, field: &str, before: T, after: T) -> bool {
     let listed = op.change.fields.is_empty() || op.change.touches(field);
     before != after && listed
-}
-
-async fn update(client: &aws_sdk_rds::Client, op: &Op<'_>) -> Result<(), AwsError> {
-    match (op.before()?, op.after()?) {
-        (Attrs::DbSubnetGroup(b), Attrs::DbSubnetGroup(a)) => {
-            update_subnet_group(client, op, b, a).await
-        }
-        (Attrs::DbInstance(b), Attrs::DbInstance(a)) => update_instance(client, op, b, a).await,
-        (b, a) => Err(op.invalid(&format!("cannot update a {} into a {}", b.kind(), a.kind()))),
-    }
 }
 
 async fn update_subnet_group(
@@ -795,35 +710,16 @@ async fn update_instance(
     Ok(())
 }
 
-/// The resource's ARN, which the tagging calls need (one Describe).
-async fn arn(client: &aws_sdk_rds::Client, op: &Op<'_>) -> Result<String, AwsError> {
-    let res = op.resource();
-    let found = match op.address.kind {
-        Kind::DbSubnetGroup => client
-            .describe_db_subnet_groups()
-            .db_subnet_group_name(op.id())
-            .send()
-            .await
-            .map_err(sdk_err(ERRORS, &res, "DescribeDBSubnetGroups"))?
-            .db_subnet_groups()
-            .first()
-            .and_then(|g| g.db_subnet_group_arn())
-            .map(str::to_owned),
-        _ => describe(client, &res, op.id())
-            .await?
-            .and_then(|i| i.db_instance_arn().map(str::to_owned)),
-    };
-    found.ok_or_else(|| op.invalid(&format!("{} was not found to tag", op.id())))
-}
-
-async fn retag(
+/// Sets and removes tags on the RDS resource `arn`.
+async fn retag_arn(
     client: &aws_sdk_rds::Client,
     op: &Op<'_>,
+    arn: Option<String>,
     set: &BTreeMap<String, String>,
     remove: &BTreeSet<String>,
 ) -> Result<(), AwsError> {
     let res = op.resource();
-    let arn = arn(client, op).await?;
+    let arn = arn.ok_or_else(|| op.invalid(&format!("{} was not found to tag", op.id())))?;
     if !set.is_empty() {
         client
             .add_tags_to_resource()
@@ -846,24 +742,6 @@ async fn retag(
 }
 
 pub use crate::plan::checks::final_snapshot_id;
-
-async fn delete(client: &aws_sdk_rds::Client, op: &Op<'_>) -> Result<(), AwsError> {
-    let res = op.resource();
-    match op.before()? {
-        Attrs::DbSubnetGroup(_) => {
-            let r = client
-                .delete_db_subnet_group()
-                .db_subnet_group_name(op.id())
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(sdk_err(ERRORS, &res, "DeleteDBSubnetGroup"));
-            done_if(r, &[ErrorClass::Gone])
-        }
-        Attrs::DbInstance(b) => delete_instance(client, op, b).await,
-        other => Err(op.invalid(&format!("{} is not an RDS resource", other.kind()))),
-    }
-}
 
 async fn delete_instance(
     client: &aws_sdk_rds::Client,
@@ -1016,35 +894,185 @@ impl super::Service for Rds {
         }
     }
 
-    async fn not_found(&self, address: &Address, id: &str) -> Option<AwsError> {
-        let (c, res) = (&self.client, address.to_string());
-        match address.kind {
-            Kind::DbSubnetGroup => super::service::refused!(
-                ERRORS,
-                &res,
-                "DescribeDBSubnetGroups",
-                c.describe_db_subnet_groups().db_subnet_group_name(id)
-            ),
-            Kind::DbInstance => super::service::refused!(
-                ERRORS,
-                &res,
-                "DescribeDBInstances",
-                c.describe_db_instances().db_instance_identifier(id)
-            ),
-            // The registry routes no other kind here.
-            _ => None,
-        }
+    async fn read(&self, claims: &Claims, tags: &TagIndex) -> Result<Raw, AwsError> {
+        read(&self.client, claims, tags).await
+    }
+}
+
+impl AwsKind for crate::kinds::db_subnet_group::DbSubnetGroup {
+    type Service = Rds;
+
+    async fn tags_now(s: &Rds, op: &Op<'_>) -> Result<Option<Tags>, AwsError> {
+        subnet_group_tags(&s.client, op.id(), &op.resource()).await
+    }
+
+    async fn create(s: &Rds, op: &Op<'_>) -> Result<String, AwsError> {
+        let Attrs::DbSubnetGroup(a) = op.after()? else {
+            return Err(mismatch(op));
+        };
+        let (client, res) = (&s.client, op.resource());
+        let subnets = ids_of(&op.ids, &a.subnets)?;
+        wait::through_not_found(|| async {
+            client
+                .create_db_subnet_group()
+                .db_subnet_group_name(&a.name)
+                .db_subnet_group_description(&a.description)
+                .set_subnet_ids(Some(subnets.iter().cloned().collect()))
+                .set_tags(Some(rds_tags(&op.tags())))
+                .send()
+                .await
+                .map_err(sdk_err(ERRORS, &res, "CreateDBSubnetGroup"))
+        })
+        .await?;
+        Ok(a.name.clone())
+    }
+
+    async fn update(s: &Rds, op: &Op<'_>) -> Result<(), AwsError> {
+        let (Attrs::DbSubnetGroup(b), Attrs::DbSubnetGroup(a)) = (op.before()?, op.after()?) else {
+            return Err(mismatch(op));
+        };
+        update_subnet_group(&s.client, op, b, a).await
+    }
+
+    async fn retag(
+        s: &Rds,
+        op: &Op<'_>,
+        set: &BTreeMap<String, String>,
+        remove: &BTreeSet<String>,
+    ) -> Result<(), AwsError> {
+        let arn = s
+            .client
+            .describe_db_subnet_groups()
+            .db_subnet_group_name(op.id())
+            .send()
+            .await
+            .map_err(sdk_err(ERRORS, &op.resource(), "DescribeDBSubnetGroups"))?
+            .db_subnet_groups()
+            .first()
+            .and_then(|g| g.db_subnet_group_arn())
+            .map(str::to_owned);
+        retag_arn(&s.client, op, arn, set, remove).await
+    }
+
+    async fn delete(s: &Rds, op: &Op<'_>) -> Result<(), AwsError> {
+        let r = s
+            .client
+            .delete_db_subnet_group()
+            .db_subnet_group_name(op.id())
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(sdk_err(ERRORS, &op.resource(), "DeleteDBSubnetGroup"));
+        done_if(r, &[ErrorClass::Gone])
+    }
+
+    async fn not_found(s: &Rds, address: &Address, id: &str) -> Option<AwsError> {
+        super::service::refused!(
+            ERRORS,
+            &address.to_string(),
+            "DescribeDBSubnetGroups",
+            s.client
+                .describe_db_subnet_groups()
+                .db_subnet_group_name(id)
+        )
+    }
+}
+
+impl AwsKind for crate::kinds::db_instance::DbInstance {
+    type Service = Rds;
+
+    async fn tags_now(s: &Rds, op: &Op<'_>) -> Result<Option<Tags>, AwsError> {
+        Ok(describe(&s.client, &op.resource(), op.id())
+            .await?
+            .map(|i| tags_of(i.tag_list())))
+    }
+
+    async fn create(s: &Rds, op: &Op<'_>) -> Result<String, AwsError> {
+        let Attrs::DbInstance(a) = op.after()? else {
+            return Err(mismatch(op));
+        };
+        let (client, res) = (&s.client, op.resource());
+        // Everything that can fail without AWS fails before the first call.
+        let password = match &a.master_password {
+            MasterPassword::Managed => None,
+            MasterPassword::EnvVar(var) => Some(password_from_env(op, var)?),
+        };
+        let group = op.ids.id(&a.subnet_group)?;
+        let groups = ids_of(&op.ids, &a.security_groups)?;
+        wait::through_not_found(|| async {
+            let mut req = client
+                .create_db_instance()
+                .db_instance_identifier(&a.identifier)
+                .engine(&a.engine)
+                .engine_version(&a.engine_version)
+                .db_instance_class(&a.instance_class)
+                .storage_type(a.storage_type.as_str())
+                .allocated_storage(a.allocated_storage_gb as i32)
+                .backup_retention_period(a.backup_retention_days as i32)
+                .multi_az(a.multi_az)
+                .publicly_accessible(a.publicly_accessible)
+                .deletion_protection(a.deletion_protection)
+                .db_subnet_group_name(&group)
+                .set_vpc_security_group_ids(Some(groups.iter().cloned().collect()))
+                .db_name(&a.db_name)
+                .master_username(&a.master_username)
+                .set_tags(Some(rds_tags(&op.tags())));
+            req = match &password {
+                None => req.manage_master_user_password(true),
+                Some(p) => req.master_user_password(p),
+            };
+            req.send()
+                .await
+                .map_err(sdk_err(ERRORS, &res, "CreateDBInstance"))
+        })
+        .await?;
+        wait_available(client, &res, &a.identifier, Settling::default())
+            .await
+            .map_err(AwsError::partial(&a.identifier))?;
+        Ok(a.identifier.clone())
+    }
+
+    async fn update(s: &Rds, op: &Op<'_>) -> Result<(), AwsError> {
+        let (Attrs::DbInstance(b), Attrs::DbInstance(a)) = (op.before()?, op.after()?) else {
+            return Err(mismatch(op));
+        };
+        update_instance(&s.client, op, b, a).await
+    }
+
+    async fn retag(
+        s: &Rds,
+        op: &Op<'_>,
+        set: &BTreeMap<String, String>,
+        remove: &BTreeSet<String>,
+    ) -> Result<(), AwsError> {
+        let arn = describe(&s.client, &op.resource(), op.id())
+            .await?
+            .and_then(|i| i.db_instance_arn().map(str::to_owned));
+        retag_arn(&s.client, op, arn, set, remove).await
+    }
+
+    async fn delete(s: &Rds, op: &Op<'_>) -> Result<(), AwsError> {
+        let Attrs::DbInstance(b) = op.before()? else {
+            return Err(mismatch(op));
+        };
+        delete_instance(&s.client, op, b).await
+    }
+
+    async fn not_found(s: &Rds, address: &Address, id: &str) -> Option<AwsError> {
+        super::service::refused!(
+            ERRORS,
+            &address.to_string(),
+            "DescribeDBInstances",
+            s.client.describe_db_instances().db_instance_identifier(id)
+        )
     }
 
     async fn exports(
-        &self,
+        s: &Rds,
         address: &Address,
         id: &str,
     ) -> Result<BTreeMap<String, String>, AwsError> {
-        if address.kind != Kind::DbInstance {
-            return Ok(BTreeMap::new());
-        }
-        let found = self
+        let found = s
             .client
             .describe_db_instances()
             .db_instance_identifier(id)
@@ -1056,35 +1084,6 @@ impl super::Service for Rds {
             .first()
             .map(instance_exports)
             .unwrap_or_default())
-    }
-
-    async fn read(&self, claims: &Claims, tags: &TagIndex) -> Result<Raw, AwsError> {
-        read(&self.client, claims, tags).await
-    }
-
-    async fn tags_now(&self, op: &Op<'_>) -> Result<Option<Tags>, AwsError> {
-        tags_now(&self.client, op.address.kind, op.id(), &op.resource()).await
-    }
-
-    async fn create(&self, op: &Op<'_>) -> Result<String, AwsError> {
-        create(&self.client, op).await
-    }
-
-    async fn update(&self, op: &Op<'_>) -> Result<(), AwsError> {
-        update(&self.client, op).await
-    }
-
-    async fn retag(
-        &self,
-        op: &Op<'_>,
-        set: &BTreeMap<String, String>,
-        remove: &BTreeSet<String>,
-    ) -> Result<(), AwsError> {
-        retag(&self.client, op, set, remove).await
-    }
-
-    async fn delete(&self, op: &Op<'_>) -> Result<(), AwsError> {
-        delete(&self.client, op).await
     }
 }
 

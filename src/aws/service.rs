@@ -1,13 +1,12 @@
 //! The seam every AWS service fills: one trait (`Service`) with the same signature for all,
-//! and one registry ([`ServiceId`]) that says which service owns which kind. Dispatch by kind
-//! and the concurrent read pass are written once, here and in `Aws`.
+//! and one registry ([`ServiceId`]) that says which service owns which kind. The concurrent
+//! read pass is written once, here; the steps of a change are each kind's (`super::kind`).
 //!
 //! A new service is: its module (a type implementing `Service`, with its error table), a
 //! `ServiceId` variant (the compiler then asks for its kinds in [`ServiceId::of`]; list it in
 //! `ALL`), its line in `dispatch!`, and its client in `Aws` (one `service_client!` line in
 //! `Aws::connect`). The CLI's log filter and the error classifier find it through the registry.
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::pin::Pin;
 use std::task::Poll;
@@ -15,8 +14,8 @@ use std::task::Poll;
 use super::errors::ErrorTable;
 use super::ids::{Claims, Found, Ids};
 use super::tagging::TagIndex;
-use super::{Aws, AwsError, Op};
-use crate::model::{Address, Kind, Tags, Unmanaged};
+use super::{Aws, AwsError};
+use crate::model::{Kind, Tags, Unmanaged};
 
 /// Runs `$body` with the type `$S` bound to the service `$id` names.
 macro_rules! dispatch {
@@ -57,10 +56,9 @@ macro_rules! dispatch {
         }
     };
 }
-pub(crate) use dispatch;
 
 /// The error of a direct lookup of `id`, for `$call` (a request builder) named `$op`: what each
-/// service's `not_found` answers, classified by that service's `$table`.
+/// kind's `not_found` answers, classified by that service's `$table`.
 macro_rules! refused {
     ($table:expr, $res:expr, $op:literal, $call:expr) => {
         $call
@@ -72,8 +70,8 @@ macro_rules! refused {
 }
 pub(crate) use refused;
 
-/// One AWS service: its batched read, the presence check, and the four steps of a change.
-/// Every method gets the whole step (`Op`) and picks what it needs.
+/// One AWS service: its client, its error table and its batched read. The steps of a change
+/// are its kinds' (`super::kind::AwsKind`).
 pub(crate) trait Service: Sized {
     /// The SDK client the service talks through (its crate names the SDK's log target).
     type Client;
@@ -87,39 +85,6 @@ pub(crate) trait Service: Sized {
     /// Everything this service holds that `claims` keeps: one batched read per type, tags from
     /// the pass's `tags` index where the type's listing carries none.
     async fn read(&self, claims: &Claims, tags: &TagIndex) -> Result<Self::Raw, AwsError>;
-
-    /// The tags of what AWS holds under the step's id now; `None` when it is gone.
-    async fn tags_now(&self, op: &Op<'_>) -> Result<Option<Tags>, AwsError>;
-
-    /// Creates the resource; returns its physical id.
-    async fn create(&self, op: &Op<'_>) -> Result<String, AwsError>;
-
-    /// Changes attributes in place (tags excepted: see `retag`).
-    async fn update(&self, op: &Op<'_>) -> Result<(), AwsError>;
-
-    async fn retag(
-        &self,
-        op: &Op<'_>,
-        set: &BTreeMap<String, String>,
-        remove: &BTreeSet<String>,
-    ) -> Result<(), AwsError>;
-
-    async fn delete(&self, op: &Op<'_>) -> Result<(), AwsError>;
-
-    /// AWS's own answer for an id `tags_now` found nothing under: the error of a read by that
-    /// id (`InvalidVpcID.NotFound`, `DBInstanceNotFound` …), from the call the kind's
-    /// description names (`Description::lookup`); `None` where that read answers an empty list.
-    async fn not_found(&self, address: &Address, id: &str) -> Option<AwsError>;
-
-    /// What settings may read of a resource apply has just made (its description's
-    /// `exposed`), read by id; nothing for most kinds.
-    async fn exports(
-        &self,
-        _address: &Address,
-        _id: &str,
-    ) -> Result<BTreeMap<String, String>, AwsError> {
-        Ok(BTreeMap::new())
-    }
 }
 
 /// A service's read pass result, as the pass across services consumes it.

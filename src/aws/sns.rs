@@ -20,9 +20,12 @@ use super::errors::Code::{Is, Mentions};
 use super::errors::ErrorClass::{Gone, Refused};
 use super::errors::ErrorTable;
 use super::ids::{Claims, Found, Ids};
+use super::kind::{AwsKind, mismatch};
 use super::service::ReadPass;
 use super::tagging::TagIndex;
 use super::{AwsError, Op, sdk_err};
+use crate::kinds::alarm_subscription::AlarmSubscription;
+use crate::kinds::alarm_topic::AlarmTopic;
 use crate::model::*;
 
 /// This service's error table, which classifies what it answers (`errors::classify`).
@@ -190,126 +193,6 @@ fn topic_of_subscription(arn: &str) -> Option<&str> {
     arn.rsplit_once(':').map(|(topic, _)| topic)
 }
 
-async fn tags_now(client: &Client, op: &Op<'_>) -> Result<Option<Tags>, AwsError> {
-    let res = op.resource();
-    match op.address.kind {
-        Kind::AlarmTopic => super::unless_gone(topic_tags(client, &res, op.id()).await),
-        // No tags of its own: it is there while AWS knows it, and ours as its topic is.
-        Kind::AlarmSubscription => {
-            if op.id() == PENDING {
-                return Ok(Some(Tags::new()));
-            }
-            let out = client
-                .get_subscription_attributes()
-                .subscription_arn(op.id())
-                .send()
-                .await
-                .map_err(sdk_err(ERRORS, &res, "GetSubscriptionAttributes"));
-            let Some(_) = super::unless_gone(out)? else {
-                return Ok(None);
-            };
-            let topic = topic_of_subscription(op.id()).unwrap_or_default();
-            super::unless_gone(topic_tags(client, &res, topic).await)
-        }
-        kind => Err(op.invalid(&format!("{kind} is not an SNS resource"))),
-    }
-}
-
-async fn create(client: &Client, op: &Op<'_>) -> Result<String, AwsError> {
-    let res = op.resource();
-    match op.after()? {
-        Attrs::AlarmTopic(a) => {
-            let out = client
-                .create_topic()
-                .name(&a.name)
-                .set_tags(Some(tag_list(&op.tags())))
-                .send()
-                .await
-                .map_err(sdk_err(ERRORS, &res, "CreateTopic"))?;
-            out.topic_arn()
-                .map(str::to_owned)
-                .ok_or_else(|| op.invalid("CreateTopic answered without a topic ARN"))
-        }
-        Attrs::AlarmSubscription(a) => {
-            let topic = op.ids.id(&a.topic)?;
-            let out = client
-                .subscribe()
-                .topic_arn(&topic)
-                .protocol(&a.protocol)
-                .endpoint(&a.endpoint)
-                .return_subscription_arn(true)
-                .send()
-                .await
-                .map_err(sdk_err(ERRORS, &res, "Subscribe"))?;
-            out.subscription_arn()
-                .map(str::to_owned)
-                .ok_or_else(|| op.invalid("Subscribe answered without a subscription ARN"))
-        }
-        other => Err(op.invalid(&format!("{} is not an SNS resource", other.kind()))),
-    }
-}
-
-async fn retag(
-    client: &Client,
-    op: &Op<'_>,
-    set: &BTreeMap<String, String>,
-    remove: &BTreeSet<String>,
-) -> Result<(), AwsError> {
-    // Subscriptions take no tags.
-    if op.address.kind != Kind::AlarmTopic {
-        return Ok(());
-    }
-    let res = op.resource();
-    if !set.is_empty() {
-        client
-            .tag_resource()
-            .resource_arn(op.id())
-            .set_tags(Some(tag_list(set)))
-            .send()
-            .await
-            .map_err(sdk_err(ERRORS, &res, "TagResource"))?;
-    }
-    if !remove.is_empty() {
-        client
-            .untag_resource()
-            .resource_arn(op.id())
-            .set_tag_keys(Some(remove.iter().cloned().collect()))
-            .send()
-            .await
-            .map_err(sdk_err(ERRORS, &res, "UntagResource"))?;
-    }
-    Ok(())
-}
-
-async fn delete(client: &Client, op: &Op<'_>) -> Result<(), AwsError> {
-    let res = op.resource();
-    match op.address.kind {
-        Kind::AlarmTopic => {
-            let r = client
-                .delete_topic()
-                .topic_arn(op.id())
-                .send()
-                .await
-                .map_err(sdk_err(ERRORS, &res, "DeleteTopic"));
-            super::unless_gone(r).map(drop)
-        }
-        Kind::AlarmSubscription => {
-            // Listed without an ARN and none recorded: AWS expires it unconfirmed.
-            if op.id() == PENDING {
-                return Ok(());
-            }
-            let r = client
-                .unsubscribe()
-                .subscription_arn(op.id())
-                .send()
-                .await
-                .map_err(sdk_err(ERRORS, &res, "Unsubscribe"));
-            super::unless_gone(r).map(drop)
-        }
-        kind => Err(op.invalid(&format!("{kind} is not an SNS resource"))),
-    }
-}
-
 /// Who holds a topic name: `CreateTopic` with a held name answers with that topic instead of
 /// an error, so the holder must be found first.
 pub(super) async fn topic_holder(
@@ -368,54 +251,179 @@ impl super::Service for Sns {
         }
     }
 
-    async fn not_found(&self, address: &Address, id: &str) -> Option<AwsError> {
-        let (c, res) = (&self.client, address.to_string());
-        match address.kind {
-            Kind::AlarmTopic => super::service::refused!(
-                ERRORS,
-                &res,
-                "GetTopicAttributes",
-                c.get_topic_attributes().topic_arn(id)
-            ),
-            Kind::AlarmSubscription => super::service::refused!(
-                ERRORS,
-                &res,
-                "GetSubscriptionAttributes",
-                c.get_subscription_attributes().subscription_arn(id)
-            ),
-            // The registry routes no other kind here.
-            _ => None,
-        }
-    }
-
     async fn read(&self, claims: &Claims, tags: &TagIndex) -> Result<Raw, AwsError> {
         read(&self.client, claims, tags).await
     }
+}
 
-    async fn tags_now(&self, op: &Op<'_>) -> Result<Option<Tags>, AwsError> {
-        tags_now(&self.client, op).await
+/// Tags on a topic: set and removed by its ARN.
+async fn retag_topic(
+    client: &Client,
+    op: &Op<'_>,
+    set: &BTreeMap<String, String>,
+    remove: &BTreeSet<String>,
+) -> Result<(), AwsError> {
+    let res = op.resource();
+    if !set.is_empty() {
+        client
+            .tag_resource()
+            .resource_arn(op.id())
+            .set_tags(Some(tag_list(set)))
+            .send()
+            .await
+            .map_err(sdk_err(ERRORS, &res, "TagResource"))?;
+    }
+    if !remove.is_empty() {
+        client
+            .untag_resource()
+            .resource_arn(op.id())
+            .set_tag_keys(Some(remove.iter().cloned().collect()))
+            .send()
+            .await
+            .map_err(sdk_err(ERRORS, &res, "UntagResource"))?;
+    }
+    Ok(())
+}
+
+impl AwsKind for AlarmTopic {
+    type Service = Sns;
+
+    async fn tags_now(s: &Sns, op: &Op<'_>) -> Result<Option<Tags>, AwsError> {
+        super::unless_gone(topic_tags(&s.client, &op.resource(), op.id()).await)
     }
 
-    async fn create(&self, op: &Op<'_>) -> Result<String, AwsError> {
-        create(&self.client, op).await
+    async fn create(s: &Sns, op: &Op<'_>) -> Result<String, AwsError> {
+        let Attrs::AlarmTopic(a) = op.after()? else {
+            return Err(mismatch(op));
+        };
+        let out = s
+            .client
+            .create_topic()
+            .name(&a.name)
+            .set_tags(Some(tag_list(&op.tags())))
+            .send()
+            .await
+            .map_err(sdk_err(ERRORS, &op.resource(), "CreateTopic"))?;
+        out.topic_arn()
+            .map(str::to_owned)
+            .ok_or_else(|| op.invalid("CreateTopic answered without a topic ARN"))
     }
 
-    /// Nothing of a topic or a subscription changes in place (all immutable but the tags).
-    async fn update(&self, _op: &Op<'_>) -> Result<(), AwsError> {
+    /// Nothing of a topic changes in place (all immutable but the tags).
+    async fn update(_s: &Sns, _op: &Op<'_>) -> Result<(), AwsError> {
         Ok(())
     }
 
     async fn retag(
-        &self,
+        s: &Sns,
         op: &Op<'_>,
         set: &BTreeMap<String, String>,
         remove: &BTreeSet<String>,
     ) -> Result<(), AwsError> {
-        retag(&self.client, op, set, remove).await
+        retag_topic(&s.client, op, set, remove).await
     }
 
-    async fn delete(&self, op: &Op<'_>) -> Result<(), AwsError> {
-        delete(&self.client, op).await
+    async fn delete(s: &Sns, op: &Op<'_>) -> Result<(), AwsError> {
+        let r = s
+            .client
+            .delete_topic()
+            .topic_arn(op.id())
+            .send()
+            .await
+            .map_err(sdk_err(ERRORS, &op.resource(), "DeleteTopic"));
+        super::unless_gone(r).map(drop)
+    }
+
+    async fn not_found(s: &Sns, address: &Address, id: &str) -> Option<AwsError> {
+        super::service::refused!(
+            ERRORS,
+            &address.to_string(),
+            "GetTopicAttributes",
+            s.client.get_topic_attributes().topic_arn(id)
+        )
+    }
+}
+
+impl AwsKind for AlarmSubscription {
+    type Service = Sns;
+
+    /// No tags of its own: it is there while AWS knows it, and ours as its topic is.
+    async fn tags_now(s: &Sns, op: &Op<'_>) -> Result<Option<Tags>, AwsError> {
+        if op.id() == PENDING {
+            return Ok(Some(Tags::new()));
+        }
+        let res = op.resource();
+        let out = s
+            .client
+            .get_subscription_attributes()
+            .subscription_arn(op.id())
+            .send()
+            .await
+            .map_err(sdk_err(ERRORS, &res, "GetSubscriptionAttributes"));
+        let Some(_) = super::unless_gone(out)? else {
+            return Ok(None);
+        };
+        let topic = topic_of_subscription(op.id()).unwrap_or_default();
+        super::unless_gone(topic_tags(&s.client, &res, topic).await)
+    }
+
+    async fn create(s: &Sns, op: &Op<'_>) -> Result<String, AwsError> {
+        let Attrs::AlarmSubscription(a) = op.after()? else {
+            return Err(mismatch(op));
+        };
+        let topic = op.ids.id(&a.topic)?;
+        let out = s
+            .client
+            .subscribe()
+            .topic_arn(&topic)
+            .protocol(&a.protocol)
+            .endpoint(&a.endpoint)
+            .return_subscription_arn(true)
+            .send()
+            .await
+            .map_err(sdk_err(ERRORS, &op.resource(), "Subscribe"))?;
+        out.subscription_arn()
+            .map(str::to_owned)
+            .ok_or_else(|| op.invalid("Subscribe answered without a subscription ARN"))
+    }
+
+    /// Nothing of a subscription changes in place (all immutable).
+    async fn update(_s: &Sns, _op: &Op<'_>) -> Result<(), AwsError> {
+        Ok(())
+    }
+
+    /// Subscriptions take no tags.
+    async fn retag(
+        _s: &Sns,
+        _op: &Op<'_>,
+        _set: &BTreeMap<String, String>,
+        _remove: &BTreeSet<String>,
+    ) -> Result<(), AwsError> {
+        Ok(())
+    }
+
+    async fn delete(s: &Sns, op: &Op<'_>) -> Result<(), AwsError> {
+        // Listed without an ARN and none recorded: AWS expires it unconfirmed.
+        if op.id() == PENDING {
+            return Ok(());
+        }
+        let r = s
+            .client
+            .unsubscribe()
+            .subscription_arn(op.id())
+            .send()
+            .await
+            .map_err(sdk_err(ERRORS, &op.resource(), "Unsubscribe"));
+        super::unless_gone(r).map(drop)
+    }
+
+    async fn not_found(s: &Sns, address: &Address, id: &str) -> Option<AwsError> {
+        super::service::refused!(
+            ERRORS,
+            &address.to_string(),
+            "GetSubscriptionAttributes",
+            s.client.get_subscription_attributes().subscription_arn(id)
+        )
     }
 }
 

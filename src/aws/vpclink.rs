@@ -13,6 +13,7 @@ use aws_sdk_apigatewayv2::types::{VpcLink, VpcLinkStatus};
 
 use super::errors::ErrorTable;
 use super::ids::{Claims, Found, Ids};
+use super::kind::AwsKind;
 use super::service::ReadPass;
 use super::tagging::TagIndex;
 use super::wait::{self, Poll};
@@ -153,16 +154,6 @@ impl super::Service for VpcLinks {
         }
     }
 
-    async fn not_found(&self, address: &Address, id: &str) -> Option<AwsError> {
-        let res = address.to_string();
-        super::service::refused!(
-            ERRORS,
-            &res,
-            "GetVpcLink",
-            self.client.get_vpc_link().vpc_link_id(id)
-        )
-    }
-
     async fn read(&self, claims: &Claims, _tags: &TagIndex) -> Result<Raw, AwsError> {
         let what = format!("VPC links of {}", claims.owner);
         let mut links = Vec::new();
@@ -188,13 +179,27 @@ impl super::Service for VpcLinks {
         }
         Ok(Raw { links })
     }
+}
 
-    async fn tags_now(&self, op: &Op<'_>) -> Result<Option<Tags>, AwsError> {
-        let link = self.get(&op.resource(), op.id()).await?;
+impl AwsKind for crate::kinds::vpc_link::VpcLink {
+    type Service = VpcLinks;
+
+    async fn not_found(s: &VpcLinks, address: &Address, id: &str) -> Option<AwsError> {
+        let res = address.to_string();
+        super::service::refused!(
+            ERRORS,
+            &res,
+            "GetVpcLink",
+            s.client.get_vpc_link().vpc_link_id(id)
+        )
+    }
+
+    async fn tags_now(s: &VpcLinks, op: &Op<'_>) -> Result<Option<Tags>, AwsError> {
+        let link = s.get(&op.resource(), op.id()).await?;
         Ok(link.filter(alive).map(|l| tags_of(l.tags())))
     }
 
-    async fn create(&self, op: &Op<'_>) -> Result<String, AwsError> {
+    async fn create(s: &VpcLinks, op: &Op<'_>) -> Result<String, AwsError> {
         let Attrs::VpcLink(a) = op.after()? else {
             return Err(op.invalid("is not a VPC link"));
         };
@@ -204,7 +209,7 @@ impl super::Service for VpcLinks {
                 .map(|r| op.ids.id(r))
                 .collect::<Result<Vec<_>, _>>()
         };
-        let out = self
+        let out = s
             .client
             .create_vpc_link()
             .name(&a.name)
@@ -218,26 +223,26 @@ impl super::Service for VpcLinks {
             .vpc_link_id()
             .ok_or_else(|| op.invalid("CreateVpcLink answered without a link id"))?
             .to_owned();
-        self.until_available(&res, &id)
+        s.until_available(&res, &id)
             .await
             .map_err(AwsError::partial(&id))?;
         Ok(id)
     }
 
     /// Every attribute is immutable (a change is a replacement): nothing to do in place.
-    async fn update(&self, _op: &Op<'_>) -> Result<(), AwsError> {
+    async fn update(_s: &VpcLinks, _op: &Op<'_>) -> Result<(), AwsError> {
         Ok(())
     }
 
     async fn retag(
-        &self,
+        s: &VpcLinks,
         op: &Op<'_>,
         set: &BTreeMap<String, String>,
         remove: &BTreeSet<String>,
     ) -> Result<(), AwsError> {
-        let (res, arn) = (op.resource(), arn(&self.client, op.id()));
+        let (res, arn) = (op.resource(), arn(&s.client, op.id()));
         if !set.is_empty() {
-            self.client
+            s.client
                 .tag_resource()
                 .resource_arn(&arn)
                 .set_tags(Some(set.clone().into_iter().collect()))
@@ -246,7 +251,7 @@ impl super::Service for VpcLinks {
                 .map_err(|e| AwsError::from_sdk(ERRORS, &res, "TagResource", e))?;
         }
         if !remove.is_empty() {
-            self.client
+            s.client
                 .untag_resource()
                 .resource_arn(&arn)
                 .set_tag_keys(Some(remove.iter().cloned().collect()))
@@ -257,9 +262,9 @@ impl super::Service for VpcLinks {
         Ok(())
     }
 
-    async fn delete(&self, op: &Op<'_>) -> Result<(), AwsError> {
+    async fn delete(s: &VpcLinks, op: &Op<'_>) -> Result<(), AwsError> {
         let (res, id) = (op.resource(), op.id());
-        match self.client.delete_vpc_link().vpc_link_id(id).send().await {
+        match s.client.delete_vpc_link().vpc_link_id(id).send().await {
             Ok(_) => {}
             Err(e) => match AwsError::from_sdk(ERRORS, &res, "DeleteVpcLink", e) {
                 e if e.is_not_found() => return Ok(()),
@@ -267,7 +272,7 @@ impl super::Service for VpcLinks {
             },
         }
         wait::until(&res, "VPC link to be deleted", TIMEOUT, || async {
-            Ok(match self.get(&res, id).await? {
+            Ok(match s.get(&res, id).await? {
                 None => Poll::Done,
                 Some(l) => Poll::Pending(
                     l.vpc_link_status()

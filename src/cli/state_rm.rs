@@ -15,7 +15,7 @@ use crate::aws::Verdict;
 use crate::cli::output::{Render, pretty};
 use crate::engine::Locks;
 use crate::import::OWNERSHIP_TAGS;
-use crate::model::{Address, Kind};
+use crate::model::Address;
 use crate::plan::render::Style;
 use crate::state;
 
@@ -145,7 +145,7 @@ async fn forget(
         let outcome = match tags {
             None => "gone",
             // An integration's tags are its API's: they stay.
-            Some(_) if address.kind == Kind::ApiIntegration => "no_tags",
+            Some(_) if address.kind.describe().owned_through.is_some() => "no_tags",
             Some(tags) => match claims.verdict(&id, address.kind, &tags) {
                 Verdict::Ours(_) => {
                     let remove: BTreeSet<String> = OWNERSHIP_TAGS

@@ -110,7 +110,11 @@ pub fn already_managed(
 pub fn apis_imported(items: &BTreeMap<Address, String>) -> BTreeSet<&str> {
     items
         .iter()
-        .filter(|(a, _)| a.kind == Kind::RestApi)
+        .filter(|(a, _)| {
+            Kind::ALL
+                .iter()
+                .any(|k| k.describe().owned_through == Some(a.kind))
+        })
         .map(|(_, id)| id.as_str())
         .collect()
 }
@@ -130,7 +134,8 @@ pub fn eligible(
         return Err(why);
     }
     let api = id.split('/').next().unwrap_or_default();
-    if address.kind == Kind::ApiIntegration && !owner.owns(tags) && !apis.contains(api) {
+    let through_api = address.kind.describe().owned_through.is_some();
+    if through_api && !owner.owns(tags) && !apis.contains(api) {
         return Err(
             "its REST API is not this environment's: import the API (shared.api) first".into(),
         );

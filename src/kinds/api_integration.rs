@@ -11,6 +11,7 @@ impl KindDef for ApiIntegration {
         id_shape: Some(("REST_API_ID/RESOURCE_ID/ANY", 3)),
         // An integration has no tags: it answers with its REST API's.
         borrows_tags: true,
+        owned_through: Some(super::Kind::RestApi),
         lookup: "GetRestApi",
         terraform: Some(Terraform {
             tf_type: "aws_api_gateway_integration",

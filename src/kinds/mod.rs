@@ -179,6 +179,11 @@ pub struct Description {
     /// It has no tags of its own: a read by id answers with its parent's, which may carry the
     /// parent's address.
     pub borrows_tags: bool,
+    /// Its parent, of this kind, whose id is the first `/`-part of its own: it has no tags,
+    /// and is this environment's when that parent is (an integration and its REST API). Its
+    /// ownership is checked on the parent's, it is imported only with or after it, and
+    /// `state rm` leaves the parent's tags alone.
+    pub owned_through: Option<Kind>,
     /// The call a read of its tags by id makes: the one whose "not found" `import` reports.
     pub lookup: &'static str,
     /// The Terraform AWS provider's resource type it is taken over from, and how an instance
@@ -329,6 +334,7 @@ pub(crate) const PLAIN: Description = Description {
     id_prefix: None,
     id_shape: None,
     borrows_tags: false,
+    owned_through: None,
     lookup: "",
     terraform: None,
 };

@@ -258,7 +258,7 @@ fn files_naming_kinds(root: &Path) -> BTreeMap<String, BTreeSet<String>> {
 /// Kinds still named in more than `GOAL` files, at the count reached (issue 20 started at 11 to
 /// 18 files per kind). A count may go down, never up: lower it when it does; a kind not listed
 /// is held to `GOAL`.
-const CEILING: &[(&str, usize)] = &[("ApiIntegration", 6), ("BeanstalkEnv", 5), ("RestApi", 5)];
+const CEILING: &[(&str, usize)] = &[];
 
 /// A kind's module, its spec topic, and at most two more (the registry, its AWS half).
 const GOAL: usize = 4;
