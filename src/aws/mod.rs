@@ -3,6 +3,7 @@
 pub mod apigateway;
 pub mod beanstalk;
 pub mod bounded;
+pub mod budgets;
 pub mod cloudwatch;
 pub mod dbrun;
 pub mod ec2;
@@ -107,6 +108,11 @@ pub struct Aws {
     pub iam: aws_sdk_iam::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
     pub sns: aws_sdk_sns::Client,
+    pub budgets: aws_sdk_budgets::Client,
+    /// Cost Explorer: whether the budget's tag keys are active cost allocation tags.
+    pub costexplorer: aws_sdk_costexplorer::Client,
+    /// The account a budget is made in, where nothing recorded names it.
+    pub sts: aws_sdk_sts::Client,
     pub stats: Stats,
     pub region: String,
 }
@@ -170,6 +176,9 @@ impl Aws {
             iam: service_client!(aws_sdk_iam, &config, &stats),
             cloudwatch: service_client!(aws_sdk_cloudwatch, &config, &stats),
             sns: service_client!(aws_sdk_sns, &config, &stats),
+            budgets: service_client!(aws_sdk_budgets, &config, &stats),
+            costexplorer: service_client!(aws_sdk_costexplorer, &config, &stats),
+            sts: service_client!(aws_sdk_sts, &config, &stats),
             stats,
             region: opts.region.clone(),
         }

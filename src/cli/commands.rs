@@ -101,6 +101,52 @@ impl Run {
     }
 }
 
+/// A budget scoped by tags counts nothing until those tags are active cost allocation tags:
+/// say so, and how to activate them (a warning: only the management or a standalone account
+/// can, and a new key takes up to a day to appear; AWS Billing user guide, "Activating
+/// user-defined cost allocation tags").
+async fn warn_cost_allocation(s: &Run) {
+    let keys: std::collections::BTreeSet<String> = s
+        .desired
+        .resources
+        .values()
+        .filter_map(|r| match &r.attrs {
+            crate::model::Attrs::Budget(b) => Some(b.scope.keys().cloned()),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    if keys.is_empty() {
+        return;
+    }
+    let keys: Vec<String> = keys.into_iter().collect();
+    match s.aws.inactive_cost_tags(&keys).await {
+        Ok(inactive) if inactive.is_empty() => {}
+        Ok(inactive) => s.out.warn(format_args!(
+            "the budget counts only costs tagged {}, and {} not active as cost allocation tags: \
+             until {} active the budget sees nothing. From the organization's management account \
+             (or a standalone account): Billing and Cost Management > Cost allocation tags, or \
+             `aws ce update-cost-allocation-tags-status --cost-allocation-tags-status {}`; a key \
+             AWS has not billed yet takes up to 24 hours to appear",
+            keys.join(", "),
+            inactive.join(", ") + if inactive.len() == 1 { " is" } else { " are" },
+            if inactive.len() == 1 {
+                "it is"
+            } else {
+                "they are"
+            },
+            inactive
+                .iter()
+                .map(|k| format!("TagKey={k},Status=Active"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        )),
+        Err(e) => s.out.warn(format_args!(
+            "could not check whether the budget's tags are active cost allocation tags: {e}"
+        )),
+    }
+}
+
 pub async fn plan(g: &Global, a: &PlanArgs) -> Result<Outcome, CliError> {
     let (run, targets) = (&a.run, &a.target.selection());
     let mut s = Run::open(g, run).await?;
@@ -122,6 +168,7 @@ pub async fn plan(g: &Global, a: &PlanArgs) -> Result<Outcome, CliError> {
     };
     view.cost = super::cost::plan_change(g, &observed.live, desired);
     s.out.show(&view);
+    warn_cost_allocation(&s).await;
     let adopted = plan
         .changes
         .iter()

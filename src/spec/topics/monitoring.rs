@@ -35,6 +35,20 @@ pub struct MonitoringLayer {
     pub emails: Option<S<Vec<S<String>>>>,
     #[serde(default)]
     pub alarms: BTreeMap<String, S<AlarmLayer>>,
+    pub budget: Option<S<BudgetLayer>>,
+}
+
+/// `[monitoring.budget]`: a monthly cost budget notifying the alarm topic and the e-mails.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BudgetLayer {
+    pub name: Option<S<String>>,
+    /// USD a month; default: the environment's estimate (`provision cost`), rounded up.
+    pub limit: Option<S<f64>>,
+    /// Percent of the limit the month's forecast may reach before a notification.
+    pub forecasted_percent: Option<S<f64>>,
+    /// Percent of the limit the month's actual cost may reach before a notification.
+    pub actual_percent: Option<S<f64>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -201,14 +215,24 @@ pub struct MonitoringSpec {
     pub emails: Vec<String>,
     /// By alarm key (`db-cpu`).
     pub alarms: BTreeMap<String, AlarmSpec>,
+    pub budget: Option<BudgetSpec>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BudgetSpec {
+    pub name: String,
+    /// USD a month; `None`: the environment's estimate, rounded up (`cost::fill_budget_limits`).
+    pub limit: Option<f64>,
+    pub forecasted_percent: f64,
+    pub actual_percent: f64,
 }
 
 // ---- lowering --------------------------------------------------------------------------------
 
 /// A name that must start with the project and carry the environment between dashes.
-fn env_name(
+fn env_name<L>(
     cx: &mut Cx,
-    p: &Pair<'_, MonitoringLayer>,
+    p: &Pair<'_, L>,
     field: &str,
     at: Option<At<String>>,
     max: usize,
@@ -231,7 +255,11 @@ fn env_name(
     at.value
 }
 
-pub(in crate::spec) fn lower(cx: &mut Cx, p: &Pair<'_, MonitoringLayer>) -> MonitoringSpec {
+pub(in crate::spec) fn lower(
+    cx: &mut Cx,
+    p: &Pair<'_, MonitoringLayer>,
+    region: &str,
+) -> MonitoringSpec {
     let topic = p.opt("topic", |l| l.topic.as_ref());
     let topic = env_name(cx, p, "topic", topic, 256);
     let dashboard = p.opt("dashboard", |l| l.dashboard.as_ref());
@@ -277,12 +305,16 @@ pub(in crate::spec) fn lower(cx: &mut Cx, p: &Pair<'_, MonitoringLayer>) -> Moni
         };
         alarms.insert(w.key.to_owned(), spec);
     }
+    let b = p.sub("budget", |l| l.budget.as_ref());
+    let budget =
+        (b.base.is_some() || b.env.is_some()).then(|| lower_budget(cx, &b, region, emails.len()));
     MonitoringSpec {
         topic,
         dashboard,
         alarm_prefix,
         emails,
         alarms,
+        budget,
     }
 }
 
@@ -322,6 +354,73 @@ fn lower_alarm(cx: &mut Cx, a: &Pair<'_, AlarmLayer>, w: &Watch) -> AlarmSpec {
         comparison: comparison.to_owned(),
         period,
         evaluation_periods,
+    }
+}
+
+/// AWS's limits on a budget notification's subscribers: "A notification can have one SNS
+/// subscriber and up to 10 email subscribers" (Budgets API reference,
+/// NotificationWithSubscribers); the topic is the one SNS subscriber.
+const BUDGET_EMAILS: usize = 10;
+/// "The maximum limit for your threshold is 1,000,000% above the budgeted amount" (Budgets
+/// API reference, Notification).
+const MAX_PERCENT: f64 = 1_000_000.0;
+
+fn lower_budget(cx: &mut Cx, b: &Pair<'_, BudgetLayer>, region: &str, emails: usize) -> BudgetSpec {
+    let name = b.opt("name", |l| l.name.as_ref());
+    // BudgetName: 1-100 characters, no ':' or '\\' (Budgets API reference, Budget): the
+    // names provision checks (lowercase, digits, '-') are within that.
+    let name = env_name(cx, b, "name", name, 100);
+    if emails > BUDGET_EMAILS {
+        let at = b.table_origin();
+        cx.d.push(crate::spec::diag::Diagnostic::new(
+            at,
+            "monitoring.emails".to_owned(),
+            format!(
+                "{emails} e-mail addresses, but a budget notification takes at most {BUDGET_EMAILS} e-mail subscribers (AWS Budgets): list fewer, or subscribe a list address"
+            ),
+        ));
+    }
+    let limit = b.opt("limit", |l| l.limit.as_ref()).map(|at| {
+        // Spend.Amount is a positive decimal (`([0-9]*\\.)?[0-9]+`, Budgets API reference, Spend).
+        if !at.value.is_finite() || at.value <= 0.0 {
+            cx.d.push(at.diag(format!(
+                "{} is not a budget limit: it must be a number of US dollars above 0",
+                at.value
+            )));
+        }
+        cx.remember(&at);
+        at.value
+    });
+    if limit.is_none() && !PRICED_REGIONS.contains(&region) {
+        cx.d.push(crate::spec::diag::Diagnostic::new(
+            b.table_origin(),
+            format!("{}.limit", b.path),
+            format!(
+                "missing; provision has no price table for {region} to estimate the default limit from: set `limit` (US dollars a month)"
+            ),
+        ));
+    }
+    let percent = |cx: &mut Cx, at: Option<At<f64>>, default: f64| match at {
+        Some(at) => {
+            if !at.value.is_finite() || at.value <= 0.0 || at.value > MAX_PERCENT {
+                cx.d.push(at.diag(format!(
+                    "{} is not a threshold: a percentage of the limit above 0 and at most 1000000",
+                    at.value
+                )));
+            }
+            at.value
+        }
+        None => default,
+    };
+    let forecasted = b.opt("forecasted_percent", |l| l.forecasted_percent.as_ref());
+    let forecasted_percent = percent(cx, forecasted, 80.0);
+    let actual = b.opt("actual_percent", |l| l.actual_percent.as_ref());
+    let actual_percent = percent(cx, actual, 100.0);
+    BudgetSpec {
+        name,
+        limit,
+        forecasted_percent,
+        actual_percent,
     }
 }
 
@@ -383,8 +482,13 @@ pub(in crate::spec) fn desire(b: &mut Builder<'_>, m: &MonitoringSpec) {
         topic.clone(),
         Attrs::AlarmTopic(AlarmTopicAttrs {
             name: m.topic.clone(),
+            policy: topic_policy(m.budget.is_some()),
         }),
     );
+    if let Some(budget) = &m.budget {
+        let attrs = budget_attrs(spec, m, budget, &topic);
+        b.add(addr(Stack::Shared, Kind::Budget), Attrs::Budget(attrs));
+    }
     for email in &m.emails {
         let sub = Address::named(
             Stack::Shared,
@@ -455,6 +559,81 @@ pub(in crate::spec) fn desire(b: &mut Builder<'_>, m: &MonitoringSpec) {
             "SystemType",
             SettingValue::Text("enhanced".into()),
         );
+    }
+}
+
+/// The alarm topic's access policy, `{topic}` and `{account}` standing for its ARN and
+/// account (`AlarmTopicAttrs::policy`): SNS's default statement (the owner's account may use
+/// the topic, which CloudWatch alarms publish through), and with a budget AWS Budgets'
+/// permission to publish, for this account's budgets only, as AWS's Cost Management guide,
+/// "Creating an Amazon SNS topic for budget notifications", writes it.
+pub fn topic_policy(budgets: bool) -> String {
+    let mut statements = vec![serde_json::json!({
+        "Sid": "__default_statement_ID",
+        "Effect": "Allow",
+        "Principal": {"AWS": "*"},
+        "Action": [
+            "SNS:AddPermission", "SNS:DeleteTopic", "SNS:GetTopicAttributes",
+            "SNS:ListSubscriptionsByTopic", "SNS:Publish", "SNS:RemovePermission",
+            "SNS:SetTopicAttributes", "SNS:Subscribe"
+        ],
+        "Resource": "{topic}",
+        "Condition": {"StringEquals": {"AWS:SourceOwner": "{account}"}}
+    })];
+    if budgets {
+        statements.push(serde_json::json!({
+            "Sid": "AWSBudgetsSNSPublishingPermissions",
+            "Effect": "Allow",
+            "Principal": {"Service": "budgets.amazonaws.com"},
+            "Action": "SNS:Publish",
+            "Resource": "{topic}",
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": "{account}"},
+                "ArnLike": {"aws:SourceArn": "arn:aws:budgets::{account}:*"}
+            }
+        }));
+    }
+    serde_json::json!({
+        "Version": "2008-10-17",
+        "Id": "__default_policy_ID",
+        "Statement": statements
+    })
+    .to_string()
+}
+
+/// The budget: monthly, of what AWS bills (`COST`), counting only what carries the
+/// environment's ownership tags, notifying the topic and the e-mails when the forecast and
+/// when the actual cost pass their share of the limit. The limit left empty here is the
+/// estimate's, filled by `cost::fill_budget_limits` (the engine, `envdiff`): pricing is not
+/// the spec's to do.
+fn budget_attrs(
+    spec: &EnvSpec,
+    m: &MonitoringSpec,
+    b: &BudgetSpec,
+    topic: &Address,
+) -> BudgetAttrs {
+    let notification = |kind: &str, percent: f64| BudgetNotification {
+        notification_type: kind.to_owned(),
+        comparison: "GREATER_THAN".into(),
+        threshold: Threshold(percent),
+        threshold_type: "PERCENTAGE".into(),
+        topic: Some(Ref::Managed(topic.clone())),
+        emails: m.emails.iter().cloned().collect(),
+    };
+    BudgetAttrs {
+        name: b.name.clone(),
+        budget_type: "COST".into(),
+        time_unit: "MONTHLY".into(),
+        limit_usd: b.limit.map(usd).unwrap_or_default(),
+        scope: [
+            (TAG_PROJECT.to_owned(), spec.project.clone()),
+            (TAG_ENV.to_owned(), spec.env.clone()),
+        ]
+        .into(),
+        notifications: vec![
+            notification("ACTUAL", b.actual_percent),
+            notification("FORECASTED", b.forecasted_percent),
+        ],
     }
 }
 
