@@ -127,7 +127,7 @@ async fn staging_converges_through_twenty_percent_faults() {
     let counts = proxy.counts();
     assert_ok(&out);
     assert!(
-        text(&out).contains("Apply complete: 47 created"),
+        text(&out).contains("Apply complete: 48 created"),
         "{}",
         text(&out)
     );
@@ -207,14 +207,14 @@ async fn an_outage_longer_than_the_retries_fails_cleanly_and_loses_nothing() {
     // Read straight from LocalStack: state records exactly what was created, nothing twice.
     let done = state_ids(&acct, d, "staging");
     assert!(!done.is_empty(), "nothing was created before the outage");
-    assert!(done.len() < 47, "the outage came too late: {done:?}");
+    assert!(done.len() < 48, "the outage came too late: {done:?}");
     assert_state_matches_aws(&acct, d, "staging").await;
 
     // The lock was released: the next apply runs, finishes the job, and converges.
     let again = direct(&acct, d, &["apply", "--env", "staging", "--auto-approve"]);
     assert_ok(&again);
     assert!(
-        text(&again).contains(&format!("Apply complete: {} created", 47 - done.len())),
+        text(&again).contains(&format!("Apply complete: {} created", 48 - done.len())),
         "{}",
         text(&again)
     );
