@@ -122,25 +122,26 @@ async fn warn_cost_allocation(s: &Run) {
     let keys: Vec<String> = keys.into_iter().collect();
     match s.aws.inactive_cost_tags(&keys).await {
         Ok(inactive) if inactive.is_empty() => {}
-        Ok(inactive) => s.out.warn(format_args!(
-            "the budget counts only costs tagged {}, and {} not active as cost allocation tags: \
-             until {} active the budget sees nothing. From the organization's management account \
-             (or a standalone account): Billing and Cost Management > Cost allocation tags, or \
-             `aws ce update-cost-allocation-tags-status --cost-allocation-tags-status {}`; a key \
-             AWS has not billed yet takes up to 24 hours to appear",
-            keys.join(", "),
-            inactive.join(", ") + if inactive.len() == 1 { " is" } else { " are" },
-            if inactive.len() == 1 {
-                "it is"
-            } else {
-                "they are"
-            },
-            inactive
+        Ok(inactive) => {
+            let (verb, them) = match inactive.len() {
+                1 => ("is not an active cost allocation tag", "it is"),
+                _ => ("are not active cost allocation tags", "they are"),
+            };
+            let entries: Vec<String> = inactive
                 .iter()
                 .map(|k| format!("TagKey={k},Status=Active"))
-                .collect::<Vec<_>>()
-                .join(" ")
-        )),
+                .collect();
+            s.out.warn(format_args!(
+                "the budget counts only costs tagged {}, and {} {verb}: until {them} activated \
+                 the budget counts nothing. Activate from the organization's management account \
+                 (or a standalone account): Billing and Cost Management > Cost allocation tags, \
+                 or `aws ce update-cost-allocation-tags-status --cost-allocation-tags-status {}`; \
+                 a key AWS has not billed yet takes up to 24 hours to appear there",
+                keys.join(" and "),
+                inactive.join(" and "),
+                entries.join(" ")
+            ));
+        }
         Err(e) => s.out.warn(format_args!(
             "could not check whether the budget's tags are active cost allocation tags: {e}"
         )),

@@ -157,7 +157,7 @@ async fn staging_budget_apply_warn_drift_and_destroy() {
     let plan = acct.plan(d, "staging", &["--stack", "shared"]);
     let out = text(&plan);
     assert_eq!(plan.status.code(), Some(0), "{out}");
-    assert!(out.contains("not active as cost allocation tags"), "{out}");
+    assert!(out.contains("are not active cost allocation tags"), "{out}");
     assert!(out.contains("TagKey=provision:env,Status=Active"), "{out}");
     // Once AWS's billing has seen the keys and they are activated, no warning.
     http_post(
