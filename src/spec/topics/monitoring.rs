@@ -641,6 +641,85 @@ fn budget_attrs(
 mod tests {
     use super::*;
 
+    fn staging() -> crate::model::DesiredState {
+        let loaded = crate::spec::load_one(std::path::Path::new("specs"), "staging").unwrap();
+        crate::spec::desired::build(&loaded.spec)
+    }
+
+    #[test]
+    fn staging_s_budget_notifies_the_topic_and_the_e_mails_at_80_and_100_percent() {
+        let d = staging();
+        let Attrs::Budget(b) = &d.resources[&addr(Stack::Shared, Kind::Budget)].attrs else {
+            panic!("a budget");
+        };
+        assert_eq!(b.name, "agentpass-staging-monthly");
+        assert_eq!(
+            (b.budget_type.as_str(), b.time_unit.as_str()),
+            ("COST", "MONTHLY")
+        );
+        let scope: Vec<(&str, &str)> = b
+            .scope
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(scope, [(TAG_ENV, "staging"), (TAG_PROJECT, "agentpass")]);
+        let topic = Ref::Managed(addr(Stack::Shared, Kind::AlarmTopic));
+        let got: Vec<(&str, f64, Option<&Ref>, Vec<&str>)> = b
+            .notifications
+            .iter()
+            .map(|n| {
+                assert_eq!(
+                    (n.comparison.as_str(), n.threshold_type.as_str()),
+                    ("GREATER_THAN", "PERCENTAGE")
+                );
+                let emails = n.emails.iter().map(String::as_str).collect();
+                (
+                    n.notification_type.as_str(),
+                    n.threshold.0,
+                    n.topic.as_ref(),
+                    emails,
+                )
+            })
+            .collect();
+        let emails = vec!["ops+staging@example.com"];
+        assert_eq!(
+            got,
+            [
+                ("ACTUAL", 100.0, Some(&topic), emails.clone()),
+                ("FORECASTED", 80.0, Some(&topic), emails)
+            ]
+        );
+        // The limit is the estimate's, filled outside the spec (`cost::fill_budget_limits`).
+        assert_eq!(b.limit_usd, "");
+        // The budget refers to the topic: created after it, deleted before it.
+        let refs = d.resources[&addr(Stack::Shared, Kind::Budget)].attrs.refs();
+        assert_eq!(refs, [&topic, &topic]);
+    }
+
+    #[test]
+    fn the_topic_lets_budgets_publish_only_with_a_budget() {
+        let with: serde_json::Value = serde_json::from_str(&topic_policy(true)).unwrap();
+        let without: serde_json::Value = serde_json::from_str(&topic_policy(false)).unwrap();
+        assert_eq!(with["Statement"].as_array().unwrap().len(), 2);
+        assert_eq!(without["Statement"].as_array().unwrap().len(), 1);
+        let budgets = &with["Statement"][1];
+        assert_eq!(budgets["Principal"]["Service"], "budgets.amazonaws.com");
+        assert_eq!(
+            budgets["Condition"]["StringEquals"]["aws:SourceAccount"],
+            "{account}"
+        );
+        assert_eq!(
+            budgets["Condition"]["ArnLike"]["aws:SourceArn"],
+            "arn:aws:budgets::{account}:*"
+        );
+        let d = staging();
+        let Attrs::AlarmTopic(t) = &d.resources[&addr(Stack::Shared, Kind::AlarmTopic)].attrs
+        else {
+            panic!("a topic");
+        };
+        assert_eq!(t.policy, topic_policy(true));
+    }
+
     #[test]
     fn e_mail_addresses() {
         for ok in ["ops@example.com", "a.b+alarms@sub.example.org"] {
