@@ -324,3 +324,43 @@ fn bad_budget_values_are_refused_naming_file_line_and_field() {
         "{errs:#?}"
     );
 }
+
+#[test]
+fn an_environment_with_an_account_of_its_own_scopes_its_budget_by_the_account() {
+    let section = "name = \"{project}-{env}-monthly\"";
+    let budget_of = |dir: &Path| {
+        let loaded = provision::spec::load_one(dir, "staging").expect("valid");
+        let d = provision::spec::desired::build(&loaded.spec);
+        d.resources
+            .values()
+            .find_map(|r| match &r.attrs {
+                provision::model::Attrs::Budget(b) => Some(b.clone()),
+                _ => None,
+            })
+            .expect("a budget")
+    };
+    let dir = edited(
+        "base.toml",
+        section,
+        &format!("{section}\nscope = \"account\""),
+    );
+    let b = budget_of(dir.path());
+    assert!(b.scope.is_empty(), "no filter: {:?}", b.scope);
+    assert_eq!(b.notifications.len(), 2);
+    let dir = edited(
+        "base.toml",
+        section,
+        &format!("{section}\nscope = \"tags\""),
+    );
+    assert_eq!(budget_of(dir.path()).scope.len(), 2);
+    let dir = edited("base.toml", section, &format!("{section}\nscope = \"org\""));
+    let errs = errors(dir.path());
+    let at = line_of(dir.path(), "base.toml", "scope = \"org\"");
+    let prefix = format!("{}:{at}:", dir.path().join("base.toml").display());
+    assert!(
+        errs.iter().any(|e| e.starts_with(&prefix)
+            && e.contains("monitoring.budget.scope")
+            && e.contains("not one of: tags, account")),
+        "{errs:#?}"
+    );
+}

@@ -49,6 +49,9 @@ pub struct BudgetLayer {
     pub forecasted_percent: Option<S<f64>>,
     /// Percent of the limit the month's actual cost may reach before a notification.
     pub actual_percent: Option<S<f64>>,
+    /// `tags` (what carries the environment's ownership tags) or `account` (everything the
+    /// account is billed: for an environment with an account of its own).
+    pub scope: Option<S<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -225,6 +228,8 @@ pub struct BudgetSpec {
     pub limit: Option<f64>,
     pub forecasted_percent: f64,
     pub actual_percent: f64,
+    /// Counts what carries the ownership tags; else everything the account is billed.
+    pub by_tags: bool,
 }
 
 // ---- lowering --------------------------------------------------------------------------------
@@ -416,11 +421,16 @@ fn lower_budget(cx: &mut Cx, b: &Pair<'_, BudgetLayer>, region: &str, emails: us
     let forecasted_percent = percent(cx, forecasted, 80.0);
     let actual = b.opt("actual_percent", |l| l.actual_percent.as_ref());
     let actual_percent = percent(cx, actual, 100.0);
+    let scope = b.opt("scope", |l| l.scope.as_ref());
+    let by_tags = scope.map_or(Some(true), |at| {
+        cx.choice(&at, &[("tags", true), ("account", false)])
+    });
     BudgetSpec {
         name,
         limit,
         forecasted_percent,
         actual_percent,
+        by_tags: by_tags.unwrap_or(true),
     }
 }
 
@@ -625,11 +635,17 @@ fn budget_attrs(
         budget_type: "COST".into(),
         time_unit: "MONTHLY".into(),
         limit_usd: b.limit.map(usd).unwrap_or_default(),
-        scope: [
-            (TAG_PROJECT.to_owned(), spec.project.clone()),
-            (TAG_ENV.to_owned(), spec.env.clone()),
-        ]
-        .into(),
+        // A budget in an account of the environment's own counts what that account is billed
+        // ("Primary view: Shows cost management data for your current account", Cost
+        // Management guide, billing views): no filter, and no cost allocation tag to activate.
+        scope: match b.by_tags {
+            true => [
+                (TAG_PROJECT.to_owned(), spec.project.clone()),
+                (TAG_ENV.to_owned(), spec.env.clone()),
+            ]
+            .into(),
+            false => BTreeMap::new(),
+        },
         notifications: vec![
             notification("ACTUAL", b.actual_percent),
             notification("FORECASTED", b.forecasted_percent),
