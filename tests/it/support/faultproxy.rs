@@ -774,6 +774,14 @@ fn shaped(
             &format!("{{\"message\":\"{message}\"}}"),
             head,
         ),
+        // AWS JSON 1.1 (Budgets, Cost Explorer): the code in `__type`.
+        "budgets" | "ce" => response(
+            status,
+            reason,
+            &[("Content-Type", "application/x-amz-json-1.1")],
+            &format!("{{\"__type\":\"{code}\",\"message\":\"{message}\"}}"),
+            head,
+        ),
         // AWS query protocol (RDS, Elastic Beanstalk, and anything else).
         _ => {
             let kind = if status < 500 { "Sender" } else { "Receiver" };
