@@ -4,6 +4,7 @@ pub mod apigateway;
 pub mod apigateway_kinds;
 pub mod beanstalk;
 pub mod bounded;
+pub mod budgets;
 pub mod cloudwatch;
 pub mod dbrun;
 pub mod ec2;
@@ -114,6 +115,11 @@ pub struct Aws {
     pub sns: aws_sdk_sns::Client,
     /// The Resource Groups Tagging API: the read pass's tags in bulk ([`tagging`]).
     pub tagging: aws_sdk_resourcegroupstagging::Client,
+    pub budgets: aws_sdk_budgets::Client,
+    /// Cost Explorer: whether the budget's tag keys are active cost allocation tags.
+    pub costexplorer: aws_sdk_costexplorer::Client,
+    /// The account a budget is made in, where nothing recorded names it.
+    pub sts: aws_sdk_sts::Client,
     pub stats: Stats,
     pub region: String,
 }
@@ -178,6 +184,9 @@ impl Aws {
             cloudwatch: service_client!(aws_sdk_cloudwatch, &config, &stats),
             sns: service_client!(aws_sdk_sns, &config, &stats),
             tagging: service_client!(aws_sdk_resourcegroupstagging, &config, &stats),
+            budgets: service_client!(aws_sdk_budgets, &config, &stats),
+            costexplorer: service_client!(aws_sdk_costexplorer, &config, &stats),
+            sts: service_client!(aws_sdk_sts, &config, &stats),
             stats,
             region: opts.region.clone(),
         }

@@ -53,6 +53,10 @@ macro_rules! dispatch {
                 type $S = $crate::aws::cloudwatch::CloudWatch;
                 $body
             }
+            $crate::aws::service::ServiceId::Budgets => {
+                type $S = $crate::aws::budgets::Budgets;
+                $body
+            }
         }
     };
 }
@@ -120,6 +124,8 @@ pub enum ServiceId {
     Sns,
     /// Metric alarms and the dashboard.
     CloudWatch,
+    /// The cost budget (AWS Budgets, a global service).
+    Budgets,
 }
 
 /// `ServiceId::of`, from the registry (`crate::kinds`), where each kind names its service.
@@ -140,7 +146,7 @@ crate::kinds::with_kinds!(service_of);
 
 impl ServiceId {
     /// In the order the read pass normalises them.
-    pub const ALL: [ServiceId; 8] = [
+    pub const ALL: [ServiceId; 9] = [
         ServiceId::Ec2,
         ServiceId::Rds,
         ServiceId::Beanstalk,
@@ -149,6 +155,7 @@ impl ServiceId {
         ServiceId::Iam,
         ServiceId::Sns,
         ServiceId::CloudWatch,
+        ServiceId::Budgets,
     ];
 
     /// The service's own error table.
@@ -274,7 +281,8 @@ mod tests {
                 "aws_sdk_apigatewayv2",
                 "aws_sdk_iam",
                 "aws_sdk_sns",
-                "aws_sdk_cloudwatch"
+                "aws_sdk_cloudwatch",
+                "aws_sdk_budgets"
             ]
         );
     }

@@ -60,7 +60,8 @@ struct Sub {
 
 #[derive(Debug, Default)]
 pub struct Raw {
-    topics: Vec<(String, Tags, Vec<Sub>)>,
+    /// (ARN, tags, access policy with placeholders, subscriptions).
+    topics: Vec<(String, Tags, String, Vec<Sub>)>,
 }
 
 async fn read(client: &Client, claims: &Claims, index: &TagIndex) -> Result<Raw, AwsError> {
@@ -94,8 +95,11 @@ async fn read(client: &Client, claims: &Claims, index: &TagIndex) -> Result<Raw,
         if let Some(tags) = super::unless_gone(tags)?
             && claims.address(&arn, Kind::AlarmTopic, &tags).is_some()
         {
+            let Some(policy) = super::unless_gone(policy_of(client, &what, &arn).await)? else {
+                continue;
+            };
             let subs = super::unless_gone(subscriptions(client, &what, &arn).await)?;
-            topics.push((arn, tags, subs.unwrap_or_default()));
+            topics.push((arn, tags, policy, subs.unwrap_or_default()));
         }
     }
     Ok(Raw { topics })
@@ -109,6 +113,66 @@ async fn topic_tags(client: &Client, res: &str, arn: &str) -> Result<Tags, AwsEr
         .await
         .map_err(sdk_err(ERRORS, res, "ListTagsForResource"))?;
     Ok(tags_of(out.tags()))
+}
+
+/// The topic's access policy as `AlarmTopicAttrs::policy` holds it.
+async fn policy_of(client: &Client, res: &str, arn: &str) -> Result<String, AwsError> {
+    let out = client
+        .get_topic_attributes()
+        .topic_arn(arn)
+        .send()
+        .await
+        .map_err(sdk_err(ERRORS, res, "GetTopicAttributes"))?;
+    let policy = out.attributes().and_then(|a| a.get("Policy"));
+    Ok(policy
+        .map(|p| with_placeholders(p, arn))
+        .unwrap_or_default())
+}
+
+/// A policy as the spec writes it: canonical JSON (keys sorted, lists of names sorted), the
+/// topic's ARN as `{topic}` and its account as `{account}`.
+pub fn with_placeholders(policy: &str, arn: &str) -> String {
+    let Ok(mut value) = serde_json::from_str::<serde_json::Value>(policy) else {
+        return policy.to_owned();
+    };
+    sort_names(&mut value);
+    let text = value.to_string().replace(arn, "{topic}");
+    match arn.split(':').nth(4).filter(|a| !a.is_empty()) {
+        Some(account) => text.replace(account, "{account}"),
+        None => text,
+    }
+}
+
+/// Lists of strings (actions, principals) mean the same in any order.
+fn sort_names(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Array(items) => {
+            items.iter_mut().for_each(sort_names);
+            if items.iter().all(serde_json::Value::is_string) {
+                items.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
+            }
+        }
+        serde_json::Value::Object(map) => map.values_mut().for_each(sort_names),
+        _ => {}
+    }
+}
+
+/// The policy to send for a topic: the placeholders filled.
+fn filled(policy: &str, arn: &str) -> String {
+    let account = arn.split(':').nth(4).unwrap_or_default();
+    policy.replace("{topic}", arn).replace("{account}", account)
+}
+
+async fn set_policy(client: &Client, op: &Op<'_>, arn: &str, policy: &str) -> Result<(), AwsError> {
+    client
+        .set_topic_attributes()
+        .topic_arn(arn)
+        .attribute_name("Policy")
+        .attribute_value(filled(policy, arn))
+        .send()
+        .await
+        .map_err(sdk_err(ERRORS, &op.resource(), "SetTopicAttributes"))?;
+    Ok(())
 }
 
 async fn subscriptions(client: &Client, res: &str, topic: &str) -> Result<Vec<Sub>, AwsError> {
@@ -133,19 +197,20 @@ impl ReadPass for Raw {
     fn tagged(&self) -> Vec<(String, Tags)> {
         self.topics
             .iter()
-            .map(|(arn, tags, _)| (arn.clone(), tags.clone()))
+            .map(|(arn, tags, _, _)| (arn.clone(), tags.clone()))
             .collect()
     }
 
     fn normalise(self: Box<Self>, claims: &Claims, ids: &Ids) -> Found {
         let mut found = Found::default();
         let no_tags = Tags::new();
-        for (arn, tags, subs) in self.topics {
+        for (arn, tags, policy, subs) in self.topics {
             let Some(address) = claims.address(&arn, Kind::AlarmTopic, &tags) else {
                 continue;
             };
             let attrs = Attrs::AlarmTopic(AlarmTopicAttrs {
                 name: topic_name(&arn).to_owned(),
+                policy,
             });
             found.insert(address.clone(), live(arn.clone(), attrs, tags));
             for s in subs {
@@ -304,14 +369,25 @@ impl AwsKind for AlarmTopic {
             .send()
             .await
             .map_err(sdk_err(ERRORS, &op.resource(), "CreateTopic"))?;
-        out.topic_arn()
+        let arn = out
+            .topic_arn()
             .map(str::to_owned)
-            .ok_or_else(|| op.invalid("CreateTopic answered without a topic ARN"))
+            .ok_or_else(|| op.invalid("CreateTopic answered without a topic ARN"))?;
+        // The policy names the topic's ARN, known only now.
+        if !a.policy.is_empty() {
+            set_policy(&s.client, op, &arn, &a.policy).await?;
+        }
+        Ok(arn)
     }
 
-    /// Nothing of a topic changes in place (all immutable but the tags).
-    async fn update(_s: &Sns, _op: &Op<'_>) -> Result<(), AwsError> {
-        Ok(())
+    /// Only a topic's policy changes in place (the rest is immutable but the tags).
+    async fn update(s: &Sns, op: &Op<'_>) -> Result<(), AwsError> {
+        match (op.before()?, op.after()?) {
+            (Attrs::AlarmTopic(was), Attrs::AlarmTopic(now)) if was.policy != now.policy => {
+                set_policy(&s.client, op, op.id(), &now.policy).await
+            }
+            _ => Ok(()),
+        }
     }
 
     async fn retag(
@@ -430,6 +506,30 @@ impl AwsKind for AlarmSubscription {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_read_policy_compares_with_the_spec_s() {
+        let arn = "arn:aws:sns:us-east-2:123456789012:p-staging-alarms";
+        let spec = crate::spec::desired::topic_policy(true);
+        let sent = filled(&spec, arn);
+        assert!(sent.contains("arn:aws:budgets::123456789012:*"), "{sent}");
+        assert!(
+            !sent.contains("{account}") && !sent.contains("{topic}"),
+            "{sent}"
+        );
+        // AWS may answer with other spacing and another order of actions.
+        let mut value: serde_json::Value = serde_json::from_str(&sent).unwrap();
+        value["Statement"][0]["Action"]
+            .as_array_mut()
+            .unwrap()
+            .reverse();
+        let answered = serde_json::to_string_pretty(&value).unwrap();
+        assert_eq!(with_placeholders(&answered, arn), spec);
+        assert_ne!(
+            with_placeholders(&answered, arn),
+            crate::spec::desired::topic_policy(false)
+        );
+    }
 
     #[test]
     fn names_come_out_of_arns_and_endpoints() {

@@ -12,7 +12,7 @@ mod tests;
 
 use serde::Serialize;
 
-use crate::model::{Address, Attrs, DesiredState};
+use crate::model::{Address, Attrs, DesiredState, usd};
 pub use paused::{PausedCost, paused_cost};
 pub use prices::{PriceError, PriceTable};
 pub use render::{money, money_span, quantity, render_paused, render_text, unit_price};
@@ -108,6 +108,27 @@ pub fn price<'a>(
         .iter()
         .fold(Span::fixed(0.0), |sum, l| sum.plus(l.monthly));
     Ok((lines, total))
+}
+
+/// Budgets whose spec sets no limit get the environment's monthly estimate: its high figure
+/// (the maximum instance counts), from the built-in price table, rounded up to a whole dollar.
+/// Call it on the whole environment's desired state, before any narrowing to stacks.
+/// Validation has checked the table exists for the region.
+pub fn fill_budget_limits(desired: &mut DesiredState) {
+    let Ok(prices) = prices::built_in(&desired.region) else {
+        return;
+    };
+    let priced = desired.resources.iter().map(|(a, r)| (a, &r.attrs));
+    let Ok((_, total)) = price(priced, &prices) else {
+        return;
+    };
+    for r in desired.resources.values_mut() {
+        if let Attrs::Budget(b) = &mut r.attrs
+            && b.limit_usd.is_empty()
+        {
+            b.limit_usd = usd(total.max.ceil().max(1.0));
+        }
+    }
 }
 
 /// The estimate of a desired state.

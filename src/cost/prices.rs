@@ -168,6 +168,18 @@ pub struct Sns {
     pub email_notification: Amount,
 }
 
+/// AWS Budgets: a budget without actions is free; action-enabled ones are billed per day
+/// beyond the first two.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Budgets {
+    pub source: String,
+    /// $ per budget-day of a budget without actions (what provision makes).
+    pub budget_day: Amount,
+    /// $ per action-enabled budget-day, beyond the free ones.
+    pub action_budget_day: Amount,
+}
+
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ApiGateway {
@@ -193,6 +205,7 @@ pub struct PriceTable {
     pub secrets_manager: SecretsManager,
     pub cloudwatch: CloudWatch,
     pub sns: Sns,
+    pub budgets: Budgets,
     pub api_gateway: ApiGateway,
     pub vpc_link: Hourly,
     /// Where it was read from, for messages.

@@ -82,6 +82,13 @@ pub(super) fn lines(
             "alarm-month",
             Span::fixed(1.0),
         )],
+        // No actions: a notification-only budget is free (the price table's [budgets]).
+        Attrs::Budget(_) => vec![at.line(
+            "AWS Budgets budget (notifications, no actions)",
+            p.budgets.budget_day,
+            "budget-day",
+            Span::fixed(hours / 24.0),
+        )],
         Attrs::Dashboard(_) => vec![at.line(
             "CloudWatch dashboard",
             p.cloudwatch.dashboard_month,

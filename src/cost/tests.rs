@@ -287,3 +287,34 @@ fn an_override_that_cannot_be_read_is_an_error_naming_it() {
         "{e}"
     );
 }
+
+#[test]
+fn the_model_knows_which_regions_are_priced() {
+    // Validation lets a budget's limit default to the estimate only where a table is built in.
+    assert_eq!(
+        crate::cost::prices::built_in_regions(),
+        crate::model::PRICED_REGIONS.to_vec()
+    );
+}
+
+#[test]
+fn a_budget_without_a_limit_gets_the_estimate_rounded_up() {
+    let loaded = spec::load_one(std::path::Path::new("specs"), "staging").expect("valid");
+    let mut d = spec::desired::build(&loaded.spec);
+    let budget = |d: &crate::model::DesiredState| {
+        d.resources
+            .values()
+            .find_map(|r| match &r.attrs {
+                crate::model::Attrs::Budget(b) => Some(b.limit_usd.clone()),
+                _ => None,
+            })
+            .expect("staging has a budget")
+    };
+    assert_eq!(budget(&d), "", "the spec sets no limit");
+    crate::cost::fill_budget_limits(&mut d);
+    let prices = crate::cost::prices::built_in("us-east-2").unwrap();
+    let total = crate::cost::estimate(&d, &prices).unwrap().total.max;
+    let limit: f64 = budget(&d).parse().unwrap();
+    assert_eq!(limit, total.ceil());
+    assert!(limit >= total && limit < total + 1.0, "{limit} for {total}");
+}

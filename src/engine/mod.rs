@@ -92,6 +92,7 @@ impl Session {
     ) -> Result<Session, Error> {
         let stacks = scope.stack.map_or_else(|| Stack::ALL.to_vec(), |s| vec![s]);
         let mut desired = spec::desired::build(&loaded.spec);
+        crate::cost::fill_budget_limits(&mut desired);
         let frontend_https = crate::aws::outputs::frontend_https(&desired);
         desired.resources.retain(|a, _| stacks.contains(&a.stack));
         let branches = spec::platform_branches(&loaded.spec)

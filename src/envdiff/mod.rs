@@ -161,7 +161,8 @@ fn other_differences(specs: &[&EnvSpec]) -> Vec<Row> {
     let flat: Vec<BTreeMap<(Address, Field), (Value, Value)>> = specs
         .iter()
         .map(|s| {
-            let desired = build(s);
+            let mut desired = build(s);
+            crate::cost::fill_budget_limits(&mut desired);
             let mut out = BTreeMap::new();
             for (address, r) in &desired.resources {
                 for (field, v) in flatten(&r.attrs, &r.tags) {

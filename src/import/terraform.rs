@@ -711,6 +711,7 @@ fn by_key(inst: &Instance, index: &Index<'_>, kind: Kind, key: TfKey) -> Match {
             None => Match::Not("it has neither `identifier` nor `id`".into()),
         },
         TfKey::Stage | TfKey::Integration => api_part(inst, kind, key),
+        TfKey::NameArn => named(inst, kind, "name", attr(inst, "arn")),
     }
 }
 
@@ -857,6 +858,7 @@ fn desired_keys(desired: &DesiredState) -> Vec<(Address, String)> {
             Attrs::AlarmSubscription(a) => Some(a.endpoint.clone()),
             Attrs::Alarm(a) => Some(a.name.clone()),
             Attrs::Dashboard(a) => Some(a.name.clone()),
+            Attrs::Budget(a) => Some(a.name.clone()),
         };
         if let Some(key) = key {
             out.push((address.clone(), key));

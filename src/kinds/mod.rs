@@ -19,6 +19,7 @@ pub mod api_key;
 pub mod api_stage;
 pub mod beanstalk_app;
 pub mod beanstalk_env;
+pub mod budget;
 pub mod dashboard;
 pub mod db_instance;
 pub mod db_subnet_group;
@@ -69,6 +70,7 @@ macro_rules! with_kinds {
             AlarmSubscription => alarm_subscription, Sns;
             Alarm => alarm, CloudWatch;
             Dashboard => dashboard, CloudWatch;
+            Budget => budget, Budgets;
         }
     };
 }
@@ -218,6 +220,9 @@ pub enum TfKey {
     /// `identifier` (since version 5 of the provider `id` is the resource id; before, the
     /// identifier).
     Identifier,
+    /// `name`, and the id provision uses is the `arn` attribute (the provider's own id is
+    /// `ACCOUNT:NAME`: `aws_budgets_budget`).
+    NameArn,
     /// `rest_api_id` and `stage_name`: the id `{api}/{stage}`.
     Stage,
     /// `rest_api_id`, `resource_id` and an `ANY` `http_method`: the id `{api}/{resource}/ANY`.

@@ -484,6 +484,7 @@ pub enum Attrs {
     AlarmSubscription(AlarmSubscriptionAttrs),
     Alarm(AlarmAttrs),
     Dashboard(DashboardAttrs),
+    Budget(BudgetAttrs),
 }
 
 /// `Attrs::kind`, one arm per kind of the registry: each `Attrs` variant is named as its kind.
@@ -534,6 +535,11 @@ impl Attrs {
                     if let Shows::Metric(m) = &w.shows {
                         out.extend(metric_refs(m).map(|r| (attr("widgets"), r)));
                     }
+                }
+            }
+            Attrs::Budget(a) => {
+                for n in &a.notifications {
+                    out.extend(n.topic.iter().map(|t| (attr("notifications"), t)));
                 }
             }
             Attrs::InstanceProfile(a) => out.push((attr("role"), &a.role)),

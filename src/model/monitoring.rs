@@ -12,6 +12,12 @@ use super::reference::Ref;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AlarmTopicAttrs {
     pub name: String,
+    /// The topic's access policy as canonical JSON (keys sorted, no spaces), with the topic's
+    /// ARN written `{topic}` and its account `{account}`: neither is known before the topic
+    /// exists, and a read puts the placeholders back so spec and live compare as text.
+    /// Empty in snapshots from before the policy was managed.
+    #[serde(default)]
+    pub policy: String,
 }
 
 /// An e-mail subscription to the alarm topic. Subscriptions carry no tags: one is this
@@ -119,6 +125,49 @@ pub struct DashboardAttrs {
     /// The alarm topic, whose ARN names the account the alarms' ARNs are in.
     pub topic: Ref,
     pub widgets: Vec<Widget>,
+}
+
+/// A monthly cost budget (AWS Budgets), scoped to the environment by its ownership tags and
+/// notifying the alarm topic and e-mail addresses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BudgetAttrs {
+    pub name: String,
+    /// `COST`: what AWS bills.
+    pub budget_type: String,
+    /// `MONTHLY`.
+    pub time_unit: String,
+    /// The limit in USD as a number's shortest form (`170`, `99.5`): AWS answers `170.0`.
+    pub limit_usd: String,
+    /// Tag key → value every cost counted must carry (the budget's `FilterExpression`: tags,
+    /// all of them).
+    pub scope: BTreeMap<String, String>,
+    /// Sorted by type, then threshold.
+    pub notifications: Vec<BudgetNotification>,
+}
+
+/// One notification of a budget and who receives it. AWS tells notifications apart by type,
+/// comparison, threshold and threshold type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BudgetNotification {
+    /// `ACTUAL` or `FORECASTED`.
+    pub notification_type: String,
+    /// `GREATER_THAN`.
+    pub comparison: String,
+    /// Percent of the limit (`threshold_type` `PERCENTAGE`).
+    pub threshold: Threshold,
+    pub threshold_type: String,
+    /// The SNS subscriber: at most one per notification.
+    pub topic: Option<Ref>,
+    pub emails: BTreeSet<String>,
+}
+
+/// The regions whose price table is built into provision (`cost::prices`, which checks the
+/// two agree): there a budget may leave its limit to the estimate.
+pub const PRICED_REGIONS: [&str; 1] = ["us-east-2"];
+
+/// A limit in dollars as budgets show it: the shortest decimal form (`170`, `99.5`).
+pub fn usd(amount: f64) -> String {
+    format!("{amount}")
 }
 
 /// The address segment of an e-mail subscription: its endpoint in lowercase, with every

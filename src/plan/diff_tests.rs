@@ -104,7 +104,7 @@ macro_rules! attrs {
 }
 
 /// One address of every kind, in the staging spec.
-const ONE_OF_EACH: [(&str, Kind); 21] = [
+const ONE_OF_EACH: [(&str, Kind); 22] = [
     ("shared.vpc", Kind::Vpc),
     ("shared.subnet.public-a", Kind::Subnet),
     ("shared.internet_gateway", Kind::InternetGateway),
@@ -129,6 +129,7 @@ const ONE_OF_EACH: [(&str, Kind); 21] = [
     ),
     ("backend.alarm.db-cpu", Kind::Alarm),
     ("shared.dashboard", Kind::Dashboard),
+    ("shared.budget", Kind::Budget),
 ];
 
 #[test]
@@ -465,6 +466,18 @@ fn monitoring_in_place_drifts() -> Vec<Drift> {
             "region",
             json!("eu-west-1"),
         ),
+        (
+            "shared.budget",
+            |r| attrs!(r, Budget).limit_usd = "999".into(),
+            "limit_usd",
+            json!("999"),
+        ),
+        (
+            "shared.alarm_topic",
+            |r| attrs!(r, AlarmTopic).policy = "{}".into(),
+            "policy",
+            json!("{}"),
+        ),
     ]
 }
 
@@ -675,6 +688,12 @@ fn monitoring_immutable_drifts() -> Vec<(&'static str, Mutation, &'static str, s
             |r| attrs!(r, Dashboard).name = "old-dashboard".into(),
             "name",
             json!("old-dashboard"),
+        ),
+        (
+            "shared.budget",
+            |r| attrs!(r, Budget).name = "old-budget".into(),
+            "name",
+            json!("old-budget"),
         ),
     ]
 }

@@ -8,6 +8,7 @@ use super::types::EnvSpec;
 use crate::model::*;
 
 pub use super::topics::api::definition_hash;
+pub use super::topics::monitoring::topic_policy;
 pub use super::topics::network::{PRIVATE_ROUTES, PUBLIC_ROUTES};
 
 pub fn build(spec: &EnvSpec) -> DesiredState {

@@ -72,7 +72,11 @@ pub fn lower(
         &console_pair.sub("iam", |b| b.iam.as_ref()),
         Stack::Console,
     );
-    let monitoring = monitoring::lower(&mut cx, &root.sub("monitoring", |l| l.monitoring.as_ref()));
+    let monitoring = monitoring::lower(
+        &mut cx,
+        &root.sub("monitoring", |l| l.monitoring.as_ref()),
+        &project.region,
+    );
     let ignore = lower_ignore(&mut cx, &root);
 
     if !cx.d.is_empty() {

@@ -51,7 +51,7 @@ fn broken_specs() -> (tempfile::TempDir, usize) {
 #[test]
 fn validate_the_real_environments() {
     // Staging subscribes one e-mail address to its alarm topic; production none.
-    for (env, resources) in [("staging", 47), ("production", 46)] {
+    for (env, resources) in [("staging", 48), ("production", 47)] {
         let o = provision(&specs(), &["validate", "--env", env]);
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
         assert_eq!(
@@ -72,7 +72,7 @@ fn validate_json() {
     let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
     assert_eq!(
         doc,
-        serde_json::json!({"env": "production", "valid": true, "resources": 46, "region": "us-east-2"})
+        serde_json::json!({"env": "production", "valid": true, "resources": 47, "region": "us-east-2"})
     );
 }
 

@@ -31,7 +31,7 @@ async fn full_staging_applies_converges_records_and_destroys() {
     let out = acct.apply(d, "staging", &[]);
     assert_ok(&out);
     assert!(
-        text(&out).contains("Apply complete: 47 created"),
+        text(&out).contains("Apply complete: 48 created"),
         "{}",
         text(&out)
     );
@@ -118,7 +118,7 @@ async fn full_staging_applies_converges_records_and_destroys() {
             .resources
             .len(),
         // A read by tags: everything, the dashboard by the marker in its body.
-        47,
+        48,
         "nothing was deleted"
     );
 
@@ -259,7 +259,7 @@ async fn another_project_with_the_same_environment_name_never_touches_this_one()
     let plan = acct.plan(theirs.path(), "staging", &[]);
     assert_eq!(plan.status.code(), Some(2), "{}", text(&plan));
     assert!(
-        text(&plan).contains("Plan: 47 to create, 0 to update, 0 to replace, 0 to delete"),
+        text(&plan).contains("Plan: 48 to create, 0 to update, 0 to replace, 0 to delete"),
         "{}",
         text(&plan)
     );
@@ -275,7 +275,7 @@ async fn another_project_with_the_same_environment_name_never_touches_this_one()
             .resources
             .len(),
         // Everything, the dashboard by the marker in its body.
-        47
+        48
     );
     let plan = acct.plan(ours.path(), "staging", &[]);
     assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));

@@ -18,6 +18,7 @@ fn desired() -> DesiredState {
     let specs = Path::new(env!("CARGO_MANIFEST_DIR")).join("specs");
     let loaded = provision::spec::load_one(&specs, "staging").expect("staging validates");
     let mut desired = provision::spec::desired::build(&loaded.spec);
+    provision::cost::fill_budget_limits(&mut desired);
     // The platform branch resolves as against AWS's list, to its newest version.
     let available = ["64bit Amazon Linux 2023 v6.11.5 running Node.js 24".to_owned()];
     plan::platforms::resolve(
@@ -51,6 +52,7 @@ fn fake_id(address: &Address) -> String {
         Kind::BeanstalkEnv => "e-",
         Kind::IamRole | Kind::InstanceProfile => "",
         Kind::AlarmTopic | Kind::AlarmSubscription | Kind::Alarm | Kind::Dashboard => "",
+        Kind::Budget => "",
     };
     // Stable, distinct and short: a hash of the address.
     let mut h: u32 = 2_166_136_261;
@@ -78,6 +80,7 @@ fn fake_id(address: &Address) -> String {
             address.name.as_deref().unwrap_or_default()
         ),
         Kind::Dashboard => "agentpass-staging".into(),
+        Kind::Budget => "arn:aws:budgets::000000000000:budget/agentpass-staging-monthly".into(),
         _ => format!("{prefix}{h:08x}"),
     }
 }

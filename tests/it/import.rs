@@ -40,7 +40,7 @@ async fn every_kind_is_imported_one_resource_at_a_time() {
         .map(|(a, id)| (a.parse().unwrap(), id))
         .collect();
     ids.sort();
-    assert_eq!(ids.len(), 47, "one resource per address of staging");
+    assert_eq!(ids.len(), 48, "one resource per address of staging");
     let mut kinds = std::collections::BTreeSet::new();
     for (address, id) in &ids {
         let a = address.to_string();
@@ -357,7 +357,7 @@ async fn the_staging_environment_is_taken_over_from_its_terraform_state() {
         ],
     );
     assert_eq!(code, Some(0), "{local}");
-    assert_eq!(local["mapped"].as_array().unwrap().len(), 47, "{local}");
+    assert_eq!(local["mapped"].as_array().unwrap().len(), 48, "{local}");
     let out = acct.provision(
         d,
         &[
@@ -371,7 +371,7 @@ async fn the_staging_environment_is_taken_over_from_its_terraform_state() {
     assert_ok(&out);
     let shown = String::from_utf8_lossy(&out.stdout);
     assert!(
-        shown.contains("Mapped to provision addresses (47):"),
+        shown.contains("Mapped to provision addresses (48):"),
         "{shown}"
     );
     assert!(shown.contains("Dry run: nothing was changed."), "{shown}");

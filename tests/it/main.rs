@@ -8,6 +8,7 @@ mod support;
 mod apigateway;
 mod bad_input;
 mod beanstalk;
+mod budget;
 mod cli;
 mod code_shape;
 mod collisions;

@@ -11,8 +11,8 @@ use provision::model::{Attrs, Kind, Protocol, RuleSource, TAG_ADDRESS, TAG_ENV, 
 
 const NETWORK: usize = 16; // vpc, 4 subnets, igw, eip, nat, 2 route tables, 6 security groups
 // Monitoring: the alarm topic, staging's e-mail subscription, the API's two alarms, the NAT
-// gateway's alarm and the dashboard.
-const MONITORING: usize = 6;
+// gateway's alarm, the dashboard and the budget.
+const MONITORING: usize = 7;
 const SHARED: usize = NETWORK + 2 + MONITORING; // and the REST API with its key
 
 fn mutating(out: &std::process::Output) -> u64 {

@@ -70,7 +70,7 @@ async fn picture(aws: &provision::aws::Aws) -> Picture {
 fn assert_converged(acct: &Account, d: &Path, before: &Picture, after: &Picture) {
     let (code, plan) = acct.json(d, &["plan", "--env", "staging"]);
     assert_eq!(code, Some(0), "{plan}");
-    assert_eq!(before.ids.len(), 47, "{:?}", before.ids.keys());
+    assert_eq!(before.ids.len(), 48, "{:?}", before.ids.keys());
     assert_eq!(after.ids, before.ids, "resources or ids changed");
     assert_eq!(after.census, before.census, "resources or ids changed");
 }
@@ -245,7 +245,7 @@ async fn adopts_everything(acct: &Account, d: &Path, aws: &provision::aws::Aws, 
     assert_eq!(code, Some(0), "{plan}");
     let plan = acct.plan(d, "staging", &[]);
     assert!(
-        text(&plan).contains("47 resources found by their tags are not in state"),
+        text(&plan).contains("48 resources found by their tags are not in state"),
         "{}",
         text(&plan)
     );
@@ -253,7 +253,7 @@ async fn adopts_everything(acct: &Account, d: &Path, aws: &provision::aws::Aws, 
     assert_ok(&out);
     only_mutated(&out, &[]);
     let t = text(&out);
-    assert_eq!(t.matches(": adopted ").count(), 47, "{t}");
+    assert_eq!(t.matches(": adopted ").count(), 48, "{t}");
     assert!(
         t.contains("shared.dashboard: adopted agentpass-staging"),
         "{t}"

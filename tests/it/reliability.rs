@@ -22,8 +22,8 @@ use provision::model::TAG_ENV;
 /// Resources of a full staging environment: the shared network (15), the REST API and its key,
 /// the backend's subnet group, database, Beanstalk app and environment, integration, stage and
 /// usage plan, the console's Beanstalk app and environment, the IAM roles and profiles, and the
-/// monitoring (alarm topic, e-mail subscription, ten alarms, dashboard).
-const STAGING: usize = 47;
+/// monitoring (alarm topic, e-mail subscription, ten alarms, dashboard, budget).
+const STAGING: usize = 48;
 /// Steps of a full staging apply from nothing: one per resource, and a settings update of each
 /// Beanstalk environment once what its references read exists (`apply::references::split`).
 const STAGING_STEPS: usize = STAGING + 2;

@@ -35,6 +35,23 @@ pub struct MonitoringLayer {
     pub emails: Option<S<Vec<S<String>>>>,
     #[serde(default)]
     pub alarms: BTreeMap<String, S<AlarmLayer>>,
+    pub budget: Option<S<BudgetLayer>>,
+}
+
+/// `[monitoring.budget]`: a monthly cost budget notifying the alarm topic and the e-mails.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BudgetLayer {
+    pub name: Option<S<String>>,
+    /// USD a month; default: the environment's estimate (`provision cost`), rounded up.
+    pub limit: Option<S<f64>>,
+    /// Percent of the limit the month's forecast may reach before a notification.
+    pub forecasted_percent: Option<S<f64>>,
+    /// Percent of the limit the month's actual cost may reach before a notification.
+    pub actual_percent: Option<S<f64>>,
+    /// `tags` (what carries the environment's ownership tags) or `account` (everything the
+    /// account is billed: for an environment with an account of its own).
+    pub scope: Option<S<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -201,14 +218,26 @@ pub struct MonitoringSpec {
     pub emails: Vec<String>,
     /// By alarm key (`db-cpu`).
     pub alarms: BTreeMap<String, AlarmSpec>,
+    pub budget: Option<BudgetSpec>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BudgetSpec {
+    pub name: String,
+    /// USD a month; `None`: the environment's estimate, rounded up (`cost::fill_budget_limits`).
+    pub limit: Option<f64>,
+    pub forecasted_percent: f64,
+    pub actual_percent: f64,
+    /// Counts what carries the ownership tags; else everything the account is billed.
+    pub by_tags: bool,
 }
 
 // ---- lowering --------------------------------------------------------------------------------
 
 /// A name that must start with the project and carry the environment between dashes.
-fn env_name(
+fn env_name<L>(
     cx: &mut Cx,
-    p: &Pair<'_, MonitoringLayer>,
+    p: &Pair<'_, L>,
     field: &str,
     at: Option<At<String>>,
     max: usize,
@@ -231,7 +260,11 @@ fn env_name(
     at.value
 }
 
-pub(in crate::spec) fn lower(cx: &mut Cx, p: &Pair<'_, MonitoringLayer>) -> MonitoringSpec {
+pub(in crate::spec) fn lower(
+    cx: &mut Cx,
+    p: &Pair<'_, MonitoringLayer>,
+    region: &str,
+) -> MonitoringSpec {
     let topic = p.opt("topic", |l| l.topic.as_ref());
     let topic = env_name(cx, p, "topic", topic, 256);
     let dashboard = p.opt("dashboard", |l| l.dashboard.as_ref());
@@ -277,12 +310,16 @@ pub(in crate::spec) fn lower(cx: &mut Cx, p: &Pair<'_, MonitoringLayer>) -> Moni
         };
         alarms.insert(w.key.to_owned(), spec);
     }
+    let b = p.sub("budget", |l| l.budget.as_ref());
+    let budget =
+        (b.base.is_some() || b.env.is_some()).then(|| lower_budget(cx, &b, region, emails.len()));
     MonitoringSpec {
         topic,
         dashboard,
         alarm_prefix,
         emails,
         alarms,
+        budget,
     }
 }
 
@@ -322,6 +359,78 @@ fn lower_alarm(cx: &mut Cx, a: &Pair<'_, AlarmLayer>, w: &Watch) -> AlarmSpec {
         comparison: comparison.to_owned(),
         period,
         evaluation_periods,
+    }
+}
+
+/// AWS's limits on a budget notification's subscribers: "A notification can have one SNS
+/// subscriber and up to 10 email subscribers" (Budgets API reference,
+/// NotificationWithSubscribers); the topic is the one SNS subscriber.
+const BUDGET_EMAILS: usize = 10;
+/// "The maximum limit for your threshold is 1,000,000% above the budgeted amount" (Budgets
+/// API reference, Notification).
+const MAX_PERCENT: f64 = 1_000_000.0;
+
+fn lower_budget(cx: &mut Cx, b: &Pair<'_, BudgetLayer>, region: &str, emails: usize) -> BudgetSpec {
+    let name = b.opt("name", |l| l.name.as_ref());
+    // BudgetName: 1-100 characters, no ':' or '\\' (Budgets API reference, Budget): the
+    // names provision checks (lowercase, digits, '-') are within that.
+    let name = env_name(cx, b, "name", name, 100);
+    if emails > BUDGET_EMAILS {
+        let at = b.table_origin();
+        cx.d.push(crate::spec::diag::Diagnostic::new(
+            at,
+            "monitoring.emails".to_owned(),
+            format!(
+                "{emails} e-mail addresses, but a budget notification takes at most {BUDGET_EMAILS} e-mail subscribers (AWS Budgets): list fewer, or subscribe a list address"
+            ),
+        ));
+    }
+    let limit = b.opt("limit", |l| l.limit.as_ref()).map(|at| {
+        // Spend.Amount is a positive decimal (`([0-9]*\\.)?[0-9]+`, Budgets API reference, Spend).
+        if !at.value.is_finite() || at.value <= 0.0 {
+            cx.d.push(at.diag(format!(
+                "{} is not a budget limit: it must be a number of US dollars above 0",
+                at.value
+            )));
+        }
+        cx.remember(&at);
+        at.value
+    });
+    if limit.is_none() && !PRICED_REGIONS.contains(&region) {
+        cx.d.push(crate::spec::diag::Diagnostic::new(
+            b.table_origin(),
+            format!("{}.limit", b.path),
+            format!(
+                "missing; provision has no price table for {region} to estimate the default limit from: set `limit` (US dollars a month)"
+            ),
+        ));
+    }
+    let percent = |cx: &mut Cx, at: Option<At<f64>>, default: f64| match at {
+        Some(at) => {
+            if !at.value.is_finite() || at.value <= 0.0 || at.value > MAX_PERCENT {
+                cx.d.push(at.diag(format!(
+                    "{} is not a threshold: a percentage of the limit above 0 and at most 1000000",
+                    at.value
+                )));
+            }
+            at.value
+        }
+        None => default,
+    };
+    let forecasted = b.opt("forecasted_percent", |l| l.forecasted_percent.as_ref());
+    let forecasted_percent = percent(cx, forecasted, 80.0);
+    let actual = b.opt("actual_percent", |l| l.actual_percent.as_ref());
+    let actual_percent = percent(cx, actual, 100.0);
+    let scope = b.opt("scope", |l| l.scope.as_ref());
+    let by_tags = scope.map_or(Some(true), |at| {
+        cx.choice(&at, &[("tags", true), ("account", false)])
+    });
+    BudgetSpec {
+        name,
+        limit,
+        forecasted_percent,
+        actual_percent,
+        by_tags: by_tags.unwrap_or(true),
     }
 }
 
@@ -383,8 +492,13 @@ pub(in crate::spec) fn desire(b: &mut Builder<'_>, m: &MonitoringSpec) {
         topic.clone(),
         Attrs::AlarmTopic(AlarmTopicAttrs {
             name: m.topic.clone(),
+            policy: topic_policy(m.budget.is_some()),
         }),
     );
+    if let Some(budget) = &m.budget {
+        let attrs = budget_attrs(spec, m, budget, &topic);
+        b.add(addr(Stack::Shared, Kind::Budget), Attrs::Budget(attrs));
+    }
     for email in &m.emails {
         let sub = Address::named(
             Stack::Shared,
@@ -458,9 +572,169 @@ pub(in crate::spec) fn desire(b: &mut Builder<'_>, m: &MonitoringSpec) {
     }
 }
 
+/// The alarm topic's access policy, `{topic}` and `{account}` standing for its ARN and
+/// account (`AlarmTopicAttrs::policy`): SNS's default statement (the owner's account may use
+/// the topic, which CloudWatch alarms publish through), and with a budget AWS Budgets'
+/// permission to publish, for this account's budgets only, as AWS's Cost Management guide,
+/// "Creating an Amazon SNS topic for budget notifications", writes it.
+pub fn topic_policy(budgets: bool) -> String {
+    let mut statements = vec![serde_json::json!({
+        "Sid": "__default_statement_ID",
+        "Effect": "Allow",
+        "Principal": {"AWS": "*"},
+        "Action": [
+            "SNS:AddPermission", "SNS:DeleteTopic", "SNS:GetTopicAttributes",
+            "SNS:ListSubscriptionsByTopic", "SNS:Publish", "SNS:RemovePermission",
+            "SNS:SetTopicAttributes", "SNS:Subscribe"
+        ],
+        "Resource": "{topic}",
+        "Condition": {"StringEquals": {"AWS:SourceOwner": "{account}"}}
+    })];
+    if budgets {
+        statements.push(serde_json::json!({
+            "Sid": "AWSBudgetsSNSPublishingPermissions",
+            "Effect": "Allow",
+            "Principal": {"Service": "budgets.amazonaws.com"},
+            "Action": "SNS:Publish",
+            "Resource": "{topic}",
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": "{account}"},
+                "ArnLike": {"aws:SourceArn": "arn:aws:budgets::{account}:*"}
+            }
+        }));
+    }
+    serde_json::json!({
+        "Version": "2008-10-17",
+        "Id": "__default_policy_ID",
+        "Statement": statements
+    })
+    .to_string()
+}
+
+/// The budget: monthly, of what AWS bills (`COST`), counting only what carries the
+/// environment's ownership tags, notifying the topic and the e-mails when the forecast and
+/// when the actual cost pass their share of the limit. The limit left empty here is the
+/// estimate's, filled by `cost::fill_budget_limits` (the engine, `envdiff`): pricing is not
+/// the spec's to do.
+fn budget_attrs(
+    spec: &EnvSpec,
+    m: &MonitoringSpec,
+    b: &BudgetSpec,
+    topic: &Address,
+) -> BudgetAttrs {
+    let notification = |kind: &str, percent: f64| BudgetNotification {
+        notification_type: kind.to_owned(),
+        comparison: "GREATER_THAN".into(),
+        threshold: Threshold(percent),
+        threshold_type: "PERCENTAGE".into(),
+        topic: Some(Ref::Managed(topic.clone())),
+        emails: m.emails.iter().cloned().collect(),
+    };
+    BudgetAttrs {
+        name: b.name.clone(),
+        budget_type: "COST".into(),
+        time_unit: "MONTHLY".into(),
+        limit_usd: b.limit.map(usd).unwrap_or_default(),
+        // A budget in an account of the environment's own counts what that account is billed
+        // ("Primary view: Shows cost management data for your current account", Cost
+        // Management guide, billing views): no filter, and no cost allocation tag to activate.
+        scope: match b.by_tags {
+            true => [
+                (TAG_PROJECT.to_owned(), spec.project.clone()),
+                (TAG_ENV.to_owned(), spec.env.clone()),
+            ]
+            .into(),
+            false => BTreeMap::new(),
+        },
+        notifications: vec![
+            notification("ACTUAL", b.actual_percent),
+            notification("FORECASTED", b.forecasted_percent),
+        ],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn staging() -> crate::model::DesiredState {
+        let loaded = crate::spec::load_one(std::path::Path::new("specs"), "staging").unwrap();
+        crate::spec::desired::build(&loaded.spec)
+    }
+
+    #[test]
+    fn staging_s_budget_notifies_the_topic_and_the_e_mails_at_80_and_100_percent() {
+        let d = staging();
+        let Attrs::Budget(b) = &d.resources[&addr(Stack::Shared, Kind::Budget)].attrs else {
+            panic!("a budget");
+        };
+        assert_eq!(b.name, "agentpass-staging-monthly");
+        assert_eq!(
+            (b.budget_type.as_str(), b.time_unit.as_str()),
+            ("COST", "MONTHLY")
+        );
+        let scope: Vec<(&str, &str)> = b
+            .scope
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(scope, [(TAG_ENV, "staging"), (TAG_PROJECT, "agentpass")]);
+        let topic = Ref::Managed(addr(Stack::Shared, Kind::AlarmTopic));
+        let got: Vec<(&str, f64, Option<&Ref>, Vec<&str>)> = b
+            .notifications
+            .iter()
+            .map(|n| {
+                assert_eq!(
+                    (n.comparison.as_str(), n.threshold_type.as_str()),
+                    ("GREATER_THAN", "PERCENTAGE")
+                );
+                let emails = n.emails.iter().map(String::as_str).collect();
+                (
+                    n.notification_type.as_str(),
+                    n.threshold.0,
+                    n.topic.as_ref(),
+                    emails,
+                )
+            })
+            .collect();
+        let emails = vec!["ops+staging@example.com"];
+        assert_eq!(
+            got,
+            [
+                ("ACTUAL", 100.0, Some(&topic), emails.clone()),
+                ("FORECASTED", 80.0, Some(&topic), emails)
+            ]
+        );
+        // The limit is the estimate's, filled outside the spec (`cost::fill_budget_limits`).
+        assert_eq!(b.limit_usd, "");
+        // The budget refers to the topic: created after it, deleted before it.
+        let refs = d.resources[&addr(Stack::Shared, Kind::Budget)].attrs.refs();
+        assert_eq!(refs, [&topic, &topic]);
+    }
+
+    #[test]
+    fn the_topic_lets_budgets_publish_only_with_a_budget() {
+        let with: serde_json::Value = serde_json::from_str(&topic_policy(true)).unwrap();
+        let without: serde_json::Value = serde_json::from_str(&topic_policy(false)).unwrap();
+        assert_eq!(with["Statement"].as_array().unwrap().len(), 2);
+        assert_eq!(without["Statement"].as_array().unwrap().len(), 1);
+        let budgets = &with["Statement"][1];
+        assert_eq!(budgets["Principal"]["Service"], "budgets.amazonaws.com");
+        assert_eq!(
+            budgets["Condition"]["StringEquals"]["aws:SourceAccount"],
+            "{account}"
+        );
+        assert_eq!(
+            budgets["Condition"]["ArnLike"]["aws:SourceArn"],
+            "arn:aws:budgets::{account}:*"
+        );
+        let d = staging();
+        let Attrs::AlarmTopic(t) = &d.resources[&addr(Stack::Shared, Kind::AlarmTopic)].attrs
+        else {
+            panic!("a topic");
+        };
+        assert_eq!(t.policy, topic_policy(true));
+    }
 
     #[test]
     fn e_mail_addresses() {

@@ -774,8 +774,9 @@ fn shaped(
             &format!("{{\"message\":\"{message}\"}}"),
             head,
         ),
-        // AWS JSON 1.1 (the Resource Groups Tagging API, signing name `tagging`).
-        "tagging" => response(
+        // AWS JSON 1.1 (the Resource Groups Tagging API, signing name `tagging`; Budgets, Cost
+        // Explorer): the code in `__type`.
+        "tagging" | "budgets" | "ce" => response(
             status,
             reason,
             &[("Content-Type", "application/x-amz-json-1.1")],

@@ -124,7 +124,7 @@ async fn name_tag(aws: &provision::aws::Aws, id: &str, name: &str) {
         .unwrap();
 }
 
-/// Makes the whole staging environment (47 provision resources) by hand.
+/// Makes the whole staging environment (48 provision resources) by hand.
 pub async fn make_staging(aws: &provision::aws::Aws) -> Handmade {
     let mut made = Vec::new();
     let mut net = network(aws, &mut made).await;

@@ -242,6 +242,7 @@ pub async fn monitoring(
             json!({"id": name, "alarm_name": name, "namespace": ns, "metric_name": metric, "threshold": threshold}),
         );
     }
+    budget(aws, &topic, made).await;
     let body = json!({"widgets": []}).to_string();
     aws.cloudwatch
         .put_dashboard()
@@ -257,5 +258,68 @@ pub async fn monitoring(
         "backend",
         ("aws_cloudwatch_dashboard", "main"),
         json!({"id": "agentpass-staging", "dashboard_name": "agentpass-staging", "dashboard_body": body}),
+    );
+}
+
+/// The monthly budget, notifying the topic, as `aws_budgets_budget` makes it (the provider's id
+/// is `ACCOUNT:NAME`; provision takes the ARN).
+async fn budget(aws: &provision::aws::Aws, topic: &str, made: &mut Vec<Made>) {
+    use aws_sdk_budgets::types::{
+        Budget, BudgetType, ComparisonOperator, Notification, NotificationType,
+        NotificationWithSubscribers, Spend, Subscriber, SubscriptionType, TimeUnit,
+    };
+    let account = topic.split(':').nth(4).unwrap();
+    let name = "agentpass-staging-monthly";
+    let notification = |kind: NotificationType, threshold: f64| {
+        NotificationWithSubscribers::builder()
+            .notification(
+                Notification::builder()
+                    .notification_type(kind)
+                    .comparison_operator(ComparisonOperator::GreaterThan)
+                    .threshold(threshold)
+                    .build()
+                    .unwrap(),
+            )
+            .subscribers(
+                Subscriber::builder()
+                    .subscription_type(SubscriptionType::Sns)
+                    .address(topic)
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+            .unwrap()
+    };
+    aws.budgets
+        .create_budget()
+        .account_id(account)
+        .budget(
+            Budget::builder()
+                .budget_name(name)
+                .budget_type(BudgetType::Cost)
+                .time_unit(TimeUnit::Monthly)
+                .budget_limit(
+                    Spend::builder()
+                        .amount("150.0")
+                        .unit("USD")
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .notifications_with_subscribers(notification(NotificationType::Actual, 100.0))
+        .notifications_with_subscribers(notification(NotificationType::Forecasted, 80.0))
+        .send()
+        .await
+        .unwrap();
+    let arn = format!("arn:aws:budgets::{account}:budget/{name}");
+    push(
+        made,
+        Some("shared.budget"),
+        &arn,
+        "shared",
+        ("aws_budgets_budget", "monthly"),
+        json!({"id": format!("{account}:{name}"), "arn": arn, "name": name, "budget_type": "COST", "limit_amount": "150.0", "limit_unit": "USD", "time_unit": "MONTHLY"}),
     );
 }
