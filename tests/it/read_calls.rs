@@ -10,8 +10,11 @@ use crate::support::{self, Account, assert_ok, text};
 use aws_sdk_cloudwatch::types::Tag;
 use provision::model::{TAG_ADDRESS, TAG_ENV, TAG_PROJECT, TAG_STACK};
 
-/// The most calls a converged plan of full staging may make (issue 23: 69 before).
-const CEILING: u64 = 35;
+/// The most calls a converged plan of full staging may make (issue 23: 69 before). 35 read the
+/// 47 resources staging had before its budget; the budget adds 7 (Budgets' five reads of one
+/// budget: the listing, its tags, its notifications and each one's subscribers; the topic's
+/// policy; plan's cost allocation tag check). Issue 23 aims at 35 in all: not met yet.
+const CEILING: u64 = 42;
 
 /// Operation -> calls, from a `--stats` report ("  SERVICE  OPERATION  N calls").
 fn operations(out: &Output) -> BTreeMap<String, u64> {
@@ -22,7 +25,18 @@ fn operations(out: &Output) -> BTreeMap<String, u64> {
         .filter_map(|l| {
             let mut words = l.split_whitespace().rev();
             let n: u64 = words.next()?.parse().ok()?;
-            Some((words.next()?.to_owned(), n))
+            let op = words.next()?;
+            // Budgets' operations apart: its `ListTagsForResource` is the budget's own tag read
+            // (Budgets is global, outside the regional tagging API's listing).
+            let budgets = l.trim_start().to_lowercase().starts_with("budgets");
+            Some((
+                if budgets {
+                    format!("budgets.{op}")
+                } else {
+                    op.to_owned()
+                },
+                n,
+            ))
         })
         .fold(BTreeMap::new(), |mut m, (op, n)| {
             *m.entry(op).or_default() += n;
