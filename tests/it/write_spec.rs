@@ -275,6 +275,100 @@ async fn a_network_terraform_named_is_taken_over_with_its_names_written_into_the
     }
 }
 
+/// The acceptance the other way: the spec says nothing of Terraform's names; `--map` and
+/// `--map-file` say which group is which, and `--write-spec` writes both the names and the
+/// descriptions AWS cannot change, then imports with nothing replaced.
+#[tokio::test(flavor = "multi_thread")]
+async fn terraform_names_stated_with_map_are_written_by_write_spec_and_nothing_is_replaced() {
+    let acct = Account::new();
+    let dir = acct.workdir();
+    let d = dir.path();
+    let aws = acct.aws().await;
+    let (made, groups) = terraform_network(&aws).await;
+    std::fs::create_dir_all(d.join("tf")).unwrap();
+    let state = serde_json::to_string_pretty(&made.terraform_state("shared")).unwrap();
+    std::fs::write(d.join("tf/terraform.tfstate"), state).unwrap();
+    std::fs::write(
+        d.join("staging.map"),
+        "# Terraform's addresses = provision's\n\
+         module.shared.aws_security_group.backend = shared.security_group.backend-app\n\
+         module.shared.aws_security_group.console = shared.security_group.console-app\n\
+         module.shared.aws_security_group.rds     = shared.security_group.rds\n",
+    )
+    .unwrap();
+    let before = spec(d, "staging.toml");
+    let tf = [
+        "import",
+        "--env",
+        "staging",
+        "--from-terraform",
+        "tf",
+        "--map",
+        "module.shared.aws_security_group.alb_public=shared.security_group.public-lb",
+        "--map",
+        "module.shared.aws_security_group.alb_internal=shared.security_group.internal-lb",
+        "--map-file",
+        "staging.map",
+    ];
+    let out = acct.provision(d, &[&tf[..], &["--dry-run"]].concat());
+    assert_ok(&out);
+    let shown = stdout(&out);
+    assert_eq!(shown.matches("stated by").count(), 5, "{shown}");
+    assert_eq!(
+        shown.matches("+name = \"agentpass-staging-").count(),
+        5,
+        "{shown}"
+    );
+    assert_eq!(spec(d, "staging.toml"), before, "a dry run writes nothing");
+
+    let out = acct.provision(d, &[&tf[..], &["--write-spec"]].concat());
+    assert!(matches!(out.status.code(), Some(0 | 2)), "{}", text(&out));
+    let written = spec(d, "staging.toml");
+    assert!(
+        written.starts_with(&before),
+        "what was there is kept as it was"
+    );
+    for (key, suffix) in [
+        ("public-lb", "alb-public-sg"),
+        ("internal-lb", "alb-internal-sg"),
+        ("backend-app", "backend-sg"),
+        ("console-app", "console-sg"),
+        ("rds", "rds-sg"),
+    ] {
+        let table = format!(
+            "[security_groups.{key}]\nname = \"agentpass-staging-{suffix}\"\ndescription = \"{TERRAFORM}\"\n"
+        );
+        assert!(written.contains(&table), "{key}: {written}");
+    }
+
+    let (code, plan) = acct.json(d, &["plan", "--env", "staging"]);
+    assert_eq!(code, Some(2), "{plan}");
+    for (address, (action, fields)) in &changes(&plan) {
+        assert!(
+            action != "replace" && action != "delete",
+            "{address}: {action}"
+        );
+        assert!(
+            !fields.iter().any(|f| f == "name" || f == "description"),
+            "{address}: {fields:?}"
+        );
+    }
+    let ids = live_ids(&aws, "staging").await;
+    for (key, tf_name) in [
+        ("public-lb", "alb_public"),
+        ("internal-lb", "alb_internal"),
+        ("backend-app", "backend"),
+        ("console-app", "console"),
+        ("rds", "rds"),
+    ] {
+        assert_eq!(
+            ids[&format!("shared.security_group.{key}")],
+            groups[tf_name],
+            "{key}"
+        );
+    }
+}
+
 /// After changes made outside provision: what the spec cannot state is refused with its reason
 /// and nothing is written; accepted values land in the file that sets them, comments kept, and
 /// plan and drift are then empty.
