@@ -25,27 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 CALL = re.compile(r"^\s+(\S.*?)\s{2,}(\S+)\s+(\d+) calls")
 TOTAL = re.compile(r"^AWS calls: (\d+) \((\d+) mutating\), (\d+) attempts, (\d+) retries")
 
-EXTRA_SUBNETS = """
-[network.subnets.public-c]
-tier = "public"
-availability_zone = "us-east-2a"
-cidr = "10.2.3.0/24"
-
-[network.subnets.public-d]
-tier = "public"
-availability_zone = "us-east-2b"
-cidr = "10.2.4.0/24"
-
-[network.subnets.private-c]
-tier = "private"
-availability_zone = "us-east-2a"
-cidr = "10.2.12.0/24"
-
-[network.subnets.private-d]
-tier = "private"
-availability_zone = "us-east-2b"
-cidr = "10.2.13.0/24"
-"""
+# Appended to staging.toml by --double-subnets (tests/it/read_calls.rs appends the same file).
+EXTRA_SUBNETS = "\n" + (ROOT / "bench/specs/extra_subnets.toml").read_text()
 
 
 def workdir(account, double):

@@ -88,27 +88,8 @@ async fn four_more_alarms(acct: &Account) {
     }
 }
 
-const EXTRA_SUBNETS: &str = r#"
-[network.subnets.public-c]
-tier = "public"
-availability_zone = "us-east-2a"
-cidr = "10.2.3.0/24"
-
-[network.subnets.public-d]
-tier = "public"
-availability_zone = "us-east-2b"
-cidr = "10.2.4.0/24"
-
-[network.subnets.private-c]
-tier = "private"
-availability_zone = "us-east-2a"
-cidr = "10.2.12.0/24"
-
-[network.subnets.private-d]
-tier = "private"
-availability_zone = "us-east-2b"
-cidr = "10.2.13.0/24"
-"#;
+/// Four subnets more, the file bench/run.py --double-subnets appends too.
+const EXTRA_SUBNETS: &str = include_str!("../../bench/specs/extra_subnets.toml");
 
 #[tokio::test]
 async fn a_converged_staging_reads_in_at_most_35_calls_whatever_its_size() {
@@ -164,7 +145,7 @@ async fn a_converged_staging_reads_in_at_most_35_calls_whatever_its_size() {
     assert_ok(&out);
 
     let staging = d.join("specs/staging.toml");
-    let spec = std::fs::read_to_string(&staging).unwrap() + EXTRA_SUBNETS;
+    let spec = std::fs::read_to_string(&staging).unwrap() + "\n" + EXTRA_SUBNETS;
     std::fs::write(&staging, spec).unwrap();
     assert_ok(&acct.apply(d, "staging", &[]));
     let (doubled, doubled_ops) = converged_plan(&acct, d);
