@@ -34,7 +34,7 @@ impl Session {
     /// Whether the budgets `plan` creates, replaces or updates count anything: a warning when
     /// their tags are not active cost allocation tags, or when Cost Explorer could not say.
     /// No call when no budget scoped by tags changes.
-    pub async fn cost_allocation(&self, plan: &Plan) -> Option<CostTags> {
+    pub(crate) async fn cost_allocation(&self, plan: &Plan) -> Option<CostTags> {
         let keys = cost_tags::keys_to_check(plan);
         if keys.is_empty() {
             return None;

@@ -1,14 +1,16 @@
 //! A budget scoped by tags counts nothing until those tags are active cost allocation tags
-//! (AWS Billing user guide, "Activating user-defined cost allocation tags": only the management
-//! or a standalone account activates them, and a key AWS has not billed yet takes up to 24
-//! hours to appear). Whether they are is the account's billing setting, which provision never
-//! changes, and Cost Explorer's `ListCostAllocationTags` is the only way to know it.
+//! (AWS Billing user guide, "Using user-defined cost allocation tags", custom-tags.html: only
+//! the management account or a standalone account activates them, and a key AWS has not
+//! billed yet takes up to 24 hours to appear). Cost Explorer's `ListCostAllocationTags` (Cost Explorer API reference)
+//! tells a key's status, `Active` or `Inactive`: the account's billing setting, which
+//! provision never changes.
 //!
-//! The plan asks only when it creates, replaces or updates a budget: that is when the user
-//! decides on the budget and can act on the answer. A budget that stays as it is counts what
-//! it counted the last time the plan said so, and activation is the account owner's step at
-//! any time, not something a later plan or apply could do; so a converged plan, drift and
-//! apply make no such call. Pure: the engine makes the call (`Session::cost_allocation`).
+//! The plan asks only when it creates, replaces or updates a budget: when the budget is
+//! decided on and the answer can be acted on. The status changes nothing the plan or apply
+//! does to the budget, and neither can change the status (the account owner activates, at
+//! any time; the same page notes an account moving to another organization loses them), so a
+//! plan that leaves the budget as it is, drift and apply make no such call.
+//! Pure: the engine asks (`Session::cost_allocation`).
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -42,7 +44,7 @@ pub enum CostTags {
         inactive: Vec<String>,
     },
     /// Cost Explorer could not be asked (`error` says why: credentials without
-    /// `ce:ListCostAllocationTags`, a member account, an outage).
+    /// `ce:ListCostAllocationTags`, an outage).
     Unchecked { error: String },
 }
 
