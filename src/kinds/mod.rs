@@ -438,6 +438,24 @@ mod tests {
     }
 
     #[test]
+    fn every_charge_names_a_row_of_a_section() {
+        for kind in Kind::ALL {
+            let Price::Charges(charges) = kind.describe().price else {
+                continue;
+            };
+            for c in charges {
+                let parts: Vec<&str> = c.rate.split('.').collect();
+                assert!(
+                    parts.len() == 2 && parts.iter().all(|p| !p.is_empty()),
+                    "{kind}: {}",
+                    c.rate
+                );
+                assert!(!c.item.is_empty() && !c.unit.is_empty(), "{kind}");
+            }
+        }
+    }
+
+    #[test]
     fn every_kind_names_the_call_that_reads_it_by_id() {
         for kind in Kind::ALL {
             assert!(!kind.describe().lookup.is_empty(), "{kind}");
