@@ -29,7 +29,7 @@ impl KindDef for NatGateway {
                 quantity: Quantity::Assumed("nat_gb_per_month"),
             },
         ]),
-        // Billed by the hour whether it carries traffic or not: a pause deletes it.
+        // A pause deletes it and keeps its Elastic IP (that kind's form is `Identity`).
         paused: PausedForm::Removed,
         ..PLAIN
     };
