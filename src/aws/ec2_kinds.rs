@@ -21,9 +21,10 @@ fn one(name: &str, id: &str) -> aws_sdk_ec2::types::Filter {
 
 /// An EC2 kind's [`AwsKind`] impl. What every EC2 kind does alike is written here once: its
 /// tags read by id through a filter, `ec2_write::retag` (CreateTags and DeleteTags take the
-/// ids of EC2 resources of any type: EC2 API reference, `ResourceId.N`), and AWS's "not found" from the read by id (`$op`, the description's `lookup`). Each
-/// kind gives its create, update and delete, and its own `tags_now` where a filter is not
-/// enough (the second form).
+/// ids of EC2 resources of any type: EC2 API reference, `ResourceId.N`), and AWS's "not
+/// found" from the read by id (`$op`, the description's `lookup`). Each kind gives its
+/// create, update and delete, and its own `tags_now` where a filter is not enough (the
+/// second form).
 macro_rules! ec2_kind {
     (
         $kind:ty,
