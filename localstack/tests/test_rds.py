@@ -86,7 +86,8 @@ def test_an_instance_shows_its_subnet_group_as_the_groups_describe_does(rds, aws
     is "the subnet group associated with the DB instance, including the name, description, and
     subnets in the subnet group"
     (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DBInstance.html), a
-    DBSubnetGroup with its VpcId and DBSubnetGroupArn (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DBSubnetGroup.html), as the
+    DBSubnetGroup with its VpcId and DBSubnetGroupArn
+    (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DBSubnetGroup.html), as the
     group is now, after a ModifyDBSubnetGroup too."""
     ec2 = aws("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.4.0.0/16")["Vpc"]["VpcId"]
