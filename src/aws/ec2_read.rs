@@ -1,5 +1,6 @@
-//! Reading the network: one tag-filtered Describe per resource type, all concurrently, then
-//! normalised into live-state attributes whose references are addresses.
+//! Reading the network: one tag-filtered Describe per resource type, all concurrently (Elastic
+//! IPs after the NAT gateways, which may show them all: `nats_hold_all`), then normalised into
+//! live-state attributes whose references are addresses.
 
 use std::collections::{BTreeMap, BTreeSet};
 
