@@ -38,6 +38,42 @@ async fn api_not_found(s: &ApiGateway, address: &Address, id: &str) -> Option<Aw
     )
 }
 
+/// An API Gateway kind read by one Get call and tagged at its own ARN, `{path}/{id}` (an API
+/// key, a usage plan): its tags read by id, retag and AWS's "not found" written once here;
+/// each gives its create, update and delete.
+macro_rules! tagged_at {
+    ($kind:ty, $op:literal: $get:ident($by:ident), $path:literal; $($steps:tt)*) => {
+        impl AwsKind for $kind {
+            type Service = ApiGateway;
+
+            async fn tags_now(s: &ApiGateway, op: &Op<'_>) -> Result<Option<Tags>, AwsError> {
+                let (res, id) = (op.resource(), op.id());
+                let found = match s.client.$get().$by(id).send().await {
+                    Ok(k) => Ok((tags_of(k.tags()), format!(concat!($path, "/{}"), id))),
+                    Err(e) => Err(AwsError::from_sdk(ERRORS, &res, $op, e)),
+                };
+                tags_found(&s.client, &res, found).await
+            }
+
+            async fn retag(
+                s: &ApiGateway,
+                op: &Op<'_>,
+                set: &BTreeMap<String, String>,
+                remove: &BTreeSet<String>,
+            ) -> Result<(), AwsError> {
+                let arn = arn(&s.client, &format!(concat!($path, "/{}"), op.id()));
+                apigateway::retag_arn(&s.client, op, arn, set, remove).await
+            }
+
+            async fn not_found(s: &ApiGateway, address: &Address, id: &str) -> Option<AwsError> {
+                super::service::refused!(ERRORS, &address.to_string(), $op, s.client.$get().$by(id))
+            }
+
+            $($steps)*
+        }
+    };
+}
+
 impl AwsKind for crate::kinds::rest_api::RestApi {
     type Service = ApiGateway;
 
@@ -89,17 +125,9 @@ impl AwsKind for crate::kinds::rest_api::RestApi {
     }
 }
 
-impl AwsKind for crate::kinds::api_key::ApiKey {
-    type Service = ApiGateway;
-
-    async fn tags_now(s: &ApiGateway, op: &Op<'_>) -> Result<Option<Tags>, AwsError> {
-        let (res, id) = (op.resource(), op.id());
-        let found = match s.client.get_api_key().api_key(id).send().await {
-            Ok(k) => Ok((tags_of(k.tags()), format!("/apikeys/{id}"))),
-            Err(e) => Err(AwsError::from_sdk(ERRORS, &res, "GetApiKey", e)),
-        };
-        tags_found(&s.client, &res, found).await
-    }
+tagged_at! {
+    crate::kinds::api_key::ApiKey,
+    "GetApiKey": get_api_key(api_key), "/apikeys";
 
     async fn create(s: &ApiGateway, op: &Op<'_>) -> Result<String, AwsError> {
         let Attrs::ApiKey(a) = op.after()? else {
@@ -115,32 +143,12 @@ impl AwsKind for crate::kinds::api_key::ApiKey {
         apigateway::update_key(&s.client, op, b, a).await
     }
 
-    async fn retag(
-        s: &ApiGateway,
-        op: &Op<'_>,
-        set: &BTreeMap<String, String>,
-        remove: &BTreeSet<String>,
-    ) -> Result<(), AwsError> {
-        let arn = arn(&s.client, &format!("/apikeys/{}", op.id()));
-        apigateway::retag_arn(&s.client, op, arn, set, remove).await
-    }
-
     async fn delete(s: &ApiGateway, op: &Op<'_>) -> Result<(), AwsError> {
         let r = s.client.delete_api_key().api_key(op.id()).send().await;
         done_if(
             r.map(|_| ())
                 .map_err(|e| AwsError::from_sdk(ERRORS, op.resource(), "DeleteApiKey", e)),
             &[Gone],
-        )
-    }
-
-    async fn not_found(s: &ApiGateway, address: &Address, id: &str) -> Option<AwsError> {
-        let res = address.to_string();
-        super::service::refused!(
-            ERRORS,
-            &res,
-            "GetApiKey",
-            s.client.get_api_key().api_key(id)
         )
     }
 }
@@ -276,17 +284,9 @@ impl AwsKind for crate::kinds::api_stage::ApiStage {
     }
 }
 
-impl AwsKind for crate::kinds::usage_plan::UsagePlan {
-    type Service = ApiGateway;
-
-    async fn tags_now(s: &ApiGateway, op: &Op<'_>) -> Result<Option<Tags>, AwsError> {
-        let (res, id) = (op.resource(), op.id());
-        let found = match s.client.get_usage_plan().usage_plan_id(id).send().await {
-            Ok(u) => Ok((tags_of(u.tags()), format!("/usageplans/{id}"))),
-            Err(e) => Err(AwsError::from_sdk(ERRORS, &res, "GetUsagePlan", e)),
-        };
-        tags_found(&s.client, &res, found).await
-    }
+tagged_at! {
+    crate::kinds::usage_plan::UsagePlan,
+    "GetUsagePlan": get_usage_plan(usage_plan_id), "/usageplans";
 
     async fn create(s: &ApiGateway, op: &Op<'_>) -> Result<String, AwsError> {
         let Attrs::UsagePlan(a) = op.after()? else {
@@ -302,26 +302,7 @@ impl AwsKind for crate::kinds::usage_plan::UsagePlan {
         apigateway::update_plan(&s.client, op, b, a).await
     }
 
-    async fn retag(
-        s: &ApiGateway,
-        op: &Op<'_>,
-        set: &BTreeMap<String, String>,
-        remove: &BTreeSet<String>,
-    ) -> Result<(), AwsError> {
-        let arn = arn(&s.client, &format!("/usageplans/{}", op.id()));
-        apigateway::retag_arn(&s.client, op, arn, set, remove).await
-    }
-
     async fn delete(s: &ApiGateway, op: &Op<'_>) -> Result<(), AwsError> {
         apigateway::delete_plan(&s.client, op).await
-    }
-
-    async fn not_found(s: &ApiGateway, address: &Address, id: &str) -> Option<AwsError> {
-        super::service::refused!(
-            ERRORS,
-            &address.to_string(),
-            "GetUsagePlan",
-            s.client.get_usage_plan().usage_plan_id(id)
-        )
     }
 }

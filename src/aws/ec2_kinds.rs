@@ -19,19 +19,60 @@ fn one(name: &str, id: &str) -> aws_sdk_ec2::types::Filter {
     id_filter(name, vec![id.to_owned()])
 }
 
-impl AwsKind for crate::kinds::vpc::Vpc {
-    type Service = Ec2;
+/// An EC2 kind's [`AwsKind`] impl. What every EC2 kind does alike is written here once: its
+/// tags read by id through a filter, `ec2_write::retag` (CreateTags and DeleteTags take the
+/// ids of EC2 resources of any type: EC2 API reference, `ResourceId.N`), and AWS's "not
+/// found" from the read by id (`$op`, the description's `lookup`). Each kind gives its
+/// create, update and delete, and its own `tags_now` where a filter is not enough (the
+/// second form).
+macro_rules! ec2_kind {
+    (
+        $kind:ty,
+        $op:literal: $describe:ident, filter $filter:literal, listed $list:ident, by id $ids:ident;
+        $($steps:tt)*
+    ) => {
+        ec2_kind! {
+            $kind,
+            $op: $describe, by id $ids;
+            async fn tags_now(s: &Ec2, op: &Op<'_>) -> Result<Option<Tags>, AwsError> {
+                let out = s
+                    .client
+                    .$describe()
+                    .filters(one($filter, op.id()))
+                    .send()
+                    .await
+                    .map_err(sdk_err(ERRORS, &op.resource(), $op))?;
+                Ok(out.$list().first().map(|v| tags_of(v.tags())))
+            }
+            $($steps)*
+        }
+    };
+    ($kind:ty, $op:literal: $describe:ident, by id $ids:ident; $($steps:tt)*) => {
+        impl AwsKind for $kind {
+            type Service = Ec2;
 
-    async fn tags_now(s: &Ec2, op: &Op<'_>) -> Result<Option<Tags>, AwsError> {
-        let out = s
-            .client
-            .describe_vpcs()
-            .filters(one("vpc-id", op.id()))
-            .send()
-            .await
-            .map_err(sdk_err(ERRORS, &op.resource(), "DescribeVpcs"))?;
-        Ok(out.vpcs().first().map(|v| tags_of(v.tags())))
-    }
+            async fn retag(
+                s: &Ec2,
+                op: &Op<'_>,
+                set: &BTreeMap<String, String>,
+                remove: &BTreeSet<String>,
+            ) -> Result<(), AwsError> {
+                ec2_write::retag(&s.client, op, set, remove).await
+            }
+
+            async fn not_found(s: &Ec2, address: &Address, id: &str) -> Option<AwsError> {
+                let c = &s.client;
+                super::service::refused!(ERRORS, &address.to_string(), $op, c.$describe().$ids(id))
+            }
+
+            $($steps)*
+        }
+    };
+}
+
+ec2_kind! {
+    crate::kinds::vpc::Vpc,
+    "DescribeVpcs": describe_vpcs, filter "vpc-id", listed vpcs, by id vpc_ids;
 
     async fn create(s: &Ec2, op: &Op<'_>) -> Result<String, AwsError> {
         let Attrs::Vpc(a) = op.after()? else {
@@ -47,43 +88,14 @@ impl AwsKind for crate::kinds::vpc::Vpc {
         ec2_write::set_vpc_dns(&s.client, &op.resource(), op.id(), a).await
     }
 
-    async fn retag(
-        s: &Ec2,
-        op: &Op<'_>,
-        set: &BTreeMap<String, String>,
-        remove: &BTreeSet<String>,
-    ) -> Result<(), AwsError> {
-        ec2_write::retag(&s.client, op, set, remove).await
-    }
-
     async fn delete(s: &Ec2, op: &Op<'_>) -> Result<(), AwsError> {
         ec2_write::delete_vpc(&s.client, op).await
     }
-
-    async fn not_found(s: &Ec2, address: &Address, id: &str) -> Option<AwsError> {
-        let c = &s.client;
-        super::service::refused!(
-            ERRORS,
-            &address.to_string(),
-            "DescribeVpcs",
-            c.describe_vpcs().vpc_ids(id)
-        )
-    }
 }
 
-impl AwsKind for crate::kinds::subnet::Subnet {
-    type Service = Ec2;
-
-    async fn tags_now(s: &Ec2, op: &Op<'_>) -> Result<Option<Tags>, AwsError> {
-        let out = s
-            .client
-            .describe_subnets()
-            .filters(one("subnet-id", op.id()))
-            .send()
-            .await
-            .map_err(sdk_err(ERRORS, &op.resource(), "DescribeSubnets"))?;
-        Ok(out.subnets().first().map(|v| tags_of(v.tags())))
-    }
+ec2_kind! {
+    crate::kinds::subnet::Subnet,
+    "DescribeSubnets": describe_subnets, filter "subnet-id", listed subnets, by id subnet_ids;
 
     async fn create(s: &Ec2, op: &Op<'_>) -> Result<String, AwsError> {
         let Attrs::Subnet(a) = op.after()? else {
@@ -99,43 +111,15 @@ impl AwsKind for crate::kinds::subnet::Subnet {
         ec2_write::update_subnet(&s.client, op, b, a).await
     }
 
-    async fn retag(
-        s: &Ec2,
-        op: &Op<'_>,
-        set: &BTreeMap<String, String>,
-        remove: &BTreeSet<String>,
-    ) -> Result<(), AwsError> {
-        ec2_write::retag(&s.client, op, set, remove).await
-    }
-
     async fn delete(s: &Ec2, op: &Op<'_>) -> Result<(), AwsError> {
         ec2_write::delete_subnet(&s.client, op).await
     }
-
-    async fn not_found(s: &Ec2, address: &Address, id: &str) -> Option<AwsError> {
-        let c = &s.client;
-        super::service::refused!(
-            ERRORS,
-            &address.to_string(),
-            "DescribeSubnets",
-            c.describe_subnets().subnet_ids(id)
-        )
-    }
 }
 
-impl AwsKind for crate::kinds::internet_gateway::InternetGateway {
-    type Service = Ec2;
-
-    async fn tags_now(s: &Ec2, op: &Op<'_>) -> Result<Option<Tags>, AwsError> {
-        let out = s
-            .client
-            .describe_internet_gateways()
-            .filters(one("internet-gateway-id", op.id()))
-            .send()
-            .await
-            .map_err(sdk_err(ERRORS, &op.resource(), "DescribeInternetGateways"))?;
-        Ok(out.internet_gateways().first().map(|v| tags_of(v.tags())))
-    }
+ec2_kind! {
+    crate::kinds::internet_gateway::InternetGateway,
+    "DescribeInternetGateways": describe_internet_gateways,
+    filter "internet-gateway-id", listed internet_gateways, by id internet_gateway_ids;
 
     async fn create(s: &Ec2, op: &Op<'_>) -> Result<String, AwsError> {
         let Attrs::InternetGateway(a) = op.after()? else {
@@ -152,15 +136,6 @@ impl AwsKind for crate::kinds::internet_gateway::InternetGateway {
         ec2_write::update_igw(&s.client, op, b, a).await
     }
 
-    async fn retag(
-        s: &Ec2,
-        op: &Op<'_>,
-        set: &BTreeMap<String, String>,
-        remove: &BTreeSet<String>,
-    ) -> Result<(), AwsError> {
-        ec2_write::retag(&s.client, op, set, remove).await
-    }
-
     async fn delete(s: &Ec2, op: &Op<'_>) -> Result<(), AwsError> {
         let Attrs::InternetGateway(a) = op.before()? else {
             return Err(mismatch(op));
@@ -171,31 +146,12 @@ impl AwsKind for crate::kinds::internet_gateway::InternetGateway {
         let holder = op.old.id(&a.vpc).ok().map(|v| ("vpc-id", v));
         ec2_write::finish_delete(&s.client, op, r, holder, timeout).await
     }
-
-    async fn not_found(s: &Ec2, address: &Address, id: &str) -> Option<AwsError> {
-        let c = &s.client;
-        super::service::refused!(
-            ERRORS,
-            &address.to_string(),
-            "DescribeInternetGateways",
-            c.describe_internet_gateways().internet_gateway_ids(id)
-        )
-    }
 }
 
-impl AwsKind for crate::kinds::elastic_ip::ElasticIp {
-    type Service = Ec2;
-
-    async fn tags_now(s: &Ec2, op: &Op<'_>) -> Result<Option<Tags>, AwsError> {
-        let out = s
-            .client
-            .describe_addresses()
-            .filters(one("allocation-id", op.id()))
-            .send()
-            .await
-            .map_err(sdk_err(ERRORS, &op.resource(), "DescribeAddresses"))?;
-        Ok(out.addresses().first().map(|v| tags_of(v.tags())))
-    }
+ec2_kind! {
+    crate::kinds::elastic_ip::ElasticIp,
+    "DescribeAddresses": describe_addresses,
+    filter "allocation-id", listed addresses, by id allocation_ids;
 
     async fn create(s: &Ec2, op: &Op<'_>) -> Result<String, AwsError> {
         ec2_write::create_eip(&s.client, op).await
@@ -206,32 +162,14 @@ impl AwsKind for crate::kinds::elastic_ip::ElasticIp {
         Ok(())
     }
 
-    async fn retag(
-        s: &Ec2,
-        op: &Op<'_>,
-        set: &BTreeMap<String, String>,
-        remove: &BTreeSet<String>,
-    ) -> Result<(), AwsError> {
-        ec2_write::retag(&s.client, op, set, remove).await
-    }
-
     async fn delete(s: &Ec2, op: &Op<'_>) -> Result<(), AwsError> {
         ec2_write::release_eip(&s.client, op).await
     }
-
-    async fn not_found(s: &Ec2, address: &Address, id: &str) -> Option<AwsError> {
-        let c = &s.client;
-        super::service::refused!(
-            ERRORS,
-            &address.to_string(),
-            "DescribeAddresses",
-            c.describe_addresses().allocation_ids(id)
-        )
-    }
 }
 
-impl AwsKind for crate::kinds::nat_gateway::NatGateway {
-    type Service = Ec2;
+ec2_kind! {
+    crate::kinds::nat_gateway::NatGateway,
+    "DescribeNatGateways": describe_nat_gateways, by id nat_gateway_ids;
 
     async fn tags_now(s: &Ec2, op: &Op<'_>) -> Result<Option<Tags>, AwsError> {
         let out = s
@@ -261,45 +199,17 @@ impl AwsKind for crate::kinds::nat_gateway::NatGateway {
         Ok(())
     }
 
-    async fn retag(
-        s: &Ec2,
-        op: &Op<'_>,
-        set: &BTreeMap<String, String>,
-        remove: &BTreeSet<String>,
-    ) -> Result<(), AwsError> {
-        ec2_write::retag(&s.client, op, set, remove).await
-    }
-
     async fn delete(s: &Ec2, op: &Op<'_>) -> Result<(), AwsError> {
         let r = ec2_write::delete_nat(&s.client, op).await;
         let timeout = ec2_write::dependency_timeout(10);
         ec2_write::finish_delete(&s.client, op, r, None, timeout).await
     }
-
-    async fn not_found(s: &Ec2, address: &Address, id: &str) -> Option<AwsError> {
-        let c = &s.client;
-        super::service::refused!(
-            ERRORS,
-            &address.to_string(),
-            "DescribeNatGateways",
-            c.describe_nat_gateways().nat_gateway_ids(id)
-        )
-    }
 }
 
-impl AwsKind for crate::kinds::route_table::RouteTable {
-    type Service = Ec2;
-
-    async fn tags_now(s: &Ec2, op: &Op<'_>) -> Result<Option<Tags>, AwsError> {
-        let out = s
-            .client
-            .describe_route_tables()
-            .filters(one("route-table-id", op.id()))
-            .send()
-            .await
-            .map_err(sdk_err(ERRORS, &op.resource(), "DescribeRouteTables"))?;
-        Ok(out.route_tables().first().map(|v| tags_of(v.tags())))
-    }
+ec2_kind! {
+    crate::kinds::route_table::RouteTable,
+    "DescribeRouteTables": describe_route_tables,
+    filter "route-table-id", listed route_tables, by id route_table_ids;
 
     async fn create(s: &Ec2, op: &Op<'_>) -> Result<String, AwsError> {
         let Attrs::RouteTable(a) = op.after()? else {
@@ -316,45 +226,17 @@ impl AwsKind for crate::kinds::route_table::RouteTable {
             .await
     }
 
-    async fn retag(
-        s: &Ec2,
-        op: &Op<'_>,
-        set: &BTreeMap<String, String>,
-        remove: &BTreeSet<String>,
-    ) -> Result<(), AwsError> {
-        ec2_write::retag(&s.client, op, set, remove).await
-    }
-
     async fn delete(s: &Ec2, op: &Op<'_>) -> Result<(), AwsError> {
         let r = ec2_write::delete_route_table(&s.client, op).await;
         let timeout = ec2_write::dependency_timeout(10);
         ec2_write::finish_delete(&s.client, op, r, None, timeout).await
     }
-
-    async fn not_found(s: &Ec2, address: &Address, id: &str) -> Option<AwsError> {
-        let c = &s.client;
-        super::service::refused!(
-            ERRORS,
-            &address.to_string(),
-            "DescribeRouteTables",
-            c.describe_route_tables().route_table_ids(id)
-        )
-    }
 }
 
-impl AwsKind for crate::kinds::security_group::SecurityGroup {
-    type Service = Ec2;
-
-    async fn tags_now(s: &Ec2, op: &Op<'_>) -> Result<Option<Tags>, AwsError> {
-        let out = s
-            .client
-            .describe_security_groups()
-            .filters(one("group-id", op.id()))
-            .send()
-            .await
-            .map_err(sdk_err(ERRORS, &op.resource(), "DescribeSecurityGroups"))?;
-        Ok(out.security_groups().first().map(|v| tags_of(v.tags())))
-    }
+ec2_kind! {
+    crate::kinds::security_group::SecurityGroup,
+    "DescribeSecurityGroups": describe_security_groups,
+    filter "group-id", listed security_groups, by id group_ids;
 
     async fn create(s: &Ec2, op: &Op<'_>) -> Result<String, AwsError> {
         let Attrs::SecurityGroup(a) = op.after()? else {
@@ -370,15 +252,6 @@ impl AwsKind for crate::kinds::security_group::SecurityGroup {
         ec2_write::update_rules(&s.client, &op.resource(), op.id(), b, a, &op.old, &op.ids).await
     }
 
-    async fn retag(
-        s: &Ec2,
-        op: &Op<'_>,
-        set: &BTreeMap<String, String>,
-        remove: &BTreeSet<String>,
-    ) -> Result<(), AwsError> {
-        ec2_write::retag(&s.client, op, set, remove).await
-    }
-
     async fn delete(s: &Ec2, op: &Op<'_>) -> Result<(), AwsError> {
         let Attrs::SecurityGroup(a) = op.before()? else {
             return Err(mismatch(op));
@@ -387,15 +260,5 @@ impl AwsKind for crate::kinds::security_group::SecurityGroup {
         let r = ec2_write::delete_security_group(&s.client, op, a, timeout).await;
         let holder = Some(("group-id", op.id().to_owned()));
         ec2_write::finish_delete(&s.client, op, r, holder, timeout).await
-    }
-
-    async fn not_found(s: &Ec2, address: &Address, id: &str) -> Option<AwsError> {
-        let c = &s.client;
-        super::service::refused!(
-            ERRORS,
-            &address.to_string(),
-            "DescribeSecurityGroups",
-            c.describe_security_groups().group_ids(id)
-        )
     }
 }

@@ -101,53 +101,6 @@ impl Run {
     }
 }
 
-/// A budget scoped by tags counts nothing until those tags are active cost allocation tags:
-/// say so, and how to activate them (a warning: only the management or a standalone account
-/// can, and a new key takes up to a day to appear; AWS Billing user guide, "Activating
-/// user-defined cost allocation tags").
-async fn warn_cost_allocation(s: &Run) {
-    let keys: std::collections::BTreeSet<String> = s
-        .desired
-        .resources
-        .values()
-        .filter_map(|r| match &r.attrs {
-            crate::model::Attrs::Budget(b) => Some(b.scope.keys().cloned()),
-            _ => None,
-        })
-        .flatten()
-        .collect();
-    if keys.is_empty() {
-        return;
-    }
-    let keys: Vec<String> = keys.into_iter().collect();
-    match s.aws.inactive_cost_tags(&keys).await {
-        Ok(inactive) if inactive.is_empty() => {}
-        Ok(inactive) => {
-            let (verb, them) = match inactive.len() {
-                1 => ("is not an active cost allocation tag", "it is"),
-                _ => ("are not active cost allocation tags", "they are"),
-            };
-            let entries: Vec<String> = inactive
-                .iter()
-                .map(|k| format!("TagKey={k},Status=Active"))
-                .collect();
-            s.out.warn(format_args!(
-                "the budget counts only costs tagged {}, and {} {verb}: until {them} activated \
-                 the budget counts nothing. Activate from the organization's management account \
-                 (or a standalone account): Billing and Cost Management > Cost allocation tags, \
-                 or `aws ce update-cost-allocation-tags-status --cost-allocation-tags-status {}`; \
-                 a key AWS has not billed yet takes up to 24 hours to appear there",
-                keys.join(" and "),
-                inactive.join(" and "),
-                entries.join(" ")
-            ));
-        }
-        Err(e) => s.out.warn(format_args!(
-            "could not check whether the budget's tags are active cost allocation tags: {e}"
-        )),
-    }
-}
-
 pub async fn plan(g: &Global, a: &PlanArgs) -> Result<Outcome, CliError> {
     let (run, targets) = (&a.run, &a.target.selection());
     let mut s = Run::open(g, run).await?;
@@ -169,7 +122,9 @@ pub async fn plan(g: &Global, a: &PlanArgs) -> Result<Outcome, CliError> {
     };
     view.cost = super::cost::plan_change(g, &observed.live, desired);
     s.out.show(&view);
-    warn_cost_allocation(&s).await;
+    if let Some(warning) = s.cost_allocation(&plan).await {
+        s.out.warn(format_args!("{warning}"));
+    }
     let adopted = plan
         .changes
         .iter()

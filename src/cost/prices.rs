@@ -4,11 +4,13 @@
 //! it whole (every price a finite number >= 0, a real date, the region the file is named for),
 //! and errors name the file, line and field.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::kinds::{Kind, Price, Quantity};
 
 /// A price or quantity in the table: finite and not negative (checked as it is read, so the
 /// error carries the line).
@@ -132,14 +134,6 @@ pub struct Alb {
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct NatGateway {
-    pub source: String,
-    pub hourly: Amount,
-    pub gb_processed: Amount,
-}
-
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Hourly {
     pub source: String,
     pub hourly: Amount,
@@ -152,44 +146,10 @@ pub struct SecretsManager {
     pub secret_month: Amount,
 }
 
+/// One region's prices, as the file says them: typed sections for what the estimate computes
+/// (assumptions, instances, storage, load balancers, addresses, secrets), and the rows the kinds
+/// name as their price keys (`crate::kinds::Price::Charges`), checked when the table is read.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CloudWatch {
-    pub source: String,
-    pub alarm_month: Amount,
-    pub dashboard_month: Amount,
-}
-
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Sns {
-    pub source: String,
-    /// $ per e-mail notification delivered.
-    pub email_notification: Amount,
-}
-
-/// AWS Budgets: a budget without actions is free; action-enabled ones are billed per day
-/// beyond the first two.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Budgets {
-    pub source: String,
-    /// $ per budget-day of a budget without actions (what provision makes).
-    pub budget_day: Amount,
-    /// $ per action-enabled budget-day, beyond the free ones.
-    pub action_budget_day: Amount,
-}
-
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ApiGateway {
-    pub source: String,
-    pub rest_per_million: Amount,
-}
-
-/// One region's prices, as the file says them.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct PriceTable {
     pub region: toml::Spanned<String>,
     pub currency: String,
@@ -200,14 +160,12 @@ pub struct PriceTable {
     pub ebs: Ebs,
     pub rds: Rds,
     pub alb: Alb,
-    pub nat_gateway: NatGateway,
     pub public_ipv4: Hourly,
     pub secrets_manager: SecretsManager,
-    pub cloudwatch: CloudWatch,
-    pub sns: Sns,
-    pub budgets: Budgets,
-    pub api_gateway: ApiGateway,
-    pub vpc_link: Hourly,
+    /// Every price key and assumption a kind's charges name (`nat_gateway.hourly`,
+    /// `assumptions.nat_gb_per_month`): present and a price in any table that was read.
+    #[serde(skip)]
+    pub rates: BTreeMap<String, Amount>,
     /// Where it was read from, for messages.
     #[serde(skip)]
     pub path: PathBuf,
@@ -216,7 +174,29 @@ pub struct PriceTable {
     pub built_in: bool,
 }
 
+/// The table's own keys, read into `PriceTable`'s typed fields; every other section holds rows
+/// kinds price by.
+const TYPED: &[&str] = &[
+    "region",
+    "currency",
+    "taken",
+    "hours_per_month",
+    "assumptions",
+    "ec2",
+    "ebs",
+    "rds",
+    "alb",
+    "public_ipv4",
+    "secrets_manager",
+];
+
 impl PriceTable {
+    /// A price key or assumption a kind's charges name (`nat_gateway.hourly`): always there
+    /// in a table that was read, which checked every one.
+    pub fn rate(&self, key: &str) -> Option<Amount> {
+        self.rates.get(key).copied()
+    }
+
     /// Where the prices come from, as estimates print it.
     pub fn origin(&self) -> String {
         if self.built_in {
@@ -319,10 +299,108 @@ pub fn parse(text: &str, path: &Path, region: &str) -> Result<PriceTable, PriceE
             "hours_per_month: must be more than 0".into(),
         ));
     }
+    let raw: toml::Table = toml::from_str(text).map_err(|e| invalid(0, e.message().into()))?;
+    table.rates = kinds_rates(&raw, text).map_err(|(offset, m)| invalid(offset, m))?;
     table.path = path.to_path_buf();
     Ok(table)
 }
 
+/// The rows the kinds' charges name (`crate::kinds::Price::Charges`), each one present and a
+/// price; and no section that neither the estimate nor a kind reads (a misspelt one would
+/// otherwise be ignored). A section of rows names its `source` as the typed ones do. Errors:
+/// the offset of what is wrong, and the message.
+fn kinds_rates(raw: &toml::Table, text: &str) -> Result<BTreeMap<String, Amount>, (usize, String)> {
+    let mut wanted: BTreeMap<String, Kind> = BTreeMap::new();
+    for kind in Kind::ALL {
+        if let Price::Charges(charges) = kind.describe().price {
+            for c in charges {
+                wanted.entry(c.rate.to_owned()).or_insert(kind);
+                if let Quantity::Assumed(a) = c.quantity {
+                    wanted.entry(format!("assumptions.{a}")).or_insert(kind);
+                }
+            }
+        }
+    }
+    let sections: BTreeSet<&str> = wanted
+        .keys()
+        .filter_map(|k| k.split_once('.'))
+        .map(|(s, _)| s)
+        .collect();
+    for (name, value) in raw {
+        if TYPED.contains(&name.as_str()) {
+            continue;
+        }
+        let at = offset_of(text, name, None);
+        let Some(rows) = value
+            .as_table()
+            .filter(|_| sections.contains(name.as_str()))
+        else {
+            return Err((at, format!("[{name}]: no kind is priced by this section")));
+        };
+        if !rows.get("source").is_some_and(toml::Value::is_str) {
+            return Err((
+                at,
+                format!("[{name}]: `source` is missing: say where its prices come from"),
+            ));
+        }
+        for (row, v) in rows.iter().filter(|(row, _)| *row != "source") {
+            amount(v).map_err(|m| (offset_of(text, name, Some(row)), m))?;
+        }
+    }
+    let mut rates = BTreeMap::new();
+    for (key, kind) in wanted {
+        let (section, row) = key.split_once('.').unwrap_or((&key, ""));
+        let Some(v) = raw
+            .get(section)
+            .and_then(toml::Value::as_table)
+            .and_then(|t| t.get(row))
+        else {
+            return Err((
+                offset_of(text, section, None),
+                format!(
+                    "{key} is missing: the price of every {kind} (add `{row}` under [{section}])"
+                ),
+            ));
+        };
+        let rate = amount(v).map_err(|m| (offset_of(text, section, Some(row)), m))?;
+        rates.insert(key.clone(), rate);
+    }
+    Ok(rates)
+}
+
+fn amount(v: &toml::Value) -> Result<Amount, String> {
+    Amount::deserialize(v.clone()).map_err(|e| e.message().trim_end().to_owned())
+}
+
+/// Where `[section]` (or its `row = …` line) is written, for the error's line: 0 when not found.
+fn offset_of(text: &str, section: &str, row: Option<&str>) -> usize {
+    // The header at the start of a line, not a mention in a comment.
+    let Some(start) = text.find(&format!("\n[{section}]")).map(|i| i + 1) else {
+        return 0;
+    };
+    let Some(row) = row else {
+        return start;
+    };
+    let mut lines = text[start..].split_inclusive('\n');
+    let mut at = start + lines.next().map_or(0, str::len);
+    for line in lines {
+        if line.trim_start().starts_with('[') {
+            break;
+        }
+        if line
+            .split('=')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .trim_matches('"')
+            == row
+        {
+            return at;
+        }
+        at += line.len();
+    }
+    start
+}
 fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
 }

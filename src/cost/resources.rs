@@ -1,101 +1,48 @@
-//! The priced items of each resource kind: one exhaustive match, so a new kind says what it
-//! costs (often nothing) before it compiles.
+//! The priced items of a resource: what its kind's description says (`Description::price`),
+//! read from the price table, or a database's and a Beanstalk environment's computed lines.
 
 use super::prices::{Amount, PriceTable};
 use super::{CostError, Line, Span};
+use crate::kinds::{Charge, Price, Quantity};
 use crate::model::{
     Address, Attrs, BeanstalkEnvAttrs, DbInstanceAttrs, MasterPassword, SettingValue,
 };
 
-/// The lines one resource adds.
+/// The lines one resource adds: its kind's price, asked of the kind.
 pub(super) fn lines(
     address: &Address,
     attrs: &Attrs,
     p: &PriceTable,
 ) -> Result<Vec<Line>, CostError> {
-    let hours = p.hours_per_month.0;
     let at = Item {
         resource: address.to_string(),
     };
-    Ok(match attrs {
-        Attrs::BeanstalkEnv(eb) => beanstalk(&at, eb, p)?,
-        Attrs::DbInstance(db) => database(&at, db, p)?,
-        Attrs::NatGateway(_) => vec![
-            at.line(
-                "NAT gateway",
-                p.nat_gateway.hourly,
-                "hour",
-                Span::fixed(hours),
-            ),
-            at.line(
-                "NAT gateway data processed (assumed)",
-                p.nat_gateway.gb_processed,
-                "GB",
-                Span::fixed(p.assumptions.nat_gb_per_month.0),
-            ),
-        ],
-        Attrs::ElasticIp(_) => vec![at.line(
-            "public IPv4 address (Elastic IP)",
-            p.public_ipv4.hourly,
-            "address-hour",
-            Span::fixed(hours),
-        )],
-        Attrs::RestApi(_) => vec![at.line(
-            "REST API requests (assumed)",
-            p.api_gateway.rest_per_million,
-            "million requests",
-            Span::fixed(p.assumptions.api_requests_millions.0),
-        )],
-        // Shown at its price (none today) so the table says it was considered.
-        Attrs::VpcLink(_) => vec![at.line(
-            "VPC link (V2)",
-            p.vpc_link.hourly,
-            "hour",
-            Span::fixed(hours),
-        )],
-        // No charge of their own: networking plumbing, API configuration, IAM, and a Beanstalk
-        // application (its environments are what cost).
-        Attrs::Vpc(_)
-        | Attrs::Subnet(_)
-        | Attrs::InternetGateway(_)
-        | Attrs::RouteTable(_)
-        | Attrs::SecurityGroup(_)
-        | Attrs::ApiKey(_)
-        | Attrs::ApiIntegration(_)
-        | Attrs::ApiStage(_)
-        | Attrs::UsagePlan(_)
-        | Attrs::DbSubnetGroup(_)
-        | Attrs::BeanstalkApp(_)
-        | Attrs::IamRole(_)
-        | Attrs::InstanceProfile(_)
-        // A topic costs nothing to keep (its few publishes are left out: see the table).
-        | Attrs::AlarmTopic(_) => vec![],
-        Attrs::AlarmSubscription(_) => vec![at.line(
-            "alarm e-mails (assumed)",
-            p.sns.email_notification,
-            "e-mail",
-            Span::fixed(p.assumptions.alarm_emails_per_month.0),
-        )],
-        Attrs::Alarm(_) => vec![at.line(
-            "CloudWatch alarm (standard resolution)",
-            p.cloudwatch.alarm_month,
-            "alarm-month",
-            Span::fixed(1.0),
-        )],
-        // No actions: a notification-only budget is free (the price table's [budgets]).
-        Attrs::Budget(_) => vec![at.line(
-            "AWS Budgets budget (notifications, no actions)",
-            p.budgets.budget_day,
-            "budget-day",
-            Span::fixed(hours / 24.0),
-        )],
-        Attrs::Dashboard(_) => vec![at.line(
-            "CloudWatch dashboard",
-            p.cloudwatch.dashboard_month,
-            "dashboard-month",
-            Span::fixed(1.0),
-        )],
-    })
+    match (attrs.kind().describe().price, attrs) {
+        (Price::Free, _) => Ok(vec![]),
+        (Price::Charges(charges), _) => charges.iter().map(|c| charge(&at, c, p)).collect(),
+        (Price::Database, Attrs::DbInstance(db)) => database(&at, db, p),
+        (Price::Beanstalk, Attrs::BeanstalkEnv(eb)) => beanstalk(&at, eb, p),
+        // The computed prices read their own kind's attributes, which the registry pairs them
+        // with: another kind's attributes would have nothing to price.
+        (Price::Database | Price::Beanstalk, _) => Ok(vec![]),
+    }
+}
+
+/// One of a kind's fixed charges, from the rows it names.
+fn charge(at: &Item, c: &Charge, p: &PriceTable) -> Result<Line, CostError> {
+    let hours = p.hours_per_month.0;
+    let rate = |key: &str| {
+        let (section, _) = key.split_once('.').unwrap_or((key, ""));
+        p.rate(key)
+            .ok_or_else(|| at.unpriced(p, format!("`{key}`"), section))
+    };
+    let quantity = match c.quantity {
+        Quantity::Hours => hours,
+        Quantity::Days => hours / 24.0,
+        Quantity::Month => 1.0,
+        Quantity::Assumed(a) => rate(&format!("assumptions.{a}"))?.0,
+    };
+    Ok(at.line(c.item, rate(c.rate)?, c.unit, Span::fixed(quantity)))
 }
 
 struct Item {

@@ -217,6 +217,78 @@ fn a_bad_date_an_unknown_field_and_a_missing_section_are_refused() {
     assert!(e.contains("vpc_link"), "{e}");
 }
 
+/// The line of the first line of `text` containing `needle`.
+fn line_with(text: &str, needle: &str) -> usize {
+    text.lines().position(|l| l.contains(needle)).unwrap() + 1
+}
+
+#[test]
+fn a_row_a_kind_is_priced_by_is_checked_where_it_is_written() {
+    let text = repo_text().replace("gb_processed = 0.045", "gb_processed = -1.0");
+    let line = line_with(&text, "gb_processed = -1.0");
+    let e = error_of(&text);
+    assert!(
+        e.starts_with(&format!("prices/us-east-2.toml:{line}: gb_processed: ")),
+        "{e}"
+    );
+    assert!(e.contains("finite number >= 0"), "{e}");
+    // A row no kind reads yet is still a price.
+    let text = repo_text().replace("action_budget_day = 0.10", "action_budget_day = \"free\"");
+    let e = error_of(&text);
+    let line = line_with(&text, "action_budget_day");
+    assert!(
+        e.starts_with(&format!(
+            "prices/us-east-2.toml:{line}: action_budget_day: "
+        )),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_row_a_kind_is_priced_by_must_be_there() {
+    let text = repo_text().replace("dashboard_month = 3.00", "dashboards_month = 3.00");
+    let line = line_with(&text, "[cloudwatch]");
+    assert_eq!(
+        error_of(&text),
+        format!(
+            "prices/us-east-2.toml:{line}: cloudwatch.dashboard_month is missing: the price of every dashboard (add `dashboard_month` under [cloudwatch])"
+        )
+    );
+}
+
+#[test]
+fn a_section_nothing_reads_or_without_its_source_is_refused() {
+    let text = format!(
+        "{}\n[acm]\nsource = \"x\"\ncertificate_month = 0.0\n",
+        repo_text()
+    );
+    let line = line_with(&text, "[acm]");
+    assert_eq!(
+        error_of(&text),
+        format!("prices/us-east-2.toml:{line}: [acm]: no kind is priced by this section")
+    );
+    let text = repo_text().replace("[vpc_link]\nsource =", "[vpc_link]\nsources =");
+    let e = error_of(&text);
+    assert!(e.contains("[vpc_link]: `source` is missing"), "{e}");
+}
+
+#[test]
+fn every_charge_of_every_kind_is_read_from_the_table() {
+    let p = table();
+    for kind in crate::kinds::Kind::ALL {
+        let crate::kinds::Price::Charges(charges) = kind.describe().price else {
+            continue;
+        };
+        assert!(!charges.is_empty(), "{kind}: charges none, so is free");
+        for c in charges {
+            assert!(p.rate(c.rate).is_some(), "{kind}: {}", c.rate);
+            if let crate::kinds::Quantity::Assumed(a) = c.quantity {
+                assert!(p.rate(&format!("assumptions.{a}")).is_some(), "{kind}: {a}");
+            }
+        }
+    }
+}
+
 #[test]
 fn a_table_for_another_region_is_refused() {
     let e = prices::parse(&repo_text(), Path::new("x.toml"), "eu-west-1")

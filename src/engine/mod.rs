@@ -5,6 +5,7 @@
 //! stacks' locks. The CLI parses arguments, calls this and prints: nothing here prints.
 
 mod adopt;
+mod advice;
 mod error;
 pub mod locks;
 pub mod promotion;
@@ -192,7 +193,8 @@ impl Session {
     }
 
     /// The last snapshots, then live AWS: the read needs the recorded ids, since a recorded id
-    /// that still exists is that resource even when its tags were lost.
+    /// that still exists is that resource even when its tags were lost. Then what Elastic
+    /// Beanstalk says of platforms, when the plan needs it (`advice`).
     pub(crate) async fn observe(&self) -> Result<Observed, Error> {
         let store = self.store();
         let stored = state::read_all(&store, &self.env, &self.stacks).await?;
@@ -203,14 +205,8 @@ impl Session {
             crate::pause::record::read(&store, &self.env)
         );
         let mut observed = self.scoped(full_live?, stored, claims);
-        // Both Beanstalk reads at once: the plan's platform check costs no more time.
-        let (stacks, lifecycles) = tokio::join!(
-            self.solution_stacks(&observed.live, true),
-            self.lifecycles()
-        );
-        observed.solution_stacks = stacks?;
-        observed.lifecycles = lifecycles?;
         observed.pause = pause?.map(|r| r.0);
+        self.advise_on_platforms(&mut observed).await?;
         Ok(observed)
     }
 
@@ -539,9 +535,11 @@ pub struct Observed {
     pub(crate) live: LiveState,
     pub(crate) recorded: RecordedState,
     pub(crate) stored: BTreeMap<Stack, Stored>,
-    /// What Elastic Beanstalk launches now (read only when the platforms need it).
+    /// What Elastic Beanstalk launches now (read only when resolving the platforms needs it,
+    /// or the plan changes an environment: `advice`).
     pub(crate) solution_stacks: Vec<String>,
-    /// The lifecycle of the branches the environments are to run (read by plans, not drift).
+    /// The lifecycle of the branches the environments are to run (read by plans that change
+    /// an environment, or upgrade one; never by drift).
     pub(crate) lifecycles: platforms::Lifecycles,
     /// The environment's pause record, when it is paused (or being paused).
     pub(crate) pause: Option<crate::pause::PauseRecord>,

@@ -1,6 +1,6 @@
 //! The `Alarm` kind: what provision knows of it, whatever the service that holds it.
 
-use super::{Description, KindDef, NameKind, PLAIN, Terraform, TfKey};
+use super::{Charge, Description, KindDef, NameKind, PLAIN, Price, Quantity, Terraform, TfKey};
 
 pub struct Alarm;
 
@@ -20,6 +20,12 @@ impl KindDef for Alarm {
                 id_is_name: true,
             },
         }),
+        price: Price::Charges(&[Charge {
+            item: "CloudWatch alarm (standard resolution)",
+            rate: "cloudwatch.alarm_month",
+            unit: "alarm-month",
+            quantity: Quantity::Month,
+        }]),
         ..PLAIN
     };
 }

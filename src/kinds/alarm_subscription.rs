@@ -1,6 +1,6 @@
 //! The `AlarmSubscription` kind: what provision knows of it, whatever the service that holds it.
 
-use super::{Description, KindDef, PLAIN, Terraform, TfKey};
+use super::{Charge, Description, KindDef, PLAIN, Price, Quantity, Terraform, TfKey};
 
 pub struct AlarmSubscription;
 
@@ -20,6 +20,12 @@ impl KindDef for AlarmSubscription {
                 id_is_name: false,
             },
         }),
+        price: Price::Charges(&[Charge {
+            item: "alarm e-mails (assumed)",
+            rate: "sns.email_notification",
+            unit: "e-mail",
+            quantity: Quantity::Assumed("alarm_emails_per_month"),
+        }]),
         ..PLAIN
     };
 }

@@ -20,6 +20,7 @@ impl KindDef for AlarmTopic {
                 id_is_name: false,
             },
         }),
+        // Free to keep (its few publishes are left out: see the price table's [sns]).
         ..PLAIN
     };
 }

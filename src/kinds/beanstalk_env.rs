@@ -1,6 +1,8 @@
 //! The `BeanstalkEnv` kind: what provision knows of it, whatever the service that holds it.
 
-use super::{Description, KindDef, NameKind, Normalise, PLAIN, Shown, Terraform, TfKey};
+use super::{
+    Description, KindDef, NameKind, Normalise, PLAIN, PausedForm, Price, Shown, Terraform, TfKey,
+};
 
 pub struct BeanstalkEnv;
 
@@ -33,6 +35,8 @@ impl KindDef for BeanstalkEnv {
                 id_is_name: false,
             },
         }),
+        price: Price::Beanstalk,
+        paused: PausedForm::ScaledToZero,
         ..PLAIN
     };
 }

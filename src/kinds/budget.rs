@@ -1,6 +1,6 @@
 //! The `Budget` kind: what provision knows of it, whatever the service that holds it.
 
-use super::{Description, KindDef, PLAIN, Terraform, TfKey};
+use super::{Charge, Description, KindDef, PLAIN, Price, Quantity, Terraform, TfKey};
 
 pub struct Budget;
 
@@ -25,6 +25,13 @@ impl KindDef for Budget {
             tf_type: "aws_budgets_budget",
             key: TfKey::NameArn,
         }),
+        // No actions: a notification-only budget is free (the price table's [budgets]).
+        price: Price::Charges(&[Charge {
+            item: "AWS Budgets budget (notifications, no actions)",
+            rate: "budgets.budget_day",
+            unit: "budget-day",
+            quantity: Quantity::Days,
+        }]),
         ..PLAIN
     };
 }

@@ -1,6 +1,6 @@
 //! The `Dashboard` kind: what provision knows of it, whatever the service that holds it.
 
-use super::{Description, KindDef, NameKind, PLAIN, Terraform, TfKey};
+use super::{Charge, Description, KindDef, NameKind, PLAIN, Price, Quantity, Terraform, TfKey};
 
 pub struct Dashboard;
 
@@ -20,6 +20,12 @@ impl KindDef for Dashboard {
                 id_is_name: true,
             },
         }),
+        price: Price::Charges(&[Charge {
+            item: "CloudWatch dashboard",
+            rate: "cloudwatch.dashboard_month",
+            unit: "dashboard-month",
+            quantity: Quantity::Month,
+        }]),
         ..PLAIN
     };
 }

@@ -1,6 +1,8 @@
 //! The `DbInstance` kind: what provision knows of it, whatever the service that holds it.
 
-use super::{Description, KindDef, NameKind, Normalise, PLAIN, Terraform, TfKey};
+use super::{
+    Description, KindDef, NameKind, Normalise, PLAIN, PausedForm, Price, Terraform, TfKey,
+};
 
 pub struct DbInstance;
 
@@ -19,6 +21,8 @@ impl KindDef for DbInstance {
             tf_type: "aws_db_instance",
             key: TfKey::Identifier,
         }),
+        price: Price::Database,
+        paused: PausedForm::Stopped,
         ..PLAIN
     };
 }

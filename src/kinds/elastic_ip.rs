@@ -1,6 +1,6 @@
 //! The `ElasticIp` kind: what provision knows of it, whatever the service that holds it.
 
-use super::{Description, KindDef, PLAIN, Terraform, TfKey};
+use super::{Charge, Description, KindDef, PLAIN, PausedForm, Price, Quantity, Terraform, TfKey};
 
 pub struct ElasticIp;
 
@@ -14,6 +14,13 @@ impl KindDef for ElasticIp {
             tf_type: "aws_eip",
             key: TfKey::NatSubnet,
         }),
+        price: Price::Charges(&[Charge {
+            item: "public IPv4 address (Elastic IP)",
+            rate: "public_ipv4.hourly",
+            unit: "address-hour",
+            quantity: Quantity::Hours,
+        }]),
+        paused: PausedForm::Identity,
         ..PLAIN
     };
 }

@@ -191,6 +191,75 @@ pub struct Description {
     /// The Terraform AWS provider's resource type it is taken over from, and how an instance
     /// of it is told apart (`import-tf`).
     pub terraform: Option<Terraform>,
+    /// How `cost` prices it: its rows in the price table (`prices/{region}.toml`), or the
+    /// computed lines of a database or a Beanstalk environment.
+    pub price: Price,
+    /// What it becomes while its environment is paused (`pause::paused` applies it).
+    pub paused: PausedForm,
+}
+
+/// How a kind is priced. Data, which `cost` interprets: `kinds` sits below `model` and `cost`
+/// and sees neither attributes nor the price table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Price {
+    /// No charge of its own.
+    Free,
+    /// The same charges whatever its attributes, each one a row of the price table.
+    Charges(&'static [Charge]),
+    /// A database's lines, computed from its attributes: instance class and deployment,
+    /// storage, backups beyond the free allowance, the managed password's secret.
+    Database,
+    /// A Beanstalk environment's lines, computed from its settings: instances (from the
+    /// minimum to the maximum count), their root volumes, and a load balancer with its public
+    /// addresses or a single instance's Elastic IP.
+    Beanstalk,
+}
+
+/// One charge of a kind: `rate` × `quantity` a month.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Charge {
+    /// What is charged, as the estimate's line says it.
+    pub item: &'static str,
+    /// Its price key, `section.row` of the price table (`nat_gateway.hourly`): a table without
+    /// it is refused when it is read.
+    pub rate: &'static str,
+    /// The unit the rate is per.
+    pub unit: &'static str,
+    pub quantity: Quantity,
+}
+
+/// How many units of a charge a month holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quantity {
+    /// The table's `hours_per_month`.
+    Hours,
+    /// The days in the table's month (`hours_per_month / 24`).
+    Days,
+    /// One a month.
+    Month,
+    /// A row of the table's `[assumptions]`: the use the estimate assumes.
+    Assumed(&'static str),
+}
+
+/// What a kind becomes while its environment is paused. Whatever refers to a removed resource
+/// is removed with it, whatever its kind (found through its references).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PausedForm {
+    /// As the spec says.
+    Running,
+    /// Absent while paused, made again on resume.
+    Removed,
+    /// An address others allow-list: kept allocated (and tagged) while what uses it is removed,
+    /// unless the pause releases addresses (`pause --release-ip`), when it goes with its user.
+    Identity,
+    /// Its routes through a removed resource dropped (AWS would keep them as blackholes).
+    RoutesDropped,
+    /// Stopped by the pause's own step (a run state is no attribute), and billed for no
+    /// instance hours while stopped.
+    Stopped,
+    /// Scaled to zero instances where AWS allows it (load-balanced); a single instance keeps
+    /// running.
+    ScaledToZero,
 }
 
 /// A Terraform resource type provision takes over as this kind.
@@ -342,6 +411,8 @@ pub(crate) const PLAIN: Description = Description {
     owned_through: None,
     lookup: "",
     terraform: None,
+    price: Price::Free,
+    paused: PausedForm::Running,
 };
 
 #[cfg(test)]
@@ -364,6 +435,24 @@ mod tests {
             .map(|t| t.tf_type)
             .collect();
         assert_eq!(types.len(), Kind::ALL.len());
+    }
+
+    #[test]
+    fn every_charge_names_a_row_of_a_section() {
+        for kind in Kind::ALL {
+            let Price::Charges(charges) = kind.describe().price else {
+                continue;
+            };
+            for c in charges {
+                let parts: Vec<&str> = c.rate.split('.').collect();
+                assert!(
+                    parts.len() == 2 && parts.iter().all(|p| !p.is_empty()),
+                    "{kind}: {}",
+                    c.rate
+                );
+                assert!(!c.item.is_empty() && !c.unit.is_empty(), "{kind}");
+            }
+        }
     }
 
     #[test]

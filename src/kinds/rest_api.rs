@@ -1,6 +1,6 @@
 //! The `RestApi` kind: what provision knows of it, whatever the service that holds it.
 
-use super::{Description, KindDef, NameKind, PLAIN, Terraform, TfKey};
+use super::{Charge, Description, KindDef, NameKind, PLAIN, Price, Quantity, Terraform, TfKey};
 
 pub struct RestApi;
 
@@ -16,6 +16,12 @@ impl KindDef for RestApi {
                 id_is_name: false,
             },
         }),
+        price: Price::Charges(&[Charge {
+            item: "REST API requests (assumed)",
+            rate: "api_gateway.rest_per_million",
+            unit: "million requests",
+            quantity: Quantity::Assumed("api_requests_millions"),
+        }]),
         ..PLAIN
     };
 }

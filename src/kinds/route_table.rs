@@ -1,6 +1,6 @@
 //! The `RouteTable` kind: what provision knows of it, whatever the service that holds it.
 
-use super::{Description, KindDef, PLAIN, Terraform, TfKey};
+use super::{Description, KindDef, PLAIN, PausedForm, Terraform, TfKey};
 
 pub struct RouteTable;
 
@@ -15,6 +15,7 @@ impl KindDef for RouteTable {
             tf_type: "aws_route_table",
             key: TfKey::Subnets,
         }),
+        paused: PausedForm::RoutesDropped,
         ..PLAIN
     };
 }

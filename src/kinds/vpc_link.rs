@@ -1,6 +1,6 @@
 //! The `VpcLink` kind: what provision knows of it, whatever the service that holds it.
 
-use super::{Description, KindDef, PLAIN, Terraform, TfKey};
+use super::{Charge, Description, KindDef, PLAIN, Price, Quantity, Terraform, TfKey};
 
 pub struct VpcLink;
 
@@ -21,6 +21,13 @@ impl KindDef for VpcLink {
                 id_is_name: false,
             },
         }),
+        // Shown at its price (none today) so the table says it was considered.
+        price: Price::Charges(&[Charge {
+            item: "VPC link (V2)",
+            rate: "vpc_link.hourly",
+            unit: "hour",
+            quantity: Quantity::Hours,
+        }]),
         ..PLAIN
     };
 }

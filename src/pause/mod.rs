@@ -16,7 +16,8 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Address, Attrs, DesiredState, Ref, SettingValue};
+use crate::kinds::PausedForm;
+use crate::model::{Address, Attrs, BeanstalkEnvAttrs, DesiredState, Ref, SettingValue};
 
 pub use record::{PauseRecord, PauseState};
 
@@ -57,25 +58,15 @@ pub struct Paused {
     pub databases: Vec<(Address, String)>,
 }
 
-/// The environment as it is while paused: no NAT gateway (nor its Elastic IP, when `ips` says
-/// released), no route through it (AWS would leave a blackhole route), nothing else that refers
-/// to it (found through the references, whatever their kind: an alarm on the NAT goes with it
-/// and comes back on resume), load-balanced Beanstalk environments at 0 instances. Pure.
+/// The environment as it is while paused, as each kind's description says
+/// (`Description::paused`): removed kinds (NAT gateways) gone, with the addresses they use kept
+/// or released as `ips` says, routes through them dropped (AWS would leave a blackhole route),
+/// nothing else that refers to them (found through the references, whatever their kind: an
+/// alarm on the NAT goes with it and comes back on resume), databases listed to stop and
+/// load-balanced Beanstalk environments at 0 instances. Pure.
 pub fn paused(desired: &DesiredState, ips: ElasticIps) -> Paused {
     let mut out = desired.clone();
-    let mut removed: BTreeSet<Address> = BTreeSet::new();
-    let mut kept_ips: BTreeSet<Address> = BTreeSet::new();
-    for (a, r) in &desired.resources {
-        if let Attrs::NatGateway(nat) = &r.attrs {
-            removed.insert(a.clone());
-            if let Ref::Managed(eip) = &nat.elastic_ip {
-                match ips {
-                    ElasticIps::Kept => kept_ips.insert(eip.clone()),
-                    ElasticIps::Released => removed.insert(eip.clone()),
-                };
-            }
-        }
-    }
+    let (mut removed, kept_ips) = removed_by_kind(desired, ips);
     // Until nothing left refers to what is gone: a reference may remove a resource that others
     // refer to in turn.
     loop {
@@ -83,7 +74,9 @@ pub fn paused(desired: &DesiredState, ips: ElasticIps) -> Paused {
         let mut more = BTreeSet::new();
         for (a, r) in out.resources.iter_mut() {
             r.extra_deps.retain(|d| !removed.contains(d));
-            if let Attrs::RouteTable(rt) = &mut r.attrs {
+            if let (PausedForm::RoutesDropped, Attrs::RouteTable(rt)) =
+                (form(&r.attrs), &mut r.attrs)
+            {
                 rt.routes.retain(
                     |route| !matches!(&route.target, Ref::Managed(t) if removed.contains(t)),
                 );
@@ -105,26 +98,19 @@ pub fn paused(desired: &DesiredState, ips: ElasticIps) -> Paused {
     let (mut scaled_to_zero, mut kept_running, mut databases) =
         (BTreeSet::new(), BTreeSet::new(), Vec::new());
     for (a, r) in out.resources.iter_mut() {
-        if let Attrs::DbInstance(db) = &r.attrs {
-            databases.push((a.clone(), db.identifier.clone()));
+        match (form(&r.attrs), &mut r.attrs) {
+            (PausedForm::Stopped, Attrs::DbInstance(db)) => {
+                databases.push((a.clone(), db.identifier.clone()));
+            }
+            (PausedForm::ScaledToZero, Attrs::BeanstalkEnv(eb)) => {
+                if scale_to_zero(eb) {
+                    scaled_to_zero.insert(a.clone());
+                } else {
+                    kept_running.insert(a.clone());
+                }
+            }
+            _ => {}
         }
-        let Attrs::BeanstalkEnv(eb) = &mut r.attrs else {
-            continue;
-        };
-        let single = eb
-            .settings
-            .get(ENVIRONMENT)
-            .and_then(|o| o.get("EnvironmentType"))
-            == Some(&SettingValue::Text("SingleInstance".into()));
-        if single {
-            kept_running.insert(a.clone());
-            continue;
-        }
-        let asg = eb.settings.entry(ASG.to_owned()).or_default();
-        for option in ["MinSize", "MaxSize"] {
-            asg.insert(option.to_owned(), SettingValue::Text("0".into()));
-        }
-        scaled_to_zero.insert(a.clone());
     }
     Paused {
         desired: out,
@@ -134,6 +120,54 @@ pub fn paused(desired: &DesiredState, ips: ElasticIps) -> Paused {
         kept_running,
         databases,
     }
+}
+
+/// What its kind becomes while paused.
+fn form(attrs: &Attrs) -> PausedForm {
+    attrs.kind().describe().paused
+}
+
+/// The resources whose kind is removed while paused, and the addresses they use
+/// (`PausedForm::Identity`): kept, or removed with them when `ips` says released.
+fn removed_by_kind(
+    desired: &DesiredState,
+    ips: ElasticIps,
+) -> (BTreeSet<Address>, BTreeSet<Address>) {
+    let (mut removed, mut kept_ips) = (BTreeSet::new(), BTreeSet::new());
+    for (a, r) in &desired.resources {
+        if form(&r.attrs) != PausedForm::Removed {
+            continue;
+        }
+        removed.insert(a.clone());
+        for used in r.attrs.refs() {
+            let Ref::Managed(ip) = used else { continue };
+            if ip.kind.describe().paused == PausedForm::Identity {
+                match ips {
+                    ElasticIps::Kept => kept_ips.insert(ip.clone()),
+                    ElasticIps::Released => removed.insert(ip.clone()),
+                };
+            }
+        }
+    }
+    (removed, kept_ips)
+}
+
+/// Sets a load-balanced environment's capacity to 0 instances: false, and nothing changed, for
+/// a single-instance one, which AWS cannot scale to zero.
+fn scale_to_zero(eb: &mut BeanstalkEnvAttrs) -> bool {
+    let single = eb
+        .settings
+        .get(ENVIRONMENT)
+        .and_then(|o| o.get("EnvironmentType"))
+        == Some(&SettingValue::Text("SingleInstance".into()));
+    if single {
+        return false;
+    }
+    let asg = eb.settings.entry(ASG.to_owned()).or_default();
+    for option in ["MinSize", "MaxSize"] {
+        asg.insert(option.to_owned(), SettingValue::Text("0".into()));
+    }
+    true
 }
 
 #[cfg(test)]

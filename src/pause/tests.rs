@@ -260,3 +260,35 @@ fn pausing_a_running_staging_deletes_the_nat_keeps_its_ip_and_updates_three_reso
                 && c.address.to_string() == "shared.eip.nat-public-a")
     );
 }
+
+#[test]
+fn only_what_its_kind_says_changes_while_paused() {
+    let d = staging();
+    let p = paused(&d, ElasticIps::Kept);
+    let mut changed = Vec::new();
+    for (addr, r) in &p.desired.resources {
+        if r != &d.resources[addr] {
+            changed.push((addr.kind.describe().paused, addr.to_string()));
+        }
+    }
+    changed.sort_by(|x, y| x.1.cmp(&y.1));
+    // Stopping the database is the command's own step: its attributes stay as the spec says.
+    assert_eq!(
+        changed,
+        [
+            (PausedForm::ScaledToZero, "backend.beanstalk".to_owned()),
+            (PausedForm::ScaledToZero, "console.beanstalk".to_owned()),
+            (
+                PausedForm::RoutesDropped,
+                "shared.route_table.private".to_owned()
+            ),
+        ]
+    );
+    for addr in &p.removed {
+        let form = addr.kind.describe().paused;
+        let refers = d.resources[addr].attrs.refs().into_iter().any(
+            |t| matches!(t, Ref::Managed(t) if t.kind.describe().paused == PausedForm::Removed),
+        );
+        assert!(form == PausedForm::Removed || refers, "{addr} removed");
+    }
+}

@@ -5,10 +5,20 @@
 //! list whenever the plan would send it, since AWS launches only current versions and would
 //! refuse it after everything before the environment was created. Pure.
 //!
-//! Every plan also reads the lifecycle of the branch each environment is to run
-//! (`ListPlatformBranches`, [`Lifecycles`]): a deprecated branch is a warning on its change,
-//! with the retirement date AWS published; a retired one is refused before anything is
-//! changed, naming the branch to move to ([`check_lifecycle`]).
+//! A plan that changes an environment also reads the lifecycle of the branch each
+//! environment is to run (`ListPlatformBranches`, [`Lifecycles`]): a deprecated branch is a
+//! warning on its change, with the retirement date AWS published; a retired one is refused
+//! before anything is changed, naming the branch to move to ([`check_lifecycle`]).
+//!
+//! Both lists advise on what a plan sends, so only such a plan reads them ([`advised`]):
+//! Elastic Beanstalk launches and updates environments on the versions it lists, and a
+//! retired branch is "no longer available for creating new environments" while deprecated
+//! ones "continue to receive updates until their retirement date" (Elastic Beanstalk
+//! Platforms guide, "About Elastic Beanstalk platforms"; Developer Guide, "Platform support
+//! policy"). An environment the plan leaves as it is gets no call these could make fail, and
+//! keeps the version it runs whatever the list says, so skipping them changes nothing the
+//! plan does; what it costs is the notes on unchanged environments (`plan
+//! --upgrade-platform` shows a newer version whenever asked).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -18,7 +28,7 @@ use crate::model::platform::{
 };
 use crate::model::{Address, Attrs, DesiredState, LiveState};
 
-use super::types::{Note, Plan};
+use super::types::{Action, Note, Plan};
 
 /// The branch each environment's spec names (pinned environments are not in it).
 pub type Branches = BTreeMap<Address, String>;
@@ -50,6 +60,23 @@ pub fn needs_list(
             None => running != Some(want.solution_stack.as_str()),
         }
     })
+}
+
+/// Whether the plan creates, replaces or updates a Beanstalk environment.
+pub fn changes_an_environment(plan: &Plan) -> bool {
+    plan.changes.iter().any(|c| {
+        matches!(c.action, Action::Create | Action::Replace | Action::Update)
+            && matches!(c.after, Some(Attrs::BeanstalkEnv(_)))
+    })
+}
+
+/// Whether a plan reads the platform lists beyond what resolution needs (the solution stacks
+/// for newer-version notes, the branches' lifecycle): when resolving needs the list anyway
+/// (`needs_list` without notes), with `--upgrade-platform`, or when the plan, made without
+/// them, changes an environment. A plan that could not be made (`None`) reads them, so its
+/// refusals come in the order they always did (a retired branch first).
+pub fn advised(needs_list: bool, upgrade: bool, plan: Option<&Plan>) -> bool {
+    needs_list || upgrade || plan.is_none_or(changes_an_environment)
 }
 
 /// Fills each branch environment's `solution_stack` in `desired`; checks pinned ones.
@@ -450,6 +477,86 @@ mod tests {
         let live = running(&d, OLD);
         d.resources.retain(|a, _| *a == backend());
         resolve(&mut d, &Branches::new(), &live, &list(&[V1]), false).unwrap();
+    }
+
+    /// AWS as `d` says, the environments on `V1`, each resource's attributes edited by `edit`.
+    fn live_as(d: &DesiredState, edit: impl Fn(&Address, &mut Attrs)) -> LiveState {
+        let mut live = LiveState::default();
+        for (a, r) in &d.resources {
+            let mut attrs = r.attrs.clone();
+            if let Attrs::BeanstalkEnv(e) = &mut attrs {
+                e.solution_stack = V1.into();
+            }
+            edit(a, &mut attrs);
+            let l = LiveResource {
+                id: a.to_string(),
+                attrs,
+                tags: r.tags.clone(),
+                pending: Default::default(),
+            };
+            live.resources.insert(a.clone(), l);
+        }
+        live
+    }
+
+    /// The plan from `d` to `live`, its platforms resolved without AWS's lists (as a plan is
+    /// first made): this fails if resolution needed them.
+    fn plan(d: &DesiredState, live: &LiveState) -> Plan {
+        let (mut d, branches) = (d.clone(), staging().1);
+        resolve(&mut d, &branches, live, &[], false).unwrap();
+        crate::plan::diff(&d, live, &Default::default()).unwrap()
+    }
+
+    #[test]
+    fn only_a_plan_that_changes_an_environment_reads_the_platform_lists() {
+        let (d, branches) = staging();
+        let converged = live_as(&d, |_, _| {});
+        // Converged: resolution keeps what runs without the list, and nothing is read.
+        assert!(!needs_list(&d, &branches, &converged, false));
+        let same = plan(&d, &converged);
+        assert!(!changes_an_environment(&same));
+        assert!(!advised(false, false, Some(&same)));
+        // ... unless the operator asks to upgrade, or the plan could not be made without them.
+        assert!(advised(false, true, Some(&same)));
+        assert!(advised(false, false, None));
+        // Something else changes (an alarm's threshold): still nothing to advise on.
+        let alarm = live_as(&d, |_, attrs| {
+            if let Attrs::Alarm(al) = attrs {
+                al.threshold = crate::model::Threshold(12345.0);
+            }
+        });
+        let other = plan(&d, &alarm);
+        assert!(other.has_changes());
+        assert!(!advised(false, false, Some(&other)));
+        // An environment's setting changed outside provision: the plan updates it, and reads.
+        let settings = live_as(&d, |a, attrs| {
+            if let Attrs::BeanstalkEnv(e) = attrs
+                && *a == backend()
+            {
+                e.settings.clear();
+            }
+        });
+        let updated = plan(&d, &settings);
+        assert!(changes_an_environment(&updated));
+        assert!(advised(false, false, Some(&updated)));
+        // Created: resolution needs the list anyway.
+        assert!(needs_list(&d, &branches, &LiveState::default(), false));
+        let mut created = d.clone();
+        resolve(
+            &mut created,
+            &branches,
+            &LiveState::default(),
+            &[V1.into()],
+            false,
+        )
+        .unwrap();
+        let from_empty = crate::plan::diff(&created, &LiveState::default(), &Default::default());
+        assert!(changes_an_environment(&from_empty.unwrap()));
+        // Deleted (destroy): nothing is sent to an environment, nothing to advise on.
+        let mut none = d.clone();
+        none.resources.clear();
+        let gone = plan(&none, &converged);
+        assert!(!changes_an_environment(&gone));
     }
 
     fn summary(name: &str, lifecycle: Lifecycle, order: i32) -> BranchSummary {

@@ -655,8 +655,8 @@ async fn a_failed_launch_shows_its_error_events() {
 const NODE24_NEWEST: &str = "64bit Amazon Linux 2023 v6.11.5 running Node.js 24";
 
 /// The spec names a platform branch: a new environment gets the branch's newest version; when
-/// AWS releases a newer one, the plan shows it as a note and changes nothing until
-/// `--upgrade-platform`, which updates the environment in place.
+/// AWS releases a newer one, a plan that changes the environment shows it as a note, and
+/// nothing moves to it until `--upgrade-platform`, which updates the environment in place.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_platform_branch_resolves_to_its_newest_version_and_upgrades_only_when_asked() {
     let acct = Account::new();
@@ -680,15 +680,32 @@ async fn a_platform_branch_resolves_to_its_newest_version_and_upgrades_only_when
         ),
     );
     let console = ["--env", "staging", "--stack", "console"];
-    let plan = acct.provision(d, &[&["plan"][..], &console].concat());
+    // Converged, a newer version is not a change; and a plan that changes no environment
+    // does not ask for the versions (docs/operations.md, "Platform versions"): no note.
+    let plan = acct.provision(d, &[&["plan", "--stats"][..], &console].concat());
     let t = text(&plan);
     assert_eq!(
         plan.status.code(),
         Some(0),
         "a newer version is not a change: {t}"
     );
+    assert!(!t.contains("is available"), "{t}");
+    for op in ["ListAvailableSolutionStacks", "ListPlatformBranches"] {
+        let n = support::output::calls(&plan, "Elastic Beanstalk", op);
+        assert_eq!(n, 0, "{op}: {t}");
+    }
+    // A plan that changes the environment tells of the newer version on its change.
+    let (section, sized) = (
+        "[console.beanstalk]\n",
+        "[console.beanstalk]\ninstance_type = \"t3.small\"\n",
+    );
+    support::edit(d, "staging.toml", section, sized);
+    let plan = acct.provision(d, &[&["plan"][..], &console].concat());
+    let t = text(&plan);
+    assert_eq!(plan.status.code(), Some(2), "{t}");
     assert!(t.contains(&format!("`{released}` is available")), "{t}");
     assert!(t.contains("--upgrade-platform"), "{t}");
+    support::edit(d, "staging.toml", sized, section);
     let drift = acct.provision(d, &[&["drift"][..], &console].concat());
     assert_eq!(drift.status.code(), Some(0), "{}", text(&drift));
 
@@ -761,8 +778,8 @@ fn set_lifecycle(acct: &Account, branch: &str, state: &str) {
     );
 }
 
-/// The default branch is supported: no warning. Deprecated, every plan warns on each
-/// environment on it, still planning. A spec on a retired branch (Node.js 20, retired
+/// The default branch is supported: no warning. Deprecated, every plan that changes an
+/// environment (here: creates both) warns on each environment on it, still planning. A spec on a retired branch (Node.js 20, retired
 /// 2026-07-31) is refused before any change, naming the spec line and the branch to move to,
 /// the newest supported one of the platform as `ListPlatformBranches` reports it.
 #[tokio::test(flavor = "multi_thread")]

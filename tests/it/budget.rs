@@ -1,7 +1,7 @@
 //! The environment's budget end to end against LocalStack (issue 23): staging's budget exists
 //! with its two notifications to the alarm topic (and the e-mail), the topic's policy lets AWS
-//! Budgets publish for this account only, plan warns until the scope's tags are active cost
-//! allocation tags, a limit changed by hand is drift that apply puts back, destroy removes the
+//! Budgets publish for this account only, a plan that creates or changes the budget warns
+//! while the scope's tags are not active cost allocation tags (a converged one does not ask), a limit changed by hand is drift that apply puts back, destroy removes the
 //! budget, and `cost` prices it. Then the `[monitoring.budget]` spec's bad values, refused
 //! naming file, line and field before any AWS call. Each test runs in its own account.
 
@@ -10,7 +10,7 @@ use std::path::Path;
 
 use aws_sdk_budgets::types::{Notification, Spend};
 
-use crate::support::{Account, assert_ok, http_post, text};
+use crate::support::{self, Account, assert_ok, http_post, text};
 
 const BUDGET: &str = "agentpass-staging-monthly";
 const EMAIL: &str = "ops+staging@example.com";
@@ -99,6 +99,15 @@ async fn staging_budget_apply_warn_drift_and_destroy() {
     let dir = acct.workdir();
     let d = dir.path();
     let expected_limit = estimate(&acct, d);
+    // The plan that creates the budget asks whether its tags are active cost allocation
+    // tags: not yet, a warning saying how to activate them.
+    let cost_tags = |o| support::output::calls(o, "Cost Explorer", "ListCostAllocationTags");
+    let plan = acct.plan(d, "staging", &["--stack", "shared"]);
+    let out = text(&plan);
+    assert_eq!(plan.status.code(), Some(2), "{out}");
+    assert!(out.contains("are not active cost allocation tags"), "{out}");
+    assert!(out.contains("TagKey=provision:env,Status=Active"), "{out}");
+    assert_eq!(cost_tags(&plan), 1, "{out}");
     assert_ok(&acct.apply_stack(d, "staging", "shared"));
     let aws = acct.aws().await;
     let (budgets, sns) = (aws.budgets.clone(), aws.sns.clone());
@@ -153,13 +162,15 @@ async fn staging_budget_apply_warn_drift_and_destroy() {
         format!("arn:aws:budgets::{account}:*")
     );
 
-    // Converged; the scope's tags are not active cost allocation tags yet: a warning, exit 0.
+    // Converged, the budget is not being decided on: no question, no warning (the tags are
+    // still inactive).
     let plan = acct.plan(d, "staging", &["--stack", "shared"]);
     let out = text(&plan);
     assert_eq!(plan.status.code(), Some(0), "{out}");
-    assert!(out.contains("are not active cost allocation tags"), "{out}");
-    assert!(out.contains("TagKey=provision:env,Status=Active"), "{out}");
-    // Once AWS's billing has seen the keys and they are activated, no warning.
+    assert!(!out.contains("cost allocation tag"), "{out}");
+    assert_eq!(cost_tags(&plan), 0, "{out}");
+    // AWS's billing sees the keys and they are activated (checked below, once the budget
+    // changes again).
     http_post(
         "/_provision/ce/cost-allocation-tags",
         &format!(
@@ -177,12 +188,9 @@ async fn staging_budget_apply_warn_drift_and_destroy() {
         );
     }
     update.send().await.unwrap();
-    let plan = acct.plan(d, "staging", &["--stack", "shared"]);
-    let out = text(&plan);
-    assert_eq!(plan.status.code(), Some(0), "{out}");
-    assert!(!out.contains("cost allocation tags"), "{out}");
 
-    // A limit changed by hand is drift; apply puts it back.
+    // A limit changed by hand is drift; the plan that puts it back asks again, and with the
+    // tags active warns of nothing; apply puts it back.
     let mut budget = budgets
         .describe_budget()
         .account_id(account)
@@ -209,6 +217,11 @@ async fn staging_budget_apply_warn_drift_and_destroy() {
         out.contains("shared.budget") && out.contains("999"),
         "{out}"
     );
+    let plan = acct.plan(d, "staging", &["--stack", "shared"]);
+    let out = text(&plan);
+    assert_eq!(plan.status.code(), Some(2), "{out}");
+    assert!(!out.contains("cost allocation tag"), "{out}");
+    assert_eq!(cost_tags(&plan), 1, "{out}");
     assert_ok(&acct.apply_stack(d, "staging", "shared"));
     assert_eq!(limit(&budgets, account).await, Some(expected_limit));
     let plan = acct.plan(d, "staging", &["--stack", "shared"]);

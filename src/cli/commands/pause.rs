@@ -284,7 +284,7 @@ async fn check_converged(s: &Run) -> Result<(usize, BTreeMap<Address, String>), 
         .full_live
         .resources
         .iter()
-        .filter(|(a, _)| a.kind == crate::model::Kind::ElasticIp)
+        .filter(|(a, _)| a.kind.describe().paused == crate::kinds::PausedForm::Identity)
         .map(|(a, r)| (a.clone(), r.id.clone()))
         .collect();
     Ok((left.count(), ips))

@@ -9,11 +9,14 @@
 //! - [`settings`]: option settings whose known values AWS would refuse; run by `diff` on every
 //!   plan, reported with its other errors.
 //! - [`confirm`]: production and protected environments, and `--confirm ENV` itself.
+//! - [`cost_tags`]: which tag keys a plan that creates or changes a budget asks Cost Explorer
+//!   about, and the warning when they are not active cost allocation tags (the engine asks).
 //!
 //! The command line calls [`run`] on every plan it shows or applies, and [`confirm::given`] on
 //! its arguments before anything is read.
 
 pub mod confirm;
+pub mod cost_tags;
 pub mod data;
 pub mod replace;
 pub mod secrets;
