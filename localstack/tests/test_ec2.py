@@ -223,3 +223,29 @@ def test_group_names_and_descriptions_aws_does_not_allow_are_refused(ec2):
         GroupName="agentpass-staging-alb-public-sg", Description="Managed by Terraform", VpcId=vpc
     )
     ec2.create_security_group(GroupName="a" * 255, Description=" ._-:/()#,@[]+=&;{}!$*", VpcId=vpc)
+
+
+def test_a_nat_gateway_shows_its_elastic_ip_and_the_tagging_api_lists_the_ip(ec2, aws):
+    """provision takes a NAT gateway's Elastic IP from DescribeNatGateways: each
+    NatGatewayAddress has the address's AllocationId and PublicIp
+    (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_NatGatewayAddress.html); its
+    tags come from GetResources under `ec2:elastic-ip` ("The GetResources ... operations support
+    all resource types",
+    https://docs.aws.amazon.com/resourcegroupstagging/latest/APIReference/supported-services.html)."""
+    vpc, subnets, _ = network(ec2)
+    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+    tags = [{"Key": "provision:env", "Value": "staging"}]
+    spec = [{"ResourceType": "elastic-ip", "Tags": tags}]
+    eip = ec2.allocate_address(Domain="vpc", TagSpecifications=spec)
+    nat = ec2.create_nat_gateway(SubnetId=subnets[0], AllocationId=eip["AllocationId"])["NatGateway"]
+    shown = ec2.describe_nat_gateways(NatGatewayIds=[nat["NatGatewayId"]])["NatGateways"][0]
+    assert shown["State"] == "available"
+    (address,) = shown["NatGatewayAddresses"]
+    assert (address["AllocationId"], address["PublicIp"]) == (eip["AllocationId"], eip["PublicIp"])
+    listed = aws("resourcegroupstaggingapi").get_resources(
+        ResourceTypeFilters=["ec2:elastic-ip"], TagFilters=[{"Key": "provision:env", "Values": ["staging"]}]
+    )["ResourceTagMappingList"]
+    assert [(m["ResourceARN"].split(":")[5], m["Tags"]) for m in listed] == [
+        (f"elastic-ip/{eip['AllocationId']}", tags)
+    ]

@@ -81,6 +81,44 @@ def test_subnet_group_and_instance_live_in_an_ec2_vpc(rds, aws):
     assert rds.describe_db_subnet_groups()["DBSubnetGroups"] == []
 
 
+def test_an_instance_shows_its_subnet_group_as_the_groups_describe_does(rds, aws):
+    """provision takes a database's subnet group from DescribeDBInstances: DBInstance.DBSubnetGroup
+    is "the subnet group associated with the DB instance, including the name, description, and
+    subnets in the subnet group"
+    (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DBInstance.html), a
+    DBSubnetGroup with its VpcId and DBSubnetGroupArn
+    (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DBSubnetGroup.html), as the
+    group is now, after a ModifyDBSubnetGroup too."""
+    ec2 = aws("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.4.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.4.{i}.0/24", AvailabilityZone=f"us-east-2{z}")["Subnet"][
+            "SubnetId"
+        ]
+        for i, z in ((1, "a"), (2, "b"), (3, "c"))
+    ]
+    rds.create_db_subnet_group(
+        DBSubnetGroupName="shown-db", DBSubnetGroupDescription="shown", SubnetIds=subnets[:2]
+    )
+    create_db(rds, identifier="shown", DBSubnetGroupName="shown-db")
+
+    def same():
+        group = rds.describe_db_subnet_groups(DBSubnetGroupName="shown-db")["DBSubnetGroups"][0]
+        shown = describe(rds, "shown")["DBSubnetGroup"]
+        for field in ("DBSubnetGroupName", "DBSubnetGroupDescription", "VpcId", "DBSubnetGroupArn"):
+            assert shown[field] == group[field], field
+        ids = sorted(s["SubnetIdentifier"] for s in shown["Subnets"])
+        assert ids == sorted(s["SubnetIdentifier"] for s in group["Subnets"])
+        return ids
+
+    assert same() == sorted(subnets[:2])
+    rds.modify_db_subnet_group(
+        DBSubnetGroupName="shown-db", DBSubnetGroupDescription="moved", SubnetIds=subnets
+    )
+    assert same() == sorted(subnets)
+    assert describe(rds, "shown")["DBSubnetGroup"]["DBSubnetGroupDescription"] == "moved"
+
+
 def test_modifications_stay_pending_until_applied_immediately(rds):
     create_db(rds)
     modified = rds.modify_db_instance(DBInstanceIdentifier="orders", DBInstanceClass="db.t3.large")[

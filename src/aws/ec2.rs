@@ -41,8 +41,8 @@ impl Service for Ec2 {
         }
     }
 
-    async fn read(&self, claims: &Claims, _tags: &TagIndex) -> Result<Raw, AwsError> {
-        ec2_read::read(&self.client, claims).await
+    async fn read(&self, claims: &Claims, tags: &TagIndex) -> Result<Raw, AwsError> {
+        ec2_read::read(&self.client, claims, tags).await
     }
 }
 

@@ -1,5 +1,6 @@
-//! Reading the network: one tag-filtered Describe per resource type, all concurrently, then
-//! normalised into live-state attributes whose references are addresses.
+//! Reading the network: one tag-filtered Describe per resource type, all concurrently (Elastic
+//! IPs after the NAT gateways, which may show them all: `nats_hold_all`), then normalised into
+//! live-state attributes whose references are addresses.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -9,6 +10,7 @@ use ipnet::Ipv4Net;
 use super::ec2::ERRORS;
 use super::ids::Found;
 pub use super::ids::{Claims, Ids, address_of, ours};
+use super::tagging::TagIndex;
 use super::{AwsError, unless_gone};
 use crate::model::*;
 
@@ -42,13 +44,18 @@ pub struct Raw {
     vpcs: Vec<VpcRead>,
     subnets: Vec<aws_sdk_ec2::types::Subnet>,
     igws: Vec<aws_sdk_ec2::types::InternetGateway>,
-    eips: Vec<aws_sdk_ec2::types::Address>,
+    /// Elastic IPs (allocation id, tags): their attributes are empty.
+    eips: Vec<(String, Tags)>,
     nats: Vec<aws_sdk_ec2::types::NatGateway>,
     tables: Vec<aws_sdk_ec2::types::RouteTable>,
     groups: Vec<aws_sdk_ec2::types::SecurityGroup>,
 }
 
-pub async fn read(ec2: &aws_sdk_ec2::Client, claims: &Claims) -> Result<Raw, AwsError> {
+pub async fn read(
+    ec2: &aws_sdk_ec2::Client,
+    claims: &Claims,
+    index: &TagIndex,
+) -> Result<Raw, AwsError> {
     let what = format!("network of {}", claims.owner);
     let w = what.as_str();
     let inside = async {
@@ -58,9 +65,16 @@ pub async fn read(ec2: &aws_sdk_ec2::Client, claims: &Claims) -> Result<Raw, Aws
     };
     let igw_id =
         |g: &aws_sdk_ec2::types::InternetGateway| g.internet_gateway_id().map(str::to_owned);
-    let eip_id = |a: &aws_sdk_ec2::types::Address| a.allocation_id().map(str::to_owned);
     let nat_id = |n: &aws_sdk_ec2::types::NatGateway| n.nat_gateway_id().map(str::to_owned);
-    let ((vpcs, inside), igws, eips, nats) = tokio::try_join!(
+    let gateways = async {
+        let nats = with_recorded(claims, Kind::NatGateway, "nat-gateway-id", nat_id, |f| {
+            nats(ec2, w, f)
+        });
+        let nats = nats.await?;
+        let eips = addresses(ec2, w, claims, index, &nats).await?;
+        Ok::<_, AwsError>((nats, eips))
+    };
+    let ((vpcs, inside), igws, (nats, eips)) = tokio::try_join!(
         inside,
         with_recorded(
             claims,
@@ -69,16 +83,7 @@ pub async fn read(ec2: &aws_sdk_ec2::Client, claims: &Claims) -> Result<Raw, Aws
             igw_id,
             |f| { igws(ec2, w, f) }
         ),
-        with_recorded(claims, Kind::ElasticIp, "allocation-id", eip_id, |f| eips(
-            ec2, w, f
-        )),
-        with_recorded(
-            claims,
-            Kind::NatGateway,
-            "nat-gateway-id",
-            nat_id,
-            |f| nats(ec2, w, f)
-        ),
+        gateways,
     )?;
     Ok(Raw {
         vpcs,
@@ -341,6 +346,86 @@ async fn igws(
     Ok(out)
 }
 
+/// The environment's Elastic IPs: as the NAT gateways show them when they show every one the
+/// read must find (`nats_hold_all`), else described as before.
+async fn addresses(
+    ec2: &aws_sdk_ec2::Client,
+    what: &str,
+    claims: &Claims,
+    index: &TagIndex,
+    nats: &[aws_sdk_ec2::types::NatGateway],
+) -> Result<Vec<(String, Tags)>, AwsError> {
+    if let Some(shown) = nat_addresses(claims, index, nats).await? {
+        return Ok(shown);
+    }
+    let eip_id = |a: &aws_sdk_ec2::types::Address| a.allocation_id().map(str::to_owned);
+    let found = with_recorded(claims, Kind::ElasticIp, "allocation-id", eip_id, |f| {
+        eips(ec2, what, f)
+    });
+    Ok(found
+        .await?
+        .iter()
+        .map(|a| (eip_id(a).unwrap_or_default(), tags_of(a.tags())))
+        .collect())
+}
+
+/// The Elastic IPs the available NAT gateways hold (`NatGateway.NatGatewayAddresses`: each
+/// address's `AllocationId` and `PublicIp`,
+/// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_NatGatewayAddress.html), with the
+/// tags the pass's listing holds (`ec2:elastic-ip`), when they are every one the read must
+/// find; `None` when `DescribeAddresses` must look. No NAT gateway holds none, and asks no
+/// listing (an empty account, a paused environment).
+async fn nat_addresses(
+    claims: &Claims,
+    index: &TagIndex,
+    nats: &[aws_sdk_ec2::types::NatGateway],
+) -> Result<Option<Vec<(String, Tags)>>, AwsError> {
+    // An available gateway holds its address: AWS releases none while a gateway uses it.
+    let held: BTreeSet<String> = nats
+        .iter()
+        .filter(|n| n.state() == Some(&aws_sdk_ec2::types::NatGatewayState::Available))
+        .flat_map(|n| n.nat_gateway_addresses())
+        .filter_map(|a| a.allocation_id().map(str::to_owned))
+        .collect();
+    if held.is_empty() {
+        return Ok(None);
+    }
+    let listed: BTreeMap<String, Tags> = index
+        .of_type("ec2", "elastic-ip/")
+        .await?
+        .into_iter()
+        .map(|l| (l.id, l.tags))
+        .collect();
+    let mut known: BTreeSet<String> = claims.recorded_ids(Kind::ElasticIp).into_iter().collect();
+    known.extend(listed.keys().cloned());
+    if !nats_hold_all(&known, &held, &listed) {
+        return Ok(None);
+    }
+    Ok(Some(
+        known
+            .into_iter()
+            .filter_map(|id| Some((id.clone(), listed.get(&id)?.clone())))
+            .collect(),
+    ))
+}
+
+/// Whether the NAT gateways show every Elastic IP the read must find, so that
+/// `DescribeAddresses` may be skipped: each one state recorded or the tag listing holds
+/// (`known`) is held by an available NAT gateway and has its tags listed. An address no
+/// gateway holds (a paused environment keeps its IP without a gateway, a gateway gone or not
+/// made yet, a leaked address) or whose tags the listing does not show (lost, or not listed
+/// yet) is described as before; knowing none, the describe finds what is there.
+fn nats_hold_all(
+    known: &BTreeSet<String>,
+    held: &BTreeSet<String>,
+    listed: &BTreeMap<String, Tags>,
+) -> bool {
+    !known.is_empty()
+        && known
+            .iter()
+            .all(|id| held.contains(id) && listed.contains_key(id))
+}
+
 async fn eips(
     ec2: &aws_sdk_ec2::Client,
     what: &str,
@@ -405,11 +490,7 @@ impl Raw {
                 .iter()
                 .map(|g| (id(g.internet_gateway_id()), tags_of(g.tags()))),
         );
-        out.extend(
-            self.eips
-                .iter()
-                .map(|a| (id(a.allocation_id()), tags_of(a.tags()))),
-        );
+        out.extend(self.eips.iter().cloned());
         out.extend(
             self.nats
                 .iter()
@@ -473,8 +554,8 @@ impl Raw {
 
     pub fn normalise(self, claims: &Claims, ids: &Ids) -> Found {
         let mut resources = Found::default();
-        let mut put = |id: Option<&str>, tags: &[Tag], attrs: Attrs| {
-            let (id, tags) = (id.unwrap_or_default(), tags_of(tags));
+        let mut put = |id: Option<&str>, tags: Tags, attrs: Attrs| {
+            let id = id.unwrap_or_default();
             if let Some(address) = claims.address(id, attrs.kind(), &tags) {
                 resources.insert(
                     address,
@@ -493,30 +574,33 @@ impl Raw {
                 dns_hostnames: *hostnames,
                 dns_support: *support,
             });
-            put(v.vpc_id(), v.tags(), attrs);
+            put(v.vpc_id(), tags_of(v.tags()), attrs);
         }
         for s in &self.subnets {
-            put(s.subnet_id(), s.tags(), subnet_attrs(s, ids));
+            put(s.subnet_id(), tags_of(s.tags()), subnet_attrs(s, ids));
         }
         for g in &self.igws {
             let vpc = g.attachments().iter().find_map(|a| a.vpc_id());
             let attrs = Attrs::InternetGateway(InternetGatewayAttrs {
                 vpc: ids.to_ref(vpc.unwrap_or_default()),
             });
-            put(g.internet_gateway_id(), g.tags(), attrs);
+            put(g.internet_gateway_id(), tags_of(g.tags()), attrs);
         }
-        for a in &self.eips {
-            let attrs = Attrs::ElasticIp(ElasticIpAttrs {});
-            put(a.allocation_id(), a.tags(), attrs);
+        for (id, tags) in &self.eips {
+            put(Some(id), tags.clone(), Attrs::ElasticIp(ElasticIpAttrs {}));
         }
         for n in &self.nats {
-            put(n.nat_gateway_id(), n.tags(), nat_attrs(n, ids));
+            put(n.nat_gateway_id(), tags_of(n.tags()), nat_attrs(n, ids));
         }
         for t in &self.tables {
-            put(t.route_table_id(), t.tags(), route_table_attrs(t, ids));
+            put(
+                t.route_table_id(),
+                tags_of(t.tags()),
+                route_table_attrs(t, ids),
+            );
         }
         for g in &self.groups {
-            put(g.group_id(), g.tags(), group_attrs(g, ids));
+            put(g.group_id(), tags_of(g.tags()), group_attrs(g, ids));
         }
         resources
     }
@@ -629,7 +713,31 @@ pub fn rules(perms: &[IpPermission], ids: &Ids) -> BTreeSet<Rule> {
 
 #[cfg(test)]
 mod tests {
-    use super::aws_made;
+    use super::*;
+
+    #[test]
+    fn elastic_ips_are_described_unless_the_nat_gateways_hold_every_known_one() {
+        let set =
+            |ids: &[&str]| -> BTreeSet<String> { ids.iter().map(|i| (*i).to_owned()).collect() };
+        let listed = |ids: &[&str]| -> BTreeMap<String, Tags> {
+            ids.iter().map(|i| ((*i).to_owned(), Tags::new())).collect()
+        };
+        let (a, b) = ("eipalloc-a", "eipalloc-b");
+        // Converged: each gateway holds its address, whose tags are listed.
+        assert!(nats_hold_all(
+            &set(&[a, b]),
+            &set(&[a, b]),
+            &listed(&[a, b])
+        ));
+        // Paused (the address kept, its gateway gone), or a gateway not made yet: described.
+        assert!(!nats_hold_all(&set(&[a, b]), &set(&[a]), &listed(&[a, b])));
+        // Tags lost or not listed yet: described.
+        assert!(!nats_hold_all(&set(&[a]), &set(&[a]), &listed(&[])));
+        // A leaked address the listing holds beside the held one: described.
+        assert!(!nats_hold_all(&set(&[a, b]), &set(&[a]), &listed(&[a, b])));
+        // Nothing known: described.
+        assert!(!nats_hold_all(&set(&[]), &set(&[a]), &listed(&[a])));
+    }
 
     #[test]
     fn beanstalk_and_default_groups_are_aws_made() {

@@ -2,9 +2,10 @@
 //! instance profile that hands the instance role to EC2.
 //!
 //! A role's and a profile's physical id is its name. IAM has no tag filter on its List calls:
-//! a read pass lists roles and profiles under the `/` path, keeps those whose name starts with
-//! the project's name (every name provision gives does), and reads their tags, policies and
-//! roles one by one — a handful of calls per environment.
+//! a read pass lists the roles with their tags, policies and instance profiles in one
+//! `GetAccountAuthorizationDetails`, keeps those whose name starts with the project's name
+//! (every name provision gives does) and carries the environment, and lists the instance
+//! profiles only when the roles do not show every profile it must find (`roles_show_all`).
 //!
 //! IAM is eventually consistent: a profile just given its role is not yet usable by EC2 (AWS:
 //! <https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency>).
@@ -135,7 +136,7 @@ async fn read(client: &Client, claims: &Claims) -> Result<Raw, AwsError> {
         );
     }
     let mut roles = Vec::new();
-    let mut profile_tags = BTreeMap::new();
+    let mut shown: BTreeMap<String, (InstanceProfile, Tags)> = BTreeMap::new();
     for d in details {
         let name = d.role_name().unwrap_or_default().to_owned();
         let tags = if d.tags().is_empty() {
@@ -150,8 +151,9 @@ async fn read(client: &Client, claims: &Claims) -> Result<Raw, AwsError> {
             continue;
         }
         for p in d.instance_profile_list() {
-            if !p.tags().is_empty() {
-                profile_tags.insert(p.instance_profile_name().to_owned(), tags_of(p.tags()));
+            let name = p.instance_profile_name();
+            if name.starts_with(prefix) && this_env(claims, name, Kind::InstanceProfile) {
+                shown.insert(name.to_owned(), (p.clone(), tags_of(p.tags())));
             }
         }
         let inline = d
@@ -177,8 +179,38 @@ async fn read(client: &Client, claims: &Claims) -> Result<Raw, AwsError> {
             inline,
         });
     }
-    let profiles = read_profiles(client, claims, &what, &profile_tags).await?;
+    let known = claims.known_names(Kind::InstanceProfile);
+    let profiles = if roles_show_all(&known, &shown) {
+        let kept = shown.into_values().filter(|(p, tags)| {
+            claims.keeps(p.instance_profile_name(), Kind::InstanceProfile, tags)
+        });
+        kept.collect()
+    } else {
+        let listed = shown
+            .into_iter()
+            .filter(|(_, (_, tags))| !tags.is_empty())
+            .map(|(name, (_, tags))| (name, tags))
+            .collect();
+        read_profiles(client, claims, &what, &listed).await?
+    };
     Ok(Raw { roles, profiles })
+}
+
+/// Whether the roles' listing shows every instance profile the read must find, so that
+/// `ListInstanceProfiles` may be skipped: each profile state recorded or the spec names is
+/// among the profiles this environment's roles hold (`RoleDetail.InstanceProfileList`, "A list
+/// of instance profiles that contain this role",
+/// https://docs.aws.amazon.com/IAM/latest/APIReference/API_RoleDetail.html), and every profile
+/// shown there came with its tags. A profile holding no role (its role removed, or a create
+/// stopped before `AddRoleToInstanceProfile`) is only in the account's listing; knowing no
+/// profile at all (a read without state or spec), the listing finds what is there.
+fn roles_show_all(
+    known: &BTreeSet<String>,
+    shown: &BTreeMap<String, (InstanceProfile, Tags)>,
+) -> bool {
+    !known.is_empty()
+        && known.iter().all(|n| shown.contains_key(n))
+        && shown.values().all(|(_, tags)| !tags.is_empty())
 }
 
 /// Whether a role or profile of the project may be this environment's, before reading its tags:
@@ -809,5 +841,57 @@ mod tests {
         let canonical = r#"{"Statement":[{"Effect":"Allow"}],"Version":"2012-10-17"}"#;
         assert_eq!(canonical_policy(written), canonical);
         assert_eq!(canonical_policy(encoded), canonical);
+    }
+
+    #[test]
+    fn instance_profiles_are_listed_unless_the_roles_show_every_known_one() {
+        let shown = |names: &[(&str, bool)]| -> BTreeMap<String, (InstanceProfile, Tags)> {
+            names
+                .iter()
+                .map(|(n, tagged)| {
+                    let p = InstanceProfile::builder()
+                        .path("/")
+                        .instance_profile_name(*n)
+                        .instance_profile_id("AIPA1")
+                        .arn(format!("arn:aws:iam::1:instance-profile/{n}"))
+                        .create_date(aws_sdk_iam::primitives::DateTime::from_secs(0))
+                        .set_roles(Some(Vec::new()))
+                        .build()
+                        .unwrap();
+                    let tags = if *tagged {
+                        [("provision:env".to_owned(), "staging".to_owned())].into()
+                    } else {
+                        Tags::new()
+                    };
+                    ((*n).to_owned(), (p, tags))
+                })
+                .collect()
+        };
+        let known = |names: &[&str]| -> BTreeSet<String> {
+            names.iter().map(|n| (*n).to_owned()).collect()
+        };
+        let (b, c) = (
+            "p-staging-backend-ec2-profile",
+            "p-staging-console-ec2-profile",
+        );
+        // Converged: both profiles hold their roles.
+        assert!(roles_show_all(
+            &known(&[b, c]),
+            &shown(&[(b, true), (c, true)])
+        ));
+        // One holds no role (a create stopped before AddRoleToInstanceProfile): listed.
+        assert!(!roles_show_all(&known(&[b, c]), &shown(&[(b, true)])));
+        // A profile shown without its tags: listed, whose tags are then asked.
+        assert!(!roles_show_all(
+            &known(&[b, c]),
+            &shown(&[(b, true), (c, false)])
+        ));
+        // No profile known (no state, no spec): the listing finds what is there.
+        assert!(!roles_show_all(&known(&[]), &shown(&[(b, true)])));
+        // A profile shown that is not known (renamed in the spec) is kept from the roles.
+        assert!(roles_show_all(
+            &known(&[b]),
+            &shown(&[(b, true), (c, true)])
+        ));
     }
 }

@@ -1,6 +1,6 @@
 //! Physical ids and ownership: how what a read pass finds becomes addresses.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::model::*;
 
@@ -59,6 +59,9 @@ pub struct Claims {
     /// By kind and id: ids that are names repeat across kinds (the database and the dashboard
     /// are both `agentpass-staging`).
     recorded: BTreeMap<(Kind, String), Address>,
+    /// The names the spec gives resources in AWS (`Description::names`), by kind: what a read
+    /// pass that skips a listing must still find. A hint, never a claim: a name proves nothing.
+    expected: BTreeSet<(Kind, String)>,
 }
 
 /// Whether a resource found in AWS may be changed by this environment.
@@ -77,6 +80,7 @@ impl Claims {
         Claims {
             owner,
             recorded: BTreeMap::new(),
+            expected: BTreeSet::new(),
         }
     }
 
@@ -88,7 +92,45 @@ impl Claims {
             .into_iter()
             .map(|(a, id)| ((a.kind, id.to_owned()), a.clone()))
             .collect();
-        Claims { owner, recorded }
+        Claims {
+            owner,
+            recorded,
+            expected: BTreeSet::new(),
+        }
+    }
+
+    /// These claims, knowing the names `desired` gives its resources in AWS.
+    pub fn expecting(mut self, desired: &DesiredState) -> Self {
+        for r in desired.resources.values() {
+            let names = r.attrs.kind().describe().names;
+            if names.is_empty() {
+                continue;
+            }
+            let fields = serde_json::to_value(&r.attrs).unwrap_or_default();
+            for (_, field) in names {
+                if let Some(name) = fields.get(field).and_then(serde_json::Value::as_str) {
+                    self.expected.insert((r.attrs.kind(), name.to_owned()));
+                }
+            }
+        }
+        self
+    }
+
+    /// The names the spec gives resources of `kind`, sorted (see [`Claims::expecting`]).
+    pub fn expected_names(&self, kind: Kind) -> Vec<String> {
+        self.expected
+            .iter()
+            .filter(|(k, _)| *k == kind)
+            .map(|(_, n)| n.clone())
+            .collect()
+    }
+
+    /// For a kind whose id is its name: the ids state recorded and the names the spec gives,
+    /// the resources a read pass must account for before it may skip a listing.
+    pub fn known_names(&self, kind: Kind) -> BTreeSet<String> {
+        let mut out: BTreeSet<String> = self.recorded_ids(kind).into_iter().collect();
+        out.extend(self.expected_names(kind));
+        out
     }
 
     /// Recorded ids of one kind, for the reads that must look them up by id.

@@ -75,65 +75,141 @@ async fn read(
     index: &TagIndex,
 ) -> Result<Raw, AwsError> {
     let what = format!("databases of {}", claims.owner);
-    // RDS has no server-side tag filter for either type: read all, keep ours by tag.
-    let instances = async {
-        let mut out = Vec::new();
-        let mut pages = client.describe_db_instances().into_paginator().send();
-        while let Some(p) = pages.next().await {
-            let p = p.map_err(sdk_err(ERRORS, &what, "DescribeDBInstances"))?;
-            out.extend(
-                p.db_instances()
-                    .iter()
-                    .filter(|i| {
-                        let id = i.db_instance_identifier().unwrap_or_default();
-                        claims.keeps(id, Kind::DbInstance, &tags_of(i.tag_list()))
-                    })
-                    .cloned(),
-            );
-        }
-        Ok::<_, AwsError>(out)
+    let instances = instances(client, claims, &what).await?;
+    let groups = match instance_groups(claims, index, &instances).await? {
+        Some(groups) => groups,
+        None => subnet_groups(client, claims, index, &what).await?,
     };
-    let groups = async {
-        let mut all = Vec::new();
-        let mut pages = client.describe_db_subnet_groups().into_paginator().send();
-        while let Some(p) = pages.next().await {
-            let p = p.map_err(sdk_err(ERRORS, &what, "DescribeDBSubnetGroups"))?;
-            all.extend(p.db_subnet_groups().iter().cloned());
-        }
-        // DBSubnetGroup carries no TagList: the pass's index has the tags of this environment's
-        // groups; any other group's take one ListTagsForResource each.
-        let arns: Vec<String> = all
-            .iter()
-            .map(|g| g.db_subnet_group_arn().unwrap_or_default().to_owned())
-            .collect();
-        let read = index
-            .each(arns, |arn| {
-                let (client, what) = (client.clone(), what.clone());
-                async move { group_tags(&client, &what, &arn).await }
-            })
-            .await?;
-        let mut tags: BTreeMap<usize, Tags> = BTreeMap::new();
-        for (i, t) in read.into_iter().enumerate() {
-            // Deleted between the Describe and now: not there.
-            if let Some(t) = super::unless_gone(t)? {
-                tags.insert(i, t);
-            }
-        }
-        let out: Vec<(DbSubnetGroup, Tags)> = all
-            .into_iter()
-            .enumerate()
-            .filter_map(|(i, g)| {
-                let t = tags.remove(&i)?;
-                let name = g.db_subnet_group_name().unwrap_or_default();
-                claims
-                    .keeps(name, Kind::DbSubnetGroup, &t)
-                    .then_some((g, t))
-            })
-            .collect();
-        Ok::<_, AwsError>(out)
-    };
-    let (instances, groups) = tokio::try_join!(instances, groups)?;
     Ok(Raw { groups, instances })
+}
+
+/// The instances this environment keeps. RDS has no server-side tag filter: read all, keep
+/// ours by the tags each carries.
+async fn instances(
+    client: &aws_sdk_rds::Client,
+    claims: &Claims,
+    what: &str,
+) -> Result<Vec<DbInstance>, AwsError> {
+    let mut out = Vec::new();
+    let mut pages = client.describe_db_instances().into_paginator().send();
+    while let Some(p) = pages.next().await {
+        let p = p.map_err(sdk_err(ERRORS, what, "DescribeDBInstances"))?;
+        out.extend(
+            p.db_instances()
+                .iter()
+                .filter(|i| {
+                    let id = i.db_instance_identifier().unwrap_or_default();
+                    claims.keeps(id, Kind::DbInstance, &tags_of(i.tag_list()))
+                })
+                .cloned(),
+        );
+    }
+    Ok(out)
+}
+
+/// The subnet groups as the instances show them (`DBInstance.DBSubnetGroup`: "the name,
+/// description, and subnets in the subnet group", with its VPC,
+/// https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DBInstance.html), with the tags
+/// the pass's listing holds (`rds:subgrp`), when they are every group the read must find
+/// (`instances_show_all`); `None` when `DescribeDBSubnetGroups` must look. No instance shows
+/// none, and asks no listing (an empty account makes none).
+async fn instance_groups(
+    claims: &Claims,
+    index: &TagIndex,
+    instances: &[DbInstance],
+) -> Result<Option<Vec<(DbSubnetGroup, Tags)>>, AwsError> {
+    if instances.is_empty() {
+        return Ok(None);
+    }
+    let listed: BTreeMap<String, Tags> = index
+        .of_type("rds", "subgrp:")
+        .await?
+        .into_iter()
+        .map(|l| (l.id, l.tags))
+        .collect();
+    let shown: BTreeMap<String, DbSubnetGroup> = instances
+        .iter()
+        .filter_map(|i| i.db_subnet_group())
+        .filter_map(|g| Some((g.db_subnet_group_name()?.to_owned(), g.clone())))
+        .collect();
+    let mut known = claims.known_names(Kind::DbSubnetGroup);
+    known.extend(listed.keys().cloned());
+    if !instances_show_all(&known, &shown.keys().cloned().collect(), &listed) {
+        return Ok(None);
+    }
+    Ok(Some(
+        shown
+            .into_iter()
+            .filter_map(|(name, g)| {
+                let tags = listed.get(&name)?.clone();
+                claims
+                    .keeps(&name, Kind::DbSubnetGroup, &tags)
+                    .then_some((g, tags))
+            })
+            .collect(),
+    ))
+}
+
+/// Whether the instances show every subnet group the read must find, so that
+/// `DescribeDBSubnetGroups` may be skipped: each group state recorded, the spec names or the
+/// tag listing holds (`known`) is some found instance's group and has its tags listed. A
+/// group no instance uses (before the database exists, after it was deleted, a leftover) or
+/// whose tags the listing does not show (lost, or not listed yet) is described as before;
+/// knowing none, the describe finds what is there.
+fn instances_show_all(
+    known: &BTreeSet<String>,
+    shown: &BTreeSet<String>,
+    listed: &BTreeMap<String, Tags>,
+) -> bool {
+    !known.is_empty()
+        && known
+            .iter()
+            .all(|n| shown.contains(n) && listed.contains_key(n))
+}
+
+/// Every subnet group of the account, kept when ours by its tags or recorded name.
+async fn subnet_groups(
+    client: &aws_sdk_rds::Client,
+    claims: &Claims,
+    index: &TagIndex,
+    what: &str,
+) -> Result<Vec<(DbSubnetGroup, Tags)>, AwsError> {
+    let mut all = Vec::new();
+    let mut pages = client.describe_db_subnet_groups().into_paginator().send();
+    while let Some(p) = pages.next().await {
+        let p = p.map_err(sdk_err(ERRORS, what, "DescribeDBSubnetGroups"))?;
+        all.extend(p.db_subnet_groups().iter().cloned());
+    }
+    // DBSubnetGroup carries no TagList: the pass's index has the tags of this environment's
+    // groups; any other group's take one ListTagsForResource each.
+    let arns: Vec<String> = all
+        .iter()
+        .map(|g| g.db_subnet_group_arn().unwrap_or_default().to_owned())
+        .collect();
+    let read = index
+        .each(arns, |arn| {
+            let (client, what) = (client.clone(), what.to_owned());
+            async move { group_tags(&client, &what, &arn).await }
+        })
+        .await?;
+    let mut tags: BTreeMap<usize, Tags> = BTreeMap::new();
+    for (i, t) in read.into_iter().enumerate() {
+        // Deleted between the Describe and now: not there.
+        if let Some(t) = super::unless_gone(t)? {
+            tags.insert(i, t);
+        }
+    }
+    Ok(all
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, g)| {
+            let t = tags.remove(&i)?;
+            let name = g.db_subnet_group_name().unwrap_or_default();
+            claims
+                .keeps(name, Kind::DbSubnetGroup, &t)
+                .then_some((g, t))
+        })
+        .collect())
 }
 
 async fn group_tags(client: &aws_sdk_rds::Client, what: &str, arn: &str) -> Result<Tags, AwsError> {
@@ -1169,5 +1245,34 @@ mod tests {
         let long = "a".repeat(300);
         let id = final_snapshot_id(&long, "staging", at);
         assert!(id.len() <= 255 && id.ends_with("-final-staging-20240102030405"));
+    }
+
+    #[test]
+    fn subnet_groups_are_described_unless_the_instances_show_every_known_one() {
+        let set = |names: &[&str]| -> BTreeSet<String> {
+            names.iter().map(|n| (*n).to_owned()).collect()
+        };
+        let listed = |names: &[&str]| -> BTreeMap<String, Tags> {
+            names
+                .iter()
+                .map(|n| ((*n).to_owned(), Tags::new()))
+                .collect()
+        };
+        let g = "p-staging-subnets";
+        // Converged: the instance's group, its tags listed.
+        assert!(instances_show_all(&set(&[g]), &set(&[g]), &listed(&[g])));
+        // Tags not listed (lost, or not yet): described.
+        assert!(!instances_show_all(&set(&[g]), &set(&[g]), &listed(&[])));
+        // Before the database exists, or after it was deleted: described.
+        assert!(!instances_show_all(&set(&[g]), &set(&[]), &listed(&[g])));
+        // A group no instance uses beside it (a leftover the listing holds): described.
+        let old = "p-staging-old";
+        assert!(!instances_show_all(
+            &set(&[g, old]),
+            &set(&[g]),
+            &listed(&[g, old])
+        ));
+        // Nothing known: described.
+        assert!(!instances_show_all(&set(&[]), &set(&[g]), &listed(&[g])));
     }
 }

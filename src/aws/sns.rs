@@ -1,8 +1,10 @@
 //! SNS: the alarm topic (its id is its ARN) and its e-mail subscriptions.
 //!
-//! SNS has no tag filter on `ListTopics`: a read pass lists the topics, keeps those whose name
-//! starts with the project and carries the environment (validation requires both of the topic
-//! name) or whose ARN the state recorded, and reads their tags one by one.
+//! SNS has no tag filter on `ListTopics`. A read pass reads by ARN the topics state recorded
+//! and those the pass's tag listing holds (`GetTopicAttributes`, whose NotFound means gone);
+//! only when there is none of either, or none has the name the spec gives, it lists the topics
+//! and keeps those whose name starts with the project and carries the environment (validation
+//! requires both of the topic name) or whose ARN the state recorded.
 //!
 //! Subscriptions take no tags: one is this environment's when its topic is. An e-mail
 //! subscription stays "pending confirmation" until its owner follows the link AWS mails;
@@ -67,23 +69,23 @@ pub struct Raw {
 async fn read(client: &Client, claims: &Claims, index: &TagIndex) -> Result<Raw, AwsError> {
     let what = format!("SNS topics of {}", claims.owner);
     let recorded = claims.recorded_ids(Kind::AlarmTopic);
-    let mut arns = Vec::new();
-    let mut pages = client.list_topics().into_paginator().send();
-    while let Some(p) = pages.next().await {
-        let p = p.map_err(sdk_err(ERRORS, &what, "ListTopics"))?;
-        arns.extend(
-            p.topics()
-                .iter()
-                .filter_map(|t| t.topic_arn())
-                .filter(|arn| {
-                    let name = topic_name(arn);
-                    recorded.iter().any(|r| r == arn)
-                        || (name.starts_with(&claims.owner.project)
-                            && names_env(name, &claims.owner.env))
-                })
-                .map(str::to_owned),
-        );
-    }
+    // Nothing recorded (an empty account, or state lost): listed as before, so a first apply
+    // makes no tag listing and a lost state's topic is found by its name.
+    let listed = if recorded.is_empty() {
+        Vec::new()
+    } else {
+        index.of_type("sns", "").await?
+    };
+    let listed: Vec<String> = listed
+        .into_iter()
+        .filter(|l| !l.id.contains(':'))
+        .map(|l| l.arn)
+        .collect();
+    let expected = claims.expected_names(Kind::AlarmTopic);
+    let arns = match candidates(&recorded, &listed, &expected) {
+        Some(arns) => arns,
+        None => list_topics(client, claims, &what).await?,
+    };
     let tags = index
         .each(arns.clone(), |arn| {
             let (client, what) = (client.clone(), what.clone());
@@ -103,6 +105,47 @@ async fn read(client: &Client, claims: &Claims, index: &TagIndex) -> Result<Raw,
         }
     }
     Ok(Raw { topics })
+}
+
+/// The topics to read by ARN, sorted: those state recorded and those the tag listing holds
+/// (topic ARNs). `None` when only `ListTopics` can find them: no candidate (lost state and
+/// tags the listing does not show yet), or a topic name the spec gives that no candidate has.
+/// A candidate that is gone answers NotFound to its reads and is left out.
+fn candidates(recorded: &[String], listed: &[String], expected: &[String]) -> Option<Vec<String>> {
+    let arns: BTreeSet<&String> = recorded.iter().chain(listed).collect();
+    let named = |n: &String| arns.iter().any(|a| topic_name(a) == n);
+    if arns.is_empty() || !expected.iter().all(named) {
+        return None;
+    }
+    Some(arns.into_iter().cloned().collect())
+}
+
+/// The account's topics whose name starts with the project and carries the environment
+/// (validation requires both of the topic name), or whose ARN the state recorded.
+async fn list_topics(
+    client: &Client,
+    claims: &Claims,
+    what: &str,
+) -> Result<Vec<String>, AwsError> {
+    let recorded = claims.recorded_ids(Kind::AlarmTopic);
+    let mut arns = Vec::new();
+    let mut pages = client.list_topics().into_paginator().send();
+    while let Some(p) = pages.next().await {
+        let p = p.map_err(sdk_err(ERRORS, what, "ListTopics"))?;
+        arns.extend(
+            p.topics()
+                .iter()
+                .filter_map(|t| t.topic_arn())
+                .filter(|arn| {
+                    let name = topic_name(arn);
+                    recorded.iter().any(|r| r == arn)
+                        || (name.starts_with(&claims.owner.project)
+                            && names_env(name, &claims.owner.env))
+                })
+                .map(str::to_owned),
+        );
+    }
+    Ok(arns)
 }
 
 async fn topic_tags(client: &Client, res: &str, arn: &str) -> Result<Tags, AwsError> {
@@ -545,5 +588,28 @@ mod tests {
             topic_of_subscription("arn:aws:sns:us-east-2:1:t:0b4c"),
             Some("arn:aws:sns:us-east-2:1:t")
         );
+    }
+
+    #[test]
+    fn topics_are_listed_only_when_state_and_tags_name_none() {
+        let arn = |n: &str| format!("arn:aws:sns:us-east-2:1:{n}");
+        let (a, b) = (arn("p-staging-alarms"), arn("p-staging-old"));
+        let v = |x: &String| vec![x.clone()];
+        let want = |v: &[&String]| Some(v.iter().map(|s| (*s).clone()).collect::<Vec<_>>());
+        let expected = ["p-staging-alarms".to_owned()];
+        // Converged: recorded and listed alike.
+        assert_eq!(candidates(&v(&a), &v(&a), &expected), want(&[&a]));
+        // Tags lost or not listed yet: the recorded ARN is read.
+        assert_eq!(candidates(&v(&a), &[], &expected), want(&[&a]));
+        // State lost, tags listed: the listed one.
+        assert_eq!(candidates(&[], &v(&a), &expected), want(&[&a]));
+        // A leftover beside it is read too.
+        assert_eq!(candidates(&v(&a), &v(&b), &expected), want(&[&a, &b]));
+        // Nothing recorded nor listed: only the listing can find it.
+        assert_eq!(candidates(&[], &[], &expected), None);
+        // The spec names a topic no candidate is (renamed, or made and not recorded): listed.
+        assert_eq!(candidates(&v(&b), &v(&b), &expected), None);
+        // No spec to go by (a read that knows only tags): the candidates.
+        assert_eq!(candidates(&[], &v(&b), &[]), want(&[&b]));
     }
 }

@@ -29,9 +29,15 @@ use super::errors::{ErrorTable, sdk_err};
 use crate::model::{Owner, TAG_ENV, TAG_PROJECT, Tags};
 
 /// The services whose tags provision reads through the index (`service[:resourceType]`).
-/// EC2 answers with tags in its own Describe calls; IAM is not covered.
-pub const RESOURCE_TYPES: [&str; 8] = [
+/// EC2 answers with tags in its own Describe calls, but for Elastic IPs, whose Describe the read
+/// pass skips when the NAT gateways show them (`ec2_read`); IAM is not covered.
+pub const RESOURCE_TYPES: [&str; 9] = [
     "cloudwatch:alarm",
+    // "The GetResources ... operations support all resource types" (supported-services page
+    // above); an Elastic IP's ARN is `arn:PARTITION:ec2:REGION:ACCOUNT:elastic-ip/ALLOCATION_ID`
+    // (Service Authorization Reference, "Resource types defined by Amazon EC2",
+    // https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html).
+    "ec2:elastic-ip",
     "elasticbeanstalk:application",
     "elasticbeanstalk:environment",
     // A Beanstalk environment's load balancer, which carries the environment's tags: its ARN
@@ -51,6 +57,15 @@ const PER_PAGE: i32 = 100;
 /// (`InvalidParameterException`, `PaginationTokenExpiredException`, `InternalServiceException`)
 /// are refusals as every unknown code is.
 pub const ERRORS: ErrorTable = &[(None, Is("ThrottledException"), Throttled)];
+
+/// One resource the listing holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    pub arn: String,
+    /// The ARN's resource part after the type's prefix: an allocation id, a group's name.
+    pub id: String,
+    pub tags: Tags,
+}
 
 /// ARN -> tags of what carries the environment's ownership tags, listed on first use.
 #[derive(Debug)]
@@ -92,6 +107,23 @@ impl TagIndex {
             .iter()
             .find(|(_, tags)| tags.get(key).is_some_and(|v| v == value))
             .map(|(arn, _)| arn.clone()))
+    }
+
+    /// The listed resources of one service whose ARN's resource part starts with `prefix`
+    /// (`("rds", "subgrp:")`), in ARN order.
+    pub async fn of_type(&self, service: &str, prefix: &str) -> Result<Vec<Listed>, AwsError> {
+        let listed = self.listed.get_or_try_init(|| self.list()).await?;
+        Ok(listed
+            .iter()
+            .filter_map(|(arn, tags)| {
+                let id = resource_of(arn, service)?.strip_prefix(prefix)?;
+                Some(Listed {
+                    arn: arn.clone(),
+                    id: id.to_owned(),
+                    tags: tags.clone(),
+                })
+            })
+            .collect())
     }
 
     /// The tags of `arn`: the listing's, else `fetch`'s (one call for that resource).
@@ -173,6 +205,15 @@ impl TagIndex {
     }
 }
 
+/// The resource part of an ARN of `service` (`arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE`,
+/// the resource itself possibly holding `:` or `/`), or `None` for another service's.
+pub fn resource_of<'a>(arn: &'a str, service: &str) -> Option<&'a str> {
+    let mut parts = arn.splitn(6, ':');
+    let (arn_, _partition, svc) = (parts.next()?, parts.next()?, parts.next()?);
+    let (_region, _account, resource) = (parts.next()?, parts.next()?, parts.next()?);
+    (arn_ == "arn" && svc == service).then_some(resource)
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
@@ -236,5 +277,54 @@ mod tests {
         );
         assert_eq!(index.find(key, "e-2").await.unwrap(), None);
         assert_eq!(index.get("arn:other").await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn listed_resources_are_taken_by_service_and_type() {
+        let owner = Owner {
+            project: "p".into(),
+            env: "staging".into(),
+        };
+        let index = TagIndex::listing(
+            &owner,
+            [
+                (
+                    "arn:aws:ec2:us-east-2:1:elastic-ip/eipalloc-1".to_owned(),
+                    tags("shared.eip.a"),
+                ),
+                (
+                    "arn:aws:rds:us-east-2:1:subgrp:p-staging-subnets".to_owned(),
+                    tags("backend.db_subnet_group"),
+                ),
+                (
+                    "arn:aws:rds:us-east-2:1:db:p-staging".to_owned(),
+                    tags("backend.rds"),
+                ),
+                (
+                    "arn:aws-cn:sns:cn-north-1:1:p-staging-alarms".to_owned(),
+                    tags("shared.t"),
+                ),
+            ]
+            .into(),
+        );
+        let ids = |l: Vec<Listed>| -> Vec<(String, Tags)> {
+            l.into_iter().map(|l| (l.id, l.tags)).collect()
+        };
+        let got = ids(index.of_type("ec2", "elastic-ip/").await.unwrap());
+        assert_eq!(got, [("eipalloc-1".to_owned(), tags("shared.eip.a"))]);
+        let got = ids(index.of_type("rds", "subgrp:").await.unwrap());
+        assert_eq!(
+            got,
+            [(
+                "p-staging-subnets".to_owned(),
+                tags("backend.db_subnet_group")
+            )]
+        );
+        let got = index.of_type("sns", "").await.unwrap();
+        assert_eq!(got[0].arn, "arn:aws-cn:sns:cn-north-1:1:p-staging-alarms");
+        assert_eq!(got[0].id, "p-staging-alarms");
+        assert!(index.of_type("apigateway", "").await.unwrap().is_empty());
+        assert_eq!(resource_of("arn:aws:sns:r:1:t", "ec2"), None);
+        assert_eq!(resource_of("not an arn", "sns"), None);
     }
 }

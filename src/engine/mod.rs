@@ -373,7 +373,8 @@ impl Session {
         }
     }
 
-    /// What is this environment's: its tags, or the ids its snapshots recorded.
+    /// What is this environment's: its tags, or the ids its snapshots recorded; and the names
+    /// its spec gives, which the read pass must find before it skips a listing.
     pub(crate) fn claims(&self, stored: &BTreeMap<Stack, Stored>) -> Claims {
         Claims::new(
             self.owner(),
@@ -382,6 +383,7 @@ impl Session {
                 .flat_map(|s| s.snapshot.resources.iter())
                 .map(|(a, r)| (a, r.id.as_str())),
         )
+        .expecting(&self.desired)
     }
 
     /// Resources outside the scope that the scope refers to must exist already.

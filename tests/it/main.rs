@@ -35,6 +35,7 @@ mod profile;
 mod promotion;
 mod rds;
 mod read_calls;
+mod read_cuts;
 mod recovery;
 mod references;
 mod refresh;

@@ -43,13 +43,15 @@ pub fn calls(out: &Output, service: &str, operation: &str) -> u64 {
 pub fn calls_where(out: &Output, service: &str, which: impl Fn(&str) -> bool) -> u64 {
     // A misspelt service would count nothing and make every `== 0` pass: only the names the
     // SDK's metadata gives (as `--stats` prints them) are accepted.
-    const SERVICES: [&str; 6] = [
+    const SERVICES: [&str; 8] = [
         "API Gateway",
         "Cost Explorer",
         "EC2",
         "Elastic Beanstalk",
+        "IAM",
         "RDS",
         "S3",
+        "SNS",
     ];
     assert!(
         SERVICES.contains(&service),
