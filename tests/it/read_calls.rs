@@ -10,11 +10,13 @@ use crate::support::{self, Account, assert_ok, text};
 use aws_sdk_cloudwatch::types::Tag;
 use provision::model::{TAG_ADDRESS, TAG_ENV, TAG_PROJECT, TAG_STACK};
 
-/// The most calls a converged plan of full staging may make (issue 23: 69 before). 35 read the
-/// 47 resources staging had before its budget; the budget adds 7 (Budgets' five reads of one
-/// budget: the listing, its tags, its notifications and each one's subscribers; the topic's
-/// policy; plan's cost allocation tag check). Issue 23 aims at 35 in all: not met yet.
-const CEILING: u64 = 42;
+/// The most calls a converged plan of full staging may make (issue 23: 69 before, for 47
+/// resources): 35 for the 48 with the budget. The budget's own reads are Budgets' five (the
+/// listing, its tags, its notifications and each one's subscribers) and the topic's policy; the
+/// advisory calls (platform lists, cost allocation tags) are made only by plans that change what
+/// they advise on, and the listings the read pass already answers (topics, instance profiles,
+/// subnet groups, Elastic IPs) only when something is missing from it.
+const CEILING: u64 = 35;
 
 /// Operation -> calls, from a `--stats` report ("  SERVICE  OPERATION  N calls").
 fn operations(out: &Output) -> BTreeMap<String, u64> {
