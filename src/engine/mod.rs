@@ -299,40 +299,49 @@ impl Session {
         Ok(plan)
     }
 
-    /// Drift's read: the snapshots, then live AWS, between two readings of every stack's lock
-    /// and snapshot ETag. The snapshots are read before AWS, so whatever a run changes in AWS
-    /// during the read is recorded after them: a run going at the end shows in its lock, one
-    /// that ended meanwhile in a changed lock or snapshot. Then the read is made once more
-    /// (what the run left is the truth to compare), and if a run moved things again, the
-    /// stacks it touched come back as busy. Clean, it costs one listing per stack each time.
+    /// Drift's read: the snapshots, then live AWS, then one listing of every stack's lock and
+    /// snapshot ETag. The snapshots are read before AWS, so whatever a run changes in AWS during
+    /// the read is recorded after them: a run going at the end shows in its lock, one that ended
+    /// meanwhile in a snapshot whose ETag is no longer the one read (`state::busy` says why no
+    /// listing before the read is needed). Then the read is made once more (what the run left is
+    /// the truth to compare), and if a run moved things again, the stacks it touched come back as
+    /// busy. The listing also says whether there is a pause record: it is read only then. Clean,
+    /// the check costs that one listing: the plan's pause record read when there is none.
     pub(crate) async fn observe_settled(
         &self,
     ) -> Result<(Observed, BTreeMap<Stack, state::Busy>), Error> {
         let store = self.store();
         let mut again = true;
         loop {
-            // Both to the end, so that neither leaves reads running if the other fails.
-            let (stored, before) = tokio::join!(
-                state::read_all(&store, &self.env, &self.stacks),
-                state::marks(&store, &self.env, &Stack::ALL)
-            );
-            let (stored, before) = (stored?, before?);
+            let stored = state::read_all(&store, &self.env, &self.stacks).await?;
             let claims = self.claims(&stored);
             let live = self.aws.read_claimed(&claims).await?;
-            let after = state::marks(&store, &self.env, &Stack::ALL).await?;
+            let after = state::marks(&store, &self.env).await?;
+            let pause = match after.listed.get(&crate::pause::record::key(&self.env)) {
+                Some(listed) => {
+                    let read = crate::pause::record::read(&store, &self.env).await?;
+                    // Written or cleared since the listing: a pause or resume (they hold every
+                    // lock) is at work, and the record may not be the form AWS was read in.
+                    let moved = read.as_ref().is_none_or(|(_, etag)| etag != listed);
+                    (read.map(|r| r.0), moved)
+                }
+                None => (None, false),
+            };
             let read = self
                 .stacks
                 .iter()
                 .map(|s| (*s, stored.get(s).map(|st| st.etag.clone())))
                 .collect();
-            let busy = state::busy(&before, &after, &read);
+            let mut busy = state::busy(&after.stacks, &read);
+            if pause.1 {
+                busy.entry(Stack::Shared)
+                    .or_insert(state::Busy::Moved(None));
+            }
             let ended = busy.values().any(|b| matches!(b, state::Busy::Moved(_)));
             if !(again && ended) {
                 let mut observed = self.scoped(live, stored, claims);
                 observed.solution_stacks = self.solution_stacks(&observed.live, false).await?;
-                observed.pause = crate::pause::record::read(&store, &self.env)
-                    .await?
-                    .map(|r| r.0);
+                observed.pause = pause.0;
                 return Ok((observed, busy));
             }
             again = false;

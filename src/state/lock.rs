@@ -258,8 +258,8 @@ async fn renew(
     }
 }
 
-/// One stack's lock and snapshot as seen at one moment: from two of these, a reader that takes
-/// no lock (drift) tells whether a run held the stack, or changed it, while it read.
+/// One stack's lock and snapshot as one listing saw them: with the snapshot ETag a reader that
+/// takes no lock (drift) read, it tells whether a run held the stack, or changed it, meanwhile.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Mark {
     /// The lock's ETag and holder, when the stack was locked.
@@ -278,88 +278,82 @@ impl Mark {
     }
 }
 
-/// Every stack's [`Mark`], concurrently: one listing of `{stack}/{env}/` per stack (the lock's and
-/// the snapshot's ETags), and a read of the lock only where there is one, to name its holder.
-pub async fn marks(
-    store: &Store,
-    env: &str,
-    stacks: &[Stack],
-) -> Result<BTreeMap<Stack, Mark>, StateError> {
-    let reads: Vec<_> = stacks
-        .iter()
-        .map(|&stack| {
+/// Every stack's [`Mark`] from one listing, and every key it listed of the environment (the pause
+/// record's among them) with its ETag.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Marks {
+    pub stacks: BTreeMap<Stack, Mark>,
+    pub listed: BTreeMap<String, String>,
+}
+
+/// Every stack's [`Mark`]: one listing of the environment's keys ([`Store::env_etags`]), and a
+/// read of a lock only where there is one, to name its holder (concurrently).
+pub async fn marks(store: &Store, env: &str) -> Result<Marks, StateError> {
+    let listed = store.env_etags(env).await?;
+    let reads: Vec<_> = Stack::ALL
+        .into_iter()
+        .map(|stack| {
+            let lock = listed.get(&lock_key(stack, env)).cloned();
             let (store, env) = (store.clone(), env.to_owned());
-            (
-                stack,
-                tokio::spawn(async move { mark(&store, stack, &env).await }),
-            )
+            let read = tokio::spawn(async move {
+                match lock {
+                    // Released between the listing and the read: not locked.
+                    Some(etag) => Ok(holder(&store, stack, &env).await?.map(|h| (etag, h))),
+                    None => Ok::<_, StateError>(None),
+                }
+            });
+            (stack, read)
         })
         .collect();
     // Every read is awaited, also after a failure: none is left running when the command ends.
-    let mut out = BTreeMap::new();
+    let mut stacks = BTreeMap::new();
     let mut failed = None;
     for (stack, read) in reads {
         match read.await.expect("lock read task panicked") {
-            Ok(mark) => {
-                out.insert(stack, mark);
+            Ok(lock) => {
+                let state = listed.get(&state_key(stack, env)).cloned();
+                stacks.insert(stack, Mark { lock, state });
             }
             Err(e) => {
                 failed.get_or_insert(e);
             }
         }
     }
-    failed.map_or(Ok(out), Err)
-}
-
-async fn mark(store: &Store, stack: Stack, env: &str) -> Result<Mark, StateError> {
-    let etags = store.etags(&format!("{stack}/{env}/")).await?;
-    let lock = match etags.get(&lock_key(stack, env)) {
-        // Released between the listing and the read: not locked.
-        Some(etag) => holder(store, stack, env).await?.map(|h| (etag.clone(), h)),
-        None => None,
-    };
-    Ok(Mark {
-        lock,
-        state: etags.get(&state_key(stack, env)).cloned(),
-    })
+    failed.map_or(Ok(Marks { stacks, listed }), Err)
 }
 
 /// Why a stack's findings may be another run's work rather than drift.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Busy {
-    /// A live run held the stack's lock at the second reading: it is going on.
+    /// A live run held the stack's lock at the listing: it is going on.
     Held(LockInfo),
-    /// The lock or the snapshot changed between the readings, and no live run holds it now: a
-    /// run ended (or came and went) meanwhile. Its holder, when a reading saw it.
+    /// The snapshot the reader read is no longer the stack's at the listing, and no live run
+    /// holds it: a run ended (or came and went) meanwhile. Its holder, when the listing saw it.
     Moved(Option<LockInfo>),
 }
 
-/// Per stack, whether a run was at work between two readings of the marks. `read` holds the
-/// snapshot ETags the reader used (`None`: no snapshot), for the stacks it read: a snapshot
-/// written after the first reading but before the reader's own read also counts as moved.
+/// Per stack, whether a run was at work while a reader read: `after` is the listing made after
+/// the read, `read` the snapshot ETags the reader read before it (`None`: no snapshot), for the
+/// stacks it read. No listing before the read is needed: a run records every change that reaches
+/// AWS in its snapshot before it releases its lock, so a run that held the lock when the reader
+/// read the snapshots and released it before the listing either wrote the snapshot meanwhile (its
+/// ETag moved) or changed nothing the snapshot does not say.
 pub fn busy(
-    before: &BTreeMap<Stack, Mark>,
     after: &BTreeMap<Stack, Mark>,
     read: &BTreeMap<Stack, Option<String>>,
 ) -> BTreeMap<Stack, Busy> {
-    let stacks: BTreeSet<Stack> = before.keys().chain(after.keys()).copied().collect();
+    let stacks: BTreeSet<Stack> = after.keys().chain(read.keys()).copied().collect();
     let mut out = BTreeMap::new();
     for stack in stacks {
-        let (b, a) = (before.get(&stack), after.get(&stack));
+        let a = after.get(&stack);
         if let Some(h) = a.and_then(Mark::live) {
             out.insert(stack, Busy::Held(h.clone()));
             continue;
         }
-        let lock = |m: Option<&Mark>| m.and_then(|m| m.lock.as_ref().map(|(etag, _)| etag.clone()));
-        let state = |m: Option<&Mark>| m.and_then(|m| m.state.clone());
-        let moved = lock(b) != lock(a)
-            || state(b) != state(a)
-            || read.get(&stack).is_some_and(|r| *r != state(a));
-        if moved {
-            let holder = b
-                .and_then(|m| m.lock.as_ref())
-                .or(a.and_then(|m| m.lock.as_ref()));
-            out.insert(stack, Busy::Moved(holder.map(|(_, h)| h.clone())));
+        let now = a.and_then(|m| m.state.clone());
+        if read.get(&stack).is_some_and(|r| *r != now) {
+            let holder = a.and_then(|m| m.lock.as_ref()).map(|(_, h)| h.clone());
+            out.insert(stack, Busy::Moved(holder));
         }
     }
     out
@@ -442,43 +436,59 @@ mod tests {
 
     #[test]
     fn nothing_moved_is_not_busy() {
-        let b = busy(&one(free("s1")), &one(free("s1")), &read("s1"));
+        let b = busy(&one(free("s1")), &read("s1"));
+        assert!(b.is_empty(), "{b:?}");
+        // A stack drift did not read (out of its --stack) is only busy while held.
+        let b = busy(&one(free("s2")), &BTreeMap::new());
         assert!(b.is_empty(), "{b:?}");
     }
 
     #[test]
-    fn a_live_lock_at_the_second_reading_is_held() {
+    fn a_live_lock_at_the_listing_is_held() {
         let now = now_rfc3339();
-        let b = busy(&one(free("s1")), &one(held("a", &now)), &read("s1"));
+        let b = busy(&one(held("a", &now)), &read("s1"));
         assert!(
             matches!(&b[&Stack::Backend], Busy::Held(h) if h.id == "a"),
             "{b:?}"
         );
+        // Held even if the run has written the snapshot already.
+        let b = busy(&one(held("a", &now)), &read("s0"));
+        assert!(matches!(&b[&Stack::Backend], Busy::Held(_)), "{b:?}");
     }
 
     #[test]
-    fn a_run_that_ended_or_came_and_went_has_moved() {
-        let now = now_rfc3339();
-        // Held at the first reading, released by the second: moved, naming the run.
-        let b = busy(&one(held("a", &now)), &one(free("s1")), &read("s1"));
+    fn a_snapshot_moved_since_it_was_read_has_moved() {
+        // Written after the reader read it, the run gone by the listing.
+        let b = busy(&one(free("s2")), &read("s1"));
+        assert_eq!(b[&Stack::Backend], Busy::Moved(None));
+        // The first snapshot written meanwhile, or the snapshot removed.
+        let none = BTreeMap::from([(Stack::Backend, None)]);
+        assert_eq!(
+            busy(&one(free("s1")), &none)[&Stack::Backend],
+            Busy::Moved(None)
+        );
+        let gone = Mark {
+            lock: None,
+            state: None,
+        };
+        assert_eq!(
+            busy(&one(gone), &read("s1"))[&Stack::Backend],
+            Busy::Moved(None)
+        );
+        // A run whose lock came and went with no snapshot write changed nothing: not busy.
+        let b = busy(&one(free("s1")), &read("s1"));
+        assert!(b.is_empty(), "{b:?}");
+    }
+
+    #[test]
+    fn a_stale_lock_explains_nothing_but_names_who_moved_a_snapshot() {
+        let dead = held("dead", "2000-01-01T00:00:00Z");
+        let b = busy(&one(dead.clone()), &read("s1"));
+        assert!(b.is_empty(), "{b:?}");
+        let b = busy(&one(dead), &read("s0"));
         assert!(
-            matches!(&b[&Stack::Backend], Busy::Moved(Some(h)) if h.id == "a"),
+            matches!(&b[&Stack::Backend], Busy::Moved(Some(h)) if h.id == "dead"),
             "{b:?}"
         );
-        // Neither reading saw the lock, but the snapshot changed between them.
-        let b = busy(&one(free("s1")), &one(free("s2")), &read("s1"));
-        assert_eq!(b[&Stack::Backend], Busy::Moved(None));
-        // Written after the first reading, before the reader's own read of it.
-        let b = busy(&one(free("s1")), &one(free("s2")), &read("s2"));
-        assert_eq!(b[&Stack::Backend], Busy::Moved(None));
-        let b = busy(&one(free("s2")), &one(free("s2")), &read("s1"));
-        assert_eq!(b[&Stack::Backend], Busy::Moved(None));
-    }
-
-    #[test]
-    fn a_stale_lock_left_alone_is_not_busy() {
-        let dead = held("dead", "2000-01-01T00:00:00Z");
-        let b = busy(&one(dead.clone()), &one(dead), &read("s1"));
-        assert!(b.is_empty(), "{b:?}");
     }
 }

@@ -24,7 +24,9 @@ pub mod store;
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub use lock::{Busy, LockGuard, LockInfo, Mark, acquire, acquire_with_lease, busy, marks, unlock};
+pub use lock::{
+    Busy, LockGuard, LockInfo, Mark, Marks, acquire, acquire_with_lease, busy, marks, unlock,
+};
 pub use recorder::{Recorder, read_all};
 pub use snapshot::{FORMAT_VERSION, Snapshot};
 pub use store::{HistoryEntry, LocalStore, Store, Stored};

@@ -243,6 +243,28 @@ impl Store {
         }
     }
 
+    /// The ETags of this environment's objects directly in each stack's `{stack}/{env}/` (locks,
+    /// snapshots, the pause record): what a reader compares to tell whether a run held or changed
+    /// a stack while it read. An environment's keys share no prefix (`{stack}/{env}/…`), so the
+    /// S3 store lists the whole bucket once rather than once per stack: every run's history rolls
+    /// up into one `{stack}/{env}/history/` entry per stack and environment, which leaves a few
+    /// entries per environment (seven for a paused one), a single page for up to about 140
+    /// environments, where a listing per stack would cost three calls every time.
+    pub async fn env_etags(&self, env: &str) -> Result<BTreeMap<String, String>, StateError> {
+        if let Store::S3(s3) = self {
+            let (all, rolled) = s3.grouped("", HISTORY_DELIMITER).await?;
+            if let Some(keys) = env_keys(all, &rolled, env) {
+                return Ok(keys);
+            }
+        }
+        // The local store, or a store that did not group by the whole delimiter: per stack.
+        let mut out = BTreeMap::new();
+        for stack in Stack::ALL {
+            out.extend(self.etags(&format!("{stack}/{env}/")).await?);
+        }
+        Ok(out)
+    }
+
     /// Keys under `prefix`, sorted.
     pub async fn list(&self, prefix: &str) -> Result<Vec<String>, StateError> {
         match self {
@@ -253,6 +275,33 @@ impl Store {
             Store::Local(local) => local.list(prefix).await,
         }
     }
+}
+
+/// What rolls a stack's history up into one entry of a bucket listing. S3 groups by the string
+/// between the prefix and "the first occurrence of the delimiter" (ListObjectsV2, `Delimiter`:
+/// https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html).
+const HISTORY_DELIMITER: &str = "/history/";
+
+/// From a listing of the bucket grouped by [`HISTORY_DELIMITER`], the keys directly in one of
+/// `env`'s stack folders with their ETags; `None` if the store grouped by anything else (each
+/// common prefix must end with the delimiter), so the caller lists per stack instead.
+fn env_keys(
+    all: BTreeMap<String, String>,
+    rolled: &[String],
+    env: &str,
+) -> Option<BTreeMap<String, String>> {
+    if !rolled.iter().all(|p| p.ends_with(HISTORY_DELIMITER)) {
+        return None;
+    }
+    let ours = |key: &str| {
+        let mut parts = key.split('/');
+        let (stack, in_env, name) = (parts.next(), parts.next(), parts.next());
+        stack.is_some_and(|s| s.parse::<Stack>().is_ok())
+            && in_env == Some(env)
+            && name.is_some_and(|n| !n.is_empty())
+            && parts.next().is_none()
+    };
+    Some(all.into_iter().filter(|(k, _)| ours(k)).collect())
 }
 
 /// An S3 error as the state layer reports it. S3 refusing access (403) is first asked about:
@@ -537,6 +586,41 @@ mod tests {
             HistoryEntry::from_key("backend/staging/history/notes.txt"),
             None
         );
+    }
+
+    #[test]
+    fn a_bucket_listing_keeps_the_environments_own_keys() {
+        let all: BTreeMap<String, String> = [
+            "backend/staging/lock.json",
+            "backend/staging/state.json",
+            "backend/production/state.json",
+            "shared/staging/pause.json",
+            "shared/staging/state.json",
+            "shared/staging/notes/x.json",
+            "shared/staging-eu/state.json",
+            "other/staging/state.json",
+            "staging",
+        ]
+        .into_iter()
+        .map(|k| (k.to_owned(), format!("etag-{k}")))
+        .collect();
+        let rolled = vec!["backend/staging/history/".to_owned()];
+        let keys = env_keys(all.clone(), &rolled, "staging").unwrap();
+        assert_eq!(
+            keys.keys().map(String::as_str).collect::<Vec<_>>(),
+            [
+                "backend/staging/lock.json",
+                "backend/staging/state.json",
+                "shared/staging/pause.json",
+                "shared/staging/state.json"
+            ]
+        );
+        assert_eq!(
+            keys["shared/staging/pause.json"],
+            "etag-shared/staging/pause.json"
+        );
+        // Grouped by something else than the whole delimiter (only its `/`): not trusted.
+        assert_eq!(env_keys(all, &["backend/".to_owned()], "staging"), None);
     }
 
     #[test]

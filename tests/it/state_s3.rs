@@ -4,7 +4,7 @@
 use crate::support;
 
 use aws_sdk_s3::types::BucketVersioningStatus;
-use provision::aws::s3::S3Objects;
+use provision::aws::s3::{Precondition, S3Objects};
 use provision::model::{Address, Attrs, Kind, RecordedResource, Stack, VpcAttrs};
 use provision::state::{self, Recorder, Snapshot, StateError, Store};
 
@@ -168,4 +168,81 @@ async fn one_of_two_concurrent_acquires_wins() {
         again.release().await,
         Err(StateError::LockLost { .. })
     ));
+}
+
+/// Drift's one listing: every stack's lock and snapshot ETag of one environment, its pause
+/// record, nothing of another environment, and each stack's history rolled up into one entry of
+/// one page, however many runs it holds. The local store answers the same.
+#[tokio::test]
+async fn one_listing_marks_every_stack_of_the_environment() {
+    let (_s3, store) = s3_store().await;
+    store.ensure_ready().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let local = Store::Local(state::LocalStore::new(dir.path()));
+    let mut keys = vec![
+        "shared/staging/state.json".to_owned(),
+        "shared/staging/pause.json".to_owned(),
+        "backend/staging/state.json".to_owned(),
+        "shared/production/state.json".to_owned(),
+        "console/production/lock.json".to_owned(),
+        "shared/staging-eu/state.json".to_owned(),
+    ];
+    for serial in 0..40 {
+        keys.push(format!(
+            "backend/staging/history/{serial:010}-20260101T000000Z.json"
+        ));
+    }
+    for store in [&store, &local] {
+        for key in &keys {
+            let body = format!("{{\"key\":\"{key}\"}}").into_bytes();
+            let put = store.put(key, body, Precondition::None).await.unwrap();
+            assert!(put.is_ok(), "{key}");
+        }
+    }
+    let guard = state::acquire(&store, Stack::Backend, "staging", "apply --env staging")
+        .await
+        .unwrap();
+    let local_guard = state::acquire(&local, Stack::Backend, "staging", "apply --env staging")
+        .await
+        .unwrap();
+
+    for (store, guard) in [(&store, &guard), (&local, &local_guard)] {
+        let marks = state::marks(store, "staging").await.unwrap();
+        assert_eq!(
+            marks.listed.keys().map(String::as_str).collect::<Vec<_>>(),
+            [
+                "backend/staging/lock.json",
+                "backend/staging/state.json",
+                "shared/staging/pause.json",
+                "shared/staging/state.json"
+            ],
+            "{}",
+            store.describe()
+        );
+        let backend = &marks.stacks[&Stack::Backend];
+        assert_eq!(backend.lock.as_ref().map(|(_, h)| h), Some(guard.info()));
+        let stored = store.get("backend/staging/state.json").await.unwrap();
+        assert_eq!(backend.state, stored.map(|o| o.etag));
+        assert_eq!(
+            marks.stacks[&Stack::Console],
+            state::Mark {
+                lock: None,
+                state: None
+            }
+        );
+        assert!(marks.stacks[&Stack::Shared].state.is_some());
+    }
+
+    // S3 answers in one page: the 40 history entries are one common prefix.
+    let Store::S3(s3) = &store else {
+        unreachable!()
+    };
+    let (listed, rolled) = s3.grouped("", "/history/").await.unwrap();
+    assert_eq!(rolled, ["backend/staging/history/"]);
+    assert!(
+        !listed.keys().any(|k| k.contains("/history/")),
+        "{listed:?}"
+    );
+    guard.release().await.unwrap();
+    local_guard.release().await.unwrap();
 }
