@@ -1,5 +1,5 @@
 //! Reading the network: one tag-filtered Describe per resource type, all concurrently (Elastic
-//! IPs after the NAT gateways, which may show them all: `nats_hold_all`), then normalised into
+//! IPs after the NAT gateways, which may show them all: `tagging::carried_and_listed`), then normalised into
 //! live-state attributes whose references are addresses.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -347,7 +347,7 @@ async fn igws(
 }
 
 /// The environment's Elastic IPs: as the NAT gateways show them when they show every one the
-/// read must find (`nats_hold_all`), else described as before.
+/// read must find (`tagging::carried_and_listed`), else described as before.
 async fn addresses(
     ec2: &aws_sdk_ec2::Client,
     what: &str,
@@ -398,7 +398,7 @@ async fn nat_addresses(
         .collect();
     let mut known: BTreeSet<String> = claims.recorded_ids(Kind::ElasticIp).into_iter().collect();
     known.extend(listed.keys().cloned());
-    if !nats_hold_all(&known, &held, &listed) {
+    if !super::tagging::carried_and_listed(&known, &held, &listed) {
         return Ok(None);
     }
     Ok(Some(
@@ -407,23 +407,6 @@ async fn nat_addresses(
             .filter_map(|id| Some((id.clone(), listed.get(&id)?.clone())))
             .collect(),
     ))
-}
-
-/// Whether the NAT gateways show every Elastic IP the read must find, so that
-/// `DescribeAddresses` may be skipped: each one state recorded or the tag listing holds
-/// (`known`) is held by an available NAT gateway and has its tags listed. An address no
-/// gateway holds (a paused environment keeps its IP without a gateway, a gateway gone or not
-/// made yet, a leaked address) or whose tags the listing does not show (lost, or not listed
-/// yet) is described as before; knowing none, the describe finds what is there.
-fn nats_hold_all(
-    known: &BTreeSet<String>,
-    held: &BTreeSet<String>,
-    listed: &BTreeMap<String, Tags>,
-) -> bool {
-    !known.is_empty()
-        && known
-            .iter()
-            .all(|id| held.contains(id) && listed.contains_key(id))
 }
 
 async fn eips(
@@ -714,6 +697,7 @@ pub fn rules(perms: &[IpPermission], ids: &Ids) -> BTreeSet<Rule> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::aws::tagging::carried_and_listed;
 
     #[test]
     fn elastic_ips_are_described_unless_the_nat_gateways_hold_every_known_one() {
@@ -724,19 +708,27 @@ mod tests {
         };
         let (a, b) = ("eipalloc-a", "eipalloc-b");
         // Converged: each gateway holds its address, whose tags are listed.
-        assert!(nats_hold_all(
+        assert!(carried_and_listed(
             &set(&[a, b]),
             &set(&[a, b]),
             &listed(&[a, b])
         ));
         // Paused (the address kept, its gateway gone), or a gateway not made yet: described.
-        assert!(!nats_hold_all(&set(&[a, b]), &set(&[a]), &listed(&[a, b])));
+        assert!(!carried_and_listed(
+            &set(&[a, b]),
+            &set(&[a]),
+            &listed(&[a, b])
+        ));
         // Tags lost or not listed yet: described.
-        assert!(!nats_hold_all(&set(&[a]), &set(&[a]), &listed(&[])));
+        assert!(!carried_and_listed(&set(&[a]), &set(&[a]), &listed(&[])));
         // A leaked address the listing holds beside the held one: described.
-        assert!(!nats_hold_all(&set(&[a, b]), &set(&[a]), &listed(&[a, b])));
+        assert!(!carried_and_listed(
+            &set(&[a, b]),
+            &set(&[a]),
+            &listed(&[a, b])
+        ));
         // Nothing known: described.
-        assert!(!nats_hold_all(&set(&[]), &set(&[a]), &listed(&[a])));
+        assert!(!carried_and_listed(&set(&[]), &set(&[a]), &listed(&[a])));
     }
 
     #[test]

@@ -111,7 +111,7 @@ async fn instances(
 /// description, and subnets in the subnet group", with its VPC,
 /// https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DBInstance.html), with the tags
 /// the pass's listing holds (`rds:subgrp`), when they are every group the read must find
-/// (`instances_show_all`); `None` when `DescribeDBSubnetGroups` must look. No instance shows
+/// (`tagging::carried_and_listed`); `None` when `DescribeDBSubnetGroups` must look. No instance shows
 /// none, and asks no listing (an empty account makes none).
 async fn instance_groups(
     claims: &Claims,
@@ -134,7 +134,7 @@ async fn instance_groups(
         .collect();
     let mut known = claims.known_names(Kind::DbSubnetGroup);
     known.extend(listed.keys().cloned());
-    if !instances_show_all(&known, &shown.keys().cloned().collect(), &listed) {
+    if !super::tagging::carried_and_listed(&known, &shown.keys().cloned().collect(), &listed) {
         return Ok(None);
     }
     Ok(Some(
@@ -148,23 +148,6 @@ async fn instance_groups(
             })
             .collect(),
     ))
-}
-
-/// Whether the instances show every subnet group the read must find, so that
-/// `DescribeDBSubnetGroups` may be skipped: each group state recorded, the spec names or the
-/// tag listing holds (`known`) is some found instance's group and has its tags listed. A
-/// group no instance uses (before the database exists, after it was deleted, a leftover) or
-/// whose tags the listing does not show (lost, or not listed yet) is described as before;
-/// knowing none, the describe finds what is there.
-fn instances_show_all(
-    known: &BTreeSet<String>,
-    shown: &BTreeSet<String>,
-    listed: &BTreeMap<String, Tags>,
-) -> bool {
-    !known.is_empty()
-        && known
-            .iter()
-            .all(|n| shown.contains(n) && listed.contains_key(n))
 }
 
 /// Every subnet group of the account, kept when ours by its tags or recorded name.
@@ -1166,6 +1149,7 @@ impl AwsKind for crate::kinds::db_instance::DbInstance {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::aws::tagging::carried_and_listed;
 
     #[test]
     fn a_wait_ends_after_three_usable_readings_in_a_row() {
@@ -1260,19 +1244,19 @@ mod tests {
         };
         let g = "p-staging-subnets";
         // Converged: the instance's group, its tags listed.
-        assert!(instances_show_all(&set(&[g]), &set(&[g]), &listed(&[g])));
+        assert!(carried_and_listed(&set(&[g]), &set(&[g]), &listed(&[g])));
         // Tags not listed (lost, or not yet): described.
-        assert!(!instances_show_all(&set(&[g]), &set(&[g]), &listed(&[])));
+        assert!(!carried_and_listed(&set(&[g]), &set(&[g]), &listed(&[])));
         // Before the database exists, or after it was deleted: described.
-        assert!(!instances_show_all(&set(&[g]), &set(&[]), &listed(&[g])));
+        assert!(!carried_and_listed(&set(&[g]), &set(&[]), &listed(&[g])));
         // A group no instance uses beside it (a leftover the listing holds): described.
         let old = "p-staging-old";
-        assert!(!instances_show_all(
+        assert!(!carried_and_listed(
             &set(&[g, old]),
             &set(&[g]),
             &listed(&[g, old])
         ));
         // Nothing known: described.
-        assert!(!instances_show_all(&set(&[]), &set(&[g]), &listed(&[g])));
+        assert!(!carried_and_listed(&set(&[]), &set(&[g]), &listed(&[g])));
     }
 }

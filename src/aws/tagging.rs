@@ -214,6 +214,24 @@ pub fn resource_of<'a>(arn: &'a str, service: &str) -> Option<&'a str> {
     (arn_ == "arn" && svc == service).then_some(resource)
 }
 
+/// Whether the read may skip a listing because the parents' descriptions show every resource
+/// it must find: each one it knows of (`known`: recorded in state, named by the spec or held by
+/// the tag listing) is carried by a found parent (`carried`: the NAT gateways' Elastic IPs, the
+/// database instances' subnet groups) and has its tags in the listing (`listed`). A resource no
+/// parent carries (a paused environment's kept address, a group before or after its database,
+/// a leftover) or whose tags the listing does not show (lost, or not listed yet) sends the read
+/// to the listing as before; knowing none, the listing finds what is there.
+pub fn carried_and_listed(
+    known: &std::collections::BTreeSet<String>,
+    carried: &std::collections::BTreeSet<String>,
+    listed: &BTreeMap<String, Tags>,
+) -> bool {
+    !known.is_empty()
+        && known
+            .iter()
+            .all(|id| carried.contains(id) && listed.contains_key(id))
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
