@@ -387,7 +387,9 @@ async fn nat_addresses(
         .flat_map(|n| n.nat_gateway_addresses())
         .filter_map(|a| a.allocation_id().map(str::to_owned))
         .collect();
-    if held.is_empty() {
+    // An address the spec wants and state does not record (an allocation whose answer was
+    // lost, or a run stopped before its record) may be listed by nothing yet: look.
+    if held.is_empty() || claims.wants_unrecorded(Kind::ElasticIp) {
         return Ok(None);
     }
     let listed: BTreeMap<String, Tags> = index
@@ -398,7 +400,9 @@ async fn nat_addresses(
         .collect();
     let mut known: BTreeSet<String> = claims.recorded_ids(Kind::ElasticIp).into_iter().collect();
     known.extend(listed.keys().cloned());
-    if !super::tagging::carried_and_listed(&known, &held, &listed) {
+    // Every address a gateway holds must be one the read knows, too: otherwise the gateway's
+    // `elastic_ip` would name an id the read did not return.
+    if !held.is_subset(&known) || !super::tagging::carried_and_listed(&known, &held, &listed) {
         return Ok(None);
     }
     Ok(Some(

@@ -62,6 +62,8 @@ pub struct Claims {
     /// The names the spec gives resources in AWS (`Description::names`), by kind: what a read
     /// pass that skips a listing must still find. A hint, never a claim: a name proves nothing.
     expected: BTreeSet<(Kind, String)>,
+    /// The addresses the spec asks for ([`Claims::expecting`]).
+    wanted: BTreeSet<Address>,
 }
 
 /// Whether a resource found in AWS may be changed by this environment.
@@ -81,6 +83,7 @@ impl Claims {
             owner,
             recorded: BTreeMap::new(),
             expected: BTreeSet::new(),
+            wanted: BTreeSet::new(),
         }
     }
 
@@ -96,11 +99,13 @@ impl Claims {
             owner,
             recorded,
             expected: BTreeSet::new(),
+            wanted: BTreeSet::new(),
         }
     }
 
     /// These claims, knowing the names `desired` gives its resources in AWS.
     pub fn expecting(mut self, desired: &DesiredState) -> Self {
+        self.wanted.extend(desired.resources.keys().cloned());
         for r in desired.resources.values() {
             let names = r.attrs.kind().describe().names;
             if names.is_empty() {
@@ -114,6 +119,15 @@ impl Claims {
             }
         }
         self
+    }
+
+    /// Whether the spec asks for a resource of `kind` that state records no id for: one a
+    /// create stopped before its record may have made, which for a kind without a name only a
+    /// listing finds until the tag listing shows it (AWS bounds no delay for that).
+    pub fn wants_unrecorded(&self, kind: Kind) -> bool {
+        self.wanted
+            .iter()
+            .any(|a| a.kind == kind && !self.recorded.values().any(|r| r == a))
     }
 
     /// The names the spec gives resources of `kind`, sorted (see [`Claims::expecting`]).
@@ -298,6 +312,47 @@ mod tests {
         let eip: Address = "shared.eip.nat-public-a".parse().unwrap();
         let db: Address = "backend.rds".parse().unwrap();
         Claims::new(owner, [(&eip, "eipalloc-1"), (&db, "p-staging")])
+    }
+
+    /// Staging's spec with Elastic IPs at `addresses`.
+    fn wanting(addresses: &[&str]) -> DesiredState {
+        let resources = addresses
+            .iter()
+            .map(|a| {
+                let r = DesiredResource {
+                    attrs: Attrs::ElasticIp(ElasticIpAttrs {}),
+                    tags: Tags::new(),
+                    extra_deps: BTreeSet::new(),
+                    lifecycle: Default::default(),
+                };
+                (a.parse().unwrap(), r)
+            })
+            .collect();
+        DesiredState {
+            env: "staging".into(),
+            region: "us-east-2".into(),
+            resources,
+        }
+    }
+
+    #[test]
+    fn an_address_the_spec_wants_and_state_does_not_record_is_one_to_look_for() {
+        let recorded = "shared.eip.nat-public-a";
+        let c = claims().expecting(&wanting(&[recorded]));
+        assert!(
+            !c.wants_unrecorded(Kind::ElasticIp),
+            "converged: all recorded"
+        );
+        let c = claims().expecting(&wanting(&[recorded, "shared.eip.nat-public-b"]));
+        assert!(
+            c.wants_unrecorded(Kind::ElasticIp),
+            "a second address added: its create may have happened unrecorded"
+        );
+        assert!(!c.wants_unrecorded(Kind::NatGateway), "per kind");
+        assert!(
+            !claims().wants_unrecorded(Kind::ElasticIp),
+            "no spec, no want"
+        );
     }
 
     #[test]

@@ -58,6 +58,10 @@ pub struct Session {
     pub(crate) spec_hash: String,
     pub(crate) stacks: Vec<Stack>,
     pub(crate) desired: DesiredState,
+    /// What the spec asks for, kept for the read pass when a command plans from something else
+    /// (destroy plans from nothing): the names and resources it must still look for
+    /// ([`Claims::expecting`]), such as one a stopped create left unrecorded.
+    pub(crate) expected: DesiredState,
     pub(crate) aws: Aws,
     pub(crate) backend: StateBackend,
     pub(crate) bucket: String,
@@ -122,6 +126,7 @@ impl Session {
             region: loaded.spec.region.clone(),
             spec_hash,
             stacks,
+            expected: desired.clone(),
             desired,
             aws,
             backend: scope.state,
@@ -392,7 +397,7 @@ impl Session {
                 .flat_map(|s| s.snapshot.resources.iter())
                 .map(|(a, r)| (a, r.id.as_str())),
         )
-        .expecting(&self.desired)
+        .expecting(&self.expected)
     }
 
     /// Resources outside the scope that the scope refers to must exist already.
