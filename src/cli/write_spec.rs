@@ -16,7 +16,6 @@ use crate::drift::{Category, Report};
 use crate::import::stated::Stated;
 use crate::import::terraform::{self, Instance};
 use crate::model::{Address, DesiredResource, Field, LiveResource};
-use crate::plan::diff::field_changes;
 use crate::plan::render::Style;
 use crate::spec::load::{BASE_FILE, env_file};
 use crate::spec::write::places::{Place, place};
@@ -139,33 +138,18 @@ pub(super) async fn identities(
     Run::open(g, w.run).await
 }
 
-/// The fields that force a replacement where live differs from the spec, with the live value;
-/// references are left out (they name resources the import may map too).
+/// The fields that force a replacement where live differs from the spec, with the live value
+/// (`import::replacing_changes`), in the order the kind lists them (a group's name before its
+/// description).
 fn immutable_differences(
     address: &Address,
     d: &DesiredResource,
     l: &LiveResource,
 ) -> Vec<(String, serde_json::Value)> {
-    let (fields, _) = field_changes(
-        address.kind,
-        &d.attrs,
-        &d.tags,
-        l,
-        None,
-        &d.lifecycle.ignore,
-    );
-    let refs: Vec<String> = d
-        .attrs
-        .field_refs()
+    let mut out: Vec<(String, serde_json::Value)> = crate::import::replacing_changes(address, d, l)
         .into_iter()
-        .map(|(f, _)| f.to_string())
-        .collect();
-    let mut out: Vec<(String, serde_json::Value)> = fields
-        .into_iter()
-        .filter(|f| f.forces_replacement && !refs.iter().any(|r| f.field.is_under(r)))
         .map(|f| (f.field.to_string(), f.before))
         .collect();
-    // In the order the kind lists them (a group's name before its description).
     let immutable = address.kind.describe().immutable;
     out.sort_by_key(|(f, _)| immutable.iter().position(|i| i == f));
     out

@@ -16,6 +16,7 @@ use crate::model::{
     TAG_ADDRESS, TAG_ENV, TAG_PROJECT, TAG_STACK, Tags,
 };
 use crate::plan::diff::field_changes;
+use crate::plan::types::FieldChange;
 
 /// The four ownership tags, the only tags import sets (the rest is the plan's business).
 pub const OWNERSHIP_TAGS: [&str; 4] = [TAG_PROJECT, TAG_ENV, TAG_STACK, TAG_ADDRESS];
@@ -175,9 +176,22 @@ pub fn recorded_attrs(live: &Attrs, desired: &Attrs) -> Attrs {
 
 /// Why the resource found at `address` is not the one the spec describes: the fields that would
 /// force replacing it (another CIDR, name, engine …), live value first. Applying such an import
-/// would delete the resource, so it is refused. References are left out: they name other
-/// resources, which may be imported after this one.
+/// would delete the resource, so it is refused.
 pub fn mismatch(address: &Address, d: &DesiredResource, l: &LiveResource) -> Vec<String> {
+    replacing_changes(address, d, l)
+        .into_iter()
+        .map(|f| format!("{} is {} where the spec has {}", f.field, f.before, f.after))
+        .collect()
+}
+
+/// The changes between the spec and what was found that force a replacement. References are
+/// left out: they name other resources, which may be imported after this one (and `--write-spec`
+/// writes only what the spec states itself).
+pub fn replacing_changes(
+    address: &Address,
+    d: &DesiredResource,
+    l: &LiveResource,
+) -> Vec<FieldChange> {
     let (fields, _) = field_changes(
         address.kind,
         &d.attrs,
@@ -195,7 +209,6 @@ pub fn mismatch(address: &Address, d: &DesiredResource, l: &LiveResource) -> Vec
     fields
         .into_iter()
         .filter(|f| f.forces_replacement && !refs.iter().any(|r| f.field.is_under(r)))
-        .map(|f| format!("{} is {} where the spec has {}", f.field, f.before, f.after))
         .collect()
 }
 
