@@ -138,6 +138,9 @@ impl Aws {
         if let Some(url) = &opts.endpoint_url {
             loader = loader.endpoint_url(url);
         }
+        if let Some(client) = plain_http_client(opts) {
+            loader = loader.http_client(client);
+        }
         // Throttling, 5xx and dropped connections are retried with jittered exponential backoff
         // (the SDK's standard mode); five attempts ride out bursts, AWS_MAX_ATTEMPTS overrides.
         let attempts = std::env::var("AWS_MAX_ATTEMPTS")
@@ -191,6 +194,44 @@ impl Aws {
             region: opts.region.clone(),
         }
     }
+}
+
+/// The HTTP client for an endpoint every call goes to over plain `http://` (an emulator): the
+/// SDK's own client, minus the system's root certificates, which it would otherwise read and
+/// parse for every service client it builds although no call uses TLS (a sixth of a converged
+/// plan's CPU in the tests' debug builds). `None`, and the SDK's default, whenever a call could
+/// reach an `https://` endpoint: no endpoint given, an `https://` one, a service-specific
+/// `AWS_ENDPOINT_URL_<SERVICE>`, or configured endpoints ignored. Proxies are not consulted for
+/// such an endpoint.
+fn plain_http_client(
+    opts: &ConnectOptions,
+) -> Option<aws_smithy_runtime_api::client::http::SharedHttpClient> {
+    use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let url = match &opts.endpoint_url {
+        Some(url) => url.clone(),
+        None if var("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS").is_some() => return None,
+        None => var("AWS_ENDPOINT_URL")?,
+    };
+    let service_specific = std::env::vars_os().any(|(name, _)| {
+        name.to_str()
+            .is_some_and(|n| n.starts_with("AWS_ENDPOINT_URL_"))
+    });
+    if !url.to_ascii_lowercase().starts_with("http://") || service_specific {
+        return None;
+    }
+    let context = TlsContext::builder()
+        .with_trust_store(TrustStore::empty().with_native_roots(false))
+        .build()
+        .ok()?;
+    Some(
+        aws_smithy_http_client::Builder::new()
+            .tls_provider(tls::Provider::Rustls(
+                tls::rustls_provider::CryptoMode::AwsLc,
+            ))
+            .tls_context(context)
+            .build_https(),
+    )
 }
 
 /// What the executor knows beyond the change itself.

@@ -79,6 +79,40 @@ impl Field {
     fn bytes(&self) -> impl Iterator<Item = u8> + '_ {
         self.pieces().into_iter().flat_map(str::bytes)
     }
+
+    /// The order of the two fields' texts, a run of equal length at a time: plans sort and
+    /// diff thousands of fields, and a byte at a time through iterator adapters was a fifth
+    /// of a plan's CPU in the debug builds the tests run.
+    fn text_cmp(&self, other: &Field) -> Ordering {
+        if let (Field::Attr(a), Field::Attr(b)) = (self, other) {
+            return a.cmp(b);
+        }
+        let mut left = self.pieces().into_iter().map(str::as_bytes);
+        let mut right = other.pieces().into_iter().map(str::as_bytes);
+        let (mut x, mut y): (&[u8], &[u8]) = (&[], &[]);
+        loop {
+            while x.is_empty() {
+                match left.next() {
+                    Some(p) => x = p,
+                    None => break,
+                }
+            }
+            while y.is_empty() {
+                match right.next() {
+                    Some(p) => y = p,
+                    None => break,
+                }
+            }
+            if x.is_empty() || y.is_empty() {
+                return x.is_empty().cmp(&y.is_empty()).reverse();
+            }
+            let n = x.len().min(y.len());
+            match x[..n].cmp(&y[..n]) {
+                Ordering::Equal => (x, y) = (&x[n..], &y[n..]),
+                unequal => return unequal,
+            }
+        }
+    }
 }
 
 impl fmt::Display for Field {
@@ -112,7 +146,7 @@ impl From<&str> for Field {
 
 impl PartialEq for Field {
     fn eq(&self, other: &Self) -> bool {
-        self.bytes().eq(other.bytes())
+        self.text_cmp(other) == Ordering::Equal
     }
 }
 
@@ -127,7 +161,7 @@ impl std::hash::Hash for Field {
 /// Fields sort as their text does, so plans list them in the order they always have.
 impl Ord for Field {
     fn cmp(&self, other: &Self) -> Ordering {
-        self.bytes().cmp(other.bytes())
+        self.text_cmp(other)
     }
 }
 
@@ -234,5 +268,40 @@ mod tests {
         let mut expected = text.clone();
         expected.sort();
         assert_eq!(text, expected);
+    }
+
+    #[test]
+    fn order_and_equality_are_the_texts_whatever_the_variants() {
+        let fields = [
+            Field::Attr("tags.Name".into()),
+            Field::Tag("Name".into()),
+            Field::Tag("Na".into()),
+            Field::Tag(String::new()),
+            Field::Attr("tags".into()),
+            Field::Attr("settings.a.b".into()),
+            Field::Setting {
+                namespace: "a".into(),
+                option: "b".into(),
+            },
+            Field::Setting {
+                namespace: "a".into(),
+                option: String::new(),
+            },
+            Field::Setting {
+                namespace: "a.b".into(),
+                option: "c".into(),
+            },
+            Field::Deployment,
+            Field::Attr("deployment".into()),
+            Field::Attr("deploymentx".into()),
+            Field::Attr(String::new()),
+        ];
+        for a in &fields {
+            for b in &fields {
+                let (ta, tb) = (a.to_string(), b.to_string());
+                assert_eq!(a.cmp(b), ta.cmp(&tb), "{ta:?} vs {tb:?}");
+                assert_eq!(a == b, ta == tb, "{ta:?} vs {tb:?}");
+            }
+        }
     }
 }
