@@ -11,7 +11,7 @@ fi
 LS_CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/provision
 LS_DATA=${LOCALSTACK_DATA_DIR:-$LS_CACHE/localstack-data-$LS_PORT}
 LS_PID_FILE=$LS_DATA/localstack.pid
-LS_LOG=$LS_DATA/localstack.log
+LS_LOG_FILE=$LS_DATA/localstack.log
 LS_URL=http://127.0.0.1:$LS_PORT
 LS_SERVICES=ec2,s3,apigateway,apigatewayv2,rds,elasticbeanstalk,sts,iam,cloudwatch,sns,resourcegroupstaggingapi,budgets,ce
 
