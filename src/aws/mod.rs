@@ -200,24 +200,17 @@ impl Aws {
 /// SDK's own client, minus the system's root certificates, which it would otherwise read and
 /// parse for every service client it builds although no call uses TLS (a sixth of a converged
 /// plan's CPU in the tests' debug builds). `None`, and the SDK's default, whenever a call could
-/// reach an `https://` endpoint: no endpoint given, an `https://` one, a service-specific
-/// `AWS_ENDPOINT_URL_<SERVICE>`, or configured endpoints ignored. Proxies are not consulted for
-/// such an endpoint.
+/// reach an `https://` endpoint ([`all_plain_http`]). Proxies are not consulted for such an
+/// endpoint.
 fn plain_http_client(
     opts: &ConnectOptions,
 ) -> Option<aws_smithy_runtime_api::client::http::SharedHttpClient> {
     use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
-    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    let url = match &opts.endpoint_url {
-        Some(url) => url.clone(),
-        None if var("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS").is_some() => return None,
-        None => var("AWS_ENDPOINT_URL")?,
-    };
-    let service_specific = std::env::vars_os().any(|(name, _)| {
-        name.to_str()
-            .is_some_and(|n| n.starts_with("AWS_ENDPOINT_URL_"))
-    });
-    if !url.to_ascii_lowercase().starts_with("http://") || service_specific {
+    let vars: Vec<(String, String)> = std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .filter(|(k, _)| k.starts_with("AWS_ENDPOINT_URL") || k.starts_with("AWS_IGNORE"))
+        .collect();
+    if !all_plain_http(opts.endpoint_url.as_deref(), &vars) {
         return None;
     }
     let context = TlsContext::builder()
@@ -232,6 +225,28 @@ fn plain_http_client(
             .tls_context(context)
             .build_https(),
     )
+}
+
+/// Whether every call goes to a plain `http://` endpoint, given the one asked for on the
+/// command line and the environment's `AWS_ENDPOINT_URL*` variables: not when none is given
+/// (AWS itself), when it is `https://`, when a service has an endpoint of its own
+/// (`AWS_ENDPOINT_URL_<SERVICE>`), or when configured endpoints are to be ignored.
+fn all_plain_http(asked: Option<&str>, vars: &[(String, String)]) -> bool {
+    let var = |name: &str| {
+        vars.iter()
+            .find(|(k, v)| k == name && !v.is_empty())
+            .map(|(_, v)| v.as_str())
+    };
+    let url = match asked {
+        Some(url) => url,
+        None if var("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS").is_some() => return false,
+        None => match var("AWS_ENDPOINT_URL") {
+            Some(url) => url,
+            None => return false,
+        },
+    };
+    let service_specific = vars.iter().any(|(k, _)| k.starts_with("AWS_ENDPOINT_URL_"));
+    url.to_ascii_lowercase().starts_with("http://") && !service_specific
 }
 
 /// What the executor knows beyond the change itself.
@@ -359,4 +374,45 @@ pub enum Presence {
     Gone,
     /// Something is there that is not provably this environment's: why not.
     NotOurs(String),
+}
+
+#[cfg(test)]
+mod plain_http_tests {
+    use super::all_plain_http;
+
+    fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn only_an_endpoint_every_call_reaches_over_plain_http_skips_the_root_certificates() {
+        let local = "http://127.0.0.1:4566";
+        assert!(all_plain_http(Some(local), &[]));
+        assert!(all_plain_http(None, &vars(&[("AWS_ENDPOINT_URL", local)])));
+        assert!(all_plain_http(Some("HTTP://localhost:4566"), &[]));
+        // AWS itself, or any https endpoint: the SDK's client with the system's roots.
+        assert!(!all_plain_http(None, &[]));
+        assert!(!all_plain_http(None, &vars(&[("AWS_ENDPOINT_URL", "")])));
+        assert!(!all_plain_http(
+            Some("https://ec2.us-east-2.amazonaws.com"),
+            &[]
+        ));
+        let https = vars(&[("AWS_ENDPOINT_URL", "https://proxy.example")]);
+        assert!(!all_plain_http(None, &https));
+        // One service elsewhere, or configured endpoints ignored (the SDK then goes to AWS).
+        let one_elsewhere = vars(&[
+            ("AWS_ENDPOINT_URL", local),
+            ("AWS_ENDPOINT_URL_S3", "https://s3.example"),
+        ]);
+        assert!(!all_plain_http(None, &one_elsewhere));
+        assert!(!all_plain_http(Some(local), &one_elsewhere));
+        let ignored = vars(&[
+            ("AWS_ENDPOINT_URL", local),
+            ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true"),
+        ]);
+        assert!(!all_plain_http(None, &ignored));
+    }
 }

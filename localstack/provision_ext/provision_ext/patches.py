@@ -7,7 +7,7 @@ AWS's words, are in each replacement's module.
 """
 
 from . import (
-    account_setup,
+    done_once,
     apigateway_integration,
     apigateway_tags,
     apigatewayv2,
@@ -32,18 +32,26 @@ _NAT = "https://docs.aws.amazon.com/vpc/latest/userguide/nat-gateway-working-wit
 _PUT_ALARM = "https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html"
 
 PATCHES = (
-    # A new account's setup, made once (account_setup.py): the same answers, a tenth of the CPU.
+    # Work done once instead of per request or per account (done_once.py): the same answers.
+    Patch(
+        "moto-action-names-once",
+        "moto.core.responses:method_names_from_class",
+        done_once.method_names_from_class,
+        "a response class's action methods are listed once, not on every request",
+        "none: a cost of moto's dispatch, not an AWS rule",
+        ("clazz",),
+    ),
     Patch(
         "iam-managed-policies-once",
         "moto.iam.models:IAMBackend._init_aws_policies",
-        account_setup.init_aws_policies,
+        done_once.init_aws_policies,
         "AWS managed policies are built once and copied into each new account, not parsed anew",
         "https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_managed-vs-inline.html",
     ),
     Patch(
         "kms-private-key-on-use",
         "moto.kms.models:generate_private_key",
-        account_setup.generate_private_key,
+        done_once.generate_private_key,
         "a key's RSA/ECC private key is generated when Sign, Verify or GetPublicKey first uses it",
         "https://docs.aws.amazon.com/kms/latest/developerguide/symmetric-asymmetric.html",
         ("key_spec",),

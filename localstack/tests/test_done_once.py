@@ -1,4 +1,4 @@
-"""A new account's setup made once (provision_ext/account_setup.py) changes no answer: AWS
+"""A new account's setup made once (provision_ext/done_once.py) changes no answer: AWS
 managed policies are there in every account, each account's attachments its own; a key's
 private key, made on first use, signs and verifies."""
 
@@ -37,7 +37,7 @@ def test_aws_managed_policies_are_in_every_account_and_attachments_stay_in_their
 
 def test_a_private_key_is_made_on_first_use_and_works():
     from moto.kms.utils import generate_private_key
-    from provision_ext import account_setup
+    from provision_ext import done_once
 
     made = []
 
@@ -45,9 +45,29 @@ def test_a_private_key_is_made_on_first_use_and_works():
         made.append(spec)
         return generate_private_key(spec)
 
-    key = account_setup.generate_private_key(make, "RSA_2048")
+    key = done_once.generate_private_key(make, "RSA_2048")
     assert made == []  # a symmetric key's never is
     signature = key.sign(b"m", "RSASSA_PKCS1_V1_5_SHA_256")
     assert made == ["RSA_2048"]
     assert key.verify(b"m", signature, "RSASSA_PKCS1_V1_5_SHA_256")
     assert key.public_key() and made == ["RSA_2048"]
+
+
+def test_a_classes_action_names_are_listed_once_and_are_the_same_names():
+    from moto.core.utils import method_names_from_class
+    from moto.ec2.responses import EC2Response
+    from provision_ext import done_once
+
+    calls = []
+
+    def listing(clazz):
+        calls.append(clazz)
+        return method_names_from_class(clazz)
+
+    class Probe(EC2Response):  # a class nothing has listed yet
+        pass
+
+    first = done_once.method_names_from_class(listing, Probe)
+    again = done_once.method_names_from_class(listing, Probe)
+    assert first == set(method_names_from_class(EC2Response)) and "describe_vpcs" in first
+    assert again is first and calls == [Probe]
