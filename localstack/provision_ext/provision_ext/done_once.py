@@ -1,8 +1,8 @@
 """Work the emulator did again and again for the same answer, done once.
 
 Per request: moto finds the method for an action by listing the response class's functions
-with `inspect.getmembers` on every call (EC2's class has 286: several milliseconds, the largest
-single cost of an EC2 request here). Classes do not change once the server runs (patches
+with `inspect.getmembers` on every call (EC2's class has 286 functions: several milliseconds
+per request). Classes do not change once the server runs (patches
 replace methods, they add none), so each class's names are listed once.
 
 Per account: every test of provision runs in an account of its own, so an account's first
