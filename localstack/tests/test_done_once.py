@@ -51,6 +51,10 @@ def test_a_private_key_is_made_on_first_use_and_works():
     assert made == ["RSA_2048"]
     assert key.verify(b"m", signature, "RSASSA_PKCS1_V1_5_SHA_256")
     assert key.public_key() and made == ["RSA_2048"]
+    # moto's ReplicateKey copies a key: the copy works and makes nothing new.
+    import copy
+
+    assert copy.copy(key).verify(b"m", signature, "RSASSA_PKCS1_V1_5_SHA_256") and made == ["RSA_2048"]
 
 
 def test_a_classes_action_names_are_listed_once_and_are_the_same_names():

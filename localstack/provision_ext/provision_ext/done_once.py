@@ -70,6 +70,10 @@ class _LazyPrivateKey:
             return self._key
 
     def __getattr__(self, name):
+        # Only the key's own attributes are forwarded: copy and pickle look up dunders on an
+        # instance whose __init__ has not run, and must not make (or recurse into) a key.
+        if name.startswith("__") or name in ("_make", "_key", "_lock"):
+            raise AttributeError(name)
         return getattr(self._made(), name)
 
 
