@@ -7,11 +7,11 @@ AWS's words, are in each replacement's module.
 """
 
 from . import (
-    done_once,
     apigateway_integration,
     apigateway_tags,
     apigatewayv2,
     cloudwatch,
+    done_once,
     ec2,
     first_request,
     nat_latency,
