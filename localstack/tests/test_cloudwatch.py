@@ -1,5 +1,6 @@
 """CloudWatch alarms (issue 13's monitoring): tags given to PutMetricAlarm are the alarm's tags
-on create only, and leave with the alarm (see provision_ext/cloudwatch.py)."""
+on create only, and leave with the alarm; alarms are stored, not evaluated (see
+provision_ext/cloudwatch.py)."""
 
 ALARM = dict(
     Namespace="AWS/RDS",
@@ -26,3 +27,21 @@ def test_create_time_tags_are_the_alarms_and_updates_ignore_them(aws):
     cw.delete_alarms(AlarmNames=["cpu"])
     cw.put_metric_alarm(AlarmName="cpu", **ALARM)
     assert cw.list_tags_for_resource(ResourceARN=arn)["Tags"] == []
+
+
+def test_an_alarm_is_stored_not_scheduled_for_evaluation(aws):
+    from localstack.services.cloudwatch.alarm_scheduler import AlarmScheduler
+    from provision_ext import cloudwatch
+
+    cw = aws("cloudwatch")
+    cw.put_metric_alarm(AlarmName="cpu", **ALARM)
+    alarm = cw.describe_alarms(AlarmNames=["cpu"])["MetricAlarms"][0]
+    assert alarm["StateValue"] == "INSUFFICIENT_DATA"
+    # LocalStack's scheduler, given this real alarm, would read it back over HTTP and schedule
+    # its evaluation; through the replacement it keeps nothing and starts nothing.
+    scheduler = AlarmScheduler()
+    try:
+        cloudwatch.schedule_metric_alarm(AlarmScheduler.schedule_metric_alarm, scheduler, alarm["AlarmArn"])
+        assert scheduler.scheduled_alarms == {}
+    finally:
+        scheduler.shutdown_scheduler()

@@ -250,6 +250,14 @@ PATCHES = (
         reads=("CloudWatchStore.alarms", "CloudWatchStore.TAGS"),
     ),
     Patch(
+        "cloudwatch-alarms-not-evaluated",
+        "localstack.services.cloudwatch.alarm_scheduler:AlarmScheduler.schedule_metric_alarm",
+        cloudwatch.schedule_metric_alarm,
+        "metric alarms are stored, not evaluated by LocalStack calling itself (provision never reads their state)",
+        "none: an alarm's state is AWS's evaluation, not a rule provision depends on",
+        ("self", "alarm_arn"),
+    ),
+    Patch(
         "cloudwatch-alarm-tags-deleted",
         f"{_CW}.delete_alarms",
         cloudwatch.delete_alarms,
