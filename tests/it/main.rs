@@ -9,6 +9,7 @@ mod apigateway;
 mod bad_input;
 mod beanstalk;
 mod budget;
+mod build_profile;
 mod cli;
 mod code_shape;
 mod collisions;
