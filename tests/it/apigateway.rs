@@ -26,9 +26,9 @@ fn apigateway_mutating(out: &Output) -> u64 {
     support::output::calls_where(out, "API Gateway", |op| !op.starts_with("Get"))
 }
 
-/// The HTTP status of `GET path` on the emulator, with an `x-api-key` header if given.
-fn status(path: &str, key: Option<&str>) -> u16 {
-    let url = support::endpoint();
+/// The HTTP status of `GET path` on `acct`'s emulator, with an `x-api-key` header if given.
+fn status(acct: &Account, path: &str, key: Option<&str>) -> u16 {
+    let url = &acct.endpoint;
     let host = url.trim_start_matches("http://");
     let mut stream = TcpStream::connect(host).expect("connect to LocalStack");
     stream
@@ -340,8 +340,11 @@ async fn backend_stack_integrates_deploys_redeploys_on_change_and_destroys() {
 
     // The data plane wants the key.
     let path = format!("/restapis/{api}/staging/_user_request_/health");
-    assert_eq!(status(&path, None), 403);
-    assert_eq!(status(&path, Some("not-the-key-0123456789abcdef")), 403);
+    assert_eq!(status(&acct, &path, None), 403);
+    assert_eq!(
+        status(&acct, &path, Some("not-the-key-0123456789abcdef")),
+        403
+    );
 
     // Converged: no API Gateway call that changes anything.
     let plan_out = acct.plan(d, "staging", &["--stack", "backend"]);
@@ -391,7 +394,7 @@ async fn backend_stack_integrates_deploys_redeploys_on_change_and_destroys() {
     assert_ne!(stage.deployment_id().unwrap(), first_deployment);
     let again = ok(acct.apply_stack(d, "staging", "backend"));
     assert_eq!(apigateway_mutating(&again), 0, "{}", text(&again));
-    assert_eq!(status(&path, None), 403);
+    assert_eq!(status(&acct, &path, None), 403);
 
     // The value appears in no output, state object or trace-level log (which reads the usage
     // plan's keys, whose response carries values).

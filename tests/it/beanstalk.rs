@@ -109,12 +109,9 @@ async fn tags(eb: &Client, arn: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// `POST /_provision/config`: the emulator's server-wide Beanstalk status delay.
+/// `POST /_provision/config`: the emulators' server-wide Beanstalk status delay.
 fn set_status_delay(seconds: u64) {
-    support::http_post(
-        "/_provision/config",
-        &format!("{{\"eb_status_delay\": {seconds}}}"),
-    );
+    support::set_emulator_config(&format!("{{\"eb_status_delay\": {seconds}}}"));
 }
 
 /// Puts the delay back to 0 however the test ends: it is the whole server's.
@@ -672,7 +669,7 @@ async fn a_platform_branch_resolves_to_its_newest_version_and_upgrades_only_when
     assert_eq!(before.solution_stack_name(), Some(NODE24_NEWEST));
 
     let released = "64bit Amazon Linux 2023 v6.12.0 running Node.js 24";
-    support::http_post(
+    acct.http_post(
         "/_provision/elasticbeanstalk/platforms",
         &format!(
             r#"{{"account_id": "{}", "region": "us-east-2", "solution_stack": "{released}"}}"#,
@@ -768,7 +765,7 @@ const NODE24: &str = "Node.js 24 running on 64bit Amazon Linux 2023";
 /// `POST /_provision/elasticbeanstalk/branches`: AWS moves a branch to another lifecycle state,
 /// in this account only.
 fn set_lifecycle(acct: &Account, branch: &str, state: &str) {
-    support::http_post(
+    acct.http_post(
         "/_provision/elasticbeanstalk/branches",
         &format!(
             r#"{{"account_id": "{}", "region": "{}", "branch": "{branch}", "lifecycle_state": "{state}"}}"#,
@@ -848,7 +845,7 @@ async fn plans_read_the_platform_branch_lifecycle() {
 /// for `red_seconds` (null: for good).
 fn health_blip(acct: &Account, environment: &str, red_seconds: Option<u32>) {
     let seconds = red_seconds.map_or("null".to_owned(), |s| s.to_string());
-    support::http_post(
+    acct.http_post(
         "/_provision/elasticbeanstalk/health",
         &format!(
             r#"{{"account_id": "{}", "region": "{}", "environment_name": "{environment}", "red_seconds": {seconds}}}"#,

@@ -10,7 +10,7 @@ use std::path::Path;
 
 use aws_sdk_budgets::types::{Notification, Spend};
 
-use crate::support::{self, Account, assert_ok, http_post, text};
+use crate::support::{self, Account, assert_ok, text};
 
 const BUDGET: &str = "agentpass-staging-monthly";
 const EMAIL: &str = "ops+staging@example.com";
@@ -171,7 +171,7 @@ async fn staging_budget_apply_warn_drift_and_destroy() {
     assert_eq!(cost_tags(&plan), 0, "{out}");
     // AWS's billing sees the keys and they are activated (checked below, once the budget
     // changes again).
-    http_post(
+    acct.http_post(
         "/_provision/ce/cost-allocation-tags",
         &format!(
             r#"{{"account_id": "{account}", "tag_keys": ["provision:env", "provision:project"]}}"#

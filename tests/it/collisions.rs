@@ -402,7 +402,7 @@ async fn a_rest_api_and_an_api_key_of_the_same_names() {
 async fn a_state_bucket_another_account_owns() {
     let acct = Account::new();
     let dir = acct.workdir();
-    let squatter = Account::new();
+    let squatter = acct.beside(); // bucket names are global on one emulator, as on AWS
     let theirs = squatter.aws().await;
     theirs
         .s3

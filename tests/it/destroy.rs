@@ -9,16 +9,21 @@ use crate::support::output::calls;
 use crate::support::{Account, assert_ok, text};
 
 /// The emulator's linger, in seconds: each test below needs it on to mean anything.
-fn release_delay() -> f64 {
-    let config = support::http_get("/_provision/config").expect("the extension's config");
+fn release_delay(acct: &Account) -> f64 {
+    let config = acct
+        .http_get("/_provision/config")
+        .expect("the extension's config");
     let config: serde_json::Value = serde_json::from_str(&config).unwrap();
     config["eni_release_delay"].as_f64().unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn destroy_rides_out_interfaces_a_database_and_load_balancers_just_released() {
-    assert!(release_delay() >= 1.0, "the emulator must keep interfaces");
     let acct = Account::new();
+    assert!(
+        release_delay(&acct) >= 1.0,
+        "the emulator must keep interfaces"
+    );
     let dir = acct.workdir();
     let d = dir.path();
     assert_ok(&acct.apply(d, "staging", &[]));

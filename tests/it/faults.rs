@@ -71,12 +71,15 @@ async fn a_lost_create_resource_answer_is_looked_for_not_repeated() {
     let acct = Account::new();
     let dir = acct.workdir();
     let d = dir.path();
-    let proxy = FaultProxy::localstack(Config {
-        rate: 1.0,
-        kinds: vec![(Fault::ResetAfter, 1)],
-        only: vec!["POST /restapis/*/resources/*?"],
-        ..Config::default()
-    });
+    let proxy = FaultProxy::localstack(
+        &acct,
+        Config {
+            rate: 1.0,
+            kinds: vec![(Fault::ResetAfter, 1)],
+            only: vec!["POST /restapis/*/resources/*?"],
+            ..Config::default()
+        },
+    );
     let args = [
         "apply",
         "--env",
@@ -115,7 +118,7 @@ async fn staging_converges_through_twenty_percent_faults() {
     let acct = Account::new();
     let dir = acct.workdir();
     let d = dir.path();
-    let proxy = FaultProxy::localstack(Config::mixed(0.2, 20));
+    let proxy = FaultProxy::localstack(&acct, Config::mixed(0.2, 20));
     let url = proxy.url();
 
     let (out, took) = through(
@@ -179,12 +182,15 @@ async fn an_outage_longer_than_the_retries_fails_cleanly_and_loses_nothing() {
     // and Budgets, whose account STS tells while nothing is recorded —
     // the names the creates claim, the state bucket, the first network creates) every service but
     // S3 answers 503 for good: longer than any retry budget.
-    let proxy = FaultProxy::localstack(Config {
-        outage_after: Some(122),
-        outage: Outage::Unavailable,
-        outage_services: vec!["ec2", "rds", "elasticbeanstalk", "apigateway"],
-        ..Config::default()
-    });
+    let proxy = FaultProxy::localstack(
+        &acct,
+        Config {
+            outage_after: Some(122),
+            outage: Outage::Unavailable,
+            outage_services: vec!["ec2", "rds", "elasticbeanstalk", "apigateway"],
+            ..Config::default()
+        },
+    );
     let (out, took) = through(
         &acct,
         &proxy.url(),
@@ -233,19 +239,22 @@ async fn a_failed_step_carries_the_aws_error_in_the_json_report() {
     let dir = acct.workdir();
     let d = dir.path();
     let scope = ["--env", "staging", "--stack", "shared", "--state", "local"];
-    let counter = FaultProxy::localstack(Config::default());
+    let counter = FaultProxy::localstack(&acct, Config::default());
     let (out, _) = through(&acct, &counter.url(), d, &[&["plan"][..], &scope].concat());
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     // An apply reads as the plan did, less the plan's own question whether the budget's tags
     // are active cost allocation tags (ListCostAllocationTags), which apply does not ask.
     let reads = counter.counts().requests - 1;
     drop(counter);
-    let proxy = FaultProxy::localstack(Config {
-        outage_after: Some(2 * reads),
-        outage: Outage::Unavailable,
-        outage_services: vec!["ec2"],
-        ..Config::default()
-    });
+    let proxy = FaultProxy::localstack(
+        &acct,
+        Config {
+            outage_after: Some(2 * reads),
+            outage: Outage::Unavailable,
+            outage_services: vec!["ec2"],
+            ..Config::default()
+        },
+    );
     let args = [&["--format", "json", "apply", "--auto-approve"][..], &scope].concat();
     let (out, _) = through(&acct, &proxy.url(), d, &args);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
@@ -295,10 +304,13 @@ async fn rejected_credentials_and_an_unreachable_endpoint_fail_fast_with_one_lin
     let d = dir.path();
 
     // Every service answers with its own invalid-credentials error.
-    let proxy = FaultProxy::localstack(Config {
-        reject_credentials: true,
-        ..Config::default()
-    });
+    let proxy = FaultProxy::localstack(
+        &acct,
+        Config {
+            reject_credentials: true,
+            ..Config::default()
+        },
+    );
     let (out, took) = through(&acct, &proxy.url(), d, &["plan", "--env", "staging"]);
     let lines = message(&out);
     eprintln!("rejected credentials: {took:?}: {lines:?}");
@@ -355,7 +367,7 @@ async fn fault_figures() {
         for seed in 1..=3 {
             let acct = Account::new();
             let dir = acct.workdir();
-            let proxy = FaultProxy::localstack(Config::mixed(rate, seed));
+            let proxy = FaultProxy::localstack(&acct, Config::mixed(rate, seed));
             let (out, took) = through(
                 &acct,
                 &proxy.url(),

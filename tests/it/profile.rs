@@ -54,7 +54,8 @@ fn vpc_action(doc: &serde_json::Value) -> (String, Option<String>) {
 
 #[tokio::test]
 async fn an_explicit_profile_wins_over_credentials_in_the_environment() {
-    let (env_account, other) = (Account::new(), Account::new());
+    let env_account = Account::new();
+    let other = env_account.beside(); // the profile's account, on the same emulator
     let vpc = tagged_vpc(&other).await;
     let dir = env_account.workdir();
     let (config, credentials) = profile_files(dir.path(), &other);

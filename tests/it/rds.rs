@@ -101,7 +101,7 @@ async fn instance_exists(aws: &provision::aws::Aws, identifier: &str) -> bool {
 /// The emulator's maintenance window (`POST /_provision/rds/maintenance`): instances with
 /// automatic minor upgrades move to their major's newest minor, as AWS's do.
 fn maintenance_window(acct: &Account) -> String {
-    support::http_post(
+    acct.http_post(
         "/_provision/rds/maintenance",
         &format!(r#"{{"account_id": "{}", "region": "us-east-2"}}"#, acct.id),
     )

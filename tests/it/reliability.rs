@@ -7,7 +7,7 @@
 use crate::support;
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Read};
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
@@ -262,40 +262,20 @@ impl Watched {
     }
 }
 
-/// `POST /_provision/config` on the emulator; panics unless it answers 200.
-fn set_emulator_config(body: &str) {
-    let url = support::endpoint();
-    let host = url.trim_start_matches("http://");
-    let mut stream = std::net::TcpStream::connect(host).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    write!(
-        stream,
-        "POST /_provision/config HTTP/1.0\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let status = response.lines().next().unwrap_or_default();
-    assert!(status.contains(" 200 "), "{response}");
-}
-
-/// Slows the emulator's Beanstalk down (server-wide: every account) while it lives; puts the
+/// Slows the emulators' Beanstalk down (server-wide: every account) while it lives; puts the
 /// delay back to 0 when dropped, also when the test fails.
 struct SlowBeanstalk;
 
 impl SlowBeanstalk {
     fn new(seconds: u32) -> SlowBeanstalk {
-        set_emulator_config(&format!("{{\"eb_status_delay\": {seconds}}}"));
+        support::set_emulator_config(&format!("{{\"eb_status_delay\": {seconds}}}"));
         SlowBeanstalk
     }
 }
 
 impl Drop for SlowBeanstalk {
     fn drop(&mut self) {
-        set_emulator_config("{\"eb_status_delay\": 0}");
+        support::set_emulator_config("{\"eb_status_delay\": 0}");
     }
 }
 

@@ -4,8 +4,6 @@
 //! integration sends the backend the path the client asked for (`/health` for
 //! `GET /staging/health`), as the emulator computes it from the stored configuration.
 
-use crate::support;
-
 use std::collections::BTreeMap;
 
 use crate::support::{Account, assert_ok, edit, text};
@@ -40,11 +38,12 @@ async fn settings(aws: &provision::aws::Aws, namespace: &str) -> BTreeMap<String
 
 /// What the emulator says the integration sends the backend for `GET /{stage}{path}`.
 fn forwarded(acct: &Account, api: &str, path: &str) -> String {
-    let body = support::http_get(&format!(
-        "/_provision/apigateway/forwarded?api={api}&stage=staging&path={path}&account_id={}",
-        acct.id
-    ))
-    .expect("the emulator answers the forwarded path");
+    let body = acct
+        .http_get(&format!(
+            "/_provision/apigateway/forwarded?api={api}&stage=staging&path={path}&account_id={}",
+            acct.id
+        ))
+        .expect("the emulator answers the forwarded path");
     let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
     doc["path"].as_str().unwrap().to_owned()
 }

@@ -252,14 +252,9 @@ impl FaultProxy {
         }
     }
 
-    /// In front of the tests' LocalStack (`LOCALSTACK_ENDPOINT`, else 127.0.0.1:4566 or
-    /// `LOCALSTACK_PORT`).
-    pub fn localstack(config: Config) -> FaultProxy {
-        let upstream = std::env::var("LOCALSTACK_ENDPOINT").unwrap_or_else(|_| {
-            let port = std::env::var("LOCALSTACK_PORT").unwrap_or_else(|_| "4566".into());
-            format!("http://127.0.0.1:{port}")
-        });
-        FaultProxy::start(&upstream, config)
+    /// In front of `acct`'s emulator.
+    pub fn localstack(acct: &super::Account, config: Config) -> FaultProxy {
+        FaultProxy::start(&acct.endpoint, config)
     }
 
     pub fn url(&self) -> String {

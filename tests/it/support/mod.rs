@@ -13,6 +13,7 @@ use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 pub const REGION: &str = "us-east-2";
@@ -29,6 +30,7 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The default emulator: `LOCALSTACK_ENDPOINT`, else 127.0.0.1 on `LOCALSTACK_PORT` (4566).
 pub fn endpoint() -> String {
     std::env::var("LOCALSTACK_ENDPOINT").unwrap_or_else(|_| {
         let port = std::env::var("LOCALSTACK_PORT").unwrap_or_else(|_| "4566".into());
@@ -36,10 +38,23 @@ pub fn endpoint() -> String {
     })
 }
 
-/// `GET path` on the emulator; the body when it answers 200.
-pub fn http_get(path: &str) -> Option<String> {
-    let url = endpoint();
-    let host = url.trim_start_matches("http://");
+/// The emulators the tests spread their accounts over: `LOCALSTACK_ENDPOINTS` (comma-separated;
+/// scripts/test starts a second server, since one LocalStack is one Python process and holds at
+/// most one core), else the default one alone.
+pub fn endpoints() -> &'static [String] {
+    static ALL: OnceLock<Vec<String>> = OnceLock::new();
+    ALL.get_or_init(|| match std::env::var("LOCALSTACK_ENDPOINTS") {
+        Ok(list) if !list.trim().is_empty() => list
+            .split(',')
+            .map(|e| e.trim().trim_end_matches('/').to_owned())
+            .collect(),
+        _ => vec![endpoint()],
+    })
+}
+
+/// `GET path` on the emulator at `base`; the body when it answers 200.
+pub fn http_get(base: &str, path: &str) -> Option<String> {
+    let host = base.trim_start_matches("http://");
     let mut stream = TcpStream::connect(host).ok()?;
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
@@ -52,10 +67,9 @@ pub fn http_get(path: &str) -> Option<String> {
     (head.split_whitespace().nth(1) == Some("200")).then(|| body.to_owned())
 }
 
-/// `POST path` on the emulator with a JSON body; panics unless it answers 200. The body.
-pub fn http_post(path: &str, json: &str) -> String {
-    let url = endpoint();
-    let host = url.trim_start_matches("http://");
+/// `POST path` on the emulator at `base` with a JSON body; panics unless it answers 200. The body.
+pub fn http_post(base: &str, path: &str, json: &str) -> String {
+    let host = base.trim_start_matches("http://");
     let mut stream = TcpStream::connect(host).expect("connect to LocalStack");
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
@@ -72,43 +86,84 @@ pub fn http_post(path: &str, json: &str) -> String {
     assert_eq!(
         head.split_whitespace().nth(1),
         Some("200"),
-        "POST {path}: {response}"
+        "POST {path} on {base}: {response}"
     );
     body.to_owned()
 }
 
-/// Starts LocalStack once per test binary if nothing answers yet.
+/// `POST /_provision/config` with `json` on every emulator of [`endpoints`]: the extension's
+/// settings are server-wide, and a test's accounts may be on any of them.
+pub fn set_emulator_config(json: &str) {
+    for base in endpoints() {
+        http_post(base, "/_provision/config", json);
+    }
+}
+
+/// Makes sure every emulator of [`endpoints`] answers, once per test binary: the default one is
+/// started through `localstack/start` if nothing answers; a listed one must already run.
 pub fn ensure_localstack() {
     static READY: OnceLock<()> = OnceLock::new();
     READY.get_or_init(|| {
-        if http_get("/_localstack/health").is_some() {
-            return;
+        for base in endpoints() {
+            if http_get(base, "/_localstack/health").is_some() {
+                continue;
+            }
+            assert!(
+                std::env::var_os("LOCALSTACK_ENDPOINTS").is_none(),
+                "nothing answers at {base}, listed in LOCALSTACK_ENDPOINTS (scripts/test starts them)"
+            );
+            let out = Command::new(root().join("localstack/start"))
+                .output()
+                .expect("run localstack/start");
+            assert!(
+                out.status.success(),
+                "localstack/start failed:\n{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
-        let out = Command::new(root().join("localstack/start"))
-            .output()
-            .expect("run localstack/start");
-        assert!(
-            out.status.success(),
-            "localstack/start failed:\n{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
     });
 }
 
 /// A fresh AWS account in LocalStack: a random 12-digit access key id is its own account.
+/// Accounts are dealt to the emulators in turn.
 #[derive(Debug, Clone)]
 pub struct Account {
     pub id: String,
+    /// The emulator holding this account (one of [`endpoints`]).
+    pub endpoint: String,
 }
 
 impl Account {
     pub fn new() -> Self {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
         ensure_localstack();
+        let all = endpoints();
+        Account::on(&all[NEXT.fetch_add(1, Ordering::Relaxed) % all.len()])
+    }
+
+    /// Another fresh account on this one's emulator, for tests of what accounts share (bucket
+    /// names are global on one server as on AWS).
+    pub fn beside(&self) -> Self {
+        Account::on(&self.endpoint)
+    }
+
+    fn on(endpoint: &str) -> Self {
         let n = u128::from_le_bytes(*uuid::Uuid::new_v4().as_bytes());
         Account {
             id: format!("{:012}", n % 1_000_000_000_000).replacen('0', "1", 1),
+            endpoint: endpoint.to_owned(),
         }
+    }
+
+    /// `GET path` on this account's emulator (its internal endpoints); the body on 200.
+    pub fn http_get(&self, path: &str) -> Option<String> {
+        http_get(&self.endpoint, path)
+    }
+
+    /// `POST path` with a JSON body on this account's emulator; panics unless 200. The body.
+    pub fn http_post(&self, path: &str, json: &str) -> String {
+        http_post(&self.endpoint, path, json)
     }
 
     /// Environment for anything that talks to AWS as this account.
@@ -117,7 +172,7 @@ impl Account {
             ("AWS_ACCESS_KEY_ID", self.id.clone()),
             ("AWS_SECRET_ACCESS_KEY", "test".into()),
             ("AWS_REGION", REGION.into()),
-            ("AWS_ENDPOINT_URL", endpoint()),
+            ("AWS_ENDPOINT_URL", self.endpoint.clone()),
             ("AWS_EC2_METADATA_DISABLED", "true".into()),
         ]
     }
@@ -142,7 +197,7 @@ impl Account {
     /// A library client for assertions, as this account.
     pub async fn aws(&self) -> provision::aws::Aws {
         provision::aws::Aws::connect(&provision::aws::ConnectOptions {
-            endpoint_url: Some(endpoint()),
+            endpoint_url: Some(self.endpoint.clone()),
             profile: None,
             region: REGION.into(),
             credentials: Some((self.id.clone(), "test".into())),
