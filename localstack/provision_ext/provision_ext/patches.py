@@ -16,6 +16,7 @@ from . import (
     first_request,
     nat_latency,
     s3,
+    serving,
     tagging,
 )
 from .registry import Patch
@@ -55,6 +56,22 @@ PATCHES = (
         "a key's RSA/ECC private key is generated when Sign, Verify or GetPublicKey first uses it",
         "https://docs.aws.amazon.com/kms/latest/developerguide/symmetric-asymmetric.html",
         ("key_spec",),
+    ),
+    Patch(
+        "twisted-content-type-plain",
+        "twisted.web.http:_parseContentType",
+        serving.parse_content_type,
+        "a POST's media type is read without the email package's header parser",
+        "none: a cost of the web server, not an AWS rule",
+        ("line",),
+    ),
+    Patch(
+        "twisted-access-log-off",
+        "twisted.web.http:HTTPFactory.log",
+        serving.access_log,
+        "no access-log line is formatted for a log nothing shows (LocalStack logs requests itself)",
+        "none: a cost of the web server, not an AWS rule",
+        ("self", "request"),
     ),
     # Before any request: concurrent first requests to a service wait for its handlers.
     Patch(
