@@ -270,7 +270,7 @@ PATCHES = (
         "cloudwatch-alarms-not-evaluated",
         "localstack.services.cloudwatch.alarm_scheduler:AlarmScheduler.schedule_metric_alarm",
         cloudwatch.schedule_metric_alarm,
-        "metric alarms are stored, not evaluated by LocalStack calling itself (provision never reads their state)",
+        "metric alarms are stored, not evaluated (provision never reads an alarm's state)",
         "none: an alarm's state is AWS's evaluation, not a rule provision depends on",
         ("self", "alarm_arn"),
     ),
