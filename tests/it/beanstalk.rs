@@ -109,27 +109,6 @@ async fn tags(eb: &Client, arn: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// `POST /_provision/config`: the emulators' server-wide Beanstalk status delay.
-fn set_status_delay(seconds: u64) {
-    support::set_emulator_config(&format!("{{\"eb_status_delay\": {seconds}}}"));
-}
-
-/// Puts the delay back to 0 however the test ends: it is the whole server's.
-struct DelayGuard;
-
-impl DelayGuard {
-    fn set(seconds: u64) -> Self {
-        set_status_delay(seconds);
-        DelayGuard
-    }
-}
-
-impl Drop for DelayGuard {
-    fn drop(&mut self) {
-        set_status_delay(0);
-    }
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn staging_backend_and_console_apply_converge_and_destroy() {
     let acct = Account::new();
@@ -468,7 +447,7 @@ async fn apply_waits_through_launching_and_updating() {
     let eb = acct.aws().await.beanstalk;
     let name = "agentpass-backend-staging";
 
-    let delay = DelayGuard::set(3);
+    let delay = support::SlowBeanstalk::new(3);
     let started = Instant::now();
     assert_ok(&acct.apply_stack(d, "staging", "backend"));
     let created = started.elapsed();

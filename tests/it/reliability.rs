@@ -262,23 +262,6 @@ impl Watched {
     }
 }
 
-/// Slows the emulators' Beanstalk down (server-wide: every account) while it lives; puts the
-/// delay back to 0 when dropped, also when the test fails.
-struct SlowBeanstalk;
-
-impl SlowBeanstalk {
-    fn new(seconds: u32) -> SlowBeanstalk {
-        support::set_emulator_config(&format!("{{\"eb_status_delay\": {seconds}}}"));
-        SlowBeanstalk
-    }
-}
-
-impl Drop for SlowBeanstalk {
-    fn drop(&mut self) {
-        support::set_emulator_config("{\"eb_status_delay\": 0}");
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Crash safety
 // ---------------------------------------------------------------------------------------------
@@ -532,7 +515,7 @@ fn assert_drift_quiet(out: &Output, env: &str) {
 /// apply, drift alongside an apply.
 #[tokio::test(flavor = "multi_thread")]
 async fn real_signals_and_drift_while_beanstalk_waits() {
-    let slow = SlowBeanstalk::new(BEANSTALK_DELAY);
+    let slow = support::SlowBeanstalk::new(BEANSTALK_DELAY);
     let (a, b, c, e) = tokio::join!(
         tokio::spawn(sigkill_during_apply()),
         tokio::spawn(sigkill_during_destroy()),

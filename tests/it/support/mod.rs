@@ -44,12 +44,17 @@ pub fn endpoint() -> String {
 pub fn endpoints() -> &'static [String] {
     static ALL: OnceLock<Vec<String>> = OnceLock::new();
     ALL.get_or_init(|| match std::env::var("LOCALSTACK_ENDPOINTS") {
-        Ok(list) if !list.trim().is_empty() => list
+        Ok(list) if listed(&list) => list
             .split(',')
             .map(|e| e.trim().trim_end_matches('/').to_owned())
             .collect(),
         _ => vec![endpoint()],
     })
+}
+
+/// Whether a `LOCALSTACK_ENDPOINTS` value names any server.
+fn listed(list: &str) -> bool {
+    !list.trim().is_empty()
 }
 
 /// `GET path` on the emulator at `base`; the body when it answers 200.
@@ -99,6 +104,23 @@ pub fn set_emulator_config(json: &str) {
     }
 }
 
+/// Slows every emulator's Beanstalk status changes (server-wide: every account on it) while it
+/// lives; puts the delay back to 0 when dropped, also when the test fails.
+pub struct SlowBeanstalk;
+
+impl SlowBeanstalk {
+    pub fn new(seconds: u32) -> SlowBeanstalk {
+        set_emulator_config(&format!("{{\"eb_status_delay\": {seconds}}}"));
+        SlowBeanstalk
+    }
+}
+
+impl Drop for SlowBeanstalk {
+    fn drop(&mut self) {
+        set_emulator_config("{\"eb_status_delay\": 0}");
+    }
+}
+
 /// Makes sure every emulator of [`endpoints`] answers, once per test binary: the default one is
 /// started through `localstack/start` if nothing answers; a listed one must already run.
 pub fn ensure_localstack() {
@@ -109,7 +131,7 @@ pub fn ensure_localstack() {
                 continue;
             }
             assert!(
-                std::env::var_os("LOCALSTACK_ENDPOINTS").is_none(),
+                !std::env::var("LOCALSTACK_ENDPOINTS").is_ok_and(|l| listed(&l)),
                 "nothing answers at {base}, listed in LOCALSTACK_ENDPOINTS (scripts/test starts them)"
             );
             let out = Command::new(root().join("localstack/start"))
